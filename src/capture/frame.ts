@@ -1,0 +1,89 @@
+/**
+ * The unit every capture format is turned into, and the diagnostics that
+ * reading (and every later layer) reports.
+ */
+
+/** Where a frame came from and when: enough to name it to a user and to time it. */
+export interface FrameRef {
+  /** Index of the input file in the run (0-based), into `CaptureRun.files`. */
+  fileIndex: number;
+  /** Frame number within its file, 1-based, as Wireshark numbers it. */
+  number: number;
+  /** Capture timestamp: whole seconds since the epoch (may be negative for odd files). */
+  tsSec: number;
+  /** Capture timestamp: nanoseconds within the second, 0..999_999_999. */
+  tsNsec: number;
+}
+
+/**
+ * One captured packet. Readers reuse a single Frame object and mutate it for
+ * every record, so a consumer must copy what it keeps beyond the callback
+ * (`snapshotFrameRef`, and `Buffer.from(data)` for bytes).
+ */
+export interface Frame extends FrameRef {
+  /** Link-layer header type (LINKTYPE_* number). */
+  linkType: number;
+  /** The captured bytes: a view into the reader's buffer, never a copy. */
+  data: Buffer;
+  /** Length of the packet on the wire; `data.length < origLen` when the snaplen cut it. */
+  origLen: number;
+  /** Byte offset of the record (its header) in the (decompressed) file. */
+  byteOffset: number;
+  /** Interface index within the file (pcapng), 0 for classic pcap. */
+  interfaceId: number;
+}
+
+export function snapshotFrameRef(f: FrameRef): FrameRef {
+  return { fileIndex: f.fileIndex, number: f.number, tsSec: f.tsSec, tsNsec: f.tsNsec };
+}
+
+export function newFrame(fileIndex: number): Frame {
+  return {
+    fileIndex,
+    number: 0,
+    tsSec: 0,
+    tsNsec: 0,
+    linkType: 0,
+    data: Buffer.alloc(0),
+    origLen: 0,
+    byteOffset: 0,
+    interfaceId: 0,
+  };
+}
+
+/** Seconds between two frame times (b - a), exact to the nanosecond for spans of years. */
+export function secondsBetween(a: FrameRef, b: FrameRef): number {
+  return (b.tsSec - a.tsSec) + (b.tsNsec - a.tsNsec) / 1e9;
+}
+
+export type Severity = 'error' | 'warning' | 'info';
+
+/**
+ * A message about the input. Always names the file, and the frame or the
+ * byte offset where it applies, so the user can find the place in Wireshark
+ * or a hex editor.
+ */
+export interface Diagnostic {
+  severity: Severity;
+  /** Short machine-readable kind, e.g. `truncated-file`, `bad-record-length`, `unknown-linktype`. */
+  code: string;
+  /** The input file as the user named it (`-` for standard input). */
+  file: string;
+  /** Frame number (1-based) where it applies, if any. */
+  frame?: number;
+  /** Byte offset in the (decompressed) file, if it applies. */
+  offset?: number;
+  message: string;
+}
+
+export interface DiagnosticSink {
+  report(d: Diagnostic): void;
+}
+
+/** Renders a diagnostic as one line for a terminal: `file: frame 12: message`. */
+export function formatDiagnostic(d: Diagnostic): string {
+  const where: string[] = [d.file];
+  if (d.frame !== undefined) where.push(`frame ${d.frame}`);
+  if (d.offset !== undefined) where.push(`byte ${d.offset}`);
+  return `${d.severity}: ${where.join(': ')}: ${d.message}`;
+}

@@ -1,0 +1,108 @@
+/**
+ * The contract between the transport layer (TCP reassembly, UDP) and the
+ * layers above (the RPC stream decoder), in the manner of gopacket's
+ * reassembly: in-order bytes per connection direction, and lost bytes
+ * reported explicitly so the consumer can resynchronise.
+ */
+import type { FrameRef } from '../capture/frame.js';
+
+export interface Endpoint {
+  addr: string;
+  port: number;
+}
+
+export function formatEndpoint(e: Endpoint): string {
+  return e.addr.includes(':') ? `[${e.addr}]:${e.port}` : `${e.addr}:${e.port}`;
+}
+
+/** One TCP connection as the capture shows it. */
+export interface TcpConnection {
+  /** 0-based index in order of first appearance (like Wireshark's tcp.stream). */
+  id: number;
+  /** Side A: the SYN sender when the handshake was seen, otherwise the sender of the first segment. */
+  a: Endpoint;
+  /** Side B. */
+  b: Endpoint;
+  /** True when the capture started after the connection was set up (no SYN seen). */
+  midstream: boolean;
+  /** The frame of the first segment seen. */
+  firstFrame: FrameRef;
+}
+
+/** Direction within a connection: 0 is A→B, 1 is B→A. */
+export type Direction = 0 | 1;
+
+export type StreamEndReason = 'fin' | 'rst' | 'capture-end' | 'reused' | 'evicted';
+
+/**
+ * Receives the bytes of one direction of one TCP connection, in order.
+ * Every call concerns bytes of exactly one captured segment, so `at` is the
+ * frame of both the first and the last byte given.
+ */
+export interface StreamConsumer {
+  /**
+   * In-order bytes. `bytes` is a view that is only valid during the call:
+   * copy what you keep. `offset` is the stream offset of `bytes[0]`
+   * (bytes since the first byte seen in this direction).
+   */
+  data(bytes: Buffer, offset: number, at: FrameRef): void;
+  /**
+   * `length` bytes are missing from the capture at stream offset `offset`
+   * (segments lost by the capture, or cut by the snaplen). The bytes before
+   * and after a gap are never joined. `at` is the frame where the loss became
+   * known.
+   */
+  gap(length: number, offset: number, at: FrameRef): void;
+  /** No more data in this direction. */
+  end(reason: StreamEndReason, at: FrameRef | undefined): void;
+}
+
+export interface UdpDatagram {
+  src: Endpoint;
+  dst: Endpoint;
+  /** Captured UDP payload: a view valid only during the call. */
+  payload: Buffer;
+  /** UDP payload length per the UDP header; larger than payload.length when cut by the snaplen. */
+  wireLength: number;
+  at: FrameRef;
+}
+
+export type TcpEventKind =
+  /** Data that was already seen in this direction sent again. */
+  | 'retransmission'
+  /** A segment that arrived ahead of missing data (later filled or declared a gap). */
+  | 'out-of-order'
+  /** Bytes the capture never saw (capture loss, or the snaplen); also reported to the consumer as a gap. */
+  | 'lost-segment'
+  /** A segment advertising a zero receive window. */
+  | 'zero-window'
+  /** A pure ACK repeating the previous ACK number while data is outstanding. */
+  | 'dup-ack'
+  /** A segment with RST. */
+  | 'rst'
+  /** A SYN answered by RST (connection refused). */
+  | 'refused'
+  /** A new connection on a 4-tuple whose previous connection had ended. */
+  | 'port-reuse'
+  /** Bytes sent that the peer had not acknowledged when the connection or capture ended. */
+  | 'unacked-data';
+
+export interface TcpEvent {
+  kind: TcpEventKind;
+  conn: TcpConnection;
+  /** Direction of the segment that caused the event (for 'refused': of the RST). */
+  direction: Direction;
+  at: FrameRef;
+  /** Kind-specific: bytes retransmitted / lost / unacknowledged; 0 where not meaningful. */
+  bytes: number;
+  /** Kind-specific: the stream offset concerned (-1 where not meaningful). */
+  offset: number;
+}
+
+/** What the transport layer calls for the layer above. */
+export interface TransportHandler {
+  /** A connection was seen for the first time; returns the consumers for its two directions. */
+  openConnection(conn: TcpConnection): [StreamConsumer, StreamConsumer];
+  datagram(d: UdpDatagram): void;
+  tcpEvent(e: TcpEvent): void;
+}
