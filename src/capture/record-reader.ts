@@ -16,7 +16,7 @@ export interface RecordReader {
   readonly stopped: boolean;
   /** Frames emitted so far. */
   readonly frames: number;
-  /** Bytes of the file consumed so far. */
+  /** Bytes of the file pushed in so far (until the reader stopped): the offset reached. */
   readonly bytesRead: number;
 }
 

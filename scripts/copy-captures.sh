@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Copies the reference captures the tests use from ../shared/captures into
+# captures/, cutting the big ones to the frames a test needs (editcap -r,
+# from Debian's wireshark-common), then regenerates their expected values
+# with tshark (scripts/expected.mjs). Run where ../shared and tshark exist;
+# `npm test` itself needs neither.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+src=${SHARED_CAPTURES:-../shared/captures}
+dst=captures
+
+# Small captures, whole.
+for f in nfsv3-errors.pcap nfsv3-nanosec.pcap nfsv3-snaplen200.pcap nfsv4-dumpcap.pcapng \
+         nfsv4-errors.pcap nfsv4-grace-restart.pcap; do
+  cp "$src/$f" "$dst/$f"
+  cp "$src/$f.notes" "$dst/$f.notes"
+done
+
+# Big captures, cut: name, frame range, why.
+cut() { # cut <source> <range> <target> <why>
+  editcap -r "$src/$1" "$dst/$3" "$2"
+  { cat "$src/$1.notes"; echo; echo "nfsight cut: frames $2 of $1 (editcap -r), renumbered from 1. Kept for: $4"; } >"$dst/$3.notes"
+}
+cut nfsv3-basic.pcap 1-200 nfsv3-basic-head.pcap "portmap, MOUNT and small NFSv3 calls of six connections"
+cut lossy-read.pcap 3400-3900 lossy-read-cut.pcap "retransmissions, overlapping client retransmissions (3587/3590/3592 in the original), out-of-order and lost server segments, mid-stream start"
+cut unanswered-read.pcap 2150-2538 unanswered-read-tail.pcap "the READ never answered, the server's unacknowledged retransmissions and the client's RST"
+cut nfsv4-any-sll2.pcap 1-40 nfsv4-any-sll2-head.pcap "Linux cooked v2 link type (tcpdump -i any)"
+cut linux-v3-basic.pcap 1-200 linux-v3-basic-head.pcap "Linux kernel client: portmap GETPORT, MNT, NFS_ACL"
+
+node scripts/expected.mjs "$dst"/*.pcap "$dst"/*.pcapng

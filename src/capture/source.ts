@@ -1,0 +1,217 @@
+/**
+ * Capture source: opens each input (a file or `-` for standard input),
+ * undoes gzip compression when the bytes say so, recognises pcap or pcapng
+ * by magic, and streams the file through the matching record reader in
+ * 1 MiB chunks. Several inputs are read one after the other as one
+ * continuous capture (a rotated `tcpdump -C/-W` set); frame numbers restart
+ * in each file, as Wireshark numbers them.
+ *
+ * Memory is bounded by the chunk size: no file is ever held whole.
+ */
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import type { DiagnosticSink } from './frame.js';
+import { isPcapMagic, PcapReader } from './pcap.js';
+import { PcapngReader } from './pcapng.js';
+import type { FrameCallback, RecordReader } from './record-reader.js';
+
+export const CHUNK_SIZE = 1 << 20;
+const GZIP_MAGIC_0 = 0x1f;
+const GZIP_MAGIC_1 = 0x8b;
+const PCAPNG_SHB_TYPE = 0x0a0d0d0a;
+
+export type CaptureFormat = 'pcap' | 'pcapng' | 'unknown';
+
+/** What reading one input gave. */
+export interface CaptureFileInfo {
+  /** The input as the user named it. */
+  name: string;
+  format: CaptureFormat;
+  /** Microsecond or nanosecond pcap, or the pcapng resolution of its first interface. */
+  timestampPrecision?: 'microseconds' | 'nanoseconds';
+  gzip: boolean;
+  /** Frames read. */
+  frames: number;
+  /** Bytes of capture data read (after decompression). */
+  bytes: number;
+  /** The file ended inside a record (a warning was reported). */
+  truncated: boolean;
+  /** Reading stopped at an error (could not open, not a capture, corrupt). */
+  failed: boolean;
+}
+
+export interface ReadOptions {
+  /** Chunk size of the reads (default 1 MiB). */
+  chunkSize?: number;
+  /** Replaces process.stdin for `-` (tests). */
+  stdin?: NodeJS.ReadableStream;
+}
+
+/**
+ * A cursor over an async chunk iterator that can gather the first few bytes
+ * of a stream without losing them.
+ */
+class ChunkCursor {
+  private readonly it: AsyncIterator<Buffer>;
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+  private done = false;
+
+  constructor(source: AsyncIterable<Buffer>) {
+    this.it = source[Symbol.asyncIterator]();
+  }
+
+  /** Reads until at least n bytes are held (or the input ends); returns the head. */
+  async peek(n: number): Promise<Buffer> {
+    while (this.heldBytes < n && !this.done) {
+      const r = await this.it.next();
+      if (r.done) {
+        this.done = true;
+        break;
+      }
+      const chunk = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value);
+      this.held.push(chunk);
+      this.heldBytes += chunk.length;
+    }
+    if (this.held.length > 1) this.held = [Buffer.concat(this.held)];
+    return this.held[0] ?? Buffer.alloc(0);
+  }
+
+  async *chunks(): AsyncGenerator<Buffer> {
+    const held = this.held;
+    this.held = [];
+    this.heldBytes = 0;
+    yield* held;
+    if (this.done) return;
+    for (;;) {
+      const r = await this.it.next();
+      if (r.done) return;
+      yield Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value);
+    }
+  }
+}
+
+function describeError(err: unknown): string {
+  if (err && typeof err === 'object') {
+    const e = err as { code?: string; message?: string };
+    if (e.code === 'ENOENT') return 'no such file';
+    if (e.code === 'EACCES') return 'permission denied';
+    if (e.code === 'EISDIR') return 'is a directory';
+    if (e.message) return e.message;
+  }
+  return String(err);
+}
+
+/**
+ * Reads one capture input, calling onFrame for every frame. Never throws for
+ * bad input: problems are reported through diag and summarised in the result.
+ */
+export async function readCaptureFile(
+  name: string,
+  fileIndex: number,
+  onFrame: FrameCallback,
+  diag: DiagnosticSink,
+  options: ReadOptions = {},
+): Promise<CaptureFileInfo> {
+  const chunkSize = options.chunkSize ?? CHUNK_SIZE;
+  const info: CaptureFileInfo = { name, format: 'unknown', gzip: false, frames: 0, bytes: 0, truncated: false, failed: false };
+  let truncatedReported = false;
+  const sink: DiagnosticSink = {
+    report(d) {
+      if (d.code === 'truncated-file') truncatedReported = true;
+      diag.report(d);
+    },
+  };
+  const raw: NodeJS.ReadableStream =
+    name === '-' ? (options.stdin ?? process.stdin) : createReadStream(name, { highWaterMark: chunkSize });
+  let reader: RecordReader | undefined;
+  try {
+    let cursor = new ChunkCursor(raw as AsyncIterable<Buffer>);
+    let head = await cursor.peek(4);
+    if (head.length >= 2 && head[0] === GZIP_MAGIC_0 && head[1] === GZIP_MAGIC_1) {
+      info.gzip = true;
+      const gunzip = createGunzip({ chunkSize });
+      Readable.from(cursor.chunks()).pipe(gunzip);
+      cursor = new ChunkCursor(gunzip as AsyncIterable<Buffer>);
+      head = await cursor.peek(4);
+    }
+    if (head.length === 0) {
+      sink.report({ severity: 'error', code: 'empty-file', file: name, offset: 0, message: 'the file is empty' });
+      info.failed = true;
+      return info;
+    }
+    const magic = head.length >= 4 ? head.readUInt32BE(0) : -1;
+    const readerOptions = { file: name, fileIndex, onFrame, diag: sink };
+    if (magic === PCAPNG_SHB_TYPE) {
+      info.format = 'pcapng';
+      reader = new PcapngReader(readerOptions);
+    } else if (isPcapMagic(magic)) {
+      info.format = 'pcap';
+      const pcap = new PcapReader(readerOptions);
+      reader = pcap;
+    } else {
+      const shown = head.subarray(0, 4).toString('hex');
+      sink.report({
+        severity: 'error',
+        code: 'not-a-capture',
+        file: name,
+        offset: 0,
+        message: `not a pcap or pcapng capture (first bytes ${shown}; expected a1b2c3d4, a1b23c4d or 0a0d0d0a, possibly gzip-compressed)`,
+      });
+      info.failed = true;
+      return info;
+    }
+    for await (const chunk of cursor.chunks()) {
+      reader.push(chunk);
+      if (reader.stopped) break;
+    }
+    reader.end();
+  } catch (err) {
+    if (reader === undefined) {
+      sink.report({ severity: 'error', code: 'cannot-read', file: name, message: `cannot read: ${describeError(err)}` });
+      info.failed = true;
+    } else {
+      // A read or decompression error mid-file: what came before is analysed.
+      const offset = reader.bytesRead;
+      const what = info.gzip ? 'the compressed data ends early or is corrupt' : `read error: ${describeError(err)}`;
+      sink.report({
+        severity: 'warning',
+        code: 'truncated-file',
+        file: name,
+        offset,
+        message: `${what} at byte ${offset} of the ${info.gzip ? 'decompressed ' : ''}capture; the ${reader.frames} frames before it are analysed`,
+      });
+      reader.end();
+    }
+  } finally {
+    // Stop reading a file we gave up on (corrupt header, absurd length).
+    if (name !== '-' && 'destroy' in raw && typeof raw.destroy === 'function') raw.destroy();
+  }
+  if (reader) {
+    info.frames = reader.frames;
+    info.bytes = reader.bytesRead;
+    info.failed = info.failed || reader.stopped;
+    if (reader instanceof PcapReader && reader.header) {
+      info.timestampPrecision = reader.header.nanosecond ? 'nanoseconds' : 'microseconds';
+    } else if (reader instanceof PcapngReader && reader.timestampPrecision) {
+      info.timestampPrecision = reader.timestampPrecision;
+    }
+  }
+  info.truncated = truncatedReported;
+  return info;
+}
+
+/** Reads several inputs in order as one continuous capture. */
+export async function readCaptures(
+  names: readonly string[],
+  onFrame: FrameCallback,
+  diag: DiagnosticSink,
+  options: ReadOptions = {},
+): Promise<CaptureFileInfo[]> {
+  const infos: CaptureFileInfo[] = [];
+  for (let i = 0; i < names.length; i++) {
+    infos.push(await readCaptureFile(names[i]!, i, onFrame, diag, options));
+  }
+  return infos;
+}

@@ -1,0 +1,180 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { CAPTURES, bundledCaptures, expectedOf, readAll, readOne, tempDir, writeTemp } from './helpers.js';
+
+const ERRORS_PCAP = join(CAPTURES, 'nfsv3-errors.pcap');
+const NANO_PCAP = join(CAPTURES, 'nfsv3-nanosec.pcap');
+
+/** Byte offsets of the records of a little-endian classic pcap, read independently of the reader. */
+function recordOffsets(bytes: Buffer): number[] {
+  const offsets: number[] = [];
+  let o = 24;
+  while (o + 16 <= bytes.length) {
+    offsets.push(o);
+    o += 16 + bytes.readUInt32LE(o + 8);
+  }
+  return offsets;
+}
+
+describe('bundled captures are read as tshark reads them', () => {
+  for (const name of bundledCaptures()) {
+    it(name, async () => {
+      const exp = expectedOf(name);
+      const { frames, diagnostics, infos } = await readOne(join(CAPTURES, name));
+      expect(diagnostics).toEqual([]);
+      expect(frames.length).toBe(exp.frames);
+      expect(infos[0]!.frames).toBe(exp.frames);
+      expect(frames.map((f) => f.number)).toEqual(Array.from({ length: exp.frames }, (_, i) => i + 1));
+      expect(frames.reduce((s, f) => s + f.length, 0)).toBe(exp.capturedBytes);
+      expect(frames.reduce((s, f) => s + f.origLen, 0)).toBe(exp.wireBytes);
+      expect(frames.filter((f) => f.length < f.origLen).length).toBe(exp.framesCutBySnaplen);
+      expect({ sec: frames[0]!.tsSec, nsec: frames[0]!.tsNsec }).toEqual({ sec: exp.first.sec, nsec: exp.first.nsec });
+      const last = frames[frames.length - 1]!;
+      expect({ sec: last.tsSec, nsec: last.tsNsec }).toEqual({ sec: exp.last.sec, nsec: exp.last.nsec });
+    });
+  }
+});
+
+describe('classic pcap', () => {
+  it('reads nanosecond timestamps exactly (a1b23c4d magic)', async () => {
+    const { frames, infos } = await readOne(NANO_PCAP);
+    expect(infos[0]!.timestampPrecision).toBe('nanoseconds');
+    // Sub-microsecond digits survive: at least one frame has a non-zero nanosecond remainder.
+    expect(frames.some((f) => f.tsNsec % 1000 !== 0)).toBe(true);
+  });
+
+  it('gives each record its byte offset in the file', async () => {
+    const bytes = readFileSync(ERRORS_PCAP);
+    const { frames } = await readOne(ERRORS_PCAP);
+    expect(frames.map((f) => f.byteOffset)).toEqual(recordOffsets(bytes));
+  });
+
+  it('reads the same frames whatever the chunk size', async () => {
+    const whole = await readOne(ERRORS_PCAP);
+    for (const chunkSize of [1, 7, 16, 24, 1000, 65536]) {
+      const r = await readOne(ERRORS_PCAP, { chunkSize });
+      expect(r.frames).toEqual(whole.frames);
+      expect(r.diagnostics).toEqual([]);
+    }
+  });
+
+  it('warns about a file cut inside a record body, naming the record offset, and keeps every earlier frame', async () => {
+    const bytes = readFileSync(ERRORS_PCAP);
+    const offsets = recordOffsets(bytes);
+    const dir = tempDir();
+    // Cut 10 bytes into the body of record 101 (its header is complete).
+    const cutAt = offsets[100]! + 16 + 10;
+    const p = writeTemp(dir, 'cut.pcap', bytes.subarray(0, cutAt));
+    const { frames, diagnostics, infos } = await readOne(p);
+    expect(frames.length).toBe(100);
+    expect(infos[0]!.truncated).toBe(true);
+    expect(diagnostics).toHaveLength(1);
+    expect(diagnostics[0]).toMatchObject({ severity: 'warning', code: 'truncated-file', file: p, offset: offsets[100] });
+    expect(diagnostics[0]!.message).toContain('frame 101');
+    expect(diagnostics[0]!.message).toContain('has 10 of its');
+  });
+
+  it('warns about a file cut inside a record header', async () => {
+    const bytes = readFileSync(ERRORS_PCAP);
+    const offsets = recordOffsets(bytes);
+    const p = writeTemp(tempDir(), 'cut.pcap', bytes.subarray(0, offsets[5]! + 7));
+    const { frames, diagnostics } = await readOne(p);
+    expect(frames.length).toBe(5);
+    expect(diagnostics[0]).toMatchObject({ code: 'truncated-file', offset: offsets[5] });
+    expect(diagnostics[0]!.message).toContain('has 7 of its 16 bytes');
+  });
+
+  it('reports an absurd record length as an error with its offset and stops without buffering the rest', async () => {
+    const bytes = Buffer.from(readFileSync(ERRORS_PCAP));
+    const offsets = recordOffsets(bytes);
+    bytes.writeUInt32LE(0x7fffffff, offsets[42]! + 8);
+    const p = writeTemp(tempDir(), 'corrupt.pcap', bytes);
+    const { frames, diagnostics, infos } = await readOne(p);
+    expect(frames.length).toBe(42);
+    expect(infos[0]!.failed).toBe(true);
+    expect(diagnostics).toHaveLength(1);
+    expect(diagnostics[0]).toMatchObject({ severity: 'error', code: 'bad-record-length', offset: offsets[42] });
+    expect(diagnostics[0]!.message).toContain('2147483647');
+  });
+
+  it('rejects a file that is not a capture, naming the bytes it found', async () => {
+    const p = writeTemp(tempDir(), 'notes.txt', Buffer.from('hello, this is not a capture\n'));
+    const { frames, diagnostics, infos } = await readOne(p);
+    expect(frames).toEqual([]);
+    expect(infos[0]!.failed).toBe(true);
+    expect(diagnostics[0]).toMatchObject({ severity: 'error', code: 'not-a-capture', offset: 0 });
+    expect(diagnostics[0]!.message).toContain('68656c6c');
+  });
+
+  it('reports a short, empty or missing file clearly', async () => {
+    const dir = tempDir();
+    const short = await readOne(writeTemp(dir, 'short.pcap', readFileSync(ERRORS_PCAP).subarray(0, 10)));
+    expect(short.diagnostics[0]).toMatchObject({ code: 'truncated-file' });
+    expect(short.diagnostics[0]!.message).toContain('24-byte pcap file header');
+    const empty = await readOne(writeTemp(dir, 'empty.pcap', Buffer.alloc(0)));
+    expect(empty.diagnostics[0]).toMatchObject({ severity: 'error', code: 'empty-file' });
+    const missing = await readOne(join(dir, 'does-not-exist.pcap'));
+    expect(missing.diagnostics[0]).toMatchObject({ severity: 'error', code: 'cannot-read' });
+    expect(missing.diagnostics[0]!.message).toContain('no such file');
+    expect(missing.infos[0]!.failed).toBe(true);
+  });
+});
+
+describe('compressed, piped and rotated inputs', () => {
+  it('reads a gzip-compressed capture, recognised by its magic and not its name', async () => {
+    const plain = await readOne(ERRORS_PCAP);
+    const p = writeTemp(tempDir(), 'capture.bin', gzipSync(readFileSync(ERRORS_PCAP)));
+    const r = await readOne(p);
+    expect(r.infos[0]!.gzip).toBe(true);
+    expect(r.frames).toEqual(plain.frames);
+    expect(r.diagnostics).toEqual([]);
+  });
+
+  it('reads a gzip-compressed pcapng', async () => {
+    const src = join(CAPTURES, 'nfsv4-dumpcap.pcapng');
+    const plain = await readOne(src);
+    const r = await readOne(writeTemp(tempDir(), 'x.pcapng.gz', gzipSync(readFileSync(src))));
+    expect(r.infos[0]!.format).toBe('pcapng');
+    expect(r.frames).toEqual(plain.frames);
+  });
+
+  it('warns about a cut gzip stream and keeps the frames before the cut', async () => {
+    const gz = gzipSync(readFileSync(ERRORS_PCAP));
+    const p = writeTemp(tempDir(), 'cut.pcap.gz', gz.subarray(0, Math.floor(gz.length / 2)));
+    const r = await readOne(p);
+    expect(r.frames.length).toBeGreaterThan(10);
+    expect(r.frames.length).toBeLessThan(290);
+    expect(r.infos[0]!.truncated).toBe(true);
+    expect(r.diagnostics.some((d) => d.code === 'truncated-file' && d.file === p)).toBe(true);
+  });
+
+  it('reads standard input for -', async () => {
+    const plain = await readOne(ERRORS_PCAP);
+    const bytes = readFileSync(ERRORS_PCAP);
+    // Standard input arrives in arbitrary pieces.
+    const pieces = [bytes.subarray(0, 3), bytes.subarray(3, 5000), bytes.subarray(5000)];
+    const r = await readOne('-', { stdin: Readable.from(pieces) });
+    expect(r.frames).toEqual(plain.frames);
+    expect(r.infos[0]!.name).toBe('-');
+  });
+
+  it('reads a rotated set as one run, numbering frames per file', async () => {
+    const bytes = readFileSync(ERRORS_PCAP);
+    const offsets = recordOffsets(bytes);
+    const header = bytes.subarray(0, 24);
+    const dir = tempDir();
+    // Split like tcpdump -C: each file gets the global header and a run of records.
+    const p0 = writeTemp(dir, 'cap0', bytes.subarray(0, offsets[120]!));
+    const p1 = writeTemp(dir, 'cap1', Buffer.concat([header, bytes.subarray(offsets[120]!)]));
+    const plain = await readOne(ERRORS_PCAP);
+    const r = await readAll([p0, p1]);
+    expect(r.frames.length).toBe(plain.frames.length);
+    expect(r.frames.filter((f) => f.fileIndex === 0).length).toBe(120);
+    expect(r.frames[120]).toMatchObject({ fileIndex: 1, number: 1 });
+    expect(r.frames.map((f) => [f.tsSec, f.tsNsec, f.first16])).toEqual(plain.frames.map((f) => [f.tsSec, f.tsNsec, f.first16]));
+    expect(r.infos.map((i) => i.frames)).toEqual([120, 170]);
+  });
+});
