@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { writePcap } from './gen/capture-writer.js';
 import { CAPTURES, bundledCaptures, expectedOf, readAll, readOne, tempDir, writeTemp } from './helpers.js';
 
 const ERRORS_PCAP = join(CAPTURES, 'nfsv3-errors.pcap');
@@ -176,5 +177,38 @@ describe('compressed, piped and rotated inputs', () => {
     expect(r.frames[120]).toMatchObject({ fileIndex: 1, number: 1 });
     expect(r.frames.map((f) => [f.tsSec, f.tsNsec, f.first16])).toEqual(plain.frames.map((f) => [f.tsSec, f.tsNsec, f.first16]));
     expect(r.infos.map((i) => i.frames)).toEqual([120, 170]);
+  });
+});
+
+describe('classic pcap variants, generated', () => {
+  const packets = [
+    { tsSec: 1_763_779_858, tsNsec: 123_456_789, data: Buffer.from('00112233445566778899aabbccddeeff0800', 'hex') },
+    { tsSec: 1_763_779_859, tsNsec: 999_999_999, data: Buffer.alloc(100, 7), origLen: 1514 },
+    { tsSec: 0, tsNsec: 0, data: Buffer.alloc(0) },
+  ];
+  for (const bigEndian of [false, true]) {
+    for (const nanosecond of [false, true]) {
+      it(`${bigEndian ? 'big' : 'little'}-endian, ${nanosecond ? 'nano' : 'micro'}second timestamps`, async () => {
+        const p = writeTemp(tempDir(), 'gen.pcap', writePcap(packets, { linkType: 113, bigEndian, nanosecond, snaplen: 65535 }));
+        const { frames, diagnostics, infos } = await readOne(p);
+        expect(diagnostics).toEqual([]);
+        expect(infos[0]!.timestampPrecision).toBe(nanosecond ? 'nanoseconds' : 'microseconds');
+        expect(frames.map((f) => [f.number, f.tsSec, f.tsNsec, f.linkType, f.length, f.origLen, f.byteOffset])).toEqual([
+          [1, 1_763_779_858, nanosecond ? 123_456_789 : 123_456_000, 113, 18, 18, 24],
+          [2, 1_763_779_859, nanosecond ? 999_999_999 : 999_999_000, 113, 100, 1514, 24 + 16 + 18],
+          [3, 0, 0, 113, 0, 0, 24 + 16 + 18 + 16 + 100],
+        ]);
+        expect(frames[0]!.first16).toBe('00112233445566778899aabbccddeeff');
+      });
+    }
+  }
+
+  it('accepts records up to a snaplen larger than 256 KiB and rejects one beyond it', async () => {
+    const big = Buffer.alloc(300_000, 1);
+    const ok = await readOne(writeTemp(tempDir(), 'big.pcap', writePcap([{ tsSec: 1, data: big }], { linkType: 1, snaplen: 400_000 })));
+    expect(ok.frames.map((f) => f.length)).toEqual([300_000]);
+    const bad = await readOne(writeTemp(tempDir(), 'bad.pcap', writePcap([{ tsSec: 1, data: big }], { linkType: 1, snaplen: 65535 })));
+    expect(bad.frames).toEqual([]);
+    expect(bad.diagnostics[0]).toMatchObject({ code: 'bad-record-length', offset: 24 });
   });
 });
