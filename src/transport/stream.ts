@@ -37,7 +37,8 @@ export type StreamEndReason = 'fin' | 'rst' | 'capture-end' | 'reused' | 'evicte
 /**
  * Receives the bytes of one direction of one TCP connection, in order.
  * Every call concerns bytes of exactly one captured segment, so `at` is the
- * frame of both the first and the last byte given.
+ * frame of both the first and the last byte given. `at` may be the reader's
+ * reused frame, valid only during the call: keep it with `snapshotFrameRef`.
  */
 export interface StreamConsumer {
   /**

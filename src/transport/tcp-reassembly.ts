@@ -1,0 +1,643 @@
+/**
+ * TCP stream reassembly for a passive observer, in the manner of gopacket's
+ * reassembly (tcpassembly.go): each direction of each connection is turned
+ * into in-order bytes, and bytes the capture never saw are reported as an
+ * explicit gap ("Skip") instead of being waited for forever.
+ *
+ * Decisions a passive observer has to make (it cannot ask for a
+ * retransmission):
+ *  - a hole in the sequence space is declared lost as soon as the peer ACKs
+ *    beyond it (the receiver got bytes the capture did not), when the
+ *    out-of-order buffer of the direction (or of the whole reassembler)
+ *    overflows, at FIN/RST, and at the end of the capture;
+ *  - bytes cut by the snaplen are a gap right after the captured part;
+ *  - a byte is delivered at most once: whatever arrives again for stream
+ *    offsets already passed (delivered or declared lost) is a retransmission.
+ *
+ * Hot path: an in-order segment costs one header parse into a reused object,
+ * three Map lookups and one `subarray` view handed to the consumer; nothing
+ * is copied. Only out-of-order segments are copied (the frame buffer they
+ * point into is reused by the reader).
+ */
+import { snapshotFrameRef, type FrameRef } from '../capture/frame.js';
+import type { IpPacket } from '../net/packet.js';
+import type {
+  Direction,
+  StreamConsumer,
+  StreamEndReason,
+  TcpConnection,
+  TcpEventKind,
+  TransportHandler,
+} from './stream.js';
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TcpHeader } from './tcp-header.js';
+
+const MiB = 1024 * 1024;
+
+export interface TcpOptions {
+  /** Out-of-order bytes buffered per connection direction before the first hole is declared lost. */
+  maxBufferedPerDirection: number;
+  /** Out-of-order bytes buffered over all connections before holes are declared lost. */
+  maxBufferedTotal: number;
+  /** Above this many open connections, idle ones are evicted. */
+  maxOpenConnections: number;
+  /** Capture-time seconds without a segment after which a connection counts as idle. */
+  idleTimeoutSec: number;
+  /**
+   * Capture-time seconds after a connection closed during which stray
+   * segments of it (late ACKs, retransmitted FINs, data in flight when an
+   * RST was sent) are ignored instead of starting a new mid-stream connection.
+   */
+  closedLingerSec: number;
+  /** How many closed 4-tuples are remembered (for the above and for 'port-reuse'). */
+  maxClosedRemembered: number;
+}
+
+export const DEFAULT_TCP_OPTIONS: Readonly<TcpOptions> = {
+  maxBufferedPerDirection: 4 * MiB,
+  maxBufferedTotal: 64 * MiB,
+  maxOpenConnections: 10_000,
+  idleTimeoutSec: 600,
+  closedLingerSec: 60,
+  maxClosedRemembered: 10_000,
+};
+
+export interface TcpStats {
+  /** Connections seen (TcpConnection objects created, reuses included). */
+  connections: number;
+  /** TCP segments with a valid header. */
+  segments: number;
+  /** Payload bytes of those segments per the IP length (captured or not, retransmissions included). */
+  payloadBytes: number;
+  /** Bytes handed to consumers with `data`. */
+  deliveredBytes: number;
+  /** Bytes reported to consumers as `gap` (capture loss, snaplen, overflow). */
+  gapBytes: number;
+  /** Payload bytes that covered stream offsets already passed. */
+  retransmittedBytes: number;
+  /** Segments that arrived ahead of missing data. */
+  outOfOrderSegments: number;
+  /** Segments whose TCP header is cut or invalid (not processed further). */
+  malformed: number;
+  /** High-water mark of out-of-order bytes buffered over all connections. */
+  maxBufferedBytes: number;
+  /** Out-of-order bytes buffered right now. */
+  bufferedBytes: number;
+  /** Segments ignored: stray segments of a closed connection, data beyond a FIN. */
+  ignoredSegments: number;
+  /** Connections ended because they were idle while too many were open. */
+  evicted: number;
+}
+
+export function newTcpStats(): TcpStats {
+  return {
+    connections: 0,
+    segments: 0,
+    payloadBytes: 0,
+    deliveredBytes: 0,
+    gapBytes: 0,
+    retransmittedBytes: 0,
+    outOfOrderSegments: 0,
+    malformed: 0,
+    maxBufferedBytes: 0,
+    bufferedBytes: 0,
+    ignoredSegments: 0,
+    evicted: 0,
+  };
+}
+
+/**
+ * An ACK that jumps further ahead of the data seen than the largest possible
+ * TCP window (2^30 with window scaling) is not believed: it is garbage or
+ * belongs to something else, and would otherwise declare a giant gap.
+ */
+const MAX_ACK_JUMP = 2 ** 30;
+
+/** How often (capture seconds) the idle sweep may run while over the connection limit. */
+const SWEEP_INTERVAL_SEC = 10;
+
+/** An out-of-order segment, copied out of the frame. */
+interface Pending {
+  /** Stream offset of its first byte. */
+  offset: number;
+  /** Payload length on the wire. */
+  wireLen: number;
+  /** Captured payload (may be shorter than wireLen: snaplen). */
+  data: Buffer;
+  at: FrameRef;
+}
+
+/** One direction of a connection: the sender's stream and the sender's view of the peer (its ACKs). */
+class Half {
+  /** Stream bookkeeping starts with the first segment seen from this side. */
+  started = false;
+  /** Sequence number of the next byte to deliver (unsigned 32-bit). */
+  nextSeq = 0;
+  /** Stream offset of the next byte to deliver. */
+  nextOffset = 0;
+  /** Highest stream offset + 1 of payload seen sent (delivered, lost or buffered). */
+  sentEnd = 0;
+  synSeen = false;
+  isn = 0;
+  finSeen = false;
+  /** Stream offset the FIN occupies. */
+  finOffset = 0;
+  /** consumer.end was called; no more data is delivered. */
+  ended = false;
+  /** Out-of-order segments, sorted by offset. */
+  pending: Pending[] = [];
+  /** Captured bytes held in `pending`. */
+  buffered = 0;
+  // --- ACKs this side sent, about the peer's stream ---
+  ackSeen = false;
+  lastAck = 0;
+  lastWin = 0;
+  /** Highest ACK number sent (sequence space). */
+  highestAck = 0;
+
+  constructor(readonly consumer: StreamConsumer, readonly dir: Direction) {}
+
+  /** Stream offset of a sequence number near the current position. */
+  offsetOf(seq: number): number {
+    return this.nextOffset + ((seq - this.nextSeq) | 0);
+  }
+
+  start(seq: number): void {
+    this.started = true;
+    this.nextSeq = seq >>> 0;
+    this.nextOffset = 0;
+  }
+}
+
+class Conn {
+  readonly halves: [Half, Half];
+  lastSeenSec: number;
+  /** SYN and SYN/ACK both seen. */
+  handshake = false;
+  closed = false;
+
+  constructor(
+    readonly info: TcpConnection,
+    consumers: [StreamConsumer, StreamConsumer],
+    /** Canonical key parts (lower endpoint first), to remove it from the index. */
+    readonly loAddr: string,
+    readonly loPort: number,
+    readonly hiAddr: string,
+    readonly hiPort: number,
+    now: number,
+  ) {
+    this.halves = [new Half(consumers[0], 0), new Half(consumers[1], 1)];
+    this.lastSeenSec = now;
+  }
+}
+
+/** Whether (a1, p1) sorts before or equal to (a2, p2): the canonical order of a 4-tuple. */
+function lowFirst(a1: string, p1: number, a2: string, p2: number): boolean {
+  return a1 < a2 || (a1 === a2 && p1 <= p2);
+}
+
+/**
+ * Open connections by unordered 4-tuple. Nested maps instead of a string key
+ * so a lookup allocates nothing (the address strings come from the packet).
+ */
+class ConnIndex {
+  private readonly byLo = new Map<string, Map<string, Map<number, Conn>>>();
+
+  get(a1: string, p1: number, a2: string, p2: number): Conn | undefined {
+    if (lowFirst(a1, p1, a2, p2)) return this.byLo.get(a1)?.get(a2)?.get(p1 * 65536 + p2);
+    return this.byLo.get(a2)?.get(a1)?.get(p2 * 65536 + p1);
+  }
+
+  set(c: Conn): void {
+    let byHi = this.byLo.get(c.loAddr);
+    if (byHi === undefined) this.byLo.set(c.loAddr, (byHi = new Map()));
+    let byPorts = byHi.get(c.hiAddr);
+    if (byPorts === undefined) byHi.set(c.hiAddr, (byPorts = new Map()));
+    byPorts.set(c.loPort * 65536 + c.hiPort, c);
+  }
+
+  delete(c: Conn): void {
+    const byHi = this.byLo.get(c.loAddr);
+    const byPorts = byHi?.get(c.hiAddr);
+    if (byHi === undefined || byPorts === undefined) return;
+    byPorts.delete(c.loPort * 65536 + c.hiPort);
+    // Drop emptied inner maps so memory follows the open connections.
+    if (byPorts.size === 0) {
+      byHi.delete(c.hiAddr);
+      if (byHi.size === 0) this.byLo.delete(c.loAddr);
+    }
+  }
+}
+
+function tupleKey(loAddr: string, loPort: number, hiAddr: string, hiPort: number): string {
+  return `${loAddr}|${loPort}|${hiAddr}|${hiPort}`;
+}
+
+export class TcpReassembler {
+  readonly stats: TcpStats = newTcpStats();
+  private readonly opts: TcpOptions;
+  private readonly hdr = new TcpHeader();
+  private readonly index = new ConnIndex();
+  /** Open connections in order of creation (for finish and the idle sweep). */
+  private readonly open = new Map<number, Conn>();
+  /** Closed 4-tuples → capture second they closed (insertion order = age). */
+  private readonly closedAt = new Map<string, number>();
+  private nextId = 0;
+  private lastSweepSec = -Infinity;
+  /** Copy of the last frame seen, for gaps and ends at finish() (the Frame object itself is reused). */
+  private readonly lastAt: FrameRef = { fileIndex: 0, number: 0, tsSec: 0, tsNsec: 0 };
+  private seenAny = false;
+
+  constructor(private readonly handler: TransportHandler, options?: Partial<TcpOptions>) {
+    this.opts = { ...DEFAULT_TCP_OPTIONS, ...options };
+  }
+
+  /** Number of connections currently tracked. */
+  get openConnections(): number {
+    return this.open.size;
+  }
+
+  /** Feeds one IP packet whose protocol is TCP. Never throws on bad input. */
+  segment(pkt: IpPacket): void {
+    const h = this.hdr;
+    const l4 = pkt.l4;
+    const wire = pkt.l4WireLength;
+    // A header the capture cut (or that claims more than the IP length) cannot be trusted.
+    if (!h.parse(l4) || wire < h.headerLen) {
+      this.stats.malformed++;
+      return;
+    }
+    const hl = h.headerLen;
+    // Bytes beyond the IP length (link padding) are not part of the segment.
+    const capLen = (l4.length < wire ? l4.length : wire) - hl;
+    const wireLen = wire - hl;
+    const stats = this.stats;
+    stats.segments++;
+    stats.payloadBytes += wireLen;
+
+    const frame = pkt.frame;
+    const last = this.lastAt;
+    last.fileIndex = frame.fileIndex;
+    last.number = frame.number;
+    last.tsSec = frame.tsSec;
+    last.tsNsec = frame.tsNsec;
+    this.seenAny = true;
+
+    const flags = h.flags;
+    const syn = (flags & TCP_SYN) !== 0;
+    const ackf = (flags & TCP_ACK) !== 0;
+    const fin = (flags & TCP_FIN) !== 0;
+    const rst = (flags & TCP_RST) !== 0;
+    const src = pkt.src;
+    const sport = h.srcPort;
+
+    let conn = this.index.get(src, sport, pkt.dst, h.dstPort);
+    let dir: Direction;
+    if (conn !== undefined) {
+      dir = conn.info.a.port === sport && conn.info.a.addr === src ? 0 : 1;
+      if (syn && !ackf && this.isNewSyn(conn, dir, h.seq)) {
+        this.close(conn, 'reused', frame);
+        conn = this.create(pkt, h, true, true);
+        dir = 0;
+      }
+    } else {
+      const lo = lowFirst(src, sport, pkt.dst, h.dstPort);
+      const key = lo ? tupleKey(src, sport, pkt.dst, h.dstPort) : tupleKey(pkt.dst, h.dstPort, src, sport);
+      const closedSec = this.closedAt.get(key);
+      if (closedSec !== undefined && !(syn && !ackf) && frame.tsSec - closedSec <= this.opts.closedLingerSec) {
+        // A straggler of a connection that just closed: not a new connection.
+        stats.ignoredSegments++;
+        return;
+      }
+      if (closedSec !== undefined) this.closedAt.delete(key);
+      // Side A is the SYN sender; a SYN/ACK seen first names its receiver as the SYN sender.
+      conn = this.create(pkt, h, !(syn && ackf), closedSec !== undefined);
+      dir = conn.info.a.port === sport && conn.info.a.addr === src ? 0 : 1;
+    }
+    conn.lastSeenSec = frame.tsSec;
+
+    const half = conn.halves[dir];
+    const peer = conn.halves[dir ^ 1]!;
+
+    if (rst) {
+      this.event('rst', conn, dir, frame, 0, -1);
+      // A RST answering a SYN before any SYN/ACK: the connection was refused.
+      if (peer.synSeen && !half.synSeen && !conn.handshake) this.event('refused', conn, dir, frame, 0, -1);
+      if (ackf) this.noteAck(half, h.ack);
+      this.close(conn, 'rst', frame);
+      return;
+    }
+
+    if (syn) {
+      if (!half.started) {
+        half.start(h.seq + 1); // SYN occupies one sequence number
+        half.synSeen = true;
+        half.isn = h.seq;
+      }
+      if (ackf && peer.synSeen) conn.handshake = true;
+    } else if (!half.started) {
+      // Capture started mid-connection: the stream begins where we came in.
+      half.start(h.seq);
+    }
+    // A SYN's window is not yet meaningful (no scale agreed); elsewhere 0 means "stop sending".
+    if (!syn && h.window === 0) this.event('zero-window', conn, dir, frame, 0, half.offsetOf(h.seq));
+
+    if (ackf) {
+      const ack = h.ack;
+      if (
+        wireLen === 0 && !syn && !fin &&
+        half.ackSeen && ack === half.lastAck && h.window === half.lastWin &&
+        peer.started && peer.sentEnd > peer.offsetOf(ack)
+      ) {
+        this.event('dup-ack', conn, dir, frame, 0, peer.offsetOf(ack));
+      }
+      half.lastAck = ack;
+      half.lastWin = h.window;
+      this.noteAck(half, ack);
+      // The peer's receiver has bytes we never saw: stop waiting for them.
+      if (peer.started && !peer.ended) {
+        const ackOff = peer.offsetOf(ack);
+        const jump = ackOff - peer.nextOffset;
+        if (jump > 0 && jump <= MAX_ACK_JUMP) this.skipTo(peer, conn, ackOff, frame);
+      }
+    }
+
+    const dataSeq = syn ? (h.seq + 1) >>> 0 : h.seq;
+    const segOff = half.offsetOf(dataSeq);
+    if (wireLen > 0) {
+      if (segOff + wireLen > half.sentEnd) half.sentEnd = segOff + wireLen;
+      if (!half.ended) {
+        this.data(half, conn, l4, hl, capLen, wireLen, segOff, frame);
+      } else {
+        // After our FIN: a retransmission of old data, or data that cannot be (ignored).
+        const old = Math.min(wireLen, half.finOffset - segOff);
+        if (old > 0) this.retransmission(conn, half, old, segOff, frame);
+        else stats.ignoredSegments++;
+      }
+    }
+
+    if (fin && !half.ended) {
+      const finOff = segOff + wireLen;
+      // Nothing can follow a FIN: declare the holes before it lost now.
+      this.flushAll(half, conn, frame);
+      if (half.nextOffset < finOff) this.gap(half, conn, finOff - half.nextOffset, frame);
+      half.finSeen = true;
+      half.finOffset = finOff;
+      half.ended = true;
+      half.consumer.end('fin', snapshotFrameRef(frame));
+    }
+
+    // FIN both ways, each acknowledged: the connection is over.
+    if (
+      half.finSeen && peer.finSeen && half.ackSeen && peer.ackSeen &&
+      peer.offsetOf(half.highestAck) > peer.finOffset &&
+      half.offsetOf(peer.highestAck) > half.finOffset
+    ) {
+      this.close(conn, 'fin', frame);
+    }
+  }
+
+  /**
+   * End of the capture: buffered segments are delivered (holes become gaps),
+   * unacknowledged data is reported, every stream ends with 'capture-end'.
+   */
+  finish(at?: FrameRef): void {
+    const when = at ?? (this.seenAny ? snapshotFrameRef(this.lastAt) : undefined);
+    for (const conn of this.open.values()) {
+      // There is an open connection, so a segment was seen and `when` is set.
+      this.close(conn, 'capture-end', when ?? this.lastAt);
+    }
+    this.closedAt.clear();
+  }
+
+  // ---------------------------------------------------------------------------
+
+  /** A SYN (without ACK) on an existing 4-tuple: does it start a new connection? */
+  private isNewSyn(conn: Conn, dir: Direction, seq: number): boolean {
+    const half = conn.halves[dir];
+    const finished = conn.halves[0].finSeen && conn.halves[1].finSeen;
+    if (finished) return true; // FIN both ways (final ACK not seen): a new connection
+    if (half.synSeen && half.isn === seq) return false; // retransmitted SYN
+    // Simultaneous open, or the SYN of a handshake whose SYN/ACK we saw first.
+    if (!half.started && conn.halves[dir ^ 1]!.synSeen) return false;
+    return true;
+  }
+
+  private create(pkt: IpPacket, h: TcpHeader, senderIsA: boolean, reused: boolean): Conn {
+    const src = { addr: pkt.src, port: h.srcPort };
+    const dst = { addr: pkt.dst, port: h.dstPort };
+    const syn = (h.flags & TCP_SYN) !== 0;
+    const ackf = (h.flags & TCP_ACK) !== 0;
+    const info: TcpConnection = {
+      id: this.nextId++,
+      a: senderIsA ? src : dst,
+      b: senderIsA ? dst : src,
+      midstream: !(syn && !ackf),
+      firstFrame: snapshotFrameRef(pkt.frame),
+    };
+    const now = pkt.frame.tsSec;
+    if (this.open.size >= this.opts.maxOpenConnections && now - this.lastSweepSec >= SWEEP_INTERVAL_SEC) {
+      this.sweep(now, pkt.frame);
+    }
+    const consumers = this.handler.openConnection(info);
+    const lo = lowFirst(src.addr, src.port, dst.addr, dst.port);
+    const conn = lo
+      ? new Conn(info, consumers, src.addr, src.port, dst.addr, dst.port, now)
+      : new Conn(info, consumers, dst.addr, dst.port, src.addr, src.port, now);
+    this.index.set(conn);
+    this.open.set(info.id, conn);
+    this.closedAt.delete(tupleKey(conn.loAddr, conn.loPort, conn.hiAddr, conn.hiPort));
+    this.stats.connections++;
+    if (reused) this.event('port-reuse', conn, senderIsA ? 0 : 1, pkt.frame, 0, -1);
+    return conn;
+  }
+
+  /** Evicts connections idle for longer than the timeout. */
+  private sweep(now: number, at: FrameRef): void {
+    this.lastSweepSec = now;
+    for (const conn of this.open.values()) {
+      if (now - conn.lastSeenSec > this.opts.idleTimeoutSec) {
+        this.stats.evicted++;
+        this.close(conn, 'evicted', at);
+      }
+    }
+  }
+
+  /** Ends both streams of a connection and frees its state. */
+  private close(conn: Conn, reason: StreamEndReason, at: FrameRef): void {
+    if (conn.closed) return;
+    conn.closed = true;
+    const [h0, h1] = conn.halves;
+    if (!h0.ended) this.flushAll(h0, conn, at);
+    if (!h1.ended) this.flushAll(h1, conn, at);
+    this.reportUnacked(conn, h0, h1, at);
+    this.reportUnacked(conn, h1, h0, at);
+    const when = snapshotFrameRef(at);
+    for (const half of conn.halves) {
+      if (!half.ended) {
+        half.ended = true;
+        half.consumer.end(reason, when);
+      }
+    }
+    this.index.delete(conn);
+    this.open.delete(conn.info.id);
+    if (reason !== 'capture-end') {
+      const closed = this.closedAt;
+      const key = tupleKey(conn.loAddr, conn.loPort, conn.hiAddr, conn.hiPort);
+      closed.delete(key);
+      closed.set(key, at.tsSec);
+      if (closed.size > this.opts.maxClosedRemembered) {
+        // Oldest first: Map iteration follows insertion order.
+        for (const k of closed.keys()) {
+          closed.delete(k);
+          break;
+        }
+      }
+    }
+  }
+
+  private reportUnacked(conn: Conn, sender: Half, receiver: Half, at: FrameRef): void {
+    if (!sender.started || !(receiver.ackSeen || conn.handshake)) return;
+    let acked = receiver.ackSeen ? sender.offsetOf(receiver.highestAck) : 0;
+    if (acked < 0) acked = 0;
+    if (sender.sentEnd > acked) this.event('unacked-data', conn, sender.dir, at, sender.sentEnd - acked, acked);
+  }
+
+  private noteAck(half: Half, ack: number): void {
+    if (!half.ackSeen || ((ack - half.highestAck) | 0) > 0) half.highestAck = ack;
+    half.ackSeen = true;
+  }
+
+  /** Payload of a segment at stream offset `segOff`, in `buf[start, start + capLen)`. */
+  private data(
+    half: Half, conn: Conn, buf: Buffer, start: number, capLen: number, wireLen: number,
+    segOff: number, at: FrameRef,
+  ): void {
+    if (segOff <= half.nextOffset) {
+      // In order (or overlapping what was delivered): the fast path, no copy.
+      this.deliver(half, conn, buf, start, capLen, wireLen, segOff, at, at);
+      if (half.pending.length > 0) this.drain(half, conn, at);
+      return;
+    }
+    // Ahead of missing data: keep a copy until the hole is filled or declared lost.
+    const p = half.pending;
+    // Insertion point: after every segment starting at or before segOff (usually the end).
+    let lo = 0;
+    let hi = p.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (p[mid]!.offset <= segOff) lo = mid + 1;
+      else hi = mid;
+    }
+    const prev = lo > 0 ? p[lo - 1] : undefined;
+    if (
+      prev !== undefined &&
+      prev.offset + prev.wireLen >= segOff + wireLen &&
+      prev.offset + prev.data.length >= segOff + capLen
+    ) {
+      // A buffered segment already holds all of it.
+      this.retransmission(conn, half, wireLen, segOff, at);
+      return;
+    }
+    this.stats.outOfOrderSegments++;
+    this.event('out-of-order', conn, half.dir, at, wireLen, segOff);
+    const copy = Buffer.allocUnsafeSlow(capLen);
+    buf.copy(copy, 0, start, start + capLen);
+    p.splice(lo, 0, { offset: segOff, wireLen, data: copy, at: snapshotFrameRef(at) });
+    half.buffered += capLen;
+    const stats = this.stats;
+    stats.bufferedBytes += capLen;
+    if (stats.bufferedBytes > stats.maxBufferedBytes) stats.maxBufferedBytes = stats.bufferedBytes;
+    // Over a bound: give up on the first hole of this direction, and so on.
+    while (
+      p.length > 0 &&
+      (half.buffered > this.opts.maxBufferedPerDirection || stats.bufferedBytes > this.opts.maxBufferedTotal)
+    ) {
+      this.skipHole(half, conn, at);
+    }
+  }
+
+  /**
+   * Delivers the part of a segment beyond what was passed already: captured
+   * bytes as data, the rest (cut by the snaplen) as a gap. `segOff` must not
+   * be ahead of the next expected offset.
+   */
+  private deliver(
+    half: Half, conn: Conn, buf: Buffer, start: number, capLen: number, wireLen: number,
+    segOff: number, at: FrameRef, gapAt: FrameRef,
+  ): void {
+    const trim = half.nextOffset - segOff;
+    if (trim >= wireLen) {
+      if (wireLen > 0) this.retransmission(conn, half, wireLen, segOff, at);
+      return;
+    }
+    if (trim > 0) this.retransmission(conn, half, trim, segOff, at);
+    const capEnd = capLen < wireLen ? capLen : wireLen;
+    if (trim < capEnd) {
+      const n = capEnd - trim;
+      const off = half.nextOffset;
+      half.nextOffset = off + n;
+      half.nextSeq = (half.nextSeq + n) >>> 0;
+      this.stats.deliveredBytes += n;
+      half.consumer.data(buf.subarray(start + trim, start + capEnd), off, at);
+    }
+    const missingFrom = trim > capLen ? trim : capLen;
+    if (missingFrom < wireLen) this.gap(half, conn, wireLen - missingFrom, gapAt);
+  }
+
+  /** Delivers buffered segments that have become in order. */
+  private drain(half: Half, conn: Conn, gapAt: FrameRef): void {
+    const p = half.pending;
+    let i = 0;
+    let freed = 0;
+    while (i < p.length && p[i]!.offset <= half.nextOffset) {
+      const s = p[i++]!;
+      freed += s.data.length;
+      this.deliver(half, conn, s.data, 0, s.data.length, s.wireLen, s.offset, s.at, gapAt);
+    }
+    if (i > 0) {
+      p.splice(0, i);
+      half.buffered -= freed;
+      this.stats.bufferedBytes -= freed;
+    }
+  }
+
+  /** Declares the first hole lost and delivers what follows it. */
+  private skipHole(half: Half, conn: Conn, at: FrameRef): void {
+    const first = half.pending[0]!;
+    if (first.offset > half.nextOffset) this.gap(half, conn, first.offset - half.nextOffset, at);
+    this.drain(half, conn, at);
+  }
+
+  /** Delivers everything buffered, holes as gaps. */
+  private flushAll(half: Half, conn: Conn, at: FrameRef): void {
+    while (half.pending.length > 0) this.skipHole(half, conn, at);
+  }
+
+  /** Passes stream offset `target`: buffered segments before it are delivered, holes become gaps. */
+  private skipTo(half: Half, conn: Conn, target: number, at: FrameRef): void {
+    const p = half.pending;
+    while (half.nextOffset < target) {
+      if (p.length > 0 && p[0]!.offset < target) this.skipHole(half, conn, at);
+      else this.gap(half, conn, target - half.nextOffset, at);
+    }
+    if (p.length > 0) this.drain(half, conn, at);
+  }
+
+  private gap(half: Half, conn: Conn, length: number, at: FrameRef): void {
+    const off = half.nextOffset;
+    half.nextOffset = off + length;
+    half.nextSeq = (half.nextSeq + length) >>> 0;
+    this.stats.gapBytes += length;
+    half.consumer.gap(length, off, at);
+    this.event('lost-segment', conn, half.dir, at, length, off);
+  }
+
+  private retransmission(conn: Conn, half: Half, bytes: number, offset: number, at: FrameRef): void {
+    this.stats.retransmittedBytes += bytes;
+    this.event('retransmission', conn, half.dir, at, bytes, offset);
+  }
+
+  private event(kind: TcpEventKind, conn: Conn, direction: Direction, at: FrameRef, bytes: number, offset: number): void {
+    this.handler.tcpEvent({ kind, conn: conn.info, direction, at: snapshotFrameRef(at), bytes, offset });
+  }
+}

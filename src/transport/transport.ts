@@ -1,0 +1,67 @@
+/**
+ * The transport layer's entry point: IP packets in, TCP streams and UDP
+ * datagrams out (see stream.ts for the contract with the layer above).
+ */
+import { IPPROTO_TCP, IPPROTO_UDP, type IpPacket } from '../net/packet.js';
+import type { TransportHandler } from './stream.js';
+import { TcpReassembler, type TcpOptions, type TcpStats } from './tcp-reassembly.js';
+import { UDP_HEADER_LEN, udpDatagramLength, udpDstPort, udpSrcPort } from './udp.js';
+
+export interface TransportStats {
+  tcp: TcpStats;
+  /** UDP datagrams handed to the handler. */
+  udpDatagrams: number;
+  /** UDP payload bytes per the UDP headers (captured or not). */
+  udpPayloadBytes: number;
+  /** UDP datagrams whose header is cut or inconsistent with the IP length (dropped). */
+  udpMalformed: number;
+  /** Packets of another transport protocol (ignored). */
+  otherProtocol: number;
+}
+
+export type TransportOptions = Partial<TcpOptions>;
+
+export class Transport {
+  readonly stats: TransportStats;
+  private readonly tcp: TcpReassembler;
+
+  constructor(private readonly handler: TransportHandler, options?: TransportOptions) {
+    this.tcp = new TcpReassembler(handler, options);
+    this.stats = { tcp: this.tcp.stats, udpDatagrams: 0, udpPayloadBytes: 0, udpMalformed: 0, otherProtocol: 0 };
+  }
+
+  /** Feeds one IP packet. Never throws on bad input (malformed headers are counted). */
+  packet(pkt: IpPacket): void {
+    if (pkt.protocol === IPPROTO_TCP) this.tcp.segment(pkt);
+    else if (pkt.protocol === IPPROTO_UDP) this.udp(pkt);
+    else this.stats.otherProtocol++;
+  }
+
+  /** End of the capture: flushes and ends every TCP stream. */
+  finish(): void {
+    this.tcp.finish();
+  }
+
+  private udp(pkt: IpPacket): void {
+    const l4 = pkt.l4;
+    const len = udpDatagramLength(l4, pkt.l4WireLength, pkt.ipVersion);
+    if (len < 0) {
+      this.stats.udpMalformed++;
+      return;
+    }
+    // Captured payload stops at the UDP length (padding) or where the snaplen cut.
+    const end = l4.length < len ? l4.length : len;
+    const wireLength = len - UDP_HEADER_LEN;
+    this.stats.udpDatagrams++;
+    this.stats.udpPayloadBytes += wireLength;
+    // A fresh object per datagram: the handler may keep the endpoints. `at` is the
+    // reader's reused frame, valid during the call (snapshotFrameRef to keep it).
+    this.handler.datagram({
+      src: { addr: pkt.src, port: udpSrcPort(l4) },
+      dst: { addr: pkt.dst, port: udpDstPort(l4) },
+      payload: l4.subarray(UDP_HEADER_LEN, end),
+      wireLength,
+      at: pkt.frame,
+    });
+  }
+}
