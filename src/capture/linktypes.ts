@@ -1,7 +1,9 @@
 /** LINKTYPE_* numbers (tcpdump.org/linktypes) and the names reports show. */
 export const LINKTYPE_NULL = 0;
 export const LINKTYPE_ETHERNET = 1;
+/** DLT_RAW as OpenBSD numbers it; written into some old files as is. */
 export const LINKTYPE_RAW_OLD_12 = 12;
+/** DLT_RAW as BSD/OS numbers it. */
 export const LINKTYPE_RAW_OLD_14 = 14;
 export const LINKTYPE_RAW = 101;
 export const LINKTYPE_LOOP = 108;

@@ -1,0 +1,192 @@
+/**
+ * The network layer: frame → link layer → IPv4/IPv6 (→ fragment
+ * reassembly) → one IpPacket for the transport layer.
+ *
+ * Hot path: one reused IpPacket, one reused scratch, no per-packet object
+ * allocation except the `l4` subarray view (and address texts on a cache
+ * miss). Reassembly allocates, but only for fragments.
+ */
+import { newFrame, type DiagnosticSink, type Frame } from '../capture/frame.js';
+import { IPPROTO_TCP, IPPROTO_UDP, newNetStats, type IpPacket, type NetStats } from './packet.js';
+import { decodeLink, LinkOutcome, newLinkResult } from './link.js';
+import { decodeIpv4 } from './ipv4.js';
+import { decodeIpv6, walkIpv6Headers } from './ipv6.js';
+import {
+  FragmentReassembler,
+  IpOutcome,
+  ipv4FragmentKey,
+  ipv6FragmentKey,
+  newIpScratch,
+  type ReassemblyLimits,
+} from './fragments.js';
+
+/** Malformed packets reported one by one; the rest are only counted in stats.malformed. */
+export const MAX_MALFORMED_DIAGNOSTICS = 20;
+
+export interface NetDecoderOptions {
+  /** Fragment reassembly bounds; defaults: 64 datagrams, 4 MiB, 30 s. */
+  reassembly?: Partial<ReassemblyLimits>;
+}
+
+export class NetDecoder {
+  readonly stats: NetStats = newNetStats();
+  private readonly packet: IpPacket = {
+    ipVersion: 0,
+    src: '',
+    dst: '',
+    protocol: 0,
+    l4: Buffer.alloc(0),
+    l4WireLength: 0,
+    frame: newFrame(0),
+    reassembled: false,
+  };
+  private readonly link = newLinkResult();
+  private readonly scratch = newIpScratch();
+  private readonly reassembler: FragmentReassembler;
+  private readonly warnedLinkTypes = new Set<number>();
+  private malformedReported = 0;
+
+  constructor(
+    private readonly diag: DiagnosticSink,
+    private readonly fileName: (fileIndex: number) => string,
+    options: NetDecoderOptions = {},
+  ) {
+    this.reassembler = new FragmentReassembler(this.stats, options.reassembly);
+  }
+
+  /**
+   * Decodes one frame. Returns the reused IpPacket (valid until the next
+   * call) for a TCP or UDP packet, or a datagram this frame completed; null
+   * for anything else: non-IP, unknown link type, malformed, a fragment
+   * still waiting for the rest, another transport protocol (counted in
+   * stats.otherProtocol). Never throws on bad bytes.
+   */
+  decode(frame: Frame): IpPacket | null {
+    const stats = this.stats;
+    const linkType = frame.linkType;
+    stats.linkTypes.set(linkType, (stats.linkTypes.get(linkType) ?? 0) + 1);
+
+    // Time out stale fragments even while no fragment arrives.
+    if (this.reassembler.nextDeadline !== Infinity) {
+      const now = captureTime(frame);
+      if (now > this.reassembler.nextDeadline) this.reassembler.expire(now);
+    }
+
+    const data = frame.data;
+    const link = this.link;
+    switch (decodeLink(linkType, data, link)) {
+      case LinkOutcome.IPV4:
+        return this.ipv4(frame, link.offset);
+      case LinkOutcome.IPV6:
+        return this.ipv6(frame, link.offset);
+      case LinkOutcome.NOT_IP:
+        stats.nonIp++;
+        return null;
+      case LinkOutcome.MALFORMED:
+        this.malformed(frame, link.reason);
+        return null;
+      default:
+        this.unknownLinkType(frame);
+        return null;
+    }
+  }
+
+  /**
+   * End of the run: datagrams still waiting for fragments will never
+   * complete; count their fragments as dropped.
+   */
+  finish(): void {
+    this.reassembler.dropAll();
+  }
+
+  private ipv4(frame: Frame, off: number): IpPacket | null {
+    const pkt = this.packet;
+    const scratch = this.scratch;
+    const outcome = decodeIpv4(frame.data, off, frame.origLen - off, pkt, scratch);
+    if (outcome === IpOutcome.MALFORMED) {
+      this.malformed(frame, scratch.reason);
+      return null;
+    }
+    this.stats.ipv4++;
+    pkt.frame = frame;
+    pkt.reassembled = false;
+    if (outcome === IpOutcome.FRAGMENT) {
+      const key = ipv4FragmentKey(pkt.src, pkt.dst, pkt.protocol, scratch.fragId);
+      const datagram = this.reassembler.add(key, scratch, pkt.l4, pkt.l4WireLength, captureTime(frame));
+      if (datagram === null) return null;
+      pkt.l4 = datagram;
+      pkt.l4WireLength = datagram.length;
+      pkt.reassembled = true;
+    }
+    return this.deliver();
+  }
+
+  private ipv6(frame: Frame, off: number): IpPacket | null {
+    const pkt = this.packet;
+    const scratch = this.scratch;
+    const outcome = decodeIpv6(frame.data, off, frame.origLen - off, pkt, scratch);
+    if (outcome === IpOutcome.MALFORMED) {
+      this.malformed(frame, scratch.reason);
+      return null;
+    }
+    this.stats.ipv6++;
+    pkt.frame = frame;
+    pkt.reassembled = false;
+    if (outcome === IpOutcome.FRAGMENT) {
+      const key = ipv6FragmentKey(pkt.src, pkt.dst, scratch.fragId);
+      const datagram = this.reassembler.add(key, scratch, pkt.l4, pkt.l4WireLength, captureTime(frame));
+      if (datagram === null) return null;
+      // The fragmentable part may itself begin with extension headers.
+      const inner = walkIpv6Headers(datagram, 0, datagram.length, this.reassembler.completedNextHeader, pkt, scratch);
+      if (inner !== IpOutcome.DELIVER) {
+        this.malformed(frame, inner === IpOutcome.FRAGMENT ? 'IPv6 fragment inside a reassembled datagram' : scratch.reason);
+        return null;
+      }
+      pkt.reassembled = true;
+    }
+    return this.deliver();
+  }
+
+  private deliver(): IpPacket | null {
+    const protocol = this.packet.protocol;
+    if (protocol === IPPROTO_TCP || protocol === IPPROTO_UDP) return this.packet;
+    this.stats.otherProtocol++;
+    return null;
+  }
+
+  private malformed(frame: Frame, reason: string): void {
+    this.stats.malformed++;
+    if (this.malformedReported >= MAX_MALFORMED_DIAGNOSTICS) return;
+    this.malformedReported++;
+    const more =
+      this.malformedReported === MAX_MALFORMED_DIAGNOSTICS
+        ? ` (further malformed packets are counted, not reported)`
+        : '';
+    this.diag.report({
+      severity: 'warning',
+      code: 'malformed-ip',
+      file: this.fileName(frame.fileIndex),
+      frame: frame.number,
+      message: `${reason}; packet skipped${more}`,
+    });
+  }
+
+  private unknownLinkType(frame: Frame): void {
+    this.stats.unknownLinkType++;
+    const linkType = frame.linkType;
+    if (this.warnedLinkTypes.has(linkType)) return;
+    this.warnedLinkTypes.add(linkType);
+    this.diag.report({
+      severity: 'warning',
+      code: 'unknown-linktype',
+      file: this.fileName(frame.fileIndex),
+      frame: frame.number,
+      message: `link type ${linkType} is not supported; its frames are skipped (counted)`,
+    });
+  }
+}
+
+/** Capture time in seconds (double: sub-microsecond precision is plenty for a 30 s timeout). */
+function captureTime(frame: Frame): number {
+  return frame.tsSec + frame.tsNsec * 1e-9;
+}

@@ -1,0 +1,196 @@
+/**
+ * Link-layer decoding: from a frame's link type and bytes to the
+ * network-layer protocol and the offset where its header starts.
+ *
+ * Hot path: no allocation. The caller owns one LinkResult and passes it in
+ * every time; the outcome is a small integer.
+ */
+
+import {
+  LINKTYPE_ETHERNET,
+  LINKTYPE_IPV4,
+  LINKTYPE_IPV6,
+  LINKTYPE_LINUX_SLL,
+  LINKTYPE_LINUX_SLL2,
+  LINKTYPE_LOOP,
+  LINKTYPE_NULL,
+  LINKTYPE_RAW,
+  LINKTYPE_RAW_OLD_12,
+  LINKTYPE_RAW_OLD_14,
+} from '../capture/linktypes.js';
+
+// Ethertypes (IEEE registry).
+export const ETHERTYPE_IPV4 = 0x0800;
+export const ETHERTYPE_IPV6 = 0x86dd;
+export const ETHERTYPE_VLAN = 0x8100;
+export const ETHERTYPE_QINQ = 0x88a8;
+/** Pre-standard Q-in-Q outer tag some switches still send. */
+export const ETHERTYPE_QINQ_OLD = 0x9100;
+/** Type/length values up to this are an 802.3 length (LLC/SNAP follows), not a type. */
+export const ETHER_MAX_LENGTH_FIELD = 1500;
+
+// Address families in NULL/LOOP headers. AF_INET6 differs between BSDs.
+export const AF_INET = 2;
+export const AF_INET6_NETBSD_OPENBSD = 24;
+export const AF_INET6_FREEBSD = 28;
+export const AF_INET6_DARWIN = 30;
+
+const ETHER_HEADER_LEN = 14;
+const ETHER_TYPE_OFFSET = 12;
+const VLAN_TAG_LEN = 4;
+const SLL_HEADER_LEN = 16;
+const SLL_PROTOCOL_OFFSET = 14;
+const SLL2_HEADER_LEN = 20;
+const SLL2_PROTOCOL_OFFSET = 0;
+const NULL_HEADER_LEN = 4;
+
+/** What the link layer carries. */
+export const LinkOutcome = {
+  IPV4: 1,
+  IPV6: 2,
+  /** A known link type carrying something other than IP (ARP, LLDP, LLC…). */
+  NOT_IP: 3,
+  /** The link header is cut short or nonsensical; `reason` says why. */
+  MALFORMED: 4,
+  /** nfsight does not decode this link type. */
+  UNKNOWN_LINKTYPE: 5,
+} as const;
+export type LinkOutcome = (typeof LinkOutcome)[keyof typeof LinkOutcome];
+
+/** Filled by decodeLink; reused across frames. */
+export interface LinkResult {
+  /** Offset of the network-layer header in the frame bytes (IPV4/IPV6 only). */
+  offset: number;
+  /** Why the header is malformed (MALFORMED only); a constant string. */
+  reason: string;
+}
+
+export function newLinkResult(): LinkResult {
+  return { offset: 0, reason: '' };
+}
+
+function isVlanTpid(type: number): boolean {
+  return type === ETHERTYPE_VLAN || type === ETHERTYPE_QINQ || type === ETHERTYPE_QINQ_OLD;
+}
+
+/**
+ * Resolves an ethertype whose payload starts at `payload`: skips any stack of
+ * VLAN tags (each: 2 bytes TCI, then the inner type) and classifies the
+ * result. Shared by Ethernet and both SLL forms, since the cooked headers
+ * carry VLAN tags the same way when the kernel did not strip them.
+ */
+function resolveEthertype(data: Buffer, type: number, payload: number, out: LinkResult): LinkOutcome {
+  while (isVlanTpid(type)) {
+    if (payload + VLAN_TAG_LEN > data.length) {
+      out.reason = 'VLAN tag cut short';
+      return LinkOutcome.MALFORMED;
+    }
+    type = data.readUInt16BE(payload + 2);
+    payload += VLAN_TAG_LEN;
+  }
+  out.offset = payload;
+  if (type === ETHERTYPE_IPV4) return LinkOutcome.IPV4;
+  if (type === ETHERTYPE_IPV6) return LinkOutcome.IPV6;
+  // Anything else, including an 802.3 length field (<= 1500) followed by
+  // LLC, is simply not IP.
+  return LinkOutcome.NOT_IP;
+}
+
+function decodeEthernet(data: Buffer, out: LinkResult): LinkOutcome {
+  if (data.length < ETHER_HEADER_LEN) {
+    out.reason = 'Ethernet header cut short';
+    return LinkOutcome.MALFORMED;
+  }
+  const type = data.readUInt16BE(ETHER_TYPE_OFFSET);
+  if (type <= ETHER_MAX_LENGTH_FIELD) return LinkOutcome.NOT_IP;
+  return resolveEthertype(data, type, ETHER_HEADER_LEN, out);
+}
+
+function decodeSll(data: Buffer, headerLen: number, protocolOffset: number, out: LinkResult): LinkOutcome {
+  if (data.length < headerLen) {
+    out.reason = 'Linux cooked header cut short';
+    return LinkOutcome.MALFORMED;
+  }
+  return resolveEthertype(data, data.readUInt16BE(protocolOffset), headerLen, out);
+}
+
+/** Raw IP: no link header; the IP version nibble says which IP it is. */
+function decodeRaw(data: Buffer, out: LinkResult): LinkOutcome {
+  if (data.length === 0) {
+    out.reason = 'empty raw IP packet';
+    return LinkOutcome.MALFORMED;
+  }
+  out.offset = 0;
+  const version = data[0]! >> 4;
+  if (version === 4) return LinkOutcome.IPV4;
+  if (version === 6) return LinkOutcome.IPV6;
+  out.reason = 'raw IP packet with an IP version other than 4 or 6';
+  return LinkOutcome.MALFORMED;
+}
+
+function familyOutcome(family: number, out: LinkResult): LinkOutcome {
+  out.offset = NULL_HEADER_LEN;
+  if (family === AF_INET) return LinkOutcome.IPV4;
+  if (family === AF_INET6_NETBSD_OPENBSD || family === AF_INET6_FREEBSD || family === AF_INET6_DARWIN) {
+    return LinkOutcome.IPV6;
+  }
+  return LinkOutcome.NOT_IP;
+}
+
+/**
+ * BSD NULL: the family is in the byte order of the host that wrote the file,
+ * which the file does not tell us reliably; families are small numbers, so
+ * whichever reading is small is the right one.
+ */
+function decodeNull(data: Buffer, out: LinkResult): LinkOutcome {
+  if (data.length < NULL_HEADER_LEN) {
+    out.reason = 'loopback header cut short';
+    return LinkOutcome.MALFORMED;
+  }
+  const le = data.readUInt32LE(0);
+  return familyOutcome(le <= 0xffff ? le : data.readUInt32BE(0), out);
+}
+
+/** OpenBSD LOOP: like NULL but always in network byte order. */
+function decodeLoop(data: Buffer, out: LinkResult): LinkOutcome {
+  if (data.length < NULL_HEADER_LEN) {
+    out.reason = 'loopback header cut short';
+    return LinkOutcome.MALFORMED;
+  }
+  return familyOutcome(data.readUInt32BE(0), out);
+}
+
+/** Forces the version: a mismatching version nibble is caught by the IP decoder. */
+function decodeFixed(outcome: LinkOutcome, out: LinkResult): LinkOutcome {
+  out.offset = 0;
+  return outcome;
+}
+
+/**
+ * Classifies a frame's link layer. On IPV4/IPV6, `out.offset` is where the IP
+ * header starts; on MALFORMED, `out.reason` says why.
+ */
+export function decodeLink(linkType: number, data: Buffer, out: LinkResult): LinkOutcome {
+  switch (linkType) {
+    case LINKTYPE_ETHERNET:
+      return decodeEthernet(data, out);
+    case LINKTYPE_LINUX_SLL:
+      return decodeSll(data, SLL_HEADER_LEN, SLL_PROTOCOL_OFFSET, out);
+    case LINKTYPE_LINUX_SLL2:
+      return decodeSll(data, SLL2_HEADER_LEN, SLL2_PROTOCOL_OFFSET, out);
+    case LINKTYPE_RAW:
+    case LINKTYPE_RAW_OLD_12:
+    case LINKTYPE_RAW_OLD_14:
+      return decodeRaw(data, out);
+    case LINKTYPE_IPV4:
+      return decodeFixed(LinkOutcome.IPV4, out);
+    case LINKTYPE_IPV6:
+      return decodeFixed(LinkOutcome.IPV6, out);
+    case LINKTYPE_NULL:
+      return decodeNull(data, out);
+    case LINKTYPE_LOOP:
+      return decodeLoop(data, out);
+    default:
+      return LinkOutcome.UNKNOWN_LINKTYPE;
+  }
+}
