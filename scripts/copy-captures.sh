@@ -18,7 +18,7 @@ done
 
 # Big captures, cut: name, frame range, why.
 cut() { # cut <source> <range> <target> <why>
-  editcap -r "$src/$1" "$dst/$3" "$2"
+  editcap -F pcap -r "$src/$1" "$dst/$3" "$2"
   { cat "$src/$1.notes"; echo; echo "nfsight cut: frames $2 of $1 (editcap -r), renumbered from 1. Kept for: $4"; } >"$dst/$3.notes"
 }
 cut nfsv3-basic.pcap 1-200 nfsv3-basic-head.pcap "portmap, MOUNT and small NFSv3 calls of six connections"
