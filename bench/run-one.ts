@@ -1,0 +1,27 @@
+/**
+ * Analyses one capture and prints timing and peak memory as JSON: run in a
+ * fresh process per measurement so that peak RSS belongs to that run alone.
+ */
+import { statSync } from 'node:fs';
+import { analyze } from '../src/analyze.js';
+
+const file = process.argv[2];
+if (!file) {
+  process.stderr.write('usage: run-one <capture>\n');
+  process.exit(2);
+}
+const started = process.hrtime.bigint();
+const report = await analyze(file);
+const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+process.stdout.write(
+  JSON.stringify({
+    file,
+    bytes: statSync(file).size,
+    seconds,
+    frames: report.capture.frames,
+    tcpDelivered: report.tcp.deliveredBytes,
+    tcpGaps: report.tcp.gapBytes,
+    // resourceUsage().maxRSS is in kilobytes.
+    peakRssMB: process.resourceUsage().maxRSS / 1024,
+  }) + '\n',
+);

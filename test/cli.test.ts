@@ -1,0 +1,105 @@
+/**
+ * The command line as a user meets it: the compiled `nfsight` (npm test
+ * builds it first), its output streams and exit statuses.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { VERSION } from '../src/version.js';
+import { CAPTURES, expectedOf, tempDir, writeTemp } from './helpers.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+
+function nfsight(args: string[], input?: Buffer, nodeOptions: string[] = []) {
+  const r = spawnSync(process.execPath, [...nodeOptions, CLI, ...args], {
+    cwd: ROOT,
+    input,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+    maxBuffer: 64 << 20,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('nfsight CLI', () => {
+  it('prints the version of package.json', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(VERSION).toBe(pkg.version);
+    const r = nfsight(['--version']);
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe(pkg.version);
+  });
+
+  it('report: tables on stdout, nothing on stderr, exit 0', () => {
+    const r = nfsight(['report', 'captures/nfsv3-errors.pcap']);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('captures/nfsv3-errors.pcap');
+    expect(r.stdout).toMatch(/frames\s+│ 290 /);
+    expect(r.stdout).toContain('2026-11-22T02:53:21.842837Z');
+    // No colour escapes with NO_COLOR or when not on a terminal.
+    expect(r.stdout).not.toContain('\u001b[');
+  });
+
+  it('report --format json: the library report, with the figures tshark gives', () => {
+    const exp = expectedOf('nfsv4-grace-restart.pcap');
+    const r = nfsight(['report', '--format', 'json', join(CAPTURES, 'nfsv4-grace-restart.pcap')]);
+    expect(r.status).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.schemaVersion).toBe(1);
+    expect(report.capture.frames).toBe(exp.frames);
+    expect(report.capture.wireBytes).toBe(exp.wireBytes);
+    expect(report.tcp.connections).toBe(exp.tcp.streams.length);
+    expect(report.capture.last.frame).toBe(exp.last.frame);
+  });
+
+  it('reads standard input for -', () => {
+    const r = nfsight(['report', '--format', 'json', '-'], readFileSync(join(CAPTURES, 'nfsv3-nanosec.pcap')));
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).capture.frames).toBe(expectedOf('nfsv3-nanosec.pcap').frames);
+  });
+
+  it('a cut file: a warning naming file and offset on stderr, the report of what was read, exit 0', () => {
+    const bytes = readFileSync(join(CAPTURES, 'nfsv3-errors.pcap'));
+    const p = writeTemp(tempDir(), 'cut.pcap', bytes.subarray(0, 20_000));
+    const r = nfsight(['report', '--format', 'json', p]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`^nfsight: warning: ${p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: byte \\d+: file is cut short`));
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    const report = JSON.parse(r.stdout);
+    expect(report.capture.files[0].truncated).toBe(true);
+    expect(report.capture.frames).toBeGreaterThan(100);
+  });
+
+  it('unreadable input: a clear error and exit 2, no stack trace', () => {
+    const r = nfsight(['report', 'no/such/file.pcap']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('nfsight: error: no/such/file.pcap: cannot read: no such file');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    const notCapture = nfsight(['report', 'package.json']);
+    expect(notCapture.status).toBe(2);
+    expect(notCapture.stderr).toContain('not a pcap or pcapng capture');
+  });
+
+  it('bad usage exits 2 with help on stderr', () => {
+    const r = nfsight(['report']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("missing required argument 'capture'");
+    const f = nfsight(['report', '--format', 'xml', 'captures/nfsv3-errors.pcap']);
+    expect(f.status).toBe(2);
+    expect(f.stderr).toContain('Allowed choices are table, json');
+  });
+
+  it('never shows the DEP0005 Buffer() notice of pcap-parser', () => {
+    // Node shows it for code in node_modules only with --pending-deprecation; piped
+    // input arrives in 64 KiB pieces, which makes pcap-parser call Buffer().
+    const input = readFileSync(join(CAPTURES, 'lossy-read-cut.pcap'));
+    const r = nfsight(['report', '-'], input, ['--pending-deprecation']);
+    expect(r.status).toBe(0);
+    expect(r.stderr).not.toContain('DEP0005');
+    expect(r.stderr).not.toContain('DeprecationWarning');
+  });
+});
