@@ -40,6 +40,7 @@ import {
   sll,
   sll2,
 } from './gen/packets.js';
+import { rng as prng } from './gen/random.js';
 
 const TCP = 6;
 const UDP = 17;
@@ -116,18 +117,6 @@ function expectV6(pkt: ReturnType<typeof snap>, l4 = payload20, protocol = UDP) 
   expect(pkt!.protocol).toBe(protocol);
   expect(pkt!.l4.equals(l4)).toBe(true);
   expect(pkt!.l4WireLength).toBe(l4.length);
-}
-
-/** mulberry32: seeded, so the random loops repeat exactly. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // ===================================================================== link

@@ -13,6 +13,7 @@ import {
   type PcapngInterface,
   type PcapngSection,
 } from './gen/capture-writer.js';
+import { rng } from './gen/random.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const REAL_FILE = join(here, '..', 'captures', 'nfsv4-dumpcap.pcapng');
@@ -35,18 +36,6 @@ interface Run {
   reader: PcapngReader;
   /** Every callback received the same Frame object. */
   sameObject: boolean;
-}
-
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 type Chunker = (len: number) => number[];

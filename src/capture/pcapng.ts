@@ -40,6 +40,27 @@ const MIN_OPB_LENGTH = 32;
 const MIN_SPB_LENGTH = 16;
 
 const TWO_32 = 4294967296;
+
+/** The remainder of the last divFloor call (kept here so the hot path allocates nothing). */
+let divRemainder = 0;
+
+/**
+ * floor(n / d) for integers n >= 0, d > 0 with n < 2^53, exact despite the
+ * floating-point quotient; leaves n mod d in divRemainder.
+ */
+function divFloor(n: number, d: number): number {
+  let q = Math.floor(n / d);
+  let r = n - q * d;
+  if (r < 0) {
+    q--;
+    r += d;
+  } else if (r >= d) {
+    q++;
+    r -= d;
+  }
+  divRemainder = r;
+  return q;
+}
 /** Largest units-per-second for which the plain-number timestamp split is exact. */
 const MAX_NUMBER_UNITS = 2 ** 36;
 
@@ -489,50 +510,16 @@ export class PcapngReader implements RecordReader {
     let rem: number;
     if (high < 0x200000) {
       // Below 2^53: the value is exact as a number.
-      const ts = high * TWO_32 + low;
-      sec = Math.floor(ts / units);
-      rem = ts - sec * units;
-      if (rem < 0) {
-        sec--;
-        rem += units;
-      } else if (rem >= units) {
-        sec++;
-        rem -= units;
-      }
+      sec = divFloor(high * TWO_32 + low, units);
+      rem = divRemainder;
     } else {
       // Long division in 16-bit digits below the high word: every partial
       // value stays below units * 2^16 <= 2^52, so exact; and the seconds
       // stay below 2^53 (checked above).
-      let q = Math.floor(high / units);
-      let r = high - q * units;
-      if (r < 0) {
-        q--;
-        r += units;
-      }
-      sec = q * TWO_32;
-      let cur = r * 65536 + (low >>> 16);
-      q = Math.floor(cur / units);
-      r = cur - q * units;
-      if (r < 0) {
-        q--;
-        r += units;
-      } else if (r >= units) {
-        q++;
-        r -= units;
-      }
-      sec += q * 65536;
-      cur = r * 65536 + (low & 0xffff);
-      q = Math.floor(cur / units);
-      r = cur - q * units;
-      if (r < 0) {
-        q--;
-        r += units;
-      } else if (r >= units) {
-        q++;
-        r -= units;
-      }
-      sec += q;
-      rem = r;
+      sec = divFloor(high, units) * TWO_32;
+      sec += divFloor(divRemainder * 65536 + (low >>> 16), units) * 65536;
+      sec += divFloor(divRemainder * 65536 + (low & 0xffff), units);
+      rem = divRemainder;
     }
     this.sec = sec + t.offset;
     if (t.mul !== 0) this.nsec = rem * t.mul;
