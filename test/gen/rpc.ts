@@ -154,3 +154,101 @@ export function nfs3Fattr(size: number | bigint, fileid: number | bigint = 1): B
 export function nfs3ReadResultHead(count: number, eof: boolean, fileSize: number | bigint): Buffer {
   return new XdrWriter().u32(0).bool(true).raw(nfs3Fattr(fileSize)).u32(count).bool(eof).u32(count).bytes();
 }
+
+// ---- Headers beyond AUTH_NONE/AUTH_SYS calls and accepted replies: denied
+// replies, mismatches, RPCSEC_GSS (RFC 2203) credentials and wrapping. ----
+
+export const RPCSEC_GSS = 6;
+
+/** An opaque_auth: flavor and raw body. */
+export interface OpaqueAuth {
+  flavor: number;
+  body: Buffer;
+}
+
+/** The body of an AUTH_SYS credential (authsys_parms). */
+export function authSysBody(c: AuthSys): Buffer {
+  const w = new XdrWriter()
+    .u32(c.stamp ?? 0)
+    .string(c.machine ?? 'client')
+    .u32(c.uid ?? 0)
+    .u32(c.gid ?? 0)
+    .u32((c.gids ?? []).length);
+  for (const g of c.gids ?? []) w.u32(g);
+  return w.bytes();
+}
+
+export interface GssCred {
+  /** rpc_gss_proc_t: 0 DATA, 1 INIT, 2 CONTINUE_INIT, 3 DESTROY. */
+  proc: number;
+  seq: number;
+  /** rpc_gss_service_t: 1 none, 2 integrity, 3 privacy. */
+  service: number;
+  handle: Buffer;
+  /** RPCSEC_GSS_VERS_1 unless given. */
+  version?: number;
+}
+
+/** The body of an RPCSEC_GSS credential (rpc_gss_cred_t, version 1). */
+export function gssCredBody(c: GssCred): Buffer {
+  return new XdrWriter().u32(c.version ?? 1).u32(c.proc).u32(c.seq).u32(c.service).opaque(c.handle).bytes();
+}
+
+export interface RawCallHeader {
+  xid: number;
+  prog: number;
+  vers: number;
+  proc: number;
+  /** 2 unless given. */
+  rpcvers?: number;
+  cred: OpaqueAuth;
+  /** AUTH_NONE, empty, unless given. */
+  verf?: OpaqueAuth;
+}
+
+/** An RPC CALL with any credential and verifier. */
+export function rpcCallRaw(h: RawCallHeader, args: Buffer): Buffer {
+  const verf = h.verf ?? { flavor: AUTH_NONE, body: Buffer.alloc(0) };
+  const w = new XdrWriter()
+    .u32(h.xid)
+    .u32(RPC_CALL)
+    .u32(h.rpcvers ?? 2)
+    .u32(h.prog)
+    .u32(h.vers)
+    .u32(h.proc)
+    .u32(h.cred.flavor)
+    .opaque(h.cred.body)
+    .u32(verf.flavor)
+    .opaque(verf.body);
+  return Buffer.concat([w.bytes(), args]);
+}
+
+/** MSG_ACCEPTED / PROG_MISMATCH with the versions supported. */
+export function rpcProgMismatchReply(xid: number, low: number, high: number): Buffer {
+  return new XdrWriter().u32(xid).u32(RPC_REPLY).u32(0).u32(AUTH_NONE).u32(0).u32(2).u32(low).u32(high).bytes();
+}
+
+/** MSG_DENIED / RPC_MISMATCH with the RPC versions supported. */
+export function rpcRpcMismatchReply(xid: number, low: number, high: number): Buffer {
+  return new XdrWriter().u32(xid).u32(RPC_REPLY).u32(1).u32(0).u32(low).u32(high).bytes();
+}
+
+/** MSG_DENIED / AUTH_ERROR with an auth_stat. */
+export function rpcAuthErrorReply(xid: number, authStat: number): Buffer {
+  return new XdrWriter().u32(xid).u32(RPC_REPLY).u32(1).u32(1).u32(authStat).bytes();
+}
+
+/** An accepted reply with a non-empty verifier (RPCSEC_GSS replies carry a checksum there). */
+export function rpcAcceptedReplyVerf(xid: number, verf: OpaqueAuth, results: Buffer, acceptStat = 0): Buffer {
+  const w = new XdrWriter().u32(xid).u32(RPC_REPLY).u32(0).u32(verf.flavor).opaque(verf.body).u32(acceptStat);
+  return Buffer.concat([w.bytes(), results]);
+}
+
+/**
+ * RPCSEC_GSS integrity body (RFC 2203 §5.3.2.2): databody_integ (seq_num
+ * and the arguments or results) as an opaque, then the checksum opaque.
+ */
+export function gssIntegrityBody(seq: number, inner: Buffer, checksum: Buffer): Buffer {
+  const databody = Buffer.concat([new XdrWriter().u32(seq).bytes(), inner]);
+  return new XdrWriter().opaque(databody).opaque(checksum).bytes();
+}

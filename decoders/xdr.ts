@@ -1,0 +1,325 @@
+/**
+ * XDR (RFC 4506) reading over a message as nfsight keeps it (MessageBytes).
+ *
+ * The reader is a cursor: every read consumes bytes at `pos`. It never
+ * throws. A read that cannot be satisfied stops the reader for good (the
+ * state is sticky, like a tvbuff exception in Wireshark but without the
+ * unwinding): it returns 0 / false / an empty buffer, `status` says why and
+ * `errorAt` where. Decoders read on regardless and check `ok` at the points
+ * where a partial result is still worth returning; that keeps them free of
+ * a test after every field.
+ *
+ * Why the statuses differ:
+ * - 'truncated': the bytes were on the wire but the capture never saw them
+ *   (lost segments, snaplen). The message is fine; the capture is not.
+ * - 'not-kept': nfsight skipped the bytes on purpose (bulk READ/WRITE data).
+ *   A decoder that wanted them asked for the wrong thing, or must skip them.
+ * - 'malformed': the message itself is wrong: a read beyond its end on the
+ *   wire, a length above the protocol's bound, an enum out of range.
+ *
+ * Skipping (`skip`, `skipOpaque`) needs no bytes kept except a length word,
+ * which is how a decoder steps over the data of a WRITE call and goes on
+ * decoding in the kept tail.
+ */
+import { wholeMessage, type MessageBytes } from './bytes.js';
+
+export type XdrStatus = 'ok' | 'truncated' | 'not-kept' | 'malformed';
+
+/** 2^32, to build 64-bit numbers from two words without BigInt. */
+const TWO_32 = 4294967296;
+const EMPTY = Buffer.alloc(0);
+
+/** Padded length of an XDR opaque of `n` bytes (RFC 4506 §3: units of four bytes). */
+function padded(n: number): number {
+  return n + ((4 - (n & 3)) & 3);
+}
+
+export class XdrReader {
+  readonly msg: MessageBytes;
+  private readonly head: Buffer;
+  /** Bytes of `head` that belong to the message (a defensive clip to its length). */
+  private readonly headLen: number;
+  private readonly tail: Buffer;
+  private readonly tailOffset: number;
+  /** Offset just past `tail`. */
+  private readonly tailEnd: number;
+  /** `head` bytes usable for the fast path: readable and inside `end`. */
+  private readonly fastEnd: number;
+  /**
+   * What a read between head and tail means. The message only says how many
+   * bytes the capture missed, not where, so when some are missing every
+   * byte not in hand counts as truncated: a decoder stops either way, and
+   * "not kept" must only be claimed when it is certain.
+   */
+  private readonly gapStatus: 'truncated' | 'not-kept';
+  private readonly limit: number;
+  private p: number;
+  private st: XdrStatus = 'ok';
+  private errAt = -1;
+  /** Where `locate` found the bytes in the buffer it returned. */
+  private at = 0;
+
+  /**
+   * A reader over `msg` from `offset`, reading up to `end` (the message end
+   * unless a sub-range is wanted: reads beyond `end` are malformed).
+   */
+  constructor(msg: MessageBytes, offset = 0, end = msg.length) {
+    this.msg = msg;
+    this.head = msg.head;
+    this.headLen = Math.min(msg.head.length, msg.length);
+    this.tail = msg.tail;
+    this.tailOffset = Math.min(msg.tailOffset, msg.length);
+    this.tailEnd = Math.min(this.tailOffset + msg.tail.length, msg.length);
+    this.limit = Math.max(0, Math.min(end, msg.length));
+    this.fastEnd = Math.min(this.headLen, this.limit);
+    this.gapStatus = msg.missing > 0 ? 'truncated' : 'not-kept';
+    this.p = offset;
+    if (!(offset >= 0 && offset <= this.limit) || end > msg.length) this.fail('malformed');
+  }
+
+  /** A reader over a whole buffer (every byte kept). */
+  static over(buf: Buffer): XdrReader {
+    return new XdrReader(wholeMessage(buf));
+  }
+
+  /** Current offset in the message. */
+  get pos(): number {
+    return this.p;
+  }
+
+  /** Bytes from `pos` to the end of the message (or of this reader's range), kept or not. */
+  get remaining(): number {
+    return this.limit - this.p;
+  }
+
+  /** Offset where this reader's range ends (the message length unless a sub-range). */
+  get end(): number {
+    return this.limit;
+  }
+
+  get status(): XdrStatus {
+    return this.st;
+  }
+
+  get ok(): boolean {
+    return this.st === 'ok';
+  }
+
+  /** Offset where decoding stopped; -1 while `ok`. */
+  get errorAt(): number {
+    return this.errAt;
+  }
+
+  /**
+   * Stops the reader as malformed, for a decoder that found a value the
+   * protocol forbids (an enum out of range, a length above its bound). The
+   * first error stands.
+   */
+  markMalformed(at = this.p): void {
+    if (this.st !== 'ok') return;
+    this.st = 'malformed';
+    this.errAt = at;
+  }
+
+  /** Moves to `offset` (within the range); malformed beyond it. No-op once stopped. */
+  seek(offset: number): void {
+    if (this.st !== 'ok') return;
+    if (offset < 0 || offset > this.limit) {
+      this.fail('malformed');
+      return;
+    }
+    this.p = offset;
+  }
+
+  u32(): number {
+    const p = this.p;
+    // The common case: the word is in the head and the reader is fine.
+    if (p + 4 <= this.fastEnd && this.st === 'ok') {
+      this.p = p + 4;
+      return this.head.readUInt32BE(p);
+    }
+    const b = this.locate(4);
+    if (b === undefined) return 0;
+    this.p = p + 4;
+    return b.readUInt32BE(this.at);
+  }
+
+  i32(): number {
+    const p = this.p;
+    if (p + 4 <= this.fastEnd && this.st === 'ok') {
+      this.p = p + 4;
+      return this.head.readInt32BE(p);
+    }
+    const b = this.locate(4);
+    if (b === undefined) return 0;
+    this.p = p + 4;
+    return b.readInt32BE(this.at);
+  }
+
+  /** Unsigned hyper as a bigint (exact). */
+  u64(): bigint {
+    const b = this.locate(8);
+    if (b === undefined) return 0n;
+    this.p += 8;
+    return b.readBigUInt64BE(this.at);
+  }
+
+  /** Unsigned hyper as a number: exact below 2^53, rounded above (sizes, offsets, counters). */
+  u64n(): number {
+    const b = this.locate(8);
+    if (b === undefined) return 0;
+    this.p += 8;
+    return b.readUInt32BE(this.at) * TWO_32 + b.readUInt32BE(this.at + 4);
+  }
+
+  /** XDR bool: an enum of FALSE (0) and TRUE (1); anything else is malformed. */
+  bool(): boolean {
+    const at = this.p;
+    const v = this.u32();
+    if (v > 1) {
+      this.markMalformed(at);
+      return false;
+    }
+    return v === 1;
+  }
+
+  /**
+   * Fixed-length opaque of `n` bytes: a view into the kept bytes (copied only
+   * when it straddles head and tail). The padding to four bytes is skipped,
+   * not read: it need not be kept.
+   */
+  opaqueFixed(n: number): Buffer {
+    if (this.st !== 'ok') return EMPTY;
+    if (!(n >= 0) || padded(n) > this.limit - this.p) {
+      this.fail('malformed');
+      return EMPTY;
+    }
+    if (n === 0) return EMPTY;
+    const b = this.locate(n);
+    if (b === undefined) return EMPTY;
+    this.p += padded(n);
+    return b.subarray(this.at, this.at + n);
+  }
+
+  /** Variable-length opaque (`opaque<max>`): a view of its bytes. A length above `max` is malformed. */
+  opaque(max = 0xffffffff): Buffer {
+    const at = this.p;
+    const n = this.u32();
+    if (this.st !== 'ok') return EMPTY;
+    if (n > max) {
+      this.markMalformed(at);
+      return EMPTY;
+    }
+    return this.opaqueFixed(n);
+  }
+
+  /** XDR string (`string<max>`), decoded as UTF-8. */
+  string(max = 0xffffffff): string {
+    const b = this.opaque(max);
+    return b.length === 0 ? '' : b.toString('utf8');
+  }
+
+  /** Skips `n` bytes (exactly; no rounding) without needing them kept. */
+  skip(n: number): void {
+    if (this.st !== 'ok') return;
+    if (!(n >= 0) || n > this.limit - this.p) {
+      this.fail('malformed');
+      return;
+    }
+    this.p += n;
+  }
+
+  /**
+   * Skips a variable-length opaque: reads its length (which must be kept)
+   * and steps over the padded bytes, kept or not. Returns the length (0
+   * once stopped).
+   */
+  skipOpaque(max = 0xffffffff): number {
+    const at = this.p;
+    const n = this.u32();
+    if (this.st !== 'ok') return 0;
+    if (n > max || padded(n) > this.limit - this.p) {
+      this.markMalformed(at);
+      return 0;
+    }
+    this.p += padded(n);
+    return n;
+  }
+
+  /**
+   * Variable-length array (`T<max>`): the count, then `fn` per element. A
+   * count above `max`, or above what the rest of the message could hold
+   * (every XDR item but void takes at least four bytes), is malformed: a
+   * garbage count must not make the decoder loop four billion times. Stops
+   * at the first element that stops the reader; returns those decoded.
+   */
+  array<T>(max: number, fn: (r: XdrReader, index: number) => T): T[] {
+    const at = this.p;
+    const n = this.u32();
+    if (this.st !== 'ok') return [];
+    if (n > max || n > (this.limit - this.p) / 4) {
+      this.markMalformed(at);
+      return [];
+    }
+    const out: T[] = [];
+    for (let i = 0; i < n; i++) {
+      const v = fn(this, i);
+      if (this.st !== 'ok') break;
+      out.push(v);
+    }
+    return out;
+  }
+
+  /**
+   * A reader over the next `n` bytes only, and this one moves past them
+   * (kept or not). For items whose length is known from the outside (an
+   * opaque_auth body, an NFSv4 attribute list): a bad item stops the
+   * sub-reader, not the message.
+   */
+  sub(n: number): XdrReader {
+    const start = this.p;
+    this.skip(n);
+    if (this.st !== 'ok') {
+      const dead = new XdrReader(this.msg, Math.min(start, this.limit), this.limit);
+      dead.fail(this.st);
+      return dead;
+    }
+    return new XdrReader(this.msg, start, start + n);
+  }
+
+  /**
+   * Finds `n` bytes at `pos`: returns the buffer holding them (their offset
+   * in it in `this.at`), or stops the reader and returns undefined. Does
+   * not move `pos`.
+   */
+  private locate(n: number): Buffer | undefined {
+    if (this.st !== 'ok') return undefined;
+    const p = this.p;
+    if (n > this.limit - p) return this.fail('malformed');
+    const end = p + n;
+    if (end <= this.headLen) {
+      this.at = p;
+      return this.head;
+    }
+    if (p >= this.tailOffset && end <= this.tailEnd) {
+      this.at = p - this.tailOffset;
+      return this.tail;
+    }
+    // Head and tail meet or overlap and the value straddles them: every
+    // byte is kept, only in two pieces. Rare enough to copy.
+    if (this.headLen >= this.tailOffset && p < this.headLen && end <= this.tailEnd) {
+      this.at = 0;
+      return Buffer.concat([this.head.subarray(p, this.headLen), this.tail.subarray(this.headLen - this.tailOffset, end - this.tailOffset)]);
+    }
+    // Some byte lies between what was kept at the head and at the tail.
+    return this.fail(this.gapStatus);
+  }
+
+  private fail(status: Exclude<XdrStatus, 'ok'>): undefined {
+    if (this.st === 'ok') {
+      this.st = status;
+      this.errAt = this.p;
+    }
+    return undefined;
+  }
+}

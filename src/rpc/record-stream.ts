@@ -1,0 +1,706 @@
+/**
+ * ONC RPC record marking over TCP (RFC 5531 §11): turns the in-order bytes
+ * of one direction of one connection into RPC messages, whatever the TCP
+ * segmentation, without copying bulk data.
+ *
+ * A record is a sequence of fragments, each a 4-byte header (high bit: last
+ * fragment; low 31 bits: fragment length) and that many bytes; the message is
+ * the fragments' bytes joined. Messages up to KEEP_WHOLE_MAX bytes are kept
+ * whole; longer ones keep what the sink asks for (`headToKeep`) and the end
+ * of their last fragment (TAIL_KEEP), the rest is counted, not copied.
+ *
+ * Bytes the capture lost (gaps) inside a fragment keep the stream in sync:
+ * the message is delivered with `missing` bytes. A gap that swallows a record
+ * mark, an absurd record mark, a message header that is not RPC, or a capture
+ * that started in the middle of the connection make the layer scan the
+ * captured bytes for the next plausible message start (resynchronisation).
+ */
+import { isKnownProgram } from '../../decoders/programs.js';
+import { snapshotFrameRef, type FrameRef } from '../capture/frame.js';
+import type { Direction, Endpoint, StreamConsumer, StreamEndReason, TcpConnection } from '../transport/stream.js';
+import {
+  KEEP_MAX,
+  KEEP_WHOLE_MAX,
+  TAIL_KEEP,
+  type RecordStats,
+  type RpcMessageRecord,
+  type RpcMessageSink,
+} from './message.js';
+
+/** Largest fragment believed (a larger record mark means the stream is out of sync). */
+export const MAX_FRAGMENT = 16 * 1024 * 1024;
+/** Smallest fragment that can start a message when resynchronising (an RPC reply is at least 24 bytes). */
+export const MIN_RESYNC_FRAGMENT = 24;
+
+export interface RecordStreamOptions {
+  /** Largest plausible fragment length (default MAX_FRAGMENT). */
+  maxFragment?: number;
+}
+
+/** Bytes looked at for a candidate message start: record mark, xid, msg_type, and 3 words. */
+const PROBE = 24;
+/** Message bytes checked at the start of every message in sync: xid, msg_type, rpcvers / reply_stat. */
+const HEADER_CHECK = 12;
+/** RFC 5531 MAX_AUTH_BYTES. */
+const MAX_AUTH_BYTES = 400;
+/** Lowest program number of the transient range (NFSv4 callbacks). */
+const TRANSIENT_PROGRAMS = 0x40000000;
+
+const MODE_MARK = 0;
+const MODE_BODY = 1;
+const MODE_SYNC = 2;
+const MODE_ENDED = 3;
+
+const EMPTY: Buffer = Buffer.alloc(0);
+
+function sameFrame(a: FrameRef, b: FrameRef): boolean {
+  return a.number === b.number && a.fileIndex === b.fileIndex;
+}
+
+/** One direction of one TCP connection: a StreamConsumer producing RPC messages. */
+export class RpcRecordStream implements StreamConsumer {
+  private readonly src: Endpoint;
+  private readonly dst: Endpoint;
+  private readonly maxFragment: number;
+
+  private mode: number;
+  /** Stream offset of the next byte expected. */
+  private off = 0;
+  /** The last frame seen (fields copied: `at` may be reused by the reader). */
+  private readonly lastSeen: FrameRef = { fileIndex: 0, number: 0, tsSec: 0, tsNsec: 0 };
+  private seenAny = false;
+
+  // --- record mark straddling segments
+  private readonly markBuf = Buffer.alloc(4);
+  private markHave = 0;
+
+  // --- the message in progress
+  private inMsg = false;
+  private recFirst: FrameRef | undefined;
+  private resynced = false;
+  /** Message offset of the next byte (bytes seen or missing so far). */
+  private msgOff = 0;
+  /** Message length, when the last fragment's header was seen (else -1). */
+  private msgLen = -1;
+  private fragStart = 0;
+  private fragRemain = 0;
+  private fragLast = false;
+  private missing = 0;
+  /** Message bytes captured (kept or not). */
+  private captured = 0;
+  private head: Buffer = EMPTY;
+  private headLen = 0;
+  /** How many head bytes are wanted: KEEP_WHOLE_MAX until the sink decided. */
+  private headLimit = 0;
+  private decided = false;
+  /** A gap hit the head: no more head bytes. */
+  private headStopped = false;
+  /** The message header (first HEADER_CHECK bytes) was checked or cannot be. */
+  private checked = true;
+  private tail: Buffer | undefined;
+  private tailStart = 0;
+  private tailFill = 0;
+  private tailPlanned = false;
+
+  // --- resynchronisation
+  private carry: Buffer = EMPTY;
+  private scratch: Buffer = EMPTY;
+  private carryFrames: FrameRef[] = [];
+  private carryLen = 0;
+  /** The current loss of sync was counted in stats.resyncs. */
+  private syncCounted = false;
+  /** The first position evaluated is the very start of a mid-stream capture: a reply is accepted without its call. */
+  private looseFirst = false;
+  private nextResynced = false;
+
+  constructor(
+    private readonly sink: RpcMessageSink,
+    private readonly conn: TcpConnection,
+    private readonly dir: Direction,
+    private readonly stats: RecordStats,
+    options: RecordStreamOptions = {},
+  ) {
+    this.src = dir === 0 ? conn.a : conn.b;
+    this.dst = dir === 0 ? conn.b : conn.a;
+    this.maxFragment = options.maxFragment ?? MAX_FRAGMENT;
+    if (conn.midstream) {
+      // Look at the first bytes before believing them: sync mode, where a
+      // message start at offset 0 is neither a resync nor skipped bytes.
+      this.mode = MODE_SYNC;
+      this.syncCounted = false;
+      this.looseFirst = true;
+      this.nextResynced = false;
+    } else {
+      this.mode = MODE_MARK;
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // StreamConsumer
+
+  data(bytes: Buffer, offset: number, at: FrameRef): void {
+    if (this.mode === MODE_ENDED) return;
+    let start = 0;
+    if (offset !== this.off) {
+      if (offset > this.off) this.gap(offset - this.off, this.off, at);
+      else start = this.off - offset; // overlap with bytes already passed
+    }
+    if (start >= bytes.length) return;
+    this.off = offset + bytes.length;
+    this.noteFrame(at);
+    this.run(bytes, start, bytes.length, at);
+  }
+
+  gap(length: number, offset: number, at: FrameRef): void {
+    if (this.mode === MODE_ENDED || !(length > 0)) return;
+    if (offset < this.off) {
+      length -= this.off - offset;
+      if (length <= 0) return;
+    }
+    this.off += length;
+    this.noteFrame(at);
+    switch (this.mode) {
+      case MODE_SYNC:
+        this.dropCarry();
+        this.looseFirst = false;
+        if (!this.syncCounted) this.countResync();
+        return;
+      case MODE_MARK:
+        // A record mark (or part of one) is lost: the next message start is unknown.
+        if (this.inMsg) this.deliverIncomplete(at);
+        else if (this.markHave > 0) this.stats.skippedBytes += this.markHave;
+        this.markHave = 0;
+        this.enterSync();
+        return;
+      case MODE_BODY:
+        this.gapInBody(length, at);
+        return;
+    }
+  }
+
+  end(_reason: StreamEndReason, at: FrameRef | undefined): void {
+    if (this.mode === MODE_ENDED) return;
+    const when = at ?? (this.seenAny ? this.lastSeen : undefined);
+    if (this.mode === MODE_SYNC) {
+      if (this.carryLen > 0 && !this.syncCounted) this.countResync();
+      this.dropCarry();
+    } else if (this.inMsg) {
+      this.deliverIncomplete(when ?? this.recFirst!);
+    } else if (this.markHave > 0) {
+      this.stats.skippedBytes += this.markHave;
+    }
+    this.markHave = 0;
+    this.mode = MODE_ENDED;
+    this.carry = EMPTY;
+    this.scratch = EMPTY;
+    this.carryFrames = [];
+  }
+
+  // -------------------------------------------------------------------------
+  // In sync
+
+  private noteFrame(at: FrameRef): void {
+    const s = this.lastSeen;
+    s.fileIndex = at.fileIndex;
+    s.number = at.number;
+    s.tsSec = at.tsSec;
+    s.tsNsec = at.tsNsec;
+    this.seenAny = true;
+  }
+
+  /** Processes buf[pos, end), all carried by frame `at`. */
+  private run(buf: Buffer, pos: number, end: number, at: FrameRef): void {
+    while (pos < end) {
+      switch (this.mode) {
+        case MODE_MARK: {
+          let mark: number;
+          if (this.markHave === 0) {
+            if (!this.inMsg) this.recFirst = snapshotFrameRef(at);
+            if (end - pos >= 4) {
+              mark = buf.readUInt32BE(pos);
+              pos += 4;
+            } else {
+              buf.copy(this.markBuf, 0, pos, end);
+              this.markHave = end - pos;
+              return;
+            }
+          } else {
+            const k = Math.min(4 - this.markHave, end - pos);
+            buf.copy(this.markBuf, this.markHave, pos, pos + k);
+            this.markHave += k;
+            pos += k;
+            if (this.markHave < 4) return;
+            this.markHave = 0;
+            mark = this.markBuf.readUInt32BE(0);
+          }
+          this.onMark(mark, at);
+          break;
+        }
+        case MODE_BODY: {
+          let n = end - pos;
+          if (n > this.fragRemain) n = this.fragRemain;
+          if (!this.checked) {
+            const want = HEADER_CHECK - this.headLen;
+            if (n > want) n = want;
+          }
+          this.body(buf, pos, n);
+          pos += n;
+          if (!this.checked && this.headLen >= HEADER_CHECK) {
+            this.checked = true;
+            if (!this.headerOk()) {
+              this.failHeader(at);
+              break;
+            }
+          }
+          if (this.fragRemain === 0) {
+            this.mode = MODE_MARK;
+            if (this.fragLast) this.complete(at);
+          }
+          break;
+        }
+        case MODE_SYNC: {
+          const q = this.scan(buf, pos, end, at);
+          if (q < 0) return;
+          pos = q;
+          break;
+        }
+        default:
+          return;
+      }
+    }
+  }
+
+  private onMark(mark: number, at: FrameRef): void {
+    const len = mark & 0x7fffffff;
+    const last = mark >= 0x80000000;
+    if (len === 0 || len > this.maxFragment) {
+      // Not a record mark: the stream is not where we thought.
+      if (this.inMsg) this.deliverIncomplete(at);
+      this.enterSync();
+      this.markBuf.writeUInt32BE(mark >>> 0, 0);
+      this.stats.skippedBytes += 1;
+      this.setCarry(this.markBuf, 1, 4, this.recFirst ?? snapshotFrameRef(at));
+      return;
+    }
+    this.mode = MODE_BODY;
+    this.fragRemain = len;
+    this.fragLast = last;
+    if (!this.inMsg) {
+      this.startMessage(len, last);
+      return;
+    }
+    // Another fragment of the message in progress.
+    this.fragStart = this.msgOff;
+    if (last) {
+      this.msgLen = this.msgOff + len;
+      if (!this.decided && !this.headStopped && this.msgLen <= KEEP_WHOLE_MAX) {
+        this.decided = true;
+        this.headLimit = this.msgLen;
+      }
+      this.planTail(undefined);
+    }
+  }
+
+  private startMessage(len: number, last: boolean): void {
+    this.inMsg = true;
+    this.resynced = this.nextResynced;
+    this.nextResynced = false;
+    this.msgOff = 0;
+    this.fragStart = 0;
+    this.missing = 0;
+    this.captured = 0;
+    this.headLen = 0;
+    this.headStopped = false;
+    this.checked = len < HEADER_CHECK;
+    this.tail = undefined;
+    this.tailFill = 0;
+    this.tailStart = 0;
+    this.tailPlanned = false;
+    if (last) {
+      this.msgLen = len;
+      if (len <= KEEP_WHOLE_MAX) {
+        this.head = Buffer.allocUnsafeSlow(len);
+        this.headLimit = len;
+        this.decided = true;
+      } else {
+        this.head = Buffer.allocUnsafeSlow(KEEP_WHOLE_MAX);
+        this.headLimit = KEEP_WHOLE_MAX;
+        this.decided = false;
+      }
+    } else {
+      this.msgLen = -1;
+      this.head = Buffer.allocUnsafeSlow(len < KEEP_WHOLE_MAX ? len : KEEP_WHOLE_MAX);
+      this.headLimit = KEEP_WHOLE_MAX;
+      this.decided = false;
+    }
+  }
+
+  /** Message bytes buf[pos, pos+n) of the current fragment. */
+  private body(buf: Buffer, pos: number, n: number): void {
+    this.fragRemain -= n;
+    this.captured += n;
+    while (n > 0) {
+      const m = this.msgOff;
+      if (!this.headStopped && m === this.headLen && this.headLen < this.headLimit) {
+        let k = this.headLimit - this.headLen;
+        if (k > n) k = n;
+        if (this.headLen + k > this.head.length) this.growHead(this.headLen + k);
+        buf.copy(this.head, this.headLen, pos, pos + k);
+        this.headLen += k;
+        this.msgOff += k;
+        pos += k;
+        n -= k;
+        if (!this.decided && this.headLen >= KEEP_WHOLE_MAX) this.decide();
+        continue;
+      }
+      const tail = this.tail;
+      if (tail !== undefined && m + n > this.tailStart) {
+        const skip = this.tailStart > m ? this.tailStart - m : 0;
+        const k = n - skip;
+        buf.copy(tail, m + skip - this.tailStart, pos + skip, pos + n);
+        this.tailFill += k;
+      }
+      this.msgOff += n;
+      n = 0;
+    }
+  }
+
+  private growHead(need: number): void {
+    let cap = this.head.length * 2;
+    if (cap < need) cap = need;
+    if (cap > this.headLimit) cap = this.headLimit;
+    if (this.msgLen >= 0 && cap > this.msgLen) cap = this.msgLen;
+    if (cap < need) cap = need;
+    const next = Buffer.allocUnsafeSlow(cap);
+    this.head.copy(next, 0, 0, this.headLen);
+    this.head = next;
+  }
+
+  /** KEEP_WHOLE_MAX bytes of a longer message are in: ask the sink how much to keep. */
+  private decide(): void {
+    this.decided = true;
+    const known = this.msgLen;
+    const k = this.sink.headToKeep(this.conn, this.dir, this.head.subarray(0, this.headLen), known);
+    let limit: number;
+    if (known >= 0 && k >= known) limit = known;
+    else if (k >= 0) limit = Math.floor(k);
+    else limit = 0;
+    if (limit > KEEP_MAX) limit = KEEP_MAX;
+    if (limit < this.headLen) {
+      // Keep fewer bytes than are in: a fresh small head, and the bytes
+      // already in may belong to the tail.
+      const old = this.head;
+      const oldLen = this.headLen;
+      this.head = Buffer.allocUnsafeSlow(limit);
+      old.copy(this.head, 0, 0, limit);
+      this.headLen = limit;
+      this.headLimit = limit;
+      this.planTail(old.subarray(0, oldLen));
+      return;
+    }
+    this.headLimit = limit;
+    if (known >= 0 && limit > this.head.length) {
+      // The final size is known: one allocation.
+      const next = Buffer.allocUnsafeSlow(limit);
+      this.head.copy(next, 0, 0, this.headLen);
+      this.head = next;
+    }
+    this.planTail(undefined);
+  }
+
+  /**
+   * Once the message length is known (last fragment) and how many head bytes
+   * are kept (the sink decided, or a gap stopped the head), sets up the tail
+   * buffer for the end of the last fragment not in the head. `before` holds
+   * message bytes [0, before.length) when some of the tail region was passed.
+   */
+  private planTail(before: Buffer | undefined): void {
+    if (this.tailPlanned || !this.fragLast || this.msgLen < 0) return;
+    if (!this.decided && !this.headStopped) return;
+    this.tailPlanned = true;
+    const len = this.msgLen;
+    const headEnd = this.headStopped ? this.headLen : this.headLimit;
+    if (headEnd >= len) return; // kept whole
+    let start = len - TAIL_KEEP;
+    if (start < this.fragStart) start = this.fragStart;
+    if (start < headEnd) start = headEnd;
+    if (start >= len) return;
+    const m = this.msgOff;
+    let fill = 0;
+    if (start < m) {
+      // Part of the tail region is behind us: only from the bytes just copied.
+      if (before === undefined || before.length < m) return;
+      fill = m - start;
+    }
+    const tail = Buffer.allocUnsafeSlow(len - start);
+    if (fill > 0) before!.copy(tail, 0, start, m);
+    this.tail = tail;
+    this.tailStart = start;
+    this.tailFill = fill;
+  }
+
+  /** The first HEADER_CHECK bytes of the message look like an RPC call or reply. */
+  private headerOk(): boolean {
+    const h = this.head;
+    const type = h.readUInt32BE(4);
+    const w = h.readUInt32BE(8);
+    if (type === 0) return w === 2;
+    if (type === 1) return w <= 1;
+    return false;
+  }
+
+  /** The message in progress is not RPC: scan again from its record mark's second byte. */
+  private failHeader(at: FrameRef): void {
+    const first = this.recFirst ?? snapshotFrameRef(at);
+    // Still in the first fragment: its header is msgOff + fragRemain long.
+    const mark = ((this.fragLast ? 0x80000000 : 0) | (this.msgOff + this.fragRemain)) >>> 0;
+    const head = this.head.subarray(0, this.headLen);
+    this.inMsg = false;
+    this.head = EMPTY;
+    this.tail = undefined;
+    this.enterSync();
+    this.stats.skippedBytes += 1;
+    this.markBuf.writeUInt32BE(mark, 0);
+    this.setCarry(this.markBuf, 1, 4, first);
+    this.appendCarry(head, first);
+  }
+
+  private complete(at: FrameRef): void {
+    const first = this.recFirst!;
+    this.deliver(sameFrame(first, at) ? first : snapshotFrameRef(at));
+  }
+
+  private gapInBody(length: number, at: FrameRef): void {
+    const take = length < this.fragRemain ? length : this.fragRemain;
+    const g0 = this.msgOff;
+    if (!this.headStopped && this.headLen < this.headLimit) {
+      this.headStopped = true;
+      this.checked = true;
+    }
+    this.missing += take;
+    this.msgOff += take;
+    this.fragRemain -= take;
+    if (this.tail !== undefined && g0 + take > this.tailStart) this.tail = undefined;
+    this.planTail(undefined);
+    if (this.fragRemain > 0) return;
+    this.mode = MODE_MARK;
+    if (this.fragLast) this.complete(at);
+    else if (length > take) this.deliverIncomplete(at);
+    if (length > take) this.enterSync();
+  }
+
+  /**
+   * The message in progress cannot complete (a lost record mark, the end of
+   * the stream): delivered with what was announced and not seen as missing.
+   * When its length is unknown (more fragments were to come), `missing` is
+   * at least 1 so that it reads as truncated.
+   */
+  private deliverIncomplete(at: FrameRef): void {
+    if (this.mode === MODE_BODY) {
+      this.missing += this.fragRemain;
+      this.msgOff += this.fragRemain;
+      this.fragRemain = 0;
+    }
+    if (this.msgLen < 0 || this.msgOff < this.msgLen) {
+      if (this.missing === 0) {
+        this.missing = 1;
+        this.msgOff += 1;
+      }
+      this.msgLen = this.msgOff;
+    }
+    this.mode = MODE_MARK;
+    this.complete(at);
+  }
+
+  private deliver(frame: FrameRef): void {
+    const length = this.msgLen >= 0 ? this.msgLen : this.msgOff;
+    const head = this.headLen === this.head.length ? this.head : this.head.subarray(0, this.headLen);
+    let tail = EMPTY;
+    let tailOffset = length;
+    if (this.tail !== undefined && this.tailFill === this.tail.length) {
+      tail = this.tail;
+      tailOffset = this.tailStart;
+    }
+    const stats = this.stats;
+    stats.messages++;
+    if (this.missing > 0) stats.truncatedMessages++;
+    const notKept = this.captured - head.length - tail.length;
+    if (notKept > 0) stats.bytesNotKept += notKept;
+    const rec: RpcMessageRecord = {
+      transport: 'tcp',
+      conn: this.conn,
+      dir: this.dir,
+      src: this.src,
+      dst: this.dst,
+      bytes: { length, head, tail, tailOffset, missing: this.missing },
+      firstFrame: this.recFirst!,
+      frame,
+      resynced: this.resynced,
+    };
+    this.inMsg = false;
+    this.head = EMPTY;
+    this.tail = undefined;
+    this.recFirst = undefined;
+    this.sink.message(rec);
+  }
+
+  // -------------------------------------------------------------------------
+  // Out of sync
+
+  private enterSync(): void {
+    this.mode = MODE_SYNC;
+    this.inMsg = false;
+    this.markHave = 0;
+    this.carryLen = 0;
+    this.looseFirst = false;
+    this.countResync();
+  }
+
+  private countResync(): void {
+    this.stats.resyncs++;
+    this.syncCounted = true;
+    this.nextResynced = true;
+  }
+
+  private ensureCarry(): void {
+    if (this.carry.length === 0) {
+      this.carry = Buffer.alloc(PROBE);
+      this.scratch = Buffer.alloc(2 * PROBE);
+      this.carryFrames = new Array<FrameRef>(PROBE);
+    }
+  }
+
+  private dropCarry(): void {
+    this.stats.skippedBytes += this.carryLen;
+    this.carryLen = 0;
+  }
+
+  private setCarry(src: Buffer, from: number, to: number, frame: FrameRef): void {
+    this.carryLen = 0;
+    this.appendCarry(src.subarray(from, to), frame);
+  }
+
+  /** Appends bytes to the carry-over (at most PROBE - 1 bytes are ever kept). */
+  private appendCarry(src: Buffer, frame: FrameRef): void {
+    if (src.length === 0) return;
+    this.ensureCarry();
+    let n = src.length;
+    let from = 0;
+    const room = PROBE - 1 - this.carryLen;
+    if (n > room) {
+      // Only happens for bytes already known to start no message here; drop the oldest.
+      const drop = n - room;
+      const fromCarry = Math.min(drop, this.carryLen);
+      if (fromCarry > 0) {
+        this.carry.copyWithin(0, fromCarry, this.carryLen);
+        this.carryFrames.copyWithin(0, fromCarry, this.carryLen);
+        this.carryLen -= fromCarry;
+        this.stats.skippedBytes += fromCarry;
+      }
+      if (drop > fromCarry) {
+        from = drop - fromCarry;
+        n -= from;
+        this.stats.skippedBytes += from;
+      }
+    }
+    src.copy(this.carry, this.carryLen, from, from + n);
+    for (let i = 0; i < n; i++) this.carryFrames[this.carryLen + i] = frame;
+    this.carryLen += n;
+  }
+
+  /**
+   * Looks for a message start in carry ++ buf[start, end). Returns the index
+   * in buf to go on from in sync (the mode is then MODE_MARK or MODE_BODY),
+   * or -1 when buf was consumed (still out of sync).
+   */
+  private scan(buf: Buffer, start: number, end: number, at: FrameRef): number {
+    let skipped = 0;
+    const cl = this.carryLen;
+    if (cl > 0) {
+      const sc = this.scratch;
+      this.carry.copy(sc, 0, 0, cl);
+      const m = Math.min(end - start, PROBE);
+      buf.copy(sc, cl, start, start + m);
+      const total = cl + m;
+      let p = 0;
+      for (; p < cl && p + PROBE <= total; p++) {
+        if (this.plausible(sc, p)) {
+          this.stats.skippedBytes += skipped;
+          this.found();
+          // The candidate starts in the carry-over: feed its bytes (fewer
+          // than PROBE, so no fragment ends in them), then buf.
+          const frame = this.carryFrames[p]!;
+          this.carryLen = 0;
+          this.run(this.carry, p, cl, frame);
+          return start;
+        }
+        if (!this.syncCounted) this.countResync();
+        skipped++;
+      }
+      this.stats.skippedBytes += skipped;
+      skipped = 0;
+      if (p < cl) {
+        // Not enough bytes yet to judge the remaining positions.
+        this.carry.copyWithin(0, p, cl);
+        this.carryFrames.copyWithin(0, p, cl);
+        this.carryLen = cl - p;
+        this.appendCarry(buf.subarray(start, end), snapshotFrameRef(at));
+        return -1;
+      }
+      this.carryLen = 0;
+    }
+    let q = start;
+    const last = end - PROBE;
+    for (; q <= last; q++) {
+      if (this.plausible(buf, q)) {
+        this.stats.skippedBytes += skipped;
+        this.found();
+        return q;
+      }
+      if (!this.syncCounted) this.countResync();
+      skipped++;
+    }
+    this.stats.skippedBytes += skipped;
+    if (q < end) {
+      this.ensureCarry();
+      this.carryLen = 0;
+      this.appendCarry(buf.subarray(q, end), snapshotFrameRef(at));
+    }
+    return -1;
+  }
+
+  private found(): void {
+    this.mode = MODE_MARK;
+    this.markHave = 0;
+    this.syncCounted = false;
+    this.looseFirst = false;
+  }
+
+  /** Does buf[p, p+PROBE) look like a record mark and the start of an RPC message? */
+  private plausible(buf: Buffer, p: number): boolean {
+    const loose = this.looseFirst;
+    this.looseFirst = false;
+    const len = buf.readUInt32BE(p) & 0x7fffffff;
+    if (len < MIN_RESYNC_FRAGMENT || len > this.maxFragment) return false;
+    const type = buf.readUInt32BE(p + 8);
+    if (type === 0) {
+      if (buf.readUInt32BE(p + 12) !== 2) return false;
+      const prog = buf.readUInt32BE(p + 16);
+      if (!isKnownProgram(prog) && prog < TRANSIENT_PROGRAMS) return false;
+      return buf.readUInt32BE(p + 20) < 100;
+    }
+    if (type !== 1) return false;
+    const stat = buf.readUInt32BE(p + 12);
+    if (stat === 0) {
+      // MSG_ACCEPTED: verifier flavor, verifier length.
+      if (buf.readUInt32BE(p + 20) > MAX_AUTH_BYTES) return false;
+    } else if (stat === 1) {
+      // MSG_DENIED: reject_stat RPC_MISMATCH or AUTH_ERROR.
+      if (buf.readUInt32BE(p + 16) > 1) return false;
+    } else {
+      return false;
+    }
+    if (loose) return true;
+    return this.sink.isOutstandingXid(this.conn, this.dir, buf.readUInt32BE(p + 4));
+  }
+}

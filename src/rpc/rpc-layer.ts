@@ -1,0 +1,152 @@
+/**
+ * The RPC layer as the transport layer's handler: an RPC record stream on
+ * each TCP connection direction, RPC over UDP datagrams, and the matcher
+ * that turns messages into transactions.
+ *
+ * NFS is recognised by its port or by the RPC header, never by "the lower
+ * port": every connection is given a record stream. On a connection with no
+ * known RPC port, a direction that shows no RPC message within its first
+ * NON_RPC_GIVE_UP bytes is taken for another protocol and no longer scanned.
+ */
+import type { FrameRef } from '../capture/frame.js';
+import type {
+  Direction,
+  StreamConsumer,
+  StreamEndReason,
+  TcpConnection,
+  TcpEvent,
+  TransportHandler,
+  UdpDatagram,
+} from '../transport/stream.js';
+import { rpcFromDatagram } from './datagram.js';
+import { RpcMatcher } from './matcher.js';
+import type { RecordStats, RpcMessageRecord, RpcMessageSink } from './message.js';
+import { RpcRecordStream } from './record-stream.js';
+import type { TransactionSink } from './transaction.js';
+
+/** Ports where RPC is expected: NFS, portmapper/rpcbind, and the common fixed mountd port. */
+export const DEFAULT_RPC_PORTS: readonly number[] = [2049, 111, 20048];
+/** Bytes of a direction scanned for RPC on a connection without a known RPC port. */
+export const NON_RPC_GIVE_UP = 1 << 20;
+
+export interface RpcLayerOptions {
+  /** More ports to treat as RPC/NFS (`--nfs-port`). */
+  nfsPorts?: readonly number[];
+  /** TCP events go here (the capture summary, the detectors). */
+  onTcpEvent?: (e: TcpEvent) => void;
+}
+
+export interface RpcLayerStats {
+  record: RecordStats;
+  /** TCP connection directions given up as not RPC. */
+  nonRpcStreams: number;
+  /** Bytes of those directions not scanned. */
+  nonRpcBytes: number;
+  /** UDP datagrams that were not RPC. */
+  nonRpcDatagrams: number;
+}
+
+/**
+ * One direction of one connection: forwards bytes to its record stream until
+ * the direction proves not to be RPC, and counts the messages it yields.
+ */
+class DirectionGate implements StreamConsumer, RpcMessageSink {
+  private readonly stream: RpcRecordStream;
+  private messages = 0;
+  private scanned = 0;
+  private disabled = false;
+
+  constructor(
+    private readonly layer: RpcLayer,
+    private readonly conn: TcpConnection,
+    dir: Direction,
+    private readonly knownPort: boolean,
+  ) {
+    this.stream = new RpcRecordStream(this, conn, dir, layer.stats.record);
+  }
+
+  data(bytes: Buffer, offset: number, at: FrameRef): void {
+    if (this.disabled) {
+      this.layer.stats.nonRpcBytes += bytes.length;
+      return;
+    }
+    this.stream.data(bytes, offset, at);
+    if (this.messages === 0 && !this.knownPort) {
+      this.scanned += bytes.length;
+      if (this.scanned > NON_RPC_GIVE_UP) {
+        this.disabled = true;
+        this.layer.stats.nonRpcStreams++;
+      }
+    }
+  }
+
+  gap(length: number, offset: number, at: FrameRef): void {
+    if (!this.disabled) this.stream.gap(length, offset, at);
+  }
+
+  end(reason: StreamEndReason, at: FrameRef | undefined): void {
+    if (!this.disabled) this.stream.end(reason, at);
+    this.layer.directionEnded(this.conn);
+  }
+
+  // RpcMessageSink: counts, then hands on to the matcher.
+  message(m: RpcMessageRecord): void {
+    this.messages++;
+    this.layer.matcher.message(m);
+  }
+
+  isOutstandingXid(conn: TcpConnection | undefined, dir: Direction, xid: number): boolean {
+    return this.layer.matcher.isOutstandingXid(conn, dir, xid);
+  }
+
+  headToKeep(conn: TcpConnection | undefined, dir: Direction, head: Buffer, length: number): number {
+    return this.layer.matcher.headToKeep(conn, dir, head, length);
+  }
+}
+
+export class RpcLayer implements TransportHandler {
+  readonly matcher: RpcMatcher;
+  readonly stats: RpcLayerStats = {
+    record: { messages: 0, truncatedMessages: 0, skippedBytes: 0, resyncs: 0, bytesNotKept: 0 },
+    nonRpcStreams: 0,
+    nonRpcBytes: 0,
+    nonRpcDatagrams: 0,
+  };
+  private readonly rpcPorts: Set<number>;
+  /** Directions still open per connection id: the matcher forgets a connection when both have ended. */
+  private readonly openDirections = new Map<number, number>();
+
+  constructor(sink: TransactionSink, private readonly options: RpcLayerOptions = {}) {
+    this.matcher = new RpcMatcher(sink);
+    this.rpcPorts = new Set([...DEFAULT_RPC_PORTS, ...(options.nfsPorts ?? [])]);
+  }
+
+  openConnection(conn: TcpConnection): [StreamConsumer, StreamConsumer] {
+    const known = this.rpcPorts.has(conn.a.port) || this.rpcPorts.has(conn.b.port);
+    this.openDirections.set(conn.id, 2);
+    return [new DirectionGate(this, conn, 0, known), new DirectionGate(this, conn, 1, known)];
+  }
+
+  datagram(d: UdpDatagram): void {
+    if (!rpcFromDatagram(d, this.matcher, this.stats.record)) this.stats.nonRpcDatagrams++;
+  }
+
+  tcpEvent(e: TcpEvent): void {
+    this.options.onTcpEvent?.(e);
+  }
+
+  directionEnded(conn: TcpConnection): void {
+    const left = (this.openDirections.get(conn.id) ?? 1) - 1;
+    if (left > 0) {
+      this.openDirections.set(conn.id, left);
+      return;
+    }
+    this.openDirections.delete(conn.id);
+    this.matcher.connectionEnded(conn);
+  }
+
+  /** End of the capture (after the transport layer ended every stream). */
+  finish(): void {
+    this.matcher.finish();
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * An RPC transaction: a call and its reply (if the capture has one), with
+ * where and when each was seen. The unit every analysis consumes.
+ */
+import type { MessageBytes } from '../../decoders/bytes.js';
+import type { Credential, RpcReplyHeader } from '../../decoders/rpc.js';
+import type { FrameRef } from '../capture/frame.js';
+import type { Endpoint } from '../transport/stream.js';
+
+export interface RpcCallSide {
+  /** Frame that carried the first byte of the call's record. */
+  firstFrame: FrameRef;
+  /** Frame in which the call's record was complete (Wireshark shows the call there). */
+  frame: FrameRef;
+  /** Message length on the wire (record marks excluded). */
+  bytes: number;
+  /** Bytes of the message the capture never saw. */
+  missing: number;
+  /** The message bytes as kept, and where the procedure arguments start. */
+  body: MessageBytes;
+  bodyOffset: number;
+}
+
+export interface RpcReplySide {
+  firstFrame: FrameRef;
+  frame: FrameRef;
+  bytes: number;
+  missing: number;
+  header: RpcReplyHeader;
+  body: MessageBytes;
+  /** Where the procedure results start (accepted SUCCESS replies). */
+  bodyOffset: number;
+}
+
+export interface Transaction {
+  xid: number;
+  transport: 'tcp' | 'udp';
+  /** TCP connection id (as in the TCP layer, 0-based like tcp.stream), -1 for UDP. */
+  connId: number;
+  /** The caller and the callee (for a backchannel callback, the NFS server is the "client"). */
+  client: Endpoint;
+  server: Endpoint;
+  program: number;
+  version: number;
+  procedure: number;
+  cred: Credential;
+  call: RpcCallSide;
+  /** Undefined for a call the capture never saw answered. */
+  reply: RpcReplySide | undefined;
+  /** Seconds from the call's frame to the reply's frame (Wireshark's rpc.time); -1 when unanswered. */
+  latency: number;
+  /** Times the call was seen again with the same xid (client retransmissions). */
+  retransmits: number;
+  /** Frames of those retransmissions (the first few). */
+  retransmitFrames: FrameRef[];
+  /** Replies seen again for the same call after the first. */
+  duplicateReplies: number;
+}
+
+/** A reply for which no call was seen (the call before the capture started, or lost). */
+export interface OrphanReply {
+  xid: number;
+  transport: 'tcp' | 'udp';
+  connId: number;
+  client: Endpoint;
+  server: Endpoint;
+  frame: FrameRef;
+  header: RpcReplyHeader;
+}
+
+/** What the matcher hands transactions to. */
+export interface TransactionSink {
+  /**
+   * A call answered: in the order replies complete. The message bodies
+   * (call.body, reply.body) are valid during the call only: decode them then.
+   */
+  transaction(t: Transaction): void;
+  /** A call never answered in the capture: at the end (or when its state expires). */
+  unanswered(t: Transaction): void;
+  orphanReply(r: OrphanReply): void;
+}
+
+export interface MatcherStats {
+  calls: number;
+  replies: number;
+  matched: number;
+  unanswered: number;
+  orphanReplies: number;
+  retransmittedCalls: number;
+  duplicateReplies: number;
+  /** Messages that were not RPC calls or replies (malformed headers). */
+  invalid: number;
+}
