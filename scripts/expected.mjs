@@ -15,7 +15,13 @@ const FIELDS = [
   'tcp.seq_raw', 'tcp.len', 'tcp.flags.syn', 'tcp.flags.ack', 'tcp.flags.reset', 'tcp.flags.fin',
   'tcp.analysis.retransmission', 'tcp.analysis.out_of_order', 'tcp.analysis.lost_segment',
   'tcp.analysis.zero_window', 'tcp.analysis.duplicate_ack', 'udp.srcport',
+  'tcp.analysis.fast_retransmission', 'tcp.analysis.spurious_retransmission',
+  'tcp.analysis.keep_alive', 'tcp.analysis.ack_lost_segment',
 ];
+// The tcp.analysis flags whose frames are listed in tcp.framesByFlag (the first
+// five are also counted in tcp.flags).
+const COUNTED_FLAGS = ['retransmission', 'out_of_order', 'lost_segment', 'zero_window', 'duplicate_ack'];
+const LISTED_FLAGS = [...COUNTED_FLAGS, 'fast_retransmission', 'spurious_retransmission', 'keep_alive', 'ack_lost_segment'];
 
 function tshark(args) {
   return execFileSync('tshark', args, { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'] });
@@ -46,7 +52,13 @@ for (const file of process.argv.slice(2)) {
     first: null,
     last: null,
     udpDatagrams: 0,
-    tcp: { segments: 0, flags: { retransmission: 0, out_of_order: 0, lost_segment: 0, zero_window: 0, duplicate_ack: 0, rst: 0 }, streams: [] },
+    tcp: {
+      segments: 0,
+      flags: { retransmission: 0, out_of_order: 0, lost_segment: 0, zero_window: 0, duplicate_ack: 0, rst: 0 },
+      streams: [],
+      // Frame numbers tshark flags tcp.analysis.<flag>, in order.
+      framesByFlag: Object.fromEntries(LISTED_FLAGS.map((k) => [k, []])),
+    },
   };
   const streams = new Map();
   for (const line of lines) {
@@ -65,8 +77,11 @@ for (const file of process.argv.slice(2)) {
     const id = get('tcp.stream');
     if (id === '') continue;
     out.tcp.segments++;
-    for (const k of ['retransmission', 'out_of_order', 'lost_segment', 'zero_window', 'duplicate_ack']) {
+    for (const k of COUNTED_FLAGS) {
       if (get(`tcp.analysis.${k}`) !== '') out.tcp.flags[k]++;
+    }
+    for (const k of LISTED_FLAGS) {
+      if (get(`tcp.analysis.${k}`) !== '') out.tcp.framesByFlag[k].push(t.frame);
     }
     const src = `${get('ip.src') || get('ipv6.src')}:${get('tcp.srcport')}`;
     const dst = `${get('ip.dst') || get('ipv6.dst')}:${get('tcp.dstport')}`;

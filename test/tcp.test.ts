@@ -284,7 +284,11 @@ describe('TCP reassembly: out of order and retransmissions', () => {
     t.c(C0 + 6, 0, 'bbbbb'); // 6: fills
     expect(t.client.shape).toEqual(['d0+5@4', 'd5+5@6', 'd10+5@5']);
     expect(t.client.text).toBe('aaaaabbbbbccccc');
-    expect(t.rec.ev('out-of-order')).toEqual([{ conn: 0, dir: 0, bytes: 5, offset: 10, frame: 5 }]);
+    // Wireshark's view: frame 5 skips [5,10) ("previous segment not captured"),
+    // frame 6 fills it right after (within 3 ms): out-of-order.
+    expect(t.rec.ev('lost-segment')).toEqual([{ conn: 0, dir: 0, bytes: 5, offset: 5, frame: 5 }]);
+    expect(t.rec.ev('out-of-order')).toEqual([{ conn: 0, dir: 0, bytes: 5, offset: 5, frame: 6 }]);
+    // Reassembly's view: one segment had to wait for the hole.
     expect(t.tcp.stats).toMatchObject({ outOfOrderSegments: 1, maxBufferedBytes: 5, bufferedBytes: 0, deliveredBytes: 15 });
     expect(t.rec.violations).toEqual([]);
   });
@@ -307,7 +311,11 @@ describe('TCP reassembly: out of order and retransmissions', () => {
     t.c(C0 + 6, 0, '56789ABCDE'); // 5
     expect(t.client.shape).toEqual(['d0+10@4', 'd10+5@5']);
     expect(t.client.text).toBe('0123456789ABCDE');
-    expect(t.rec.ev('retransmission')).toEqual([{ conn: 0, dir: 0, bytes: 5, offset: 5, frame: 5 }]);
+    expect(t.tcp.stats.retransmittedBytes).toBe(5);
+    // For Wireshark a segment starting below the highest sequence number seen,
+    // less than 3 ms after it (no handshake RTT here), is out-of-order.
+    expect(t.rec.ev('out-of-order')).toEqual([{ conn: 0, dir: 0, bytes: 10, offset: 5, frame: 5 }]);
+    expect(t.rec.ev('retransmission')).toEqual([]);
   });
 
   it('resolves overlaps among buffered segments, and drops exact duplicates of buffered ones', () => {
@@ -317,14 +325,17 @@ describe('TCP reassembly: out of order and retransmissions', () => {
     t.c(C0 + 16, 0, 'FGHIJKLMNO'); // 5: [15,25)
     t.c(C0 + 11, 0, 'ABCDEFGHIJ'); // 6: duplicate of a buffered one
     expect(t.tcp.stats.bufferedBytes).toBe(20);
-    expect(t.rec.ev('out-of-order').map((e) => e.frame)).toEqual([4, 5]);
+    expect(t.tcp.stats.outOfOrderSegments).toBe(2);
     t.c(C0 + 1, 0, '0123456789'); // 7: [0,10)
     expect(t.client.text).toBe('0123456789ABCDEFGHIJKLMNO');
     expect(t.client.shape).toEqual(['d0+10@7', 'd10+10@4', 'd20+5@5']);
-    expect(t.rec.ev('retransmission')).toEqual([
-      { conn: 0, dir: 0, bytes: 10, offset: 10, frame: 6 },
-      { conn: 0, dir: 0, bytes: 5, offset: 15, frame: 5 },
-    ]);
+    // Bytes held twice: all of frame 6, and the 5 bytes of frame 5 that frame 4 covered.
+    expect(t.tcp.stats.retransmittedBytes).toBe(15);
+    // Wireshark: frame 4 skips [0,10); 5, 6 and 7 start below the highest
+    // sequence number seen, within 3 ms of it: out-of-order.
+    expect(t.rec.ev('lost-segment').map((e) => e.frame)).toEqual([4]);
+    expect(t.rec.ev('out-of-order').map((e) => e.frame)).toEqual([5, 6, 7]);
+    expect(t.rec.ev('retransmission')).toEqual([]);
     expect(t.tcp.stats.bufferedBytes).toBe(0);
     expect(t.rec.violations).toEqual([]);
   });
@@ -338,7 +349,7 @@ describe('TCP reassembly: gaps', () => {
     t.c(C0 + 11, 0, 'ccccc'); // 5 ([5,10) never captured)
     t.s(S0 + 1, 0, '', { ack: C0 + 16 }); // 6: server got everything
     expect(t.client.shape).toEqual(['d0+5@4', 'g5+5@6', 'd10+5@5']);
-    expect(t.rec.ev('lost-segment')).toEqual([{ conn: 0, dir: 0, bytes: 5, offset: 5, frame: 6 }]);
+    expect(t.rec.ev('gap')).toEqual([{ conn: 0, dir: 0, bytes: 5, offset: 5, frame: 6 }]);
     // An ACK beyond everything seen: the tail was lost too.
     t.s(S0 + 1, 0, '', { ack: C0 + 26 }); // 7
     t.c(C0 + 26, 0, 'ddd'); // 8
@@ -361,7 +372,7 @@ describe('TCP reassembly: gaps', () => {
     t.c(C0 + 101, 0, 'c'.repeat(40)); // 7: [100,140) → 120 buffered > 100
     expect(t.client.shape).toEqual(['d0+10@4', 'g10+10@7', 'd20+40@5', 'd60+40@6', 'd100+40@7']);
     expect(t.tcp.stats).toMatchObject({ maxBufferedBytes: 120, bufferedBytes: 0, gapBytes: 10 });
-    expect(t.rec.ev('lost-segment')).toEqual([{ conn: 0, dir: 0, bytes: 10, offset: 10, frame: 7 }]);
+    expect(t.rec.ev('gap')).toEqual([{ conn: 0, dir: 0, bytes: 10, offset: 10, frame: 7 }]);
   });
 
   it('respects the overall buffer bound across connections', () => {
@@ -413,7 +424,7 @@ describe('TCP reassembly: snaplen truncation', () => {
     t.c(C0 + 101, 0, 'next'); // 5
     expect(t.client.shape).toEqual(['d0+30@4', 'g30+70@4', 'd100+4@5']);
     expect(t.client.bytes.toString()).toBe(p.subarray(0, 30).toString() + 'next');
-    expect(t.rec.ev('lost-segment')).toEqual([{ conn: 0, dir: 0, bytes: 70, offset: 30, frame: 4 }]);
+    expect(t.rec.ev('gap')).toEqual([{ conn: 0, dir: 0, bytes: 70, offset: 30, frame: 4 }]);
     expect(t.tcp.stats).toMatchObject({ payloadBytes: 104, deliveredBytes: 34, gapBytes: 70 });
   });
 
@@ -473,7 +484,7 @@ describe('TCP reassembly: sequence numbers', () => {
     // ACK after the wrap is understood: it covers everything, no gap and no unacked data.
     t.s(S0 + 1, 0, '', { ack: (isn + 1 + 36) >>> 0 });
     t.tcp.finish();
-    expect(t.rec.ev('lost-segment')).toEqual([]);
+    expect(t.rec.ev('gap')).toEqual([]);
     expect(t.rec.ev('unacked-data')).toEqual([]);
   });
 
@@ -617,7 +628,7 @@ describe('TCP reassembly: events', () => {
     expect(t.rec.ev('zero-window')).toEqual([{ conn: 0, dir: 1, bytes: 0, offset: 0, frame: 4 }]);
   });
 
-  it('dup ack: same ACK and window while data is outstanding', () => {
+  it('dup ack: a pure ACK repeating the previous ACK number and window', () => {
     const t = new Session();
     t.handshake(); // frame 3: client ACK
     t.c(C0 + 1, 0, 'a'.repeat(10), { ack: S0 + 1 }); // 4
@@ -630,10 +641,11 @@ describe('TCP reassembly: events', () => {
       { conn: 0, dir: 1, bytes: 0, offset: 10, frame: 7 },
       { conn: 0, dir: 1, bytes: 0, offset: 10, frame: 8 },
     ]);
-    // Nothing outstanding from the server: the client's repeated ACKs are not dups.
-    t.c(C0 + 31, 0, '', { ack: S0 + 1 });
-    t.c(C0 + 31, 0, '', { ack: S0 + 1 });
-    expect(t.rec.ev('dup-ack').length).toBe(2);
+    // Like Wireshark, whether data is outstanding does not matter: the client
+    // repeating its last segment's ACK (frame 5) and window is a dup too.
+    t.c(C0 + 31, 0, '', { ack: S0 + 1 }); // 10
+    t.c(C0 + 31, 0, '', { ack: S0 + 1, window: 999 }); // 11: window changed
+    expect(t.rec.ev('dup-ack').map((e) => [e.frame, e.dir, e.offset])).toEqual([[7, 1, 10], [8, 1, 10], [10, 0, 0]]);
   });
 
   it('unacked data at the end of the capture', () => {

@@ -68,17 +68,58 @@ export interface UdpDatagram {
   at: FrameRef;
 }
 
+/**
+ * What the transport layer reports about TCP segments and connections.
+ *
+ * The per-segment kinds follow Wireshark 4.0's `tcp.analysis` flags
+ * (tcp-analysis.ts has the rules): for each of them nfsight emits one event
+ * per frame tshark flags, on the same frames, so the counts agree with
+ * tshark's. They judge segments from their headers in capture order, not
+ * from what reassembly made of them. 'gap' and the connection kinds are
+ * nfsight's own.
+ */
 export type TcpEventKind =
-  /** Data that was already seen in this direction sent again. */
+  /**
+   * tcp.analysis.retransmission: data (or SYN/FIN) below the highest
+   * sequence number seen in this direction, neither a keep-alive nor
+   * out-of-order; includes the fast and spurious retransmissions, which also
+   * get their own event below. bytes: the segment length.
+   */
   | 'retransmission'
-  /** A segment that arrived ahead of missing data (later filled or declared a gap). */
+  /** tcp.analysis.fast_retransmission: a retransmission of what the peer asked for with >= 2 duplicate ACKs, < 20 ms after the last. */
+  | 'fast-retransmission'
+  /** tcp.analysis.spurious_retransmission: data the peer had already ACKed, sent again. */
+  | 'spurious-retransmission'
+  /**
+   * tcp.analysis.out_of_order: data below the highest sequence number seen,
+   * arriving less than the initial RTT (3 ms when unknown) after it.
+   * bytes: the segment length.
+   */
   | 'out-of-order'
-  /** Bytes the capture never saw (capture loss, or the snaplen); also reported to the consumer as a gap. */
+  /**
+   * tcp.analysis.lost_segment ("previous segment not captured"): the segment
+   * starts beyond the highest sequence number seen in this direction.
+   * bytes/offset: the sequence space skipped (it may arrive later, out of order).
+   */
   | 'lost-segment'
-  /** A segment advertising a zero receive window. */
+  /** tcp.analysis.ack_lost_segment: the segment ACKs peer data the capture did not contain. bytes/offset: in the peer's stream. */
+  | 'ack-lost-segment'
+  /** tcp.analysis.keep_alive: 0 or 1 byte one before the next expected sequence number (not a retransmission). */
+  | 'keep-alive'
+  /** tcp.analysis.zero_window: window field 0, no SYN/FIN/RST. */
   | 'zero-window'
-  /** A pure ACK repeating the previous ACK number while data is outstanding. */
+  /**
+   * tcp.analysis.duplicate_ack: no data and no SYN/FIN/RST, same sequence
+   * number, ACK number and (non-zero) window as this direction's previous
+   * segment. offset: the ACKed offset in the peer's stream.
+   */
   | 'dup-ack'
+  /**
+   * nfsight's own: `bytes` bytes at stream offset `offset` that reassembly
+   * never got (capture loss, snaplen cut, buffer overflow), reported to the
+   * consumer as a gap. `at` is the frame where the loss became known.
+   */
+  | 'gap'
   /** A segment with RST. */
   | 'rst'
   /** A SYN answered by RST (connection refused). */
@@ -94,9 +135,12 @@ export interface TcpEvent {
   /** Direction of the segment that caused the event (for 'refused': of the RST). */
   direction: Direction;
   at: FrameRef;
-  /** Kind-specific: bytes retransmitted / lost / unacknowledged; 0 where not meaningful. */
+  /** Kind-specific: segment length / bytes lost / unacknowledged; 0 where not meaningful. */
   bytes: number;
-  /** Kind-specific: the stream offset concerned (-1 where not meaningful). */
+  /**
+   * Kind-specific: the stream offset concerned (-1 where not meaningful,
+   * or where the direction concerned had not started).
+   */
   offset: number;
 }
 

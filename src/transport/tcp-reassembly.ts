@@ -12,7 +12,14 @@
  *    overflows, at FIN/RST, and at the end of the capture;
  *  - bytes cut by the snaplen are a gap right after the captured part;
  *  - a byte is delivered at most once: whatever arrives again for stream
- *    offsets already passed (delivered or declared lost) is a retransmission.
+ *    offsets already passed (delivered or declared lost) is dropped (counted
+ *    in `retransmittedBytes`).
+ *
+ * The TCP events about segments ('retransmission', 'out-of-order',
+ * 'lost-segment', 'zero-window', 'dup-ack', ...) do not come from delivery:
+ * each segment is first classified by {@link TcpAnalysis} (tcp-analysis.ts),
+ * Wireshark's rules, so they flag the same frames as tshark's `tcp.analysis.*`.
+ * Delivery reports only the bytes it never got, as 'gap' events.
  *
  * Hot path: an in-order segment costs one header parse into a reused object,
  * three Map lookups and one `subarray` view handed to the consumer; nothing
@@ -29,6 +36,18 @@ import type {
   TcpEventKind,
   TransportHandler,
 } from './stream.js';
+import {
+  TA_ACK_LOST_PACKET,
+  TA_ANY_RETRANSMISSION,
+  TA_DUPLICATE_ACK,
+  TA_FAST_RETRANSMISSION,
+  TA_KEEP_ALIVE,
+  TA_LOST_PACKET,
+  TA_OUT_OF_ORDER,
+  TA_SPURIOUS_RETRANSMISSION,
+  TA_ZERO_WINDOW,
+  TcpAnalysis,
+} from './tcp-analysis.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TcpHeader } from './tcp-header.js';
 
 const MiB = 1024 * 1024;
@@ -72,9 +91,16 @@ export interface TcpStats {
   deliveredBytes: number;
   /** Bytes reported to consumers as `gap` (capture loss, snaplen, overflow). */
   gapBytes: number;
-  /** Payload bytes that covered stream offsets already passed. */
+  /**
+   * Payload bytes that covered stream offsets already passed (delivered or
+   * declared lost): bytes the capture holds twice, dropped by reassembly.
+   * Not Wireshark's retransmission count (see the 'retransmission' event).
+   */
   retransmittedBytes: number;
-  /** Segments that arrived ahead of missing data. */
+  /**
+   * Segments reassembly had to buffer because they arrived ahead of missing
+   * data. Not Wireshark's out-of-order count (see the 'out-of-order' event).
+   */
   outOfOrderSegments: number;
   /** Segments whose TCP header is cut or invalid (not processed further). */
   malformed: number;
@@ -149,8 +175,6 @@ class Half {
   buffered = 0;
   // --- ACKs this side sent, about the peer's stream ---
   ackSeen = false;
-  lastAck = 0;
-  lastWin = 0;
   /** Highest ACK number sent (sequence space). */
   highestAck = 0;
 
@@ -168,8 +192,43 @@ class Half {
   }
 }
 
+/** Where a direction's stream offsets stand: enough to turn a sequence number into a stream offset. */
+interface SeqPosition {
+  started: boolean;
+  nextSeq: number;
+  nextOffset: number;
+}
+
+/** Stream offset of a sequence number near the current position; -1 before the direction started. */
+function offsetAt(p: SeqPosition, seq: number): number {
+  return p.started ? p.nextOffset + ((seq - p.nextSeq) | 0) : -1;
+}
+
+/**
+ * A connection that ended (FIN, RST, reuse, eviction): its segments arriving
+ * later are not delivered, but Wireshark still analyses them as part of the
+ * same conversation, so its analysis state is kept.
+ */
+class ClosedConn {
+  readonly pos: [SeqPosition, SeqPosition];
+  constructor(
+    readonly sec: number,
+    readonly info: TcpConnection,
+    readonly analysis: TcpAnalysis,
+    h0: Half,
+    h1: Half,
+  ) {
+    this.pos = [
+      { started: h0.started, nextSeq: h0.nextSeq, nextOffset: h0.nextOffset },
+      { started: h1.started, nextSeq: h1.nextSeq, nextOffset: h1.nextOffset },
+    ];
+  }
+}
+
 class Conn {
   readonly halves: [Half, Half];
+  /** Wireshark's sequence analysis of this connection. */
+  readonly analysis: TcpAnalysis;
   lastSeenSec: number;
   /** SYN and SYN/ACK both seen. */
   handshake = false;
@@ -186,6 +245,7 @@ class Conn {
     now: number,
   ) {
     this.halves = [new Half(consumers[0], 0), new Half(consumers[1], 1)];
+    this.analysis = new TcpAnalysis();
     this.lastSeenSec = now;
   }
 }
@@ -239,8 +299,8 @@ export class TcpReassembler {
   private readonly index = new ConnIndex();
   /** Open connections in order of creation (for finish and the idle sweep). */
   private readonly open = new Map<number, Conn>();
-  /** Closed 4-tuples → capture second they closed (insertion order = age). */
-  private readonly closedAt = new Map<string, number>();
+  /** Closed 4-tuples → the connection that closed there, and when (insertion order = age). */
+  private readonly closedAt = new Map<string, ClosedConn>();
   private nextId = 0;
   private lastSweepSec = -Infinity;
   /** Copy of the last frame seen, for gaps and ends at finish() (the Frame object itself is reused). */
@@ -302,23 +362,40 @@ export class TcpReassembler {
     } else {
       const lo = lowFirst(src, sport, pkt.dst, h.dstPort);
       const key = lo ? tupleKey(src, sport, pkt.dst, h.dstPort) : tupleKey(pkt.dst, h.dstPort, src, sport);
-      const closedSec = this.closedAt.get(key);
-      if (closedSec !== undefined && !(syn && !ackf) && frame.tsSec - closedSec <= this.opts.closedLingerSec) {
-        // A straggler of a connection that just closed: not a new connection.
+      const closed = this.closedAt.get(key);
+      if (closed !== undefined && !(syn && !ackf) && frame.tsSec - closed.sec <= this.opts.closedLingerSec) {
+        // A straggler of a connection that just closed: not a new connection,
+        // nothing delivered, but analysed as Wireshark does (same conversation).
         stats.ignoredSegments++;
+        const d: Direction = closed.info.a.port === sport && closed.info.a.addr === src ? 0 : 1;
+        const mask = closed.analysis.classify(d, h.seq, h.ack, wireLen, flags, h.window, frame.tsSec, frame.tsNsec);
+        if (mask !== 0) this.analysisEvents(mask, closed.analysis, closed.info, d, closed.pos[d], closed.pos[d ^ 1]!, h.seq, h.ack, syn, wireLen, frame);
         return;
       }
-      if (closedSec !== undefined) this.closedAt.delete(key);
+      if (closed !== undefined) this.closedAt.delete(key);
       // Side A is the SYN sender; a SYN/ACK seen first names its receiver as the SYN sender.
-      conn = this.create(pkt, h, !(syn && ackf), closedSec !== undefined);
+      conn = this.create(pkt, h, !(syn && ackf), closed !== undefined);
       dir = conn.info.a.port === sport && conn.info.a.addr === src ? 0 : 1;
+      if (closed !== undefined && !(syn && !ackf)) {
+        // Not a new connection for Wireshark (no SYN): the analysis goes on.
+        conn.analysis.flows[0].copyFrom(closed.analysis.flows[0]);
+        conn.analysis.flows[1].copyFrom(closed.analysis.flows[1]);
+        conn.analysis.firstRttNs = closed.analysis.firstRttNs;
+        if (closed.info.a.port !== conn.info.a.port || closed.info.a.addr !== conn.info.a.addr) {
+          conn.analysis.swapDirections();
+        }
+      }
     }
     conn.lastSeenSec = frame.tsSec;
 
     const half = conn.halves[dir];
     const peer = conn.halves[dir ^ 1]!;
+    // Wireshark's analysis first, from the header alone (before anything is delivered).
+    const analysis = conn.analysis;
+    const mask = analysis.classify(dir, h.seq, h.ack, wireLen, flags, h.window, frame.tsSec, frame.tsNsec);
 
     if (rst) {
+      if (mask !== 0) this.analysisEvents(mask, analysis, conn.info, dir, half, peer, h.seq, h.ack, syn, wireLen, frame);
       this.event('rst', conn, dir, frame, 0, -1);
       // A RST answering a SYN before any SYN/ACK: the connection was refused.
       if (peer.synSeen && !half.synSeen && !conn.handshake) this.event('refused', conn, dir, frame, 0, -1);
@@ -338,20 +415,10 @@ export class TcpReassembler {
       // Capture started mid-connection: the stream begins where we came in.
       half.start(h.seq);
     }
-    // A SYN's window is not yet meaningful (no scale agreed); elsewhere 0 means "stop sending".
-    if (!syn && h.window === 0) this.event('zero-window', conn, dir, frame, 0, half.offsetOf(h.seq));
+    if (mask !== 0) this.analysisEvents(mask, analysis, conn.info, dir, half, peer, h.seq, h.ack, syn, wireLen, frame);
 
     if (ackf) {
       const ack = h.ack;
-      if (
-        wireLen === 0 && !syn && !fin &&
-        half.ackSeen && ack === half.lastAck && h.window === half.lastWin &&
-        peer.started && peer.sentEnd > peer.offsetOf(ack)
-      ) {
-        this.event('dup-ack', conn, dir, frame, 0, peer.offsetOf(ack));
-      }
-      half.lastAck = ack;
-      half.lastWin = h.window;
       this.noteAck(half, ack);
       // The peer's receiver has bytes we never saw: stop waiting for them.
       if (peer.started && !peer.ended) {
@@ -370,7 +437,7 @@ export class TcpReassembler {
       } else {
         // After our FIN: a retransmission of old data, or data that cannot be (ignored).
         const old = Math.min(wireLen, half.finOffset - segOff);
-        if (old > 0) this.retransmission(conn, half, old, segOff, frame);
+        if (old > 0) stats.retransmittedBytes += old;
         else stats.ignoredSegments++;
       }
     }
@@ -484,7 +551,7 @@ export class TcpReassembler {
       const closed = this.closedAt;
       const key = tupleKey(conn.loAddr, conn.loPort, conn.hiAddr, conn.hiPort);
       closed.delete(key);
-      closed.set(key, at.tsSec);
+      closed.set(key, new ClosedConn(at.tsSec, conn.info, conn.analysis, h0, h1));
       if (closed.size > this.opts.maxClosedRemembered) {
         // Oldest first: Map iteration follows insertion order.
         for (const k of closed.keys()) {
@@ -535,11 +602,10 @@ export class TcpReassembler {
       prev.offset + prev.data.length >= segOff + capLen
     ) {
       // A buffered segment already holds all of it.
-      this.retransmission(conn, half, wireLen, segOff, at);
+      this.stats.retransmittedBytes += wireLen;
       return;
     }
     this.stats.outOfOrderSegments++;
-    this.event('out-of-order', conn, half.dir, at, wireLen, segOff);
     const copy = Buffer.allocUnsafeSlow(capLen);
     buf.copy(copy, 0, start, start + capLen);
     p.splice(lo, 0, { offset: segOff, wireLen, data: copy, at: snapshotFrameRef(at) });
@@ -567,10 +633,10 @@ export class TcpReassembler {
   ): void {
     const trim = half.nextOffset - segOff;
     if (trim >= wireLen) {
-      if (wireLen > 0) this.retransmission(conn, half, wireLen, segOff, at);
+      this.stats.retransmittedBytes += wireLen;
       return;
     }
-    if (trim > 0) this.retransmission(conn, half, trim, segOff, at);
+    if (trim > 0) this.stats.retransmittedBytes += trim;
     const capEnd = capLen < wireLen ? capLen : wireLen;
     if (trim < capEnd) {
       const n = capEnd - trim;
@@ -629,15 +695,41 @@ export class TcpReassembler {
     half.nextSeq = (half.nextSeq + length) >>> 0;
     this.stats.gapBytes += length;
     half.consumer.gap(length, off, at);
-    this.event('lost-segment', conn, half.dir, at, length, off);
+    this.event('gap', conn, half.dir, at, length, off);
   }
 
-  private retransmission(conn: Conn, half: Half, bytes: number, offset: number, at: FrameRef): void {
-    this.stats.retransmittedBytes += bytes;
-    this.event('retransmission', conn, half.dir, at, bytes, offset);
+  /**
+   * The events of a segment the analysis flagged (`mask` ≠ 0): one per
+   * Wireshark flag nfsight reports. `self`/`peer` give the stream offsets of
+   * the segment's direction and of the other one.
+   */
+  private analysisEvents(
+    mask: number, a: TcpAnalysis, info: TcpConnection, dir: Direction, self: SeqPosition, peer: SeqPosition,
+    seq: number, ack: number, syn: boolean, wireLen: number, at: FrameRef,
+  ): void {
+    // The segment's data starts after the SYN's sequence number.
+    const off = offsetAt(self, syn ? (seq + 1) >>> 0 : seq);
+    if (mask & TA_LOST_PACKET) {
+      const from = offsetAt(self, a.lostFromSeq);
+      this.emit('lost-segment', info, dir, at, a.lostBytes, from);
+    }
+    if (mask & TA_ACK_LOST_PACKET) this.emit('ack-lost-segment', info, dir, at, a.ackLostBytes, offsetAt(peer, a.ackLostFromSeq));
+    if (mask & TA_KEEP_ALIVE) this.emit('keep-alive', info, dir, at, wireLen, offsetAt(self, seq));
+    if (mask & TA_ZERO_WINDOW) this.emit('zero-window', info, dir, at, 0, offsetAt(self, seq));
+    if (mask & TA_DUPLICATE_ACK) this.emit('dup-ack', info, dir, at, 0, offsetAt(peer, ack));
+    if (mask & TA_OUT_OF_ORDER) this.emit('out-of-order', info, dir, at, wireLen, off);
+    if (mask & TA_ANY_RETRANSMISSION) {
+      this.emit('retransmission', info, dir, at, wireLen, off);
+      if (mask & TA_FAST_RETRANSMISSION) this.emit('fast-retransmission', info, dir, at, wireLen, off);
+      if (mask & TA_SPURIOUS_RETRANSMISSION) this.emit('spurious-retransmission', info, dir, at, wireLen, off);
+    }
   }
 
   private event(kind: TcpEventKind, conn: Conn, direction: Direction, at: FrameRef, bytes: number, offset: number): void {
-    this.handler.tcpEvent({ kind, conn: conn.info, direction, at: snapshotFrameRef(at), bytes, offset });
+    this.emit(kind, conn.info, direction, at, bytes, offset);
+  }
+
+  private emit(kind: TcpEventKind, info: TcpConnection, direction: Direction, at: FrameRef, bytes: number, offset: number): void {
+    this.handler.tcpEvent({ kind, conn: info, direction, at: snapshotFrameRef(at), bytes, offset });
   }
 }
