@@ -1,28 +1,77 @@
 #!/usr/bin/env node
-// Checks nfsight against the truth files of the full reference captures in
-// ../shared/captures (too big to bundle): frame counts and TCP stream
-// counts. Needs `npm run build` first; not part of `npm test`, which must
-// not read outside the repository.
+// Checks nfsight against the full reference captures in ../shared/captures
+// (too big to bundle): frame and TCP connection counts from their truth
+// files and, where tshark is installed, every RPC call, reply and rpc.time
+// against what tshark decodes (with and without out-of-order reassembly).
+// Needs `npm run build` first; not part of `npm test`, which must not read
+// outside the repository.
 //
 //   node scripts/check-shared.mjs [folder]
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyze } from '../dist/src/index.js';
+import { PREFS, PREFS_IN_ORDER, rpcMessages } from './tshark-reference.mjs';
 
 const dir = process.argv[2] ?? new URL('../../shared/captures', import.meta.url).pathname;
+let haveTshark = true;
+try {
+  execFileSync('tshark', ['--version'], { stdio: 'ignore' });
+} catch {
+  haveTshark = false;
+}
+
+const hex = (xid) => `0x${xid.toString(16).padStart(8, '0')}`;
+const minus = (a, b) => [...a].filter((x) => !b.has(x));
+
 let failed = 0;
 for (const name of readdirSync(dir).filter((f) => /\.(pcap|pcapng)$/.test(f)).sort()) {
-  const truth = JSON.parse(readFileSync(join(dir, `${name}.truth.json`), 'utf8'));
+  const file = join(dir, name);
+  const truth = JSON.parse(readFileSync(`${file}.truth.json`, 'utf8'));
+  const calls = new Set();
+  const replies = new Set();
+  const times = new Map();
   const started = process.hrtime.bigint();
-  const report = await analyze(join(dir, name));
+  const report = await analyze(file, {
+    onTransaction: (t) => {
+      for (const f of [t.call.frame, ...t.retransmitFrames]) calls.add(`${f.number} ${hex(t.xid)} ${t.program}/${t.version}/${t.procedure}`);
+      if (t.reply) {
+        replies.add(`${t.reply.frame.number} ${hex(t.xid)} -> ${t.call.frame.number}`);
+        times.set(t.reply.frame.number, t.latency.toFixed(9));
+      }
+    },
+  });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  const want = { frames: Number(truth.capinfos['Number of packets']), tcpStreams: truth.tcp_streams };
-  const got = { frames: report.capture.frames, tcpStreams: report.tcp.connections };
-  const ok = got.frames === want.frames && got.tcpStreams === want.tcpStreams && report.diagnostics.errors === 0;
-  if (!ok) failed++;
+  const problems = [];
+  if (report.capture.frames !== Number(truth.capinfos['Number of packets'])) problems.push('frame count');
+  if (report.tcp.connections !== truth.tcp_streams) problems.push('TCP connection count');
+  if (report.diagnostics.errors !== 0) problems.push('errors reported');
+  let rpcNote = '';
+  if (haveTshark) {
+    const theirCalls = new Set();
+    const theirReplies = new Set();
+    const theirTimes = new Map();
+    for (const [frame, xid, type, prog, vers, proc, callFrame, time] of [...rpcMessages(file, PREFS), ...rpcMessages(file, PREFS_IN_ORDER)]) {
+      if (type === 0) theirCalls.add(`${frame} ${xid} ${prog}/${vers}/${proc}`);
+      else if (callFrame !== null) {
+        theirReplies.add(`${frame} ${xid} -> ${callFrame}`);
+        theirTimes.set(frame, time);
+      }
+    }
+    const lostCalls = minus(theirCalls, calls);
+    const lostReplies = minus(theirReplies, replies);
+    const badTimes = [...theirTimes].filter(([f, t]) => times.get(f) !== t);
+    if (lostCalls.length || lostReplies.length) problems.push(`missing vs tshark: ${[...lostCalls, ...lostReplies].slice(0, 5).join('; ')}`);
+    if (badTimes.length) problems.push(`rpc.time differs at frames ${badTimes.slice(0, 5).map(([f]) => f).join(', ')}`);
+    const moreCalls = minus(calls, theirCalls).length;
+    const moreReplies = minus(replies, theirReplies).length;
+    if (moreCalls || moreReplies) problems.push(`more than tshark: ${minus(calls, theirCalls).concat(minus(replies, theirReplies)).slice(0, 5).join('; ')}`);
+    rpcNote = `, RPC calls ${calls.size}/${theirCalls.size}, replies ${replies.size}/${theirReplies.size}, rpc.time equal at ${theirTimes.size - badTimes.length}`;
+  }
+  if (problems.length) failed++;
   console.log(
-    `${ok ? 'ok  ' : 'FAIL'} ${name}: frames ${got.frames}/${want.frames}, TCP connections ${got.tcpStreams}/${want.tcpStreams}, ` +
-      `gaps ${report.tcp.gapBytes} B, ${report.diagnostics.warnings} warnings, ${ms.toFixed(0)} ms`,
+    `${problems.length ? 'FAIL' : 'ok  '} ${name}: frames ${report.capture.frames}, TCP connections ${report.tcp.connections}${rpcNote}, ` +
+      `unanswered ${report.rpc.unanswered}, ${ms.toFixed(0)} ms${problems.length ? ` — ${problems.join('; ')}` : ''}`,
   );
 }
 process.exitCode = failed ? 1 : 0;

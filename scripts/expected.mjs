@@ -5,10 +5,10 @@
 //
 //   node scripts/expected.mjs captures/*.pcap captures/*.pcapng
 import { execFileSync } from 'node:child_process';
+import { PREFS, PREFS_IN_ORDER, rpcMessages, tshark } from './tshark-reference.mjs';
 import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 
-const PREFS = ['-o', 'tcp.try_heuristic_first:TRUE', '-o', 'tcp.reassemble_out_of_order:TRUE'];
 const FIELDS = [
   'frame.number', 'frame.time_epoch', 'frame.len', 'frame.cap_len',
   'tcp.stream', 'ip.src', 'ipv6.src', 'tcp.srcport', 'ip.dst', 'ipv6.dst', 'tcp.dstport',
@@ -23,9 +23,6 @@ const FIELDS = [
 const COUNTED_FLAGS = ['retransmission', 'out_of_order', 'lost_segment', 'zero_window', 'duplicate_ack'];
 const LISTED_FLAGS = [...COUNTED_FLAGS, 'fast_retransmission', 'spurious_retransmission', 'keep_alive', 'ack_lost_segment'];
 
-function tshark(args) {
-  return execFileSync('tshark', args, { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'] });
-}
 
 function splitTime(epoch) {
   const [s, frac = '0'] = epoch.split('.');
@@ -119,6 +116,11 @@ for (const file of process.argv.slice(2)) {
       bytesBtoA: s.dirs[s.b]?.end ?? 0,
     });
   }
+  // RPC as tshark decodes it with the prescribed preferences, and (where it
+  // differs) with out-of-order reassembly off, tshark's default.
+  out.rpc = { messages: rpcMessages(file, PREFS) };
+  const inOrderOnly = rpcMessages(file, PREFS_IN_ORDER);
+  if (JSON.stringify(inOrderOnly) !== JSON.stringify(out.rpc.messages)) out.rpc.messagesWithoutOutOfOrderReassembly = inOrderOnly;
   const target = `${file}.expected.json`;
   writeFileSync(target, JSON.stringify(out, null, 1) + '\n');
   console.log(`${target}: ${out.frames} frames, ${out.tcp.streams.length} TCP streams`);

@@ -9,7 +9,11 @@ import { secondsBetween } from './capture/frame.js';
 import { linkTypeName } from './capture/linktypes.js';
 import { readCaptures, type ReadOptions } from './capture/source.js';
 import { CaptureSummary } from './analysis/capture-summary.js';
+import { RpcSummary } from './analysis/rpc-summary.js';
+import { procedureName } from '../decoders/programs.js';
 import { NetDecoder } from './net/decoder.js';
+import { RpcLayer } from './rpc/rpc-layer.js';
+import type { Transaction } from './rpc/transaction.js';
 import { Transport } from './transport/transport.js';
 import { REPORT_SCHEMA_VERSION, type FrameLocation, type Report } from './report/model.js';
 import { formatFrameTime } from './report/time.js';
@@ -18,8 +22,13 @@ import { VERSION } from './version.js';
 export interface AnalyzeOptions extends ReadOptions {
   /** Called for each diagnostic as it happens (the CLI prints them on stderr). */
   onDiagnostic?: (d: Diagnostic) => void;
-  /** Called after every chunk of frames with the frames read so far (progress display). */
-  onProgress?: (frames: number) => void;
+  /**
+   * Called for every transaction: answered ones as their reply completes,
+   * unanswered ones at the end. Message bodies are valid during the call only.
+   */
+  onTransaction?: (t: Transaction) => void;
+  /** Ports to treat as NFS/RPC besides 2049, 111 and 20048 (`--nfs-port`). */
+  nfsPorts?: readonly number[];
 }
 
 /**
@@ -30,8 +39,13 @@ export async function analyze(inputs: string | readonly string[], options: Analy
   const files = typeof inputs === 'string' ? [inputs] : [...inputs];
   const diag = new DiagnosticCollector(200, options.onDiagnostic);
   const summary = new CaptureSummary();
+  const rpcSummary = new RpcSummary(options.onTransaction);
+  const rpc = new RpcLayer(rpcSummary, {
+    ...(options.nfsPorts ? { nfsPorts: options.nfsPorts } : {}),
+    onTcpEvent: (e) => summary.tcpEvent(e),
+  });
   const net = new NetDecoder(diag, (i) => files[i] ?? '?');
-  const transport = new Transport(summary);
+  const transport = new Transport(rpc);
 
   const onFrame = (frame: Frame): void => {
     summary.frame(frame);
@@ -41,6 +55,7 @@ export async function analyze(inputs: string | readonly string[], options: Analy
   const infos = await readCaptures(files, onFrame, diag, options);
   net.finish();
   transport.finish();
+  rpc.finish();
 
   const where = (ref: FrameRef): FrameLocation => ({
     file: files[ref.fileIndex] ?? '?',
@@ -56,6 +71,10 @@ export async function analyze(inputs: string | readonly string[], options: Analy
 
   const ns = net.stats;
   const ts = transport.stats;
+  const ms = rpc.matcher.stats;
+  const rs = rpc.stats.record;
+  const hex = (xid: number): string => `0x${xid.toString(16).padStart(8, '0')}`;
+  const round9 = (x: number): number => Number(x.toFixed(9));
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: 'nfsight', version: VERSION },
@@ -82,21 +101,63 @@ export async function analyze(inputs: string | readonly string[], options: Analy
       otherProtocol: ns.otherProtocol,
     },
     tcp: {
-      connections: summary.tcpConnections,
+      connections: ts.tcp.connections,
       segments: ts.tcp.segments,
       payloadBytes: ts.tcp.payloadBytes,
-      deliveredBytes: summary.streamBytes,
-      gapBytes: summary.gapBytes,
-      gaps: summary.gaps,
+      deliveredBytes: ts.tcp.deliveredBytes,
+      gapBytes: ts.tcp.gapBytes,
+      gaps: summary.tcpEvents.get('gap') ?? 0,
       retransmittedBytes: ts.tcp.retransmittedBytes,
       malformedHeaders: ts.tcp.malformed,
       events: sortedRecord(summary.tcpEvents, (k) => k),
       refused: summary.refused.map((r) => ({ ...where(r.at), client: r.client, server: r.server })),
     },
-    udp: { datagrams: summary.udpDatagrams, payloadBytes: summary.udpBytes },
+    udp: { datagrams: ts.udpDatagrams, payloadBytes: ts.udpPayloadBytes },
+    rpc: {
+      calls: ms.calls,
+      replies: ms.replies,
+      matched: ms.matched,
+      unanswered: ms.unanswered,
+      repliesWithoutCall: ms.orphanReplies,
+      retransmittedCalls: ms.retransmittedCalls,
+      duplicateReplies: ms.duplicateReplies,
+      invalidMessages: ms.invalid,
+      truncatedMessages: rs.truncatedMessages,
+      resyncSkippedBytes: rs.skippedBytes,
+      resyncs: rs.resyncs,
+      bulkBytesNotKept: rs.bytesNotKept,
+      nonRpcStreams: rpc.stats.nonRpcStreams,
+      nonRpcDatagrams: rpc.stats.nonRpcDatagrams,
+      byProcedure: rpcSummary.rows().map((r) => ({
+        program: r.program,
+        programName: r.programName,
+        version: r.version,
+        procedure: r.procedure,
+        procedureName: r.procedureName,
+        calls: r.calls,
+        answered: r.answered,
+        rpcErrors: r.rpcErrors,
+        minSeconds: r.answered > 0 ? round9(r.minSeconds) : null,
+        maxSeconds: r.answered > 0 ? round9(r.maxSeconds) : null,
+        meanSeconds: r.answered > 0 ? round9(r.sumSeconds / r.answered) : null,
+      })),
+      unansweredCalls: rpcSummary.unansweredCalls.map((u) => ({
+        ...where(u.at),
+        xid: hex(u.xid),
+        program: u.program,
+        version: u.version,
+        procedure: u.procedure,
+        procedureName: procedureName(u.program, u.version, u.procedure),
+        client: u.client,
+        server: u.server,
+        retransmits: u.retransmits,
+      })),
+      orphanReplies: rpcSummary.orphans.map((o) => ({ ...where(o.at), xid: hex(o.xid), client: o.client, server: o.server })),
+    },
     skipped: {
       frames: ns.unknownLinkType + ns.malformed + ts.tcp.malformed + ts.udpMalformed,
-      bytes: summary.gapBytes,
+      bytes: ts.tcp.gapBytes,
+      resyncBytes: rs.skippedBytes,
     },
     diagnostics: diag.summary(),
   };

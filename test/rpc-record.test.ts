@@ -710,14 +710,30 @@ describe('end of stream', () => {
     expect(m.bytes.missing).toBe(r.msg.length - 16);
   });
 
-  it('marks a multi-fragment message cut between fragments as truncated', () => {
+  it('marks a multi-fragment message whose stream ends between fragments as unfinished', () => {
     const r = rec(smallCall(6, 300), [100]);
     const d = new Driver();
     d.data(r.wire.subarray(0, 104 + 2)); // first fragment and half the next mark
     d.end();
     const m = d.sink.msgs[0]!;
-    expect(m.bytes.missing).toBeGreaterThan(0);
+    expect(m.unfinished).toBe(true);
+    expect(m.bytes.length).toBe(100);
     expect(m.bytes.head.equals(r.msg.subarray(0, 100))).toBe(true);
+  });
+
+  it('a message whose stream ends inside its body is unfinished, one cut by a gap is not', () => {
+    const r = rec(smallCall(8, 300));
+    const ended = new Driver();
+    ended.data(r.wire.subarray(0, 200));
+    ended.end();
+    expect(ended.sink.msgs[0]).toMatchObject({ unfinished: true });
+    expect(ended.sink.msgs[0]!.bytes.missing).toBe(r.msg.length - 196);
+    const cut = new Driver();
+    cut.data(r.wire.subarray(0, 200));
+    cut.gap(r.wire.length - 200);
+    cut.end();
+    expect(cut.sink.msgs[0]).toMatchObject({ unfinished: false });
+    expect(cut.sink.msgs[0]!.bytes.missing).toBe(r.wire.length - 200);
   });
 
   it('ignores calls after the end', () => {

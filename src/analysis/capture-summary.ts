@@ -1,20 +1,10 @@
 /**
- * Counts what the capture holds below the RPC layer: frames, bytes, time
- * span, TCP connections and their events, UDP datagrams. It is the transport
- * handler of the pipeline until the RPC layer takes the streams over, and
- * its counters stay part of every report.
+ * Counts what the capture holds below the RPC layer that the layers
+ * themselves do not: frames, bytes and time span, and the TCP events
+ * (refused connections listed with their frames).
  */
 import { snapshotFrameRef, type Frame, type FrameRef } from '../capture/frame.js';
-import {
-  formatEndpoint,
-  type StreamConsumer,
-  type StreamEndReason,
-  type TcpConnection,
-  type TcpEvent,
-  type TcpEventKind,
-  type TransportHandler,
-  type UdpDatagram,
-} from '../transport/stream.js';
+import { formatEndpoint, type TcpEvent, type TcpEventKind } from '../transport/stream.js';
 
 export interface RefusedConnection {
   /** Frame of the RST that refused the connection. */
@@ -23,20 +13,7 @@ export interface RefusedConnection {
   server: string;
 }
 
-/** Counts the bytes one direction of a TCP connection delivered and lost. */
-class CountingConsumer implements StreamConsumer {
-  constructor(private readonly summary: CaptureSummary) {}
-  data(bytes: Buffer): void {
-    this.summary.streamBytes += bytes.length;
-  }
-  gap(length: number): void {
-    this.summary.gapBytes += length;
-    this.summary.gaps++;
-  }
-  end(_reason: StreamEndReason): void {}
-}
-
-export class CaptureSummary implements TransportHandler {
+export class CaptureSummary {
   frames = 0;
   capturedBytes = 0;
   wireBytes = 0;
@@ -44,15 +21,8 @@ export class CaptureSummary implements TransportHandler {
   framesCutBySnaplen = 0;
   first: FrameRef | undefined;
   last: FrameRef | undefined;
-  tcpConnections = 0;
-  streamBytes = 0;
-  gapBytes = 0;
-  gaps = 0;
-  udpDatagrams = 0;
-  udpBytes = 0;
   readonly tcpEvents = new Map<TcpEventKind, number>();
   readonly refused: RefusedConnection[] = [];
-  private readonly consumer = new CountingConsumer(this);
 
   /** Called for every frame, before any decoding. */
   frame(f: Frame): void {
@@ -69,16 +39,6 @@ export class CaptureSummary implements TransportHandler {
       l.tsSec = f.tsSec;
       l.tsNsec = f.tsNsec;
     }
-  }
-
-  openConnection(_conn: TcpConnection): [StreamConsumer, StreamConsumer] {
-    this.tcpConnections++;
-    return [this.consumer, this.consumer];
-  }
-
-  datagram(d: UdpDatagram): void {
-    this.udpDatagrams++;
-    this.udpBytes += d.wireLength;
   }
 
   tcpEvent(e: TcpEvent): void {

@@ -74,12 +74,76 @@ export interface UdpSection {
   payloadBytes: number;
 }
 
+export interface RpcProcedureRow {
+  program: number;
+  programName: string;
+  version: number;
+  procedure: number;
+  procedureName: string;
+  calls: number;
+  answered: number;
+  /** Replies other than MSG_ACCEPTED / SUCCESS. */
+  rpcErrors: number;
+  /** Service response time (Wireshark's rpc.time) over the answered calls, seconds; null when none. */
+  minSeconds: number | null;
+  maxSeconds: number | null;
+  meanSeconds: number | null;
+}
+
+export interface UnansweredCallReport extends FrameLocation {
+  xid: string;
+  program: number;
+  version: number;
+  procedure: number;
+  procedureName: string;
+  client: string;
+  server: string;
+  retransmits: number;
+}
+
+export interface OrphanReplyReport extends FrameLocation {
+  xid: string;
+  client: string;
+  server: string;
+}
+
+export interface RpcSection {
+  calls: number;
+  replies: number;
+  /** Calls answered in the capture. */
+  matched: number;
+  unanswered: number;
+  /** Replies whose call the capture does not hold. */
+  repliesWithoutCall: number;
+  retransmittedCalls: number;
+  duplicateReplies: number;
+  /** Messages whose RPC header was not a valid call or reply. */
+  invalidMessages: number;
+  /** Messages the capture cut (snaplen, lost segments): matched and timed as far as their headers allow. */
+  truncatedMessages: number;
+  /** Stream bytes skipped to find the next message after a gap or a mid-stream start. */
+  resyncSkippedBytes: number;
+  resyncs: number;
+  /** READ/WRITE payload bytes counted but not kept. */
+  bulkBytesNotKept: number;
+  /** TCP connection directions and UDP datagrams that were not RPC. */
+  nonRpcStreams: number;
+  nonRpcDatagrams: number;
+  byProcedure: RpcProcedureRow[];
+  /** The first 100 unanswered calls. */
+  unansweredCalls: UnansweredCallReport[];
+  /** The first 100 replies without a call. */
+  orphanReplies: OrphanReplyReport[];
+}
+
 /** What could not be analysed, counted so nothing is lost silently. */
 export interface SkippedSection {
   /** Frames not decoded: unknown link type, malformed link/IP/transport headers. */
   frames: number;
   /** Stream bytes missing from the capture (gaps). */
   bytes: number;
+  /** Stream bytes passed over while looking for the next RPC message. */
+  resyncBytes: number;
 }
 
 export interface Report {
@@ -89,6 +153,7 @@ export interface Report {
   network: NetworkSection;
   tcp: TcpSection;
   udp: UdpSection;
+  rpc: RpcSection;
   skipped: SkippedSection;
   diagnostics: DiagnosticSummary;
 }

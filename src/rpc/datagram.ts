@@ -79,6 +79,7 @@ export function rpcFromDatagram(d: UdpDatagram, sink: RpcMessageSink, stats: Rec
     firstFrame: frame,
     frame,
     resynced: false,
+    unfinished: false,
   });
   return true;
 }

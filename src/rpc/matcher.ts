@@ -15,7 +15,7 @@ import type { MessageBytes } from '../../decoders/bytes.js';
 import { PROG_NFS } from '../../decoders/programs.js';
 import { decodeRpcHeader, type RpcCallHeader, type RpcReplyHeader } from '../../decoders/rpc.js';
 import { XdrReader } from '../../decoders/xdr.js';
-import { secondsBetween, snapshotFrameRef } from '../capture/frame.js';
+import { secondsBetween, snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import type { Direction, Endpoint, TcpConnection } from '../transport/stream.js';
 import { KEEP_MAX, type RpcMessageRecord, type RpcMessageSink } from './message.js';
 import type { MatcherStats, Transaction, TransactionSink } from './transaction.js';
@@ -65,6 +65,15 @@ class CallTables {
   readonly byCallDir: [CallTable, CallTable] = [new CallTable(), new CallTable()];
 }
 
+/**
+ * The frame Wireshark shows a message in: where its record completed, or,
+ * for a message the capture cut (which Wireshark cannot reassemble), its
+ * first frame, where the header was dissected.
+ */
+function shownFrame(m: RpcMessageRecord): FrameRef {
+  return m.bytes.missing > 0 ? m.firstFrame : m.frame;
+}
+
 function endpointKey(e: Endpoint): string {
   return `${e.addr}|${e.port}`;
 }
@@ -82,6 +91,7 @@ export class RpcMatcher implements RpcMessageSink {
     orphanReplies: 0,
     retransmittedCalls: 0,
     duplicateReplies: 0,
+    unfinishedReplies: 0,
     invalid: 0,
   };
   private readonly tcp = new Map<number, CallTables>();
@@ -208,13 +218,16 @@ export class RpcMatcher implements RpcMessageSink {
       cred: h.cred,
       call: {
         firstFrame: snapshotFrameRef(m.firstFrame),
-        frame: snapshotFrameRef(m.frame),
+        frame: snapshotFrameRef(shownFrame(m)),
+        lastFrame: snapshotFrameRef(m.frame),
         bytes: m.bytes.length,
         missing: m.bytes.missing,
         body: m.bytes,
         bodyOffset: h.bodyOffset,
+        unfinished: m.unfinished,
       },
       reply: undefined,
+      unfinishedReply: undefined,
       latency: -1,
       retransmits: 0,
       retransmitFrames: [],
@@ -231,10 +244,15 @@ export class RpcMatcher implements RpcMessageSink {
   }
 
   private onReply(m: RpcMessageRecord, h: RpcReplyHeader): void {
-    this.stats.replies++;
     const table = this.tableFor(m, true, false);
     const t = table?.pending.get(h.xid);
+    if (!m.unfinished) this.stats.replies++;
     if (table === undefined || t === undefined) {
+      if (m.unfinished) {
+        // Half a reply at the end of a stream, for a call the capture does not hold.
+        this.stats.unfinishedReplies++;
+        return;
+      }
       const answered = table?.recent.get(h.xid);
       if (answered !== undefined) {
         answered.duplicateReplies++;
@@ -248,16 +266,27 @@ export class RpcMatcher implements RpcMessageSink {
         connId: m.conn?.id ?? -1,
         client: m.dst,
         server: m.src,
-        frame: snapshotFrameRef(m.frame),
+        frame: snapshotFrameRef(shownFrame(m)),
         header: h,
       });
       return;
     }
+    if (m.unfinished) {
+      // The server began to answer, the stream ended first: the client never got a reply.
+      this.stats.unfinishedReplies++;
+      t.unfinishedReply = {
+        firstFrame: snapshotFrameRef(m.firstFrame),
+        lastFrame: snapshotFrameRef(m.frame),
+        bytesSent: m.bytes.length,
+      };
+      return;
+    }
     table.pending.delete(h.xid);
-    const frame = snapshotFrameRef(m.frame);
+    const frame = snapshotFrameRef(shownFrame(m));
     t.reply = {
       firstFrame: snapshotFrameRef(m.firstFrame),
       frame,
+      lastFrame: snapshotFrameRef(m.frame),
       bytes: m.bytes.length,
       missing: m.bytes.missing,
       header: h,

@@ -23,6 +23,12 @@ export interface RpcMessageRecord {
   frame: FrameRef;
   /** The record layer skipped bytes to find this message (after a gap or at a mid-stream start). */
   resynced: boolean;
+  /**
+   * The stream ended (capture end, RST, FIN) before the record's last byte
+   * was sent: the message never completed on the wire. A message cut only by
+   * the capture (snaplen, lost segments) is complete, with bytes missing.
+   */
+  unfinished: boolean;
 }
 
 /** Messages up to this length are always kept whole: no policy asked. */

@@ -76,6 +76,10 @@ export class RpcRecordStream implements StreamConsumer {
 
   // --- the message in progress
   private inMsg = false;
+  /** The stream ended inside the message in progress: it never completed on the wire. */
+  private unfinished = false;
+  /** During data(): the frame that made buffered bytes deliverable, when not their carrier. */
+  private deliveredAt: FrameRef | undefined;
   private recFirst: FrameRef | undefined;
   private resynced = false;
   /** Message offset of the next byte (bytes seen or missing so far). */
@@ -138,7 +142,7 @@ export class RpcRecordStream implements StreamConsumer {
   // -------------------------------------------------------------------------
   // StreamConsumer
 
-  data(bytes: Buffer, offset: number, at: FrameRef): void {
+  data(bytes: Buffer, offset: number, at: FrameRef, deliveredAt?: FrameRef): void {
     if (this.mode === MODE_ENDED) return;
     let start = 0;
     if (offset !== this.off) {
@@ -148,7 +152,11 @@ export class RpcRecordStream implements StreamConsumer {
     if (start >= bytes.length) return;
     this.off = offset + bytes.length;
     this.noteFrame(at);
+    // A record completed by bytes that waited for a missing segment completes
+    // in the frame that filled the hole, as Wireshark shows it.
+    this.deliveredAt = deliveredAt !== undefined && deliveredAt !== at ? deliveredAt : undefined;
     this.run(bytes, start, bytes.length, at);
+    this.deliveredAt = undefined;
   }
 
   gap(length: number, offset: number, at: FrameRef): void {
@@ -185,7 +193,7 @@ export class RpcRecordStream implements StreamConsumer {
       if (this.carryLen > 0 && !this.syncCounted) this.countResync();
       this.dropCarry();
     } else if (this.inMsg) {
-      this.deliverIncomplete(when ?? this.recFirst!);
+      this.deliverIncomplete(when ?? this.recFirst!, true);
     } else if (this.markHave > 0) {
       this.stats.skippedBytes += this.markHave;
     }
@@ -465,8 +473,9 @@ export class RpcRecordStream implements StreamConsumer {
     this.appendCarry(head, first);
   }
 
-  private complete(at: FrameRef): void {
+  private complete(carriedBy: FrameRef): void {
     const first = this.recFirst!;
+    const at = this.deliveredAt ?? carriedBy;
     this.deliver(sameFrame(first, at) ? first : snapshotFrameRef(at));
   }
 
@@ -495,14 +504,17 @@ export class RpcRecordStream implements StreamConsumer {
    * When its length is unknown (more fragments were to come), `missing` is
    * at least 1 so that it reads as truncated.
    */
-  private deliverIncomplete(at: FrameRef): void {
+  private deliverIncomplete(at: FrameRef, streamEnded = false): void {
+    this.unfinished = streamEnded;
     if (this.mode === MODE_BODY) {
       this.missing += this.fragRemain;
       this.msgOff += this.fragRemain;
       this.fragRemain = 0;
     }
     if (this.msgLen < 0 || this.msgOff < this.msgLen) {
-      if (this.missing === 0) {
+      // Cut by a lost record mark, the message must still read as truncated; one
+      // whose stream ended says so itself (`unfinished`) and keeps its true size.
+      if (this.missing === 0 && !streamEnded) {
         this.missing = 1;
         this.msgOff += 1;
       }
@@ -536,7 +548,9 @@ export class RpcRecordStream implements StreamConsumer {
       firstFrame: this.recFirst!,
       frame,
       resynced: this.resynced,
+      unfinished: this.unfinished,
     };
+    this.unfinished = false;
     this.inMsg = false;
     this.head = EMPTY;
     this.tail = undefined;

@@ -65,12 +65,12 @@ class DirectionGate implements StreamConsumer, RpcMessageSink {
     this.stream = new RpcRecordStream(this, conn, dir, layer.stats.record);
   }
 
-  data(bytes: Buffer, offset: number, at: FrameRef): void {
+  data(bytes: Buffer, offset: number, at: FrameRef, deliveredAt: FrameRef): void {
     if (this.disabled) {
       this.layer.stats.nonRpcBytes += bytes.length;
       return;
     }
-    this.stream.data(bytes, offset, at);
+    this.stream.data(bytes, offset, at, deliveredAt);
     if (this.messages === 0 && !this.knownPort) {
       this.scanned += bytes.length;
       if (this.scanned > NON_RPC_GIVE_UP) {

@@ -7,11 +7,23 @@ import type { Credential, RpcReplyHeader } from '../../decoders/rpc.js';
 import type { FrameRef } from '../capture/frame.js';
 import type { Endpoint } from '../transport/stream.js';
 
+/**
+ * Frames of a message: `frame` is where Wireshark shows it, the frame in
+ * which its record was complete; for a message the capture cut (snaplen,
+ * lost segments), which Wireshark cannot reassemble, its first frame, where
+ * Wireshark dissects the header. Timing uses `frame`, as rpc.time does.
+ */
 export interface RpcCallSide {
   /** Frame that carried the first byte of the call's record. */
   firstFrame: FrameRef;
-  /** Frame in which the call's record was complete (Wireshark shows the call there). */
+  /** Frame where Wireshark shows the call (see above). */
   frame: FrameRef;
+  /**
+   * Frame in which the record was complete: its last byte delivered in order
+   * (for bytes that waited for a retransmission, the frame that filled the
+   * hole), or known missing.
+   */
+  lastFrame: FrameRef;
   /** Message length on the wire (record marks excluded). */
   bytes: number;
   /** Bytes of the message the capture never saw. */
@@ -19,11 +31,23 @@ export interface RpcCallSide {
   /** The message bytes as kept, and where the procedure arguments start. */
   body: MessageBytes;
   bodyOffset: number;
+  /** The connection ended before the call's record was complete on the wire. */
+  unfinished: boolean;
+}
+
+/** A reply the server began to send but that never completed on the wire before its stream ended. */
+export interface UnfinishedReply {
+  firstFrame: FrameRef;
+  /** Frame where its stream ended. */
+  lastFrame: FrameRef;
+  /** Bytes of the reply that were sent (captured or not) before the end. */
+  bytesSent: number;
 }
 
 export interface RpcReplySide {
   firstFrame: FrameRef;
   frame: FrameRef;
+  lastFrame: FrameRef;
   bytes: number;
   missing: number;
   header: RpcReplyHeader;
@@ -47,6 +71,8 @@ export interface Transaction {
   call: RpcCallSide;
   /** Undefined for a call the capture never saw answered. */
   reply: RpcReplySide | undefined;
+  /** For an unanswered call: a reply that started but never completed (the stream ended inside it). */
+  unfinishedReply: UnfinishedReply | undefined;
   /** Seconds from the call's frame to the reply's frame (Wireshark's rpc.time); -1 when unanswered. */
   latency: number;
   /** Times the call was seen again with the same xid (client retransmissions). */
@@ -88,6 +114,8 @@ export interface MatcherStats {
   orphanReplies: number;
   retransmittedCalls: number;
   duplicateReplies: number;
+  /** Replies whose stream ended inside them: their calls stay unanswered. */
+  unfinishedReplies: number;
   /** Messages that were not RPC calls or replies (malformed headers). */
   invalid: number;
 }

@@ -44,9 +44,13 @@ export interface StreamConsumer {
   /**
    * In-order bytes. `bytes` is a view that is only valid during the call:
    * copy what you keep. `offset` is the stream offset of `bytes[0]`
-   * (bytes since the first byte seen in this direction).
+   * (bytes since the first byte seen in this direction). `at` is the frame
+   * that carried the bytes; `deliveredAt` the frame whose arrival made them
+   * deliverable: the same frame for in-order data, the frame that filled the
+   * hole (or declared it lost) for bytes that waited out of order. Wireshark
+   * shows a reassembled message in the latter.
    */
-  data(bytes: Buffer, offset: number, at: FrameRef): void;
+  data(bytes: Buffer, offset: number, at: FrameRef, deliveredAt: FrameRef): void;
   /**
    * `length` bytes are missing from the capture at stream offset `offset`
    * (segments lost by the capture, or cut by the snaplen). The bytes before

@@ -644,7 +644,7 @@ export class TcpReassembler {
       half.nextOffset = off + n;
       half.nextSeq = (half.nextSeq + n) >>> 0;
       this.stats.deliveredBytes += n;
-      half.consumer.data(buf.subarray(start + trim, start + capEnd), off, at);
+      half.consumer.data(buf.subarray(start + trim, start + capEnd), off, at, gapAt);
     }
     const missingFrom = trim > capLen ? trim : capLen;
     if (missingFrom < wireLen) this.gap(half, conn, wireLen - missingFrom, gapAt);

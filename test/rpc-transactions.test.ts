@@ -1,0 +1,260 @@
+/**
+ * Call/reply matching end to end on generated captures: the cases no
+ * reference capture holds (backchannel callbacks, UDP, retransmitted calls,
+ * duplicate and denied replies, RPCSEC_GSS, straddled fragment headers,
+ * replies completed by a retransmission, unanswered calls whose reply never
+ * completed, mid-stream starts, snaplen cuts, RPC on unknown ports).
+ */
+import { describe, expect, it } from 'vitest';
+import { analyze, type AnalyzeOptions } from '../src/analyze.js';
+import type { Transaction } from '../src/rpc/transaction.js';
+import { writePcap } from './gen/capture-writer.js';
+import {
+  NFS_PROGRAM,
+  NFSPROC3_READ,
+  RPCSEC_GSS,
+  XdrWriter,
+  gssCredBody,
+  nfs3ReadArgs,
+  nfs3ReadResultHead,
+  recordMark,
+  rpcAcceptedReply,
+  rpcAuthErrorReply,
+  rpcCall,
+  rpcCallRaw,
+  rpcProgMismatchReply,
+  rpcRpcMismatchReply,
+} from './gen/rpc.js';
+import { Capture, TcpSession, type Host } from './gen/session.js';
+import { tempDir, writeTemp } from './helpers.js';
+
+const CLIENT: Host = { addr: '192.0.2.10', port: 801 };
+const SERVER: Host = { addr: '192.0.2.20', port: 2049 };
+const FH = Buffer.alloc(32, 0xfe);
+
+const getattrCall = (xid: number): Buffer =>
+  rpcCall({ xid, prog: NFS_PROGRAM, vers: 3, proc: 1, cred: { machine: 'c', uid: 0, gid: 0 } }, new XdrWriter().opaque(FH).bytes());
+const okReply = (xid: number, size = 100): Buffer => rpcAcceptedReply(xid, Buffer.alloc(size, 1));
+
+interface Run {
+  transactions: Transaction[];
+  report: Awaited<ReturnType<typeof analyze>>;
+}
+
+async function run(capture: Capture, options: AnalyzeOptions = {}): Promise<Run> {
+  const transactions: Transaction[] = [];
+  const file = writeTemp(tempDir(), 'gen.pcap', writePcap(capture.frames, { linkType: 1 }));
+  const report = await analyze(file, { ...options, onTransaction: (t) => transactions.push(t) });
+  return { transactions, report };
+}
+
+function session(capture = new Capture()): TcpSession {
+  return new TcpSession(capture, CLIENT, SERVER).handshake();
+}
+
+describe('RPC transactions, generated', () => {
+  it('matches a call and its reply, timed from frame to frame', async () => {
+    const s = session();
+    const [call] = s.send('client', recordMark(getattrCall(0x1001)));
+    s.capture.advance(0.0025);
+    const [reply] = s.send('server', recordMark(okReply(0x1001)));
+    const { transactions, report } = await run(s.capture);
+    expect(transactions).toHaveLength(1);
+    const t = transactions[0]!;
+    expect([t.call.frame.number, t.reply?.frame.number, t.xid, t.program, t.version, t.procedure]).toEqual([call, reply, 0x1001, 100003, 3, 1]);
+    expect(t.latency).toBeCloseTo(0.0025 + 2e-6, 9);
+    expect(t.client).toEqual(CLIENT);
+    expect(t.server).toEqual(SERVER);
+    expect(t.cred.sys?.machine).toBe('c');
+    expect(report.rpc).toMatchObject({ calls: 1, replies: 1, matched: 1, unanswered: 0 });
+  });
+
+  it('joins a multi-fragment record whose inner fragment header straddles two segments', async () => {
+    const s = session();
+    const call = getattrCall(0x2002);
+    const wire = recordMark(call, [20, 20]); // three fragments: 20, 20, rest
+    // Segment boundary in the middle of the second fragment header (at 4 + 20 + 2).
+    const frames = s.send('client', wire, { sizes: [26, 30] });
+    s.send('server', recordMark(okReply(0x2002)));
+    const { transactions } = await run(s.capture);
+    expect(transactions).toHaveLength(1);
+    expect(transactions[0]!.call.bytes).toBe(call.length);
+    expect(transactions[0]!.call.firstFrame.number).toBe(frames[0]);
+    expect(transactions[0]!.call.frame.number).toBe(frames[2]);
+  });
+
+  it('matches calls both ways on one connection: the NFSv4.1 backchannel', async () => {
+    const s = session();
+    const compound = rpcCall({ xid: 0x3003, prog: NFS_PROGRAM, vers: 4, proc: 1, cred: {} }, Buffer.alloc(40));
+    const [fwd] = s.send('client', recordMark(compound));
+    // The server calls back over the client's connection (CB_COMPOUND), the client answers.
+    const [cb] = s.send('server', recordMark(rpcCall({ xid: 0x9001, prog: 0x40000000, vers: 1, proc: 1 }, Buffer.alloc(24))));
+    const [cbReply] = s.send('client', recordMark(okReply(0x9001, 16)));
+    const [fwdReply] = s.send('server', recordMark(okReply(0x3003)));
+    const { transactions, report } = await run(s.capture);
+    const byXid = new Map(transactions.map((t) => [t.xid, t]));
+    expect(byXid.get(0x9001)).toMatchObject({ program: 0x40000000, procedure: 1, client: SERVER, server: CLIENT });
+    expect([byXid.get(0x9001)!.call.frame.number, byXid.get(0x9001)!.reply!.frame.number]).toEqual([cb, cbReply]);
+    expect([byXid.get(0x3003)!.call.frame.number, byXid.get(0x3003)!.reply!.frame.number]).toEqual([fwd, fwdReply]);
+    expect(report.rpc.byProcedure.find((r) => r.program === 0x40000000)?.procedureName).toBe('CB_COMPOUND');
+  });
+
+  it('counts a retransmitted call and keeps the first call’s time; counts a duplicate reply', async () => {
+    const s = session();
+    const [first] = s.send('client', recordMark(getattrCall(0x4004)));
+    s.capture.advance(1.1);
+    const [again] = s.send('client', recordMark(getattrCall(0x4004)));
+    s.capture.advance(0.01);
+    const [reply] = s.send('server', recordMark(okReply(0x4004)));
+    s.send('server', recordMark(okReply(0x4004)));
+    const { transactions, report } = await run(s.capture);
+    expect(transactions).toHaveLength(1);
+    const t = transactions[0]!;
+    expect(t.call.frame.number).toBe(first);
+    expect(t.retransmits).toBe(1);
+    expect(t.retransmitFrames.map((f) => f.number)).toEqual([again]);
+    expect(t.reply!.frame.number).toBe(reply);
+    expect(t.latency).toBeGreaterThan(1.1);
+    expect(t.duplicateReplies).toBe(1);
+    expect(report.rpc).toMatchObject({ calls: 2, replies: 2, matched: 1, retransmittedCalls: 1, duplicateReplies: 1, repliesWithoutCall: 0 });
+  });
+
+  it('decodes denied and error replies and counts them as RPC errors', async () => {
+    const s = session();
+    const replies = [
+      rpcAuthErrorReply(0x5001, 5), // AUTH_TOOWEAK
+      rpcAuthErrorReply(0x5002, 13), // RPCSEC_GSS_CREDPROBLEM
+      rpcRpcMismatchReply(0x5003, 2, 2),
+      rpcProgMismatchReply(0x5004, 2, 3),
+      rpcAcceptedReply(0x5005, Buffer.alloc(0), 1), // PROG_UNAVAIL
+    ];
+    for (let i = 0; i < replies.length; i++) {
+      s.send('client', recordMark(getattrCall(0x5001 + i)));
+      s.send('server', recordMark(replies[i]!));
+    }
+    const { transactions, report } = await run(s.capture);
+    const h = transactions.map((t) => t.reply!.header);
+    expect(h.map((x) => [x.replyStat, x.rejectStat ?? null, x.authStat ?? null, x.acceptStat ?? null])).toEqual([
+      [1, 1, 5, null],
+      [1, 1, 13, null],
+      [1, 0, null, null],
+      [0, null, null, 2],
+      [0, null, null, 1],
+    ]);
+    expect(h[2]!.mismatch).toEqual({ low: 2, high: 2 });
+    expect(h[3]!.mismatch).toEqual({ low: 2, high: 3 });
+    expect(report.rpc.byProcedure).toHaveLength(1);
+    expect(report.rpc.byProcedure[0]).toMatchObject({ procedureName: 'GETATTR', calls: 5, answered: 5, rpcErrors: 5 });
+  });
+
+  it('reads RPCSEC_GSS credentials', async () => {
+    const s = session();
+    const cred = { flavor: RPCSEC_GSS, body: gssCredBody({ proc: 0, seq: 77, service: 2, handle: Buffer.from('ctx-handle') }) };
+    s.send('client', recordMark(rpcCallRaw({ xid: 0x6006, prog: NFS_PROGRAM, vers: 3, proc: 1, cred }, Buffer.alloc(48))));
+    s.send('server', recordMark(okReply(0x6006)));
+    const { transactions } = await run(s.capture);
+    expect(transactions[0]!.cred.flavor).toBe(RPCSEC_GSS);
+    expect(transactions[0]!.cred.gss).toMatchObject({ proc: 0, seq: 77, service: 2, serviceName: 'integrity' });
+  });
+
+  it('times a reply completed by a late segment at the frame that completed it', async () => {
+    const s = session();
+    s.send('client', recordMark(getattrCall(0x7007)));
+    // The reply's first segment reaches the capture last (lost and retransmitted upstream).
+    const frames = s.send('server', recordMark(okReply(0x7007, 4000)), { sizes: [1448, 1448], order: [1, 2, 0] });
+    const { transactions } = await run(s.capture);
+    // Segment 0 arrives last: the record is complete in its frame, not in segment 2's.
+    expect(frames[0]).toBeGreaterThan(frames[2]!);
+    expect(transactions[0]!.reply!.frame.number).toBe(frames[0]);
+    expect(transactions[0]!.reply!.lastFrame.number).toBe(frames[0]);
+    expect(transactions[0]!.reply!.missing).toBe(0);
+  });
+
+  it('an unanswered READ: the reply began, the connection was reset before it completed', async () => {
+    const s = session();
+    const read = rpcCall({ xid: 0x8008, prog: NFS_PROGRAM, vers: 3, proc: NFSPROC3_READ, cred: {} }, nfs3ReadArgs(FH, 0, 65536));
+    const [callFrame] = s.send('client', recordMark(read));
+    const head = rpcAcceptedReply(0x8008, nfs3ReadResultHead(65536, false, 1 << 20));
+    const mark = Buffer.alloc(4);
+    mark.writeUInt32BE((0x80000000 | (head.length + 65536)) >>> 0);
+    // Only the first 10 KB of the reply ever leave the server.
+    const partial = Buffer.concat([mark, head, Buffer.alloc(10_000, 0x33)]);
+    const sent = s.send('server', partial, { ack: false });
+    s.capture.advance(20);
+    s.rst('client');
+    const { transactions, report } = await run(s.capture);
+    expect(transactions).toHaveLength(1);
+    const t = transactions[0]!;
+    expect(t.reply).toBeUndefined();
+    expect(t.unfinishedReply?.firstFrame.number).toBe(sent[0]);
+    expect(report.rpc).toMatchObject({ calls: 1, replies: 0, matched: 0, unanswered: 1 });
+    expect(report.rpc.unansweredCalls[0]).toMatchObject({ frame: callFrame, xid: '0x00008008', procedureName: 'READ' });
+  });
+
+  it('matches and times messages cut by a 200-byte snaplen; a reply cut short is shown at its first frame', async () => {
+    const s = session();
+    const read = rpcCall({ xid: 0x9009, prog: NFS_PROGRAM, vers: 3, proc: NFSPROC3_READ, cred: { machine: 'client' } }, nfs3ReadArgs(FH, 0, 32768));
+    const [call] = s.send('client', recordMark(read), { snap: 200 });
+    const reply = rpcAcceptedReply(0x9009, Buffer.concat([nfs3ReadResultHead(32768, true, 32768), Buffer.alloc(32768, 7)]));
+    const frames = s.send('server', recordMark(reply), { snap: 200 });
+    const { transactions, report } = await run(s.capture);
+    expect(transactions).toHaveLength(1);
+    const t = transactions[0]!;
+    expect(t.call.frame.number).toBe(call);
+    expect(t.reply!.frame.number).toBe(frames[0]);
+    expect(t.reply!.lastFrame.number).toBe(frames[frames.length - 1]);
+    // Each 1448-byte segment keeps 200 - 54 header bytes; the record mark is not part of the message.
+    const wire = reply.length + 4;
+    let captured = 0;
+    for (let at = 0; at < wire; at += 1448) captured += Math.min(146, wire - at);
+    expect(t.reply!.bytes).toBe(reply.length);
+    expect(t.reply!.missing).toBe(wire - captured);
+    expect(report.rpc.truncatedMessages).toBe(1);
+  });
+
+  it('a capture that starts inside a record finds every transaction after it', async () => {
+    const c = new Capture();
+    const s = new TcpSession(c, CLIENT, SERVER); // no handshake: the capture starts mid-connection
+    const big = recordMark(okReply(0x0a00, 5000));
+    s.send('server', big.subarray(1500), { sizes: [1448] }); // the tail of a reply whose start was not captured
+    const xids = [0x0a01, 0x0a02, 0x0a03];
+    for (const x of xids) {
+      s.send('client', recordMark(getattrCall(x)));
+      s.send('server', recordMark(okReply(x, 300)));
+    }
+    const { transactions, report } = await run(c);
+    expect(transactions.map((t) => t.xid)).toEqual(xids);
+    expect(report.rpc.resyncSkippedBytes).toBe(big.length - 1500);
+    expect(report.rpc.repliesWithoutCall).toBe(0);
+  });
+
+  it('recognises RPC by its header on an unknown port, and gives up on a stream that is not RPC', async () => {
+    const c = new Capture();
+    const odd = new TcpSession(c, CLIENT, { addr: SERVER.addr, port: 3049 }).handshake();
+    odd.send('client', recordMark(getattrCall(0x0b01)));
+    odd.send('server', recordMark(okReply(0x0b01)));
+    const tls = new TcpSession(c, { addr: CLIENT.addr, port: 50000 }, { addr: SERVER.addr, port: 443 }).handshake();
+    tls.send('server', Buffer.alloc(1_500_000, 0x17));
+    const { transactions, report } = await run(c);
+    expect(transactions.map((t) => t.xid)).toEqual([0x0b01]);
+    expect(report.rpc.nonRpcStreams).toBe(1);
+    expect(report.rpc.invalidMessages).toBe(0);
+  });
+
+  it('matches RPC over UDP by address pair, with retransmissions and replies without a call', async () => {
+    const c = new Capture();
+    const mountd: Host = { addr: SERVER.addr, port: 635 };
+    const call = rpcCall({ xid: 0x0c01, prog: 100005, vers: 3, proc: 1, cred: {} }, new XdrWriter().string('/export').bytes());
+    const first = c.udp(CLIENT, mountd, call);
+    c.advance(0.5);
+    c.udp(CLIENT, mountd, call);
+    const reply = c.udp(mountd, CLIENT, okReply(0x0c01, 40));
+    c.udp(mountd, { addr: '192.0.2.99', port: 700 }, okReply(0x0c02, 40));
+    const { transactions, report } = await run(c);
+    expect(transactions).toHaveLength(1);
+    expect(transactions[0]).toMatchObject({ transport: 'udp', xid: 0x0c01, program: 100005, procedure: 1, retransmits: 1 });
+    expect([transactions[0]!.call.frame.number, transactions[0]!.reply!.frame.number]).toEqual([first, reply]);
+    expect(report.rpc).toMatchObject({ calls: 2, replies: 2, matched: 1, repliesWithoutCall: 1 });
+    expect(report.rpc.orphanReplies[0]).toMatchObject({ frame: 4, xid: '0x00000c02' });
+  });
+});
