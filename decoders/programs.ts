@@ -40,8 +40,10 @@ export function isKnownProgram(program: number): boolean {
   return BY_NUMBER.has(program);
 }
 
-export function programName(program: number): string {
-  return BY_NUMBER.get(program)?.name ?? (program === PROG_NFS4_CB_DEFAULT ? 'NFS_CB' : String(program));
+/** The program's name; `isCallback` for a number an NFSv4 client announced as its callback program. */
+export function programName(program: number, isCallback = false): string {
+  if (isCallback || program === PROG_NFS4_CB_DEFAULT) return 'NFS_CB';
+  return BY_NUMBER.get(program)?.name ?? String(program);
 }
 
 const NFS2_PROCS = ['NULL', 'GETATTR', 'SETATTR', 'ROOT', 'LOOKUP', 'READLINK', 'READ', 'WRITECACHE', 'WRITE', 'CREATE', 'REMOVE', 'RENAME', 'LINK', 'SYMLINK', 'MKDIR', 'RMDIR', 'READDIR', 'STATFS'];

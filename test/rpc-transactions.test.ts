@@ -5,7 +5,10 @@
  * replies completed by a retransmission, unanswered calls whose reply never
  * completed, mid-stream starts, snaplen cuts, RPC on unknown ports).
  */
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { announcedCallbackProgram } from '../decoders/nfs4-callback.js';
+import { XdrReader } from '../decoders/xdr.js';
 import { analyze, type AnalyzeOptions } from '../src/analyze.js';
 import type { Transaction } from '../src/rpc/transaction.js';
 import { writePcap } from './gen/capture-writer.js';
@@ -26,7 +29,7 @@ import {
   rpcRpcMismatchReply,
 } from './gen/rpc.js';
 import { Capture, TcpSession, type Host } from './gen/session.js';
-import { tempDir, writeTemp } from './helpers.js';
+import { CAPTURES, tempDir, writeTemp } from './helpers.js';
 
 const CLIENT: Host = { addr: '192.0.2.10', port: 801 };
 const SERVER: Host = { addr: '192.0.2.20', port: 2049 };
@@ -256,5 +259,51 @@ describe('RPC transactions, generated', () => {
     expect([transactions[0]!.call.frame.number, transactions[0]!.reply!.frame.number]).toEqual([first, reply]);
     expect(report.rpc).toMatchObject({ calls: 2, replies: 2, matched: 1, repliesWithoutCall: 1 });
     expect(report.rpc.orphanReplies[0]).toMatchObject({ frame: 4, xid: '0x00000c02' });
+  });
+});
+
+describe('the NFSv4 callback program', () => {
+  const announced = async (name: string): Promise<[number, number | undefined][]> => {
+    const found: [number, number | undefined][] = [];
+    await analyze(join(CAPTURES, name), {
+      onTransaction: (t) => {
+        if (t.program === 100003 && t.version === 4 && t.procedure === 1) {
+          const p = announcedCallbackProgram(new XdrReader(t.call.body, t.call.bodyOffset));
+          if (p !== undefined) found.push([t.call.frame.number, p]);
+        }
+      },
+    });
+    return found;
+  };
+
+  it('is read from CREATE_SESSION and SETCLIENTID as tshark reads nfs.cb_program', async () => {
+    // tshark -o tcp.try_heuristic_first:TRUE -Y nfs.cb_program -T fields -e frame.number -e nfs.cb_program
+    expect(await announced('nfsv41-pynfs-head.pcap')).toEqual([[8, 0x40000000]]);
+    expect((await announced('linux-v42-basic-head.pcap'))[0]).toEqual([12, 0x40000000]);
+    expect((await announced('nfsv4-grace-restart.pcap')).slice(0, 3)).toEqual([[8, 0], [64, 0], [80, 0]]);
+  });
+
+  it('names the server’s calls to the program a client announced', async () => {
+    const s = session();
+    const setclientid = new XdrWriter()
+      .string('') // tag
+      .u32(0) // minorversion
+      .u32(1) // one op
+      .u32(35) // SETCLIENTID
+      .fixed(Buffer.alloc(8, 1)) // verifier
+      .string('client-id')
+      .u32(0x40000123) // cb_program
+      .string('tcp')
+      .string('192.0.2.10.3.2')
+      .u32(1) // callback_ident
+      .bytes();
+    s.send('client', recordMark(rpcCall({ xid: 0x0d01, prog: NFS_PROGRAM, vers: 4, proc: 1, cred: {} }, setclientid)));
+    s.send('server', recordMark(okReply(0x0d01, 20)));
+    const cb = new TcpSession(s.capture, SERVER, { addr: CLIENT.addr, port: 40001 }).handshake();
+    cb.send('client', recordMark(rpcCall({ xid: 0x0e01, prog: 0x40000123, vers: 1, proc: 0 }, Buffer.alloc(0))));
+    cb.send('server', recordMark(okReply(0x0e01, 0)));
+    const { report } = await run(s.capture);
+    const row = report.rpc.byProcedure.find((r) => r.program === 0x40000123);
+    expect(row).toMatchObject({ programName: 'NFS_CB', procedureName: 'CB_NULL', calls: 1, answered: 1 });
   });
 });

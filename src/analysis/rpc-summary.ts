@@ -4,7 +4,9 @@
  * `-z rpc,srt` does; and keeps the first unanswered calls and replies
  * without a call, so a report can point at their frames.
  */
-import { procedureName, programName } from '../../decoders/programs.js';
+import { announcedCallbackProgram } from '../../decoders/nfs4-callback.js';
+import { PROG_NFS, procedureName, programName } from '../../decoders/programs.js';
+import { XdrReader } from '../../decoders/xdr.js';
 import { snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import { formatEndpoint } from '../transport/stream.js';
 import type { OrphanReply, Transaction, TransactionSink } from '../rpc/transaction.js';
@@ -53,6 +55,8 @@ export class RpcSummary implements TransactionSink {
   readonly orphans: OrphanReplyRef[] = [];
   unansweredCount = 0;
   orphanCount = 0;
+  /** Callback program numbers NFSv4 clients announced (SETCLIENTID, CREATE_SESSION). */
+  readonly callbackPrograms = new Set<number>();
 
   constructor(private readonly listener?: (t: Transaction) => void) {}
 
@@ -76,7 +80,16 @@ export class RpcSummary implements TransactionSink {
     return p;
   }
 
+  /** Learns the callback program an NFSv4 client announces, to name the server's calls to it. */
+  private learnCallbackProgram(t: Transaction): void {
+    if (t.program !== PROG_NFS || t.version !== 4 || t.procedure !== 1 || t.call.bodyOffset < 0) return;
+    const program = announcedCallbackProgram(new XdrReader(t.call.body, t.call.bodyOffset));
+    // Program 0: the client offers no callback (libnfs does so).
+    if (program !== undefined && program !== 0) this.callbackPrograms.add(program);
+  }
+
   transaction(t: Transaction): void {
+    this.learnCallbackProgram(t);
     const p = this.tally(t);
     p.calls++;
     p.answered++;
@@ -90,6 +103,7 @@ export class RpcSummary implements TransactionSink {
   }
 
   unanswered(t: Transaction): void {
+    this.learnCallbackProgram(t);
     this.tally(t).calls++;
     this.unansweredCount++;
     if (this.unansweredCalls.length < LISTED) {
@@ -118,6 +132,13 @@ export class RpcSummary implements TransactionSink {
   rows(): (ProcedureTally & { programName: string; procedureName: string })[] {
     return [...this.byProcedure.values()]
       .sort((a, b) => a.program - b.program || a.version - b.version || a.procedure - b.procedure)
-      .map((p) => ({ ...p, programName: programName(p.program), procedureName: procedureName(p.program, p.version, p.procedure) }));
+      .map((p) => {
+        const callback = this.callbackPrograms.has(p.program);
+        return {
+          ...p,
+          programName: programName(p.program, callback),
+          procedureName: procedureName(p.program, p.version, p.procedure, callback),
+        };
+      });
   }
 }
