@@ -29,6 +29,8 @@ interface RunResult {
   tcpDelivered: number;
   tcpGaps: number;
   peakRssMB: number;
+  retainedHeapMB: number;
+  transactions: number;
 }
 
 const sizes = (process.env['BENCH_SIZES'] ?? '256M,1G').split(',').map(parseSize);
@@ -48,7 +50,7 @@ for (const size of sizes) {
   }
   // Warm the page cache so the first run is not a disk benchmark.
   execFileSync(process.execPath, ['-e', `require('fs').readFileSync(${JSON.stringify(file)}).length`], { maxBuffer: 1 << 20 });
-  const out = execFileSync(process.execPath, ['--no-deprecation', runner, file], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const out = execFileSync(process.execPath, ['--no-deprecation', '--expose-gc', runner, file], { encoding: 'utf8', maxBuffer: 1 << 20 });
   const r = JSON.parse(out) as RunResult;
   if (r.tcpGaps !== 0) throw new Error(`${file}: ${r.tcpGaps} bytes in gaps on a clean generated capture`);
   results.push({ ...r, size });
@@ -56,16 +58,18 @@ for (const size of sizes) {
 
 const pad = (s: string, n: number): string => s.padStart(n);
 console.log(`nfsight benchmark: NFSv3 READ traffic, MSS ${mss}, Node ${process.version}`);
-console.log(['capture', 'frames', 'seconds', 'MB/s', 'packets/s', 'peak RSS'].map((h, i) => pad(h, i === 0 ? 12 : 12)).join(''));
+console.log(['capture', 'frames', 'RPC calls', 'seconds', 'MB/s', 'packets/s', 'peak RSS', 'heap after'].map((h) => pad(h, 12)).join(''));
 for (const r of results) {
   console.log(
     [
       `${(r.bytes / 1e6).toFixed(0)} MB`,
       String(r.frames),
+      String(r.transactions),
       r.seconds.toFixed(2),
       (r.bytes / 1e6 / r.seconds).toFixed(0),
       Math.round(r.frames / r.seconds).toLocaleString('en-US'),
       `${r.peakRssMB.toFixed(0)} MB`,
+      `${r.retainedHeapMB.toFixed(1)} MB`,
     ]
       .map((c) => pad(c, 12))
       .join(''),
@@ -76,6 +80,7 @@ if (results.length > 1) {
   const big = results[results.length - 1]!;
   console.log(
     `peak RSS ${small.peakRssMB.toFixed(0)} MB at ${(small.bytes / 1e6).toFixed(0)} MB → ${big.peakRssMB.toFixed(0)} MB at ${(big.bytes / 1e6).toFixed(0)} MB ` +
-      `(${(big.bytes / small.bytes).toFixed(1)}× the input, ${(big.peakRssMB / small.peakRssMB).toFixed(2)}× the memory)`,
+      `(${(big.bytes / small.bytes).toFixed(1)}× the input, ${(big.peakRssMB / small.peakRssMB).toFixed(2)}× the peak memory; ` +
+      `heap held after the run ${small.retainedHeapMB.toFixed(1)} → ${big.retainedHeapMB.toFixed(1)} MB)`,
   );
 }

@@ -13,6 +13,10 @@ if (!file) {
 const started = process.hrtime.bigint();
 const report = await analyze(file);
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+// What the analysis still holds after a full collection (run with --expose-gc): must not grow with the input.
+const gc = (globalThis as { gc?: () => void }).gc;
+gc?.();
+const retainedHeapMB = process.memoryUsage().heapUsed / 1e6;
 process.stdout.write(
   JSON.stringify({
     file,
@@ -21,6 +25,8 @@ process.stdout.write(
     frames: report.capture.frames,
     tcpDelivered: report.tcp.deliveredBytes,
     tcpGaps: report.tcp.gapBytes,
+    transactions: report.rpc.matched,
+    retainedHeapMB,
     // resourceUsage().maxRSS is in kilobytes.
     peakRssMB: process.resourceUsage().maxRSS / 1024,
   }) + '\n',

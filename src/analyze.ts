@@ -151,6 +151,7 @@ export async function analyze(inputs: string | readonly string[], options: Analy
         client: u.client,
         server: u.server,
         retransmits: u.retransmits,
+        unfinishedReplyFrame: u.unfinishedReplyAt?.number ?? null,
       })),
       orphanReplies: rpcSummary.orphans.map((o) => ({ ...where(o.at), xid: hex(o.xid), client: o.client, server: o.server })),
     },

@@ -103,3 +103,20 @@ describe('nfsight CLI', () => {
     expect(r.stderr).not.toContain('DeprecationWarning');
   });
 });
+
+describe('nfsight report: RPC', () => {
+  it('lists the unanswered READ with the frame where its reply began and never completed', () => {
+    const r = nfsight(['report', 'captures/unanswered-read-tail.pcap']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/captures\/unanswered-read-tail\.pcap #66 .* 0x351ccd70 .* READ .* began #67, never completed/);
+  });
+
+  it('--nfs-port: validated, and accepted comma-separated or repeated', () => {
+    const bad = nfsight(['report', '--nfs-port', '70000', 'captures/nfsv3-errors.pcap']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('not a port number: 70000');
+    const ok = nfsight(['report', '--format', 'json', '--nfs-port', '3049,4049', '--nfs-port', '5049', 'captures/nfsv3-errors.pcap']);
+    expect(ok.status).toBe(0);
+    expect(JSON.parse(ok.stdout).rpc.matched).toBe(79);
+  });
+});

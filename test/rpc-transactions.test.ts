@@ -244,6 +244,21 @@ describe('RPC transactions, generated', () => {
     expect(report.rpc.invalidMessages).toBe(0);
   });
 
+  it('--nfs-port: a port named as NFS is never given up on, however long it takes to find a message', async () => {
+    const c = new Capture();
+    const s = new TcpSession(c, CLIENT, { addr: SERVER.addr, port: 3049 }); // mid-stream: no handshake
+    s.send('server', Buffer.alloc(1_200_000, 0x5a)); // the tail of a huge READ reply
+    s.send('client', recordMark(getattrCall(0x0f01)));
+    s.send('server', recordMark(okReply(0x0f01)));
+    const unknown = await run(c);
+    // The server's direction was given up on before the reply came: the call stays unanswered.
+    expect(unknown.transactions.map((t) => [t.xid, t.reply === undefined])).toEqual([[0x0f01, true]]);
+    expect(unknown.report.rpc.nonRpcStreams).toBe(1);
+    const named = await run(c, { nfsPorts: [3049] });
+    expect(named.transactions.map((t) => [t.xid, t.reply === undefined])).toEqual([[0x0f01, false]]);
+    expect(named.report.rpc.nonRpcStreams).toBe(0);
+  });
+
   it('matches RPC over UDP by address pair, with retransmissions and replies without a call', async () => {
     const c = new Capture();
     const mountd: Host = { addr: SERVER.addr, port: 635 };

@@ -113,7 +113,9 @@ describe('where nfsight decodes more than tshark', () => {
   it('unanswered-read-tail: the READ whose reply never completed is unanswered, not answered by its first segments', async () => {
     const ours = await decode('unanswered-read-tail.pcap');
     expect(ours.report.rpc.unansweredCalls).toHaveLength(1);
+    // Frame 66 is frame 2215 of unanswered-read.pcap; the reply began in the server's next segment, frame 67.
     expect(ours.report.rpc.unansweredCalls[0]).toMatchObject({ xid: '0x351ccd70', procedureName: 'READ', frame: 66 });
+    expect(ours.report.rpc.unansweredCalls[0]!.unfinishedReplyFrame).toBe(67);
     expect(ours.report.rpc.matched).toBe(0);
   });
 });

@@ -36,6 +36,8 @@ export interface UnansweredCall {
   client: string;
   server: string;
   retransmits: number;
+  /** A reply that began (its first frame) but never completed before its stream ended. */
+  unfinishedReplyAt: FrameRef | undefined;
 }
 
 export interface OrphanReplyRef {
@@ -116,6 +118,7 @@ export class RpcSummary implements TransactionSink {
         client: formatEndpoint(t.client),
         server: formatEndpoint(t.server),
         retransmits: t.retransmits,
+        unfinishedReplyAt: t.unfinishedReply ? snapshotFrameRef(t.unfinishedReply.firstFrame) : undefined,
       });
     }
     this.listener?.(t);

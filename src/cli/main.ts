@@ -3,7 +3,7 @@
  * The nfsight command line: argument parsing and wiring only; the work is
  * the library's `analyze()` and the report renderers.
  */
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { analyze } from '../analyze.js';
 import { formatDiagnostic, type Diagnostic } from '../capture/frame.js';
 import { renderReportText } from '../report/render-text.js';
@@ -27,6 +27,16 @@ function useColor(): boolean {
 interface ReportOptions {
   format: string;
   quiet?: boolean;
+  nfsPort?: number[];
+}
+
+/** `--nfs-port 3049,4049` or repeated: whole port numbers 1-65535. */
+function collectPorts(value: string, previous: number[] = []): number[] {
+  const ports = value.split(',').map((p) => Number(p.trim()));
+  for (const p of ports) {
+    if (!Number.isInteger(p) || p < 1 || p > 65535) throw new InvalidArgumentError(`not a port number: ${value}`);
+  }
+  return [...previous, ...ports];
 }
 
 async function runReport(files: string[], opts: ReportOptions): Promise<number> {
@@ -34,7 +44,7 @@ async function runReport(files: string[], opts: ReportOptions): Promise<number> 
     if (opts.quiet && d.severity !== 'error') return;
     process.stderr.write(`nfsight: ${formatDiagnostic(d)}\n`);
   };
-  const report = await analyze(files, { onDiagnostic: printDiagnostic });
+  const report = await analyze(files, { onDiagnostic: printDiagnostic, ...(opts.nfsPort ? { nfsPorts: opts.nfsPort } : {}) });
   if (opts.format === 'json') process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   else process.stdout.write(renderReportText(report, { color: useColor() }));
   // Input that could not be read at all is a usage problem for scripts to see.
@@ -58,6 +68,7 @@ export function buildProgram(): Command {
     .argument('<capture...>', 'pcap or pcapng files (optionally gzip-compressed), - for standard input')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
     .option('-q, --quiet', 'print only errors on stderr, not warnings')
+    .option('--nfs-port <ports>', 'more ports that carry NFS/RPC, besides 2049, 111 and 20048 (comma-separated or repeated)', collectPorts)
     .action(async (files: string[], opts: ReportOptions) => {
       process.exitCode = await runReport(files, opts);
     });

@@ -99,6 +99,8 @@ export interface UnansweredCallReport extends FrameLocation {
   client: string;
   server: string;
   retransmits: number;
+  /** Frame where a reply began that never completed (its stream ended first), or null. */
+  unfinishedReplyFrame: number | null;
 }
 
 export interface OrphanReplyReport extends FrameLocation {

@@ -103,10 +103,45 @@ export function renderReportText(report: Report, options: TextOptions = {}): str
     out.push(rf.toString());
   }
 
+  const r = report.rpc;
+  out.push('RPC');
+  out.push(
+    keyValues(
+      [
+        ['calls / replies', `${num(r.calls)} / ${num(r.replies)}`],
+        ['answered calls', num(r.matched)],
+        ['unanswered calls', num(r.unanswered)],
+        ['replies without a call', num(r.repliesWithoutCall)],
+        ['retransmitted calls / duplicate replies', `${num(r.retransmittedCalls)} / ${num(r.duplicateReplies)}`],
+        ['messages cut by the capture', num(r.truncatedMessages)],
+        ['bytes skipped to resynchronise', `${num(r.resyncSkippedBytes)} in ${num(r.resyncs)} resyncs`],
+      ],
+      color,
+    ),
+  );
+  if (r.byProcedure.length > 0) {
+    const ms = (x: number | null): string => (x === null ? '-' : (x * 1000).toFixed(3));
+    const procs = table(['program', 'version', 'procedure', 'calls', 'answered', 'RPC errors', 'min ms', 'mean ms', 'max ms'], color);
+    for (const p of r.byProcedure) {
+      procs.push([p.programName, String(p.version), p.procedureName, num(p.calls), num(p.answered), num(p.rpcErrors), ms(p.minSeconds), ms(p.meanSeconds), ms(p.maxSeconds)]);
+    }
+    out.push(procs.toString());
+  }
+  if (r.unansweredCalls.length > 0) {
+    out.push(`Unanswered calls${r.unanswered > r.unansweredCalls.length ? ` (first ${r.unansweredCalls.length} of ${num(r.unanswered)})` : ''}`);
+    const un = table(['call frame', 'time', 'xid', 'procedure', 'client', 'server', 'retransmits', 'reply'], color);
+    for (const u of r.unansweredCalls) {
+      const reply = u.unfinishedReplyFrame === null ? 'none seen' : `began #${u.unfinishedReplyFrame}, never completed`;
+      un.push([`${u.file} #${u.frame}`, u.time, u.xid, u.procedureName, u.client, u.server, num(u.retransmits), reply]);
+    }
+    out.push(un.toString());
+  }
+
   const s = report.skipped;
   const d = report.diagnostics;
   out.push(
-    `Skipped: ${num(s.frames)} frames not decodable, ${num(s.bytes)} stream bytes missing. ` +
+    `Skipped: ${num(s.frames)} frames not decodable, ${num(s.bytes)} stream bytes missing from the capture, ` +
+      `${num(s.resyncBytes)} stream bytes passed over to find RPC messages. ` +
       `Diagnostics: ${num(d.errors)} errors, ${num(d.warnings)} warnings.`,
   );
   return out.join('\n') + '\n';
