@@ -77,7 +77,12 @@ describe('nfsight CLI', () => {
   it('unreadable input: a clear error and exit 2, no stack trace', () => {
     const r = nfsight(['report', 'no/such/file.pcap']);
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain('nfsight: error: no/such/file.pcap: cannot read: no such file');
+    expect(r.stderr).toBe('nfsight: error: no/such/file.pcap: cannot read: no such file\n');
+    expect(r.stdout).toBe('');
+    // One readable file among others: the report of what was read, still exit 2.
+    const mixed = nfsight(['report', '--format', 'json', 'no/such/file.pcap', 'captures/nfsv3-nanosec.pcap']);
+    expect(mixed.status).toBe(2);
+    expect(JSON.parse(mixed.stdout).capture.frames).toBe(92);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     const notCapture = nfsight(['report', 'package.json']);
     expect(notCapture.status).toBe(2);

@@ -45,11 +45,13 @@ async function runReport(files: string[], opts: ReportOptions): Promise<number> 
     process.stderr.write(`nfsight: ${formatDiagnostic(d)}\n`);
   };
   const report = await analyze(files, { onDiagnostic: printDiagnostic, ...(opts.nfsPort ? { nfsPorts: opts.nfsPort } : {}) });
+  // Input that could not be read at all is a usage problem for scripts to see;
+  // with nothing read, there is no report to print, only the error above.
+  const unreadable = report.capture.files.filter((f) => f.failed && f.frames === 0).length;
+  if (unreadable === report.capture.files.length) return EXIT_USAGE;
   if (opts.format === 'json') process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   else process.stdout.write(renderReportText(report, { color: useColor() }));
-  // Input that could not be read at all is a usage problem for scripts to see.
-  const unreadable = report.capture.files.some((f) => f.failed && f.frames === 0);
-  return unreadable ? EXIT_USAGE : 0;
+  return unreadable > 0 ? EXIT_USAGE : 0;
 }
 
 export function buildProgram(): Command {
