@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Diagnostic, Frame } from '../src/capture/frame.js';
+import { NetDecoder } from '../src/net/decoder.js';
+import type { TransportHandler } from '../src/transport/stream.js';
+import { Transport } from '../src/transport/transport.js';
 import { readCaptureFile, readCaptures, type CaptureFileInfo, type ReadOptions } from '../src/capture/source.js';
 
 export const CAPTURES = fileURLToPath(new URL('../captures', import.meta.url));
@@ -101,4 +104,18 @@ export async function readOne(path: string, options: ReadOptions = {}): Promise<
   const diagnostics: Diagnostic[] = [];
   const info = await readCaptureFile(path, 0, onFrame, { report: (d) => diagnostics.push(d) }, options);
   return { frames, diagnostics, infos: [info] };
+}
+
+/** Runs a bundled capture through the link/IP and transport layers into `handler`. */
+export async function runTransport(name: string, handler: TransportHandler): Promise<void> {
+  const diag = { report: () => undefined };
+  const net = new NetDecoder(diag, () => name);
+  const transport = new Transport(handler);
+  const onFrame = (f: Frame): void => {
+    const p = net.decode(f);
+    if (p) transport.packet(p);
+  };
+  await readCaptureFile(join(CAPTURES, name), 0, onFrame, diag);
+  net.finish();
+  transport.finish();
 }

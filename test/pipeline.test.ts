@@ -7,9 +7,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../src/analyze.js';
-import type { Frame } from '../src/capture/frame.js';
-import { readCaptureFile } from '../src/capture/source.js';
-import { NetDecoder } from '../src/net/decoder.js';
 import {
   formatEndpoint,
   type StreamConsumer,
@@ -17,8 +14,7 @@ import {
   type TcpEvent,
   type TransportHandler,
 } from '../src/transport/stream.js';
-import { Transport } from '../src/transport/transport.js';
-import { CAPTURES, bundledCaptures, expectedOf } from './helpers.js';
+import { CAPTURES, bundledCaptures, expectedOf, runTransport } from './helpers.js';
 
 interface DirectionTally {
   delivered: number;
@@ -71,16 +67,7 @@ class Recorder implements TransportHandler {
 
 async function runLayers(name: string): Promise<Recorder> {
   const rec = new Recorder();
-  const diag = { report: () => undefined };
-  const net = new NetDecoder(diag, () => name);
-  const transport = new Transport(rec);
-  const onFrame = (f: Frame): void => {
-    const p = net.decode(f);
-    if (p) transport.packet(p);
-  };
-  await readCaptureFile(join(CAPTURES, name), 0, onFrame, diag);
-  net.finish();
-  transport.finish();
+  await runTransport(name, rec);
   return rec;
 }
 

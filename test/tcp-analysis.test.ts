@@ -5,11 +5,7 @@
  * tcp.framesByFlag, from scripts/expected.mjs), and each rule is checked on
  * generated segments.
  */
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Frame } from '../src/capture/frame.js';
-import { readCaptureFile } from '../src/capture/source.js';
-import { NetDecoder } from '../src/net/decoder.js';
 import type { StreamConsumer, TcpEvent, TcpEventKind, TransportHandler } from '../src/transport/stream.js';
 import {
   TA_DUPLICATE_ACK,
@@ -25,9 +21,8 @@ import {
   TcpAnalysis,
 } from '../src/transport/tcp-analysis.js';
 import { TcpReassembler } from '../src/transport/tcp-reassembly.js';
-import { Transport } from '../src/transport/transport.js';
 import { ACK, FIN, PacketFeeder, RST, SYN, tcpSegment } from './gen/tcp.js';
-import { CAPTURES, bundledCaptures, expectedOf, type Expected } from './helpers.js';
+import { bundledCaptures, expectedOf, runTransport, type Expected } from './helpers.js';
 
 /** tshark flag (tcp.analysis.<flag>) → the nfsight event kind emitted on the same frames. */
 export const KIND_OF_FLAG: Record<string, TcpEventKind> = {
@@ -63,16 +58,7 @@ class EventRecorder implements TransportHandler {
 
 async function eventsOf(name: string): Promise<EventRecorder> {
   const rec = new EventRecorder();
-  const diag = { report: () => undefined };
-  const net = new NetDecoder(diag, () => name);
-  const transport = new Transport(rec);
-  const onFrame = (f: Frame): void => {
-    const p = net.decode(f);
-    if (p) transport.packet(p);
-  };
-  await readCaptureFile(join(CAPTURES, name), 0, onFrame, diag);
-  net.finish();
-  transport.finish();
+  await runTransport(name, rec);
   return rec;
 }
 

@@ -17,6 +17,7 @@ import { udpDatagramLength } from '../src/transport/udp.js';
 import {
   ACK, FIN, IPPROTO_UDP, PSH, PacketFeeder, RST, SYN, ipPacket, tcpSegment, udpDatagram,
 } from './gen/tcp.js';
+import { rng as mulberry32 } from './gen/random.js';
 
 // ---------------------------------------------------------------------------
 // Recording handler
@@ -717,16 +718,6 @@ describe('Transport', () => {
 // ---------------------------------------------------------------------------
 // Randomized
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Seg {
   from: number;
