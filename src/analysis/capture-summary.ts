@@ -3,7 +3,7 @@
  * themselves do not: frames, bytes and time span, and the TCP events
  * (refused connections listed with their frames).
  */
-import { snapshotFrameRef, type Frame, type FrameRef } from '../capture/frame.js';
+import { assignFrameRef, snapshotFrameRef, type Frame, type FrameRef } from '../capture/frame.js';
 import { formatEndpoint, type TcpEvent, type TcpEventKind } from '../transport/stream.js';
 
 export interface RefusedConnection {
@@ -32,13 +32,7 @@ export class CaptureSummary {
     if (f.data.length < f.origLen) this.framesCutBySnaplen++;
     if (this.first === undefined) this.first = snapshotFrameRef(f);
     if (this.last === undefined) this.last = snapshotFrameRef(f);
-    else {
-      const l = this.last;
-      l.fileIndex = f.fileIndex;
-      l.number = f.number;
-      l.tsSec = f.tsSec;
-      l.tsNsec = f.tsNsec;
-    }
+    else assignFrameRef(this.last, f);
   }
 
   tcpEvent(e: TcpEvent): void {

@@ -37,6 +37,14 @@ export function snapshotFrameRef(f: FrameRef): FrameRef {
   return { fileIndex: f.fileIndex, number: f.number, tsSec: f.tsSec, tsNsec: f.tsNsec };
 }
 
+/** Copies a frame reference into an existing object (no allocation on the hot path). */
+export function assignFrameRef(target: FrameRef, source: FrameRef): void {
+  target.fileIndex = source.fileIndex;
+  target.number = source.number;
+  target.tsSec = source.tsSec;
+  target.tsNsec = source.tsNsec;
+}
+
 export function newFrame(fileIndex: number): Frame {
   return {
     fileIndex,

@@ -16,7 +16,7 @@
  * captured bytes for the next plausible message start (resynchronisation).
  */
 import { isKnownProgram } from '../../decoders/programs.js';
-import { snapshotFrameRef, type FrameRef } from '../capture/frame.js';
+import { assignFrameRef, snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import type { Direction, Endpoint, StreamConsumer, StreamEndReason, TcpConnection } from '../transport/stream.js';
 import {
   KEEP_MAX,
@@ -208,11 +208,7 @@ export class RpcRecordStream implements StreamConsumer {
   // In sync
 
   private noteFrame(at: FrameRef): void {
-    const s = this.lastSeen;
-    s.fileIndex = at.fileIndex;
-    s.number = at.number;
-    s.tsSec = at.tsSec;
-    s.tsNsec = at.tsNsec;
+    assignFrameRef(this.lastSeen, at);
     this.seenAny = true;
   }
 

@@ -26,7 +26,7 @@
  * is copied. Only out-of-order segments are copied (the frame buffer they
  * point into is reused by the reader).
  */
-import { snapshotFrameRef, type FrameRef } from '../capture/frame.js';
+import { assignFrameRef, snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import type { IpPacket } from '../net/packet.js';
 import type {
   Direction,
@@ -335,11 +335,7 @@ export class TcpReassembler {
     stats.payloadBytes += wireLen;
 
     const frame = pkt.frame;
-    const last = this.lastAt;
-    last.fileIndex = frame.fileIndex;
-    last.number = frame.number;
-    last.tsSec = frame.tsSec;
-    last.tsNsec = frame.tsNsec;
+    assignFrameRef(this.lastAt, frame);
     this.seenAny = true;
 
     const flags = h.flags;
