@@ -47,3 +47,51 @@ export function rpcMessages(file, prefs) {
   }
   return rows;
 }
+
+const NFS_FIELDS = [
+  ['frame.number', 'frame'],
+  ['rpc.xid', 'xids'],
+  ['rpc.msgtyp', 'msgtype'],
+  ['nfs.status', 'nfsStatus'],
+  ['nfs.status2', 'nfsstat2'],
+  ['mount.status', 'mountstat'],
+  ['nfs.minorversion', 'minorversion'],
+  ['nfs.main_opcode', 'mainOpcode'],
+  ['nfs.opcode', 'ops'],
+  ['nfs.nfsstat4', 'nfsstat4'],
+  ['nfs.cb.operation', 'cbOps'],
+  ['nfs.read.data_length', 'readLength'],
+  ['nfs.write.data_length', 'writeLength'],
+  ['nfs.count3', 'count3'],
+  ['nlm.stat', 'nlmStat'],
+  ['stat.stat_res.res', 'statRes'],
+];
+
+/**
+ * NFS-level fields of every frame that carries exactly one RPC message (with
+ * several, tshark's comma-joined lists cannot be split per message): an
+ * object per frame with the fields present, lists where tshark repeats a
+ * field (NFSv4 ops and their statuses).
+ */
+export function nfsFields(file, prefs) {
+  const out = {};
+  const lines = tshark(['-r', file, ...prefs, '-Y', 'rpc', '-T', 'fields', '-E', 'separator=\t', '-E', 'occurrence=a', ...NFS_FIELDS.flatMap(([f]) => ['-e', f])])
+    .split('\n')
+    .filter(Boolean);
+  for (const line of lines) {
+    const cols = line.split('\t');
+    const row = {};
+    NFS_FIELDS.forEach(([, key], i) => {
+      const v = cols[i] ?? '';
+      if (v !== '') row[key] = v.split(',').map((x) => (/^-?\d+$/.test(x) ? Number(x) : x));
+    });
+    if (!row.xids || row.xids.length !== 1) continue;
+    const frame = row.frame[0];
+    delete row.frame;
+    delete row.xids;
+    // Single values stay lists only where tshark repeats the field per operation.
+    for (const k of Object.keys(row)) if (!['ops', 'nfsstat4', 'cbOps'].includes(k) && row[k].length === 1) row[k] = row[k][0];
+    out[frame] = row;
+  }
+  return out;
+}
