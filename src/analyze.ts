@@ -12,6 +12,7 @@ import { CaptureSummary } from './analysis/capture-summary.js';
 import { RpcSummary } from './analysis/rpc-summary.js';
 import { procedureName } from '../decoders/programs.js';
 import { NetDecoder } from './net/decoder.js';
+import { DecodeStage } from './nfs/decode-stage.js';
 import { RpcLayer } from './rpc/rpc-layer.js';
 import type { Transaction } from './rpc/transaction.js';
 import { Transport } from './transport/transport.js';
@@ -39,8 +40,11 @@ export async function analyze(inputs: string | readonly string[], options: Analy
   const files = typeof inputs === 'string' ? [inputs] : [...inputs];
   const diag = new DiagnosticCollector(200, options.onDiagnostic);
   const summary = new CaptureSummary();
-  const rpcSummary = new RpcSummary(options.onTransaction);
-  const rpc = new RpcLayer(rpcSummary, {
+  // Transactions flow: matcher → decode stage → summaries (and the caller's listener).
+  const decodeStage = new DecodeStage();
+  const rpcSummary = new RpcSummary((p) => decodeStage.isCallbackProgram(p), options.onTransaction);
+  decodeStage.next.push(rpcSummary);
+  const rpc = new RpcLayer(decodeStage, {
     ...(options.nfsPorts ? { nfsPorts: options.nfsPorts } : {}),
     onTcpEvent: (e) => summary.tcpEvent(e),
   });

