@@ -1,10 +1,11 @@
 /** Finds the decoder of a program and version. */
 import type { ProgramDecoder } from './decoded.js';
+import { sideDecoders } from './registry-side.js';
 import { v3Decoders } from './registry-v3.js';
 import { nfs4CallbackDecoder, v4Decoders } from './registry-v4.js';
 
 const BY_PROGRAM_VERSION = new Map<string, ProgramDecoder>();
-for (const d of [...v3Decoders, ...v4Decoders]) {
+for (const d of [...v3Decoders, ...sideDecoders, ...v4Decoders]) {
   for (const v of d.versions) BY_PROGRAM_VERSION.set(`${d.program}/${v}`, d);
 }
 
