@@ -18,6 +18,7 @@ import {
   RPCSEC_GSS,
   XdrWriter,
   gssCredBody,
+  gssIntegrityBody,
   nfs3ReadArgs,
   nfs3ReadResultHead,
   recordMark,
@@ -158,6 +159,36 @@ describe('RPC transactions, generated', () => {
     const { transactions } = await run(s.capture);
     expect(transactions[0]!.cred.flavor).toBe(RPCSEC_GSS);
     expect(transactions[0]!.cred.gss).toMatchObject({ proc: 0, seq: 77, service: 2, serviceName: 'integrity' });
+  });
+
+  it('finds the results inside RPCSEC_GSS integrity wrapping, and none behind privacy', async () => {
+    const s = session();
+    const gssCall = (xid: number, service: number): Buffer =>
+      rpcCallRaw(
+        { xid, prog: NFS_PROGRAM, vers: 3, proc: 1, cred: { flavor: RPCSEC_GSS, body: gssCredBody({ proc: 0, seq: 5, service, handle: Buffer.from('h') }) } },
+        service === 2 ? gssIntegrityBody(5, new XdrWriter().opaque(FH).bytes(), Buffer.alloc(16)) : Buffer.alloc(48),
+      );
+    const results = Buffer.from('00000000cafebabe', 'hex');
+    s.send('client', recordMark(gssCall(0x6101, 2)));
+    const integ = rpcAcceptedReply(0x6101, gssIntegrityBody(5, results, Buffer.alloc(16)));
+    s.send('server', recordMark(integ));
+    s.send('client', recordMark(gssCall(0x6102, 3)));
+    s.send('server', recordMark(rpcAcceptedReply(0x6102, Buffer.alloc(40, 9))));
+    const bodies: [number, number][] = [];
+    const file = writeTemp(tempDir(), 'gss.pcap', writePcap(s.capture.frames, { linkType: 1 }));
+    await analyze(file, {
+      onTransaction: (t) => {
+        const r = t.reply!;
+        bodies.push([t.xid, r.bodyOffset]);
+        // The unwrapped results are the bytes given to the builder.
+        if (r.bodyOffset >= 0) expect(r.body.head.subarray(r.bodyOffset, r.bodyOffset + 8).equals(results)).toBe(true);
+      },
+    });
+    // An accepted reply's header is 24 bytes with an empty verifier; the wrapping adds length and seq_num.
+    expect(bodies).toEqual([
+      [0x6101, 24 + 8],
+      [0x6102, -1],
+    ]);
   });
 
   it('times a reply completed by a late segment at the frame that completed it', async () => {

@@ -13,7 +13,15 @@
  */
 import type { MessageBytes } from '../../decoders/bytes.js';
 import { PROG_NFS } from '../../decoders/programs.js';
-import { decodeRpcHeader, type RpcCallHeader, type RpcReplyHeader } from '../../decoders/rpc.js';
+import {
+  decodeRpcHeader,
+  gssIntegrityBodyOffset,
+  RPC_GSS_SVC_INTEGRITY,
+  RPC_GSS_SVC_PRIVACY,
+  RPCSEC_GSS_DATA,
+  type RpcCallHeader,
+  type RpcReplyHeader,
+} from '../../decoders/rpc.js';
 import { XdrReader } from '../../decoders/xdr.js';
 import { secondsBetween, snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import type { Direction, Endpoint, TcpConnection } from '../transport/stream.js';
@@ -72,6 +80,18 @@ class CallTables {
  */
 function shownFrame(m: RpcMessageRecord): FrameRef {
   return m.bytes.missing > 0 ? m.firstFrame : m.frame;
+}
+
+/**
+ * Where a reply's procedure results start. With RPCSEC_GSS integrity they
+ * are wrapped (length, sequence number); with privacy they are encrypted.
+ */
+function replyBodyOffset(t: Transaction, m: RpcMessageRecord, h: RpcReplyHeader): number {
+  const gss = t.cred.gss;
+  if (h.bodyOffset < 0 || gss === undefined || gss.proc !== RPCSEC_GSS_DATA) return h.bodyOffset;
+  if (gss.service === RPC_GSS_SVC_INTEGRITY) return gssIntegrityBodyOffset(new XdrReader(m.bytes, h.bodyOffset));
+  if (gss.service === RPC_GSS_SVC_PRIVACY) return -1;
+  return h.bodyOffset;
 }
 
 function endpointKey(e: Endpoint): string {
@@ -291,7 +311,7 @@ export class RpcMatcher implements RpcMessageSink {
       missing: m.bytes.missing,
       header: h,
       body: m.bytes,
-      bodyOffset: h.bodyOffset,
+      bodyOffset: replyBodyOffset(t, m, h),
     };
     t.latency = secondsBetween(t.call.frame, frame);
     this.stats.matched++;
