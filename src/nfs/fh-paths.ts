@@ -1,0 +1,166 @@
+/**
+ * File handle → path, learnt from decoded transactions, as Wireshark's
+ * file-handle name snooping does: a MOUNT reply names the export's root
+ * handle, LOOKUP / CREATE / MKDIR / SYMLINK / MKNOD / READDIRPLUS name the
+ * handles they hand out under their directory, RENAME moves an entry,
+ * REMOVE / RMDIR forget it.
+ *
+ * Generic over programs: it reads only DecodedCall.fh (the directory), the
+ * call's names and DecodedReply.handles. A reply handle's name is relative
+ * to the call's fh (it may hold several components, "a/b", for an NFSv4
+ * LOOKUP chain), or absolute when it starts with "/" or the call has no fh
+ * (a MOUNT reply). RENAME and LINK need the target directory: read from the
+ * call's args `toDir` (NFSv3 fills it; see the report for a proposed
+ * DecodedCall field instead).
+ *
+ * Each handle is stored as (parent handle, name), not as a full path, so
+ * renaming a directory moves everything under it, and a path is built on
+ * demand. Memory is bounded: least-recently-learnt handles are dropped
+ * beyond `capacity` (a dropped directory leaves its children unresolvable).
+ */
+import type { Transaction, TransactionSink } from '../rpc/transaction.js';
+
+interface Entry {
+  /** Parent directory handle, or undefined for a root named by an absolute path. */
+  parent: string | undefined;
+  /** Name within the parent, or the absolute path of a root. */
+  name: string;
+}
+
+/** A path deeper than this is a loop in the learnt links (a bad capture), not a path. */
+const MAX_DEPTH = 256;
+const DEFAULT_CAPACITY = 100_000;
+/** Names that do not name a new object under the directory. */
+const SELF_OR_PARENT = new Set(['.', '..']);
+
+export class FileHandlePaths implements TransactionSink {
+  private readonly entries = new Map<string, Entry>();
+  /** `${parent}/${name}` → child handle, to find what REMOVE and RENAME name. */
+  private readonly children = new Map<string, string>();
+
+  constructor(readonly capacity = DEFAULT_CAPACITY) {}
+
+  /** Handles known. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** The path of a handle (lowercase hex), when it is known back to a mount root. */
+  pathOf(fhHex: string): string | undefined {
+    const parts: string[] = [];
+    let fh: string | undefined = fhHex;
+    for (let depth = 0; depth < MAX_DEPTH && fh !== undefined; depth++) {
+      const e = this.entries.get(fh);
+      if (e === undefined) return undefined;
+      if (e.parent === undefined) {
+        let path = e.name;
+        for (let i = parts.length - 1; i >= 0; i--) path = path.endsWith('/') ? path + parts[i] : `${path}/${parts[i]}`;
+        return path;
+      }
+      parts.push(e.name);
+      fh = e.parent;
+    }
+    return undefined;
+  }
+
+  transaction(t: Transaction): void {
+    const call = t.decoded?.call;
+    const reply = t.decoded?.reply;
+    if (call === undefined || reply === undefined || reply.statusCode !== 0) return;
+    switch (call.mainOp) {
+      case 'REMOVE':
+      case 'RMDIR':
+        if (call.fh !== undefined && call.names?.[0] !== undefined) this.forget(call.fh, call.names[0]);
+        return;
+      case 'RENAME':
+        this.rename(call.fh, call.names?.[0], toDirOf(call.args), call.names?.[1]);
+        return;
+    }
+    // LINK: the file gains a name; keep the one it has, else learn this one.
+    if (call.mainOp === 'LINK' && call.fh !== undefined && !this.entries.has(call.fh)) {
+      const toDir = toDirOf(call.args);
+      const name = call.names?.[0];
+      if (toDir !== undefined && name !== undefined) this.learn(call.fh, toDir, name);
+    }
+    for (const h of reply.handles ?? []) {
+      if (h.name === undefined || h.name === '' || SELF_OR_PARENT.has(h.name)) continue;
+      if (h.name.startsWith('/') || call.fh === undefined) this.learnRoot(h.fh, h.name);
+      else this.learnRelative(h.fh, call.fh, h.name);
+    }
+  }
+
+  unanswered(): void {}
+
+  orphanReply(): void {}
+
+  /** A root (mounted export): its absolute path. */
+  learnRoot(fh: string, path: string): void {
+    this.set(fh, { parent: undefined, name: path });
+  }
+
+  /** `fh` is `name` (one or more components) under `dir`. */
+  learnRelative(fh: string, dir: string, name: string): void {
+    const parts = name.split('/').filter((p) => p !== '' && p !== '.');
+    if (parts.length === 0) return;
+    // Intermediate components of a multi-component name have no handle of
+    // their own here: fold them into the last name.
+    this.learn(fh, dir, parts.join('/'));
+  }
+
+  private learn(fh: string, dir: string, name: string): void {
+    if (fh === dir) return;
+    this.set(fh, { parent: dir, name });
+  }
+
+  private set(fh: string, e: Entry): void {
+    const old = this.entries.get(fh);
+    if (old !== undefined) {
+      this.unindex(fh, old);
+      this.entries.delete(fh);
+    }
+    this.entries.set(fh, e);
+    if (e.parent !== undefined) this.children.set(childKey(e.parent, e.name), fh);
+    while (this.entries.size > this.capacity) {
+      const oldest = this.entries.keys().next().value as string;
+      this.drop(oldest);
+    }
+  }
+
+  private drop(fh: string): void {
+    const e = this.entries.get(fh);
+    if (e === undefined) return;
+    this.unindex(fh, e);
+    this.entries.delete(fh);
+  }
+
+  private unindex(fh: string, e: Entry): void {
+    if (e.parent === undefined) return;
+    const k = childKey(e.parent, e.name);
+    if (this.children.get(k) === fh) this.children.delete(k);
+  }
+
+  private forget(dir: string, name: string): void {
+    const fh = this.children.get(childKey(dir, name));
+    if (fh !== undefined) this.drop(fh);
+  }
+
+  private rename(fromDir: string | undefined, fromName: string | undefined, toDir: string | undefined, toName: string | undefined): void {
+    if (fromDir === undefined || fromName === undefined || toDir === undefined || toName === undefined) return;
+    const fh = this.children.get(childKey(fromDir, fromName));
+    // The target name, if it existed, is replaced.
+    const replaced = this.children.get(childKey(toDir, toName));
+    if (replaced !== undefined && replaced !== fh) this.drop(replaced);
+    if (fh !== undefined) this.learn(fh, toDir, toName);
+  }
+}
+
+function childKey(dir: string, name: string): string {
+  return `${dir}/${name}`;
+}
+
+/** The target directory of a RENAME or LINK call, from its args. */
+function toDirOf(args: unknown): string | undefined {
+  if (typeof args !== 'object' || args === null) return undefined;
+  const v = (args as { toDir?: unknown }).toDir;
+  return typeof v === 'string' ? v : undefined;
+}

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { LatencyHistogram, RELATIVE_ERROR } from '../src/analysis/histogram.js';
+import { rng } from './gen/random.js';
+
+/** The exact nearest-rank quantile of sorted values. */
+function exactQuantile(sorted: number[], q: number): number {
+  const rank = Math.max(0, Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1));
+  return sorted[rank]!;
+}
+
+const QUANTILES = [0, 0.01, 0.1, 0.5, 0.9, 0.99, 0.999, 1];
+
+function distributions(): [string, number[]][] {
+  const r = rng(42);
+  const logUniform = Array.from({ length: 20_000 }, () => Math.exp(Math.log(1e-6) + r() * Math.log(1e9)));
+  // NFS-like: a fast mode around 100 µs, a slow tail of seconds (server restarts).
+  const bimodal = Array.from({ length: 20_000 }, () => (r() < 0.97 ? 5e-5 + r() * 1e-4 : 1 + r() * 14));
+  const identical = Array.from({ length: 1000 }, () => 0.000123);
+  const withZeros = Array.from({ length: 1000 }, (_, i) => (i % 3 === 0 ? 0 : 1e-3 * (1 + (i % 7))));
+  return [
+    ['log-uniform from 1 µs to 1000 s', logUniform],
+    ['bimodal', bimodal],
+    ['all identical', identical],
+    ['a third zeros', withZeros],
+  ];
+}
+
+describe('LatencyHistogram', () => {
+  for (const [name, values] of distributions()) {
+    it(`quantiles within 1% of the exact ones: ${name}`, () => {
+      const h = new LatencyHistogram();
+      values.forEach((v) => h.record(v));
+      const sorted = [...values].sort((a, b) => a - b);
+      for (const q of QUANTILES) {
+        const exact = exactQuantile(sorted, q);
+        const got = h.quantile(q)!;
+        if (exact === 0) expect(got).toBe(0);
+        else expect(Math.abs(got - exact) / exact).toBeLessThanOrEqual(RELATIVE_ERROR + 1e-12);
+      }
+      expect(h.count).toBe(values.length);
+      expect(h.min).toBe(sorted[0]);
+      expect(h.max).toBe(sorted[sorted.length - 1]);
+      expect(h.mean()!).toBeCloseTo(values.reduce((a, b) => a + b, 0) / values.length, 12);
+    });
+  }
+
+  it('merging equals recording everything in one', () => {
+    const [, values] = distributions()[1]!;
+    const a = new LatencyHistogram();
+    const b = new LatencyHistogram();
+    const all = new LatencyHistogram();
+    values.forEach((v, i) => {
+      (i % 2 === 0 ? a : b).record(v);
+      all.record(v);
+    });
+    a.merge(b);
+    // Buckets, counts, min and max exactly; the sum up to floating-point addition order.
+    expect({ ...a.toJSON(), sum: 0 }).toEqual({ ...all.toJSON(), sum: 0 });
+    expect(a.sum).toBeCloseTo(all.sum, 9);
+    for (const q of QUANTILES) expect(a.quantile(q)).toBe(all.quantile(q));
+  });
+
+  it('survives JSON and refuses damaged or mismatched data', () => {
+    const h = new LatencyHistogram();
+    [1e-4, 2e-4, 0, 3.5].forEach((v) => h.record(v));
+    const back = LatencyHistogram.fromJSON(JSON.parse(JSON.stringify(h.toJSON())));
+    expect(back.toJSON()).toEqual(h.toJSON());
+    expect(back.quantile(0.5)).toBe(h.quantile(0.5));
+    expect(() => LatencyHistogram.fromJSON({ ...h.toJSON(), relativeError: 0.02 })).toThrow('relative error');
+    expect(() => LatencyHistogram.fromJSON({ ...h.toJSON(), count: 99 })).toThrow('do not add up');
+    expect(() => LatencyHistogram.fromJSON({ ...h.toJSON(), buckets: [[-1, 1]] })).toThrow('bad histogram bucket');
+  });
+
+  it('is empty-safe and stores only non-empty buckets', () => {
+    const h = new LatencyHistogram();
+    expect(h.quantile(0.5)).toBeNull();
+    expect(h.mean()).toBeNull();
+    expect(h.toJSON()).toMatchObject({ count: 0, min: null, max: null, buckets: [] });
+    h.record(0.001);
+    h.record(0.001);
+    expect(h.toJSON().buckets).toHaveLength(1);
+    expect(h.toJSON().buckets[0]![1]).toBe(2);
+  });
+});
