@@ -29,5 +29,9 @@ cut linux-v3-basic.pcap 1-200 linux-v3-basic-head.pcap "Linux kernel client: por
 cut linux-v42-basic.pcap 1-120 linux-v42-basic-head.pcap "Linux kernel NFSv4.2 client: EXCHANGE_ID, CREATE_SESSION (callback program), SEQUENCE"
 cut nfsv3-stale.pcap 80-87 nfsv3-stale-cut.pcap "the reconnected READ with the old handle -> NFS3ERR_STALE"
 cut nfsv41-pynfs-all.pcap 1-400 nfsv41-pynfs-head.pcap "pynfs NFSv4.1: EXCHANGE_ID, CREATE_SESSION, SEQUENCE and the first error cases"
+cut nfsv41-pynfs-all.pcap 590-1780 nfsv41-pynfs-mid.pcap "pynfs NFSv4.1 op -> status pairs (with -errors and -tail: all 73 of the full run)"
+cut nfsv41-pynfs-all.pcap 2020-2760 nfsv41-pynfs-errors.pcap "pynfs NFSv4.1 error cases and READs"
+cut nfsv41-pynfs-all.pcap 22900-23811 nfsv41-pynfs-tail.pcap "pynfs NFSv4.1 last tests, the COMPOUNDs with minor version 50"
+cut nfsv40-pynfs-state-errors.pcap 8400-9700 nfsv40-pynfs-state-errors-cut.pcap "pynfs NFSv4.0 state and lock errors (74 of 85 op -> status pairs)"
 
 node scripts/expected.mjs "$dst"/*.pcap "$dst"/*.pcapng
