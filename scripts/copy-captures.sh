@@ -27,6 +27,7 @@ cut unanswered-read.pcap 2150-2538 unanswered-read-tail.pcap "the READ never ans
 cut nfsv4-any-sll2.pcap 1-40 nfsv4-any-sll2-head.pcap "Linux cooked v2 link type (tcpdump -i any)"
 cut linux-v3-basic.pcap 1-200 linux-v3-basic-head.pcap "Linux kernel client: portmap GETPORT, MNT, NFS_ACL"
 cut linux-v42-basic.pcap 1-120 linux-v42-basic-head.pcap "Linux kernel NFSv4.2 client: EXCHANGE_ID, CREATE_SESSION (callback program), SEQUENCE"
+cut linux-v3-basic.pcap 2229-2234 linux-v3-nfsacl-cut.pcap "NFS_ACL GETACL between a LOOKUP -> NFS3ERR_NOENT and a CREATE (mid-stream start)"
 cut nfsv3-stale.pcap 80-87 nfsv3-stale-cut.pcap "the reconnected READ with the old handle -> NFS3ERR_STALE"
 cut nfsv41-pynfs-all.pcap 1-400 nfsv41-pynfs-head.pcap "pynfs NFSv4.1: EXCHANGE_ID, CREATE_SESSION, SEQUENCE and the first error cases"
 cut nfsv41-pynfs-all.pcap 590-1780 nfsv41-pynfs-mid.pcap "pynfs NFSv4.1 op -> status pairs (with -errors and -tail: all 73 of the full run)"

@@ -8,7 +8,7 @@
  * are skipped and counted.
  */
 import { join } from 'node:path';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../src/analyze.js';
 import type { Transaction } from '../src/rpc/transaction.js';
@@ -187,24 +187,23 @@ describe('side protocols vs tshark', () => {
   });
 
   /**
-   * The full capture (not bundled; skipped when absent) holds an NFS_ACL GETACL:
-   *   tshark -r /work/shared/captures/linux-v3-basic.pcap -o tcp.try_heuristic_first:TRUE \
+   * linux-v3-nfsacl-cut.pcap is frames 2229-2234 of linux-v3-basic.pcap, with its NFS_ACL GETACL:
+   *   tshark -r captures/linux-v3-nfsacl-cut.pcap -o tcp.try_heuristic_first:TRUE \
    *     -Y 'rpc.program == 100227 && rpc.procedure==1' -T fields -e frame.number -e rpc.msgtyp \
    *     -e nfs.status -e nfsacl.aclcnt -e nfsacl.dfaclcnt -e nfs.fhandle -e nfs.fattr3.fileid
-   * gives call 2231 (fh 430000011244ceeef57cd5046426017ac020004d6e535400) and reply 2232:
+   * gives call 3 (fh 430000011244ceeef57cd5046426017ac020004d6e535400) and reply 4:
    * status 0, aclcnt 0, dfaclcnt 0, fileid 2146426.
    */
-  const FULL_LINUX_V3 = '/work/shared/captures/linux-v3-basic.pcap';
-  it.skipIf(!existsSync(FULL_LINUX_V3))('NFS_ACL GETACL in the full linux-v3-basic capture', async () => {
+  it('NFS_ACL GETACL in linux-v3-nfsacl-cut (the capture starts mid-stream)', async () => {
     const seen: { call: number; reply: number | undefined; fh: string | undefined; status: string | undefined; results: unknown }[] = [];
-    await analyze(FULL_LINUX_V3, {
+    await analyze(join(CAPTURES, 'linux-v3-nfsacl-cut.pcap'), {
       onTransaction: (t) => {
         if (t.program !== PROG_NFS_ACL || t.procedure !== 1) return;
         seen.push({ call: t.call.frame.number, reply: t.reply?.frame.number, fh: t.decoded?.call?.fh, status: t.decoded?.reply?.status, results: t.decoded?.reply?.results });
       },
     });
     expect(seen).toHaveLength(1);
-    expect(seen[0]).toMatchObject({ call: 2231, reply: 2232, fh: '430000011244ceeef57cd5046426017ac020004d6e535400', status: 'NFS3_OK' });
+    expect(seen[0]).toMatchObject({ call: 3, reply: 4, fh: '430000011244ceeef57cd5046426017ac020004d6e535400', status: 'NFS3_OK' });
     expect(seen[0]!.results).toMatchObject({ aclCount: 0, defaultAclCount: 0, acl: [], defaultAcl: [], attr: { fileid: 2146426 } });
   });
 });
