@@ -11,7 +11,8 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyze } from '../dist/src/index.js';
-import { PREFS, PREFS_IN_ORDER, rpcMessages } from './tshark-reference.mjs';
+import { nfs4OpNumber } from '../dist/decoders/nfs4.js';
+import { nfsFields, PREFS, PREFS_IN_ORDER, rpcMessages } from './tshark-reference.mjs';
 
 const dir = process.argv[2] ?? new URL('../../shared/captures', import.meta.url).pathname;
 let haveTshark = true;
@@ -31,10 +32,14 @@ for (const name of readdirSync(dir).filter((f) => /\.(pcap|pcapng)$/.test(f)).so
   const calls = new Set();
   const replies = new Set();
   const times = new Map();
+  /** Per frame, what the decoders made of the message shown there (single-message frames are compared). */
+  const decodedAt = new Map();
   const started = process.hrtime.bigint();
   const report = await analyze(file, {
     onTransaction: (t) => {
       for (const f of [t.call.frame, ...t.retransmitFrames]) calls.add(`${f.number} ${hex(t.xid)} ${t.program}/${t.version}/${t.procedure}`);
+      decodedAt.set(t.call.frame.number, { t, side: 'call' });
+      if (t.reply) decodedAt.set(t.reply.frame.number, { t, side: 'reply' });
       if (t.reply) {
         replies.add(`${t.reply.frame.number} ${hex(t.xid)} -> ${t.call.frame.number}`);
         times.set(t.reply.frame.number, t.latency.toFixed(9));
@@ -67,6 +72,30 @@ for (const name of readdirSync(dir).filter((f) => /\.(pcap|pcapng)$/.test(f)).so
     const moreReplies = minus(replies, theirReplies).length;
     if (moreCalls || moreReplies) problems.push(`more than tshark: ${minus(calls, theirCalls).concat(minus(replies, theirReplies)).slice(0, 5).join('; ')}`);
     rpcNote = `, RPC calls ${calls.size}/${theirCalls.size}, replies ${replies.size}/${theirReplies.size}, rpc.time equal at ${theirTimes.size - badTimes.length}`;
+    // NFS level: v3 and MOUNT statuses, NFSv4 COMPOUND ops (calls) and COMPOUND status and ops (replies).
+    let compared = 0;
+    const differ = [];
+    for (const [frameText, f] of Object.entries(nfsFields(file, PREFS))) {
+      const frame = Number(frameText);
+      const d = decodedAt.get(frame);
+      if (!d || !d.t.decoded) continue;
+      const { t, side } = d;
+      const dec = side === 'call' ? d.t.decoded.call : d.t.decoded.reply;
+      if (!dec) continue;
+      const check = (what, ours, theirs) => {
+        compared++;
+        if (JSON.stringify(ours) !== JSON.stringify(theirs)) differ.push(`${frame} ${what}: ${JSON.stringify(ours)} vs ${JSON.stringify(theirs)}`);
+      };
+      if (t.program === 100003 && t.version === 3 && side === 'reply' && f.nfsStatus !== undefined) check('nfsstat3', dec.statusCode, f.nfsStatus);
+      if (t.program === 100005 && side === 'reply' && f.mountstat !== undefined) check('mountstat', dec.statusCode, f.mountstat);
+      if (t.program === 100003 && t.version === 4 && t.procedure === 1) {
+        if (side === 'call' && f.ops) check('ops', dec.ops.map((o) => nfs4OpNumber(o) ?? o), f.ops);
+        if (side === 'reply' && f.nfsstat4) check('COMPOUND status', dec.statusCode, f.nfsstat4[0]);
+        if (side === 'reply' && f.ops) check('reply ops', (dec.ops ?? []).map((o) => nfs4OpNumber(o) ?? o), f.ops);
+      }
+    }
+    if (differ.length) problems.push(`NFS fields differ: ${differ.slice(0, 5).join('; ')}`);
+    rpcNote += `, NFS fields equal ${compared - differ.length}/${compared}`;
   }
   if (problems.length) failed++;
   console.log(
