@@ -28,8 +28,9 @@ export interface DecodedCall {
   ops: string[];
   /**
    * The operation the call is about: the procedure, or for a COMPOUND the
-   * first op other than SEQUENCE, PUTFH, PUTROOTFH, PUTPUBFH, GETATTR, GETFH,
-   * SAVEFH, RESTOREFH (Wireshark's nfs.main_opcode).
+   * first op of the most significant tier, as Wireshark ranks them for
+   * nfs.main_opcode (ops that do the work first; then GETATTR; then
+   * PUTFH/PUTROOTFH/GETFH/SAVEFH/RESTOREFH/SEQUENCE): see decoders/nfs4.ts.
    */
   mainOp: string;
   /** NFSv4: the COMPOUND's minor version and tag. */
