@@ -13,6 +13,8 @@ import { RpcSummary } from './analysis/rpc-summary.js';
 import { procedureName } from '../decoders/programs.js';
 import { NetDecoder } from './net/decoder.js';
 import { DecodeStage } from './nfs/decode-stage.js';
+import { FileHandlePaths } from './nfs/fh-paths.js';
+import { Nfs4State } from './nfs/v4-state.js';
 import { RpcLayer } from './rpc/rpc-layer.js';
 import type { Transaction } from './rpc/transaction.js';
 import { Transport } from './transport/transport.js';
@@ -41,9 +43,10 @@ export async function analyze(inputs: string | readonly string[], options: Analy
   const diag = new DiagnosticCollector(200, options.onDiagnostic);
   const summary = new CaptureSummary();
   // Transactions flow: matcher → decode stage → summaries (and the caller's listener).
-  const decodeStage = new DecodeStage();
+  const decodeStage = new DecodeStage(diag, (i) => files[i] ?? '?');
   const rpcSummary = new RpcSummary((p) => decodeStage.isCallbackProgram(p), options.onTransaction);
-  decodeStage.next.push(rpcSummary);
+  const fhPaths = new FileHandlePaths();
+  decodeStage.next.push(fhPaths, new Nfs4State(fhPaths), rpcSummary);
   const rpc = new RpcLayer(decodeStage, {
     ...(options.nfsPorts ? { nfsPorts: options.nfsPorts } : {}),
     onTcpEvent: (e) => summary.tcpEvent(e),

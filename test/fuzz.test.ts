@@ -1,7 +1,7 @@
 /**
  * Thousands of mutated and truncated versions of the bundled captures go
- * through the whole pipeline: none may throw, hang, or produce a diagnostic
- * that does not say where the problem is.
+ * through the whole pipeline, decoders included: none may throw, hang, or
+ * produce a diagnostic that does not say where the problem is.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -63,6 +63,9 @@ const CASES: [string, number][] = [
   ['nfsv4-grace-restart.pcap', 300],
   ['nfsv4-any-sll2-head.pcap', 100],
   ['lossy-read-cut.pcap', 60],
+  ['nfsv41-pynfs-head.pcap', 150],
+  ['nfsv40-pynfs-state-errors-cut.pcap', 60],
+  ['linux-v3-basic-head.pcap', 60],
 ];
 
 describe('fuzz: mutated and truncated captures', () => {

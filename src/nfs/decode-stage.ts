@@ -8,6 +8,7 @@ import { announcedCallbackProgram } from '../../decoders/nfs4-callback.js';
 import { PROG_NFS } from '../../decoders/programs.js';
 import { decoderFor } from '../../decoders/registry.js';
 import { XdrReader } from '../../decoders/xdr.js';
+import type { DiagnosticSink } from '../capture/frame.js';
 import type { OrphanReply, Transaction, TransactionSink } from '../rpc/transaction.js';
 
 const NFSPROC4_COMPOUND = 1;
@@ -19,8 +20,17 @@ export class DecodeStage implements TransactionSink {
   decodedCalls = 0;
   decodedReplies = 0;
 
+  /** Decoder failures (a decoder threw: a bug in nfsight, not in the capture); the transaction goes on undecoded. */
+  decoderFailures = 0;
   /** Where decoded transactions go, in order. */
   readonly next: TransactionSink[] = [];
+
+  constructor(
+    private readonly diag?: DiagnosticSink,
+    private readonly fileName: (fileIndex: number) => string = () => '?',
+    /** Finds a program's decoder (the registry; tests substitute their own). */
+    private readonly lookup: typeof decoderFor = decoderFor,
+  ) {}
 
   isCallbackProgram(program: number): boolean {
     return this.callbackPrograms.has(program);
@@ -41,8 +51,26 @@ export class DecodeStage implements TransactionSink {
   }
 
   private decode(t: Transaction): void {
+    try {
+      this.decodeBodies(t);
+    } catch (err) {
+      // Decoders never throw by design; if one does, the transaction still counts and is timed.
+      t.decoded = undefined;
+      if (this.decoderFailures++ === 0) {
+        this.diag?.report({
+          severity: 'warning',
+          code: 'decoder-failure',
+          file: this.fileName(t.call.frame.fileIndex),
+          frame: t.call.frame.number,
+          message: `internal decoder error on program ${t.program} v${t.version} procedure ${t.procedure}: ${String(err)}; the transaction is kept undecoded (further failures are only counted)`,
+        });
+      }
+    }
+  }
+
+  private decodeBodies(t: Transaction): void {
     this.learnCallbackProgram(t);
-    const decoder = decoderFor(t.program, t.version, this.callbackPrograms.has(t.program));
+    const decoder = this.lookup(t.program, t.version, this.callbackPrograms.has(t.program));
     if (decoder === undefined) return;
     const call = t.call.bodyOffset >= 0 ? decoder.decodeCall(new XdrReader(t.call.body, t.call.bodyOffset), t.version, t.procedure) : undefined;
     if (call !== undefined) this.decodedCalls++;
