@@ -6,6 +6,7 @@ import type { MessageBytes } from '../../decoders/bytes.js';
 import type { DecodedCall, DecodedReply } from '../../decoders/decoded.js';
 import type { Credential, RpcReplyHeader } from '../../decoders/rpc.js';
 import type { FrameRef } from '../capture/frame.js';
+import type { Nfs4Attribution } from '../nfs/v4-state.js';
 import type { Endpoint } from '../transport/stream.js';
 
 /**
@@ -84,6 +85,8 @@ export interface Transaction {
   duplicateReplies: number;
   /** The program's arguments and results, decoded (set by the decode stage where a decoder exists). */
   decoded?: { call: DecodedCall | undefined; reply: DecodedReply | undefined };
+  /** NFSv4 COMPOUND: its client, session, slot and each op's file handle (set by Nfs4State). */
+  nfs4?: Nfs4Attribution;
 }
 
 /** A reply for which no call was seen (the call before the capture started, or lost). */
