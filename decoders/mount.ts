@@ -17,9 +17,9 @@
  * stored only while the reader is fine, so a cut body yields the fields
  * before the cut plus `stop`.
  */
-import type { DecodedCall, DecodedReply, DecodeStop, ProgramDecoder } from './decoded.js';
+import type { DecodedCall, DecodedReply, ProgramDecoder } from './decoded.js';
 import { PROG_MOUNT, procedureName } from './programs.js';
-import type { XdrReader } from './xdr.js';
+import { type Obj, linkedList, put, stopOf } from './decode-util.js';
 
 /** RFC 1813 appendix I: MNTPATHLEN, MNTNAMLEN, FHSIZE3; RFC 1094: FHSIZE. */
 const MNTPATHLEN = 1024;
@@ -76,28 +76,6 @@ const AUTH_FLAVORS: ReadonlyMap<number, string> = new Map([
 
 export function authFlavorName(flavor: number): string {
   return AUTH_FLAVORS.get(flavor) ?? String(flavor);
-}
-
-type Obj = Record<string, unknown>;
-
-function put(r: XdrReader, o: Obj, k: string, v: unknown): void {
-  if (r.ok) o[k] = v;
-}
-
-function stopOf(r: XdrReader): DecodeStop | undefined {
-  if (r.ok) return undefined;
-  return { reason: r.status as DecodeStop['reason'], at: r.errorAt };
-}
-
-/** A linked list (`*next` pointers, RFC 4506 §4.19): `fn` per element while the "more" flag is set. */
-function linkedList<T>(r: XdrReader, fn: (r: XdrReader) => T): T[] {
-  const out: T[] = [];
-  while (r.ok && r.bool()) {
-    const v = fn(r);
-    if (!r.ok) break;
-    out.push(v);
-  }
-  return out;
 }
 
 function procName(version: number, procedure: number): string {

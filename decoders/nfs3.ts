@@ -13,10 +13,11 @@
  *
  * NULL has no status: its reply is reported as status "OK", statusCode 0.
  */
-import type { DecodedCall, DecodedReply, DecodeStop, ProgramDecoder } from './decoded.js';
+import type { DecodedCall, DecodedReply, ProgramDecoder } from './decoded.js';
 import { fhHex } from './fh.js';
 import { PROG_NFS } from './programs.js';
 import type { XdrReader } from './xdr.js';
+import { type Obj, hyper, put, stopOf } from './decode-util.js';
 
 /** RFC 1813 §2.4: NFS3_FHSIZE, the largest v3 file handle. */
 const NFS3_FHSIZE = 64;
@@ -31,8 +32,6 @@ const MAX_NAME = 4096;
 const MAX_PATH = 65536;
 const NFS3_OK = 0;
 /** 2^53 / 2^32: a hyper whose high word is below this is a safe integer. */
-const SAFE_HIGH = 0x200000;
-const TWO_32 = 4294967296;
 
 /** RFC 1813 §2.6 nfsstat3. */
 const NFSSTAT3: ReadonlyMap<number, string> = new Map([
@@ -99,23 +98,8 @@ const FSF_BITS: readonly [number, string][] = [
   [0x10, 'CANSETTIME'],
 ];
 
-type Obj = Record<string, unknown>;
-
-/** Stores a field only while the reader is fine: values read after a stop are zeros, not data. */
-function put(r: XdrReader, o: Obj, k: string, v: unknown): void {
-  if (r.ok) o[k] = v;
-}
-
 function enumName(names: readonly string[], v: number): string {
   return names[v] || String(v);
-}
-
-/** uint64 as a number when exact, else a decimal string. */
-function hyper(r: XdrReader): number | string {
-  const hi = r.u32();
-  const lo = r.u32();
-  if (hi < SAFE_HIGH) return hi * TWO_32 + lo;
-  return ((BigInt(hi) << 32n) | BigInt(lo)).toString();
 }
 
 /** nfstime3 as "seconds.nanoseconds". */
@@ -635,12 +619,6 @@ function readdirEntries(r: XdrReader, o: Obj, d: DecodedReply | undefined): void
   const eof = r.bool();
   if (r.ok) o.eof = eof;
   if (d !== undefined && handles.length > 0) d.handles = handles;
-}
-
-function stopOf(r: XdrReader): DecodeStop | undefined {
-  if (r.ok) return undefined;
-  // The reader's statuses are a subset of DecodeStop's reasons.
-  return { reason: r.status as DecodeStop['reason'], at: r.errorAt };
 }
 
 function procName(procedure: number): string {

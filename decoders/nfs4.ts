@@ -18,6 +18,7 @@ import type { DecodedCall, DecodedReply, DecodeStop, ProgramDecoder } from './de
 import { OP_NUMBERS, OPS, type OpDef } from './nfs4-ops.js';
 import { nfs4StatusName } from './nfs4-status.js';
 import type { XdrReader } from './xdr.js';
+import { stopOf } from './decode-util.js';
 
 export const PROG_NFS = 100003;
 const PROC_NULL = 0;
@@ -96,11 +97,6 @@ export interface Nfs4OpResult {
   op: string;
   status: string;
   result?: unknown;
-}
-
-function stopOf(r: XdrReader): DecodeStop | undefined {
-  if (r.ok) return undefined;
-  return { reason: r.status as DecodeStop['reason'], at: r.errorAt };
 }
 
 /** How many more XDR items of at least 4 bytes the reader can hold; a count above it is malformed. */

@@ -13,9 +13,10 @@
  * An ACL (secattr) is reported as its mask, `aclCount` / `defaultAclCount`
  * (the counts the message states) and the entries decoded.
  */
-import type { DecodedCall, DecodedReply, DecodeStop, ProgramDecoder } from './decoded.js';
+import type { DecodedCall, DecodedReply, ProgramDecoder } from './decoded.js';
 import { PROG_NFS_ACL, procedureName } from './programs.js';
 import type { XdrReader } from './xdr.js';
+import { type Obj, hyper, put, stopOf } from './decode-util.js';
 
 const NFS3_FHSIZE = 64;
 const NFS2_FHSIZE = 32;
@@ -24,8 +25,6 @@ const MAX_ACL_ENTRIES = 1024;
 /** fattr (RFC 1094): 17 words; fattr3 (RFC 1813): 84 bytes. */
 const FATTR2_SIZE = 68;
 const FATTR3_SIZE = 84;
-const SAFE_HIGH = 0x200000;
-const TWO_32 = 4294967296;
 
 const ACLPROC_NULL = 0;
 const ACLPROC_GETACL = 1;
@@ -105,24 +104,6 @@ const MASK_BITS: readonly [number, string][] = [
   [0x4, 'DFACL'],
   [0x8, 'DFACLCNT'],
 ];
-
-type Obj = Record<string, unknown>;
-
-function put(r: XdrReader, o: Obj, k: string, v: unknown): void {
-  if (r.ok) o[k] = v;
-}
-
-function stopOf(r: XdrReader): DecodeStop | undefined {
-  if (r.ok) return undefined;
-  return { reason: r.status as DecodeStop['reason'], at: r.errorAt };
-}
-
-function hyper(r: XdrReader): number | string {
-  const hi = r.u32();
-  const lo = r.u32();
-  if (hi < SAFE_HIGH) return hi * TWO_32 + lo;
-  return ((BigInt(hi) << 32n) | BigInt(lo)).toString();
-}
 
 function fh(r: XdrReader, version: number): string {
   return (version === 2 ? r.opaqueFixed(NFS2_FHSIZE) : r.opaque(NFS3_FHSIZE)).toString('hex');

@@ -18,16 +18,15 @@
  * The lock's file handle is reported as `fh` (lowercase hex) on the call.
  * Offsets and lengths are numbers when exact, else decimal strings.
  */
-import type { DecodedCall, DecodedReply, DecodeStop, ProgramDecoder } from './decoded.js';
+import type { DecodedCall, DecodedReply, ProgramDecoder } from './decoded.js';
 import { PROG_NLM, procedureName } from './programs.js';
 import type { XdrReader } from './xdr.js';
+import { type Obj, hyper, put, stopOf } from './decode-util.js';
 
 /** XNFS: LM_MAXSTRLEN (caller names), MAXNETOBJ_SZ (netobj), MAXNAMELEN (FREE_ALL name). */
 const LM_MAXSTRLEN = 1024;
 const MAXNETOBJ_SZ = 1024;
 const MAXNAMELEN = 1025;
-const SAFE_HIGH = 0x200000;
-const TWO_32 = 4294967296;
 
 const NLM_NULL = 0;
 const NLM_TEST = 1;
@@ -69,24 +68,6 @@ export function nlmStatName(version: number, code: number): string {
 /** fsh_mode / fsh_access of SHARE (index = value). */
 const FSH_MODE = ['fsm_DN', 'fsm_DR', 'fsm_DW', 'fsm_DRW'];
 const FSH_ACCESS = ['fsa_NONE', 'fsa_R', 'fsa_W', 'fsa_RW'];
-
-type Obj = Record<string, unknown>;
-
-function put(r: XdrReader, o: Obj, k: string, v: unknown): void {
-  if (r.ok) o[k] = v;
-}
-
-function stopOf(r: XdrReader): DecodeStop | undefined {
-  if (r.ok) return undefined;
-  return { reason: r.status as DecodeStop['reason'], at: r.errorAt };
-}
-
-function hyper(r: XdrReader): number | string {
-  const hi = r.u32();
-  const lo = r.u32();
-  if (hi < SAFE_HIGH) return hi * TWO_32 + lo;
-  return ((BigInt(hi) << 32n) | BigInt(lo)).toString();
-}
 
 /** An offset or length: 64 bits in version 4, 32 bits before. */
 function range(r: XdrReader, version: number): number | string {

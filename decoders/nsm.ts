@@ -10,9 +10,10 @@
  * replies (NULL, SIMU_CRASH, NOTIFY) are "OK", 0 too. A reply cut before
  * its status reports "UNKNOWN", -1, with `stop`.
  */
-import type { DecodedCall, DecodedReply, DecodeStop, ProgramDecoder } from './decoded.js';
+import type { DecodedCall, DecodedReply, ProgramDecoder } from './decoded.js';
 import { PROG_NSM, programName, procedureName } from './programs.js';
 import type { XdrReader } from './xdr.js';
+import { type Obj, put, stopOf } from './decode-util.js';
 
 /** XNFS SM_MAXSTRLEN; priv is opaque[16]. */
 const SM_MAXSTRLEN = 1024;
@@ -30,17 +31,6 @@ export const RES_STAT = ['STAT_SUCC', 'STAT_FAIL'] as const;
 
 export function resStatName(code: number): string {
   return RES_STAT[code] ?? `res_stat(${code})`;
-}
-
-type Obj = Record<string, unknown>;
-
-function put(r: XdrReader, o: Obj, k: string, v: unknown): void {
-  if (r.ok) o[k] = v;
-}
-
-function stopOf(r: XdrReader): DecodeStop | undefined {
-  if (r.ok) return undefined;
-  return { reason: r.status as DecodeStop['reason'], at: r.errorAt };
 }
 
 /** my_id: the host to call back and the RPC procedure to call there. */

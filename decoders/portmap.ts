@@ -16,9 +16,10 @@
  * statusCode 0, except one cut before its first field ("UNKNOWN", -1, with
  * `stop`). A SET that failed says so in `results.success`.
  */
-import type { DecodedCall, DecodedReply, DecodeStop, ProgramDecoder } from './decoded.js';
+import type { DecodedCall, DecodedReply, ProgramDecoder } from './decoded.js';
 import { PROG_PORTMAP, programName, procedureName } from './programs.js';
 import type { XdrReader } from './xdr.js';
+import { type Obj, linkedList, put, stopOf } from './decode-util.js';
 
 /** Bound of netids, universal addresses, owners: real ones are short. */
 const MAX_STR = 1024;
@@ -41,27 +42,6 @@ const RPCBPROC_GETADDRLIST = 11;
 const RPCBPROC_GETSTAT = 12;
 
 const LAST_PROC: Record<number, number> = { 2: PMAPPROC_CALLIT, 3: RPCBPROC_TADDR2UADDR, 4: RPCBPROC_GETSTAT };
-
-type Obj = Record<string, unknown>;
-
-function put(r: XdrReader, o: Obj, k: string, v: unknown): void {
-  if (r.ok) o[k] = v;
-}
-
-function stopOf(r: XdrReader): DecodeStop | undefined {
-  if (r.ok) return undefined;
-  return { reason: r.status as DecodeStop['reason'], at: r.errorAt };
-}
-
-function linkedList<T>(r: XdrReader, fn: (r: XdrReader) => T): T[] {
-  const out: T[] = [];
-  while (r.ok && r.bool()) {
-    const v = fn(r);
-    if (!r.ok) break;
-    out.push(v);
-  }
-  return out;
-}
 
 export function protocolName(proto: number): string {
   return proto === 6 ? 'tcp' : proto === 17 ? 'udp' : String(proto);
