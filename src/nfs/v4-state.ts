@@ -683,16 +683,21 @@ export class Nfs4State implements TransactionSink {
     return s;
   }
 
+  /** The client a reply names (EXCHANGE_ID, SETCLIENTID), created or updated; its owner remembered. */
+  private learnClient(clientid: string, owner: string | undefined, verifier: string | undefined, minor: number, frame: number): Nfs4Client {
+    const c: Nfs4Client = this.clients.get(clientid) ?? { clientid, minorVersion: minor, confirmed: false, firstFrame: frame, lastFrame: frame };
+    c.lastFrame = frame;
+    if (owner !== undefined) c.owner = owner;
+    if (verifier !== undefined) c.verifier = verifier;
+    this.clients.set(clientid, c);
+    if (owner !== undefined) this.owners.set(owner, clientid);
+    return c;
+  }
+
   private exchangeId(args: Record<string, unknown>, result: Record<string, unknown>, minor: number, frame: number): string | undefined {
     const clientid = str(result.clientid);
     if (clientid === undefined) return undefined;
-    const owner = str(args.owner);
-    const prev = this.clients.get(clientid);
-    const c: Nfs4Client = prev ?? { clientid, minorVersion: minor, confirmed: false, firstFrame: frame, lastFrame: frame };
-    c.lastFrame = frame;
-    if (owner !== undefined) c.owner = owner;
-    const verifier = str(args.verifier);
-    if (verifier !== undefined) c.verifier = verifier;
+    const c = this.learnClient(clientid, str(args.owner), str(args.verifier), minor, frame);
     const rf = num(args.flags);
     if (rf !== undefined) c.requestedFlags = rf;
     const f = num(result.flags);
@@ -703,27 +708,17 @@ export class Nfs4State implements TransactionSink {
     }
     const sq = num(result.sequenceid);
     if (sq !== undefined) c.sequenceid = sq;
-    this.clients.set(clientid, c);
-    if (owner !== undefined) this.owners.set(owner, clientid);
     return clientid;
   }
 
   private setClientId(args: Record<string, unknown>, result: Record<string, unknown>, minor: number, frame: number): string | undefined {
     const clientid = str(result.clientid);
     if (clientid === undefined) return undefined;
-    const owner = str(args.id);
-    const prev = this.clients.get(clientid);
-    const c: Nfs4Client = prev ?? { clientid, minorVersion: minor, confirmed: false, firstFrame: frame, lastFrame: frame };
-    c.lastFrame = frame;
-    if (owner !== undefined) c.owner = owner;
-    const verifier = str(args.verifier);
-    if (verifier !== undefined) c.verifier = verifier;
+    const c = this.learnClient(clientid, str(args.id), str(args.verifier), minor, frame);
     const confirm = str(result.confirm);
     if (confirm !== undefined) c.confirm = confirm;
     const cb = num(args.cbProgram);
     if (cb !== undefined) c.cbProgram = cb;
-    this.clients.set(clientid, c);
-    if (owner !== undefined) this.owners.set(owner, clientid);
     return clientid;
   }
 
