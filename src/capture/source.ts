@@ -8,7 +8,7 @@
  *
  * Memory is bounded by the chunk size: no file is ever held whole.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { DiagnosticSink } from './frame.js';
@@ -41,11 +41,35 @@ export interface CaptureFileInfo {
   failed: boolean;
 }
 
+export interface ReadProgress {
+  file: string;
+  fileIndex: number;
+  files: number;
+  /** Bytes of the file read so far (as stored: compressed for gzip). */
+  bytes: number;
+  /** The file's size, when it is a regular file. */
+  size: number | undefined;
+}
+
 export interface ReadOptions {
   /** Chunk size of the reads (default 1 MiB). */
   chunkSize?: number;
   /** Replaces process.stdin for `-` (tests). */
   stdin?: NodeJS.ReadableStream;
+  /** Called after every chunk read from a file (a progress display). */
+  onProgress?: (p: ReadProgress) => void;
+  /** Number of files in the run, for ReadProgress.files (set by readCaptures). */
+  fileCount?: number;
+}
+
+/** Passes chunks through, reporting the bytes read so far. */
+async function* countingChunks(source: AsyncIterable<Buffer>, report: (bytes: number) => void): AsyncGenerator<Buffer> {
+  let bytes = 0;
+  for await (const chunk of source) {
+    bytes += chunk.length;
+    report(bytes);
+    yield chunk;
+  }
 }
 
 /**
@@ -127,7 +151,19 @@ export async function readCaptureFile(
     name === '-' ? (options.stdin ?? process.stdin) : createReadStream(name, { highWaterMark: chunkSize });
   let reader: RecordReader | undefined;
   try {
-    let cursor = new ChunkCursor(raw as AsyncIterable<Buffer>);
+    const onProgress = options.onProgress;
+    let source = raw as AsyncIterable<Buffer>;
+    if (onProgress !== undefined) {
+      let size: number | undefined;
+      try {
+        size = name === '-' ? undefined : statSync(name).size;
+      } catch {
+        size = undefined;
+      }
+      const files = options.fileCount ?? 1;
+      source = countingChunks(source, (bytes) => onProgress({ file: name, fileIndex, files, bytes, size }));
+    }
+    let cursor = new ChunkCursor(source);
     let head = await cursor.peek(4);
     if (head.length >= 2 && head[0] === GZIP_MAGIC_0 && head[1] === GZIP_MAGIC_1) {
       info.gzip = true;
@@ -211,7 +247,7 @@ export async function readCaptures(
 ): Promise<CaptureFileInfo[]> {
   const infos: CaptureFileInfo[] = [];
   for (let i = 0; i < names.length; i++) {
-    infos.push(await readCaptureFile(names[i]!, i, onFrame, diag, options));
+    infos.push(await readCaptureFile(names[i]!, i, onFrame, diag, { ...options, fileCount: names.length }));
   }
   return infos;
 }

@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { analyze } from '../analyze.js';
 import { formatDiagnostic, type Diagnostic } from '../capture/frame.js';
 import { renderReportText } from '../report/render-text.js';
+import { progressLine } from './progress.js';
 import { VERSION } from '../version.js';
 
 /** Exit status for bad usage or input that could not be read at all. */
@@ -40,11 +41,18 @@ function collectPorts(value: string, previous: number[] = []): number[] {
 }
 
 async function runReport(files: string[], opts: ReportOptions): Promise<number> {
+  const progress = opts.quiet ? undefined : progressLine(process.stderr);
   const printDiagnostic = (d: Diagnostic): void => {
     if (opts.quiet && d.severity !== 'error') return;
+    progress?.clear();
     process.stderr.write(`nfsight: ${formatDiagnostic(d)}\n`);
   };
-  const report = await analyze(files, { onDiagnostic: printDiagnostic, ...(opts.nfsPort ? { nfsPorts: opts.nfsPort } : {}) });
+  const report = await analyze(files, {
+    onDiagnostic: printDiagnostic,
+    ...(opts.nfsPort ? { nfsPorts: opts.nfsPort } : {}),
+    ...(progress ? { onProgress: progress.onProgress } : {}),
+  });
+  progress?.clear();
   // Input that could not be read at all is a usage problem for scripts to see;
   // with nothing read, there is no report to print, only the error above.
   const unreadable = report.capture.files.filter((f) => f.failed && f.frames === 0).length;
