@@ -8,6 +8,7 @@ import type { Diagnostic, Frame, FrameRef } from './capture/frame.js';
 import { secondsBetween } from './capture/frame.js';
 import { linkTypeName } from './capture/linktypes.js';
 import { readCaptures, type ReadOptions } from './capture/source.js';
+import { TimeWindowFilter, type TimeWindow } from './capture/time-window.js';
 import { CaptureSummary } from './analysis/capture-summary.js';
 import { RpcSummary } from './analysis/rpc-summary.js';
 import { procedureName } from '../decoders/programs.js';
@@ -32,6 +33,8 @@ export interface AnalyzeOptions extends ReadOptions {
   onTransaction?: (t: Transaction) => void;
   /** Ports to treat as NFS/RPC besides 2049, 111 and 20048 (`--nfs-port`). */
   nfsPorts?: readonly number[];
+  /** Only frames in this window of capture time are analysed (`--time-window`). */
+  timeWindow?: TimeWindow;
 }
 
 /**
@@ -54,7 +57,9 @@ export async function analyze(inputs: string | readonly string[], options: Analy
   const net = new NetDecoder(diag, (i) => files[i] ?? '?');
   const transport = new Transport(rpc);
 
+  const window = options.timeWindow ? new TimeWindowFilter(options.timeWindow) : undefined;
   const onFrame = (frame: Frame): void => {
+    if (window !== undefined && !window.accepts(frame)) return;
     summary.frame(frame);
     const pkt = net.decode(frame);
     if (pkt !== null) transport.packet(pkt);
@@ -91,6 +96,7 @@ export async function analyze(inputs: string | readonly string[], options: Analy
       capturedBytes: summary.capturedBytes,
       wireBytes: summary.wireBytes,
       framesCutBySnaplen: summary.framesCutBySnaplen,
+      framesOutsideTimeWindow: window?.skipped ?? 0,
       ...(summary.first ? { first: where(summary.first) } : {}),
       ...(summary.last ? { last: where(summary.last) } : {}),
       durationSeconds: summary.first && summary.last ? Number(secondsBetween(summary.first, summary.last).toFixed(9)) : 0,

@@ -125,3 +125,16 @@ describe('nfsight report: RPC', () => {
     expect(JSON.parse(ok.stdout).rpc.matched).toBe(79);
   });
 });
+
+describe('nfsight report --time-window', () => {
+  it('limits the frames, and rejects a bad window with exit 2', () => {
+    const ok = nfsight(['report', '--format', 'json', '--time-window', '..5', 'captures/nfsv4-grace-restart.pcap']);
+    expect(ok.status).toBe(0);
+    const r = JSON.parse(ok.stdout);
+    expect(r.capture.frames + r.capture.framesOutsideTimeWindow).toBe(176);
+    expect(r.capture.framesOutsideTimeWindow).toBeGreaterThan(0);
+    const bad = nfsight(['report', '--time-window', 'soon..later', 'captures/nfsv4-grace-restart.pcap']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('neither an ISO 8601 time');
+  });
+});

@@ -6,6 +6,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { analyze } from '../analyze.js';
 import { formatDiagnostic, type Diagnostic } from '../capture/frame.js';
+import { parseTimeWindow, type TimeWindow } from '../capture/time-window.js';
 import { renderReportText } from '../report/render-text.js';
 import { progressLine } from './progress.js';
 import { VERSION } from '../version.js';
@@ -29,6 +30,15 @@ interface ReportOptions {
   format: string;
   quiet?: boolean;
   nfsPort?: number[];
+  timeWindow?: TimeWindow;
+}
+
+function timeWindowOption(value: string): TimeWindow {
+  try {
+    return parseTimeWindow(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
 }
 
 /** `--nfs-port 3049,4049` or repeated: whole port numbers 1-65535. */
@@ -51,6 +61,7 @@ async function runReport(files: string[], opts: ReportOptions): Promise<number> 
     onDiagnostic: printDiagnostic,
     ...(opts.nfsPort ? { nfsPorts: opts.nfsPort } : {}),
     ...(progress ? { onProgress: progress.onProgress } : {}),
+    ...(opts.timeWindow ? { timeWindow: opts.timeWindow } : {}),
   });
   progress?.clear();
   // Input that could not be read at all is a usage problem for scripts to see;
@@ -79,6 +90,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
     .option('-q, --quiet', 'print only errors on stderr, not warnings')
     .option('--nfs-port <ports>', 'more ports that carry NFS/RPC, besides 2049, 111 and 20048 (comma-separated or repeated)', collectPorts)
+    .option('--time-window <START..END>', 'only frames in this window: ISO 8601 times or seconds from the first frame (10..25, ..2.5s)', timeWindowOption)
     .action(async (files: string[], opts: ReportOptions) => {
       process.exitCode = await runReport(files, opts);
     });

@@ -27,6 +27,8 @@ export interface CaptureSection {
   wireBytes: number;
   /** Frames cut by the snaplen (captured length < wire length). */
   framesCutBySnaplen: number;
+  /** Frames read but left out by `--time-window` (not counted in `frames`). */
+  framesOutsideTimeWindow: number;
   first?: FrameLocation;
   last?: FrameLocation;
   /** Seconds from the first to the last frame. */
