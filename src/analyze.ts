@@ -13,6 +13,8 @@ import { CaptureSummary } from './analysis/capture-summary.js';
 import { RpcSummary } from './analysis/rpc-summary.js';
 import { procedureName } from '../decoders/programs.js';
 import { NetDecoder } from './net/decoder.js';
+import { DetectorSet } from './detectors/index.js';
+import type { DetectorOptions } from './detectors/finding.js';
 import { DecodeStage } from './nfs/decode-stage.js';
 import { FileHandlePaths } from './nfs/fh-paths.js';
 import { Nfs4State } from './nfs/v4-state.js';
@@ -35,6 +37,8 @@ export interface AnalyzeOptions extends ReadOptions {
   nfsPorts?: readonly number[];
   /** Only frames in this window of capture time are analysed (`--time-window`). */
   timeWindow?: TimeWindow;
+  /** Detector thresholds (each detector documents its keys). */
+  detectorOptions?: DetectorOptions;
 }
 
 /**
@@ -49,10 +53,14 @@ export async function analyze(inputs: string | readonly string[], options: Analy
   const decodeStage = new DecodeStage(diag, (i) => files[i] ?? '?');
   const rpcSummary = new RpcSummary((p) => decodeStage.isCallbackProgram(p), options.onTransaction);
   const fhPaths = new FileHandlePaths();
-  decodeStage.next.push(fhPaths, new Nfs4State(fhPaths), rpcSummary);
+  const detectors = new DetectorSet({ fileName: (i) => files[i] ?? '?' }, options.detectorOptions ?? {});
+  decodeStage.next.push(fhPaths, new Nfs4State(fhPaths), detectors, rpcSummary);
   const rpc = new RpcLayer(decodeStage, {
     ...(options.nfsPorts ? { nfsPorts: options.nfsPorts } : {}),
-    onTcpEvent: (e) => summary.tcpEvent(e),
+    onTcpEvent: (e) => {
+      summary.tcpEvent(e);
+      detectors.tcpEvent(e);
+    },
   });
   const net = new NetDecoder(diag, (i) => files[i] ?? '?');
   const transport = new Transport(rpc);
@@ -173,6 +181,7 @@ export async function analyze(inputs: string | readonly string[], options: Analy
       bytes: ts.tcp.gapBytes,
       resyncBytes: rs.skippedBytes,
     },
+    findings: detectors.findings(),
     diagnostics: diag.summary(),
   };
 }

@@ -5,6 +5,7 @@
  */
 import type { DiagnosticSummary } from '../capture/diagnostics.js';
 import type { CaptureFileInfo } from '../capture/source.js';
+import type { Finding } from '../detectors/finding.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
 
@@ -159,5 +160,7 @@ export interface Report {
   udp: UdpSection;
   rpc: RpcSection;
   skipped: SkippedSection;
+  /** The detectors' findings: most severe first, then by start time. */
+  findings: Finding[];
   diagnostics: DiagnosticSummary;
 }

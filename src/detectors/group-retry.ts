@@ -1,0 +1,6 @@
+/** The retry detectors, for the detector set. */
+import type { Detector, DetectorContext, DetectorOptions } from './finding.js';
+
+export function retryDetectors(_ctx: DetectorContext, _options: DetectorOptions): Detector[] {
+  return [];
+}

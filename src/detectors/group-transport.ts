@@ -1,0 +1,6 @@
+/** The transport detectors, for the detector set. */
+import type { Detector, DetectorContext, DetectorOptions } from './finding.js';
+
+export function transportDetectors(_ctx: DetectorContext, _options: DetectorOptions): Detector[] {
+  return [];
+}
