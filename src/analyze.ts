@@ -10,6 +10,7 @@ import { linkTypeName } from './capture/linktypes.js';
 import { readCaptures, type ReadOptions } from './capture/source.js';
 import { TimeWindowFilter, type TimeWindow } from './capture/time-window.js';
 import { CaptureSummary } from './analysis/capture-summary.js';
+import { OperationStats } from './analysis/op-stats.js';
 import { RpcSummary } from './analysis/rpc-summary.js';
 import { procedureName } from '../decoders/programs.js';
 import { NetDecoder } from './net/decoder.js';
@@ -19,7 +20,7 @@ import { DecodeStage } from './nfs/decode-stage.js';
 import { FileHandlePaths } from './nfs/fh-paths.js';
 import { Nfs4State } from './nfs/v4-state.js';
 import { RpcLayer } from './rpc/rpc-layer.js';
-import type { Transaction } from './rpc/transaction.js';
+import type { Transaction, TransactionContext } from './rpc/transaction.js';
 import { Transport } from './transport/transport.js';
 import { REPORT_SCHEMA_VERSION, type FrameLocation, type Report } from './report/model.js';
 import { formatFrameTime } from './report/time.js';
@@ -32,7 +33,7 @@ export interface AnalyzeOptions extends ReadOptions {
    * Called for every transaction: answered ones as their reply completes,
    * unanswered ones at the end. Message bodies are valid during the call only.
    */
-  onTransaction?: (t: Transaction) => void;
+  onTransaction?: (t: Transaction, ctx: TransactionContext) => void;
   /** Ports to treat as NFS/RPC besides 2049, 111 and 20048 (`--nfs-port`). */
   nfsPorts?: readonly number[];
   /** Only frames in this window of capture time are analysed (`--time-window`). */
@@ -51,10 +52,14 @@ export async function analyze(inputs: string | readonly string[], options: Analy
   const summary = new CaptureSummary();
   // Transactions flow: matcher → decode stage → summaries (and the caller's listener).
   const decodeStage = new DecodeStage(diag, (i) => files[i] ?? '?');
-  const rpcSummary = new RpcSummary((p) => decodeStage.isCallbackProgram(p), options.onTransaction);
   const fhPaths = new FileHandlePaths();
+  const listener = options.onTransaction;
+  const context: TransactionContext = { pathOf: (fh) => fhPaths.pathOf(fh), isCallbackProgram: (p) => decodeStage.isCallbackProgram(p) };
+  const rpcSummary = new RpcSummary((p) => decodeStage.isCallbackProgram(p), listener && ((t) => listener(t, context)));
   const detectors = new DetectorSet({ fileName: (i) => files[i] ?? '?' }, options.detectorOptions ?? {});
   decodeStage.next.push(fhPaths, new Nfs4State(fhPaths), detectors, rpcSummary);
+  const opStats = new OperationStats({ pathOf: (fh) => fhPaths.pathOf(fh), fileName: (i) => files[i] ?? '?', isCallbackProgram: (p) => decodeStage.isCallbackProgram(p) });
+  decodeStage.next.push(opStats);
   const rpc = new RpcLayer(decodeStage, {
     ...(options.nfsPorts ? { nfsPorts: options.nfsPorts } : {}),
     onTcpEvent: (e) => {
@@ -183,5 +188,6 @@ export async function analyze(inputs: string | readonly string[], options: Analy
     },
     findings: detectors.findings(),
     diagnostics: diag.summary(),
+    ...opStats.toJSON(),
   };
 }

@@ -49,7 +49,7 @@ describe('nfsight CLI', () => {
     const r = nfsight(['report', '--format', 'json', join(CAPTURES, 'nfsv4-grace-restart.pcap')]);
     expect(r.status).toBe(0);
     const report = JSON.parse(r.stdout);
-    expect(report.schemaVersion).toBe(1);
+    expect(report.schemaVersion).toBe(2);
     expect(report.capture.frames).toBe(exp.frames);
     expect(report.capture.wireBytes).toBe(exp.wireBytes);
     expect(report.tcp.connections).toBe(exp.tcp.streams.length);
@@ -136,5 +136,70 @@ describe('nfsight report --time-window', () => {
     const bad = nfsight(['report', '--time-window', 'soon..later', 'captures/nfsv4-grace-restart.pcap']);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('neither an ISO 8601 time');
+  });
+});
+
+describe('nfsight calls', () => {
+  it('lists calls as jsonl with NFSv3 paths from the file-handle map', () => {
+    const r = nfsight(['calls', '--format', 'jsonl', '--op', 'READ', 'captures/nfsv3-basic-head.pcap']);
+    expect(r.status).toBe(0);
+    const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.every((x) => x.procName === 'READ' && x.status === 'NFS3_OK')).toBe(true);
+    // The MNT reply names the export's root; LOOKUP names the files under it.
+    expect(rows.map((x) => x.path)).toContain('/export/hello.txt');
+  });
+
+  it('filters by status, and bad filters exit 2', () => {
+    const r = nfsight(['calls', '--format', 'csv', '--status', 'MNT3ERR_ACCES', 'captures/nfsv3-errors.pcap']);
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trim().split('\r\n');
+    expect(lines[0]!.startsWith('file,frame,replyFrame')).toBe(true);
+    expect(lines.length - 1).toBe(4);
+    const bad = nfsight(['calls', '--min-latency', 'fast', 'captures/nfsv3-errors.pcap']);
+    expect(bad.status).toBe(2);
+  });
+});
+
+describe('nfsight report shapes, merge and findings', () => {
+  it('report --format csv: the operations table, RFC 4180', () => {
+    const r = nfsight(['report', '--format', 'csv', 'captures/nfsv3-errors.pcap']);
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trim().split('\r\n');
+    expect(lines.length).toBeGreaterThan(5);
+    expect(lines.every((l) => l.split(',').length === lines[0]!.split(',').length || l.includes('"'))).toBe(true);
+  });
+
+  it('report --by client --top 2 puts the client table first and limits rows; a bad --top exits 2', () => {
+    const r = nfsight(['report', '--by', 'client', '--top', '2', 'captures/nfsv4-grace-restart.pcap']);
+    expect(r.status).toBe(0);
+    expect(r.stdout.indexOf('Clients (by address)')).toBeLessThan(r.stdout.indexOf('Operations'));
+    expect(nfsight(['report', '--top', '0', 'captures/nfsv4-grace-restart.pcap']).status).toBe(2);
+  });
+
+  it('merge: two reports of the same capture double its counts; garbage is refused with exit 2', () => {
+    const dir = tempDir();
+    const one = nfsight(['report', '--format', 'json', 'captures/nfsv3-errors.pcap']);
+    const a = writeTemp(dir, 'a.json', Buffer.from(one.stdout));
+    const b = writeTemp(dir, 'b.json', Buffer.from(one.stdout));
+    const m = nfsight(['merge', a, b]);
+    expect(m.status).toBe(0);
+    const merged = JSON.parse(m.stdout);
+    const single = JSON.parse(one.stdout);
+    expect(merged.rpc.calls).toBe(2 * single.rpc.calls);
+    expect(merged.operations.reduce((s: number, o: { calls: number }) => s + o.calls, 0)).toBe(
+      2 * single.operations.reduce((s: number, o: { calls: number }) => s + o.calls, 0),
+    );
+    const junk = writeTemp(dir, 'junk.json', Buffer.from('{"schemaVersion": 1}'));
+    const bad = nfsight(['merge', a, junk]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/^nfsight: error: .*schemaVersion/);
+    expect(nfsight(['merge', a, join(dir, 'missing.json')]).stderr).toContain('no such file');
+  });
+
+  it('findings: JSON list (empty for a clean capture)', () => {
+    const r = nfsight(['findings', '--format', 'json', 'captures/linux-v42-basic-head.pcap']);
+    expect(r.status).toBe(0);
+    expect(Array.isArray(JSON.parse(r.stdout))).toBe(true);
   });
 });

@@ -3,16 +3,19 @@
  * The nfsight command line: argument parsing and wiring only; the work is
  * the library's `analyze()` and the report renderers.
  */
+import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { analyze } from '../analyze.js';
-import { formatDiagnostic, type Diagnostic } from '../capture/frame.js';
-import { parseTimeWindow, type TimeWindow } from '../capture/time-window.js';
-import { renderReportText } from '../report/render-text.js';
+import type { TimeWindow } from '../capture/time-window.js';
+import { mergeReports } from '../report/merge.js';
+import type { Report } from '../report/model.js';
+import { renderOperationsCsv } from '../report/render-csv.js';
+import { renderFindingsText } from '../report/render-findings.js';
+import { BREAKDOWNS, DEFAULT_TOP, renderReportText, type BreakdownBy } from '../report/render-text.js';
+import { addCallsCommand } from './calls-command.js';
+import { collectPorts, diagnosticPrinter, EXIT_USAGE, NFS_PORT_HELP, TIME_WINDOW_HELP, timeWindowOption, useColor } from './common.js';
 import { progressLine } from './progress.js';
 import { VERSION } from '../version.js';
-
-/** Exit status for bad usage or input that could not be read at all. */
-const EXIT_USAGE = 2;
 
 // pcap-parser calls the deprecated `new Buffer()`; Node's DEP0005 notice is
 // meant for its authors, not for nfsight's users. Other warnings still show.
@@ -22,55 +25,108 @@ process.on('warning', (w: Error & { code?: string }) => {
   process.stderr.write(`${w.name}: ${w.message}\n`);
 });
 
-function useColor(): boolean {
-  return Boolean(process.stdout.isTTY) && process.env['NO_COLOR'] === undefined;
-}
-
-interface ReportOptions {
-  format: string;
+interface AnalyzeCliOptions {
   quiet?: boolean;
   nfsPort?: number[];
   timeWindow?: TimeWindow;
 }
 
-function timeWindowOption(value: string): TimeWindow {
-  try {
-    return parseTimeWindow(value);
-  } catch (err) {
-    throw new InvalidArgumentError((err as Error).message);
-  }
+interface ReportOptions extends AnalyzeCliOptions {
+  format: string;
+  by: BreakdownBy;
+  top?: number;
 }
 
-/** `--nfs-port 3049,4049` or repeated: whole port numbers 1-65535. */
-function collectPorts(value: string, previous: number[] = []): number[] {
-  const ports = value.split(',').map((p) => Number(p.trim()));
-  for (const p of ports) {
-    if (!Number.isInteger(p) || p < 1 || p > 65535) throw new InvalidArgumentError(`not a port number: ${value}`);
-  }
-  return [...previous, ...ports];
+/** `--top N`: a whole number of rows, at least 1. */
+function topOption(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a whole number of rows, at least 1: ${value}`);
+  return n;
 }
 
-async function runReport(files: string[], opts: ReportOptions): Promise<number> {
+/**
+ * Runs analyze() with the options every analysing command shares; prints
+ * diagnostics (and progress) on stderr. Returns the report, or undefined
+ * when no input could be read at all (the error was printed).
+ */
+async function analyzeForCli(files: string[], opts: AnalyzeCliOptions): Promise<{ report: Report; unreadable: number } | undefined> {
   const progress = opts.quiet ? undefined : progressLine(process.stderr);
-  const printDiagnostic = (d: Diagnostic): void => {
-    if (opts.quiet && d.severity !== 'error') return;
-    progress?.clear();
-    process.stderr.write(`nfsight: ${formatDiagnostic(d)}\n`);
-  };
+  const printDiagnostic = diagnosticPrinter((s) => process.stderr.write(s), opts.quiet);
   const report = await analyze(files, {
-    onDiagnostic: printDiagnostic,
+    onDiagnostic: (d) => {
+      progress?.clear();
+      printDiagnostic(d);
+    },
     ...(opts.nfsPort ? { nfsPorts: opts.nfsPort } : {}),
     ...(progress ? { onProgress: progress.onProgress } : {}),
     ...(opts.timeWindow ? { timeWindow: opts.timeWindow } : {}),
   });
   progress?.clear();
   // Input that could not be read at all is a usage problem for scripts to see;
-  // with nothing read, there is no report to print, only the error above.
+  // with nothing read, there is nothing to print but the error above.
   const unreadable = report.capture.files.filter((f) => f.failed && f.frames === 0).length;
-  if (unreadable === report.capture.files.length) return EXIT_USAGE;
+  if (unreadable === report.capture.files.length) return undefined;
+  return { report, unreadable };
+}
+
+function printReport(report: Report, opts: { format: string; by: BreakdownBy; top?: number }): void {
   if (opts.format === 'json') process.stdout.write(JSON.stringify(report, null, 2) + '\n');
-  else process.stdout.write(renderReportText(report, { color: useColor() }));
-  return unreadable > 0 ? EXIT_USAGE : 0;
+  else if (opts.format === 'csv') process.stdout.write(renderOperationsCsv(report));
+  else process.stdout.write(renderReportText(report, { color: useColor(), by: opts.by, ...(opts.top ? { top: opts.top } : {}) }));
+}
+
+async function runReport(files: string[], opts: ReportOptions): Promise<number> {
+  const done = await analyzeForCli(files, opts);
+  if (done === undefined) return EXIT_USAGE;
+  printReport(done.report, opts);
+  return done.unreadable > 0 ? EXIT_USAGE : 0;
+}
+
+async function runFindings(files: string[], opts: AnalyzeCliOptions & { format: string }): Promise<number> {
+  const done = await analyzeForCli(files, opts);
+  if (done === undefined) return EXIT_USAGE;
+  const findings = done.report.findings;
+  if (opts.format === 'json') process.stdout.write(JSON.stringify(findings, null, 2) + '\n');
+  else process.stdout.write(renderFindingsText(findings, useColor()));
+  return done.unreadable > 0 ? EXIT_USAGE : 0;
+}
+
+async function runMerge(files: string[], opts: { format: string; by: BreakdownBy; top?: number }): Promise<number> {
+  const reports: unknown[] = [];
+  for (const f of files) {
+    try {
+      reports.push(JSON.parse(await readFile(f, 'utf8')));
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      const why = e.code === 'ENOENT' ? 'no such file' : e instanceof SyntaxError ? `not JSON (${e.message})` : e.message;
+      process.stderr.write(`nfsight: error: ${f}: ${why}\n`);
+      return EXIT_USAGE;
+    }
+  }
+  let merged: Report;
+  try {
+    merged = mergeReports(reports, files);
+  } catch (err) {
+    process.stderr.write(`nfsight: error: ${(err as Error).message}\n`);
+    return EXIT_USAGE;
+  }
+  printReport(merged, opts);
+  return 0;
+}
+
+/** The options every analysing command takes. */
+function addAnalyzeOptions(cmd: Command): Command {
+  return cmd
+    .option('-q, --quiet', 'print only errors on stderr, not warnings')
+    .option('--nfs-port <ports>', NFS_PORT_HELP, collectPorts)
+    .option('--time-window <START..END>', TIME_WINDOW_HELP, timeWindowOption);
+}
+
+/** The options that shape a report's text. */
+function addReportShapeOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--by <breakdown>', 'which breakdown comes first').choices([...BREAKDOWNS]).default('op'))
+    .option('--top <N>', `rows per breakdown table (default ${DEFAULT_TOP}; every operation unless given)`, topOption);
 }
 
 export function buildProgram(): Command {
@@ -83,17 +139,34 @@ export function buildProgram(): Command {
     .exitOverride();
   program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
-  program
+  const report = program
     .command('report')
-    .description('summary of one capture, or of a rotated set read as one continuous capture')
+    .description('summary, per-operation timing and errors, breakdowns and findings of one capture, or of a rotated set read as one continuous capture')
     .argument('<capture...>', 'pcap or pcapng files (optionally gzip-compressed), - for standard input')
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
-    .option('-q, --quiet', 'print only errors on stderr, not warnings')
-    .option('--nfs-port <ports>', 'more ports that carry NFS/RPC, besides 2049, 111 and 20048 (comma-separated or repeated)', collectPorts)
-    .option('--time-window <START..END>', 'only frames in this window: ISO 8601 times or seconds from the first frame (10..25, ..2.5s)', timeWindowOption)
-    .action(async (files: string[], opts: ReportOptions) => {
-      process.exitCode = await runReport(files, opts);
-    });
+    .addOption(new Option('--format <format>', 'output format (csv: the operations table)').choices(['table', 'json', 'csv']).default('table'));
+  addReportShapeOptions(addAnalyzeOptions(report)).action(async (files: string[], opts: ReportOptions) => {
+    process.exitCode = await runReport(files, opts);
+  });
+
+  const findings = program
+    .command('findings')
+    .description('only the findings of the detectors: the incidents, with the frames to look at')
+    .argument('<capture...>', 'pcap or pcapng files (optionally gzip-compressed), - for standard input')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'));
+  addAnalyzeOptions(findings).action(async (files: string[], opts: AnalyzeCliOptions & { format: string }) => {
+    process.exitCode = await runFindings(files, opts);
+  });
+
+  const merge = program
+    .command('merge')
+    .description('combines JSON reports of several captures (nfsight report --format json) into one report')
+    .argument('<report.json...>', 'reports written by nfsight report --format json')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('json'));
+  addReportShapeOptions(merge).action(async (files: string[], opts: { format: string; by: BreakdownBy; top?: number }) => {
+    process.exitCode = await runMerge(files, opts);
+  });
+
+  addCallsCommand(program);
   return program;
 }
 

@@ -5,9 +5,24 @@
  */
 import type { DiagnosticSummary } from '../capture/diagnostics.js';
 import type { CaptureFileInfo } from '../capture/source.js';
+import type { ErrorRow, FileRow, OperationRow, PeerRow, TrackedSection } from '../analysis/op-stats.js';
+
+export type {
+  ErrorFrame,
+  ErrorRow,
+  FileRow,
+  LatencySummary,
+  OperationKind,
+  OperationRow,
+  PeerRow,
+  TallyData,
+  TrackedSection,
+} from '../analysis/op-stats.js';
+export type { HistogramData } from '../analysis/histogram.js';
 import type { Finding } from '../detectors/finding.js';
 
-export const REPORT_SCHEMA_VERSION = 1;
+/** 2: the per-operation sections (operations, errors, clients, servers, files). */
+export const REPORT_SCHEMA_VERSION = 2;
 
 export interface FrameLocation {
   /** Input file as named by the user. */
@@ -163,4 +178,18 @@ export interface Report {
   /** The detectors' findings: most severe first, then by start time. */
   findings: Finding[];
   diagnostics: DiagnosticSummary;
+  /**
+   * Per (program, version, procedure), per NFSv4 COMPOUND main op and per
+   * NFSv4 op: calls, errors, latency (ms, with its mergeable histogram),
+   * bytes and throughput. Sorted by program, version, kind, procedure, op.
+   */
+  operations: OperationRow[];
+  /** Error table: status × op, with the first reply frames. Sorted by program, version, status, op. */
+  errors: ErrorRow[];
+  /** Per client address (without port), sorted by address. */
+  clients: TrackedSection<PeerRow>;
+  /** Per server "addr:port", sorted. */
+  servers: TrackedSection<PeerRow>;
+  /** Per file handle (with its path where known), sorted by handle; the least used are evicted beyond maxTracked. */
+  files: TrackedSection<FileRow>;
 }

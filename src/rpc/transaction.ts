@@ -125,3 +125,11 @@ export interface MatcherStats {
   /** Messages that were not RPC calls or replies (malformed headers). */
   invalid: number;
 }
+
+/** What analyze() knows beyond the transaction (to be passed to onTransaction). */
+export interface TransactionContext {
+  /** The path of a file handle (lowercase hex), as learnt so far (FileHandlePaths.pathOf). */
+  pathOf?: (fh: string) => string | undefined;
+  /** Whether a program number is an NFSv4 client's announced callback program. */
+  isCallbackProgram?: (program: number) => boolean;
+}

@@ -1,0 +1,623 @@
+/**
+ * Per-operation statistics: for every (program, version, procedure), every
+ * NFSv4 COMPOUND by its main op, and every NFSv4 operation — calls, answers,
+ * errors, a mergeable latency histogram, bytes read and written and the
+ * active time span; an error table (status × operation) with the first
+ * frames of each; and the same tallies per client, per server and per file.
+ *
+ * Definitions (the README documents them for the report):
+ * - errors: answered calls whose reply is an RPC-level error (MSG_DENIED or
+ *   accepted with a status other than SUCCESS) or whose decoded status is
+ *   not OK (statusCode > 0). Unanswered calls are counted apart. An NFSv4 op
+ *   is in error when its own status is not NFS4_OK (or the whole reply is an
+ *   RPC-level error); ops after the failing one were not executed and are
+ *   counted as answered without error.
+ * - NFSv4: each op of a COMPOUND is counted under its own name (one call per
+ *   occurrence) with the COMPOUND's latency; the COMPOUND is counted under
+ *   its procedure and under its main op (kind 'compound').
+ * - bytes: READ bytes returned and WRITE bytes written, as the reply says;
+ *   for a COMPOUND they go to its READ / WRITE op row.
+ * - throughput: (readBytes + writeBytes) / (lastSeconds − firstSeconds),
+ *   bytes per second, where firstSeconds is the capture time of the first
+ *   call and lastSeconds of the last reply (or unanswered call); null when
+ *   no bytes moved or the span is 0. For merged captures the span runs from
+ *   the earliest call to the latest reply over all captures.
+ * - client: the caller's address without port (ports change per
+ *   connection); server: "addr:port". For NFSv4 callbacks the caller is the
+ *   NFS server.
+ * - files: keyed by file handle (hex), with the path where known (NFSv4 per
+ *   op from the COMPOUND's attribution, else the injected `pathOf`). A
+ *   transaction counts once per file it touches (`calls`), each op on the
+ *   file counts in `ops`.
+ *
+ * Memory does not grow with the capture: the keyed tables (clients,
+ * servers, files) keep at most `maxTracked` rows each (a little more between
+ * trims); when over, the least used rows (fewest calls, then key order) are
+ * evicted and counted (`evicted`, `evictedCalls`). Histograms are fixed-size.
+ */
+import { procedureName, programName } from '../../decoders/programs.js';
+import type { RpcReplyHeader } from '../../decoders/rpc.js';
+import type { FrameRef } from '../capture/frame.js';
+import type { Transaction, TransactionSink } from '../rpc/transaction.js';
+import { formatEndpoint } from '../transport/stream.js';
+import { LatencyHistogram, type HistogramData } from './histogram.js';
+
+/** Default cap of each keyed table (files, clients, servers): each row holds a ~16 KiB histogram. */
+export const DEFAULT_MAX_TRACKED = 2_000;
+/** Frames listed per error table row. */
+export const ERROR_FRAMES = 5;
+
+export type OperationKind = 'procedure' | 'compound' | 'op';
+const KIND_ORDER: Record<OperationKind, number> = { procedure: 0, compound: 1, op: 2 };
+
+/** Latencies in milliseconds (rounded to the nanosecond), and the histogram (seconds) they come from. */
+export interface LatencySummary {
+  min: number | null;
+  mean: number | null;
+  p50: number | null;
+  p90: number | null;
+  p99: number | null;
+  max: number | null;
+  histogram: HistogramData;
+}
+
+/** What every row counts. */
+export interface TallyData {
+  calls: number;
+  answered: number;
+  unanswered: number;
+  errors: number;
+  latency: LatencySummary;
+  readBytes: number;
+  writeBytes: number;
+  /** Capture time (seconds since the epoch) of the first call and of the last reply or unanswered call; null when none. */
+  firstSeconds: number | null;
+  lastSeconds: number | null;
+  /** (readBytes + writeBytes) / (lastSeconds − firstSeconds), bytes per second; null when no bytes or no span. */
+  throughput: number | null;
+}
+
+export interface OperationRow extends TallyData {
+  kind: OperationKind;
+  program: number;
+  programName: string;
+  version: number;
+  procedure: number;
+  /** NFSv4: the op (kind 'op') or the COMPOUND's main op (kind 'compound'); null for procedures. */
+  op: string | null;
+  /** The procedure name, the op name, or `COMPOUND(<main op>)`. */
+  name: string;
+}
+
+export interface ErrorFrame {
+  file: string;
+  /** The reply's frame. */
+  frame: number;
+  xid: string;
+}
+
+export interface ErrorRow {
+  program: number;
+  programName: string;
+  version: number;
+  /** Status name (nfsstat3, nfsstat4, … or the RPC-level error: PROG_UNAVAIL, AUTH_ERROR:AUTH_BADCRED, …). */
+  status: string;
+  /** The op or procedure that failed. */
+  op: string;
+  count: number;
+  /** The first few replies with that status. */
+  first: ErrorFrame[];
+}
+
+export interface PeerRow extends TallyData {
+  /** Client: "addr"; server: "addr:port". */
+  address: string;
+}
+
+export interface FileRow extends TallyData {
+  fh: string;
+  path: string | null;
+  /** Operations on the file (NFSv4: each op of a COMPOUND on it; otherwise one per call). */
+  ops: number;
+}
+
+export interface TrackedSection<R> {
+  /** Rows kept at most. */
+  maxTracked: number;
+  /** Rows dropped (least used) to keep memory bounded, and the calls they had. */
+  evicted: number;
+  evictedCalls: number;
+  rows: R[];
+}
+
+export interface OperationStatsData {
+  operations: OperationRow[];
+  errors: ErrorRow[];
+  clients: TrackedSection<PeerRow>;
+  servers: TrackedSection<PeerRow>;
+  files: TrackedSection<FileRow>;
+}
+
+export interface OperationStatsOptions {
+  /** The path of a file handle, where known (FileHandlePaths.pathOf). */
+  pathOf?: (fh: string) => string | undefined;
+  /** Input file name by index (for the error table's frames). */
+  fileName?: (fileIndex: number) => string;
+  /** Whether a program number is an NFSv4 callback program (for names). */
+  isCallbackProgram?: (program: number) => boolean;
+  /** Cap of each keyed table. */
+  maxTracked?: number;
+}
+
+const round9 = (x: number): number => Number(x.toFixed(9));
+const round6 = (x: number): number => Number(x.toFixed(6));
+const seconds = (f: FrameRef): number => f.tsSec + f.tsNsec / 1e9;
+const hex = (xid: number): string => `0x${xid.toString(16).padStart(8, '0')}`;
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+class Tally {
+  calls = 0;
+  answered = 0;
+  unanswered = 0;
+  errors = 0;
+  hist = new LatencyHistogram();
+  readBytes = 0;
+  writeBytes = 0;
+  first = Infinity;
+  last = -Infinity;
+
+  answer(t: Transaction, error: boolean, readBytes: number, writeBytes: number): void {
+    this.calls++;
+    this.answered++;
+    if (error) this.errors++;
+    this.hist.record(t.latency);
+    this.readBytes += readBytes;
+    this.writeBytes += writeBytes;
+    this.span(seconds(t.call.frame), seconds(t.reply!.frame));
+  }
+
+  noAnswer(t: Transaction): void {
+    this.calls++;
+    this.unanswered++;
+    const s = seconds(t.call.frame);
+    this.span(s, s);
+  }
+
+  private span(first: number, last: number): void {
+    if (first < this.first) this.first = first;
+    if (last > this.last) this.last = last;
+  }
+
+  merge(o: Tally): void {
+    this.calls += o.calls;
+    this.answered += o.answered;
+    this.unanswered += o.unanswered;
+    this.errors += o.errors;
+    this.hist.merge(o.hist);
+    this.readBytes += o.readBytes;
+    this.writeBytes += o.writeBytes;
+    this.span(o.first, o.last);
+  }
+
+  toJSON(): TallyData {
+    const h = this.hist;
+    const ms = (s: number | null): number | null => (s === null ? null : round6(s * 1000));
+    const hasSpan = this.first !== Infinity;
+    const span = hasSpan ? this.last - this.first : 0;
+    const bytes = this.readBytes + this.writeBytes;
+    return {
+      calls: this.calls,
+      answered: this.answered,
+      unanswered: this.unanswered,
+      errors: this.errors,
+      latency: {
+        min: ms(h.count > 0 ? h.min : null),
+        mean: ms(h.mean()),
+        p50: ms(h.quantile(0.5)),
+        p90: ms(h.quantile(0.9)),
+        p99: ms(h.quantile(0.99)),
+        max: ms(h.count > 0 ? h.max : null),
+        histogram: h.toJSON(),
+      },
+      readBytes: this.readBytes,
+      writeBytes: this.writeBytes,
+      firstSeconds: hasSpan ? round9(this.first) : null,
+      lastSeconds: hasSpan ? round9(this.last) : null,
+      throughput: bytes > 0 && span > 0 ? Number((bytes / span).toFixed(3)) : null,
+    };
+  }
+
+  static fromJSON(d: TallyData, what: string): Tally {
+    const t = new Tally();
+    for (const k of ['calls', 'answered', 'unanswered', 'errors', 'readBytes', 'writeBytes'] as const) {
+      if (typeof d[k] !== 'number' || !(d[k] >= 0)) throw new Error(`${what}: ${k} is not a count`);
+      t[k] = d[k];
+    }
+    if (typeof d.latency !== 'object' || d.latency === null || typeof d.latency.histogram !== 'object' || d.latency.histogram === null) {
+      throw new Error(`${what}: latency.histogram missing`);
+    }
+    try {
+      t.hist = LatencyHistogram.fromJSON(d.latency.histogram);
+    } catch (e) {
+      throw new Error(`${what}: ${(e as Error).message}`);
+    }
+    if (t.hist.count !== t.answered) throw new Error(`${what}: histogram holds ${t.hist.count} latencies for ${t.answered} answered calls`);
+    if (d.firstSeconds !== null && d.lastSeconds !== null && typeof d.firstSeconds === 'number' && typeof d.lastSeconds === 'number') {
+      t.first = d.firstSeconds;
+      t.last = d.lastSeconds;
+    }
+    return t;
+  }
+}
+
+class OpTally extends Tally {
+  /** The program's name as a merged report gave it (callback programs are named by the capture that saw them). */
+  programName: string | undefined;
+  constructor(
+    readonly kind: OperationKind,
+    readonly program: number,
+    readonly version: number,
+    readonly procedure: number,
+    readonly op: string | null,
+  ) {
+    super();
+  }
+}
+
+class FileTally extends Tally {
+  ops = 0;
+  constructor(public path: string | undefined) {
+    super();
+  }
+}
+
+/** A keyed table that keeps at most `max` rows, evicting the least used (fewest calls, then key order). */
+class Bounded<T extends Tally> {
+  readonly map = new Map<string, T>();
+  evicted = 0;
+  evictedCalls = 0;
+  constructor(readonly max: number) {}
+
+  get(key: string, make: () => T): T {
+    let v = this.map.get(key);
+    if (v === undefined) {
+      v = make();
+      this.map.set(key, v);
+      // Trim with slack so eviction costs O(1) amortised per new key.
+      if (this.map.size > this.max + Math.max(16, this.max >> 2)) this.trim();
+    }
+    return v;
+  }
+
+  trim(): void {
+    if (this.map.size <= this.max) return;
+    const entries = [...this.map.entries()].sort((a, b) => b[1].calls - a[1].calls || cmp(a[0], b[0]));
+    for (const [k, v] of entries.slice(this.max)) {
+      this.map.delete(k);
+      this.evicted++;
+      this.evictedCalls += v.calls;
+    }
+  }
+
+  /** Rows after trimming, sorted by key. */
+  sorted(): [string, T][] {
+    this.trim();
+    return [...this.map.entries()].sort((a, b) => cmp(a[0], b[0]));
+  }
+}
+
+interface ErrorTally {
+  program: number;
+  programName?: string;
+  version: number;
+  status: string;
+  op: string;
+  count: number;
+  first: ErrorFrame[];
+}
+
+/** The name of an RPC-level error, or undefined for MSG_ACCEPTED / SUCCESS. */
+export function rpcErrorName(h: RpcReplyHeader): string | undefined {
+  if (h.replyStat === 0) {
+    if (h.acceptStat === 0) return undefined;
+    const names = ['SUCCESS', 'PROG_UNAVAIL', 'PROG_MISMATCH', 'PROC_UNAVAIL', 'GARBAGE_ARGS', 'SYSTEM_ERR'];
+    return names[h.acceptStat ?? -1] ?? `ACCEPT_STAT_${h.acceptStat}`;
+  }
+  if (h.replyStat === 1) {
+    if (h.rejectStat === 0) return 'RPC_MISMATCH';
+    const auth = [
+      'AUTH_OK', 'AUTH_BADCRED', 'AUTH_REJECTEDCRED', 'AUTH_BADVERF', 'AUTH_REJECTEDVERF', 'AUTH_TOOWEAK', 'AUTH_INVALIDRESP',
+      'AUTH_FAILED', 'AUTH_KERB_GENERIC', 'AUTH_TIMEEXPIRE', 'AUTH_TKT_FILE', 'AUTH_DECODE', 'AUTH_NET_ADDR',
+      'RPCSEC_GSS_CREDPROBLEM', 'RPCSEC_GSS_CTXPROBLEM',
+    ];
+    if (h.rejectStat === 1) return `AUTH_ERROR:${auth[h.authStat ?? -1] ?? h.authStat}`;
+    return `MSG_DENIED:${h.rejectStat}`;
+  }
+  return `REPLY_STAT_${h.replyStat}`;
+}
+
+export class OperationStats implements TransactionSink {
+  private readonly ops = new Map<string, OpTally>();
+  private readonly errorTable = new Map<string, ErrorTally>();
+  private readonly clients: Bounded<Tally>;
+  private readonly servers: Bounded<Tally>;
+  private readonly files: Bounded<FileTally>;
+  private readonly pathOf: (fh: string) => string | undefined;
+  private readonly fileName: (i: number) => string;
+  private readonly isCallbackProgram: (p: number) => boolean;
+
+  constructor(options: OperationStatsOptions = {}) {
+    const max = options.maxTracked ?? DEFAULT_MAX_TRACKED;
+    this.clients = new Bounded(max);
+    this.servers = new Bounded(max);
+    this.files = new Bounded(max);
+    this.pathOf = options.pathOf ?? (() => undefined);
+    this.fileName = options.fileName ?? ((i) => String(i));
+    this.isCallbackProgram = options.isCallbackProgram ?? (() => false);
+  }
+
+  private op(kind: OperationKind, t: Transaction, op: string | null): OpTally {
+    const key = `${t.program}/${t.version}/${kind}/${t.procedure}/${op ?? ''}`;
+    let o = this.ops.get(key);
+    if (o === undefined) {
+      o = new OpTally(kind, t.program, t.version, t.procedure, op);
+      this.ops.set(key, o);
+    }
+    return o;
+  }
+
+  private error(t: Transaction, status: string, op: string): void {
+    const key = `${t.program}/${t.version}/${status}/${op}`;
+    let e = this.errorTable.get(key);
+    if (e === undefined) {
+      e = { program: t.program, version: t.version, status, op, count: 0, first: [] };
+      this.errorTable.set(key, e);
+    }
+    e.count++;
+    if (e.first.length < ERROR_FRAMES) {
+      const f = t.reply!.frame;
+      e.first.push({ file: this.fileName(f.fileIndex), frame: f.number, xid: hex(t.xid) });
+    }
+  }
+
+  transaction(t: Transaction): void {
+    this.account(t, true);
+  }
+
+  unanswered(t: Transaction): void {
+    this.account(t, false);
+  }
+
+  orphanReply(): void {}
+
+  private account(t: Transaction, answered: boolean): void {
+    const call = t.decoded?.call;
+    const reply = answered ? t.decoded?.reply : undefined;
+    const rpcError = answered ? rpcErrorName(t.reply!.header) : undefined;
+    const failed = rpcError !== undefined || (reply !== undefined && reply.statusCode > 0);
+    const readBytes = reply?.readBytes ?? 0;
+    const writeBytes = reply?.writeBytes ?? 0;
+    const count = (tally: Tally, error: boolean, r: number, w: number): void => {
+      if (answered) tally.answer(t, error, r, w);
+      else tally.noAnswer(t);
+    };
+    const procName = (): string => call?.mainOp ?? procedureName(t.program, t.version, t.procedure, this.isCallbackProgram(t.program));
+
+    count(this.op('procedure', t, null), failed, readBytes, writeBytes);
+    count(this.clients.get(t.client.addr, () => new Tally()), failed, readBytes, writeBytes);
+    count(this.servers.get(formatEndpoint(t.server), () => new Tally()), failed, readBytes, writeBytes);
+
+    const compound = call !== undefined && call.minorVersion !== undefined;
+    if (compound) {
+      count(this.op('compound', t, call.mainOp), failed, readBytes, writeBytes);
+      let readDone = false;
+      let writeDone = false;
+      const opFailed: boolean[] = [];
+      call.ops.forEach((name, i) => {
+        const s = reply?.opStatus?.[i];
+        const bad = rpcError !== undefined || (s !== undefined && s !== 'NFS4_OK');
+        opFailed.push(bad);
+        const r = name === 'READ' && !readDone ? readBytes : 0;
+        const w = name === 'WRITE' && !writeDone ? writeBytes : 0;
+        if (name === 'READ') readDone = true;
+        if (name === 'WRITE') writeDone = true;
+        count(this.op('op', t, name), bad, r, w);
+        // The error table names the op as the reply does (an unknown op is answered as ILLEGAL).
+        if (answered && rpcError === undefined && s !== undefined && s !== 'NFS4_OK') this.error(t, s, reply?.ops?.[i] ?? name);
+      });
+      if (rpcError !== undefined) this.error(t, rpcError, call.mainOp);
+      else if (failed && !(reply?.opStatus ?? []).some((s) => s !== 'NFS4_OK')) this.error(t, reply!.status, call.mainOp);
+      // Files: each distinct file handle of the COMPOUND's ops.
+      const seen = new Map<string, { ops: number; errors: boolean; r: number; w: number; path: string | undefined }>();
+      (t.nfs4?.ops ?? []).forEach((a, i) => {
+        if (a.fh === undefined) return;
+        let f = seen.get(a.fh);
+        if (f === undefined) {
+          f = { ops: 0, errors: false, r: 0, w: 0, path: undefined };
+          seen.set(a.fh, f);
+        }
+        f.ops++;
+        if (opFailed[i]) f.errors = true;
+        if (a.path !== undefined) f.path = a.path;
+        if (a.op === 'READ') f.r += readBytes;
+        if (a.op === 'WRITE') f.w += writeBytes;
+      });
+      for (const [fh, f] of seen) this.file(fh, f.path, f.ops, (tally) => count(tally, f.errors, f.r, f.w));
+    } else {
+      if (rpcError !== undefined) this.error(t, rpcError, procName());
+      else if (failed) this.error(t, reply!.status, procName());
+      const fh = call?.fh;
+      if (fh !== undefined) this.file(fh, undefined, 1, (tally) => count(tally, failed, readBytes, writeBytes));
+    }
+  }
+
+  private file(fh: string, path: string | undefined, ops: number, count: (t: Tally) => void): void {
+    const f = this.files.get(fh, () => new FileTally(undefined));
+    const p = path ?? this.pathOf(fh);
+    if (p !== undefined) f.path = p;
+    f.ops += ops;
+    count(f);
+  }
+
+  /** Adds another's tallies (of another capture) to these. */
+  merge(other: OperationStats): void {
+    for (const [k, o] of other.ops) {
+      let mine = this.ops.get(k);
+      if (mine === undefined) {
+        mine = new OpTally(o.kind, o.program, o.version, o.procedure, o.op);
+        this.ops.set(k, mine);
+      }
+      mine.programName ??= o.programName;
+      mine.merge(o);
+    }
+    for (const [k, e] of other.errorTable) {
+      let mine = this.errorTable.get(k);
+      if (mine === undefined) {
+        mine = { ...e, count: 0, first: [] };
+        this.errorTable.set(k, mine);
+      }
+      mine.count += e.count;
+      for (const f of e.first) if (mine.first.length < ERROR_FRAMES) mine.first.push({ ...f });
+    }
+    const mergeTable = <T extends Tally>(mine: Bounded<T>, theirs: Bounded<T>, make: (o: T) => T): void => {
+      for (const [k, o] of theirs.map) mine.get(k, () => make(o)).merge(o);
+      mine.evicted += theirs.evicted;
+      mine.evictedCalls += theirs.evictedCalls;
+      mine.trim();
+    };
+    mergeTable(this.clients, other.clients, () => new Tally());
+    mergeTable(this.servers, other.servers, () => new Tally());
+    mergeTable(this.files, other.files, (o) => new FileTally(o.path));
+    for (const [k, o] of other.files.map) {
+      const mine = this.files.map.get(k);
+      if (mine !== undefined) {
+        mine.ops += o.ops;
+        if (o.path !== undefined) mine.path ??= o.path;
+      }
+    }
+  }
+
+  toJSON(): OperationStatsData {
+    const operations = [...this.ops.values()]
+      .sort(
+        (a, b) =>
+          a.program - b.program ||
+          a.version - b.version ||
+          KIND_ORDER[a.kind] - KIND_ORDER[b.kind] ||
+          a.procedure - b.procedure ||
+          cmp(a.op ?? '', b.op ?? ''),
+      )
+      .map((o): OperationRow => {
+        const cb = this.isCallbackProgram(o.program) || (o.programName !== undefined && o.programName !== programName(o.program, false));
+        const proc = procedureName(o.program, o.version, o.procedure, cb);
+        return {
+          kind: o.kind,
+          program: o.program,
+          programName: o.programName ?? programName(o.program, cb),
+          version: o.version,
+          procedure: o.procedure,
+          op: o.op,
+          name: o.kind === 'procedure' ? proc : o.kind === 'compound' ? `${proc}(${o.op})` : o.op!,
+          ...o.toJSON(),
+        };
+      });
+    const errors = [...this.errorTable.values()]
+      .sort((a, b) => a.program - b.program || a.version - b.version || cmp(a.status, b.status) || cmp(a.op, b.op))
+      .map((e): ErrorRow => ({
+        program: e.program,
+        programName: e.programName ?? programName(e.program, this.isCallbackProgram(e.program)),
+        version: e.version,
+        status: e.status,
+        op: e.op,
+        count: e.count,
+        first: e.first.map((f) => ({ ...f })),
+      }));
+    const peers = (b: Bounded<Tally>): TrackedSection<PeerRow> => ({
+      maxTracked: b.max,
+      evicted: b.evicted,
+      evictedCalls: b.evictedCalls,
+      rows: b.sorted().map(([address, t]) => ({ address, ...t.toJSON() })),
+    });
+    return {
+      operations,
+      errors,
+      clients: peers(this.clients),
+      servers: peers(this.servers),
+      files: {
+        maxTracked: this.files.max,
+        evicted: this.files.evicted,
+        evictedCalls: this.files.evictedCalls,
+        rows: this.files.sorted().map(([fh, f]) => {
+          const path = f.path ?? this.pathOf(fh) ?? null;
+          const { calls, ...rest } = f.toJSON();
+          return { fh, path, calls, ops: f.ops, ...rest };
+        }),
+      },
+    };
+  }
+
+  /** Rebuilds the tallies of a report's sections; throws an Error naming what is wrong. */
+  static fromJSON(data: OperationStatsData, options: OperationStatsOptions = {}): OperationStats {
+    const isArr = (x: unknown, what: string): void => {
+      if (!Array.isArray(x)) throw new Error(`${what} is not a list`);
+    };
+    const section = (x: unknown, what: string): TrackedSection<unknown> => {
+      const s = x as TrackedSection<unknown>;
+      if (typeof s !== 'object' || s === null) throw new Error(`${what} missing`);
+      isArr(s.rows, `${what}.rows`);
+      for (const k of ['maxTracked', 'evicted', 'evictedCalls'] as const) {
+        if (typeof s[k] !== 'number' || !(s[k] >= 0)) throw new Error(`${what}.${k} is not a count`);
+      }
+      return s;
+    };
+    isArr(data.operations, 'operations');
+    isArr(data.errors, 'errors');
+    const cs = section(data.clients, 'clients');
+    const ss = section(data.servers, 'servers');
+    const fs = section(data.files, 'files');
+    const s = new OperationStats({ ...options, maxTracked: options.maxTracked ?? Math.max(cs.maxTracked, ss.maxTracked, fs.maxTracked) });
+    data.operations.forEach((r, i) => {
+      const what = `operations[${i}]`;
+      if (typeof r !== 'object' || r === null) throw new Error(`${what} is not an object`);
+      if (!(r.kind in KIND_ORDER)) throw new Error(`${what}: unknown kind ${JSON.stringify(r.kind)}`);
+      for (const k of ['program', 'version', 'procedure'] as const) {
+        if (!Number.isInteger(r[k])) throw new Error(`${what}: ${k} is not a number`);
+      }
+      if (r.kind !== 'procedure' && typeof r.op !== 'string') throw new Error(`${what}: op missing`);
+      const key = `${r.program}/${r.version}/${r.kind}/${r.procedure}/${r.op ?? ''}`;
+      if (s.ops.has(key)) throw new Error(`${what}: duplicate row ${r.name}`);
+      const o = new OpTally(r.kind, r.program, r.version, r.procedure, r.kind === 'procedure' ? null : r.op);
+      if (typeof r.programName === 'string') o.programName = r.programName;
+      o.merge(Tally.fromJSON(r, `${what} (${r.name})`));
+      s.ops.set(key, o);
+    });
+    data.errors.forEach((e, i) => {
+      const what = `errors[${i}]`;
+      if (typeof e !== 'object' || e === null || typeof e.status !== 'string' || typeof e.op !== 'string' || !Number.isInteger(e.count) || !Array.isArray(e.first)) {
+        throw new Error(`${what} is not an error row (status, op, count, first)`);
+      }
+      const key = `${e.program}/${e.version}/${e.status}/${e.op}`;
+      s.errorTable.set(key, { program: e.program, ...(typeof e.programName === 'string' ? { programName: e.programName } : {}), version: e.version, status: e.status, op: e.op, count: e.count, first: e.first.slice(0, ERROR_FRAMES).map((f) => ({ ...f })) });
+    });
+    const peers = (sec: TrackedSection<unknown>, b: Bounded<Tally>, what: string): void => {
+      (sec.rows as PeerRow[]).forEach((r, i) => {
+        if (typeof r?.address !== 'string') throw new Error(`${what}.rows[${i}]: address missing`);
+        b.map.set(r.address, Tally.fromJSON(r, `${what}.rows[${i}] (${r.address})`));
+      });
+      b.evicted = sec.evicted;
+      b.evictedCalls = sec.evictedCalls;
+    };
+    peers(cs, s.clients, 'clients');
+    peers(ss, s.servers, 'servers');
+    (fs.rows as FileRow[]).forEach((r, i) => {
+      if (typeof r?.fh !== 'string') throw new Error(`files.rows[${i}]: fh missing`);
+      const f = new FileTally(typeof r.path === 'string' ? r.path : undefined);
+      f.merge(Tally.fromJSON(r, `files.rows[${i}] (${r.fh})`));
+      f.ops = typeof r.ops === 'number' ? r.ops : 0;
+      s.files.map.set(r.fh, f);
+    });
+    s.files.evicted = fs.evicted;
+    s.files.evictedCalls = fs.evictedCalls;
+    return s;
+  }
+}

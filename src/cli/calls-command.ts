@@ -1,0 +1,108 @@
+/**
+ * `nfsight calls <capture...>`: every RPC call with its reply, status,
+ * latency and file, filtered, as a table, JSON, CSV or JSON lines.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { analyze } from '../analyze.js';
+import type { Transaction, TransactionContext } from '../rpc/transaction.js';
+import {
+  callFilter,
+  callRow,
+  callsRenderer,
+  CALLS_FORMATS,
+  FilterSyntaxError,
+  parseEndpointFilter,
+  parseFrameRange,
+  parseSeconds,
+  parseXid,
+  type CallFilterOptions,
+  type CallsFormat,
+} from '../report/calls.js';
+import { collectPorts, diagnosticPrinter, EXIT_USAGE, NFS_PORT_HELP, processIo, TIME_WINDOW_HELP, timeWindowOption, type CliIo } from './common.js';
+import type { TimeWindow } from '../capture/time-window.js';
+import { progressLine } from './progress.js';
+
+export interface CallsOptions extends CallFilterOptions {
+  format: CallsFormat;
+  quiet?: boolean;
+  nfsPort?: number[];
+  timeWindow?: TimeWindow;
+}
+
+/** Runs the listing of `files` to `io`; returns the exit status (0, or 2 for unreadable input). */
+export async function runCalls(files: string[], opts: CallsOptions, io: CliIo): Promise<number> {
+  const keep = callFilter(opts);
+  const renderer = callsRenderer(opts.format, io.out, { color: io.color, multiFile: files.length > 1 });
+  const onTransaction = (t: Transaction, ctx: TransactionContext): void => {
+    const row = callRow(t, files[t.call.frame.fileIndex] ?? '?', ctx);
+    if (keep(row)) renderer.row(row, t.call.frame.fileIndex);
+  };
+  const progress = opts.quiet ? undefined : progressLine(process.stderr);
+  const printDiagnostic = diagnosticPrinter(io.err, opts.quiet);
+  const report = await analyze(files, {
+    onDiagnostic: (d) => {
+      progress?.clear();
+      printDiagnostic(d);
+    },
+    ...(progress ? { onProgress: progress.onProgress } : {}),
+    onTransaction,
+    ...(opts.nfsPort ? { nfsPorts: opts.nfsPort } : {}),
+    ...(opts.timeWindow ? { timeWindow: opts.timeWindow } : {}),
+  });
+  progress?.clear();
+  // Nothing read at all: only the error above, no listing.
+  const unreadable = report.capture.files.filter((f) => f.failed && f.frames === 0).length;
+  if (unreadable === report.capture.files.length) return EXIT_USAGE;
+  renderer.end();
+  return unreadable > 0 ? EXIT_USAGE : 0;
+}
+
+/** A commander argument parser from one of the filter parsers. */
+function arg<T>(parse: (s: string) => T): (s: string) => T {
+  return (s) => {
+    try {
+      return parse(s);
+    } catch (e) {
+      if (e instanceof FilterSyntaxError) throw new InvalidArgumentError(e.message);
+      throw e;
+    }
+  };
+}
+
+const HELP_AFTER = `
+Order: jsonl and csv are written as calls complete (in the order their replies
+arrive; unanswered calls at the end), row by row, so memory does not grow with
+the capture and output starts at once. table and json are sorted by input file
+and call frame (they keep every listed row until the end).
+
+Times are the call frame's (UTC); latency is Wireshark's rpc.time (call frame to
+reply frame). fh is Wireshark's nfs.fh.hash (filter: nfs.fh.hash == 0x…).
+
+Examples:
+  nfsight calls capture.pcap --op READ --min-latency 5ms
+  nfsight calls capture.pcap --status NFS4ERR_GRACE --format jsonl
+  nfsight calls capture.pcap --unanswered --format csv > unanswered.csv`;
+
+/** Adds `calls` to the program. `io` defaults to the process's streams (tests pass their own). */
+export function addCallsCommand(program: Command, io: CliIo = processIo()): Command {
+  return program
+    .command('calls')
+    .description('every RPC call with its reply, status, latency and file (filtered)')
+    .argument('<capture...>', 'pcap or pcapng files (optionally gzip-compressed), - for standard input')
+    .addOption(new Option('--format <format>', 'output format (jsonl and csv stream in completion order)').choices(CALLS_FORMATS).default('table'))
+    .option('--client <addr[:port]>', 'calls from this client (IPv6: [addr]:port)', arg(parseEndpointFilter))
+    .option('--server <addr[:port]>', 'calls to this server (IPv6: [addr]:port)', arg(parseEndpointFilter))
+    .option('--op <name>', 'procedure name, or any op of an NFSv4 COMPOUND (case-insensitive)')
+    .option('--status <name>', 'status, any NFSv4 op status, or RPC status (NFS3ERR_NOENT, NFS4ERR_GRACE, PROC_UNAVAIL…)')
+    .option('--min-latency <time>', 'latency at least this (seconds, or 5ms, 2s, 100us); excludes unanswered calls', arg(parseSeconds))
+    .option('--xid <xid>', 'the call with this xid (hex, 0x…)', arg(parseXid))
+    .option('--frames <A-B>', 'calls whose call frame is within A-B (A-, -B)', arg(parseFrameRange))
+    .option('--unanswered', 'only calls without a reply')
+    .option('-q, --quiet', 'print only errors on stderr, not warnings')
+    .option('--nfs-port <ports>', NFS_PORT_HELP, collectPorts)
+    .option('--time-window <START..END>', TIME_WINDOW_HELP, timeWindowOption)
+    .addHelpText('after', HELP_AFTER)
+    .action(async (files: string[], opts: CallsOptions) => {
+      io.setExitCode(await runCalls(files, opts, io));
+    });
+}

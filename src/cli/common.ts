@@ -1,0 +1,75 @@
+/**
+ * What the nfsight subcommands share: exit statuses, option parsers,
+ * the colour rule and how diagnostics reach stderr. The streams are
+ * injectable (`CliIo`) so that commands can be run in-process by tests.
+ */
+import { InvalidArgumentError } from 'commander';
+import { formatDiagnostic, type Diagnostic } from '../capture/frame.js';
+import { parseTimeWindow, type TimeWindow } from '../capture/time-window.js';
+
+/** Exit status for bad usage or input that could not be read at all. */
+export const EXIT_USAGE = 2;
+
+/** Where a command writes and how it ends. */
+export interface CliIo {
+  /** Results (stdout). */
+  out: (s: string) => void;
+  /** Diagnostics and errors (stderr). */
+  err: (s: string) => void;
+  /** Whether the results may carry colour escapes. */
+  color: boolean;
+  /** Records the command's exit status. */
+  setExitCode: (code: number) => void;
+}
+
+/** Colour only on a terminal, and never with NO_COLOR set. */
+export function useColor(): boolean {
+  return Boolean(process.stdout.isTTY) && process.env['NO_COLOR'] === undefined;
+}
+
+/** The process's own streams; the exit status goes to process.exitCode. */
+export function processIo(): CliIo {
+  return {
+    out: (s) => {
+      process.stdout.write(s);
+    },
+    err: (s) => {
+      process.stderr.write(s);
+    },
+    color: useColor(),
+    setExitCode: (code) => {
+      process.exitCode = code;
+    },
+  };
+}
+
+/** `--nfs-port 3049,4049` or repeated: whole port numbers 1-65535. */
+export function collectPorts(value: string, previous: number[] = []): number[] {
+  const ports = value.split(',').map((p) => Number(p.trim()));
+  for (const p of ports) {
+    if (!Number.isInteger(p) || p < 1 || p > 65535) throw new InvalidArgumentError(`not a port number: ${value}`);
+  }
+  return [...previous, ...ports];
+}
+
+/** Prints diagnostics as `nfsight: <severity>: …` lines; with `quiet`, errors only. */
+export function diagnosticPrinter(err: (s: string) => void, quiet: boolean | undefined): (d: Diagnostic) => void {
+  return (d) => {
+    if (quiet && d.severity !== 'error') return;
+    err(`nfsight: ${formatDiagnostic(d)}\n`);
+  };
+}
+
+/** `--time-window START..END`, parsed; a bad window is a usage error. */
+export function timeWindowOption(value: string): TimeWindow {
+  try {
+    return parseTimeWindow(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+/** The help line of `--time-window`, the same for every command. */
+export const TIME_WINDOW_HELP = 'only frames in this window: ISO 8601 times or seconds from the first frame (10..25, ..2.5s)';
+/** The help line of `--nfs-port`, the same for every command. */
+export const NFS_PORT_HELP = 'more ports that carry NFS/RPC, besides 2049, 111 and 20048 (comma-separated or repeated)';

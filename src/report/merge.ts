@@ -1,0 +1,186 @@
+/**
+ * Combines the JSON reports of several captures into one (`nfsight merge`):
+ * counts add; latency histograms merge bucket by bucket, so percentiles are
+ * those of the captures analysed together (within the histogram's 1%);
+ * operations, errors, clients, servers and files are keyed and combined;
+ * the capture sections are concatenated (files listed in order, first and
+ * last frame over all, duration from the earliest to the latest frame);
+ * listed items (unanswered calls, orphan replies, refused connections,
+ * diagnostics, findings, error frames) are concatenated in the order of
+ * the reports, up to each list's cap.
+ *
+ * Input is validated: a report of another schema version or with a section
+ * missing or damaged throws an Error naming the report and what is wrong.
+ */
+import { OperationStats } from '../analysis/op-stats.js';
+import { REPORT_SCHEMA_VERSION, type FrameLocation, type Report, type RpcProcedureRow } from './model.js';
+
+/** Caps of the listed items, as the analysis keeps them. */
+const LISTED = 100;
+const DIAGNOSTICS_KEPT = 200;
+
+type Obj = Record<string, unknown>;
+const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/** Checks the shape of one parsed report; throws naming what is wrong. */
+export function validateReport(r: unknown, label: string): asserts r is Report {
+  if (!isObj(r)) throw new Error(`${label}: not a JSON object`);
+  if (r['schemaVersion'] !== REPORT_SCHEMA_VERSION) {
+    throw new Error(
+      `${label}: schemaVersion ${JSON.stringify(r['schemaVersion'])}, expected ${REPORT_SCHEMA_VERSION} (make the report again with this nfsight)`,
+    );
+  }
+  if (!isObj(r['tool']) || r['tool']['name'] !== 'nfsight') throw new Error(`${label}: not an nfsight report (tool.name)`);
+  for (const k of ['capture', 'network', 'tcp', 'udp', 'rpc', 'skipped', 'diagnostics', 'clients', 'servers', 'files']) {
+    if (!isObj(r[k])) throw new Error(`${label}: section "${k}" missing or not an object`);
+  }
+  for (const k of ['operations', 'errors', 'findings']) {
+    if (!Array.isArray(r[k])) throw new Error(`${label}: section "${k}" missing or not a list`);
+  }
+  const cap = r['capture'] as Obj;
+  if (!Array.isArray(cap['files'])) throw new Error(`${label}: capture.files is not a list`);
+  const rpc = r['rpc'] as Obj;
+  for (const k of ['byProcedure', 'unansweredCalls', 'orphanReplies']) {
+    if (!Array.isArray(rpc[k])) throw new Error(`${label}: rpc.${k} is not a list`);
+  }
+}
+
+/** Adds the numeric fields of `b` to `a` (a copy); other fields come from `a`. */
+function addNumbers<T extends object>(a: T, b: T, what: string): T {
+  const out = { ...a } as Obj;
+  for (const [k, v] of Object.entries(b as Obj)) {
+    if (typeof v !== 'number') continue;
+    const mine = out[k];
+    if (mine !== undefined && typeof mine !== 'number') throw new Error(`${what}.${k}: not a number in every report`);
+    out[k] = (typeof mine === 'number' ? mine : 0) + v;
+  }
+  return out as T;
+}
+
+function addRecords(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  const m = new Map<string, number>(Object.entries(a));
+  for (const [k, v] of Object.entries(b)) m.set(k, (m.get(k) ?? 0) + v);
+  const out: Record<string, number> = {};
+  for (const k of [...m.keys()].sort()) out[k] = m.get(k)!;
+  return out;
+}
+
+/** Whole seconds since the epoch and the fraction of a FrameLocation's ISO time (micro- or nanosecond fraction). */
+function timeOf(l: FrameLocation): [number, number] {
+  const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?Z$/.exec(l.time);
+  if (m === null) throw new Error(`bad frame time ${JSON.stringify(l.time)}`);
+  return [Date.parse(`${m[1]}Z`) / 1000, m[2] ? Number(m[2]) / 10 ** m[2].length : 0];
+}
+/** Seconds from a to b (exact to the nanosecond). */
+function secondsFrom(a: FrameLocation, b: FrameLocation): number {
+  const [sa, fa] = timeOf(a);
+  const [sb, fb] = timeOf(b);
+  return sb - sa + (fb - fa);
+}
+
+function mergeProcedures(a: RpcProcedureRow[], b: RpcProcedureRow[]): RpcProcedureRow[] {
+  const m = new Map<string, RpcProcedureRow>();
+  for (const r of [...a, ...b]) {
+    const k = `${r.program}/${r.version}/${r.procedure}`;
+    const p = m.get(k);
+    if (p === undefined) {
+      m.set(k, { ...r });
+      continue;
+    }
+    const answered = p.answered + r.answered;
+    const mean = answered > 0 ? ((p.meanSeconds ?? 0) * p.answered + (r.meanSeconds ?? 0) * r.answered) / answered : null;
+    const pick = (x: number | null, y: number | null, f: (u: number, v: number) => number): number | null =>
+      x === null ? y : y === null ? x : f(x, y);
+    m.set(k, {
+      ...p,
+      calls: p.calls + r.calls,
+      answered,
+      rpcErrors: p.rpcErrors + r.rpcErrors,
+      minSeconds: pick(p.minSeconds, r.minSeconds, Math.min),
+      maxSeconds: pick(p.maxSeconds, r.maxSeconds, Math.max),
+      meanSeconds: mean === null ? null : Number(mean.toFixed(9)),
+    });
+  }
+  return [...m.values()].sort((x, y) => x.program - y.program || x.version - y.version || x.procedure - y.procedure);
+}
+
+/** Merges two validated reports. */
+function mergeTwo(a: Report, b: Report): Report {
+  const ca = a.capture;
+  const cb = b.capture;
+  const firsts = [ca.first, cb.first].filter((x): x is FrameLocation => x !== undefined);
+  const lasts = [ca.last, cb.last].filter((x): x is FrameLocation => x !== undefined);
+  const first = firsts.sort((x, y) => secondsFrom(y, x))[0];
+  const last = lasts.sort((x, y) => secondsFrom(x, y))[0];
+  const capture: Report['capture'] = {
+    ...addNumbers(ca, cb, 'capture'),
+    files: [...ca.files, ...cb.files],
+    linkTypes: addRecords(ca.linkTypes, cb.linkTypes),
+    durationSeconds: first && last ? Number(secondsFrom(first, last).toFixed(9)) : 0,
+  };
+  delete capture.first;
+  delete capture.last;
+  if (first) capture.first = first;
+  if (last) capture.last = last;
+  const da = a.diagnostics;
+  const db = b.diagnostics;
+  const items = [...da.items, ...db.items];
+  return {
+    ...a,
+    capture,
+    network: addNumbers(a.network, b.network, 'network'),
+    tcp: {
+      ...addNumbers(a.tcp, b.tcp, 'tcp'),
+      events: addRecords(a.tcp.events, b.tcp.events),
+      refused: [...a.tcp.refused, ...b.tcp.refused],
+    },
+    udp: addNumbers(a.udp, b.udp, 'udp'),
+    rpc: {
+      ...addNumbers(a.rpc, b.rpc, 'rpc'),
+      byProcedure: mergeProcedures(a.rpc.byProcedure, b.rpc.byProcedure),
+      unansweredCalls: [...a.rpc.unansweredCalls, ...b.rpc.unansweredCalls].slice(0, LISTED),
+      orphanReplies: [...a.rpc.orphanReplies, ...b.rpc.orphanReplies].slice(0, LISTED),
+    },
+    skipped: addNumbers(a.skipped, b.skipped, 'skipped'),
+    findings: [...a.findings, ...b.findings],
+    diagnostics: {
+      errors: da.errors + db.errors,
+      warnings: da.warnings + db.warnings,
+      byCode: addRecords(da.byCode, db.byCode),
+      items: items.slice(0, DIAGNOSTICS_KEPT),
+      omitted: da.omitted + db.omitted + Math.max(0, items.length - DIAGNOSTICS_KEPT),
+    },
+  };
+}
+
+/**
+ * Combines reports of several captures (parsed JSON, in the order given).
+ * Throws an Error naming the report (`report 2`) and what is wrong when one
+ * is not a valid report of this schema version.
+ */
+export function mergeReports(reports: readonly unknown[], labels?: readonly string[]): Report {
+  if (reports.length === 0) throw new Error('no reports to merge');
+  const label = (i: number): string => labels?.[i] ?? `report ${i + 1}`;
+  reports.forEach((r, i) => validateReport(r, label(i)));
+  const rs = reports as readonly Report[];
+  let stats: OperationStats | undefined;
+  rs.forEach((r, i) => {
+    let s: OperationStats;
+    try {
+      s = OperationStats.fromJSON(r);
+    } catch (e) {
+      throw new Error(`${label(i)}: ${(e as Error).message}`);
+    }
+    if (stats === undefined) stats = s;
+    else stats.merge(s);
+  });
+  let out = rs[0]!;
+  for (let i = 1; i < rs.length; i++) {
+    try {
+      out = mergeTwo(out, rs[i]!);
+    } catch (e) {
+      throw new Error(`${label(i)}: ${(e as Error).message}`);
+    }
+  }
+  return { ...out, schemaVersion: REPORT_SCHEMA_VERSION, ...stats!.toJSON() };
+}

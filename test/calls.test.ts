@@ -1,0 +1,434 @@
+/**
+ * `nfsight calls` on the real captures: every row against tshark (frames,
+ * xid, procedure, rpc.time, statuses), the jsonl contract, CSV equal to
+ * jsonl, every filter against the rows it selects from, and the command
+ * run in-process (main.ts registers it; here a program is built with
+ * addCallsCommand and its output captured).
+ */
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { addCallsCommand, runCalls, type CallsOptions } from '../src/cli/calls-command.js';
+import type { CliIo } from '../src/cli/common.js';
+import { CALL_COLUMNS, callFilter, csvField, parseEndpointFilter, parseFrameRange, parseSeconds, parseXid, type CallRow } from '../src/report/calls.js';
+import { CAPTURES, bundledCaptures, expectedOf } from './helpers.js';
+
+type TsharkRow = [number, string, number, number, number, number, number | null, string | null];
+interface NfsFields {
+  msgtype?: number;
+  nfsStatus?: number | number[];
+  mountstat?: number | number[];
+  nfsstat4?: number[];
+}
+type Exp = ReturnType<typeof expectedOf> & {
+  rpc: { messages: TsharkRow[]; messagesWithoutOutOfOrderReassembly?: TsharkRow[] };
+  nfs?: Record<string, NfsFields>;
+};
+
+interface Run {
+  out: string;
+  err: string;
+  code: number;
+}
+
+function captureIo(): CliIo & { run: Run } {
+  const run: Run = { out: '', err: '', code: 0 };
+  return {
+    run,
+    out: (s) => {
+      run.out += s;
+    },
+    err: (s) => {
+      run.err += s;
+    },
+    color: false,
+    setExitCode: (c) => {
+      run.code = c;
+    },
+  };
+}
+
+/** Runs `nfsight calls ...args` in-process. */
+async function cli(args: string[]): Promise<Run> {
+  const io = captureIo();
+  const program = new Command().exitOverride();
+  program.configureOutput({ writeOut: io.out, writeErr: io.err });
+  addCallsCommand(program, io);
+  try {
+    await program.parseAsync(['node', 'nfsight', 'calls', ...args]);
+  } catch (e) {
+    const c = e as { code?: string; exitCode?: number };
+    if (typeof c.code !== 'string' || !c.code.startsWith('commander.')) throw e;
+    io.run.code = c.exitCode === 0 ? 0 : 2;
+  }
+  return io.run;
+}
+
+const cache = new Map<string, Promise<CallRow[]>>();
+/** Every row of a bundled capture, as jsonl, in the order written. */
+function rowsOf(name: string): Promise<CallRow[]> {
+  let p = cache.get(name);
+  if (p === undefined) {
+    p = (async () => {
+      const io = captureIo();
+      const opts: CallsOptions = { format: 'jsonl' };
+      expect(await runCalls([join(CAPTURES, name)], opts, io)).toBe(0);
+      return io.run.out
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as CallRow);
+    })();
+    cache.set(name, p);
+  }
+  return p;
+}
+
+const single = (v: number | number[] | undefined): number | undefined => (Array.isArray(v) ? (v.length === 1 ? v[0] : undefined) : v);
+
+/** RFC 4180: fields separated by commas, records by CRLF, quoted fields with "" for a quote. */
+function parseCsv(text: string): string[][] {
+  const records: string[][] = [];
+  let field = '';
+  let record: string[] = [];
+  let i = 0;
+  let quoted = false;
+  while (i < text.length) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i += 2;
+      } else if (c === '"') {
+        quoted = false;
+        i++;
+      } else {
+        field += c;
+        i++;
+      }
+    } else if (c === '"' && field === '') {
+      quoted = true;
+      i++;
+    } else if (c === ',') {
+      record.push(field);
+      field = '';
+      i++;
+    } else if (c === '\r' && text[i + 1] === '\n') {
+      record.push(field);
+      records.push(record);
+      record = [];
+      field = '';
+      i += 2;
+    } else {
+      field += c;
+      i++;
+    }
+  }
+  if (field !== '' || record.length > 0) {
+    record.push(field);
+    records.push(record);
+  }
+  return records;
+}
+
+describe('calls rows equal tshark’s', () => {
+  let statusesCompared = 0;
+  for (const name of bundledCaptures()) {
+    it(name, async () => {
+      const exp = expectedOf(name) as Exp;
+      const msgs = [...exp.rpc.messages, ...(exp.rpc.messagesWithoutOutOfOrderReassembly ?? [])];
+      const calls = new Set<string>();
+      const replies = new Map<string, string | null>();
+      for (const [frame, xid, type, prog, vers, proc, callFrame, time] of msgs) {
+        if (type === 0) calls.add(`${frame} ${xid} ${prog}/${vers}/${proc}`);
+        else if (callFrame !== null) replies.set(`${frame} ${xid} -> ${callFrame}`, time);
+      }
+      const rows = await rowsOf(name);
+      expect(rows.length).toBeGreaterThan(0);
+      const mismatches: string[] = [];
+      const answeredCallFrames = new Set<number>();
+      for (const r of rows) {
+        if (!calls.has(`${r.frame} ${r.xid} ${r.program}/${r.version}/${r.procedure}`)) mismatches.push(`call ${r.frame} ${r.xid}`);
+        if (r.replyFrame === null) {
+          expect(r.latency).toBeNull();
+          expect(r.rpcStatus).toBeNull();
+          continue;
+        }
+        answeredCallFrames.add(r.frame);
+        const key = `${r.replyFrame} ${r.xid} -> ${r.frame}`;
+        if (!replies.has(key)) mismatches.push(`reply ${key}`);
+        const time = replies.get(key);
+        if (time !== null && time !== undefined && r.latency!.toFixed(9) !== time) mismatches.push(`rpc.time ${r.replyFrame}: ${r.latency} vs ${time}`);
+        // Statuses where tshark shows the reply frame alone.
+        const f = exp.nfs?.[String(r.replyFrame)];
+        if (f === undefined || r.procName === 'NULL' || r.rpcStatus !== 'SUCCESS') continue;
+        const want =
+          r.program === 100003 && r.version === 4 ? f.nfsstat4?.[0] : r.program === 100005 ? single(f.mountstat) : r.program === 100003 ? single(f.nfsStatus) : undefined;
+        if (want === undefined) continue;
+        statusesCompared++;
+        if (r.statusCode !== want) mismatches.push(`status ${r.replyFrame}: ${r.status} (${r.statusCode}) vs ${want}`);
+      }
+      expect(mismatches).toEqual([]);
+      // Every call tshark matched a reply to is an answered row; every tshark call is a row or a retransmission of one.
+      for (const k of replies.keys()) expect(answeredCallFrames.has(Number(k.split(' -> ')[1])), k).toBe(true);
+      const rowFrames = new Set(rows.map((r) => r.frame));
+      const notRows = [...calls].filter((k) => !rowFrames.has(Number(k.split(' ')[0]))).length;
+      expect(notRows).toBe(rows.reduce((n, r) => n + r.retransmits, 0));
+      // Rows come in completion order: answered ones first, unanswered at the end.
+      const firstUnanswered = rows.findIndex((r) => r.replyFrame === null);
+      if (firstUnanswered >= 0) expect(rows.slice(firstUnanswered).every((r) => r.replyFrame === null)).toBe(true);
+    });
+  }
+  it('compared statuses', () => {
+    expect(statusesCompared).toBeGreaterThan(1000);
+  });
+});
+
+const CONTRACT_TYPES: Record<string, string[]> = {
+  file: ['string'], frame: ['number'], replyFrame: ['number', 'null'], firstFrame: ['number'], time: ['string'], xid: ['string'],
+  client: ['string'], server: ['string'], transport: ['string'], program: ['number'], version: ['number'], minorVersion: ['number', 'null'],
+  procedure: ['number'], procName: ['string'], ops: ['array'], rpcStatus: ['string', 'null'], status: ['string', 'null'],
+  opStatus: ['array', 'null'], latency: ['number', 'null'], retransmits: ['number'], callBytes: ['number'], replyBytes: ['number', 'null'],
+  fh: ['string', 'null'], path: ['string', 'null'],
+};
+const typeOf = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
+
+function checkContract(r: CallRow): void {
+  const o = r as unknown as Record<string, unknown>;
+  for (const [k, types] of Object.entries(CONTRACT_TYPES)) expect(types, `${k} of frame ${r.frame}`).toContain(typeOf(o[k]));
+  expect(r.xid).toMatch(/^0x[0-9a-f]{8}$/);
+  expect(r.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.(\d{6}|\d{9})Z$/);
+  if (r.fh !== null) {
+    expect(r.fh).toMatch(/^0x[0-9a-f]{8}$/);
+    expect(r.fhHex).toMatch(/^[0-9a-f]+$/);
+  }
+  expect(r.firstFrame).toBeLessThanOrEqual(r.frame);
+}
+
+describe('the jsonl contract', () => {
+  it('nfsv41-pynfs-head: NFSv4.1 COMPOUNDs with ops, op statuses, minor version and paths', async () => {
+    const rows = await rowsOf('nfsv41-pynfs-head.pcap');
+    rows.forEach(checkContract);
+    const compounds = rows.filter((r) => r.procName === 'COMPOUND');
+    expect(compounds.length).toBeGreaterThan(100);
+    for (const r of compounds) {
+      expect(r.minorVersion).toBe(1);
+      expect(r.program).toBe(100003);
+      expect(r.version).toBe(4);
+      expect(r.transport).toBe('tcp');
+      if (r.replyFrame !== null && r.rpcStatus === 'SUCCESS') {
+        expect(r.status).toMatch(/^NFS4(_OK|ERR_)/);
+        expect(r.opStatus!.length).toBeGreaterThan(0);
+        expect(r.opStatus!.length).toBeLessThanOrEqual(r.ops.length);
+        // The COMPOUND status is its last op's.
+        expect(r.opStatus![r.opStatus!.length - 1]).toBe(r.status);
+      }
+    }
+    const first = rows.find((r) => r.frame === 12)!;
+    expect(first).toMatchObject({
+      replyFrame: 13, firstFrame: 12, xid: '0x71aa170e', client: '127.0.0.1:58980', server: '127.0.0.1:2049',
+      ops: ['SEQUENCE', 'PUTROOTFH', 'LOOKUP'], rpcStatus: 'SUCCESS', status: 'NFS4_OK', opStatus: ['NFS4_OK', 'NFS4_OK', 'NFS4_OK'],
+      latency: 0.000113, path: '/export',
+    });
+    expect(rows.filter((r) => r.path !== null).length).toBeGreaterThan(10);
+    expect(rows.filter((r) => r.fh !== null).length).toBeGreaterThan(0);
+  });
+
+  it('nfsv3-errors: MOUNT refused (MNT3ERR_ACCES), NFSv3 errors, NULL without a status', async () => {
+    const rows = await rowsOf('nfsv3-errors.pcap');
+    rows.forEach(checkContract);
+    const acces = rows.filter((r) => r.status === 'MNT3ERR_ACCES');
+    expect(acces.length).toBeGreaterThan(0);
+    for (const r of acces) expect(r).toMatchObject({ program: 100005, version: 3, procName: 'MNT', ops: ['MNT'], rpcStatus: 'SUCCESS', minorVersion: null, opStatus: null });
+    expect(rows.find((r) => r.frame === 34)).toMatchObject({ xid: '0x2144743e', replyFrame: 35, status: 'MNT3ERR_ACCES', statusCode: 13 });
+    expect(rows.find((r) => r.frame === 24)).toMatchObject({ procName: 'LOOKUP', status: 'NFS3ERR_NOENT', statusCode: 2, time: '2026-11-22T02:53:21.848763Z' });
+    for (const r of rows.filter((x) => x.procName === 'NULL')) expect(r.status).toBeNull();
+    expect(rows.filter((r) => r.status?.startsWith('NFS3ERR_')).length).toBeGreaterThan(0);
+  });
+
+  it('unanswered-read-tail: the READ whose reply never completed', async () => {
+    const rows = await rowsOf('unanswered-read-tail.pcap');
+    rows.forEach(checkContract);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      frame: 66, xid: '0x351ccd70', procName: 'READ', replyFrame: null, latency: null, rpcStatus: null, status: null,
+      replyBytes: null, unfinishedReplyFrame: 67,
+    });
+    expect(rows[0]!.fh).toMatch(/^0x[0-9a-f]{8}$/);
+  });
+});
+
+describe('formats', () => {
+  for (const name of ['nfsv3-errors.pcap', 'nfsv41-pynfs-head.pcap', 'linux-v3-nfsacl-cut.pcap']) {
+    it(`csv has the rows of jsonl, in the same order: ${name}`, async () => {
+      const rows = await rowsOf(name);
+      const r = await cli(['--format', 'csv', join(CAPTURES, name)]);
+      expect(r.code).toBe(0);
+      const records = parseCsv(r.out);
+      expect(records[0]).toEqual([...CALL_COLUMNS]);
+      expect(records.length - 1).toBe(rows.length);
+      rows.forEach((row, i) => {
+        const want = CALL_COLUMNS.map((k) => {
+          const v = row[k];
+          return v === null ? '' : Array.isArray(v) ? v.join(';') : String(v);
+        });
+        expect(records[i + 1]).toEqual(want);
+      });
+    });
+  }
+
+  it('csv quoting (RFC 4180)', () => {
+    expect(csvField('a,b')).toBe('"a,b"');
+    expect(csvField('say "hi"')).toBe('"say ""hi"""');
+    expect(csvField('x\ny')).toBe('"x\ny"');
+    expect(csvField(['A', 'B'])).toBe('A;B');
+    expect(csvField(null)).toBe('');
+    expect(parseCsv('a,"b,""c"""\r\n,x\r\n')).toEqual([['a', 'b,"c"'], ['', 'x']]);
+  });
+
+  it('json: the jsonl rows sorted by call frame', async () => {
+    const name = 'nfsv41-pynfs-head.pcap';
+    const rows = await rowsOf(name);
+    const r = await cli(['--format', 'json', join(CAPTURES, name)]);
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.out) as CallRow[];
+    expect(json).toEqual([...rows].sort((a, b) => a.frame - b.frame));
+  });
+
+  it('table: one line per call, sorted by frame, no colour', async () => {
+    const r = await cli(['captures/nfsv3-errors.pcap', '--frames', '1-40']);
+    expect(r.code).toBe(0);
+    expect(r.err).toBe('');
+    const lines = r.out.split('\n').filter((l) => l.startsWith('│'));
+    expect(lines[0]).toMatch(/│ frame\s+│ time\s+│ xid\s+│ client\s+│ server\s+│ procedure \/ ops\s+│ status\s+│ latency ms\s+│ reply frame │/);
+    expect(lines.slice(1).map((l) => Number(l.split('│')[1]))).toEqual([4, 8, 10, 16, 20, 22, 24, 30, 34, 40]);
+    expect(r.out).toContain('│ 34    │ 2026-11-22T02:53:21.854300Z │ 0x2144743e │ 127.0.0.1:557 │ 127.0.0.1:20048 │ MOUNT v3 MNT    │ MNT3ERR_ACCES │ 0.077      │ 35          │');
+    expect(r.out).not.toContain('\u001b[');
+  });
+
+  it('two files: a file column, sorted by file then frame', async () => {
+    const a = join(CAPTURES, 'unanswered-read-tail.pcap');
+    const b = join(CAPTURES, 'nfsv3-errors.pcap');
+    const r = await cli([b, a, '--frames', '60-70', '--format', 'json']);
+    const rows = JSON.parse(r.out) as CallRow[];
+    expect(rows.map((x) => [x.file, x.frame])).toEqual([[b, 62], [b, 66], [b, 68], [b, 70], [a, 66]]);
+    const t = await cli([b, a, '--frames', '60-70']);
+    expect(t.out).toMatch(/│ file\s+│ frame/);
+  });
+});
+
+describe('filters', () => {
+  const count = async (name: string, args: string[]): Promise<number> => {
+    const r = await cli(['--format', 'jsonl', join(CAPTURES, name), ...args]);
+    expect(r.code).toBe(0);
+    return r.out.split('\n').filter((l) => l !== '').length;
+  };
+
+  it('--op: procedure or any op of a COMPOUND, case-insensitive', async () => {
+    const v3 = await rowsOf('nfsv3-errors.pcap');
+    const lookups = v3.filter((r) => r.procName === 'LOOKUP').length;
+    expect(lookups).toBeGreaterThan(0);
+    expect(await count('nfsv3-errors.pcap', ['--op', 'lookup'])).toBe(lookups);
+    const v4 = await rowsOf('nfsv41-pynfs-head.pcap');
+    const seq = v4.filter((r) => r.ops.includes('PUTROOTFH')).length;
+    expect(seq).toBeGreaterThan(0);
+    expect(seq).toBeLessThan(v4.length);
+    expect(await count('nfsv41-pynfs-head.pcap', ['--op', 'PUTROOTFH'])).toBe(seq);
+    expect(await count('nfsv41-pynfs-head.pcap', ['--op', 'compound'])).toBe(v4.filter((r) => r.procName === 'COMPOUND').length);
+  });
+
+  it('--status: status, op status or RPC status', async () => {
+    const v3 = await rowsOf('nfsv3-errors.pcap');
+    const noent = v3.filter((r) => r.status === 'NFS3ERR_NOENT').length;
+    expect(noent).toBeGreaterThan(0);
+    expect(await count('nfsv3-errors.pcap', ['--status', 'nfs3err_noent'])).toBe(noent);
+    expect(await count('nfsv3-errors.pcap', ['--status', 'MNT3ERR_ACCES'])).toBe(v3.filter((r) => r.status === 'MNT3ERR_ACCES').length);
+    expect(await count('nfsv3-errors.pcap', ['--status', 'SUCCESS'])).toBe(v3.filter((r) => r.rpcStatus === 'SUCCESS').length);
+    const v4 = await rowsOf('nfsv41-pynfs-errors.pcap');
+    const byOp = v4.filter((r) => (r.opStatus ?? []).some((s) => s !== 'NFS4_OK')).length;
+    expect(byOp).toBeGreaterThan(0);
+    const errs = new Set(v4.flatMap((r) => (r.opStatus ?? []).filter((s) => s !== 'NFS4_OK')));
+    const one = [...errs].sort()[0]!;
+    expect(await count('nfsv41-pynfs-errors.pcap', ['--status', one])).toBe(
+      v4.filter((r) => r.status === one || (r.opStatus ?? []).includes(one)).length,
+    );
+  });
+
+  it('--client / --server with and without port', async () => {
+    const rows = await rowsOf('linux-v3-basic-head.pcap');
+    const c = rows[0]!.client;
+    const [addr] = c.split(':');
+    expect(await count('linux-v3-basic-head.pcap', ['--client', c])).toBe(rows.filter((r) => r.client === c).length);
+    expect(await count('linux-v3-basic-head.pcap', ['--client', addr!])).toBe(rows.filter((r) => r.client.startsWith(`${addr}:`)).length);
+    expect(await count('linux-v3-basic-head.pcap', ['--server', '10.98.0.1:2049'])).toBe(rows.filter((r) => r.server === '10.98.0.1:2049').length);
+    expect(await count('linux-v3-basic-head.pcap', ['--server', '10.98.0.1:111'])).toBeGreaterThan(0);
+    expect(await count('linux-v3-basic-head.pcap', ['--server', '10.98.0.9'])).toBe(0);
+  });
+
+  it('--min-latency in seconds, ms or us; unanswered calls never pass', async () => {
+    const rows = await rowsOf('nfsv41-pynfs-mid.pcap');
+    const slow = rows.filter((r) => r.latency !== null && r.latency >= 0.0005).length;
+    expect(slow).toBeGreaterThan(0);
+    expect(slow).toBeLessThan(rows.length);
+    expect(await count('nfsv41-pynfs-mid.pcap', ['--min-latency', '0.5ms'])).toBe(slow);
+    expect(await count('nfsv41-pynfs-mid.pcap', ['--min-latency', '500us'])).toBe(slow);
+    expect(await count('nfsv41-pynfs-mid.pcap', ['--min-latency', '0.0005'])).toBe(slow);
+    expect(await count('unanswered-read-tail.pcap', ['--min-latency', '0'])).toBe(0);
+  });
+
+  it('--xid, --frames, --unanswered', async () => {
+    const rows = await rowsOf('nfsv3-errors.pcap');
+    expect(await count('nfsv3-errors.pcap', ['--xid', '0x213f7437'])).toBe(1);
+    expect(await count('nfsv3-errors.pcap', ['--xid', '213F7437'])).toBe(1);
+    expect(await count('nfsv3-errors.pcap', ['--frames', '100-200'])).toBe(rows.filter((r) => r.frame >= 100 && r.frame <= 200).length);
+    expect(await count('nfsv3-errors.pcap', ['--frames', '250-'])).toBe(rows.filter((r) => r.frame >= 250).length);
+    expect(await count('nfsv3-errors.pcap', ['--unanswered'])).toBe(rows.filter((r) => r.replyFrame === null).length);
+    expect(await count('unanswered-read-tail.pcap', ['--unanswered'])).toBe(1);
+    // Filters combine (all must hold).
+    expect(await count('nfsv3-errors.pcap', ['--op', 'LOOKUP', '--status', 'NFS3ERR_NOENT', '--frames', '1-30'])).toBe(1);
+  });
+
+  it('parsers', () => {
+    expect(parseEndpointFilter('127.0.0.1:854')).toEqual({ addr: '127.0.0.1', port: 854 });
+    expect(parseEndpointFilter('[FE80::1]:2049')).toEqual({ addr: 'fe80::1', port: 2049 });
+    expect(parseEndpointFilter('fe80::1')).toEqual({ addr: 'fe80::1' });
+    expect(parseSeconds('5ms')).toBeCloseTo(0.005, 12);
+    expect(parseSeconds('2s')).toBe(2);
+    expect(parseSeconds('100us')).toBeCloseTo(0.0001, 12);
+    expect(() => parseSeconds('fast')).toThrow(/not a duration/);
+    expect(parseXid('0x213f7437')).toBe(0x213f7437);
+    expect(() => parseXid('0xzz')).toThrow(/not an xid/);
+    expect(parseFrameRange('10-20')).toEqual({ from: 10, to: 20 });
+    expect(parseFrameRange('7')).toEqual({ from: 7, to: 7 });
+    expect(parseFrameRange('-9')).toEqual({ from: 1, to: 9 });
+    expect(() => parseFrameRange('20-10')).toThrow(/empty/);
+    const row = { client: '[fe80::1]:900', server: '[fe80::2]:2049' } as CallRow;
+    expect(callFilter({ client: parseEndpointFilter('[fe80::1]:900') })(row)).toBe(true);
+    expect(callFilter({ server: parseEndpointFilter('fe80::2') })(row)).toBe(true);
+    expect(callFilter({ server: parseEndpointFilter('[fe80::2]:111') })(row)).toBe(false);
+  });
+});
+
+describe('the command', () => {
+  it('bad usage: exit 2 with a message', async () => {
+    const r = await cli(['--min-latency', 'fast', 'captures/nfsv3-errors.pcap']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/not a duration: fast/);
+    expect((await cli(['--format', 'xml', 'captures/nfsv3-errors.pcap'])).code).toBe(2);
+    expect((await cli(['--xid', 'nope', 'captures/nfsv3-errors.pcap'])).code).toBe(2);
+    expect((await cli([])).code).toBe(2);
+  });
+
+  it('unreadable input: the error on stderr, nothing on stdout, exit 2', async () => {
+    const r = await cli(['--format', 'csv', 'no/such/file.pcap']);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err).toBe('nfsight: error: no/such/file.pcap: cannot read: no such file\n');
+  });
+
+  it('help names the formats and the order', async () => {
+    const r = await cli(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/--format <format>/);
+    expect(r.out).toMatch(/jsonl and csv are written as calls complete/);
+  });
+});
