@@ -1,6 +1,9 @@
 /** The transport detectors, for the detector set. */
+import { ConnectionsDetector } from './connections.js';
 import type { Detector, DetectorContext, DetectorOptions } from './finding.js';
+import { RpcRetransmissionDetector } from './rpc-retransmission.js';
+import { UnansweredCallDetector } from './unanswered-call.js';
 
-export function transportDetectors(_ctx: DetectorContext, _options: DetectorOptions): Detector[] {
-  return [];
+export function transportDetectors(ctx: DetectorContext, options: DetectorOptions): Detector[] {
+  return [new UnansweredCallDetector(ctx, options), new RpcRetransmissionDetector(ctx), new ConnectionsDetector(ctx, options)];
 }

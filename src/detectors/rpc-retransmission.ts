@@ -1,0 +1,148 @@
+/**
+ * rpc-retransmission: calls the client sent again with the same xid (its
+ * RPC timeout, the `timeo`/`retrans` mount options, expired), and replies
+ * the server sent more than once, grouped per client address, server and
+ * operation. Metrics: calls concerned, resends, how many were finally
+ * answered, the intervals between the first send and each resend, the final
+ * latencies, duplicate replies.
+ *
+ * Options: none. Severity warning.
+ */
+import type { FrameRef } from '../capture/frame.js';
+import { snapshotFrameRef } from '../capture/frame.js';
+import { formatFrameTime } from '../report/time.js';
+import type { Transaction } from '../rpc/transaction.js';
+import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type Finding } from './finding.js';
+import { endpointText, frameCompare, operationOf, round, secondsFrom } from './transport-common.js';
+
+const KEEP = 32;
+const KEEP_DETAILED_CALLS = 3;
+
+interface Keyed {
+  at: FrameRef;
+  what: string;
+}
+
+interface Group {
+  client: string;
+  server: string;
+  op: string;
+  calls: number;
+  resends: number;
+  answered: number;
+  unanswered: number;
+  duplicateReplies: number;
+  intervals: number[];
+  latencies: number[];
+  xids: string[];
+  first: FrameRef;
+  last: FrameRef;
+  evidence: Keyed[];
+  lastEvidence: Keyed[];
+}
+
+const hex = (xid: number): string => `0x${xid.toString(16).padStart(8, '0')}`;
+
+export class RpcRetransmissionDetector implements Detector {
+  readonly kind = 'rpc-retransmission';
+  private readonly groups = new Map<string, Group>();
+
+  constructor(private readonly ctx: DetectorContext) {}
+
+  onTransaction(t: Transaction): void {
+    this.add(t);
+  }
+
+  onUnanswered(t: Transaction): void {
+    this.add(t);
+  }
+
+  private add(t: Transaction): void {
+    if (t.retransmits === 0 && t.duplicateReplies === 0) return;
+    const op = operationOf(t);
+    const client = t.client.addr;
+    const server = endpointText(t.server);
+    const key = `${client}|${server}|${op}`;
+    const call = snapshotFrameRef(t.call.frame);
+    let g = this.groups.get(key);
+    if (g === undefined) {
+      g = { client, server, op, calls: 0, resends: 0, answered: 0, unanswered: 0, duplicateReplies: 0, intervals: [], latencies: [], xids: [], first: call, last: call, evidence: [], lastEvidence: [] };
+      this.groups.set(key, g);
+    }
+    g.calls++;
+    g.resends += t.retransmits;
+    g.duplicateReplies += t.duplicateReplies;
+    if (t.reply) g.answered++;
+    else g.unanswered++;
+    if (g.xids.length < KEEP) g.xids.push(hex(t.xid));
+    if (frameCompare(call, g.first) < 0) g.first = call;
+    const ev: Keyed[] = [{ at: call, what: `${op} call xid ${hex(t.xid)}` }];
+    let prev: FrameRef = t.call.frame;
+    t.retransmitFrames.forEach((f, i) => {
+      if (g.intervals.length < KEEP) g.intervals.push(round(secondsFrom(prev, f)));
+      prev = f;
+      ev.push({ at: snapshotFrameRef(f), what: `resend ${i + 1} of xid ${hex(t.xid)} (same xid)` });
+    });
+    let end: FrameRef = prev;
+    if (t.reply) {
+      if (g.latencies.length < KEEP) g.latencies.push(round(t.latency));
+      end = t.reply.frame;
+      ev.push({ at: snapshotFrameRef(t.reply.frame), what: `reply to xid ${hex(t.xid)}${t.duplicateReplies > 0 ? ` (then ${t.duplicateReplies} duplicate replies)` : ''}` });
+    }
+    if (frameCompare(end, g.last) > 0) g.last = snapshotFrameRef(end);
+    if (g.calls <= KEEP_DETAILED_CALLS) g.evidence.push(...ev);
+    else g.lastEvidence = ev;
+  }
+
+  finish(): Finding[] {
+    return [...this.groups.values()].map((g) => this.finding(g));
+  }
+
+  private finding(g: Group): Finding {
+    const all = [...g.evidence, ...g.lastEvidence].sort((a, b) => frameCompare(a.at, b.at));
+    const kept = all.length <= MAX_EVIDENCE ? all : [...all.slice(0, MAX_EVIDENCE - 1), all[all.length - 1]!];
+    const calls = g.calls === 1 ? `A ${g.op} call` : `${g.calls} ${g.op} calls`;
+    const title =
+      g.resends > 0
+        ? `${g.op} resent with the same xid: ${g.calls} call${g.calls === 1 ? '' : 's'}, ${g.resends} resend${g.resends === 1 ? '' : 's'} (client RPC timeouts)`
+        : `${g.op}: ${g.duplicateReplies} duplicate replies from the server`;
+    let explanation: string;
+    if (g.resends > 0) {
+      explanation =
+        `${calls} from ${g.client} to ${g.server} timed out on the client and were sent again with the same xid (${g.resends} resends; intervals ${g.intervals.slice(0, 8).join(', ')} s). ` +
+        (g.unanswered === 0
+          ? `Every one was finally answered (latency from the first send up to ${Math.max(...g.latencies)} s). `
+          : `${g.unanswered} never got a reply in the capture. `) +
+        'The client resends when no reply comes within its timeout (the timeo and retrans mount options): the server is slow (busy nfsd threads, slow storage) or calls or replies are being lost. ' +
+        (g.duplicateReplies > 0 ? `The server answered ${g.duplicateReplies} time(s) more than once (the original and the resend, or its duplicate request cache). ` : '') +
+        'Compare with the server latency and TCP retransmissions on the same connection.';
+    } else {
+      explanation =
+        `${calls} from ${g.client} to ${g.server} were answered more than once (${g.duplicateReplies} duplicate replies) although the capture saw no resend: ` +
+        'the resend may not have been captured, or the server replayed a reply from its duplicate request cache.';
+    }
+    return {
+      kind: this.kind,
+      severity: 'warning',
+      title,
+      explanation,
+      client: g.client,
+      server: g.server,
+      start: formatFrameTime(g.first),
+      end: formatFrameTime(g.last),
+      durationSeconds: round(Math.max(0, secondsFrom(g.first, g.last))),
+      count: g.calls,
+      evidence: kept.map((k) => evidence(this.ctx, k.at, k.what, formatFrameTime)),
+      metrics: {
+        calls: g.calls,
+        resends: g.resends,
+        answered: g.answered,
+        unanswered: g.unanswered,
+        duplicateReplies: g.duplicateReplies,
+        resendIntervals: g.intervals,
+        latencies: g.latencies,
+        xids: g.xids,
+      },
+    };
+  }
+}

@@ -1,0 +1,369 @@
+/**
+ * session-recovery-loop (NFSv4.1+, RFC 8881 §2.10.6, §8.4.2): a client's
+ * SEQUENCE is refused with NFS4ERR_BADSESSION or NFS4ERR_DEADSESSION, and
+ * the client recovers: DESTROY_SESSION / CREATE_SESSION, and when the client
+ * id is gone too (CREATE_SESSION → NFS4ERR_STALE_CLIENTID) EXCHANGE_ID and
+ * CREATE_SESSION again, until a CREATE_SESSION succeeds. Each such episode
+ * is followed per client address (the client id changes across it), with
+ * its steps, its frames and duration, and the calls that failed meanwhile
+ * (what applications saw as EIO or a hang). Two or more episodes for one
+ * client make a loop (error), with its period; a single one is a warning.
+ *
+ * Options:
+ * - `sessionRecovery.loopEpisodes` (2): episodes for one client that make a loop.
+ * - `sessionRecovery.maxEpisodeSeconds` (120): an episode not completed by a
+ *   successful CREATE_SESSION within this time is closed as incomplete.
+ */
+import type { FrameRef } from '../capture/frame.js';
+import type { Transaction } from '../rpc/transaction.js';
+import { formatFrameTime } from '../report/time.js';
+import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type DetectorOptions, type EvidenceFrame, type Finding } from './finding.js';
+
+export const KIND_SESSION_RECOVERY = 'session-recovery-loop';
+
+const PROG_NFS = 100003;
+/** Statuses that start a recovery episode (on SEQUENCE). */
+const SESSION_LOST = new Set(['NFS4ERR_BADSESSION', 'NFS4ERR_DEADSESSION']);
+/** Statuses a call fails with while its client recovers. */
+const RECOVERY_FAILURES = new Set(['NFS4ERR_BADSESSION', 'NFS4ERR_DEADSESSION', 'NFS4ERR_STALE_CLIENTID']);
+/** Ops of the recovery itself. */
+const RECOVERY_OPS = new Set(['EXCHANGE_ID', 'CREATE_SESSION', 'DESTROY_SESSION', 'DESTROY_CLIENTID', 'BIND_CONN_TO_SESSION']);
+/** Episodes kept in detail per client (all are counted). */
+const MAX_EPISODES_KEPT = 50;
+/** Clients followed at most. */
+const MAX_CLIENTS = 10_000;
+
+/** What a decoded NFSv4 COMPOUND reply says, op by op. */
+export interface CompoundView {
+  t: Transaction;
+  /** The COMPOUND status. */
+  status: string;
+  ops: string[];
+  /** Each op's status as far as the reply goes (ops after the first failure have none). */
+  opStatus: (string | undefined)[];
+  minorVersion: number;
+  reply: FrameRef;
+}
+
+/** The answered NFSv4 COMPOUND a transaction is, or undefined. */
+export function compoundOf(t: Transaction): CompoundView | undefined {
+  if (t.program !== PROG_NFS || t.version !== 4 || t.procedure !== 1 || t.reply === undefined) return undefined;
+  const call = t.decoded?.call;
+  const reply = t.decoded?.reply;
+  if (call === undefined || reply === undefined) return undefined;
+  const ops = call.ops;
+  const opStatus = ops.map((_, i) => (reply.ops?.[i] === ops[i] ? reply.opStatus?.[i] : undefined));
+  return { t, status: reply.status, ops, opStatus, minorVersion: call.minorVersion ?? 0, reply: t.reply.frame };
+}
+
+/** The op a COMPOUND failed on (its last answered op whose status is not OK), or its main op. */
+export function failedOp(c: CompoundView): string {
+  for (let i = c.opStatus.length - 1; i >= 0; i--) {
+    const s = c.opStatus[i];
+    if (s !== undefined && s !== 'NFS4_OK') return c.ops[i]!;
+  }
+  return c.t.decoded?.call?.mainOp ?? c.ops[0] ?? '?';
+}
+
+/** The status of a COMPOUND's SEQUENCE (its first op), when it has one. */
+export function sequenceStatus(c: CompoundView): string | undefined {
+  return c.ops[0] === 'SEQUENCE' ? c.opStatus[0] : undefined;
+}
+
+/** The ops of the recovery a COMPOUND carries, with their statuses (the COMPOUND's when the op was not reached). */
+function recoverySteps(c: CompoundView): { op: string; status: string }[] {
+  const out: { op: string; status: string }[] = [];
+  c.ops.forEach((op, i) => {
+    if (RECOVERY_OPS.has(op)) out.push({ op, status: c.opStatus[i] ?? `not reached (${c.status})` });
+  });
+  return out;
+}
+
+export const shortStatus = (s: string): string => s.replace(/^NFS4ERR_/, '').replace(/^NFS3ERR_/, '');
+
+/**
+ * Whether each client address is inside a recovery episode: from a SEQUENCE
+ * refused with BADSESSION / DEADSESSION to a successful CREATE_SESSION.
+ * Shared with state-errors (which leaves out STALE_CLIENTID inside one).
+ */
+export class RecoveryTracker {
+  private readonly open = new Map<string, number>();
+  constructor(private readonly maxEpisodeSeconds = 120) {}
+
+  /** Feeds a COMPOUND; returns whether its client was recovering when it completed (this one included). */
+  feed(c: CompoundView): boolean {
+    const key = c.t.client.addr;
+    const now = seconds(c.reply);
+    const started = this.open.get(key);
+    const lost = SESSION_LOST.has(sequenceStatus(c) ?? '') || SESSION_LOST.has(c.status);
+    if (started !== undefined && now - started > this.maxEpisodeSeconds && !lost) this.open.delete(key);
+    if (lost && !this.open.has(key)) {
+      this.open.set(key, now);
+      if (this.open.size > MAX_CLIENTS) this.open.delete(this.open.keys().next().value as string);
+    }
+    const inside = this.open.has(key);
+    if (inside && createSessionOk(c)) this.open.delete(key);
+    return inside;
+  }
+}
+
+function createSessionOk(c: CompoundView): boolean {
+  const i = c.ops.indexOf('CREATE_SESSION');
+  return i >= 0 && c.opStatus[i] === 'NFS4_OK';
+}
+
+const seconds = (f: FrameRef): number => f.tsSec + f.tsNsec / 1e9;
+
+interface Step {
+  op: string;
+  status: string;
+  frame: FrameRef;
+  /** The COMPOUND's main op (what the step's call was about). */
+  about: string;
+}
+
+interface Episode {
+  start: FrameRef;
+  end: FrameRef;
+  steps: Step[];
+  completed: boolean;
+  staleClientid: boolean;
+  /** Calls (not of the recovery) that failed during the episode, by op. */
+  failed: Map<string, number>;
+  failedCalls: number;
+  /** Frames of those failures, first few. */
+  failedFrames: Step[];
+}
+
+interface ClientState {
+  client: string;
+  server: string;
+  clientids: Set<string>;
+  sessionids: Set<string>;
+  open?: Episode;
+  episodes: Episode[];
+  total: number;
+  first?: FrameRef;
+  last?: FrameRef;
+  /** Sum of the intervals between episode starts, and the intervals (first ones kept). */
+  intervals: number[];
+  intervalSum: number;
+  lastStart?: FrameRef;
+  failedCalls: number;
+  failed: Map<string, number>;
+}
+
+const MAX_STEPS = 40;
+
+export class SessionRecoveryLoopDetector implements Detector {
+  readonly kind = KIND_SESSION_RECOVERY;
+  private readonly clients = new Map<string, ClientState>();
+  private readonly loopEpisodes: number;
+  private readonly maxEpisodeSeconds: number;
+
+  constructor(
+    private readonly ctx: DetectorContext,
+    options: DetectorOptions = {},
+  ) {
+    this.loopEpisodes = options['sessionRecovery.loopEpisodes'] ?? 2;
+    this.maxEpisodeSeconds = options['sessionRecovery.maxEpisodeSeconds'] ?? 120;
+  }
+
+  onTransaction(t: Transaction): void {
+    const c = compoundOf(t);
+    if (c === undefined) return;
+    const key = t.client.addr;
+    let st = this.clients.get(key);
+    const seqStatus = sequenceStatus(c);
+    const lost = SESSION_LOST.has(seqStatus ?? '');
+    if (st === undefined) {
+      if (!lost) return;
+      st = {
+        client: key,
+        server: t.server.addr,
+        clientids: new Set(),
+        sessionids: new Set(),
+        episodes: [],
+        total: 0,
+        intervals: [],
+        intervalSum: 0,
+        failedCalls: 0,
+        failed: new Map(),
+      };
+      this.clients.set(key, st);
+      if (this.clients.size > MAX_CLIENTS) {
+        for (const [k, v] of this.clients) {
+          if (v.open === undefined) {
+            this.clients.delete(k);
+            break;
+          }
+        }
+      }
+    }
+    const now = c.reply;
+    if (st.open !== undefined && seconds(now) - seconds(st.open.end) > this.maxEpisodeSeconds) this.close(st, false);
+    if (st.open === undefined) {
+      if (!lost) return;
+      st.open = {
+        start: t.call.frame,
+        end: now,
+        steps: [],
+        completed: false,
+        staleClientid: false,
+        failed: new Map(),
+        failedCalls: 0,
+        failedFrames: [],
+      };
+    }
+    const ep = st.open;
+    ep.end = now;
+    if (t.nfs4?.clientid !== undefined && st.clientids.size < 20) st.clientids.add(t.nfs4.clientid);
+    if (t.nfs4?.sessionid !== undefined && st.sessionids.size < 20) st.sessionids.add(t.nfs4.sessionid);
+    const about = t.decoded?.call?.mainOp ?? c.ops[0] ?? '?';
+    const steps = recoverySteps(c);
+    if (steps.length === 0 && RECOVERY_FAILURES.has(c.status)) {
+      const op = failedOp(c);
+      const step: Step = { op, status: c.status, frame: now, about };
+      // The call that opened the episode is its first step; the others are failures meanwhile.
+      if (ep.steps.length === 0) ep.steps.push(step);
+      if (!RECOVERY_OPS.has(about)) {
+        ep.failedCalls++;
+        ep.failed.set(about, (ep.failed.get(about) ?? 0) + 1);
+        if (ep.failedFrames.length < 5) ep.failedFrames.push(step);
+      }
+    }
+    for (const s of steps) {
+      if (ep.steps.length < MAX_STEPS) ep.steps.push({ ...s, frame: now, about });
+      if (s.status === 'NFS4ERR_STALE_CLIENTID') ep.staleClientid = true;
+    }
+    if (createSessionOk(c)) this.close(st, true);
+  }
+
+  private close(st: ClientState, completed: boolean): void {
+    const ep = st.open;
+    if (ep === undefined) return;
+    st.open = undefined;
+    ep.completed = completed;
+    st.total++;
+    st.first ??= ep.start;
+    st.last = ep.end;
+    if (st.lastStart !== undefined) {
+      const d = seconds(ep.start) - seconds(st.lastStart);
+      st.intervalSum += d;
+      if (st.intervals.length < MAX_EPISODES_KEPT) st.intervals.push(round(d));
+    }
+    st.lastStart = ep.start;
+    st.failedCalls += ep.failedCalls;
+    for (const [op, n] of ep.failed) st.failed.set(op, (st.failed.get(op) ?? 0) + n);
+    if (st.episodes.length < MAX_EPISODES_KEPT) st.episodes.push(ep);
+    else st.episodes[st.episodes.length - 1] = ep; // keep the last one
+  }
+
+  finish(): Finding[] {
+    const out: Finding[] = [];
+    for (const st of this.clients.values()) {
+      this.close(st, false);
+      if (st.total === 0 || st.first === undefined || st.last === undefined) continue;
+      out.push(this.finding(st));
+    }
+    return out;
+  }
+
+  private finding(st: ClientState): Finding {
+    const loop = st.total >= this.loopEpisodes;
+    const period = st.total > 1 ? st.intervalSum / (st.total - 1) : undefined;
+    const stale = st.episodes.filter((e) => e.staleClientid).length;
+    const incomplete = st.episodes.filter((e) => !e.completed).length;
+    const durations = st.episodes.map((e) => round(seconds(e.end) - seconds(e.start)));
+    const failed = [...st.failed].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([op, n]) => `${op} ×${n}`);
+    const first = st.episodes[0]!;
+    const cause = first.steps[0] !== undefined ? shortStatus(first.steps[0].status) : 'BADSESSION';
+
+    const title = loop
+      ? `Session recovery loop: client ${st.client} lost its session ${st.total} times (about every ${fmt(period ?? 0)} s)`
+      : `Session recovery: client ${st.client} lost its session (${cause}) and recovered${first.completed ? '' : ' (not completed in the capture)'}`;
+
+    const parts: string[] = [];
+    parts.push(
+      loop
+        ? `The server refused client ${st.client}'s session ${st.total} times (SEQUENCE → NFS4ERR_${cause}); each time the client had to rebuild its state` +
+            (stale > 0 ? `, and in ${stale} of the episodes its client id was gone too (CREATE_SESSION → NFS4ERR_STALE_CLIENTID), so it started over with EXCHANGE_ID` : '') +
+            `. The episodes came about every ${fmt(period ?? 0)} s.`
+        : `The server refused client ${st.client}'s session (SEQUENCE → NFS4ERR_${cause}); the client ` +
+            (first.staleClientid ? 'found its client id gone too (NFS4ERR_STALE_CLIENTID) and started over with EXCHANGE_ID and CREATE_SESSION' : 'created a new session') +
+            (first.completed ? ` in ${fmt(durations[0] ?? 0)} s.` : ', but no CREATE_SESSION succeeded in the capture.'),
+    );
+    if (st.failedCalls > 0) parts.push(`Meanwhile ${st.failedCalls} call${st.failedCalls === 1 ? '' : 's'} failed (${failed.join(', ')}): applications may have seen I/O errors (EIO) or stalls.`);
+    parts.push(
+      stale > 0
+        ? 'A session and client id both lost mean the server lost its state: it restarted (or failed over) or expired the client\'s lease' +
+            (loop ? '; repeated episodes point to a server restarting over and over, a cluster failing over back and forth, or a lease that keeps expiring (client not renewing in time, clock or network stalls)' : '') +
+            '.'
+        : 'A session lost while the client id survives points to the server dropping sessions (resource pressure, a connection loss it treats as fatal, or an administrative action).',
+    );
+    parts.push('Check the server\'s logs and uptime around these times (restarts, failovers, lease expiry messages), its lease time, and whether the client sends SEQUENCE often enough to renew its lease.');
+
+    const metrics: Finding['metrics'] = {
+      episodes: st.total,
+      staleClientidEpisodes: stale,
+      incompleteEpisodes: incomplete,
+      failedCalls: st.failedCalls,
+      failedOps: failed,
+      episodeDurationsSeconds: durations,
+      episodeSteps: st.episodes.map((e, i) => `#${i + 1} ${formatFrameTime(e.start)}: ` + e.steps.map((s) => `${s.op} → ${shortStatus(s.status)} (frame ${s.frame.number})`).join(', ')),
+    };
+    if (period !== undefined) {
+      metrics.periodSeconds = round(period);
+      metrics.intervalsSeconds = st.intervals;
+    }
+    if (st.clientids.size > 0) metrics.clientids = [...st.clientids];
+    if (st.sessionids.size > 0) metrics.sessionids = [...st.sessionids];
+
+    const finding: Finding = {
+      kind: this.kind,
+      severity: loop ? 'error' : 'warning',
+      title,
+      explanation: parts.join(' '),
+      client: st.client,
+      server: st.server,
+      start: formatFrameTime(st.first!),
+      end: formatFrameTime(st.last!),
+      durationSeconds: round(seconds(st.last!) - seconds(st.first!)),
+      count: st.total,
+      evidence: this.evidence(st.episodes),
+      metrics,
+    };
+    return finding;
+  }
+
+  /** The steps of the first and last episodes, the first step of the others, and a failure or two. */
+  private evidence(episodes: Episode[]): EvidenceFrame[] {
+    const ev = (s: Step, n: number): EvidenceFrame =>
+      evidence(this.ctx, s.frame, `episode ${n}: ${s.about !== s.op ? `${s.about} ` : ''}${s.op} → ${s.status}`, formatFrameTime);
+    const picked: { ep: number; s: Step }[] = [];
+    episodes.forEach((e, i) => {
+      const all = i === 0 || i === episodes.length - 1;
+      const steps = all ? e.steps : e.steps.slice(0, 1);
+      for (const s of steps) picked.push({ ep: i, s });
+      const okStep = e.steps.find((s) => s.op === 'CREATE_SESSION' && s.status === 'NFS4_OK');
+      if (!all && okStep !== undefined) picked.push({ ep: i, s: okStep });
+    });
+    // Failures meanwhile: the first one not already a step.
+    const f = episodes.flatMap((e, i) => e.failedFrames.map((s) => ({ ep: i, s }))).find((x) => !picked.some((p) => p.s.frame === x.s.frame));
+    if (f !== undefined) picked.push(f);
+    const seen = new Set<string>();
+    const uniq = picked
+      .sort((a, b) => seconds(a.s.frame) - seconds(b.s.frame) || a.s.frame.number - b.s.frame.number)
+      .filter((p) => {
+        const k = `${p.s.frame.fileIndex}:${p.s.frame.number}:${p.s.op}`;
+        if (seen.has(k)) return false;
+        seen.add(k);
+        return true;
+      });
+    if (uniq.length > MAX_EVIDENCE) uniq.splice(MAX_EVIDENCE - 1, uniq.length - MAX_EVIDENCE);
+    return uniq.map((p) => ev(p.s, p.ep + 1));
+  }
+}
+
+const round = (x: number): number => Math.round(x * 1e6) / 1e6;
+const fmt = (x: number): string => (x >= 10 ? x.toFixed(0) : x >= 1 ? x.toFixed(1) : x.toFixed(3));

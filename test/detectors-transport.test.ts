@@ -1,0 +1,194 @@
+/**
+ * The transport detectors (unanswered-call, rpc-retransmission,
+ * connections) on generated incidents and on real captures.
+ */
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { analyze } from '../src/analyze.js';
+import type { Finding } from '../src/detectors/finding.js';
+import { writePcap } from './gen/capture-writer.js';
+import { NFS_PROGRAM, NFSPROC3_READ, XdrWriter, nfs3ReadArgs, nfs3ReadResultHead, recordMark, rpcAcceptedReply, rpcCall } from './gen/rpc.js';
+import { Capture, TcpSession, type Host } from './gen/session.js';
+import { rawSegment, refusedSyn, resendFrame } from './gen/tcp-faults.js';
+import { ACK, RST } from './gen/tcp.js';
+import { CAPTURES, tempDir, writeTemp } from './helpers.js';
+
+const CLIENT: Host = { addr: '192.0.2.10', port: 801 };
+const SERVER: Host = { addr: '192.0.2.20', port: 2049 };
+const FH = Buffer.alloc(32, 0xfe);
+const KINDS = ['unanswered-call', 'rpc-retransmission', 'connections'];
+
+const getattrCall = (xid: number): Buffer =>
+  rpcCall({ xid, prog: NFS_PROGRAM, vers: 3, proc: 1, cred: { machine: 'c', uid: 0, gid: 0 } }, new XdrWriter().opaque(FH).bytes());
+const okReply = (xid: number, size = 100): Buffer => rpcAcceptedReply(xid, Buffer.alloc(size, 1));
+
+async function findingsOf(capture: Capture | string): Promise<Finding[]> {
+  const file = typeof capture === 'string' ? capture : writeTemp(tempDir(), 'gen.pcap', writePcap(capture.frames, { linkType: 1 }));
+  const report = await analyze(file);
+  return report.findings.filter((f) => KINDS.includes(f.kind));
+}
+
+const frames = (f: Finding): number[] => f.evidence.map((e) => e.frame);
+
+describe('unanswered-call', () => {
+  it('an unanswered READ whose reply the server retransmits without acknowledgement, then a client RST', async () => {
+    const s = new TcpSession(new Capture(), CLIENT, SERVER).handshake();
+    const read = rpcCall({ xid: 0x8008, prog: NFS_PROGRAM, vers: 3, proc: NFSPROC3_READ, cred: {} }, nfs3ReadArgs(FH, 0, 65536));
+    const [callFrame] = s.send('client', recordMark(read));
+    s.capture.advance(0.001);
+    const head = rpcAcceptedReply(0x8008, nfs3ReadResultHead(65536, false, 1 << 20));
+    const mark = Buffer.alloc(4);
+    mark.writeUInt32BE((0x80000000 | (head.length + 65536)) >>> 0);
+    const partial = Buffer.concat([mark, head, Buffer.alloc(10_000, 0x33)]);
+    const sent = s.send('server', partial, { ack: false });
+    const retrans: number[] = [];
+    let rto = 0.2;
+    for (let i = 0; i < 6; i++) {
+      s.capture.advance(rto);
+      retrans.push(resendFrame(s.capture, sent[0]!));
+      rto *= 2;
+    }
+    s.capture.advance(20);
+    // The client's RST acknowledges none of the reply (TcpSession's would acknowledge all): SYN 1000 + 1, server ISN 500000 + 1.
+    const rst = rawSegment(s.capture, CLIENT, SERVER, 1001 + recordMark(read).length, 500_001, RST | ACK);
+    const found = await findingsOf(s.capture);
+    const un = found.filter((f) => f.kind === 'unanswered-call');
+    expect(un).toHaveLength(1);
+    const f = un[0]!;
+    expect(f.severity).toBe('error');
+    expect(f.title).toContain('READ never answered: the server sent the reply, the client never acknowledged it');
+    expect(f.explanation).toContain('The server sent the reply, the client never acknowledged it: packets from the server are being dropped on the way to the client (firewall, MTU, NIC)');
+    expect(f.metrics).toMatchObject({ calls: 1, serverRetransmissions: 6, resets: 1, unacknowledgedBytes: partial.length, clientResends: 0, unfinishedReplies: 1 });
+    // Doubling intervals, 1 µs per pushed frame aside.
+    expect((f.metrics['retransmissionIntervals'] as number[]).map((x) => Math.round(x * 10) / 10)).toEqual([0.4, 0.8, 1.6, 3.2, 6.4]);
+    // Stall: from the first retransmission to the RST: 0.4 + 0.8 + 1.6 + 3.2 + 6.4 + 20 s.
+    expect(f.metrics['stallSeconds'] as number).toBeCloseTo(32.4, 3);
+    const ev = frames(f);
+    expect(ev).toEqual(expect.arrayContaining([callFrame, retrans[0], retrans[5], rst]));
+    expect(ev[0]).toBe(callFrame);
+    expect(ev[ev.length - 1]).toBe(rst);
+    expect(f.client).toBe(CLIENT.addr);
+    expect(f.server).toBe('192.0.2.20:2049');
+  });
+
+  it('captures/unanswered-read-tail.pcap: the READ at frame 66, its 6 server retransmissions and the client RST', async () => {
+    const found = await findingsOf(join(CAPTURES, 'unanswered-read-tail.pcap'));
+    const un = found.filter((f) => f.kind === 'unanswered-call');
+    expect(un).toHaveLength(1);
+    const f = un[0]!;
+    expect(f.title).toContain('the server sent the reply, the client never acknowledged it (6 server retransmissions)');
+    // tshark -r captures/unanswered-read-tail.pcap -Y tcp.analysis.retransmission -T fields -e frame.number → 383..388 (2049 → 694, Seq=353669 Len=1448)
+    // tshark -r captures/unanswered-read-tail.pcap -Y tcp.flags.reset==1 → 389 (694 → 2049, RST, ACK)
+    // tshark -r captures/unanswered-read-tail.pcap -Y rpc → 66 V3 READ Call xid 0x351ccd70 Offset 2097152
+    expect(frames(f)).toEqual([66, 67, 383, 388, 389]);
+    expect(f.metrics).toMatchObject({ calls: 1, xids: ['0x351ccd70'], serverRetransmissions: 6, resets: 1, unfinishedReplies: 1, offsets: [2097152] });
+    // Last client ACK = 2390701 (raw, .notes), last new server segment 2408077+1448: 18824 bytes never acknowledged.
+    expect(f.metrics['unacknowledgedBytes']).toBe(18824);
+    // tshark frame.time_relative: 383 at 0.626684, 389 at 20.392475; intervals 0.428048 0.864065 1.727870 3.553182 6.910863
+    expect(f.metrics['stallSeconds']).toBeCloseTo(20.392475 - 0.626684, 6);
+    expect(f.metrics['retransmissionIntervals']).toEqual([0.428048, 0.864065, 1.72787, 3.553182, 6.910863]);
+    expect(f.evidence.find((e) => e.frame === 389)?.what).toBe('RST from the client');
+  });
+});
+
+describe('rpc-retransmission', () => {
+  it('a call resent 3 times with the same xid, then answered', async () => {
+    const s = new TcpSession(new Capture(), CLIENT, SERVER).handshake();
+    const call = recordMark(getattrCall(0x4242));
+    const [first] = s.send('client', call);
+    const resends: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      s.capture.advance(1.1);
+      resends.push(s.send('client', call)[0]!);
+    }
+    s.capture.advance(0.01);
+    const [reply] = s.send('server', recordMark(okReply(0x4242)));
+    const found = await findingsOf(s.capture);
+    const rr = found.filter((f) => f.kind === 'rpc-retransmission');
+    expect(rr).toHaveLength(1);
+    const f = rr[0]!;
+    expect(f.severity).toBe('warning');
+    expect(f.title).toContain('GETATTR resent with the same xid');
+    expect(f.metrics).toMatchObject({ calls: 1, resends: 3, answered: 1, unanswered: 0, xids: ['0x00004242'] });
+    expect((f.metrics['resendIntervals'] as number[]).map((x) => Math.round(x * 10) / 10)).toEqual([1.1, 1.1, 1.1]);
+    expect(frames(f)).toEqual([first, ...resends, reply]);
+    // Answered in the end: no unanswered-call finding.
+    expect(found.filter((x) => x.kind === 'unanswered-call')).toEqual([]);
+  });
+});
+
+describe('connections', () => {
+  it('a SYN to port 20049 answered by RST: NFS over RDMA refused', async () => {
+    const c = new Capture();
+    const [, rst1] = refusedSyn(c, CLIENT, { addr: SERVER.addr, port: 20049 });
+    c.advance(1);
+    const [, rst2] = refusedSyn(c, { addr: CLIENT.addr, port: 802 }, { addr: SERVER.addr, port: 20049 }, 9000);
+    const found = await findingsOf(c);
+    expect(found).toHaveLength(1);
+    const f = found[0]!;
+    expect(f.kind).toBe('connections');
+    expect(f.title).toBe('Connection to 192.0.2.20:20049 (NFS/RDMA) refused 2 times');
+    expect(f.explanation).toContain('RDMA');
+    expect(f.explanation).toContain('does not listen for NFS/RDMA');
+    expect(f.metrics).toEqual({ attempts: 2, port: 20049 });
+    expect(frames(f)).toEqual([rst1, rst2]);
+  });
+
+  it('a reset with a call outstanding, then a reconnect to the same server port', async () => {
+    const c = new Capture();
+    const s1 = new TcpSession(c, CLIENT, SERVER).handshake();
+    const [call] = s1.send('client', recordMark(getattrCall(0x1111)));
+    c.advance(12);
+    const rst = s1.rst('server');
+    c.advance(0.5);
+    const s2 = new TcpSession(c, { addr: CLIENT.addr, port: 802 }, SERVER);
+    s2.handshake();
+    // No TCP event marks the new connection: it is known from its first call.
+    const [call2] = s2.send('client', recordMark(getattrCall(0x2222)));
+    s2.send('server', recordMark(okReply(0x2222)));
+    const found = await findingsOf(c);
+    const conn = found.filter((f) => f.kind === 'connections');
+    expect(conn).toHaveLength(1);
+    const f = conn[0]!;
+    expect(f.severity).toBe('warning');
+    expect(f.title).toContain('reset by the server with 1 call(s) outstanding; the client reconnected after 0.5');
+    expect(frames(f)).toEqual([call, rst, call2]);
+    expect(f.metrics).toMatchObject({ outstandingCalls: 1, reconnectConnection: 1 });
+    expect(f.metrics['stallSecondsBeforeReset'] as number).toBeCloseTo(12, 3);
+    // The call itself: unanswered, the connection reset by the server.
+    const un = found.filter((x) => x.kind === 'unanswered-call');
+    expect(un).toHaveLength(1);
+    expect(un[0]!.title).toBe('GETATTR never answered: the connection was reset by the server');
+  });
+});
+
+describe('no transport findings on clean captures', () => {
+  it('a clean generated capture (calls answered, FIN close)', async () => {
+    const s = new TcpSession(new Capture(), CLIENT, SERVER).handshake();
+    for (let i = 0; i < 3; i++) {
+      s.send('client', recordMark(getattrCall(0x100 + i)));
+      s.capture.advance(0.002);
+      s.send('server', recordMark(okReply(0x100 + i)));
+    }
+    s.fin('client');
+    s.fin('server');
+    expect(await findingsOf(s.capture)).toEqual([]);
+  });
+
+  it('an RST after every call was answered (as libnfs closes) is not reported', async () => {
+    const s = new TcpSession(new Capture(), CLIENT, SERVER).handshake();
+    s.send('client', recordMark(getattrCall(0x300)));
+    s.send('server', recordMark(okReply(0x300)));
+    s.capture.advance(1);
+    s.rst('client');
+    expect(await findingsOf(s.capture)).toEqual([]);
+  });
+
+  // lossy-read-cut: TCP retransmissions, and one call cut off by the end of the capture
+  // (its reply in flight): no incident. nfsv3-basic-head / nfsv3-errors: libnfs closes with RSTs.
+  for (const name of ['lossy-read-cut.pcap', 'nfsv3-errors.pcap', 'nfsv3-basic-head.pcap']) {
+    it(`captures/${name}`, async () => {
+      expect(await findingsOf(join(CAPTURES, name))).toEqual([]);
+    });
+  }
+});
