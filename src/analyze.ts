@@ -56,7 +56,7 @@ export async function analyze(inputs: string | readonly string[], options: Analy
   const listener = options.onTransaction;
   const context: TransactionContext = { pathOf: (fh) => fhPaths.pathOf(fh), isCallbackProgram: (p) => decodeStage.isCallbackProgram(p) };
   const rpcSummary = new RpcSummary((p) => decodeStage.isCallbackProgram(p), listener && ((t) => listener(t, context)));
-  const detectors = new DetectorSet({ fileName: (i) => files[i] ?? '?' }, options.detectorOptions ?? {});
+  const detectors = new DetectorSet({ fileName: (i) => files[i] ?? '?', pathOf: (fh) => fhPaths.pathOf(fh) }, options.detectorOptions ?? {});
   decodeStage.next.push(fhPaths, new Nfs4State(fhPaths), detectors, rpcSummary);
   const opStats = new OperationStats({ pathOf: (fh) => fhPaths.pathOf(fh), fileName: (i) => files[i] ?? '?', isCallbackProgram: (p) => decodeStage.isCallbackProgram(p) });
   decodeStage.next.push(opStats);

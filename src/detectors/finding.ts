@@ -54,6 +54,13 @@ export const MAX_EVIDENCE = 20;
 export interface DetectorContext {
   /** The input file name of a frame's fileIndex. */
   fileName(fileIndex: number): string;
+  /** The path of a file handle (lowercase hex) where the capture named it. */
+  pathOf?(fh: string): string | undefined;
+}
+
+/** A file for a finding: its path where known, else its file handle. */
+export function fileLabel(ctx: DetectorContext, fhOrPath: string): string {
+  return ctx.pathOf?.(fhOrPath) ?? fhOrPath;
 }
 
 /**

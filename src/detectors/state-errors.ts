@@ -15,7 +15,7 @@
 import type { FrameRef } from '../capture/frame.js';
 import type { Transaction } from '../rpc/transaction.js';
 import { formatFrameTime } from '../report/time.js';
-import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type DetectorOptions, type EvidenceFrame, type Finding } from './finding.js';
+import { MAX_EVIDENCE, evidence, fileLabel, type Detector, type DetectorContext, type DetectorOptions, type EvidenceFrame, type Finding } from './finding.js';
 import { RecoveryTracker, compoundOf, failedOp } from './session-recovery-loop.js';
 
 export const KIND_STATE_ERRORS = 'state-errors';
@@ -160,7 +160,8 @@ export class StateErrorsDetector implements Detector {
     this.add(t, status, op, files);
   }
 
-  private add(t: Transaction, status: string, op: string, files: string[]): void {
+  private add(t: Transaction, status: string, op: string, handles: string[]): void {
+    const files = handles.map((f) => fileLabel(this.ctx, f));
     const key = `${t.client.addr}|${status}`;
     const at = t.reply!.frame;
     let b = this.open.get(key);

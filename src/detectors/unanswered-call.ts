@@ -31,7 +31,7 @@ import { snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import { formatFrameTime } from '../report/time.js';
 import type { Transaction } from '../rpc/transaction.js';
 import type { TcpEvent } from '../transport/stream.js';
-import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type DetectorOptions, type EvidenceFrame, type Finding } from './finding.js';
+import { MAX_EVIDENCE, evidence, fileLabel, type Detector, type DetectorContext, type DetectorOptions, type EvidenceFrame, type Finding } from './finding.js';
 import { ConnectionTracker, directionFrom, endpointText, frameCompare, later, operationOf, round, secondsFrom } from './transport-common.js';
 
 const KEEP_CALLS = 5;
@@ -164,7 +164,7 @@ export class UnansweredCallDetector implements Detector {
     else g.lastCall = keyed;
     if (g.xids.length < KEEP_XIDS) g.xids.push(hex(t.xid));
     const fh = t.decoded?.call?.fh;
-    if (fh !== undefined && g.fhs.size < KEEP_CONNS) g.fhs.add(fh);
+    if (fh !== undefined && g.fhs.size < KEEP_CONNS) g.fhs.add(fileLabel(this.ctx, fh));
     const off = t.decoded?.call?.offset;
     if (off !== undefined && g.offsets.length < KEEP_XIDS) g.offsets.push(off);
     g.waitSeconds = Math.max(g.waitSeconds, waited);
