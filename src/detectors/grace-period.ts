@@ -1,0 +1,242 @@
+/**
+ * grace-period: operations a server refused during its grace period
+ * (NFS4ERR_GRACE; NLM's denied-grace-period) and retried by the client.
+ *
+ * One finding per retried operation (client address, server, op, file):
+ * each attempt, the intervals between them and their schedule, the time
+ * the client was blocked (the first refused call → the reply of the
+ * successful retry); with the server's grace episode as observed (first to
+ * last grace reply from that server, reclaim traffic: OPEN CLAIM_PREVIOUS,
+ * RECLAIM_COMPLETE, NLM reclaims) and the signs of a server restart shortly
+ * before it (an RST sent by the server, NFS4ERR_STALE_CLIENTID, a silence
+ * of the server after which traffic resumed).
+ *
+ * Options: blockedErrorSeconds (60): error severity above it;
+ * retryMaxGapSeconds (300): a longer pause ends a retry sequence and a
+ * server's grace episode; graceRestartWindowSeconds (120): how long before
+ * the first grace reply restart signs count; graceSilenceSeconds (5): the
+ * shortest silence of a server counted as a restart sign.
+ */
+import type { Transaction } from '../rpc/transaction.js';
+import { formatEndpoint, type TcpEvent } from '../transport/stream.js';
+import type { FrameRef } from '../capture/frame.js';
+import { formatFrameTime } from '../report/time.js';
+import { evidence, MAX_EVIDENCE, type Detector, type DetectorContext, type DetectorOptions, type EvidenceFrame, type Finding } from './finding.js';
+import { analyzeSchedule, describeBackoff, frameSeconds, micro, RetryTracker, scheduleMetrics, sequenceEvidence, type RetrySequence } from './retry-schedule.js';
+
+const GRACE_STATUSES = new Set(['NFS4ERR_GRACE', 'NLM4_DENIED_GRACE_PERIOD', 'LCK_DENIED_GRACE_PERIOD']);
+/** Restart signs kept per server. */
+const MAX_SIGNS = 100;
+
+interface Episode {
+  first: FrameRef;
+  last: FrameRef;
+  firstTime: number;
+  lastTime: number;
+  replies: number;
+}
+
+interface Silence {
+  seconds: number;
+  /** Last frame before it, and the first call after it. */
+  before: FrameRef;
+  after: FrameRef;
+  endTime: number;
+  newConnection: boolean;
+}
+
+interface ServerState {
+  episodes: Episode[];
+  reclaimOpens: number[];
+  reclaimCompletes: number[];
+  nlmReclaims: number[];
+  staleClientid: { at: FrameRef; time: number }[];
+  silences: Silence[];
+  lastTime: number;
+  lastFrame: FrameRef | undefined;
+  lastConnId: number;
+}
+
+function pushBounded<T>(list: T[], item: T): void {
+  if (list.length >= MAX_SIGNS) list.shift();
+  list.push(item);
+}
+
+export class GracePeriodDetector implements Detector {
+  readonly kind = 'grace-period';
+  private readonly tracker: RetryTracker;
+  private readonly servers = new Map<string, ServerState>();
+  /** RSTs by sender endpoint. */
+  private readonly rsts = new Map<string, { at: FrameRef; time: number }[]>();
+  private readonly blockedErrorSeconds: number;
+  private readonly maxGap: number;
+  private readonly restartWindow: number;
+  private readonly silenceSeconds: number;
+
+  constructor(
+    private readonly ctx: DetectorContext,
+    options: DetectorOptions = {},
+  ) {
+    this.blockedErrorSeconds = options.blockedErrorSeconds ?? 60;
+    this.maxGap = options.retryMaxGapSeconds ?? 300;
+    this.restartWindow = options.graceRestartWindowSeconds ?? 120;
+    this.silenceSeconds = options.graceSilenceSeconds ?? 5;
+    this.tracker = new RetryTracker((s) => GRACE_STATUSES.has(s), this.maxGap);
+  }
+
+  private server(addr: string): ServerState {
+    let s = this.servers.get(addr);
+    if (!s) {
+      s = { episodes: [], reclaimOpens: [], reclaimCompletes: [], nlmReclaims: [], staleClientid: [], silences: [], lastTime: -Infinity, lastFrame: undefined, lastConnId: -2 };
+      this.servers.set(addr, s);
+    }
+    return s;
+  }
+
+  onTransaction(t: Transaction): void {
+    if (!t.reply) return;
+    const s = this.server(t.server.addr);
+    const callTime = frameSeconds(t.call.frame);
+    const replyTime = frameSeconds(t.reply.frame);
+    // Silences of the server: a gap in its traffic, after which traffic resumed.
+    if (s.lastFrame && callTime - s.lastTime >= this.silenceSeconds) {
+      pushBounded(s.silences, { seconds: micro(callTime - s.lastTime), before: s.lastFrame, after: t.call.frame, endTime: callTime, newConnection: t.connId !== s.lastConnId });
+    }
+    if (replyTime >= s.lastTime) {
+      s.lastTime = replyTime;
+      s.lastFrame = t.reply.frame;
+    }
+    s.lastConnId = t.connId;
+
+    const call = t.decoded?.call;
+    const reply = t.decoded?.reply;
+    if (call && t.program === 100003 && t.version === 4) {
+      const argOps = (call.args as { ops?: { op: string; args: Record<string, unknown> }[] } | undefined)?.ops ?? [];
+      for (const o of argOps) {
+        const claim = o.op === 'OPEN' ? (o.args?.claim as { type?: unknown } | undefined) : undefined;
+        if (claim?.type === 'CLAIM_PREVIOUS') pushBounded(s.reclaimOpens, callTime);
+        if (o.op === 'RECLAIM_COMPLETE') pushBounded(s.reclaimCompletes, callTime);
+      }
+    }
+    if (call && t.program === 100021 && (call.args as { reclaim?: unknown } | undefined)?.reclaim === true) pushBounded(s.nlmReclaims, callTime);
+    if (reply && (reply.status === 'NFS4ERR_STALE_CLIENTID' || reply.opStatus?.includes('NFS4ERR_STALE_CLIENTID'))) {
+      pushBounded(s.staleClientid, { at: t.reply.frame, time: replyTime });
+    }
+
+    const seq = this.tracker.onTransaction(t);
+    if (seq) {
+      const ep = s.episodes[s.episodes.length - 1];
+      if (ep && replyTime - ep.lastTime <= this.maxGap) {
+        ep.last = t.reply.frame;
+        ep.lastTime = replyTime;
+        ep.replies++;
+      } else if (s.episodes.length < MAX_SIGNS) {
+        s.episodes.push({ first: t.reply.frame, last: t.reply.frame, firstTime: replyTime, lastTime: replyTime, replies: 1 });
+      }
+    }
+  }
+
+  onTcpEvent(e: TcpEvent): void {
+    if (e.kind !== 'rst') return;
+    // Only RSTs the server's endpoint sent count: clients commonly close with an RST.
+    const sender = formatEndpoint(e.direction === 0 ? e.conn.a : e.conn.b);
+    let list = this.rsts.get(sender);
+    if (!list) {
+      if (this.rsts.size >= 10_000) return;
+      list = [];
+      this.rsts.set(sender, list);
+    }
+    pushBounded(list, { at: { ...e.at }, time: frameSeconds(e.at) });
+  }
+
+  finish(): Finding[] {
+    const findings: Finding[] = [];
+    for (const seq of this.tracker.finish()) findings.push(this.finding(seq));
+    return findings;
+  }
+
+  private finding(seq: RetrySequence): Finding {
+    const sched = analyzeSchedule(seq);
+    const addr = seq.server.startsWith('[') ? seq.server.slice(1, seq.server.lastIndexOf(']')) : seq.server.slice(0, seq.server.lastIndexOf(':'));
+    const s = this.server(addr);
+    const firstAttempt = seq.attempts[0]!;
+    const firstReplyTime = frameSeconds(firstAttempt.reply);
+    const ep = s.episodes.find((e) => e.firstTime <= firstReplyTime && firstReplyTime <= e.lastTime) ?? s.episodes[0];
+    const from = (ep?.firstTime ?? firstReplyTime) - this.restartWindow;
+    const to = ep?.lastTime ?? firstReplyTime;
+    const inWindow = (x: number): boolean => x >= from && x <= to;
+
+    const signs: string[] = [];
+    const signEvidence: EvidenceFrame[] = [];
+    const beforeGrace = (x: number): boolean => x >= from && x <= (ep?.firstTime ?? firstReplyTime);
+    const rsts = (this.rsts.get(seq.server) ?? []).filter((r) => beforeGrace(r.time));
+    if (rsts.length > 0) {
+      signs.push(`server sent TCP RST ×${rsts.length}`);
+      signEvidence.push(evidence(this.ctx, rsts[0]!.at, 'TCP RST from the server', formatFrameTime));
+    }
+    const stale = s.staleClientid.filter((r) => inWindow(r.time));
+    if (stale.length > 0) {
+      signs.push(`NFS4ERR_STALE_CLIENTID ×${stale.length}`);
+      signEvidence.push(evidence(this.ctx, stale[0]!.at, 'NFS4ERR_STALE_CLIENTID (server lost its client state)', formatFrameTime));
+    }
+    const silences = s.silences.filter((x) => beforeGrace(x.endTime));
+    const silence = silences.reduce<Silence | undefined>((best, x) => (!best || x.seconds > best.seconds ? x : best), undefined);
+    if (silence) {
+      signs.push(`server silent ${silence.seconds.toFixed(1)} s${silence.newConnection ? ', then traffic on a new connection' : ''}`);
+      signEvidence.push(evidence(this.ctx, silence.before, `last server traffic before ${silence.seconds.toFixed(1)} s of silence`, formatFrameTime));
+      signEvidence.push(evidence(this.ctx, silence.after, `traffic resumes after ${silence.seconds.toFixed(1)} s${silence.newConnection ? ' (new connection)' : ''}`, formatFrameTime));
+    }
+    const reclaimOpens = s.reclaimOpens.filter(inWindow).length;
+    const reclaimCompletes = s.reclaimCompletes.filter(inWindow).length;
+    const nlmReclaims = s.nlmReclaims.filter(inWindow).length;
+
+    const ev = [...signEvidence.slice(0, 4), ...sequenceEvidence(this.ctx, seq, MAX_EVIDENCE - Math.min(4, signEvidence.length))];
+    ev.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.frame - b.frame));
+
+    const metrics = scheduleMetrics(seq, sched);
+    if (ep) {
+      metrics.graceWindowSeconds = micro(ep.lastTime - ep.firstTime);
+      metrics.serverGraceReplies = ep.replies;
+      metrics.graceWindowStart = formatFrameTime(ep.first);
+      metrics.graceWindowEnd = formatFrameTime(ep.last);
+    }
+    metrics.reclaimOpens = reclaimOpens;
+    metrics.reclaimCompletes = reclaimCompletes;
+    if (nlmReclaims > 0) metrics.nlmReclaims = nlmReclaims;
+    metrics.restartSigns = signs;
+    if (silence) metrics.silenceSeconds = silence.seconds;
+
+    const end = seq.end ? seq.end.reply : seq.attempts[seq.attempts.length - 1]!.reply;
+    const fileText = seq.file !== '' ? ` ${seq.file}` : '';
+    const outcome = sched.resolved
+      ? `The retry succeeded after ${sched.blockedSeconds.toFixed(1)} s.`
+      : seq.end
+        ? `The sequence ended with ${seq.end.status} after ${sched.blockedSeconds.toFixed(1)} s.`
+        : `No retry succeeded before the capture ended (${sched.blockedSeconds.toFixed(1)} s blocked so far).`;
+    const restart = signs.length > 0 ? `Signs of a server restart just before: ${signs.join('; ')}. ` : 'No sign of a server restart in the capture before it (it may have restarted before the capture started). ';
+    const explanation =
+      `The server refused ${seq.op}${fileText} with ${seq.error} ${seq.errors} time(s): it was in its grace period, ` +
+      `when only state reclaims are allowed after a restart or failover. The client ${describeBackoff(sched)}. ${outcome} ` +
+      restart +
+      (ep ? `The server answered ${ep.replies} grace error(s) over ${(ep.lastTime - ep.firstTime).toFixed(1)} s; reclaims seen: ${reclaimOpens} OPEN CLAIM_PREVIOUS, ${reclaimCompletes} RECLAIM_COMPLETE. ` : '') +
+      'Check why the server restarted (crash, failover, service restart) and its grace period setting (Linux nfsd: /proc/fs/nfsd/nfsv4gracetime; Ganesha: Grace_Period); a long grace blocks every new OPEN and LOCK.';
+
+    const f: Finding = {
+      kind: this.kind,
+      severity: sched.blockedSeconds > this.blockedErrorSeconds ? 'error' : 'warning',
+      title: `${seq.op}${fileText} blocked ${sched.blockedSeconds.toFixed(1)} s by the server's grace period (${seq.errors} × ${seq.error})`,
+      explanation,
+      client: seq.client,
+      server: seq.server,
+      start: formatFrameTime(firstAttempt.call),
+      end: formatFrameTime(end),
+      durationSeconds: sched.blockedSeconds,
+      count: sched.attempts,
+      evidence: ev,
+      metrics,
+    };
+    if (seq.clientid !== undefined) f.clientid = seq.clientid;
+    if (seq.file !== '') f.file = seq.file;
+    return f;
+  }
+}

@@ -1,0 +1,308 @@
+/**
+ * Retry schedules, shared by the detectors of errors a client is meant to
+ * retry (grace-period: NFS4ERR_GRACE / NLM denied-grace; delay-backoff:
+ * NFS4ERR_DELAY / NFS3ERR_JUKEBOX): which calls retry the same operation
+ * on the same file, when each attempt went out, how the intervals between
+ * attempts grow (doubling up to a cap, fixed, irregular) and how long the
+ * client stayed blocked.
+ *
+ * A retried operation is identified by the client's address (not its port:
+ * a client may reconnect between attempts), the server, the operation and
+ * its file (path where known, else file handle, plus the name for OPEN /
+ * LOOKUP / CREATE…). A sequence starts with an error reply, takes every
+ * later error reply for the same key, and ends at the first reply with
+ * another status (the successful retry, or another error) — or stays open
+ * to the end of the capture.
+ */
+import type { FrameRef } from '../capture/frame.js';
+import type { Transaction } from '../rpc/transaction.js';
+import { formatEndpoint } from '../transport/stream.js';
+import { formatFrameTime } from '../report/time.js';
+import { procedureName } from '../../decoders/programs.js';
+import { evidence, MAX_EVIDENCE, type DetectorContext, type EvidenceFrame } from './finding.js';
+
+/** Attempts kept per sequence (their times); beyond, only counted and the last kept. */
+export const MAX_ATTEMPTS_KEPT = 500;
+/** Sequences kept per detector; beyond, counted only. */
+export const MAX_SEQUENCES = 1000;
+/** Open sequences at most (the oldest is closed, unresolved, beyond). */
+const MAX_OPEN = 10_000;
+
+export type Backoff = 'doubling' | 'fixed' | 'irregular';
+
+/** Seconds since the epoch of a frame. */
+export const frameSeconds = (f: FrameRef): number => f.tsSec + f.tsNsec / 1e9;
+/** Rounded to the microsecond, for metrics. */
+export const micro = (x: number): number => Math.round(x * 1e6) / 1e6;
+
+/** One op of a call with its file and the status the reply gave it. */
+export interface OpOutcome {
+  op: string;
+  /** Path where known, else file handle (hex), with the name the op carries; '' when unknown. */
+  file: string;
+  /** The op's status (undefined: the reply has none for it). */
+  status: string | undefined;
+}
+
+/** NFSv4 ops that only set up the current file: never a retried operation of their own. */
+const SETUP_OPS = new Set(['PUTFH', 'PUTROOTFH', 'PUTPUBFH', 'GETFH', 'SAVEFH', 'RESTOREFH', 'SEQUENCE']);
+
+function isCompound(t: Transaction): boolean {
+  return t.program === 100003 && t.version === 4 && t.procedure === 1;
+}
+
+/** Each significant op of a transaction, with its file and status. */
+export function opOutcomes(t: Transaction): OpOutcome[] {
+  const call = t.decoded?.call;
+  const reply = t.decoded?.reply;
+  if (isCompound(t)) {
+    if (!call) return [];
+    const argOps = (call.args as { ops?: { op: string; args: Record<string, unknown> }[] } | undefined)?.ops ?? [];
+    const out: OpOutcome[] = [];
+    let fh: string | undefined;
+    for (let i = 0; i < call.ops.length; i++) {
+      const op = call.ops[i]!;
+      const attr = t.nfs4?.ops[i];
+      const name = argOps[i]?.args?.name;
+      if (!SETUP_OPS.has(op)) {
+        let file = attr?.path ?? '';
+        if (file === '') file = typeof name === 'string' ? `${fh ?? ''}/${name}` : (attr?.fh ?? fh ?? '');
+        out.push({ op, file, status: reply?.opStatus?.[i] });
+      }
+      if (attr?.fh !== undefined) fh = attr.fh;
+    }
+    // A COMPOUND failing before any op (NFS4ERR_MINOR_VERS_MISMATCH, a bad tag) carries its status only.
+    if (out.length === 0 && reply && call.ops.length === 0) out.push({ op: call.mainOp, file: '', status: reply.status });
+    return out;
+  }
+  const op = call?.mainOp ?? procedureName(t.program, t.version, t.procedure);
+  const names = call?.names?.length ? `/${call.names.join('/')}` : '';
+  return [{ op, file: `${call?.fh ?? ''}${names}`, status: reply?.status }];
+}
+
+export interface Attempt {
+  call: FrameRef;
+  reply: FrameRef;
+  /** Seconds since the epoch of the call's frame. */
+  time: number;
+  status: string;
+}
+
+export interface RetrySequence {
+  client: string;
+  server: string;
+  op: string;
+  file: string;
+  /** NFSv4: the client id of the first attempt. */
+  clientid: string | undefined;
+  /** The retried error of the first attempt. */
+  error: string;
+  /** Error replies in the sequence, kept (the first MAX_ATTEMPTS_KEPT, then the last). */
+  attempts: Attempt[];
+  /** Error replies in all. */
+  errors: number;
+  /** The reply that ended it (another status), if any. */
+  end: Attempt | undefined;
+  /** Seconds since the epoch of the last reply in the sequence. */
+  lastTime: number;
+}
+
+/**
+ * Follows retried operations through the transaction stream. `isRetryError`
+ * names the statuses a retry is expected after; a sequence idle for more
+ * than `maxGapSeconds` ends and a later error starts a new one.
+ */
+export class RetryTracker {
+  private readonly open = new Map<string, RetrySequence>();
+  private readonly done: RetrySequence[] = [];
+  /** Sequences not kept (beyond MAX_SEQUENCES). */
+  dropped = 0;
+
+  constructor(
+    private readonly isRetryError: (status: string) => boolean,
+    private readonly maxGapSeconds = 300,
+  ) {}
+
+  /** Handles a transaction; returns the sequence an error reply joined, if any. */
+  onTransaction(t: Transaction): RetrySequence | undefined {
+    if (!t.reply) return undefined;
+    const outcomes = opOutcomes(t);
+    if (outcomes.length === 0) return undefined;
+    const client = t.client.addr;
+    const server = formatEndpoint(t.server);
+    const time = frameSeconds(t.call.frame);
+    const replyTime = frameSeconds(t.reply.frame);
+    for (const o of outcomes) {
+      if (o.status === undefined) continue;
+      const key = `${client}|${server}|${o.op}|${o.file}`;
+      let seq = this.open.get(key);
+      if (seq && time - seq.lastTime > this.maxGapSeconds) {
+        this.close(key, seq);
+        seq = undefined;
+      }
+      const attempt: Attempt = { call: t.call.frame, reply: t.reply.frame, time, status: o.status };
+      if (this.isRetryError(o.status)) {
+        if (!seq) {
+          if (this.open.size >= MAX_OPEN) {
+            const [oldKey, old] = this.open.entries().next().value as [string, RetrySequence];
+            this.close(oldKey, old);
+          }
+          seq = { client, server, op: o.op, file: o.file, clientid: t.nfs4?.clientid, error: o.status, attempts: [], errors: 0, end: undefined, lastTime: replyTime };
+          this.open.set(key, seq);
+        }
+        seq.errors++;
+        if (seq.attempts.length < MAX_ATTEMPTS_KEPT) seq.attempts.push(attempt);
+        else seq.attempts[MAX_ATTEMPTS_KEPT - 1] = attempt;
+        seq.lastTime = replyTime;
+        return seq;
+      }
+      if (seq) {
+        seq.end = attempt;
+        seq.lastTime = replyTime;
+        this.close(key, seq);
+      }
+    }
+    return undefined;
+  }
+
+  private close(key: string, seq: RetrySequence): void {
+    this.open.delete(key);
+    if (this.done.length < MAX_SEQUENCES) this.done.push(seq);
+    else this.dropped++;
+  }
+
+  /** Every sequence, the open ones (unresolved at the end of the capture) included, in order of their first attempt. */
+  finish(): RetrySequence[] {
+    for (const [key, seq] of [...this.open]) this.close(key, seq);
+    return [...this.done].sort((a, b) => a.attempts[0]!.time - b.attempts[0]!.time);
+  }
+}
+
+/** Median of a non-empty list. */
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/**
+ * Classifies the intervals between attempts: `doubling` when they double
+ * (each 1.5–2.5× the one before, at least twice) and then, if they stop
+ * growing, stay at a cap (within 20%), which capSeconds gives; `fixed` when
+ * all are within 25% of their median; otherwise `irregular` (also with no
+ * interval at all).
+ */
+export function classifyBackoff(intervals: number[]): { backoff: Backoff; capSeconds: number | undefined } {
+  const n = intervals.length;
+  if (n === 0) return { backoff: 'irregular', capSeconds: undefined };
+  const med = median(intervals);
+  const fixed = intervals.every((x) => Math.abs(x - med) <= 0.25 * med);
+  let d = 0;
+  while (d + 1 < n) {
+    const prev = intervals[d]!;
+    const r = prev > 0 ? intervals[d + 1]! / prev : 0;
+    if (r < 1.5 || r > 2.5) break;
+    d++;
+  }
+  if (d >= 2) {
+    const rest = intervals.slice(d + 1);
+    if (rest.length === 0) return { backoff: 'doubling', capSeconds: undefined };
+    const cap = median(rest);
+    const last = intervals[d]!;
+    if (rest.every((x) => Math.abs(x - cap) <= 0.2 * cap) && cap >= 0.8 * last && cap <= 2.5 * last) {
+      return { backoff: 'doubling', capSeconds: micro(cap) };
+    }
+  }
+  if (fixed) return { backoff: 'fixed', capSeconds: undefined };
+  return { backoff: 'irregular', capSeconds: undefined };
+}
+
+export interface Schedule {
+  /** Attempts: the error replies and the reply that ended the sequence. */
+  attempts: number;
+  /** Seconds between consecutive attempts (call to call), the ending attempt included. */
+  intervals: number[];
+  backoff: Backoff;
+  capSeconds: number | undefined;
+  /** First error attempt's call → the ending reply (or, unresolved, the last error reply). */
+  blockedSeconds: number;
+  /** The retry succeeded (ended with an OK status). */
+  resolved: boolean;
+}
+
+const OK_STATUSES = new Set(['NFS4_OK', 'NFS3_OK', 'NFS_OK', 'OK', 'LCK_GRANTED', 'NLM4_GRANTED', 'MNT3_OK', 'MNT_OK']);
+
+export function isOkStatus(s: string): boolean {
+  return OK_STATUSES.has(s);
+}
+
+export function analyzeSchedule(seq: RetrySequence): Schedule {
+  const all = seq.end ? [...seq.attempts, seq.end] : seq.attempts;
+  const intervals: number[] = [];
+  for (let i = 1; i < all.length; i++) intervals.push(micro(all[i]!.time - all[i - 1]!.time));
+  const { backoff, capSeconds } = classifyBackoff(intervals);
+  const first = seq.attempts[0]!.time;
+  const endTime = seq.end ? frameSeconds(seq.end.reply) : frameSeconds(seq.attempts[seq.attempts.length - 1]!.reply);
+  return {
+    attempts: seq.errors + (seq.end ? 1 : 0),
+    intervals,
+    backoff,
+    capSeconds,
+    blockedSeconds: micro(endTime - first),
+    resolved: seq.end !== undefined && isOkStatus(seq.end.status),
+  };
+}
+
+/**
+ * Evidence for a sequence: the reply of each attempt (the first and last
+ * ones when there are too many), then the ending reply; `room` frames at most.
+ */
+export function sequenceEvidence(ctx: DetectorContext, seq: RetrySequence, room = MAX_EVIDENCE): EvidenceFrame[] {
+  const first = seq.attempts[0]!.time;
+  const rel = (a: Attempt): string => `+${(a.time - first).toFixed(3)} s`;
+  const out: EvidenceFrame[] = [];
+  const slots = Math.max(1, room - (seq.end ? 1 : 0));
+  const picks =
+    seq.attempts.length <= slots
+      ? seq.attempts.map((a, i) => [a, i] as const)
+      : [
+          ...seq.attempts.slice(0, Math.ceil(slots / 2)).map((a, i) => [a, i] as const),
+          ...seq.attempts.slice(seq.attempts.length - Math.floor(slots / 2)).map((a, i, arr) => [a, seq.errors - arr.length + i] as const),
+        ];
+  for (const [a, i] of picks) out.push(evidence(ctx, a.reply, `${seq.op} → ${a.status} (attempt ${i + 1}, call ${rel(a)})`, formatFrameTime));
+  if (seq.end) {
+    const a = seq.end;
+    const how = isOkStatus(a.status) ? 'retry succeeded' : 'retry ended';
+    out.push(evidence(ctx, a.reply, `${seq.op} → ${a.status} (${how}, call ${rel(a)})`, formatFrameTime));
+  }
+  return out;
+}
+
+/** The metrics every retry finding carries. */
+export function scheduleMetrics(seq: RetrySequence, s: Schedule): Record<string, number | string | number[] | string[]> {
+  const m: Record<string, number | string | number[] | string[]> = {
+    attempts: s.attempts,
+    errorReplies: seq.errors,
+    intervals: s.intervals,
+    blockedSeconds: s.blockedSeconds,
+    backoff: s.backoff,
+    outcome: seq.end ? seq.end.status : 'unresolved at end of capture',
+  };
+  if (s.capSeconds !== undefined) m.capSeconds = s.capSeconds;
+  return m;
+}
+
+/** "0.1, 0.2, 0.4 s" for an explanation (the first and last few when long). */
+export function describeIntervals(intervals: number[]): string {
+  const f = (x: number): string => (x < 10 ? x.toFixed(3) : x.toFixed(1)).replace(/\.?0+$/, '') || '0';
+  const shown = intervals.length <= 12 ? intervals.map(f) : [...intervals.slice(0, 6).map(f), '…', ...intervals.slice(-5).map(f)];
+  return `${shown.join(', ')} s`;
+}
+
+export function describeBackoff(s: Schedule): string {
+  if (s.intervals.length === 0) return 'a single attempt';
+  const base = `retried at intervals of ${describeIntervals(s.intervals)}`;
+  if (s.backoff === 'doubling') return `${base}: doubling${s.capSeconds !== undefined ? ` up to a cap of ${s.capSeconds} s` : ''}`;
+  if (s.backoff === 'fixed') return `${base}: a fixed interval`;
+  return `${base}: an irregular schedule`;
+}

@@ -1,0 +1,289 @@
+/**
+ * The retry detectors (grace-period, delay-backoff, slow-ops, rpc-errors) on
+ * generated captures reproducing each incident and on real captures.
+ */
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { analyze, type AnalyzeOptions } from '../src/analyze.js';
+import type { Finding } from '../src/detectors/finding.js';
+import { classifyBackoff } from '../src/detectors/retry-schedule.js';
+import { writePcap } from './gen/capture-writer.js';
+import {
+  NFS_PROGRAM, NFSPROC3_READ, XdrWriter, nfs3ReadArgs, nfs3ReadResultHead, recordMark, rpcAcceptedReply, rpcAuthErrorReply, rpcCall,
+  rpcProgMismatchReply, rpcRpcMismatchReply,
+} from './gen/rpc.js';
+import { OP, compoundArgs, compoundRes, getfhArgs, openArgs, putfhArgs, statusRes } from './gen/nfs4.js';
+import { Capture, TcpSession, type Host } from './gen/session.js';
+import { CAPTURES, tempDir, writeTemp } from './helpers.js';
+
+const CLIENT: Host = { addr: '192.0.2.10', port: 801 };
+const SERVER: Host = { addr: '192.0.2.20', port: 2049 };
+const KINDS = new Set(['grace-period', 'delay-backoff', 'slow-ops', 'rpc-errors']);
+const DIR_FH = Buffer.alloc(16, 0xd1);
+const FILE_FH = Buffer.alloc(16, 0xf1);
+const NFS4ERR_GRACE = 10013;
+const NFS4ERR_DELAY = 10008;
+
+async function findingsOf(file: string, options: AnalyzeOptions = {}): Promise<Finding[]> {
+  const report = await analyze(file, options);
+  return report.findings.filter((f) => KINDS.has(f.kind));
+}
+
+async function run(capture: Capture, options: AnalyzeOptions = {}): Promise<Finding[]> {
+  return findingsOf(writeTemp(tempDir(), 'gen.pcap', writePcap(capture.frames, { linkType: 1 })), options);
+}
+
+function session(capture = new Capture()): TcpSession {
+  return new TcpSession(capture, CLIENT, SERVER).handshake();
+}
+
+const cred = { machine: 'c', uid: 0, gid: 0 };
+const v4call = (xid: number, ops: Buffer[], minor = 0): Buffer =>
+  rpcCall({ xid, prog: NFS_PROGRAM, vers: 4, proc: 1, cred }, compoundArgs('', minor, ops));
+const openCall = (xid: number, name: string): Buffer =>
+  v4call(xid, [putfhArgs(DIR_FH), openArgs(1, 1, 0, 0x1234n, Buffer.from('owner'), name), getfhArgs()]);
+/** PUTFH OK, OPEN failing with `status`. */
+const openFailed = (xid: number, status: number): Buffer =>
+  rpcAcceptedReply(xid, compoundRes(status, '', [statusRes(OP.PUTFH, 0), statusRes(OP.OPEN, status)]));
+
+/**
+ * A call/reply exchange at the capture's current time; the reply after
+ * `latency` s. Returns [call frame, reply frame].
+ */
+function exchange(s: TcpSession, call: Buffer, reply: Buffer, latency = 0.0002): [number, number] {
+  const [c] = s.send('client', recordMark(call));
+  s.capture.advance(latency);
+  const [r] = s.send('server', recordMark(reply));
+  return [c!, r!];
+}
+
+/** Elapsed time of one exchange besides `advance`: 4 frames of 1 µs each plus the latency. */
+const exchangeTime = (latency = 0.0002): number => latency + 4e-6;
+
+describe('retry schedules', () => {
+  it('classifies doubling with a cap, fixed and irregular intervals', () => {
+    expect(classifyBackoff([0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8, 15, 15, 15])).toEqual({ backoff: 'doubling', capSeconds: 15 });
+    expect(classifyBackoff([1, 2, 4, 8])).toEqual({ backoff: 'doubling', capSeconds: undefined });
+    expect(classifyBackoff([2.007, 2.006, 2.007])).toEqual({ backoff: 'fixed', capSeconds: undefined });
+    expect(classifyBackoff([1, 7, 0.5, 3])).toEqual({ backoff: 'irregular', capSeconds: undefined });
+    expect(classifyBackoff([])).toEqual({ backoff: 'irregular', capSeconds: undefined });
+  });
+});
+
+describe('grace-period', () => {
+  it('generated: OPEN refused with NFS4ERR_GRACE, Linux backoff 0.1 s doubling to 15 s, then OK', async () => {
+    const s = session();
+    const waits = [0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8, 15, 15, 15, 15];
+    const graceReplies: number[] = [];
+    const calls: number[] = [];
+    let xid = 0x100;
+    for (const w of waits) {
+      const [c, r] = exchange(s, openCall(xid, 'data.txt'), openFailed(xid, NFS4ERR_GRACE));
+      xid++;
+      calls.push(c);
+      graceReplies.push(r);
+      s.capture.advance(w - exchangeTime());
+    }
+    const okReply = rpcAcceptedReply(xid, compoundRes(0, '', [statusRes(OP.PUTFH, 0), statusRes(OP.OPEN, 0)]));
+    const [okCall, okFrame] = exchange(s, openCall(xid, 'data.txt'), okReply);
+    const findings = await run(s.capture);
+    expect(findings).toHaveLength(1);
+    const f = findings[0]!;
+    expect(f).toMatchObject({ kind: 'grace-period', severity: 'error', client: '192.0.2.10', server: '192.0.2.20:2049', count: 13 });
+    expect(f.metrics).toMatchObject({ attempts: 13, errorReplies: 12, backoff: 'doubling', capSeconds: 15, outcome: 'NFS4_OK', serverGraceReplies: 12 });
+    const intervals = f.metrics.intervals as number[];
+    expect(intervals).toHaveLength(12);
+    intervals.forEach((x, i) => expect(x).toBeCloseTo(waits[i]!, 5));
+    // First GRACE call → the OK reply: 85.5 s of waits plus the last exchange.
+    expect(f.metrics.blockedSeconds).toBeCloseTo(85.5 + exchangeTime() - 2e-6, 5);
+    expect(f.durationSeconds).toBe(f.metrics.blockedSeconds);
+    expect(f.evidence.map((e) => e.frame)).toEqual([...graceReplies, okFrame]);
+    expect(f.evidence[0]!.what).toBe('OPEN → NFS4ERR_GRACE (attempt 1, call +0.000 s)');
+    expect(f.evidence[12]!.what).toMatch(/^OPEN → NFS4_OK \(retry succeeded/);
+    expect(calls[0]).toBeLessThan(okCall);
+    expect(f.file).toBe(`${DIR_FH.toString('hex')}/data.txt`);
+  });
+
+  it('generated: a short grace episode is a warning; another file is its own finding', async () => {
+    const s = session();
+    for (let i = 0; i < 3; i++) {
+      exchange(s, openCall(0x10 + i, 'a'), openFailed(0x10 + i, NFS4ERR_GRACE));
+      exchange(s, openCall(0x20 + i, 'b'), openFailed(0x20 + i, NFS4ERR_GRACE));
+      s.capture.advance(1);
+    }
+    exchange(s, openCall(0x30, 'a'), rpcAcceptedReply(0x30, compoundRes(0, '', [statusRes(OP.PUTFH, 0), statusRes(OP.OPEN, 0)])));
+    const findings = await run(s.capture);
+    expect(findings.map((f) => [f.kind, f.severity, f.file, f.count, f.metrics.outcome, f.metrics.backoff])).toEqual([
+      ['grace-period', 'warning', `${DIR_FH.toString('hex')}/a`, 4, 'NFS4_OK', 'fixed'],
+      ['grace-period', 'warning', `${DIR_FH.toString('hex')}/b`, 3, 'unresolved at end of capture', 'fixed'],
+    ]);
+    expect(findings[0]!.metrics.serverGraceReplies).toBe(6);
+  });
+
+  it('real: nfsv4-grace-restart.pcap, six OPENs refused every ~2 s after a ~12 s restart gap', async () => {
+    const findings = await findingsOf(join(CAPTURES, 'nfsv4-grace-restart.pcap'));
+    expect(findings).toHaveLength(1);
+    const f = findings[0]!;
+    expect(f).toMatchObject({
+      kind: 'grace-period', severity: 'warning', client: '127.0.0.1', server: '127.0.0.1:2049', file: '/export/hello.txt',
+      clientid: '6b02598f00000001', start: '2026-11-22T02:55:22.142217Z', end: '2026-11-22T02:55:34.185153Z', count: 7,
+    });
+    // tshark -r nfsv4-grace-restart.pcap -T fields -e frame.number -e frame.time_epoch (OPEN calls 70 86 102 118 134 150 166):
+    // 1795316122.142217 124.149181 126.156216 128.164053 130.170777 132.179005 134.185050; OK reply 167 at 134.185153.
+    // GRACE replies 71 87 103 119 135 151 (frame 87: tshark misses it, see test/nfs4-state.test.ts).
+    expect(f.evidence.map((e) => e.frame)).toEqual([23, 28, 71, 87, 103, 119, 135, 151, 167]);
+    expect(f.metrics).toEqual({
+      attempts: 7,
+      errorReplies: 6,
+      intervals: [2.006964, 2.007035, 2.007837, 2.006724, 2.008228, 2.006045],
+      blockedSeconds: 12.042936,
+      backoff: 'fixed',
+      outcome: 'NFS4_OK',
+      graceWindowSeconds: 10.036795,
+      serverGraceReplies: 6,
+      graceWindowStart: '2026-11-22T02:55:22.142285Z',
+      graceWindowEnd: '2026-11-22T02:55:32.179080Z',
+      reclaimOpens: 0,
+      reclaimCompletes: 0,
+      // Frame 23 (last reply before the kill, 1795316109.692456) → frame 28 (MOUNT NULL call, 1795316122.135295).
+      restartSigns: ['server silent 12.4 s, then traffic on a new connection'],
+      silenceSeconds: 12.442839,
+    });
+  });
+});
+
+const readCall = (xid: number, fh = FILE_FH): Buffer => rpcCall({ xid, prog: NFS_PROGRAM, vers: 3, proc: NFSPROC3_READ, cred }, nfs3ReadArgs(fh, 0, 4096));
+const readOk = (xid: number): Buffer => rpcAcceptedReply(xid, Buffer.concat([nfs3ReadResultHead(8, true, 8), Buffer.alloc(8, 0x61)]));
+/** READ3resfail: status, post_op_attr absent. */
+const readFailed = (xid: number, status: number): Buffer => rpcAcceptedReply(xid, new XdrWriter().u32(status).bool(false).bytes());
+
+describe('delay-backoff', () => {
+  it('generated: NFSv4 OPEN answered NFS4ERR_DELAY, retried 0.1, 0.2, 0.4, 0.8 s, then OK', async () => {
+    const s = session();
+    const waits = [0.1, 0.2, 0.4, 0.8];
+    const frames: number[] = [];
+    for (const [i, w] of waits.entries()) {
+      frames.push(exchange(s, openCall(0x40 + i, 'busy'), openFailed(0x40 + i, NFS4ERR_DELAY))[1]);
+      s.capture.advance(w - exchangeTime());
+    }
+    frames.push(exchange(s, openCall(0x50, 'busy'), rpcAcceptedReply(0x50, compoundRes(0, '', [statusRes(OP.PUTFH, 0), statusRes(OP.OPEN, 0)])))[1]);
+    const findings = await run(s.capture);
+    expect(findings).toHaveLength(1);
+    const f = findings[0]!;
+    expect(f).toMatchObject({ kind: 'delay-backoff', severity: 'warning', count: 5, file: `${DIR_FH.toString('hex')}/busy` });
+    expect(f.metrics).toMatchObject({ attempts: 5, errorReplies: 4, backoff: 'doubling', outcome: 'NFS4_OK' });
+    expect(f.metrics.capSeconds).toBeUndefined();
+    (f.metrics.intervals as number[]).forEach((x, i) => expect(x).toBeCloseTo(waits[i]!, 5));
+    expect(f.metrics.blockedSeconds).toBeCloseTo(1.5 + exchangeTime() - 2e-6, 5);
+    expect(f.evidence.map((e) => e.frame)).toEqual(frames);
+  });
+
+  it('generated: NFSv3 READ answered NFS3ERR_JUKEBOX every 5 s for 70 s, then OK (error severity)', async () => {
+    const s = session();
+    for (let i = 0; i < 14; i++) {
+      exchange(s, readCall(0x60 + i), readFailed(0x60 + i, 10008));
+      s.capture.advance(5 - exchangeTime());
+    }
+    exchange(s, readCall(0x80), readOk(0x80));
+    const findings = await run(s.capture);
+    expect(findings).toHaveLength(1);
+    const f = findings[0]!;
+    expect(f).toMatchObject({ kind: 'delay-backoff', severity: 'error', count: 15, file: FILE_FH.toString('hex'), title: expect.stringContaining('14 × NFS3ERR_JUKEBOX') });
+    expect(f.metrics).toMatchObject({ attempts: 15, errorReplies: 14, backoff: 'fixed', outcome: 'NFS3_OK' });
+    expect(f.metrics.blockedSeconds).toBeCloseTo(70, 2);
+    expect(f.evidence).toHaveLength(15);
+  });
+});
+
+describe('slow-ops', () => {
+  function reads(slowLatency: number): { capture: Capture; slow: [number, number] } {
+    const s = session();
+    let slow: [number, number] = [0, 0];
+    for (let i = 0; i < 200; i++) {
+      const latency = i === 120 ? slowLatency : 0.001 + (i % 7) * 0.0001;
+      const frames = exchange(s, readCall(0x1000 + i), readOk(0x1000 + i), latency);
+      if (i === 120) slow = frames;
+      s.capture.advance(0.01);
+    }
+    return { capture: s.capture, slow };
+  }
+
+  it('generated: one READ of 2 s among 200 of ~1 ms is an outlier', async () => {
+    const { capture, slow } = reads(2);
+    const findings = await run(capture);
+    expect(findings).toHaveLength(1);
+    const f = findings[0]!;
+    expect(f).toMatchObject({ kind: 'slow-ops', severity: 'warning', count: 1, client: '192.0.2.10:801', server: '192.0.2.20:2049', file: FILE_FH.toString('hex') });
+    expect(f.metrics).toMatchObject({ op: 'NFS v3 READ', calls: 200, outliers: 1, thresholdSeconds: 0.5 });
+    expect(f.metrics.worstSeconds).toBeCloseTo(2.000002, 6);
+    expect(f.metrics.p99Seconds as number).toBeLessThan(0.002);
+    expect(f.evidence.map((e) => e.frame)).toEqual(slow);
+  });
+
+  it('generated: a READ of 0.3 s is under the 0.5 s floor; a lower floor makes it an outlier', async () => {
+    const { capture } = reads(0.3);
+    expect(await run(capture)).toEqual([]);
+    const lower = await run(capture, { detectorOptions: { slowOpsFloorSeconds: 0.1 } });
+    expect(lower.map((f) => [f.kind, f.count])).toEqual([['slow-ops', 1]]);
+    const strict = await run(capture, { detectorOptions: { slowOpsFloorSeconds: 0.1, slowOpsFactor: 1000 } });
+    expect(strict).toEqual([]);
+  });
+});
+
+describe('rpc-errors', () => {
+  it('generated: each RPC-level error kind, grouped per (server, program, error)', async () => {
+    const s = session();
+    const call = (xid: number, prog: number, vers: number, proc: number): Buffer => rpcCall({ xid, prog, vers, proc, cred }, Buffer.alloc(0));
+    const accepted = (xid: number, stat: number): Buffer => rpcAcceptedReply(xid, Buffer.alloc(0), stat);
+    exchange(s, call(1, 100099, 1, 0), accepted(1, 1)); // PROG_UNAVAIL
+    exchange(s, call(2, NFS_PROGRAM, 5, 0), rpcProgMismatchReply(2, 3, 4)); // PROG_MISMATCH 3-4
+    exchange(s, call(3, NFS_PROGRAM, 5, 0), rpcProgMismatchReply(3, 3, 4));
+    exchange(s, call(4, NFS_PROGRAM, 3, 99), accepted(4, 3)); // PROC_UNAVAIL
+    exchange(s, call(5, NFS_PROGRAM, 3, 1), accepted(5, 4)); // GARBAGE_ARGS
+    exchange(s, call(6, NFS_PROGRAM, 3, 1), accepted(6, 5)); // SYSTEM_ERR
+    exchange(s, call(7, NFS_PROGRAM, 3, 1), rpcRpcMismatchReply(7, 2, 2));
+    exchange(s, call(8, NFS_PROGRAM, 3, 1), rpcAuthErrorReply(8, 5)); // AUTH_TOOWEAK
+    exchange(s, call(9, NFS_PROGRAM, 3, 1), rpcAuthErrorReply(9, 14)); // RPCSEC_GSS_CTXPROBLEM
+    exchange(s, call(10, NFS_PROGRAM, 3, 1), rpcAuthErrorReply(10, 13)); // RPCSEC_GSS_CREDPROBLEM
+    exchange(s, v4call(11, [putfhArgs(DIR_FH)], 9), rpcAcceptedReply(11, compoundRes(10021, '', [])));
+    const findings = await run(s.capture);
+    const rows = findings.map((f) => [f.severity, f.metrics.error, f.metrics.program, f.count, f.metrics.supported ?? null, f.metrics.minorVersions ?? null]).sort((a, b) => String(a[1]).localeCompare(String(b[1])));
+    expect(rows).toEqual([
+      ['warning', 'AUTH_ERROR RPCSEC_GSS_CREDPROBLEM', 100003, 1, null, null],
+      ['warning', 'AUTH_ERROR RPCSEC_GSS_CTXPROBLEM', 100003, 1, null, null],
+      ['error', 'AUTH_ERROR AUTH_TOOWEAK', 100003, 1, null, null],
+      ['error', 'GARBAGE_ARGS', 100003, 1, null, null],
+      ['warning', 'NFS4ERR_MINOR_VERS_MISMATCH', 100003, 1, null, [9]],
+      ['warning', 'PROC_UNAVAIL', 100003, 1, null, null],
+      ['warning', 'PROG_MISMATCH', 100003, 2, ['3-4'], null],
+      ['warning', 'PROG_UNAVAIL', 100099, 1, null, null],
+      ['warning', 'RPC_MISMATCH', 100003, 1, ['2-2'], null],
+      ['error', 'SYSTEM_ERR', 100003, 1, null, null],
+    ].sort((a, b) => String(a[1]).localeCompare(String(b[1]))));
+    expect(findings.every((f) => f.kind === 'rpc-errors' && f.server === '192.0.2.20:2049')).toBe(true);
+  });
+
+  it('real: nfsv41-pynfs-tail.pcap, COMPOUNDs of minor version 50 → NFS4ERR_MINOR_VERS_MISMATCH; one GARBAGE_ARGS', async () => {
+    const findings = await findingsOf(join(CAPTURES, 'nfsv41-pynfs-tail.pcap'));
+    // tshark -r nfsv41-pynfs-tail.pcap -Y 'frame.number in {109 113 363}' -T fields -e frame.number -e rpc.state_accept -e rpc.repframe -e nfs.status
+    //   109 0 108 10021 / 113 0 112 10021 / 363 4 362 (GARBAGE_ARGS to a COMPOUND, pynfs sending bad XDR on purpose)
+    expect(findings.map((f) => [f.kind, f.severity, f.metrics.error, f.count, f.metrics.minorVersions, f.evidence.map((e) => e.frame)])).toEqual([
+      ['rpc-errors', 'error', 'GARBAGE_ARGS', 1, undefined, [363]],
+      ['rpc-errors', 'warning', 'NFS4ERR_MINOR_VERS_MISMATCH', 2, [50], [109, 113]],
+    ]);
+    expect(findings[1]!.server).toBe('127.0.0.1:2049');
+  });
+});
+
+describe('no finding on clean captures', () => {
+  it.each(['nfsv3-errors.pcap', 'linux-v42-basic-head.pcap', 'linux-v3-basic-head.pcap', 'nfsv3-basic-head.pcap'])('%s', async (name) => {
+    expect(await findingsOf(join(CAPTURES, name))).toEqual([]);
+  });
+
+  it('generated: fast, successful traffic', async () => {
+    const s = session();
+    for (let i = 0; i < 50; i++) exchange(s, readCall(0x3000 + i), readOk(0x3000 + i));
+    exchange(s, openCall(0x4000, 'x'), rpcAcceptedReply(0x4000, compoundRes(0, '', [statusRes(OP.PUTFH, 0), statusRes(OP.OPEN, 0)])));
+    expect(await run(s.capture)).toEqual([]);
+  });
+});
