@@ -37,16 +37,9 @@ function keyValues(rows: [string, string][], color: boolean): string {
 
 const num = (n: number): string => n.toLocaleString('en-US');
 
+/** Bytes in binary units with the exact count, for the summary tables. */
 function bytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(1)} ${units[i]} (${num(n)} B)`;
+  return n < 1024 ? `${n} B` : `${shortBytes(n)} (${num(n)} B)`;
 }
 
 export function renderReportText(report: Report, options: TextOptions = {}): string {
