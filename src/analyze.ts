@@ -55,7 +55,7 @@ export async function analyze(inputs: string | readonly string[], options: Analy
   const fhPaths = new FileHandlePaths();
   const listener = options.onTransaction;
   const context: TransactionContext = { pathOf: (fh) => fhPaths.pathOf(fh), isCallbackProgram: (p) => decodeStage.isCallbackProgram(p) };
-  const rpcSummary = new RpcSummary((p) => decodeStage.isCallbackProgram(p), listener && ((t) => listener(t, context)));
+  const rpcSummary = new RpcSummary(listener && ((t) => listener(t, context)));
   const detectors = new DetectorSet({ fileName: (i) => files[i] ?? '?', pathOf: (fh) => fhPaths.pathOf(fh) }, options.detectorOptions ?? {});
   decodeStage.next.push(fhPaths, new Nfs4State(fhPaths), detectors, rpcSummary);
   const opStats = new OperationStats({ pathOf: (fh) => fhPaths.pathOf(fh), fileName: (i) => files[i] ?? '?', isCallbackProgram: (p) => decodeStage.isCallbackProgram(p) });
@@ -99,7 +99,6 @@ export async function analyze(inputs: string | readonly string[], options: Analy
   const ms = rpc.matcher.stats;
   const rs = rpc.stats.record;
   const hex = (xid: number): string => `0x${xid.toString(16).padStart(8, '0')}`;
-  const round9 = (x: number): number => Number(x.toFixed(9));
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: 'nfsight', version: VERSION },
@@ -154,19 +153,6 @@ export async function analyze(inputs: string | readonly string[], options: Analy
       bulkBytesNotKept: rs.bytesNotKept,
       nonRpcStreams: rpc.stats.nonRpcStreams,
       nonRpcDatagrams: rpc.stats.nonRpcDatagrams,
-      byProcedure: rpcSummary.rows().map((r) => ({
-        program: r.program,
-        programName: r.programName,
-        version: r.version,
-        procedure: r.procedure,
-        procedureName: r.procedureName,
-        calls: r.calls,
-        answered: r.answered,
-        rpcErrors: r.rpcErrors,
-        minSeconds: r.answered > 0 ? round9(r.minSeconds) : null,
-        maxSeconds: r.answered > 0 ? round9(r.maxSeconds) : null,
-        meanSeconds: r.answered > 0 ? round9(r.sumSeconds / r.answered) : null,
-      })),
       unansweredCalls: rpcSummary.unansweredCalls.map((u) => ({
         ...where(u.at),
         xid: hex(u.xid),

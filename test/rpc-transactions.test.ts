@@ -100,7 +100,7 @@ describe('RPC transactions, generated', () => {
     expect(byXid.get(0x9001)).toMatchObject({ program: 0x40000000, procedure: 1, client: SERVER, server: CLIENT });
     expect([byXid.get(0x9001)!.call.frame.number, byXid.get(0x9001)!.reply!.frame.number]).toEqual([cb, cbReply]);
     expect([byXid.get(0x3003)!.call.frame.number, byXid.get(0x3003)!.reply!.frame.number]).toEqual([fwd, fwdReply]);
-    expect(report.rpc.byProcedure.find((r) => r.program === 0x40000000)?.procedureName).toBe('CB_COMPOUND');
+    expect(report.operations.find((r) => r.kind === 'procedure' && r.program === 0x40000000)).toMatchObject({ programName: 'NFS_CB', name: 'CB_COMPOUND', calls: 1 });
   });
 
   it('counts a retransmitted call and keeps the first call’s time; counts a duplicate reply', async () => {
@@ -147,8 +147,9 @@ describe('RPC transactions, generated', () => {
     ]);
     expect(h[2]!.mismatch).toEqual({ low: 2, high: 2 });
     expect(h[3]!.mismatch).toEqual({ low: 2, high: 3 });
-    expect(report.rpc.byProcedure).toHaveLength(1);
-    expect(report.rpc.byProcedure[0]).toMatchObject({ procedureName: 'GETATTR', calls: 5, answered: 5, rpcErrors: 5 });
+    const procedures = report.operations.filter((r) => r.kind === 'procedure');
+    expect(procedures).toHaveLength(1);
+    expect(procedures[0]).toMatchObject({ name: 'GETATTR', calls: 5, answered: 5, errors: 5 });
   });
 
   it('reads RPCSEC_GSS credentials', async () => {
@@ -349,7 +350,7 @@ describe('the NFSv4 callback program', () => {
     cb.send('client', recordMark(rpcCall({ xid: 0x0e01, prog: 0x40000123, vers: 1, proc: 0 }, Buffer.alloc(0))));
     cb.send('server', recordMark(okReply(0x0e01, 0)));
     const { report } = await run(s.capture);
-    const row = report.rpc.byProcedure.find((r) => r.program === 0x40000123);
-    expect(row).toMatchObject({ programName: 'NFS_CB', procedureName: 'CB_NULL', calls: 1, answered: 1 });
+    const row = report.operations.find((r) => r.kind === 'procedure' && r.program === 0x40000123);
+    expect(row).toMatchObject({ programName: 'NFS_CB', name: 'CB_NULL', calls: 1, answered: 1 });
   });
 });

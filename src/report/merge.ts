@@ -13,7 +13,7 @@
  * missing or damaged throws an Error naming the report and what is wrong.
  */
 import { OperationStats } from '../analysis/op-stats.js';
-import { REPORT_SCHEMA_VERSION, type FrameLocation, type Report, type RpcProcedureRow } from './model.js';
+import { REPORT_SCHEMA_VERSION, type FrameLocation, type Report } from './model.js';
 
 /** Caps of the listed items, as the analysis keeps them. */
 const LISTED = 100;
@@ -40,7 +40,7 @@ export function validateReport(r: unknown, label: string): asserts r is Report {
   const cap = r['capture'] as Obj;
   if (!Array.isArray(cap['files'])) throw new Error(`${label}: capture.files is not a list`);
   const rpc = r['rpc'] as Obj;
-  for (const k of ['byProcedure', 'unansweredCalls', 'orphanReplies']) {
+  for (const k of ['unansweredCalls', 'orphanReplies']) {
     if (!Array.isArray(rpc[k])) throw new Error(`${label}: rpc.${k} is not a list`);
   }
 }
@@ -78,32 +78,6 @@ function secondsFrom(a: FrameLocation, b: FrameLocation): number {
   return sb - sa + (fb - fa);
 }
 
-function mergeProcedures(a: RpcProcedureRow[], b: RpcProcedureRow[]): RpcProcedureRow[] {
-  const m = new Map<string, RpcProcedureRow>();
-  for (const r of [...a, ...b]) {
-    const k = `${r.program}/${r.version}/${r.procedure}`;
-    const p = m.get(k);
-    if (p === undefined) {
-      m.set(k, { ...r });
-      continue;
-    }
-    const answered = p.answered + r.answered;
-    const mean = answered > 0 ? ((p.meanSeconds ?? 0) * p.answered + (r.meanSeconds ?? 0) * r.answered) / answered : null;
-    const pick = (x: number | null, y: number | null, f: (u: number, v: number) => number): number | null =>
-      x === null ? y : y === null ? x : f(x, y);
-    m.set(k, {
-      ...p,
-      calls: p.calls + r.calls,
-      answered,
-      rpcErrors: p.rpcErrors + r.rpcErrors,
-      minSeconds: pick(p.minSeconds, r.minSeconds, Math.min),
-      maxSeconds: pick(p.maxSeconds, r.maxSeconds, Math.max),
-      meanSeconds: mean === null ? null : Number(mean.toFixed(9)),
-    });
-  }
-  return [...m.values()].sort((x, y) => x.program - y.program || x.version - y.version || x.procedure - y.procedure);
-}
-
 /** Merges two validated reports. */
 function mergeTwo(a: Report, b: Report): Report {
   const ca = a.capture;
@@ -137,7 +111,6 @@ function mergeTwo(a: Report, b: Report): Report {
     udp: addNumbers(a.udp, b.udp, 'udp'),
     rpc: {
       ...addNumbers(a.rpc, b.rpc, 'rpc'),
-      byProcedure: mergeProcedures(a.rpc.byProcedure, b.rpc.byProcedure),
       unansweredCalls: [...a.rpc.unansweredCalls, ...b.rpc.unansweredCalls].slice(0, LISTED),
       orphanReplies: [...a.rpc.orphanReplies, ...b.rpc.orphanReplies].slice(0, LISTED),
     },

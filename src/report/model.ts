@@ -92,22 +92,6 @@ export interface UdpSection {
   payloadBytes: number;
 }
 
-export interface RpcProcedureRow {
-  program: number;
-  programName: string;
-  version: number;
-  procedure: number;
-  procedureName: string;
-  calls: number;
-  answered: number;
-  /** Replies other than MSG_ACCEPTED / SUCCESS. */
-  rpcErrors: number;
-  /** Service response time (Wireshark's rpc.time) over the answered calls, seconds; null when none. */
-  minSeconds: number | null;
-  maxSeconds: number | null;
-  meanSeconds: number | null;
-}
-
 export interface UnansweredCallReport extends FrameLocation {
   xid: string;
   program: number;
@@ -149,7 +133,6 @@ export interface RpcSection {
   /** TCP connection directions and UDP datagrams that were not RPC. */
   nonRpcStreams: number;
   nonRpcDatagrams: number;
-  byProcedure: RpcProcedureRow[];
   /** The first 100 unanswered calls. */
   unansweredCalls: UnansweredCallReport[];
   /** The first 100 replies without a call. */

@@ -126,14 +126,6 @@ export function renderReportText(report: Report, options: TextOptions = {}): str
       color,
     ),
   );
-  if (r.byProcedure.length > 0) {
-    const ms = (x: number | null): string => (x === null ? '-' : (x * 1000).toFixed(3));
-    const procs = table(['program', 'version', 'procedure', 'calls', 'answered', 'RPC errors', 'min ms', 'mean ms', 'max ms'], color);
-    for (const p of r.byProcedure) {
-      procs.push([p.programName, String(p.version), p.procedureName, num(p.calls), num(p.answered), num(p.rpcErrors), ms(p.minSeconds), ms(p.meanSeconds), ms(p.maxSeconds)]);
-    }
-    out.push(procs.toString());
-  }
   if (r.unansweredCalls.length > 0) {
     out.push(`Unanswered calls${r.unanswered > r.unansweredCalls.length ? ` (first ${r.unansweredCalls.length} of ${num(r.unanswered)})` : ''}`);
     const un = table(['call frame', 'time', 'xid', 'procedure', 'client', 'server', 'retransmits', 'reply'], color);
