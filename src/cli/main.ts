@@ -19,6 +19,8 @@ import { renderOperationsCsv } from '../report/render-csv.js';
 import { renderFindingsText } from '../report/render-findings.js';
 import { BREAKDOWNS, DEFAULT_TOP, renderReportText, type BreakdownBy } from '../report/render-text.js';
 import { addCallsCommand } from './calls-command.js';
+import { addCheckCommand } from './check-command.js';
+import { addDiffCommand } from './diff-command.js';
 import { collectPorts, diagnosticPrinter, EXIT_USAGE, NFS_PORT_HELP, TIME_WINDOW_HELP, timeWindowOption, useColor } from './common.js';
 import { progressLine } from './progress.js';
 import { VERSION } from '../version.js';
@@ -173,6 +175,8 @@ export function buildProgram(): Command {
   });
 
   addCallsCommand(program);
+  addCheckCommand(program);
+  addDiffCommand(program);
   return program;
 }
 
