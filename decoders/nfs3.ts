@@ -204,6 +204,21 @@ function objectArg(r: XdrReader, c: DecodedCall, o: Obj, key = 'object'): void {
   c.fh ??= fh;
 }
 
+/** READ3args and COMMIT3args: the file, an offset and a count (the call's byte range). */
+function fileRangeArgs(r: XdrReader, c: DecodedCall): Obj {
+  const o: Obj = {};
+  objectArg(r, c, o, 'file');
+  const offset = hyper(r);
+  put(r, o, 'offset', offset);
+  const count = r.u32();
+  put(r, o, 'count', count);
+  if (r.ok) {
+    c.offset = Number(offset);
+    c.count = count;
+  }
+  return o;
+}
+
 /** Results: a new handle for the name of the call (CREATE, MKDIR, SYMLINK, MKNOD). */
 function newObjectRes(r: XdrReader, ok: boolean, d: DecodedReply, call: DecodedCall | undefined): Obj {
   const o: Obj = {};
@@ -334,19 +349,7 @@ const PROCS: readonly Proc[] = [
   },
   {
     name: 'READ',
-    args(r, c) {
-      const o: Obj = {};
-      objectArg(r, c, o, 'file');
-      const offset = hyper(r);
-      put(r, o, 'offset', offset);
-      const count = r.u32();
-      put(r, o, 'count', count);
-      if (r.ok) {
-        c.offset = Number(offset);
-        c.count = count;
-      }
-      return o;
-    },
+    args: fileRangeArgs,
     res(r, ok, d) {
       return attrThen(r, ok, (r, o) => {
         const count = r.u32();
@@ -561,19 +564,7 @@ const PROCS: readonly Proc[] = [
   },
   {
     name: 'COMMIT',
-    args(r, c) {
-      const o: Obj = {};
-      objectArg(r, c, o, 'file');
-      const offset = hyper(r);
-      put(r, o, 'offset', offset);
-      const count = r.u32();
-      put(r, o, 'count', count);
-      if (r.ok) {
-        c.offset = Number(offset);
-        c.count = count;
-      }
-      return o;
-    },
+    args: fileRangeArgs,
     res(r, ok) {
       const o: Obj = { wcc: wccData(r) };
       if (ok) put(r, o, 'verifier', verf(r));
