@@ -1,5 +1,5 @@
 /** Small helpers every program decoder shares. */
-import type { DecodeStop } from './decoded.js';
+import type { DecodedReply, DecodeStop } from './decoded.js';
 import type { XdrReader } from './xdr.js';
 
 const SAFE_HIGH = 0x200000;
@@ -36,4 +36,9 @@ export function linkedList<T>(r: XdrReader, fn: (r: XdrReader) => T): T[] {
     out.push(v);
   }
   return out;
+}
+
+/** A reply whose status could not be read (cut short, or an unknown procedure marked malformed). */
+export function undecodableReply(r: XdrReader): DecodedReply {
+  return { status: 'UNKNOWN', statusCode: -1, results: {}, stop: stopOf(r) ?? { reason: 'malformed', at: r.pos } };
 }

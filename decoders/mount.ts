@@ -19,7 +19,7 @@
  */
 import type { DecodedCall, DecodedReply, ProgramDecoder } from './decoded.js';
 import { PROG_MOUNT, procedureName } from './programs.js';
-import { type Obj, linkedList, put, stopOf } from './decode-util.js';
+import { type Obj, linkedList, put, stopOf, undecodableReply } from './decode-util.js';
 
 /** RFC 1813 appendix I: MNTPATHLEN, MNTNAMLEN, FHSIZE3; RFC 1094: FHSIZE. */
 const MNTPATHLEN = 1024;
@@ -114,7 +114,7 @@ export const mountDecoder: ProgramDecoder = {
   decodeReply(r, version, procedure, call) {
     if (!exists(version, procedure)) {
       r.markMalformed();
-      return { status: 'UNKNOWN', statusCode: -1, results: {}, stop: stopOf(r)! };
+      return undecodableReply(r);
     }
     const results: Obj = {};
     const d: DecodedReply = { status: 'OK', statusCode: 0, results };

@@ -17,7 +17,7 @@ import type { DecodedCall, DecodedReply, ProgramDecoder } from './decoded.js';
 import { fhHex } from './fh.js';
 import { PROG_NFS } from './programs.js';
 import type { XdrReader } from './xdr.js';
-import { type Obj, hyper, put, stopOf } from './decode-util.js';
+import { type Obj, hyper, put, stopOf, undecodableReply } from './decode-util.js';
 
 /** RFC 1813 §2.4: NFS3_FHSIZE, the largest v3 file handle. */
 const NFS3_FHSIZE = 64;
@@ -203,6 +203,16 @@ function objectArg(r: XdrReader, c: DecodedCall, o: Obj, key = 'object'): void {
   o[key] = fh;
   c.fh ??= fh;
 }
+
+/** REMOVE3 and RMDIR3: a directory and a name in, the directory's wcc_data out. */
+const REMOVE_ARGS_RES = {
+  args(r: XdrReader, c: DecodedCall): Obj {
+    const o: Obj = {};
+    dirOpArgs(r, c, o);
+    return o;
+  },
+  res: (r: XdrReader) => wccRes(r),
+};
 
 /** READ3args and COMMIT3args: the file, an offset and a count (the call's byte range). */
 function fileRangeArgs(r: XdrReader, c: DecodedCall): Obj {
@@ -443,24 +453,8 @@ const PROCS: readonly Proc[] = [
     },
     res: newObjectRes,
   },
-  {
-    name: 'REMOVE',
-    args(r, c) {
-      const o: Obj = {};
-      dirOpArgs(r, c, o);
-      return o;
-    },
-    res: (r) => wccRes(r),
-  },
-  {
-    name: 'RMDIR',
-    args(r, c) {
-      const o: Obj = {};
-      dirOpArgs(r, c, o);
-      return o;
-    },
-    res: (r) => wccRes(r),
-  },
+  { name: 'REMOVE', ...REMOVE_ARGS_RES },
+  { name: 'RMDIR', ...REMOVE_ARGS_RES },
   {
     name: 'RENAME',
     args(r, c) {
@@ -639,11 +633,11 @@ export const nfs3Decoder: ProgramDecoder = {
     const proc = PROCS[procedure];
     if (proc === undefined) {
       r.markMalformed();
-      return { status: 'UNKNOWN', statusCode: -1, results: {}, stop: stopOf(r)! };
+      return undecodableReply(r);
     }
     if (procedure === 0) return { status: 'OK', statusCode: 0, results: {} };
     const code = r.u32();
-    if (!r.ok) return { status: 'UNKNOWN', statusCode: -1, results: {}, stop: stopOf(r)! };
+    if (!r.ok) return undecodableReply(r);
     const d: DecodedReply = { status: nfsstat3Name(code), statusCode: code, results: {} };
     // Every status other than NFS3_OK selects the union's failure arm (RFC 1813: `default:`).
     d.results = proc.res(r, code === NFS3_OK, d, call);

@@ -335,7 +335,7 @@ export function fattr(r: XdrReader): { attrs: Record<string, unknown>; skipped?:
     else attrs[name] = v;
   }
   r.seek(end);
-  r.skip((4 - (len & 3)) & 3);
+  r.skipBytes((4 - (len & 3)) & 3);
   return skipped.length > 0 ? { attrs, skipped } : { attrs };
 }
 

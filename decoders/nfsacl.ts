@@ -16,7 +16,7 @@
 import type { DecodedCall, DecodedReply, ProgramDecoder } from './decoded.js';
 import { PROG_NFS_ACL, procedureName } from './programs.js';
 import type { XdrReader } from './xdr.js';
-import { type Obj, hyper, put, stopOf } from './decode-util.js';
+import { type Obj, hyper, put, stopOf, undecodableReply } from './decode-util.js';
 
 const NFS3_FHSIZE = 64;
 const NFS2_FHSIZE = 32;
@@ -211,11 +211,11 @@ export const nfsAclDecoder: ProgramDecoder = {
   decodeReply(r, version, procedure) {
     if (!known(version, procedure)) {
       r.markMalformed();
-      return { status: 'UNKNOWN', statusCode: -1, results: {}, stop: stopOf(r)! };
+      return undecodableReply(r);
     }
     if (procedure === ACLPROC_NULL) return { status: 'OK', statusCode: 0, results: {} };
     const code = r.u32();
-    if (!r.ok) return { status: 'UNKNOWN', statusCode: -1, results: {}, stop: stopOf(r)! };
+    if (!r.ok) return undecodableReply(r);
     const results: Obj = {};
     const d: DecodedReply = { status: aclStatusName(version, code), statusCode: code, results };
     const ok = code === 0;

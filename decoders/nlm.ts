@@ -21,7 +21,7 @@
 import type { DecodedCall, DecodedReply, ProgramDecoder } from './decoded.js';
 import { PROG_NLM, procedureName } from './programs.js';
 import type { XdrReader } from './xdr.js';
-import { type Obj, hyper, put, stopOf } from './decode-util.js';
+import { type Obj, hyper, put, stopOf, undecodableReply } from './decode-util.js';
 
 /** XNFS: LM_MAXSTRLEN (caller names), MAXNETOBJ_SZ (netobj), MAXNAMELEN (FREE_ALL name). */
 const LM_MAXSTRLEN = 1024;
@@ -193,7 +193,7 @@ export const nlmDecoder: ProgramDecoder = {
   decodeReply(r, version, procedure) {
     if (!known(procedure)) {
       r.markMalformed();
-      return { status: 'UNKNOWN', statusCode: -1, results: {}, stop: stopOf(r)! };
+      return undecodableReply(r);
     }
     const results: Obj = {};
     // NULL, the _MSG and _RES forms and FREE_ALL: void results.

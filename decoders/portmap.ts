@@ -19,7 +19,7 @@
 import type { DecodedCall, DecodedReply, ProgramDecoder } from './decoded.js';
 import { PROG_PORTMAP, programName, procedureName } from './programs.js';
 import type { XdrReader } from './xdr.js';
-import { type Obj, linkedList, put, stopOf } from './decode-util.js';
+import { type Obj, linkedList, put, stopOf, undecodableReply } from './decode-util.js';
 
 /** Bound of netids, universal addresses, owners: real ones are short. */
 const MAX_STR = 1024;
@@ -198,7 +198,7 @@ export const portmapDecoder: ProgramDecoder = {
   decodeReply(r, version, procedure) {
     if (!known(version, procedure)) {
       r.markMalformed();
-      return { status: 'UNKNOWN', statusCode: -1, results: {}, stop: stopOf(r)! };
+      return undecodableReply(r);
     }
     let results: Obj = {};
     const start = r.pos;

@@ -481,7 +481,7 @@ function decodeCredential(r: XdrReader, h: RpcCallHeader): void {
   // The body is read through a sub-reader: a bad body spoils the
   // credential, not the header, whose layout the length already fixes.
   const body = r.sub(length);
-  r.skip((4 - (length & 3)) & 3);
+  r.skipBytes((4 - (length & 3)) & 3);
   if (!r.ok) {
     cred.status = r.status;
     return;

@@ -17,7 +17,7 @@
  * - 'malformed': the message itself is wrong: a read beyond its end on the
  *   wire, a length above the protocol's bound, an enum out of range.
  *
- * Skipping (`skip`, `skipOpaque`) needs no bytes kept except a length word,
+ * Skipping (`skipBytes`, `skipOpaque`) needs no bytes kept except a length word,
  * which is how a decoder steps over the data of a WRITE call and goes on
  * decoding in the kept tail.
  */
@@ -220,7 +220,7 @@ export class XdrReader {
   }
 
   /** Skips `n` bytes (exactly; no rounding) without needing them kept. */
-  skip(n: number): void {
+  skipBytes(n: number): void {
     if (this.st !== 'ok') return;
     if (!(n >= 0) || n > this.limit - this.p) {
       this.fail('malformed');
@@ -278,7 +278,7 @@ export class XdrReader {
    */
   sub(n: number): XdrReader {
     const start = this.p;
-    this.skip(n);
+    this.skipBytes(n);
     if (this.st !== 'ok') {
       const dead = new XdrReader(this.msg, Math.min(start, this.limit), this.limit);
       dead.fail(this.st);
