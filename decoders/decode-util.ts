@@ -38,6 +38,11 @@ export function linkedList<T>(r: XdrReader, fn: (r: XdrReader) => T): T[] {
   return out;
 }
 
+/** A reply whose results have no status field (void results, lists, portmap's answers). */
+export function statuslessReply(results: Obj = {}): DecodedReply {
+  return { status: null, statusCode: null, results };
+}
+
 /** A reply whose status could not be read (cut short, or an unknown procedure marked malformed). */
 export function undecodableReply(r: XdrReader): DecodedReply {
   return { status: 'UNKNOWN', statusCode: -1, results: {}, stop: stopOf(r) ?? { reason: 'malformed', at: r.pos } };

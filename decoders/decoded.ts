@@ -49,9 +49,16 @@ export interface DecodedCall {
 }
 
 export interface DecodedReply {
-  /** The status name (nfsstat3, nfsstat4, mountstat3, nlm4_stats, … as the RFCs name them) and number. */
-  status: string;
-  statusCode: number;
+  /**
+   * The status name (nfsstat3, nfsstat4, mountstat3, nlm4_stats, … as the
+   * RFCs name them) and number; both null where the procedure's results
+   * have no status field (void results: every NULL procedure, CB_NULL, the
+   * NLM _MSG/_RES forms, UMNT; portmap's results, MOUNT's DUMP and EXPORT),
+   * as Wireshark shows none. "UNKNOWN"/-1 where a status was due but could
+   * not be read.
+   */
+  status: string | null;
+  statusCode: number | null;
   /** NFSv4: the ops of the reply (it ends at the first failing op) and each op's status. */
   ops?: string[];
   opStatus?: string[];

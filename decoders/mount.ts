@@ -19,7 +19,7 @@
  */
 import type { DecodedCall, DecodedReply, ProgramDecoder } from './decoded.js';
 import { PROG_MOUNT, procedureName } from './programs.js';
-import { type Obj, linkedList, put, stopOf, undecodableReply } from './decode-util.js';
+import { type Obj, linkedList, put, statuslessReply, stopOf, undecodableReply } from './decode-util.js';
 
 /** RFC 1813 appendix I: MNTPATHLEN, MNTNAMLEN, FHSIZE3; RFC 1094: FHSIZE. */
 const MNTPATHLEN = 1024;
@@ -117,7 +117,8 @@ export const mountDecoder: ProgramDecoder = {
       return undecodableReply(r);
     }
     const results: Obj = {};
-    const d: DecodedReply = { status: 'OK', statusCode: 0, results };
+    // Only MNT's results have a status (mountstat3); the others are void or lists.
+    const d: DecodedReply = statuslessReply(results);
     switch (procedure) {
       case MOUNTPROC_MNT: {
         const code = r.u32();

@@ -17,7 +17,7 @@ import type { DecodedCall, DecodedReply, ProgramDecoder } from './decoded.js';
 import { fhHex } from './fh.js';
 import { PROG_NFS } from './programs.js';
 import type { XdrReader } from './xdr.js';
-import { type Obj, hyper, put, stopOf, undecodableReply } from './decode-util.js';
+import { type Obj, hyper, put, statuslessReply, stopOf, undecodableReply } from './decode-util.js';
 
 /** RFC 1813 §2.4: NFS3_FHSIZE, the largest v3 file handle. */
 const NFS3_FHSIZE = 64;
@@ -635,7 +635,7 @@ export const nfs3Decoder: ProgramDecoder = {
       r.markMalformed();
       return undecodableReply(r);
     }
-    if (procedure === 0) return { status: 'OK', statusCode: 0, results: {} };
+    if (procedure === 0) return statuslessReply();
     const code = r.u32();
     if (!r.ok) return undecodableReply(r);
     const d: DecodedReply = { status: nfsstat3Name(code), statusCode: code, results: {} };

@@ -24,6 +24,7 @@ import {
   type ResDecoder,
 } from './nfs4-ops.js';
 import { nfs4StatusName } from './nfs4-status.js';
+import { statuslessReply, undecodableReply } from './decode-util.js';
 import type { XdrReader } from './xdr.js';
 
 const CB_NULL = 0;
@@ -148,8 +149,8 @@ export const nfs4CbDecoder: ProgramDecoder = {
     return call;
   },
   decodeReply(r, _version, procedure): DecodedReply {
-    if (procedure === CB_NULL) return { status: 'NFS4_OK', statusCode: 0, results: {} };
-    if (procedure !== CB_COMPOUND) return { status: 'NFS4_OK', statusCode: 0, results: {}, stop: { reason: 'malformed', at: r.pos } };
+    if (procedure === CB_NULL) return statuslessReply();
+    if (procedure !== CB_COMPOUND) return undecodableReply(r);
     const statusCode = r.u32();
     const tag = r.opaque(TAG_LIMIT).toString('utf8');
     const status = nfs4StatusName(statusCode);

@@ -18,7 +18,7 @@ import type { DecodedCall, DecodedReply, DecodeStop, ProgramDecoder } from './de
 import { OP_NUMBERS, OPS, type OpDef } from './nfs4-ops.js';
 import { nfs4StatusName } from './nfs4-status.js';
 import type { XdrReader } from './xdr.js';
-import { stopOf } from './decode-util.js';
+import { statuslessReply, stopOf, undecodableReply } from './decode-util.js';
 
 export const PROG_NFS = 100003;
 const PROC_NULL = 0;
@@ -299,8 +299,8 @@ export const nfs4Decoder: ProgramDecoder = {
     return { ops: [], mainOp: `PROC_${procedure}`, args: {}, stop: { reason: 'malformed', at: r.pos } };
   },
   decodeReply(r, _version, procedure, call) {
-    if (procedure === PROC_NULL) return { status: 'NFS4_OK', statusCode: 0, results: {} };
+    if (procedure === PROC_NULL) return statuslessReply();
     if (procedure === PROC_COMPOUND) return decodeCompoundReply(r, call);
-    return { status: 'NFS4_OK', statusCode: 0, results: {}, stop: { reason: 'malformed', at: r.pos } };
+    return undecodableReply(r);
   },
 };

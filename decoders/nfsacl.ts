@@ -16,7 +16,7 @@
 import type { DecodedCall, DecodedReply, ProgramDecoder } from './decoded.js';
 import { PROG_NFS_ACL, procedureName } from './programs.js';
 import type { XdrReader } from './xdr.js';
-import { type Obj, hyper, put, stopOf, undecodableReply } from './decode-util.js';
+import { type Obj, hyper, put, statuslessReply, stopOf, undecodableReply } from './decode-util.js';
 
 const NFS3_FHSIZE = 64;
 const NFS2_FHSIZE = 32;
@@ -213,7 +213,7 @@ export const nfsAclDecoder: ProgramDecoder = {
       r.markMalformed();
       return undecodableReply(r);
     }
-    if (procedure === ACLPROC_NULL) return { status: 'OK', statusCode: 0, results: {} };
+    if (procedure === ACLPROC_NULL) return statuslessReply();
     const code = r.u32();
     if (!r.ok) return undecodableReply(r);
     const results: Obj = {};

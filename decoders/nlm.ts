@@ -21,7 +21,7 @@
 import type { DecodedCall, DecodedReply, ProgramDecoder } from './decoded.js';
 import { PROG_NLM, procedureName } from './programs.js';
 import type { XdrReader } from './xdr.js';
-import { type Obj, hyper, put, stopOf, undecodableReply } from './decode-util.js';
+import { type Obj, hyper, put, statuslessReply, stopOf, undecodableReply } from './decode-util.js';
 
 /** XNFS: LM_MAXSTRLEN (caller names), MAXNETOBJ_SZ (netobj), MAXNAMELEN (FREE_ALL name). */
 const LM_MAXSTRLEN = 1024;
@@ -197,7 +197,7 @@ export const nlmDecoder: ProgramDecoder = {
     }
     const results: Obj = {};
     // NULL, the _MSG and _RES forms and FREE_ALL: void results.
-    const d: DecodedReply = { status: 'OK', statusCode: 0, results };
+    const d: DecodedReply = statuslessReply(results);
     const withStatus = (procedure >= NLM_TEST && procedure <= NLM_GRANTED) || (procedure >= NLM_SHARE && procedure <= NLM_NM_LOCK);
     if (withStatus) {
       const code = result(r, version, procedure === NLM_TEST, results);

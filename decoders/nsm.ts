@@ -13,7 +13,7 @@
 import type { DecodedCall, DecodedReply, ProgramDecoder } from './decoded.js';
 import { PROG_NSM, programName, procedureName } from './programs.js';
 import type { XdrReader } from './xdr.js';
-import { type Obj, put, stopOf } from './decode-util.js';
+import { type Obj, put, statuslessReply, stopOf } from './decode-util.js';
 
 /** XNFS SM_MAXSTRLEN; priv is opaque[16]. */
 const SM_MAXSTRLEN = 1024;
@@ -91,7 +91,8 @@ export const nsmDecoder: ProgramDecoder = {
 
   decodeReply(r, _version, procedure) {
     const results: Obj = {};
-    const d: DecodedReply = { status: 'OK', statusCode: 0, results };
+    // Only STAT and MON answer with a status (sm_res); UNMON's sm_stat is the state alone.
+    const d: DecodedReply = statuslessReply(results);
     switch (procedure) {
       case SM_STAT:
       case SM_MON: {

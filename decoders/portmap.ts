@@ -19,7 +19,7 @@
 import type { DecodedCall, DecodedReply, ProgramDecoder } from './decoded.js';
 import { PROG_PORTMAP, programName, procedureName } from './programs.js';
 import type { XdrReader } from './xdr.js';
-import { type Obj, linkedList, put, stopOf, undecodableReply } from './decode-util.js';
+import { type Obj, linkedList, put, statuslessReply, stopOf, undecodableReply } from './decode-util.js';
 
 /** Bound of netids, universal addresses, owners: real ones are short. */
 const MAX_STR = 1024;
@@ -276,7 +276,8 @@ export const portmapDecoder: ProgramDecoder = {
     const stop = stopOf(r);
     // Cut before the first field: nothing says the call was answered with anything.
     if (stop !== undefined && stop.at === start && procedure !== PMAPPROC_NULL) return { status: 'UNKNOWN', statusCode: -1, results, stop };
-    const d: DecodedReply = { status: 'OK', statusCode: 0, results };
+    // Portmap and rpcbind results (ports, booleans, lists, addresses) have no status field.
+    const d: DecodedReply = statuslessReply(results);
     if (stop !== undefined) d.stop = stop;
     return d;
   },

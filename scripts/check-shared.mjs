@@ -1,78 +1,95 @@
 #!/usr/bin/env node
-// Checks nfsight against the full reference captures in ../shared/captures
-// (too big to bundle): frame and TCP connection counts from their truth
-// files and, where tshark is installed, every RPC call, reply and rpc.time
-// against what tshark decodes (with and without out-of-order reassembly).
+// Checks nfsight against tshark, call by call, on the full reference
+// captures in ../shared/captures (too big to bundle) and on the bundled ones
+// in captures/: frame and TCP connection counts from their truth files and,
+// where tshark is installed, every field of every call tshark decodes (call
+// frame, reply frame, xid, program, version, procedure, status, rpc.time),
+// with and without out-of-order reassembly, plus NFS fields (NFSv4 ops).
+// Prints one line per capture and the agreement over all of them.
 // Needs `npm run build` first; not part of `npm test`, which must not read
 // outside the repository.
 //
-//   node scripts/check-shared.mjs [folder]
+//   node scripts/check-shared.mjs [folder-or-capture...]
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { analyze } from '../dist/src/index.js';
+import { callRow } from '../dist/src/report/calls.js';
 import { nfs4OpNumber } from '../dist/decoders/nfs4.js';
-import { nfsFields, PREFS, PREFS_IN_ORDER, rpcMessages } from './tshark-reference.mjs';
+import { nfsFields, PREFS, tsharkCalls } from './tshark-reference.mjs';
+import { compareCalls } from './compare-calls.mjs';
 
-const dir = process.argv[2] ?? new URL('../../shared/captures', import.meta.url).pathname;
+const repo = fileURLToPath(new URL('..', import.meta.url));
+/** ../shared/captures beside the repository (a worktree sits one level deeper). */
+const sharedDefault = [join(repo, '../shared/captures'), join(repo, '../../shared/captures')].find((d) => existsSync(d));
+const args = process.argv.slice(2);
+const inputs = args.length > 0 ? args : [sharedDefault, join(repo, 'captures')].filter(Boolean);
+
 let haveTshark = true;
 try {
   execFileSync('tshark', ['--version'], { stdio: 'ignore' });
 } catch {
   haveTshark = false;
+  console.log('tshark not found: counts only, no call-by-call comparison');
 }
 
-const hex = (xid) => `0x${xid.toString(16).padStart(8, '0')}`;
-const minus = (a, b) => [...a].filter((x) => !b.has(x));
+const files = inputs.flatMap((p) =>
+  statSync(p).isDirectory()
+    ? readdirSync(p)
+        .filter((f) => /\.(pcap|pcapng)$/.test(f))
+        .sort()
+        .map((f) => join(p, f))
+    : [p],
+);
 
-let failed = 0;
-for (const name of readdirSync(dir).filter((f) => /\.(pcap|pcapng)$/.test(f)).sort()) {
-  const file = join(dir, name);
-  const truth = JSON.parse(readFileSync(`${file}.truth.json`, 'utf8'));
-  const calls = new Set();
-  const replies = new Set();
-  const times = new Map();
+const total = { captures: 0, failed: 0, calls: 0, fields: 0, equal: 0, extra: 0 };
+for (const file of files) {
+  const name = basename(file);
+  if (name.startsWith('nfs-rdma-')) {
+    // NFS over RDMA has its own reference (X.calls.jsonl, tshark -2).
+    console.log(`skip ${name}: RDMA (checked against ${name}.calls.jsonl elsewhere)`);
+    continue;
+  }
+  total.captures++;
+  const truthFile = existsSync(`${file}.truth.json`) ? `${file}.truth.json` : undefined;
+  const expectedFile = existsSync(`${file}.expected.json`) ? `${file}.expected.json` : undefined;
+  const rows = [];
   /** Per frame, what the decoders made of the message shown there (single-message frames are compared). */
   const decodedAt = new Map();
   const started = process.hrtime.bigint();
   const report = await analyze(file, {
-    onTransaction: (t) => {
-      for (const f of [t.call.frame, ...t.retransmitFrames]) calls.add(`${f.number} ${hex(t.xid)} ${t.program}/${t.version}/${t.procedure}`);
+    onTransaction: (t, ctx) => {
+      rows.push({ ...callRow(t, name, ctx), retransmitFrames: t.retransmitFrames.map((f) => f.number) });
       decodedAt.set(t.call.frame.number, { t, side: 'call' });
       if (t.reply) decodedAt.set(t.reply.frame.number, { t, side: 'reply' });
-      if (t.reply) {
-        replies.add(`${t.reply.frame.number} ${hex(t.xid)} -> ${t.call.frame.number}`);
-        times.set(t.reply.frame.number, t.latency.toFixed(9));
-      }
     },
   });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   const problems = [];
-  if (report.capture.frames !== Number(truth.capinfos['Number of packets'])) problems.push('frame count');
-  if (report.tcp.connections !== truth.tcp_streams) problems.push('TCP connection count');
+  if (truthFile) {
+    const truth = JSON.parse(readFileSync(truthFile, 'utf8'));
+    if (report.capture.frames !== Number(truth.capinfos['Number of packets'])) problems.push('frame count');
+    if (report.tcp.connections !== truth.tcp_streams) problems.push('TCP connection count');
+  } else if (expectedFile) {
+    const exp = JSON.parse(readFileSync(expectedFile, 'utf8'));
+    if (report.capture.frames !== exp.frames) problems.push('frame count');
+    if (report.tcp.connections !== exp.tcp.streams.length) problems.push('TCP connection count');
+  }
   if (report.diagnostics.errors !== 0) problems.push('errors reported');
-  let rpcNote = '';
+  let note = '';
   if (haveTshark) {
-    const theirCalls = new Set();
-    const theirReplies = new Set();
-    const theirTimes = new Map();
-    for (const [frame, xid, type, prog, vers, proc, callFrame, time] of [...rpcMessages(file, PREFS), ...rpcMessages(file, PREFS_IN_ORDER)]) {
-      if (type === 0) theirCalls.add(`${frame} ${xid} ${prog}/${vers}/${proc}`);
-      else if (callFrame !== null) {
-        theirReplies.add(`${frame} ${xid} -> ${callFrame}`);
-        theirTimes.set(frame, time);
-      }
-    }
-    const lostCalls = minus(theirCalls, calls);
-    const lostReplies = minus(theirReplies, replies);
-    const badTimes = [...theirTimes].filter(([f, t]) => times.get(f) !== t);
-    if (lostCalls.length || lostReplies.length) problems.push(`missing vs tshark: ${[...lostCalls, ...lostReplies].slice(0, 5).join('; ')}`);
-    if (badTimes.length) problems.push(`rpc.time differs at frames ${badTimes.slice(0, 5).map(([f]) => f).join(', ')}`);
-    const moreCalls = minus(calls, theirCalls).length;
-    const moreReplies = minus(replies, theirReplies).length;
-    if (moreCalls || moreReplies) problems.push(`more than tshark: ${minus(calls, theirCalls).concat(minus(replies, theirReplies)).slice(0, 5).join('; ')}`);
-    rpcNote = `, RPC calls ${calls.size}/${theirCalls.size}, replies ${replies.size}/${theirReplies.size}, rpc.time equal at ${theirTimes.size - badTimes.length}`;
-    // NFS level: v3 and MOUNT statuses, NFSv4 COMPOUND ops (calls) and COMPOUND status and ops (replies).
+    const theirs = tsharkCalls(file);
+    if (theirs.conflicts.length) problems.push(`tshark's two decodings differ at calls ${theirs.conflicts.slice(0, 3).map((c) => c.with.frame).join(', ')}`);
+    const cmp = compareCalls(theirs.calls, rows);
+    total.calls += cmp.calls;
+    total.fields += cmp.fields;
+    total.equal += cmp.equal;
+    total.extra += cmp.extra.length;
+    if (cmp.differences.length) problems.push(`calls differ: ${cmp.differences.slice(0, 5).join('; ')}`);
+    note = `, calls ${cmp.calls} (fields equal ${cmp.equal}/${cmp.fields})`;
+    if (cmp.extra.length) note += `, nfsight decodes ${cmp.extra.length} more (${cmp.extra.slice(0, 3).join('; ')})`;
+    // NFSv4 COMPOUND ops (calls) and ops (replies), frames with one message.
     let compared = 0;
     const differ = [];
     for (const [frameText, f] of Object.entries(nfsFields(file, PREFS))) {
@@ -81,26 +98,25 @@ for (const name of readdirSync(dir).filter((f) => /\.(pcap|pcapng)$/.test(f)).so
       if (!d || !d.t.decoded) continue;
       const { t, side } = d;
       const dec = side === 'call' ? d.t.decoded.call : d.t.decoded.reply;
-      if (!dec) continue;
-      const check = (what, ours, theirs) => {
-        compared++;
-        if (JSON.stringify(ours) !== JSON.stringify(theirs)) differ.push(`${frame} ${what}: ${JSON.stringify(ours)} vs ${JSON.stringify(theirs)}`);
-      };
-      if (t.program === 100003 && t.version === 3 && side === 'reply' && f.nfsStatus !== undefined) check('nfsstat3', dec.statusCode, f.nfsStatus);
-      if (t.program === 100005 && side === 'reply' && f.mountstat !== undefined) check('mountstat', dec.statusCode, f.mountstat);
-      if (t.program === 100003 && t.version === 4 && t.procedure === 1) {
-        if (side === 'call' && f.ops) check('ops', dec.ops.map((o) => nfs4OpNumber(o) ?? o), f.ops);
-        if (side === 'reply' && f.nfsstat4) check('COMPOUND status', dec.statusCode, f.nfsstat4[0]);
-        if (side === 'reply' && f.ops) check('reply ops', (dec.ops ?? []).map((o) => nfs4OpNumber(o) ?? o), f.ops);
-      }
+      if (!dec || t.program !== 100003 || t.version !== 4 || t.procedure !== 1 || !f.ops) continue;
+      compared++;
+      const ours = (dec.ops ?? []).map((o) => nfs4OpNumber(o) ?? o);
+      if (JSON.stringify(ours) !== JSON.stringify(f.ops)) differ.push(`${frame} ${side} ops: ${JSON.stringify(ours)} vs ${JSON.stringify(f.ops)}`);
     }
-    if (differ.length) problems.push(`NFS fields differ: ${differ.slice(0, 5).join('; ')}`);
-    rpcNote += `, NFS fields equal ${compared - differ.length}/${compared}`;
+    if (differ.length) problems.push(`NFSv4 ops differ: ${differ.slice(0, 5).join('; ')}`);
+    note += `, NFSv4 op lists equal ${compared - differ.length}/${compared}`;
   }
-  if (problems.length) failed++;
+  if (problems.length) total.failed++;
   console.log(
-    `${problems.length ? 'FAIL' : 'ok  '} ${name}: frames ${report.capture.frames}, TCP connections ${report.tcp.connections}${rpcNote}, ` +
+    `${problems.length ? 'FAIL' : 'ok  '} ${name}: frames ${report.capture.frames}, TCP connections ${report.tcp.connections}${note}, ` +
       `unanswered ${report.rpc.unanswered}, ${ms.toFixed(0)} ms${problems.length ? ` — ${problems.join('; ')}` : ''}`,
   );
 }
-process.exitCode = failed ? 1 : 0;
+if (haveTshark) {
+  const pct = total.fields ? ((100 * total.equal) / total.fields).toFixed(3) : '100';
+  console.log(
+    `${total.captures} captures, ${total.failed} failed; ${total.calls} calls tshark decodes, ` +
+      `fields equal ${total.equal}/${total.fields} (${pct}%); ${total.extra} calls or replies nfsight decodes beyond tshark`,
+  );
+}
+process.exitCode = total.failed ? 1 : 0;

@@ -5,7 +5,7 @@
 //
 //   node scripts/expected.mjs captures/*.pcap captures/*.pcapng
 import { execFileSync } from 'node:child_process';
-import { PREFS, PREFS_IN_ORDER, nfsFields, rpcMessages, tshark } from './tshark-reference.mjs';
+import { PREFS, PREFS_IN_ORDER, nfsFields, rpcMessages, tshark, tsharkCalls } from './tshark-reference.mjs';
 import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 
@@ -123,6 +123,8 @@ for (const file of process.argv.slice(2)) {
   if (JSON.stringify(inOrderOnly) !== JSON.stringify(out.rpc.messages)) out.rpc.messagesWithoutOutOfOrderReassembly = inOrderOnly;
   // NFS, MOUNT, NLM and NSM fields per frame with one RPC message (frames with several are left out).
   out.nfs = nfsFields(file, PREFS);
+  // Every call tshark decodes (either preference), with its reply, rpc.time and status (scripts/compare-calls.mjs).
+  out.calls = tsharkCalls(file).calls;
   const target = `${file}.expected.json`;
   writeFileSync(target, JSON.stringify(out, null, 1) + '\n');
   console.log(`${target}: ${out.frames} frames, ${out.tcp.streams.length} TCP streams`);

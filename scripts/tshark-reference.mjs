@@ -95,3 +95,100 @@ export function nfsFields(file, prefs) {
   }
   return out;
 }
+
+/** The protocols whose direct fields say a reply's status (PDML, `-j`: each listed protocol's own fields). */
+const PDML_PROTOCOLS = 'rpc nfs nfs.cb mount nfsacl portmap nlm stat';
+/**
+ * The status field of each program's results, as a direct field of the
+ * program's protocol layer: nfsstat3 (NFSv3, NFS_ACL), nfsstat2, the COMPOUND's
+ * nfsstat4 (the first: the ops' statuses sit deeper), mountstat3, nlm4_stats,
+ * the NSM result. A reply without one (void results, portmap) has no status.
+ */
+const STATUS_FIELDS = new Set(['nfs.status', 'nfs.status2', 'nfs.status3', 'nfs.nfsstat4', 'mount.status', 'nlm.stat', 'stat.stat_res.res']);
+
+/**
+ * Every RPC message tshark decodes, from its PDML (which, unlike -T fields,
+ * keeps the messages of one frame apart): per message
+ * { frame, xid, type, program, version, procedure, callFrame, time, status }
+ * (callFrame and time for replies tshark matched to a call; status the
+ * program's status code, or null where the reply has none).
+ */
+export function rpcMessagesPdml(file, prefs) {
+  const pdml = tshark(['-r', file, ...prefs, '-Y', 'rpc', '-T', 'pdml', '-j', PDML_PROTOCOLS]);
+  const out = [];
+  let frame = 0;
+  let msg;
+  let inRpc = false;
+  for (const line of pdml.split('\n')) {
+    const proto = /^\s*<proto name="([^"]*)"/.exec(line);
+    if (proto) {
+      inRpc = proto[1] === 'rpc';
+      if (inRpc) {
+        msg = { frame, xid: '', type: -1, program: -1, version: -1, procedure: -1, callFrame: null, time: null, status: null };
+        out.push(msg);
+      }
+      continue;
+    }
+    const field = /^\s*<field name="([^"]+)"[^>]*? show="([^"]*)"/.exec(line);
+    if (!field) continue;
+    const [, name, show] = field;
+    if (name === 'num') {
+      frame = Number(show);
+      msg = undefined;
+      continue;
+    }
+    if (msg === undefined) continue;
+    if (inRpc) {
+      if (name === 'rpc.xid') msg.xid = show;
+      else if (name === 'rpc.msgtyp') msg.type = Number(show);
+      else if (name === 'rpc.program') msg.program = Number(show);
+      else if (name === 'rpc.programversion' && msg.version < 0) msg.version = Number(show);
+      else if (name === 'rpc.procedure') msg.procedure = Number(show);
+      else if (name === 'rpc.repframe') msg.callFrame = Number(show);
+      else if (name === 'rpc.time') msg.time = show;
+    } else if (STATUS_FIELDS.has(name) && msg.status === null && msg.type === 1) {
+      msg.status = Number(show);
+    }
+  }
+  return out;
+}
+
+/**
+ * The calls tshark decodes of a capture, one per call message (a client's
+ * retransmission is a call of its own, unanswered: tshark matches the reply
+ * to the first), with the reply tshark matched and its status:
+ * { frame, xid, program, version, procedure, replyFrame, time, status }.
+ *
+ * Decoded with and without out-of-order reassembly (each loses messages the
+ * other finds: see ../shared/README.md): a call either finds is listed, with
+ * the reply either matched. `conflicts` lists calls the two answer differently.
+ */
+export function tsharkCalls(file) {
+  const byKey = new Map();
+  const conflicts = [];
+  for (const prefs of [PREFS, PREFS_IN_ORDER]) {
+    const msgs = rpcMessagesPdml(file, prefs);
+    const calls = new Map();
+    for (const m of msgs) {
+      if (m.type !== 0) continue;
+      const key = `${m.frame} ${m.xid}`;
+      calls.set(key, { frame: m.frame, xid: m.xid, program: m.program, version: m.version, procedure: m.procedure, replyFrame: null, time: null, status: null });
+    }
+    for (const m of msgs) {
+      if (m.type !== 1 || m.callFrame === null) continue;
+      const c = calls.get(`${m.callFrame} ${m.xid}`);
+      if (c === undefined || c.replyFrame !== null) continue;
+      c.replyFrame = m.frame;
+      c.time = m.time;
+      c.status = m.status;
+    }
+    for (const [key, c] of calls) {
+      const had = byKey.get(key);
+      if (had === undefined) byKey.set(key, c);
+      else if (had.replyFrame === null) byKey.set(key, { ...c, replyFrame: c.replyFrame, time: c.time, status: c.status });
+      else if (c.replyFrame !== null && JSON.stringify(had) !== JSON.stringify(c)) conflicts.push({ with: had, without: c });
+    }
+  }
+  const calls = [...byKey.values()].sort((a, b) => a.frame - b.frame || (a.xid < b.xid ? -1 : 1));
+  return { calls, conflicts };
+}

@@ -51,7 +51,7 @@ function rdattrErrors(result: unknown): number[] {
 
 /** [COMPOUND status, then per op its status and the rdattr_errors of its results], as tshark lists nfs.nfsstat4. */
 function tsharkStatusList(reply: DecodedReply): (number | string)[] {
-  const out: (number | string)[] = [reply.statusCode];
+  const out: (number | string)[] = [reply.statusCode ?? 'no status'];
   const results = (reply.results as { ops?: Nfs4OpResult[] }).ops ?? [];
   (reply.opStatus ?? []).forEach((s, i) => {
     out.push(nfs4StatusCode(s) ?? s);

@@ -394,7 +394,7 @@ export class OperationStats implements TransactionSink {
     const call = t.decoded?.call;
     const reply = answered ? t.decoded?.reply : undefined;
     const rpcError = answered ? rpcErrorName(t.reply!.header) : undefined;
-    const failed = rpcError !== undefined || (reply !== undefined && reply.statusCode > 0);
+    const failed = rpcError !== undefined || (reply !== undefined && reply.statusCode !== null && reply.statusCode > 0);
     const readBytes = reply?.readBytes ?? 0;
     const writeBytes = reply?.writeBytes ?? 0;
     const count = (tally: Tally, error: boolean, r: number, w: number): void => {
@@ -426,7 +426,7 @@ export class OperationStats implements TransactionSink {
         if (answered && rpcError === undefined && s !== undefined && s !== 'NFS4_OK') this.error(t, s, reply?.ops?.[i] ?? name);
       });
       if (rpcError !== undefined) this.error(t, rpcError, call.mainOp);
-      else if (failed && !(reply?.opStatus ?? []).some((s) => s !== 'NFS4_OK')) this.error(t, reply!.status, call.mainOp);
+      else if (failed && !(reply?.opStatus ?? []).some((s) => s !== 'NFS4_OK')) this.error(t, reply!.status ?? 'UNKNOWN', call.mainOp);
       // Files: each distinct file handle of the COMPOUND's ops.
       const seen = new Map<string, { ops: number; errors: boolean; r: number; w: number; path: string | undefined }>();
       (t.nfs4?.ops ?? []).forEach((a, i) => {
@@ -445,7 +445,7 @@ export class OperationStats implements TransactionSink {
       for (const [fh, f] of seen) this.file(fh, f.path, f.ops, (tally) => count(tally, f.errors, f.r, f.w));
     } else {
       if (rpcError !== undefined) this.error(t, rpcError, procName());
-      else if (failed) this.error(t, reply!.status, procName());
+      else if (failed) this.error(t, reply!.status ?? 'UNKNOWN', procName());
       const fh = call?.fh;
       if (fh !== undefined) this.file(fh, undefined, 1, (tally) => count(tally, failed, readBytes, writeBytes));
     }

@@ -72,12 +72,12 @@ export function opOutcomes(t: Transaction): OpOutcome[] {
       if (attr?.fh !== undefined) fh = attr.fh;
     }
     // A COMPOUND failing before any op (NFS4ERR_MINOR_VERS_MISMATCH, a bad tag) carries its status only.
-    if (out.length === 0 && reply && call.ops.length === 0) out.push({ op: call.mainOp, file: '', status: reply.status });
+    if (out.length === 0 && reply && call.ops.length === 0) out.push({ op: call.mainOp, file: '', status: reply.status ?? undefined });
     return out;
   }
   const op = call?.mainOp ?? procedureName(t.program, t.version, t.procedure);
   const names = call?.names?.length ? `/${call.names.join('/')}` : '';
-  return [{ op, file: `${call?.fh ?? ''}${names}`, status: reply?.status }];
+  return [{ op, file: `${call?.fh ?? ''}${names}`, status: reply?.status ?? undefined }];
 }
 
 export interface Attempt {

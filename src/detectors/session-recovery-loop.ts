@@ -50,7 +50,8 @@ export function compoundOf(t: Transaction): CompoundView | undefined {
   if (t.program !== PROG_NFS || t.version !== 4 || t.procedure !== 1 || t.reply === undefined) return undefined;
   const call = t.decoded?.call;
   const reply = t.decoded?.reply;
-  if (call === undefined || reply === undefined) return undefined;
+  // A COMPOUND reply always has a status (UNKNOWN when unreadable).
+  if (call === undefined || reply === undefined || reply.status === null) return undefined;
   const ops = call.ops;
   const opStatus = ops.map((_, i) => (reply.ops?.[i] === ops[i] ? reply.opStatus?.[i] : undefined));
   return { t, status: reply.status, ops, opStatus, minorVersion: call.minorVersion ?? 0, reply: t.reply.frame };

@@ -110,8 +110,8 @@ export function callRow(t: Transaction, fileName: string, ctx?: TransactionConte
     }
   }
 
-  // Void results decode as "OK"/0 and undecodable ones as "UNKNOWN"/-1: neither is a status.
-  const hasStatus = reply !== undefined && !(reply.status === 'OK' && reply.statusCode === 0) && reply.statusCode !== -1;
+  // Results without a status field decode as null, undecodable ones as "UNKNOWN"/-1: neither is a status.
+  const hasStatus = reply !== undefined && reply.status !== null && reply.statusCode !== -1;
 
   const fh = call?.fh;
   let path: string | undefined;

@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// Writes what tshark decodes of each generated capture (test/gen) beside its
+// generator: test/gen/<name>.expected.json with every call tshark decodes
+// (frame, xid, program, version, procedure, reply frame, rpc.time, status;
+// scripts/tshark-reference.mjs tsharkCalls) and what else the test needs.
+// Needs tshark and `npm run build` (the generators run from dist/test/gen);
+// `npm test` only reads the JSON files.
+//
+//   node scripts/tshark-generated.mjs [name...]
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { tshark, tsharkCalls } from './tshark-reference.mjs';
+
+const repo = fileURLToPath(new URL('..', import.meta.url));
+const GENERATED = {
+  'void-replies': async () => (await import('../dist/test/gen/void-replies.js')).voidRepliesCapture(),
+};
+
+const dir = mkdtempSync(join(tmpdir(), 'nfsight-gen-'));
+const version = tshark(['--version']).split('\n')[0];
+for (const name of process.argv.length > 2 ? process.argv.slice(2) : Object.keys(GENERATED)) {
+  const file = join(dir, `${name}.pcap`);
+  writeFileSync(file, await GENERATED[name]());
+  const { calls, conflicts } = tsharkCalls(file);
+  const out = { capture: `${name}.pcap (generated)`, generatedBy: `${version}, scripts/tshark-generated.mjs`, calls, conflicts };
+  const target = join(repo, 'test/gen', `${name}.expected.json`);
+  writeFileSync(target, JSON.stringify(out, null, 1) + '\n');
+  console.log(`${target}: ${calls.length} calls`);
+}

@@ -1,0 +1,83 @@
+/**
+ * `calls` against tshark, field by field: on every bundled capture and on
+ * the generated captures of test/gen (void replies, ...), every call tshark
+ * decodes (either out-of-order preference) is listed at tshark's frame with
+ * its xid, program, version, procedure, reply frame, rpc.time and status
+ * (null where the reply has no status field). The expected values are
+ * tshark's (X.expected.json `calls`, scripts/expected.mjs; test/gen/*.expected.json,
+ * scripts/tshark-generated.mjs); the comparison is scripts/compare-calls.mjs,
+ * the one scripts/check-shared.mjs runs on the reference captures.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { analyze } from '../src/analyze.js';
+import { callRow, type CallRow } from '../src/report/calls.js';
+import { compareCalls, type ComparedRow, type TsharkCall } from '../scripts/compare-calls.mjs';
+import { voidRepliesCapture } from './gen/void-replies.js';
+import { CAPTURES, bundledCaptures, tempDir, writeTemp } from './helpers.js';
+
+const GEN = fileURLToPath(new URL('./gen', import.meta.url));
+
+type Row = CallRow & ComparedRow;
+
+async function rowsOf(file: string): Promise<Row[]> {
+  const rows: Row[] = [];
+  await analyze(file, {
+    onTransaction: (t, ctx) => rows.push({ ...callRow(t, 'x', ctx), retransmitFrames: t.retransmitFrames.map((f) => f.number) }),
+  });
+  return rows.sort((a, b) => a.frame - b.frame);
+}
+
+function tsharkCallsOf(jsonFile: string): TsharkCall[] {
+  return (JSON.parse(readFileSync(jsonFile, 'utf8')) as { calls: TsharkCall[] }).calls;
+}
+
+async function generated(name: string, bytes: Buffer): Promise<{ rows: Row[]; theirs: TsharkCall[] }> {
+  const file = writeTemp(tempDir(), `${name}.pcap`, bytes);
+  return { rows: await rowsOf(file), theirs: tsharkCallsOf(join(GEN, `${name}.expected.json`)) };
+}
+
+describe('calls equal tshark on the bundled captures', () => {
+  let calls = 0;
+  for (const name of bundledCaptures()) {
+    it(name, async () => {
+      const theirs = tsharkCallsOf(join(CAPTURES, `${name}.expected.json`));
+      const cmp = compareCalls(theirs, await rowsOf(join(CAPTURES, name)));
+      expect(cmp.differences).toEqual([]);
+      expect(cmp.equal).toBe(cmp.fields);
+      // nfsight lists nothing tshark does not decode on these captures.
+      expect(cmp.extra).toEqual([]);
+      calls += cmp.calls;
+    });
+  }
+  it('compared every call', () => {
+    expect(calls).toBe(2667);
+  });
+});
+
+describe('void replies have no status (generated: v3, v4, callback, MOUNT, portmap)', () => {
+  it('every call as tshark shows it', async () => {
+    const { rows, theirs } = await generated('void-replies', voidRepliesCapture());
+    const cmp = compareCalls(theirs, rows);
+    expect(cmp.differences).toEqual([]);
+    expect(cmp.extra).toEqual([]);
+    expect(cmp.calls).toBe(10);
+    // What tshark shows: no status for NULL, CB_NULL, UMNT and GETPORT; the others' statuses.
+    expect(rows.map((r) => [r.programName, r.procName, r.status, r.statusCode])).toEqual([
+      ['NFS', 'NULL', null, null],
+      ['NFS', 'GETATTR', 'NFS3ERR_STALE', 70],
+      ['NFS', 'NULL', null, null],
+      ['NFS', 'COMPOUND', 'NFS4_OK', 0],
+      ['NFS_CB', 'CB_NULL', null, null],
+      ['NFS_CB', 'CB_COMPOUND', 'NFS4_OK', 0],
+      ['MOUNT', 'NULL', null, null],
+      ['MOUNT', 'UMNT', null, null],
+      ['MOUNT', 'MNT', 'MNT3ERR_ACCES', 13],
+      ['portmapper', 'GETPORT', null, null],
+    ]);
+    // The RPC layer says the call succeeded; only the procedure's status is absent.
+    for (const r of rows) expect(r.rpcStatus).toBe('SUCCESS');
+  });
+});
