@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { writePcap } from './gen/capture-writer.js';
+import { readCaptureFile } from '../src/capture/source.js';
 import { CAPTURES, bundledCaptures, expectedOf, readAll, readOne, tempDir, writeTemp } from './helpers.js';
 
 const ERRORS_PCAP = join(CAPTURES, 'nfsv3-errors.pcap');
@@ -202,6 +203,67 @@ describe('classic pcap variants, generated', () => {
       });
     }
   }
+
+  /** Records of every size class: empty, small, Ethernet, 64 KiB TSO/GRO and more; each byte says where it is. */
+  function mixedRecords(): { tsSec: number; tsNsec: number; data: Buffer; origLen?: number }[] {
+    const sizes = [0, 1, 60, 1514, 65_536 + 54, 3, 9000, 131_072, 15, 1514, 200];
+    return sizes.map((n, i) => {
+      const data = Buffer.alloc(n);
+      for (let j = 0; j < n; j++) data[j] = (j * 7 + i) & 0xff;
+      return { tsSec: 1_700_000_000 + i, tsNsec: i * 1000, data, ...(i === 6 ? { origLen: 9100 } : {}) };
+    });
+  }
+
+  it('walks records of any size across any chunking: each frame whole, in order, with its offset', async () => {
+    const records = mixedRecords();
+    const bytes = writePcap(records, { linkType: 1, snaplen: 262144 });
+    const p = writeTemp(tempDir(), 'mixed.pcap', bytes);
+    // Offsets computed from the sizes written, not by the reader.
+    const offsets: number[] = [];
+    let o = 24;
+    for (const r of records) {
+      offsets.push(o);
+      o += 16 + r.data.length;
+    }
+    for (const chunkSize of [13, 1000, 4096, 65_536, 70_000, 1 << 20]) {
+      const r = await readOne(p, { chunkSize });
+      expect(r.diagnostics).toEqual([]);
+      expect(r.frames.map((f) => f.length)).toEqual(records.map((x) => x.data.length));
+      expect(r.frames.map((f) => f.byteOffset)).toEqual(offsets);
+      expect(r.frames.map((f) => f.origLen)).toEqual(records.map((x) => x.origLen ?? x.data.length));
+      expect(r.frames.map((f) => f.first16)).toEqual(records.map((x) => x.data.subarray(0, 16).toString('hex')));
+      expect(r.frames.map((f) => f.tsNsec)).toEqual(records.map((x) => x.tsNsec));
+    }
+  });
+
+  it('the bytes of a record that straddles chunks are exactly the bytes written', async () => {
+    const records = mixedRecords();
+    const p = writeTemp(tempDir(), 'mixed.pcap', writePcap(records, { linkType: 1 }));
+    const seen: string[] = [];
+    await readCaptureFile(p, 0, (f) => seen.push(f.data.toString('hex')), { report: () => undefined }, { chunkSize: 5000 });
+    expect(seen).toEqual(records.map((x) => x.data.toString('hex')));
+  });
+
+  it('reports a file cut at any byte: a warning at the record it cut, every earlier frame kept', async () => {
+    const all = mixedRecords();
+    const records = [all[0]!, all[1]!, all[2]!, all[10]!];
+    const bytes = writePcap(records, { linkType: 1 });
+    const dir = tempDir();
+    // Sizes 0, 1, 60 and 200.
+    const starts = [24, 24 + 16, 24 + 32 + 1, 24 + 48 + 61];
+    for (let cut = 24; cut < bytes.length; cut++) {
+      const r = await readOne(writeTemp(dir, `cut${cut}.pcap`, bytes.subarray(0, cut)), { chunkSize: 64 });
+      // Records wholly before the cut are read; the one it falls in is reported.
+      const whole = starts.filter((s, i) => s + 16 + records[i]!.data.length <= cut).length;
+      expect(r.frames.length).toBe(whole);
+      if (starts.includes(cut)) {
+        expect(r.diagnostics).toEqual([]);
+      } else {
+        expect(r.diagnostics).toHaveLength(1);
+        expect(r.diagnostics[0]).toMatchObject({ severity: 'warning', code: 'truncated-file', offset: starts[whole] });
+      }
+    }
+  });
 
   it('accepts records up to a snaplen larger than 256 KiB and rejects one beyond it', async () => {
     const big = Buffer.alloc(300_000, 1);

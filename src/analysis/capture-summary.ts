@@ -27,9 +27,10 @@ export class CaptureSummary {
   /** Called for every frame, before any decoding. */
   frame(f: Frame): void {
     this.frames++;
-    this.capturedBytes += f.data.length;
+    const captured = f.end - f.start;
+    this.capturedBytes += captured;
     this.wireBytes += f.origLen;
-    if (f.data.length < f.origLen) this.framesCutBySnaplen++;
+    if (captured < f.origLen) this.framesCutBySnaplen++;
     if (this.first === undefined) this.first = snapshotFrameRef(f);
     if (this.last === undefined) this.last = snapshotFrameRef(f);
     else assignFrameRef(this.last, f);

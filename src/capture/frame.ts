@@ -18,19 +18,59 @@ export interface FrameRef {
 /**
  * One captured packet. Readers reuse a single Frame object and mutate it for
  * every record, so a consumer must copy what it keeps beyond the callback
- * (`snapshotFrameRef`, and `Buffer.from(data)` for bytes).
+ * (`snapshotFrameRef`, and `Buffer.from(frame.data)` for bytes).
+ *
+ * The captured bytes are `buf[start, end)`: `buf` is the reader's chunk (or
+ * its buffer for a record that straddled two chunks), never a copy made for
+ * the frame. The hot path reads them there; `data` makes a view (an
+ * allocation) for code off the hot path.
  */
 export interface Frame extends FrameRef {
   /** Link-layer header type (LINKTYPE_* number). */
   linkType: number;
-  /** The captured bytes: a view into the reader's buffer, never a copy. */
-  data: Buffer;
-  /** Length of the packet on the wire; `data.length < origLen` when the snaplen cut it. */
+  /** The buffer holding the captured bytes at [start, end): the reader's, valid during the callback. */
+  buf: Buffer;
+  start: number;
+  end: number;
+  /** The captured bytes as a view of `buf` (allocates: not for the per-packet path). */
+  readonly data: Buffer;
+  /** Length of the packet on the wire; `end - start < origLen` when the snaplen cut it. */
   origLen: number;
   /** Byte offset of the record (its header) in the (decompressed) file. */
   byteOffset: number;
   /** Interface index within the file (pcapng), 0 for classic pcap. */
   interfaceId: number;
+}
+
+const NO_BYTES = Buffer.alloc(0);
+
+/** The Frame a reader reuses; also a convenient way to make one (tests). */
+export class CaptureFrame implements Frame {
+  number = 0;
+  tsSec = 0;
+  tsNsec = 0;
+  linkType = 0;
+  buf: Buffer = NO_BYTES;
+  start = 0;
+  end = 0;
+  origLen = 0;
+  byteOffset = 0;
+  interfaceId = 0;
+
+  constructor(public fileIndex: number) {}
+
+  get data(): Buffer {
+    return this.buf.subarray(this.start, this.end);
+  }
+
+  /** Points the frame at `bytes` (whole), e.g. a packet built by a test. */
+  setBytes(bytes: Buffer, origLen = bytes.length): this {
+    this.buf = bytes;
+    this.start = 0;
+    this.end = bytes.length;
+    this.origLen = origLen;
+    return this;
+  }
 }
 
 export function snapshotFrameRef(f: FrameRef): FrameRef {
@@ -45,18 +85,8 @@ export function assignFrameRef(target: FrameRef, source: FrameRef): void {
   target.tsNsec = source.tsNsec;
 }
 
-export function newFrame(fileIndex: number): Frame {
-  return {
-    fileIndex,
-    number: 0,
-    tsSec: 0,
-    tsNsec: 0,
-    linkType: 0,
-    data: Buffer.alloc(0),
-    origLen: 0,
-    byteOffset: 0,
-    interfaceId: 0,
-  };
+export function newFrame(fileIndex: number): CaptureFrame {
+  return new CaptureFrame(fileIndex);
 }
 
 /** Seconds between two frame times (b - a), exact to the nanosecond for spans of years. */

@@ -1,19 +1,18 @@
 /**
- * Classic libpcap files, read with pcap-parser.
+ * Classic libpcap files: the file header, then records of a 16-byte header
+ * (seconds, sub-second, captured length, original length) and the captured
+ * bytes; microsecond (a1b2c3d4) or nanosecond (a1b23c4d) timestamps, in
+ * either byte order.
  *
- * pcap-parser reads the microsecond format in both byte orders. It rejects
- * the nanosecond magic (a1b23c4d), although the record layout is the same:
- * only the meaning of the sub-second field differs. So the file header is
- * checked here, a nanosecond magic is rewritten to the microsecond one before
- * pcap-parser sees it, and the sub-second field is then scaled accordingly;
- * the record logic stays pcap-parser's.
- *
- * pcap-parser is driven through a stand-in stream: the capture source pushes
- * chunks into it synchronously, which keeps reading, decompression and
- * back-pressure in one place for every format.
+ * Read with nfsight's own record walk rather than pcap-parser: pcap-parser
+ * joins every chunk to the previous remainder with a fresh copy and
+ * allocates two views, two objects and three events per record, which cost
+ * more than everything else in the pipeline together (docs/performance.md
+ * has the measurements). Here a record that lies within a chunk is handed
+ * on in place (the frame points into the caller's chunk, nothing copied or
+ * allocated); only a record straddling two chunks is gathered, into one
+ * reused buffer.
  */
-import { EventEmitter } from 'node:events';
-import pcapParser, { type PcapPacket, type PcapPacketHeader, type PcapParser } from 'pcap-parser';
 import { newFrame, type Frame } from './frame.js';
 import { MAX_RECORD_LENGTH, type RecordReader, type RecordReaderOptions } from './record-reader.js';
 
@@ -49,14 +48,12 @@ export interface PcapFileHeader {
   linkType: number;
 }
 
-/** A stand-in for a readable stream: pcap-parser only needs on/pause/resume. */
-class PushStream extends EventEmitter {
-  pause(): this {
-    return this;
-  }
-  resume(): this {
-    return this;
-  }
+function u32le(b: Buffer, o: number): number {
+  return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
+}
+
+function u32be(b: Buffer, o: number): number {
+  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
 }
 
 export class PcapReader implements RecordReader {
@@ -67,45 +64,76 @@ export class PcapReader implements RecordReader {
 
   private readonly opts: RecordReaderOptions;
   private readonly frame: Frame;
-  /** Bytes of the file header gathered until all 24 are here. */
-  private headerBytes: Buffer | undefined;
-  private readonly input = new PushStream();
-  private parser: PcapParser | undefined;
+  private le = true;
   /** Sub-second field multiplier to nanoseconds (1000 or 1). */
   private subsecondScale = 1000;
   private maxRecordLength = MAX_RECORD_LENGTH;
-  /** Offset of the record whose header pcap-parser emitted last. */
-  private recordOffset = 0;
-  /** Offset just past the last complete record. */
-  private nextOffset = PCAP_GLOBAL_HEADER_LENGTH;
-  private pendingHeader: PcapPacketHeader | undefined;
+  /** File offset of the next record (of the record being gathered, while `carryLen` > 0). */
+  private nextOffset = 0;
+  /**
+   * The file header, then any record that straddles two chunks, gathered
+   * here (header and body); `carryNeed` is how many bytes it must reach.
+   */
+  private carry: Buffer = Buffer.allocUnsafe(PCAP_RECORD_HEADER_LENGTH + 2048);
+  private carryLen = 0;
+  private carryNeed = 0;
 
   constructor(opts: RecordReaderOptions) {
     this.opts = opts;
     this.frame = newFrame(opts.fileIndex);
   }
 
+  /**
+   * Walks the records of `chunk`. Frames point into `chunk` (or into the
+   * reader's own buffer for a straddling record) during the callback only:
+   * the caller may reuse the chunk as soon as push returns.
+   */
   push(chunk: Buffer): void {
     if (this.stopped || chunk.length === 0) return;
     this.bytesRead += chunk.length;
-    if (this.parser === undefined) {
-      const have: Buffer = this.headerBytes ? Buffer.concat([this.headerBytes, chunk]) : chunk;
-      if (have.length < PCAP_GLOBAL_HEADER_LENGTH) {
-        this.headerBytes = have;
+    const end = chunk.length;
+    let pos = 0;
+    if (this.header === undefined) {
+      pos = this.gather(chunk, 0, PCAP_GLOBAL_HEADER_LENGTH - this.carryLen);
+      if (this.carryLen < PCAP_GLOBAL_HEADER_LENGTH) return;
+      this.carryLen = 0;
+      if (!this.start(this.carry)) return;
+      this.nextOffset = PCAP_GLOBAL_HEADER_LENGTH;
+    }
+    if (this.carryLen > 0) {
+      pos = this.finishCarried(chunk, pos);
+      if (pos < 0) return;
+    }
+    const le = this.le;
+    while (pos + PCAP_RECORD_HEADER_LENGTH <= end) {
+      const capLen = le ? u32le(chunk, pos + 8) : u32be(chunk, pos + 8);
+      const bodyEnd = pos + PCAP_RECORD_HEADER_LENGTH + capLen;
+      if (capLen > this.maxRecordLength) {
+        this.badLength(capLen);
         return;
       }
-      this.headerBytes = undefined;
-      if (!this.start(have)) return;
-      this.input.emit('data', have);
-      return;
+      if (bodyEnd > end) break;
+      this.emit(chunk, pos, capLen, le);
+      if (this.stopped) return;
+      pos = bodyEnd;
     }
-    this.input.emit('data', chunk);
+    if (pos < end) {
+      // A record straddles into the next chunk: keep its beginning.
+      this.carryLen = 0;
+      this.gather(chunk, pos, end - pos);
+      if (this.carryLen >= PCAP_RECORD_HEADER_LENGTH) this.carryNeed = PCAP_RECORD_HEADER_LENGTH + this.carriedCapLen();
+    }
+  }
+
+  /** Captured length in the header of the record being gathered. */
+  private carriedCapLen(): number {
+    return this.le ? u32le(this.carry, 8) : u32be(this.carry, 8);
   }
 
   end(): void {
     if (this.stopped) return;
-    if (this.parser === undefined) {
-      const got = this.headerBytes?.length ?? 0;
+    if (this.header === undefined) {
+      const got = this.carryLen;
       this.fail(
         got === 0 ? 'empty-file' : 'truncated-file',
         0,
@@ -113,17 +141,19 @@ export class PcapReader implements RecordReader {
       );
       return;
     }
-    const left = this.parser.buffer?.length ?? 0;
+    const left = this.carryLen;
     if (left === 0) return;
-    // Whatever pcap-parser still holds is an incomplete record: a file cut short.
+    // What is still gathered is an incomplete record: a file cut short.
     const offset = this.nextOffset;
     let detail: string;
-    if (this.pendingHeader !== undefined) {
-      const body = left;
-      detail = `the packet record at byte ${offset} (frame ${this.frames + 1}) has ${body} of its ${this.pendingHeader.capturedLength} captured bytes`;
+    if (left >= PCAP_RECORD_HEADER_LENGTH) {
+      const capLen = this.carryNeed - PCAP_RECORD_HEADER_LENGTH;
+      const body = left - PCAP_RECORD_HEADER_LENGTH;
+      detail = `the packet record at byte ${offset} (frame ${this.frames + 1}) has ${body} of its ${capLen} captured bytes`;
     } else {
       detail = `the record header at byte ${offset} has ${left} of its ${PCAP_RECORD_HEADER_LENGTH} bytes`;
     }
+    this.carryLen = 0;
     this.opts.diag.report({
       severity: 'warning',
       code: 'truncated-file',
@@ -133,9 +163,80 @@ export class PcapReader implements RecordReader {
     });
   }
 
-  /** Validates the file header; on success creates the pcap-parser instance. */
+  /** Copies up to `n` bytes of chunk[pos..] into the carry buffer; returns the new position. */
+  private gather(chunk: Buffer, pos: number, n: number): number {
+    const want = Math.min(n, chunk.length - pos);
+    if (this.carryLen + want > this.carry.length) this.growCarry(this.carryLen + want);
+    chunk.copy(this.carry, this.carryLen, pos, pos + want);
+    this.carryLen += want;
+    return pos + want;
+  }
+
+  private growCarry(need: number): void {
+    const next = Buffer.allocUnsafe(Math.max(need, this.carry.length * 2));
+    this.carry.copy(next, 0, 0, this.carryLen);
+    this.carry = next;
+  }
+
+  /**
+   * Completes the straddling record from the start of `chunk` and emits it.
+   * Returns where the chunk's next record starts, or -1 when the chunk was
+   * used up (still gathering) or reading stopped.
+   */
+  private finishCarried(chunk: Buffer, pos: number): number {
+    if (this.carryLen < PCAP_RECORD_HEADER_LENGTH) {
+      pos = this.gather(chunk, pos, PCAP_RECORD_HEADER_LENGTH - this.carryLen);
+      if (this.carryLen < PCAP_RECORD_HEADER_LENGTH) return -1;
+      const capLen = this.carriedCapLen();
+      if (capLen > this.maxRecordLength) {
+        this.badLength(capLen);
+        return -1;
+      }
+      this.carryNeed = PCAP_RECORD_HEADER_LENGTH + capLen;
+    }
+    pos = this.gather(chunk, pos, this.carryNeed - this.carryLen);
+    if (this.carryLen < this.carryNeed) return -1;
+    this.carryLen = 0;
+    this.emit(this.carry, 0, this.carryNeed - PCAP_RECORD_HEADER_LENGTH, this.le);
+    return this.stopped ? -1 : pos;
+  }
+
+  /** Emits the record whose header is at `pos` in `b` (its body follows it in `b`). */
+  private emit(b: Buffer, pos: number, capLen: number, le: boolean): void {
+    const f = this.frame;
+    const sec = le ? u32le(b, pos) : u32be(b, pos);
+    const sub = (le ? u32le(b, pos + 4) : u32be(b, pos + 4)) * this.subsecondScale;
+    const origLen = le ? u32le(b, pos + 12) : u32be(b, pos + 12);
+    f.number = ++this.frames;
+    if (sub < 1e9) {
+      f.tsSec = sec;
+      f.tsNsec = sub;
+    } else {
+      // Out-of-range fraction in a sloppy writer: carry it into the seconds.
+      f.tsSec = sec + Math.floor(sub / 1e9);
+      f.tsNsec = sub % 1e9;
+    }
+    f.buf = b;
+    f.start = pos + PCAP_RECORD_HEADER_LENGTH;
+    f.end = f.start + capLen;
+    // A record claiming fewer wire bytes than it holds: trust the captured bytes.
+    f.origLen = origLen >= capLen ? origLen : capLen;
+    f.byteOffset = this.nextOffset;
+    this.nextOffset += PCAP_RECORD_HEADER_LENGTH + capLen;
+    this.opts.onFrame(f);
+  }
+
+  private badLength(capLen: number): void {
+    this.fail(
+      'bad-record-length',
+      this.nextOffset,
+      `frame ${this.frames + 1}: captured length ${capLen} exceeds the maximum of ${this.maxRecordLength} (snaplen ${this.header?.snaplen}); the file is corrupt from here`,
+    );
+  }
+
+  /** Validates the file header (the first 24 bytes of `have`). */
   private start(have: Buffer): boolean {
-    const magic = have.readUInt32BE(0);
+    const magic = u32be(have, 0);
     let bigEndian: boolean;
     let nanosecond = false;
     switch (magic) {
@@ -162,7 +263,7 @@ export class PcapReader implements RecordReader {
         return false;
     }
     const u16 = (o: number): number => (bigEndian ? have.readUInt16BE(o) : have.readUInt16LE(o));
-    const u32 = (o: number): number => (bigEndian ? have.readUInt32BE(o) : have.readUInt32LE(o));
+    const u32 = (o: number): number => (bigEndian ? u32be(have, o) : u32le(have, o));
     const header: PcapFileHeader = {
       bigEndian,
       nanosecond,
@@ -177,65 +278,16 @@ export class PcapReader implements RecordReader {
       return false;
     }
     this.header = header;
+    this.le = !bigEndian;
     this.subsecondScale = nanosecond ? 1 : 1000;
     this.maxRecordLength = Math.max(MAX_RECORD_LENGTH, header.snaplen);
-    if (nanosecond) {
-      // Same layout, microsecond magic: pcap-parser reads it; the scale above restores nanoseconds.
-      have.writeUInt32BE(bigEndian ? MAGIC_MICRO_BE : MAGIC_MICRO_LE, 0);
-    }
     this.frame.linkType = header.linkType;
-    const parser = pcapParser.parse(this.input);
-    parser.on('packetHeader', (h: PcapPacketHeader) => this.onRecordHeader(h));
-    parser.on('packet', (p: PcapPacket) => this.onPacket(p));
-    // pcap-parser emits 'error' only for a bad magic or version, both checked above.
-    parser.on('error', () => undefined);
-    this.parser = parser;
     return true;
-  }
-
-  private onRecordHeader(h: PcapPacketHeader): void {
-    if (this.stopped) return;
-    this.recordOffset = this.nextOffset;
-    if (h.capturedLength > this.maxRecordLength) {
-      this.fail(
-        'bad-record-length',
-        this.recordOffset,
-        `frame ${this.frames + 1}: captured length ${h.capturedLength} exceeds the maximum of ${this.maxRecordLength} (snaplen ${this.header?.snaplen}); the file is corrupt from here`,
-      );
-      return;
-    }
-    this.pendingHeader = h;
-  }
-
-  private onPacket(p: PcapPacket): void {
-    if (this.stopped) return;
-    const h = p.header;
-    const f = this.frame;
-    f.number = ++this.frames;
-    const sub = h.timestampMicroseconds * this.subsecondScale;
-    if (sub < 1e9) {
-      f.tsSec = h.timestampSeconds;
-      f.tsNsec = sub;
-    } else {
-      // Out-of-range fraction in a sloppy writer: carry it into the seconds.
-      f.tsSec = h.timestampSeconds + Math.floor(sub / 1e9);
-      f.tsNsec = sub % 1e9;
-    }
-    f.data = p.data;
-    // A record claiming fewer wire bytes than it holds: trust the captured bytes.
-    f.origLen = h.originalLength >= h.capturedLength ? h.originalLength : h.capturedLength;
-    f.byteOffset = this.recordOffset;
-    this.nextOffset = this.recordOffset + PCAP_RECORD_HEADER_LENGTH + h.capturedLength;
-    this.pendingHeader = undefined;
-    this.opts.onFrame(f);
   }
 
   private fail(code: string, offset: number, message: string): void {
     this.stopped = true;
-    if (this.parser) {
-      this.parser.errored = true;
-      this.parser.buffer = null;
-    }
+    this.carryLen = 0;
     this.opts.diag.report({ severity: 'error', code, file: this.opts.file, offset, message });
   }
 }

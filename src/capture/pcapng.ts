@@ -128,6 +128,8 @@ export class PcapngReader implements RecordReader {
   /** A block straddling chunks, gathered to its full length. */
   private block: Buffer | undefined;
   private blockFill = 0;
+  /** Reused by joinBuffer. */
+  private spare: Buffer = Buffer.alloc(0);
   private ended = false;
   /** Results of the timestamp conversion (avoids an object per frame). */
   private sec = 0;
@@ -178,14 +180,14 @@ export class PcapngReader implements RecordReader {
         const rest = len - pos;
         if (rest >= total - HEAD) {
           // Only the head straddled: join just this block.
-          const joined = Buffer.allocUnsafe(total);
+          const joined = this.joinBuffer(total);
           this.head.copy(joined, 0, 0, HEAD);
           chunk.copy(joined, HEAD, pos, pos + total - HEAD);
           pos += total - HEAD;
           this.parseBlock(joined, 0, total);
           this.blockStart += total;
         } else {
-          const joined = Buffer.allocUnsafe(total);
+          const joined = this.joinBuffer(total);
           this.head.copy(joined, 0, 0, HEAD);
           chunk.copy(joined, HEAD, pos, len);
           this.blockFill = HEAD + rest;
@@ -211,7 +213,7 @@ export class PcapngReader implements RecordReader {
         pos += total;
         this.blockStart += total;
       } else {
-        const joined = Buffer.allocUnsafe(total);
+        const joined = this.joinBuffer(total);
         chunk.copy(joined, 0, pos, len);
         this.blockFill = avail;
         this.block = joined;
@@ -263,6 +265,15 @@ export class PcapngReader implements RecordReader {
         `file is cut short (was the capture still being written?): it ends inside the block at byte ${offset}, ` +
         `which has ${have} bytes: ${missing}; the ${this.frames} frames before it are analysed`,
     });
+  }
+
+  /**
+   * A buffer of `total` bytes for a block straddling chunks: one reused
+   * buffer (a block is parsed, and its frames handed on, before the next).
+   */
+  private joinBuffer(total: number): Buffer {
+    if (this.spare.length < total) this.spare = Buffer.allocUnsafe(Math.max(total, this.spare.length * 2, 4096));
+    return this.spare.subarray(0, total);
   }
 
   /** Whether the first `n` (< HEAD) bytes can start a section header block. */
@@ -443,7 +454,7 @@ export class PcapngReader implements RecordReader {
     }
     if (!this.capLenOk(kind, capLen, iface.snaplen)) return;
     this.convertTime(iface.time, high, low);
-    this.emit(iface, ifId, b.subarray(p + 28, p + 28 + capLen), origLen);
+    this.emit(iface, ifId, b, p + 28, p + 28 + capLen, origLen);
   }
 
   private simplePacketBlock(b: Buffer, p: number, total: number): void {
@@ -464,7 +475,7 @@ export class PcapngReader implements RecordReader {
     if (!this.capLenOk('simple', capLen, iface.snaplen)) return;
     this.sec = 0;
     this.nsec = 0;
-    this.emit(iface, 0, b.subarray(p + 12, p + 12 + capLen), origLen);
+    this.emit(iface, 0, b, p + 12, p + 12 + capLen, origLen);
   }
 
   private capLenOk(kind: string, capLen: number, snaplen: number): boolean {
@@ -479,14 +490,16 @@ export class PcapngReader implements RecordReader {
     return false;
   }
 
-  private emit(iface: Interface, ifId: number, data: Buffer, origLen: number): void {
+  private emit(iface: Interface, ifId: number, buf: Buffer, start: number, end: number, origLen: number): void {
     const f = this.frame;
     this.frames++;
     f.number = this.frames;
     f.tsSec = this.sec;
     f.tsNsec = this.nsec;
     f.linkType = iface.linkType;
-    f.data = data;
+    f.buf = buf;
+    f.start = start;
+    f.end = end;
     f.origLen = origLen;
     f.byteOffset = this.blockStart;
     f.interfaceId = ifId;

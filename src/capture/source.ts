@@ -2,19 +2,19 @@
  * Capture source: opens each input (a file or `-` for standard input),
  * undoes gzip compression when the bytes say so, recognises pcap or pcapng
  * by magic, and streams the file through the matching record reader in
- * 1 MiB chunks. Several inputs are read one after the other as one
+ * 1 MiB chunks (a plain file through two reused buffers, see readPlainFile). Several inputs are read one after the other as one
  * continuous capture (a rotated `tcpdump -C/-W` set); frame numbers restart
  * in each file, as Wireshark numbers them.
  *
  * Memory is bounded by the chunk size: no file is ever held whole.
  */
-import { createReadStream, statSync } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, open, read } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { DiagnosticSink } from './frame.js';
 import { isPcapMagic, PcapReader } from './pcap.js';
 import { PcapngReader } from './pcapng.js';
-import type { FrameCallback, RecordReader } from './record-reader.js';
+import type { FrameCallback, RecordReader, RecordReaderOptions } from './record-reader.js';
 
 export const CHUNK_SIZE = 1 << 20;
 const GZIP_MAGIC_0 = 0x1f;
@@ -127,6 +127,82 @@ function describeError(err: unknown): string {
   return String(err);
 }
 
+/** What reading settled on for an input: the reader, or the error already reported. */
+type Opened = { reader: RecordReader } | { reader: undefined };
+
+/**
+ * Picks the record reader by the magic at the head of the (decompressed)
+ * bytes, or reports why the input is not a capture.
+ */
+function openReader(head: Buffer, name: string, readerOptions: RecordReaderOptions, info: CaptureFileInfo): Opened {
+  const sink = readerOptions.diag;
+  if (head.length === 0) {
+    sink.report({ severity: 'error', code: 'empty-file', file: name, offset: 0, message: 'the file is empty' });
+    return { reader: undefined };
+  }
+  const magic = head.length >= 4 ? head.readUInt32BE(0) : -1;
+  if (magic === PCAPNG_SHB_TYPE) {
+    info.format = 'pcapng';
+    return { reader: new PcapngReader(readerOptions) };
+  }
+  if (isPcapMagic(magic)) {
+    info.format = 'pcap';
+    return { reader: new PcapReader(readerOptions) };
+  }
+  const shown = head.subarray(0, 4).toString('hex');
+  sink.report({
+    severity: 'error',
+    code: 'not-a-capture',
+    file: name,
+    offset: 0,
+    message: `not a pcap or pcapng capture (first bytes ${shown}; expected a1b2c3d4, a1b23c4d or 0a0d0d0a, possibly gzip-compressed)`,
+  });
+  return { reader: undefined };
+}
+
+function readInto(fd: number, buf: Buffer, position: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    read(fd, buf, 0, buf.length, position, (err, n) => (err ? reject(err) : resolve(n)));
+  });
+}
+
+/**
+ * An uncompressed file, read with positioned reads into two reused buffers:
+ * while the reader walks one chunk (synchronously, on this thread), the next
+ * read fills the other in libuv's thread pool, so the kernel's copy runs on
+ * the second core. No chunk is allocated per read, and the reader copies
+ * nothing but a record that straddles two chunks.
+ */
+async function readPlainFile(
+  fd: number,
+  first: Buffer,
+  second: Buffer,
+  reader: RecordReader,
+  progress: ((bytes: number) => void) | undefined,
+): Promise<void> {
+  let current = first;
+  let other = second;
+  let length = await readInto(fd, current, 0);
+  let position = length;
+  while (length > 0) {
+    progress?.(position);
+    const next = readInto(fd, other, position);
+    // A read error is reported where it is awaited, after this chunk is analysed.
+    next.catch(() => undefined);
+    reader.push(length === current.length ? current : current.subarray(0, length));
+    if (reader.stopped) {
+      // The file is closed next: let the read in flight finish first.
+      await next.catch(() => 0);
+      return;
+    }
+    length = await next;
+    position += length;
+    const done = current;
+    current = other;
+    other = done;
+  }
+}
+
 /**
  * Reads one capture input, calling onFrame for every frame. Never throws for
  * bad input: problems are reported through diag and summarised in the result.
@@ -147,22 +223,42 @@ export async function readCaptureFile(
       diag.report(d);
     },
   };
-  const raw: NodeJS.ReadableStream =
-    name === '-' ? (options.stdin ?? process.stdin) : createReadStream(name, { highWaterMark: chunkSize });
+  const readerOptions: RecordReaderOptions = { file: name, fileIndex, onFrame, diag: sink };
+  const onProgress = options.onProgress;
+  const files = options.fileCount ?? 1;
+  let size: number | undefined;
+  const progressOf = (bytes: number): void => onProgress?.({ file: name, fileIndex, files, bytes, size });
   let reader: RecordReader | undefined;
+  let fd: number | undefined;
+  let raw: NodeJS.ReadableStream | undefined;
   try {
-    const onProgress = options.onProgress;
-    let source = raw as AsyncIterable<Buffer>;
-    if (onProgress !== undefined) {
-      let size: number | undefined;
-      try {
-        size = name === '-' ? undefined : statSync(name).size;
-      } catch {
-        size = undefined;
+    let source: AsyncIterable<Buffer> | undefined;
+    if (name === '-') {
+      raw = options.stdin ?? process.stdin;
+      source = raw as AsyncIterable<Buffer>;
+    } else {
+      fd = await new Promise<number>((resolve, reject) => open(name, 'r', (err, f) => (err ? reject(err) : resolve(f))));
+      size = fstatSync(fd).size;
+      // The magic first (the chunks may be smaller than it).
+      const magic = Buffer.alloc(4);
+      const m = await readInto(fd, magic, 0);
+      if (!(m >= 2 && magic[0] === GZIP_MAGIC_0 && magic[1] === GZIP_MAGIC_1)) {
+        reader = openReader(magic.subarray(0, m), name, readerOptions, info).reader;
+        if (reader === undefined) {
+          info.failed = true;
+          return info;
+        }
+        await readPlainFile(fd, Buffer.allocUnsafeSlow(chunkSize), Buffer.allocUnsafeSlow(chunkSize), reader, onProgress && progressOf);
+        reader.end();
+        return finishInfo(info, reader, truncatedReported);
       }
-      const files = options.fileCount ?? 1;
-      source = countingChunks(source, (bytes) => onProgress({ file: name, fileIndex, files, bytes, size }));
+      // Compressed: through a stream and zlib, from the start.
+      closeSync(fd);
+      fd = undefined;
+      raw = createReadStream(name, { highWaterMark: chunkSize });
+      source = raw as AsyncIterable<Buffer>;
     }
+    if (onProgress !== undefined) source = countingChunks(source, progressOf);
     let cursor = new ChunkCursor(source);
     let head = await cursor.peek(4);
     if (head.length >= 2 && head[0] === GZIP_MAGIC_0 && head[1] === GZIP_MAGIC_1) {
@@ -172,29 +268,8 @@ export async function readCaptureFile(
       cursor = new ChunkCursor(gunzip as AsyncIterable<Buffer>);
       head = await cursor.peek(4);
     }
-    if (head.length === 0) {
-      sink.report({ severity: 'error', code: 'empty-file', file: name, offset: 0, message: 'the file is empty' });
-      info.failed = true;
-      return info;
-    }
-    const magic = head.length >= 4 ? head.readUInt32BE(0) : -1;
-    const readerOptions = { file: name, fileIndex, onFrame, diag: sink };
-    if (magic === PCAPNG_SHB_TYPE) {
-      info.format = 'pcapng';
-      reader = new PcapngReader(readerOptions);
-    } else if (isPcapMagic(magic)) {
-      info.format = 'pcap';
-      const pcap = new PcapReader(readerOptions);
-      reader = pcap;
-    } else {
-      const shown = head.subarray(0, 4).toString('hex');
-      sink.report({
-        severity: 'error',
-        code: 'not-a-capture',
-        file: name,
-        offset: 0,
-        message: `not a pcap or pcapng capture (first bytes ${shown}; expected a1b2c3d4, a1b23c4d or 0a0d0d0a, possibly gzip-compressed)`,
-      });
+    reader = openReader(head, name, readerOptions, info).reader;
+    if (reader === undefined) {
       info.failed = true;
       return info;
     }
@@ -207,23 +282,28 @@ export async function readCaptureFile(
     if (reader === undefined) {
       sink.report({ severity: 'error', code: 'cannot-read', file: name, message: `cannot read: ${describeError(err)}` });
       info.failed = true;
-    } else {
-      // A read or decompression error mid-file: what came before is analysed.
-      const offset = reader.bytesRead;
-      const what = info.gzip ? 'the compressed data ends early or is corrupt' : `read error: ${describeError(err)}`;
-      sink.report({
-        severity: 'warning',
-        code: 'truncated-file',
-        file: name,
-        offset,
-        message: `${what} at byte ${offset} of the ${info.gzip ? 'decompressed ' : ''}capture; the ${reader.frames} frames before it are analysed`,
-      });
-      reader.end();
+      return info;
     }
+    // A read or decompression error mid-file: what came before is analysed.
+    const offset = reader.bytesRead;
+    const what = info.gzip ? 'the compressed data ends early or is corrupt' : `read error: ${describeError(err)}`;
+    sink.report({
+      severity: 'warning',
+      code: 'truncated-file',
+      file: name,
+      offset,
+      message: `${what} at byte ${offset} of the ${info.gzip ? 'decompressed ' : ''}capture; the ${reader.frames} frames before it are analysed`,
+    });
+    reader.end();
   } finally {
     // Stop reading a file we gave up on (corrupt header, absurd length).
-    if (name !== '-' && 'destroy' in raw && typeof raw.destroy === 'function') raw.destroy();
+    if (raw !== undefined && name !== '-' && 'destroy' in raw && typeof raw.destroy === 'function') raw.destroy();
+    if (fd !== undefined) closeSync(fd);
   }
+  return finishInfo(info, reader, truncatedReported);
+}
+
+function finishInfo(info: CaptureFileInfo, reader: RecordReader | undefined, truncatedReported: boolean): CaptureFileInfo {
   if (reader) {
     info.frames = reader.frames;
     info.bytes = reader.bytesRead;

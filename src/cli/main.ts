@@ -25,14 +25,6 @@ import { collectPorts, diagnosticPrinter, EXIT_USAGE, NFS_PORT_HELP, TIME_WINDOW
 import { progressLine } from './progress.js';
 import { VERSION } from '../version.js';
 
-// pcap-parser calls the deprecated `new Buffer()`; Node's DEP0005 notice is
-// meant for its authors, not for nfsight's users. Other warnings still show.
-process.removeAllListeners('warning');
-process.on('warning', (w: Error & { code?: string }) => {
-  if (w.code === 'DEP0005') return;
-  process.stderr.write(`${w.name}: ${w.message}\n`);
-});
-
 interface AnalyzeCliOptions {
   quiet?: boolean;
   nfsPort?: number[];

@@ -72,9 +72,8 @@ export class NetDecoder {
       if (now > this.reassembler.nextDeadline) this.reassembler.expire(now);
     }
 
-    const data = frame.data;
     const link = this.link;
-    switch (decodeLink(linkType, data, link)) {
+    switch (decodeLink(linkType, frame.buf, frame.start, frame.end, link)) {
       case LinkOutcome.IPV4:
         return this.ipv4(frame, link.offset);
       case LinkOutcome.IPV6:
@@ -102,7 +101,7 @@ export class NetDecoder {
   private ipv4(frame: Frame, off: number): IpPacket | null {
     const pkt = this.packet;
     const scratch = this.scratch;
-    const outcome = decodeIpv4(frame.data, off, frame.origLen - off, pkt, scratch);
+    const outcome = decodeIpv4(frame.buf, off, frame.end, frame.origLen - (off - frame.start), pkt, scratch);
     if (outcome === IpOutcome.MALFORMED) {
       this.malformed(frame, scratch.reason);
       return null;
@@ -124,7 +123,7 @@ export class NetDecoder {
   private ipv6(frame: Frame, off: number): IpPacket | null {
     const pkt = this.packet;
     const scratch = this.scratch;
-    const outcome = decodeIpv6(frame.data, off, frame.origLen - off, pkt, scratch);
+    const outcome = decodeIpv6(frame.buf, off, frame.end, frame.origLen - (off - frame.start), pkt, scratch);
     if (outcome === IpOutcome.MALFORMED) {
       this.malformed(frame, scratch.reason);
       return null;
@@ -137,7 +136,7 @@ export class NetDecoder {
       const datagram = this.reassembler.add(key, scratch, pkt.l4, pkt.l4WireLength, captureTime(frame));
       if (datagram === null) return null;
       // The fragmentable part may itself begin with extension headers.
-      const inner = walkIpv6Headers(datagram, 0, datagram.length, this.reassembler.completedNextHeader, pkt, scratch);
+      const inner = walkIpv6Headers(datagram, 0, datagram.length, datagram.length, this.reassembler.completedNextHeader, pkt, scratch);
       if (inner !== IpOutcome.DELIVER) {
         this.malformed(frame, inner === IpOutcome.FRAGMENT ? 'IPv6 fragment inside a reassembled datagram' : scratch.reason);
         return null;

@@ -26,13 +26,13 @@ const FRAGMENT_OFFSET_MASK = 0x1fff;
 const FRAGMENT_UNIT = 8;
 
 /**
- * Decodes the IPv4 header at `off`. `wireLength` is how many bytes the frame
- * had on the wire from `off` on (more than captured when the snaplen cut it).
+ * Decodes the IPv4 header at `off` of a frame captured up to `end` of `data`.
+ * `wireLength` is how many bytes the frame had on the wire from `off` on (more than captured when the snaplen cut it).
  * Fills `pkt` (ipVersion, src, dst, protocol, l4, l4WireLength; not frame /
  * reassembled) and, for a fragment, the fragment fields of `scratch`.
  */
-export function decodeIpv4(data: Buffer, off: number, wireLength: number, pkt: IpPacket, scratch: IpScratch): IpOutcome {
-  const captured = data.length - off;
+export function decodeIpv4(data: Buffer, off: number, end: number, wireLength: number, pkt: IpPacket, scratch: IpScratch): IpOutcome {
+  const captured = end - off;
   if (captured < IPV4_MIN_HEADER_LEN) return malformed(scratch, 'IPv4 header cut short');
   const versionIhl = data[off + OFF_VERSION_IHL]!;
   if (versionIhl >> 4 !== IPV4_VERSION) return malformed(scratch, 'IPv4 header with a version other than 4');
@@ -52,8 +52,8 @@ export function decodeIpv4(data: Buffer, off: number, wireLength: number, pkt: I
   pkt.protocol = data[off + OFF_PROTOCOL]!;
   // Bytes past the total length are link padding (Ethernet minimum frame
   // size); bytes missing before it were cut by the snaplen.
-  const end = Math.min(off + totalLength, data.length);
-  pkt.l4 = data.subarray(off + headerLen, end);
+  const l4End = Math.min(off + totalLength, end);
+  pkt.l4 = data.subarray(off + headerLen, l4End);
   pkt.l4WireLength = totalLength - headerLen;
 
   const flagsFragment = data.readUInt16BE(off + OFF_FLAGS_FRAGMENT);

@@ -43,7 +43,8 @@ const OPT_PAD1 = 0;
 const OPT_JUMBO = 0xc2;
 
 /**
- * Decodes the IPv6 header at `off` and its extension headers up to the
+ * Decodes the IPv6 header at `off` (of a frame captured up to `end` of
+ * `data`) and its extension headers up to the
  * transport header (or a fragment header). `wireLength` is how many bytes
  * the frame had on the wire from `off` on. Fills `pkt` (not frame /
  * reassembled); for a fragment, `pkt.l4` is the fragment's data and the
@@ -52,14 +53,14 @@ const OPT_JUMBO = 0xc2;
  * ESP and "no next header" end the walk: they are delivered with that
  * protocol number (the caller counts them as other protocols).
  */
-export function decodeIpv6(data: Buffer, off: number, wireLength: number, pkt: IpPacket, scratch: IpScratch): IpOutcome {
-  if (data.length - off < IPV6_HEADER_LEN) return malformed(scratch, 'IPv6 header cut short');
+export function decodeIpv6(data: Buffer, off: number, end: number, wireLength: number, pkt: IpPacket, scratch: IpScratch): IpOutcome {
+  if (end - off < IPV6_HEADER_LEN) return malformed(scratch, 'IPv6 header cut short');
   if (data[off]! >> 4 !== IPV6_VERSION) return malformed(scratch, 'IPv6 header with a version other than 6');
   let payloadLength = data.readUInt16BE(off + OFF_PAYLOAD_LENGTH);
   const nextHeader = data[off + OFF_NEXT_HEADER]!;
   const start = off + IPV6_HEADER_LEN;
   if (payloadLength === 0) {
-    if (nextHeader === IPPROTO_HOPOPTS && hasJumboOption(data, start)) {
+    if (nextHeader === IPPROTO_HOPOPTS && hasJumboOption(data, start, end)) {
       return malformed(scratch, 'IPv6 jumbogram (not supported)');
     }
     // Zero without a jumbo option is what a capture on the sender shows for
@@ -69,13 +70,13 @@ export function decodeIpv6(data: Buffer, off: number, wireLength: number, pkt: I
   pkt.ipVersion = IPV6_VERSION;
   pkt.src = ipv6Text(data, off + OFF_SRC);
   pkt.dst = ipv6Text(data, off + OFF_DST);
-  return walkIpv6Headers(data, start, start + payloadLength, nextHeader, pkt, scratch);
+  return walkIpv6Headers(data, start, start + payloadLength, end, nextHeader, pkt, scratch);
 }
 
 /**
  * Follows the extension-header chain from `pos` (header type `nextHeader`)
- * in a payload that ends at `wireEnd` on the wire (`data` may stop earlier:
- * snaplen). Sets pkt.protocol, pkt.l4 and pkt.l4WireLength. Also used on a
+ * in a payload that ends at `wireEnd` on the wire (the capture may stop
+ * earlier, at `dataEnd`: snaplen). Sets pkt.protocol, pkt.l4 and pkt.l4WireLength. Also used on a
  * reassembled fragmentable part, which may start with more extension headers.
  *
  * An atomic fragment (offset 0, no more fragments; RFC 6946) is not a
@@ -85,11 +86,12 @@ export function walkIpv6Headers(
   data: Buffer,
   pos: number,
   wireEnd: number,
+  dataEnd: number,
   nextHeader: number,
   pkt: IpPacket,
   scratch: IpScratch,
 ): IpOutcome {
-  const capturedEnd = Math.min(wireEnd, data.length);
+  const capturedEnd = Math.min(wireEnd, dataEnd);
   // Every iteration consumes at least 8 bytes, so the loop is bounded.
   for (;;) {
     let len: number;
@@ -149,9 +151,9 @@ function setPayload(data: Buffer, pos: number, wireEnd: number, capturedEnd: num
 }
 
 /** Whether the hop-by-hop header at `pos` (as far as captured) holds a Jumbo Payload option. */
-function hasJumboOption(data: Buffer, pos: number): boolean {
-  if (pos + EXT_MIN_LEN > data.length) return false;
-  const end = Math.min(pos + (data[pos + 1]! + 1) * EXT_UNIT, data.length);
+function hasJumboOption(data: Buffer, pos: number, dataEnd: number): boolean {
+  if (pos + EXT_MIN_LEN > dataEnd) return false;
+  const end = Math.min(pos + (data[pos + 1]! + 1) * EXT_UNIT, dataEnd);
   let opt = pos + EXT_MIN_LEN;
   while (opt < end) {
     const type = data[opt]!;

@@ -79,13 +79,13 @@ function isVlanTpid(type: number): boolean {
  * result. Shared by Ethernet and both SLL forms, since the cooked headers
  * carry VLAN tags the same way when the kernel did not strip them.
  */
-function resolveEthertype(data: Buffer, type: number, payload: number, out: LinkResult): LinkOutcome {
+function resolveEthertype(data: Buffer, end: number, type: number, payload: number, out: LinkResult): LinkOutcome {
   while (isVlanTpid(type)) {
-    if (payload + VLAN_TAG_LEN > data.length) {
+    if (payload + VLAN_TAG_LEN > end) {
       out.reason = 'VLAN tag cut short';
       return LinkOutcome.MALFORMED;
     }
-    type = data.readUInt16BE(payload + 2);
+    type = u16(data, payload + 2);
     payload += VLAN_TAG_LEN;
   }
   out.offset = payload;
@@ -96,40 +96,40 @@ function resolveEthertype(data: Buffer, type: number, payload: number, out: Link
   return LinkOutcome.NOT_IP;
 }
 
-function decodeEthernet(data: Buffer, out: LinkResult): LinkOutcome {
-  if (data.length < ETHER_HEADER_LEN) {
+function decodeEthernet(data: Buffer, start: number, end: number, out: LinkResult): LinkOutcome {
+  if (end - start < ETHER_HEADER_LEN) {
     out.reason = 'Ethernet header cut short';
     return LinkOutcome.MALFORMED;
   }
-  const type = data.readUInt16BE(ETHER_TYPE_OFFSET);
+  const type = u16(data, start + ETHER_TYPE_OFFSET);
   if (type <= ETHER_MAX_LENGTH_FIELD) return LinkOutcome.NOT_IP;
-  return resolveEthertype(data, type, ETHER_HEADER_LEN, out);
+  return resolveEthertype(data, end, type, start + ETHER_HEADER_LEN, out);
 }
 
-function decodeSll(data: Buffer, headerLen: number, protocolOffset: number, out: LinkResult): LinkOutcome {
-  if (data.length < headerLen) {
+function decodeSll(data: Buffer, start: number, end: number, headerLen: number, protocolOffset: number, out: LinkResult): LinkOutcome {
+  if (end - start < headerLen) {
     out.reason = 'Linux cooked header cut short';
     return LinkOutcome.MALFORMED;
   }
-  return resolveEthertype(data, data.readUInt16BE(protocolOffset), headerLen, out);
+  return resolveEthertype(data, end, u16(data, start + protocolOffset), start + headerLen, out);
 }
 
 /** Raw IP: no link header; the IP version nibble says which IP it is. */
-function decodeRaw(data: Buffer, out: LinkResult): LinkOutcome {
-  if (data.length === 0) {
+function decodeRaw(data: Buffer, start: number, end: number, out: LinkResult): LinkOutcome {
+  if (end === start) {
     out.reason = 'empty raw IP packet';
     return LinkOutcome.MALFORMED;
   }
-  out.offset = 0;
-  const version = data[0]! >> 4;
+  out.offset = start;
+  const version = data[start]! >> 4;
   if (version === 4) return LinkOutcome.IPV4;
   if (version === 6) return LinkOutcome.IPV6;
   out.reason = 'raw IP packet with an IP version other than 4 or 6';
   return LinkOutcome.MALFORMED;
 }
 
-function familyOutcome(family: number, out: LinkResult): LinkOutcome {
-  out.offset = NULL_HEADER_LEN;
+function familyOutcome(family: number, start: number, out: LinkResult): LinkOutcome {
+  out.offset = start + NULL_HEADER_LEN;
   if (family === AF_INET) return LinkOutcome.IPV4;
   if (family === AF_INET6_NETBSD_OPENBSD || family === AF_INET6_FREEBSD || family === AF_INET6_DARWIN) {
     return LinkOutcome.IPV6;
@@ -142,54 +142,59 @@ function familyOutcome(family: number, out: LinkResult): LinkOutcome {
  * which the file does not tell us reliably; families are small numbers, so
  * whichever reading is small is the right one.
  */
-function decodeNull(data: Buffer, out: LinkResult): LinkOutcome {
-  if (data.length < NULL_HEADER_LEN) {
+function decodeNull(data: Buffer, start: number, end: number, out: LinkResult): LinkOutcome {
+  if (end - start < NULL_HEADER_LEN) {
     out.reason = 'loopback header cut short';
     return LinkOutcome.MALFORMED;
   }
-  const le = data.readUInt32LE(0);
-  return familyOutcome(le <= 0xffff ? le : data.readUInt32BE(0), out);
+  const le = data.readUInt32LE(start);
+  return familyOutcome(le <= 0xffff ? le : data.readUInt32BE(start), start, out);
 }
 
 /** OpenBSD LOOP: like NULL but always in network byte order. */
-function decodeLoop(data: Buffer, out: LinkResult): LinkOutcome {
-  if (data.length < NULL_HEADER_LEN) {
+function decodeLoop(data: Buffer, start: number, end: number, out: LinkResult): LinkOutcome {
+  if (end - start < NULL_HEADER_LEN) {
     out.reason = 'loopback header cut short';
     return LinkOutcome.MALFORMED;
   }
-  return familyOutcome(data.readUInt32BE(0), out);
+  return familyOutcome(data.readUInt32BE(start), start, out);
 }
 
 /** Forces the version: a mismatching version nibble is caught by the IP decoder. */
-function decodeFixed(outcome: LinkOutcome, out: LinkResult): LinkOutcome {
-  out.offset = 0;
+function decodeFixed(outcome: LinkOutcome, start: number, out: LinkResult): LinkOutcome {
+  out.offset = start;
   return outcome;
 }
 
+function u16(b: Buffer, o: number): number {
+  return (b[o]! << 8) | b[o + 1]!;
+}
+
 /**
- * Classifies a frame's link layer. On IPV4/IPV6, `out.offset` is where the IP
- * header starts; on MALFORMED, `out.reason` says why.
+ * Classifies the link layer of a frame whose captured bytes are
+ * `data[start, end)`. On IPV4/IPV6, `out.offset` is where the IP header
+ * starts (an index into `data`); on MALFORMED, `out.reason` says why.
  */
-export function decodeLink(linkType: number, data: Buffer, out: LinkResult): LinkOutcome {
+export function decodeLink(linkType: number, data: Buffer, start: number, end: number, out: LinkResult): LinkOutcome {
   switch (linkType) {
     case LINKTYPE_ETHERNET:
-      return decodeEthernet(data, out);
+      return decodeEthernet(data, start, end, out);
     case LINKTYPE_LINUX_SLL:
-      return decodeSll(data, SLL_HEADER_LEN, SLL_PROTOCOL_OFFSET, out);
+      return decodeSll(data, start, end, SLL_HEADER_LEN, SLL_PROTOCOL_OFFSET, out);
     case LINKTYPE_LINUX_SLL2:
-      return decodeSll(data, SLL2_HEADER_LEN, SLL2_PROTOCOL_OFFSET, out);
+      return decodeSll(data, start, end, SLL2_HEADER_LEN, SLL2_PROTOCOL_OFFSET, out);
     case LINKTYPE_RAW:
     case LINKTYPE_RAW_OLD_12:
     case LINKTYPE_RAW_OLD_14:
-      return decodeRaw(data, out);
+      return decodeRaw(data, start, end, out);
     case LINKTYPE_IPV4:
-      return decodeFixed(LinkOutcome.IPV4, out);
+      return decodeFixed(LinkOutcome.IPV4, start, out);
     case LINKTYPE_IPV6:
-      return decodeFixed(LinkOutcome.IPV6, out);
+      return decodeFixed(LinkOutcome.IPV6, start, out);
     case LINKTYPE_NULL:
-      return decodeNull(data, out);
+      return decodeNull(data, start, end, out);
     case LINKTYPE_LOOP:
-      return decodeLoop(data, out);
+      return decodeLoop(data, start, end, out);
     default:
       return LinkOutcome.UNKNOWN_LINKTYPE;
   }

@@ -326,8 +326,7 @@ export interface FrameOptions {
 export function makeFrame(linkType: number, data: Buffer, opts: FrameOptions = {}): Frame {
   const f = newFrame(opts.fileIndex ?? 0);
   f.linkType = linkType;
-  f.data = data;
-  f.origLen = opts.origLen ?? data.length;
+  f.setBytes(data, opts.origLen ?? data.length);
   f.number = opts.number ?? 1;
   f.tsSec = opts.tsSec ?? 1_700_000_000;
   f.tsNsec = opts.tsNsec ?? 0;

@@ -2,7 +2,7 @@
  * Builders for transport-layer tests: raw TCP/UDP headers, and IpPacket-shaped
  * objects to feed the reassembler directly (without the network decoder).
  */
-import type { Frame, FrameRef } from '../../src/capture/frame.js';
+import { newFrame, type CaptureFrame, type FrameRef } from '../../src/capture/frame.js';
 import { IPPROTO_TCP, IPPROTO_UDP, type IpPacket } from '../../src/net/packet.js';
 
 export const FIN = 0x01;
@@ -71,17 +71,11 @@ export interface PacketSpec {
 /** A standalone IpPacket-shaped object around `l4` (fresh frame, fresh buffers). */
 export function ipPacket(l4: Buffer, spec: PacketSpec): IpPacket {
   const captured = spec.snap !== undefined ? l4.subarray(0, spec.snap) : l4;
-  const frame: Frame = {
-    fileIndex: 0,
-    number: spec.number ?? 1,
-    tsSec: spec.tsSec ?? 0,
-    tsNsec: spec.tsNsec ?? 0,
-    linkType: 1,
-    data: captured,
-    origLen: captured.length,
-    byteOffset: 0,
-    interfaceId: 0,
-  };
+  const frame = newFrame(0).setBytes(captured);
+  frame.number = spec.number ?? 1;
+  frame.tsSec = spec.tsSec ?? 0;
+  frame.tsNsec = spec.tsNsec ?? 0;
+  frame.linkType = 1;
   return {
     ipVersion: spec.ipVersion ?? (spec.src.includes(':') ? 6 : 4),
     src: spec.src,
@@ -101,7 +95,7 @@ export function ipPacket(l4: Buffer, spec: PacketSpec): IpPacket {
  * that keeps a view or a frame reference instead of copying gets caught.
  */
 export class PacketFeeder {
-  readonly frame: Frame;
+  readonly frame: CaptureFrame;
   readonly pkt: IpPacket;
   private scratch = Buffer.alloc(65536 + 64);
   number = 0;
@@ -110,10 +104,8 @@ export class PacketFeeder {
   tsNsec = 0;
 
   constructor(private readonly sink: (pkt: IpPacket) => void) {
-    this.frame = {
-      fileIndex: 0, number: 0, tsSec: 0, tsNsec: 0, linkType: 1,
-      data: Buffer.alloc(0), origLen: 0, byteOffset: 0, interfaceId: 0,
-    };
+    this.frame = newFrame(0);
+    this.frame.linkType = 1;
     this.pkt = {
       ipVersion: 4, src: '', dst: '', protocol: IPPROTO_TCP, l4: Buffer.alloc(0),
       l4WireLength: 0, frame: this.frame, reassembled: false,
@@ -130,7 +122,9 @@ export class PacketFeeder {
     f.number = ++this.number;
     f.tsSec = this.tsSec;
     f.tsNsec = this.tsNsec;
-    f.data = view;
+    f.buf = this.scratch;
+    f.start = 0;
+    f.end = captured;
     f.origLen = l4.length;
     const p = this.pkt;
     p.ipVersion = spec.ipVersion ?? (spec.src.includes(':') ? 6 : 4);
