@@ -15,7 +15,8 @@ import { RpcSummary } from './analysis/rpc-summary.js';
 import { procedureName } from '../decoders/programs.js';
 import { NetDecoder } from './net/decoder.js';
 import { DetectorSet } from './detectors/index.js';
-import type { DetectorOptions } from './detectors/finding.js';
+import type { CaptureFacts, DetectorOptions } from './detectors/finding.js';
+import { buildVerdict } from './detectors/verdict.js';
 import { DecodeStage } from './nfs/decode-stage.js';
 import { FileHandlePaths } from './nfs/fh-paths.js';
 import { Nfs4State } from './nfs/v4-state.js';
@@ -56,7 +57,30 @@ export async function analyze(inputs: string | readonly string[], options: Analy
   const listener = options.onTransaction;
   const context: TransactionContext = { pathOf: (fh) => fhPaths.pathOf(fh), isCallbackProgram: (p) => decodeStage.isCallbackProgram(p) };
   const rpcSummary = new RpcSummary(listener && ((t) => listener(t, context)));
-  const detectors = new DetectorSet({ fileName: (i) => files[i] ?? '?', pathOf: (fh) => fhPaths.pathOf(fh) }, options.detectorOptions ?? {});
+  // Read by the detectors at the end: what the layers below counted.
+  const facts = (): CaptureFacts => ({
+    frames: summary.frames,
+    tcpSegments: transport.stats.tcp.segments,
+    udpDatagrams: transport.stats.udpDatagrams,
+    rpcCalls: rpc.matcher.stats.calls,
+    rpcReplies: rpc.matcher.stats.replies,
+    nonRpcStreams: rpc.stats.nonRpcStreams,
+    nonRpcDatagrams: rpc.stats.nonRpcDatagrams,
+    framesCutBySnaplen: summary.framesCutBySnaplen,
+    tcpDeliveredBytes: transport.stats.tcp.deliveredBytes,
+    truncatedMessages: rpc.stats.record.truncatedMessages,
+    resyncSkippedBytes: rpc.stats.record.skippedBytes,
+    resyncs: rpc.stats.record.resyncs,
+    timeBackwards: summary.timeBackwards,
+    timeBackwardsMaxSeconds: summary.timeBackwardsMaxSeconds,
+    timeBackwardsFirst: summary.timeBackwardsFirst,
+    first: summary.first,
+    last: summary.last,
+  });
+  const detectors = new DetectorSet(
+    { fileName: (i) => files[i] ?? '?', pathOf: (fh) => fhPaths.pathOf(fh), facts, lastFrame: () => summary.last },
+    options.detectorOptions ?? {},
+  );
   decodeStage.next.push(fhPaths, new Nfs4State(fhPaths), detectors, rpcSummary);
   const opStats = new OperationStats({ pathOf: (fh) => fhPaths.pathOf(fh), fileName: (i) => files[i] ?? '?', isCallbackProgram: (p) => decodeStage.isCallbackProgram(p) });
   decodeStage.next.push(opStats);
@@ -99,9 +123,11 @@ export async function analyze(inputs: string | readonly string[], options: Analy
   const ms = rpc.matcher.stats;
   const rs = rpc.stats.record;
   const hex = (xid: number): string => `0x${xid.toString(16).padStart(8, '0')}`;
+  const findings = detectors.findings();
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: 'nfsight', version: VERSION },
+    verdict: buildVerdict(findings, ms.calls),
     capture: {
       files: infos,
       frames: summary.frames,
@@ -131,7 +157,7 @@ export async function analyze(inputs: string | readonly string[], options: Analy
       payloadBytes: ts.tcp.payloadBytes,
       deliveredBytes: ts.tcp.deliveredBytes,
       gapBytes: ts.tcp.gapBytes,
-      gaps: summary.tcpEvents.get('gap') ?? 0,
+      gaps: (summary.tcpEvents.get('gap') ?? 0) + (summary.tcpEvents.get('snaplen-gap') ?? 0),
       retransmittedBytes: ts.tcp.retransmittedBytes,
       malformedHeaders: ts.tcp.malformed,
       events: sortedRecord(summary.tcpEvents, (k) => k),
@@ -172,7 +198,7 @@ export async function analyze(inputs: string | readonly string[], options: Analy
       bytes: ts.tcp.gapBytes,
       resyncBytes: rs.skippedBytes,
     },
-    findings: detectors.findings(),
+    findings,
     diagnostics: diag.summary(),
     ...opStats.toJSON(),
   };

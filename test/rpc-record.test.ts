@@ -59,6 +59,8 @@ function conn(midstream = false): TcpConnection {
     a: { addr: '10.0.0.1', port: 800 },
     b: { addr: '10.0.0.2', port: 2049 },
     midstream,
+    segments: [0, 0],
+    dataSegments: [0, 0],
     firstFrame: { fileIndex: 0, number: 1, tsSec: 0, tsNsec: 0 },
   };
 }

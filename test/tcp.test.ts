@@ -245,7 +245,15 @@ describe('TCP reassembly: in order', () => {
     expect(t.client.shape).toEqual(['d0+6@4', 'd6+5@5', 'end:fin']);
     expect(t.client.text).toBe('hello world');
     expect(t.server.shape).toEqual(['d0+5@6', 'end:fin']);
-    expect(t.rec.events).toEqual([]);
+    // No analysis event; the FIN of each side (at its stream offset) and the connection's end.
+    expect(t.rec.events.map((e) => [e.kind, e.direction, e.at.number, e.offset])).toEqual([
+      ['fin', 0, 7, 11],
+      ['fin', 1, 8, 5],
+      ['connection-end', 0, 9, -1],
+    ]);
+    // Segments per direction: SYN, ACK, 2 data, FIN, final ACK from the client; SYN/ACK, data, FIN from the server.
+    expect(conn.segments).toEqual([6, 3]);
+    expect(conn.dataSegments).toEqual([2, 1]);
     expect(t.rec.violations).toEqual([]);
     expect(t.tcp.stats).toMatchObject({
       connections: 1, segments: 9, payloadBytes: 16, deliveredBytes: 16, gapBytes: 0,
@@ -425,7 +433,7 @@ describe('TCP reassembly: snaplen truncation', () => {
     t.c(C0 + 101, 0, 'next'); // 5
     expect(t.client.shape).toEqual(['d0+30@4', 'g30+70@4', 'd100+4@5']);
     expect(t.client.bytes.toString()).toBe(p.subarray(0, 30).toString() + 'next');
-    expect(t.rec.ev('gap')).toEqual([{ conn: 0, dir: 0, bytes: 70, offset: 30, frame: 4 }]);
+    expect(t.rec.ev('snaplen-gap')).toEqual([{ conn: 0, dir: 0, bytes: 70, offset: 30, frame: 4 }]);
     expect(t.tcp.stats).toMatchObject({ payloadBytes: 104, deliveredBytes: 34, gapBytes: 70 });
   });
 
@@ -627,6 +635,11 @@ describe('TCP reassembly: events', () => {
     t.c(C0 + 1, 0, 'abcd', { ack: S0 + 1 });
     t.s(S0 + 1, 0, '', { ack: C0 + 5, window: 0 }); // 4
     expect(t.rec.ev('zero-window')).toEqual([{ conn: 0, dir: 1, bytes: 0, offset: 0, frame: 4 }]);
+    t.s(S0 + 1, 0, '', { ack: C0 + 5, window: 0 }); // 5: still closed
+    t.c(C0 + 5, 0, '', { ack: S0 + 1 }); // 6: the client's window was never closed
+    expect(t.rec.ev('window-reopened')).toEqual([]);
+    t.s(S0 + 1, 0, '', { ack: C0 + 5, window: 512 }); // 7: the server reads again
+    expect(t.rec.ev('window-reopened')).toEqual([{ conn: 0, dir: 1, bytes: 0, offset: -1, frame: 7 }]);
   });
 
   it('dup ack: a pure ACK repeating the previous ACK number and window', () => {

@@ -21,6 +21,10 @@ export class CaptureSummary {
   framesCutBySnaplen = 0;
   first: FrameRef | undefined;
   last: FrameRef | undefined;
+  /** Frames earlier than the frame before them, the largest such step back (seconds), and the first. */
+  timeBackwards = 0;
+  timeBackwardsMaxSeconds = 0;
+  timeBackwardsFirst: FrameRef | undefined;
   readonly tcpEvents = new Map<TcpEventKind, number>();
   readonly refused: RefusedConnection[] = [];
 
@@ -32,8 +36,19 @@ export class CaptureSummary {
     this.wireBytes += f.origLen;
     if (captured < f.origLen) this.framesCutBySnaplen++;
     if (this.first === undefined) this.first = snapshotFrameRef(f);
-    if (this.last === undefined) this.last = snapshotFrameRef(f);
-    else assignFrameRef(this.last, f);
+    const last = this.last;
+    if (last === undefined) this.last = snapshotFrameRef(f);
+    else {
+      if (f.tsSec < last.tsSec || (f.tsSec === last.tsSec && f.tsNsec < last.tsNsec)) this.wentBackwards(f, last);
+      assignFrameRef(last, f);
+    }
+  }
+
+  private wentBackwards(f: Frame, last: FrameRef): void {
+    const step = last.tsSec - f.tsSec + (last.tsNsec - f.tsNsec) / 1e9;
+    this.timeBackwards++;
+    if (step > this.timeBackwardsMaxSeconds) this.timeBackwardsMaxSeconds = step;
+    this.timeBackwardsFirst ??= snapshotFrameRef(f);
   }
 
   tcpEvent(e: TcpEvent): void {

@@ -5,10 +5,26 @@
  * capture that must give no finding of its kind).
  */
 import type { FrameRef } from '../capture/frame.js';
-import type { Transaction } from '../rpc/transaction.js';
+import type { OrphanReply, Transaction } from '../rpc/transaction.js';
 import type { TcpEvent } from '../transport/stream.js';
+import type { TransportTimeline } from './transport-timeline.js';
 
 export type FindingSeverity = 'info' | 'warning' | 'error';
+
+/**
+ * How sure a finding is: `high` unless what it rests on may be incomplete
+ * (bytes missing from the capture around it: `medium`; its key evidence
+ * possibly in those bytes: `low`).
+ */
+export type FindingConfidence = 'high' | 'medium' | 'low';
+
+/** What a finding cost the clients: for ranking (time blocked × calls affected). */
+export interface FindingImpact {
+  /** Seconds applications were held up (the longest wait, stall or blocked retry). */
+  blockedSeconds: number;
+  /** Calls affected (failed, delayed, unanswered). */
+  calls: number;
+}
 
 /** A frame to look at in Wireshark, and why. */
 export interface EvidenceFrame {
@@ -43,19 +59,63 @@ export interface Finding {
   count: number;
   /** The first, the last and the key frames; at most MAX_EVIDENCE. */
   evidence: EvidenceFrame[];
-  /** Numbers that back the finding (intervals, counts, latencies…), named. */
+  /** Numbers that back the finding (intervals, counts, latencies…), named. Never empty values. */
   metrics: Record<string, number | string | number[] | string[]>;
+  /** Set by the detector set for every finding (`high` unless weakened). */
+  confidence?: FindingConfidence;
+  /** Why the confidence is not high, in one sentence (e.g. bytes missing from the capture). */
+  caveat?: string;
+  /** For ranking; when absent, durationSeconds × count stand in. */
+  impact?: FindingImpact;
+  /**
+   * Set on a capture-quality finding that keeps nfsight from judging the
+   * mount's health (no RPC traffic, one direction only, heavy capture loss):
+   * what it could not judge, and why, in a few words.
+   */
+  limitsJudgement?: string;
 }
 
 /** Evidence frames kept per finding. */
 export const MAX_EVIDENCE = 20;
 
-/** What detectors are given to name things. */
+/** What the layers below the detectors counted, for judging the capture itself (read at the end). */
+export interface CaptureFacts {
+  frames: number;
+  tcpSegments: number;
+  udpDatagrams: number;
+  rpcCalls: number;
+  rpcReplies: number;
+  /** TCP connection directions and UDP datagrams that were not RPC. */
+  nonRpcStreams: number;
+  nonRpcDatagrams: number;
+  framesCutBySnaplen: number;
+  /** Stream bytes TCP reassembly delivered in order. */
+  tcpDeliveredBytes: number;
+  /** RPC messages the capture cut (snaplen or gaps). */
+  truncatedMessages: number;
+  /** Stream bytes skipped to find the next RPC message, and how often. */
+  resyncSkippedBytes: number;
+  resyncs: number;
+  /** Frames whose timestamp is earlier than the frame before, the largest step back (seconds) and the first such frame. */
+  timeBackwards: number;
+  timeBackwardsMaxSeconds: number;
+  timeBackwardsFirst: FrameRef | undefined;
+  first: FrameRef | undefined;
+  last: FrameRef | undefined;
+}
+
+/** What detectors are given to name things, and the shared views of the layers below. */
 export interface DetectorContext {
   /** The input file name of a frame's fileIndex. */
   fileName(fileIndex: number): string;
   /** The path of a file handle (lowercase hex) where the capture named it. */
   pathOf?(fh: string): string | undefined;
+  /** Per-connection TCP episodes (set by the detector set, fed before the detectors). */
+  timeline?: TransportTimeline;
+  /** The capture's counts, read in finish(). */
+  facts?(): CaptureFacts;
+  /** The last frame of the capture (for calls unanswered at its end), read in finish(). */
+  lastFrame?(): FrameRef | undefined;
 }
 
 /** A file for a finding: its path where known, else its file handle. */
@@ -73,6 +133,7 @@ export interface Detector {
   readonly kind: string;
   onTransaction?(t: Transaction): void;
   onUnanswered?(t: Transaction): void;
+  onOrphanReply?(r: OrphanReply): void;
   onTcpEvent?(e: TcpEvent): void;
   finish(): Finding[];
 }

@@ -1,46 +1,88 @@
 /**
  * The detector set: runs every detector on the transaction stream and the
- * TCP events, and collects their findings in a deterministic order.
+ * TCP events, and collects their findings ranked by what they cost.
+ *
+ * It owns the shared TransportTimeline (detectors read it through their
+ * context), feeding it each event and transaction before the detectors, so
+ * a detector handed a transaction sees the TCP episodes up to its reply.
+ *
+ * After the detectors finish, every finding whose detector did not judge its
+ * own confidence is checked against the capture loss between its hosts
+ * during it: bytes missing from the capture there make it `medium`, with a
+ * caveat saying so.
  */
+import type { FrameRef } from '../capture/frame.js';
 import type { OrphanReply, Transaction, TransactionSink } from '../rpc/transaction.js';
 import type { TcpEvent } from '../transport/stream.js';
+import { captureDetectors } from './group-capture.js';
 import type { Detector, DetectorContext, DetectorOptions, Finding } from './finding.js';
 import { retryDetectors } from './group-retry.js';
 import { sessionDetectors } from './group-session.js';
 import { transportDetectors } from './group-transport.js';
+import { TransportTimeline } from './transport-timeline.js';
+import { addressOf, isoSeconds, rankFindings } from './ranking.js';
+import { bytesText } from './wording.js';
 
-const SEVERITY_ORDER: Record<string, number> = { error: 0, warning: 1, info: 2 };
+export { addressOf, impactScore, isoSeconds, rankFindings } from './ranking.js';
 
 export class DetectorSet implements TransactionSink {
   readonly detectors: Detector[];
+  readonly timeline: TransportTimeline;
+  private readonly lastFrame: () => FrameRef | undefined;
 
   constructor(ctx: DetectorContext, options: DetectorOptions = {}, detectors?: Detector[]) {
-    this.detectors = detectors ?? [...sessionDetectors(ctx, options), ...retryDetectors(ctx, options), ...transportDetectors(ctx, options)];
+    this.timeline = ctx.timeline ?? new TransportTimeline(options['timelineMaxConnections'] ?? 10_000);
+    this.lastFrame = ctx.lastFrame ?? (() => undefined);
+    const shared: DetectorContext = { ...ctx, timeline: this.timeline };
+    this.detectors = detectors ?? [
+      ...captureDetectors(shared, options),
+      ...sessionDetectors(shared, options),
+      ...retryDetectors(shared, options),
+      ...transportDetectors(shared, options),
+    ];
   }
 
   transaction(t: Transaction): void {
+    this.timeline.transaction(t);
     for (const d of this.detectors) d.onTransaction?.(t);
   }
 
   unanswered(t: Transaction): void {
+    this.timeline.unanswered(t, this.lastFrame());
     for (const d of this.detectors) d.onUnanswered?.(t);
   }
 
-  orphanReply(_r: OrphanReply): void {}
+  orphanReply(r: OrphanReply): void {
+    this.timeline.orphanReply(r);
+    for (const d of this.detectors) d.onOrphanReply?.(r);
+  }
 
   tcpEvent(e: TcpEvent): void {
+    this.timeline.event(e);
     for (const d of this.detectors) d.onTcpEvent?.(e);
   }
 
-  /** Every detector's findings: most severe first, then by start time, kind and title. */
+  /** Every detector's findings, their confidence judged, ranked (see rankFindings). */
   findings(): Finding[] {
     const all = this.detectors.flatMap((d) => d.finish());
-    return all.sort(
-      (a, b) =>
-        (SEVERITY_ORDER[a.severity] ?? 3) - (SEVERITY_ORDER[b.severity] ?? 3) ||
-        (a.start < b.start ? -1 : a.start > b.start ? 1 : 0) ||
-        (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0) ||
-        (a.title < b.title ? -1 : a.title > b.title ? 1 : 0),
-    );
+    for (const f of all) this.judgeConfidence(f);
+    return rankFindings(all);
+  }
+
+  /** A finding its detector did not weaken: weakened when the capture lost bytes between its hosts during it. */
+  private judgeConfidence(f: Finding): void {
+    if (f.confidence !== undefined) return;
+    f.confidence = 'high';
+    if (f.limitsJudgement !== undefined || f.kind === 'capture-quality') return;
+    const from = isoSeconds(f.start);
+    const to = isoSeconds(f.end);
+    if (Number.isNaN(from) || Number.isNaN(to)) return;
+    const client = f.client !== undefined ? addressOf(f.client) : undefined;
+    const server = f.server !== undefined ? addressOf(f.server) : undefined;
+    // A second either side: a gap is known where a later ACK revealed it.
+    const loss = client !== undefined && server !== undefined ? this.timeline.lossDuring(from - 1, to + 1, client, server) : this.timeline.lossDuring(from - 1, to + 1);
+    if (loss.gaps === 0) return;
+    f.confidence = 'medium';
+    f.caveat = `The capture lost ${bytesText(loss.bytes)} in ${loss.gaps} gap${loss.gaps === 1 ? '' : 's'} ${client !== undefined && server !== undefined ? 'between these hosts ' : ''}during this finding: some of its messages may be missing.`;
   }
 }

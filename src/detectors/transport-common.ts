@@ -176,7 +176,7 @@ export class ConnectionTracker {
   transaction(t: Transaction): void {
     if (t.connId < 0 || t.reply === undefined) return;
     // A connection not seen in any TCP event yet: named from the transaction until its first event.
-    const stub: TcpConnection = { id: t.connId, a: t.client, b: t.server, midstream: true, firstFrame: t.call.firstFrame };
+    const stub: TcpConnection = { id: t.connId, a: t.client, b: t.server, midstream: true, firstFrame: t.call.firstFrame, segments: [0, 0], dataSegments: [0, 0] };
     this.touch(t.connId, stub)!.progress(t.reply.lastFrame);
   }
 

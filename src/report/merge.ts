@@ -6,13 +6,16 @@
  * the capture sections are concatenated (files listed in order, first and
  * last frame over all, duration from the earliest to the latest frame);
  * listed items (unanswered calls, orphan replies, refused connections,
- * diagnostics, findings, error frames) are concatenated in the order of
- * the reports, up to each list's cap.
+ * diagnostics, error frames) are concatenated in the order of the reports,
+ * up to each list's cap; findings are concatenated and ranked again, and the
+ * verdict is made again from them.
  *
  * Input is validated: a report of another schema version or with a section
  * missing or damaged throws an Error naming the report and what is wrong.
  */
 import { OperationStats } from '../analysis/op-stats.js';
+import { rankFindings } from '../detectors/ranking.js';
+import { buildVerdict } from '../detectors/verdict.js';
 import { REPORT_SCHEMA_VERSION, type FrameLocation, type Report } from './model.js';
 
 /** Caps of the listed items, as the analysis keeps them. */
@@ -99,8 +102,11 @@ function mergeTwo(a: Report, b: Report): Report {
   const da = a.diagnostics;
   const db = b.diagnostics;
   const items = [...da.items, ...db.items];
+  const findings = rankFindings([...a.findings, ...b.findings]);
+  const calls = a.rpc.calls + b.rpc.calls;
   return {
     ...a,
+    verdict: buildVerdict(findings, calls),
     capture,
     network: addNumbers(a.network, b.network, 'network'),
     tcp: {
@@ -115,7 +121,7 @@ function mergeTwo(a: Report, b: Report): Report {
       orphanReplies: [...a.rpc.orphanReplies, ...b.rpc.orphanReplies].slice(0, LISTED),
     },
     skipped: addNumbers(a.skipped, b.skipped, 'skipped'),
-    findings: [...a.findings, ...b.findings],
+    findings,
     diagnostics: {
       errors: da.errors + db.errors,
       warnings: da.warnings + db.warnings,

@@ -20,6 +20,9 @@ export type {
 } from '../analysis/op-stats.js';
 export type { HistogramData } from '../analysis/histogram.js';
 import type { Finding } from '../detectors/finding.js';
+import type { Verdict } from '../detectors/verdict.js';
+
+export type { Verdict, VerdictLine } from '../detectors/verdict.js';
 
 /** 2: the per-operation sections (operations, errors, clients, servers, files). */
 export const REPORT_SCHEMA_VERSION = 2;
@@ -152,13 +155,15 @@ export interface SkippedSection {
 export interface Report {
   schemaVersion: number;
   tool: { name: 'nfsight'; version: string };
+  /** The answer first: the findings above info ranked by impact, or "no problems found", or what could not be judged. */
+  verdict: Verdict;
   capture: CaptureSection;
   network: NetworkSection;
   tcp: TcpSection;
   udp: UdpSection;
   rpc: RpcSection;
   skipped: SkippedSection;
-  /** The detectors' findings: most severe first, then by start time. */
+  /** The detectors' findings: most severe first, then by impact (time blocked × calls affected), then by start time. */
   findings: Finding[];
   diagnostics: DiagnosticSummary;
   /**

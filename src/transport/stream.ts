@@ -27,6 +27,13 @@ export interface TcpConnection {
   midstream: boolean;
   /** The frame of the first segment seen. */
   firstFrame: FrameRef;
+  /**
+   * Segments seen per direction so far (index = Direction), retransmissions
+   * included, and those of them that carried payload. Updated as segments
+   * arrive: final at the connection's 'connection-end' event.
+   */
+  segments: [number, number];
+  dataSegments: [number, number];
 }
 
 /** Direction within a connection: 0 is A→B, 1 is B→A. */
@@ -120,10 +127,29 @@ export type TcpEventKind =
   | 'dup-ack'
   /**
    * nfsight's own: `bytes` bytes at stream offset `offset` that reassembly
-   * never got (capture loss, snaplen cut, buffer overflow), reported to the
-   * consumer as a gap. `at` is the frame where the loss became known.
+   * never got (capture loss, buffer overflow), reported to the consumer as a
+   * gap. `at` is the frame where the loss became known.
    */
   | 'gap'
+  /**
+   * nfsight's own: `bytes` bytes at stream offset `offset` of the segment in
+   * frame `at` that the snaplen cut off (a gap to the consumer, like 'gap',
+   * but the bytes were not lost: only not captured in full).
+   */
+  | 'snaplen-gap'
+  /** nfsight's own: the first FIN of this direction. */
+  | 'fin'
+  /**
+   * nfsight's own: the first segment of this direction with a non-zero
+   * window after one with a zero window (the end of a zero-window episode).
+   */
+  | 'window-reopened'
+  /**
+   * nfsight's own: the connection's end (FIN both ways, RST, reuse of its
+   * 4-tuple, eviction, or the end of the capture), after its streams ended;
+   * one per connection. `conn.segments` then holds its final counts.
+   */
+  | 'connection-end'
   /** A segment with RST. */
   | 'rst'
   /** A SYN answered by RST (connection refused). */

@@ -19,7 +19,9 @@
  * 'lost-segment', 'zero-window', 'dup-ack', ...) do not come from delivery:
  * each segment is first classified by {@link TcpAnalysis} (tcp-analysis.ts),
  * Wireshark's rules, so they flag the same frames as tshark's `tcp.analysis.*`.
- * Delivery reports only the bytes it never got, as 'gap' events.
+ * Delivery reports only the bytes it never got, as 'gap' events ('snaplen-gap'
+ * for bytes the snaplen cut off), and the connection's FINs, the reopening
+ * of a zero window and its end ('fin', 'window-reopened', 'connection-end').
  *
  * Hot path: an in-order segment costs one header parse into a reused object,
  * three Map lookups and one `subarray` view handed to the consumer; nothing
@@ -388,7 +390,12 @@ export class TcpReassembler {
     const peer = conn.halves[dir ^ 1]!;
     // Wireshark's analysis first, from the header alone (before anything is delivered).
     const analysis = conn.analysis;
+    const wasZeroWindow = (analysis.flows[dir].lastSegmentFlags & TA_ZERO_WINDOW) !== 0;
     const mask = analysis.classify(dir, h.seq, h.ack, wireLen, flags, h.window, frame.tsSec, frame.tsNsec);
+    const info = conn.info;
+    info.segments[dir]++;
+    if (wireLen > 0) info.dataSegments[dir]++;
+    if (wasZeroWindow && h.window !== 0 && !rst) this.event('window-reopened', conn, dir, frame, 0, -1);
 
     if (rst) {
       if (mask !== 0) this.analysisEvents(mask, analysis, conn.info, dir, half, peer, h.seq, h.ack, syn, wireLen, frame);
@@ -447,6 +454,7 @@ export class TcpReassembler {
       half.finOffset = finOff;
       half.ended = true;
       half.consumer.end('fin', snapshotFrameRef(frame));
+      this.event('fin', conn, dir, frame, 0, finOff);
     }
 
     // FIN both ways, each acknowledged: the connection is over.
@@ -496,6 +504,8 @@ export class TcpReassembler {
       b: senderIsA ? dst : src,
       midstream: !(syn && !ackf),
       firstFrame: snapshotFrameRef(pkt.frame),
+      segments: [0, 0],
+      dataSegments: [0, 0],
     };
     const now = pkt.frame.tsSec;
     if (this.open.size >= this.opts.maxOpenConnections && now - this.lastSweepSec >= SWEEP_INTERVAL_SEC) {
@@ -543,6 +553,7 @@ export class TcpReassembler {
     }
     this.index.delete(conn);
     this.open.delete(conn.info.id);
+    this.event('connection-end', conn, 0, at, 0, -1);
     if (reason !== 'capture-end') {
       const closed = this.closedAt;
       const key = tupleKey(conn.loAddr, conn.loPort, conn.hiAddr, conn.hiPort);
@@ -643,7 +654,7 @@ export class TcpReassembler {
       half.consumer.data(buf.subarray(start + trim, start + capEnd), off, at, gapAt);
     }
     const missingFrom = trim > capLen ? trim : capLen;
-    if (missingFrom < wireLen) this.gap(half, conn, wireLen - missingFrom, gapAt);
+    if (missingFrom < wireLen) this.gap(half, conn, wireLen - missingFrom, gapAt, 'snaplen-gap');
   }
 
   /** Delivers buffered segments that have become in order. */
@@ -685,13 +696,13 @@ export class TcpReassembler {
     if (p.length > 0) this.drain(half, conn, at);
   }
 
-  private gap(half: Half, conn: Conn, length: number, at: FrameRef): void {
+  private gap(half: Half, conn: Conn, length: number, at: FrameRef, kind: 'gap' | 'snaplen-gap' = 'gap'): void {
     const off = half.nextOffset;
     half.nextOffset = off + length;
     half.nextSeq = (half.nextSeq + length) >>> 0;
     this.stats.gapBytes += length;
     half.consumer.gap(length, off, at);
-    this.event('gap', conn, half.dir, at, length, off);
+    this.event(kind, conn, half.dir, at, length, off);
   }
 
   /**

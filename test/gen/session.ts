@@ -25,12 +25,18 @@ export class Capture {
     this.sec = startSec;
   }
 
-  /** Moves the clock forward. */
+  /** Moves the clock forward (backward for a negative number: a clock stepped back). */
   advance(seconds: number): this {
     const total = this.nsec + Math.round(seconds * 1e9);
-    this.sec += Math.floor(total / 1e9);
-    this.nsec = total % 1e9;
+    const whole = Math.floor(total / 1e9);
+    this.sec += whole;
+    this.nsec = total - whole * 1e9;
     return this;
+  }
+
+  /** The current time, seconds since the epoch. */
+  now(): number {
+    return this.sec + this.nsec / 1e9;
   }
 
   /** Appends a frame at the current time (and advances 1 µs); returns its frame number. */
@@ -72,10 +78,13 @@ export class TcpSession {
     private readonly mss = 1448,
   ) {}
 
-  private frame(from: Side, flags: number, payload: Buffer = Buffer.alloc(0), seq?: number, snap?: number): number {
+  /** Window each side advertises (raw field). */
+  readonly window: Record<Side, number> = { client: 65535, server: 65535 };
+
+  private frame(from: Side, flags: number, payload: Buffer = Buffer.alloc(0), seq?: number, snap?: number, ack?: number): number {
     const [src, dst] = from === 'client' ? [this.client, this.server] : [this.server, this.client];
     const other: Side = from === 'client' ? 'server' : 'client';
-    const l4 = tcpSegment({ srcPort: src.port, dstPort: dst.port, seq: seq ?? this.seq[from], ack: this.seq[other], flags }, payload);
+    const l4 = tcpSegment({ srcPort: src.port, dstPort: dst.port, seq: seq ?? this.seq[from], ack: ack ?? this.seq[other], flags, window: this.window[from] }, payload);
     return this.capture.push(ethernet({ ethertype: ETHERTYPE_IPV4 }, ipv4({ src: src.addr, dst: dst.addr, protocol: 6 }, l4)), snap);
   }
 
@@ -116,8 +125,25 @@ export class TcpSession {
     return frames;
   }
 
-  /** A pure ACK from one side. */
-  ack(from: Side): number {
+  /** A pure ACK from one side (of everything the other sent, or of the sequence number given). */
+  ack(from: Side, ackNumber?: number): number {
+    return this.frame(from, ACK, undefined, undefined, undefined, ackNumber);
+  }
+
+  /** The next sequence number of a side (what its peer ACKs when it has everything). */
+  nextSeq(side: Side): number {
+    return this.seq[side];
+  }
+
+  /** `from` advertises a zero window (its application stopped reading): a pure ACK with window 0. */
+  zeroWindow(from: Side): number {
+    this.window[from] = 0;
+    return this.frame(from, ACK);
+  }
+
+  /** `from` opens its window again (a window update). */
+  openWindow(from: Side, window = 65535): number {
+    this.window[from] = window;
     return this.frame(from, ACK);
   }
 

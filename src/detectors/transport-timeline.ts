@@ -1,0 +1,461 @@
+/**
+ * What the TCP layer showed on each connection, as episodes in time, shared
+ * by the detectors that explain RPC behaviour by the transport (slow calls,
+ * unanswered calls, network health, capture quality):
+ *
+ * - retransmission stalls: one segment (stream offset) sent again two or
+ *   more times, nothing newer retransmitted in between: the peer did not
+ *   acknowledge it (RTO backoff), with the intervals between the resends;
+ * - zero-window episodes: from the first zero-window advertisement of a side
+ *   to the segment reopening its window (or the connection's end): that side
+ *   stopped reading;
+ * - capture gaps: bytes of a stream the capture never saw (the peer ACKed
+ *   them, or they were given up at a FIN / overflow), gaps less than a
+ *   second apart merged. Snaplen cuts are counted apart, not as gaps.
+ *
+ * Each episode counts the RPC calls whose latency (call → reply, or call →
+ * the connection's end for an unanswered one) overlaps it, and keeps the
+ * slowest. Per connection and direction it also counts every TCP event
+ * kind, for rates.
+ *
+ * Bounded: at most `maxConnections` connections (least recently active
+ * evicted), MAX_EPISODES episodes per connection (the oldest dropped and
+ * counted), and per pair of addresses at most MAX_GAP_SPANS spans of
+ * capture loss (the closest merged when full).
+ */
+import { snapshotFrameRef, type FrameRef } from '../capture/frame.js';
+import type { OrphanReply, Transaction } from '../rpc/transaction.js';
+import type { Direction, Endpoint, TcpConnection, TcpEvent } from '../transport/stream.js';
+import { FrameSeries, directionFrom, frameCompare, operationOf, round, secondsFrom } from './transport-common.js';
+
+/** Episodes kept per connection. */
+export const MAX_EPISODES = 32;
+/** Retransmission intervals kept per stall. */
+export const MAX_INTERVALS = 16;
+/** Spans of capture loss kept per pair of addresses. */
+export const MAX_GAP_SPANS = 64;
+/** Gaps closer than this (seconds) make one capture-gap episode. */
+const GAP_MERGE_SECONDS = 1;
+/** Address pairs followed for capture loss. */
+const MAX_GAP_PAIRS = 10_000;
+/** Ports that carry NFS and its side protocols when no call says which side is the server. */
+const SERVICE_PORTS = new Set([2049, 111, 20048, 20049, 4045]);
+
+export type EpisodeKind = 'retransmission-stall' | 'zero-window' | 'capture-gap';
+
+/** The slowest call overlapping an episode. */
+export interface OverlappingCall {
+  xid: number;
+  op: string;
+  call: FrameRef;
+  /** Undefined for a call never answered. */
+  reply: FrameRef | undefined;
+  /** Seconds: the latency, or for an unanswered call the time it waited. */
+  seconds: number;
+}
+
+export interface TransportEpisode {
+  kind: EpisodeKind;
+  connId: number;
+  /**
+   * The direction concerned: the sender of the resent segment (stall), the
+   * side advertising the zero window (zero-window), the stream the bytes are
+   * missing from (capture-gap).
+   */
+  dir: Direction;
+  start: FrameRef;
+  end: FrameRef;
+  /** Nothing has ended it yet (a zero window still closed, the current stall). */
+  open: boolean;
+  /** Resends of the segment (stall), zero-window segments, gaps. */
+  count: number;
+  /** Bytes missing (capture-gap); segment length (stall). */
+  bytes: number;
+  /** Stream offset of the resent segment (stall), of the first gap. */
+  offset: number;
+  /** Seconds between consecutive resends (stall), the first MAX_INTERVALS. */
+  intervals: number[];
+  /** The first frames of the episode and its last. */
+  frames: FrameSeries;
+  /** Calls whose latency overlaps the episode. */
+  calls: number;
+  worst: OverlappingCall | undefined;
+}
+
+/** Every TCP event kind counted for one direction of a connection. */
+export class DirectionCounters {
+  retransmissions = 0;
+  retransmittedBytes = 0;
+  fastRetransmissions = 0;
+  spuriousRetransmissions = 0;
+  outOfOrder = 0;
+  lostSegments = 0;
+  lostBytes = 0;
+  /** ACKs (sent by the peer) of bytes of this direction the capture never saw. */
+  ackedUnseen = 0;
+  ackedUnseenBytes = 0;
+  /** Duplicate ACKs sent by this direction. */
+  dupAcks = 0;
+  /** Zero-window segments sent by this direction. */
+  zeroWindows = 0;
+  gaps = 0;
+  gapBytes = 0;
+  snaplenGaps = 0;
+  snaplenGapBytes = 0;
+  keepAlives = 0;
+  unackedBytes = 0;
+  fin: FrameRef | undefined;
+  rst: FrameRef | undefined;
+}
+
+/** One connection's timeline. */
+export class ConnectionTimeline {
+  readonly counters: [DirectionCounters, DirectionCounters] = [new DirectionCounters(), new DirectionCounters()];
+  /** The episodes, oldest first (at most MAX_EPISODES; older ones dropped). */
+  readonly episodes: TransportEpisode[] = [];
+  droppedEpisodes = 0;
+  /** The direction the RPC client sends in, once known (from a call, else guessed). */
+  clientDir: Direction | undefined;
+  /** The connection's end ('connection-end'), once seen. */
+  ended: FrameRef | undefined;
+  lastSeen: FrameRef;
+  /** RPC calls seen on the connection (answered or not), and replies. */
+  calls = 0;
+  answered = 0;
+  orphanReplies = 0;
+  /** The current retransmission series per direction (an episode once resent twice). */
+  private readonly series: [TransportEpisode | undefined, TransportEpisode | undefined] = [undefined, undefined];
+  private readonly zeroWindow: [TransportEpisode | undefined, TransportEpisode | undefined] = [undefined, undefined];
+  private readonly lastGap: [TransportEpisode | undefined, TransportEpisode | undefined] = [undefined, undefined];
+
+  constructor(public conn: TcpConnection) {
+    this.lastSeen = snapshotFrameRef(conn.firstFrame);
+  }
+
+  /** The direction of the RPC client: learnt from calls; else the SYN sender, else the side not on a service port. */
+  clientDirection(): Direction {
+    if (this.clientDir !== undefined) return this.clientDir;
+    const { a, b } = this.conn;
+    if (SERVICE_PORTS.has(b.port) && !SERVICE_PORTS.has(a.port)) return 0;
+    if (SERVICE_PORTS.has(a.port) && !SERVICE_PORTS.has(b.port)) return 1;
+    if (!this.conn.midstream) return 0;
+    return a.port >= b.port ? 0 : 1;
+  }
+
+  client(): Endpoint {
+    return this.clientDirection() === 0 ? this.conn.a : this.conn.b;
+  }
+
+  server(): Endpoint {
+    return this.clientDirection() === 0 ? this.conn.b : this.conn.a;
+  }
+
+  private push(ep: TransportEpisode): void {
+    this.episodes.push(ep);
+    if (this.episodes.length > MAX_EPISODES) {
+      this.episodes.shift();
+      this.droppedEpisodes++;
+    }
+  }
+
+  private newEpisode(kind: EpisodeKind, e: TcpEvent, dir: Direction): TransportEpisode {
+    const frames = new FrameSeries(4);
+    frames.add(e.at);
+    return {
+      kind,
+      connId: e.conn.id,
+      dir,
+      start: snapshotFrameRef(e.at),
+      end: snapshotFrameRef(e.at),
+      open: true,
+      count: 1,
+      bytes: e.bytes,
+      offset: e.offset,
+      intervals: [],
+      frames,
+      calls: 0,
+      worst: undefined,
+    };
+  }
+
+  /** Feeds one TCP event of this connection. */
+  event(e: TcpEvent): void {
+    this.conn = e.conn;
+    if (frameCompare(e.at, this.lastSeen) > 0) this.lastSeen = snapshotFrameRef(e.at);
+    const d = e.direction;
+    const c = this.counters[d];
+    switch (e.kind) {
+      case 'retransmission':
+        c.retransmissions++;
+        c.retransmittedBytes += e.bytes;
+        this.retransmission(e);
+        break;
+      case 'fast-retransmission':
+        c.fastRetransmissions++;
+        break;
+      case 'spurious-retransmission':
+        c.spuriousRetransmissions++;
+        break;
+      case 'out-of-order':
+        c.outOfOrder++;
+        break;
+      case 'lost-segment':
+        c.lostSegments++;
+        c.lostBytes += e.bytes;
+        break;
+      case 'ack-lost-segment':
+        this.counters[(d ^ 1) as Direction].ackedUnseen++;
+        this.counters[(d ^ 1) as Direction].ackedUnseenBytes += e.bytes;
+        break;
+      case 'dup-ack':
+        c.dupAcks++;
+        break;
+      case 'keep-alive':
+        c.keepAlives++;
+        break;
+      case 'zero-window': {
+        c.zeroWindows++;
+        const open = this.zeroWindow[d];
+        if (open === undefined) {
+          const ep = this.newEpisode('zero-window', e, d);
+          this.zeroWindow[d] = ep;
+          this.push(ep);
+        } else {
+          open.count++;
+          open.end = snapshotFrameRef(e.at);
+          open.frames.add(e.at);
+        }
+        break;
+      }
+      case 'window-reopened': {
+        const open = this.zeroWindow[d];
+        if (open !== undefined) {
+          open.end = snapshotFrameRef(e.at);
+          open.frames.add(e.at);
+          open.open = false;
+          this.zeroWindow[d] = undefined;
+        }
+        break;
+      }
+      case 'gap': {
+        c.gaps++;
+        c.gapBytes += e.bytes;
+        const last = this.lastGap[d];
+        if (last !== undefined && secondsFrom(last.end, e.at) <= GAP_MERGE_SECONDS) {
+          last.count++;
+          last.bytes += e.bytes;
+          last.end = snapshotFrameRef(e.at);
+          last.frames.add(e.at);
+        } else {
+          const ep = this.newEpisode('capture-gap', e, d);
+          ep.open = false;
+          this.lastGap[d] = ep;
+          this.push(ep);
+        }
+        break;
+      }
+      case 'snaplen-gap':
+        c.snaplenGaps++;
+        c.snaplenGapBytes += e.bytes;
+        break;
+      case 'unacked-data':
+        c.unackedBytes += e.bytes;
+        break;
+      case 'fin':
+        c.fin ??= snapshotFrameRef(e.at);
+        break;
+      case 'rst':
+        c.rst ??= snapshotFrameRef(e.at);
+        break;
+      case 'connection-end':
+        this.ended = snapshotFrameRef(e.at);
+        for (const dir of [0, 1] as const) {
+          const z = this.zeroWindow[dir];
+          if (z !== undefined) {
+            z.end = snapshotFrameRef(e.at);
+            z.open = false;
+            this.zeroWindow[dir] = undefined;
+          }
+          const s = this.series[dir];
+          if (s !== undefined) s.open = false;
+        }
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** A retransmission: extends the direction's series when it resends the same (or older) data, else starts one. */
+  private retransmission(e: TcpEvent): void {
+    const d = e.direction;
+    const s = this.series[d];
+    if (s !== undefined && (e.offset === s.offset || (e.offset >= 0 && e.offset < s.offset))) {
+      if (s.intervals.length < MAX_INTERVALS) s.intervals.push(round(secondsFrom(s.end, e.at)));
+      s.count++;
+      s.end = snapshotFrameRef(e.at);
+      s.frames.add(e.at);
+      // Resent twice: the peer is not acknowledging it; from now on an episode.
+      if (s.count === 2) this.push(s);
+      return;
+    }
+    if (s !== undefined) s.open = false;
+    this.series[d] = this.newEpisode('retransmission-stall', e, d);
+  }
+
+  /** A call on this connection answered (reply set) or never answered (`end`: how far it waited). */
+  call(t: Transaction, end: FrameRef): void {
+    const from = t.call.firstFrame;
+    const seconds = Math.max(0, secondsFrom(t.call.frame, end));
+    for (const ep of this.episodes) {
+      if (frameCompare(ep.start, end) > 0) continue;
+      if (!ep.open && frameCompare(ep.end, from) < 0) continue;
+      ep.calls++;
+      if (ep.worst === undefined || seconds > ep.worst.seconds) {
+        ep.worst = { xid: t.xid, op: operationOf(t), call: snapshotFrameRef(t.call.frame), reply: t.reply ? snapshotFrameRef(t.reply.frame) : undefined, seconds: round(seconds) };
+      }
+    }
+  }
+
+  /** The episodes overlapping [from, to] (frames in capture order). */
+  during(from: FrameRef, to: FrameRef): TransportEpisode[] {
+    return this.episodes.filter((ep) => frameCompare(ep.start, to) <= 0 && (ep.open || frameCompare(ep.end, from) >= 0));
+  }
+}
+
+/** A span of time in which bytes between two hosts were missing from the capture. */
+export interface LossSpan {
+  /** Seconds since the epoch. */
+  from: number;
+  to: number;
+  bytes: number;
+  gaps: number;
+}
+
+const seconds = (f: FrameRef): number => f.tsSec + f.tsNsec / 1e9;
+
+function pairKey(a: string, b: string): string {
+  return a < b ? `${a}|${b}` : `${b}|${a}`;
+}
+
+/** The per-connection timelines, and the spans of capture loss per pair of hosts. */
+export class TransportTimeline {
+  private readonly conns = new Map<number, ConnectionTimeline>();
+  private readonly loss = new Map<string, LossSpan[]>();
+  evicted = 0;
+
+  constructor(private readonly maxConnections = 10_000) {}
+
+  private touch(conn: TcpConnection): ConnectionTimeline {
+    let c = this.conns.get(conn.id);
+    if (c !== undefined) {
+      this.conns.delete(conn.id);
+      this.conns.set(conn.id, c);
+      return c;
+    }
+    c = new ConnectionTimeline(conn);
+    this.conns.set(conn.id, c);
+    if (this.conns.size > this.maxConnections) {
+      this.conns.delete(this.conns.keys().next().value as number);
+      this.evicted++;
+    }
+    return c;
+  }
+
+  get(connId: number): ConnectionTimeline | undefined {
+    return connId < 0 ? undefined : this.conns.get(connId);
+  }
+
+  event(e: TcpEvent): void {
+    if (e.kind === 'refused') return;
+    this.touch(e.conn).event(e);
+    if (e.kind === 'gap') this.noteLoss(e.conn.a.addr, e.conn.b.addr, e.at, e.bytes);
+  }
+
+  private timelineOf(t: Transaction): ConnectionTimeline | undefined {
+    if (t.connId < 0) return undefined;
+    let c = this.conns.get(t.connId);
+    if (c === undefined) {
+      // Not seen in any TCP event yet: named from the transaction until then.
+      c = this.touch({ id: t.connId, a: t.client, b: t.server, midstream: true, firstFrame: t.call.firstFrame, segments: [0, 0], dataSegments: [0, 0] });
+    } else {
+      this.touch(c.conn);
+    }
+    if (c.clientDir === undefined) c.clientDir = directionFrom(c.conn, t.client);
+    return c;
+  }
+
+  transaction(t: Transaction): void {
+    const c = this.timelineOf(t);
+    if (c === undefined || t.reply === undefined) return;
+    c.calls++;
+    c.answered++;
+    if (frameCompare(t.reply.lastFrame, c.lastSeen) > 0) c.lastSeen = snapshotFrameRef(t.reply.lastFrame);
+    c.call(t, t.reply.frame);
+  }
+
+  unanswered(t: Transaction, captureEnd: FrameRef | undefined): void {
+    const c = this.timelineOf(t);
+    if (c === undefined) return;
+    c.calls++;
+    c.call(t, c.ended ?? captureEnd ?? c.lastSeen);
+  }
+
+  orphanReply(r: OrphanReply): void {
+    if (r.connId < 0) return;
+    let c = this.conns.get(r.connId);
+    // Not seen in any TCP event yet: named from the reply until then (midstream: its call is not in the capture).
+    if (c === undefined) c = this.touch({ id: r.connId, a: r.client, b: r.server, midstream: true, firstFrame: r.frame, segments: [0, 0], dataSegments: [0, 0] });
+    if (c.clientDir === undefined) c.clientDir = directionFrom(c.conn, r.client);
+    c.orphanReplies++;
+  }
+
+  private noteLoss(a: string, b: string, at: FrameRef, bytes: number): void {
+    const key = pairKey(a, b);
+    let spans = this.loss.get(key);
+    if (spans === undefined) {
+      if (this.loss.size >= MAX_GAP_PAIRS) this.loss.delete(this.loss.keys().next().value as string);
+      spans = [];
+      this.loss.set(key, spans);
+    }
+    const t = seconds(at);
+    const last = spans[spans.length - 1];
+    if (last !== undefined && t - last.to <= GAP_MERGE_SECONDS && t >= last.from) {
+      last.to = Math.max(last.to, t);
+      last.bytes += bytes;
+      last.gaps++;
+      return;
+    }
+    spans.push({ from: t, to: t, bytes, gaps: 1 });
+    if (spans.length > MAX_GAP_SPANS) {
+      // Full: merge the two neighbours closest in time (the spans get coarser, never lost).
+      let best = 0;
+      for (let i = 1; i < spans.length - 1; i++) if (spans[i + 1]!.from - spans[i]!.to < spans[best + 1]!.from - spans[best]!.to) best = i;
+      const x = spans[best]!;
+      const y = spans[best + 1]!;
+      spans.splice(best, 2, { from: Math.min(x.from, y.from), to: Math.max(x.to, y.to), bytes: x.bytes + y.bytes, gaps: x.gaps + y.gaps });
+    }
+  }
+
+  /**
+   * Capture loss between two hosts (or between any hosts, when `a`/`b` are
+   * undefined) within [from, to] seconds since the epoch.
+   */
+  lossDuring(from: number, to: number, a?: string, b?: string): { bytes: number; gaps: number } {
+    const lists = a !== undefined && b !== undefined ? [this.loss.get(pairKey(a, b)) ?? []] : [...this.loss.values()];
+    let bytes = 0;
+    let gaps = 0;
+    for (const spans of lists) {
+      for (const s of spans) {
+        if (s.to < from || s.from > to) continue;
+        bytes += s.bytes;
+        gaps += s.gaps;
+      }
+    }
+    return { bytes, gaps };
+  }
+
+  /** Every connection followed, in order of last activity. */
+  all(): IterableIterator<ConnectionTimeline> {
+    return this.conns.values();
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * Words shared by the detectors' titles and explanations, so every finding
+ * reads the same way: counts with their nouns, durations and sizes with
+ * sensible precision, lists that end with "and", sentences that end with a
+ * period. Findings are prose for people: the numbers also go in metrics.
+ */
+
+/** "1 call", "3 calls" (or the plural given). */
+export function plural(n: number, word: string, pluralWord = `${word}s`): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? word : pluralWord}`;
+}
+
+/** Seconds for prose: 3 significant digits below 10 s, one decimal below 100 s, whole seconds above. */
+export function secondsText(x: number): string {
+  const a = Math.abs(x);
+  if (a === 0) return '0 s';
+  if (a < 0.001) return `${(x * 1e6).toFixed(0)} µs`;
+  if (a < 1) return `${(x * 1000).toPrecision(3).replace(/\.?0+$/, '')} ms`;
+  if (a < 10) return `${x.toPrecision(3).replace(/\.?0+$/, '')} s`;
+  if (a < 100) return `${x.toFixed(1).replace(/\.0$/, '')} s`;
+  return `${x.toFixed(0)} s`;
+}
+
+/** Bytes for prose: exact below 10 kB, else KiB / MiB / GiB with one decimal. */
+export function bytesText(n: number): string {
+  if (n < 10_240) return plural(n, 'byte');
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(1)} ${units[u]}`;
+}
+
+/** A percentage for prose: "0.4%", "12%". */
+export function percentText(fraction: number): string {
+  const p = fraction * 100;
+  return `${p < 10 ? p.toPrecision(2).replace(/\.?0+$/, '') : p.toFixed(0)}%`;
+}
+
+/** "a", "a and b", "a, b and c"; beyond `max` items: "a, b, c and 4 more". */
+export function listText(items: readonly string[], max = 4): string {
+  if (items.length === 0) return '';
+  if (items.length === 1) return items[0]!;
+  if (items.length <= max) return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+  return `${items.slice(0, max - 1).join(', ')} and ${items.length - max + 1} more`;
+}
+
+/** A list of intervals: "0.2, 0.4, 0.8 s" (the first and last few when long). */
+export function intervalsText(intervals: readonly number[]): string {
+  const f = (x: number): string => (x < 10 ? x.toPrecision(3) : x.toFixed(1)).replace(/\.?0+$/, '') || '0';
+  const shown = intervals.length <= 8 ? intervals.map(f) : [...intervals.slice(0, 4).map(f), '…', ...intervals.slice(-3).map(f)];
+  return `${shown.join(', ')} s`;
+}
+
+/** An xid as Wireshark shows it. */
+export function xidText(xid: number): string {
+  return `0x${xid.toString(16).padStart(8, '0')}`;
+}
+
+/** Upper-cases the first letter. */
+export function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/** Joins sentences: each capitalised and ended with a period (unless it ends with one of .!?). */
+export function sentences(...parts: (string | false | undefined | '')[]): string {
+  return parts
+    .filter((p): p is string => typeof p === 'string' && p.trim() !== '')
+    .map((p) => {
+      const t = capitalize(p.trim());
+      return /[.!?]$/.test(t) ? t : `${t}.`;
+    })
+    .join(' ');
+}
+
+/**
+ * Metrics without empty values: empty strings and lists are left out, so
+ * nothing renders as `restartSigns: `.
+ */
+export function cleanMetrics(m: Record<string, number | string | number[] | string[] | undefined>): Record<string, number | string | number[] | string[]> {
+  const out: Record<string, number | string | number[] | string[]> = {};
+  for (const [k, v] of Object.entries(m)) {
+    if (v === undefined || v === '' || (Array.isArray(v) && v.length === 0)) continue;
+    if (typeof v === 'number' && !Number.isFinite(v)) continue;
+    out[k] = v;
+  }
+  return out;
+}

@@ -1,0 +1,214 @@
+/**
+ * capture-quality and the verdict: captures that lack something (no RPC,
+ * one direction, lost bytes, snaplen cuts, a mid-stream start, time going
+ * backwards), each beside a clean counterpart.
+ */
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { analyze } from '../src/analyze.js';
+import type { Finding } from '../src/detectors/finding.js';
+import type { Report } from '../src/report/model.js';
+import { writePcap } from './gen/capture-writer.js';
+import { patternBytes } from './gen/packets.js';
+import { Capture, TcpSession, type Host } from './gen/session.js';
+import { oneDirection, withoutFrames } from './gen/tcp-faults.js';
+import { getattrCall, getattrs, okReply, readCall, readReply } from './gen/workload.js';
+import { CAPTURES, tempDir, writeTemp } from './helpers.js';
+
+const CLIENT: Host = { addr: '192.0.2.10', port: 801 };
+const SERVER: Host = { addr: '192.0.2.20', port: 2049 };
+
+async function reportOf(capture: Capture | string, snaplen?: number): Promise<Report> {
+  const file = typeof capture === 'string' ? capture : writeTemp(tempDir(), 'gen.pcap', writePcap(capture.frames, { linkType: 1, ...(snaplen ? { snaplen } : {}) }));
+  return analyze(file);
+}
+
+const quality = (r: Report): Finding[] => r.findings.filter((f) => f.kind === 'capture-quality');
+const frames = (f: Finding): number[] => f.evidence.map((e) => e.frame);
+
+/** A clean NFSv3 session: handshake, GETATTRs and READs answered, FIN both ways. */
+function cleanSession(c = new Capture()): TcpSession {
+  const s = new TcpSession(c, CLIENT, SERVER).handshake();
+  getattrs(s, 0x100, 5);
+  s.send('client', readCall(0x200, 0, 8192));
+  c.advance(0.002);
+  s.send('server', readReply(0x200, 8192));
+  s.fin('client');
+  s.fin('server');
+  s.ack('client');
+  return s;
+}
+
+describe('the clean counterpart', () => {
+  it('a clean generated session: no finding; the verdict says no problems were found', async () => {
+    const r = await reportOf(cleanSession().capture);
+    expect(r.findings).toEqual([]);
+    expect(r.verdict).toEqual({ status: 'no-problems', summary: 'No problems found in 6 RPC calls.', notJudged: [], problems: [], notes: 0 });
+  });
+});
+
+describe('capture-quality: no RPC traffic', () => {
+  it('an SMB-like conversation on port 445: no RPC, the busiest port named, not judged', async () => {
+    const c = new Capture();
+    const s = new TcpSession(c, { addr: CLIENT.addr, port: 50000 }, { addr: SERVER.addr, port: 445 }).handshake();
+    for (let i = 0; i < 4; i++) {
+      s.send('client', patternBytes(300, i));
+      s.send('server', patternBytes(2000, i + 10));
+    }
+    const r = await reportOf(c);
+    expect(r.rpc.calls).toBe(0);
+    const q = quality(r);
+    expect(q).toHaveLength(1);
+    const f = q[0]!;
+    expect(f.severity).toBe('warning');
+    expect(f.title).toBe('No NFS or RPC traffic in the capture');
+    expect(f.explanation).toContain('--nfs-port');
+    expect(f.explanation).toContain('the busiest here: 445');
+    expect(f.metrics).toMatchObject({ frames: c.frames.length, busiestTcpPorts: [445] });
+    expect(f.limitsJudgement).toBe('the capture holds no NFS or RPC traffic');
+    expect(r.verdict.status).toBe('not-judged');
+    expect(r.verdict.summary).toBe('Not judged: the capture holds no NFS or RPC traffic.');
+  });
+
+  it('an empty capture: no frames, not judged', async () => {
+    const r = await reportOf(new Capture());
+    expect(quality(r).map((f) => f.title)).toEqual(['The capture holds no frames']);
+    expect(r.verdict.summary).toBe('Not judged: the capture holds no frames.');
+  });
+});
+
+describe('capture-quality: one direction only', () => {
+  it("only the client's packets: the calls are not reported as unanswered by a hung server", async () => {
+    const c = new Capture();
+    const s = new TcpSession(c, CLIENT, SERVER).handshake();
+    // Calls over two minutes: long enough for unanswered-call's 60 s rule, were the replies really missing.
+    for (let i = 0; i < 6; i++) {
+      s.send('client', getattrCall(0x300 + i));
+      c.advance(0.001);
+      s.send('server', okReply(0x300 + i));
+      c.advance(20);
+    }
+    const client = oneDirection(c, CLIENT);
+    const r = await reportOf(client);
+    expect(r.rpc.calls).toBe(6);
+    expect(r.rpc.unanswered).toBe(6);
+    expect(r.findings.map((f) => f.kind)).toEqual(['capture-quality']);
+    const f = r.findings[0]!;
+    expect(f.title).toBe("Only 192.0.2.10's packets are in the capture on 1 connection: no reply could be seen");
+    expect(f.metrics).toMatchObject({ connections: 1, calls: 6, unansweredCalls: 6, servers: ['192.0.2.20:2049'] });
+    expect(f.limitsJudgement).toBe('the capture holds one direction of the traffic only');
+    expect(frames(f)).toEqual([1]);
+    expect(r.verdict.status).toBe('not-judged');
+    expect(r.verdict.summary).toBe('Not judged: the capture holds one direction of the traffic only.');
+  });
+
+  it("only the server's packets: replies without calls", async () => {
+    const server = oneDirection(cleanSession().capture, SERVER);
+    const r = await reportOf(server);
+    expect(r.rpc.repliesWithoutCall).toBe(6);
+    const q = quality(r);
+    expect(q.map((f) => f.title)).toEqual(["Only the server's packets are in the capture on 1 connection of 192.0.2.10: no call could be seen"]);
+    expect(q[0]!.metrics).toMatchObject({ repliesWithoutCall: 6 });
+    expect(r.verdict.status).toBe('not-judged');
+  });
+
+  it('one connection of two seen one way: a warning, but the verdict still judges', async () => {
+    const c = new Capture();
+    cleanSession(c);
+    const other = new TcpSession(c, { addr: '192.0.2.11', port: 802 }, SERVER).handshake();
+    getattrs(other, 0x400, 3);
+    // Drop every frame the server sent on the second connection (frames after the first session).
+    const firstSession = cleanSession().capture.frames.length;
+    const drop = c.frames.map((_, i) => i + 1).filter((n) => n > firstSession && c.frames[n - 1]!.data[29] === 20 && c.frames[n - 1]!.data[33] === 11);
+    const r = await reportOf(withoutFrames(c, drop));
+    const q = quality(r);
+    expect(q).toHaveLength(1);
+    expect(q[0]!.client).toBe('192.0.2.11');
+    expect(q[0]!.limitsJudgement).toBeUndefined();
+    expect(r.verdict.status).toBe('problems');
+  });
+});
+
+describe('capture-quality: bytes missing from the capture', () => {
+  it('READ reply segments the client ACKed but the capture never saw: capture loss, not network loss', async () => {
+    const c = new Capture();
+    const s = new TcpSession(c, CLIENT, SERVER).handshake();
+    getattrs(s, 0x500, 3);
+    s.send('client', readCall(0x600, 0, 65536));
+    c.advance(0.003);
+    // 46 segments; the capture misses 10 in the middle (the client ACKs them all).
+    const sent = s.send('server', readReply(0x600, 65536), { drop: [10, 11, 12, 13, 14, 15, 16, 17, 18, 19] });
+    getattrs(s, 0x700, 3);
+    const r = await reportOf(c);
+    expect(r.tcp.gapBytes).toBe(14480);
+    const q = quality(r);
+    expect(q).toHaveLength(1);
+    const f = q[0]!;
+    expect(f.severity).toBe('warning');
+    const percent = Math.round((100 * 14480) / (r.tcp.deliveredBytes + 14480));
+    expect(percent).toBe(22);
+    expect(f.title).toBe(`The capture lost 14.1 KiB (${percent}% of the stream bytes) in 1 gap`);
+    expect(f.explanation).toContain('not the network');
+    expect(f.metrics).toMatchObject({ missingBytes: 14480, gaps: 1, gapBytes: 14480, ackedUnseenSegments: 1, connections: 1 });
+    // The ACK after the reply revealed the hole.
+    expect(frames(f)).toEqual([sent[sent.length - 1]! + 1, sent[sent.length - 1]! + 1]);
+    expect(f.limitsJudgement).toBe('the capture lost 22% of the stream bytes');
+    // No retransmission: nothing for network-health.
+    expect(r.findings.filter((x) => x.kind === 'network-health')).toEqual([]);
+    expect(r.verdict.status).toBe('not-judged');
+  });
+});
+
+describe('capture-quality: snaplen', () => {
+  it('replies cut before their status: their errors are unknown', async () => {
+    const c = new Capture();
+    const s = new TcpSession(c, CLIENT, SERVER).handshake();
+    const cut: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      s.send('client', getattrCall(0x800 + i));
+      c.advance(0.001);
+      // Ethernet 14 + IPv4 20 + TCP 20 + record mark 4 + xid, msg_type, reply_stat 12 = 70: the accept status is cut off.
+      cut.push(s.send('server', okReply(0x800 + i), { snap: 70 })[0]!);
+    }
+    const r = await reportOf(c, 70);
+    expect(r.rpc.matched).toBe(3);
+    const q = quality(r);
+    expect(q.map((f) => f.title)).toEqual(['The snaplen cut 3 replies before their status']);
+    expect(q[0]!.metrics).toMatchObject({ framesCutBySnaplen: 3, repliesCut: 3, callsCut: 0 });
+    expect(frames(q[0]!)).toEqual(cut);
+  });
+
+  it('captures/nfsv3-snaplen200.pcap: only READ/WRITE data cut, nothing hidden: no finding', async () => {
+    const r = await reportOf(join(CAPTURES, 'nfsv3-snaplen200.pcap'));
+    expect(r.capture.framesCutBySnaplen).toBeGreaterThan(0);
+    expect(quality(r)).toEqual([]);
+  });
+});
+
+describe('capture-quality: mid-stream start and time', () => {
+  it('a capture started after a call was sent: its reply has no call (info)', async () => {
+    const full = cleanSession().capture;
+    // Handshake (3 frames) and the first GETATTR call (frame 4) happened before the capture started.
+    const r = await reportOf(withoutFrames(full, [1, 2, 3, 4]));
+    const q = quality(r);
+    expect(q.map((f) => [f.severity, f.title])).toEqual([['info', 'The capture started mid-stream: 1 reply without its call']]);
+    expect(r.verdict.status).toBe('no-problems');
+    expect(r.verdict.notes).toBe(1);
+  });
+
+  it('time going backwards by 2 s between two frames', async () => {
+    const c = new Capture();
+    const s = new TcpSession(c, CLIENT, SERVER).handshake();
+    getattrs(s, 0x900, 2);
+    c.advance(-2);
+    const [back] = s.send('client', getattrCall(0x910));
+    s.send('server', okReply(0x910));
+    const r = await reportOf(c);
+    const q = quality(r);
+    expect(q).toHaveLength(1);
+    expect(q[0]!.title).toBe('Time goes backwards once in the capture (by up to 1.99 s)');
+    expect(frames(q[0]!)).toEqual([back]);
+    // The frame before: the ACK of the last reply; then 10 ms and 1 µs later the clock stepped back 2 s.
+    expect(q[0]!.metrics).toEqual({ framesBackwards: 1, largestStepBackSeconds: 1.989999 });
+  });
+});
