@@ -20,11 +20,11 @@ const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 const GRACE = join(CAPTURES, 'nfsv4-grace-restart.pcap');
 const CLEAN = join(CAPTURES, 'nfsv3-basic-head.pcap');
 
-function nfsight(args: string[]) {
+function nfsight(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, [CLI, ...args], {
     cwd: ROOT,
     encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1' },
+    env: { ...process.env, NO_COLOR: '1', COLUMNS: '100', ...env },
     maxBuffer: 64 << 20,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -290,7 +290,13 @@ describe('nfsight diff (CLI)', () => {
 
     const t = nfsight(['diff', '--fail-on-regression', 'captures/nfsv3-errors.pcap', slow]);
     expect(t.status).toBe(1);
-    expect(t.stdout).toMatch(/│ NFS v3 +│ procedure │ READ +│ 1 +│ 1 +│ 0\.024 → 50\.024 \(\+50\.000\) │/);
+    expect(t.stdout).toMatch(/│ NFS v3 READ +│ +1 │ +1 │ .*│ 0\.024 → 50\.024 │ regressed +│/);
+    // The table fits the width (COLUMNS).
+    for (const w of [80, 100]) {
+      const narrow = nfsight(['diff', 'captures/nfsv3-errors.pcap', slow], { COLUMNS: String(w) });
+      expect(Math.max(...narrow.stdout.split('\n').map((l) => [...l].length))).toBeLessThanOrEqual(w);
+      expect(narrow.stdout).toMatch(/│ NFS v3 READ .*│ 0\.024 → 50\.024 │ regressed +│/);
+    }
     expect(t.stdout).toContain(`${rows.length} operations (tolerance 10% and 1 ms): ${nfs.length} regressed`);
     // A tolerance wider than the delay: no regression.
     expect(nfsight(['diff', '--fail-on-regression', '--tolerance-ms', '60ms', 'captures/nfsv3-errors.pcap', slow]).status).toBe(0);

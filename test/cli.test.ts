@@ -13,12 +13,12 @@ import { CAPTURES, expectedOf, tempDir, writeTemp } from './helpers.js';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 
-function nfsight(args: string[], input?: Buffer, nodeOptions: string[] = []) {
+function nfsight(args: string[], input?: Buffer, nodeOptions: string[] = [], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, [...nodeOptions, CLI, ...args], {
     cwd: ROOT,
     input,
     encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1' },
+    env: { ...process.env, NO_COLOR: '1', COLUMNS: '100', ...env },
     maxBuffer: 64 << 20,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -37,9 +37,10 @@ describe('nfsight CLI', () => {
     const r = nfsight(['report', 'captures/nfsv3-errors.pcap']);
     expect(r.status).toBe(0);
     expect(r.stderr).toBe('');
-    expect(r.stdout).toContain('captures/nfsv3-errors.pcap');
-    expect(r.stdout).toMatch(/frames\s+│ 290 /);
-    expect(r.stdout).toContain('2026-11-22T02:53:21.842837Z');
+    // The capture's path once, in the first line, then its span.
+    expect(r.stdout.split('\n')[0]).toBe('Capture captures/nfsv3-errors.pcap');
+    expect(r.stdout.split('captures/nfsv3-errors.pcap')).toHaveLength(2);
+    expect(r.stdout).toMatch(/^290 frames, 2026-11-22T02:53:21\.842837Z → /m);
     // No colour escapes with NO_COLOR or when not on a terminal.
     expect(r.stdout).not.toContain('\u001b[');
   });
@@ -111,9 +112,9 @@ describe('nfsight CLI', () => {
 
 describe('nfsight report: RPC', () => {
   it('lists the unanswered READ with the frame where its reply began and never completed', () => {
-    const r = nfsight(['report', 'captures/unanswered-read-tail.pcap']);
+    const r = nfsight(['report', '--sections', 'rpc', 'captures/unanswered-read-tail.pcap'], undefined, [], { COLUMNS: '160' });
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/captures\/unanswered-read-tail\.pcap #66 .* 0x351ccd70 .* READ .* began #67, never completed/);
+    expect(r.stdout).toMatch(/│ #66 +│ 2026-11-22T03:12:20\.983690Z │ 0x351ccd70 │ READ .* began #67, never completed/);
   });
 
   it('--nfs-port: validated, and accepted comma-separated or repeated', () => {
@@ -173,7 +174,7 @@ describe('nfsight report shapes, merge and findings', () => {
   it('report --by client --top 2 puts the client table first and limits rows; a bad --top exits 2', () => {
     const r = nfsight(['report', '--by', 'client', '--top', '2', 'captures/nfsv4-grace-restart.pcap']);
     expect(r.status).toBe(0);
-    expect(r.stdout.indexOf('Clients (by address)')).toBeLessThan(r.stdout.indexOf('Operations'));
+    expect(r.stdout.indexOf('Clients (by address)')).toBeLessThan(r.stdout.indexOf('Timing by operation'));
     expect(nfsight(['report', '--top', '0', 'captures/nfsv4-grace-restart.pcap']).status).toBe(2);
   });
 

@@ -282,12 +282,12 @@ describe('rendering', () => {
   it('text: operations, errors, clients, servers, files; --by and --top', async () => {
     const r = await analyze(join(CAPTURES, 'nfsv4-errors.pcap'));
     const text = renderReportText(r);
-    for (const h of ['Operations', 'Errors by status and operation', 'Clients (by address)', 'Servers (by address:port)', 'Files by operations']) expect(text).toContain(h);
+    for (const h of ['Timing by operation', 'Errors by status and operation', 'Clients (by address)', 'Servers (by address:port)', 'Files by operations']) expect(text).toContain(h);
     const byClient = renderReportText(r, { by: 'client', top: 2 });
-    expect(byClient.indexOf('Clients (by address)')).toBeLessThan(byClient.indexOf('Operations'));
-    expect(byClient).toMatch(/Operations \(top 2 of \d+\)/);
+    expect(byClient.indexOf('Clients (by address)')).toBeLessThan(byClient.indexOf('Timing by operation'));
+    expect(byClient).toMatch(/Timing by operation \(top 2 of \d+\)/);
     const byFile = renderReportText(r, { by: 'file' });
-    expect(byFile.indexOf('Files by operations')).toBeLessThan(byFile.indexOf('Operations'));
+    expect(byFile.indexOf('Files by operations')).toBeLessThan(byFile.indexOf('Timing by operation'));
   });
 
   it('csv: RFC 4180, one row per operation', async () => {

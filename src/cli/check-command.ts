@@ -13,6 +13,7 @@ import { renderJunit } from '../check/junit.js';
 import { DEFAULT_RULES, parseRulesText, RulesError, type RuleSet } from '../check/rules.js';
 import { mergeReports } from '../report/merge.js';
 import type { Report } from '../report/model.js';
+import { DEFAULT_WIDTH, wrapText } from '../report/terminal.js';
 import { collectPorts, diagnosticPrinter, EXIT_USAGE, NFS_PORT_HELP, processIo, TIME_WINDOW_HELP, timeWindowOption, type CliIo } from './common.js';
 
 /** Exit status when a rule fails (check) or a row regressed (diff --fail-on-regression). */
@@ -83,14 +84,14 @@ export interface CheckOptions extends InputOptions {
   format: CheckFormat;
 }
 
-/** The results as aligned text lines: PASS/FAIL, the rule, actual and limit, then the detail. */
-export function renderCheckText(result: CheckResult, color: boolean): string {
+/** The results as text lines: PASS/FAIL, the rule, actual and limit, then the detail, wrapped to `width`. */
+export function renderCheckText(result: CheckResult, color: boolean, width = DEFAULT_WIDTH): string {
   const paint = (s: string, code: number): string => (color ? `\u001b[${code}m${s}\u001b[0m` : s);
   const out: string[] = [];
   for (const r of result.results) {
     const mark = r.passed ? paint('PASS', 32) : paint('FAIL', 31);
-    out.push(`${mark}  ${r.rule}: actual ${r.actual === null ? 'none' : `${r.actual}${r.unit ? ` ${r.unit}` : ''}`}, limit ${r.limit}`);
-    out.push(`      ${r.detail}`);
+    out.push(...wrapText(`${r.rule}: actual ${r.actual === null ? 'none' : `${r.actual}${r.unit ? ` ${r.unit}` : ''}`}, limit ${r.limit}`, width, { firstIndent: `${mark}  `, indent: '      ' }));
+    out.push(...wrapText(r.detail, width, { indent: '      ' }));
   }
   out.push(
     result.passed
@@ -133,7 +134,7 @@ export async function runCheck(files: string[], opts: CheckOptions, io: CliIo): 
     const out = { inputs: files, rules: opts.rules ?? null, ...result };
     io.out(JSON.stringify(out, null, 2) + '\n');
   } else if (opts.format === 'junit') io.out(renderJunit(result, `nfsight check ${files.join(' ')}`));
-  else io.out(renderCheckText(result, io.color));
+  else io.out(renderCheckText(result, io.color, io.width));
   return result.passed ? 0 : EXIT_FAIL;
 }
 

@@ -6,6 +6,7 @@
 import { InvalidArgumentError } from 'commander';
 import { formatDiagnostic, type Diagnostic } from '../capture/frame.js';
 import { parseTimeWindow, type TimeWindow } from '../capture/time-window.js';
+import { terminalWidth } from '../report/terminal.js';
 
 /** Exit status for bad usage or input that could not be read at all. */
 export const EXIT_USAGE = 2;
@@ -18,6 +19,8 @@ export interface CliIo {
   err: (s: string) => void;
   /** Whether the results may carry colour escapes. */
   color: boolean;
+  /** Columns the text output fits (default DEFAULT_WIDTH, 100). */
+  width?: number;
   /** Records the command's exit status. */
   setExitCode: (code: number) => void;
 }
@@ -25,6 +28,11 @@ export interface CliIo {
 /** Colour only on a terminal, and never with NO_COLOR set. */
 export function useColor(): boolean {
   return Boolean(process.stdout.isTTY) && process.env['NO_COLOR'] === undefined;
+}
+
+/** Columns the text output fits: the terminal's, else COLUMNS, else 100. */
+export function outputWidth(): number {
+  return terminalWidth(process.stdout, process.env);
 }
 
 /** The process's own streams; the exit status goes to process.exitCode. */
@@ -37,6 +45,7 @@ export function processIo(): CliIo {
       process.stderr.write(s);
     },
     color: useColor(),
+    width: outputWidth(),
     setExitCode: (code) => {
       process.exitCode = code;
     },

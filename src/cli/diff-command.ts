@@ -4,10 +4,10 @@
  * reports), with a verdict per row. Exit status 0, or 1 with
  * `--fail-on-regression` when a row regressed; 2 on bad usage or input.
  */
-import Table from 'cli-table3';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_TOLERANCE, diffReports, DIFF_STATS, parseMs, parsePercent, VERDICTS, type DiffResult, type DiffRow, type DiffSide } from '../check/diff.js';
 import type { Report } from '../report/model.js';
+import { DEFAULT_WIDTH, fitTable, wrapText } from '../report/terminal.js';
 import { EXIT_FAIL, inputFailed, loadReport, type InputOptions } from './check-command.js';
 import { collectPorts, NFS_PORT_HELP, processIo, TIME_WINDOW_HELP, timeWindowOption, type CliIo } from './common.js';
 
@@ -19,40 +19,43 @@ export interface DiffOptions extends InputOptions {
   changedOnly?: boolean;
 }
 
-/** Counts as they are; latency in ms with 3 decimals, as the report's tables. */
-function cell(b: DiffSide | null, c: DiffSide | null, f: (s: DiffSide) => number | null, d: number | null, ms = false): string {
+/** `before → after` (counts as they are, latency in ms with 3 decimals); one figure when unchanged. */
+function cell(b: DiffSide | null, c: DiffSide | null, f: (s: DiffSide) => number | null, ms = false): string {
   const num = (n: number | null): string => (n === null ? '-' : ms ? n.toFixed(3) : String(n));
-  const signed = (n: number | null): string => (n === null || n === 0 ? '' : ` (${n > 0 ? '+' : ''}${num(n)})`);
   if (b === null) return `- → ${num(f(c!))}`;
   if (c === null) return `${num(f(b))} → -`;
   const x = f(b);
   const y = f(c);
-  return x === y ? num(x) : `${num(x)} → ${num(y)}${signed(d)}`;
+  return x === y ? num(x) : `${num(x)} → ${num(y)}`;
 }
 
 /** The rows as a table, then one line per verdict count. */
-export function renderDiffTable(result: DiffResult, rows: readonly DiffRow[], color: boolean): string {
+export function renderDiffTable(result: DiffResult, rows: readonly DiffRow[], color: boolean, width = DEFAULT_WIDTH): string {
   const paint = (s: string, code: number): string => (color ? `\u001b[${code}m${s}\u001b[0m` : s);
-  const t = new Table({
-    head: ['program', 'kind', 'operation', 'calls', 'errors', ...DIFF_STATS.map((s) => `${s} ms`), 'verdict'],
-    style: { head: color ? ['cyan'] : [], border: color ? ['grey'] : [] },
-  });
-  for (const r of rows) {
-    const verdict =
-      r.verdict === 'regressed' ? paint(r.verdict, 31) : r.verdict === 'improved' ? paint(r.verdict, 32) : r.verdict;
-    t.push([
-      `${r.programName} v${r.version}`,
-      r.kind,
-      r.kind === 'op' ? `  ${r.name}` : r.name,
-      cell(r.baseline, r.candidate, (s) => s.calls, r.delta.calls),
-      cell(r.baseline, r.candidate, (s) => s.errors, r.delta.errors),
-      ...DIFF_STATS.map((s) => cell(r.baseline, r.candidate, (x) => x[s], r.delta[s], true)),
-      verdict,
-    ]);
-  }
+  const t = fitTable(
+    [
+      { head: 'operation', min: 36 },
+      { head: 'calls', align: 'right', drop: 2 },
+      { head: 'errors', align: 'right' },
+      ...DIFF_STATS.map((s, i) => ({ head: `${s} ms`, align: 'right' as const, ...(s === 'p99' ? {} : { drop: 1 + i / 10 }) })),
+      { head: 'verdict' },
+    ],
+    rows.map((r) => {
+      const verdict = r.verdict === 'regressed' ? paint(r.verdict, 31) : r.verdict === 'improved' ? paint(r.verdict, 32) : r.verdict;
+      return [
+        r.kind === 'op' ? `  ${r.name}` : `${r.programName} v${r.version} ${r.name}`,
+        cell(r.baseline, r.candidate, (s) => s.calls),
+        cell(r.baseline, r.candidate, (s) => s.errors),
+        ...DIFF_STATS.map((s) => cell(r.baseline, r.candidate, (x) => x[s], true)),
+        verdict,
+      ];
+    }),
+    { width, color },
+  );
   const tol = `tolerance ${result.tolerance.percent}% and ${result.tolerance.ms} ms`;
   const counts = VERDICTS.filter((v) => result.summary[v] > 0).map((v) => `${result.summary[v]} ${v}`);
-  return `${rows.length > 0 ? t.toString() + '\n' : 'No operations to compare.\n'}${result.rows.length} operations (${tol}): ${counts.join(', ') || 'none'}\n`;
+  const summary = wrapText(`${result.rows.length} operations (${tol}): ${counts.join(', ') || 'none'}`, width).join('\n');
+  return `${rows.length > 0 ? t.text + '\n' : 'No operations to compare.\n'}${summary}\n`;
 }
 
 /** Runs the comparison; returns the exit status. */
@@ -68,7 +71,7 @@ export async function runDiff(baseline: string, candidate: string, opts: DiffOpt
   const result = diffReports(a, b, { percent: opts.tolerance, ms: opts.toleranceMs });
   const rows = opts.changedOnly ? result.rows.filter((r) => r.verdict !== 'unchanged') : result.rows;
   if (opts.format === 'json') io.out(JSON.stringify({ baseline, candidate, ...result, rows }, null, 2) + '\n');
-  else io.out(renderDiffTable(result, rows, io.color));
+  else io.out(renderDiffTable(result, rows, io.color, io.width));
   return opts.failOnRegression && result.regressed ? EXIT_FAIL : 0;
 }
 

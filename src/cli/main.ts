@@ -17,11 +17,11 @@ import { mergeReports } from '../report/merge.js';
 import type { Report } from '../report/model.js';
 import { renderOperationsCsv } from '../report/render-csv.js';
 import { renderFindingsText } from '../report/render-findings.js';
-import { BREAKDOWNS, DEFAULT_TOP, renderReportText, type BreakdownBy } from '../report/render-text.js';
+import { BREAKDOWNS, DEFAULT_TOP, renderReportText, REPORT_SECTIONS, type BreakdownBy, type ReportSection } from '../report/render-text.js';
 import { addCallsCommand } from './calls-command.js';
 import { addCheckCommand } from './check-command.js';
 import { addDiffCommand } from './diff-command.js';
-import { collectPorts, diagnosticPrinter, EXIT_USAGE, NFS_PORT_HELP, TIME_WINDOW_HELP, timeWindowOption, useColor } from './common.js';
+import { collectPorts, diagnosticPrinter, EXIT_USAGE, NFS_PORT_HELP, outputWidth, TIME_WINDOW_HELP, timeWindowOption, useColor } from './common.js';
 import { progressLine } from './progress.js';
 import { VERSION } from '../version.js';
 
@@ -31,17 +31,32 @@ interface AnalyzeCliOptions {
   timeWindow?: TimeWindow;
 }
 
-interface ReportOptions extends AnalyzeCliOptions {
+/** How a report is printed (report and merge). */
+interface ReportShape {
   format: string;
   by: BreakdownBy;
   top?: number;
+  details?: boolean;
+  sections?: ReportSection[];
 }
+
+interface ReportOptions extends AnalyzeCliOptions, ReportShape {}
 
 /** `--top N`: a whole number of rows, at least 1. */
 function topOption(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a whole number of rows, at least 1: ${value}`);
   return n;
+}
+
+/** `--sections a,b`: names among REPORT_SECTIONS. */
+function sectionsOption(value: string): ReportSection[] {
+  const names = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  for (const n of names) {
+    if (!(REPORT_SECTIONS as readonly string[]).includes(n)) throw new InvalidArgumentError(`unknown section "${n}" (sections: ${REPORT_SECTIONS.join(', ')})`);
+  }
+  if (names.length === 0) throw new InvalidArgumentError(`expected section names (${REPORT_SECTIONS.join(', ')})`);
+  return names as ReportSection[];
 }
 
 /**
@@ -69,10 +84,21 @@ async function analyzeForCli(files: string[], opts: AnalyzeCliOptions): Promise<
   return { report, unreadable };
 }
 
-function printReport(report: Report, opts: { format: string; by: BreakdownBy; top?: number }): void {
+function printReport(report: Report, opts: ReportShape): void {
   if (opts.format === 'json') process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   else if (opts.format === 'csv') process.stdout.write(renderOperationsCsv(report));
-  else process.stdout.write(renderReportText(report, { color: useColor(), by: opts.by, ...(opts.top ? { top: opts.top } : {}) }));
+  else {
+    process.stdout.write(
+      renderReportText(report, {
+        color: useColor(),
+        width: outputWidth(),
+        by: opts.by,
+        ...(opts.top ? { top: opts.top } : {}),
+        ...(opts.details ? { details: true } : {}),
+        ...(opts.sections ? { sections: opts.sections } : {}),
+      }),
+    );
+  }
 }
 
 async function runReport(files: string[], opts: ReportOptions): Promise<number> {
@@ -87,11 +113,11 @@ async function runFindings(files: string[], opts: AnalyzeCliOptions & { format: 
   if (done === undefined) return EXIT_USAGE;
   const findings = done.report.findings;
   if (opts.format === 'json') process.stdout.write(JSON.stringify(findings, null, 2) + '\n');
-  else process.stdout.write(renderFindingsText(findings, useColor()));
+  else process.stdout.write(renderFindingsText(findings, { color: useColor(), width: outputWidth(), multiFile: files.length > 1 }));
   return done.unreadable > 0 ? EXIT_USAGE : 0;
 }
 
-async function runMerge(files: string[], opts: { format: string; by: BreakdownBy; top?: number }): Promise<number> {
+async function runMerge(files: string[], opts: ReportShape): Promise<number> {
   const reports: unknown[] = [];
   for (const f of files) {
     try {
@@ -126,7 +152,9 @@ function addAnalyzeOptions(cmd: Command): Command {
 function addReportShapeOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--by <breakdown>', 'which breakdown comes first').choices([...BREAKDOWNS]).default('op'))
-    .option('--top <N>', `rows per breakdown table (default ${DEFAULT_TOP}; every operation unless given)`, topOption);
+    .option('--top <N>', `rows per table (default ${DEFAULT_TOP}; every row with --details)`, topOption)
+    .option('--details', 'every section, every operation (NFSv4 ops too), every row')
+    .option('--sections <names>', `only these sections, comma-separated: ${REPORT_SECTIONS.join(', ')}`, sectionsOption);
 }
 
 export function buildProgram(): Command {
@@ -162,7 +190,7 @@ export function buildProgram(): Command {
     .description('combines JSON reports of several captures (nfsight report --format json) into one report')
     .argument('<report.json...>', 'reports written by nfsight report --format json')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('json'));
-  addReportShapeOptions(merge).action(async (files: string[], opts: { format: string; by: BreakdownBy; top?: number }) => {
+  addReportShapeOptions(merge).action(async (files: string[], opts: ReportShape) => {
     process.exitCode = await runMerge(files, opts);
   });
 
