@@ -4,8 +4,9 @@
  * status, each op's status and the reply's op list; for READs the bytes
  * returned. Statuses are compared as numbers, so tshark's names (some
  * wrong: 10030 is NFS4ERR_RESTOREFH, not NFS4ERR_READDIR_NOSPC; 19, 10057
- * and 10073 too) do not matter; nfsight's names map back through
- * nfs4StatusCode, whose table follows the RFCs.
+ * and 10073 too) do not matter; nfsight's names map back to numbers through
+ * the RFC tables written in test/reference/rfc-names.ts (never through
+ * nfsight's own tables, which would hide a wrong name).
  *
  * tshark's nfs.nfsstat4 also holds the rdattr_error attribute (an nfsstat4)
  * wherever a fattr4 in the results carries one (GETATTR, READDIR entries):
@@ -16,9 +17,9 @@ import { describe, expect, it } from 'vitest';
 import { analyze } from '../src/analyze.js';
 import type { Transaction } from '../src/rpc/transaction.js';
 import type { DecodedReply } from '../decoders/decoded.js';
-import { nfs4OpNumber, type Nfs4OpResult } from '../decoders/nfs4.js';
-import { nfs4StatusCode } from '../decoders/nfs4-status.js';
+import type { Nfs4OpResult } from '../decoders/nfs4.js';
 import { CAPTURES, bundledCaptures } from './helpers.js';
+import { rfc } from './reference/rfc-names.js';
 import { readFileSync } from 'node:fs';
 
 interface NfsRow {
@@ -39,7 +40,7 @@ export interface Nfs4Comparison {
   mismatches: string[];
 }
 
-const opNumbers = (names: readonly string[]): (number | string)[] => names.map((n) => nfs4OpNumber(n) ?? n);
+const opNumbers = (names: readonly string[]): (number | string)[] => names.map((n) => rfc.nfs4OpNumber(n) ?? n);
 /** The rdattr_error values in an op's decoded results, in order. */
 function rdattrErrors(result: unknown): number[] {
   const res = result as { attrs?: { rdattr_error?: number }; entries?: { attrs?: { rdattr_error?: number } }[] } | undefined;
@@ -54,7 +55,7 @@ function tsharkStatusList(reply: DecodedReply): (number | string)[] {
   const out: (number | string)[] = [reply.statusCode ?? 'no status'];
   const results = (reply.results as { ops?: Nfs4OpResult[] }).ops ?? [];
   (reply.opStatus ?? []).forEach((s, i) => {
-    out.push(nfs4StatusCode(s) ?? s);
+    out.push(rfc.nfsstat4Code(s) ?? s);
     out.push(...rdattrErrors(results[i]?.result));
   });
   return out;
@@ -80,7 +81,7 @@ export async function compareNfs4(file: string, expected: Record<string, NfsRow>
       check(callFrame, 'minorversion', call?.minorVersion, c.minorversion);
       // tshark lists every op of the main tier; nfsight names the first.
       // tshark shows none when it stopped at an op it does not know.
-      if (c.mainOpcode !== undefined) check(callFrame, 'mainOp', call ? nfs4OpNumber(call.mainOp) : null, first(c.mainOpcode));
+      if (c.mainOpcode !== undefined) check(callFrame, 'mainOp', call ? rfc.nfs4OpNumber(call.mainOp) : null, first(c.mainOpcode));
     }
     if (t.reply === undefined) return;
     const replyFrame = t.reply.frame.number;
@@ -90,6 +91,7 @@ export async function compareNfs4(file: string, expected: Record<string, NfsRow>
     out.replies++;
     reply?.ops?.forEach((op, i) => out.pairs.add(`${op}→${reply.opStatus?.[i]}`));
     check(replyFrame, 'nfsstat4', reply ? tsharkStatusList(reply) : null, e.nfsstat4);
+    check(replyFrame, 'status name', reply?.status, rfc.nfsstat4(e.nfsstat4[0]!));
     check(replyFrame, 'reply ops', reply ? opNumbers(reply.ops ?? []) : null, e.ops ?? []);
     if (e.readLength !== undefined) {
       out.reads++;

@@ -15,12 +15,8 @@ import { mergeReports } from '../src/report/merge.js';
 import { renderOperationsCsv, csvField } from '../src/report/render-csv.js';
 import { renderReportText } from '../src/report/render-text.js';
 import type { Transaction } from '../src/rpc/transaction.js';
-import { procedureName } from '../decoders/programs.js';
-import { nfsstat3Name } from '../decoders/nfs3.js';
-import { mountstat3Name } from '../decoders/mount.js';
-import { nfs4StatusName } from '../decoders/nfs4-status.js';
-import { nfs4OpName } from '../decoders/nfs4.js';
 import { CAPTURES, bundledCaptures, tempDir, writeTemp } from './helpers.js';
+import { rfc } from './reference/rfc-names.js';
 
 type Message = [number, string, number, number, number, number, number | null, string | null];
 interface NfsRow {
@@ -37,7 +33,11 @@ interface Tshark {
 
 const tsharkOf = (name: string): Tshark => JSON.parse(readFileSync(join(CAPTURES, `${name}.expected.json`), 'utf8')) as Tshark;
 
-/** Counts from tshark: calls per program/version/procedure and per NFSv4 op, errors per "status op". */
+/**
+ * Counts from tshark: calls per program/version/procedure and per NFSv4 op,
+ * errors per "status op". tshark's numbers are named from the RFC tables
+ * (test/reference/rfc-names.ts), never from nfsight's.
+ */
 function tsharkCounts(x: Tshark): { calls: Map<string, number>; ops: Map<string, number>; errors: Map<string, number> } {
   const calls = new Map<string, number>();
   const ops = new Map<string, number>();
@@ -55,7 +55,7 @@ function tsharkCounts(x: Tshark): { calls: Map<string, number>; ops: Map<string,
       seen.add(key);
       add(calls, `${program}/${version}/${procedure}`);
       const row = x.nfs?.[String(frame)];
-      if (program === 100003 && version === 4 && procedure === 1 && row?.ops) for (const op of row.ops) add(ops, nfs4OpName(op));
+      if (program === 100003 && version === 4 && procedure === 1 && row?.ops) for (const op of row.ops) add(ops, rfc.nfs4Op(op));
       continue;
     }
     const call = callFrame === null ? undefined : callOf.get(callFrame);
@@ -66,14 +66,14 @@ function tsharkCounts(x: Tshark): { calls: Map<string, number>; ops: Map<string,
     const row = x.nfs?.[String(frame)];
     if (row === undefined) continue;
     const [, , , cProgram, cVersion, cProcedure] = call;
-    const proc = procedureName(cProgram, cVersion, cProcedure);
-    if (cProgram === 100003 && cVersion === 3 && typeof row.nfsStatus === 'number' && row.nfsStatus !== 0) add(errors, `${nfsstat3Name(row.nfsStatus)} ${proc}`);
-    if (cProgram === 100005 && row.mountstat !== undefined && row.mountstat !== 0) add(errors, `${mountstat3Name(row.mountstat)} ${proc}`);
+    const proc = rfc.procedure(cProgram, cVersion, cProcedure);
+    if (cProgram === 100003 && cVersion === 3 && typeof row.nfsStatus === 'number' && row.nfsStatus !== 0) add(errors, `${rfc.nfsstat3(row.nfsStatus)} ${proc}`);
+    if (cProgram === 100005 && row.mountstat !== undefined && row.mountstat !== 0) add(errors, `${rfc.mountstat3(row.mountstat)} ${proc}`);
     const main = x.nfs?.[String(call[0])]?.mainOpcode;
-    const mainName = main === undefined ? undefined : nfs4OpName(Array.isArray(main) ? main[0]! : main);
+    const mainName = main === undefined ? undefined : rfc.nfs4Op(Array.isArray(main) ? main[0]! : main);
     // A reply without ops: the COMPOUND's status only, under its main op.
     if (cProgram === 100003 && cVersion === 4 && cProcedure === 1 && typeof row.nfsStatus === 'number' && row.nfsStatus !== 0 && mainName) {
-      add(errors, `${nfs4StatusName(row.nfsStatus)} ${mainName}`);
+      add(errors, `${rfc.nfsstat4(row.nfsStatus)} ${mainName}`);
     }
     if (cProgram === 100003 && cVersion === 4 && cProcedure === 1 && Array.isArray(row.nfsStatus) && row.ops) {
       const st = row.nfsStatus;
@@ -81,12 +81,12 @@ function tsharkCounts(x: Tshark): { calls: Map<string, number>; ops: Map<string,
       row.ops.forEach((op, i) => {
         const s = st[i + 1];
         if (s !== undefined && s !== 0) {
-          add(errors, `${nfs4StatusName(s)} ${nfs4OpName(op)}`);
+          add(errors, `${rfc.nfsstat4(s)} ${rfc.nfs4Op(op)}`);
           opFailed = true;
         }
       });
       // A COMPOUND that failed without a failing op (e.g. no op executed): its status under its main op.
-      if (st[0] !== 0 && !opFailed && mainName) add(errors, `${nfs4StatusName(st[0]!)} ${mainName}`);
+      if (st[0] !== 0 && !opFailed && mainName) add(errors, `${rfc.nfsstat4(st[0]!)} ${mainName}`);
     }
   }
   return { calls, ops, errors };

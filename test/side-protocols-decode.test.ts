@@ -15,6 +15,7 @@ import { portmapDecoder, uaddrPort } from '../decoders/portmap.js';
 import { decoderFor } from '../decoders/registry.js';
 import { sideDecoders } from '../decoders/registry-side.js';
 import { XdrReader } from '../decoders/xdr.js';
+import { MOUNTSTAT3, NLM4_STATS, NLM_STATS } from './reference/rfc-names.js';
 import { writeFileSync } from 'node:fs';
 import { analyze } from '../src/analyze.js';
 import type { Transaction } from '../src/rpc/transaction.js';
@@ -77,8 +78,8 @@ const PRIV = Buffer.alloc(16, 0x5a);
 
 const MNT_CALL = mountDecoder.decodeCall(XdrReader.over(g.mountPath('/export')), 3, 1);
 
-const MOUNTSTAT3_NAMES = ['MNT3_OK', 'MNT3ERR_PERM', 'MNT3ERR_NOENT', 'MNT3ERR_IO', 'MNT3ERR_ACCES', 'MNT3ERR_NOTDIR', 'MNT3ERR_INVAL', 'MNT3ERR_NAMETOOLONG', 'MNT3ERR_NOTSUPP', 'MNT3ERR_SERVERFAULT'];
-const NLM4_NAMES = ['NLM4_GRANTED', 'NLM4_DENIED', 'NLM4_DENIED_NOLOCKS', 'NLM4_BLOCKED', 'NLM4_DENIED_GRACE_PERIOD', 'NLM4_DEADLCK', 'NLM4_ROFS', 'NLM4_STALE_FH', 'NLM4_FBIG', 'NLM4_FAILED'];
+// Status names from the RFC tables written in the tests (test/reference/rfc-names.ts).
+const NLM4_NAMES = Object.values(NLM4_STATS);
 
 /** Void results: no status field (tshark shows none). */
 const voidOk = (d: DecodedReply): void => {
@@ -138,9 +139,13 @@ reply('MOUNT v3 MNT OK', mountDecoder, 3, 1, g.mountRes3(0, FH, [1, 390003, 6]),
   expect(d.handles).toEqual([{ fh: FH_HEX, name: '/export' }]);
   expect(d.results).toEqual({ fh: FH_HEX, authFlavors: ['AUTH_SYS', 'RPCSEC_GSS_KRB5', 'RPCSEC_GSS'] });
 }, MNT_CALL);
-MOUNTSTAT3_CODES.forEach((code, i) => {
-  reply(`MOUNT v3 MNT ${MOUNTSTAT3_NAMES[i]}`, mountDecoder, 3, 1, g.mountRes3(code, FH, []), (d) => {
-    expect(d.status).toBe(MOUNTSTAT3_NAMES[i]);
+it('MOUNT decodes exactly the mountstat3 values of RFC 1813', () => {
+  expect([...MOUNTSTAT3_CODES].sort((a, b) => a - b)).toEqual(Object.keys(MOUNTSTAT3).map(Number).sort((a, b) => a - b));
+});
+Object.entries(MOUNTSTAT3).forEach(([c, name]) => {
+  const code = Number(c);
+  reply(`MOUNT v3 MNT ${name}`, mountDecoder, 3, 1, g.mountRes3(code, FH, []), (d) => {
+    expect(d.status).toBe(name);
     expect(d.statusCode).toBe(code);
     if (code !== 0) expect(d.handles).toBeUndefined();
   }, MNT_CALL);
@@ -171,7 +176,7 @@ for (const v of [1, 2]) {
 
 // ---- NLM ----
 for (const v of [1, 3, 4]) {
-  const st = (code: number): string => (v === 4 ? NLM4_NAMES[code]! : ['LCK_GRANTED', 'LCK_DENIED', 'LCK_DENIED_NOLOCKS', 'LCK_BLOCKED', 'LCK_DENIED_GRACE_PERIOD'][code]!);
+  const st = (code: number): string => (v === 4 ? NLM4_STATS[code]! : NLM_STATS[code]!);
   const testArgs = g.nlmTestArgs(v, COOKIE, true, LOCK);
   const testArgsOut = { cookie: COOKIE.toString('hex'), exclusive: true, lock: LOCK_ARGS };
   const lockArgs = g.nlmLockArgs(v, COOKIE, true, false, LOCK, true, 12);
