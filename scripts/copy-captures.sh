@@ -11,10 +11,14 @@ dst=captures
 
 # Small captures, whole.
 for f in nfsv3-errors.pcap nfsv3-nanosec.pcap nfsv3-snaplen200.pcap nfsv4-dumpcap.pcapng \
-         nfsv4-errors.pcap nfsv4-grace-restart.pcap; do
+         nfsv4-errors.pcap nfsv4-grace-restart.pcap nfs-rdma-refused.pcap; do
   cp "$src/$f" "$dst/$f"
   cp "$src/$f.notes" "$dst/$f.notes"
 done
+# NFS over RDMA, whole (2.5 MB: its 49 calls are the RDMA acceptance test), with
+# tshark's two-pass call listing (X.calls.jsonl, made beside the capture).
+cp "$src/nfs-rdma-v3.pcap" "$src/nfs-rdma-v3.pcap.notes" "$dst/"
+for f in nfs-rdma-v3.pcap nfs-rdma-refused.pcap; do cp "$src/$f.calls.jsonl" "$dst/$f.calls.jsonl"; done
 
 # Big captures, cut: name, frame range, why.
 cut() { # cut <source> <range> <target> <why>

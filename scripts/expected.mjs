@@ -117,12 +117,16 @@ for (const file of process.argv.slice(2)) {
     });
   }
   // RPC as tshark decodes it with the prescribed preferences, and (where it
-  // differs) with out-of-order reassembly off, tshark's default.
-  out.rpc = { messages: rpcMessages(file, PREFS) };
-  const inOrderOnly = rpcMessages(file, PREFS_IN_ORDER);
+  // differs) with out-of-order reassembly off, tshark's default. Over RoCE,
+  // tshark needs two passes: its single pass dissects the RPC messages it
+  // reassembles from RDMA chunks twice (READ replies show up twice, malformed).
+  const passes = tshark(['-r', file, '-Y', 'infiniband', '-T', 'fields', '-e', 'frame.number']).trim() !== '' ? ['-2'] : [];
+  out.rpc = { messages: rpcMessages(file, [...passes, ...PREFS]) };
+  const inOrderOnly = rpcMessages(file, [...passes, ...PREFS_IN_ORDER]);
   if (JSON.stringify(inOrderOnly) !== JSON.stringify(out.rpc.messages)) out.rpc.messagesWithoutOutOfOrderReassembly = inOrderOnly;
+  if (passes.length > 0) out.rpc.twoPass = true;
   // NFS, MOUNT, NLM and NSM fields per frame with one RPC message (frames with several are left out).
-  out.nfs = nfsFields(file, PREFS);
+  out.nfs = nfsFields(file, [...passes, ...PREFS]);
   // Every call tshark decodes (either preference), with its reply, rpc.time and status (scripts/compare-calls.mjs).
   out.calls = tsharkCalls(file).calls;
   const target = `${file}.expected.json`;

@@ -12,6 +12,7 @@ import { TimeWindowFilter, type TimeWindow } from './capture/time-window.js';
 import { CaptureSummary } from './analysis/capture-summary.js';
 import { OperationStats } from './analysis/op-stats.js';
 import { RpcSummary } from './analysis/rpc-summary.js';
+import { RdmaSummary } from './analysis/rdma-summary.js';
 import { procedureName } from '../decoders/programs.js';
 import { NetDecoder } from './net/decoder.js';
 import { DetectorSet } from './detectors/index.js';
@@ -21,8 +22,10 @@ import { DecodeStage } from './nfs/decode-stage.js';
 import { FileHandlePaths } from './nfs/fh-paths.js';
 import { Nfs4State } from './nfs/v4-state.js';
 import { RpcLayer } from './rpc/rpc-layer.js';
+import { RpcRdmaLayer } from './rpc/rdma-stream.js';
 import type { Transaction, TransactionContext } from './rpc/transaction.js';
 import { Transport } from './transport/transport.js';
+import { RoceLayer, type RdmaEvent } from './transport/roce.js';
 import { REPORT_SCHEMA_VERSION, type FrameLocation, type Report } from './report/model.js';
 import { formatFrameTime } from './report/time.js';
 import { VERSION } from './version.js';
@@ -92,7 +95,15 @@ export async function analyze(inputs: string | readonly string[], options: Analy
     },
   });
   const net = new NetDecoder(diag, (i) => files[i] ?? '?');
-  const transport = new Transport(rpc);
+  // NFS over RDMA: RoCE → RPC-over-RDMA → the same matcher.
+  const rdmaSummary = new RdmaSummary();
+  const onRdmaEvent = (e: RdmaEvent): void => {
+    rdmaSummary.event(e);
+    detectors.rdmaEvent(e);
+  };
+  const rpcRdma = new RpcRdmaLayer(rpc.matcher, rpc.stats.record, onRdmaEvent);
+  const roce = new RoceLayer(rpcRdma, onRdmaEvent, diag, (i) => files[i] ?? '?');
+  const transport = new Transport(rpc, undefined, roce);
 
   const window = options.timeWindow ? new TimeWindowFilter(options.timeWindow) : undefined;
   const onFrame = (frame: Frame): void => {
@@ -164,6 +175,7 @@ export async function analyze(inputs: string | readonly string[], options: Analy
       refused: summary.refused.map((r) => ({ ...where(r.at), client: r.client, server: r.server })),
     },
     udp: { datagrams: ts.udpDatagrams, payloadBytes: ts.udpPayloadBytes },
+    rdma: rdmaSummary.build(roce, rpcRdma, where),
     rpc: {
       calls: ms.calls,
       replies: ms.replies,

@@ -51,6 +51,9 @@ const FH_DIR1 = '430000011244ceeef57cd504642601a6c32000b524717000';
 const FH_ERR_B = '430000011244ceeef57cd504642601acc320007c8d699300';
 const MNT_HANDLES: Record<string, Record<number, string>> = {
   'linux-v3-basic-head.pcap': { 19: '430000011244ceeef57cd5046426017ac020004d6e535400' },
+  // Linux nfsd's export with fsid=1 (the RDMA captures' MOUNT is over TCP).
+  'nfs-rdma-refused.pcap': { 13: '0100010001000000' },
+  'nfs-rdma-v3.pcap': { 11: '0100010001000000' },
   'nfsv3-basic-head.pcap': { 19: FH_EXPORT, 67: FH_DIR1, 115: FH_EXPORT, 167: FH_DIR1 },
   'nfsv3-errors.pcap': {
     9: FH_EXPORT,
@@ -180,8 +183,8 @@ describe('side protocols vs tshark', () => {
   }
 
   it('compared statuses and ports', () => {
-    // 1 + 4 + 13 + 3 + 1 + 1 MNT replies; 2 + 8 GETPORT replies.
-    expect(totals.mountStatuses).toBe(23);
+    // 1 + 4 + 13 + 3 + 1 + 1 + 1 + 1 MNT replies (the last two: the RDMA captures); 2 + 8 GETPORT replies.
+    expect(totals.mountStatuses).toBe(25);
     expect(totals.ports).toBe(10);
     // MOUNT replies in frames tshark showed with several RPC messages (absent from `nfs`): none in the bundled captures.
     expect(totals.skipped).toBe(0);

@@ -8,6 +8,7 @@ import type { FrameRef } from '../capture/frame.js';
 import type { OrphanReply, Transaction } from '../rpc/transaction.js';
 import type { TcpEvent } from '../transport/stream.js';
 import type { TransportTimeline } from './transport-timeline.js';
+import type { RdmaEvent } from '../transport/roce.js';
 
 export type FindingSeverity = 'info' | 'warning' | 'error';
 
@@ -135,6 +136,8 @@ export interface Detector {
   onUnanswered?(t: Transaction): void;
   onOrphanReply?(r: OrphanReply): void;
   onTcpEvent?(e: TcpEvent): void;
+  /** RoCE / RPC-over-RDMA events (CM rejects, PSN gaps, NAKs, RDMA_ERROR, credits). */
+  onRdmaEvent?(e: RdmaEvent): void;
   finish(): Finding[];
 }
 

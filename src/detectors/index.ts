@@ -15,6 +15,7 @@ import type { FrameRef } from '../capture/frame.js';
 import type { OrphanReply, Transaction, TransactionSink } from '../rpc/transaction.js';
 import type { TcpEvent } from '../transport/stream.js';
 import { captureDetectors } from './group-capture.js';
+import type { RdmaEvent } from '../transport/roce.js';
 import type { Detector, DetectorContext, DetectorOptions, Finding } from './finding.js';
 import { retryDetectors } from './group-retry.js';
 import { sessionDetectors } from './group-session.js';
@@ -22,6 +23,7 @@ import { transportDetectors } from './group-transport.js';
 import { TransportTimeline } from './transport-timeline.js';
 import { addressOf, isoSeconds, rankFindings } from './ranking.js';
 import { bytesText } from './wording.js';
+import { rdmaDetectors } from './group-rdma.js';
 
 export { addressOf, impactScore, isoSeconds, rankFindings } from './ranking.js';
 
@@ -39,6 +41,7 @@ export class DetectorSet implements TransactionSink {
       ...sessionDetectors(shared, options),
       ...retryDetectors(shared, options),
       ...transportDetectors(shared, options),
+      ...rdmaDetectors(shared, options),
     ];
   }
 
@@ -60,6 +63,10 @@ export class DetectorSet implements TransactionSink {
   tcpEvent(e: TcpEvent): void {
     this.timeline.event(e);
     for (const d of this.detectors) d.onTcpEvent?.(e);
+  }
+
+  rdmaEvent(e: RdmaEvent): void {
+    for (const d of this.detectors) d.onRdmaEvent?.(e);
   }
 
   /** Every detector's findings, their confidence judged, ranked (see rankFindings). */

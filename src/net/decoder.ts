@@ -11,6 +11,7 @@ import { IPPROTO_TCP, IPPROTO_UDP, newNetStats, type IpPacket, type NetStats } f
 import { decodeLink, LinkOutcome, newLinkResult } from './link.js';
 import { decodeIpv4 } from './ipv4.js';
 import { decodeIpv6, walkIpv6Headers } from './ipv6.js';
+import { decodeGrh } from './grh.js';
 import {
   FragmentReassembler,
   IpOutcome,
@@ -56,7 +57,8 @@ export class NetDecoder {
 
   /**
    * Decodes one frame. Returns the reused IpPacket (valid until the next
-   * call) for a TCP or UDP packet, or a datagram this frame completed; null
+   * call) for a TCP or UDP packet, a datagram this frame completed, or a
+   * RoCEv1 packet (protocol IPPROTO_IB_BTH, GIDs as addresses); null
    * for anything else: non-IP, unknown link type, malformed, a fragment
    * still waiting for the rest, another transport protocol (counted in
    * stats.otherProtocol). Never throws on bad bytes.
@@ -81,6 +83,8 @@ export class NetDecoder {
       case LinkOutcome.NOT_IP:
         stats.nonIp++;
         return null;
+      case LinkOutcome.ROCE_V1:
+        return this.roceV1(frame, link.offset);
       case LinkOutcome.MALFORMED:
         this.malformed(frame, link.reason);
         return null;
@@ -144,6 +148,19 @@ export class NetDecoder {
       pkt.reassembled = true;
     }
     return this.deliver();
+  }
+
+  /** RoCEv1: the GRH in place of an IP header (not counted as IP). */
+  private roceV1(frame: Frame, off: number): IpPacket | null {
+    const pkt = this.packet;
+    if (!decodeGrh(frame.data, off, frame.origLen - off, pkt, this.scratch)) {
+      this.malformed(frame, this.scratch.reason);
+      return null;
+    }
+    this.stats.roceV1++;
+    pkt.frame = frame;
+    pkt.reassembled = false;
+    return pkt;
   }
 
   private deliver(): IpPacket | null {

@@ -26,6 +26,8 @@ export const ETHERTYPE_VLAN = 0x8100;
 export const ETHERTYPE_QINQ = 0x88a8;
 /** Pre-standard Q-in-Q outer tag some switches still send. */
 export const ETHERTYPE_QINQ_OLD = 0x9100;
+/** RoCEv1: InfiniBand over Ethernet, a GRH first. */
+export const ETHERTYPE_ROCE_V1 = 0x8915;
 /** Type/length values up to this are an 802.3 length (LLC/SNAP follows), not a type. */
 export const ETHER_MAX_LENGTH_FIELD = 1500;
 
@@ -54,6 +56,8 @@ export const LinkOutcome = {
   MALFORMED: 4,
   /** nfsight does not decode this link type. */
   UNKNOWN_LINKTYPE: 5,
+  /** RoCEv1 (ethertype 0x8915): `offset` is where the GRH starts. */
+  ROCE_V1: 6,
 } as const;
 export type LinkOutcome = (typeof LinkOutcome)[keyof typeof LinkOutcome];
 
@@ -91,6 +95,7 @@ function resolveEthertype(data: Buffer, end: number, type: number, payload: numb
   out.offset = payload;
   if (type === ETHERTYPE_IPV4) return LinkOutcome.IPV4;
   if (type === ETHERTYPE_IPV6) return LinkOutcome.IPV6;
+  if (type === ETHERTYPE_ROCE_V1) return LinkOutcome.ROCE_V1;
   // Anything else, including an 802.3 length field (<= 1500) followed by
   // LLC, is simply not IP.
   return LinkOutcome.NOT_IP;

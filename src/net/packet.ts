@@ -10,6 +10,12 @@ import type { Frame } from '../capture/frame.js';
 
 export const IPPROTO_TCP = 6;
 export const IPPROTO_UDP = 17;
+/**
+ * Not an IP protocol: the network layer's mark for a RoCEv1 packet (a GRH
+ * with next header 0x1B, the InfiniBand BTH), delivered like an IP packet
+ * with the GIDs as addresses.
+ */
+export const IPPROTO_IB_BTH = 0x1b;
 
 export interface IpPacket {
   /** 4 or 6. */
@@ -46,6 +52,8 @@ export interface NetStats {
   ipv6: number;
   /** Frames that were not IP (ARP, LLDP, …): counted, not an error. */
   nonIp: number;
+  /** RoCEv1 frames (InfiniBand over Ethernet, ethertype 0x8915): not IP, decoded. */
+  roceV1: number;
   /** Frames of a link type nfsight cannot decode. */
   unknownLinkType: number;
   /** Frames whose link or IP header was cut by the snaplen or malformed. */
@@ -64,6 +72,7 @@ export function newNetStats(): NetStats {
     ipv4: 0,
     ipv6: 0,
     nonIp: 0,
+    roceV1: 0,
     unknownLinkType: 0,
     malformed: 0,
     fragments: 0,

@@ -14,6 +14,7 @@ import Table from 'cli-table3';
 import { fhHashHex } from '../../decoders/fh.js';
 import { procedureName, programName, PROG_NFS4_CB_DEFAULT } from '../../decoders/programs.js';
 import { acceptStatName, authStatName, rejectStatName } from '../../decoders/rpc.js';
+import type { RpcTransport } from '../rpc/message.js';
 import type { Transaction, TransactionContext } from '../rpc/transaction.js';
 import { formatEndpoint } from '../transport/stream.js';
 import { formatFrameTime } from './time.js';
@@ -34,7 +35,7 @@ export interface CallRow {
   xid: string;
   client: string;
   server: string;
-  transport: 'tcp' | 'udp';
+  transport: RpcTransport;
   program: number;
   programName: string;
   version: number;

@@ -23,6 +23,8 @@ import type { Finding } from '../detectors/finding.js';
 import type { Verdict } from '../detectors/verdict.js';
 
 export type { Verdict, VerdictLine } from '../detectors/verdict.js';
+import type { RdmaSection } from '../analysis/rdma-summary.js';
+export type { RdmaConnectionReport, RdmaRejectReport, RdmaSection } from '../analysis/rdma-summary.js';
 
 /** 2: the per-operation sections (operations, errors, clients, servers, files). */
 export const REPORT_SCHEMA_VERSION = 2;
@@ -161,6 +163,8 @@ export interface Report {
   network: NetworkSection;
   tcp: TcpSection;
   udp: UdpSection;
+  /** NFS over RDMA (RoCE): connections, rejects, chunk use, bytes moved, PSN gaps and NAKs. */
+  rdma: RdmaSection;
   rpc: RpcSection;
   skipped: SkippedSection;
   /** The detectors' findings: most severe first, then by impact (time blocked × calls affected), then by start time. */

@@ -79,7 +79,8 @@ class CallTables {
  * first frame, where the header was dissected.
  */
 function shownFrame(m: RpcMessageRecord): FrameRef {
-  return m.bytes.missing > 0 ? m.firstFrame : m.frame;
+  // Over RDMA, Wireshark shows a message where its SEND (or last READ Response) is, whatever the capture lost.
+  return m.bytes.missing > 0 && m.transport !== 'rdma' ? m.firstFrame : m.frame;
 }
 
 /**
@@ -115,6 +116,8 @@ export class RpcMatcher implements RpcMessageSink {
     invalid: 0,
   };
   private readonly tcp = new Map<number, CallTables>();
+  /** RDMA: per queue-pair connection id (their own numbering). */
+  private readonly rdma = new Map<number, CallTables>();
   /** UDP: per client→server pair, calls in direction 0. */
   private readonly udp = new Map<string, CallTables>();
 
@@ -161,11 +164,12 @@ export class RpcMatcher implements RpcMessageSink {
     return KEEP_MAX;
   }
 
-  /** A TCP connection ended: its outstanding calls will never be answered on it. */
-  connectionEnded(conn: TcpConnection): void {
-    const tables = this.tcp.get(conn.id);
+  /** A TCP (or RDMA) connection ended: its outstanding calls will never be answered on it. */
+  connectionEnded(conn: TcpConnection, transport: 'tcp' | 'rdma' = 'tcp'): void {
+    const map = transport === 'tcp' ? this.tcp : this.rdma;
+    const tables = map.get(conn.id);
     if (tables === undefined) return;
-    this.tcp.delete(conn.id);
+    map.delete(conn.id);
     for (const table of tables.byCallDir) this.flushPending(table);
   }
 
@@ -173,6 +177,8 @@ export class RpcMatcher implements RpcMessageSink {
   finish(): void {
     for (const tables of this.tcp.values()) for (const table of tables.byCallDir) this.flushPending(table);
     for (const tables of this.udp.values()) for (const table of tables.byCallDir) this.flushPending(table);
+    for (const tables of this.rdma.values()) for (const table of tables.byCallDir) this.flushPending(table);
+    this.rdma.clear();
     this.tcp.clear();
     this.udp.clear();
   }
@@ -189,12 +195,13 @@ export class RpcMatcher implements RpcMessageSink {
 
   /** The table for calls sent as `m` was (calls) or as the call `m` answers was (replies). */
   private tableFor(m: RpcMessageRecord, isReply: boolean, create: boolean): CallTable | undefined {
-    if (m.transport === 'tcp' && m.conn !== undefined) {
-      let tables = this.tcp.get(m.conn.id);
+    if (m.transport !== 'udp' && m.conn !== undefined) {
+      const map = m.transport === 'tcp' ? this.tcp : this.rdma;
+      let tables = map.get(m.conn.id);
       if (tables === undefined) {
         if (!create) return undefined;
         tables = new CallTables();
-        this.tcp.set(m.conn.id, tables);
+        map.set(m.conn.id, tables);
       }
       return tables.byCallDir[isReply ? ((m.dir ^ 1) as Direction) : m.dir];
     }
@@ -229,7 +236,7 @@ export class RpcMatcher implements RpcMessageSink {
     const t: Transaction = {
       xid: h.xid,
       transport: m.transport,
-      connId: m.conn?.id ?? -1,
+      connId: m.transport === 'tcp' ? (m.conn?.id ?? -1) : -1,
       client: m.src,
       server: m.dst,
       program: h.prog,
@@ -283,7 +290,7 @@ export class RpcMatcher implements RpcMessageSink {
       this.sink.orphanReply({
         xid: h.xid,
         transport: m.transport,
-        connId: m.conn?.id ?? -1,
+        connId: m.transport === 'tcp' ? (m.conn?.id ?? -1) : -1,
         client: m.dst,
         server: m.src,
         frame: snapshotFrameRef(shownFrame(m)),

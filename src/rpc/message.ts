@@ -7,9 +7,16 @@ import type { MessageBytes } from '../../decoders/bytes.js';
 import type { FrameRef } from '../capture/frame.js';
 import type { Direction, Endpoint, TcpConnection } from '../transport/stream.js';
 
+/** What carried an RPC message: TCP record marking, a UDP datagram, or RPC-over-RDMA (RFC 8166). */
+export type RpcTransport = 'tcp' | 'udp' | 'rdma';
+
 export interface RpcMessageRecord {
-  transport: 'tcp' | 'udp';
-  /** The TCP connection and the direction of the message (TCP only). */
+  transport: RpcTransport;
+  /**
+   * The connection and the direction of the message: the TCP connection, or
+   * for RDMA the queue-pair connection (the same shape, numbered apart);
+   * undefined for UDP.
+   */
   conn: TcpConnection | undefined;
   dir: Direction;
   /** Sender and receiver. */

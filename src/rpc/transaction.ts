@@ -7,6 +7,7 @@ import type { DecodedCall, DecodedReply } from '../../decoders/decoded.js';
 import type { Credential, RpcReplyHeader } from '../../decoders/rpc.js';
 import type { FrameRef } from '../capture/frame.js';
 import type { Nfs4Attribution } from '../nfs/v4-state.js';
+import type { RpcTransport } from './message.js';
 import type { Endpoint } from '../transport/stream.js';
 
 /**
@@ -60,8 +61,8 @@ export interface RpcReplySide {
 
 export interface Transaction {
   xid: number;
-  transport: 'tcp' | 'udp';
-  /** TCP connection id (as in the TCP layer, 0-based like tcp.stream), -1 for UDP. */
+  transport: RpcTransport;
+  /** TCP connection id (as in the TCP layer, 0-based like tcp.stream), -1 for UDP and RDMA. */
   connId: number;
   /** The caller and the callee (for a backchannel callback, the NFS server is the "client"). */
   client: Endpoint;
@@ -92,7 +93,7 @@ export interface Transaction {
 /** A reply for which no call was seen (the call before the capture started, or lost). */
 export interface OrphanReply {
   xid: number;
-  transport: 'tcp' | 'udp';
+  transport: RpcTransport;
   connId: number;
   client: Endpoint;
   server: Endpoint;

@@ -2,7 +2,8 @@
  * The transport layer's entry point: IP packets in, TCP streams and UDP
  * datagrams out (see stream.ts for the contract with the layer above).
  */
-import { IPPROTO_TCP, IPPROTO_UDP, type IpPacket } from '../net/packet.js';
+import { IPPROTO_IB_BTH, IPPROTO_TCP, IPPROTO_UDP, type IpPacket } from '../net/packet.js';
+import { ROCE_V2_PORT, type RoceLayer } from './roce.js';
 import type { TransportHandler } from './stream.js';
 import { TcpReassembler, type TcpOptions, type TcpStats } from './tcp-reassembly.js';
 import { UDP_HEADER_LEN, udpDatagramLength, udpDstPort, udpSrcPort } from './udp.js';
@@ -25,7 +26,15 @@ export class Transport {
   readonly stats: TransportStats;
   private readonly tcp: TcpReassembler;
 
-  constructor(private readonly handler: TransportHandler, options?: TransportOptions) {
+  /**
+   * `roce` takes RoCE traffic (UDP port 4791, and RoCEv1); without it that
+   * traffic goes to the handler as plain UDP datagrams.
+   */
+  constructor(
+    private readonly handler: TransportHandler,
+    options?: TransportOptions,
+    private readonly roce?: RoceLayer,
+  ) {
     this.tcp = new TcpReassembler(handler, options);
     this.stats = { tcp: this.tcp.stats, udpDatagrams: 0, udpPayloadBytes: 0, udpMalformed: 0, otherProtocol: 0 };
   }
@@ -34,12 +43,14 @@ export class Transport {
   packet(pkt: IpPacket): void {
     if (pkt.protocol === IPPROTO_TCP) this.tcp.segment(pkt);
     else if (pkt.protocol === IPPROTO_UDP) this.udp(pkt);
+    else if (pkt.protocol === IPPROTO_IB_BTH && this.roce !== undefined) this.roce.roceV1(pkt);
     else this.stats.otherProtocol++;
   }
 
   /** End of the capture: flushes and ends every TCP stream. */
   finish(): void {
     this.tcp.finish();
+    this.roce?.finish();
   }
 
   private udp(pkt: IpPacket): void {
@@ -54,6 +65,10 @@ export class Transport {
     const wireLength = len - UDP_HEADER_LEN;
     this.stats.udpDatagrams++;
     this.stats.udpPayloadBytes += wireLength;
+    if (this.roce !== undefined && udpDstPort(l4) === ROCE_V2_PORT) {
+      this.roce.udp(pkt, l4.subarray(UDP_HEADER_LEN, end), wireLength);
+      return;
+    }
     // A fresh object per datagram: the handler may keep the endpoints. `at` is the
     // reader's reused frame, valid during the call (snapshotFrameRef to keep it).
     this.handler.datagram({

@@ -1,0 +1,90 @@
+/**
+ * rdma-credits: RPC-over-RDMA flow control (RFC 8166 §3.3). The server
+ * grants credits in each reply; the client may have at most that many
+ * calls outstanding. When the client reaches the limit, further calls wait
+ * for a reply: the connection's concurrency is capped by the credits.
+ *
+ * - Exhausted: the client had as many calls outstanding as the credits
+ *   granted, `creditsExhaustedMin` (default 1) times or more. Severity
+ *   info; warning when it happened 100 times or more.
+ * - Exceeded: a call beyond the credits granted (a protocol violation: the
+ *   server may drop it). Severity error.
+ */
+import { snapshotFrameRef, type FrameRef } from '../capture/frame.js';
+import { formatFrameTime } from '../report/time.js';
+import type { RdmaEvent } from '../transport/roce.js';
+import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type DetectorOptions, type Finding } from './finding.js';
+import { round, secondsFrom } from './transport-common.js';
+
+interface Credits {
+  client: string;
+  server: string;
+  describe: string;
+  credits: Set<number>;
+  exhausted: number;
+  exceeded: number;
+  frames: { at: FrameRef; what: string }[];
+  first: FrameRef;
+  last: FrameRef;
+}
+
+export class RdmaCreditsDetector implements Detector {
+  readonly kind = 'rdma-credits';
+  private readonly conns = new Map<number, Credits>();
+  private readonly min: number;
+
+  constructor(
+    private readonly ctx: DetectorContext,
+    options: DetectorOptions = {},
+  ) {
+    this.min = options['creditsExhaustedMin'] ?? 1;
+  }
+
+  onRdmaEvent(e: RdmaEvent): void {
+    if ((e.kind !== 'credits-exhausted' && e.kind !== 'credits-exceeded') || e.conn === undefined) return;
+    let c = this.conns.get(e.conn.id);
+    if (c === undefined) {
+      c = { client: e.client, server: e.server, describe: e.conn.describe(), credits: new Set(), exhausted: 0, exceeded: 0, frames: [], first: snapshotFrameRef(e.at), last: snapshotFrameRef(e.at) };
+      this.conns.set(e.conn.id, c);
+      if (this.conns.size > 10_000) this.conns.delete(this.conns.keys().next().value as number);
+    }
+    c.last = snapshotFrameRef(e.at);
+    if (c.credits.size < 16) c.credits.add(e.count);
+    if (e.kind === 'credits-exhausted') c.exhausted++;
+    else c.exceeded++;
+    if (c.frames.length < MAX_EVIDENCE) {
+      c.frames.push({ at: snapshotFrameRef(e.at), what: e.kind === 'credits-exhausted' ? `call uses the last of ${e.count} credit(s)` : `call beyond the ${e.count} credit(s) granted` });
+    }
+  }
+
+  finish(): Finding[] {
+    const out: Finding[] = [];
+    for (const c of this.conns.values()) {
+      if (c.exceeded === 0 && c.exhausted < this.min) continue;
+      const credits = [...c.credits].sort((a, b) => a - b).join('/');
+      const exceeded = c.exceeded > 0;
+      out.push({
+        kind: this.kind,
+        severity: exceeded ? 'error' : c.exhausted >= 100 ? 'warning' : 'info',
+        title: exceeded
+          ? `Calls beyond the RPC-over-RDMA credits on ${c.describe} (${c.exceeded} time(s), ${credits} granted)`
+          : `RPC-over-RDMA credits exhausted ${c.exhausted} time(s) on ${c.describe} (${credits} granted)`,
+        explanation: exceeded
+          ? `The client sent calls while already having as many outstanding as the server's credit grant (${credits}). RFC 8166 forbids it; the server may drop such calls or the connection. ` +
+            'Look for a client bug or a server that lowered its grant.'
+          : `${c.exhausted} time(s) the client had as many calls outstanding as the server granted credits (${credits}), so further calls had to wait for a reply. ` +
+            'If calls are slow while this happens, the server\'s credit limit caps the concurrency: Linux nfsd grants svcrdma max_requests (sunrpc.svc_rdma.max_requests, 64 by default) per connection; ' +
+            'more connections (nconnect) spread the load.',
+        client: c.client.replace(/:\d+$/, ''),
+        server: c.server,
+        start: formatFrameTime(c.first),
+        end: formatFrameTime(c.last),
+        durationSeconds: round(Math.max(0, secondsFrom(c.first, c.last))),
+        count: c.exhausted + c.exceeded,
+        evidence: c.frames.map((f) => evidence(this.ctx, f.at, f.what, formatFrameTime)),
+        metrics: { exhausted: c.exhausted, exceeded: c.exceeded, credits },
+      });
+    }
+    return out;
+  }
+}
