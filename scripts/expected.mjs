@@ -128,7 +128,7 @@ for (const file of process.argv.slice(2)) {
   // NFS, MOUNT, NLM and NSM fields per frame with one RPC message (frames with several are left out).
   out.nfs = nfsFields(file, [...passes, ...PREFS]);
   // Every call tshark decodes (either preference), with its reply, rpc.time and status (scripts/compare-calls.mjs).
-  out.calls = tsharkCalls(file).calls;
+  out.calls = tsharkCalls(file, passes).calls;
   const target = `${file}.expected.json`;
   writeFileSync(target, JSON.stringify(out, null, 1) + '\n');
   console.log(`${target}: ${out.frames} frames, ${out.tcp.streams.length} TCP streams`);

@@ -162,12 +162,13 @@ export function rpcMessagesPdml(file, prefs) {
  * Decoded with and without out-of-order reassembly (each loses messages the
  * other finds: see ../shared/README.md): a call either finds is listed, with
  * the reply either matched. `conflicts` lists calls the two answer differently.
+ * `extra`: options before the preferences (`-2` for RoCE captures).
  */
-export function tsharkCalls(file) {
+export function tsharkCalls(file, extra = []) {
   const byKey = new Map();
   const conflicts = [];
   for (const prefs of [PREFS, PREFS_IN_ORDER]) {
-    const msgs = rpcMessagesPdml(file, prefs);
+    const msgs = rpcMessagesPdml(file, [...extra, ...prefs]);
     const calls = new Map();
     for (const m of msgs) {
       if (m.type !== 0) continue;

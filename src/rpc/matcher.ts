@@ -25,7 +25,7 @@ import {
 import { XdrReader } from '../../decoders/xdr.js';
 import { secondsBetween, snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import type { Direction, Endpoint, TcpConnection } from '../transport/stream.js';
-import { KEEP_MAX, type RpcMessageRecord, type RpcMessageSink } from './message.js';
+import { KEEP_MAX, type MessageConnection, type RpcMessageRecord, type RpcMessageSink } from './message.js';
 import type { MatcherStats, Transaction, TransactionSink } from './transaction.js';
 
 /** Answered calls remembered per connection direction, for late retransmissions and duplicate replies. */
@@ -165,7 +165,7 @@ export class RpcMatcher implements RpcMessageSink {
   }
 
   /** A TCP (or RDMA) connection ended: its outstanding calls will never be answered on it. */
-  connectionEnded(conn: TcpConnection, transport: 'tcp' | 'rdma' = 'tcp'): void {
+  connectionEnded(conn: MessageConnection, transport: 'tcp' | 'rdma' = 'tcp'): void {
     const map = transport === 'tcp' ? this.tcp : this.rdma;
     const tables = map.get(conn.id);
     if (tables === undefined) return;

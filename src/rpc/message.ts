@@ -10,14 +10,18 @@ import type { Direction, Endpoint, TcpConnection } from '../transport/stream.js'
 /** What carried an RPC message: TCP record marking, a UDP datagram, or RPC-over-RDMA (RFC 8166). */
 export type RpcTransport = 'tcp' | 'udp' | 'rdma';
 
+/** What the matcher needs of a message's connection: its id (TCP and RDMA connections are numbered apart). */
+export interface MessageConnection {
+  readonly id: number;
+}
+
 export interface RpcMessageRecord {
   transport: RpcTransport;
   /**
    * The connection and the direction of the message: the TCP connection, or
-   * for RDMA the queue-pair connection (the same shape, numbered apart);
-   * undefined for UDP.
+   * for RDMA the queue-pair connection; undefined for UDP.
    */
-  conn: TcpConnection | undefined;
+  conn: MessageConnection | undefined;
   dir: Direction;
   /** Sender and receiver. */
   src: Endpoint;

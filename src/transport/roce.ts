@@ -63,7 +63,7 @@ import {
   type BthPacket,
 } from './ib-bth.js';
 import { decodeCmMad, rejectReasonName, type CmRep, type CmReq } from './ib-cm.js';
-import type { Direction, Endpoint, TcpConnection } from './stream.js';
+import type { Direction, Endpoint } from './stream.js';
 import type { RpcRdmaCmPrivate } from '../../decoders/rpcrdma.js';
 
 /** IANA's UDP port for RoCEv2. */
@@ -192,8 +192,8 @@ export class QpDirection {
   ) {}
 }
 
-/** A queue-pair connection: the RDMA counterpart of a TCP connection (same shape). */
-export class RdmaConnection implements TcpConnection {
+/** A queue-pair connection: the RDMA counterpart of a TCP connection. */
+export class RdmaConnection {
   midstream: boolean;
   readonly dirs: [QpDirection | undefined, QpDirection | undefined] = [undefined, undefined];
   cm: CmInfo | undefined;
