@@ -38,7 +38,8 @@ const TCP_SYN = 0x02;
 const TCP_ACK = 0x10;
 const TCP_PSH = 0x08;
 
-class PcapStream {
+/** Writes classic pcap (Ethernet, IPv4, TCP), 7 µs between frames, to a file through one reusable buffer. */
+export class PcapStream {
   private readonly buf = Buffer.alloc(8 << 20);
   private pos = 0;
   bytes = 0;

@@ -81,4 +81,27 @@ describe('LatencyHistogram', () => {
     expect(h.toJSON().buckets).toHaveLength(1);
     expect(h.toJSON().buckets[0]![1]).toBe(2);
   });
+
+  it('keeps only the range of buckets recorded: small for NFS latencies, whole at the extremes', () => {
+    const h = new LatencyHistogram();
+    expect(h.bytes).toBeLessThan(200); // nothing stored before a positive latency
+    h.record(0);
+    expect(h.bytes).toBeLessThan(200);
+    // 50 µs to 20 ms, in both directions of growth.
+    for (const v of [1e-3, 5e-5, 2e-2, 1e-4, 3e-3]) h.record(v);
+    expect(h.bytes).toBeLessThan(4096);
+    expect(h.toJSON().buckets.map(([, c]) => c)).toEqual([1, 1, 1, 1, 1]);
+    // Below 1 ns and above 10^9 s: the first and the last bucket, whatever the value.
+    const edges = new LatencyHistogram();
+    for (const v of [1e-12, 1e-10, 1e12, 1e15, 1e-3]) edges.record(v);
+    const buckets = edges.toJSON().buckets;
+    expect(buckets).toHaveLength(3);
+    expect(buckets[0]).toEqual([0, 2]);
+    expect(buckets[2]![1]).toBe(2);
+    expect([edges.min, edges.max]).toEqual([1e-12, 1e15]);
+    // The same latencies recorded in the opposite order give the same histogram.
+    const reversed = new LatencyHistogram();
+    for (const v of [1e-3, 1e15, 1e12, 1e-10, 1e-12]) reversed.record(v);
+    expect(reversed.toJSON()).toEqual(edges.toJSON());
+  });
 });

@@ -44,7 +44,14 @@ function bucketValue(index: number): number {
 }
 
 export class LatencyHistogram {
-  private readonly counts = new Float64Array(BUCKETS);
+  /**
+   * Counts of buckets [lo, lo + counts.length): only the range the recorded
+   * latencies span is stored (grown by doubling), so a histogram costs a few
+   * hundred bytes, not the 16 KiB of all BUCKETS, and none until a positive
+   * latency is recorded (tables keep one per client, server and file).
+   */
+  private counts: Float64Array | null = null;
+  private lo = 0;
   count = 0;
   zeros = 0;
   sum = 0;
@@ -63,7 +70,43 @@ export class LatencyHistogram {
     this.sum += seconds;
     if (seconds < this.min) this.min = seconds;
     if (seconds > this.max) this.max = seconds;
-    this.counts[bucketOf(seconds)]!++;
+    this.add(bucketOf(seconds), 1);
+  }
+
+  /** Bytes this histogram holds (for memory accounting). */
+  get bytes(): number {
+    return 96 + (this.counts === null ? 0 : 8 * this.counts.length + 96);
+  }
+
+  private add(i: number, n: number): void {
+    let c = this.counts;
+    if (c === null || i < this.lo || i >= this.lo + c.length) c = this.cover(i);
+    c[i - this.lo]! += n;
+  }
+
+  /** Makes the stored range include bucket i. */
+  private cover(i: number): Float64Array {
+    const old = this.counts;
+    if (old === null) {
+      const lo = Math.max(0, Math.min(i - 16, BUCKETS - 64));
+      this.lo = lo;
+      return (this.counts = new Float64Array(64));
+    }
+    const oldHi = this.lo + old.length;
+    let lo = Math.min(this.lo, i);
+    let hi = Math.max(oldHi, i + 1);
+    // At least double, so that a histogram grows O(log BUCKETS) times.
+    const want = Math.max(hi - lo, 2 * old.length);
+    if (i < this.lo) lo = Math.max(0, hi - want);
+    else hi = Math.min(BUCKETS, lo + want);
+    if (hi - lo < want) {
+      lo = Math.max(0, Math.min(lo, BUCKETS - want));
+      hi = Math.min(BUCKETS, lo + want);
+    }
+    const next = new Float64Array(hi - lo);
+    next.set(old, this.lo - lo);
+    this.lo = lo;
+    return (this.counts = next);
   }
 
   /**
@@ -76,9 +119,12 @@ export class LatencyHistogram {
     const rank = Math.max(0, Math.min(this.count - 1, Math.ceil(q * this.count) - 1));
     if (rank < this.zeros) return 0;
     let seen = this.zeros;
-    for (let i = 0; i < BUCKETS; i++) {
-      seen += this.counts[i]!;
-      if (seen > rank) return Math.min(this.max, Math.max(this.min, bucketValue(i)));
+    const c = this.counts;
+    if (c !== null) {
+      for (let k = 0; k < c.length; k++) {
+        seen += c[k]!;
+        if (seen > rank) return Math.min(this.max, Math.max(this.min, bucketValue(k + this.lo)));
+      }
     }
     return this.max;
   }
@@ -89,7 +135,10 @@ export class LatencyHistogram {
 
   /** Adds another histogram's latencies to this one. */
   merge(other: LatencyHistogram): void {
-    for (let i = 0; i < BUCKETS; i++) this.counts[i]! += other.counts[i]!;
+    const oc = other.counts;
+    if (oc !== null) {
+      for (let k = 0; k < oc.length; k++) if (oc[k]! > 0) this.add(k + other.lo, oc[k]!);
+    }
     this.count += other.count;
     this.zeros += other.zeros;
     this.sum += other.sum;
@@ -99,7 +148,8 @@ export class LatencyHistogram {
 
   toJSON(): HistogramData {
     const buckets: [number, number][] = [];
-    for (let i = 0; i < BUCKETS; i++) if (this.counts[i]! > 0) buckets.push([i, this.counts[i]!]);
+    const c = this.counts;
+    if (c !== null) for (let k = 0; k < c.length; k++) if (c[k]! > 0) buckets.push([k + this.lo, c[k]!]);
     return {
       relativeError: RELATIVE_ERROR,
       count: this.count,
@@ -123,7 +173,7 @@ export class LatencyHistogram {
     let inBuckets = 0;
     for (const [i, c] of data.buckets) {
       if (!Number.isInteger(i) || i < 0 || i >= BUCKETS || !(c >= 0)) throw new Error(`bad histogram bucket [${i}, ${c}]`);
-      h.counts[i] = c;
+      if (c > 0) h.add(i, c);
       inBuckets += c;
     }
     if (inBuckets + data.zeros !== data.count) throw new Error(`histogram counts do not add up: ${inBuckets} + ${data.zeros} ≠ ${data.count}`);

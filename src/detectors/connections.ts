@@ -28,6 +28,7 @@ import type { Transaction } from '../rpc/transaction.js';
 import type { Direction, TcpEvent } from '../transport/stream.js';
 import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type DetectorOptions, type Finding } from './finding.js';
 import { endpointText, frameCompare, later, operationOf, round, secondsFrom } from './transport-common.js';
+import { LruMap } from '../memory/lru.js';
 
 interface Refused {
   client: string;
@@ -75,7 +76,7 @@ export class ConnectionsDetector implements Detector {
   private readonly stallSeconds: number;
   private readonly max: number;
   private readonly refused = new Map<string, Refused>();
-  private readonly conns = new Map<number, ConnInfo>();
+  private readonly conns = new LruMap<number, ConnInfo>();
 
   constructor(
     private readonly ctx: DetectorContext,
@@ -91,7 +92,7 @@ export class ConnectionsDetector implements Detector {
     if (c === undefined) {
       c = { id, firstFrame: snapshotFrameRef(firstFrame), a, b, outstanding: 0, ops: new Set() };
       this.conns.set(id, c);
-      if (this.conns.size > this.max) this.conns.delete(this.conns.keys().next().value as number);
+      if (this.conns.size > this.max) this.conns.shift();
     } else if (frameCompare(firstFrame, c.firstFrame) < 0) {
       c.firstFrame = snapshotFrameRef(firstFrame);
     }

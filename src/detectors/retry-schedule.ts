@@ -20,6 +20,7 @@ import { formatEndpoint } from '../transport/stream.js';
 import { formatFrameTime } from '../report/time.js';
 import { procedureName } from '../../decoders/programs.js';
 import { evidence, MAX_EVIDENCE, type DetectorContext, type EvidenceFrame } from './finding.js';
+import { LruMap } from '../memory/lru.js';
 
 /** Attempts kept per sequence (their times); beyond, only counted and the last kept. */
 export const MAX_ATTEMPTS_KEPT = 500;
@@ -113,7 +114,7 @@ export interface RetrySequence {
  * than `maxGapSeconds` ends and a later error starts a new one.
  */
 export class RetryTracker {
-  private readonly open = new Map<string, RetrySequence>();
+  private readonly open = new LruMap<string, RetrySequence>();
   private readonly done: RetrySequence[] = [];
   /** Sequences not kept (beyond MAX_SEQUENCES). */
   dropped = 0;
@@ -144,7 +145,7 @@ export class RetryTracker {
       if (this.isRetryError(o.status)) {
         if (!seq) {
           if (this.open.size >= MAX_OPEN) {
-            const [oldKey, old] = this.open.entries().next().value as [string, RetrySequence];
+            const [oldKey, old] = this.open.oldest()!;
             this.close(oldKey, old);
           }
           seq = { client, server, op: o.op, file: o.file, clientid: t.nfs4?.clientid, error: o.status, attempts: [], errors: 0, end: undefined, lastTime: replyTime };

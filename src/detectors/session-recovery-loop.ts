@@ -18,6 +18,7 @@ import type { FrameRef } from '../capture/frame.js';
 import type { Transaction } from '../rpc/transaction.js';
 import { formatFrameTime } from '../report/time.js';
 import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type DetectorOptions, type EvidenceFrame, type Finding } from './finding.js';
+import { LruMap } from '../memory/lru.js';
 
 export const KIND_SESSION_RECOVERY = 'session-recovery-loop';
 
@@ -88,7 +89,7 @@ export const shortStatus = (s: string): string => s.replace(/^NFS4ERR_/, '').rep
  * Shared with state-errors (which leaves out STALE_CLIENTID inside one).
  */
 export class RecoveryTracker {
-  private readonly open = new Map<string, number>();
+  private readonly open = new LruMap<string, number>();
   constructor(private readonly maxEpisodeSeconds = 120) {}
 
   /** Feeds a COMPOUND; returns whether its client was recovering when it completed (this one included). */
@@ -100,7 +101,7 @@ export class RecoveryTracker {
     if (started !== undefined && now - started > this.maxEpisodeSeconds && !lost) this.open.delete(key);
     if (lost && !this.open.has(key)) {
       this.open.set(key, now);
-      if (this.open.size > MAX_CLIENTS) this.open.delete(this.open.keys().next().value as string);
+      if (this.open.size > MAX_CLIENTS) this.open.shift();
     }
     const inside = this.open.has(key);
     if (inside && createSessionOk(c)) this.open.delete(key);

@@ -17,6 +17,7 @@ import type { Transaction } from '../rpc/transaction.js';
 import { formatFrameTime } from '../report/time.js';
 import { MAX_EVIDENCE, evidence, fileLabel, type Detector, type DetectorContext, type DetectorOptions, type EvidenceFrame, type Finding } from './finding.js';
 import { RecoveryTracker, compoundOf, failedOp } from './session-recovery-loop.js';
+import { LruMap } from '../memory/lru.js';
 
 export const KIND_STATE_ERRORS = 'state-errors';
 
@@ -106,7 +107,7 @@ const seconds = (f: FrameRef): number => f.tsSec + f.tsNsec / 1e9;
 
 export class StateErrorsDetector implements Detector {
   readonly kind = KIND_STATE_ERRORS;
-  private readonly open = new Map<string, Burst>();
+  private readonly open = new LruMap<string, Burst>();
   private readonly done: Burst[] = [];
   private dropped = 0;
   private readonly recovery: RecoveryTracker;
@@ -173,7 +174,7 @@ export class StateErrorsDetector implements Detector {
       b = { client: t.client.addr, server: t.server.addr, status, count: 0, first: at, last: at, ops: new Map(), files: new Set(), moreFiles: false, evidence: [] };
       this.open.set(key, b);
       if (this.open.size > MAX_OPEN_BURSTS) {
-        const [k, v] = this.open.entries().next().value as [string, Burst];
+        const [k, v] = this.open.oldest()!;
         this.close(k, v);
       }
     }

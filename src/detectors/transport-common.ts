@@ -8,6 +8,7 @@ import { PROG_NFS, procedureName, programName } from '../../decoders/programs.js
 import { snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import type { Transaction } from '../rpc/transaction.js';
 import { formatEndpoint, type Direction, type Endpoint, type TcpConnection, type TcpEvent } from '../transport/stream.js';
+import { LruMap } from '../memory/lru.js';
 
 /** The operation a call is about: the decoded main op, else the procedure's name (prefixed by its program outside NFS). */
 export function operationOf(t: Transaction): string {
@@ -144,7 +145,7 @@ export class ConnectionEvidence {
  * active evicted first (a Map keeps insertion order: touching re-inserts).
  */
 export class ConnectionTracker {
-  private readonly conns = new Map<number, ConnectionEvidence>();
+  private readonly conns = new LruMap<number, ConnectionEvidence>();
   evicted = 0;
 
   constructor(private readonly max: number) {}
@@ -153,16 +154,14 @@ export class ConnectionTracker {
     const id = typeof conn === 'number' ? conn : conn.id;
     let c = this.conns.get(id);
     if (c !== undefined) {
-      this.conns.delete(id);
-      this.conns.set(id, c);
+      this.conns.touch(id);
       return c;
     }
     if (create === undefined) return undefined;
     c = new ConnectionEvidence(create);
     this.conns.set(id, c);
     if (this.conns.size > this.max) {
-      const oldest = this.conns.keys().next().value as number;
-      this.conns.delete(oldest);
+      this.conns.shift();
       this.evicted++;
     }
     return c;

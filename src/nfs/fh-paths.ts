@@ -19,6 +19,7 @@
  * beyond `capacity` (a dropped directory leaves its children unresolvable).
  */
 import type { Transaction, TransactionSink } from '../rpc/transaction.js';
+import { LruMap } from '../memory/lru.js';
 
 interface Entry {
   /** Parent directory handle, or undefined for a root named by an absolute path. */
@@ -34,7 +35,7 @@ const DEFAULT_CAPACITY = 100_000;
 const SELF_OR_PARENT = new Set(['.', '..']);
 
 export class FileHandlePaths implements TransactionSink {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new LruMap<string, Entry>();
   /** `${parent}/${name}` → child handle, to find what REMOVE and RENAME name. */
   private readonly children = new Map<string, string>();
 
@@ -120,10 +121,7 @@ export class FileHandlePaths implements TransactionSink {
     }
     this.entries.set(fh, e);
     if (e.parent !== undefined) this.children.set(childKey(e.parent, e.name), fh);
-    while (this.entries.size > this.capacity) {
-      const oldest = this.entries.keys().next().value as string;
-      this.drop(oldest);
-    }
+    while (this.entries.size > this.capacity) this.drop(this.entries.oldest()![0]);
   }
 
   private drop(fh: string): void {

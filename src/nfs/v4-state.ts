@@ -29,6 +29,7 @@
 import type { DecodedCall, DecodedReply } from '../../decoders/decoded.js';
 import type { Transaction, TransactionSink } from '../rpc/transaction.js';
 import type { FileHandlePaths } from './fh-paths.js';
+import { LruMap } from '../memory/lru.js';
 
 const PROG_NFS = 100003;
 const NFSPROC4_COMPOUND = 1;
@@ -204,16 +205,11 @@ interface ResItem {
 
 /** A Map used as an LRU: touching moves an entry to the end; the oldest is evicted beyond `cap`. */
 class Lru<V> {
-  readonly map = new Map<string, V>();
+  readonly map = new LruMap<string, V>();
   evicted = 0;
   constructor(private readonly cap: number) {}
   get(k: string): V | undefined {
-    const v = this.map.get(k);
-    if (v !== undefined) {
-      this.map.delete(k);
-      this.map.set(k, v);
-    }
-    return v;
+    return this.map.touch(k);
   }
   peek(k: string): V | undefined {
     return this.map.get(k);
@@ -222,8 +218,7 @@ class Lru<V> {
     this.map.delete(k);
     this.map.set(k, v);
     while (this.map.size > this.cap) {
-      const oldest = this.map.keys().next().value as string;
-      this.map.delete(oldest);
+      this.map.shift();
       this.evicted++;
     }
   }

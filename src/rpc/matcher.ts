@@ -26,6 +26,7 @@ import { XdrReader } from '../../decoders/xdr.js';
 import { secondsBetween, snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import type { Direction, Endpoint, TcpConnection } from '../transport/stream.js';
 import { KEEP_MAX, type MessageConnection, type RpcMessageRecord, type RpcMessageSink } from './message.js';
+import { LruMap } from '../memory/lru.js';
 import type { MatcherStats, Transaction, TransactionSink } from './transaction.js';
 
 /** Answered calls remembered per connection direction, for late retransmissions and duplicate replies. */
@@ -53,18 +54,13 @@ const RELEASED: MessageBytes = { length: 0, head: EMPTY, tail: EMPTY, tailOffset
 
 /** Calls outstanding and recently answered, for one direction of calls. */
 class CallTable {
-  readonly pending = new Map<number, Transaction>();
-  readonly recent = new Map<number, Transaction>();
+  readonly pending = new LruMap<number, Transaction>();
+  readonly recent = new LruMap<number, Transaction>();
 
   remember(t: Transaction): void {
     this.recent.delete(t.xid);
     this.recent.set(t.xid, t);
-    if (this.recent.size > RECENT_PER_DIRECTION) {
-      for (const k of this.recent.keys()) {
-        this.recent.delete(k);
-        break;
-      }
-    }
+    if (this.recent.size > RECENT_PER_DIRECTION) this.recent.shift();
   }
 }
 
@@ -261,13 +257,7 @@ export class RpcMatcher implements RpcMessageSink {
       duplicateReplies: 0,
     };
     table.pending.set(h.xid, t);
-    if (table.pending.size > MAX_PENDING_PER_DIRECTION) {
-      for (const [xid, oldest] of table.pending) {
-        table.pending.delete(xid);
-        this.emitUnanswered(oldest);
-        break;
-      }
-    }
+    if (table.pending.size > MAX_PENDING_PER_DIRECTION) this.emitUnanswered(table.pending.shift()![1]);
   }
 
   private onReply(m: RpcMessageRecord, h: RpcReplyHeader): void {

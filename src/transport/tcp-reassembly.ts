@@ -51,6 +51,7 @@ import {
   TcpAnalysis,
 } from './tcp-analysis.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TcpHeader } from './tcp-header.js';
+import { LruMap } from '../memory/lru.js';
 
 const MiB = 1024 * 1024;
 
@@ -302,7 +303,7 @@ export class TcpReassembler {
   /** Open connections in order of creation (for finish and the idle sweep). */
   private readonly open = new Map<number, Conn>();
   /** Closed 4-tuples → the connection that closed there, and when (insertion order = age). */
-  private readonly closedAt = new Map<string, ClosedConn>();
+  private readonly closedAt = new LruMap<string, ClosedConn>();
   private nextId = 0;
   private lastSweepSec = -Infinity;
   /** Copy of the last frame seen, for gaps and ends at finish() (the Frame object itself is reused). */
@@ -559,13 +560,7 @@ export class TcpReassembler {
       const key = tupleKey(conn.loAddr, conn.loPort, conn.hiAddr, conn.hiPort);
       closed.delete(key);
       closed.set(key, new ClosedConn(at.tsSec, conn.info, conn.analysis, h0, h1));
-      if (closed.size > this.opts.maxClosedRemembered) {
-        // Oldest first: Map iteration follows insertion order.
-        for (const k of closed.keys()) {
-          closed.delete(k);
-          break;
-        }
-      }
+      if (closed.size > this.opts.maxClosedRemembered) closed.shift();
     }
   }
 
