@@ -16,6 +16,7 @@
  * but do not decide the verdict.
  */
 import type { OperationKind, OperationRow, Report } from '../report/model.js';
+import { above } from './compare.js';
 
 export const DIFF_STATS = ['p50', 'p90', 'p99'] as const;
 export type DiffStat = (typeof DIFF_STATS)[number];
@@ -93,14 +94,14 @@ function compare(b: DiffSide, c: DiffSide, tol: DiffTolerance): { verdict: Verdi
     const y = c[s];
     if (x === null || y === null) continue;
     const d = y - x;
-    if (Math.abs(d) > tol.ms && Math.abs(d) > Math.abs(x) * rel) {
+    if (above(Math.abs(d), tol.ms) && above(Math.abs(d), Math.abs(x) * rel)) {
       reasons.push(`${s} ${signed(round(d))} ms`);
       if (d > 0) worse = true;
       else better = true;
     }
   }
   const dr = c.errorRate - b.errorRate;
-  if (dr !== 0 && Math.abs(dr) > b.errorRate * rel) {
+  if (dr !== 0 && above(Math.abs(dr), b.errorRate * rel)) {
     reasons.push(`error rate ${pct(b.errorRate)} → ${pct(c.errorRate)}`);
     if (dr > 0) worse = true;
     else better = true;

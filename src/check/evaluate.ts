@@ -13,6 +13,7 @@
  * (nothing to measure), and says so in its detail.
  */
 import type { OperationRow, Report } from '../report/model.js';
+import { above } from './compare.js';
 import { ruleText, type OpSelector, type Rule } from './rules.js';
 
 export interface RuleResult {
@@ -79,7 +80,7 @@ function evaluateRule(rule: Rule, report: Report): Omit<RuleResult, 'rule' | 'ty
       for (const r of rows) if (r.latency[rule.stat]! > worst.latency[rule.stat]!) worst = r;
       const actual = worst.latency[rule.stat]!;
       const detail = rows.map((r) => `${rowLabel(r)}: ${rule.stat} ${fmt(r.latency[rule.stat]!)} ms over ${r.answered} answered`).join('; ');
-      return { passed: actual <= rule.maxMs, actual, unit: 'ms', limit, detail };
+      return { passed: !above(actual, rule.maxMs), actual, unit: 'ms', limit, detail };
     }
     case 'errors': {
       const rows = selectRows(report, rule);
@@ -106,7 +107,7 @@ function evaluateRule(rule: Rule, report: Report): Omit<RuleResult, 'rule' | 'ty
       }
       if (rule.maxRatePercent !== undefined) {
         limits.push(`≤ ${rule.maxRatePercent}% of calls`);
-        if (rate * 100 > rule.maxRatePercent) passed = false;
+        if (above((count * 100) / calls, rule.maxRatePercent)) passed = false;
       }
       return { passed, actual: count, limit: limits.join(' and '), detail: `${count} errors in ${calls} calls (${pct(rate)}); ${where}` };
     }
