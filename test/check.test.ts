@@ -1,7 +1,7 @@
 /**
  * `nfsight check` and `nfsight diff`: rules parsing and evaluation, the
  * JUnit writer, the comparison, and the built CLI on bundled captures
- * (npm test builds it first).
+ * (test/global-setup.ts builds it when a source is newer).
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';

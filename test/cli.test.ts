@@ -1,6 +1,7 @@
 /**
- * The command line as a user meets it: the compiled `nfsight` (npm test
- * builds it first), its output streams and exit statuses.
+ * The command line as a user meets it: the compiled `nfsight` (built by
+ * test/global-setup.ts when a source is newer), its output streams and exit
+ * statuses.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';

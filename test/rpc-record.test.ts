@@ -637,7 +637,7 @@ describe('resynchronisation', () => {
     }
   });
 
-  it('never throws on random streams and keeps its invariants', () => {
+  it('fuzz: random streams never throw, and every message keeps the invariants', () => {
     const r = rng(7);
     const good = sequence();
     for (let iter = 0; iter < 400; iter++) {

@@ -840,7 +840,7 @@ describe('TCP reassembly: randomized', () => {
     });
   }
 
-  it('never throws on random garbage, and every stream still ends exactly once', () => {
+  it('fuzz: random garbage never throws, and every stream still ends exactly once', () => {
     const rnd = mulberry32(99);
     const rec = new Recorder();
     const tr = new Transport(rec, { maxBufferedPerDirection: 10_000, maxBufferedTotal: 50_000, maxOpenConnections: 20, idleTimeoutSec: 5 });
