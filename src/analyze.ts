@@ -4,6 +4,7 @@
  * synchronous within the frame callback.
  */
 import { DiagnosticCollector } from './capture/diagnostics.js';
+import { InternalErrorCatcher } from './internal-error.js';
 import type { Diagnostic, Frame, FrameRef } from './capture/frame.js';
 import { secondsBetween } from './capture/frame.js';
 import { linkTypeName } from './capture/linktypes.js';
@@ -106,16 +107,23 @@ export async function analyze(inputs: string | readonly string[], options: Analy
   const transport = new Transport(rpc, undefined, roce);
 
   const window = options.timeWindow ? new TimeWindowFilter(options.timeWindow) : undefined;
+  // An nfsight bug a layer notices (a loop that stopped making progress) costs a warning, not the run.
+  const bugs = new InternalErrorCatcher(diag, (i) => files[i] ?? '?');
   const onFrame = (frame: Frame): void => {
     if (window !== undefined && !window.accepts(frame)) return;
     summary.frame(frame);
-    const pkt = net.decode(frame);
-    if (pkt !== null) transport.packet(pkt);
+    try {
+      const pkt = net.decode(frame);
+      if (pkt !== null) transport.packet(pkt);
+    } catch (err) {
+      bugs.caught(err, frame);
+    }
   };
   const infos = await readCaptures(files, onFrame, diag, options);
-  net.finish();
-  transport.finish();
-  rpc.finish();
+  bugs.guard(() => net.finish(), summary.last);
+  bugs.guard(() => transport.finish(), summary.last);
+  bugs.guard(() => rpc.finish(), summary.last);
+  bugs.finish();
 
   const where = (ref: FrameRef): FrameLocation => ({
     file: files[ref.fileIndex] ?? '?',

@@ -26,6 +26,7 @@
  * up either in a reassembled datagram, in `fragmentsDropped`, or pending.
  */
 import type { NetStats } from './packet.js';
+import { loopBound, type InternalError } from '../internal-error.js';
 
 /** What an IP decoder did with one header. */
 export const IpOutcome = {
@@ -185,7 +186,12 @@ export class FragmentReassembler {
     if (!frag.fragMore) d.total = end;
 
     if (isNew) {
-      while (this.inProgress.size >= this.limits.maxDatagrams && this.evictOldest(null));
+      // Each turn evicts a datagram.
+      const maxTurns = this.inProgress.size;
+      let turns = 0;
+      while (this.inProgress.size >= this.limits.maxDatagrams && this.evictOldest(null)) {
+        if (++turns > maxTurns) throw this.stuck('evict to the datagram bound', maxTurns);
+      }
       this.inProgress.set(key, d);
       this.nextDeadline = Math.min(this.nextDeadline, now + this.limits.timeoutSec);
     }
@@ -195,7 +201,10 @@ export class FragmentReassembler {
     this.bytes += added;
     if (stop > d.maxEnd) d.maxEnd = stop;
 
+    const maxTurns = this.inProgress.size;
+    let turns = 0;
     while (this.bytes > this.limits.maxBytes) {
+      if (++turns > maxTurns) throw this.stuck('evict to the byte bound', maxTurns);
       if (!this.evictOldest(d)) {
         this.drop(key, d); // alone over the bound: cannot be kept
         return null;
@@ -227,6 +236,14 @@ export class FragmentReassembler {
   dropAll(): void {
     for (const [key, d] of this.inProgress) this.drop(key, d);
     this.nextDeadline = Infinity;
+  }
+
+  /** An eviction loop made no progress (an nfsight bug): drop every datagram in progress, return the error to throw. */
+  private stuck(loop: string, maxTurns: number): InternalError {
+    const n = this.inProgress.size;
+    this.dropAll();
+    this.bytes = 0;
+    return loopBound(`fragments.ts: ${loop}`, maxTurns, `${n} datagrams in reassembly dropped`);
   }
 
   /** Evicts the oldest datagram other than `keep`; false when there is none. */

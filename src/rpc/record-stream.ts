@@ -17,6 +17,7 @@
  */
 import { isKnownProgram } from '../../decoders/programs.js';
 import { assignFrameRef, snapshotFrameRef, type FrameRef } from '../capture/frame.js';
+import { loopBound, type InternalError } from '../internal-error.js';
 import type { Direction, Endpoint, StreamConsumer, StreamEndReason, TcpConnection } from '../transport/stream.js';
 import {
   KEEP_MAX,
@@ -45,6 +46,9 @@ const HEADER_CHECK = 12;
 const MAX_AUTH_BYTES = 400;
 /** Lowest program number of the transient range (NFSv4 callbacks). */
 const TRANSIENT_PROGRAMS = 0x40000000;
+
+/** Turns of the loop that places a fragment's bytes (head, then tail): a few at most. */
+const BODY_TURNS = 8;
 
 const MODE_MARK = 0;
 const MODE_BODY = 1;
@@ -214,7 +218,12 @@ export class RpcRecordStream implements StreamConsumer {
 
   /** Processes buf[pos, end), all carried by frame `at`. */
   private run(buf: Buffer, pos: number, end: number, at: FrameRef): void {
+    // Nearly every turn consumes bytes; the others change mode before bytes
+    // are consumed. The bound is far above what correct code can take.
+    const maxTurns = 8 * (end - pos) + 256;
+    let turns = 0;
     while (pos < end) {
+      if (++turns > maxTurns) throw this.stuck('run', maxTurns);
       switch (this.mode) {
         case MODE_MARK: {
           let mark: number;
@@ -343,7 +352,10 @@ export class RpcRecordStream implements StreamConsumer {
   private body(buf: Buffer, pos: number, n: number): void {
     this.fragRemain -= n;
     this.captured += n;
+    // A turn fills the head up to its limit, or passes the rest: a few turns at most.
+    let turns = 0;
     while (n > 0) {
+      if (++turns > BODY_TURNS) throw this.stuck('body', BODY_TURNS);
       const m = this.msgOff;
       if (!this.headStopped && m === this.headLen && this.headLen < this.headLimit) {
         let k = this.headLimit - this.headLen;
@@ -556,6 +568,16 @@ export class RpcRecordStream implements StreamConsumer {
 
   // -------------------------------------------------------------------------
   // Out of sync
+
+  /**
+   * A loop made no progress (an nfsight bug): drop the message in progress
+   * and look for the next one, and return the error to throw.
+   */
+  private stuck(loop: string, maxTurns: number): InternalError {
+    const dropped = this.inMsg;
+    this.enterSync();
+    return loopBound(`record-stream.ts: ${loop}`, maxTurns, `${dropped ? 'the message in progress dropped, ' : ''}looking for the next message`);
+  }
 
   private enterSync(): void {
     this.mode = MODE_SYNC;

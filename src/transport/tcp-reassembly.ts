@@ -29,6 +29,7 @@
  * point into is reused by the reader).
  */
 import { assignFrameRef, snapshotFrameRef, type FrameRef } from '../capture/frame.js';
+import { InternalError, loopBound } from '../internal-error.js';
 import type { IpPacket } from '../net/packet.js';
 import type {
   Direction,
@@ -474,11 +475,18 @@ export class TcpReassembler {
    */
   finish(at?: FrameRef): void {
     const when = at ?? (this.seenAny ? snapshotFrameRef(this.lastAt) : undefined);
+    // An internal error in one connection does not keep the others open; the first is thrown at the end.
+    let failed: unknown;
     for (const conn of this.open.values()) {
       // There is an open connection, so a segment was seen and `when` is set.
-      this.close(conn, 'capture-end', when ?? this.lastAt);
+      try {
+        this.close(conn, 'capture-end', when ?? this.lastAt);
+      } catch (e) {
+        failed ??= e;
+      }
     }
     this.closedAt.clear();
+    if (failed !== undefined) throw failed;
   }
 
   // ---------------------------------------------------------------------------
@@ -541,8 +549,18 @@ export class TcpReassembler {
     if (conn.closed) return;
     conn.closed = true;
     const [h0, h1] = conn.halves;
-    if (!h0.ended) this.flushAll(h0, conn, at);
-    if (!h1.ended) this.flushAll(h1, conn, at);
+    // An internal error while flushing one direction (thrown after the
+    // others are done) does not keep the connection open.
+    let failed: unknown;
+    for (const half of conn.halves) {
+      if (half.ended) continue;
+      try {
+        this.flushAll(half, conn, at);
+      } catch (e) {
+        failed ??= e;
+        this.dropPending(half);
+      }
+    }
     this.reportUnacked(conn, h0, h1, at);
     this.reportUnacked(conn, h1, h0, at);
     const when = snapshotFrameRef(at);
@@ -562,6 +580,7 @@ export class TcpReassembler {
       closed.set(key, new ClosedConn(at.tsSec, conn.info, conn.analysis, h0, h1));
       if (closed.size > this.opts.maxClosedRemembered) closed.shift();
     }
+    if (failed !== undefined) throw failed;
   }
 
   private reportUnacked(conn: Conn, sender: Half, receiver: Half, at: FrameRef): void {
@@ -615,11 +634,15 @@ export class TcpReassembler {
     const stats = this.stats;
     stats.bufferedBytes += capLen;
     if (stats.bufferedBytes > stats.maxBufferedBytes) stats.maxBufferedBytes = stats.bufferedBytes;
-    // Over a bound: give up on the first hole of this direction, and so on.
+    // Over a bound: give up on the first hole of this direction, and so on
+    // (each turn delivers at least the first buffered segment).
+    const maxTurns = p.length;
+    let turns = 0;
     while (
       p.length > 0 &&
       (half.buffered > this.opts.maxBufferedPerDirection || stats.bufferedBytes > this.opts.maxBufferedTotal)
     ) {
+      if (++turns > maxTurns) throw this.stuck(half, 'buffer bound', maxTurns);
       this.skipHole(half, conn, at);
     }
   }
@@ -676,19 +699,47 @@ export class TcpReassembler {
     this.drain(half, conn, at);
   }
 
-  /** Delivers everything buffered, holes as gaps. */
+  /** Delivers everything buffered, holes as gaps (each turn delivers at least the first buffered segment). */
   private flushAll(half: Half, conn: Conn, at: FrameRef): void {
-    while (half.pending.length > 0) this.skipHole(half, conn, at);
+    const maxTurns = half.pending.length;
+    let turns = 0;
+    while (half.pending.length > 0) {
+      if (++turns > maxTurns) throw this.stuck(half, 'flush', maxTurns);
+      this.skipHole(half, conn, at);
+    }
   }
 
   /** Passes stream offset `target`: buffered segments before it are delivered, holes become gaps. */
   private skipTo(half: Half, conn: Conn, target: number, at: FrameRef): void {
     const p = half.pending;
+    // Each turn delivers at least one buffered segment, or reaches the target.
+    const maxTurns = p.length + 1;
+    let turns = 0;
     while (half.nextOffset < target) {
+      if (++turns > maxTurns) throw this.stuck(half, 'skip to an ACKed offset', maxTurns);
       if (p.length > 0 && p[0]!.offset < target) this.skipHole(half, conn, at);
       else this.gap(half, conn, target - half.nextOffset, at);
     }
     if (p.length > 0) this.drain(half, conn, at);
+  }
+
+  /**
+   * A loop over the out-of-order buffer of `half` made no progress (an
+   * nfsight bug): drop what it holds, so that the stream goes on from the
+   * next segment, and return the error to throw.
+   */
+  private stuck(half: Half, loop: string, maxTurns: number): InternalError {
+    const dropped = this.dropPending(half);
+    return loopBound(`tcp-reassembly.ts: ${loop}`, maxTurns, `${dropped} out-of-order segments dropped`);
+  }
+
+  /** Forgets the out-of-order buffer of `half`; returns how many segments it held. */
+  private dropPending(half: Half): number {
+    const n = half.pending.length;
+    this.stats.bufferedBytes -= half.buffered;
+    half.buffered = 0;
+    half.pending.length = 0;
+    return n;
   }
 
   private gap(half: Half, conn: Conn, length: number, at: FrameRef, kind: 'gap' | 'snaplen-gap' = 'gap'): void {
