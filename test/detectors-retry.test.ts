@@ -1,5 +1,5 @@
 /**
- * The retry detectors (grace-period, delay-backoff, slow-ops, rpc-errors) on
+ * The retry detectors (grace-period, delay-backoff, rpc-errors) on
  * generated captures reproducing each incident and on real captures.
  */
 import { join } from 'node:path';
@@ -18,7 +18,7 @@ import { CAPTURES, tempDir, writeTemp } from './helpers.js';
 
 const CLIENT: Host = { addr: '192.0.2.10', port: 801 };
 const SERVER: Host = { addr: '192.0.2.20', port: 2049 };
-const KINDS = new Set(['grace-period', 'delay-backoff', 'slow-ops', 'rpc-errors']);
+const KINDS = new Set(['grace-period', 'delay-backoff', 'rpc-errors']);
 const DIR_FH = Buffer.alloc(16, 0xd1);
 const FILE_FH = Buffer.alloc(16, 0xf1);
 const NFS4ERR_GRACE = 10013;
@@ -192,41 +192,6 @@ describe('delay-backoff', () => {
     expect(f.metrics).toMatchObject({ attempts: 15, errorReplies: 14, backoff: 'fixed', outcome: 'NFS3_OK' });
     expect(f.metrics.blockedSeconds).toBeCloseTo(70, 2);
     expect(f.evidence).toHaveLength(15);
-  });
-});
-
-describe('slow-ops', () => {
-  function reads(slowLatency: number): { capture: Capture; slow: [number, number] } {
-    const s = session();
-    let slow: [number, number] = [0, 0];
-    for (let i = 0; i < 200; i++) {
-      const latency = i === 120 ? slowLatency : 0.001 + (i % 7) * 0.0001;
-      const frames = exchange(s, readCall(0x1000 + i), readOk(0x1000 + i), latency);
-      if (i === 120) slow = frames;
-      s.capture.advance(0.01);
-    }
-    return { capture: s.capture, slow };
-  }
-
-  it('generated: one READ of 2 s among 200 of ~1 ms is an outlier', async () => {
-    const { capture, slow } = reads(2);
-    const findings = await run(capture);
-    expect(findings).toHaveLength(1);
-    const f = findings[0]!;
-    expect(f).toMatchObject({ kind: 'slow-ops', severity: 'warning', count: 1, client: '192.0.2.10:801', server: '192.0.2.20:2049', file: FILE_FH.toString('hex') });
-    expect(f.metrics).toMatchObject({ op: 'NFS v3 READ', calls: 200, outliers: 1, thresholdSeconds: 0.5 });
-    expect(f.metrics.worstSeconds).toBeCloseTo(2.000002, 6);
-    expect(f.metrics.p99Seconds as number).toBeLessThan(0.002);
-    expect(f.evidence.map((e) => e.frame)).toEqual(slow);
-  });
-
-  it('generated: a READ of 0.3 s is under the 0.5 s floor; a lower floor makes it an outlier', async () => {
-    const { capture } = reads(0.3);
-    expect(await run(capture)).toEqual([]);
-    const lower = await run(capture, { detectorOptions: { slowOpsFloorSeconds: 0.1 } });
-    expect(lower.map((f) => [f.kind, f.count])).toEqual([['slow-ops', 1]]);
-    const strict = await run(capture, { detectorOptions: { slowOpsFloorSeconds: 0.1, slowOpsFactor: 1000 } });
-    expect(strict).toEqual([]);
   });
 });
 

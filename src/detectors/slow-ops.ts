@@ -1,27 +1,72 @@
 /**
- * slow-ops: calls whose latency is an outlier for their operation (NFSv3
- * procedure, NFSv4 COMPOUND main op, other programs' procedures).
+ * slow-ops: slow calls, and operations that are slow as a rule, each
+ * explained by what the transport showed while the call waited.
  *
- * A call is an outlier when its latency is above both p99 × slowOpsFactor
- * (default 10) of its operation's latencies over the whole capture and
- * slowOpsFloorSeconds (default 0.5 s). Latencies go into a per-op
- * LatencyHistogram; since p99 needs every latency first, only the
- * CANDIDATES slowest calls per op are kept (a min-heap) and judged at the
- * end. One finding per op with outliers, the worst calls as evidence.
- * Options: slowOpsFactor (10), slowOpsFloorSeconds (0.5),
- * slowOpsErrorSeconds (30): error severity when the worst call took longer.
+ * A call is slow when its latency (rpc.time) is
+ *  - at or above an absolute floor: `slowDataSeconds` (5 s) for data
+ *    operations (READ, WRITE, COMMIT and the NFSv4.2 copies), else
+ *    `slowMetadataSeconds` (1 s) — whatever the other calls took, so a
+ *    stall is found even when it is the capture's p99 itself; or
+ *  - at least `slowOpsFactor` (10) × its operation's median and at least
+ *    `slowRelativeFloorSeconds` (0.1 s): an outlier.
+ * An operation is slow as a rule (a slow server, not an incident) when its
+ * median is at or above `slowMedianDataSeconds` (2 s) or
+ * `slowMedianMetadataSeconds` (0.5 s) over at least `slowMedianMinCalls`
+ * (5) calls.
+ *
+ * Each slow call is explained by the episodes of its connection between the
+ * call and the reply (see transport-timeline.ts): the server's reply
+ * segments resent without an ACK (a TCP stall), the client's call segments
+ * resent without an ACK (the server did not get the call), a zero window
+ * (which side stopped reading), single retransmissions (each lost packet
+ * costs a timeout), bytes missing from the capture (the latency is
+ * uncertain), or nothing — then the time was spent in the server.
+ *
+ * One finding per client, server and operation with slow calls (the worst
+ * named by xid and frame), and one per operation slow as a rule. Warning
+ * when the worst call reached the absolute floor (info for an outlier below
+ * it); error when it took `slowOpsErrorSeconds` (30 s) or more. Latencies go into a per-operation histogram (for the median); only
+ * the CANDIDATES slowest calls per operation are kept, explained when kept.
  */
-import { programName, procedureName } from '../../decoders/programs.js';
-import type { FrameRef } from '../capture/frame.js';
+import { procedureName, programName } from '../../decoders/programs.js';
+import { snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import { LatencyHistogram } from '../analysis/histogram.js';
 import type { Transaction } from '../rpc/transaction.js';
 import { formatFrameTime } from '../report/time.js';
-import { formatEndpoint } from '../transport/stream.js';
+import { formatEndpoint, type Direction } from '../transport/stream.js';
 import { evidence, MAX_EVIDENCE, type Detector, type DetectorContext, type DetectorOptions, type Finding } from './finding.js';
-import { micro } from './retry-schedule.js';
+import type { TransportEpisode } from './transport-timeline.js';
+import { directionFrom, frameCompare, round, secondsFrom } from './transport-common.js';
+import { capitalize, cleanMetrics, plural, secondsText, sentences, xidText } from './wording.js';
 
 /** Slowest calls kept per op. */
 export const CANDIDATES = 100;
+/** Slow calls shown per finding. */
+const SHOWN = 6;
+
+/** Operations that move file data: their floors are higher. */
+const DATA_OPS = new Set(['READ', 'WRITE', 'COMMIT', 'READ_PLUS', 'COPY', 'CLONE', 'ALLOCATE', 'DEALLOCATE', 'WRITE_SAME']);
+
+/** What the transport showed while a call waited. */
+export type SlowCause = 'server-stall' | 'client-stall' | 'server-zero-window' | 'client-zero-window' | 'retransmissions' | 'capture-gap' | 'server';
+
+const CAUSE_NAMES: Record<SlowCause, string> = {
+  'server-stall': 'TCP stall of the reply',
+  'client-stall': 'TCP stall of the call',
+  'server-zero-window': 'server zero window',
+  'client-zero-window': 'client zero window',
+  retransmissions: 'TCP retransmissions',
+  'capture-gap': 'capture gap',
+  server: 'server latency',
+};
+
+interface Explanation {
+  cause: SlowCause;
+  /** One clause saying what the transport showed (or did not). */
+  text: string;
+  /** Frames of the episode, for the evidence. */
+  frames: { at: FrameRef; what: string }[];
+}
 
 interface Candidate {
   latency: number;
@@ -31,12 +76,18 @@ interface Candidate {
   client: string;
   server: string;
   file: string | undefined;
+  why: Explanation;
 }
 
 /** A bounded min-heap on latency: keeps the `cap` largest. */
 class SlowestHeap {
   readonly items: Candidate[] = [];
   constructor(private readonly cap: number) {}
+
+  /** The smallest latency kept, when full. */
+  floor(): number {
+    return this.items.length < this.cap ? -Infinity : this.items[0]!.latency;
+  }
 
   offer(c: Candidate): void {
     const h = this.items;
@@ -69,29 +120,45 @@ class SlowestHeap {
 
 interface OpStats {
   label: string;
+  op: string;
+  data: boolean;
   hist: LatencyHistogram;
   heap: SlowestHeap;
+  servers: Map<string, { calls: number; first: FrameRef; last: FrameRef; causes: Map<SlowCause, number>; slowCalls: number }>;
+}
+
+function opName(t: Transaction): string {
+  return t.decoded?.call?.mainOp || procedureName(t.program, t.version, t.procedure);
 }
 
 function opLabel(t: Transaction): string {
-  const op = t.decoded?.call?.mainOp ?? procedureName(t.program, t.version, t.procedure);
-  return `${programName(t.program)} v${t.version} ${op}`;
+  return `${programName(t.program)} v${t.version} ${opName(t)}`;
 }
 
 export class SlowOpsDetector implements Detector {
   readonly kind = 'slow-ops';
   private readonly ops = new Map<string, OpStats>();
   private readonly factor: number;
-  private readonly floor: number;
+  private readonly relativeFloor: number;
+  private readonly metadataFloor: number;
+  private readonly dataFloor: number;
+  private readonly medianMetadata: number;
+  private readonly medianData: number;
+  private readonly medianMinCalls: number;
   private readonly errorSeconds: number;
 
   constructor(
     private readonly ctx: DetectorContext,
     options: DetectorOptions = {},
   ) {
-    this.factor = options.slowOpsFactor ?? 10;
-    this.floor = options.slowOpsFloorSeconds ?? 0.5;
-    this.errorSeconds = options.slowOpsErrorSeconds ?? 30;
+    this.factor = options['slowOpsFactor'] ?? 10;
+    this.relativeFloor = options['slowRelativeFloorSeconds'] ?? 0.1;
+    this.metadataFloor = options['slowMetadataSeconds'] ?? 1;
+    this.dataFloor = options['slowDataSeconds'] ?? 5;
+    this.medianMetadata = options['slowMedianMetadataSeconds'] ?? 0.5;
+    this.medianData = options['slowMedianDataSeconds'] ?? 2;
+    this.medianMinCalls = options['slowMedianMinCalls'] ?? 5;
+    this.errorSeconds = options['slowOpsErrorSeconds'] ?? 30;
   }
 
   onTransaction(t: Transaction): void {
@@ -99,74 +166,253 @@ export class SlowOpsDetector implements Detector {
     const label = opLabel(t);
     let s = this.ops.get(label);
     if (!s) {
-      s = { label, hist: new LatencyHistogram(), heap: new SlowestHeap(CANDIDATES) };
+      const op = opName(t);
+      s = { label, op, data: DATA_OPS.has(op), hist: new LatencyHistogram(), heap: new SlowestHeap(CANDIDATES), servers: new Map() };
       this.ops.set(label, s);
     }
     s.hist.record(t.latency);
-    const heap = s.heap.items;
-    if (heap.length < CANDIDATES || t.latency > heap[0]!.latency) {
-      const a = t.nfs4?.ops.find((o) => o.op === t.decoded?.call?.mainOp);
-      s.heap.offer({
-        latency: t.latency,
-        call: t.call.frame,
-        reply: t.reply.frame,
-        xid: t.xid,
-        client: formatEndpoint(t.client),
-        server: formatEndpoint(t.server),
-        file: a?.path ?? a?.fh ?? t.decoded?.call?.fh,
-      });
+    const server = formatEndpoint(t.server);
+    const medianFloor = s.data ? this.medianData : this.medianMetadata;
+    let why: Explanation | undefined;
+    // Per server: the calls, and what the transport showed during the slow-ish ones.
+    let sv = s.servers.get(server);
+    if (sv === undefined && s.servers.size < 1000) {
+      sv = { calls: 0, first: snapshotFrameRef(t.call.frame), last: snapshotFrameRef(t.reply.frame), causes: new Map(), slowCalls: 0 };
+      s.servers.set(server, sv);
     }
+    if (sv !== undefined) {
+      sv.calls++;
+      sv.last = snapshotFrameRef(t.reply.frame);
+      if (t.latency >= medianFloor) {
+        why = this.explain(t);
+        sv.slowCalls++;
+        sv.causes.set(why.cause, (sv.causes.get(why.cause) ?? 0) + 1);
+      }
+    }
+    if (t.latency < this.relativeFloor && t.latency < (s.data ? this.dataFloor : this.metadataFloor)) return;
+    if (t.latency <= s.heap.floor()) return;
+    const a = t.nfs4?.ops.find((o) => o.op === t.decoded?.call?.mainOp);
+    const fh = a?.path ?? a?.fh ?? t.decoded?.call?.fh;
+    s.heap.offer({
+      latency: t.latency,
+      call: snapshotFrameRef(t.call.frame),
+      reply: snapshotFrameRef(t.reply.frame),
+      xid: t.xid,
+      client: t.client.addr,
+      server,
+      file: fh !== undefined ? (this.ctx.pathOf?.(fh) ?? fh) : undefined,
+      why: why ?? this.explain(t),
+    });
+  }
+
+  /** What the transport showed while the call waited. */
+  private explain(t: Transaction): Explanation {
+    const tl = this.ctx.timeline?.get(t.connId);
+    if (t.transport === 'udp' || tl === undefined) {
+      return { cause: 'server', text: t.transport === 'udp' ? 'over UDP there is no transport evidence: the time was spent in the server or the reply was lost and resent' : 'the transport shows nothing unusual: the time was spent in the server', frames: [] };
+    }
+    const from = t.call.firstFrame;
+    const to = t.reply!.frame;
+    const serverDir = directionFrom(tl.conn, t.server);
+    const eps = tl.during(from, to);
+    const pick = (kind: TransportEpisode['kind'], dir: number | undefined): TransportEpisode | undefined =>
+      eps.filter((e) => e.kind === kind && (dir === undefined || e.dir === dir)).sort((a, b) => secondsFrom(b.start, b.end) - secondsFrom(a.start, a.end))[0];
+    const frames = (ep: TransportEpisode, first: string, last: string): { at: FrameRef; what: string }[] => {
+      const f = ep.frames.frames();
+      return f.length === 1 ? [{ at: f[0]!, what: first }] : [{ at: f[0]!, what: first }, { at: f[f.length - 1]!, what: last }];
+    };
+    if (serverDir !== undefined) {
+      const clientDir = serverDir ^ 1;
+      const stall = pick('retransmission-stall', serverDir);
+      if (stall !== undefined) {
+        const resends = tl.resendsDuring(serverDir, from, to);
+        const seconds = secondsFrom(stall.start, stall.end);
+        return {
+          cause: 'server-stall',
+          text: `the server's reply segments went unacknowledged for ${secondsText(seconds)} (${resends.atLeast ? 'at least ' : ''}${plural(resends.count, 'retransmission')}): the delay was in the network path, not the server`,
+          frames: frames(stall, 'server retransmission, not acknowledged (stall starts)', `server retransmission (stall, +${secondsText(seconds)})`),
+        };
+      }
+      const callStall = pick('retransmission-stall', clientDir);
+      if (callStall !== undefined) {
+        const seconds = secondsFrom(callStall.start, callStall.end);
+        return {
+          cause: 'client-stall',
+          text: `the client resent its segments for ${secondsText(seconds)} without an ACK: the server did not receive the call until then`,
+          frames: frames(callStall, 'client retransmission, not acknowledged (stall starts)', `client retransmission (stall, +${secondsText(seconds)})`),
+        };
+      }
+      const zw = pick('zero-window', undefined);
+      if (zw !== undefined) {
+        const serverSide = zw.dir === serverDir;
+        const seconds = secondsFrom(zw.start, zw.end);
+        return {
+          cause: serverSide ? 'server-zero-window' : 'client-zero-window',
+          text: serverSide
+            ? `the server advertised a zero window for ${secondsText(seconds)}: it stopped reading calls (nfsd busy, storage slow)`
+            : `the client advertised a zero window for ${secondsText(seconds)}: it stopped reading replies`,
+          frames: frames(zw, `${serverSide ? 'server' : 'client'} zero window`, `${serverSide ? 'server' : 'client'} window open again`),
+        };
+      }
+    }
+    if (serverDir !== undefined) {
+      const fromServer = tl.resendsDuring(serverDir, from, to);
+      const fromClient = tl.resendsDuring((serverDir ^ 1) as Direction, from, to);
+      if (fromServer.count + fromClient.count > 0) {
+        const who = fromServer.count >= fromClient.count ? 'server' : 'client';
+        const n = Math.max(fromServer.count, fromClient.count);
+        return {
+          cause: 'retransmissions',
+          text: `TCP resent ${plural(n, `${who === 'server' ? 'reply' : 'call'} segment`)}: each lost packet cost a retransmission timeout`,
+          frames: [],
+        };
+      }
+    }
+    const gap = pick('capture-gap', undefined);
+    if (gap !== undefined) {
+      return {
+        cause: 'capture-gap',
+        text: 'bytes are missing from the capture during it: an earlier reply may have been lost with them, so the latency is uncertain',
+        frames: frames(gap, 'bytes missing from the capture', 'bytes missing from the capture (last)'),
+      };
+    }
+    return { cause: 'server', text: 'TCP shows no loss, stall or zero window: the time was spent in the server (its threads, locks or storage)', frames: [] };
   }
 
   finish(): Finding[] {
     const out: Finding[] = [];
     for (const s of this.ops.values()) {
+      const median = s.hist.quantile(0.5) ?? 0;
       const p99 = s.hist.quantile(0.99) ?? 0;
-      const p50 = s.hist.quantile(0.5) ?? 0;
-      const threshold = Math.max(p99 * this.factor, this.floor);
-      const outliers = s.heap.items.filter((c) => c.latency > threshold).sort((a, b) => b.latency - a.latency || a.call.number - b.call.number);
-      if (outliers.length === 0) continue;
-      const worst = outliers[0]!;
-      const shown = outliers.slice(0, MAX_EVIDENCE / 2);
-      const ev = shown.flatMap((c) => [
-        evidence(this.ctx, c.call, `${s.label} call (xid 0x${c.xid.toString(16)})${c.file ? ` ${c.file}` : ''}`, formatFrameTime),
-        evidence(this.ctx, c.reply, `${s.label} reply after ${c.latency.toFixed(3)} s`, formatFrameTime),
-      ]);
-      const byTime = [...outliers].sort((a, b) => a.call.tsSec - b.call.tsSec || a.call.tsNsec - b.call.tsNsec);
-      const servers = [...new Set(outliers.map((c) => c.server))];
-      const clients = [...new Set(outliers.map((c) => c.client))];
-      const files = [...new Set(outliers.map((c) => c.file).filter((x): x is string => x !== undefined))];
-      const more = outliers.length >= CANDIDATES ? ' (at least: only the slowest are kept)' : '';
-      const f: Finding = {
-        kind: this.kind,
-        severity: worst.latency > this.errorSeconds ? 'error' : 'warning',
-        title: `${outliers.length} slow ${s.label} call(s), worst ${worst.latency.toFixed(3)} s (p99 ${p99.toFixed(4)} s)`,
-        explanation:
-          `${outliers.length}${more} of ${s.hist.count} ${s.label} calls took longer than ${threshold.toFixed(3)} s ` +
-          `(${this.factor} × the p99 of ${p99.toFixed(4)} s, and at least ${this.floor} s); the median is ${p50.toFixed(4)} s and the worst ${worst.latency.toFixed(3)} s. ` +
-          'Outliers far above the usual latency point at a server stall (storage backend, lock or delegation recall, a thread pool exhausted) or lost replies retransmitted by the client: ' +
-          'check the server at those times and the TCP analysis around the evidence frames.',
-        start: formatFrameTime(byTime[0]!.call),
-        end: formatFrameTime(byTime[byTime.length - 1]!.reply),
-        durationSeconds: micro(worst.latency),
-        count: outliers.length,
-        evidence: ev,
-        metrics: {
-          op: s.label,
-          calls: s.hist.count,
-          outliers: outliers.length,
-          p50Seconds: micro(p50),
-          p99Seconds: micro(p99),
-          thresholdSeconds: micro(threshold),
-          worstSeconds: micro(worst.latency),
-          latencies: shown.map((c) => micro(c.latency)),
-        },
-      };
-      if (servers.length === 1) f.server = servers[0]!;
-      if (clients.length === 1) f.client = clients[0]!;
-      if (files.length === 1) f.file = files[0]!;
-      out.push(f);
+      const floor = s.data ? this.dataFloor : this.metadataFloor;
+      const relative = Math.max(median * this.factor, this.relativeFloor);
+      const threshold = Math.min(floor, relative);
+      const slow = s.heap.items.filter((c) => c.latency >= threshold);
+      const groups = new Map<string, Candidate[]>();
+      for (const c of slow) {
+        const key = `${c.client}|${c.server}`;
+        const list = groups.get(key) ?? [];
+        list.push(c);
+        groups.set(key, list);
+      }
+      const medianHigh = s.hist.count >= this.medianMinCalls && median >= (s.data ? this.medianData : this.medianMetadata);
+      for (const list of groups.values()) {
+        // An operation slow as a rule is one finding of its own; single calls are reported only when far above it.
+        const calls = medianHigh ? list.filter((c) => c.latency >= relative) : list;
+        if (calls.length > 0) out.push(this.slowCallsFinding(s, calls, median, p99, threshold));
+      }
+      if (medianHigh) out.push(this.medianFinding(s, median, p99));
     }
     return out;
+  }
+
+  private slowCallsFinding(s: OpStats, list: Candidate[], median: number, p99: number, threshold: number): Finding {
+    const byLatency = [...list].sort((a, b) => b.latency - a.latency || frameCompare(a.call, b.call));
+    const worst = byLatency[0]!;
+    const shown = byLatency.slice(0, SHOWN);
+    const causes = new Map<SlowCause, number>();
+    for (const c of list) causes.set(c.why.cause, (causes.get(c.why.cause) ?? 0) + 1);
+    const items: { at: FrameRef; what: string }[] = [];
+    for (const c of shown) {
+      items.push({ at: c.call, what: `${s.op} call xid ${xidText(c.xid)}${c.file ? ` ${c.file}` : ''}` });
+      items.push({ at: c.reply, what: `${s.op} reply after ${secondsText(c.latency)}` });
+    }
+    items.push(...worst.why.frames);
+    items.sort((a, b) => frameCompare(a.at, b.at));
+    const byTime = [...list].sort((a, b) => frameCompare(a.call, b.call));
+    const n = list.length;
+    const times = median > 0 ? Math.round(worst.latency / median) : 0;
+    const more = n >= CANDIDATES ? ' (at least: only the slowest are kept)' : '';
+    const title =
+      n === 1
+        ? `${s.op} xid ${xidText(worst.xid)} took ${secondsText(worst.latency)} (frame ${worst.call.number}): ${CAUSE_NAMES[worst.why.cause]}`
+        : `${n} slow ${s.op} calls, the worst xid ${xidText(worst.xid)} ${secondsText(worst.latency)} (frame ${worst.call.number}): ${CAUSE_NAMES[worst.why.cause]}`;
+    const floor = s.data ? this.dataFloor : this.metadataFloor;
+    const f: Finding = {
+      kind: this.kind,
+      // Above the absolute floor, users felt it; an outlier below it is worth a note only.
+      severity: worst.latency >= this.errorSeconds ? 'error' : worst.latency >= floor ? 'warning' : 'info',
+      title,
+      explanation: sentences(
+        `${n === 1 ? 'the call' : `${n}${more} of ${s.hist.count} ${s.op} calls`} from ${worst.client} took ${n === 1 ? secondsText(worst.latency) : `up to ${secondsText(worst.latency)}`}` +
+          (times >= 2 ? `, ${times}× the median of ${secondsText(median)}` : `; the median is ${secondsText(median)}`),
+        `while the worst waited, ${worst.why.text}`,
+      ),
+      client: worst.client,
+      server: worst.server,
+      start: formatFrameTime(byTime[0]!.call),
+      end: formatFrameTime(byTime[byTime.length - 1]!.reply),
+      durationSeconds: round(worst.latency),
+      count: n,
+      evidence: items.slice(0, MAX_EVIDENCE).map((x) => evidence(this.ctx, x.at, x.what, formatFrameTime)),
+      metrics: cleanMetrics({
+        op: s.label,
+        calls: s.hist.count,
+        slowCalls: n,
+        medianSeconds: round(median),
+        p99Seconds: round(p99),
+        thresholdSeconds: round(threshold),
+        worstSeconds: round(worst.latency),
+        worstXid: xidText(worst.xid),
+        worstFrame: worst.call.number,
+        worstCause: worst.why.cause,
+        causes: [...causes].sort((a, b) => b[1] - a[1]).map(([c, k]) => `${c} ×${k}`),
+        latencies: shown.map((c) => round(c.latency)),
+        xids: shown.map((c) => xidText(c.xid)),
+      }),
+      impact: { blockedSeconds: round(worst.latency), calls: n },
+    };
+    const files = [...new Set(list.map((c) => c.file).filter((x): x is string => x !== undefined))];
+    if (files.length === 1) f.file = files[0]!;
+    if (worst.why.cause === 'capture-gap') {
+      f.confidence = 'low';
+      f.caveat = 'Bytes are missing from the capture during the slowest call: its first reply may be among them, and its latency less than shown.';
+    }
+    return f;
+  }
+
+  private medianFinding(s: OpStats, median: number, p99: number): Finding {
+    const servers = [...s.servers.keys()];
+    const all = [...s.servers.values()];
+    const slowCalls = all.reduce((n, v) => n + v.slowCalls, 0);
+    const causes = new Map<SlowCause, number>();
+    for (const v of all) for (const [c, k] of v.causes) causes.set(c, (causes.get(c) ?? 0) + k);
+    const ranked = [...causes].sort((a, b) => b[1] - a[1]);
+    const top = ranked[0];
+    const transport = top !== undefined && top[0] !== 'server' ? top : undefined;
+    const first = all.map((v) => v.first).sort(frameCompare)[0]!;
+    const last = all.map((v) => v.last).sort(frameCompare)[all.length - 1]!;
+    const examples = [...s.heap.items].sort((a, b) => b.latency - a.latency).slice(0, 3).sort((a, b) => frameCompare(a.call, b.call));
+    const f: Finding = {
+      kind: this.kind,
+      severity: 'warning',
+      title: `${s.op} is slow${servers.length === 1 ? ` on ${servers[0]}` : ''}: median ${secondsText(median)} over ${plural(s.hist.count, 'call')}`,
+      explanation: sentences(
+        `half the ${s.op} calls took ${secondsText(median)} or more (p99 ${secondsText(p99)}): the server is slow as a rule, not in one incident`,
+        transport !== undefined
+          ? `${capitalize(CAUSE_NAMES[transport[0]])} during ${transport[1]} of the ${slowCalls} slow ones: look at the transport first`
+          : 'TCP shows no stall or zero window during them: check the server’s load, its nfsd threads and its storage latency',
+      ),
+      start: formatFrameTime(first),
+      end: formatFrameTime(last),
+      durationSeconds: round(Math.max(0, secondsFrom(first, last))),
+      count: s.hist.count,
+      evidence: examples.flatMap((c) => [
+        evidence(this.ctx, c.call, `${s.op} call xid ${xidText(c.xid)}`, formatFrameTime),
+        evidence(this.ctx, c.reply, `${s.op} reply after ${secondsText(c.latency)}`, formatFrameTime),
+      ]),
+      metrics: cleanMetrics({
+        op: s.label,
+        calls: s.hist.count,
+        medianSeconds: round(median),
+        p99Seconds: round(p99),
+        slowCalls,
+        causes: ranked.map(([c, k]) => `${c} ×${k}`),
+        servers,
+      }),
+      impact: { blockedSeconds: round(median), calls: s.hist.count },
+    };
+    if (servers.length === 1) f.server = servers[0]!;
+    return f;
   }
 }

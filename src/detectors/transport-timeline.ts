@@ -32,6 +32,13 @@ import { FrameSeries, directionFrom, frameCompare, operationOf, round, secondsFr
 export const MAX_EPISODES = 32;
 /** Retransmission intervals kept per stall. */
 export const MAX_INTERVALS = 16;
+/**
+ * After a stall of at least this long, retransmissions closer than this to
+ * the previous one are its recovery (go-back-N), not new losses.
+ */
+const RECOVERY_SECONDS = 1;
+/** Recent retransmission frames kept per direction (allocated at the first one). */
+const RECENT_RESENDS = 32;
 /** Spans of capture loss kept per pair of addresses. */
 export const MAX_GAP_SPANS = 64;
 /** Gaps closer than this (seconds) make one capture-gap episode. */
@@ -50,7 +57,7 @@ export interface OverlappingCall {
   call: FrameRef;
   /** Undefined for a call never answered. */
   reply: FrameRef | undefined;
-  /** Seconds: the latency, or for an unanswered call the time it waited. */
+  /** Seconds from the call's first segment to its reply (or, unanswered, to the end it waited until). */
   seconds: number;
 }
 
@@ -80,12 +87,23 @@ export interface TransportEpisode {
   /** Calls whose latency overlaps the episode. */
   calls: number;
   worst: OverlappingCall | undefined;
+  /** A stall never resolved: the data was still unacknowledged when the connection (or capture) ended, `end`. */
+  unresolved?: boolean;
 }
 
 /** Every TCP event kind counted for one direction of a connection. */
 export class DirectionCounters {
   retransmissions = 0;
   retransmittedBytes = 0;
+  /** Retransmissions of a segment already resent (the repeats of an RTO backoff series): not new losses. */
+  repeatedResends = 0;
+  /** Whether the last retransmission was such a repeat, or part of the recovery right after a stall. */
+  lastWasRepeat = false;
+  /** Recovering from a stall: retransmissions following each other within RECOVERY_SECONDS. */
+  recovering = false;
+  lastResend: FrameRef | undefined;
+  /** The last RECENT_RESENDS retransmission frames, oldest first (none until the first). */
+  recentResends: FrameRef[] | undefined;
   fastRetransmissions = 0;
   spuriousRetransmissions = 0;
   outOfOrder = 0;
@@ -114,6 +132,12 @@ export class ConnectionTimeline {
   /** The episodes, oldest first (at most MAX_EPISODES; older ones dropped). */
   readonly episodes: TransportEpisode[] = [];
   droppedEpisodes = 0;
+  /** What the dropped episodes held, per kind: how many, their seconds, the calls overlapping them. */
+  readonly dropped: Record<EpisodeKind, { count: number; seconds: number; calls: number }> = {
+    'retransmission-stall': { count: 0, seconds: 0, calls: 0 },
+    'zero-window': { count: 0, seconds: 0, calls: 0 },
+    'capture-gap': { count: 0, seconds: 0, calls: 0 },
+  };
   /** The direction the RPC client sends in, once known (from a call, else guessed). */
   clientDir: Direction | undefined;
   /** The connection's end ('connection-end'), once seen. */
@@ -153,8 +177,12 @@ export class ConnectionTimeline {
   private push(ep: TransportEpisode): void {
     this.episodes.push(ep);
     if (this.episodes.length > MAX_EPISODES) {
-      this.episodes.shift();
+      const old = this.episodes.shift()!;
       this.droppedEpisodes++;
+      const d = this.dropped[old.kind];
+      d.count++;
+      d.seconds += Math.max(0, secondsFrom(old.start, old.end));
+      d.calls += old.calls;
     }
   }
 
@@ -188,6 +216,9 @@ export class ConnectionTimeline {
       case 'retransmission':
         c.retransmissions++;
         c.retransmittedBytes += e.bytes;
+        c.recentResends ??= [];
+        c.recentResends.push(snapshotFrameRef(e.at));
+        if (c.recentResends.length > RECENT_RESENDS) c.recentResends.shift();
         this.retransmission(e);
         break;
       case 'fast-retransmission':
@@ -277,7 +308,14 @@ export class ConnectionTimeline {
             this.zeroWindow[dir] = undefined;
           }
           const s = this.series[dir];
-          if (s !== undefined) s.open = false;
+          if (s !== undefined) {
+            // Still unacknowledged at the end (data left unacked): the stall lasted until then.
+            if (s.count >= 2 && this.counters[dir].unackedBytes > 0 && frameCompare(e.at, s.end) > 0) {
+              s.end = snapshotFrameRef(e.at);
+              s.unresolved = true;
+            }
+            s.open = false;
+          }
         }
         break;
       default:
@@ -289,7 +327,16 @@ export class ConnectionTimeline {
   private retransmission(e: TcpEvent): void {
     const d = e.direction;
     const s = this.series[d];
-    if (s !== undefined && (e.offset === s.offset || (e.offset >= 0 && e.offset < s.offset))) {
+    const c = this.counters[d];
+    const repeat = s !== undefined && (e.offset === s.offset || (e.offset >= 0 && e.offset < s.offset));
+    // After a stall, the resends that follow at once are its recovery, not new losses.
+    const soon = c.lastResend !== undefined && secondsFrom(c.lastResend, e.at) <= RECOVERY_SECONDS;
+    const stalled = s !== undefined && s.count >= 2 && secondsFrom(s.start, s.end) >= RECOVERY_SECONDS;
+    c.recovering = !repeat && soon && (c.recovering || stalled);
+    c.lastWasRepeat = repeat || c.recovering;
+    c.lastResend = snapshotFrameRef(e.at);
+    if (c.lastWasRepeat) c.repeatedResends++;
+    if (s !== undefined && repeat) {
       if (s.intervals.length < MAX_INTERVALS) s.intervals.push(round(secondsFrom(s.end, e.at)));
       s.count++;
       s.end = snapshotFrameRef(e.at);
@@ -305,7 +352,8 @@ export class ConnectionTimeline {
   /** A call on this connection answered (reply set) or never answered (`end`: how far it waited). */
   call(t: Transaction, end: FrameRef): void {
     const from = t.call.firstFrame;
-    const seconds = Math.max(0, secondsFrom(t.call.frame, end));
+    // From the call's first byte: a call held back by a zero window waited from then.
+    const seconds = Math.max(0, secondsFrom(from, end));
     for (const ep of this.episodes) {
       if (frameCompare(ep.start, end) > 0) continue;
       if (!ep.open && frameCompare(ep.end, from) < 0) continue;
@@ -314,6 +362,18 @@ export class ConnectionTimeline {
         ep.worst = { xid: t.xid, op: operationOf(t), call: snapshotFrameRef(t.call.frame), reply: t.reply ? snapshotFrameRef(t.reply.frame) : undefined, seconds: round(seconds) };
       }
     }
+  }
+
+  /**
+   * Retransmissions of a direction within [from, to], counted among the
+   * recent ones kept (`atLeast`: some may have been older than those kept).
+   */
+  resendsDuring(dir: Direction, from: FrameRef, to: FrameRef): { count: number; atLeast: boolean } {
+    const r = this.counters[dir].recentResends;
+    if (r === undefined) return { count: 0, atLeast: false };
+    let count = 0;
+    for (const f of r) if (frameCompare(f, from) >= 0 && frameCompare(f, to) <= 0) count++;
+    return { count, atLeast: r.length === RECENT_RESENDS && frameCompare(r[0]!, from) >= 0 };
   }
 
   /** The episodes overlapping [from, to] (frames in capture order). */

@@ -65,6 +65,8 @@ export interface SendOptions {
   drop?: number[];
   /** The receiver ACKs everything after the last segment. Default true. */
   ack?: boolean;
+  /** Seconds to wait before emitting a segment (by index into the segmentation): a late retransmission. */
+  delays?: Record<number, number>;
 }
 
 /** One TCP connection within a Capture. */
@@ -117,6 +119,8 @@ export class TcpSession {
     const frames: number[] = segments.map(() => -1);
     for (const i of order) {
       if (options.drop?.includes(i)) continue;
+      const delay = options.delays?.[i];
+      if (delay !== undefined) this.capture.advance(delay);
       const [s, e] = segments[i]!;
       frames[i] = this.frame(from, ACK | PSH, bytes.subarray(s, e), (base + s) >>> 0, options.snap);
     }
