@@ -14,6 +14,7 @@ import { CaptureSummary } from './analysis/capture-summary.js';
 import { OperationStats } from './analysis/op-stats.js';
 import { RpcSummary } from './analysis/rpc-summary.js';
 import { RdmaSummary } from './analysis/rdma-summary.js';
+import { Timeline, type TimelineOptions } from './analysis/timeline.js';
 import { procedureName } from '../decoders/programs.js';
 import { NetDecoder } from './net/decoder.js';
 import { DetectorSet } from './detectors/index.js';
@@ -45,6 +46,8 @@ export interface AnalyzeOptions extends ReadOptions {
   timeWindow?: TimeWindow;
   /** Detector thresholds (each detector documents its keys). */
   detectorOptions?: DetectorOptions;
+  /** The time series' interval length (automatic when absent) and filter (`nfsight timeline`). */
+  timeline?: Pick<TimelineOptions, 'intervalNs' | 'filter'>;
 }
 
 /**
@@ -88,11 +91,14 @@ export async function analyze(inputs: string | readonly string[], options: Analy
   decodeStage.next.push(fhPaths, new Nfs4State(fhPaths), detectors, rpcSummary);
   const opStats = new OperationStats({ pathOf: (fh) => fhPaths.pathOf(fh), fileName: (i) => files[i] ?? '?', isCallbackProgram: (p) => decodeStage.isCallbackProgram(p) });
   decodeStage.next.push(opStats);
+  const timeline = new Timeline({ ...options.timeline, isCallbackProgram: (p) => decodeStage.isCallbackProgram(p) });
+  decodeStage.next.push(timeline);
   const rpc = new RpcLayer(decodeStage, {
     ...(options.nfsPorts ? { nfsPorts: options.nfsPorts } : {}),
     onTcpEvent: (e) => {
       summary.tcpEvent(e);
       detectors.tcpEvent(e);
+      timeline.tcpEvent(e);
     },
   });
   const net = new NetDecoder(diag, (i) => files[i] ?? '?');
@@ -112,6 +118,7 @@ export async function analyze(inputs: string | readonly string[], options: Analy
   const onFrame = (frame: Frame): void => {
     if (window !== undefined && !window.accepts(frame)) return;
     summary.frame(frame);
+    timeline.frame(frame);
     try {
       const pkt = net.decode(frame);
       if (pkt !== null) transport.packet(pkt);
@@ -143,6 +150,7 @@ export async function analyze(inputs: string | readonly string[], options: Analy
   const rs = rpc.stats.record;
   const hex = (xid: number): string => `0x${xid.toString(16).padStart(8, '0')}`;
   const findings = detectors.findings();
+  timeline.setFindings(findings);
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: 'nfsight', version: VERSION },
@@ -221,5 +229,6 @@ export async function analyze(inputs: string | readonly string[], options: Analy
     findings,
     diagnostics: diag.summary(),
     ...opStats.toJSON(),
+    timeline: timeline.toJSON(),
   };
 }

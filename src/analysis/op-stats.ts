@@ -336,7 +336,25 @@ export function rpcErrorName(h: RpcReplyHeader): string | undefined {
   return `REPLY_STAT_${h.replyStat}`;
 }
 
-export class OperationStats implements TransactionSink {
+/**
+ * A transaction sink that counts answered and unanswered calls the same
+ * way (`account`), and has no use for replies without a call.
+ */
+export abstract class AccountingSink implements TransactionSink {
+  protected abstract account(t: Transaction, answered: boolean): void;
+
+  transaction(t: Transaction): void {
+    this.account(t, true);
+  }
+
+  unanswered(t: Transaction): void {
+    this.account(t, false);
+  }
+
+  orphanReply(): void {}
+}
+
+export class OperationStats extends AccountingSink {
   private readonly ops = new Map<string, OpTally>();
   private readonly errorTable = new Map<string, ErrorTally>();
   private readonly clients: Bounded<Tally>;
@@ -347,6 +365,7 @@ export class OperationStats implements TransactionSink {
   private readonly isCallbackProgram: (p: number) => boolean;
 
   constructor(options: OperationStatsOptions = {}) {
+    super();
     const max = options.maxTracked ?? DEFAULT_MAX_TRACKED;
     this.clients = new Bounded(max);
     this.servers = new Bounded(max);
@@ -380,17 +399,7 @@ export class OperationStats implements TransactionSink {
     }
   }
 
-  transaction(t: Transaction): void {
-    this.account(t, true);
-  }
-
-  unanswered(t: Transaction): void {
-    this.account(t, false);
-  }
-
-  orphanReply(): void {}
-
-  private account(t: Transaction, answered: boolean): void {
+  protected account(t: Transaction, answered: boolean): void {
     const call = t.decoded?.call;
     const reply = answered ? t.decoded?.reply : undefined;
     const rpcError = answered ? rpcErrorName(t.reply!.header) : undefined;

@@ -2,8 +2,8 @@
  * `nfsight calls <capture...>`: every RPC call with its reply, status,
  * latency and file, filtered, as a table, JSON, CSV or JSON lines.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { analyze } from '../analyze.js';
+import { Command, Option } from 'commander';
+import { analyzeForCli, parsedArg } from './analyze-cli.js';
 import type { Transaction, TransactionContext } from '../rpc/transaction.js';
 import {
   callFilter,
@@ -18,9 +18,8 @@ import {
   type CallFilterOptions,
   type CallsFormat,
 } from '../report/calls.js';
-import { collectPorts, diagnosticPrinter, EXIT_USAGE, NFS_PORT_HELP, processIo, TIME_WINDOW_HELP, timeWindowOption, type CliIo } from './common.js';
+import { collectPorts, NFS_PORT_HELP, processIo, TIME_WINDOW_HELP, timeWindowOption, type CliIo } from './common.js';
 import type { TimeWindow } from '../capture/time-window.js';
-import { progressLine } from './progress.js';
 
 export interface CallsOptions extends CallFilterOptions {
   format: CallsFormat;
@@ -37,37 +36,15 @@ export async function runCalls(files: string[], opts: CallsOptions, io: CliIo): 
     const row = callRow(t, files[t.call.frame.fileIndex] ?? '?', ctx);
     if (keep(row)) renderer.row(row, t.call.frame.fileIndex);
   };
-  const progress = opts.quiet ? undefined : progressLine(process.stderr);
-  const printDiagnostic = diagnosticPrinter(io.err, opts.quiet);
-  const report = await analyze(files, {
-    onDiagnostic: (d) => {
-      progress?.clear();
-      printDiagnostic(d);
-    },
-    ...(progress ? { onProgress: progress.onProgress } : {}),
-    onTransaction,
-    ...(opts.nfsPort ? { nfsPorts: opts.nfsPort } : {}),
-    ...(opts.timeWindow ? { timeWindow: opts.timeWindow } : {}),
-  });
-  progress?.clear();
+  const { report, status } = await analyzeForCli(files, opts, io, { onTransaction });
   // Nothing read at all: only the error above, no listing.
-  const unreadable = report.capture.files.filter((f) => f.failed && f.frames === 0).length;
-  if (unreadable === report.capture.files.length) return EXIT_USAGE;
+  if (report === undefined) return status;
   renderer.end();
-  return unreadable > 0 ? EXIT_USAGE : 0;
+  return status;
 }
 
 /** A commander argument parser from one of the filter parsers. */
-function arg<T>(parse: (s: string) => T): (s: string) => T {
-  return (s) => {
-    try {
-      return parse(s);
-    } catch (e) {
-      if (e instanceof FilterSyntaxError) throw new InvalidArgumentError(e.message);
-      throw e;
-    }
-  };
-}
+const arg = <T>(parse: (s: string) => T): ((s: string) => T) => parsedArg(parse, FilterSyntaxError);
 
 const HELP_AFTER = `
 Order: jsonl and csv are written as calls complete (in the order their replies

@@ -22,6 +22,7 @@ import { addCallsCommand } from './calls-command.js';
 import { addCheckCommand } from './check-command.js';
 import { addDiffCommand } from './diff-command.js';
 import { collectPorts, diagnosticPrinter, EXIT_USAGE, NFS_PORT_HELP, outputWidth, TIME_WINDOW_HELP, timeWindowOption, useColor } from './common.js';
+import { addTimelineCommand } from './timeline-command.js';
 import { progressLine } from './progress.js';
 import { VERSION } from '../version.js';
 
@@ -197,6 +198,7 @@ export function buildProgram(): Command {
   addCallsCommand(program);
   addCheckCommand(program);
   addDiffCommand(program);
+  addTimelineCommand(program);
   return program;
 }
 

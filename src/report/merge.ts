@@ -8,7 +8,9 @@
  * listed items (unanswered calls, orphan replies, refused connections,
  * diagnostics, error frames) are concatenated in the order of the reports,
  * up to each list's cap; findings are concatenated and ranked again, and the
- * verdict is made again from them.
+ * verdict is made again from them; the time series are joined interval by
+ * interval (at a length both are multiples of), their histograms merged,
+ * and the findings' episodes made again from the merged findings.
  *
  * Input is validated: a report of another schema version or with a section
  * missing or damaged throws an Error naming the report and what is wrong.
@@ -16,6 +18,7 @@
 import { OperationStats } from '../analysis/op-stats.js';
 import { rankFindings } from '../detectors/ranking.js';
 import { buildVerdict } from '../detectors/verdict.js';
+import { Timeline } from '../analysis/timeline.js';
 import { REPORT_SCHEMA_VERSION, type FrameLocation, type Report } from './model.js';
 
 /** Caps of the listed items, as the analysis keeps them. */
@@ -34,7 +37,7 @@ export function validateReport(r: unknown, label: string): asserts r is Report {
     );
   }
   if (!isObj(r['tool']) || r['tool']['name'] !== 'nfsight') throw new Error(`${label}: not an nfsight report (tool.name)`);
-  for (const k of ['capture', 'network', 'tcp', 'udp', 'rpc', 'skipped', 'diagnostics', 'clients', 'servers', 'files']) {
+  for (const k of ['capture', 'network', 'tcp', 'udp', 'rpc', 'skipped', 'diagnostics', 'clients', 'servers', 'files', 'timeline']) {
     if (!isObj(r[k])) throw new Error(`${label}: section "${k}" missing or not an object`);
   }
   for (const k of ['operations', 'errors', 'findings']) {
@@ -153,6 +156,17 @@ export function mergeReports(reports: readonly unknown[], labels?: readonly stri
     if (stats === undefined) stats = s;
     else stats.merge(s);
   });
+  let timeline: Timeline | undefined;
+  rs.forEach((r, i) => {
+    let t: Timeline;
+    try {
+      t = Timeline.fromJSON(r.timeline);
+    } catch (e) {
+      throw new Error(`${label(i)}: ${(e as Error).message}`);
+    }
+    if (timeline === undefined) timeline = t;
+    else timeline.merge(t);
+  });
   let out = rs[0]!;
   for (let i = 1; i < rs.length; i++) {
     try {
@@ -161,5 +175,6 @@ export function mergeReports(reports: readonly unknown[], labels?: readonly stri
       throw new Error(`${label(i)}: ${(e as Error).message}`);
     }
   }
-  return { ...out, schemaVersion: REPORT_SCHEMA_VERSION, ...stats!.toJSON() };
+  timeline!.setFindings(out.findings);
+  return { ...out, schemaVersion: REPORT_SCHEMA_VERSION, ...stats!.toJSON(), timeline: timeline!.toJSON() };
 }

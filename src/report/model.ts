@@ -18,7 +18,18 @@ export type {
   TallyData,
   TrackedSection,
 } from '../analysis/op-stats.js';
-export type { HistogramData } from '../analysis/histogram.js';
+export type { CompactHistogramData, HistogramData } from '../analysis/histogram.js';
+export type {
+  TimelineEpisode,
+  TimelineFilter,
+  TimelineInterval,
+  TimelineLatency,
+  TimelineMark,
+  TimelineOpPoint,
+  TimelineSection,
+  TimelineSeries,
+} from '../analysis/timeline.js';
+import type { TimelineSection } from '../analysis/timeline.js';
 import type { Finding } from '../detectors/finding.js';
 import type { Verdict } from '../detectors/verdict.js';
 
@@ -184,4 +195,9 @@ export interface Report {
   servers: TrackedSection<PeerRow>;
   /** Per file handle (with its path where known), sorted by handle; the least used are evicted beyond maxTracked. */
   files: TrackedSection<FileRow>;
+  /**
+   * The time series: per interval, calls, answers, errors, bytes, latency
+   * (overall and per operation) and TCP events; each finding's episode.
+   */
+  timeline: TimelineSection;
 }
