@@ -153,7 +153,7 @@ export class NetDecoder {
   /** RoCEv1: the GRH in place of an IP header (not counted as IP). */
   private roceV1(frame: Frame, off: number): IpPacket | null {
     const pkt = this.packet;
-    if (!decodeGrh(frame.data, off, frame.origLen - off, pkt, this.scratch)) {
+    if (!decodeGrh(frame.buf, off, frame.end, frame.origLen - (off - frame.start), pkt, this.scratch)) {
       this.malformed(frame, this.scratch.reason);
       return null;
     }

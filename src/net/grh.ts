@@ -24,12 +24,12 @@ function gidText(data: Buffer, off: number): string {
 }
 
 /**
- * Fills `pkt` from the GRH at `off`; `wireLength` is the frame's length on
- * the wire from `off`. Returns false (with `scratch.reason`) for a GRH cut
- * short or not followed by a BTH.
+ * Fills `pkt` from the GRH at `off` in `data` (captured up to `end`);
+ * `wireLength` is the frame's length on the wire from `off`. Returns false
+ * (with `scratch.reason`) for a GRH cut short or not followed by a BTH.
  */
-export function decodeGrh(data: Buffer, off: number, wireLength: number, pkt: IpPacket, scratch: IpScratch): boolean {
-  if (data.length - off < GRH_LEN || wireLength < GRH_LEN) {
+export function decodeGrh(data: Buffer, off: number, end: number, wireLength: number, pkt: IpPacket, scratch: IpScratch): boolean {
+  if (end - off < GRH_LEN || wireLength < GRH_LEN) {
     scratch.reason = 'RoCEv1 GRH cut short';
     return false;
   }
@@ -48,7 +48,7 @@ export function decodeGrh(data: Buffer, off: number, wireLength: number, pkt: Ip
   pkt.src = gidText(data, off + 8);
   pkt.dst = gidText(data, off + 24);
   pkt.protocol = IPPROTO_IB_BTH;
-  pkt.l4 = data.subarray(off + GRH_LEN, Math.min(data.length, off + GRH_LEN + payloadLength));
+  pkt.l4 = data.subarray(off + GRH_LEN, Math.min(end, off + GRH_LEN + payloadLength));
   pkt.l4WireLength = payloadLength;
   return true;
 }

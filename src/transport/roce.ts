@@ -648,12 +648,12 @@ export class RoceLayer {
    * delivered when expected, held when ahead, dropped as a retransmission
    * when behind.
    */
-  private requester(d: QpDirection, b: BthPacket, payload: Buffer, at: FrameRef, fromHeld: boolean): void {
+  private requester(d: QpDirection, b: BthPacket, payload: Buffer, at: FrameRef, fromHeld: boolean, knownAt: FrameRef = at): void {
     if (d.expectedPsn >= 0 && b.psn !== d.expectedPsn) {
       const ahead = (b.psn - d.expectedPsn) & PSN_MASK;
       if (ahead < PSN_HALF) {
         // Unreliable connections never retransmit: what is missing is lost.
-        if (b.service === IB_UC || fromHeld) this.gap(d, ahead, at);
+        if (b.service === IB_UC || fromHeld) this.gap(d, ahead, knownAt);
         else return this.hold(d, b, payload, at);
       } else {
         d.stats.retransmittedPackets++;
@@ -698,7 +698,8 @@ export class RoceLayer {
     d.held = undefined;
     d.heldBytes = 0;
     held.sort((x, y) => ((x.bth.psn - d.expectedPsn) & PSN_MASK) - ((y.bth.psn - d.expectedPsn) & PSN_MASK));
-    for (const h of held) this.requester(d, h.bth, h.payload, h.at ?? at, true);
+    // The gap is known where the acknowledgement (or the end) revealed it.
+    for (const h of held) this.requester(d, h.bth, h.payload, h.at, true, at);
   }
 
   private gap(d: QpDirection, packets: number, at: FrameRef): void {
