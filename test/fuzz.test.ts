@@ -11,6 +11,7 @@ import { analyze } from '../src/analyze.js';
 import type { Diagnostic } from '../src/capture/frame.js';
 import { CAPTURES } from './helpers.js';
 import { randInt, rng } from './gen/random.js';
+import { allScenarios } from './gen/roce-scenarios.js';
 
 type Mutation = (b: Buffer, r: () => number) => Buffer;
 
@@ -66,6 +67,7 @@ const CASES: [string, number][] = [
   ['nfsv41-pynfs-head.pcap', 150],
   ['nfsv40-pynfs-state-errors-cut.pcap', 60],
   ['linux-v3-basic-head.pcap', 60],
+  ['nfs-rdma-refused.pcap', 200],
 ];
 
 describe('fuzz: mutated and truncated captures', () => {
@@ -91,6 +93,32 @@ describe('fuzz: mutated and truncated captures', () => {
         if (kind === 'truncate') {
           expect(report.capture.frames).toBeLessThanOrEqual(full.capture.frames);
         }
+      }
+    });
+  }
+});
+
+/**
+ * NFS over RDMA: the generated RoCE captures (CM, SEND reassembly, chunks,
+ * RDMA READ/WRITE, NAKs, RoCEv1, RPC-over-RDMA headers) mutated the same
+ * ways: the RoCE and RPC-over-RDMA layers must never throw either.
+ */
+describe('fuzz: mutated RoCE captures', () => {
+  for (const [name, scenario] of Object.entries(allScenarios())) {
+    it(`${name}: 60 mutations`, async () => {
+      const r = rng(0xb7 ^ name.length);
+      const kinds = Object.keys(mutations);
+      for (let i = 0; i < 60; i++) {
+        const kind = kinds[i % kinds.length]!;
+        const mutated = mutations[kind]!(scenario.pcap, r);
+        let report;
+        try {
+          report = await analyze('-', { stdin: Readable.from([mutated]) });
+        } catch (err) {
+          throw new Error(`${name} mutation #${i} (${kind}) threw: ${String(err)}`);
+        }
+        report.diagnostics.items.forEach(checkDiagnostic);
+        expect(report.rdma.packets).toBeLessThanOrEqual(scenario.session.packets.length * 2);
       }
     });
   }

@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../src/analyze.js';
+import { mergeReports } from '../src/report/merge.js';
+import { renderReportText } from '../src/report/render-text.js';
 import { CAPTURES } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -219,5 +221,38 @@ describe('the refused NFS/RDMA mount (nfs-rdma-refused.pcap)', () => {
     ]);
     expect(r.rdma.connections).toEqual([]);
     expect(r.rpc).toMatchObject({ calls: 2, matched: 2 });
+  });
+});
+
+describe('the rdma section in the text report and in merged reports', () => {
+  it('the text report shows what moved over RDMA, within 80 columns', async () => {
+    const r = await analyze(join(CAPTURES, 'nfs-rdma-v3.pcap'));
+    const text = renderReportText(r, { width: 80, top: 20 });
+    const lines = text.split('\n');
+    expect(Math.max(...lines.map((l) => [...l].length))).toBeLessThanOrEqual(80);
+    const at = lines.indexOf('NFS over RDMA');
+    expect(at).toBeGreaterThan(0);
+    expect(lines.slice(at + 1, at + 6).map((l) => l.replace(/ +/g, ' ').trim())).toEqual([
+      'RoCE packets 2,634 (2.3 MiB)',
+      'queue-pair connections 1; CM: 1 requests, 1 accepted, 0 rejected',
+      'RPC-over-RDMA messages RDMA_MSG 92, RDMA_NOMSG 2',
+      'moved by RDMA WRITE 2.0 MiB (write chunks 2.0 MiB, reply chunks 880 B)',
+      'moved by RDMA READ 256.0 KiB (read chunks 256.0 KiB)',
+    ]);
+    expect(text).toContain('NFSACL GETACL');
+    // No RoCE, no section.
+    expect(renderReportText(await analyze(join(CAPTURES, 'nfsv3-errors.pcap')), { width: 80 })).not.toContain('NFS over RDMA');
+  });
+
+  it('merging adds the rdma sections', async () => {
+    const v3 = JSON.parse(JSON.stringify(await analyze(join(CAPTURES, 'nfs-rdma-v3.pcap'))));
+    const refused = JSON.parse(JSON.stringify(await analyze(join(CAPTURES, 'nfs-rdma-refused.pcap'))));
+    const m = mergeReports([v3, refused, v3]);
+    expect(m.rdma.packets).toBe(2634 * 2 + 4);
+    expect(m.rdma.cm).toMatchObject({ requests: 4, replies: 2, rejects: 2 });
+    expect(m.rdma.connections).toHaveLength(2);
+    expect(m.rdma.rejected.map((j) => j.frame)).toEqual([4, 18]);
+    expect(m.rdma.operations.find((o) => o.name === 'READ')).toMatchObject({ calls: 40, writeChunkBytes: 2 * (2 * 1024 * 1024 + 65) });
+    expect(m.rdma.bytesMoved.rdmaRead).toBe(4 * 128 * 1024);
   });
 });

@@ -7,7 +7,7 @@
 import type { FrameRef } from '../capture/frame.js';
 import type { RdmaOperationUse, RpcRdmaLayer } from '../rpc/rdma-stream.js';
 import { opcodeName } from '../transport/ib-bth.js';
-import { endpointText, type RdmaEvent, type RoceLayer } from '../transport/roce.js';
+import { endpointText, type QpDirectionStats, type RdmaEvent, type RoceLayer } from '../transport/roce.js';
 import type { RpcRdmaCmPrivate } from '../../decoders/rpcrdma.js';
 
 /** Rejected connection attempts listed at most. */
@@ -79,7 +79,11 @@ export interface RdmaSection {
   opcodes: Record<string, number>;
   cm: { requests: number; replies: number; rejects: number; readyToUse: number; disconnectRequests: number; disconnectReplies: number };
   rejected: RdmaRejectReport[];
+  /** The queue-pair connections (the last 10,000 to appear). */
   connections: RdmaConnectionReport[];
+  /** Connections left out of `connections`, and connections ended early because 65,536 were open at once. */
+  connectionsNotListed: number;
+  connectionsEvicted: number;
   /** RPC-over-RDMA headers by type and what they carried. */
   messages: {
     RDMA_MSG: number;
@@ -125,23 +129,10 @@ export class RdmaSummary {
     const ps = rpc.stats;
     const opcodes: Record<string, number> = {};
     for (const [op, n] of [...rs.opcodes.entries()].sort((a, b) => a[0] - b[0])) opcodes[opcodeName(op)] = n;
-    let gaps = 0;
-    let gapPackets = 0;
-    let retransmitted = 0;
-    let rnrNaks = 0;
-    let writeBytes = 0;
-    let readBytes = 0;
     const connections: RdmaConnectionReport[] = [];
-    for (const c of roce.connections) {
+    for (const c of roce.connections.values()) {
       const d = c.dirs.map((x) => x?.stats);
-      const sum = (k: 'gaps' | 'gapPackets' | 'retransmittedPackets' | 'naks' | 'rnrNaks' | 'sends' | 'writeBytes' | 'readResponseBytes'): number =>
-        (d[0]?.[k] ?? 0) + (d[1]?.[k] ?? 0);
-      gaps += sum('gaps');
-      gapPackets += sum('gapPackets');
-      retransmitted += sum('retransmittedPackets');
-      rnrNaks += sum('rnrNaks');
-      writeBytes += sum('writeBytes');
-      readBytes += sum('readResponseBytes');
+      const sum = (k: keyof QpDirectionStats): number => (d[0]?.[k] ?? 0) + (d[1]?.[k] ?? 0);
       const f = rpc.connectionFacts.get(c.id);
       const qp = (x: number | undefined): string | null => (x !== undefined && x >= 0 ? `0x${x.toString(16)}` : null);
       connections.push({
@@ -180,6 +171,7 @@ export class RdmaSummary {
     const operations = [...rpc.operations.values()].sort(
       (a, b) => a.program - b.program || a.version - b.version || a.procedure - b.procedure,
     );
+    const t = roce.totals;
     const naks: Record<string, number> = {};
     for (const [k, v] of [...this.naks.entries()].sort()) naks[k] = v;
     return {
@@ -208,6 +200,8 @@ export class RdmaSummary {
         requestFrame: e.requestAt?.number ?? null,
       })),
       connections,
+      connectionsNotListed: rs.connectionsNotListed,
+      connectionsEvicted: rs.connectionsEvicted,
       messages: {
         RDMA_MSG: ps.msg,
         RDMA_NOMSG: ps.nomsg,
@@ -223,20 +217,77 @@ export class RdmaSummary {
         callsIncomplete: ps.callsIncomplete,
       },
       bytesMoved: {
-        rdmaWrite: writeBytes,
-        rdmaRead: readBytes,
+        rdmaWrite: t.writeBytes,
+        rdmaRead: t.readResponseBytes,
         readChunks: ps.readChunkBytes,
         writeChunks: ps.writeChunkBytes,
         replyChunks: ps.replyChunkBytes,
         unknownChunks: ps.unknownChunkBytes,
       },
       operations,
-      psnGaps: gaps,
-      gapPackets,
-      retransmittedPackets: retransmitted,
+      psnGaps: t.gaps,
+      gapPackets: t.gapPackets,
+      retransmittedPackets: t.retransmittedPackets,
       naks,
-      rnrNaks,
+      rnrNaks: t.rnrNaks,
       rpcRdmaErrors: this.rpcRdmaErrors,
     };
   }
+}
+
+/** Connections listed in a merged report at most (as one analysis lists them). */
+const MAX_LISTED_CONNECTIONS = 10_000;
+
+function addCounts<T extends object>(a: T, b: T): T {
+  const out = { ...a } as Record<string, unknown>;
+  for (const [k, v] of Object.entries(b as Record<string, unknown>)) {
+    if (typeof v === 'number') out[k] = (typeof out[k] === 'number' ? (out[k] as number) : 0) + v;
+  }
+  return out as T;
+}
+
+function addKeyed(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  const m = new Map(Object.entries(a));
+  for (const [k, v] of Object.entries(b)) m.set(k, (m.get(k) ?? 0) + v);
+  return Object.fromEntries([...m.entries()].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0)));
+}
+
+/**
+ * The rdma sections of two reports as one (`nfsight merge`): counts add,
+ * operations combine per program/version/procedure, listed connections and
+ * rejects are concatenated up to their caps (what is left out is counted).
+ */
+export function mergeRdmaSections(a: RdmaSection, b: RdmaSection): RdmaSection {
+  const ops = new Map<string, RdmaOperationUse>();
+  for (const o of [...a.operations, ...b.operations]) {
+    const key = `${o.program}/${o.version}/${o.procedure}`;
+    const had = ops.get(key);
+    ops.set(key, had === undefined ? { ...o } : addCounts(had, o));
+  }
+  const connections = [...a.connections, ...b.connections];
+  const listed = connections.slice(0, MAX_LISTED_CONNECTIONS);
+  return {
+    ...addCounts(a, b),
+    opcodes: addKeyed(a.opcodes, b.opcodes),
+    cm: addCounts(a.cm, b.cm),
+    rejected: [...a.rejected, ...b.rejected].slice(0, MAX_REJECTED),
+    connections: listed,
+    connectionsNotListed: a.connectionsNotListed + b.connectionsNotListed + (connections.length - listed.length),
+    messages: addCounts(a.messages, b.messages),
+    bytesMoved: addCounts(a.bytesMoved, b.bytesMoved),
+    operations: [...ops.values()].sort((x, y) => x.program - y.program || x.version - y.version || x.procedure - y.procedure),
+    naks: addKeyed(a.naks, b.naks),
+  };
+}
+
+/** An rdma section with nothing in it (a report made before NFS over RDMA was decoded). */
+export function emptyRdmaSection(): RdmaSection {
+  return {
+    packets: 0, bytes: 0, roceV1Packets: 0, malformed: 0, congestionNotifications: 0, otherPackets: 0, opcodes: {},
+    cm: { requests: 0, replies: 0, rejects: 0, readyToUse: 0, disconnectRequests: 0, disconnectReplies: 0 },
+    rejected: [], connections: [], connectionsNotListed: 0, connectionsEvicted: 0,
+    messages: { RDMA_MSG: 0, RDMA_NOMSG: 0, RDMA_MSGP: 0, RDMA_DONE: 0, RDMA_ERROR: 0, notRpcRdma: 0, truncatedHeaders: 0, withReadList: 0, withWriteList: 0, withReplyChunk: 0, repliesNotReconstructed: 0, callsIncomplete: 0 },
+    bytesMoved: { rdmaWrite: 0, rdmaRead: 0, readChunks: 0, writeChunks: 0, replyChunks: 0, unknownChunks: 0 },
+    operations: [], psnGaps: 0, gapPackets: 0, retransmittedPackets: 0, naks: {}, rnrNaks: 0, rpcRdmaErrors: 0,
+  };
 }

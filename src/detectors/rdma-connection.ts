@@ -11,6 +11,7 @@
  */
 import { snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import { formatFrameTime } from '../report/time.js';
+import { LruMap } from '../memory/lru.js';
 import { NFS_RDMA_PORT, type RdmaEvent } from '../transport/roce.js';
 import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type Finding } from './finding.js';
 import { round, secondsFrom } from './transport-common.js';
@@ -34,14 +35,14 @@ function reasonMeaning(reason: number, port: number): string {
   switch (reason) {
     case 8:
       return nfs
-        ? 'Reason 8 (Invalid Service ID) means nothing listens for RDMA connections on port 20049: the NFS server has no RDMA listener. ' +
+        ? 'Nothing listens for RDMA connections on port 20049: the NFS server has no RDMA listener. ' +
             'On a Linux server, "rdma 20049" is missing from /proc/fs/nfsd/portlist: add it (`echo rdma 20049 > /proc/fs/nfsd/portlist`, ' +
             'rdma=y in the [nfsd] section of /etc/nfs.conf, or `rpc.nfsd --rdma=20049`), and check that the server-side RPC/RDMA ' +
             'module is loaded (rpcrdma; svcrdma on older kernels) and that the RDMA device is up (`rdma link`). The client reports ' +
             '"Connection refused"; a mount without proto=rdma would use TCP instead.'
-        : 'Reason 8 (Invalid Service ID) means nothing listens for RDMA connections on that port on the server.';
+        : 'Nothing listens for RDMA connections on that port on the server.';
     case 28:
-      return 'Reason 28 (Consumer Reject) means the server\'s RDMA application itself refused the connection (for NFS/RDMA: nfsd refused it, e.g. its private data or resources did not suit it).';
+      return 'The server\'s RDMA application itself refused the connection (for NFS/RDMA: nfsd refused it, e.g. its private data or resources did not suit it).';
     case 1:
     case 2:
     case 3:
@@ -51,13 +52,13 @@ function reasonMeaning(reason: number, port: number): string {
     case 27:
       return 'The server cannot provide the RDMA READ resources the client asked for.';
     default:
-      return 'The server\'s RDMA connection manager rejected the ConnectRequest; the reason names what it did not accept.';
+      return 'The reason names what the server\'s connection manager did not accept.';
   }
 }
 
 export class RdmaConnectionDetector implements Detector {
   readonly kind = 'rdma-connection';
-  private readonly rejects = new Map<string, Rejects>();
+  private readonly rejects = new LruMap<string, Rejects>();
 
   constructor(private readonly ctx: DetectorContext) {}
 
@@ -70,7 +71,7 @@ export class RdmaConnectionDetector implements Detector {
     if (r === undefined) {
       r = { client: clientAddr, server: e.server, port: e.port, reason: e.code, reasonName: e.name, count: 0, frames: [], first: snapshotFrameRef(first), last: snapshotFrameRef(e.at) };
       this.rejects.set(key, r);
-      if (this.rejects.size > 1000) this.rejects.delete(this.rejects.keys().next().value as string);
+      if (this.rejects.size > 1000) this.rejects.shift();
     }
     r.count++;
     r.last = snapshotFrameRef(e.at);

@@ -12,6 +12,7 @@
  */
 import { snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import { formatFrameTime } from '../report/time.js';
+import { LruMap } from '../memory/lru.js';
 import type { RdmaEvent } from '../transport/roce.js';
 import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type DetectorOptions, type Finding } from './finding.js';
 import { round, secondsFrom } from './transport-common.js';
@@ -30,7 +31,7 @@ interface Credits {
 
 export class RdmaCreditsDetector implements Detector {
   readonly kind = 'rdma-credits';
-  private readonly conns = new Map<number, Credits>();
+  private readonly conns = new LruMap<number, Credits>();
   private readonly min: number;
 
   constructor(
@@ -46,7 +47,7 @@ export class RdmaCreditsDetector implements Detector {
     if (c === undefined) {
       c = { client: e.client, server: e.server, describe: e.conn.describe(), credits: new Set(), exhausted: 0, exceeded: 0, frames: [], first: snapshotFrameRef(e.at), last: snapshotFrameRef(e.at) };
       this.conns.set(e.conn.id, c);
-      if (this.conns.size > 10_000) this.conns.delete(this.conns.keys().next().value as number);
+      if (this.conns.size > 10_000) this.conns.shift();
     }
     c.last = snapshotFrameRef(e.at);
     if (c.credits.size < 16) c.credits.add(e.count);

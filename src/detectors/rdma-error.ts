@@ -14,6 +14,7 @@
  */
 import { snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import { formatFrameTime } from '../report/time.js';
+import { LruMap } from '../memory/lru.js';
 import type { RdmaEvent } from '../transport/roce.js';
 import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type Finding } from './finding.js';
 import { round, secondsFrom } from './transport-common.js';
@@ -32,7 +33,7 @@ interface Errors {
 
 export class RdmaErrorDetector implements Detector {
   readonly kind = 'rdma-error';
-  private readonly errors = new Map<string, Errors>();
+  private readonly errors = new LruMap<string, Errors>();
 
   constructor(private readonly ctx: DetectorContext) {}
 
@@ -43,7 +44,7 @@ export class RdmaErrorDetector implements Detector {
     if (g === undefined) {
       g = { client: e.client, server: e.server, code: e.code, names: new Set(), count: 0, xids: [], frames: [], first: snapshotFrameRef(e.at), last: snapshotFrameRef(e.at) };
       this.errors.set(key, g);
-      if (this.errors.size > 1000) this.errors.delete(this.errors.keys().next().value as string);
+      if (this.errors.size > 1000) this.errors.shift();
     }
     g.count++;
     g.last = snapshotFrameRef(e.at);

@@ -17,6 +17,7 @@
  */
 import { snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import { formatFrameTime } from '../report/time.js';
+import { LruMap } from '../memory/lru.js';
 import type { RdmaEvent } from '../transport/roce.js';
 import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type Finding } from './finding.js';
 import { round, secondsFrom } from './transport-common.js';
@@ -56,7 +57,7 @@ function names(s: Series): string {
 
 export class RdmaTransportDetector implements Detector {
   readonly kind = 'rdma-transport';
-  private readonly conns = new Map<number, ConnTrouble>();
+  private readonly conns = new LruMap<number, ConnTrouble>();
 
   constructor(private readonly ctx: DetectorContext) {}
 
@@ -67,7 +68,7 @@ export class RdmaTransportDetector implements Detector {
     if (c === undefined) {
       c = { client: e.client, server: e.server, describe: e.conn.describe(), loss: undefined, access: undefined, rnr: undefined, gaps: undefined };
       this.conns.set(e.conn.id, c);
-      if (this.conns.size > 10_000) this.conns.delete(this.conns.keys().next().value as number);
+      if (this.conns.size > 10_000) this.conns.shift();
     }
     const side = e.direction === 0 ? 'client → server' : 'server → client';
     switch (e.kind) {

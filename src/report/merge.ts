@@ -17,6 +17,7 @@
  */
 import { OperationStats } from '../analysis/op-stats.js';
 import { rankFindings } from '../detectors/ranking.js';
+import { emptyRdmaSection, mergeRdmaSections } from '../analysis/rdma-summary.js';
 import { buildVerdict } from '../detectors/verdict.js';
 import { Timeline } from '../analysis/timeline.js';
 import { REPORT_SCHEMA_VERSION, type FrameLocation, type Report } from './model.js';
@@ -118,6 +119,7 @@ function mergeTwo(a: Report, b: Report): Report {
       refused: [...a.tcp.refused, ...b.tcp.refused],
     },
     udp: addNumbers(a.udp, b.udp, 'udp'),
+    rdma: mergeRdmaSections(a.rdma ?? emptyRdmaSection(), b.rdma ?? emptyRdmaSection()),
     rpc: {
       ...addNumbers(a.rpc, b.rpc, 'rpc'),
       unansweredCalls: [...a.rpc.unansweredCalls, ...b.rpc.unansweredCalls].slice(0, LISTED),

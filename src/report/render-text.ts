@@ -9,6 +9,7 @@
  */
 import type { FileRow, OperationRow, PeerRow, Report, TallyData, TrackedSection } from './model.js';
 import { renderFindingsText } from './render-findings.js';
+import { renderRdmaText } from './render-rdma.js';
 import { DEFAULT_WIDTH, fitTable, frameLabel, keyValues, wrapText, type ColumnSpec } from './terminal.js';
 
 export type BreakdownBy = 'op' | 'client' | 'server' | 'file';
@@ -19,13 +20,14 @@ export const DEFAULT_TOP = 10;
 /**
  * The parts of the text report, in the order they are printed:
  * findings (the verdict and the findings), timing (per operation), errors
- * (by status and operation), clients, servers, files, capture (files read,
+ * (by status and operation), clients, servers, files, rdma (NFS over RDMA:
+ * printed only when the capture has RoCE traffic), capture (files read,
  * network and TCP), rpc (RPC counters and unanswered calls).
  */
-export const REPORT_SECTIONS = ['findings', 'timing', 'errors', 'clients', 'servers', 'files', 'capture', 'rpc'] as const;
+export const REPORT_SECTIONS = ['findings', 'timing', 'errors', 'clients', 'servers', 'files', 'rdma', 'capture', 'rpc'] as const;
 export type ReportSection = (typeof REPORT_SECTIONS)[number];
 /** Printed without --details or --sections. */
-export const DEFAULT_SECTIONS: readonly ReportSection[] = ['findings', 'timing', 'errors', 'clients', 'servers', 'files'];
+export const DEFAULT_SECTIONS: readonly ReportSection[] = ['findings', 'timing', 'errors', 'clients', 'servers', 'files', 'rdma'];
 
 export interface TextOptions {
   /** Colour the table borders and headings (only on a terminal, never with NO_COLOR). */
@@ -381,6 +383,10 @@ export function renderReportText(report: Report, options: TextOptions = {}): str
   };
   const by = options.by ?? 'op';
   for (const b of [by, ...BREAKDOWNS.filter((x) => x !== by)]) if (breakdown[b].length > 0) blocks.push(breakdown[b].join('\n'));
+  if (want('rdma') && report.rdma !== undefined) {
+    const rdma = renderRdmaText(report.rdma, { ...ctx, dropped: ctx.dropped, bytes: shortBytes });
+    if (rdma.length > 0) blocks.push(rdma.join('\n'));
+  }
   if (want('capture')) blocks.push(captureSection(report, ctx).join('\n'));
   if (want('rpc')) blocks.push(rpcSection(report, ctx).join('\n'));
   blocks.push(footerLines(report, ctx, sections).join('\n'));

@@ -39,6 +39,7 @@ import {
 import type { MessageBytes } from '../../decoders/bytes.js';
 import { assignFrameRef, snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import {
+  MAX_REPORTED_CONNECTIONS,
   endpointText,
   type Placement,
   type RdmaConnection,
@@ -49,6 +50,7 @@ import {
   type SendMessage,
 } from '../transport/roce.js';
 import type { Direction } from '../transport/stream.js';
+import { LruMap } from '../memory/lru.js';
 import { KEEP_MAX, type RecordStats, type RpcMessageRecord } from './message.js';
 
 /** Where the messages go: the matcher. */
@@ -183,7 +185,7 @@ interface CallRecord {
 
 class ConnState {
   readonly segments = new Map<number, Segment[]>();
-  readonly calls = new Map<number, CallRecord>();
+  readonly calls = new LruMap<number, CallRecord>();
   readonly pending = new Map<number, PendingCall>();
   /** Calls outstanding per direction the calls travel. */
   readonly outstanding: [number, number] = [0, 0];
@@ -214,7 +216,7 @@ export class RpcRdmaLayer implements RdmaConsumer {
   /** Per operation (program/version/procedure), in order of first call. */
   readonly operations = new Map<string, RdmaOperationUse>();
   /** RPC facts per connection id (bounded like the RoCE layer's connection list). */
-  readonly connectionFacts = new Map<number, RdmaConnectionRpc>();
+  readonly connectionFacts = new LruMap<number, RdmaConnectionRpc>();
   private readonly states = new Map<number, ConnState>();
 
   constructor(
@@ -230,7 +232,7 @@ export class RpcRdmaLayer implements RdmaConsumer {
     };
     this.states.set(c.id, new ConnState(c, facts));
     this.connectionFacts.set(c.id, facts);
-    if (this.connectionFacts.size > 10_000) this.connectionFacts.delete(this.connectionFacts.keys().next().value as number);
+    if (this.connectionFacts.size > MAX_REPORTED_CONNECTIONS) this.connectionFacts.shift();
   }
 
   ended(c: RdmaConnection): void {
@@ -306,7 +308,7 @@ export class RpcRdmaLayer implements RdmaConsumer {
     };
     this.forget(st, h.xid);
     st.calls.set(h.xid, rec);
-    if (st.calls.size > MAX_CALLS_PER_CONNECTION) this.forget(st, st.calls.keys().next().value as number);
+    if (st.calls.size > MAX_CALLS_PER_CONNECTION) this.forget(st, st.calls.oldest()![0]);
     for (const chunk of h.writeList) for (const seg of chunk) this.register(st, rec, 'write', seg);
     if (h.replyChunk !== null) for (const seg of h.replyChunk) this.register(st, rec, 'reply', seg);
     this.credits(st, dir, h.credits, true, m.frame);

@@ -65,6 +65,7 @@ import {
 import { decodeCmMad, rejectReasonName, type CmRep, type CmReq } from './ib-cm.js';
 import type { Direction, Endpoint } from './stream.js';
 import type { RpcRdmaCmPrivate } from '../../decoders/rpcrdma.js';
+import { LruMap } from '../memory/lru.js';
 
 /** IANA's UDP port for RoCEv2. */
 export const ROCE_V2_PORT = 4791;
@@ -83,8 +84,12 @@ const MAX_HELD_BYTES = 1 << 20;
 const MAX_OUTSTANDING_READS = 1024;
 /** Largest SEND message reassembled (RPC-over-RDMA inline messages are a few KB). */
 const MAX_SEND_BYTES = 1 << 20;
-/** Connections kept for the report (the oldest closed ones go first). */
+/** Connections listed in the report (beyond: counted, the oldest dropped from the list). */
 export const MAX_REPORTED_CONNECTIONS = 10_000;
+/** Connections followed at once; beyond, the one idle longest is ended (counted). */
+export const MAX_LIVE_CONNECTIONS = 65_536;
+/** ConnectRequests remembered until their reply or reject. */
+const MAX_PENDING_REQUESTS = 4096;
 const MAX_DIAGNOSTICS = 20;
 
 /** What the CM exchange told about a connection. */
@@ -343,6 +348,10 @@ export interface RoceStats {
   sendsWithoutStart: number;
   /** READ responses for no request the capture holds. */
   orphanReadResponses: number;
+  /** Connections ended because too many were open at once (the one idle longest). */
+  connectionsEvicted: number;
+  /** Connections left out of the report's list (beyond MAX_REPORTED_CONNECTIONS, the oldest). */
+  connectionsNotListed: number;
 }
 
 export class RoceLayer {
@@ -357,18 +366,24 @@ export class RoceLayer {
     cm: { requests: 0, replies: 0, rejects: 0, readyToUse: 0, disconnectRequests: 0, disconnectReplies: 0, other: 0 },
     sendsWithoutStart: 0,
     orphanReadResponses: 0,
+    connectionsEvicted: 0,
+    connectionsNotListed: 0,
   };
-  /** Every connection seen (bounded), in order of appearance. */
-  readonly connections: RdmaConnection[] = [];
+  /** Connections seen (the last MAX_REPORTED_CONNECTIONS), in order of appearance. */
+  readonly connections = new LruMap<number, RdmaConnection>();
+  /** Connections not ended, least recently active first. */
+  private readonly live = new LruMap<number, RdmaConnection>();
   private nextId = 0;
   /** Directions by destination address, then destination QP. */
   private readonly byDest = new Map<string, Map<number, QpDirection>>();
   /** Connections with one direction known, waiting for the other. */
   private readonly halfOpen: RdmaConnection[] = [];
   /** ConnectRequests by "client addr|local comm id". */
-  private readonly requests = new Map<string, { req: CmReq; client: string; server: string; at: FrameRef }>();
+  private readonly requests = new LruMap<string, { req: CmReq; client: string; server: string; at: FrameRef }>();
   /** Connections by "addr|comm id" of either side. */
   private readonly byCommId = new Map<string, RdmaConnection>();
+  /** The per-direction counters summed over every connection (listed or not). */
+  readonly totals: QpDirectionStats = newDirectionStats();
   private readonly bth: BthPacket = newBthPacket();
   private readonly placement: Placement = { kind: 'write', rkey: 0, vaHi: 0, vaLo: 0, offset: 0, bytes: Buffer.alloc(0), length: 0, at: { fileIndex: 0, number: 0, tsSec: 0, tsNsec: 0 } };
   private diagnostics = 0;
@@ -396,10 +411,7 @@ export class RoceLayer {
 
   /** End of the capture: held packets are capture gaps, every connection ends. */
   finish(): void {
-    for (const c of this.connections) this.end(c, undefined);
-    for (const dests of this.byDest.values()) {
-      for (const d of dests.values()) this.end(d.conn, undefined);
-    }
+    for (const c of [...this.live.values()]) this.end(c, undefined);
   }
 
   // ---------------------------------------------------------------------------
@@ -427,6 +439,11 @@ export class RoceLayer {
     }
   }
 
+  private count(d: QpDirection, key: keyof QpDirectionStats, n: number): void {
+    d.stats[key] += n;
+    this.totals[key] += n;
+  }
+
   private report(at: FrameRef, message: string): void {
     if (this.diag === undefined || this.diagnostics >= MAX_DIAGNOSTICS) return;
     this.diagnostics++;
@@ -438,10 +455,15 @@ export class RoceLayer {
 
   private newConnection(a: Endpoint, b: Endpoint, at: FrameRef, midstream: boolean): RdmaConnection {
     const c = new RdmaConnection(this.nextId++, a, b, snapshotFrameRef(at), midstream);
-    this.connections.push(c);
-    if (this.connections.length > MAX_REPORTED_CONNECTIONS) {
-      const i = this.connections.findIndex((x) => x.ended);
-      this.connections.splice(i >= 0 ? i : 0, 1);
+    this.connections.set(c.id, c);
+    if (this.connections.size > MAX_REPORTED_CONNECTIONS) {
+      this.connections.shift();
+      this.stats.connectionsNotListed++;
+    }
+    this.live.set(c.id, c);
+    if (this.live.size > MAX_LIVE_CONNECTIONS) {
+      this.stats.connectionsEvicted++;
+      this.end(this.live.oldest()![1], undefined);
     }
     this.consumer.opened(c);
     return c;
@@ -485,6 +507,7 @@ export class RoceLayer {
   private end(c: RdmaConnection, at: FrameRef | undefined): void {
     if (c.ended) return;
     c.ended = true;
+    this.live.delete(c.id);
     for (const d of c.dirs) if (d !== undefined && d.held !== undefined) this.releaseHeld(d, at ?? d.held[d.held.length - 1]!.at);
     for (const d of c.dirs) {
       if (d === undefined) continue;
@@ -531,7 +554,7 @@ export class RoceLayer {
       case 'REQ': {
         cm.requests++;
         this.requests.set(`${src}|${m.localCommId}`, { req: m, client: src, server: dst, at: snapshotFrameRef(at) });
-        if (this.requests.size > 4096) this.requests.delete(this.requests.keys().next().value as string);
+        if (this.requests.size > MAX_PENDING_REQUESTS) this.requests.shift();
         const port = m.port;
         this.onEvent({
           kind: 'cm-request', at: snapshotFrameRef(at), conn: undefined, direction: 0,
@@ -636,7 +659,8 @@ export class RoceLayer {
   private connected(src: string, dst: string, buf: Buffer, at: FrameRef): void {
     const b = this.bth;
     const d = this.lookup(src, dst, b.destQp, at);
-    d.stats.packets++;
+    this.live.touch(d.conn.id);
+    this.count(d, 'packets', 1);
     const op = b.op;
     if (op === OP_ACKNOWLEDGE || op === OP_ATOMIC_ACKNOWLEDGE) return this.acknowledge(d, at);
     if (op >= OP_READ_RESPONSE_FIRST && op <= OP_READ_RESPONSE_ONLY) return this.readResponse(d, buf, at);
@@ -656,7 +680,7 @@ export class RoceLayer {
         if (b.service === IB_UC || fromHeld) this.gap(d, ahead, knownAt);
         else return this.hold(d, b, payload, at);
       } else {
-        d.stats.retransmittedPackets++;
+        this.count(d, 'retransmittedPackets', 1);
         this.event('retransmission', at, d.conn, d.dir, { count: 1, name: opcodeName(b.opcode) });
         return;
       }
@@ -703,8 +727,8 @@ export class RoceLayer {
   }
 
   private gap(d: QpDirection, packets: number, at: FrameRef): void {
-    d.stats.gaps++;
-    d.stats.gapPackets += packets;
+    this.count(d, 'gaps', 1);
+    this.count(d, 'gapPackets', packets);
     this.event('psn-gap', at, d.conn, d.dir, { count: packets });
   }
 
@@ -712,7 +736,7 @@ export class RoceLayer {
     const op = b.op;
     const c = d.conn;
     if (op === OP_READ_REQUEST) {
-      d.stats.readRequests++;
+      this.count(d, 'readRequests', 1);
       const packets = c.pathMtu > 0 ? Math.max(1, Math.ceil(b.dmaLength / c.pathMtu)) : -1;
       d.expectedPsn = packets > 0 ? (b.psn + packets) & PSN_MASK : -1;
       d.reads.push({ psn: b.psn, rkey: b.rkey, vaHi: b.vaHi, vaLo: b.vaLo, length: b.dmaLength, packets, unit: 0, nextPsn: b.psn, received: 0, at: snapshotFrameRef(at) });
@@ -769,8 +793,8 @@ export class RoceLayer {
   }
 
   private emitSend(d: QpDirection, bytes: Buffer, length: number, missing: number, firstFrame: FrameRef, frame: FrameRef, invalidateRkey: number): void {
-    d.stats.sends++;
-    d.stats.sendBytes += length;
+    this.count(d, 'sends', 1);
+    this.count(d, 'sendBytes', length);
     this.consumer.send(d.conn, d.dir, { bytes, length, missing, firstFrame, frame, invalidateRkey });
   }
 
@@ -784,13 +808,13 @@ export class RoceLayer {
     } else {
       const w = d.write;
       if (w === undefined) {
-        d.stats.writeBytes += b.payloadLength;
+        this.count(d, 'writeBytes', b.payloadLength);
         return;
       }
       if (op === OP_WRITE_MIDDLE) this.learnMtu(d.conn, b.payloadLength);
       offset = ((b.psn - w.firstPsn) & PSN_MASK) * w.unit;
     }
-    d.stats.writeBytes += b.payloadLength;
+    this.count(d, 'writeBytes', b.payloadLength);
     const w = d.write!;
     if (op === OP_WRITE_LAST || op === OP_WRITE_LAST_IMM || op === OP_WRITE_ONLY || op === OP_WRITE_ONLY_IMM) d.write = undefined;
     this.place(d, 'write', w.rkey, w.vaHi, w.vaLo, offset, payload, b.payloadLength, at);
@@ -831,7 +855,7 @@ export class RoceLayer {
     }
     if (r === undefined) {
       this.stats.orphanReadResponses++;
-      d.stats.readResponseBytes += b.payloadLength;
+      this.count(d, 'readResponseBytes', b.payloadLength);
       return;
     }
     d.respondingTo = r;
@@ -841,7 +865,7 @@ export class RoceLayer {
     }
     if (((b.psn - r.nextPsn) & PSN_MASK) >= PSN_HALF) {
       // A response seen before: the responder sent it again.
-      d.stats.retransmittedPackets++;
+      this.count(d, 'retransmittedPackets', 1);
       this.event('retransmission', at, c, d.dir, { count: 1, name: opcodeName(b.opcode) });
       return;
     }
@@ -850,7 +874,7 @@ export class RoceLayer {
     r.nextPsn = (b.psn + 1) & PSN_MASK;
     const unit = r.unit > 0 ? r.unit : c.pathMtu;
     const offset = ((b.psn - r.psn) & PSN_MASK) * unit;
-    d.stats.readResponseBytes += b.payloadLength;
+    this.count(d, 'readResponseBytes', b.payloadLength);
     r.received += b.payloadLength;
     const payload = buf.subarray(b.payloadOffset, b.payloadOffset + b.payloadCaptured);
     this.place(d, 'read-response', r.rkey, r.vaHi, r.vaLo, offset, payload, b.payloadLength, at);
@@ -870,16 +894,16 @@ export class RoceLayer {
     // The ACK answers the requester packets of the other direction.
     const other = c.dirs[(d.dir ^ 1) as Direction];
     if (kind === AETH_ACK) {
-      d.stats.acks++;
+      this.count(d, 'acks', 1);
       // The receiver has everything up to this PSN: held packets beyond a gap it never NAKed were lost by the capture.
       if (other?.held !== undefined && other.expectedPsn >= 0 && ((b.psn - other.expectedPsn) & PSN_MASK) < PSN_HALF) {
         this.releaseHeld(other, at);
       }
     } else if (kind === AETH_NAK) {
-      d.stats.naks++;
+      this.count(d, 'naks', 1);
       this.event('nak', at, c, d.dir, { code: b.syndrome & 0x1f, name: nakName(b.syndrome) });
     } else if (kind === AETH_RNR_NAK) {
-      d.stats.rnrNaks++;
+      this.count(d, 'rnrNaks', 1);
       this.event('rnr-nak', at, c, d.dir, { name: 'RNR NAK' });
     }
   }
