@@ -16,15 +16,16 @@ import { tshark, tsharkCalls } from './tshark-reference.mjs';
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const GENERATED = {
   'void-replies': async () => (await import('../dist/test/gen/void-replies.js')).voidRepliesCapture(),
+  'late-delivery': async () => (await import('../dist/test/gen/late-delivery.js')).lateDeliveryCapture(),
 };
 
 const dir = mkdtempSync(join(tmpdir(), 'nfsight-gen-'));
 const version = tshark(['--version']).split('\n')[0];
 for (const name of process.argv.length > 2 ? process.argv.slice(2) : Object.keys(GENERATED)) {
-  const file = join(dir, `${name}.pcap`);
+  const file = join(dir, `${name}.pcap`); // tshark reads pcap and pcapng alike
   writeFileSync(file, await GENERATED[name]());
-  const { calls, conflicts } = tsharkCalls(file);
-  const out = { capture: `${name}.pcap (generated)`, generatedBy: `${version}, scripts/tshark-generated.mjs`, calls, conflicts };
+  const { calls, differing } = tsharkCalls(file);
+  const out = { capture: `${name}.pcap (generated)`, generatedBy: `${version}, scripts/tshark-generated.mjs`, calls, differing };
   const target = join(repo, 'test/gen', `${name}.expected.json`);
   writeFileSync(target, JSON.stringify(out, null, 1) + '\n');
   console.log(`${target}: ${calls.length} calls`);

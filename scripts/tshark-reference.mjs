@@ -96,8 +96,8 @@ export function nfsFields(file, prefs) {
   return out;
 }
 
-/** The protocols whose direct fields say a reply's status (PDML, `-j`: each listed protocol's own fields). */
-const PDML_PROTOCOLS = 'rpc nfs nfs.cb mount nfsacl portmap nlm stat';
+/** The protocols whose direct fields say a reply's status (PDML, `-j`: each listed protocol's own fields), and the TCP/UDP stream. */
+const PDML_PROTOCOLS = 'tcp udp rpc nfs nfs.cb mount nfsacl portmap nlm stat';
 /**
  * The status field of each program's results, as a direct field of the
  * program's protocol layer: nfsstat3 (NFSv3, NFS_ACL), nfsstat2, the COMPOUND's
@@ -109,22 +109,23 @@ const STATUS_FIELDS = new Set(['nfs.status', 'nfs.status2', 'nfs.status3', 'nfs.
 /**
  * Every RPC message tshark decodes, from its PDML (which, unlike -T fields,
  * keeps the messages of one frame apart): per message
- * { frame, xid, type, program, version, procedure, callFrame, time, status }
- * (callFrame and time for replies tshark matched to a call; status the
- * program's status code, or null where the reply has none).
+ * { frame, stream, xid, type, program, version, procedure, callFrame, time, status }
+ * (stream: `tcp N` or `udp N`; callFrame and time for replies tshark matched
+ * to a call; status the program's status code, or null where the reply has none).
  */
 export function rpcMessagesPdml(file, prefs) {
   const pdml = tshark(['-r', file, ...prefs, '-Y', 'rpc', '-T', 'pdml', '-j', PDML_PROTOCOLS]);
   const out = [];
   let frame = 0;
+  let stream = '';
   let msg;
-  let inRpc = false;
+  let proto = '';
   for (const line of pdml.split('\n')) {
-    const proto = /^\s*<proto name="([^"]*)"/.exec(line);
-    if (proto) {
-      inRpc = proto[1] === 'rpc';
-      if (inRpc) {
-        msg = { frame, xid: '', type: -1, program: -1, version: -1, procedure: -1, callFrame: null, time: null, status: null };
+    const p = /^\s*<proto name="([^"]*)"/.exec(line);
+    if (p) {
+      proto = p[1];
+      if (proto === 'rpc') {
+        msg = { frame, stream, xid: '', type: -1, program: -1, version: -1, procedure: -1, callFrame: null, time: null, status: null };
         out.push(msg);
       }
       continue;
@@ -134,11 +135,16 @@ export function rpcMessagesPdml(file, prefs) {
     const [, name, show] = field;
     if (name === 'num') {
       frame = Number(show);
+      stream = '';
       msg = undefined;
       continue;
     }
+    if (name === 'tcp.stream' || name === 'udp.stream') {
+      stream = `${name.slice(0, 3)} ${show}`;
+      continue;
+    }
     if (msg === undefined) continue;
-    if (inRpc) {
+    if (proto === 'rpc') {
       if (name === 'rpc.xid') msg.xid = show;
       else if (name === 'rpc.msgtyp') msg.type = Number(show);
       else if (name === 'rpc.program') msg.program = Number(show);
@@ -153,43 +159,63 @@ export function rpcMessagesPdml(file, prefs) {
   return out;
 }
 
+/** The calls of one decoding, each with the reply tshark matched to it. */
+function callsOf(msgs) {
+  const calls = new Map();
+  for (const m of msgs) {
+    if (m.type !== 0) continue;
+    calls.set(`${m.frame} ${m.xid}`, { frame: m.frame, stream: m.stream, xid: m.xid, program: m.program, version: m.version, procedure: m.procedure, replyFrame: null, time: null, status: null });
+  }
+  for (const m of msgs) {
+    if (m.type !== 1 || m.callFrame === null) continue;
+    const c = calls.get(`${m.callFrame} ${m.xid}`);
+    if (c === undefined || c.replyFrame !== null) continue;
+    c.replyFrame = m.frame;
+    c.time = m.time;
+    c.status = m.status;
+  }
+  return [...calls.values()];
+}
+
 /**
  * The calls tshark decodes of a capture, one per call message (a client's
  * retransmission is a call of its own, unanswered: tshark matches the reply
  * to the first), with the reply tshark matched and its status:
  * { frame, xid, program, version, procedure, replyFrame, time, status }.
  *
- * Decoded with and without out-of-order reassembly (each loses messages the
- * other finds: see ../shared/README.md): a call either finds is listed, with
- * the reply either matched. `conflicts` lists calls the two answer differently.
+ * tshark decodes with out-of-order reassembly off (its default) and on; each
+ * loses messages the other finds (../shared/README.md), and where bytes came
+ * late they may show the same message in different frames: with it on, every
+ * message that waited behind a hole is shown in the frame that filled the
+ * hole; with it off, a message that did not span the hole is shown in the
+ * frame of its own last byte, and one that spanned it is not shown. The
+ * reference is the reading without, completed by the reading with: a call
+ * (per TCP/UDP stream and xid) only the latter shows, and replies only the
+ * latter shows to a call shown in the same frame by both. `differing` lists
+ * the calls both show in different frames (with the reading used first).
  * `extra`: options before the preferences (`-2` for RoCE captures).
  */
 export function tsharkCalls(file, extra = []) {
-  const byKey = new Map();
-  const conflicts = [];
-  for (const prefs of [PREFS, PREFS_IN_ORDER]) {
-    const msgs = rpcMessagesPdml(file, [...extra, ...prefs]);
-    const calls = new Map();
-    for (const m of msgs) {
-      if (m.type !== 0) continue;
-      const key = `${m.frame} ${m.xid}`;
-      calls.set(key, { frame: m.frame, xid: m.xid, program: m.program, version: m.version, procedure: m.procedure, replyFrame: null, time: null, status: null });
-    }
-    for (const m of msgs) {
-      if (m.type !== 1 || m.callFrame === null) continue;
-      const c = calls.get(`${m.callFrame} ${m.xid}`);
-      if (c === undefined || c.replyFrame !== null) continue;
-      c.replyFrame = m.frame;
-      c.time = m.time;
-      c.status = m.status;
-    }
-    for (const [key, c] of calls) {
-      const had = byKey.get(key);
-      if (had === undefined) byKey.set(key, c);
-      else if (had.replyFrame === null) byKey.set(key, { ...c, replyFrame: c.replyFrame, time: c.time, status: c.status });
-      else if (c.replyFrame !== null && JSON.stringify(had) !== JSON.stringify(c)) conflicts.push({ with: had, without: c });
-    }
+  const inOrder = callsOf(rpcMessagesPdml(file, [...extra, ...PREFS_IN_ORDER]));
+  const outOfOrder = callsOf(rpcMessagesPdml(file, [...extra, ...PREFS]));
+  const byXid = new Map();
+  for (const c of inOrder) {
+    const k = `${c.stream} ${c.xid}`;
+    byXid.set(k, [...(byXid.get(k) ?? []), c]);
   }
-  const calls = [...byKey.values()].sort((a, b) => a.frame - b.frame || (a.xid < b.xid ? -1 : 1));
-  return { calls, conflicts };
+  const calls = [...inOrder];
+  const differing = [];
+  for (const c of outOfOrder) {
+    const same = byXid.get(`${c.stream} ${c.xid}`);
+    if (same === undefined) {
+      calls.push(c);
+      continue;
+    }
+    const here = same.find((x) => x.frame === c.frame);
+    if (here === undefined) differing.push({ used: same.map((x) => x.frame), outOfOrder: c.frame, xid: c.xid });
+    else if (here.replyFrame === null && c.replyFrame !== null) Object.assign(here, { replyFrame: c.replyFrame, time: c.time, status: c.status });
+  }
+  for (const c of calls) delete c.stream;
+  calls.sort((a, b) => a.frame - b.frame || (a.xid < b.xid ? -1 : 1));
+  return { calls, differing };
 }

@@ -15,6 +15,7 @@ import { describe, expect, it } from 'vitest';
 import { analyze } from '../src/analyze.js';
 import { callRow, type CallRow } from '../src/report/calls.js';
 import { compareCalls, type ComparedRow, type TsharkCall } from '../scripts/compare-calls.mjs';
+import { lateDeliveryCapture } from './gen/late-delivery.js';
 import { voidRepliesCapture } from './gen/void-replies.js';
 import { CAPTURES, bundledCaptures, tempDir, writeTemp } from './helpers.js';
 
@@ -79,5 +80,24 @@ describe('void replies have no status (generated: v3, v4, callback, MOUNT, portm
     ]);
     // The RPC layer says the call succeeded; only the procedure's status is absent.
     for (const r of rows) expect(r.rpcStatus).toBe('SUCCESS');
+  });
+});
+
+describe('messages delivered late (generated: merged two-interface capture, reordering, holes)', () => {
+  it('every call in the frame tshark shows it, with its reply and rpc.time', async () => {
+    const { rows, theirs } = await generated('late-delivery', lateDeliveryCapture());
+    const cmp = compareCalls(theirs, rows);
+    expect(cmp.differences).toEqual([]);
+    expect(cmp.calls).toBe(19);
+    // nfsight decodes more than tshark: C's call 1 (a hole inside it, never filled:
+    // shown in its first frame, with bytes missing) and E's call 3 (tshark takes
+    // its segments, written after the ACK that covered them, for spurious retransmissions).
+    expect(cmp.extra).toEqual(['call 24 0x7a000005', 'call 47 0x7a00000c']);
+    // An ACK-only frame is never a message's frame.
+    const ackOnly = new Set([7, 9, 18, 28, 37, 45, 58, 61, 70, 72, 83, 85, 96]);
+    for (const r of rows) {
+      expect(ackOnly.has(r.frame), `call ${r.xid}`).toBe(false);
+      expect(ackOnly.has(r.replyFrame ?? 0), `reply ${r.xid}`).toBe(false);
+    }
   });
 });

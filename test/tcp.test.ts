@@ -3,6 +3,7 @@ import { snapshotFrameRef, type FrameRef } from '../src/capture/frame.js';
 import type { IpPacket } from '../src/net/packet.js';
 import type {
   StreamConsumer,
+  StreamControl,
   StreamEndReason,
   TcpConnection,
   TcpEvent,
@@ -87,13 +88,13 @@ class StreamRec implements StreamConsumer {
 }
 
 class Recorder implements TransportHandler {
-  conns: { conn: TcpConnection; streams: [StreamRec, StreamRec] }[] = [];
+  conns: { conn: TcpConnection; streams: [StreamRec, StreamRec]; control: StreamControl }[] = [];
   events: TcpEvent[] = [];
   datagrams: (Omit<UdpDatagram, 'payload' | 'at'> & { payload: Buffer; at: FrameRef })[] = [];
 
-  openConnection(conn: TcpConnection): [StreamConsumer, StreamConsumer] {
+  openConnection(conn: TcpConnection, control: StreamControl): [StreamConsumer, StreamConsumer] {
     const streams: [StreamRec, StreamRec] = [new StreamRec(), new StreamRec()];
-    this.conns.push({ conn, streams });
+    this.conns.push({ conn, streams, control });
     return streams;
   }
 
@@ -351,24 +352,64 @@ describe('TCP reassembly: out of order and retransmissions', () => {
 });
 
 describe('TCP reassembly: gaps', () => {
-  it('declares a hole lost when the peer ACKs beyond it', () => {
+  /** Client bytes [0,5) in frame 4 and [10,15) in frame 5 ([5,10) never captured); frame 6: the server ACKs all 15. */
+  function holeAckedPast(): Session {
     const t = new Session();
     t.handshake();
-    t.c(C0 + 1, 0, 'aaaaa'); // 4
-    t.c(C0 + 11, 0, 'ccccc'); // 5 ([5,10) never captured)
-    t.s(S0 + 1, 0, '', { ack: C0 + 16 }); // 6: server got everything
-    expect(t.client.shape).toEqual(['d0+5@4', 'g5+5@6', 'd10+5@5']);
-    expect(t.rec.ev('gap')).toEqual([{ conn: 0, dir: 0, bytes: 5, offset: 5, frame: 6 }]);
-    // An ACK beyond everything seen: the tail was lost too.
-    t.s(S0 + 1, 0, '', { ack: C0 + 26 }); // 7
-    t.c(C0 + 26, 0, 'ddd'); // 8
-    expect(t.client.text).toBe('aaaaa[gap 5]ccccc[gap 10]ddd');
+    t.c(C0 + 1, 0, 'aaaaa');
+    t.c(C0 + 11, 0, 'ccccc');
+    t.s(S0 + 1, 0, '', { ack: C0 + 16 });
+    return t;
+  }
+
+  it('declares a hole the peer ACKed beyond lost when asked, dated by the ACK', () => {
+    const t = holeAckedPast();
+    // A late segment may still fill the hole: nothing declared yet.
+    expect(t.client.shape).toEqual(['d0+5@4']);
+    expect(t.rec.ev('gap')).toEqual([]);
+    t.s(S0 + 1, 0, '', { ack: C0 + 26 }); // 7: an ACK beyond everything seen (the tail was lost too)
+    t.c(C0 + 26, 0, 'ddd'); // 8: waits behind the holes
+    expect(t.client.shape).toEqual(['d0+5@4']);
+    t.rec.conns[0]!.control.releaseAcknowledged(0);
+    // Released: each hole a gap dated by the first ACK past it; the bytes behind keep their frames.
+    expect(t.client.shape).toEqual(['d0+5@4', 'g5+5@6', 'd10+5@5', 'g15+10@6', 'd25+3@8']);
+    expect(t.rec.ev('gap')).toEqual([
+      { conn: 0, dir: 0, bytes: 5, offset: 5, frame: 6 },
+      { conn: 0, dir: 0, bytes: 10, offset: 15, frame: 6 },
+    ]);
     expect(t.tcp.stats.gapBytes).toBe(15);
     // The late retransmission of lost bytes is not delivered after the fact.
     t.c(C0 + 6, 0, 'bbbbb');
     expect(t.client.text).toBe('aaaaa[gap 5]ccccc[gap 10]ddd');
     expect(t.tcp.stats.retransmittedBytes).toBe(5);
+    // Releasing again (nothing acknowledged beyond) changes nothing; the other direction has nothing to release.
+    t.rec.conns[0]!.control.releaseAcknowledged(0);
+    t.rec.conns[0]!.control.releaseAcknowledged(1);
+    expect(t.client.text).toBe('aaaaa[gap 5]ccccc[gap 10]ddd');
     expect(t.rec.violations).toEqual([]);
+  });
+
+  it('delivers a hole the peer ACKed beyond when a late segment fills it (spurious retransmission, merged capture)', () => {
+    const t = holeAckedPast();
+    t.c(C0 + 6, 0, 'bbbbb'); // 7: fills the hole
+    expect(t.client.shape).toEqual(['d0+5@4', 'd5+5@7', 'd10+5@5']);
+    expect(t.rec.ev('gap')).toEqual([]);
+    // Nothing is left to release.
+    t.rec.conns[0]!.control.releaseAcknowledged(0);
+    expect(t.client.text).toBe('aaaaabbbbbccccc');
+    expect(t.rec.violations).toEqual([]);
+  });
+
+  it("declares an ACKed hole lost at the connection end and at the sender's FIN", () => {
+    const t = holeAckedPast();
+    t.s(S0 + 1, 0, 'reply', { ack: C0 + 16 }); // 7: server data does not release the client's hole
+    expect(t.client.shape).toEqual(['d0+5@4']);
+    t.c(C0 + 16, FIN, '', { ack: S0 + 6 }); // 8
+    expect(t.client.shape).toEqual(['d0+5@4', 'g5+5@6', 'd10+5@5', 'end:fin']);
+    const u = holeAckedPast();
+    u.tcp.finish();
+    expect(u.client.shape).toEqual(['d0+5@4', 'g5+5@6', 'd10+5@5', 'end:capture-end']);
+    expect(t.rec.violations.concat(u.rec.violations)).toEqual([]);
   });
 
   it('declares the first hole lost when the per-direction buffer overflows', () => {
@@ -507,7 +548,8 @@ describe('TCP reassembly: sequence numbers', () => {
       t.s(S0, 0, '', { ack: seq }); // each ACK jumps 1 GiB beyond: lost
     }
     t.c(seq, 0, 'cd');
-    expect(t.client.calls.filter((c) => c.t === 'gap').length).toBe(5);
+    t.rec.conns[0]!.control.releaseAcknowledged(0);
+    expect(t.client.shape).toEqual(['d0+2@1', `g2+${5 * 2 ** 30}@2`, `d${2 + 5 * 2 ** 30}+2@7`]);
     const last = t.client.calls[t.client.calls.length - 1]!;
     expect(last).toMatchObject({ t: 'data', off: 2 + 5 * 2 ** 30 });
     expect(2 + 5 * 2 ** 30).toBeGreaterThan(2 ** 32);

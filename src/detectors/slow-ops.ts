@@ -162,6 +162,7 @@ export class SlowOpsDetector implements Detector {
   }
 
   onTransaction(t: Transaction): void {
+    // A negative rpc.time (timestamps going backwards) says nothing about slowness.
     if (!t.reply || t.latency < 0) return;
     const label = opLabel(t);
     let s = this.ops.get(label);

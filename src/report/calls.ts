@@ -149,7 +149,8 @@ export function callRow(t: Transaction, fileName: string, ctx?: TransactionConte
     status: hasStatus ? reply.status : null,
     statusCode: hasStatus ? reply.statusCode : null,
     opStatus: reply?.opStatus ? [...reply.opStatus] : null,
-    latency: t.reply !== undefined && t.latency >= 0 ? Number(t.latency.toFixed(9)) : null,
+    // Negative where the capture's timestamps go backwards (merged captures), as rpc.time is.
+    latency: t.reply !== undefined ? Number(t.latency.toFixed(9)) : null,
     retransmits: t.retransmits,
     callBytes: t.call.bytes,
     replyBytes: t.reply?.bytes ?? null,

@@ -30,7 +30,7 @@ export interface RpcMessageRecord {
   bytes: MessageBytes;
   /** Frame that carried the first byte of the record (its record mark). */
   firstFrame: FrameRef;
-  /** Frame in which the record was complete: where Wireshark shows the message. */
+  /** Frame in which the capture first held the whole record (the latest frame that carried its bytes), or where its missing bytes became known. */
   frame: FrameRef;
   /** The record layer skipped bytes to find this message (after a gap or at a mid-stream start). */
   resynced: boolean;

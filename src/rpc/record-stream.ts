@@ -61,6 +61,11 @@ function sameFrame(a: FrameRef, b: FrameRef): boolean {
   return a.number === b.number && a.fileIndex === b.fileIndex;
 }
 
+/** Whether frame `a` comes after frame `b` in the capture (file order, then frame number). */
+function laterFrame(a: FrameRef, b: FrameRef): boolean {
+  return a.fileIndex > b.fileIndex || (a.fileIndex === b.fileIndex && a.number > b.number);
+}
+
 /** One direction of one TCP connection: a StreamConsumer producing RPC messages. */
 export class RpcRecordStream implements StreamConsumer {
   private readonly src: Endpoint;
@@ -82,9 +87,14 @@ export class RpcRecordStream implements StreamConsumer {
   private inMsg = false;
   /** The stream ended inside the message in progress: it never completed on the wire. */
   private unfinished = false;
-  /** During data(): the frame that made buffered bytes deliverable, when not their carrier. */
-  private deliveredAt: FrameRef | undefined;
   private recFirst: FrameRef | undefined;
+  /**
+   * The latest frame (in capture order) that carried bytes of the record in
+   * progress: where the capture first held the whole record. Bytes delivered
+   * late (they waited behind a hole) were carried by earlier frames than the
+   * one that filled the hole.
+   */
+  private readonly recLatest: FrameRef = { fileIndex: 0, number: 0, tsSec: 0, tsNsec: 0 };
   private resynced = false;
   /** Message offset of the next byte (bytes seen or missing so far). */
   private msgOff = 0;
@@ -146,7 +156,7 @@ export class RpcRecordStream implements StreamConsumer {
   // -------------------------------------------------------------------------
   // StreamConsumer
 
-  data(bytes: Buffer, offset: number, at: FrameRef, deliveredAt?: FrameRef): void {
+  data(bytes: Buffer, offset: number, at: FrameRef): void {
     if (this.mode === MODE_ENDED) return;
     let start = 0;
     if (offset !== this.off) {
@@ -156,11 +166,7 @@ export class RpcRecordStream implements StreamConsumer {
     if (start >= bytes.length) return;
     this.off = offset + bytes.length;
     this.noteFrame(at);
-    // A record completed by bytes that waited for a missing segment completes
-    // in the frame that filled the hole, as Wireshark shows it.
-    this.deliveredAt = deliveredAt !== undefined && deliveredAt !== at ? deliveredAt : undefined;
     this.run(bytes, start, bytes.length, at);
-    this.deliveredAt = undefined;
   }
 
   gap(length: number, offset: number, at: FrameRef): void {
@@ -228,7 +234,7 @@ export class RpcRecordStream implements StreamConsumer {
         case MODE_MARK: {
           let mark: number;
           if (this.markHave === 0) {
-            if (!this.inMsg) this.recFirst = snapshotFrameRef(at);
+            if (!this.inMsg) this.startRecord(at);
             if (end - pos >= 4) {
               mark = buf.readUInt32BE(pos);
               pos += 4;
@@ -238,6 +244,7 @@ export class RpcRecordStream implements StreamConsumer {
               return;
             }
           } else {
+            if (laterFrame(at, this.recLatest)) assignFrameRef(this.recLatest, at);
             const k = Math.min(4 - this.markHave, end - pos);
             buf.copy(this.markBuf, this.markHave, pos, pos + k);
             this.markHave += k;
@@ -257,6 +264,7 @@ export class RpcRecordStream implements StreamConsumer {
             if (n > want) n = want;
           }
           this.body(buf, pos, n);
+          if (laterFrame(at, this.recLatest)) assignFrameRef(this.recLatest, at);
           pos += n;
           if (!this.checked && this.headLen >= HEADER_CHECK) {
             this.checked = true;
@@ -481,9 +489,26 @@ export class RpcRecordStream implements StreamConsumer {
     this.appendCarry(head, first);
   }
 
+  /** A record mark starts in frame `at`. */
+  private startRecord(at: FrameRef): void {
+    this.recFirst = snapshotFrameRef(at);
+    assignFrameRef(this.recLatest, at);
+  }
+
+  /**
+   * The record is complete with bytes carried by `carriedBy`: it is shown in
+   * the frame in which the capture first held all of it, the latest frame
+   * that carried any of its bytes. For bytes in order that is `carriedBy`;
+   * for a record that waited for a retransmission filling a hole in it, the
+   * retransmission's frame (Wireshark's frame with out-of-order reassembly);
+   * for a record complete behind a hole in an earlier record, the frame of
+   * its own last byte (Wireshark's frame without out-of-order reassembly;
+   * with it, Wireshark shows such a record in the frame that filled the
+   * earlier hole).
+   */
   private complete(carriedBy: FrameRef): void {
     const first = this.recFirst!;
-    const at = this.deliveredAt ?? carriedBy;
+    const at = laterFrame(this.recLatest, carriedBy) ? this.recLatest : carriedBy;
     this.deliver(sameFrame(first, at) ? first : snapshotFrameRef(at));
   }
 

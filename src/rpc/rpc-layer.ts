@@ -12,6 +12,7 @@ import type { FrameRef } from '../capture/frame.js';
 import type {
   Direction,
   StreamConsumer,
+  StreamControl,
   StreamEndReason,
   TcpConnection,
   TcpEvent,
@@ -59,18 +60,19 @@ class DirectionGate implements StreamConsumer, RpcMessageSink {
   constructor(
     private readonly layer: RpcLayer,
     private readonly conn: TcpConnection,
-    dir: Direction,
+    private readonly dir: Direction,
     private readonly knownPort: boolean,
+    private readonly control: StreamControl | undefined,
   ) {
     this.stream = new RpcRecordStream(this, conn, dir, layer.stats.record);
   }
 
-  data(bytes: Buffer, offset: number, at: FrameRef, deliveredAt: FrameRef): void {
+  data(bytes: Buffer, offset: number, at: FrameRef): void {
     if (this.disabled) {
       this.layer.stats.nonRpcBytes += bytes.length;
       return;
     }
-    this.stream.data(bytes, offset, at, deliveredAt);
+    this.stream.data(bytes, offset, at);
     if (this.messages === 0 && !this.knownPort) {
       this.scanned += bytes.length;
       if (this.scanned > NON_RPC_GIVE_UP) {
@@ -92,6 +94,12 @@ class DirectionGate implements StreamConsumer, RpcMessageSink {
   // RpcMessageSink: counts, then hands on to the matcher.
   message(m: RpcMessageRecord): void {
     this.messages++;
+    const head = m.bytes.head;
+    if (this.control !== undefined && head.length >= 8 && head.readUInt32BE(4) === 1 && !this.layer.matcher.isOutstandingXid(this.conn, this.dir, head.readUInt32BE(0))) {
+      // A reply without its call: the call may wait behind a hole in the
+      // other direction that the capture missed and the peer acknowledged.
+      this.control.releaseAcknowledged((this.dir ^ 1) as Direction);
+    }
     this.layer.matcher.message(m);
   }
 
@@ -121,10 +129,10 @@ export class RpcLayer implements TransportHandler {
     this.rpcPorts = new Set([...DEFAULT_RPC_PORTS, ...(options.nfsPorts ?? [])]);
   }
 
-  openConnection(conn: TcpConnection): [StreamConsumer, StreamConsumer] {
+  openConnection(conn: TcpConnection, control?: StreamControl): [StreamConsumer, StreamConsumer] {
     const known = this.rpcPorts.has(conn.a.port) || this.rpcPorts.has(conn.b.port);
     this.openDirections.set(conn.id, 2);
-    return [new DirectionGate(this, conn, 0, known), new DirectionGate(this, conn, 1, known)];
+    return [new DirectionGate(this, conn, 0, known, control), new DirectionGate(this, conn, 1, known, control)];
   }
 
   datagram(d: UdpDatagram): void {

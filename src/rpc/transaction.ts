@@ -12,9 +12,18 @@ import type { Endpoint } from '../transport/stream.js';
 
 /**
  * Frames of a message: `frame` is where Wireshark shows it, the frame in
- * which its record was complete; for a message the capture cut (snaplen,
- * lost segments), which Wireshark cannot reassemble, its first frame, where
- * Wireshark dissects the header. Timing uses `frame`, as rpc.time does.
+ * which the capture first held its whole record (the latest frame that
+ * carried any of its bytes: its last byte's, or the retransmission that
+ * filled a hole in it; never a frame without its bytes, such as an ACK); for
+ * a message the capture cut (snaplen, lost segments), which Wireshark
+ * cannot reassemble, its first frame, where Wireshark dissects the header.
+ * Timing uses `frame`, as rpc.time does.
+ *
+ * Wireshark's two TCP reassembly modes differ only for a message complete
+ * behind a hole in an earlier one, later filled: without out-of-order
+ * reassembly (tshark's default) it is shown in the frame of its own last
+ * byte, as here; with it, in the frame that filled the hole
+ * (scripts/tshark-reference.mjs tsharkCalls, test/gen/late-delivery.ts).
  */
 export interface RpcCallSide {
   /** Frame that carried the first byte of the call's record. */
@@ -22,9 +31,9 @@ export interface RpcCallSide {
   /** Frame where Wireshark shows the call (see above). */
   frame: FrameRef;
   /**
-   * Frame in which the record was complete: its last byte delivered in order
-   * (for bytes that waited for a retransmission, the frame that filled the
-   * hole), or known missing.
+   * Frame in which the record was complete: the latest frame that carried
+   * any of its bytes, or, with bytes missing, the frame where they became
+   * known missing.
    */
   lastFrame: FrameRef;
   /** Message length on the wire (record marks excluded). */
@@ -76,7 +85,11 @@ export interface Transaction {
   reply: RpcReplySide | undefined;
   /** For an unanswered call: a reply that started but never completed (the stream ended inside it). */
   unfinishedReply: UnfinishedReply | undefined;
-  /** Seconds from the call's frame to the reply's frame (Wireshark's rpc.time); -1 when unanswered. */
+  /**
+   * Seconds from the call's frame to the reply's frame (Wireshark's rpc.time);
+   * -1 when unanswered (check `reply`: in a capture whose timestamps go
+   * backwards, a merged one, rpc.time is negative too).
+   */
   latency: number;
   /** Times the call was seen again with the same xid (client retransmissions). */
   retransmits: number;

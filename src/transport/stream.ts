@@ -52,12 +52,11 @@ export interface StreamConsumer {
    * In-order bytes. `bytes` is a view that is only valid during the call:
    * copy what you keep. `offset` is the stream offset of `bytes[0]`
    * (bytes since the first byte seen in this direction). `at` is the frame
-   * that carried the bytes; `deliveredAt` the frame whose arrival made them
-   * deliverable: the same frame for in-order data, the frame that filled the
-   * hole (or declared it lost) for bytes that waited out of order. Wireshark
-   * shows a reassembled message in the latter.
+   * that carried the bytes: for bytes that waited out of order, an earlier
+   * frame than the one that filled the hole before them, which is delivered
+   * first.
    */
-  data(bytes: Buffer, offset: number, at: FrameRef, deliveredAt: FrameRef): void;
+  data(bytes: Buffer, offset: number, at: FrameRef): void;
   /**
    * `length` bytes are missing from the capture at stream offset `offset`
    * (segments lost by the capture, or cut by the snaplen). The bytes before
@@ -174,10 +173,22 @@ export interface TcpEvent {
   offset: number;
 }
 
+/** What the layer above may ask of the transport about one connection. */
+export interface StreamControl {
+  /**
+   * Stops waiting for bytes of direction `dir` that the peer has already
+   * acknowledged but the capture has not shown (until then a late
+   * retransmission may still fill the hole): they are reported as a gap now
+   * and what waited behind them is delivered. Called, for instance, when a
+   * reply arrives whose call may be waiting there.
+   */
+  releaseAcknowledged(dir: Direction): void;
+}
+
 /** What the transport layer calls for the layer above. */
 export interface TransportHandler {
   /** A connection was seen for the first time; returns the consumers for its two directions. */
-  openConnection(conn: TcpConnection): [StreamConsumer, StreamConsumer];
+  openConnection(conn: TcpConnection, control: StreamControl): [StreamConsumer, StreamConsumer];
   datagram(d: UdpDatagram): void;
   tcpEvent(e: TcpEvent): void;
 }

@@ -6,10 +6,13 @@
  *
  * Decisions a passive observer has to make (it cannot ask for a
  * retransmission):
- *  - a hole in the sequence space is declared lost as soon as the peer ACKs
- *    beyond it (the receiver got bytes the capture did not), when the
- *    out-of-order buffer of the direction (or of the whole reassembler)
- *    overflows, at FIN/RST, and at the end of the capture;
+ *  - a hole in the sequence space the peer ACKs beyond (the receiver got
+ *    bytes the capture did not) may still be filled by a later segment (a
+ *    spurious retransmission, or a merged capture writing the segment after
+ *    the ACK): it is declared lost when the layer above asks
+ *    (StreamControl.releaseAcknowledged: a reply whose call may wait behind
+ *    it), when the out-of-order buffer of the direction (or of the whole
+ *    reassembler) overflows, at FIN/RST, and at the end of the capture;
  *  - bytes cut by the snaplen are a gap right after the captured part;
  *  - a byte is delivered at most once: whatever arrives again for stream
  *    offsets already passed (delivered or declared lost) is dropped (counted
@@ -34,6 +37,7 @@ import type { IpPacket } from '../net/packet.js';
 import type {
   Direction,
   StreamConsumer,
+  StreamControl,
   StreamEndReason,
   TcpConnection,
   TcpEventKind,
@@ -177,6 +181,15 @@ class Half {
   pending: Pending[] = [];
   /** Captured bytes held in `pending`. */
   buffered = 0;
+  /**
+   * Stream offset up to which the peer has acknowledged this direction
+   * beyond the bytes delivered (-1: nothing): a hole the capture missed,
+   * waited for until released, and the frame of the first ACK past it.
+   */
+  ackedTo = -1;
+  ackedAt: FrameRef | undefined;
+  /** Inside consumer.data or .gap: a release of this direction asked meanwhile (by what the other direction delivered then) is ignored. */
+  busy = false;
   // --- ACKs this side sent, about the peer's stream ---
   ackSeen = false;
   /** Highest ACK number sent (sequence space). */
@@ -184,8 +197,13 @@ class Half {
 
   constructor(readonly consumer: StreamConsumer, readonly dir: Direction) {}
 
-  /** Stream offset of a sequence number near the current position. */
+  /**
+   * Stream offset of a sequence number near the current position: the next
+   * byte to deliver, or the end of what the peer acknowledged beyond it.
+   */
   offsetOf(seq: number): number {
+    const ahead = this.ackedTo - this.nextOffset;
+    if (ahead > 0) return this.ackedTo + ((seq - ((this.nextSeq + ahead) >>> 0)) | 0);
     return this.nextOffset + ((seq - this.nextSeq) | 0);
   }
 
@@ -425,11 +443,15 @@ export class TcpReassembler {
     if (ackf) {
       const ack = h.ack;
       this.noteAck(half, ack);
-      // The peer's receiver has bytes we never saw: stop waiting for them.
+      // The peer's receiver has bytes we never saw: they are lost unless a
+      // later segment brings them (see releaseAcknowledged).
       if (peer.started && !peer.ended) {
         const ackOff = peer.offsetOf(ack);
-        const jump = ackOff - peer.nextOffset;
-        if (jump > 0 && jump <= MAX_ACK_JUMP) this.skipTo(peer, conn, ackOff, frame);
+        const jump = ackOff - (peer.ackedTo > peer.nextOffset ? peer.ackedTo : peer.nextOffset);
+        if (jump > 0 && jump <= MAX_ACK_JUMP) {
+          peer.ackedTo = ackOff;
+          peer.ackedAt ??= snapshotFrameRef(frame);
+        }
       }
     }
 
@@ -450,6 +472,7 @@ export class TcpReassembler {
     if (fin && !half.ended) {
       const finOff = segOff + wireLen;
       // Nothing can follow a FIN: declare the holes before it lost now.
+      this.releaseAcked(half, conn);
       this.flushAll(half, conn, frame);
       if (half.nextOffset < finOff) this.gap(half, conn, finOff - half.nextOffset, frame);
       half.finSeen = true;
@@ -520,11 +543,18 @@ export class TcpReassembler {
     if (this.open.size >= this.opts.maxOpenConnections && now - this.lastSweepSec >= SWEEP_INTERVAL_SEC) {
       this.sweep(now, pkt.frame);
     }
-    const consumers = this.handler.openConnection(info);
+    let opened: Conn | undefined;
+    const control: StreamControl = {
+      releaseAcknowledged: (d) => {
+        if (opened !== undefined && !opened.closed) this.releaseAcked(opened.halves[d], opened);
+      },
+    };
+    const consumers = this.handler.openConnection(info, control);
     const lo = lowFirst(src.addr, src.port, dst.addr, dst.port);
     const conn = lo
       ? new Conn(info, consumers, src.addr, src.port, dst.addr, dst.port, now)
       : new Conn(info, consumers, dst.addr, dst.port, src.addr, src.port, now);
+    opened = conn;
     this.index.set(conn);
     this.open.set(info.id, conn);
     this.closedAt.delete(tupleKey(conn.loAddr, conn.loPort, conn.hiAddr, conn.hiPort));
@@ -555,6 +585,7 @@ export class TcpReassembler {
     for (const half of conn.halves) {
       if (half.ended) continue;
       try {
+        this.releaseAcked(half, conn);
         this.flushAll(half, conn, at);
       } catch (e) {
         failed ??= e;
@@ -669,7 +700,10 @@ export class TcpReassembler {
       half.nextOffset = off + n;
       half.nextSeq = (half.nextSeq + n) >>> 0;
       this.stats.deliveredBytes += n;
-      half.consumer.data(buf.subarray(start + trim, start + capEnd), off, at, gapAt);
+      if (half.ackedTo >= 0) this.settleAcked(half);
+      half.busy = true;
+      half.consumer.data(buf.subarray(start + trim, start + capEnd), off, at);
+      half.busy = false;
     }
     const missingFrom = trim > capLen ? trim : capLen;
     if (missingFrom < wireLen) this.gap(half, conn, wireLen - missingFrom, gapAt, 'snaplen-gap');
@@ -689,6 +723,28 @@ export class TcpReassembler {
       p.splice(0, i);
       half.buffered -= freed;
       this.stats.bufferedBytes -= freed;
+    }
+  }
+
+  /**
+   * Declares lost what the peer acknowledged of `half` beyond the bytes
+   * delivered (the gap is dated by the first ACK past it) and delivers what
+   * waited behind it.
+   */
+  private releaseAcked(half: Half, conn: Conn): void {
+    if (half.busy) return;
+    const target = half.ackedTo;
+    const at = half.ackedAt;
+    half.ackedTo = -1;
+    half.ackedAt = undefined;
+    if (at !== undefined && !half.ended && target > half.nextOffset) this.skipTo(half, conn, target, at);
+  }
+
+  /** Forgets an ACKed hole once the bytes delivered reach past it (a late segment filled it). */
+  private settleAcked(half: Half): void {
+    if (half.ackedTo >= 0 && half.nextOffset >= half.ackedTo) {
+      half.ackedTo = -1;
+      half.ackedAt = undefined;
     }
   }
 
@@ -747,7 +803,10 @@ export class TcpReassembler {
     half.nextOffset = off + length;
     half.nextSeq = (half.nextSeq + length) >>> 0;
     this.stats.gapBytes += length;
+    if (half.ackedTo >= 0) this.settleAcked(half);
+    half.busy = true;
     half.consumer.gap(length, off, at);
+    half.busy = false;
     this.event(kind, conn, half.dir, at, length, off);
   }
 
