@@ -89,11 +89,12 @@ describe('TCP reassembly: a drain that makes no progress', () => {
       tr.packet(seg(port, 110, Buffer.alloc(10)));
     }
     expect(tr.stats.tcp.bufferedBytes).toBe(20);
-    // The server ACKs all of port 801's bytes: skipping to the ACK finds the buffer stuck.
+    // The server ACKs all of port 801's bytes: a late segment may still fill the hole, nothing is skipped yet.
     const ack = ipPacket(tcpSegment({ srcPort: 2049, dstPort: 801, seq: 1, ack: 130, flags: ACK }), { src: '10.0.0.2', dst: '10.0.0.1' });
-    expect(() => tr.packet(ack)).toThrow(/^tcp-reassembly\.ts: skip to an ACKed offset: /);
-    expect(tr.stats.tcp.bufferedBytes).toBe(10);
-    expect(() => tr.finish()).toThrow(/^tcp-reassembly\.ts: flush: /);
+    expect(() => tr.packet(ack)).not.toThrow();
+    expect(tr.stats.tcp.bufferedBytes).toBe(20);
+    // At the end, skipping to the ACK finds port 801's buffer stuck (thrown, being the first), the flush port 802's: both dropped.
+    expect(() => tr.finish()).toThrow(/^tcp-reassembly\.ts: skip to an ACKed offset: /);
     expect(tr.stats.tcp.bufferedBytes).toBe(0);
   });
 

@@ -702,8 +702,11 @@ export class TcpReassembler {
       this.stats.deliveredBytes += n;
       if (half.ackedTo >= 0) this.settleAcked(half);
       half.busy = true;
-      half.consumer.data(buf.subarray(start + trim, start + capEnd), off, at);
-      half.busy = false;
+      try {
+        half.consumer.data(buf.subarray(start + trim, start + capEnd), off, at);
+      } finally {
+        half.busy = false;
+      }
     }
     const missingFrom = trim > capLen ? trim : capLen;
     if (missingFrom < wireLen) this.gap(half, conn, wireLen - missingFrom, gapAt, 'snaplen-gap');
@@ -805,8 +808,11 @@ export class TcpReassembler {
     this.stats.gapBytes += length;
     if (half.ackedTo >= 0) this.settleAcked(half);
     half.busy = true;
-    half.consumer.gap(length, off, at);
-    half.busy = false;
+    try {
+      half.consumer.gap(length, off, at);
+    } finally {
+      half.busy = false;
+    }
     this.event(kind, conn, half.dir, at, length, off);
   }
 
