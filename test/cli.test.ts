@@ -199,9 +199,11 @@ describe('nfsight report shapes, merge and findings', () => {
     expect(nfsight(['merge', a, join(dir, 'missing.json')]).stderr).toContain('no such file');
   });
 
-  it('findings: JSON list (empty for a clean capture)', () => {
+  it('findings: JSON verdict and list (no problems, no finding for a clean capture)', () => {
     const r = nfsight(['findings', '--format', 'json', 'captures/linux-v42-basic-head.pcap']);
     expect(r.status).toBe(0);
-    expect(Array.isArray(JSON.parse(r.stdout))).toBe(true);
+    const out = JSON.parse(r.stdout);
+    expect(out.findings).toEqual([]);
+    expect(out.verdict).toEqual({ status: 'no-problems', summary: 'No problems found in 33 RPC calls.', notJudged: [], problems: [], notes: 0 });
   });
 });

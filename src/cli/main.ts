@@ -112,9 +112,9 @@ async function runReport(files: string[], opts: ReportOptions): Promise<number> 
 async function runFindings(files: string[], opts: AnalyzeCliOptions & { format: string }): Promise<number> {
   const done = await analyzeForCli(files, opts);
   if (done === undefined) return EXIT_USAGE;
-  const findings = done.report.findings;
-  if (opts.format === 'json') process.stdout.write(JSON.stringify(findings, null, 2) + '\n');
-  else process.stdout.write(renderFindingsText(findings, { color: useColor(), width: outputWidth(), multiFile: files.length > 1 }));
+  const { verdict, findings } = done.report;
+  if (opts.format === 'json') process.stdout.write(JSON.stringify({ verdict, findings }, null, 2) + '\n');
+  else process.stdout.write(renderFindingsText(findings, { color: useColor(), width: outputWidth(), multiFile: files.length > 1, verdict }));
   return done.unreadable > 0 ? EXIT_USAGE : 0;
 }
 

@@ -24,6 +24,7 @@
  * capture loss (the closest merged when full).
  */
 import { snapshotFrameRef, type FrameRef } from '../capture/frame.js';
+import { LruMap } from '../memory/lru.js';
 import type { OrphanReply, Transaction } from '../rpc/transaction.js';
 import type { Direction, Endpoint, TcpConnection, TcpEvent } from '../transport/stream.js';
 import { FrameSeries, directionFrom, frameCompare, operationOf, round, secondsFrom } from './transport-common.js';
@@ -399,23 +400,19 @@ function pairKey(a: string, b: string): string {
 
 /** The per-connection timelines, and the spans of capture loss per pair of hosts. */
 export class TransportTimeline {
-  private readonly conns = new Map<number, ConnectionTimeline>();
-  private readonly loss = new Map<string, LossSpan[]>();
+  private readonly conns = new LruMap<number, ConnectionTimeline>();
+  private readonly loss = new LruMap<string, LossSpan[]>();
   evicted = 0;
 
   constructor(private readonly maxConnections = 10_000) {}
 
   private touch(conn: TcpConnection): ConnectionTimeline {
-    let c = this.conns.get(conn.id);
-    if (c !== undefined) {
-      this.conns.delete(conn.id);
-      this.conns.set(conn.id, c);
-      return c;
-    }
+    let c = this.conns.touch(conn.id);
+    if (c !== undefined) return c;
     c = new ConnectionTimeline(conn);
     this.conns.set(conn.id, c);
     if (this.conns.size > this.maxConnections) {
-      this.conns.delete(this.conns.keys().next().value as number);
+      this.conns.shift();
       this.evicted++;
     }
     return c;
@@ -438,7 +435,7 @@ export class TransportTimeline {
       // Not seen in any TCP event yet: named from the transaction until then.
       c = this.touch({ id: t.connId, a: t.client, b: t.server, midstream: true, firstFrame: t.call.firstFrame, segments: [0, 0], dataSegments: [0, 0] });
     } else {
-      this.touch(c.conn);
+      this.conns.touch(t.connId);
     }
     if (c.clientDir === undefined) c.clientDir = directionFrom(c.conn, t.client);
     return c;
@@ -473,7 +470,7 @@ export class TransportTimeline {
     const key = pairKey(a, b);
     let spans = this.loss.get(key);
     if (spans === undefined) {
-      if (this.loss.size >= MAX_GAP_PAIRS) this.loss.delete(this.loss.keys().next().value as string);
+      if (this.loss.size >= MAX_GAP_PAIRS) this.loss.shift();
       spans = [];
       this.loss.set(key, spans);
     }
@@ -514,8 +511,4 @@ export class TransportTimeline {
     return { bytes, gaps };
   }
 
-  /** Every connection followed, in order of last activity. */
-  all(): IterableIterator<ConnectionTimeline> {
-    return this.conns.values();
-  }
 }

@@ -64,7 +64,7 @@ export function buildVerdict(findings: readonly Finding[], calls: number): Verdi
     const errors = problems.filter((p) => p.severity === 'error').length;
     const warnings = problems.length - errors;
     const counts = [errors > 0 ? plural(errors, 'error') : '', warnings > 0 ? plural(warnings, 'warning') : ''].filter(Boolean).join(' and ');
-    summary = `${plural(problems.length, 'problem')} found (${counts}) in ${plural(calls, 'RPC call')}; the worst: ${problems[0]!.text}.`;
+    summary = `${plural(problems.length, 'problem')} found (${counts}) in ${plural(calls, 'RPC call')}.`;
   } else if (notJudged.length > 0) {
     status = 'not-judged';
     summary = `Not judged: ${notJudged.join('; ')}.`;

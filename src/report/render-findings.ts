@@ -1,10 +1,12 @@
 /**
- * Renders the detectors' findings for a terminal: one block per finding
- * with its explanation, metrics and the frames to look at in Wireshark,
- * wrapped and fitted to the width (src/report/terminal.ts).
+ * Renders the verdict and the detectors' findings for a terminal: the
+ * verdict first (one line per problem, with its key frames), then one block
+ * per finding with its explanation, caveat, metrics and the frames to look
+ * at in Wireshark, wrapped and fitted to the width (src/report/terminal.ts).
  */
 import type { Finding } from '../detectors/finding.js';
-import { DEFAULT_WIDTH, fitTable, frameLabel, wrapText } from './terminal.js';
+import type { Verdict } from '../detectors/verdict.js';
+import { DEFAULT_WIDTH, displayWidth, fitTable, frameLabel, shortenEnd, wrapText } from './terminal.js';
 
 export interface FindingsTextOptions {
   /** Colour the severities and table borders. */
@@ -13,42 +15,87 @@ export interface FindingsTextOptions {
   width?: number;
   /** Several input files were read: evidence frames name their file. */
   multiFile?: boolean;
+  /** The verdict to open with. */
+  verdict?: Verdict;
 }
+
+const INDENT = '   ';
 
 function metricText(v: Finding['metrics'][string]): string {
   if (Array.isArray(v)) return v.map((x) => (typeof x === 'number' ? Number(x.toFixed(6)) : x)).join(', ');
   return typeof v === 'number' ? String(Number(v.toFixed(6))) : v;
 }
 
+/** A metric worth printing: not an empty string or list. */
+function hasValue(v: Finding['metrics'][string]): boolean {
+  return !(v === '' || (Array.isArray(v) && v.length === 0));
+}
+
+function severityLabel(severity: Finding['severity'], color: boolean): string {
+  const text = severity.toUpperCase();
+  if (!color) return text;
+  return severity === 'error' ? `\u001b[31m${text}\u001b[39m` : severity === 'warning' ? `\u001b[33m${text}\u001b[39m` : text;
+}
+
+/** "#66, #67, #383" (file names when several files were read). */
+function framesText(frames: readonly { file: string; frame: number }[], multiFile: boolean): string {
+  return frames.map((f) => frameLabel(f.file, f.frame, multiFile)).join(', ');
+}
+
+/**
+ * The verdict: its summary, what could not be judged, and one line per
+ * problem (most impact first) ending with its key frames; a title too long
+ * for the line is shortened at its end, the frames never.
+ */
+export function renderVerdictText(verdict: Verdict, options: Omit<FindingsTextOptions, 'verdict'> = {}): string {
+  const width = options.width ?? DEFAULT_WIDTH;
+  const color = options.color ?? false;
+  const multiFile = options.multiFile ?? false;
+  const out: string[] = [...wrapText(`Verdict: ${verdict.summary}`, width, { firstIndent: '', indent: INDENT })];
+  // A verdict not judged says why in its summary; with problems found, what could not be judged follows.
+  if (verdict.status === 'problems') for (const reason of verdict.notJudged) out.push(...wrapText(`Not judged: ${reason}.`, width, { indent: INDENT }));
+  verdict.problems.forEach((p, i) => {
+    const head = `${INDENT}${i + 1}. ${severityLabel(p.severity, color)} `;
+    // The first three key frames: where to start looking.
+    const frames = p.frames.length > 0 ? `  (${framesText(p.frames.slice(0, 3), multiFile)})` : '';
+    const doubt = p.confidence === 'high' ? '' : ` [confidence ${p.confidence}]`;
+    const room = width - displayWidth(head) - displayWidth(frames) - doubt.length;
+    out.push(`${head}${shortenEnd(p.text, Math.max(10, room))}${doubt}${frames}`);
+  });
+  if (verdict.notes > 0) out.push(`${INDENT}(${verdict.notes} more note${verdict.notes === 1 ? '' : 's'} below)`);
+  return out.join('\n') + '\n';
+}
+
 export function renderFindingsText(findings: readonly Finding[], options: FindingsTextOptions | boolean = {}): string {
   const o: FindingsTextOptions = typeof options === 'boolean' ? { color: options } : options;
   const color = o.color ?? false;
   const width = o.width ?? DEFAULT_WIDTH;
-  if (findings.length === 0) return 'Findings: none.\n';
+  const verdict = o.verdict !== undefined ? `${renderVerdictText(o.verdict, o)}\n` : '';
+  if (findings.length === 0) return `${verdict}Findings: none.\n`;
   const out: string[] = [`Findings (${findings.length})`];
   const para = (text: string): void => {
-    out.push(...wrapText(text, width, { indent: '   ' }));
+    out.push(...wrapText(text, width, { indent: INDENT }));
   };
   findings.forEach((f, i) => {
-    const sev = color ? (f.severity === 'error' ? '\u001b[31mERROR\u001b[39m' : f.severity === 'warning' ? '\u001b[33mWARNING\u001b[39m' : 'INFO') : f.severity.toUpperCase();
     out.push('');
-    out.push(...wrapText(`${i + 1}. [${sev}] ${f.kind}: ${f.title}`, width, { firstIndent: '', indent: '   ' }));
+    out.push(...wrapText(`${i + 1}. [${severityLabel(f.severity, color)}] ${f.kind}: ${f.title}`, width, { firstIndent: '', indent: INDENT }));
     const who = [f.client && `client ${f.client}`, f.server && `server ${f.server}`, f.clientid && `clientid ${f.clientid}`, f.sessionid && `session ${f.sessionid}`, f.file && `file ${f.file}`]
       .filter(Boolean)
       .join(', ');
     if (who) para(who);
     para(`${f.start} → ${f.end} (${f.durationSeconds.toFixed(3)} s), ${f.count} occurrence${f.count === 1 ? '' : 's'}`);
     para(f.explanation);
-    const metrics = Object.entries(f.metrics);
+    if (f.confidence !== undefined && f.confidence !== 'high') para(`Confidence ${f.confidence}: ${f.caveat ?? 'part of the evidence may be missing.'}`);
+    const metrics = Object.entries(f.metrics).filter(([, v]) => hasValue(v));
     if (metrics.length > 0) para(metrics.map(([k, v]) => `${k}: ${metricText(v)}`).join('; '));
     if (f.evidence.length > 0) {
       const t = fitTable(
         [{ head: 'frame' }, { head: 'time', drop: 1 }, { head: 'what', fit: 'wrap', min: 16 }],
         f.evidence.map((e) => [frameLabel(e.file, e.frame, o.multiFile ?? false), e.time, e.what]),
-        { width: width - 3, color },
+        { width: width - INDENT.length, color },
       );
-      out.push(...t.text.split('\n').map((l) => `   ${l}`));
+      out.push(...t.text.split('\n').map((l) => `${INDENT}${l}`));
     }
   });
-  return out.join('\n') + '\n';
+  return `${verdict}${out.join('\n')}\n`;
 }

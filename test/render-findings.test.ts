@@ -1,0 +1,33 @@
+/**
+ * The verdict and findings as text: the answer first, one line per problem
+ * with its frames, everything within the width.
+ */
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { analyze } from '../src/analyze.js';
+import { renderFindingsText, renderVerdictText } from '../src/report/render-findings.js';
+import { displayWidth } from '../src/report/terminal.js';
+import { CAPTURES } from './helpers.js';
+
+describe('the verdict as text', () => {
+  it('captures/unanswered-read-tail.pcap at 80 columns: summary, then one line per problem ending with its frames', async () => {
+    const r = await analyze(join(CAPTURES, 'unanswered-read-tail.pcap'));
+    const lines = renderVerdictText(r.verdict, { width: 80 }).trimEnd().split('\n');
+    expect(lines[0]).toBe(`Verdict: ${r.verdict.summary}`);
+    expect(lines).toHaveLength(1 + r.verdict.problems.length);
+    r.verdict.problems.forEach((p, i) => {
+      const line = lines[i + 1]!;
+      expect(line.startsWith(`   ${i + 1}. ${p.severity.toUpperCase()} `)).toBe(true);
+      expect(line.endsWith(`(${p.frames.slice(0, 3).map((f) => `#${f.frame}`).join(', ')})`)).toBe(true);
+      expect(displayWidth(line)).toBeLessThanOrEqual(80);
+    });
+    // The unanswered READ (frame 66, tshark: V3 READ Call xid 0x351ccd70) comes first.
+    expect(lines[1]).toMatch(/^ {3}1\. ERROR READ .*\(#66, /);
+  });
+
+  it('a verdict that could not judge says why, and findings open with the verdict', async () => {
+    const verdict = { status: 'not-judged' as const, summary: 'Not judged: the capture holds no NFS or RPC traffic.', notJudged: ['the capture holds no NFS or RPC traffic'], problems: [], notes: 0 };
+    const text = renderFindingsText([], { width: 80, verdict });
+    expect(text).toBe('Verdict: Not judged: the capture holds no NFS or RPC traffic.\n\nFindings: none.\n');
+  });
+});
