@@ -16,6 +16,7 @@ import {
   msgpDoneError,
   multiPacketSends,
   nfs4Read,
+  nfs4WriteAndCallback,
   positionZeroAndReplyChunk,
   rejected,
   type Scenario,
@@ -228,6 +229,32 @@ describe('chunks', () => {
     expect(t.decoded?.reply?.status).toBe('NFS4_OK');
     expect(t.decoded?.reply?.opStatus).toEqual(['NFS4_OK', 'NFS4_OK', 'NFS4_OK']);
     expect(t.decoded?.reply?.readBytes).toBe(2048);
+  });
+});
+
+describe('NFSv4.1 WRITE through a read chunk, and the backchannel', () => {
+  /*
+   * tshark -2: 4 "RDMA_MSG XID 0x801"; WRITE Call 8 (the last READ Response)
+   * "Len: 3001", ops SEQUENCE PUTFH WRITE GETATTR → Reply 9 (GETATTR size
+   * 3001, fileid 77); CB_COMPOUND Call 10 (server → client) CB_SEQUENCE
+   * → Reply 11.
+   */
+  it('the GETATTR after the 3001-byte chunk (padded to 3004 in XDR) decodes; the server’s callback is matched', async () => {
+    const s = nfs4WriteAndCallback();
+    const r = await run(s, 'v4-write');
+    expect(r.calls).toEqual([
+      [0x801, 8, 9],
+      [0x901, 10, 11],
+    ]);
+    const w = r.byXid.get(0x801)!;
+    expect(w.decoded?.call?.ops).toEqual(['SEQUENCE', 'PUTFH', 'WRITE', 'GETATTR']);
+    expect(w.decoded?.call?.stop).toBeUndefined();
+    expect(w.decoded?.reply?.opStatus).toEqual(['NFS4_OK', 'NFS4_OK', 'NFS4_OK', 'NFS4_OK']);
+    expect(w.decoded?.reply?.writeBytes).toBe(3001);
+    const cb = r.byXid.get(0x901)!;
+    expect([cb.program, cb.client.addr, cb.server.addr]).toEqual([0x40000000, '10.0.0.1', '10.0.0.2']);
+    expect(cb.decoded?.call?.ops).toEqual(['CB_SEQUENCE']);
+    expect(cb.decoded?.reply?.status).toBe('NFS4_OK');
   });
 });
 

@@ -66,6 +66,22 @@ const TWO_32 = 4294967296;
 const MAX_CALLS_PER_CONNECTION = 16_384;
 /** Operations tracked in the chunk-use table. */
 const MAX_OPERATIONS = 1024;
+/** Calls waiting for their read chunks, per connection; beyond, the oldest is handed on incomplete. */
+const MAX_PENDING_PER_CONNECTION = 1024;
+/**
+ * Bytes kept over all connections for messages still being put together
+ * (reply chunks, position-zero read chunks, inline parts of calls waiting
+ * for their read chunks). Beyond it, only the first HEAD_WHEN_FULL bytes of
+ * each are kept: enough for the RPC header and most procedure headers.
+ */
+const MAX_KEPT_BYTES = 64 << 20;
+const HEAD_WHEN_FULL = 4096;
+
+/** The layer's memory bounds (tests make them small). */
+export interface RpcRdmaLimits {
+  pendingPerConnection: number;
+  keptBytes: number;
+}
 
 const RPC_CALL = 0;
 const RPC_REPLY = 1;
@@ -186,7 +202,7 @@ interface CallRecord {
 class ConnState {
   readonly segments = new Map<number, Segment[]>();
   readonly calls = new LruMap<number, CallRecord>();
-  readonly pending = new Map<number, PendingCall>();
+  readonly pending = new LruMap<number, PendingCall>();
   /** Calls outstanding per direction the calls travel. */
   readonly outstanding: [number, number] = [0, 0];
   /** Credits granted by the responder, per direction the calls travel; -1 unknown. */
@@ -218,12 +234,19 @@ export class RpcRdmaLayer implements RdmaConsumer {
   /** RPC facts per connection id (bounded like the RoCE layer's connection list). */
   readonly connectionFacts = new LruMap<number, RdmaConnectionRpc>();
   private readonly states = new Map<number, ConnState>();
+  /** Bytes kept now for messages being put together (MAX_KEPT_BYTES). */
+  private kept = 0;
 
   constructor(
     private readonly sink: RdmaMessageSink,
     private readonly recordStats: RecordStats,
     private readonly onEvent: (e: RdmaEvent) => void = () => {},
-  ) {}
+    limits: Partial<RpcRdmaLimits> = {},
+  ) {
+    this.limits = { pendingPerConnection: MAX_PENDING_PER_CONNECTION, keptBytes: MAX_KEPT_BYTES, ...limits };
+  }
+
+  private readonly limits: RpcRdmaLimits;
 
   opened(c: RdmaConnection): void {
     const facts: RdmaConnectionRpc = {
@@ -240,6 +263,7 @@ export class RpcRdmaLayer implements RdmaConsumer {
     if (st === undefined) return;
     // Calls whose chunk data never all came: handed on with the bytes missing.
     for (const p of [...st.pending.values()]) this.completeCall(st, p, p.lastFrame);
+    for (const list of st.segments.values()) for (const s of list) this.release(s);
     this.states.delete(c.id);
     this.sink.connectionEnded(c, 'rdma');
   }
@@ -322,7 +346,7 @@ export class RpcRdmaLayer implements RdmaConsumer {
     const pending: PendingCall = {
       xid: h.xid,
       dir,
-      inline: Buffer.from(inline),
+      inline: this.keep(inline),
       inlineLength,
       inlineMissing: m.missing,
       positionZero: [],
@@ -341,6 +365,10 @@ export class RpcRdmaLayer implements RdmaConsumer {
       }
     }
     st.pending.set(h.xid, pending);
+    if (st.pending.size > this.limits.pendingPerConnection) {
+      const oldest = st.pending.oldest()![1];
+      this.completeCall(st, oldest, oldest.lastFrame);
+    }
   }
 
   private register(st: ConnState, rec: CallRecord, kind: Segment['kind'], seg: RdmaSegment, owner?: PendingCall): Segment {
@@ -379,13 +407,33 @@ export class RpcRdmaLayer implements RdmaConsumer {
     if (rec === undefined) return;
     st.calls.delete(xid);
     for (const s of rec.segments) {
+      this.release(s);
       const list = st.segments.get(s.handle);
       if (list === undefined) continue;
       const i = list.indexOf(s);
       if (i >= 0) list.splice(i, 1);
       if (list.length === 0) st.segments.delete(s.handle);
     }
-    st.pending.delete(xid);
+    const p = st.pending.get(xid);
+    if (p !== undefined) this.dropPending(st, p);
+  }
+
+  /** A segment's kept bytes go back to the budget. */
+  private release(s: Segment): void {
+    if (s.buf === undefined) return;
+    this.kept -= s.buf.length;
+    s.buf = undefined;
+  }
+
+  private dropPending(st: ConnState, p: PendingCall): void {
+    if (st.pending.delete(p.xid)) this.kept -= p.inline.length;
+  }
+
+  /** A copy of `b` for a message being put together: whole while the budget allows, else its head. */
+  private keep(b: Buffer): Buffer {
+    const n = this.kept + b.length > this.limits.keptBytes ? Math.min(b.length, HEAD_WHEN_FULL) : b.length;
+    this.kept += n;
+    return Buffer.from(b.subarray(0, n));
   }
 
   private operationOf(rpc: Buffer): RdmaOperationUse | undefined {
@@ -458,9 +506,14 @@ export class RpcRdmaLayer implements RdmaConsumer {
       this.recordStats.bytesNotKept += n;
       return;
     }
-    const cap = Math.min(s.length, KEEP_MAX);
+    if (s.buf === undefined) {
+      let size = Math.min(s.length, KEEP_MAX);
+      if (this.kept + size > this.limits.keptBytes) size = Math.min(size, HEAD_WHEN_FULL);
+      s.buf = Buffer.alloc(size);
+      this.kept += size;
+    }
+    const cap = s.buf.length;
     if (at !== s.filled || at >= cap) return;
-    s.buf ??= Buffer.alloc(cap);
     const copied = p.bytes.copy(s.buf, at, 0, Math.min(p.bytes.length, n, cap - at));
     s.filled = at + copied;
   }
@@ -479,7 +532,7 @@ export class RpcRdmaLayer implements RdmaConsumer {
 
   /** A call whose read chunks are all pulled: its message is complete in this frame. */
   private completeCall(st: ConnState, p: PendingCall, at: FrameRef): void {
-    st.pending.delete(p.xid);
+    this.dropPending(st, p);
     if (p.positionZero.concat(...p.inserts.map((i) => i.segments)).some((s) => s.done < s.length)) this.stats.callsIncomplete++;
     const rec = st.calls.get(p.xid);
     let base = p.inline;
@@ -544,10 +597,13 @@ export class RpcRdmaLayer implements RdmaConsumer {
     const parts: Buffer[] = [];
     let contiguous = true;
     let first: FrameRef | undefined;
+    // Bytes the capture never saw (kept or not is another matter: beyond the head, not kept).
+    let unseen = 0;
     for (const seg of segs) {
       if (seg.length === 0) continue;
       const found = this.find(st, seg.handle, seg.offsetHi, seg.offsetLo, 0);
       const s = found?.[0];
+      unseen += Math.max(0, seg.length - (s?.received ?? 0));
       if (s !== undefined && s.firstFrame !== undefined && (first === undefined || earlier(s.firstFrame, first))) first = s.firstFrame;
       if (!contiguous) continue;
       if (s === undefined || s.buf === undefined) {
@@ -568,7 +624,7 @@ export class RpcRdmaLayer implements RdmaConsumer {
     if (rec?.op !== undefined) rec.op.replyChunkBytes += length;
     this.countReply(rec, 'reply');
     this.replied(st, dir, h.xid, h.credits, m.frame);
-    this.emit(st, dir, { length, head, tail: EMPTY, tailOffset: length, missing: length - head.length }, first ?? m.firstFrame, m.frame);
+    this.emit(st, dir, { length, head, tail: EMPTY, tailOffset: length, missing: unseen }, first ?? m.firstFrame, m.frame);
   }
 
   private writtenFor(st: ConnState, chunk: readonly RdmaSegment[]): { bytes: number; first: FrameRef | undefined } {

@@ -84,10 +84,29 @@ const MAX_HELD_BYTES = 1 << 20;
 const MAX_OUTSTANDING_READS = 1024;
 /** Largest SEND message reassembled (RPC-over-RDMA inline messages are a few KB). */
 const MAX_SEND_BYTES = 1 << 20;
+/**
+ * Bytes held over all connections (SENDs being reassembled, packets held
+ * behind a PSN gap). Beyond it, held packets are taken as a capture gap at
+ * once and SEND parts are counted, not kept (the message arrives cut).
+ */
+const MAX_BUFFERED_BYTES = 64 << 20;
 /** Connections listed in the report (beyond: counted, the oldest dropped from the list). */
 export const MAX_REPORTED_CONNECTIONS = 10_000;
 /** Connections followed at once; beyond, the one idle longest is ended (counted). */
 export const MAX_LIVE_CONNECTIONS = 65_536;
+
+/** The layer's memory bounds (tests make them small). */
+export interface RoceLimits {
+  liveConnections: number;
+  listedConnections: number;
+  bufferedBytes: number;
+}
+
+export const DEFAULT_ROCE_LIMITS: Readonly<RoceLimits> = {
+  liveConnections: MAX_LIVE_CONNECTIONS,
+  listedConnections: MAX_REPORTED_CONNECTIONS,
+  bufferedBytes: MAX_BUFFERED_BYTES,
+};
 /** ConnectRequests remembered until their reply or reject. */
 const MAX_PENDING_REQUESTS = 4096;
 const MAX_DIAGNOSTICS = 20;
@@ -385,6 +404,8 @@ export class RoceLayer {
   /** The per-direction counters summed over every connection (listed or not). */
   readonly totals: QpDirectionStats = newDirectionStats();
   private readonly bth: BthPacket = newBthPacket();
+  /** Bytes held now: SEND assemblies and out-of-sequence packets (MAX_BUFFERED_BYTES). */
+  private buffered = 0;
   private readonly placement: Placement = { kind: 'write', rkey: 0, vaHi: 0, vaLo: 0, offset: 0, bytes: Buffer.alloc(0), length: 0, at: { fileIndex: 0, number: 0, tsSec: 0, tsNsec: 0 } };
   private diagnostics = 0;
 
@@ -393,7 +414,12 @@ export class RoceLayer {
     private readonly onEvent: (e: RdmaEvent) => void = () => {},
     private readonly diag?: DiagnosticSink,
     private readonly fileName: (fileIndex: number) => string = () => '?',
-  ) {}
+    limits: Partial<RoceLimits> = {},
+  ) {
+    this.limits = { ...DEFAULT_ROCE_LIMITS, ...limits };
+  }
+
+  private readonly limits: RoceLimits;
 
   /** A RoCEv2 packet: the UDP payload (captured view) and its length on the wire. */
   udp(pkt: IpPacket, payload: Buffer, wireLength: number): void {
@@ -456,12 +482,12 @@ export class RoceLayer {
   private newConnection(a: Endpoint, b: Endpoint, at: FrameRef, midstream: boolean): RdmaConnection {
     const c = new RdmaConnection(this.nextId++, a, b, snapshotFrameRef(at), midstream);
     this.connections.set(c.id, c);
-    if (this.connections.size > MAX_REPORTED_CONNECTIONS) {
+    if (this.connections.size > this.limits.listedConnections) {
       this.connections.shift();
       this.stats.connectionsNotListed++;
     }
     this.live.set(c.id, c);
-    if (this.live.size > MAX_LIVE_CONNECTIONS) {
+    if (this.live.size > this.limits.liveConnections) {
       this.stats.connectionsEvicted++;
       this.end(this.live.oldest()![1], undefined);
     }
@@ -516,7 +542,7 @@ export class RoceLayer {
         dests.delete(d.destQp);
         if (dests.size === 0) this.byDest.delete(d.dst);
       }
-      d.send = undefined;
+      this.dropSend(d);
     }
     const h = this.halfOpen.indexOf(c);
     if (h >= 0) this.halfOpen.splice(h, 1);
@@ -693,7 +719,8 @@ export class RoceLayer {
     const held = (d.held ??= []);
     held.push({ bth: { ...b }, payload: Buffer.from(payload), at: snapshotFrameRef(at) });
     d.heldBytes += payload.length;
-    if (held.length > MAX_HELD_PACKETS || d.heldBytes > MAX_HELD_BYTES) this.releaseHeld(d, at);
+    this.buffered += payload.length;
+    if (held.length > MAX_HELD_PACKETS || d.heldBytes > MAX_HELD_BYTES || this.buffered > this.limits.bufferedBytes) this.releaseHeld(d, at);
   }
 
   /** Delivers held packets that are now in sequence. */
@@ -703,11 +730,14 @@ export class RoceLayer {
     while (held.length > 0 && held[0]!.bth.psn === d.expectedPsn) {
       const h = held.shift()!;
       d.heldBytes -= h.payload.length;
+      this.buffered -= h.payload.length;
       this.deliver(d, h.bth, h.payload, h.at);
     }
     // Anything left behind the expected PSN came again meanwhile.
     while (held.length > 0 && ((held[0]!.bth.psn - d.expectedPsn) & PSN_MASK) >= PSN_HALF) {
-      d.heldBytes -= held.shift()!.payload.length;
+      const n = held.shift()!.payload.length;
+      d.heldBytes -= n;
+      this.buffered -= n;
     }
     if (held.length === 0) {
       d.held = undefined;
@@ -720,6 +750,7 @@ export class RoceLayer {
     const held = d.held;
     if (held === undefined) return;
     d.held = undefined;
+    this.buffered -= d.heldBytes;
     d.heldBytes = 0;
     held.sort((x, y) => ((x.bth.psn - d.expectedPsn) & PSN_MASK) - ((y.bth.psn - d.expectedPsn) & PSN_MASK));
     // The gap is known where the acknowledgement (or the end) revealed it.
@@ -761,12 +792,14 @@ export class RoceLayer {
     const last = op === OP_SEND_LAST || op === OP_SEND_LAST_IMM || op === OP_SEND_LAST_INVALIDATE;
     if (only) {
       // The common case: a whole message in one packet, handed up as a view.
-      if (d.send !== undefined) d.send = undefined; // a SEND whose end the capture lost
+      this.dropSend(d); // a SEND whose end the capture lost
       this.emitSend(d, payload, b.payloadLength, b.payloadLength - payload.length, at, at, b.hasIeth ? b.invalidateRkey : -1);
       return;
     }
     if (first) {
       this.learnMtu(d.conn, b.payloadLength);
+      this.dropSend(d);
+      this.buffered += payload.length;
       d.send = { firstPsn: b.psn, unit: b.payloadLength, parts: [Buffer.from(payload)], captured: payload.length, broken: payload.length < b.payloadLength, firstFrame: snapshotFrameRef(at) };
       return;
     }
@@ -778,18 +811,26 @@ export class RoceLayer {
     const index = (b.psn - s.firstPsn) & PSN_MASK;
     const offset = index * s.unit;
     if (op === OP_SEND_MIDDLE) this.learnMtu(d.conn, b.payloadLength);
-    if (!s.broken && offset === s.captured && s.captured + payload.length <= MAX_SEND_BYTES) {
+    if (!s.broken && offset === s.captured && s.captured + payload.length <= MAX_SEND_BYTES && this.buffered + payload.length <= this.limits.bufferedBytes) {
       s.parts.push(Buffer.from(payload));
       s.captured += payload.length;
+      this.buffered += payload.length;
       if (payload.length < b.payloadLength) s.broken = true;
     } else {
       s.broken = true;
     }
     if (!last) return;
-    d.send = undefined;
+    this.dropSend(d);
     const length = offset + b.payloadLength;
     const bytes = s.parts.length === 1 ? s.parts[0]! : Buffer.concat(s.parts, s.captured);
     this.emitSend(d, bytes, length, length - s.captured, s.firstFrame, at, b.hasIeth ? b.invalidateRkey : -1);
+  }
+
+  /** Forgets the SEND being reassembled (completed, or its end never came). */
+  private dropSend(d: QpDirection): void {
+    if (d.send === undefined) return;
+    this.buffered -= d.send.captured;
+    d.send = undefined;
   }
 
   private emitSend(d: QpDirection, bytes: Buffer, length: number, missing: number, firstFrame: FrameRef, frame: FrameRef, invalidateRkey: number): void {

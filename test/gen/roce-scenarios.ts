@@ -7,7 +7,26 @@
  */
 import { writePcap } from './capture-writer.js';
 import { fattr3, makeFh, NF3DIR, postOpAttr, readdirplusOk } from './nfs3.js';
-import { OP, compoundArgs, compoundRes, putfhArgs, readArgs, readRes, sequenceArgs, sequenceRes, statusRes, stateid4 } from './nfs4.js';
+import {
+  CB_OP,
+  OP,
+  cbCompoundArgs,
+  cbSequenceArgs,
+  cbSequenceRes,
+  compoundArgs,
+  compoundRes,
+  getattrArgs,
+  getattrRes,
+  putfhArgs,
+  readArgs,
+  readRes,
+  sequenceArgs,
+  sequenceRes,
+  statusRes,
+  stateid4,
+  writeArgs,
+  writeRes,
+} from './nfs4.js';
 import { nfs3ReadArgs, nfs3ReadResultHead, rpcAcceptedReply, rpcCall, XdrWriter } from './rpc.js';
 import { RoceSession, rpcRdmaHeader, type Segment, type SessionOptions, type Side } from './roce.js';
 
@@ -290,6 +309,41 @@ export function nfs4Read(): Scenario {
   return finish(s, calls, {});
 }
 
+/**
+ * NFSv4.1: a WRITE of 3001 bytes (not a multiple of 4: the chunk carries no
+ * XDR padding) through a read chunk, with a GETATTR after it in the same
+ * COMPOUND; then the server's CB_COMPOUND (CB_SEQUENCE) on the same
+ * connection (the backchannel, RFC 8167), and the client's reply.
+ */
+export function nfs4WriteAndCallback(): Scenario {
+  const s = new RoceSession();
+  const fh = makeFh(8);
+  const sessionid = Buffer.alloc(16, 0x55);
+  const calls: ExpectedCall[] = [];
+  const frames: Record<string, number> = {};
+  s.connect();
+  const data = Buffer.alloc(3001, 0x41);
+  const write = writeArgs(stateid4(1, 0x33), 0, 2, data);
+  // The reduced WRITE op: everything but the data and its padding.
+  const reducedWrite = write.subarray(0, write.length - 3004);
+  const getattr = getattrArgs([4, 20]);
+  const inline = rpcCall({ xid: 0x801, prog: NFS, vers: 4, proc: 1, cred: CRED }, compoundArgs('', 1, [sequenceArgs(sessionid, 2, 0, 0, false), putfhArgs(fh), reducedWrite, getattr]));
+  // The data belongs after the WRITE's data length word, before the GETATTR.
+  const position = inline.length - getattr.length;
+  const c1 = rdmaSend(s, 'client', rpcRdmaHeader({ xid: 0x801, proc: 0, readList: [{ position, handle: 0xa01, length: data.length, offset: 0xaaaa_0000_0000n }] }), inline);
+  const [, responses] = s.read('server', 0xa01, 0xaaaa_0000_0000n, data);
+  const res = compoundRes(0, '', [sequenceRes(sessionid, 2, 0, 63, 63, 0), statusRes(OP.PUTFH, 0), writeRes(3001, 2, Buffer.alloc(8, 9)), getattrRes({ size: 3001, fileid: 77 })]);
+  const r1 = rdmaSend(s, 'server', rpcRdmaHeader({ xid: 0x801, proc: 0 }), rpcAcceptedReply(0x801, res));
+  calls.push({ xid: 0x801, procedure: 1, frame: last(responses), replyFrame: last(r1) });
+  frames['writeSend'] = last(c1);
+  // The backchannel: a call from the server.
+  const cb = rpcCall({ xid: 0x901, prog: 0x40000000, vers: 1, proc: 1 }, cbCompoundArgs('', 1, 0, [cbSequenceArgs(sessionid, 1, 0, 0, false)]));
+  const c2 = rdmaSend(s, 'server', rpcRdmaHeader({ xid: 0x901, proc: 0 }), cb);
+  const r2 = rdmaSend(s, 'client', rpcRdmaHeader({ xid: 0x901, proc: 0 }), rpcAcceptedReply(0x901, Buffer.concat([new XdrWriter().u32(0).string('').u32(1).bytes(), cbSequenceRes(sessionid, 1, 0, 0, 0)])));
+  calls.push({ xid: 0x901, procedure: 1, frame: last(c2), replyFrame: last(r2) });
+  return finish(s, calls, frames);
+}
+
 /** Every scenario, for the fuzz test and the generator's self-check. */
 export function allScenarios(): Record<string, Scenario> {
   return {
@@ -304,7 +358,8 @@ export function allScenarios(): Record<string, Scenario> {
     credits: credits(),
     rejected: rejected(),
     nfs4Read: nfs4Read(),
+    nfs4WriteAndCallback: nfs4WriteAndCallback(),
   };
 }
 
-export { NF3DIR };
+export { CB_OP, NF3DIR };
