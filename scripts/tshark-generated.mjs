@@ -11,12 +11,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tshark, tsharkCalls } from './tshark-reference.mjs';
+import { PREFS, tshark, tsharkCalls } from './tshark-reference.mjs';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const GENERATED = {
   'void-replies': async () => (await import('../dist/test/gen/void-replies.js')).voidRepliesCapture(),
   'late-delivery': async () => (await import('../dist/test/gen/late-delivery.js')).lateDeliveryCapture(),
+  'udp-noise': async () => (await import('../dist/test/gen/udp-noise.js')).udpNoiseCapture(),
 };
 
 const dir = mkdtempSync(join(tmpdir(), 'nfsight-gen-'));
@@ -25,7 +26,12 @@ for (const name of process.argv.length > 2 ? process.argv.slice(2) : Object.keys
   const file = join(dir, `${name}.pcap`); // tshark reads pcap and pcapng alike
   writeFileSync(file, await GENERATED[name]());
   const { calls, differing } = tsharkCalls(file);
-  const out = { capture: `${name}.pcap (generated)`, generatedBy: `${version}, scripts/tshark-generated.mjs`, calls, differing };
+  // UDP datagrams tshark does not decode as RPC (nfsight counts them as non-RPC datagrams).
+  const udpNotRpc = tshark(['-r', file, ...PREFS, '-Y', 'udp && !rpc', '-T', 'fields', '-e', 'frame.number'])
+    .split('\n')
+    .filter(Boolean)
+    .map(Number);
+  const out = { capture: `${name}.pcap (generated)`, generatedBy: `${version}, scripts/tshark-generated.mjs`, calls, differing, udpNotRpc };
   const target = join(repo, 'test/gen', `${name}.expected.json`);
   writeFileSync(target, JSON.stringify(out, null, 1) + '\n');
   console.log(`${target}: ${calls.length} calls`);

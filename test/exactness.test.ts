@@ -16,28 +16,42 @@ import { analyze } from '../src/analyze.js';
 import { callRow, type CallRow } from '../src/report/calls.js';
 import { compareCalls, type ComparedRow, type TsharkCall } from '../scripts/compare-calls.mjs';
 import { lateDeliveryCapture } from './gen/late-delivery.js';
+import { udpNoiseCapture } from './gen/udp-noise.js';
 import { voidRepliesCapture } from './gen/void-replies.js';
+import type { Report } from '../src/report/model.js';
 import { CAPTURES, bundledCaptures, tempDir, writeTemp } from './helpers.js';
 
 const GEN = fileURLToPath(new URL('./gen', import.meta.url));
 
 type Row = CallRow & ComparedRow;
 
-async function rowsOf(file: string): Promise<Row[]> {
+async function analyzed(file: string): Promise<{ rows: Row[]; report: Report }> {
   const rows: Row[] = [];
-  await analyze(file, {
+  const report = await analyze(file, {
     onTransaction: (t, ctx) => rows.push({ ...callRow(t, 'x', ctx), retransmitFrames: t.retransmitFrames.map((f) => f.number) }),
   });
-  return rows.sort((a, b) => a.frame - b.frame);
+  return { rows: rows.sort((a, b) => a.frame - b.frame), report };
+}
+
+async function rowsOf(file: string): Promise<Row[]> {
+  return (await analyzed(file)).rows;
 }
 
 function tsharkCallsOf(jsonFile: string): TsharkCall[] {
   return (JSON.parse(readFileSync(jsonFile, 'utf8')) as { calls: TsharkCall[] }).calls;
 }
 
-async function generated(name: string, bytes: Buffer): Promise<{ rows: Row[]; theirs: TsharkCall[] }> {
+/** What scripts/tshark-generated.mjs stored of a generated capture. */
+interface GeneratedExpected {
+  calls: TsharkCall[];
+  /** UDP frames tshark does not decode as RPC. */
+  udpNotRpc: number[];
+}
+
+async function generated(name: string, bytes: Buffer): Promise<{ rows: Row[]; report: Report; theirs: TsharkCall[]; expected: GeneratedExpected }> {
   const file = writeTemp(tempDir(), `${name}.pcap`, bytes);
-  return { rows: await rowsOf(file), theirs: tsharkCallsOf(join(GEN, `${name}.expected.json`)) };
+  const expected = JSON.parse(readFileSync(join(GEN, `${name}.expected.json`), 'utf8')) as GeneratedExpected;
+  return { ...(await analyzed(file)), theirs: expected.calls, expected };
 }
 
 describe('calls equal tshark on the bundled captures', () => {
@@ -99,5 +113,28 @@ describe('messages delivered late (generated: merged two-interface capture, reor
       expect(ackOnly.has(r.frame), `call ${r.xid}`).toBe(false);
       expect(ackOnly.has(r.replyFrame ?? 0), `reply ${r.xid}`).toBe(false);
     }
+  });
+});
+
+describe('UDP: only plausible datagrams are RPC (generated: NFS, portmap, MOUNT, NLM next to mDNS, DNS, NTP, noise)', () => {
+  it('every call as tshark shows it; the rest counted as non-RPC datagrams, no reply without a call', async () => {
+    const { rows, report, theirs, expected } = await generated('udp-noise', udpNoiseCapture());
+    const cmp = compareCalls(theirs, rows);
+    expect(cmp.differences).toEqual([]);
+    expect(cmp.extra).toEqual([]);
+    expect(rows.map((r) => `${r.frame} ${r.programName} ${r.procName} ${r.replyFrame}`)).toEqual([
+      '1 NFS GETATTR 2',
+      '4 portmapper GETPORT 5',
+      '8 MOUNT MNT 9', // port 635: a known program
+      '12 NLM LOCK 13', // port 32803: a known program
+      '19 NFS GETATTR 20',
+    ]);
+    // mDNS responses (3, 10, 17: their header reads as an accepted reply), DNS, NTP, random datagrams shaped
+    // like a reply or a call to an unknown program, and a reply from port 2049 whose call is not in the capture.
+    expect(expected.udpNotRpc).toEqual([3, 6, 7, 10, 11, 14, 15, 16, 17, 18]);
+    expect(report.rpc.nonRpcDatagrams).toBe(expected.udpNotRpc.length);
+    expect(report.rpc.repliesWithoutCall).toBe(0);
+    expect(report.rpc.unanswered).toBe(0);
+    expect(report.udp.datagrams).toBe(20);
   });
 });

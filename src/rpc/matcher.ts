@@ -126,6 +126,12 @@ export class RpcMatcher implements RpcMessageSink {
     else this.stats.invalid++;
   }
 
+  /** UDP: was a call with this xid seen from `client` to `server` (outstanding, or answered recently)? */
+  knowsUdpCall(client: Endpoint, server: Endpoint, xid: number): boolean {
+    const table = this.udp.get(`${endpointKey(client)}>${endpointKey(server)}`)?.byCallDir[0];
+    return table !== undefined && (table.pending.has(xid) || table.recent.has(xid));
+  }
+
   isOutstandingXid(conn: TcpConnection | undefined, dir: Direction, xid: number): boolean {
     if (conn === undefined) return false;
     const tables = this.tcp.get(conn.id);

@@ -19,6 +19,7 @@ import type {
   TransportHandler,
   UdpDatagram,
 } from '../transport/stream.js';
+import { isKnownProgram, PROG_NFS4_CB_DEFAULT } from '../../decoders/programs.js';
 import { rpcFromDatagram } from './datagram.js';
 import { RpcMatcher } from './matcher.js';
 import type { RecordStats, RpcMessageRecord, RpcMessageSink } from './message.js';
@@ -136,7 +137,28 @@ export class RpcLayer implements TransportHandler {
   }
 
   datagram(d: UdpDatagram): void {
-    if (!rpcFromDatagram(d, this.matcher, this.stats.record)) this.stats.nonRpcDatagrams++;
+    if (this.plausibleDatagram(d) && rpcFromDatagram(d, this.matcher, this.stats.record)) return;
+    this.stats.nonRpcDatagrams++;
+  }
+
+  /**
+   * Over UDP any datagram can look like an RPC header (an mDNS response
+   * reads as an accepted reply), so a datagram is taken for RPC only where
+   * something makes it plausible, as Wireshark's RPC heuristic does: a reply
+   * when a call with its xid went the other way between the same two
+   * endpoints; a call on a known RPC port (`--nfs-port`), or to a program
+   * nfsight knows (MOUNT or NLM on a port the portmapper handed out).
+   */
+  private plausibleDatagram(d: UdpDatagram): boolean {
+    const p = d.payload;
+    if (p.length < 12) return false;
+    const type = p.readUInt32BE(4);
+    if (type === 1) return this.matcher.knowsUdpCall(d.dst, d.src, p.readUInt32BE(0));
+    if (type !== 0) return false;
+    if (this.rpcPorts.has(d.dst.port) || this.rpcPorts.has(d.src.port)) return true;
+    if (p.length < 16) return false;
+    const prog = p.readUInt32BE(12);
+    return isKnownProgram(prog) || prog === PROG_NFS4_CB_DEFAULT;
   }
 
   tcpEvent(e: TcpEvent): void {
