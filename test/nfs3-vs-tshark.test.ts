@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { analyze } from '../src/analyze.js';
 import type { Transaction } from '../src/rpc/transaction.js';
 import { CAPTURES, bundledCaptures } from './helpers.js';
+import { rfc } from './reference/rfc-names.js';
 
 type TsharkRow = [number, string, number, number, number, number, number | null, string | null];
 interface NfsFields {
@@ -82,6 +83,8 @@ describe('NFSv3 decoding vs tshark', () => {
         } else if (st !== undefined) {
           replies++;
           if (reply.statusCode !== st) mismatches.push(`reply ${rf}: status ${reply.status} vs ${st}`);
+          // The name tshark's number has in RFC 1813 (the table written in the tests).
+          if (reply.status !== rfc.nfsstat3(st)) mismatches.push(`reply ${rf}: status name ${reply.status} vs ${rfc.nfsstat3(st)}`);
         }
         const c3 = single(rExp.count3);
         if (c3 !== undefined && (t.procedure === NFSPROC3_READ || t.procedure === NFSPROC3_WRITE)) {

@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { analyze } from '../src/analyze.js';
 import type { Transaction } from '../src/rpc/transaction.js';
 import { CAPTURES, bundledCaptures } from './helpers.js';
+import { rfc } from './reference/rfc-names.js';
 
 type TsharkRow = [number, string, number, number, number, number, number | null, string | null];
 interface ExpectedSide {
@@ -119,6 +120,7 @@ async function run(name: string): Promise<{ tally: Tally; mismatches: string[] }
         }
         tally.mountStatuses++;
         if (reply.statusCode !== ms) mismatches.push(`reply ${rf}: status ${reply.status} vs ${ms}`);
+        if (reply.status !== rfc.mountstat3(ms)) mismatches.push(`reply ${rf}: status name ${reply.status} vs ${rfc.mountstat3(ms)}`);
         if (reply.status === 'MNT3ERR_ACCES') tally.accesFrames.push(rf);
         const fh = MNT_HANDLES[name]?.[rf];
         if (ms === 0) {
