@@ -44,7 +44,7 @@ function bucketOf(value: number): number {
 }
 
 /** The value a bucket stands for: the point whose relative distance to both bounds is RELATIVE_ERROR. */
-function bucketValue(index: number): number {
+export function bucketValue(index: number): number {
   return (2 * Math.pow(GAMMA, index + INDEX_OFFSET)) / (GAMMA + 1);
 }
 

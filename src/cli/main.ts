@@ -17,12 +17,14 @@ import { mergeReports } from '../report/merge.js';
 import type { Report } from '../report/model.js';
 import { renderOperationsCsv } from '../report/render-csv.js';
 import { renderFindingsText } from '../report/render-findings.js';
+import { renderReportHtml } from '../report/render-html.js';
 import { BREAKDOWNS, DEFAULT_TOP, renderReportText, REPORT_SECTIONS, type BreakdownBy, type ReportSection } from '../report/render-text.js';
 import { addCallsCommand } from './calls-command.js';
 import { addCheckCommand } from './check-command.js';
 import { addDiffCommand } from './diff-command.js';
 import { collectPorts, diagnosticPrinter, EXIT_USAGE, NFS_PORT_HELP, outputWidth, TIME_WINDOW_HELP, timeWindowOption, useColor } from './common.js';
 import { addTimelineCommand } from './timeline-command.js';
+import { OUTPUT_HELP, writeOutput } from './output.js';
 import { progressLine } from './progress.js';
 import { VERSION } from '../version.js';
 
@@ -39,6 +41,8 @@ interface ReportShape {
   top?: number;
   details?: boolean;
   sections?: ReportSection[];
+  /** `-o FILE`: write there instead of standard output. */
+  output?: string;
 }
 
 interface ReportOptions extends AnalyzeCliOptions, ReportShape {}
@@ -85,37 +89,42 @@ async function analyzeForCli(files: string[], opts: AnalyzeCliOptions): Promise<
   return { report, unreadable };
 }
 
-function printReport(report: Report, opts: ReportShape): void {
-  if (opts.format === 'json') process.stdout.write(JSON.stringify(report, null, 2) + '\n');
-  else if (opts.format === 'csv') process.stdout.write(renderOperationsCsv(report));
+/** Prints the report as asked; returns the exit status (EXIT_USAGE when -o cannot be written). */
+function printReport(report: Report, opts: ReportShape): number {
+  let text: string;
+  if (opts.format === 'json') text = JSON.stringify(report, null, 2) + '\n';
+  else if (opts.format === 'csv') text = renderOperationsCsv(report);
+  else if (opts.format === 'html') text = renderReportHtml(report);
   else {
-    process.stdout.write(
-      renderReportText(report, {
-        color: useColor(),
-        width: outputWidth(),
-        by: opts.by,
-        ...(opts.top ? { top: opts.top } : {}),
-        ...(opts.details ? { details: true } : {}),
-        ...(opts.sections ? { sections: opts.sections } : {}),
-      }),
-    );
+    text = renderReportText(report, {
+      color: useColor() && opts.output === undefined,
+      width: outputWidth(),
+      by: opts.by,
+      ...(opts.top ? { top: opts.top } : {}),
+      ...(opts.details ? { details: true } : {}),
+      ...(opts.sections ? { sections: opts.sections } : {}),
+    });
   }
+  return writeOutput(text, opts.output);
 }
 
 async function runReport(files: string[], opts: ReportOptions): Promise<number> {
   const done = await analyzeForCli(files, opts);
   if (done === undefined) return EXIT_USAGE;
-  printReport(done.report, opts);
-  return done.unreadable > 0 ? EXIT_USAGE : 0;
+  const written = printReport(done.report, opts);
+  return done.unreadable > 0 ? EXIT_USAGE : written;
 }
 
-async function runFindings(files: string[], opts: AnalyzeCliOptions & { format: string }): Promise<number> {
+async function runFindings(files: string[], opts: AnalyzeCliOptions & { format: string; output?: string }): Promise<number> {
   const done = await analyzeForCli(files, opts);
   if (done === undefined) return EXIT_USAGE;
   const { verdict, findings } = done.report;
-  if (opts.format === 'json') process.stdout.write(JSON.stringify({ verdict, findings }, null, 2) + '\n');
-  else process.stdout.write(renderFindingsText(findings, { color: useColor(), width: outputWidth(), multiFile: files.length > 1, verdict }));
-  return done.unreadable > 0 ? EXIT_USAGE : 0;
+  let text: string;
+  if (opts.format === 'json') text = JSON.stringify({ verdict, findings }, null, 2) + '\n';
+  else if (opts.format === 'html') text = renderReportHtml(done.report, { findingsOnly: true });
+  else text = renderFindingsText(findings, { color: useColor() && opts.output === undefined, width: outputWidth(), multiFile: files.length > 1, verdict });
+  const written = writeOutput(text, opts.output);
+  return done.unreadable > 0 ? EXIT_USAGE : written;
 }
 
 async function runMerge(files: string[], opts: ReportShape): Promise<number> {
@@ -137,8 +146,7 @@ async function runMerge(files: string[], opts: ReportShape): Promise<number> {
     process.stderr.write(`nfsight: error: ${(err as Error).message}\n`);
     return EXIT_USAGE;
   }
-  printReport(merged, opts);
-  return 0;
+  return printReport(merged, opts);
 }
 
 /** The options every analysing command takes. */
@@ -172,7 +180,8 @@ export function buildProgram(): Command {
     .command('report')
     .description('summary, per-operation timing and errors, breakdowns and findings of one capture, or of a rotated set read as one continuous capture')
     .argument('<capture...>', 'pcap or pcapng files (optionally gzip-compressed), - for standard input')
-    .addOption(new Option('--format <format>', 'output format (csv: the operations table)').choices(['table', 'json', 'csv']).default('table'));
+    .addOption(new Option('--format <format>', 'output format (csv: the operations table; html: one self-contained page with charts)').choices(['table', 'json', 'csv', 'html']).default('table'))
+    .option('-o, --output <file>', OUTPUT_HELP);
   addReportShapeOptions(addAnalyzeOptions(report)).action(async (files: string[], opts: ReportOptions) => {
     process.exitCode = await runReport(files, opts);
   });
@@ -181,8 +190,9 @@ export function buildProgram(): Command {
     .command('findings')
     .description('only the findings of the detectors: the incidents, with the frames to look at')
     .argument('<capture...>', 'pcap or pcapng files (optionally gzip-compressed), - for standard input')
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'));
-  addAnalyzeOptions(findings).action(async (files: string[], opts: AnalyzeCliOptions & { format: string }) => {
+    .addOption(new Option('--format <format>', 'output format (html: one self-contained page, the findings on the time axis)').choices(['table', 'json', 'html']).default('table'))
+    .option('-o, --output <file>', OUTPUT_HELP);
+  addAnalyzeOptions(findings).action(async (files: string[], opts: AnalyzeCliOptions & { format: string; output?: string }) => {
     process.exitCode = await runFindings(files, opts);
   });
 
@@ -190,7 +200,8 @@ export function buildProgram(): Command {
     .command('merge')
     .description('combines JSON reports of several captures (nfsight report --format json) into one report')
     .argument('<report.json...>', 'reports written by nfsight report --format json')
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('json'));
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'csv', 'html']).default('json'))
+    .option('-o, --output <file>', OUTPUT_HELP);
   addReportShapeOptions(merge).action(async (files: string[], opts: ReportShape) => {
     process.exitCode = await runMerge(files, opts);
   });
