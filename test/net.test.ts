@@ -75,7 +75,18 @@ function harness(options?: NetDecoderOptions): Harness {
 }
 
 /** Decodes and snapshots the reused packet (so several results can be compared). */
-function snap(p: IpPacket | null): (Omit<IpPacket, 'frame' | 'l4'> & { l4: Buffer; frameNumber: number }) | null {
+interface PacketSnapshot {
+  ipVersion: number;
+  src: string;
+  dst: string;
+  protocol: number;
+  l4: Buffer;
+  l4WireLength: number;
+  reassembled: boolean;
+  frameNumber: number;
+}
+
+function snap(p: IpPacket | null): PacketSnapshot | null {
   if (p === null) return null;
   return {
     ipVersion: p.ipVersion,

@@ -45,8 +45,8 @@ class Recorder implements TransportHandler {
     };
     this.conns.push(tally);
     const consumer = (d: DirectionTally): StreamConsumer => ({
-      data: (bytes) => {
-        d.delivered += bytes.length;
+      data: (_buf, start, end) => {
+        d.delivered += end - start;
       },
       gap: (length) => {
         d.missing += length;

@@ -88,8 +88,7 @@ class Driver {
     const at = this.next();
     const backing = Buffer.alloc(bytes.length + 8, 0xee);
     bytes.copy(backing, 4);
-    const view = backing.subarray(4, 4 + bytes.length);
-    this.stream.data(view, this.off, at);
+    this.stream.data(backing, 4, 4 + bytes.length, this.off, at);
     backing.fill(0xdd); // the view is only valid during the call
     this.off += bytes.length;
     return at.number;

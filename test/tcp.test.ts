@@ -38,13 +38,14 @@ class StreamRec implements StreamConsumer {
   zeroCopyOf: IpPacket | undefined;
   zeroCopyViews = 0;
 
-  data(bytes: Buffer, offset: number, at: FrameRef): void {
+  data(buf: Buffer, start: number, end: number, offset: number, at: FrameRef): void {
+    const bytes = buf.subarray(start, end);
     if (this.ended) this.violations.push(`data after end at ${offset}`);
     if (offset !== this.pos) this.violations.push(`data at ${offset}, expected ${this.pos}`);
     if (bytes.length === 0) this.violations.push(`empty data at ${offset}`);
     const last = this.calls[this.calls.length - 1];
     if (last?.t === 'data' && last.frame === at.number) this.violations.push(`two data calls for frame ${at.number}`);
-    if (this.zeroCopyOf && bytes.buffer === this.zeroCopyOf.l4.buffer) this.zeroCopyViews++;
+    if (this.zeroCopyOf && buf === this.zeroCopyOf.buf) this.zeroCopyViews++;
     this.calls.push({ t: 'data', off: offset, bytes: Buffer.from(bytes), frame: at.number });
     this.pos = offset + bytes.length;
   }
@@ -732,11 +733,11 @@ describe('Transport', () => {
     // Cut by the snaplen: 4 payload bytes captured, 14 on the wire.
     tr.packet(ipPacket(d, { src: 'fe80::1', dst: 'fe80::2', protocol: IPPROTO_UDP, number: 8, snap: 12 }));
     // Malformed: header cut; length larger than the IP payload.
-    tr.packet(ipPacket(d, { src: 'a', dst: 'b', protocol: IPPROTO_UDP, snap: 6, wireLength: 22 }));
-    tr.packet(ipPacket(d, { src: 'a', dst: 'b', protocol: IPPROTO_UDP, wireLength: 20 }));
-    tr.packet(ipPacket(Buffer.alloc(8), { src: 'a', dst: 'b', protocol: 1 }));
-    tr.packet(ipPacket(tcpSegment({ srcPort: 5, dstPort: 6, seq: 1, flags: 0 }, 'tcp!'), { src: 'a', dst: 'b', number: 9 }));
-    tr.packet(ipPacket(Buffer.alloc(10), { src: 'a', dst: 'b' })); // TCP header cut
+    tr.packet(ipPacket(d, { src: '10.0.0.1', dst: '10.0.0.2', protocol: IPPROTO_UDP, snap: 6, wireLength: 22 }));
+    tr.packet(ipPacket(d, { src: '10.0.0.1', dst: '10.0.0.2', protocol: IPPROTO_UDP, wireLength: 20 }));
+    tr.packet(ipPacket(Buffer.alloc(8), { src: '10.0.0.1', dst: '10.0.0.2', protocol: 1 }));
+    tr.packet(ipPacket(tcpSegment({ srcPort: 5, dstPort: 6, seq: 1, flags: 0 }, 'tcp!'), { src: '10.0.0.1', dst: '10.0.0.2', number: 9 }));
+    tr.packet(ipPacket(Buffer.alloc(10), { src: '10.0.0.1', dst: '10.0.0.2' })); // TCP header cut
     tr.finish();
 
     expect(rec.datagrams).toEqual([
@@ -757,11 +758,11 @@ describe('Transport', () => {
     const bigOff = Buffer.from(good);
     bigOff[12] = 0xf0; // 60-byte header in a 23-byte packet
     const cases: IpPacket[] = [
-      ipPacket(Buffer.alloc(0), { src: 'a', dst: 'b' }),
-      ipPacket(good.subarray(0, 19), { src: 'a', dst: 'b' }),
-      ipPacket(shortOff, { src: 'a', dst: 'b' }),
-      ipPacket(bigOff, { src: 'a', dst: 'b' }),
-      ipPacket(good, { src: 'a', dst: 'b', wireLength: 12 }), // IP says less than the header
+      ipPacket(Buffer.alloc(0), { src: '10.0.0.1', dst: '10.0.0.2' }),
+      ipPacket(good.subarray(0, 19), { src: '10.0.0.1', dst: '10.0.0.2' }),
+      ipPacket(shortOff, { src: '10.0.0.1', dst: '10.0.0.2' }),
+      ipPacket(bigOff, { src: '10.0.0.1', dst: '10.0.0.2' }),
+      ipPacket(good, { src: '10.0.0.1', dst: '10.0.0.2', wireLength: 12 }), // IP says less than the header
     ];
     for (const p of cases) expect(() => tr.packet(p)).not.toThrow();
     expect(tr.stats.tcp.malformed).toBe(5);

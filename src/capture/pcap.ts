@@ -13,6 +13,7 @@
  * allocated); only a record straddling two chunks is gathered, into one
  * reused buffer.
  */
+import { u32be, u32le } from './bytes.js';
 import { newFrame, type Frame } from './frame.js';
 import { MAX_RECORD_LENGTH, type RecordReader, type RecordReaderOptions } from './record-reader.js';
 
@@ -46,14 +47,6 @@ export interface PcapFileHeader {
   versionMinor: number;
   snaplen: number;
   linkType: number;
-}
-
-function u32le(b: Buffer, o: number): number {
-  return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
-}
-
-function u32be(b: Buffer, o: number): number {
-  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
 }
 
 export class PcapReader implements RecordReader {

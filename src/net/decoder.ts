@@ -2,12 +2,12 @@
  * The network layer: frame → link layer → IPv4/IPv6 (→ fragment
  * reassembly) → one IpPacket for the transport layer.
  *
- * Hot path: one reused IpPacket, one reused scratch, no per-packet object
- * allocation except the `l4` subarray view (and address texts on a cache
- * miss). Reassembly allocates, but only for fragments.
+ * Hot path: one reused IpPacket, one reused scratch, no per-packet
+ * allocation: the packet points into the frame's buffer and carries its
+ * addresses as numbers. Reassembly allocates, but only for fragments.
  */
 import { newFrame, type DiagnosticSink, type Frame } from '../capture/frame.js';
-import { IPPROTO_TCP, IPPROTO_UDP, newNetStats, type IpPacket, type NetStats } from './packet.js';
+import { IPPROTO_TCP, IPPROTO_UDP, IpPacket, newNetStats, type NetStats } from './packet.js';
 import { decodeLink, LinkOutcome, newLinkResult } from './link.js';
 import { decodeIpv4 } from './ipv4.js';
 import { decodeIpv6, walkIpv6Headers } from './ipv6.js';
@@ -31,16 +31,7 @@ export interface NetDecoderOptions {
 
 export class NetDecoder {
   readonly stats: NetStats = newNetStats();
-  private readonly packet: IpPacket = {
-    ipVersion: 0,
-    src: '',
-    dst: '',
-    protocol: 0,
-    l4: Buffer.alloc(0),
-    l4WireLength: 0,
-    frame: newFrame(0),
-    reassembled: false,
-  };
+  private readonly packet = new IpPacket(newFrame(0));
   private readonly link = newLinkResult();
   private readonly scratch = newIpScratch();
   private readonly reassembler: FragmentReassembler;
@@ -117,8 +108,7 @@ export class NetDecoder {
       const key = ipv4FragmentKey(pkt.src, pkt.dst, pkt.protocol, scratch.fragId);
       const datagram = this.reassembler.add(key, scratch, pkt.l4, pkt.l4WireLength, captureTime(frame));
       if (datagram === null) return null;
-      pkt.l4 = datagram;
-      pkt.l4WireLength = datagram.length;
+      pkt.setL4(datagram);
       pkt.reassembled = true;
     }
     return this.deliver();

@@ -5,6 +5,7 @@
  * show checksums the NIC fills in later (offload), so a bad checksum is
  * normal there and says nothing about the packet.
  */
+import { u16be as u16, u32be as u32 } from '../capture/bytes.js';
 import type { IpPacket } from './packet.js';
 import { IpOutcome, type IpScratch } from './fragments.js';
 
@@ -40,25 +41,29 @@ export function decodeIpv4(data: Buffer, off: number, end: number, wireLength: n
   if (headerLen < IPV4_MIN_HEADER_LEN) return malformed(scratch, 'IPv4 header length below 20 bytes');
   if (headerLen > captured) return malformed(scratch, 'IPv4 header options cut short');
 
-  let totalLength = data.readUInt16BE(off + OFF_TOTAL_LENGTH);
+  let totalLength = u16(data, off + OFF_TOTAL_LENGTH);
   // Zero is what a capture on the sender shows for a TSO/GSO super-packet
   // (the NIC writes the real lengths); the frame itself is then the packet.
   if (totalLength === 0) totalLength = wireLength;
   if (totalLength < headerLen) return malformed(scratch, 'IPv4 total length smaller than its header');
 
   pkt.ipVersion = IPV4_VERSION;
-  pkt.src = ipv4Text(data, off + OFF_SRC);
-  pkt.dst = ipv4Text(data, off + OFF_DST);
+  pkt.src0 = pkt.src1 = pkt.src2 = 0;
+  pkt.src3 = u32(data, off + OFF_SRC);
+  pkt.dst0 = pkt.dst1 = pkt.dst2 = 0;
+  pkt.dst3 = u32(data, off + OFF_DST);
   pkt.protocol = data[off + OFF_PROTOCOL]!;
   // Bytes past the total length are link padding (Ethernet minimum frame
   // size); bytes missing before it were cut by the snaplen.
-  const l4End = Math.min(off + totalLength, end);
-  pkt.l4 = data.subarray(off + headerLen, l4End);
+  const l4End = off + totalLength < end ? off + totalLength : end;
+  pkt.buf = data;
+  pkt.l4Start = off + headerLen;
+  pkt.l4End = l4End;
   pkt.l4WireLength = totalLength - headerLen;
 
-  const flagsFragment = data.readUInt16BE(off + OFF_FLAGS_FRAGMENT);
+  const flagsFragment = u16(data, off + OFF_FLAGS_FRAGMENT);
   if ((flagsFragment & (FLAG_MF | FRAGMENT_OFFSET_MASK)) === 0) return IpOutcome.DELIVER;
-  scratch.fragId = data.readUInt16BE(off + OFF_ID);
+  scratch.fragId = u16(data, off + OFF_ID);
   scratch.fragOffset = (flagsFragment & FRAGMENT_OFFSET_MASK) * FRAGMENT_UNIT;
   scratch.fragMore = (flagsFragment & FLAG_MF) !== 0;
   scratch.fragNextHeader = pkt.protocol;
@@ -71,8 +76,8 @@ function malformed(scratch: IpScratch, reason: string): IpOutcome {
 }
 
 // Dotted-quad text, cached: a capture's packets use few addresses, and
-// re-building the string for every packet would be the hot path's main
-// allocation. Two-way set-associative, so two busy addresses that hash alike
+// re-building the string whenever one is needed (a new connection, a UDP
+// datagram) would allocate. Two-way set-associative, so two busy addresses that hash alike
 // do not evict each other on every packet; a miss just rebuilds the string.
 const DECIMAL: readonly string[] = Array.from({ length: 256 }, (_, i) => String(i));
 const SET_BITS = 9;
@@ -84,7 +89,11 @@ const cacheRecent = new Uint8Array(1 << SET_BITS);
 
 /** The dotted-quad text of the 4 bytes at `off`. */
 export function ipv4Text(data: Buffer, off: number): string {
-  const addr = data.readUInt32BE(off);
+  return ipv4TextOf(u32(data, off));
+}
+
+/** The dotted-quad text of an address held as an unsigned 32-bit number. */
+export function ipv4TextOf(addr: number): string {
   const set = Math.imul(addr, 0x9e3779b1) >>> (32 - SET_BITS);
   const base = set * WAYS;
   for (let way = 0; way < WAYS; way++) {
@@ -94,7 +103,7 @@ export function ipv4Text(data: Buffer, off: number): string {
       return cached;
     }
   }
-  const text = DECIMAL[data[off]!] + '.' + DECIMAL[data[off + 1]!] + '.' + DECIMAL[data[off + 2]!] + '.' + DECIMAL[data[off + 3]!];
+  const text = DECIMAL[addr >>> 24] + '.' + DECIMAL[(addr >>> 16) & 0xff] + '.' + DECIMAL[(addr >>> 8) & 0xff] + '.' + DECIMAL[addr & 0xff];
   const way = cacheRecent[set]! ^ 1;
   cacheKeys[base + way] = addr;
   cacheTexts[base + way] = text;

@@ -2,6 +2,7 @@
  * IPv6 header and extension-header decoding (RFC 8200) into the shared
  * IpPacket, and the RFC 5952 text form of IPv6 addresses.
  */
+import { u32be as u32 } from '../capture/bytes.js';
 import type { IpPacket } from './packet.js';
 import { IpOutcome, type IpScratch } from './fragments.js';
 
@@ -56,7 +57,7 @@ const OPT_JUMBO = 0xc2;
 export function decodeIpv6(data: Buffer, off: number, end: number, wireLength: number, pkt: IpPacket, scratch: IpScratch): IpOutcome {
   if (end - off < IPV6_HEADER_LEN) return malformed(scratch, 'IPv6 header cut short');
   if (data[off]! >> 4 !== IPV6_VERSION) return malformed(scratch, 'IPv6 header with a version other than 6');
-  let payloadLength = data.readUInt16BE(off + OFF_PAYLOAD_LENGTH);
+  let payloadLength = (data[off + OFF_PAYLOAD_LENGTH]! << 8) | data[off + OFF_PAYLOAD_LENGTH + 1]!;
   const nextHeader = data[off + OFF_NEXT_HEADER]!;
   const start = off + IPV6_HEADER_LEN;
   if (payloadLength === 0) {
@@ -68,8 +69,14 @@ export function decodeIpv6(data: Buffer, off: number, end: number, wireLength: n
     payloadLength = Math.max(0, wireLength - IPV6_HEADER_LEN);
   }
   pkt.ipVersion = IPV6_VERSION;
-  pkt.src = ipv6Text(data, off + OFF_SRC);
-  pkt.dst = ipv6Text(data, off + OFF_DST);
+  pkt.src0 = u32(data, off + OFF_SRC);
+  pkt.src1 = u32(data, off + OFF_SRC + 4);
+  pkt.src2 = u32(data, off + OFF_SRC + 8);
+  pkt.src3 = u32(data, off + OFF_SRC + 12);
+  pkt.dst0 = u32(data, off + OFF_DST);
+  pkt.dst1 = u32(data, off + OFF_DST + 4);
+  pkt.dst2 = u32(data, off + OFF_DST + 8);
+  pkt.dst3 = u32(data, off + OFF_DST + 12);
   return walkIpv6Headers(data, start, start + payloadLength, end, nextHeader, pkt, scratch);
 }
 
@@ -146,7 +153,9 @@ function setPayload(data: Buffer, pos: number, wireEnd: number, capturedEnd: num
   pkt.protocol = protocol;
   // Bytes past wireEnd are link padding, excluded; capturedEnd < wireEnd is
   // the snaplen cut.
-  pkt.l4 = data.subarray(pos, capturedEnd);
+  pkt.buf = data;
+  pkt.l4Start = pos;
+  pkt.l4End = capturedEnd > pos ? capturedEnd : pos;
   pkt.l4WireLength = wireEnd - pos;
 }
 
@@ -179,11 +188,15 @@ function malformed(scratch: IpScratch, reason: string): IpOutcome {
  * as "::", and IPv4-mapped addresses as ::ffff:a.b.c.d.
  */
 export function formatIpv6(data: Buffer, off: number): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 8; i++) groups.push(data.readUInt16BE(off + i * 2));
+  return formatIpv6Words(u32(data, off), u32(data, off + 4), u32(data, off + 8), u32(data, off + 12));
+}
+
+/** formatIpv6 of an address held as four 32-bit words, most significant first. */
+export function formatIpv6Words(w0: number, w1: number, w2: number, w3: number): string {
+  const groups: number[] = [w0 >>> 16, w0 & 0xffff, w1 >>> 16, w1 & 0xffff, w2 >>> 16, w2 & 0xffff, w3 >>> 16, w3 & 0xffff];
 
   if (groups[0] === 0 && groups[1] === 0 && groups[2] === 0 && groups[3] === 0 && groups[4] === 0 && groups[5] === 0xffff) {
-    return `::ffff:${data[off + 12]}.${data[off + 13]}.${data[off + 14]}.${data[off + 15]}`;
+    return `::ffff:${w3 >>> 24}.${(w3 >>> 16) & 0xff}.${(w3 >>> 8) & 0xff}.${w3 & 0xff}`;
   }
 
   let bestStart = -1;
@@ -224,10 +237,11 @@ const cacheRecent = new Uint8Array(1 << SET_BITS);
 
 /** Cached formatIpv6. */
 export function ipv6Text(data: Buffer, off: number): string {
-  const w0 = data.readUInt32BE(off);
-  const w1 = data.readUInt32BE(off + 4);
-  const w2 = data.readUInt32BE(off + 8);
-  const w3 = data.readUInt32BE(off + 12);
+  return ipv6TextOf(u32(data, off), u32(data, off + 4), u32(data, off + 8), u32(data, off + 12));
+}
+
+/** Cached formatIpv6Words. */
+export function ipv6TextOf(w0: number, w1: number, w2: number, w3: number): string {
   const set = Math.imul(w0 ^ Math.imul(w1, 0x85ebca6b) ^ Math.imul(w2, 0xc2b2ae35) ^ Math.imul(w3, 0x27d4eb2f), 0x9e3779b1) >>> (32 - SET_BITS);
   const base = set * WAYS;
   for (let way = 0; way < WAYS; way++) {
@@ -238,7 +252,7 @@ export function ipv6Text(data: Buffer, off: number): string {
       return cached;
     }
   }
-  const text = formatIpv6(data, off);
+  const text = formatIpv6Words(w0, w1, w2, w3);
   const way = cacheRecent[set]! ^ 1;
   const at = (base + way) * WORDS;
   cacheWords[at] = w0;

@@ -6,6 +6,7 @@
  * every time; the outcome is a small integer.
  */
 
+import { u16be as u16 } from '../capture/bytes.js';
 import {
   LINKTYPE_ETHERNET,
   LINKTYPE_IPV4,
@@ -169,10 +170,6 @@ function decodeLoop(data: Buffer, start: number, end: number, out: LinkResult): 
 function decodeFixed(outcome: LinkOutcome, start: number, out: LinkResult): LinkOutcome {
   out.offset = start;
   return outcome;
-}
-
-function u16(b: Buffer, o: number): number {
-  return (b[o]! << 8) | b[o + 1]!;
 }
 
 /**

@@ -156,17 +156,17 @@ export class RpcRecordStream implements StreamConsumer {
   // -------------------------------------------------------------------------
   // StreamConsumer
 
-  data(bytes: Buffer, offset: number, at: FrameRef): void {
+  data(buf: Buffer, start: number, end: number, offset: number, at: FrameRef): void {
     if (this.mode === MODE_ENDED) return;
-    let start = 0;
+    let pos = start;
     if (offset !== this.off) {
       if (offset > this.off) this.gap(offset - this.off, this.off, at);
-      else start = this.off - offset; // overlap with bytes already passed
+      else pos = start + this.off - offset; // overlap with bytes already passed
     }
-    if (start >= bytes.length) return;
-    this.off = offset + bytes.length;
+    if (pos >= end) return;
+    this.off = offset + (end - start);
     this.noteFrame(at);
-    this.run(bytes, start, bytes.length, at);
+    this.run(buf, pos, end, at);
   }
 
   gap(length: number, offset: number, at: FrameRef): void {

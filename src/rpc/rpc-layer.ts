@@ -68,14 +68,14 @@ class DirectionGate implements StreamConsumer, RpcMessageSink {
     this.stream = new RpcRecordStream(this, conn, dir, layer.stats.record);
   }
 
-  data(bytes: Buffer, offset: number, at: FrameRef): void {
+  data(buf: Buffer, start: number, end: number, offset: number, at: FrameRef): void {
     if (this.disabled) {
-      this.layer.stats.nonRpcBytes += bytes.length;
+      this.layer.stats.nonRpcBytes += end - start;
       return;
     }
-    this.stream.data(bytes, offset, at);
+    this.stream.data(buf, start, end, offset, at);
     if (this.messages === 0 && !this.knownPort) {
-      this.scanned += bytes.length;
+      this.scanned += end - start;
       if (this.scanned > NON_RPC_GIVE_UP) {
         this.disabled = true;
         this.layer.stats.nonRpcStreams++;

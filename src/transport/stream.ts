@@ -49,14 +49,14 @@ export type StreamEndReason = 'fin' | 'rst' | 'capture-end' | 'reused' | 'evicte
  */
 export interface StreamConsumer {
   /**
-   * In-order bytes. `bytes` is a view that is only valid during the call:
-   * copy what you keep. `offset` is the stream offset of `bytes[0]`
-   * (bytes since the first byte seen in this direction). `at` is the frame
-   * that carried the bytes: for bytes that waited out of order, an earlier
-   * frame than the one that filled the hole before them, which is delivered
-   * first.
+   * In-order bytes: `buf[start, end)`, the captured segment's own buffer
+   * (no copy, no view made), valid only during the call: copy what you
+   * keep. `offset` is the stream offset of `buf[start]` (bytes since the
+   * first byte seen in this direction). `at` is the frame that carried the
+   * bytes: for bytes that waited out of order, an earlier frame than the one
+   * that filled the hole before them, which is delivered first.
    */
-  data(bytes: Buffer, offset: number, at: FrameRef): void;
+  data(buf: Buffer, start: number, end: number, offset: number, at: FrameRef): void;
   /**
    * `length` bytes are missing from the capture at stream offset `offset`
    * (segments lost by the capture, or cut by the snaplen). The bytes before

@@ -7,6 +7,8 @@
  * offset, matters here: nothing in reassembly needs MSS/SACK/timestamps).
  */
 
+import { u32be as u32 } from '../capture/bytes.js';
+
 /** Header without options. */
 export const TCP_MIN_HEADER_LEN = 20;
 /** Data offset is a 4-bit count of 32-bit words: 15 * 4. */
@@ -31,39 +33,34 @@ const OFF_DATA_OFFSET = 12;
 const OFF_FLAGS = 13;
 const OFF_WINDOW = 14;
 
-export function tcpSrcPort(b: Buffer): number {
-  return (b[OFF_SRC_PORT]! << 8) | b[OFF_SRC_PORT + 1]!;
+export function tcpSrcPort(b: Buffer, o = 0): number {
+  return (b[o + OFF_SRC_PORT]! << 8) | b[o + OFF_SRC_PORT + 1]!;
 }
 
-export function tcpDstPort(b: Buffer): number {
-  return (b[OFF_DST_PORT]! << 8) | b[OFF_DST_PORT + 1]!;
+export function tcpDstPort(b: Buffer, o = 0): number {
+  return (b[o + OFF_DST_PORT]! << 8) | b[o + OFF_DST_PORT + 1]!;
 }
 
-function u32(b: Buffer, o: number): number {
-  // `>>> 0` keeps the value an unsigned 32-bit integer (sequence space).
-  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+export function tcpSeq(b: Buffer, o = 0): number {
+  return u32(b, o + OFF_SEQ);
 }
 
-export function tcpSeq(b: Buffer): number {
-  return u32(b, OFF_SEQ);
-}
-
-export function tcpAck(b: Buffer): number {
-  return u32(b, OFF_ACK);
+export function tcpAck(b: Buffer, o = 0): number {
+  return u32(b, o + OFF_ACK);
 }
 
 /** Header length in bytes, options included (data offset * 4). */
-export function tcpHeaderLength(b: Buffer): number {
-  return (b[OFF_DATA_OFFSET]! >> 4) * 4;
+export function tcpHeaderLength(b: Buffer, o = 0): number {
+  return (b[o + OFF_DATA_OFFSET]! >> 4) * 4;
 }
 
-export function tcpFlags(b: Buffer): number {
-  return b[OFF_FLAGS]!;
+export function tcpFlags(b: Buffer, o = 0): number {
+  return b[o + OFF_FLAGS]!;
 }
 
 /** Advertised receive window, unscaled (the scale option is not tracked). */
-export function tcpWindow(b: Buffer): number {
-  return (b[OFF_WINDOW]! << 8) | b[OFF_WINDOW + 1]!;
+export function tcpWindow(b: Buffer, o = 0): number {
+  return (b[o + OFF_WINDOW]! << 8) | b[o + OFF_WINDOW + 1]!;
 }
 
 /** The fields reassembly needs, filled in place by {@link TcpHeader.parse}. */
@@ -82,21 +79,23 @@ export class TcpHeader {
   window = 0;
 
   /**
-   * Reads the header at the start of `b`. Returns false (fields unspecified)
-   * when `b` is shorter than the header says it is or the data offset is
-   * below the minimum: the header is cut or malformed.
+   * Reads the header at `start` of the segment bytes `b[start, end)`.
+   * Returns false (fields unspecified) when they are fewer than the header
+   * says it has or the data offset is below the minimum: the header is cut
+   * or malformed.
    */
-  parse(b: Buffer): boolean {
-    if (b.length < TCP_MIN_HEADER_LEN) return false;
-    const hl = tcpHeaderLength(b);
-    if (hl < TCP_MIN_HEADER_LEN || hl > b.length) return false;
-    this.srcPort = tcpSrcPort(b);
-    this.dstPort = tcpDstPort(b);
-    this.seq = tcpSeq(b);
-    this.ack = tcpAck(b);
+  parse(b: Buffer, start = 0, end = b.length): boolean {
+    const len = end - start;
+    if (len < TCP_MIN_HEADER_LEN) return false;
+    const hl = tcpHeaderLength(b, start);
+    if (hl < TCP_MIN_HEADER_LEN || hl > len) return false;
+    this.srcPort = tcpSrcPort(b, start);
+    this.dstPort = tcpDstPort(b, start);
+    this.seq = tcpSeq(b, start);
+    this.ack = tcpAck(b, start);
     this.headerLen = hl;
-    this.flags = tcpFlags(b);
-    this.window = tcpWindow(b);
+    this.flags = tcpFlags(b, start);
+    this.window = tcpWindow(b, start);
     return true;
   }
 }

@@ -27,9 +27,10 @@
  * of a zero window and its end ('fin', 'window-reopened', 'connection-end').
  *
  * Hot path: an in-order segment costs one header parse into a reused object,
- * three Map lookups and one `subarray` view handed to the consumer; nothing
- * is copied. Only out-of-order segments are copied (the frame buffer they
- * point into is reused by the reader).
+ * one lookup by numbers in the connection table (conn-table.ts), and the
+ * frame's buffer with the payload's bounds handed to the consumer: nothing
+ * is copied or allocated. Only out-of-order segments are copied (the frame
+ * buffer they point into is reused by the reader).
  */
 import { assignFrameRef, snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import { InternalError, loopBound } from '../internal-error.js';
@@ -57,6 +58,7 @@ import {
 } from './tcp-analysis.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TcpHeader } from './tcp-header.js';
 import { LruMap } from '../memory/lru.js';
+import { ConnEntry, ConnKey, ConnTable } from './conn-table.js';
 
 const MiB = 1024 * 1024;
 
@@ -237,6 +239,8 @@ class ClosedConn {
     readonly sec: number,
     readonly info: TcpConnection,
     readonly analysis: TcpAnalysis,
+    /** Side A was the lower endpoint of the key (see Conn.aIsLo). */
+    readonly aIsLo: boolean,
     h0: Half,
     h1: Half,
   ) {
@@ -247,7 +251,7 @@ class ClosedConn {
   }
 }
 
-class Conn {
+class Conn extends ConnEntry {
   readonly halves: [Half, Half];
   /** Wireshark's sequence analysis of this connection. */
   readonly analysis: TcpAnalysis;
@@ -259,66 +263,30 @@ class Conn {
   constructor(
     readonly info: TcpConnection,
     consumers: [StreamConsumer, StreamConsumer],
-    /** Canonical key parts (lower endpoint first), to remove it from the index. */
-    readonly loAddr: string,
-    readonly loPort: number,
-    readonly hiAddr: string,
-    readonly hiPort: number,
+    key: ConnKey,
+    /** Side A is the lower endpoint of the key: a segment from the lower endpoint is direction 0. */
+    readonly aIsLo: boolean,
     now: number,
   ) {
+    super();
+    this.copyKey(key);
     this.halves = [new Half(consumers[0], 0), new Half(consumers[1], 1)];
     this.analysis = new TcpAnalysis();
     this.lastSeenSec = now;
   }
 }
 
-/** Whether (a1, p1) sorts before or equal to (a2, p2): the canonical order of a 4-tuple. */
-function lowFirst(a1: string, p1: number, a2: string, p2: number): boolean {
-  return a1 < a2 || (a1 === a2 && p1 <= p2);
-}
-
-/**
- * Open connections by unordered 4-tuple. Nested maps instead of a string key
- * so a lookup allocates nothing (the address strings come from the packet).
- */
-class ConnIndex {
-  private readonly byLo = new Map<string, Map<string, Map<number, Conn>>>();
-
-  get(a1: string, p1: number, a2: string, p2: number): Conn | undefined {
-    if (lowFirst(a1, p1, a2, p2)) return this.byLo.get(a1)?.get(a2)?.get(p1 * 65536 + p2);
-    return this.byLo.get(a2)?.get(a1)?.get(p2 * 65536 + p1);
-  }
-
-  set(c: Conn): void {
-    let byHi = this.byLo.get(c.loAddr);
-    if (byHi === undefined) this.byLo.set(c.loAddr, (byHi = new Map()));
-    let byPorts = byHi.get(c.hiAddr);
-    if (byPorts === undefined) byHi.set(c.hiAddr, (byPorts = new Map()));
-    byPorts.set(c.loPort * 65536 + c.hiPort, c);
-  }
-
-  delete(c: Conn): void {
-    const byHi = this.byLo.get(c.loAddr);
-    const byPorts = byHi?.get(c.hiAddr);
-    if (byHi === undefined || byPorts === undefined) return;
-    byPorts.delete(c.loPort * 65536 + c.hiPort);
-    // Drop emptied inner maps so memory follows the open connections.
-    if (byPorts.size === 0) {
-      byHi.delete(c.hiAddr);
-      if (byHi.size === 0) this.byLo.delete(c.loAddr);
-    }
-  }
-}
-
-function tupleKey(loAddr: string, loPort: number, hiAddr: string, hiPort: number): string {
-  return `${loAddr}|${loPort}|${hiAddr}|${hiPort}`;
+/** Direction of the segment whose key is `key` in a connection whose side A is (or is not) the lower endpoint. */
+function directionOf(key: ConnKey, aIsLo: boolean): Direction {
+  return key.same || key.srcIsLo === aIsLo ? 0 : 1;
 }
 
 export class TcpReassembler {
   readonly stats: TcpStats = newTcpStats();
   private readonly opts: TcpOptions;
   private readonly hdr = new TcpHeader();
-  private readonly index = new ConnIndex();
+  private readonly key = new ConnKey();
+  private readonly index = new ConnTable<Conn>();
   /** Open connections in order of creation (for finish and the idle sweep). */
   private readonly open = new Map<number, Conn>();
   /** Closed 4-tuples → the connection that closed there, and when (insertion order = age). */
@@ -341,16 +309,18 @@ export class TcpReassembler {
   /** Feeds one IP packet whose protocol is TCP. Never throws on bad input. */
   segment(pkt: IpPacket): void {
     const h = this.hdr;
-    const l4 = pkt.l4;
+    const buf = pkt.buf;
+    const l4Start = pkt.l4Start;
+    const l4Len = pkt.l4End - l4Start;
     const wire = pkt.l4WireLength;
     // A header the capture cut (or that claims more than the IP length) cannot be trusted.
-    if (!h.parse(l4) || wire < h.headerLen) {
+    if (!h.parse(buf, l4Start, pkt.l4End) || wire < h.headerLen) {
       this.stats.malformed++;
       return;
     }
     const hl = h.headerLen;
     // Bytes beyond the IP length (link padding) are not part of the segment.
-    const capLen = (l4.length < wire ? l4.length : wire) - hl;
+    const capLen = (l4Len < wire ? l4Len : wire) - hl;
     const wireLen = wire - hl;
     const stats = this.stats;
     stats.segments++;
@@ -365,43 +335,39 @@ export class TcpReassembler {
     const ackf = (flags & TCP_ACK) !== 0;
     const fin = (flags & TCP_FIN) !== 0;
     const rst = (flags & TCP_RST) !== 0;
-    const src = pkt.src;
-    const sport = h.srcPort;
+    const key = this.key.fill(pkt, h.srcPort, h.dstPort);
 
-    let conn = this.index.get(src, sport, pkt.dst, h.dstPort);
+    let conn = this.index.get(key);
     let dir: Direction;
     if (conn !== undefined) {
-      dir = conn.info.a.port === sport && conn.info.a.addr === src ? 0 : 1;
+      dir = directionOf(key, conn.aIsLo);
       if (syn && !ackf && this.isNewSyn(conn, dir, h.seq)) {
         this.close(conn, 'reused', frame);
         conn = this.create(pkt, h, true, true);
         dir = 0;
       }
     } else {
-      const lo = lowFirst(src, sport, pkt.dst, h.dstPort);
-      const key = lo ? tupleKey(src, sport, pkt.dst, h.dstPort) : tupleKey(pkt.dst, h.dstPort, src, sport);
-      const closed = this.closedAt.get(key);
+      const text = key.keyText();
+      const closed = this.closedAt.get(text);
       if (closed !== undefined && !(syn && !ackf) && frame.tsSec - closed.sec <= this.opts.closedLingerSec) {
         // A straggler of a connection that just closed: not a new connection,
         // nothing delivered, but analysed as Wireshark does (same conversation).
         stats.ignoredSegments++;
-        const d: Direction = closed.info.a.port === sport && closed.info.a.addr === src ? 0 : 1;
+        const d = directionOf(key, closed.aIsLo);
         const mask = closed.analysis.classify(d, h.seq, h.ack, wireLen, flags, h.window, frame.tsSec, frame.tsNsec);
         if (mask !== 0) this.analysisEvents(mask, closed.analysis, closed.info, d, closed.pos[d], closed.pos[d ^ 1]!, h.seq, h.ack, syn, wireLen, frame);
         return;
       }
-      if (closed !== undefined) this.closedAt.delete(key);
+      if (closed !== undefined) this.closedAt.delete(text);
       // Side A is the SYN sender; a SYN/ACK seen first names its receiver as the SYN sender.
       conn = this.create(pkt, h, !(syn && ackf), closed !== undefined);
-      dir = conn.info.a.port === sport && conn.info.a.addr === src ? 0 : 1;
+      dir = directionOf(key, conn.aIsLo);
       if (closed !== undefined && !(syn && !ackf)) {
         // Not a new connection for Wireshark (no SYN): the analysis goes on.
         conn.analysis.flows[0].copyFrom(closed.analysis.flows[0]);
         conn.analysis.flows[1].copyFrom(closed.analysis.flows[1]);
         conn.analysis.firstRttNs = closed.analysis.firstRttNs;
-        if (closed.info.a.port !== conn.info.a.port || closed.info.a.addr !== conn.info.a.addr) {
-          conn.analysis.swapDirections();
-        }
+        if (closed.aIsLo !== conn.aIsLo) conn.analysis.swapDirections();
       }
     }
     conn.lastSeenSec = frame.tsSec;
@@ -460,7 +426,7 @@ export class TcpReassembler {
     if (wireLen > 0) {
       if (segOff + wireLen > half.sentEnd) half.sentEnd = segOff + wireLen;
       if (!half.ended) {
-        this.data(half, conn, l4, hl, capLen, wireLen, segOff, frame);
+        this.data(half, conn, buf, l4Start + hl, capLen, wireLen, segOff, frame);
       } else {
         // After our FIN: a retransmission of old data, or data that cannot be (ignored).
         const old = Math.min(wireLen, half.finOffset - segOff);
@@ -550,14 +516,14 @@ export class TcpReassembler {
       },
     };
     const consumers = this.handler.openConnection(info, control);
-    const lo = lowFirst(src.addr, src.port, dst.addr, dst.port);
-    const conn = lo
-      ? new Conn(info, consumers, src.addr, src.port, dst.addr, dst.port, now)
-      : new Conn(info, consumers, dst.addr, dst.port, src.addr, src.port, now);
+    // this.key is the segment's key: the sweep above touched no key.
+    const key = this.key;
+    const aIsLo = senderIsA ? key.srcIsLo : !key.srcIsLo || key.same;
+    const conn = new Conn(info, consumers, key, aIsLo, now);
     opened = conn;
-    this.index.set(conn);
+    this.index.add(conn);
     this.open.set(info.id, conn);
-    this.closedAt.delete(tupleKey(conn.loAddr, conn.loPort, conn.hiAddr, conn.hiPort));
+    this.closedAt.delete(conn.keyText());
     this.stats.connections++;
     if (reused) this.event('port-reuse', conn, senderIsA ? 0 : 1, pkt.frame, 0, -1);
     return conn;
@@ -606,9 +572,9 @@ export class TcpReassembler {
     this.event('connection-end', conn, 0, at, 0, -1);
     if (reason !== 'capture-end') {
       const closed = this.closedAt;
-      const key = tupleKey(conn.loAddr, conn.loPort, conn.hiAddr, conn.hiPort);
+      const key = conn.keyText();
       closed.delete(key);
-      closed.set(key, new ClosedConn(at.tsSec, conn.info, conn.analysis, h0, h1));
+      closed.set(key, new ClosedConn(at.tsSec, conn.info, conn.analysis, conn.aIsLo, h0, h1));
       if (closed.size > this.opts.maxClosedRemembered) closed.shift();
     }
     if (failed !== undefined) throw failed;
@@ -703,7 +669,7 @@ export class TcpReassembler {
       if (half.ackedTo >= 0) this.settleAcked(half);
       half.busy = true;
       try {
-        half.consumer.data(buf.subarray(start + trim, start + capEnd), off, at);
+        half.consumer.data(buf, start + trim, start + capEnd, off, at);
       } finally {
         half.busy = false;
       }

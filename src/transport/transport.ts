@@ -54,14 +54,16 @@ export class Transport {
   }
 
   private udp(pkt: IpPacket): void {
-    const l4 = pkt.l4;
-    const len = udpDatagramLength(l4, pkt.l4WireLength, pkt.ipVersion);
+    const buf = pkt.buf;
+    const o = pkt.l4Start;
+    const captured = pkt.l4End - o;
+    const len = udpDatagramLength(buf, pkt.l4WireLength, pkt.ipVersion, o, captured);
     if (len < 0) {
       this.stats.udpMalformed++;
       return;
     }
     // Captured payload stops at the UDP length (padding) or where the snaplen cut.
-    const end = l4.length < len ? l4.length : len;
+    const end = captured < len ? captured : len;
     const wireLength = len - UDP_HEADER_LEN;
     this.stats.udpDatagrams++;
     this.stats.udpPayloadBytes += wireLength;
@@ -72,9 +74,9 @@ export class Transport {
     // A fresh object per datagram: the handler may keep the endpoints. `at` is the
     // reader's reused frame, valid during the call (snapshotFrameRef to keep it).
     this.handler.datagram({
-      src: { addr: pkt.src, port: udpSrcPort(l4) },
-      dst: { addr: pkt.dst, port: udpDstPort(l4) },
-      payload: l4.subarray(UDP_HEADER_LEN, end),
+      src: { addr: pkt.src, port: udpSrcPort(buf, o) },
+      dst: { addr: pkt.dst, port: udpDstPort(buf, o) },
+      payload: buf.subarray(o + UDP_HEADER_LEN, o + end),
       wireLength,
       at: pkt.frame,
     });

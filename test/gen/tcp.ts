@@ -3,7 +3,7 @@
  * objects to feed the reassembler directly (without the network decoder).
  */
 import { newFrame, type CaptureFrame, type FrameRef } from '../../src/capture/frame.js';
-import { IPPROTO_TCP, IPPROTO_UDP, type IpPacket } from '../../src/net/packet.js';
+import { IPPROTO_TCP, IPPROTO_UDP, IpPacket } from '../../src/net/packet.js';
 
 export const FIN = 0x01;
 export const SYN = 0x02;
@@ -76,16 +76,10 @@ export function ipPacket(l4: Buffer, spec: PacketSpec): IpPacket {
   frame.tsSec = spec.tsSec ?? 0;
   frame.tsNsec = spec.tsNsec ?? 0;
   frame.linkType = 1;
-  return {
-    ipVersion: spec.ipVersion ?? (spec.src.includes(':') ? 6 : 4),
-    src: spec.src,
-    dst: spec.dst,
-    protocol: spec.protocol ?? IPPROTO_TCP,
-    l4: captured,
-    l4WireLength: spec.wireLength ?? l4.length,
-    frame,
-    reassembled: false,
-  };
+  const pkt = new IpPacket(frame).setAddresses(spec.src, spec.dst).setL4(captured, spec.wireLength ?? l4.length);
+  if (spec.ipVersion !== undefined) pkt.ipVersion = spec.ipVersion;
+  pkt.protocol = spec.protocol ?? IPPROTO_TCP;
+  return pkt;
 }
 
 /**
@@ -106,10 +100,7 @@ export class PacketFeeder {
   constructor(private readonly sink: (pkt: IpPacket) => void) {
     this.frame = newFrame(0);
     this.frame.linkType = 1;
-    this.pkt = {
-      ipVersion: 4, src: '', dst: '', protocol: IPPROTO_TCP, l4: Buffer.alloc(0),
-      l4WireLength: 0, frame: this.frame, reassembled: false,
-    };
+    this.pkt = new IpPacket(this.frame);
   }
 
   /** Feeds `l4` (copied into the scratch buffer); returns the frame number used. */
@@ -117,7 +108,6 @@ export class PacketFeeder {
     const captured = spec.snap !== undefined ? Math.min(spec.snap, l4.length) : l4.length;
     if (this.scratch.length < captured) this.scratch = Buffer.alloc(captured);
     l4.copy(this.scratch, 0, 0, captured);
-    const view = this.scratch.subarray(0, captured);
     const f = this.frame;
     f.number = ++this.number;
     f.tsSec = this.tsSec;
@@ -127,11 +117,12 @@ export class PacketFeeder {
     f.end = captured;
     f.origLen = l4.length;
     const p = this.pkt;
-    p.ipVersion = spec.ipVersion ?? (spec.src.includes(':') ? 6 : 4);
-    p.src = spec.src;
-    p.dst = spec.dst;
+    p.setAddresses(spec.src, spec.dst);
+    if (spec.ipVersion !== undefined) p.ipVersion = spec.ipVersion;
     p.protocol = spec.protocol ?? IPPROTO_TCP;
-    p.l4 = view;
+    p.buf = this.scratch;
+    p.l4Start = 0;
+    p.l4End = captured;
     p.l4WireLength = spec.wireLength ?? l4.length;
     this.sink(p);
     // Clobber everything the packet pointed at.
