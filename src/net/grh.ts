@@ -5,22 +5,19 @@
  * for a BTH, hop limit, source and destination GIDs).
  *
  * The packet is handed to the transport layer like an IP packet: the GIDs
- * as addresses (an IPv4-mapped GID as its dotted quad, so that RoCEv1 and
+ * as addresses (two IPv4-mapped GIDs as IPv4 addresses, so that RoCEv1 and
  * RoCEv2 name hosts alike) and `protocol` IPPROTO_IB_BTH.
  */
+import { u16be, u32be } from '../capture/bytes.js';
 import type { IpScratch } from './fragments.js';
-import { ipv4Text } from './ipv4.js';
-import { ipv6Text } from './ipv6.js';
 import { IPPROTO_IB_BTH, type IpPacket } from './packet.js';
 
 export const GRH_LEN = 40;
 /** The GRH's next header for an InfiniBand BTH. */
 export const GRH_NEXT_HEADER_BTH = 0x1b;
 
-function gidText(data: Buffer, off: number): string {
-  const mapped =
-    data.readUInt32BE(off) === 0 && data.readUInt32BE(off + 4) === 0 && data.readUInt32BE(off + 8) === 0xffff;
-  return mapped ? ipv4Text(data, off + 12) : ipv6Text(data, off);
+function ipv4Mapped(data: Buffer, off: number): boolean {
+  return u32be(data, off) === 0 && u32be(data, off + 4) === 0 && u32be(data, off + 8) === 0xffff;
 }
 
 /**
@@ -37,18 +34,28 @@ export function decodeGrh(data: Buffer, off: number, end: number, wireLength: nu
     scratch.reason = 'RoCEv1 GRH without a BTH (IP version not 6 or next header not 0x1B)';
     return false;
   }
-  const payloadLength = data.readUInt16BE(off + 4);
+  const payloadLength = u16be(data, off + 4);
   // Ethernet may pad a short frame; a length beyond the frame is the GRH's lie.
   const available = wireLength - GRH_LEN;
   if (payloadLength > available) {
     scratch.reason = `RoCEv1 GRH payload length ${payloadLength} beyond the frame (${available} bytes)`;
     return false;
   }
-  pkt.ipVersion = 6;
-  pkt.src = gidText(data, off + 8);
-  pkt.dst = gidText(data, off + 24);
+  // Two IPv4-mapped GIDs are given as IPv4 addresses (their text the dotted quad).
+  const v4 = ipv4Mapped(data, off + 8) && ipv4Mapped(data, off + 24);
+  pkt.ipVersion = v4 ? 4 : 6;
+  pkt.src0 = v4 ? 0 : u32be(data, off + 8);
+  pkt.src1 = v4 ? 0 : u32be(data, off + 12);
+  pkt.src2 = v4 ? 0 : u32be(data, off + 16);
+  pkt.src3 = u32be(data, off + 20);
+  pkt.dst0 = v4 ? 0 : u32be(data, off + 24);
+  pkt.dst1 = v4 ? 0 : u32be(data, off + 28);
+  pkt.dst2 = v4 ? 0 : u32be(data, off + 32);
+  pkt.dst3 = u32be(data, off + 36);
   pkt.protocol = IPPROTO_IB_BTH;
-  pkt.l4 = data.subarray(off + GRH_LEN, Math.min(end, off + GRH_LEN + payloadLength));
+  pkt.buf = data;
+  pkt.l4Start = off + GRH_LEN;
+  pkt.l4End = Math.min(end, off + GRH_LEN + payloadLength);
   pkt.l4WireLength = payloadLength;
   return true;
 }

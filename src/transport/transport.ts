@@ -67,8 +67,8 @@ export class Transport {
     const wireLength = len - UDP_HEADER_LEN;
     this.stats.udpDatagrams++;
     this.stats.udpPayloadBytes += wireLength;
-    if (this.roce !== undefined && udpDstPort(l4) === ROCE_V2_PORT) {
-      this.roce.udp(pkt, l4.subarray(UDP_HEADER_LEN, end), wireLength);
+    if (this.roce !== undefined && udpDstPort(buf, o) === ROCE_V2_PORT) {
+      this.roce.udp(pkt, buf.subarray(o + UDP_HEADER_LEN, o + end), wireLength);
       return;
     }
     // A fresh object per datagram: the handler may keep the endpoints. `at` is the
