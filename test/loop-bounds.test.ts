@@ -140,7 +140,7 @@ describe('record marking: a scan that makes no progress', () => {
     replace(RpcRecordStream.prototype, 'scan', (_real, _self, args) => args[1]); // returns where it started, still out of sync
     const s = new RpcRecordStream(sink, midstream, 0, stats());
     const at = { fileIndex: 0, number: 1, tsSec: 0, tsNsec: 0 };
-    expect(() => s.data(Buffer.alloc(100, 0x5a), 0, at)).toThrow(/^record-stream\.ts: run: a loop over buffered data made no progress in 1056 turns/);
+    expect(() => s.data(Buffer.alloc(100, 0x5a), 0, 100, 0, at)).toThrow(/^record-stream\.ts: run: a loop over buffered data made no progress in 1056 turns/);
   });
 
   it('in the pipeline: one warning at the frame; messages after it are found', async () => {
