@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { analyze } from '../dist/src/index.js';
 import { callRow } from '../dist/src/report/calls.js';
 import { nfs4OpNumber } from '../dist/decoders/nfs4.js';
-import { nfsFields, PREFS, tsharkCalls } from './tshark-reference.mjs';
+import { nfsFields, PREFS, tshark, tsharkCalls } from './tshark-reference.mjs';
 import { compareCalls } from './compare-calls.mjs';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
@@ -43,7 +43,7 @@ const files = inputs.flatMap((p) =>
     : [p],
 );
 
-const total = { captures: 0, failed: 0, calls: 0, fields: 0, equal: 0, extra: 0 };
+const total = { captures: 0, failed: 0, calls: 0, fields: 0, equal: 0, extra: 0, rst: 0, rstTshark: 0 };
 for (const file of files) {
   const name = basename(file);
   if (name.startsWith('nfs-rdma-')) {
@@ -105,6 +105,13 @@ for (const file of files) {
     }
     if (differ.length) problems.push(`NFSv4 ops differ: ${differ.slice(0, 5).join('; ')}`);
     note += `, NFSv4 op lists equal ${compared - differ.length}/${compared}`;
+    // RST frames, as tshark shows tcp.flags.reset.
+    const rsts = tshark(['-r', file, '-Y', 'tcp.flags.reset == 1', '-T', 'fields', '-e', 'frame.number']).split('\n').filter(Boolean).length;
+    const ours = report.tcp.events.rst ?? 0;
+    total.rst += ours;
+    total.rstTshark += rsts;
+    if (ours !== rsts) problems.push(`RST frames ${ours}, tshark ${rsts}`);
+    note += `, RST frames ${ours}/${rsts} (closing ${report.tcp.events['rst-close'] ?? 0})`;
   }
   if (problems.length) total.failed++;
   console.log(
@@ -116,7 +123,8 @@ if (haveTshark) {
   const pct = total.fields ? ((100 * total.equal) / total.fields).toFixed(3) : '100';
   console.log(
     `${total.captures} captures, ${total.failed} failed; ${total.calls} calls tshark decodes, ` +
-      `fields equal ${total.equal}/${total.fields} (${pct}%); ${total.extra} calls or replies nfsight decodes beyond tshark`,
+      `fields equal ${total.equal}/${total.fields} (${pct}%); ${total.extra} calls or replies nfsight decodes beyond tshark; ` +
+      `RST frames ${total.rst}/${total.rstTshark}`,
   );
 }
 process.exitCode = total.failed ? 1 : 0;

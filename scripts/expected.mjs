@@ -55,6 +55,8 @@ for (const file of process.argv.slice(2)) {
       streams: [],
       // Frame numbers tshark flags tcp.analysis.<flag>, in order.
       framesByFlag: Object.fromEntries(LISTED_FLAGS.map((k) => [k, []])),
+      // Frames with the RST flag (tcp.flags.reset == 1), in order.
+      rstFrames: [],
     },
   };
   const streams = new Map();
@@ -85,7 +87,10 @@ for (const file of process.argv.slice(2)) {
     const syn = get('tcp.flags.syn') === '1' || get('tcp.flags.syn') === 'True';
     const ack = get('tcp.flags.ack') === '1' || get('tcp.flags.ack') === 'True';
     const rst = get('tcp.flags.reset') === '1' || get('tcp.flags.reset') === 'True';
-    if (rst) out.tcp.flags.rst++;
+    if (rst) {
+      out.tcp.flags.rst++;
+      out.tcp.rstFrames.push(t.frame);
+    }
     let s = streams.get(id);
     if (!s) {
       // Side A: the SYN sender when the handshake is seen, else the first sender.

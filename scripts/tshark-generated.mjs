@@ -18,6 +18,7 @@ const GENERATED = {
   'void-replies': async () => (await import('../dist/test/gen/void-replies.js')).voidRepliesCapture(),
   'late-delivery': async () => (await import('../dist/test/gen/late-delivery.js')).lateDeliveryCapture(),
   'udp-noise': async () => (await import('../dist/test/gen/udp-noise.js')).udpNoiseCapture(),
+  resets: async () => (await import('../dist/test/gen/resets.js')).resetsCapture(),
 };
 
 const dir = mkdtempSync(join(tmpdir(), 'nfsight-gen-'));
@@ -26,12 +27,20 @@ for (const name of process.argv.length > 2 ? process.argv.slice(2) : Object.keys
   const file = join(dir, `${name}.pcap`); // tshark reads pcap and pcapng alike
   writeFileSync(file, await GENERATED[name]());
   const { calls, differing } = tsharkCalls(file);
-  // UDP datagrams tshark does not decode as RPC (nfsight counts them as non-RPC datagrams).
-  const udpNotRpc = tshark(['-r', file, ...PREFS, '-Y', 'udp && !rpc', '-T', 'fields', '-e', 'frame.number'])
-    .split('\n')
-    .filter(Boolean)
-    .map(Number);
-  const out = { capture: `${name}.pcap (generated)`, generatedBy: `${version}, scripts/tshark-generated.mjs`, calls, differing, udpNotRpc };
+  const frames = (filter) =>
+    tshark(['-r', file, ...PREFS, '-Y', filter, '-T', 'fields', '-e', 'frame.number'])
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
+  // UDP datagrams tshark does not decode as RPC (nfsight counts them as non-RPC datagrams); frames with the RST flag.
+  const out = {
+    capture: `${name}.pcap (generated)`,
+    generatedBy: `${version}, scripts/tshark-generated.mjs`,
+    calls,
+    differing,
+    udpNotRpc: frames('udp && !rpc'),
+    rstFrames: frames('tcp.flags.reset == 1'),
+  };
   const target = join(repo, 'test/gen', `${name}.expected.json`);
   writeFileSync(target, JSON.stringify(out, null, 1) + '\n');
   console.log(`${target}: ${calls.length} calls`);

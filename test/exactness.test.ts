@@ -16,10 +16,11 @@ import { analyze } from '../src/analyze.js';
 import { callRow, type CallRow } from '../src/report/calls.js';
 import { compareCalls, type ComparedRow, type TsharkCall } from '../scripts/compare-calls.mjs';
 import { lateDeliveryCapture } from './gen/late-delivery.js';
+import { resetsCapture } from './gen/resets.js';
 import { udpNoiseCapture } from './gen/udp-noise.js';
 import { voidRepliesCapture } from './gen/void-replies.js';
 import type { Report } from '../src/report/model.js';
-import { CAPTURES, bundledCaptures, tempDir, writeTemp } from './helpers.js';
+import { CAPTURES, bundledCaptures, expectedOf, runTransport, TcpEventRecorder, tempDir, writeTemp } from './helpers.js';
 
 const GEN = fileURLToPath(new URL('./gen', import.meta.url));
 
@@ -46,6 +47,8 @@ interface GeneratedExpected {
   calls: TsharkCall[];
   /** UDP frames tshark does not decode as RPC. */
   udpNotRpc: number[];
+  /** Frames with the RST flag (tcp.flags.reset == 1). */
+  rstFrames: number[];
 }
 
 async function generated(name: string, bytes: Buffer): Promise<{ rows: Row[]; report: Report; theirs: TsharkCall[]; expected: GeneratedExpected }> {
@@ -136,5 +139,38 @@ describe('UDP: only plausible datagrams are RPC (generated: NFS, portmap, MOUNT,
     expect(report.rpc.repliesWithoutCall).toBe(0);
     expect(report.rpc.unanswered).toBe(0);
     expect(report.udp.datagrams).toBe(20);
+  });
+});
+
+describe('RST counting: every frame with the RST flag, as tshark shows tcp.flags.reset, and those that closed a connection', () => {
+  for (const name of bundledCaptures()) {
+    it(name, async () => {
+      const rec = new TcpEventRecorder();
+      await runTransport(name, rec);
+      const exp = expectedOf(name) as ReturnType<typeof expectedOf> & { tcp: { rstFrames: number[] } };
+      expect(rec.frames('rst')).toEqual(exp.tcp.rstFrames);
+      // An RST closes at most one connection, and each closing one is an RST frame.
+      const closing = rec.frames('rst-close');
+      expect(new Set(closing).size).toBe(closing.length);
+      for (const f of closing) expect(exp.tcp.rstFrames).toContain(f);
+      expect(closing.length).toBeLessThanOrEqual(rec.events.filter((e) => e.kind === 'connection-end').length);
+    });
+  }
+
+  it('lossy-read-cut: 2 RST frames, each closing its connection', async () => {
+    const rec = new TcpEventRecorder();
+    await runTransport('lossy-read-cut.pcap', rec);
+    expect(rec.frames('rst')).toEqual([204, 226]);
+    expect(rec.frames('rst-close')).toEqual([204, 226]);
+  });
+
+  it('generated: RSTs sent again, answering late data, after both FINs, refusing a SYN, alone', async () => {
+    const { report, expected } = await generated('resets', resetsCapture());
+    // tshark's frames: 8 closes connection 0, 9 and 11 follow it; 13 refuses a SYN; 24 follows both FINs; 25 stands alone.
+    expect(expected.rstFrames).toEqual([8, 9, 11, 13, 24, 25]);
+    expect(report.tcp.events['rst']).toBe(6);
+    expect(report.tcp.events['rst-close']).toBe(3);
+    expect(report.tcp.events['refused']).toBe(1);
+    expect(report.tcp.refused.map((r) => r.frame)).toEqual([13]);
   });
 });

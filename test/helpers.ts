@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Diagnostic, Frame } from '../src/capture/frame.js';
 import { NetDecoder } from '../src/net/decoder.js';
-import type { TransportHandler } from '../src/transport/stream.js';
+import type { StreamConsumer, TcpEvent, TcpEventKind, TransportHandler } from '../src/transport/stream.js';
 import { Transport } from '../src/transport/transport.js';
 import { readCaptureFile, readCaptures, type CaptureFileInfo, type ReadOptions } from '../src/capture/source.js';
 
@@ -118,4 +118,21 @@ export async function runTransport(name: string, handler: TransportHandler): Pro
   await readCaptureFile(join(CAPTURES, name), 0, onFrame, diag);
   net.finish();
   transport.finish();
+}
+
+/** A transport handler that records the TCP events (and consumes the streams without looking at them). */
+export class TcpEventRecorder implements TransportHandler {
+  events: TcpEvent[] = [];
+  openConnection(): [StreamConsumer, StreamConsumer] {
+    const c: StreamConsumer = { data: () => undefined, gap: () => undefined, end: () => undefined };
+    return [c, c];
+  }
+  datagram(): void {}
+  tcpEvent(e: TcpEvent): void {
+    this.events.push(e);
+  }
+  /** Frame numbers of the events of one kind, in the order emitted. */
+  frames(kind: TcpEventKind): number[] {
+    return this.events.filter((e) => e.kind === kind).map((e) => e.at.number);
+  }
 }

@@ -22,7 +22,7 @@ import {
 } from '../src/transport/tcp-analysis.js';
 import { TcpReassembler } from '../src/transport/tcp-reassembly.js';
 import { ACK, FIN, PacketFeeder, RST, SYN, tcpSegment } from './gen/tcp.js';
-import { bundledCaptures, expectedOf, runTransport, type Expected } from './helpers.js';
+import { bundledCaptures, expectedOf, runTransport, TcpEventRecorder, type Expected } from './helpers.js';
 
 /** tshark flag (tcp.analysis.<flag>) → the nfsight event kind emitted on the same frames. */
 export const KIND_OF_FLAG: Record<string, TcpEventKind> = {
@@ -40,24 +40,8 @@ const ANALYSIS_KINDS = Object.values(KIND_OF_FLAG);
 
 type WithFrames = Expected & { tcp: { framesByFlag: Record<string, number[]> } };
 
-class EventRecorder implements TransportHandler {
-  events: TcpEvent[] = [];
-  openConnection(): [StreamConsumer, StreamConsumer] {
-    const c: StreamConsumer = { data: () => undefined, gap: () => undefined, end: () => undefined };
-    return [c, c];
-  }
-  datagram(): void {}
-  tcpEvent(e: TcpEvent): void {
-    this.events.push(e);
-  }
-  /** Frame numbers of the events of one kind, in the order emitted. */
-  frames(kind: TcpEventKind): number[] {
-    return this.events.filter((e) => e.kind === kind).map((e) => e.at.number);
-  }
-}
-
-async function eventsOf(name: string): Promise<EventRecorder> {
-  const rec = new EventRecorder();
+async function eventsOf(name: string): Promise<TcpEventRecorder> {
+  const rec = new TcpEventRecorder();
   await runTransport(name, rec);
   return rec;
 }

@@ -149,8 +149,13 @@ export type TcpEventKind =
    * one per connection. `conn.segments` then holds its final counts.
    */
   | 'connection-end'
-  /** A segment with RST. */
+  /**
+   * A segment with the RST flag: every one, as tshark's tcp.flags.reset == 1
+   * counts them (a second RST, or one after the connection ended, included).
+   */
   | 'rst'
+  /** nfsight's own: an RST that ended its connection (the first on a connection still open; also an 'rst'). */
+  | 'rst-close'
   /** A SYN answered by RST (connection refused). */
   | 'refused'
   /** A new connection on a 4-tuple whose previous connection had ended. */

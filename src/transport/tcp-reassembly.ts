@@ -356,6 +356,8 @@ export class TcpReassembler {
         const d = directionOf(key, closed.aIsLo);
         const mask = closed.analysis.classify(d, h.seq, h.ack, wireLen, flags, h.window, frame.tsSec, frame.tsNsec);
         if (mask !== 0) this.analysisEvents(mask, closed.analysis, closed.info, d, closed.pos[d], closed.pos[d ^ 1]!, h.seq, h.ack, syn, wireLen, frame);
+        // Every RST frame counts, as tshark shows tcp.flags.reset: this one closes nothing.
+        if (rst) this.emit('rst', closed.info, d, frame, 0, -1);
         return;
       }
       if (closed !== undefined) this.closedAt.delete(text);
@@ -386,6 +388,7 @@ export class TcpReassembler {
     if (rst) {
       if (mask !== 0) this.analysisEvents(mask, analysis, conn.info, dir, half, peer, h.seq, h.ack, syn, wireLen, frame);
       this.event('rst', conn, dir, frame, 0, -1);
+      this.event('rst-close', conn, dir, frame, 0, -1);
       // A RST answering a SYN before any SYN/ACK: the connection was refused.
       if (peer.synSeen && !half.synSeen && !conn.handshake) this.event('refused', conn, dir, frame, 0, -1);
       if (ackf) this.noteAck(half, h.ack);
