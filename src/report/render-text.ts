@@ -9,6 +9,7 @@
  */
 import type { FileRow, OperationRow, PeerRow, Report, TallyData, TrackedSection } from './model.js';
 import { renderFindingsText } from './render-findings.js';
+import { latencySparklines } from './render-sparkline.js';
 import { renderRdmaText } from './render-rdma.js';
 import { DEFAULT_WIDTH, fitTable, frameLabel, keyValues, wrapText, type ColumnSpec } from './terminal.js';
 
@@ -151,6 +152,7 @@ function timingSection(report: Report, ctx: Ctx): string[] {
   return [
     heading(ctx, `Timing by operation${shown(rows.length, ops.length)}: latency in ms from call to reply${ctx.details ? "; an NFSv4 op carries its COMPOUND's latency" : ''}`),
     table(ctx, [{ head: 'operation', min: 40 }, ...TALLY_COLUMNS], rows.map((r) => [operationLabel(r), ...tallyCells(r)])),
+    ...(report.timeline ? latencySparklines(report.timeline, ctx.width) : []),
   ];
 }
 
