@@ -9,8 +9,8 @@ import type { Finding } from '../src/detectors/finding.js';
 import { writePcap } from './gen/capture-writer.js';
 import { NFS_PROGRAM, NFSPROC3_READ, XdrWriter, nfs3ReadArgs, nfs3ReadResultHead, recordMark, rpcAcceptedReply, rpcCall } from './gen/rpc.js';
 import { Capture, TcpSession, type Host } from './gen/session.js';
-import { rawSegment, refusedSyn, resendFrame } from './gen/tcp-faults.js';
-import { ACK, RST } from './gen/tcp.js';
+import { rawSegment, refusedSyn, resendFrame, rtoBackoff } from './gen/tcp-faults.js';
+import { ACK, RST, SYN } from './gen/tcp.js';
 import { CAPTURES, tempDir, writeTemp } from './helpers.js';
 
 const CLIENT: Host = { addr: '192.0.2.10', port: 801 };
@@ -56,9 +56,11 @@ describe('unanswered-call', () => {
     expect(un).toHaveLength(1);
     const f = un[0]!;
     expect(f.severity).toBe('error');
-    expect(f.title).toContain('READ never answered: the server sent the reply, the client never acknowledged it');
-    expect(f.explanation).toContain('The server sent the reply, the client never acknowledged it: packets from the server are being dropped on the way to the client (firewall, MTU, NIC)');
-    expect(f.metrics).toMatchObject({ calls: 1, serverRetransmissions: 6, resets: 1, unacknowledgedBytes: partial.length, clientResends: 0, unfinishedReplies: 1 });
+    expect(f.title).toBe('READ never answered: the server sent the reply, the client never acknowledged it (6 server retransmissions)');
+    expect(f.explanation).toContain(`and ${partial.length.toLocaleString('en-US')} bytes stayed unacknowledged until the client reset the connection`);
+    expect(f.explanation).toContain('The packets reach the capture point but not the client');
+    expect(f.metrics).toMatchObject({ calls: 1, why: ['reply-lost ×1'], serverRetransmissions: 6, resets: 'the client', unacknowledgedBytes: partial.length, unfinishedReplies: 1 });
+    expect(f.metrics['clientResends']).toBeUndefined();
     // Doubling intervals, 1 µs per pushed frame aside.
     expect((f.metrics['retransmissionIntervals'] as number[]).map((x) => Math.round(x * 10) / 10)).toEqual([0.4, 0.8, 1.6, 3.2, 6.4]);
     // Stall: from the first retransmission to the RST: 0.4 + 0.8 + 1.6 + 3.2 + 6.4 + 20 s.
@@ -81,7 +83,7 @@ describe('unanswered-call', () => {
     // tshark -r captures/unanswered-read-tail.pcap -Y tcp.flags.reset==1 → 389 (694 → 2049, RST, ACK)
     // tshark -r captures/unanswered-read-tail.pcap -Y rpc → 66 V3 READ Call xid 0x351ccd70 Offset 2097152
     expect(frames(f)).toEqual([66, 67, 383, 388, 389]);
-    expect(f.metrics).toMatchObject({ calls: 1, xids: ['0x351ccd70'], serverRetransmissions: 6, resets: 1, unfinishedReplies: 1, offsets: [2097152] });
+    expect(f.metrics).toMatchObject({ calls: 1, xids: ['0x351ccd70'], serverRetransmissions: 6, resets: 'the client', unfinishedReplies: 1, offsets: [2097152] });
     // Last client ACK = 2390701 (raw, .notes), last new server segment 2408077+1448: 18824 bytes never acknowledged.
     expect(f.metrics['unacknowledgedBytes']).toBe(18824);
     // tshark frame.time_relative: 383 at 0.626684, 389 at 20.392475; intervals 0.428048 0.864065 1.727870 3.553182 6.910863
@@ -129,12 +131,12 @@ describe('connections', () => {
     expect(f.kind).toBe('connections');
     expect(f.title).toBe('Connection to 192.0.2.20:20049 (NFS/RDMA) refused 2 times');
     expect(f.explanation).toContain('RDMA');
-    expect(f.explanation).toContain('does not listen for NFS/RDMA');
+    expect(f.explanation).toContain('Port 20049 is NFS over RDMA: the server does not listen for it');
     expect(f.metrics).toEqual({ attempts: 2, port: 20049 });
     expect(frames(f)).toEqual([rst1, rst2]);
   });
 
-  it('a reset with a call outstanding, then a reconnect to the same server port', async () => {
+  it('a reset with a call outstanding, a reconnect, and the call never resent: lost', async () => {
     const c = new Capture();
     const s1 = new TcpSession(c, CLIENT, SERVER).handshake();
     const [call] = s1.send('client', recordMark(getattrCall(0x1111)));
@@ -150,15 +152,111 @@ describe('connections', () => {
     const conn = found.filter((f) => f.kind === 'connections');
     expect(conn).toHaveLength(1);
     const f = conn[0]!;
-    expect(f.severity).toBe('warning');
-    expect(f.title).toContain('reset by the server with 1 call(s) outstanding; the client reconnected after 0.5');
+    expect(f.severity).toBe('error');
+    expect(f.title).toBe('The server closed the connection with 1 call outstanding (GETATTR); the client reconnected after 500 ms');
+    expect(f.explanation).toContain('of those, 1 never seen again');
     expect(frames(f)).toEqual([call, rst, syn2]);
-    expect(f.metrics).toMatchObject({ outstandingCalls: 1, reconnectConnection: 1 });
-    expect(f.metrics['stallSecondsBeforeReset'] as number).toBeCloseTo(12, 3);
-    // The call itself: unanswered, the connection reset by the server.
-    const un = found.filter((x) => x.kind === 'unanswered-call');
+    expect(f.metrics).toMatchObject({ connections: 1, closedByServer: 1, outstandingCalls: 1, reconnects: 1, lost: 1, outstanding: [`GETATTR xid 0x00001111 frame ${call}: lost`] });
+    expect(f.metrics['secondsWithoutReply'] as number).toBeCloseTo(12, 3);
+    // Nothing but the close shows on the call: no unanswered-call finding of its own.
+    expect(found.filter((x) => x.kind === 'unanswered-call')).toEqual([]);
+  });
+
+  it('the server closes (FIN) with a READ outstanding; the client reconnects and resends it (same xid), answered', async () => {
+    const c = new Capture();
+    const s1 = new TcpSession(c, CLIENT, SERVER).handshake();
+    s1.send('client', recordMark(getattrCall(0x3000)));
+    s1.send('server', recordMark(okReply(0x3000)));
+    const read = recordMark(rpcCall({ xid: 0x3001, prog: NFS_PROGRAM, vers: 3, proc: NFSPROC3_READ, cred: {} }, nfs3ReadArgs(FH, 0, 4096)));
+    const [call] = s1.send('client', read);
+    c.advance(2);
+    const fin = s1.fin('server');
+    s1.fin('client');
+    s1.ack('server');
+    c.advance(0.3);
+    const s2 = new TcpSession(c, { addr: CLIENT.addr, port: 802 }, SERVER);
+    const syn2 = c.frames.length + 1;
+    s2.handshake();
+    s2.send('client', read);
+    c.advance(0.004);
+    const head = rpcAcceptedReply(0x3001, Buffer.concat([nfs3ReadResultHead(4096, false, 1 << 20), Buffer.alloc(4096, 7)]));
+    // Three segments: the reply is shown where it completes, the last.
+    const reply = s2.send('server', recordMark(head))[2]!;
+    const found = await findingsOf(c);
+    const conn = found.filter((f) => f.kind === 'connections');
+    expect(conn).toHaveLength(1);
+    const f = conn[0]!;
+    expect(f.severity).toBe('info');
+    expect(f.title).toBe('The server closed the connection with 1 call outstanding (READ); the client reconnected after 300 ms');
+    expect(f.explanation).toContain('of those, 1 resent on a new connection and answered (the slowest after 2.3 s)');
+    expect(frames(f)).toEqual([call, fin, syn2, reply]);
+    expect(f.evidence[1]!.what).toBe('FIN from the server: the connection closes with 1 call outstanding');
+    // From the first call to the reply on the new connection: 2 + 0.3 + 0.004 s and 12 frames of 1 µs.
+    expect(f.metrics).toMatchObject({ closedByServer: 1, resentAndAnswered: 1, outstanding: [`READ xid 0x00003001 frame ${call}: resent-answered after 2.304012 s`] });
+    expect(found.filter((x) => x.kind === 'unanswered-call')).toEqual([]);
+  });
+
+  it('the clean counterpart: the server closes after every call was answered', async () => {
+    const s = new TcpSession(new Capture(), CLIENT, SERVER).handshake();
+    s.send('client', recordMark(getattrCall(0x3100)));
+    s.send('server', recordMark(okReply(0x3100)));
+    s.capture.advance(5);
+    s.fin('server');
+    s.fin('client');
+    s.ack('server');
+    expect(await findingsOf(s.capture)).toEqual([]);
+  });
+
+  it('SYNs to port 2049 never answered: the server is down or unreachable', async () => {
+    const c = new Capture();
+    const syn = rawSegment(c, CLIENT, SERVER, 7000, 0, SYN);
+    const resends = rtoBackoff(c, syn, 4, 1);
+    const found = await findingsOf(c);
+    expect(found.map((f) => [f.kind, f.severity, f.title])).toEqual([['connections', 'error', 'Connection attempts to 192.0.2.20:2049 (NFS) unanswered: 5 SYNs, no reply']]);
+    expect(found[0]!.metrics).toEqual({ attempts: 1, syns: 5, port: 2049 });
+    expect(frames(found[0]!)).toEqual([syn]);
+    expect(resends).toHaveLength(4);
+  });
+});
+
+describe('a call that never reached the server (client-side TCP)', () => {
+  /** A READ whose segment the client's TCP resends 3 times over 40 s without an ACK; the capture ends 45 s after the call. */
+  function hung(acked: boolean): { capture: Capture; call: number; resends: number[] } {
+    const c = new Capture();
+    const s = new TcpSession(c, CLIENT, SERVER).handshake();
+    s.send('client', recordMark(getattrCall(0x5000)));
+    s.send('server', recordMark(okReply(0x5000)));
+    c.advance(0.1);
+    const read = recordMark(rpcCall({ xid: 0x5001, prog: NFS_PROGRAM, vers: 3, proc: NFSPROC3_READ, cred: {} }, nfs3ReadArgs(FH, 0, 4096)));
+    const [call] = s.send('client', read, { ack: acked });
+    // RTO 5.7 s doubling: resends at +5.7, +17.1, +39.9 s.
+    const resends = acked ? [] : rtoBackoff(c, call!, 3, 5.7);
+    c.advance(acked ? 45 : 5.1);
+    s.ack('client');
+    return { capture: c, call: call!, resends };
+  }
+
+  it('reported before any timeout, with the intervals: the server never received it', async () => {
+    const g = hung(false);
+    const found = await findingsOf(g.capture);
+    const un = found.filter((f) => f.kind === 'unanswered-call');
     expect(un).toHaveLength(1);
-    expect(un[0]!.title).toBe('GETATTR never answered: the connection was reset by the server');
+    const f = un[0]!;
+    expect(f.severity).toBe('error');
+    expect(f.title).toBe('READ never reached the server: the client resent it 3 times, never acknowledged');
+    expect(f.explanation).toContain('at growing intervals (11.4, 22.8 s)');
+    expect(f.explanation).toContain('it never received it');
+    expect(f.explanation).toContain('The server is down or unreachable');
+    expect(f.metrics).toMatchObject({ calls: 1, why: ['not-received ×1'], clientTcpResends: 3 });
+    expect((f.metrics['clientResendIntervals'] as number[]).map((x) => Math.round(x * 10) / 10)).toEqual([11.4, 22.8]);
+    expect(frames(f)).toEqual([g.call, g.resends[0], g.resends[2]]);
+    // Waited 45 s: less than unanswered-call's 60 s timeout.
+    expect(f.metrics['waitSeconds'] as number).toBeLessThan(60);
+  });
+
+  it('the clean counterpart: the same READ acknowledged by the server and left pending at the end of the capture is not reported', async () => {
+    const found = await findingsOf(hung(true).capture);
+    expect(found).toEqual([]);
   });
 });
 

@@ -249,6 +249,7 @@ describe('TCP reassembly: in order', () => {
     expect(t.server.shape).toEqual(['d0+5@6', 'end:fin']);
     // No analysis event; the FIN of each side (at its stream offset) and the connection's end.
     expect(t.rec.events.map((e) => [e.kind, e.direction, e.at.number, e.offset])).toEqual([
+      ['connection-start', 0, 1, -1],
       ['fin', 0, 7, 11],
       ['fin', 1, 8, 5],
       ['connection-end', 0, 9, -1],

@@ -1,34 +1,41 @@
 /**
- * connections: what went wrong with the TCP connections themselves.
+ * connections: the life of the TCP connections, and what it did to calls.
  *
  * - Refused connection attempts (a SYN answered by RST), grouped per client
- *   address and server port: port 20049 means the client tried NFS over
+ *   address and server endpoint: port 20049 means the client tried NFS over
  *   RDMA and the server does not listen for it; 2049, 111 and 20048 mean
- *   nfsd, rpcbind or mountd is not running or not reachable. Severity
- *   warning (error for 2049).
- * - Resets that left calls unanswered: a connection reset (RST from either
- *   side) while calls on it were outstanding, with the stall before the
- *   reset (from the last completed reply, or the oldest outstanding call,
- *   to the RST), and whether the client reconnected: a new connection from
- *   the same client address to the same server port starting within
- *   `reconnectSeconds` (default 60) after the RST. Severity warning when
- *   the stall before the reset exceeded `stallSeconds` (default 10) or the
- *   client had to reconnect, else info.
+ *   nfsd, rpcbind or mountd is not running or not reachable. Warning (error
+ *   for 2049).
+ * - Unanswered connection attempts: SYNs resent with no answer at all (the
+ *   server down or unreachable, or a firewall dropping). Warning (error for
+ *   2049).
+ * - Connections closed (FIN or RST, from either side) with calls
+ *   outstanding, one finding per client and server: who closed, after how
+ *   long without a reply, whether the client reconnected (a new connection
+ *   from the same client address to the same server endpoint within
+ *   `reconnectSeconds`, 60) and what became of each outstanding call —
+ *   resent on another connection with the same xid and answered (after how
+ *   long), resent and still unanswered, or lost (never seen again).
+ *   Warning; error when calls were lost; info when every call was answered
+ *   elsewhere within `stallSeconds` (10).
  *
- * An RST after every call on the connection was answered is not reported:
- * many clients (libnfs, for one) close connections with an RST, and it is
- * no incident by itself. Stalls without a reset are the unanswered-call
- * detector's.
- *
- * Bounded: `connectionsMaxTracked` (default 10000) connections remembered.
+ * A close after every call was answered is not reported: many clients
+ * (libnfs, for one) close connections with an RST, and servers close idle
+ * ones. Calls cut off by the end of the capture are not outstanding at a
+ * close. Bounded: `connectionsMaxTracked` (10000) connections and
+ * `connectionsMaxCalls` (8192) calls remembered for the fate of resends.
  */
 import { snapshotFrameRef, type FrameRef } from '../capture/frame.js';
+import { LruMap } from '../memory/lru.js';
 import { formatFrameTime } from '../report/time.js';
 import type { Transaction } from '../rpc/transaction.js';
 import type { Direction, TcpEvent } from '../transport/stream.js';
 import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type DetectorOptions, type Finding } from './finding.js';
-import { endpointText, frameCompare, later, operationOf, round, secondsFrom } from './transport-common.js';
-import { LruMap } from '../memory/lru.js';
+import { directionFrom, endpointText, frameCompare, later, operationOf, round, secondsFrom } from './transport-common.js';
+import { cleanMetrics, listText, plural, secondsText, sentences, xidText } from './wording.js';
+
+/** Outstanding calls followed per closed connection. */
+const KEEP_OUTSTANDING = 16;
 
 interface Refused {
   client: string;
@@ -39,36 +46,68 @@ interface Refused {
   last: FrameRef;
 }
 
+interface Attempts {
+  client: string;
+  server: string;
+  port: number;
+  connections: number;
+  syns: number;
+  first: FrameRef;
+  last: FrameRef;
+  frames: FrameRef[];
+}
+
+/** What became of a call outstanding at a close. */
+interface Outstanding {
+  xid: number;
+  op: string;
+  call: FrameRef;
+  fate: 'lost' | 'resent-answered' | 'resent-unanswered';
+  /** Where it was answered (resent-answered), and seconds from the first call to that reply. */
+  answeredAt?: FrameRef;
+  seconds?: number;
+  resentOn?: number;
+}
+
 interface ConnInfo {
   id: number;
   firstFrame: FrameRef;
-  /** Client address and server endpoint, once a transaction named them. */
-  client?: string;
-  server?: string;
-  clientPort?: number;
-  lastReply?: FrameRef;
-  reset?: { at: FrameRef; direction: Direction };
   a: string;
   b: string;
-  outstanding: number;
-  oldestOutstanding?: FrameRef;
+  /** Client address and server endpoint, once a transaction named them, and the client's direction. */
+  client?: string;
+  server?: string;
+  clientDir?: Direction;
+  lastReply?: FrameRef;
+  /** First FIN and RST per direction. */
+  fin: [FrameRef | undefined, FrameRef | undefined];
+  rst: [FrameRef | undefined, FrameRef | undefined];
+  outstanding: Outstanding[];
+  outstandingCount: number;
   ops: Set<string>;
+}
+
+interface Waiting {
+  conn: ConnInfo;
+  entry: Outstanding;
 }
 
 function portMeaning(port: number): string {
   switch (port) {
     case 20049:
-      return 'Port 20049 is NFS over RDMA: the client tried to mount with the RDMA transport and the server does not listen for NFS/RDMA. Check the client\'s mount options (proto=rdma, `rdma`, port=20049) and, if RDMA is intended, the server\'s rdma transport (nfsd "rdma" listener in /proc/fs/nfsd/portlist or nfs.conf [nfsd] rdma=y, the RDMA NIC and its modules).';
+      return 'Port 20049 is NFS over RDMA: the server does not listen for it; check the mount options (proto=rdma) or the server’s rdma listener (nfs.conf [nfsd] rdma=y).';
     case 2049:
-      return 'Port 2049 is NFS itself: nfsd is not running or not listening on this address (or a firewall rejects the connection). Check the NFS server service and `rpcinfo -p` on the server.';
+      return 'Port 2049 is NFS itself: nfsd is not running or not listening on this address, or a firewall rejects the connection.';
     case 111:
-      return 'Port 111 is rpcbind (portmapper): it is not running on the server or a firewall rejects it; NFSv3 mounts need it.';
+      return 'Port 111 is rpcbind: it is not running on the server or a firewall rejects it; NFSv3 mounts need it.';
     case 20048:
       return 'Port 20048 is mountd: it is not running or not reachable; NFSv3 mounts need it.';
     default:
-      return 'Nothing listens on that port on the server (or a firewall rejects the connection with an RST).';
+      return 'Nothing listens on that port on the server, or a firewall rejects the connection.';
   }
 }
+
+const SERVICE_NAMES: Record<number, string> = { 20049: 'NFS/RDMA', 2049: 'NFS', 111: 'rpcbind', 20048: 'mountd' };
 
 export class ConnectionsDetector implements Detector {
   readonly kind = 'connections';
@@ -76,7 +115,13 @@ export class ConnectionsDetector implements Detector {
   private readonly stallSeconds: number;
   private readonly max: number;
   private readonly refused = new Map<string, Refused>();
-  private readonly conns = new LruMap<number, ConnInfo>();
+  private readonly attempts = new Map<string, Attempts>();
+  private readonly conns: LruMap<number, ConnInfo>;
+  /** Calls answered lately, by client address, server and xid (a resend on a new connection may have come first). */
+  private readonly answered: LruMap<string, { connId: number; call: FrameRef; reply: FrameRef }>;
+  /** Calls outstanding at a close, waiting for a resend. */
+  private readonly waiting: LruMap<string, Waiting>;
+  private readonly maxCalls: number;
 
   constructor(
     private readonly ctx: DetectorContext,
@@ -85,12 +130,16 @@ export class ConnectionsDetector implements Detector {
     this.reconnectSeconds = options['reconnectSeconds'] ?? 60;
     this.stallSeconds = options['stallSeconds'] ?? 10;
     this.max = options['connectionsMaxTracked'] ?? 10_000;
+    this.maxCalls = options['connectionsMaxCalls'] ?? 8192;
+    this.conns = new LruMap();
+    this.answered = new LruMap();
+    this.waiting = new LruMap();
   }
 
   private info(id: number, firstFrame: FrameRef, a: string, b: string): ConnInfo {
     let c = this.conns.get(id);
     if (c === undefined) {
-      c = { id, firstFrame: snapshotFrameRef(firstFrame), a, b, outstanding: 0, ops: new Set() };
+      c = { id, firstFrame: snapshotFrameRef(firstFrame), a, b, fin: [undefined, undefined], rst: [undefined, undefined], outstanding: [], outstandingCount: 0, ops: new Set() };
       this.conns.set(id, c);
       if (this.conns.size > this.max) this.conns.shift();
     } else if (frameCompare(firstFrame, c.firstFrame) < 0) {
@@ -107,6 +156,7 @@ export class ConnectionsDetector implements Detector {
       const key = `${client.addr}|${endpointText(server)}`;
       let r = this.refused.get(key);
       if (r === undefined) {
+        if (this.refused.size >= this.max) return;
         r = { client: client.addr, server: endpointText(server), port: server.port, count: 0, frames: [], last: snapshotFrameRef(e.at) };
         this.refused.set(key, r);
       }
@@ -116,38 +166,109 @@ export class ConnectionsDetector implements Detector {
       return;
     }
     const c = this.info(e.conn.id, e.conn.firstFrame, endpointText(e.conn.a), endpointText(e.conn.b));
-    c.a = endpointText(e.conn.a);
-    c.b = endpointText(e.conn.b);
-    if (e.kind === 'rst' && c.reset === undefined) c.reset = { at: snapshotFrameRef(e.at), direction: e.direction };
+    if (e.kind === 'fin') c.fin[e.direction] ??= snapshotFrameRef(e.at);
+    else if (e.kind === 'rst') c.rst[e.direction] ??= snapshotFrameRef(e.at);
+    else if (e.kind === 'connection-end') this.attempt(e);
+  }
+
+  /** A connection that never got an answer to its SYNs. */
+  private attempt(e: TcpEvent): void {
+    const conn = e.conn;
+    if (conn.midstream || conn.segments[1] > 0 || conn.dataSegments[0] > 0 || conn.segments[0] < 2) return;
+    const key = `${conn.a.addr}|${endpointText(conn.b)}`;
+    let a = this.attempts.get(key);
+    if (a === undefined) {
+      if (this.attempts.size >= this.max) return;
+      a = { client: conn.a.addr, server: endpointText(conn.b), port: conn.b.port, connections: 0, syns: 0, first: snapshotFrameRef(conn.firstFrame), last: snapshotFrameRef(e.at), frames: [] };
+      this.attempts.set(key, a);
+    }
+    a.connections++;
+    a.syns += conn.segments[0];
+    a.last = snapshotFrameRef(e.at);
+    if (a.frames.length < MAX_EVIDENCE - 1) a.frames.push(snapshotFrameRef(conn.firstFrame));
   }
 
   private named(t: Transaction): ConnInfo | undefined {
     if (t.connId < 0) return undefined;
     const c = this.info(t.connId, t.call.firstFrame, endpointText(t.client), endpointText(t.server));
-    c.client = t.client.addr;
-    c.clientPort = t.client.port;
-    c.server = endpointText(t.server);
+    if (c.client === undefined) {
+      c.client = t.client.addr;
+      c.server = endpointText(t.server);
+      const tl = this.ctx.timeline?.get(t.connId);
+      c.clientDir = tl !== undefined ? directionFrom(tl.conn, t.client) : c.a === endpointText(t.client) ? 0 : 1;
+    }
     return c;
+  }
+
+  private static key(t: Transaction): string {
+    return `${t.client.addr}|${endpointText(t.server)}|${t.xid}`;
   }
 
   onTransaction(t: Transaction): void {
     const c = this.named(t);
-    if (c && t.reply) c.lastReply = later(c.lastReply, snapshotFrameRef(t.reply.lastFrame));
+    if (c === undefined || t.reply === undefined) return;
+    c.lastReply = later(c.lastReply, snapshotFrameRef(t.reply.lastFrame));
+    const key = ConnectionsDetector.key(t);
+    const w = this.waiting.get(key);
+    if (w !== undefined && w.conn.id !== t.connId) {
+      // A call outstanding at a close, resent here with the same xid and answered.
+      w.entry.fate = 'resent-answered';
+      w.entry.answeredAt = snapshotFrameRef(t.reply.frame);
+      w.entry.seconds = round(secondsFrom(w.entry.call, t.reply.frame));
+      w.entry.resentOn = t.connId;
+      this.waiting.delete(key);
+    }
+    this.answered.delete(key);
+    this.answered.set(key, { connId: t.connId, call: snapshotFrameRef(t.call.frame), reply: snapshotFrameRef(t.reply.frame) });
+    if (this.answered.size > this.maxCalls) this.answered.shift();
+  }
+
+  /** The close of a connection: its first FIN or RST (either side). */
+  private static closeOf(c: ConnInfo): { at: FrameRef; dir: Direction; how: 'FIN' | 'RST' } | undefined {
+    let best: { at: FrameRef; dir: Direction; how: 'FIN' | 'RST' } | undefined;
+    for (const dir of [0, 1] as const) {
+      for (const [how, at] of [['FIN', c.fin[dir]], ['RST', c.rst[dir]]] as const) {
+        if (at !== undefined && (best === undefined || frameCompare(at, best.at) < 0)) best = { at, dir, how };
+      }
+    }
+    return best;
   }
 
   onUnanswered(t: Transaction): void {
     const c = this.named(t);
     if (c === undefined) return;
-    // Only calls made before the reset count as left outstanding by it.
-    if (c.reset !== undefined && frameCompare(t.call.frame, c.reset.at) > 0) return;
-    c.outstanding++;
-    if (c.oldestOutstanding === undefined || frameCompare(t.call.frame, c.oldestOutstanding) < 0) c.oldestOutstanding = snapshotFrameRef(t.call.frame);
+    const key = ConnectionsDetector.key(t);
+    // A resend of a call left outstanding elsewhere, itself unanswered.
+    const w = this.waiting.get(key);
+    if (w !== undefined && w.conn.id !== t.connId) {
+      w.entry.fate = 'resent-unanswered';
+      w.entry.resentOn = t.connId;
+    }
+    const close = ConnectionsDetector.closeOf(c);
+    // Only calls made before the connection closed were left outstanding by it.
+    if (close === undefined || frameCompare(t.call.frame, close.at) > 0) return;
+    c.outstandingCount++;
     if (c.ops.size < 8) c.ops.add(operationOf(t));
+    if (c.outstanding.length >= KEEP_OUTSTANDING) return;
+    const entry: Outstanding = { xid: t.xid, op: operationOf(t), call: snapshotFrameRef(t.call.frame), fate: 'lost' };
+    c.outstanding.push(entry);
+    const done = this.answered.get(key);
+    if (done !== undefined && done.connId !== t.connId && frameCompare(done.call, t.call.frame) > 0) {
+      // Resent and answered on another connection before this one ended.
+      entry.fate = 'resent-answered';
+      entry.answeredAt = done.reply;
+      entry.seconds = round(secondsFrom(entry.call, done.reply));
+      entry.resentOn = done.connId;
+      return;
+    }
+    this.waiting.set(key, { conn: c, entry });
+    if (this.waiting.size > this.maxCalls) this.waiting.shift();
   }
 
   finish(): Finding[] {
     const out: Finding[] = [];
     for (const r of this.refused.values()) out.push(this.refusedFinding(r));
+    for (const a of this.attempts.values()) out.push(this.attemptsFinding(a));
     const byPair = new Map<string, ConnInfo[]>();
     for (const c of this.conns.values()) {
       if (c.client === undefined || c.server === undefined) continue;
@@ -156,12 +277,9 @@ export class ConnectionsDetector implements Detector {
       list.push(c);
       byPair.set(key, list);
     }
-    for (const c of this.conns.values()) {
-      if (c.reset === undefined || c.outstanding === 0 || c.client === undefined || c.server === undefined) continue;
-      const reconnect = (byPair.get(`${c.client}|${c.server}`) ?? [])
-        .filter((o) => o.id !== c.id && frameCompare(o.firstFrame, c.reset!.at) > 0 && secondsFrom(c.reset!.at, o.firstFrame) <= this.reconnectSeconds)
-        .sort((x, y) => frameCompare(x.firstFrame, y.firstFrame))[0];
-      out.push(this.resetFinding(c, reconnect));
+    for (const list of byPair.values()) {
+      const closed = list.filter((c) => c.outstandingCount > 0 && ConnectionsDetector.closeOf(c) !== undefined).sort((x, y) => frameCompare(x.firstFrame, y.firstFrame));
+      if (closed.length > 0) out.push(this.closedFinding(closed, list));
     }
     return out;
   }
@@ -169,12 +287,12 @@ export class ConnectionsDetector implements Detector {
   private refusedFinding(r: Refused): Finding {
     const frames = [...r.frames];
     if (frameCompare(frames[frames.length - 1]!, r.last) !== 0) frames.push(r.last);
-    const what = r.port === 20049 ? 'NFS/RDMA' : r.port === 2049 ? 'NFS' : r.port === 111 ? 'rpcbind' : r.port === 20048 ? 'mountd' : `port ${r.port}`;
+    const what = SERVICE_NAMES[r.port] ?? `port ${r.port}`;
     return {
       kind: this.kind,
       severity: r.port === 2049 ? 'error' : 'warning',
       title: `Connection to ${r.server} (${what}) refused${r.count > 1 ? ` ${r.count} times` : ''}`,
-      explanation: `${r.client} tried ${r.count} time(s) to connect to ${r.server} and the server answered the SYN with a reset (connection refused). ${portMeaning(r.port)}`,
+      explanation: sentences(`${r.client} tried ${r.count === 1 ? 'once' : `${r.count} times`} to connect to ${r.server} and the server answered the SYN with a reset (connection refused)`, portMeaning(r.port)),
       client: r.client,
       server: r.server,
       start: formatFrameTime(frames[0]!),
@@ -186,50 +304,123 @@ export class ConnectionsDetector implements Detector {
     };
   }
 
-  private resetFinding(c: ConnInfo, reconnect: ConnInfo | undefined): Finding {
-    const reset = c.reset!;
-    const clientSide = c.a === endpointText({ addr: c.client!, port: c.clientPort ?? -1 }) ? 0 : 1;
-    const by = reset.direction === clientSide ? 'the client' : 'the server';
-    const stallFrom = later(c.oldestOutstanding, c.lastReply) ?? c.oldestOutstanding!;
-    const stall = Math.max(0, secondsFrom(stallFrom, reset.at));
-    const ops = [...c.ops].join(', ');
-    const reconnectGap = reconnect ? secondsFrom(reset.at, reconnect.firstFrame) : undefined;
-    const severity = stall > this.stallSeconds || reconnect !== undefined ? 'warning' : 'info';
-    const ev = [
-      evidence(this.ctx, c.oldestOutstanding!, `oldest call left unanswered (${ops})`, formatFrameTime),
-      evidence(this.ctx, reset.at, `RST from ${by}`, formatFrameTime),
-    ];
-    if (reconnect) ev.push(evidence(this.ctx, reconnect.firstFrame, 'first frame seen of a new connection from the same client to the same server port', formatFrameTime));
-    const end = reconnect?.firstFrame ?? reset.at;
-    const metrics: Finding['metrics'] = {
-      connection: c.id,
-      outstandingCalls: c.outstanding,
-      stallSecondsBeforeReset: round(stall),
+  private attemptsFinding(a: Attempts): Finding {
+    const what = SERVICE_NAMES[a.port] ?? `port ${a.port}`;
+    const seconds = Math.max(0, secondsFrom(a.first, a.last));
+    return {
+      kind: this.kind,
+      severity: a.port === 2049 ? 'error' : 'warning',
+      title: `Connection attempts to ${a.server} (${what}) unanswered: ${plural(a.syns, 'SYN')}, no reply`,
+      explanation: sentences(
+        `${a.client} sent ${plural(a.syns, 'SYN')} on ${plural(a.connections, 'attempt')} over ${secondsText(seconds)} and ${a.server} never answered, not even with a reset`,
+        'the server is down or unreachable, or a firewall drops the packets',
+      ),
+      client: a.client,
+      server: a.server,
+      start: formatFrameTime(a.first),
+      end: formatFrameTime(a.last),
+      durationSeconds: round(seconds),
+      count: a.connections,
+      evidence: a.frames.map((f, i) => evidence(this.ctx, f, i === 0 ? 'SYN, never answered (first attempt)' : 'SYN, never answered', formatFrameTime)),
+      metrics: { attempts: a.connections, syns: a.syns, port: a.port },
+      impact: { blockedSeconds: round(seconds), calls: 0 },
     };
-    if (reconnect) {
-      metrics['reconnectConnection'] = reconnect.id;
-      metrics['reconnectAfterSeconds'] = round(reconnectGap!);
+  }
+
+  private closedFinding(closed: ConnInfo[], all: ConnInfo[]): Finding {
+    const first = closed[0]!;
+    const client = first.client!;
+    const server = first.server!;
+    const items: { at: FrameRef; what: string }[] = [];
+    const byWhom = { client: 0, server: 0 };
+    const entries: Outstanding[] = [];
+    let outstanding = 0;
+    let waited = 0;
+    let reconnects = 0;
+    let reconnectAfter: number | undefined;
+    let start: FrameRef | undefined;
+    let end: FrameRef | undefined;
+    const ops = new Set<string>();
+    for (const c of closed) {
+      const close = ConnectionsDetector.closeOf(c)!;
+      const side = close.dir === c.clientDir ? 'client' : 'server';
+      byWhom[side]++;
+      outstanding += c.outstandingCount;
+      for (const o of c.ops) ops.add(o);
+      entries.push(...c.outstanding);
+      const oldest = c.outstanding.reduce<FrameRef | undefined>((m, o) => (m === undefined || frameCompare(o.call, m) < 0 ? o.call : m), undefined) ?? close.at;
+      const since = later(oldest, c.lastReply) ?? oldest;
+      waited = Math.max(waited, secondsFrom(since, close.at));
+      start = start === undefined || frameCompare(oldest, start) < 0 ? oldest : start;
+      end = later(end, close.at);
+      items.push({ at: oldest, what: `oldest call left outstanding (${listText([...c.ops])})` });
+      items.push({ at: close.at, what: `${close.how} from the ${side}: the connection closes with ${plural(c.outstandingCount, 'call')} outstanding` });
+      const next = all
+        .filter((o) => o.id !== c.id && frameCompare(o.firstFrame, close.at) > 0 && secondsFrom(close.at, o.firstFrame) <= this.reconnectSeconds)
+        .sort((x, y) => frameCompare(x.firstFrame, y.firstFrame))[0];
+      if (next !== undefined) {
+        reconnects++;
+        const gap = secondsFrom(close.at, next.firstFrame);
+        reconnectAfter = reconnectAfter === undefined ? gap : Math.max(reconnectAfter, gap);
+        items.push({ at: next.firstFrame, what: `new connection from the client (after ${secondsText(gap)})` });
+        end = later(end, next.firstFrame);
+      }
     }
+    for (const o of entries) {
+      if (o.fate === 'resent-answered' && o.answeredAt !== undefined) {
+        items.push({ at: o.answeredAt, what: `${o.op} xid ${xidText(o.xid)} answered on the new connection (${secondsText(o.seconds ?? 0)} after the first call)` });
+        end = later(end, o.answeredAt);
+      }
+    }
+    const answered = entries.filter((o) => o.fate === 'resent-answered');
+    const resentUnanswered = entries.filter((o) => o.fate === 'resent-unanswered').length;
+    const lost = entries.filter((o) => o.fate === 'lost').length + Math.max(0, outstanding - entries.length);
+    const slowest = answered.reduce((m, o) => Math.max(m, o.seconds ?? 0), 0);
+    const who = byWhom.server > 0 && byWhom.client > 0 ? 'the client and the server' : byWhom.server > 0 ? 'the server' : 'the client';
+    const fates = [
+      answered.length > 0 ? `${answered.length} resent on a new connection and answered (the slowest after ${secondsText(slowest)})` : '',
+      resentUnanswered > 0 ? `${resentUnanswered} resent and still unanswered` : '',
+      lost > 0 ? `${lost} never seen again` : '',
+    ].filter(Boolean);
+    const title =
+      closed.length === 1
+        ? `${who === 'the server' ? 'The server' : 'The client'} closed the connection with ${plural(outstanding, 'call')} outstanding (${listText([...ops], 3)})${reconnects > 0 ? `; the client reconnected after ${secondsText(reconnectAfter!)}` : ''}`
+        : `${plural(closed.length, 'connection')} to ${server} closed by ${who} with ${plural(outstanding, 'call')} outstanding`;
+    const explanation = sentences(
+      `${who} closed ${closed.length === 1 ? 'the connection' : 'them'} ${waited > 0 ? `after ${secondsText(waited)} without a reply ` : ''}while calls were outstanding: of those, ${listText(fates)}`,
+      byWhom.server > 0
+        ? 'a server that closes with calls pending restarted, was overloaded, or met an idle timeout or a firewall'
+        : 'a client closes so after RPC timeouts (soft mounts) or when its process is killed',
+    );
+    items.sort((a, b) => frameCompare(a.at, b.at));
+    const kept = items.length <= MAX_EVIDENCE ? items : [...items.slice(0, MAX_EVIDENCE - 1), items[items.length - 1]!];
+    const severity = lost > 0 || resentUnanswered > 0 ? (byWhom.server > 0 || reconnects > 0 ? 'error' : 'warning') : slowest > this.stallSeconds || waited > this.stallSeconds ? 'warning' : 'info';
     return {
       kind: this.kind,
       severity,
-      title: `Connection ${c.a} ⇄ ${c.b} reset by ${by} with ${c.outstanding} call(s) outstanding${reconnect ? `; the client reconnected after ${round(reconnectGap!, 3)} s` : ''}`,
-      explanation:
-        `${by === 'the client' ? 'The client' : 'The server'} reset the connection (RST) while ${c.outstanding} call(s) (${ops}) were still unanswered, ` +
-        `after ${round(stall, 3)} s without a reply. ` +
-        (by === 'the client'
-          ? 'The client gave up on the connection (RPC timeout with a soft mount, the mount or process being killed, or a reconnect after retrans timeouts). '
-          : 'The server dropped the connection: nfsd restart, overload, a firewall or load balancer idle timeout, or a protocol error on the stream. ') +
-        (reconnect ? `The client opened a new connection to the same server port ${round(reconnectGap!, 3)} s later; calls in flight had to be resent there. ` : '') +
-        'See the unanswered-call finding for the calls and the TCP evidence before the reset.',
-      client: c.client!,
-      server: c.server!,
-      start: formatFrameTime(c.oldestOutstanding!),
-      end: formatFrameTime(end),
-      durationSeconds: round(Math.max(0, secondsFrom(c.oldestOutstanding!, end))),
-      count: 1,
-      evidence: ev,
-      metrics,
+      title,
+      explanation,
+      client,
+      server,
+      start: formatFrameTime(start!),
+      end: formatFrameTime(end!),
+      durationSeconds: round(Math.max(0, secondsFrom(start!, end!))),
+      count: closed.length,
+      evidence: kept.map((x) => evidence(this.ctx, x.at, x.what, formatFrameTime)),
+      metrics: cleanMetrics({
+        connections: closed.length,
+        closedByServer: byWhom.server,
+        closedByClient: byWhom.client,
+        outstandingCalls: outstanding,
+        secondsWithoutReply: round(waited),
+        reconnects,
+        reconnectAfterSeconds: reconnectAfter !== undefined ? round(reconnectAfter) : undefined,
+        resentAndAnswered: answered.length,
+        resentUnanswered,
+        lost,
+        outstanding: entries.map((o) => `${o.op} xid ${xidText(o.xid)} frame ${o.call.number}: ${o.fate}${o.seconds !== undefined ? ` after ${o.seconds} s` : ''}`),
+      }),
+      impact: { blockedSeconds: round(Math.max(waited, slowest)), calls: outstanding },
     };
   }
 }

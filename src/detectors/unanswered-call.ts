@@ -1,42 +1,50 @@
 /**
- * unanswered-call: calls the capture never saw answered, grouped by server
- * and operation, with the TCP evidence of their connection.
+ * unanswered-call: calls the capture never saw answered, grouped per client,
+ * server and operation, each explained by what the transport showed after
+ * the call (see transport-timeline.ts), in this order:
  *
- * Rules. A call without a reply is reported when
- *   - its connection was reset (RST, either side) after the call, or
- *   - the client resent it with the same xid (it timed out waiting), or
- *   - it waited at least `unansweredTimeoutSeconds` (default 60) until its
- *     connection's reset or the last frame the detectors saw, or
- *   - the connection showed TCP trouble after the call (server
- *     retransmissions, zero windows) and the call waited at least
- *     `unansweredEvidenceSeconds` (default 5).
- * A call merely cut off by the end of the capture (a reply in flight when the
- * capture stopped) is not an incident and is not reported.
+ * - `not-received`: the client's TCP resent the call's segments at growing
+ *   intervals and the server never acknowledged them: the server never got
+ *   the call (down, a partition, a firewall). Reported as soon as the
+ *   pattern shows (two resends), whatever the wait, with the intervals;
+ * - `reply-lost`: the server resent its reply and the client never
+ *   acknowledged it (data left unacknowledged): the reply is lost between
+ *   the capture point and the client;
+ * - `capture-gap`: bytes of the server's direction are missing from the
+ *   capture after the call: the reply may be among them (warning, low
+ *   confidence — a capture problem, not a hung server);
+ * - `resent`: the client resent the call with the same xid (its RPC timeout);
+ * - `no-reply`: the call waited at least `unansweredTimeoutSeconds` (60)
+ *   until its connection's end, or at least `unansweredEvidenceSeconds` (5)
+ *   with TCP trouble on the connection (retransmissions, zero windows).
+ * A call merely cut off by the end of the capture is not reported. Calls
+ * outstanding when their connection was closed (FIN or RST) and nothing
+ * else shows are the connections detector's (it follows their resends on a
+ * new connection); calls on a connection of which the capture holds nothing
+ * from the server are capture-quality's (one direction only).
  *
- * Evidence per connection (bounded: `unansweredMaxConnections`, default
- * 10000, least recently active connections evicted): retransmissions per
- * direction since the last completed reply (first 8 and last frames), zero
- * windows, RSTs, bytes never acknowledged at the end (unacked-data), plus
- * from the transaction itself the client's resends and a reply that began
- * but never completed.
- *
- * The stall is measured from the server's first retransmission after the
- * call (the moment it started waiting for an ACK that never came), or else
- * from the call or the connection's last completed reply, whichever is
- * later, to the connection's RST or the last frame seen.
- *
- * Severity error.
+ * Severity error (`capture-gap`: warning). Bounded: a group per client,
+ * server and operation (at most `unansweredMaxGroups`, 10000), a few frames
+ * and xids kept per group.
  */
 import { snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import { formatFrameTime } from '../report/time.js';
 import type { Transaction } from '../rpc/transaction.js';
-import type { TcpEvent } from '../transport/stream.js';
-import { MAX_EVIDENCE, evidence, fileLabel, type Detector, type DetectorContext, type DetectorOptions, type EvidenceFrame, type Finding } from './finding.js';
-import { ConnectionTracker, directionFrom, endpointText, frameCompare, later, operationOf, round, secondsFrom } from './transport-common.js';
+import type { Direction } from '../transport/stream.js';
+import { MAX_EVIDENCE, evidence, fileLabel, type Detector, type DetectorContext, type DetectorOptions, type Finding } from './finding.js';
+import type { ConnectionTimeline, TransportEpisode } from './transport-timeline.js';
+import { directionFrom, endpointText, frameCompare, later, operationOf, round, secondsFrom } from './transport-common.js';
+import { bytesText, cleanMetrics, intervalsText, plural, secondsText, sentences, xidText } from './wording.js';
+
+export const KIND_UNANSWERED = 'unanswered-call';
+
+/** Why a call got no reply, most telling first. */
+export type UnansweredWhy = 'not-received' | 'reply-lost' | 'capture-gap' | 'resent' | 'no-reply';
+const ORDER: UnansweredWhy[] = ['not-received', 'reply-lost', 'capture-gap', 'resent', 'no-reply'];
 
 const KEEP_CALLS = 5;
 const KEEP_XIDS = 10;
-const KEEP_CONNS = 20;
+const KEEP_EVIDENCE = 12;
 
 interface Keyed {
   at: FrameRef;
@@ -44,45 +52,42 @@ interface Keyed {
 }
 
 interface Group {
+  client: string;
   server: string;
-  clients: Set<string>;
   op: string;
   count: number;
+  why: Map<UnansweredWhy, number>;
   calls: Keyed[];
   lastCall: Keyed | undefined;
   xids: string[];
-  fhs: Set<string>;
+  files: Set<string>;
   offsets: number[];
-  clientResends: number;
-  unfinishedReplies: number;
-  unfinishedReplyBytes: number;
-  conns: Set<number>;
-  serverRetransmissions: number;
-  retransmissionIntervals: number[];
-  unackedBytes: number;
-  zeroWindows: number;
-  resets: number;
-  resetBy: Set<string>;
-  stallSeconds: number;
-  waitSeconds: number;
+  first: FrameRef;
   end: FrameRef;
+  waitSeconds: number;
+  /** The stall telling the story (client's resends for not-received, server's for reply-lost). */
+  clientResendIntervals: number[];
+  clientStallSeconds: number;
+  clientTcpResends: number;
+  serverResendIntervals: number[];
+  serverStallSeconds: number;
+  serverTcpResends: number;
+  unackedBytes: number;
+  gapBytes: number;
+  gaps: number;
+  resetBy: Set<string>;
+  rpcResends: number;
+  unfinishedReplies: number;
+  zeroWindows: number;
   evidence: Keyed[];
-}
-
-function cap(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
-}
-
-function hex(xid: number): string {
-  return `0x${xid.toString(16).padStart(8, '0')}`;
+  connections: Set<number>;
 }
 
 export class UnansweredCallDetector implements Detector {
-  readonly kind = 'unanswered-call';
+  readonly kind = KIND_UNANSWERED;
   private readonly timeout: number;
   private readonly evidenceSeconds: number;
-  private readonly tracker: ConnectionTracker;
-  private lastSeen: FrameRef | undefined;
+  private readonly maxGroups: number;
   private readonly groups = new Map<string, Group>();
 
   constructor(
@@ -91,209 +96,240 @@ export class UnansweredCallDetector implements Detector {
   ) {
     this.timeout = options['unansweredTimeoutSeconds'] ?? 60;
     this.evidenceSeconds = options['unansweredEvidenceSeconds'] ?? 5;
-    this.tracker = new ConnectionTracker(options['unansweredMaxConnections'] ?? 10_000);
-  }
-
-  onTcpEvent(e: TcpEvent): void {
-    this.tracker.event(e);
-    this.see(e.at);
-  }
-
-  onTransaction(t: Transaction): void {
-    this.tracker.transaction(t);
-    if (t.reply) this.see(t.reply.lastFrame);
-  }
-
-  private see(at: FrameRef): void {
-    if (this.lastSeen === undefined || frameCompare(at, this.lastSeen) > 0) this.lastSeen = snapshotFrameRef(at);
+    this.maxGroups = options['unansweredMaxGroups'] ?? 10_000;
   }
 
   onUnanswered(t: Transaction): void {
     const call = t.call.frame;
-    const c = t.connId >= 0 ? this.tracker.get(t.connId) : undefined;
-    const reset = c?.firstReset !== undefined && frameCompare(c.firstReset.at, call) >= 0 ? c.firstReset : undefined;
-    const end = reset?.at ?? later(later(c?.lastSeen, this.lastSeen), t.retransmitFrames[t.retransmitFrames.length - 1]) ?? call;
+    const tl = this.ctx.timeline?.get(t.connId);
+    // Unanswered calls come when their connection ends (or the capture): now is its end.
+    const end = later(later(this.ctx.lastFrame?.(), tl?.lastSeen), t.retransmitFrames[t.retransmitFrames.length - 1]) ?? call;
     const waited = Math.max(0, secondsFrom(call, end));
-    const serverDir = c ? directionFrom(c.conn, t.server) : undefined;
-    const sd = c && serverDir !== undefined ? c.dirs[serverDir] : undefined;
-    const afterCall = (f: FrameRef): boolean => frameCompare(f, call) > 0;
-    const retrans = sd ? sd.retransmissions.frames().filter(afterCall) : [];
-    const retransCount = sd ? (sd.retransmissions.first.length > 0 && afterCall(sd.retransmissions.first[0]!) ? sd.retransmissions.count : retrans.length) : 0;
-    const zeroWindows = c ? c.dirs[0].zeroWindows.count + c.dirs[1].zeroWindows.count : 0;
-    const trouble = retransCount > 0 || zeroWindows > 0;
-    const report = reset !== undefined || t.retransmits > 0 || waited >= this.timeout || (trouble && waited >= this.evidenceSeconds);
-    if (!report) return;
+    const serverDir = tl !== undefined ? directionFrom(tl.conn, t.server) : undefined;
+    if (tl !== undefined && serverDir !== undefined && tl.conn.segments[serverDir] === 0 && tl.conn.segments[serverDir ^ 1]! > 0) return;
+
+    const after = tl !== undefined ? tl.during(t.call.firstFrame, end).filter((e) => frameCompare(e.start, t.call.firstFrame) >= 0 || e.open) : [];
+    const clientDir = serverDir === undefined ? undefined : ((serverDir ^ 1) as Direction);
+    const stallOf = (dir: Direction | undefined): TransportEpisode | undefined =>
+      dir === undefined ? undefined : after.filter((e) => e.kind === 'retransmission-stall' && e.dir === dir).sort((a, b) => b.count - a.count)[0];
+    const clientStall = stallOf(clientDir);
+    const serverStall = stallOf(serverDir);
+    const gapEps = after.filter((e) => e.kind === 'capture-gap' && e.dir === serverDir);
+    const zeroWindows = after.filter((e) => e.kind === 'zero-window').length;
+    const reset = this.resetAfter(tl, call, serverDir);
+    const fin = tl !== undefined ? later(tl.counters[0].fin, tl.counters[1].fin) : undefined;
+    const closed = reset !== undefined || (fin !== undefined && frameCompare(fin, call) > 0);
+    const unacked = tl !== undefined && serverDir !== undefined ? tl.counters[serverDir].unackedBytes : 0;
+    const trouble = serverStall !== undefined || zeroWindows > 0 || (tl !== undefined && serverDir !== undefined && tl.resendsDuring(serverDir, call, end).count > 0);
+
+    let why: UnansweredWhy | undefined;
+    if (clientStall !== undefined && clientStall.count >= 2) why = 'not-received';
+    else if (serverStall !== undefined && unacked > 0) why = 'reply-lost';
+    else if (gapEps.length > 0) why = 'capture-gap';
+    else if (closed) return;
+    else if (t.retransmits > 0) why = 'resent';
+    else if (waited >= this.timeout || (trouble && waited >= this.evidenceSeconds)) why = 'no-reply';
+    if (why === undefined) return;
 
     const op = operationOf(t);
     const server = endpointText(t.server);
-    const key = `${server}|${op}`;
+    const key = `${t.client.addr}|${server}|${op}`;
     let g = this.groups.get(key);
     if (g === undefined) {
+      if (this.groups.size >= this.maxGroups) return;
       g = {
+        client: t.client.addr,
         server,
-        clients: new Set(),
         op,
         count: 0,
+        why: new Map(),
         calls: [],
         lastCall: undefined,
         xids: [],
-        fhs: new Set(),
+        files: new Set(),
         offsets: [],
-        clientResends: 0,
-        unfinishedReplies: 0,
-        unfinishedReplyBytes: 0,
-        conns: new Set(),
-        serverRetransmissions: 0,
-        retransmissionIntervals: [],
-        unackedBytes: 0,
-        zeroWindows: 0,
-        resets: 0,
-        resetBy: new Set(),
-        stallSeconds: 0,
+        first: snapshotFrameRef(call),
+        end: snapshotFrameRef(end),
         waitSeconds: 0,
-        end,
+        clientResendIntervals: [],
+        clientStallSeconds: 0,
+        clientTcpResends: 0,
+        serverResendIntervals: [],
+        serverStallSeconds: 0,
+        serverTcpResends: 0,
+        unackedBytes: 0,
+        gapBytes: 0,
+        gaps: 0,
+        resetBy: new Set(),
+        rpcResends: 0,
+        unfinishedReplies: 0,
+        zeroWindows: 0,
         evidence: [],
+        connections: new Set(),
       };
       this.groups.set(key, g);
     }
     g.count++;
-    if (g.clients.size < KEEP_CONNS) g.clients.add(t.client.addr);
-    const callWhat = `${op} call xid ${hex(t.xid)}, never answered`;
-    const keyed = { at: snapshotFrameRef(call), what: callWhat };
+    g.why.set(why, (g.why.get(why) ?? 0) + 1);
+    const keyed = { at: snapshotFrameRef(call), what: `${op} call xid ${xidText(t.xid)}, never answered` };
     if (g.calls.length < KEEP_CALLS) g.calls.push(keyed);
     else g.lastCall = keyed;
-    if (g.xids.length < KEEP_XIDS) g.xids.push(hex(t.xid));
+    if (g.xids.length < KEEP_XIDS) g.xids.push(xidText(t.xid));
     const fh = t.decoded?.call?.fh;
-    if (fh !== undefined && g.fhs.size < KEEP_CONNS) g.fhs.add(fileLabel(this.ctx, fh));
+    if (fh !== undefined && g.files.size < KEEP_XIDS) g.files.add(fileLabel(this.ctx, fh));
     const off = t.decoded?.call?.offset;
     if (off !== undefined && g.offsets.length < KEEP_XIDS) g.offsets.push(off);
-    g.waitSeconds = Math.max(g.waitSeconds, waited);
+    if (frameCompare(call, g.first) < 0) g.first = snapshotFrameRef(call);
     if (frameCompare(end, g.end) > 0) g.end = snapshotFrameRef(end);
+    g.waitSeconds = Math.max(g.waitSeconds, waited);
+    g.zeroWindows += zeroWindows;
+    const ev = (at: FrameRef, what: string): void => {
+      if (g!.evidence.length < KEEP_EVIDENCE) g!.evidence.push({ at: snapshotFrameRef(at), what });
+    };
     if (t.retransmits > 0) {
-      g.clientResends += t.retransmits;
-      if (g.evidence.length < MAX_EVIDENCE) {
-        const rf = t.retransmitFrames;
-        if (rf[0]) g.evidence.push({ at: rf[0], what: `client resent ${op} xid ${hex(t.xid)} (same xid)` });
-        if (rf.length > 1) g.evidence.push({ at: rf[rf.length - 1]!, what: `client resent ${op} xid ${hex(t.xid)} again (${t.retransmits} resends)` });
-      }
+      g.rpcResends += t.retransmits;
+      const rf = t.retransmitFrames;
+      ev(rf[0]!, `client resent ${op} xid ${xidText(t.xid)} (same xid)`);
+      if (rf.length > 1) ev(rf[rf.length - 1]!, `client resent ${op} xid ${xidText(t.xid)} again (${t.retransmits} resends)`);
     }
     if (t.unfinishedReply) {
       g.unfinishedReplies++;
-      g.unfinishedReplyBytes += t.unfinishedReply.bytesSent;
-      if (g.evidence.length < MAX_EVIDENCE)
-        g.evidence.push({ at: t.unfinishedReply.firstFrame, what: "reply began, never completed" });
+      ev(t.unfinishedReply.firstFrame, 'reply began, never completed');
     }
-    // Stall: from the server's first retransmission after the call, else from the call / last reply.
-    const stallStart = retrans[0] ?? later(call, c?.lastReply) ?? call;
-    g.stallSeconds = Math.max(g.stallSeconds, Math.max(0, secondsFrom(stallStart, end)));
-
-    // Connection evidence, once per connection.
-    if (c === undefined || g.conns.has(t.connId) || g.conns.size >= KEEP_CONNS) return;
-    g.conns.add(t.connId);
-    g.serverRetransmissions += retransCount;
-    for (let i = 1; i < retrans.length && g.retransmissionIntervals.length < 16; i++) {
-      // Only consecutive kept frames (the first 8): the last one may follow a hidden run.
-      if (i < (sd?.retransmissions.first.length ?? 0)) g.retransmissionIntervals.push(round(secondsFrom(retrans[i - 1]!, retrans[i]!)));
+    // The connection's evidence, once per connection.
+    if (g.connections.has(t.connId)) return;
+    if (g.connections.size < KEEP_XIDS) g.connections.add(t.connId);
+    // A stall whose data was never acknowledged lasted until the connection's end (now).
+    const stallSeconds = (ep: TransportEpisode, dir: Direction): number => secondsFrom(ep.start, tl!.counters[dir].unackedBytes > 0 ? end : ep.end);
+    if (clientStall !== undefined) {
+      g.clientTcpResends += clientStall.count;
+      g.clientStallSeconds = Math.max(g.clientStallSeconds, stallSeconds(clientStall, clientDir!));
+      if (g.clientResendIntervals.length === 0) g.clientResendIntervals = clientStall.intervals;
+      const f = clientStall.frames.frames();
+      ev(f[0]!, `client TCP resent the call's segment (first of ${clientStall.count}), never acknowledged`);
+      if (f.length > 1) ev(f[f.length - 1]!, `client TCP resent it again (last, +${secondsText(secondsFrom(clientStall.start, clientStall.end))})`);
     }
-    if (retrans.length > 0 && g.evidence.length < MAX_EVIDENCE) {
-      g.evidence.push({ at: retrans[0]!, what: 'server retransmission (first), never acknowledged' });
-      if (retrans.length > 1) g.evidence.push({ at: retrans[retrans.length - 1]!, what: `server retransmission (last, ${retransCount} in all)` });
+    if (serverStall !== undefined) {
+      g.serverTcpResends += serverStall.count;
+      g.serverStallSeconds = Math.max(g.serverStallSeconds, stallSeconds(serverStall, serverDir!));
+      if (g.serverResendIntervals.length === 0) g.serverResendIntervals = serverStall.intervals;
+      const f = serverStall.frames.frames();
+      ev(f[0]!, `server retransmission (first of ${serverStall.count}), never acknowledged`);
+      if (f.length > 1) ev(f[f.length - 1]!, `server retransmission (last, ${serverStall.count} in all)`);
     }
-    if (sd !== undefined && sd.unackedBytes > 0) {
-      g.unackedBytes += sd.unackedBytes;
-    }
-    g.zeroWindows += zeroWindows;
-    for (const d of c.dirs) {
-      const z = d.zeroWindows.first[0];
-      if (z && afterCall(z) && g.evidence.length < MAX_EVIDENCE) g.evidence.push({ at: z, what: 'zero window' });
+    g.unackedBytes += unacked;
+    for (const gap of gapEps) {
+      g.gapBytes += gap.bytes;
+      g.gaps += gap.count;
+      ev(gap.start, `${bytesText(gap.bytes)} of the server's stream missing from the capture`);
     }
     if (reset !== undefined) {
-      g.resets++;
-      const by = serverDir === undefined ? 'a side' : reset.direction === serverDir ? 'the server' : 'the client';
-      g.resetBy.add(by);
-      if (g.evidence.length < MAX_EVIDENCE) g.evidence.push({ at: reset.at, what: `RST from ${by}` });
+      g.resetBy.add(reset.by);
+      ev(reset.at, `RST from ${reset.by}`);
     }
+  }
+
+  /** The first RST of the connection after the call, and which side sent it. */
+  private resetAfter(tl: ConnectionTimeline | undefined, call: FrameRef, serverDir: Direction | undefined): { at: FrameRef; by: string } | undefined {
+    if (tl === undefined) return undefined;
+    let best: { at: FrameRef; by: string } | undefined;
+    for (const dir of [0, 1] as const) {
+      const r = tl.counters[dir].rst;
+      if (r === undefined || frameCompare(r, call) < 0) continue;
+      const by = serverDir === undefined ? 'one side' : dir === serverDir ? 'the server' : 'the client';
+      if (best === undefined || frameCompare(r, best.at) < 0) best = { at: r, by };
+    }
+    return best;
   }
 
   finish(): Finding[] {
-    const out: Finding[] = [];
-    for (const g of this.groups.values()) out.push(this.finding(g));
-    return out;
+    return [...this.groups.values()].map((g) => this.finding(g));
   }
 
   private finding(g: Group): Finding {
-    const ev: Keyed[] = [...g.calls, ...(g.lastCall ? [g.lastCall] : []), ...g.evidence];
-    ev.sort((a, b) => frameCompare(a.at, b.at));
-    // Keep the first and last and as many in between as fit.
-    const kept = ev.length <= MAX_EVIDENCE ? ev : [...ev.slice(0, MAX_EVIDENCE - 1), ev[ev.length - 1]!];
-    const frames: EvidenceFrame[] = kept.map((k) => evidence(this.ctx, k.at, k.what, formatFrameTime));
-    const first = g.calls[0]!.at;
-    const start = formatFrameTime(first);
-    const last = later(g.end, kept[kept.length - 1]?.at) ?? g.end;
-    const calls = g.count === 1 ? `a ${g.op} call` : `${g.count} ${g.op} calls`;
-    const clientText = g.clients.size === 1 ? [...g.clients][0]! : `${g.clients.size} clients`;
-    const neverAcked = g.serverRetransmissions > 0 && g.unackedBytes > 0;
+    const why = ORDER.find((w) => g.why.has(w))!;
+    const n = g.count;
+    const calls = n === 1 ? `the ${g.op} call` : `${n} ${g.op} calls`;
     const resetBy = [...g.resetBy].join(' and ');
     let title: string;
     let explanation: string;
-    if (neverAcked) {
-      title = `${g.op} never answered: the server sent the reply, the client never acknowledged it (${g.serverRetransmissions} server retransmissions)`;
-      explanation =
-        `${cap(calls)} from ${clientText} to ${g.server} got no complete reply. ` +
-        'The server sent the reply, the client never acknowledged it: packets from the server are being dropped on the way to the client (firewall, MTU, NIC). ' +
-        `The server retransmitted the same data ${g.serverRetransmissions} times (backing off) and ${g.unackedBytes} bytes it sent were never acknowledged; ` +
-        'the capture saw those packets, so they are lost between the capture point and the client\'s TCP stack (a firewall or iptables rule on the client, a path MTU or fragmentation problem, NIC or driver drops). ' +
-        `The connection stalled for ${round(g.stallSeconds, 3)} s` +
-        (g.resets > 0 ? ` until ${resetBy} reset it.` : '.') +
-        ' Check the client host firewall, the path MTU (large segments lost, small ones pass) and NIC drop counters.';
-    } else if (g.resets > 0) {
-      title = `${g.op} never answered: the connection was reset by ${resetBy}`;
-      explanation =
-        `${cap(calls)} from ${clientText} to ${g.server} got no reply before ${resetBy} reset the connection (after ${round(g.waitSeconds, 3)} s). ` +
-        (g.unfinishedReplies > 0 ? 'A reply had begun but never completed. ' : '') +
-        'A client that gives up (soft mount timeout, killed process) or a server that drops the connection (restart, overload, idle timeout) both look like this; the RST frame says which side ended it.';
-    } else if (g.clientResends > 0) {
-      title = `${g.op} never answered: the client resent it ${g.clientResends} times`;
-      explanation =
-        `${cap(calls)} from ${clientText} to ${g.server} got no reply although the client resent the same xid ${g.clientResends} times (its timeo/retrans expired). ` +
-        'The server did not answer: overloaded, hung (check its nfsd threads and the backing storage), or its replies are lost on the way back.';
-    } else {
-      title = `${g.op} never answered (waited ${round(g.waitSeconds, 3)} s)`;
-      explanation =
-        `${cap(calls)} from ${clientText} to ${g.server} got no reply for ${round(g.waitSeconds, 3)} s while the capture went on. ` +
-        (g.serverRetransmissions > 0 || g.zeroWindows > 0 ? 'The connection showed TCP trouble (retransmissions or zero windows). ' : '') +
-        'The server may be hung or overloaded (nfsd threads, storage), or its replies are lost.';
+    switch (why) {
+      case 'not-received':
+        title = `${g.op} never reached the server: the client resent it ${plural(g.clientTcpResends, 'time')}, never acknowledged`;
+        explanation = sentences(
+          `the client's TCP resent ${n === 1 ? 'the call' : 'the calls'} at growing intervals (${intervalsText(g.clientResendIntervals)}) for ${secondsText(g.clientStallSeconds)} and ${g.server} acknowledged nothing: it never received ${n === 1 ? 'it' : 'them'}`,
+          'the server is down or unreachable: a network partition, a firewall dropping, a routing change',
+        );
+        break;
+      case 'reply-lost':
+        title = `${g.op} never answered: the server sent the reply, the client never acknowledged it (${plural(g.serverTcpResends, 'server retransmission')})`;
+        explanation = sentences(
+          `the server resent its reply at growing intervals (${intervalsText(g.serverResendIntervals)}) and ${bytesText(g.unackedBytes)} stayed unacknowledged${resetBy !== '' ? ` until ${resetBy} reset the connection` : ''}`,
+          'the packets reach the capture point but not the client: a firewall on the client, a path MTU problem, NIC drops',
+        );
+        break;
+      case 'capture-gap':
+        title = `${g.op} not answered in the capture: its reply may be in the ${bytesText(g.gapBytes)} the capture lost`;
+        explanation = sentences(
+          `${calls} from ${g.client} got no reply the capture could see, but ${plural(g.gaps, 'gap')} of the server's stream fell after ${n === 1 ? 'it' : 'them'}`,
+          'this is a capture problem (see capture-quality), not evidence of a hung server',
+        );
+        break;
+      case 'resent':
+        title = `${g.op} never answered although the client resent it ${plural(g.rpcResends, 'time')} (same xid)`;
+        explanation = sentences(
+          `${calls} from ${g.client} timed out on the client and went out again with the same xid, and no reply came`,
+          'the server is overloaded or hung (nfsd threads, storage), or its replies are lost on the way back',
+        );
+        break;
+      default:
+        title = `${g.op} never answered in ${secondsText(g.waitSeconds)}`;
+        explanation = sentences(
+          `${calls} from ${g.client} got no reply while the capture went on${g.serverTcpResends > 0 || g.zeroWindows > 0 ? ', with TCP trouble on the connection' : ' and TCP shows nothing wrong'}`,
+          'the server is hung or overloaded (nfsd threads, storage), or its replies are lost',
+        );
     }
-    const metrics: Finding['metrics'] = {
-      calls: g.count,
-      xids: g.xids,
-      waitSeconds: round(g.waitSeconds),
-      stallSeconds: round(g.stallSeconds),
-      serverRetransmissions: g.serverRetransmissions,
-      unacknowledgedBytes: g.unackedBytes,
-      zeroWindows: g.zeroWindows,
-      resets: g.resets,
-      clientResends: g.clientResends,
-      unfinishedReplies: g.unfinishedReplies,
-      unfinishedReplyBytes: g.unfinishedReplyBytes,
-    };
-    if (g.retransmissionIntervals.length > 0) metrics['retransmissionIntervals'] = g.retransmissionIntervals;
-    if (g.offsets.length > 0) metrics['offsets'] = g.offsets;
+    const ev: Keyed[] = [...g.calls, ...(g.lastCall ? [g.lastCall] : []), ...g.evidence].sort((a, b) => frameCompare(a.at, b.at));
+    const kept = ev.length <= MAX_EVIDENCE ? ev : [...ev.slice(0, MAX_EVIDENCE - 1), ev[ev.length - 1]!];
+    const last = later(g.end, kept[kept.length - 1]?.at) ?? g.end;
+    const stall = why === 'not-received' ? g.clientStallSeconds : why === 'reply-lost' ? g.serverStallSeconds : 0;
     const f: Finding = {
       kind: this.kind,
-      severity: 'error',
+      severity: why === 'capture-gap' ? 'warning' : 'error',
       title,
       explanation,
+      client: g.client,
       server: g.server,
-      start,
+      start: formatFrameTime(g.first),
       end: formatFrameTime(last),
-      durationSeconds: round(Math.max(0, secondsFrom(first, last))),
-      count: g.count,
-      evidence: frames,
-      metrics,
+      durationSeconds: round(Math.max(0, secondsFrom(g.first, last))),
+      count: n,
+      evidence: kept.map((k) => evidence(this.ctx, k.at, k.what, formatFrameTime)),
+      metrics: cleanMetrics({
+        calls: n,
+        xids: g.xids,
+        why: [...g.why].sort((a, b) => ORDER.indexOf(a[0]) - ORDER.indexOf(b[0])).map(([w, k]) => `${w} ×${k}`),
+        waitSeconds: round(g.waitSeconds),
+        stallSeconds: stall > 0 ? round(stall) : undefined,
+        clientTcpResends: g.clientTcpResends || undefined,
+        clientResendIntervals: g.clientResendIntervals,
+        serverRetransmissions: g.serverTcpResends || undefined,
+        retransmissionIntervals: g.serverResendIntervals,
+        unacknowledgedBytes: g.unackedBytes || undefined,
+        missingBytes: g.gapBytes || undefined,
+        resets: g.resetBy.size > 0 ? [...g.resetBy].join(', ') : undefined,
+        clientResends: g.rpcResends || undefined,
+        unfinishedReplies: g.unfinishedReplies || undefined,
+        zeroWindows: g.zeroWindows || undefined,
+        offsets: g.offsets,
+      }),
+      impact: { blockedSeconds: round(g.waitSeconds), calls: n },
     };
-    if (g.clients.size === 1) f.client = [...g.clients][0]!;
-    if (g.fhs.size === 1) f.file = [...g.fhs][0]!;
+    if (why === 'capture-gap') {
+      f.confidence = 'low';
+      f.caveat = 'The reply may be in the bytes the capture lost: the call may well have been answered.';
+    }
+    if (g.files.size === 1) f.file = [...g.files][0]!;
     return f;
   }
 }

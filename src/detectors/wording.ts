@@ -10,13 +10,18 @@ export function plural(n: number, word: string, pluralWord = `${word}s`): string
   return `${n.toLocaleString('en-US')} ${n === 1 ? word : pluralWord}`;
 }
 
+/** Trailing zeros of a decimal fraction dropped: "1.50" → "1.5", "2.00" → "2", "500" stays. */
+function trimZeros(s: string): string {
+  return s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s;
+}
+
 /** Seconds for prose: 3 significant digits below 10 s, one decimal below 100 s, whole seconds above. */
 export function secondsText(x: number): string {
   const a = Math.abs(x);
   if (a === 0) return '0 s';
   if (a < 0.001) return `${(x * 1e6).toFixed(0)} µs`;
-  if (a < 1) return `${(x * 1000).toPrecision(3).replace(/\.?0+$/, '')} ms`;
-  if (a < 10) return `${x.toPrecision(3).replace(/\.?0+$/, '')} s`;
+  if (a < 1) return `${trimZeros((x * 1000).toPrecision(3))} ms`;
+  if (a < 10) return `${trimZeros(x.toPrecision(3))} s`;
   if (a < 100) return `${x.toFixed(1).replace(/\.0$/, '')} s`;
   return `${x.toFixed(0)} s`;
 }
@@ -37,7 +42,7 @@ export function bytesText(n: number): string {
 /** A percentage for prose: "0.4%", "12%". */
 export function percentText(fraction: number): string {
   const p = fraction * 100;
-  return `${p < 10 ? p.toPrecision(2).replace(/\.?0+$/, '') : p.toFixed(0)}%`;
+  return `${p < 10 ? trimZeros(p.toPrecision(2)) : p.toFixed(0)}%`;
 }
 
 /** "a", "a and b", "a, b and c"; beyond `max` items: "a, b, c and 4 more". */
@@ -50,7 +55,7 @@ export function listText(items: readonly string[], max = 4): string {
 
 /** A list of intervals: "0.2, 0.4, 0.8 s" (the first and last few when long). */
 export function intervalsText(intervals: readonly number[]): string {
-  const f = (x: number): string => (x < 10 ? x.toPrecision(3) : x.toFixed(1)).replace(/\.?0+$/, '') || '0';
+  const f = (x: number): string => trimZeros(x < 10 ? x.toPrecision(3) : x.toFixed(1));
   const shown = intervals.length <= 8 ? intervals.map(f) : [...intervals.slice(0, 4).map(f), '…', ...intervals.slice(-3).map(f)];
   return `${shown.join(', ')} s`;
 }

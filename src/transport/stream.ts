@@ -143,6 +143,8 @@ export type TcpEventKind =
    * window after one with a zero window (the end of a zero-window episode).
    */
   | 'window-reopened'
+  /** nfsight's own: a connection seen for the first time (direction: of its first segment); one per connection. */
+  | 'connection-start'
   /**
    * nfsight's own: the connection's end (FIN both ways, RST, reuse of its
    * 4-tuple, eviction, or the end of the capture), after its streams ended;

@@ -528,6 +528,7 @@ export class TcpReassembler {
     this.open.set(info.id, conn);
     this.closedAt.delete(conn.keyText());
     this.stats.connections++;
+    this.event('connection-start', conn, senderIsA ? 0 : 1, pkt.frame, 0, -1);
     if (reused) this.event('port-reuse', conn, senderIsA ? 0 : 1, pkt.frame, 0, -1);
     return conn;
   }
