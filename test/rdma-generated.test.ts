@@ -274,11 +274,19 @@ describe('credits and rejected connections', () => {
     const s = rejected();
     const r = await run(s, 'rejected');
     const f = r.report.findings.filter((x) => x.kind === 'rdma-connection');
-    expect(f.map((x) => [x.metrics['rejectReason'], x.evidence.map((e) => e.frame)])).toEqual([
+    const rejects = f.filter((x) => x.metrics['rejectReason'] !== undefined);
+    expect(rejects.map((x) => [x.metrics['rejectReason'], x.evidence.map((e) => e.frame)])).toEqual([
       [28, [1, 2]],
       [1, [3, 4]],
     ]);
-    expect(f[0]!.title).toContain('Consumer Reject');
-    expect(f[1]!.explanation).toContain('ran out of queue pairs');
+    expect(rejects[0]!.title).toContain('Consumer Reject');
+    expect(rejects[1]!.explanation).toContain('ran out of queue pairs');
+    // The request resent 3 times and never answered; the single one at the end is no finding.
+    const silent = f.filter((x) => x.metrics['rejectReason'] === undefined);
+    expect(silent.map((x) => [x.title, x.metrics['attempts'], x.evidence.map((e) => e.frame)])).toEqual([
+      ['NFS/RDMA connection request to 10.0.0.1:20049 never answered (4 attempts)', 4, [s.frames['silentFirst'], s.frames['silentLast']]],
+    ]);
+    expect([s.frames['silentFirst'], s.frames['silentLast'], s.frames['once']]).toEqual([5, 8, 9]);
+    expect(r.report.rdma.cm.requests).toBe(7);
   });
 });

@@ -8,13 +8,19 @@
  * RDMA_PS_TCP:20049 with ConnectReject reason 8 (Invalid Service ID) when
  * nothing listens there, which the client reports as "Connection refused".
  * Severity warning.
+ *
+ * Also: ConnectRequests the client's CM sent again (a timeout) and nobody
+ * answered by the end of the capture, per client address and server:
+ * the server is down or unreachable over RoCE. Severity warning.
  */
 import { snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import { formatFrameTime } from '../report/time.js';
 import { LruMap } from '../memory/lru.js';
 import { NFS_RDMA_PORT, type RdmaEvent } from '../transport/roce.js';
 import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type Finding } from './finding.js';
-import { round, secondsFrom } from './transport-common.js';
+import { frameCompare, round, secondsFrom } from './transport-common.js';
+
+const frameBefore = (a: FrameRef, b: FrameRef): boolean => frameCompare(a, b) < 0;
 
 interface Rejects {
   client: string;
@@ -59,10 +65,12 @@ function reasonMeaning(reason: number, port: number): string {
 export class RdmaConnectionDetector implements Detector {
   readonly kind = 'rdma-connection';
   private readonly rejects = new LruMap<string, Rejects>();
+  private readonly unanswered = new LruMap<string, { client: string; server: string; port: number; attempts: number; requests: number; first: FrameRef; last: FrameRef }>();
 
   constructor(private readonly ctx: DetectorContext) {}
 
   onRdmaEvent(e: RdmaEvent): void {
+    if (e.kind === 'cm-unanswered') return this.noAnswer(e);
     if (e.kind !== 'cm-reject') return;
     const clientAddr = e.client.replace(/:\d+$/, '');
     const key = `${clientAddr}|${e.server}|${e.code}`;
@@ -81,8 +89,44 @@ export class RdmaConnectionDetector implements Detector {
     }
   }
 
+  private noAnswer(e: RdmaEvent): void {
+    const client = e.client.replace(/:\d+$/, '');
+    const key = `${client}|${e.server}`;
+    const first = e.requestAt ?? e.at;
+    let u = this.unanswered.get(key);
+    if (u === undefined) {
+      u = { client, server: e.server, port: e.port, attempts: 0, requests: 0, first: snapshotFrameRef(first), last: snapshotFrameRef(e.at) };
+      this.unanswered.set(key, u);
+      if (this.unanswered.size > 1000) this.unanswered.shift();
+    }
+    u.attempts += e.count;
+    u.requests++;
+    if (frameBefore(first, u.first)) u.first = snapshotFrameRef(first);
+    if (frameBefore(u.last, e.at)) u.last = snapshotFrameRef(e.at);
+  }
+
   finish(): Finding[] {
-    return [...this.rejects.values()].map((r) => {
+    const unanswered: Finding[] = [...this.unanswered.values()].map((u) => {
+      const what = u.port === NFS_RDMA_PORT ? 'NFS/RDMA' : 'RDMA';
+      return {
+        kind: this.kind,
+        severity: 'warning' as const,
+        title: `${what} connection request${u.requests > 1 ? 's' : ''} to ${u.server} never answered (${u.attempts} attempts)`,
+        explanation:
+          `${u.client} sent ${u.attempts} ConnectRequest(s) to ${u.server} (${u.requests} connection attempt(s), each resent after a timeout) and nothing answered them: ` +
+          'no ConnectReply, no ConnectReject. The server is down, or unreachable over RoCE (its address or GID, the route, VLAN or PFC settings), ' +
+          'or its RDMA device is not up (`rdma link` on the server). A refusal would have been a ConnectReject.',
+        client: u.client,
+        server: u.server,
+        start: formatFrameTime(u.first),
+        end: formatFrameTime(u.last),
+        durationSeconds: round(Math.max(0, secondsFrom(u.first, u.last))),
+        count: u.attempts,
+        evidence: [evidence(this.ctx, u.first, 'first ConnectRequest', formatFrameTime), evidence(this.ctx, u.last, 'last ConnectRequest, never answered', formatFrameTime)],
+        metrics: { attempts: u.attempts, connectionAttempts: u.requests, port: u.port },
+      };
+    });
+    return [...unanswered, ...[...this.rejects.values()].map((r) => {
       const what = r.port === NFS_RDMA_PORT ? 'NFS/RDMA' : r.port >= 0 ? `RDMA port ${r.port}` : 'RDMA';
       const server = r.port >= 0 ? r.server : r.server.replace(/:\d+$/, '');
       return {
@@ -101,6 +145,6 @@ export class RdmaConnectionDetector implements Detector {
         evidence: r.frames.map((f) => evidence(this.ctx, f.at, f.what, formatFrameTime)),
         metrics: { attempts: r.count, port: r.port, rejectReason: r.reason, rejectReasonName: r.reasonName },
       };
-    });
+    })];
   }
 }

@@ -260,6 +260,11 @@ export type RdmaEventKind =
   | 'cm-connected'
   /** A ConnectReject: `code` is the reason, `name` its name. */
   | 'cm-reject'
+  /**
+   * A ConnectRequest sent `count` times (the CM retrying) and never answered
+   * by the end of the capture; `requestAt` the first, `at` the last.
+   */
+  | 'cm-unanswered'
   /** A DisconnectRequest. */
   | 'cm-disconnect'
   /** `count` requester packets the capture never saw, before `at`. */
@@ -398,7 +403,7 @@ export class RoceLayer {
   /** Connections with one direction known, waiting for the other. */
   private readonly halfOpen: RdmaConnection[] = [];
   /** ConnectRequests by "client addr|local comm id". */
-  private readonly requests = new LruMap<string, { req: CmReq; client: string; server: string; at: FrameRef }>();
+  private readonly requests = new LruMap<string, { req: CmReq; client: string; server: string; at: FrameRef; attempts: number; last: FrameRef }>();
   /** Connections by "addr|comm id" of either side. */
   private readonly byCommId = new Map<string, RdmaConnection>();
   /** The per-direction counters summed over every connection (listed or not). */
@@ -438,6 +443,16 @@ export class RoceLayer {
   /** End of the capture: held packets are capture gaps, every connection ends. */
   finish(): void {
     for (const c of [...this.live.values()]) this.end(c, undefined);
+    // Requests the CM sent again and again, and nobody answered.
+    for (const r of this.requests.values()) {
+      if (r.attempts < 2) continue;
+      const port = r.req.port;
+      this.onEvent({
+        kind: 'cm-unanswered', at: r.last, conn: undefined, direction: 0,
+        client: endpointText({ addr: r.client, port: r.req.ipCm?.sourcePort ?? 0 }), server: endpointText({ addr: r.server, port: port >= 0 ? port : 0 }),
+        port, count: r.attempts, code: 0, name: '', xid: 0, requestAt: r.at,
+      });
+    }
   }
 
   // ---------------------------------------------------------------------------
@@ -579,8 +594,17 @@ export class RoceLayer {
     switch (m.kind) {
       case 'REQ': {
         cm.requests++;
-        this.requests.set(`${src}|${m.localCommId}`, { req: m, client: src, server: dst, at: snapshotFrameRef(at) });
-        if (this.requests.size > MAX_PENDING_REQUESTS) this.requests.shift();
+        const key = `${src}|${m.localCommId}`;
+        const again = this.requests.get(key);
+        if (again !== undefined) {
+          // The CM resends a request that timed out, with the same comm id.
+          again.attempts++;
+          again.last = snapshotFrameRef(at);
+        } else {
+          const first = snapshotFrameRef(at);
+          this.requests.set(key, { req: m, client: src, server: dst, at: first, attempts: 1, last: first });
+          if (this.requests.size > MAX_PENDING_REQUESTS) this.requests.shift();
+        }
         const port = m.port;
         this.onEvent({
           kind: 'cm-request', at: snapshotFrameRef(at), conn: undefined, direction: 0,
@@ -596,6 +620,7 @@ export class RoceLayer {
       case 'REJ': {
         cm.rejects++;
         const r = this.requests.get(`${dst}|${m.remoteCommId}`);
+        this.requests.delete(`${dst}|${m.remoteCommId}`);
         const port = r?.req.port ?? -1;
         this.onEvent({
           kind: 'cm-reject',

@@ -278,12 +278,18 @@ export function credits(): Scenario {
   return finish(s, calls, frames);
 }
 
-/** Two ConnectRequests to port 20049 rejected: Consumer Reject (28), then No QP available (1). */
+/**
+ * Two ConnectRequests to port 20049 rejected: Consumer Reject (28), then No
+ * QP available (1); then a request the CM sends 4 times that nobody answers,
+ * and one sent once (the capture may just have ended: no finding).
+ */
 export function rejected(): Scenario {
-  const s = new RoceSession();
+  const s = new RoceSession({ step: 0.5 });
   const [req1, rej1] = s.rejectedConnect(28);
   const [req2, rej2] = s.rejectedConnect(1);
-  return finish(s, [], { req1, rej1, req2, rej2 });
+  const silent = s.unansweredConnect(4);
+  const once = s.unansweredConnect(1);
+  return finish(s, [], { req1, rej1, req2, rej2, silentFirst: silent[0]!, silentLast: silent[3]!, once: once[0]! });
 }
 
 /**

@@ -356,6 +356,17 @@ export class RoceSession {
     return [req, r];
   }
 
+  /** A ConnectRequest sent `times` times with the same comm id (the CM retrying), never answered. Returns the frames. */
+  unansweredConnect(times: number): number[] {
+    const commId = this.commId++;
+    const tid = BigInt(commId);
+    const frames: number[] = [];
+    for (let i = 0; i < times; i++) {
+      frames.push(this.emit('client', bthPacket({ opcode: UD_SEND_ONLY, destQp: 1, psn: i, deth: { qkey: 0x80010000, srcQp: 1 }, payload: mad(CM_REQ, tid, cmReq({ commId, port: this.o.port ?? 20049, qpn: this.clientQp, startingPsn: this.psn.server, pathMtu: 3, client: this.client, server: this.server, sourcePort: this.o.sourcePort ?? 40000 })) })));
+    }
+    return frames;
+  }
+
   /** DisconnectRequest from `from`, DisconnectReply. Returns the DREQ's frame. */
   disconnect(from: Side = 'client'): number {
     const other: Side = from === 'client' ? 'server' : 'client';
