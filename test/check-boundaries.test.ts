@@ -144,7 +144,7 @@ describe('diff: a change exactly at the tolerance is within it, one unit beyond 
     expect(verdict(pair([40, 36]), tol)).toBe('within tolerance');
     expect(verdict(pair([40, 36 - NS]), tol)).toBe('improved');
     // Where the subtraction and the product round apart: 1.1 − 1 computes to 0.10000000000000009.
-    for (const [x, percent] of [[1, 10], [2, 5], [4, 5], [0.3, 10]] as const) {
+    for (const [x, percent] of [[1, 10], [2, 5], [4, 5], [0.3, 10], [238, 20]] as const) {
       const y = Number((x * (1 + percent / 100)).toFixed(6));
       expect([x, y, verdict(pair([x, y]), { percent, ms: 0 })]).toEqual([x, y, 'within tolerance']);
       expect([x, y, verdict(pair([x, y + NS]), { percent, ms: 0 })]).toEqual([x, y, 'regressed']);

@@ -7,7 +7,7 @@
  * the JUnit document.
  */
 import { describe, expect, it } from 'vitest';
-import { diffReports, parseMs, parsePercent, type DiffSide } from '../src/check/diff.js';
+import { diffReports, parseMs, parsePercent, VERDICTS, type DiffSide } from '../src/check/diff.js';
 import { evaluateRules } from '../src/check/evaluate.js';
 import { renderJunit } from '../src/check/junit.js';
 import { DEFAULT_RULES, parseRules, parseRulesText, ruleText, RulesError, type Rule } from '../src/check/rules.js';
@@ -88,6 +88,7 @@ const EVAL = report(
     row({ ...NFS, version: 3, procedure: 21, name: 'COMMIT', calls: 1, answered: 0, ms: null }),
     row({ ...NFS, version: 4, procedure: 1, name: 'COMPOUND', calls: 20, errors: 3, ms: [7, 8, 9] }),
     row({ ...NFS, kind: 'op', version: 4, procedure: 1, name: 'READ', calls: 6, errors: 1, ms: [4, 5, 6] }),
+    row({ ...NFS, kind: 'op', version: 4, procedure: 1, name: 'WRITE', calls: 1, ms: [1, 1.5, 2] }),
     row({ ...MOUNT, version: 3, procedure: 1, name: 'MNT', calls: 4, errors: 4, ms: [0.25, 0.5, 1.5] }),
   ],
   {
@@ -144,6 +145,11 @@ describe('rules: what a rules file may say', () => {
     expect(Object.keys(set.rules[2]!).sort()).toEqual(['maxCount', 'status', 'type']);
     expect(Object.keys(set.rules[7]!).sort()).toEqual(['max', 'type']);
     expect(Object.keys(set.rules[9]!).sort()).toEqual(['min', 'type']);
+    expect(Object.keys(set.rules[3]!).sort()).toEqual(['maxRatePercent', 'op', 'program', 'type', 'version']);
+    expect(Object.keys(set.rules[4]!).sort()).toEqual(['maxCount', 'maxRatePercent', 'type']);
+    expect(Object.keys(set.rules[5]!).sort()).toEqual(['kinds', 'type']);
+    expect(Object.keys(set.rules[6]!).sort()).toEqual(['name', 'severities', 'type']);
+    expect(Object.keys(set.rules[10]!).sort()).toEqual(['max', 'type', 'version']);
     expect(parseRules([{ type: 'calls', max: 1 }])).toEqual({ rules: [{ type: 'calls', max: 1 }] });
     expect(parseRulesText('{"rules":[{"type":"unanswered","max":1}]}')).toEqual({ rules: [{ type: 'unanswered', max: 1 }] });
     expect(DEFAULT_RULES).toEqual({ description: 'default: no finding of severity error', rules: [{ type: 'findings', severities: ['error'] }] });
@@ -278,6 +284,8 @@ describe('rules: each verdict, figure, limit and detail', () => {
     });
     expect(one({ type: 'latency', op: 'READ', program: 100003, version: 4, stat: 'min', maxMs: 1.99 })).toMatchObject({ passed: false, actual: 2 });
     expect(one({ type: 'latency', op: 'MNT', stat: 'p50', maxMs: 1 })).toMatchObject({ passed: true, actual: 0.25, detail: 'MOUNT v3 MNT: p50 0.25 ms over 4 answered' });
+    // The worst row is not always the last.
+    expect(one({ type: 'latency', op: 'WRITE', stat: 'p99', maxMs: 6.5 })).toMatchObject({ passed: false, actual: 7, detail: 'NFS v3 WRITE: p99 7 ms over 5 answered; NFS v4 WRITE: p99 2 ms over 1 answered' });
     expect(one({ type: 'latency', op: 'COMMIT', stat: 'p99', maxMs: 1 })).toEqual({
       rule: 'COMMIT p99 latency ≤ 1 ms',
       type: 'latency',
@@ -317,7 +325,7 @@ describe('rules: each verdict, figure, limit and detail', () => {
       actual: 1,
       detail: '1 errors in 6 calls (16.67%); NFS v4 READ: 1',
     });
-    expect(one({ type: 'errors', status: 'NFS4ERR_GRACE', op: 'WRITE', maxCount: 0 })).toMatchObject({ passed: true, actual: 0, detail: '0 errors in 5 calls (0%); no NFS4ERR_GRACE reply' });
+    expect(one({ type: 'errors', status: 'NFS4ERR_GRACE', op: 'WRITE', maxCount: 0 })).toMatchObject({ passed: true, actual: 0, detail: '0 errors in 6 calls (0%); no NFS4ERR_GRACE reply' });
     expect(one({ type: 'errors', status: 'NFS3ERR_IO', program: 'MOUNT', maxCount: 0 })).toMatchObject({ passed: true, actual: 0 });
     expect(one({ type: 'errors', status: 'NFS4ERR_DELAY', maxCount: 0 })).toMatchObject({ passed: true, actual: 0, detail: '0 errors in 40 calls (0%); no NFS4ERR_DELAY reply' });
     expect(one({ type: 'errors', program: 'MOUNT', maxCount: 4, maxRatePercent: 100 })).toEqual({
@@ -332,6 +340,15 @@ describe('rules: each verdict, figure, limit and detail', () => {
     expect(one({ type: 'errors', program: 'MOUNT', maxCount: 4, maxRatePercent: 99 })).toMatchObject({ passed: false });
     expect(one({ type: 'errors', op: 'NOPE', maxRatePercent: 0 })).toMatchObject({ passed: true, actual: 0, detail: '0 errors in 0 calls (0%); no matching operation' });
     expect(one({ type: 'errors', version: 4, maxCount: 10 })).toMatchObject({ actual: 3, detail: '3 errors in 20 calls (15%); NFS v4 COMPOUND' });
+    // A status found on several rows: each listed.
+    const two = report([row({ ...NFS, version: 3, procedure: 6, name: 'READ', calls: 4 })], {
+      errors: [error(NFS, 3, 'NFS3ERR_IO', 'READ', 2), error(NFS, 3, 'NFS3ERR_IO', 'WRITE', 1)],
+    });
+    expect(evaluateRules([{ type: 'errors', status: 'NFS3ERR_IO', maxCount: 3 }], two).results[0]).toMatchObject({
+      passed: true,
+      actual: 3,
+      detail: '3 errors in 4 calls (75%); NFS v3 READ: 2, NFS v3 WRITE: 1',
+    });
   });
 
   it('findings: by kind and severity; the first five listed', () => {
@@ -369,6 +386,7 @@ describe('rules: each verdict, figure, limit and detail', () => {
       detail: '20 calls; NFS v4 COMPOUND',
     });
     expect(one({ type: 'calls', max: 40 })).toMatchObject({ passed: true, actual: 40, limit: '≤ 40', detail: '40 calls; all calls' });
+    expect(one({ type: 'calls', program: 100005, min: 1 })).toMatchObject({ actual: 4, detail: '4 calls; MOUNT v3 MNT' });
     expect(one({ type: 'calls', max: 39 })).toMatchObject({ passed: false });
     expect(one({ type: 'calls', version: 3, min: 1, max: 100 })).toMatchObject({
       passed: true,
@@ -408,21 +426,28 @@ describe('diff: the whole comparison', () => {
     row({ ...MOUNT, version: 3, procedure: 1, name: 'MNT', calls: 4, ms: [1, 1, 1] }),
     row({ ...NFS, version: 3, procedure: 6, name: 'READ', calls: 10, ms: [5, 8, 10] }),
     row({ ...NFS, version: 3, procedure: 1, name: 'GETATTR', calls: 7, errors: 1, ms: [0.5, 0.75, 1] }),
+    row({ ...NFS, version: 3, procedure: 21, name: 'COMMIT', calls: 1, ms: [1, 1, 1] }),
     row({ ...NFS, kind: 'op', version: 4, procedure: 1, name: 'OPEN', calls: 3, ms: [10, 10, 10] }),
+    row({ ...NFS, kind: 'op', version: 4, procedure: 1, name: 'LOOKUP', calls: 3, ms: [1, 1, 1] }),
     row({ ...NFS, kind: 'op', version: 4, procedure: 1, name: 'CLOSE', calls: 3, ms: [1, 1, 1] }),
+    row({ ...NFS, kind: 'op', version: 4, procedure: 1, name: 'ACCESS', calls: 3, ms: [1, 1, 1] }),
     row({ ...NFS, kind: 'compound', version: 4, procedure: 1, name: 'COMPOUND(OPEN)', calls: 5, ms: [3, 3, 3] }),
     row({ ...NFS, version: 4, procedure: 1, name: 'COMPOUND', calls: 20, ms: [10, 12, 14] }),
   ]);
-  base.operations[3]!.latency.p99 = null;
+  base.operations[4]!.latency.p99 = null; // OPEN: no p99 in the baseline
   const cand = report([
     row({ ...NFS, version: 4, procedure: 1, name: 'COMPOUND', calls: 20, ms: [8, 12, 14] }),
     row({ ...NFS, kind: 'compound', version: 4, procedure: 1, name: 'COMPOUND(OPEN)', calls: 6, ms: [3, 3, 3] }),
+    row({ ...NFS, kind: 'op', version: 4, procedure: 1, name: 'ACCESS', calls: 3, ms: [1, 1, 1] }),
     row({ ...NFS, kind: 'op', version: 4, procedure: 1, name: 'OPEN', calls: 3, ms: [10, 10.5, 50] }),
+    row({ ...NFS, version: 3, procedure: 21, name: 'COMMIT', calls: 1, ms: [1, 1, 1] }),
+    row({ ...NFS, kind: 'op', version: 4, procedure: 1, name: 'LOOKUP', calls: 3, ms: [1, 1, 1] }),
     row({ ...NFS, version: 3, procedure: 7, name: 'WRITE', calls: 2, ms: [1, 1, 1] }),
     row({ ...NFS, version: 3, procedure: 6, name: 'READ', calls: 10, ms: [5, 8, 15] }),
     row({ ...NFS, version: 3, procedure: 1, name: 'GETATTR', calls: 7, errors: 1, ms: [0.5, 0.75, 1] }),
     row({ ...MOUNT, version: 3, procedure: 1, name: 'MNT', calls: 4, errors: 1, ms: [1, 1, 1] }),
   ]);
+  cand.operations[1]!.latency.p99 = null; // COMPOUND(OPEN): no p99 in the candidate
   const side = (calls: number, errors: number, p50: number | null, p90: number | null, p99: number | null): DiffSide => ({
     calls,
     errors,
@@ -439,9 +464,12 @@ describe('diff: the whole comparison', () => {
       ['NFS', 3, 'procedure', 'GETATTR', 'unchanged', []],
       ['NFS', 3, 'procedure', 'READ', 'regressed', ['p99 +5 ms']],
       ['NFS', 3, 'procedure', 'WRITE', 'new', []],
+      ['NFS', 3, 'procedure', 'COMMIT', 'unchanged', []],
       ['NFS', 4, 'procedure', 'COMPOUND', 'improved', ['p50 -2 ms']],
       ['NFS', 4, 'compound', 'COMPOUND(OPEN)', 'within tolerance', []],
+      ['NFS', 4, 'op', 'ACCESS', 'unchanged', []],
       ['NFS', 4, 'op', 'CLOSE', 'gone', []],
+      ['NFS', 4, 'op', 'LOOKUP', 'unchanged', []],
       ['NFS', 4, 'op', 'OPEN', 'within tolerance', []],
       ['MOUNT', 3, 'procedure', 'MNT', 'regressed', ['error rate 0% → 25%']],
     ]);
@@ -455,13 +483,14 @@ describe('diff: the whole comparison', () => {
     expect(byName.get('procedure WRITE')).toMatchObject({ baseline: null, candidate: side(2, 0, 1, 1, 1), delta: { calls: null, errors: null, p50: null, p90: null, p99: null } });
     expect(byName.get('op CLOSE')).toMatchObject({ baseline: side(3, 0, 1, 1, 1), candidate: null, delta: { calls: null, p99: null } });
     expect(byName.get('op OPEN')!.delta).toEqual({ calls: 0, errors: 0, p50: 0, p90: 0.5, p99: null });
-    expect(byName.get('compound COMPOUND(OPEN)')!.delta).toEqual({ calls: 1, errors: 0, p50: 0, p90: 0, p99: 0 });
+    expect(byName.get('compound COMPOUND(OPEN)')!.delta).toEqual({ calls: 1, errors: 0, p50: 0, p90: 0, p99: null });
     expect(byName.get('procedure MNT')).toMatchObject({ program: 100005, baseline: side(4, 0, 1, 1, 1), candidate: side(4, 1, 1, 1, 1), delta: { errors: 1 } });
-    expect(d.summary).toEqual({ regressed: 2, improved: 1, 'within tolerance': 2, unchanged: 1, new: 1, gone: 1 });
+    expect(d.summary).toEqual({ regressed: 2, improved: 1, 'within tolerance': 2, unchanged: 4, new: 1, gone: 1 });
     expect(d.regressed).toBe(true);
     // The other way round: gone and new swap, regressions become improvements.
     const back = diffReports(cand, base);
-    expect(back.summary).toEqual({ regressed: 1, improved: 2, 'within tolerance': 2, unchanged: 1, new: 1, gone: 1 });
+    expect(back.summary).toEqual({ regressed: 1, improved: 2, 'within tolerance': 2, unchanged: 4, new: 1, gone: 1 });
+    expect(VERDICTS).toEqual(['regressed', 'improved', 'within tolerance', 'unchanged', 'new', 'gone']);
     expect(back.rows.find((r) => r.name === 'READ')!.reasons).toEqual(['p99 -5 ms']);
     expect(back.rows.find((r) => r.name === 'MNT')!.reasons).toEqual(['error rate 25% → 0%']);
   });
@@ -473,11 +502,14 @@ describe('diff: the whole comparison', () => {
     const c = report([row({ ...NFS, version: 3, procedure: 6, name: 'READ', calls: 100, errors: 5, ms: [5, 20, 30] })]);
     expect(diffReports(a, c, { percent: 10, ms: 0 }).rows[0]).toMatchObject({ verdict: 'improved', reasons: ['p50 -5 ms', 'error rate 10% → 5%'] });
     expect(diffReports(a, a).regressed).toBe(false);
+    // A row without calls has an error rate of 0, not NaN.
+    const idle = report([row({ ...NFS, version: 3, procedure: 0, name: 'NULL', calls: 0, ms: null })]);
+    expect(diffReports(idle, idle).rows[0]).toMatchObject({ verdict: 'unchanged', baseline: { errorRate: 0 }, candidate: { errorRate: 0 } });
   });
 
   it('tolerance options: percentages and times', () => {
-    expect(['10%', ' 7.5 % ', '10', '0', '0.5%'].map(parsePercent)).toEqual([10, 7.5, 10, 0, 0.5]);
-    expect(['1', '1ms', '0.5ms', '2s', '250us', ' 3 ms ', '1.5s'].map(parseMs)).toEqual([1, 1, 0.5, 2000, 0.25, 3, 1500]);
+    expect(['10%', ' 7.5 % ', '10', '0', '0.5%', '12.25%'].map(parsePercent)).toEqual([10, 7.5, 10, 0, 0.5, 12.25]);
+    expect(['1', '1ms', '0.5ms', '2s', '250us', ' 3 ms ', '1.5s', '0.125ms'].map(parseMs)).toEqual([1, 1, 0.5, 2000, 0.25, 3, 1500, 0.125]);
     for (const bad of ['', '%', '-1%', 'ten', '1.%', '10%%', 'x10', '10 x']) expect(() => parsePercent(bad), bad).toThrow(`expected a percentage such as 10%: ${bad}`);
     for (const bad of ['', 'ms', '1 h', '-1', '1.', 'x1', '1ms2']) expect(() => parseMs(bad), bad).toThrow(`expected a time in ms such as 1, 1ms, 0.5ms: ${bad}`);
   });

@@ -105,10 +105,6 @@ class Fields {
     throw new RulesError(`${this.at}.${field}: ${what}, got ${JSON.stringify(this.o[field])}`);
   }
 
-  has(field: string): boolean {
-    return this.o[field] !== undefined;
-  }
-
   str(field: string): string | undefined {
     const v = this.o[field];
     if (v === undefined) return undefined;
