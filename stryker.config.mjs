@@ -12,7 +12,7 @@ export const MODULES = {
   },
   matcher: {
     mutate: ['src/rpc/matcher.ts'],
-    tests: ['test/matcher-scenarios.test.ts', 'test/rpc-transactions.test.ts'],
+    tests: ['test/matcher.test.ts', 'test/matcher-scenarios.test.ts', 'test/rpc-transactions.test.ts'],
   },
   'tcp-reassembly': {
     mutate: ['src/transport/tcp-reassembly.ts'],
