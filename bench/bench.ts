@@ -1,19 +1,39 @@
 /**
- * `npm run bench`: generates byte-heavy NFSv3 READ captures (cached in the
- * system's temporary folder) and analyses each in a fresh process, printing
- * MB/s, packets/s and peak RSS. Peak RSS must not grow with the capture's
- * size: the last line compares the largest capture with the smallest.
+ * `npm run bench`: generates benchmark captures (bench/generate.ts, cached
+ * in bench/out/) and times `nfsight report --format json` on each in fresh
+ * processes, side by side with nfstrace (`-m stat` with its breakdown
+ * analyzer) and tshark (`-q -z rpc,srt,100003,3 -z rpc,srt,100003,4`) when
+ * they are installed; then nfsight's peak memory (as the command runs, and
+ * as plain `node` without V8 flags, as a library user's process does), a
+ * per-stage breakdown of its CPU time, and its startup time.
  *
- *   BENCH_SIZES=256M,1G BENCH_MSS=1448 npm run bench
+ * Wall times are medians of BENCH_RUNS runs (default 3) in the same run of
+ * the benchmark; CPU is user + system time (from /usr/bin/time, when it is
+ * there). Settings (environment):
+ *   BENCH_WORKLOADS=read,read-tso,write-tso,meta   which workloads
+ *   BENCH_SIZES=256M,1G     sizes of `read` (the first is the medium size
+ *                           of the memory check, the last the large one)
+ *   BENCH_SIZE=1G           size of the other workloads
+ *   BENCH_RUNS=3            runs per measurement
+ *   BENCH_TOOLS=nfstrace,tshark   comparison tools (`none` for none)
+ *   BENCH_DIR=bench/out     where the captures are kept
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, createReadStream } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateReadCapture } from './generate.js';
+import { generateCapture, WORKLOADS, type Workload } from './generate.js';
+import { stageBreakdown, STAGES, type StageShares } from './stages.js';
 
-const GENERATOR_VERSION = 1;
+/** Bumped when the generator's output changes, so cached captures are made again. */
+const GENERATOR_VERSION = 2;
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** The repository root (this file runs as dist/bench/bench.js). */
+const root = resolve(here, '..', '..');
+const cli = join(root, 'dist', 'src', 'cli', 'main.js');
+const smallCapture = join(root, 'captures', 'linux-v42-basic-head.pcap');
 
 function parseSize(s: string): number {
   const m = /^(\d+(?:\.\d+)?)([KMG]?)$/i.exec(s.trim());
@@ -22,69 +42,289 @@ function parseSize(s: string): number {
   return Math.round(Number(m[1]) * unit);
 }
 
-interface RunResult {
-  bytes: number;
-  seconds: number;
-  frames: number;
-  tcpDelivered: number;
-  tcpGaps: number;
-  peakRssMB: number;
-  retainedHeapMB: number;
-  transactions: number;
+const env = process.env;
+const workloads = (env['BENCH_WORKLOADS'] ?? WORKLOADS.join(',')).split(',').map((w) => {
+  if (!WORKLOADS.includes(w as Workload)) throw new Error(`unknown workload ${w}: one of ${WORKLOADS.join(', ')}`);
+  return w as Workload;
+});
+const readSizes = (env['BENCH_SIZES'] ?? '256M,1G').split(',').map(parseSize);
+const otherSize = parseSize(env['BENCH_SIZE'] ?? '1G');
+const runs = Math.max(1, Number(env['BENCH_RUNS'] ?? 3));
+const toolNames = (env['BENCH_TOOLS'] ?? 'nfstrace,tshark').split(',').filter((t) => t !== 'none' && t !== '');
+const dir = resolve(env['BENCH_DIR'] ?? join(root, 'bench', 'out'));
+mkdirSync(dir, { recursive: true });
+
+// ---------------------------------------------------------------- measuring
+
+interface Measured {
+  wall: number;
+  /** User + system CPU seconds, when /usr/bin/time could tell. */
+  cpu: number | undefined;
+  rssMB: number | undefined;
 }
 
-const sizes = (process.env['BENCH_SIZES'] ?? '256M,1G').split(',').map(parseSize);
-const mss = Number(process.env['BENCH_MSS'] ?? 1448);
-const dir = join(tmpdir(), 'nfsight-bench');
-mkdirSync(dir, { recursive: true });
-const runner = join(dirname(fileURLToPath(import.meta.url)), 'run-one.js');
+const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 
-const results: (RunResult & { size: number })[] = [];
-for (const size of sizes) {
-  const file = join(dir, `read-v${GENERATOR_VERSION}-mss${mss}-${size}.pcap`);
+/** Runs a command with its output discarded; its wall time, CPU time and peak RSS. */
+function measure(cmd: string, args: string[]): Measured {
+  const started = process.hrtime.bigint();
+  let out: ReturnType<typeof spawnSync>;
+  let statsFile: string | undefined;
+  if (GNU_TIME !== undefined) {
+    const t = mkdtempSync(join(tmpdir(), 'nfsight-bench-'));
+    statsFile = join(t, 'time');
+    out = spawnSync(GNU_TIME, ['-f', '%U %S %M', '-o', statsFile, cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 << 20 });
+  } else {
+    out = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 << 20 });
+  }
+  const wall = Number(process.hrtime.bigint() - started) / 1e9;
+  if (out.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${out.status}): ${String(out.stderr).slice(0, 500)}`);
+  if (statsFile === undefined) return { wall, cpu: undefined, rssMB: undefined };
+  const [user, sys, rssKB] = readFileSync(statsFile, 'utf8').trim().split(/\s+/).map(Number);
+  rmSync(dirname(statsFile), { recursive: true, force: true });
+  return { wall, cpu: user! + sys!, rssMB: rssKB! / 1024 };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function medianOf(ms: Measured[]): Measured {
+  const cpus = ms.map((m) => m.cpu).filter((c): c is number => c !== undefined);
+  const rss = ms.map((m) => m.rssMB).filter((c): c is number => c !== undefined);
+  return { wall: median(ms.map((m) => m.wall)), cpu: cpus.length ? median(cpus) : undefined, rssMB: rss.length ? Math.max(...rss) : undefined };
+}
+
+/** Reads a file once so that the runs that follow read it from the page cache. */
+async function warm(file: string): Promise<void> {
+  for await (const _ of createReadStream(file, { highWaterMark: 1 << 20 })) {
+    // just reading
+  }
+}
+
+// ---------------------------------------------------------------- the commands
+
+/** The V8 flags of the nfsight command's shebang (`#!/usr/bin/env -S node ...`). */
+function shebangFlags(): string[] {
+  const first = readFileSync(cli, 'utf8').split('\n', 1)[0]!;
+  const m = /node\s+(.*)$/.exec(first);
+  return m ? m[1]!.trim().split(/\s+/).filter(Boolean) : [];
+}
+
+const nfsightArgs = (file: string, flags: string[]): string[] => [...flags, '--no-deprecation', cli, 'report', '--format', 'json', file];
+
+interface Tool {
+  name: string;
+  args: (file: string) => [string, string[]];
+}
+
+function which(cmd: string): string | undefined {
+  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+/** nfstrace's breakdown analyzer, wherever the package put it. */
+function breakdownAnalyzer(): string | undefined {
+  const candidates = ['/usr/lib/nfstrace/libbreakdown.so', '/usr/lib/x86_64-linux-gnu/nfstrace/libbreakdown.so', '/usr/local/lib/nfstrace/libbreakdown.so'];
+  const listed = spawnSync('dpkg', ['-L', 'nfstrace'], { encoding: 'utf8' });
+  if (listed.status === 0) candidates.unshift(...listed.stdout.split('\n').filter((l) => l.endsWith('/libbreakdown.so')));
+  return candidates.find((c) => existsSync(c));
+}
+
+function tools(): Tool[] {
+  const found: Tool[] = [];
+  for (const name of toolNames) {
+    if (name === 'nfstrace') {
+      const exe = which('nfstrace');
+      const so = breakdownAnalyzer();
+      if (exe === undefined || so === undefined) continue;
+      const log = join(tmpdir(), 'nfsight-bench-nfstrace.log');
+      found.push({ name, args: (file) => [exe, ['-m', 'stat', '-I', file, '-a', so, `--log=${log}`]] });
+    } else if (name === 'tshark') {
+      const exe = which('tshark');
+      if (exe === undefined) continue;
+      found.push({ name, args: (file) => [exe, ['-r', file, '-q', '-z', 'rpc,srt,100003,3', '-z', 'rpc,srt,100003,4']] });
+    } else {
+      throw new Error(`unknown tool ${name}: nfstrace or tshark`);
+    }
+  }
+  return found;
+}
+
+// ---------------------------------------------------------------- captures
+
+async function capture(workload: Workload, size: number): Promise<string> {
+  const file = join(dir, `${workload}-v${GENERATOR_VERSION}-${size}.pcap`);
   if (!existsSync(file)) {
     process.stderr.write(`generating ${file} ...\n`);
     const tmp = `${file}.partial`;
-    generateReadCapture(tmp, size, { mss });
+    generateCapture(tmp, size, workload);
     renameSync(tmp, file);
   }
-  // Warm the page cache so the first run is not a disk benchmark.
-  execFileSync('cat', [file], { stdio: ['ignore', 'ignore', 'inherit'] });
-  // The same V8 setting as the nfsight command (its shebang): see src/cli/main.ts.
-  const out = execFileSync(process.execPath, ['--no-deprecation', '--expose-gc', '--max-semi-space-size=2', runner, file], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 20,
-  });
-  const r = JSON.parse(out) as RunResult;
-  if (r.tcpGaps !== 0) throw new Error(`${file}: ${r.tcpGaps} bytes in gaps on a clean generated capture`);
-  results.push({ ...r, size });
+  await warm(file);
+  return file;
 }
 
-const pad = (s: string, n: number): string => s.padStart(n);
-console.log(`nfsight benchmark: NFSv3 READ traffic, MSS ${mss}, Node ${process.version}`);
-console.log(['capture', 'frames', 'RPC calls', 'seconds', 'MB/s', 'packets/s', 'peak RSS', 'heap after'].map((h) => pad(h, 12)).join(''));
-for (const r of results) {
+/** What the library's analyze() reads of a capture (a fresh process, no V8 flags), checked to be clean. */
+interface LibraryRun {
+  bytes: number;
+  frames: number;
+  transactions: number;
+  tcpGaps: number;
+  peakRssMB: number;
+  retainedHeapMB: number;
+}
+
+function libraryRun(file: string): LibraryRun {
+  const out = execFileSync(process.execPath, ['--expose-gc', join(here, 'run-one.js'), file], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const r = JSON.parse(out) as LibraryRun;
+  if (r.tcpGaps !== 0) throw new Error(`${file}: ${r.tcpGaps} bytes in gaps on a clean generated capture`);
+  return r;
+}
+
+// ---------------------------------------------------------------- the run
+
+interface Row {
+  workload: Workload;
+  file: string;
+  bytes: number;
+  frames: number;
+  calls: number;
+  nfsight: Measured;
+  plain: Measured;
+  library: LibraryRun;
+  others: Map<string, Measured>;
+  stages: StageShares | undefined;
+}
+
+const comparison = tools();
+const flags = shebangFlags();
+const rows: Row[] = [];
+const plan: [Workload, number][] = [];
+for (const w of workloads) {
+  if (w === 'read') for (const s of readSizes) plan.push([w, s]);
+  else plan.push([w, otherSize]);
+}
+const largestRead = Math.max(...readSizes);
+for (const [workload, size] of plan) {
+  const file = await capture(workload, size);
+  const library = libraryRun(file);
+  const nfsight: Measured[] = [];
+  const plain: Measured[] = [];
+  const others = new Map<string, Measured[]>();
+  // Compare tools on the largest capture of each workload only: they are slow.
+  const compare = workload !== 'read' || size === largestRead ? comparison : [];
+  for (let i = 0; i < runs; i++) {
+    nfsight.push(measure(process.execPath, nfsightArgs(file, flags)));
+    plain.push(measure(process.execPath, nfsightArgs(file, [])));
+    for (const t of compare) {
+      const [cmd, args] = t.args(file);
+      const list = others.get(t.name) ?? [];
+      list.push(measure(cmd, args));
+      others.set(t.name, list);
+    }
+  }
+  let stages: StageShares | undefined;
+  if (env['BENCH_STAGES'] !== '0') {
+    const profDir = mkdtempSync(join(tmpdir(), 'nfsight-prof-'));
+    measure(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, ...nfsightArgs(file, flags)]);
+    const prof = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+    if (prof) stages = stageBreakdown(JSON.parse(readFileSync(join(profDir, prof), 'utf8')));
+    rmSync(profDir, { recursive: true, force: true });
+  }
+  rows.push({
+    workload,
+    file,
+    bytes: statSync(file).size,
+    frames: library.frames,
+    calls: library.transactions,
+    nfsight: medianOf(nfsight),
+    plain: medianOf(plain),
+    library,
+    others: new Map([...others].map(([k, v]) => [k, medianOf(v)])),
+    stages,
+  });
+}
+
+// Startup: a command that reads nothing, and a report on a 100 KB capture.
+const startupRuns = 10;
+const version = medianOf(Array.from({ length: startupRuns }, () => measure(process.execPath, [...flags, cli, '--version'])));
+const small = medianOf(Array.from({ length: startupRuns }, () => measure(process.execPath, nfsightArgs(smallCapture, flags))));
+
+// ---------------------------------------------------------------- printing
+
+const mb = (b: number): string => `${(b / 1e6).toFixed(0)} MB`;
+const sec = (s: number | undefined): string => (s === undefined ? '-' : s.toFixed(2));
+const pad = (s: string, n: number): string => (s.length >= n ? s : ' '.repeat(n - s.length) + s);
+const line = (cells: string[], widths: number[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[0]!) : pad(c, widths[i]!))).join('');
+const cpuCount = (await import('node:os')).cpus().length;
+
+console.log(`nfsight benchmark: Node ${process.version}, ${process.platform} ${process.arch}, ${cpuCount} CPUs`);
+console.log(`Medians of ${runs} runs of \`report --format json\`; wall seconds, CPU = user + system.`);
+console.log(`Captures in ${dir}.`);
+console.log('');
+const others = comparison.map((t) => t.name);
+const w1 = [11, 9, 8, 7, 6, ...others.map(() => 9), ...others.map(() => 8)];
+console.log(line(['workload', 'capture', 'nfsight', 'CPU', 'GB/s', ...others, ...others.map((o) => `×${o.slice(0, 6)}`)], w1));
+for (const r of rows) {
+  const cells = [
+    r.workload,
+    mb(r.bytes),
+    sec(r.nfsight.wall),
+    sec(r.nfsight.cpu),
+    (r.bytes / 1e9 / r.nfsight.wall).toFixed(2),
+    ...others.map((o) => sec(r.others.get(o)?.wall)),
+    ...others.map((o) => {
+      const m = r.others.get(o);
+      return m ? (r.nfsight.wall / m.wall).toFixed(2) : '-';
+    }),
+  ];
+  console.log(line(cells, w1));
+}
+if (others.length > 0) {
+  console.log('');
+  console.log(line(['CPU seconds', 'nfsight', ...others], [16, 9, ...others.map(() => 9)]));
+  for (const r of rows) {
+    if (r.others.size === 0) continue;
+    console.log(line([`${r.workload} ${mb(r.bytes)}`, sec(r.nfsight.cpu), ...others.map((o) => sec(r.others.get(o)?.cpu))], [16, 9, ...others.map(() => 9)]));
+  }
+} else {
+  console.log('(nfstrace and tshark not found or not asked for: no comparison)');
+}
+
+console.log('');
+const w2 = [20, 12, 9, 11, 10, 11];
+console.log(line(['peak RSS', 'frames', 'calls', 'command', 'node', 'analyze()'], w2));
+for (const r of rows) {
+  const rss = (m: number | undefined): string => (m === undefined ? '-' : `${m.toFixed(0)} MB`);
+  console.log(line([`${r.workload} ${mb(r.bytes)}`, String(r.frames), String(r.calls), rss(r.nfsight.rssMB), rss(r.plain.rssMB), rss(r.library.peakRssMB)], w2));
+}
+const reads = rows.filter((r) => r.workload === 'read');
+if (reads.length > 1) {
+  const medium = reads[0]!;
+  const large = reads[reads.length - 1]!;
+  const ratio = (a: number | undefined, b: number | undefined): string => (a && b ? (a / b).toFixed(2) : '-');
   console.log(
-    [
-      `${(r.bytes / 1e6).toFixed(0)} MB`,
-      String(r.frames),
-      String(r.transactions),
-      r.seconds.toFixed(2),
-      (r.bytes / 1e6 / r.seconds).toFixed(0),
-      Math.round(r.frames / r.seconds).toLocaleString('en-US'),
-      `${r.peakRssMB.toFixed(0)} MB`,
-      `${r.retainedHeapMB.toFixed(1)} MB`,
-    ]
-      .map((c) => pad(c, 12))
-      .join(''),
+    line(['large/medium', '', '', ratio(large.nfsight.rssMB, medium.nfsight.rssMB), ratio(large.plain.rssMB, medium.plain.rssMB), ratio(large.library.peakRssMB, medium.library.peakRssMB)], w2) +
+      `\n(read ${mb(large.bytes)} / ${mb(medium.bytes)}; command: with its shebang's V8 flags; node: plain node, no flags)`,
   );
 }
-if (results.length > 1) {
-  const small = results[0]!;
-  const big = results[results.length - 1]!;
-  console.log(
-    `peak RSS ${small.peakRssMB.toFixed(0)} MB at ${(small.bytes / 1e6).toFixed(0)} MB → ${big.peakRssMB.toFixed(0)} MB at ${(big.bytes / 1e6).toFixed(0)} MB ` +
-      `(${(big.bytes / small.bytes).toFixed(1)}× the input, ${(big.peakRssMB / small.peakRssMB).toFixed(2)}× the peak memory; ` +
-      `heap held after the run ${small.retainedHeapMB.toFixed(1)} → ${big.retainedHeapMB.toFixed(1)} MB)`,
-  );
+
+if (rows.some((r) => r.stages !== undefined)) {
+  console.log('');
+  console.log('Where the CPU time goes (share of a --cpu-prof profile of one run):');
+  const w3 = [16, ...STAGES.map((s) => Math.max(6, s.length + 1))];
+  console.log(line(['', ...STAGES], w3));
+  for (const r of rows) {
+    if (r.stages === undefined) continue;
+    console.log(line([`${r.workload} ${mb(r.bytes)}`, ...STAGES.map((s) => `${Math.round(r.stages![s] * 100)}%`)], w3));
+  }
 }
+
+console.log('');
+const ms = (m: Measured): string => `${(m.wall * 1000).toFixed(0)} ms (CPU ${m.cpu === undefined ? '-' : (m.cpu * 1000).toFixed(0)} ms)`;
+console.log(`Startup, median of ${startupRuns} runs:`);
+console.log(`  ${'nfsight --version'.padEnd(36)}${ms(version)}`);
+console.log(`  ${`report on a ${(statSync(smallCapture).size / 1000).toFixed(0)} KB capture`.padEnd(36)}${ms(small)}`);

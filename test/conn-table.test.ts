@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { newFrame } from '../src/capture/frame.js';
 import { IpPacket, addressWords } from '../src/net/packet.js';
 import { ConnEntry, ConnKey, ConnTable } from '../src/transport/conn-table.js';
+import { randInt, rng } from './gen/random.js';
 
 class Entry extends ConnEntry {
   constructor(readonly name: string, key: ConnKey) {
@@ -17,19 +18,6 @@ class Entry extends ConnEntry {
 
 function packet(src: string, dst: string): IpPacket {
   return new IpPacket(newFrame(0)).setAddresses(src, dst);
-}
-
-/** Deterministic pseudo-random numbers (xorshift). */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
 }
 
 describe('addresses as numbers', () => {
@@ -65,7 +53,8 @@ describe('ConnTable', () => {
   });
 
   it('agrees with a Map keyed by text over 10,000 random connections, with deletes and growth', () => {
-    const r = rng(7);
+    const random = rng(7);
+    const r = (): number => randInt(random, 0, 2 ** 32);
     const table = new ConnTable<Entry>();
     const ref = new Map<string, Entry>();
     const key = new ConnKey();
