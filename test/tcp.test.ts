@@ -402,6 +402,32 @@ describe('TCP reassembly: gaps', () => {
     expect(t.rec.violations).toEqual([]);
   });
 
+  it('awaits an ACKed hole only so long: bytes waiting behind it, or capture time since the ACK', () => {
+    // Bytes: more than ackedHoleWaitBytes arrived behind the hole after the ACK.
+    const t = new Session({ ackedHoleWaitBytes: 8 });
+    t.handshake();
+    t.c(C0 + 1, 0, 'aaaaa'); // 4
+    t.c(C0 + 11, 0, 'ccccc'); // 5: 5 bytes wait ([5,10) never captured)
+    t.s(S0 + 1, 0, '', { ack: C0 + 16 }); // 6: the server got everything
+    t.c(C0 + 16, 0, 'ddddd'); // 7: 5 bytes more since the ACK
+    expect(t.client.shape).toEqual(['d0+5@4']);
+    t.c(C0 + 21, 0, 'eeeee'); // 8: 10 bytes more
+    expect(t.client.shape).toEqual(['d0+5@4', 'g5+5@6', 'd10+5@5', 'd15+5@7', 'd20+5@8']);
+    // Time: a segment of the connection more than ackedHoleWaitSec after the first ACK past the hole.
+    const u = new Session({ ackedHoleWaitSec: 2 });
+    u.handshake();
+    u.c(C0 + 1, 0, 'aaaaa'); // 4
+    u.c(C0 + 11, 0, 'ccccc'); // 5
+    u.s(S0 + 1, 0, '', { ack: C0 + 16 }); // 6
+    u.feeder.tsSec += 1;
+    u.s(S0 + 1, 0, '', { ack: C0 + 16 }); // 7: 1 s later, still waiting
+    expect(u.client.shape).toEqual(['d0+5@4']);
+    u.feeder.tsSec += 2;
+    u.s(S0 + 1, 0, '', { ack: C0 + 16 }); // 8: 3 s after the ACK
+    expect(u.client.shape).toEqual(['d0+5@4', 'g5+5@6', 'd10+5@5']);
+    expect(t.rec.violations.concat(u.rec.violations)).toEqual([]);
+  });
+
   it("declares an ACKed hole lost at the connection end and at the sender's FIN", () => {
     const t = holeAckedPast();
     t.s(S0 + 1, 0, 'reply', { ack: C0 + 16 }); // 7: server data does not release the client's hole

@@ -32,7 +32,7 @@
  * is copied or allocated. Only out-of-order segments are copied (the frame
  * buffer they point into is reused by the reader).
  */
-import { assignFrameRef, snapshotFrameRef, type FrameRef } from '../capture/frame.js';
+import { assignFrameRef, secondsBetween, snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import { InternalError, loopBound } from '../internal-error.js';
 import type { IpPacket } from '../net/packet.js';
 import type {
@@ -79,6 +79,17 @@ export interface TcpOptions {
   closedLingerSec: number;
   /** How many closed 4-tuples are remembered (for the above and for 'port-reuse'). */
   maxClosedRemembered: number;
+  /**
+   * A hole the peer ACKed past is awaited (a late segment may fill it) until
+   * this many more bytes of the direction arrived behind it after the first
+   * ACK past it, or this many capture-time seconds passed since that ACK;
+   * then it is declared lost. A spurious retransmission (the sender stalls
+   * without ACKs) or a segment a merged capture wrote late comes within a
+   * few segments or an RTO: the bound keeps bulk transfers with capture
+   * loss from copying much more than they did in flight.
+   */
+  ackedHoleWaitBytes: number;
+  ackedHoleWaitSec: number;
 }
 
 export const DEFAULT_TCP_OPTIONS: Readonly<TcpOptions> = {
@@ -88,6 +99,8 @@ export const DEFAULT_TCP_OPTIONS: Readonly<TcpOptions> = {
   idleTimeoutSec: 600,
   closedLingerSec: 60,
   maxClosedRemembered: 10_000,
+  ackedHoleWaitBytes: 32 * 1024,
+  ackedHoleWaitSec: 2,
 };
 
 export interface TcpStats {
@@ -190,6 +203,8 @@ class Half {
    */
   ackedTo = -1;
   ackedAt: FrameRef | undefined;
+  /** `buffered` when that ACK came. */
+  bufferedAtAck = 0;
   /** Inside consumer.data or .gap: a release of this direction asked meanwhile (by what the other direction delivered then) is ignored. */
   busy = false;
   // --- ACKs this side sent, about the peer's stream ---
@@ -419,7 +434,10 @@ export class TcpReassembler {
         const jump = ackOff - (peer.ackedTo > peer.nextOffset ? peer.ackedTo : peer.nextOffset);
         if (jump > 0 && jump <= MAX_ACK_JUMP) {
           peer.ackedTo = ackOff;
-          peer.ackedAt ??= snapshotFrameRef(frame);
+          if (peer.ackedAt === undefined) {
+            peer.ackedAt = snapshotFrameRef(frame);
+            peer.bufferedAtAck = peer.buffered;
+          }
         }
       }
     }
@@ -437,6 +455,8 @@ export class TcpReassembler {
         else stats.ignoredSegments++;
       }
     }
+    if (half.ackedTo >= 0) this.endAckedWait(half, conn, frame);
+    if (peer.ackedTo >= 0) this.endAckedWait(peer, conn, frame);
 
     if (fin && !half.ended) {
       const finOff = segOff + wireLen;
@@ -711,6 +731,15 @@ export class TcpReassembler {
     half.ackedTo = -1;
     half.ackedAt = undefined;
     if (at !== undefined && !half.ended && target > half.nextOffset) this.skipTo(half, conn, target, at);
+  }
+
+  /** Declares an ACKed hole lost once it has been awaited long enough (TcpOptions.ackedHoleWait*). */
+  private endAckedWait(half: Half, conn: Conn, now: FrameRef): void {
+    const since = half.ackedAt;
+    if (since === undefined) return;
+    if (half.buffered - half.bufferedAtAck > this.opts.ackedHoleWaitBytes || secondsBetween(since, now) > this.opts.ackedHoleWaitSec) {
+      this.releaseAcked(half, conn);
+    }
   }
 
   /** Forgets an ACKed hole once the bytes delivered reach past it (a late segment filled it). */
