@@ -18,6 +18,7 @@ import { captureDetectors } from './group-capture.js';
 import type { RdmaEvent } from '../transport/roce.js';
 import type { Detector, DetectorContext, DetectorOptions, Finding } from './finding.js';
 import { retryDetectors } from './group-retry.js';
+import { serviceDetectors } from './group-service.js';
 import { sessionDetectors } from './group-session.js';
 import { transportDetectors } from './group-transport.js';
 import { TransportTimeline } from './transport-timeline.js';
@@ -41,6 +42,7 @@ export class DetectorSet implements TransactionSink {
       ...sessionDetectors(shared, options),
       ...retryDetectors(shared, options),
       ...transportDetectors(shared, options),
+      ...serviceDetectors(shared),
       ...rdmaDetectors(shared, options),
     ];
   }

@@ -17,7 +17,8 @@
  * - `no-reply`: the call waited at least `unansweredTimeoutSeconds` (60)
  *   until its connection's end, or at least `unansweredEvidenceSeconds` (5)
  *   with TCP trouble on the connection (retransmissions, zero windows).
- * A call merely cut off by the end of the capture is not reported. Calls
+ * A call merely cut off by the end of the capture is not reported, nor
+ * NLM's asynchronous procedures (*_MSG, *_RES), which expect no reply. Calls
  * outstanding when their connection was closed (FIN or RST) and nothing
  * else shows are the connections detector's (it follows their resends on a
  * new connection); calls on a connection of which the capture holds nothing
@@ -42,6 +43,9 @@ export const KIND_UNANSWERED = 'unanswered-call';
 export type UnansweredWhy = 'not-received' | 'reply-lost' | 'capture-gap' | 'resent' | 'no-reply';
 const ORDER: UnansweredWhy[] = ['not-received', 'reply-lost', 'capture-gap', 'resent', 'no-reply'];
 
+const PROG_NLM = 100021;
+const NLM_TEST_MSG = 6;
+const NLM_GRANTED_RES = 15;
 const KEEP_CALLS = 5;
 const KEEP_XIDS = 10;
 const KEEP_EVIDENCE = 12;
@@ -100,6 +104,8 @@ export class UnansweredCallDetector implements Detector {
   }
 
   onUnanswered(t: Transaction): void {
+    // NLM's asynchronous procedures (*_MSG, *_RES) expect no RPC reply.
+    if (t.program === PROG_NLM && t.procedure >= NLM_TEST_MSG && t.procedure <= NLM_GRANTED_RES) return;
     const call = t.call.frame;
     const tl = this.ctx.timeline?.get(t.connId);
     // Unanswered calls come when their connection ends (or the capture): now is its end.
