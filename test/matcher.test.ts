@@ -108,7 +108,7 @@ describe('matcher: what is kept of a long message (headToKeep)', () => {
     expect(m.headToKeep(c, 0, head(nfsCall(1, 2, 8, big)), 10_000)).toBe(CALL_HEADER + 512);
     expect(m.headToKeep(undefined, 0, head(nfsCall(1, 3, 7, big)), -1)).toBe(CALL_HEADER + 512);
     // Not WRITE: NFSv2 procedure 7 (WRITECACHE), NFSv3 READ, NFSv2 READ, another program.
-    for (const [vers, proc] of [[2, 7], [3, 6], [2, 6], [3, 8], [4, 0]]) expect([vers, proc, m.headToKeep(c, 0, head(nfsCall(1, vers!, proc!, big)), 10_000)]).toEqual([vers, proc, KEEP_MAX]);
+    for (const [vers, proc] of [[2, 7], [3, 6], [2, 6], [3, 8], [4, 0], [3, 1]]) expect([vers, proc, m.headToKeep(c, 0, head(nfsCall(1, vers!, proc!, big)), 10_000)]).toEqual([vers, proc, KEEP_MAX]);
     const mount = rpcCall({ xid: 1, prog: 100005, vers: 3, proc: 7 }, big);
     expect(m.headToKeep(c, 0, head(mount), 10_000)).toBe(KEEP_MAX);
     // A WRITE whose credentials do not fit the head: a generous head.
@@ -126,6 +126,9 @@ describe('matcher: what is kept of a long message (headToKeep)', () => {
       [0x13, 3, 7],
       [0x14, 4, 1],
       [0x15, 4, 0],
+      [0x17, 2, 7],
+      [0x18, 4, 6],
+      [0x19, 3, 1],
     ];
     for (const [xid, vers, proc] of calls) m.message(record(nfsCall(xid, vers, proc), false));
     m.message(record(rpcCall({ xid: 0x16, prog: 100005, vers: 3, proc: 6 }, Buffer.alloc(0)), false));
@@ -136,6 +139,8 @@ describe('matcher: what is kept of a long message (headToKeep)', () => {
     expect([8192, 8193, -1].map((len) => m.headToKeep(c, 1, reply(0x14), len))).toEqual([KEEP_MAX, 4096, 4096]);
     expect(m.headToKeep(c, 1, reply(0x15), 10_000)).toBe(KEEP_MAX);
     expect(m.headToKeep(c, 1, reply(0x16), 10_000)).toBe(KEEP_MAX);
+    // Not READ nor COMPOUND: NFSv2 WRITECACHE, an NFSv4 procedure 6, NFSv3 GETATTR (however long).
+    expect([0x17, 0x18, 0x19].map((xid) => m.headToKeep(c, 1, reply(xid), 10_000))).toEqual([KEEP_MAX, KEEP_MAX, KEEP_MAX]);
     // A READ reply whose header is not all in the head: a generous head.
     expect(m.headToKeep(c, 1, reply(0x11).subarray(0, 16), 10_000)).toBe(4096);
     // No such call outstanding: on another connection, in the other direction, over UDP, unknown xid.
@@ -143,8 +148,12 @@ describe('matcher: what is kept of a long message (headToKeep)', () => {
     expect(m.headToKeep(c, 0, reply(0x11), 10_000)).toBe(KEEP_MAX);
     expect(m.headToKeep(undefined, 1, reply(0x11), 10_000)).toBe(KEEP_MAX);
     expect(m.headToKeep(c, 1, reply(0x99), 10_000)).toBe(KEEP_MAX);
-    // Neither call nor reply.
+    // Neither call nor reply, even with the xid of an outstanding READ.
     expect(m.headToKeep(c, 1, Buffer.alloc(512, 0x33), 10_000)).toBe(KEEP_MAX);
+    const junk = Buffer.alloc(512);
+    junk.writeUInt32BE(0x11, 0);
+    junk.writeUInt32BE(7, 4);
+    expect(m.headToKeep(c, 1, junk, 10_000)).toBe(KEEP_MAX);
   });
 });
 
@@ -286,9 +295,11 @@ describe('matcher: replies without their call, and ends', () => {
     const { m, sink } = matcher();
     m.message(record(ok(50), true, { conn: conn(2), frame: 3 })); // no call: orphan, with its connection
     m.message(record(ok(51), true, { transport: 'udp', frame: 4 }));
+    m.message(record(ok(49), true, { transport: 'rdma', conn: conn(2), frame: 5 }));
     expect(sink.orphans.map((o) => [o.xid, o.transport, o.connId, o.client, o.server, o.frame.number])).toEqual([
       [50, 'tcp', 2, CLIENT, SERVER, 3],
       [51, 'udp', -1, CLIENT, SERVER, 4],
+      [49, 'rdma', -1, CLIENT, SERVER, 5],
     ]);
     m.message(record(getattr(52), false));
     m.message(record(ok(52), true));
@@ -308,7 +319,7 @@ describe('matcher: replies without their call, and ends', () => {
       [53, 20, { firstFrame: at(21), lastFrame: at(22), bytesSent: REPLY_HEADER + 1000 }],
       [55, 31, null],
     ]);
-    expect(m.stats).toEqual({ calls: 4, replies: 4, matched: 1, unanswered: 3, orphanReplies: 2, retransmittedCalls: 0, duplicateReplies: 1, unfinishedReplies: 2, invalid: 1 });
+    expect(m.stats).toEqual({ calls: 4, replies: 5, matched: 1, unanswered: 3, orphanReplies: 3, retransmittedCalls: 0, duplicateReplies: 1, unfinishedReplies: 2, invalid: 1 });
   });
 
   it('a connection that ends gives up its outstanding calls, and only its own; finish gives up the rest', () => {
