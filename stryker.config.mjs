@@ -16,7 +16,7 @@ export const MODULES = {
   },
   'tcp-reassembly': {
     mutate: ['src/transport/tcp-reassembly.ts'],
-    tests: ['test/tcp.test.ts', 'test/tcp-analysis.test.ts', 'test/loop-bounds.test.ts'],
+    tests: ['test/tcp.test.ts', 'test/tcp-edges.test.ts', 'test/tcp-analysis.test.ts', 'test/loop-bounds.test.ts'],
   },
   nfs3: {
     mutate: ['decoders/nfs3.ts'],
