@@ -4,11 +4,13 @@
 // chosen by NFSIGHT_MUTATE_MODULE (a key of MODULES); scores go to
 // reports/mutation/<module>.json and docs/mutation.md records them.
 
-/** Module → the files mutated and the test files that guard them. */
+/** Module → the files mutated, the test files that guard them, and tests (by name) too slow to run per mutant. */
 export const MODULES = {
   'record-marking': {
     mutate: ['src/rpc/record-stream.ts'],
     tests: ['test/rpc-record.test.ts', 'test/loop-bounds.test.ts'],
+    // Exhaustive variants of the segmentation tests (10-40 s a run): the single cuts stay.
+    skip: ['split in two at every offset', 'under random segmentations'],
   },
   matcher: {
     mutate: ['src/rpc/matcher.ts'],
@@ -37,6 +39,7 @@ const module = MODULES[name];
 if (module === undefined) throw new Error(`NFSIGHT_MUTATE_MODULE: unknown module ${name} (${Object.keys(MODULES).join(', ')})`);
 // vitest.mutate.config.ts reads the test files from here (Stryker's test runner inherits the environment).
 process.env.NFSIGHT_MUTATE_TESTS = module.tests.join(',');
+process.env.NFSIGHT_MUTATE_SKIP = (module.skip ?? []).join('|');
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
