@@ -31,6 +31,7 @@ import { RoceLayer, type RdmaEvent } from './transport/roce.js';
 import { REPORT_SCHEMA_VERSION, type FrameLocation, type Report } from './report/model.js';
 import { formatFrameTime } from './report/time.js';
 import { VERSION } from './version.js';
+import { DEFAULT_MAX_MEMORY, MemoryBudget } from './memory/budget.js';
 
 export interface AnalyzeOptions extends ReadOptions {
   /** Called for each diagnostic as it happens (the CLI prints them on stderr). */
@@ -48,19 +49,42 @@ export interface AnalyzeOptions extends ReadOptions {
   detectorOptions?: DetectorOptions;
   /** The time series' interval length (automatic when absent) and filter (`nfsight timeline`). */
   timeline?: Pick<TimelineOptions, 'intervalNs' | 'filter'>;
+  /**
+   * Bytes of buffered state kept at most (`--max-memory`; default 256 MiB):
+   * beyond it the oldest is dropped and counted in the report's `memory`.
+   */
+  maxMemory?: number;
 }
 
 /**
  * Analyses one capture or a rotated set of captures (read in the order
  * given, as one continuous capture) and returns the report.
  */
+/** A byte count as the user would write it for --max-memory. */
+function formatLimit(bytes: number): string {
+  const mib = bytes / (1024 * 1024);
+  return Number.isInteger(mib) ? `${mib} MB` : `${bytes} bytes`;
+}
+
 export async function analyze(inputs: string | readonly string[], options: AnalyzeOptions = {}): Promise<Report> {
   const files = typeof inputs === 'string' ? [inputs] : [...inputs];
   const diag = new DiagnosticCollector(200, options.onDiagnostic);
+  // One budget for every holder of state that grows with the input; the first drop is said once.
+  const budget = new MemoryBudget(options.maxMemory ?? DEFAULT_MAX_MEMORY);
+  let current: Frame | undefined;
+  budget.onFirstDrop = () => {
+    diag.report({
+      severity: 'warning',
+      code: 'memory-limit',
+      file: current ? (files[current.fileIndex] ?? '?') : (files[0] ?? '?'),
+      ...(current ? { frame: current.number } : {}),
+      message: `memory limit of ${formatLimit(budget.limit)} reached: the oldest buffered state is dropped, counted in the report's memory.dropped; --max-memory raises the limit`,
+    });
+  };
   const summary = new CaptureSummary();
   // Transactions flow: matcher → decode stage → summaries (and the caller's listener).
   const decodeStage = new DecodeStage(diag, (i) => files[i] ?? '?');
-  const fhPaths = new FileHandlePaths();
+  const fhPaths = new FileHandlePaths(undefined, budget);
   const listener = options.onTransaction;
   const context: TransactionContext = { pathOf: (fh) => fhPaths.pathOf(fh), isCallbackProgram: (p) => decodeStage.isCallbackProgram(p) };
   const rpcSummary = new RpcSummary(listener && ((t) => listener(t, context)));
@@ -88,12 +112,13 @@ export async function analyze(inputs: string | readonly string[], options: Analy
     { fileName: (i) => files[i] ?? '?', pathOf: (fh) => fhPaths.pathOf(fh), facts, lastFrame: () => summary.last },
     options.detectorOptions ?? {},
   );
-  decodeStage.next.push(fhPaths, new Nfs4State(fhPaths), detectors, rpcSummary);
-  const opStats = new OperationStats({ pathOf: (fh) => fhPaths.pathOf(fh), fileName: (i) => files[i] ?? '?', isCallbackProgram: (p) => decodeStage.isCallbackProgram(p) });
+  decodeStage.next.push(fhPaths, new Nfs4State(fhPaths, { budget }), detectors, rpcSummary);
+  const opStats = new OperationStats({ budget, pathOf: (fh) => fhPaths.pathOf(fh), fileName: (i) => files[i] ?? '?', isCallbackProgram: (p) => decodeStage.isCallbackProgram(p) });
   decodeStage.next.push(opStats);
   const timeline = new Timeline({ ...options.timeline, isCallbackProgram: (p) => decodeStage.isCallbackProgram(p) });
   decodeStage.next.push(timeline);
   const rpc = new RpcLayer(decodeStage, {
+    budget,
     ...(options.nfsPorts ? { nfsPorts: options.nfsPorts } : {}),
     onTcpEvent: (e) => {
       summary.tcpEvent(e);
@@ -101,7 +126,7 @@ export async function analyze(inputs: string | readonly string[], options: Analy
       timeline.tcpEvent(e);
     },
   });
-  const net = new NetDecoder(diag, (i) => files[i] ?? '?');
+  const net = new NetDecoder(diag, (i) => files[i] ?? '?', { budget });
   // NFS over RDMA: RoCE → RPC-over-RDMA → the same matcher.
   const rdmaSummary = new RdmaSummary();
   const onRdmaEvent = (e: RdmaEvent): void => {
@@ -110,21 +135,24 @@ export async function analyze(inputs: string | readonly string[], options: Analy
   };
   const rpcRdma = new RpcRdmaLayer(rpc.matcher, rpc.stats.record, onRdmaEvent);
   const roce = new RoceLayer(rpcRdma, onRdmaEvent, diag, (i) => files[i] ?? '?');
-  const transport = new Transport(rpc, undefined, roce);
+  const transport = new Transport(rpc, { budget }, roce);
 
   const window = options.timeWindow ? new TimeWindowFilter(options.timeWindow) : undefined;
   // An nfsight bug a layer notices (a loop that stopped making progress) costs a warning, not the run.
   const bugs = new InternalErrorCatcher(diag, (i) => files[i] ?? '?');
   const onFrame = (frame: Frame): void => {
     if (window !== undefined && !window.accepts(frame)) return;
+    current = frame;
     summary.frame(frame);
     timeline.frame(frame);
     try {
       const pkt = net.decode(frame);
       if (pkt !== null) transport.packet(pkt);
+      if (budget.used > budget.limit) budget.reclaim(frame.tsSec);
     } catch (err) {
       bugs.caught(err, frame);
     }
+    budget.notePeak();
   };
   const infos = await readCaptures(files, onFrame, diag, options);
   bugs.guard(() => net.finish(), summary.last);
@@ -226,6 +254,7 @@ export async function analyze(inputs: string | readonly string[], options: Analy
       bytes: ts.tcp.gapBytes,
       resyncBytes: rs.skippedBytes,
     },
+    memory: budget.report(),
     findings,
     diagnostics: diag.summary(),
     ...opStats.toJSON(),

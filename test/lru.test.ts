@@ -2,6 +2,9 @@
  * LruMap and LruList: the order of a Map (insertion order, `touch` as
  * delete + set) with the oldest entry taken in O(1).
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { LruList, LruMap, type LruLinks } from '../src/memory/lru.js';
 import { randInt, rng } from './gen/random.js';
@@ -84,5 +87,25 @@ describe('LruList', () => {
     expect(list.size).toBe(0);
     expect(list.oldest).toBeNull();
     expect(list.shift()).toBeNull();
+  });
+});
+
+describe('capped maps in the source', () => {
+  it('none takes its oldest entry with keys().next() or entries().next() (quadratic in V8: use LruMap)', () => {
+    const root = fileURLToPath(new URL('../src', import.meta.url));
+    const offenders: string[] = [];
+    const walk = (dir: string): void => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        const p = join(dir, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (p.endsWith('.ts')) {
+          readFileSync(p, 'utf8').split('\n').forEach((line, i) => {
+            if (/\.(keys|entries)\(\)\.next\(\)/.test(line)) offenders.push(`${relative(root, p)}:${i + 1}`);
+          });
+        }
+      }
+    };
+    walk(root);
+    expect(offenders).toEqual([]);
   });
 });

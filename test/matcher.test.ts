@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { wholeMessage, type MessageBytes } from '../decoders/bytes.js';
 import type { FrameRef } from '../src/capture/frame.js';
 import { KEEP_MAX, type RpcMessageRecord, type RpcTransport } from '../src/rpc/message.js';
+import { MemoryBudget } from '../src/memory/budget.js';
 import { RpcMatcher } from '../src/rpc/matcher.js';
 import type { OrphanReply, Transaction } from '../src/rpc/transaction.js';
 import type { Direction, Endpoint, TcpConnection } from '../src/transport/stream.js';
@@ -48,13 +49,16 @@ class Sink {
   }
 }
 
-function matcher(): { m: RpcMatcher; sink: Sink } {
+function matcher(budget?: MemoryBudget): { m: RpcMatcher; sink: Sink } {
   const sink = new Sink();
-  const m = new RpcMatcher({
-    transaction: (t) => sink.transaction(t),
-    unanswered: (t) => sink.unansweredCall(t),
-    orphanReply: (r) => sink.orphans.push(r),
-  });
+  const m = new RpcMatcher(
+    {
+      transaction: (t) => sink.transaction(t),
+      unanswered: (t) => sink.unansweredCall(t),
+      orphanReply: (r) => sink.orphans.push(r),
+    },
+    budget,
+  );
   return { m, sink };
 }
 
@@ -264,29 +268,35 @@ describe('matcher: transactions', () => {
     expect(sink.transactions[0]!.retransmitFrames.map((x) => x.number)).toEqual([2, 3, 4, 5, 6, 7, 8, 9]);
   });
 
-  it('the last 256 answered calls of a direction are remembered for late retransmissions', () => {
+  it('the last 65,536 answered calls, of every connection together, are remembered for late retransmissions', () => {
     const run = (others: number): number => {
       const { m } = matcher();
       m.message(record(getattr(0), false));
       m.message(record(ok(0), true));
+      // Answered on another connection: the memory is shared.
+      const other = conn(7);
       for (let x = 1; x <= others; x++) {
-        m.message(record(getattr(x), false));
-        m.message(record(ok(x), true));
+        m.message(record(getattr(x), false, { conn: other }));
+        m.message(record(ok(x), true, { conn: other }));
       }
       m.message(record(getattr(0), false));
       return m.stats.retransmittedCalls;
     };
-    expect([run(255), run(256)]).toEqual([1, 0]);
+    expect([run(65_535), run(65_536)]).toEqual([1, 0]);
   });
 
-  it('at most 65,536 calls are held outstanding per direction: the oldest is given up as unanswered', () => {
-    const run = (calls: number): number[] => {
-      const { m, sink } = matcher();
+  it('without a memory budget at most 65,536 calls are held outstanding per direction: the oldest is dropped, not unanswered', () => {
+    const run = (calls: number): { unanswered: number[]; dropped: number } => {
+      const budget = new MemoryBudget(Infinity);
+      const { m, sink } = matcher(budget);
       for (let x = 1; x <= calls; x++) m.message(record(getattr(x), false));
-      return sink.unanswered.map((t) => t.xid);
+      const during = sink.unanswered.map((t) => t.xid);
+      m.finish();
+      const atEnd = sink.unanswered.map((t) => t.xid);
+      return { unanswered: [...during, atEnd[0]!, atEnd.length], dropped: budget.dropped.outstandingCalls };
     };
-    expect(run(65_536)).toEqual([]);
-    expect(run(65_537)).toEqual([1]);
+    expect(run(65_536)).toEqual({ unanswered: [1, 65_536], dropped: 0 });
+    expect(run(65_537)).toEqual({ unanswered: [2, 65_536], dropped: 1 });
   });
 });
 

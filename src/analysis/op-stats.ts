@@ -40,6 +40,7 @@ import type { RpcReplyHeader } from '../../decoders/rpc.js';
 import type { FrameRef } from '../capture/frame.js';
 import type { Transaction, TransactionSink } from '../rpc/transaction.js';
 import { formatEndpoint } from '../transport/stream.js';
+import type { MemoryAccount, MemoryBudget } from '../memory/budget.js';
 import { LatencyHistogram, type HistogramData } from './histogram.js';
 
 /** Default cap of each keyed table (files, clients, servers): each row holds a ~16 KiB histogram. */
@@ -147,6 +148,8 @@ export interface OperationStatsOptions {
   isCallbackProgram?: (program: number) => boolean;
   /** Cap of each keyed table. */
   maxTracked?: number;
+  /** The memory budget the keyed tables are accounted in (the budget may ask the least used rows to go: counted `tableRows`). */
+  budget?: MemoryBudget;
 }
 
 const round9 = (x: number): number => Number(x.toFixed(9));
@@ -271,32 +274,57 @@ class FileTally extends Tally {
   }
 }
 
+/** Estimated heap bytes of a table row besides its key (its tallies and a histogram of typical spread; docs/memory.md). */
+const ROW_BYTES = 900;
+
+function rowBytes(key: string): number {
+  return ROW_BYTES + 2 * key.length;
+}
+
 /** A keyed table that keeps at most `max` rows, evicting the least used (fewest calls, then key order). */
 class Bounded<T extends Tally> {
   readonly map = new Map<string, T>();
   evicted = 0;
   evictedCalls = 0;
-  constructor(readonly max: number) {}
+  /** Estimated bytes of the rows (accounted in `account`). */
+  bytes = 0;
+  constructor(
+    readonly max: number,
+    private readonly account?: MemoryAccount,
+  ) {}
 
   get(key: string, make: () => T): T {
     let v = this.map.get(key);
     if (v === undefined) {
       v = make();
       this.map.set(key, v);
+      this.charge(rowBytes(key));
       // Trim with slack so eviction costs O(1) amortised per new key.
       if (this.map.size > this.max + Math.max(16, this.max >> 2)) this.trim();
     }
     return v;
   }
 
+  private charge(n: number): void {
+    this.bytes += n;
+    this.account?.add(n);
+  }
+
   trim(): void {
-    if (this.map.size <= this.max) return;
+    this.trimTo(this.max);
+  }
+
+  /** Keeps the `n` most used rows; returns how many were dropped. */
+  trimTo(n: number): number {
+    if (this.map.size <= n) return 0;
     const entries = [...this.map.entries()].sort((a, b) => b[1].calls - a[1].calls || cmp(a[0], b[0]));
-    for (const [k, v] of entries.slice(this.max)) {
+    for (const [k, v] of entries.slice(n)) {
       this.map.delete(k);
+      this.charge(-rowBytes(k));
       this.evicted++;
       this.evictedCalls += v.calls;
     }
+    return entries.length - n;
   }
 
   /** Rows after trimming, sorted by key. */
@@ -367,9 +395,20 @@ export class OperationStats extends AccountingSink {
   constructor(options: OperationStatsOptions = {}) {
     super();
     const max = options.maxTracked ?? DEFAULT_MAX_TRACKED;
-    this.clients = new Bounded(max);
-    this.servers = new Bounded(max);
-    this.files = new Bounded(max);
+    const budget = options.budget;
+    const account = budget?.account('tables');
+    this.clients = new Bounded(max, account);
+    this.servers = new Bounded(max, account);
+    this.files = new Bounded(max, account);
+    if (budget !== undefined && account !== undefined) {
+      // Under pressure the biggest table keeps its most used three quarters (the rows dropped are counted as evicted).
+      account.evictor = () => {
+        const biggest = [this.files, this.clients, this.servers].reduce((a, b) => (b.bytes > a.bytes ? b : a));
+        const before = biggest.bytes;
+        budget.drop('tableRows', biggest.trimTo(Math.floor((biggest.map.size * 3) / 4)));
+        return before - biggest.bytes;
+      };
+    }
     this.pathOf = options.pathOf ?? (() => undefined);
     this.fileName = options.fileName ?? ((i) => String(i));
     this.isCallbackProgram = options.isCallbackProgram ?? (() => false);

@@ -15,6 +15,7 @@ export interface AnalyzeCliOptions {
   quiet?: boolean;
   nfsPort?: number[];
   timeWindow?: TimeWindow;
+  maxMemory?: number;
 }
 
 /**
@@ -25,7 +26,7 @@ export async function analyzeForCli(
   files: string[],
   opts: AnalyzeCliOptions,
   io: Pick<CliIo, 'err'>,
-  more: Omit<AnalyzeOptions, 'onDiagnostic' | 'onProgress' | 'nfsPorts' | 'timeWindow'> = {},
+  more: Omit<AnalyzeOptions, 'onDiagnostic' | 'onProgress' | 'nfsPorts' | 'timeWindow' | 'maxMemory'> = {},
 ): Promise<{ report: Report | undefined; status: number }> {
   const progress = opts.quiet ? undefined : progressLine(process.stderr);
   const printDiagnostic = diagnosticPrinter(io.err, opts.quiet);
@@ -38,6 +39,7 @@ export async function analyzeForCli(
     ...(progress ? { onProgress: progress.onProgress } : {}),
     ...(opts.nfsPort ? { nfsPorts: opts.nfsPort } : {}),
     ...(opts.timeWindow ? { timeWindow: opts.timeWindow } : {}),
+    ...(opts.maxMemory ? { maxMemory: opts.maxMemory } : {}),
   });
   progress?.clear();
   const unreadable = report.capture.files.filter((f) => f.failed && f.frames === 0).length;

@@ -18,7 +18,7 @@ import {
   type CallFilterOptions,
   type CallsFormat,
 } from '../report/calls.js';
-import { collectPorts, NFS_PORT_HELP, processIo, TIME_WINDOW_HELP, timeWindowOption, type CliIo } from './common.js';
+import { collectPorts, MAX_MEMORY_HELP, maxMemoryOption, NFS_PORT_HELP, processIo, TIME_WINDOW_HELP, timeWindowOption, type CliIo } from './common.js';
 import type { TimeWindow } from '../capture/time-window.js';
 
 export interface CallsOptions extends CallFilterOptions {
@@ -26,6 +26,7 @@ export interface CallsOptions extends CallFilterOptions {
   quiet?: boolean;
   nfsPort?: number[];
   timeWindow?: TimeWindow;
+  maxMemory?: number;
 }
 
 /** Runs the listing of `files` to `io`; returns the exit status (0, or 2 for unreadable input). */
@@ -78,6 +79,7 @@ export function addCallsCommand(program: Command, io: CliIo = processIo()): Comm
     .option('-q, --quiet', 'print only errors on stderr, not warnings')
     .option('--nfs-port <ports>', NFS_PORT_HELP, collectPorts)
     .option('--time-window <START..END>', TIME_WINDOW_HELP, timeWindowOption)
+    .option('--max-memory <size>', MAX_MEMORY_HELP, maxMemoryOption)
     .addHelpText('after', HELP_AFTER)
     .action(async (files: string[], opts: CallsOptions) => {
       io.setExitCode(await runCalls(files, opts, io));

@@ -14,7 +14,7 @@ import { DEFAULT_RULES, parseRulesText, RulesError, type RuleSet } from '../chec
 import { mergeReports } from '../report/merge.js';
 import type { Report } from '../report/model.js';
 import { DEFAULT_WIDTH, wrapText } from '../report/terminal.js';
-import { collectPorts, diagnosticPrinter, EXIT_USAGE, NFS_PORT_HELP, processIo, TIME_WINDOW_HELP, timeWindowOption, type CliIo } from './common.js';
+import { collectPorts, diagnosticPrinter, EXIT_USAGE, MAX_MEMORY_HELP, maxMemoryOption, NFS_PORT_HELP, processIo, TIME_WINDOW_HELP, timeWindowOption, type CliIo } from './common.js';
 
 /** Exit status when a rule fails (check) or a row regressed (diff --fail-on-regression). */
 export const EXIT_FAIL = 1;
@@ -23,6 +23,7 @@ export interface InputOptions {
   quiet?: boolean;
   nfsPort?: number[];
   timeWindow?: TimeWindow;
+  maxMemory?: number;
 }
 
 /** Thrown by loadReport when the input cannot be used; the message is printed after `nfsight: error: `. */
@@ -63,6 +64,7 @@ export async function loadReport(files: readonly string[], opts: InputOptions, i
     onDiagnostic: printDiagnostic,
     ...(opts.nfsPort ? { nfsPorts: opts.nfsPort } : {}),
     ...(opts.timeWindow ? { timeWindow: opts.timeWindow } : {}),
+    ...(opts.maxMemory ? { maxMemory: opts.maxMemory } : {}),
   });
   // A check on part of the input would be misleading: any unreadable file is an error (already printed).
   if (report.capture.files.some((f) => f.failed && f.frames === 0)) throw new InputError('', { cause: 'printed' });
@@ -164,6 +166,7 @@ export function addCheckCommand(program: Command, io: CliIo = processIo()): Comm
     .option('-q, --quiet', 'print only errors on stderr, not warnings')
     .option('--nfs-port <ports>', NFS_PORT_HELP, collectPorts)
     .option('--time-window <START..END>', TIME_WINDOW_HELP, timeWindowOption)
+    .option('--max-memory <size>', MAX_MEMORY_HELP, maxMemoryOption)
     .addHelpText('after', HELP_AFTER)
     .action(async (files: string[], opts: CheckOptions) => {
       io.setExitCode(await runCheck(files, opts, io));

@@ -78,6 +78,19 @@ export function timeWindowOption(value: string): TimeWindow {
   }
 }
 
+/** `--max-memory 512M`: bytes, or a number with K, M or G (powers of 1024, an optional B); at least 1M. */
+export function maxMemoryOption(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([KMG]?)B?$/i.exec(value.trim());
+  const unit = m ? { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[m[2]!.toUpperCase() as '' | 'K' | 'M' | 'G'] : 0;
+  const bytes = m ? Math.floor(Number(m[1]) * unit) : NaN;
+  if (!(bytes >= 1024 * 1024)) throw new InvalidArgumentError(`expected a size of at least 1M (e.g. 512M, 2G): ${value}`);
+  return bytes;
+}
+
+/** The help line of `--max-memory`, the same for every command. */
+export const MAX_MEMORY_HELP =
+  'most memory for buffered state (connections, out-of-order data, outstanding calls, ...), e.g. 1G; default 256M; beyond it the oldest is dropped and counted';
+
 /** The help line of `--time-window`, the same for every command. */
 export const TIME_WINDOW_HELP = 'only frames in this window: ISO 8601 times or seconds from the first frame (10..25, ..2.5s)';
 /** The help line of `--nfs-port`, the same for every command. */

@@ -9,7 +9,7 @@ import { DEFAULT_TOLERANCE, diffReports, DIFF_STATS, parseMs, parsePercent, VERD
 import type { Report } from '../report/model.js';
 import { DEFAULT_WIDTH, fitTable, wrapText } from '../report/terminal.js';
 import { EXIT_FAIL, inputFailed, loadReport, type InputOptions } from './check-command.js';
-import { collectPorts, NFS_PORT_HELP, processIo, TIME_WINDOW_HELP, timeWindowOption, type CliIo } from './common.js';
+import { collectPorts, MAX_MEMORY_HELP, maxMemoryOption, NFS_PORT_HELP, processIo, TIME_WINDOW_HELP, timeWindowOption, type CliIo } from './common.js';
 
 export interface DiffOptions extends InputOptions {
   format: 'table' | 'json';
@@ -112,6 +112,7 @@ export function addDiffCommand(program: Command, io: CliIo = processIo()): Comma
     .option('-q, --quiet', 'print only errors on stderr, not warnings')
     .option('--nfs-port <ports>', NFS_PORT_HELP, collectPorts)
     .option('--time-window <START..END>', TIME_WINDOW_HELP, timeWindowOption)
+    .option('--max-memory <size>', MAX_MEMORY_HELP, maxMemoryOption)
     .addHelpText('after', HELP_AFTER)
     .action(async (baseline: string, candidate: string, opts: DiffOptions) => {
       io.setExitCode(await runDiff(baseline, candidate, opts, io));

@@ -22,7 +22,7 @@ import { BREAKDOWNS, DEFAULT_TOP, renderReportText, REPORT_SECTIONS, type Breakd
 import { addCallsCommand } from './calls-command.js';
 import { addCheckCommand } from './check-command.js';
 import { addDiffCommand } from './diff-command.js';
-import { collectPorts, diagnosticPrinter, EXIT_USAGE, NFS_PORT_HELP, outputWidth, TIME_WINDOW_HELP, timeWindowOption, useColor } from './common.js';
+import { collectPorts, diagnosticPrinter, EXIT_USAGE, MAX_MEMORY_HELP, maxMemoryOption, NFS_PORT_HELP, outputWidth, TIME_WINDOW_HELP, timeWindowOption, useColor } from './common.js';
 import { addTimelineCommand } from './timeline-command.js';
 import { OUTPUT_HELP, writeOutput } from './output.js';
 import { progressLine } from './progress.js';
@@ -32,6 +32,7 @@ interface AnalyzeCliOptions {
   quiet?: boolean;
   nfsPort?: number[];
   timeWindow?: TimeWindow;
+  maxMemory?: number;
 }
 
 /** How a report is printed (report and merge). */
@@ -80,6 +81,7 @@ async function analyzeForCli(files: string[], opts: AnalyzeCliOptions): Promise<
     ...(opts.nfsPort ? { nfsPorts: opts.nfsPort } : {}),
     ...(progress ? { onProgress: progress.onProgress } : {}),
     ...(opts.timeWindow ? { timeWindow: opts.timeWindow } : {}),
+    ...(opts.maxMemory ? { maxMemory: opts.maxMemory } : {}),
   });
   progress?.clear();
   // Input that could not be read at all is a usage problem for scripts to see;
@@ -154,7 +156,8 @@ function addAnalyzeOptions(cmd: Command): Command {
   return cmd
     .option('-q, --quiet', 'print only errors on stderr, not warnings')
     .option('--nfs-port <ports>', NFS_PORT_HELP, collectPorts)
-    .option('--time-window <START..END>', TIME_WINDOW_HELP, timeWindowOption);
+    .option('--time-window <START..END>', TIME_WINDOW_HELP, timeWindowOption)
+    .option('--max-memory <size>', MAX_MEMORY_HELP, maxMemoryOption);
 }
 
 /** The options that shape a report's text. */

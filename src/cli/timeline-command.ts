@@ -9,7 +9,7 @@ import { IntervalSyntaxError, parseInterval } from '../analysis/timeline-interva
 import type { TimelineFilter } from '../analysis/timeline.js';
 import { FilterSyntaxError, parseEndpointFilter, type EndpointFilter } from '../report/calls.js';
 import { renderTimelineCsv, renderTimelineText } from '../report/render-timeline.js';
-import { collectPorts, NFS_PORT_HELP, processIo, TIME_WINDOW_HELP, timeWindowOption, type CliIo } from './common.js';
+import { collectPorts, MAX_MEMORY_HELP, maxMemoryOption, NFS_PORT_HELP, processIo, TIME_WINDOW_HELP, timeWindowOption, type CliIo } from './common.js';
 
 export const TIMELINE_FORMATS = ['table', 'csv', 'json'] as const;
 
@@ -69,6 +69,7 @@ export function addTimelineCommand(program: Command, io: CliIo = processIo()): C
     .option('-q, --quiet', 'print only errors on stderr, not warnings')
     .option('--nfs-port <ports>', NFS_PORT_HELP, collectPorts)
     .option('--time-window <START..END>', TIME_WINDOW_HELP, timeWindowOption)
+    .option('--max-memory <size>', MAX_MEMORY_HELP, maxMemoryOption)
     .addHelpText('after', HELP_AFTER)
     .action(async (files: string[], opts: TimelineCommandOptions) => {
       io.setExitCode(await runTimeline(files, opts, io));

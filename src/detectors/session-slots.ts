@@ -15,6 +15,7 @@ import type { Transaction } from '../rpc/transaction.js';
 import { formatFrameTime } from '../report/time.js';
 import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type DetectorOptions, type EvidenceFrame, type Finding } from './finding.js';
 import { compoundOf } from './session-recovery-loop.js';
+import { LruMap } from '../memory/lru.js';
 
 export const KIND_SESSION_SLOTS = 'session-slots';
 
@@ -49,7 +50,7 @@ interface SessionState {
 
 export class SessionSlotsDetector implements Detector {
   readonly kind = KIND_SESSION_SLOTS;
-  private readonly sessions = new Map<string, SessionState>();
+  private readonly sessions = new LruMap<string, SessionState>();
   private readonly maxSessions: number;
 
   constructor(
@@ -82,7 +83,7 @@ export class SessionSlotsDetector implements Detector {
             break;
           }
         }
-        this.sessions.delete(victim ?? (this.sessions.keys().next().value as string));
+        this.sessions.delete(victim ?? this.sessions.oldest()![0]);
       }
     }
     return s;

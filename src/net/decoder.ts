@@ -6,6 +6,7 @@
  * allocation: the packet points into the frame's buffer and carries its
  * addresses as numbers. Reassembly allocates, but only for fragments.
  */
+import type { MemoryBudget } from '../memory/budget.js';
 import { newFrame, type DiagnosticSink, type Frame } from '../capture/frame.js';
 import { IPPROTO_TCP, IPPROTO_UDP, IpPacket, newNetStats, type NetStats } from './packet.js';
 import { decodeLink, LinkOutcome, newLinkResult } from './link.js';
@@ -27,6 +28,8 @@ export const MAX_MALFORMED_DIAGNOSTICS = 20;
 export interface NetDecoderOptions {
   /** Fragment reassembly bounds; defaults: 64 datagrams, 4 MiB, 30 s. */
   reassembly?: Partial<ReassemblyLimits>;
+  /** The memory budget the fragments in progress are accounted in. */
+  budget?: MemoryBudget;
 }
 
 export class NetDecoder {
@@ -43,7 +46,7 @@ export class NetDecoder {
     private readonly fileName: (fileIndex: number) => string,
     options: NetDecoderOptions = {},
   ) {
-    this.reassembler = new FragmentReassembler(this.stats, options.reassembly);
+    this.reassembler = new FragmentReassembler(this.stats, options.reassembly, options.budget);
   }
 
   /**

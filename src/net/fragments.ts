@@ -25,8 +25,13 @@
  * Counting: every fragment given to `add` is counted in `fragments`; it ends
  * up either in a reassembled datagram, in `fragmentsDropped`, or pending.
  */
+import type { MemoryAccount, MemoryBudget } from '../memory/budget.js';
 import type { NetStats } from './packet.js';
 import { loopBound, type InternalError } from '../internal-error.js';
+
+/** Estimated heap bytes of a datagram in progress, and of each stored piece, besides the bytes (docs/memory.md). */
+const DATAGRAM_BYTES = 250;
+const PIECE_BYTES = 150;
 
 /** What an IP decoder did with one header. */
 export const IpOutcome = {
@@ -105,6 +110,8 @@ interface Datagram {
   /** Fragments that contributed (what is counted as dropped if it never completes). */
   fragments: number;
   nextHeader: number;
+  /** Estimated heap bytes accounted for it. */
+  accounted: number;
 }
 
 export class FragmentReassembler {
@@ -123,11 +130,40 @@ export class FragmentReassembler {
   /** Fragments that were part of the datagram `add` last returned. */
   completedFragments = 0;
 
+  private readonly budget: MemoryBudget | undefined;
+  private readonly account: MemoryAccount | undefined;
+
   constructor(
     private readonly stats: NetStats,
     limits: Partial<ReassemblyLimits> = {},
+    budget?: MemoryBudget,
   ) {
     this.limits = { ...DEFAULT_REASSEMBLY_LIMITS, ...limits };
+    this.budget = budget;
+    if (budget !== undefined) {
+      this.account = budget.account('fragments');
+      this.account.evictor = (bytes) => this.evictForBudget(bytes);
+    }
+  }
+
+  /** The memory budget asks: the oldest datagrams in progress go (their fragments counted as dropped). */
+  private evictForBudget(want: number): number {
+    let freed = 0;
+    for (const [key, d] of this.inProgress) {
+      if (freed >= want) break;
+      freed += d.accounted;
+      this.budget!.drop('fragments', d.fragments);
+      this.drop(key, d);
+    }
+    if (this.inProgress.size === 0) this.nextDeadline = Infinity;
+    return freed;
+  }
+
+  /** Keeps the budget told what a datagram in progress holds. */
+  private settle(d: Datagram): void {
+    const now = DATAGRAM_BYTES + d.have + d.pieces.length * PIECE_BYTES;
+    this.account?.add(now - d.accounted);
+    d.accounted = now;
   }
 
   /** Datagrams in progress. */
@@ -161,7 +197,7 @@ export class FragmentReassembler {
     let d = this.inProgress.get(key);
     const isNew = d === undefined;
     if (d === undefined) {
-      d = { first: now, pieces: [], have: 0, maxEnd: 0, total: -1, fragments: 0, nextHeader: frag.fragNextHeader };
+      d = { first: now, pieces: [], have: 0, maxEnd: 0, total: -1, fragments: 0, nextHeader: frag.fragNextHeader, accounted: 0 };
     }
 
     let stop = end;
@@ -200,6 +236,7 @@ export class FragmentReassembler {
     d.have += added;
     this.bytes += added;
     if (stop > d.maxEnd) d.maxEnd = stop;
+    this.settle(d);
 
     const maxTurns = this.inProgress.size;
     let turns = 0;
@@ -214,6 +251,7 @@ export class FragmentReassembler {
     if (d.total === -1 || d.have !== d.total) return null;
     this.inProgress.delete(key);
     this.bytes -= d.have;
+    this.account?.add(-d.accounted);
     if (this.inProgress.size === 0) this.nextDeadline = Infinity;
     this.stats.reassembled++;
     this.completedNextHeader = d.nextHeader;
@@ -258,7 +296,11 @@ export class FragmentReassembler {
 
   private drop(key: string, d: Datagram): void {
     // Deleting the entry being visited is safe in a Map iteration.
-    if (this.inProgress.delete(key)) this.bytes -= d.have;
+    if (this.inProgress.delete(key)) {
+      this.bytes -= d.have;
+      this.account?.add(-d.accounted);
+      d.accounted = 0;
+    }
     this.stats.fragmentsDropped += d.fragments;
   }
 }

@@ -16,8 +16,11 @@
  * Each handle is stored as (parent handle, name), not as a full path, so
  * renaming a directory moves everything under it, and a path is built on
  * demand. Memory is bounded: least-recently-learnt handles are dropped
- * beyond `capacity` (a dropped directory leaves its children unresolvable).
+ * beyond `capacity` (a dropped directory leaves its children unresolvable),
+ * and what they hold is accounted in the memory budget, which may ask for
+ * the oldest to go sooner (counted as dropped `fileHandles`).
  */
+import type { MemoryAccount, MemoryBudget } from '../memory/budget.js';
 import type { Transaction, TransactionSink } from '../rpc/transaction.js';
 import { LruMap } from '../memory/lru.js';
 
@@ -31,6 +34,13 @@ interface Entry {
 /** A path deeper than this is a loop in the learnt links (a bad capture), not a path. */
 const MAX_DEPTH = 256;
 const DEFAULT_CAPACITY = 100_000;
+/** Estimated heap bytes of an entry besides its strings' characters: the entry, both indexes' entries, the strings' headers (docs/memory.md). */
+const ENTRY_BYTES = 260;
+
+/** Estimated heap bytes of a handle's entry. */
+function entryBytes(fh: string, e: Entry): number {
+  return ENTRY_BYTES + 2 * fh.length + (e.parent === undefined ? 0 : e.parent.length) + 2 * e.name.length;
+}
 /** Names that do not name a new object under the directory. */
 const SELF_OR_PARENT = new Set(['.', '..']);
 
@@ -39,7 +49,27 @@ export class FileHandlePaths implements TransactionSink {
   /** `${parent}/${name}` → child handle, to find what REMOVE and RENAME name. */
   private readonly children = new Map<string, string>();
 
-  constructor(readonly capacity = DEFAULT_CAPACITY) {}
+  private readonly budget: MemoryBudget | undefined;
+  private readonly account: MemoryAccount | undefined;
+
+  constructor(readonly capacity = DEFAULT_CAPACITY, budget?: MemoryBudget) {
+    this.budget = budget;
+    if (budget !== undefined) {
+      this.account = budget.account('fileHandles');
+      this.account.evictor = (bytes) => this.evictForBudget(bytes);
+    }
+  }
+
+  /** The memory budget asks: the least recently learnt handles go. */
+  private evictForBudget(want: number): number {
+    let freed = 0;
+    for (let oldest = this.entries.oldest(); oldest !== undefined && freed < want; oldest = this.entries.oldest()) {
+      freed += entryBytes(oldest[0], oldest[1]);
+      this.drop(oldest[0]);
+      this.budget!.drop('fileHandles', 1);
+    }
+    return freed;
+  }
 
   /** Handles known. */
   get size(): number {
@@ -114,12 +144,9 @@ export class FileHandlePaths implements TransactionSink {
   }
 
   private set(fh: string, e: Entry): void {
-    const old = this.entries.get(fh);
-    if (old !== undefined) {
-      this.unindex(fh, old);
-      this.entries.delete(fh);
-    }
+    if (this.entries.has(fh)) this.drop(fh);
     this.entries.set(fh, e);
+    this.account?.add(entryBytes(fh, e));
     if (e.parent !== undefined) this.children.set(childKey(e.parent, e.name), fh);
     while (this.entries.size > this.capacity) this.drop(this.entries.oldest()![0]);
   }
@@ -129,6 +156,7 @@ export class FileHandlePaths implements TransactionSink {
     if (e === undefined) return;
     this.unindex(fh, e);
     this.entries.delete(fh);
+    this.account?.add(-entryBytes(fh, e));
   }
 
   private unindex(fh: string, e: Entry): void {

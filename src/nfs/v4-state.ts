@@ -29,6 +29,7 @@
 import type { DecodedCall, DecodedReply } from '../../decoders/decoded.js';
 import type { Transaction, TransactionSink } from '../rpc/transaction.js';
 import type { FileHandlePaths } from './fh-paths.js';
+import type { MemoryAccount, MemoryBudget } from '../memory/budget.js';
 import { LruMap } from '../memory/lru.js';
 
 const PROG_NFS = 100003;
@@ -167,6 +168,8 @@ export interface Nfs4StateOptions {
   maxSessions?: number;
   maxStateids?: number;
   maxAnomalies?: number;
+  /** The memory budget the state is accounted in (the budget may ask the oldest to go: counted `nfs4State`). */
+  budget?: MemoryBudget;
 }
 
 export interface Nfs4StateCounts {
@@ -203,11 +206,31 @@ interface ResItem {
   result?: Record<string, unknown>;
 }
 
-/** A Map used as an LRU: touching moves an entry to the end; the oldest is evicted beyond `cap`. */
+/** Estimated heap bytes of the state's entries (docs/memory.md): a client, a session (plus each slot), a stateid, an owner or root entry. */
+const CLIENT_BYTES = 700;
+const SESSION_BYTES = 1400;
+const SLOT_BYTES = 100;
+const STATEID_BYTES = 600;
+const NAME_BYTES = 250;
+
+/** A Map used as an LRU: touching moves an entry to the end; the oldest is evicted beyond `cap`. Its entries are accounted in `account`. */
 class Lru<V> {
   readonly map = new LruMap<string, V>();
   evicted = 0;
-  constructor(private readonly cap: number) {}
+  constructor(
+    private readonly cap: number,
+    private readonly account: MemoryAccount | undefined,
+    /** Estimated bytes of an entry as it is now. */
+    readonly sizeOf: (k: string, v: V) => number,
+  ) {}
+
+  /** The memory budget asks: the least recently used entry goes. Returns its bytes, 0 when empty. */
+  evictOldest(): number {
+    const oldest = this.map.oldest();
+    if (oldest === undefined) return 0;
+    this.delete(oldest[0]);
+    return this.sizeOf(oldest[0], oldest[1]);
+  }
   get(k: string): V | undefined {
     return this.map.touch(k);
   }
@@ -215,15 +238,21 @@ class Lru<V> {
     return this.map.get(k);
   }
   set(k: string, v: V): void {
-    this.map.delete(k);
+    this.delete(k);
     this.map.set(k, v);
+    this.account?.add(this.sizeOf(k, v));
     while (this.map.size > this.cap) {
-      this.map.shift();
+      const [ok, ov] = this.map.shift()!;
+      this.account?.add(-this.sizeOf(ok, ov));
       this.evicted++;
     }
   }
   delete(k: string): boolean {
-    return this.map.delete(k);
+    const v = this.map.get(k);
+    if (v === undefined) return false;
+    this.map.delete(k);
+    this.account?.add(-this.sizeOf(k, v));
+    return true;
   }
   get size(): number {
     return this.map.size;
@@ -238,6 +267,7 @@ export class Nfs4State implements TransactionSink {
   private readonly owners: Lru<string>;
   /** Server ("addr:port") → its root file handle (PUTROOTFH then GETFH). */
   private readonly roots: Lru<string>;
+  private readonly account: MemoryAccount | undefined;
   private readonly maxAnomalies: number;
   private readonly anomalyList: Nfs4Anomaly[] = [];
   private anomaliesDropped = 0;
@@ -247,12 +277,30 @@ export class Nfs4State implements TransactionSink {
     private readonly paths?: FileHandlePaths,
     options: Nfs4StateOptions = {},
   ) {
-    this.clients = new Lru(options.maxClients ?? 10_000);
-    this.sessions = new Lru(options.maxSessions ?? 10_000);
-    this.stateids = new Lru(options.maxStateids ?? 100_000);
-    this.owners = new Lru(options.maxClients ?? 10_000);
-    this.roots = new Lru(1_000);
+    const budget = options.budget;
+    const account = budget?.account('nfs4State');
+    this.account = account;
+    this.clients = new Lru(options.maxClients ?? 10_000, account, () => CLIENT_BYTES);
+    this.sessions = new Lru(options.maxSessions ?? 10_000, account, (_k, s: Nfs4Session) => SESSION_BYTES + s.slots.size * SLOT_BYTES);
+    this.stateids = new Lru(options.maxStateids ?? 100_000, account, () => STATEID_BYTES);
+    this.owners = new Lru(options.maxClients ?? 10_000, account, (k) => NAME_BYTES + 2 * k.length);
+    this.roots = new Lru(1_000, account, (k) => NAME_BYTES + 2 * k.length);
     this.maxAnomalies = options.maxAnomalies ?? 10_000;
+    if (budget !== undefined && account !== undefined) {
+      // Under pressure: stateids first (the most numerous), then sessions, then clients and their owners.
+      account.evictor = (want) => {
+        let freed = 0;
+        for (const lru of [this.stateids, this.sessions, this.clients, this.owners, this.roots] as Lru<unknown>[]) {
+          while (freed < want) {
+            const n = lru.evictOldest();
+            if (n === 0) break;
+            freed += n;
+            budget.drop('nfs4State', 1);
+          }
+        }
+        return freed;
+      };
+    }
   }
 
   // --- read API -------------------------------------------------------------
@@ -664,7 +712,10 @@ export class Nfs4State implements TransactionSink {
     }
     if (status === NFS4_OK) {
       if (slot === undefined) {
-        if (s.slots.size < (tableSize !== undefined ? MAX_SLOTS : UNKNOWN_TABLE_SLOTS)) s.slots.set(slotid, { sequenceid: seq, frame });
+        if (s.slots.size < (tableSize !== undefined ? MAX_SLOTS : UNKNOWN_TABLE_SLOTS)) {
+          s.slots.set(slotid, { sequenceid: seq, frame });
+          if (this.sessions.peek(sessionid) === s) this.account?.add(SLOT_BYTES);
+        }
       } else {
         slot.sequenceid = seq;
         slot.frame = frame;

@@ -85,6 +85,21 @@ function secondsFrom(a: FrameLocation, b: FrameLocation): number {
   return sb - sa + (fb - fa);
 }
 
+/** The memory sections: what each run dropped adds up; the limit and peak are the largest (reports made before the budget have none). */
+function mergeMemory(a: Report['memory'] | undefined, b: Report['memory'] | undefined): { memory?: Report['memory'] } {
+  if (a === undefined || b === undefined) {
+    const one = a ?? b;
+    return one === undefined ? {} : { memory: one };
+  }
+  return {
+    memory: {
+      limitBytes: Math.max(a.limitBytes, b.limitBytes),
+      peakBytes: Math.max(a.peakBytes, b.peakBytes),
+      dropped: addNumbers(a.dropped, b.dropped, 'memory.dropped'),
+    },
+  };
+}
+
 /** Merges two validated reports. */
 function mergeTwo(a: Report, b: Report): Report {
   const ca = a.capture;
@@ -126,6 +141,7 @@ function mergeTwo(a: Report, b: Report): Report {
       orphanReplies: [...a.rpc.orphanReplies, ...b.rpc.orphanReplies].slice(0, LISTED),
     },
     skipped: addNumbers(a.skipped, b.skipped, 'skipped'),
+    ...mergeMemory(a.memory, b.memory),
     findings,
     diagnostics: {
       errors: da.errors + db.errors,

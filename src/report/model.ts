@@ -30,6 +30,7 @@ export type {
   TimelineSeries,
 } from '../analysis/timeline.js';
 import type { TimelineSection } from '../analysis/timeline.js';
+import type { MemoryReport } from '../memory/budget.js';
 import type { Finding } from '../detectors/finding.js';
 import type { Verdict } from '../detectors/verdict.js';
 
@@ -178,6 +179,11 @@ export interface Report {
   rdma: RdmaSection;
   rpc: RpcSection;
   skipped: SkippedSection;
+  /**
+   * The memory budget (`--max-memory`): its limit, the most buffered state
+   * held at once, and what was dropped to stay within it, per kind.
+   */
+  memory: MemoryReport;
   /** The detectors' findings: most severe first, then by impact (time blocked × calls affected), then by start time. */
   findings: Finding[];
   diagnostics: DiagnosticSummary;

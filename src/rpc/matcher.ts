@@ -10,6 +10,14 @@
  * State is what is outstanding, plus a short memory of recently answered
  * calls per connection direction for the retransmissions and duplicate
  * replies that arrive after the answer.
+ *
+ * Memory: what the tables hold is accounted in the budget's "calls"
+ * account. When the budget asks, the calls of the direction that made a
+ * call longest ago go first (its memory of answered calls, then its
+ * outstanding calls, oldest first); a direction holding more than
+ * MAX_PENDING_PER_DIRECTION outstanding calls drops its oldest. A dropped
+ * call is counted (`outstandingCalls`), never reported as unanswered: its
+ * fate is unknown.
  */
 import type { MessageBytes } from '../../decoders/bytes.js';
 import { PROG_NFS } from '../../decoders/programs.js';
@@ -24,15 +32,17 @@ import {
 } from '../../decoders/rpc.js';
 import { XdrReader } from '../../decoders/xdr.js';
 import { secondsBetween, snapshotFrameRef, type FrameRef } from '../capture/frame.js';
+import { MemoryBudget, type MemoryAccount } from '../memory/budget.js';
+import { LruList, LruMap } from '../memory/lru.js';
 import type { Direction, Endpoint, TcpConnection } from '../transport/stream.js';
+import { CallTable, PendingCall, RECENT_BYTES, RecentCalls, TABLE_BYTES } from './call-table.js';
 import { KEEP_MAX, type MessageConnection, type RpcMessageRecord, type RpcMessageSink } from './message.js';
-import { LruMap } from '../memory/lru.js';
 import type { MatcherStats, Transaction, TransactionSink } from './transaction.js';
 
-/** Answered calls remembered per connection direction, for late retransmissions and duplicate replies. */
-const RECENT_PER_DIRECTION = 256;
-/** Outstanding calls held at most per connection direction (or UDP address pair); the oldest go first. */
+/** Outstanding calls held at most per connection direction (or UDP address pair) without a memory budget; the oldest are dropped. */
 const MAX_PENDING_PER_DIRECTION = 65_536;
+/** With a budget: the share of its limit the outstanding calls of one direction may hold (the oldest beyond are dropped). */
+const DIRECTION_SHARE = 1 / 8;
 /** At most this many retransmission frames are listed per transaction. */
 const MAX_RETRANSMIT_FRAMES = 8;
 
@@ -51,22 +61,54 @@ const COMPOUND_KEEP_WHOLE = 8192;
 /** What a released message body is replaced with. */
 const EMPTY = Buffer.alloc(0);
 const RELEASED: MessageBytes = { length: 0, head: EMPTY, tail: EMPTY, tailOffset: 0, missing: 0 };
+/** The retransmission frames of a call not retransmitted (one shared empty list, replaced at the first). */
+const NO_FRAMES: FrameRef[] = Object.freeze([]) as unknown as FrameRef[];
 
-/** Calls outstanding and recently answered, for one direction of calls. */
-class CallTable {
-  readonly pending = new LruMap<number, Transaction>();
-  readonly recent = new LruMap<number, Transaction>();
+/** Both call directions of one TCP connection (or one UDP address pair: only index 0 used), each made at its first call. */
+class CallTables {
+  private d0: CallTable | undefined;
+  private d1: CallTable | undefined;
 
-  remember(t: Transaction): void {
-    this.recent.delete(t.xid);
-    this.recent.set(t.xid, t);
-    if (this.recent.size > RECENT_PER_DIRECTION) this.recent.shift();
+  get(dir: number): CallTable | undefined {
+    return dir === 0 ? this.d0 : this.d1;
+  }
+
+  make(dir: number): CallTable {
+    const t = new CallTable();
+    if (dir === 0) this.d0 = t;
+    else this.d1 = t;
+    return t;
+  }
+
+  /** The tables made, direction 0 first. */
+  tables(): CallTable[] {
+    const out: CallTable[] = [];
+    if (this.d0 !== undefined) out.push(this.d0);
+    if (this.d1 !== undefined) out.push(this.d1);
+    return out;
   }
 }
 
-/** Both call directions of one TCP connection (or one UDP address pair: only index 0 used). */
-class CallTables {
-  readonly byCallDir: [CallTable, CallTable] = [new CallTable(), new CallTable()];
+/** The call `t` seen again in message `m`: one more retransmission, its frame listed (the first few). */
+function noteRetransmission(t: Transaction, m: RpcMessageRecord): void {
+  t.retransmits++;
+  if (t.retransmitFrames.length < MAX_RETRANSMIT_FRAMES) {
+    if (t.retransmitFrames === NO_FRAMES) t.retransmitFrames = [];
+    t.retransmitFrames.push(snapshotFrameRef(m.frame));
+  }
+}
+
+function sameFrame(a: FrameRef, b: FrameRef): boolean {
+  return a.number === b.number && a.fileIndex === b.fileIndex && a.tsSec === b.tsSec && a.tsNsec === b.tsNsec;
+}
+
+/** Snapshots of a message's first, shown and last frames, one object for frames that are the same. */
+function frameTriple(m: RpcMessageRecord): [FrameRef, FrameRef, FrameRef] {
+  const first = snapshotFrameRef(m.firstFrame);
+  const shownAt = shownFrame(m);
+  const shown = sameFrame(shownAt, first) ? first : snapshotFrameRef(shownAt);
+  const last = sameFrame(m.frame, shown) ? shown : sameFrame(m.frame, first) ? first : snapshotFrameRef(m.frame);
+  return [first, shown, last];
 }
 
 /**
@@ -116,8 +158,28 @@ export class RpcMatcher implements RpcMessageSink {
   private readonly rdma = new Map<number, CallTables>();
   /** UDP: per client→server pair, calls in direction 0. */
   private readonly udp = new Map<string, CallTables>();
+  /** Tables holding accounted bytes, least recently called first: the budget's eviction order. */
+  private readonly active = new LruList<CallTable>();
+  /** Answered calls remembered (all directions): their bytes are accounted apart from the tables'. */
+  private readonly recent = new RecentCalls();
+  private readonly budget: MemoryBudget;
+  private readonly account: MemoryAccount;
 
-  constructor(private readonly sink: TransactionSink) {}
+  constructor(
+    private readonly sink: TransactionSink,
+    budget?: MemoryBudget,
+  ) {
+    this.budget = budget ?? new MemoryBudget(Infinity);
+    this.account = this.budget.account('calls');
+    this.account.evictor = (bytes) => this.evict(bytes);
+    const limited = Number.isFinite(this.budget.limit);
+    this.directionMax = limited ? this.budget.limit * DIRECTION_SHARE : Infinity;
+    this.directionMaxCalls = limited ? Infinity : MAX_PENDING_PER_DIRECTION;
+  }
+
+  /** Bytes the outstanding calls of one direction may hold (with a budget), or how many (without). */
+  private readonly directionMax: number;
+  private readonly directionMaxCalls: number;
 
   message(m: RpcMessageRecord): void {
     const h = decodeRpcHeader(new XdrReader(m.bytes));
@@ -128,14 +190,13 @@ export class RpcMatcher implements RpcMessageSink {
 
   /** UDP: was a call with this xid seen from `client` to `server` (outstanding, or answered recently)? */
   knowsUdpCall(client: Endpoint, server: Endpoint, xid: number): boolean {
-    const table = this.udp.get(`${endpointKey(client)}>${endpointKey(server)}`)?.byCallDir[0];
-    return table !== undefined && (table.pending.has(xid) || table.recent.has(xid));
+    const table = this.udp.get(`${endpointKey(client)}>${endpointKey(server)}`)?.get(0);
+    return table !== undefined && (table.get(xid) !== undefined || this.recent.find(table, xid) !== undefined);
   }
 
   isOutstandingXid(conn: TcpConnection | undefined, dir: Direction, xid: number): boolean {
     if (conn === undefined) return false;
-    const tables = this.tcp.get(conn.id);
-    return tables !== undefined && tables.byCallDir[dir ^ 1]!.pending.has(xid);
+    return this.tcp.get(conn.id)?.get(dir ^ 1)?.get(xid) !== undefined;
   }
 
   headToKeep(conn: TcpConnection | undefined, dir: Direction, head: Buffer, length: number): number {
@@ -154,7 +215,7 @@ export class RpcMatcher implements RpcMessageSink {
       return KEEP_MAX;
     }
     if (h.kind === 'reply' && conn !== undefined) {
-      const call = this.tcp.get(conn.id)?.byCallDir[dir ^ 1]!.pending.get(h.xid);
+      const call = this.tcp.get(conn.id)?.get(dir ^ 1)?.get(h.xid);
       if (call === undefined || call.program !== PROG_NFS) return KEEP_MAX;
       if ((call.version === 3 && call.procedure === NFSPROC3_READ) || (call.version === 2 && call.procedure === NFSPROC2_READ)) {
         return h.bodyOffset > 0 ? h.bodyOffset + BULK_HEADER_KEEP : COMPOUND_HEAD_KEEP;
@@ -172,22 +233,78 @@ export class RpcMatcher implements RpcMessageSink {
     const tables = map.get(conn.id);
     if (tables === undefined) return;
     map.delete(conn.id);
-    for (const table of tables.byCallDir) this.flushPending(table);
+    for (const table of tables.tables()) this.flushPending(table);
+  }
+
+  /**
+   * A TCP connection's state was evicted (memory budget): its outstanding
+   * calls are dropped, their fate unknown.
+   */
+  connectionEvicted(conn: MessageConnection): void {
+    const tables = this.tcp.get(conn.id);
+    if (tables === undefined) return;
+    this.tcp.delete(conn.id);
+    for (const table of tables.tables()) {
+      const pending = table.pendingCount;
+      this.release(table);
+      this.budget.drop('outstandingCalls', pending);
+    }
   }
 
   /** End of the capture: every outstanding call is unanswered. */
   finish(): void {
-    for (const tables of this.tcp.values()) for (const table of tables.byCallDir) this.flushPending(table);
-    for (const tables of this.udp.values()) for (const table of tables.byCallDir) this.flushPending(table);
-    for (const tables of this.rdma.values()) for (const table of tables.byCallDir) this.flushPending(table);
+    for (const map of [this.tcp, this.udp, this.rdma] as Map<unknown, CallTables>[]) {
+      for (const tables of map.values()) for (const table of tables.tables()) this.flushPending(table);
+    }
     this.rdma.clear();
     this.tcp.clear();
     this.udp.clear();
   }
 
   private flushPending(table: CallTable): void {
-    for (const t of table.pending.values()) this.emitUnanswered(t);
-    table.pending.clear();
+    const pending = table.pending;
+    if (pending !== undefined) for (const c of pending.values()) this.emitUnanswered(c.unpack());
+    this.release(table);
+  }
+
+  /** Forgets everything a table holds (its bytes leave the account). */
+  private release(table: CallTable): void {
+    table.pending = undefined;
+    this.charge(table, -table.bytes);
+    if (this.active.contains(table)) this.active.remove(table);
+  }
+
+  private charge(table: CallTable, delta: number): void {
+    table.bytes += delta;
+    this.account.add(delta);
+  }
+
+  /**
+   * The budget's evictor: frees at least `want` bytes, from the table that
+   * made a call longest ago first (its memory of answered calls, then its
+   * outstanding calls, oldest first).
+   */
+  private evict(want: number): number {
+    let freed = 0;
+    // The memory of answered calls first: it only serves late retransmissions and duplicate replies.
+    while (freed < want && this.recent.forgetOldest()) {
+      this.account.add(-RECENT_BYTES);
+      freed += RECENT_BYTES;
+      this.budget.drop('answeredCalls', 1);
+    }
+    for (let table = this.active.oldest; table !== null && freed < want; table = this.active.oldest) {
+      const oldest = table.pending?.shift();
+      if (oldest === undefined) {
+        freed += table.bytes;
+        this.release(table);
+        continue;
+      }
+      const n = oldest[1].bytes;
+      this.charge(table, -n);
+      freed += n;
+      this.budget.drop('outstandingCalls', 1);
+    }
+    return freed;
   }
 
   private emitUnanswered(t: Transaction): void {
@@ -197,44 +314,77 @@ export class RpcMatcher implements RpcMessageSink {
 
   /** The table for calls sent as `m` was (calls) or as the call `m` answers was (replies). */
   private tableFor(m: RpcMessageRecord, isReply: boolean, create: boolean): CallTable | undefined {
+    let tables: CallTables | undefined;
+    let dir: Direction = 0;
     if (m.transport !== 'udp' && m.conn !== undefined) {
       const map = m.transport === 'tcp' ? this.tcp : this.rdma;
-      let tables = map.get(m.conn.id);
+      tables = map.get(m.conn.id);
       if (tables === undefined) {
         if (!create) return undefined;
         tables = new CallTables();
         map.set(m.conn.id, tables);
       }
-      return tables.byCallDir[isReply ? ((m.dir ^ 1) as Direction) : m.dir];
+      dir = isReply ? ((m.dir ^ 1) as Direction) : m.dir;
+    } else {
+      // UDP: the pair as client → server; a reply travels server → client.
+      const key = isReply ? `${endpointKey(m.dst)}>${endpointKey(m.src)}` : `${endpointKey(m.src)}>${endpointKey(m.dst)}`;
+      tables = this.udp.get(key);
+      if (tables === undefined) {
+        if (!create) return undefined;
+        tables = new CallTables();
+        this.udp.set(key, tables);
+      }
     }
-    // UDP: the pair as client → server; a reply travels server → client.
-    const key = isReply ? `${endpointKey(m.dst)}>${endpointKey(m.src)}` : `${endpointKey(m.src)}>${endpointKey(m.dst)}`;
-    let tables = this.udp.get(key);
-    if (tables === undefined) {
-      if (!create) return undefined;
-      tables = new CallTables();
-      this.udp.set(key, tables);
+    let table = tables.get(dir);
+    if (table === undefined && create) table = tables.make(dir);
+    return table;
+  }
+
+  /** Makes a table the most recently called one (the last the budget asks), accounting its own bytes once. */
+  private called(table: CallTable): void {
+    if (this.active.contains(table)) {
+      this.active.touch(table);
+      return;
     }
-    return tables.byCallDir[0];
+    this.active.push(table);
+    if (table.bytes === 0) this.charge(table, TABLE_BYTES);
+  }
+
+  /** Adds bytes to a call that is outstanding (retransmission frames, an unfinished reply). */
+  private grew(table: CallTable, c: PendingCall, update: () => void): void {
+    const before = c.bytes;
+    update();
+    this.charge(table, c.bytes - before);
   }
 
   private onCall(m: RpcMessageRecord, h: RpcCallHeader): void {
     this.stats.calls++;
     const table = this.tableFor(m, false, true)!;
-    const seen = table.pending.get(h.xid) ?? table.recent.get(h.xid);
-    if (seen !== undefined && sameProcedure(seen, h)) {
+    this.called(table);
+    const pending = (table.pending ??= new LruMap());
+    const oldCall = pending.get(h.xid);
+    const old = oldCall?.t;
+    if (oldCall !== undefined && old !== undefined && sameProcedure(old, h)) {
       // The same call again: a retransmission. The first call's frames and time stand.
-      seen.retransmits++;
-      if (seen.retransmitFrames.length < MAX_RETRANSMIT_FRAMES) seen.retransmitFrames.push(snapshotFrameRef(m.frame));
+      this.grew(table, oldCall, () => noteRetransmission(old, m));
       this.stats.retransmittedCalls++;
       return;
     }
-    const old = table.pending.get(h.xid);
-    if (old !== undefined) {
-      // The xid was reused for another call: the old one was never answered.
-      table.pending.delete(h.xid);
-      this.emitUnanswered(old);
+    const answered = old === undefined ? this.recent.find(table, h.xid) : undefined;
+    if (answered !== undefined && answered.program === h.prog && answered.version === h.vers && answered.procedure === h.proc) {
+      // A retransmission of a call answered already (the reply crossed it).
+      const seen = answered.ref.deref();
+      if (seen !== undefined) noteRetransmission(seen, m);
+      this.stats.retransmittedCalls++;
+      return;
     }
+    if (oldCall !== undefined) {
+      // The xid was reused for another call: the old one was never answered.
+      pending.delete(h.xid);
+      this.charge(table, -oldCall.bytes);
+      this.emitUnanswered(oldCall.unpack());
+    }
+    const [firstFrame, frame, lastFrame] = frameTriple(m);
     const t: Transaction = {
       xid: h.xid,
       transport: m.transport,
@@ -244,11 +394,11 @@ export class RpcMatcher implements RpcMessageSink {
       program: h.prog,
       version: h.vers,
       procedure: h.proc,
-      cred: h.cred,
+      cred: table.shareCred(h.cred),
       call: {
-        firstFrame: snapshotFrameRef(m.firstFrame),
-        frame: snapshotFrameRef(shownFrame(m)),
-        lastFrame: snapshotFrameRef(m.frame),
+        firstFrame,
+        frame,
+        lastFrame,
         bytes: m.bytes.length,
         missing: m.bytes.missing,
         body: m.bytes,
@@ -259,26 +409,34 @@ export class RpcMatcher implements RpcMessageSink {
       unfinishedReply: undefined,
       latency: -1,
       retransmits: 0,
-      retransmitFrames: [],
+      retransmitFrames: NO_FRAMES,
       duplicateReplies: 0,
     };
-    table.pending.set(h.xid, t);
-    if (table.pending.size > MAX_PENDING_PER_DIRECTION) this.emitUnanswered(table.pending.shift()![1]);
+    const c = new PendingCall(t);
+    pending.set(h.xid, c);
+    this.charge(table, c.bytes);
+    // One direction alone holds too much: its oldest calls go.
+    while (pending.size > 1 && (table.bytes > this.directionMax || pending.size > this.directionMaxCalls)) {
+      this.charge(table, -pending.shift()![1].bytes);
+      this.budget.drop('outstandingCalls', 1);
+    }
   }
 
   private onReply(m: RpcMessageRecord, h: RpcReplyHeader): void {
     const table = this.tableFor(m, true, false);
-    const t = table?.pending.get(h.xid);
+    const c = table?.pending?.get(h.xid);
+    const t = c?.t;
     if (!m.unfinished) this.stats.replies++;
-    if (table === undefined || t === undefined) {
+    if (table === undefined || c === undefined || t === undefined) {
       if (m.unfinished) {
         // Half a reply at the end of a stream, for a call the capture does not hold.
         this.stats.unfinishedReplies++;
         return;
       }
-      const answered = table?.recent.get(h.xid);
+      const answered = table !== undefined ? this.recent.find(table, h.xid) : undefined;
       if (answered !== undefined) {
-        answered.duplicateReplies++;
+        const seen = answered.ref.deref();
+        if (seen !== undefined) seen.duplicateReplies++;
         this.stats.duplicateReplies++;
         return;
       }
@@ -297,19 +455,23 @@ export class RpcMatcher implements RpcMessageSink {
     if (m.unfinished) {
       // The server began to answer, the stream ended first: the client never got a reply.
       this.stats.unfinishedReplies++;
-      t.unfinishedReply = {
-        firstFrame: snapshotFrameRef(m.firstFrame),
-        lastFrame: snapshotFrameRef(m.frame),
-        bytesSent: m.bytes.length,
-      };
+      this.grew(table, c, () => {
+        t.unfinishedReply = {
+          firstFrame: snapshotFrameRef(m.firstFrame),
+          lastFrame: snapshotFrameRef(m.frame),
+          bytesSent: m.bytes.length,
+        };
+      });
       return;
     }
-    table.pending.delete(h.xid);
-    const frame = snapshotFrameRef(shownFrame(m));
+    table.pending!.delete(h.xid);
+    this.charge(table, -c.bytes);
+    c.unpack();
+    const [firstFrame, frame, lastFrame] = frameTriple(m);
     t.reply = {
-      firstFrame: snapshotFrameRef(m.firstFrame),
+      firstFrame,
       frame,
-      lastFrame: snapshotFrameRef(m.frame),
+      lastFrame,
       bytes: m.bytes.length,
       missing: m.bytes.missing,
       header: h,
@@ -323,6 +485,14 @@ export class RpcMatcher implements RpcMessageSink {
     // of answered calls must not keep megabytes of READDIR replies alive.
     t.call.body = RELEASED;
     t.reply.body = RELEASED;
-    table.remember(t);
+    this.remember(table, t);
   }
+
+  /** Remembers an answered call (for late retransmissions and duplicate replies). */
+  private remember(table: CallTable, t: Transaction): void {
+    const before = this.recent.size;
+    this.recent.add(table, t);
+    this.account.add((this.recent.size - before) * RECENT_BYTES);
+  }
+
 }

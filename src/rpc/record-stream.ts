@@ -18,6 +18,7 @@
 import { isKnownProgram } from '../../decoders/programs.js';
 import { assignFrameRef, snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import { loopBound, type InternalError } from '../internal-error.js';
+import type { LruLinks } from '../memory/lru.js';
 import type { Direction, Endpoint, StreamConsumer, StreamEndReason, TcpConnection } from '../transport/stream.js';
 import {
   KEEP_MAX,
@@ -36,7 +37,20 @@ export const MIN_RESYNC_FRAGMENT = 24;
 export interface RecordStreamOptions {
   /** Largest plausible fragment length (default MAX_FRAGMENT). */
   maxFragment?: number;
+  /** Told the bytes a message in progress holds (the memory budget's partial records). */
+  partials?: PartialRecordTracker;
 }
+
+/** Keeps count of the bytes the streams' messages in progress hold (the memory budget). */
+export interface PartialRecordTracker {
+  /** The stream's message in progress holds `delta` more bytes (fewer when negative). */
+  held(stream: RpcRecordStream, delta: number): void;
+  /** A message in progress was dropped with its connection's state (the memory budget evicted it). */
+  dropped(): void;
+}
+
+/** Estimated bytes of a kept message buffer besides its contents (as the matcher counts them). */
+const BUFFER_BYTES = 230;
 
 /** Bytes looked at for a candidate message start: record mark, xid, msg_type, and 3 words. */
 const PROBE = 24;
@@ -56,6 +70,11 @@ const MODE_SYNC = 2;
 const MODE_ENDED = 3;
 
 const EMPTY: Buffer = Buffer.alloc(0);
+const NO_FRAMES: FrameRef[] = [];
+/** Carry-over and candidate bytes joined while scanning (used within one call only). */
+const SCAN_SCRATCH: Buffer = Buffer.alloc(2 * PROBE);
+/** A record mark written out to be scanned again (setCarry copies it at once). */
+const MARK_SCRATCH: Buffer = Buffer.alloc(4);
 
 function sameFrame(a: FrameRef, b: FrameRef): boolean {
   return a.number === b.number && a.fileIndex === b.fileIndex;
@@ -67,8 +86,15 @@ function laterFrame(a: FrameRef, b: FrameRef): boolean {
 }
 
 /** One direction of one TCP connection: a StreamConsumer producing RPC messages. */
-export class RpcRecordStream implements StreamConsumer {
+export class RpcRecordStream implements StreamConsumer, LruLinks {
+  lruPrev: LruLinks | null = null;
+  lruNext: LruLinks | null = null;
   private readonly src: Endpoint;
+  private readonly partials: PartialRecordTracker | undefined;
+  /** Bytes of the message in progress told to `partials`. */
+  private held = 0;
+  /** The message in progress was dropped (memory budget): its bytes are counted, not kept, and it is not delivered. */
+  private discard = false;
   private readonly dst: Endpoint;
   private readonly maxFragment: number;
 
@@ -79,8 +105,8 @@ export class RpcRecordStream implements StreamConsumer {
   private readonly lastSeen: FrameRef = { fileIndex: 0, number: 0, tsSec: 0, tsNsec: 0 };
   private seenAny = false;
 
-  // --- record mark straddling segments
-  private readonly markBuf = Buffer.alloc(4);
+  // --- record mark straddling segments: its first markHave bytes, big-endian in markVal
+  private markVal = 0;
   private markHave = 0;
 
   // --- the message in progress
@@ -122,8 +148,7 @@ export class RpcRecordStream implements StreamConsumer {
 
   // --- resynchronisation
   private carry: Buffer = EMPTY;
-  private scratch: Buffer = EMPTY;
-  private carryFrames: FrameRef[] = [];
+  private carryFrames: FrameRef[] = NO_FRAMES;
   private carryLen = 0;
   /** The current loss of sync was counted in stats.resyncs. */
   private syncCounted = false;
@@ -141,6 +166,7 @@ export class RpcRecordStream implements StreamConsumer {
     this.src = dir === 0 ? conn.a : conn.b;
     this.dst = dir === 0 ? conn.b : conn.a;
     this.maxFragment = options.maxFragment ?? MAX_FRAGMENT;
+    this.partials = options.partials;
     if (conn.midstream) {
       // Look at the first bytes before believing them: sync mode, where a
       // message start at offset 0 is neither a resync nor skipped bytes.
@@ -167,9 +193,53 @@ export class RpcRecordStream implements StreamConsumer {
     this.off = offset + (end - start);
     this.noteFrame(at);
     this.run(buf, pos, end, at);
+    if (this.partials !== undefined) this.settle();
   }
 
   gap(length: number, offset: number, at: FrameRef): void {
+    this.gapIn(length, offset, at);
+    if (this.partials !== undefined) this.settle();
+  }
+
+  /**
+   * The memory budget asks: frees the kept bytes of the message in progress,
+   * which will not be analysed; its record boundaries are still followed, so
+   * the messages after it are read in sync. Returns the bytes freed.
+   */
+  dropPartial(): number {
+    if (!this.inMsg || this.discard) return 0;
+    const freed = this.held;
+    this.discard = true;
+    this.head = EMPTY;
+    this.headLen = 0;
+    this.headStopped = true;
+    this.checked = true;
+    this.tail = undefined;
+    this.tailPlanned = true;
+    this.settle();
+    return freed;
+  }
+
+  /** The message in progress holds bytes told to the tracker. */
+  get holdsBytes(): boolean {
+    return this.held > 0;
+  }
+
+  /** Tells the tracker what the message in progress holds now. */
+  private settle(): void {
+    let h = 0;
+    if (this.inMsg) {
+      if (this.head.length > 0) h += this.head.length + BUFFER_BYTES;
+      if (this.tail !== undefined) h += this.tail.length + BUFFER_BYTES;
+    }
+    if (h !== this.held) {
+      const delta = h - this.held;
+      this.held = h;
+      this.partials!.held(this, delta);
+    }
+  }
+
+  private gapIn(length: number, offset: number, at: FrameRef): void {
     if (this.mode === MODE_ENDED || !(length > 0)) return;
     if (offset < this.off) {
       length -= this.off - offset;
@@ -196,12 +266,19 @@ export class RpcRecordStream implements StreamConsumer {
     }
   }
 
-  end(_reason: StreamEndReason, at: FrameRef | undefined): void {
+  end(reason: StreamEndReason, at: FrameRef | undefined): void {
     if (this.mode === MODE_ENDED) return;
     const when = at ?? (this.seenAny ? this.lastSeen : undefined);
     if (this.mode === MODE_SYNC) {
       if (this.carryLen > 0 && !this.syncCounted) this.countResync();
       this.dropCarry();
+    } else if (this.inMsg && (reason === 'evicted' || this.discard)) {
+      // The connection's state was evicted (or this message already dropped): not analysed.
+      if (!this.discard) this.partials?.dropped();
+      this.discard = false;
+      this.inMsg = false;
+      this.head = EMPTY;
+      this.tail = undefined;
     } else if (this.inMsg) {
       this.deliverIncomplete(when ?? this.recFirst!, true);
     } else if (this.markHave > 0) {
@@ -210,8 +287,8 @@ export class RpcRecordStream implements StreamConsumer {
     this.markHave = 0;
     this.mode = MODE_ENDED;
     this.carry = EMPTY;
-    this.scratch = EMPTY;
-    this.carryFrames = [];
+    this.carryFrames = NO_FRAMES;
+    if (this.partials !== undefined) this.settle();
   }
 
   // -------------------------------------------------------------------------
@@ -239,19 +316,23 @@ export class RpcRecordStream implements StreamConsumer {
               mark = buf.readUInt32BE(pos);
               pos += 4;
             } else {
-              buf.copy(this.markBuf, 0, pos, end);
+              let v = 0;
+              for (let i = pos; i < end; i++) v = v * 256 + buf[i]!;
+              this.markVal = v;
               this.markHave = end - pos;
               return;
             }
           } else {
             if (laterFrame(at, this.recLatest)) assignFrameRef(this.recLatest, at);
-            const k = Math.min(4 - this.markHave, end - pos);
-            buf.copy(this.markBuf, this.markHave, pos, pos + k);
-            this.markHave += k;
-            pos += k;
+            let v = this.markVal;
+            while (this.markHave < 4 && pos < end) {
+              v = v * 256 + buf[pos++]!;
+              this.markHave++;
+            }
+            this.markVal = v;
             if (this.markHave < 4) return;
             this.markHave = 0;
-            mark = this.markBuf.readUInt32BE(0);
+            mark = v;
           }
           this.onMark(mark, at);
           break;
@@ -298,9 +379,9 @@ export class RpcRecordStream implements StreamConsumer {
       // Not a record mark: the stream is not where we thought.
       if (this.inMsg) this.deliverIncomplete(at);
       this.enterSync();
-      this.markBuf.writeUInt32BE(mark >>> 0, 0);
+      MARK_SCRATCH.writeUInt32BE(mark >>> 0, 0);
       this.stats.skippedBytes += 1;
-      this.setCarry(this.markBuf, 1, 4, this.recFirst ?? snapshotFrameRef(at));
+      this.setCarry(MARK_SCRATCH, 1, 4, this.recFirst ?? snapshotFrameRef(at));
       return;
     }
     this.mode = MODE_BODY;
@@ -324,6 +405,7 @@ export class RpcRecordStream implements StreamConsumer {
 
   private startMessage(len: number, last: boolean): void {
     this.inMsg = true;
+    this.discard = false;
     this.resynced = this.nextResynced;
     this.nextResynced = false;
     this.msgOff = 0;
@@ -484,8 +566,8 @@ export class RpcRecordStream implements StreamConsumer {
     this.tail = undefined;
     this.enterSync();
     this.stats.skippedBytes += 1;
-    this.markBuf.writeUInt32BE(mark, 0);
-    this.setCarry(this.markBuf, 1, 4, first);
+    MARK_SCRATCH.writeUInt32BE(mark, 0);
+    this.setCarry(MARK_SCRATCH, 1, 4, first);
     this.appendCarry(head, first);
   }
 
@@ -558,6 +640,16 @@ export class RpcRecordStream implements StreamConsumer {
   }
 
   private deliver(frame: FrameRef): void {
+    if (this.discard) {
+      // Dropped by the memory budget (counted then): the stream goes on after it.
+      this.discard = false;
+      this.unfinished = false;
+      this.inMsg = false;
+      this.head = EMPTY;
+      this.tail = undefined;
+      this.recFirst = undefined;
+      return;
+    }
     const length = this.msgLen >= 0 ? this.msgLen : this.msgOff;
     const head = this.headLen === this.head.length ? this.head : this.head.subarray(0, this.headLen);
     let tail = EMPTY;
@@ -622,7 +714,6 @@ export class RpcRecordStream implements StreamConsumer {
   private ensureCarry(): void {
     if (this.carry.length === 0) {
       this.carry = Buffer.alloc(PROBE);
-      this.scratch = Buffer.alloc(2 * PROBE);
       this.carryFrames = new Array<FrameRef>(PROBE);
     }
   }
@@ -674,7 +765,7 @@ export class RpcRecordStream implements StreamConsumer {
     let skipped = 0;
     const cl = this.carryLen;
     if (cl > 0) {
-      const sc = this.scratch;
+      const sc = SCAN_SCRATCH;
       this.carry.copy(sc, 0, 0, cl);
       const m = Math.min(end - start, PROBE);
       buf.copy(sc, cl, start, start + m);

@@ -20,10 +20,12 @@ import type {
   UdpDatagram,
 } from '../transport/stream.js';
 import { isKnownProgram, PROG_NFS4_CB_DEFAULT } from '../../decoders/programs.js';
+import { MemoryBudget, type MemoryAccount } from '../memory/budget.js';
+import { LruList } from '../memory/lru.js';
 import { rpcFromDatagram } from './datagram.js';
 import { RpcMatcher } from './matcher.js';
 import type { RecordStats, RpcMessageRecord, RpcMessageSink } from './message.js';
-import { RpcRecordStream } from './record-stream.js';
+import { RpcRecordStream, type PartialRecordTracker } from './record-stream.js';
 import type { TransactionSink } from './transaction.js';
 
 /** Ports where RPC is expected: NFS, portmapper/rpcbind, and the common fixed mountd port. */
@@ -36,6 +38,8 @@ export interface RpcLayerOptions {
   nfsPorts?: readonly number[];
   /** TCP events go here (the capture summary, the detectors). */
   onTcpEvent?: (e: TcpEvent) => void;
+  /** The memory budget (outstanding calls, partial records); none: unlimited. */
+  budget?: MemoryBudget;
 }
 
 export interface RpcLayerStats {
@@ -48,53 +52,79 @@ export interface RpcLayerStats {
   nonRpcDatagrams: number;
 }
 
+/** DirectionGate.flags: the direction (bit 0), then facts about it. */
+const G_KNOWN_PORT = 2;
+const G_SAW_MESSAGE = 4;
+const G_DISABLED = 8;
+const G_ENDED = 16;
+const G_EVICTED = 32;
+
 /**
  * One direction of one connection: forwards bytes to its record stream until
  * the direction proves not to be RPC, and counts the messages it yields.
+ * Kept small (one per direction of every connection): booleans in `flags`,
+ * the stream made with the direction's first byte.
  */
 class DirectionGate implements StreamConsumer, RpcMessageSink {
-  private readonly stream: RpcRecordStream;
-  private messages = 0;
+  private stream: RpcRecordStream | undefined;
   private scanned = 0;
-  private disabled = false;
+  /** The other direction of the connection (set by RpcLayer.openConnection). */
+  peer: DirectionGate | undefined;
 
   constructor(
     private readonly layer: RpcLayer,
     private readonly conn: TcpConnection,
-    private readonly dir: Direction,
-    private readonly knownPort: boolean,
+    private flags: number,
     private readonly control: StreamControl | undefined,
-  ) {
-    this.stream = new RpcRecordStream(this, conn, dir, layer.stats.record);
+  ) {}
+
+  get ended(): boolean {
+    return (this.flags & G_ENDED) !== 0;
+  }
+
+  get evicted(): boolean {
+    return (this.flags & G_EVICTED) !== 0;
+  }
+
+  private get dir(): Direction {
+    return (this.flags & 1) as Direction;
+  }
+
+  private open(): RpcRecordStream {
+    return (this.stream = new RpcRecordStream(this, this.conn, this.dir, this.layer.stats.record, { partials: this.layer.partials }));
   }
 
   data(buf: Buffer, start: number, end: number, offset: number, at: FrameRef): void {
-    if (this.disabled) {
+    if ((this.flags & G_DISABLED) !== 0) {
       this.layer.stats.nonRpcBytes += end - start;
       return;
     }
-    this.stream.data(buf, start, end, offset, at);
-    if (this.messages === 0 && !this.knownPort) {
+    (this.stream ?? this.open()).data(buf, start, end, offset, at);
+    if ((this.flags & (G_SAW_MESSAGE | G_KNOWN_PORT)) === 0) {
       this.scanned += end - start;
       if (this.scanned > NON_RPC_GIVE_UP) {
-        this.disabled = true;
+        this.flags |= G_DISABLED;
         this.layer.stats.nonRpcStreams++;
       }
     }
   }
 
   gap(length: number, offset: number, at: FrameRef): void {
-    if (!this.disabled) this.stream.gap(length, offset, at);
+    if ((this.flags & G_DISABLED) === 0) (this.stream ?? this.open()).gap(length, offset, at);
   }
 
   end(reason: StreamEndReason, at: FrameRef | undefined): void {
-    if (!this.disabled) this.stream.end(reason, at);
-    this.layer.directionEnded(this.conn);
+    if (this.ended) return;
+    if ((this.flags & G_DISABLED) === 0) this.stream?.end(reason, at);
+    this.flags |= G_ENDED | (reason === 'evicted' ? G_EVICTED : 0);
+    // The matcher forgets the connection when both directions have ended.
+    const peer = this.peer;
+    if (peer === undefined || peer.ended) this.layer.connectionEnded(this.conn, this.evicted || peer?.evicted === true);
   }
 
   // RpcMessageSink: counts, then hands on to the matcher.
   message(m: RpcMessageRecord): void {
-    this.messages++;
+    this.flags |= G_SAW_MESSAGE;
     const head = m.bytes.head;
     if (this.control !== undefined && head.length >= 8 && head.readUInt32BE(4) === 1 && !this.layer.matcher.isOutstandingXid(this.conn, this.dir, head.readUInt32BE(0))) {
       // A reply without its call: the call may wait behind a hole in the
@@ -113,8 +143,47 @@ class DirectionGate implements StreamConsumer, RpcMessageSink {
   }
 }
 
+/**
+ * The memory budget's partial records: the record streams whose message in
+ * progress holds bytes, oldest first; under pressure the oldest message in
+ * progress is dropped (its stream stays in sync, the message is not analysed).
+ */
+class PartialRecords implements PartialRecordTracker {
+  private readonly streams = new LruList<RpcRecordStream>();
+  private readonly account: MemoryAccount;
+
+  constructor(private readonly budget: MemoryBudget) {
+    this.account = budget.account('partialRecords');
+    this.account.evictor = (bytes) => this.evict(bytes);
+  }
+
+  held(stream: RpcRecordStream, delta: number): void {
+    this.account.add(delta);
+    const listed = this.streams.contains(stream);
+    if (delta > 0 && !listed) this.streams.push(stream);
+    else if (delta < 0 && listed && !stream.holdsBytes) this.streams.remove(stream);
+  }
+
+  dropped(): void {
+    this.budget.drop('partialRecords', 1);
+  }
+
+  private evict(want: number): number {
+    let freed = 0;
+    for (let s = this.streams.oldest; s !== null && freed < want; s = this.streams.oldest) {
+      const n = s.dropPartial();
+      if (n > 0) this.dropped();
+      if (this.streams.contains(s)) this.streams.remove(s);
+      freed += n;
+    }
+    return freed;
+  }
+}
+
 export class RpcLayer implements TransportHandler {
   readonly matcher: RpcMatcher;
+  /** Bytes held by messages in progress (the memory budget). */
+  readonly partials: PartialRecords;
   readonly stats: RpcLayerStats = {
     record: { messages: 0, truncatedMessages: 0, skippedBytes: 0, resyncs: 0, bytesNotKept: 0 },
     nonRpcStreams: 0,
@@ -122,18 +191,21 @@ export class RpcLayer implements TransportHandler {
     nonRpcDatagrams: 0,
   };
   private readonly rpcPorts: Set<number>;
-  /** Directions still open per connection id: the matcher forgets a connection when both have ended. */
-  private readonly openDirections = new Map<number, number>();
 
   constructor(sink: TransactionSink, private readonly options: RpcLayerOptions = {}) {
-    this.matcher = new RpcMatcher(sink);
+    const budget = options.budget ?? new MemoryBudget(Infinity);
+    this.matcher = new RpcMatcher(sink, budget);
+    this.partials = new PartialRecords(budget);
     this.rpcPorts = new Set([...DEFAULT_RPC_PORTS, ...(options.nfsPorts ?? [])]);
   }
 
   openConnection(conn: TcpConnection, control?: StreamControl): [StreamConsumer, StreamConsumer] {
     const known = this.rpcPorts.has(conn.a.port) || this.rpcPorts.has(conn.b.port);
-    this.openDirections.set(conn.id, 2);
-    return [new DirectionGate(this, conn, 0, known, control), new DirectionGate(this, conn, 1, known, control)];
+    const a = new DirectionGate(this, conn, known ? G_KNOWN_PORT : 0, control);
+    const b = new DirectionGate(this, conn, 1 | (known ? G_KNOWN_PORT : 0), control);
+    a.peer = b;
+    b.peer = a;
+    return [a, b];
   }
 
   datagram(d: UdpDatagram): void {
@@ -165,14 +237,10 @@ export class RpcLayer implements TransportHandler {
     this.options.onTcpEvent?.(e);
   }
 
-  directionEnded(conn: TcpConnection): void {
-    const left = (this.openDirections.get(conn.id) ?? 1) - 1;
-    if (left > 0) {
-      this.openDirections.set(conn.id, left);
-      return;
-    }
-    this.openDirections.delete(conn.id);
-    this.matcher.connectionEnded(conn);
+  /** Both directions of a connection ended: its calls are answered no more (or, evicted, dropped). */
+  connectionEnded(conn: TcpConnection, evicted: boolean): void {
+    if (evicted) this.matcher.connectionEvicted(conn);
+    else this.matcher.connectionEnded(conn);
   }
 
   /** End of the capture (after the transport layer ended every stream). */

@@ -57,7 +57,8 @@ import {
   TcpAnalysis,
 } from './tcp-analysis.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TcpHeader } from './tcp-header.js';
-import { LruMap } from '../memory/lru.js';
+import { MemoryBudget, type MemoryAccount } from '../memory/budget.js';
+import { LruList, LruMap, type LruLinks } from '../memory/lru.js';
 import { ConnEntry, ConnKey, ConnTable } from './conn-table.js';
 
 const MiB = 1024 * 1024;
@@ -161,22 +162,46 @@ export function newTcpStats(): TcpStats {
  */
 const MAX_ACK_JUMP = 2 ** 30;
 
-/** How often (capture seconds) the idle sweep may run while over the connection limit. */
-const SWEEP_INTERVAL_SEC = 10;
+/**
+ * Estimated heap bytes of one open connection with its two directions,
+ * everything the layers above keep per connection included (record streams,
+ * matcher tables; measured on Node 20: docs/memory.md).
+ */
+export const CONNECTION_BYTES = 2600;
+/** Estimated heap bytes of a buffered out-of-order segment besides its payload. */
+export const PENDING_SEGMENT_BYTES = 160;
+/**
+ * Under memory pressure a connection silent for this long (capture time) is
+ * evicted before the oldest half-open one; otherwise the least recently
+ * active connection goes.
+ */
+export const IDLE_FIRST_SEC = 60;
+/** ... and a half-open connection whose SYN is at least this old (capture time) before the least recently active one. */
+export const HALF_OPEN_FIRST_SEC = 1;
 
-/** An out-of-order segment, copied out of the frame. */
+/**
+ * An out-of-order segment, copied out of the frame: as a one-byte string,
+ * which costs about 24 bytes besides its contents where a Buffer of its own
+ * costs about 540 (out-of-order segments can wait long, and be many).
+ */
 interface Pending {
   /** Stream offset of its first byte. */
   offset: number;
   /** Payload length on the wire. */
   wireLen: number;
-  /** Captured payload (may be shorter than wireLen: snaplen). */
-  data: Buffer;
+  /** Captured payload (may be shorter than wireLen: snaplen), latin1. */
+  data: string;
   at: FrameRef;
 }
 
+/** The `pending` list of a direction that holds none (replaced by its own array at the first segment). */
+const NO_PENDING: Pending[] = Object.freeze([]) as unknown as Pending[];
+
 /** One direction of a connection: the sender's stream and the sender's view of the peer (its ACKs). */
-class Half {
+class Half implements LruLinks {
+  /** In the list of directions holding out-of-order segments (oldest first). */
+  lruPrev: LruLinks | null = null;
+  lruNext: LruLinks | null = null;
   /** Stream bookkeeping starts with the first segment seen from this side. */
   started = false;
   /** Sequence number of the next byte to deliver (unsigned 32-bit). */
@@ -193,7 +218,7 @@ class Half {
   /** consumer.end was called; no more data is delivered. */
   ended = false;
   /** Out-of-order segments, sorted by offset. */
-  pending: Pending[] = [];
+  pending: Pending[] = NO_PENDING;
   /** Captured bytes held in `pending`. */
   buffered = 0;
   /**
@@ -212,7 +237,7 @@ class Half {
   /** Highest ACK number sent (sequence space). */
   highestAck = 0;
 
-  constructor(readonly consumer: StreamConsumer, readonly dir: Direction) {}
+  constructor(readonly consumer: StreamConsumer, readonly dir: Direction, readonly conn: Conn) {}
 
   /**
    * Stream offset of a sequence number near the current position: the next
@@ -266,8 +291,20 @@ class ClosedConn {
   }
 }
 
-class Conn extends ConnEntry {
+/** A connection in the list of half-open ones (only SYN and SYN/ACK seen so far). */
+class HalfOpen implements LruLinks {
+  lruPrev: LruLinks | null = null;
+  lruNext: LruLinks | null = null;
+  constructor(readonly conn: Conn) {}
+}
+
+class Conn extends ConnEntry implements LruLinks {
+  /** In the list of open connections, least recently active first. */
+  lruPrev: LruLinks | null = null;
+  lruNext: LruLinks | null = null;
   readonly halves: [Half, Half];
+  /** Set while only SYN and SYN/ACK segments were seen. */
+  halfOpen: HalfOpen | null = null;
   /** Wireshark's sequence analysis of this connection. */
   readonly analysis: TcpAnalysis;
   lastSeenSec: number;
@@ -285,7 +322,7 @@ class Conn extends ConnEntry {
   ) {
     super();
     this.copyKey(key);
-    this.halves = [new Half(consumers[0], 0), new Half(consumers[1], 1)];
+    this.halves = [new Half(consumers[0], 0, this), new Half(consumers[1], 1, this)];
     this.analysis = new TcpAnalysis();
     this.lastSeenSec = now;
   }
@@ -302,18 +339,30 @@ export class TcpReassembler {
   private readonly hdr = new TcpHeader();
   private readonly key = new ConnKey();
   private readonly index = new ConnTable<Conn>();
-  /** Open connections in order of creation (for finish and the idle sweep). */
-  private readonly open = new Map<number, Conn>();
+  /** Open connections, least recently active first (eviction order). */
+  private readonly open = new LruList<Conn>();
+  /** Connections that saw only SYN and SYN/ACK, oldest first. */
+  private readonly halfOpen = new LruList<HalfOpen>();
+  /** Directions holding out-of-order segments, in the order they began to. */
+  private readonly buffering = new LruList<Half>();
   /** Closed 4-tuples → the connection that closed there, and when (insertion order = age). */
   private readonly closedAt = new LruMap<string, ClosedConn>();
   private nextId = 0;
-  private lastSweepSec = -Infinity;
   /** Copy of the last frame seen, for gaps and ends at finish() (the Frame object itself is reused). */
   private readonly lastAt: FrameRef = { fileIndex: 0, number: 0, tsSec: 0, tsNsec: 0 };
   private seenAny = false;
+  private readonly budget: MemoryBudget;
+  private readonly connAccount: MemoryAccount;
+  private readonly oooAccount: MemoryAccount;
 
-  constructor(private readonly handler: TransportHandler, options?: Partial<TcpOptions>) {
-    this.opts = { ...DEFAULT_TCP_OPTIONS, ...options };
+  constructor(private readonly handler: TransportHandler, options?: Partial<TcpOptions> & { budget?: MemoryBudget }) {
+    const { budget, ...tcp } = options ?? {};
+    this.opts = { ...DEFAULT_TCP_OPTIONS, ...tcp };
+    this.budget = budget ?? new MemoryBudget(Infinity);
+    this.connAccount = this.budget.account('connections');
+    this.connAccount.evictor = (bytes) => this.evictConnections(bytes);
+    this.oooAccount = this.budget.account('outOfOrder');
+    this.oooAccount.evictor = (bytes) => this.releaseOutOfOrder(bytes);
   }
 
   /** Number of connections currently tracked. */
@@ -388,6 +437,11 @@ export class TcpReassembler {
       }
     }
     conn.lastSeenSec = frame.tsSec;
+    this.open.touch(conn);
+    if (conn.halfOpen !== null && !syn) {
+      this.halfOpen.remove(conn.halfOpen);
+      conn.halfOpen = null;
+    }
 
     const half = conn.halves[dir];
     const peer = conn.halves[dir ^ 1]!;
@@ -489,7 +543,9 @@ export class TcpReassembler {
     const when = at ?? (this.seenAny ? snapshotFrameRef(this.lastAt) : undefined);
     // An internal error in one connection does not keep the others open; the first is thrown at the end.
     let failed: unknown;
-    for (const conn of this.open.values()) {
+    // In the order the connections were first seen.
+    const open = [...this.open].sort((x, y) => x.info.id - y.info.id);
+    for (const conn of open) {
       // There is an open connection, so a segment was seen and `when` is set.
       try {
         this.close(conn, 'capture-end', when ?? this.lastAt);
@@ -529,8 +585,11 @@ export class TcpReassembler {
       dataSegments: [0, 0],
     };
     const now = pkt.frame.tsSec;
-    if (this.open.size >= this.opts.maxOpenConnections && now - this.lastSweepSec >= SWEEP_INTERVAL_SEC) {
-      this.sweep(now, pkt.frame);
+    // Too many open: the idle ones go (the least recently active list starts with them).
+    if (this.open.size >= this.opts.maxOpenConnections) {
+      for (let oldest = this.open.oldest; oldest !== null && now - oldest.lastSeenSec > this.opts.idleTimeoutSec; oldest = this.open.oldest) {
+        this.evict(oldest, pkt.frame);
+      }
     }
     let opened: Conn | undefined;
     const control: StreamControl = {
@@ -545,7 +604,12 @@ export class TcpReassembler {
     const conn = new Conn(info, consumers, key, aIsLo, now);
     opened = conn;
     this.index.add(conn);
-    this.open.set(info.id, conn);
+    this.open.push(conn);
+    this.connAccount.add(CONNECTION_BYTES);
+    if (syn) {
+      conn.halfOpen = new HalfOpen(conn);
+      this.halfOpen.push(conn.halfOpen);
+    }
     this.closedAt.delete(conn.keyText());
     this.stats.connections++;
     this.event('connection-start', conn, senderIsA ? 0 : 1, pkt.frame, 0, -1);
@@ -553,15 +617,88 @@ export class TcpReassembler {
     return conn;
   }
 
-  /** Evicts connections idle for longer than the timeout. */
-  private sweep(now: number, at: FrameRef): void {
-    this.lastSweepSec = now;
-    for (const conn of this.open.values()) {
-      if (now - conn.lastSeenSec > this.opts.idleTimeoutSec) {
-        this.stats.evicted++;
-        this.close(conn, 'evicted', at);
+  /**
+   * Drops a connection's state (too many open, or the memory budget): its
+   * buffered out-of-order bytes are discarded, its streams end 'evicted' (the
+   * layer above drops what it holds of them, counted), nothing is reported
+   * about its end but 'connection-end'. A later segment of it starts a new
+   * connection, read as a capture that starts mid-stream.
+   */
+  private evict(conn: Conn, at: FrameRef): void {
+    if (conn.closed) return;
+    conn.closed = true;
+    this.stats.evicted++;
+    this.budget.drop('connections', 1);
+    const when = snapshotFrameRef(at);
+    for (const half of conn.halves) {
+      if (half.pending.length > 0) {
+        this.budget.drop('outOfOrderBytes', half.buffered);
+        this.dropPending(half);
+      }
+      if (!half.ended) {
+        half.ended = true;
+        half.consumer.end('evicted', when);
       }
     }
+    this.forget(conn);
+    this.event('connection-end', conn, 0, at, 0, -1);
+  }
+
+  /** The memory budget's evictor for connections: the idle, then the oldest half-open, then the least recently active go first. */
+  private evictConnections(want: number): number {
+    let freed = 0;
+    const now = this.lastAt.tsSec;
+    while (freed < want) {
+      const lru = this.open.oldest;
+      if (lru === null) break;
+      let victim = lru;
+      if (!(now - lru.lastSeenSec >= IDLE_FIRST_SEC)) {
+        const ho = this.halfOpen.oldest?.conn;
+        if (ho !== undefined && now - ho.info.firstFrame.tsSec >= HALF_OPEN_FIRST_SEC) victim = ho;
+      }
+      this.evict(victim, this.lastAt);
+      freed += CONNECTION_BYTES;
+    }
+    return freed;
+  }
+
+  /**
+   * The memory budget's evictor for out-of-order bytes: the direction that
+   * began buffering first gives up waiting for its first hole (declared
+   * lost, what follows delivered), and so on.
+   */
+  private releaseOutOfOrder(want: number): number {
+    let freed = 0;
+    for (let half = this.buffering.oldest; half !== null && freed < want; half = this.buffering.oldest) {
+      const before = half.buffered + half.pending.length * PENDING_SEGMENT_BYTES;
+      const held = half.buffered;
+      this.skipHole(half, half.conn, this.lastAt);
+      this.budget.drop('outOfOrderBytes', held - half.buffered);
+      freed += before - (half.buffered + half.pending.length * PENDING_SEGMENT_BYTES);
+    }
+    return freed;
+  }
+
+  /** Takes the first `segments` buffered segments, `bytes` captured bytes, off the books (the caller removes them). */
+  private freePending(half: Half, segments: number, bytes: number): void {
+    half.buffered -= bytes;
+    this.stats.bufferedBytes -= bytes;
+    this.oooAccount.add(-(bytes + segments * PENDING_SEGMENT_BYTES));
+    if (half.pending.length === segments) {
+      if (this.buffering.contains(half)) this.buffering.remove(half);
+      half.pending = NO_PENDING;
+    }
+  }
+
+  /** Removes a connection from the tables (its streams have ended). */
+  private forget(conn: Conn): void {
+    this.index.delete(conn);
+    this.open.remove(conn);
+    if (conn.halfOpen !== null) {
+      this.halfOpen.remove(conn.halfOpen);
+      conn.halfOpen = null;
+    }
+    this.connAccount.add(-CONNECTION_BYTES);
   }
 
   /** Ends both streams of a connection and frees its state. */
@@ -591,8 +728,7 @@ export class TcpReassembler {
         half.consumer.end(reason, when);
       }
     }
-    this.index.delete(conn);
-    this.open.delete(conn.info.id);
+    this.forget(conn);
     this.event('connection-end', conn, 0, at, 0, -1);
     if (reason !== 'capture-end') {
       const closed = this.closedAt;
@@ -628,7 +764,7 @@ export class TcpReassembler {
       return;
     }
     // Ahead of missing data: keep a copy until the hole is filled or declared lost.
-    const p = half.pending;
+    const p = half.pending === NO_PENDING ? (half.pending = []) : half.pending;
     // Insertion point: after every segment starting at or before segOff (usually the end).
     let lo = 0;
     let hi = p.length;
@@ -648,10 +784,11 @@ export class TcpReassembler {
       return;
     }
     this.stats.outOfOrderSegments++;
-    const copy = Buffer.allocUnsafeSlow(capLen);
-    buf.copy(copy, 0, start, start + capLen);
+    const copy = buf.toString('latin1', start, start + capLen);
     p.splice(lo, 0, { offset: segOff, wireLen, data: copy, at: snapshotFrameRef(at) });
     half.buffered += capLen;
+    this.oooAccount.add(capLen + PENDING_SEGMENT_BYTES);
+    if (p.length === 1) this.buffering.push(half);
     const stats = this.stats;
     stats.bufferedBytes += capLen;
     if (stats.bufferedBytes > stats.maxBufferedBytes) stats.maxBufferedBytes = stats.bufferedBytes;
@@ -710,12 +847,12 @@ export class TcpReassembler {
     while (i < p.length && p[i]!.offset <= half.nextOffset) {
       const s = p[i++]!;
       freed += s.data.length;
-      this.deliver(half, conn, s.data, 0, s.data.length, s.wireLen, s.offset, s.at, gapAt);
+      const bytes = Buffer.from(s.data, 'latin1');
+      this.deliver(half, conn, bytes, 0, bytes.length, s.wireLen, s.offset, s.at, gapAt);
     }
     if (i > 0) {
+      this.freePending(half, i, freed);
       p.splice(0, i);
-      half.buffered -= freed;
-      this.stats.bufferedBytes -= freed;
     }
   }
 
@@ -794,9 +931,7 @@ export class TcpReassembler {
   /** Forgets the out-of-order buffer of `half`; returns how many segments it held. */
   private dropPending(half: Half): number {
     const n = half.pending.length;
-    this.stats.bufferedBytes -= half.buffered;
-    half.buffered = 0;
-    half.pending.length = 0;
+    if (n > 0) this.freePending(half, n, half.buffered);
     return n;
   }
 

@@ -2,6 +2,7 @@
  * The transport layer's entry point: IP packets in, TCP streams and UDP
  * datagrams out (see stream.ts for the contract with the layer above).
  */
+import type { MemoryBudget } from '../memory/budget.js';
 import { IPPROTO_IB_BTH, IPPROTO_TCP, IPPROTO_UDP, type IpPacket } from '../net/packet.js';
 import { ROCE_V2_PORT, type RoceLayer } from './roce.js';
 import type { TransportHandler } from './stream.js';
@@ -20,7 +21,8 @@ export interface TransportStats {
   otherProtocol: number;
 }
 
-export type TransportOptions = Partial<TcpOptions>;
+/** TCP tuning, and the memory budget shared with the layers above (none: unlimited). */
+export type TransportOptions = Partial<TcpOptions> & { budget?: MemoryBudget };
 
 export class Transport {
   readonly stats: TransportStats;

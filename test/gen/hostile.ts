@@ -19,7 +19,7 @@
  */
 import { closeSync, openSync } from 'node:fs';
 import { PcapStream } from '../../bench/generate.js';
-import { NFS_PROGRAM, recordMark, rpcCall, XdrWriter } from './rpc.js';
+import { NFS_PROGRAM, nfs3Fattr, recordMark, rpcAcceptedReply, rpcCall, XdrWriter } from './rpc.js';
 
 const SYN = 0x02;
 const ACK = 0x10;
@@ -162,4 +162,59 @@ function writeHostile(out: PcapStream, shape: HostileShape): HostileCounts {
   }
   out.flush();
   return { frames: out.frames, bytes: out.bytes + 24, tcpConnections, calls };
+}
+
+export interface LiveShape {
+  /** NFS client connections, all open at once (10.4.0.0/16, one per client address). */
+  connections: number;
+  /** GETATTR calls each connection makes and gets answered. */
+  answered: number;
+  /** GETATTR calls each connection then makes that are still outstanding at the end. */
+  outstanding: number;
+}
+
+/**
+ * A large cluster's mounts: every connection set up, then calls made round
+ * by round across all connections (so all are live at once), the first
+ * `answered` of each answered at once, the last `outstanding` never.
+ */
+export function writeLiveFile(path: string, shape: LiveShape): HostileCounts {
+  const fd = openSync(path, 'w');
+  try {
+    const out = new PcapStream(fd);
+    const n = shape.connections;
+    const cseq = new Float64Array(n);
+    const sseq = new Float64Array(n);
+    const client = (i: number): number => (0x0a040000 + 1 + i) >>> 0;
+    const port = (i: number): number => 700 + (i % 300);
+    for (let i = 0; i < n; i++) {
+      cseq[i] = (i * 2_654_435_761) >>> 0;
+      sseq[i] = (i * 40_503 + 12_345) >>> 0;
+      out.tcp(client(i), SERVER, port(i), NFS_PORT, cseq[i]!, 0, SYN, EMPTY);
+      out.tcp(SERVER, client(i), NFS_PORT, port(i), sseq[i]!, cseq[i]! + 1, SYN | ACK, EMPTY);
+      cseq[i]! += 1;
+      sseq[i]! += 1;
+      out.tcp(client(i), SERVER, port(i), NFS_PORT, cseq[i]!, sseq[i]!, ACK, EMPTY);
+    }
+    const reply = (xid: number): Buffer => recordMark(rpcAcceptedReply(xid, new XdrWriter().u32(0).raw(nfs3Fattr(4096, xid)).bytes()));
+    let calls = 0;
+    for (let r = 0; r < shape.answered + shape.outstanding; r++) {
+      for (let i = 0; i < n; i++) {
+        const xid = (0x40000000 + i * 4096 + r) >>> 0;
+        const c = getattrCall(xid, i);
+        out.tcp(client(i), SERVER, port(i), NFS_PORT, cseq[i]!, sseq[i]!, ACK | PSH, c);
+        cseq[i]! += c.length;
+        calls++;
+        if (r < shape.answered) {
+          const a = reply(xid);
+          out.tcp(SERVER, client(i), NFS_PORT, port(i), sseq[i]!, cseq[i]!, ACK | PSH, a);
+          sseq[i]! += a.length;
+        }
+      }
+    }
+    out.flush();
+    return { frames: out.frames, bytes: out.bytes + 24, tcpConnections: n, calls };
+  } finally {
+    closeSync(fd);
+  }
 }
