@@ -163,9 +163,27 @@ describe('session-recovery-loop', () => {
     expect(f.evidence.map((e) => e.frame)).toEqual([...episodes[0]!, ...episodes.slice(1, 4).flatMap((ep) => [ep[0], ep[5]]), ...steps(episodes[4]!)]);
     expect(f.evidence[3]!.what).toBe('episode 1: READ SEQUENCE → NFS4ERR_BADSESSION');
     expect(f.evidence[0]).toMatchObject({ file: expect.stringMatching(/gen\.pcap$/), frame: episodes[0]![0], what: 'episode 1: READ SEQUENCE → NFS4ERR_BADSESSION' });
+    expect(f.title).toBe(`Session recovery loop: client ${CLIENT.addr} lost its session 5 times about every 30 s`);
     expect(f.explanation).toMatch(/5 times/);
     expect(f.explanation).toMatch(/restart/);
     expect(f.durationSeconds).toBeGreaterThan(120);
+  });
+
+  it('five episodes in two bursts 110 s apart: the cadence says bursts, not a period', async () => {
+    const c = new V41();
+    c.exchangeId(1n);
+    c.createSession(1n, sessionId(1));
+    for (let i = 0; i < 5; i++) {
+      // Episodes at 0, 2, 4 s, then 110 s later at 114, 116 s (each episode itself takes a few µs).
+      c.capture.advance(i === 3 ? 110 : 2);
+      episode(c, sessionId(1 + i), sessionId(2 + i), BigInt(2 + i));
+    }
+    const all = await findings(c.capture);
+    const f = all[0]!;
+    expect(f.title).toBe(`Session recovery loop: client ${CLIENT.addr} lost its session 5 times in 2 bursts, 110 s apart`);
+    expect(f.metrics.bursts).toBe(2);
+    expect(f.metrics.periodSeconds).toBeUndefined();
+    expect((f.metrics.intervalsSeconds as number[]).map(Math.round)).toEqual([2, 2, 110, 2]);
   });
 
   it('reports a single episode as a warning', async () => {
@@ -213,7 +231,7 @@ describe('session-slots', () => {
 });
 
 describe('state-errors', () => {
-  it('groups a burst of BAD_STATEID per client, with the files; a later one is a new burst', async () => {
+  it('groups a burst of BAD_STATEID per client, with the files; a later burst goes in the same finding', async () => {
     const c = new V41();
     c.exchangeId(1n);
     c.createSession(1n, sessionId(1));
@@ -222,21 +240,31 @@ describe('state-errors', () => {
       burst.push(c.read(sessionId(1), { readStatus: NFS4ERR_BAD_STATEID, lookup: ['data', `f${i % 2}`] }).reply);
       c.capture.advance(1);
     }
+    // Replies at 0, 1, 2, 3 s; the next one 11 s after the last (more than burstSeconds 5 s): a second burst.
     c.capture.advance(10);
     const later = c.read(sessionId(1), { readStatus: NFS4ERR_BAD_STATEID }).reply;
     const all = await findings(c.capture);
-    expect(all.map((f) => [f.kind, f.count])).toEqual([
-      ['state-errors', 4],
-      ['state-errors', 1],
-    ]);
-    const [f, g] = all as [Finding, Finding];
-    expect(f).toMatchObject({ severity: 'warning', client: CLIENT.addr, sessionid: sidHex(1), clientid: '0000000000000001', title: `NFS4ERR_BAD_STATEID ×4 for client ${CLIENT.addr} on 2 files` });
-    expect(f.metrics).toMatchObject({ status: 'NFS4ERR_BAD_STATEID', replies: 4, ops: ['READ ×4'], files: ['/data/f0', '/data/f1'] });
-    expect(f.evidence.map((e) => e.frame)).toEqual(burst);
+    expect(all.map((f) => [f.kind, f.count])).toEqual([['state-errors', 5]]);
+    const f = all[0]!;
+    expect(f).toMatchObject({ severity: 'warning', client: CLIENT.addr, sessionid: sidHex(1), clientid: '0000000000000001', title: `NFS4ERR_BAD_STATEID ×5 for client ${CLIENT.addr} on 3 files in 2 bursts` });
+    expect(f.explanation).toMatch(/^5 calls of the client were refused in 2 bursts, 11 s apart: the client used a stateid/);
+    expect(f.metrics).toMatchObject({ status: 'NFS4ERR_BAD_STATEID', replies: 5, bursts: 2, ops: ['READ ×5'], files: ['/data/f0', '/data/f1', FH.toString('hex')] });
+    expect((f.metrics.burstReplies as string[]).map((s) => s.replace(/^.*: /, ''))).toEqual(['4', '1']);
+    expect(f.evidence.map((e) => e.frame)).toEqual([...burst, later]);
     expect(f.evidence[0]!.what).toBe('READ /data/f0 → NFS4ERR_BAD_STATEID (tag read)');
-    expect(f.durationSeconds).toBeCloseTo(3, 2);
-    expect(g.evidence.map((e) => e.frame)).toEqual([later]);
-    expect(g.file).toBe(FH.toString('hex'));
+    expect(f.durationSeconds).toBeCloseTo(14, 2);
+    expect(f.file).toBeUndefined();
+  });
+
+  it('a single burst names its one file', async () => {
+    const c = new V41();
+    c.exchangeId(1n);
+    c.createSession(1n, sessionId(1));
+    const a = c.read(sessionId(1), { readStatus: NFS4ERR_BAD_STATEID, lookup: ['data', 'f0'] }).reply;
+    const all = await findings(c.capture);
+    expect(all.map((f) => [f.title, f.file, f.metrics.bursts])).toEqual([[`NFS4ERR_BAD_STATEID ×1 for client ${CLIENT.addr} on /data/f0`, '/data/f0', 1]]);
+    expect(all[0]!.explanation).toMatch(/^A call of the client was refused: the client used a stateid/);
+    expect(all[0]!.evidence.map((e) => e.frame)).toEqual([a]);
   });
 
   it('reports NFS3ERR_STALE with the file handle', async () => {

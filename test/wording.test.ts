@@ -1,6 +1,6 @@
 /** The words findings are written with: numbers read the way people write them. */
 import { describe, expect, it } from 'vitest';
-import { bytesText, cleanMetrics, intervalsText, listText, percentText, plural, secondsText, sentences } from '../src/detectors/wording.js';
+import { burstsText, bytesText, cadenceText, cleanMetrics, intervalsText, listText, percentText, plural, secondsText, sentences } from '../src/detectors/wording.js';
 
 describe('wording', () => {
   it('seconds: µs, ms, s with sensible digits, never a dropped zero of a whole number', () => {
@@ -20,5 +20,15 @@ describe('wording', () => {
   it('sentences start with a capital and end with one period; empty metrics are left out', () => {
     expect(sentences('the server stopped', '', undefined, 'check it.')).toBe('The server stopped. Check it.');
     expect(cleanMetrics({ a: 1, b: '', c: [], d: [2], e: undefined, f: Number.NaN })).toEqual({ a: 1, d: [2] });
+  });
+
+  it('cadence: a period only when the intervals are regular, else bursts or irregular intervals', () => {
+    expect(cadenceText([28, 30, 31, 29])).toMatchObject({ text: 'about every 30 s', regular: true, periodSeconds: 30 });
+    // Five episodes at 0, 2, 4, 114, 116 s: two bursts, not "about every 29 s".
+    expect(cadenceText([2, 2, 110, 2])).toMatchObject({ text: 'in 2 bursts, 110 s apart', regular: false, bursts: 2, periodSeconds: undefined });
+    expect(cadenceText([1, 4, 2, 7])).toMatchObject({ text: 'at irregular intervals (1, 4, 2, 7 s)', bursts: 1 });
+    expect(cadenceText([30]).text).toBe('30 s apart');
+    expect(cadenceText([]).text).toBe('');
+    expect([burstsText([11]), burstsText([30, 28, 33]), burstsText([12, 95, 40])]).toEqual(['in 2 bursts, 11 s apart', 'in 4 bursts about 30 s apart', 'in 4 bursts, 12 s to 95 s apart']);
   });
 });

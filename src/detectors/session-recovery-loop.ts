@@ -17,6 +17,7 @@
 import type { FrameRef } from '../capture/frame.js';
 import type { Transaction } from '../rpc/transaction.js';
 import { formatFrameTime } from '../report/time.js';
+import { cadenceText, cleanMetrics, listText, plural, secondsText, sentences } from './wording.js';
 import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type DetectorOptions, type EvidenceFrame, type Finding } from './finding.js';
 import { LruMap } from '../memory/lru.js';
 
@@ -273,59 +274,46 @@ export class SessionRecoveryLoopDetector implements Detector {
 
   private finding(st: ClientState): Finding {
     const loop = st.total >= this.loopEpisodes;
-    const period = st.total > 1 ? st.intervalSum / (st.total - 1) : undefined;
     const stale = st.episodes.filter((e) => e.staleClientid).length;
     const incomplete = st.episodes.filter((e) => !e.completed).length;
     const durations = st.episodes.map((e) => round(seconds(e.end) - seconds(e.start)));
     const failed = [...st.failed].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([op, n]) => `${op} ×${n}`);
     const first = st.episodes[0]!;
-    const cause = first.steps[0] !== undefined ? shortStatus(first.steps[0].status) : 'BADSESSION';
+    const cause = first.steps[0] !== undefined ? first.steps[0].status : 'NFS4ERR_BADSESSION';
+    // The cadence told from the intervals themselves: regular, or bursts.
+    const cadence = cadenceText(st.intervals);
 
     const title = loop
-      ? `Session recovery loop: client ${st.client} lost its session ${st.total} times (about every ${fmt(period ?? 0)} s)`
-      : `Session recovery: client ${st.client} lost its session (${cause}) and recovered${first.completed ? '' : ' (not completed in the capture)'}`;
-
-    const parts: string[] = [];
-    parts.push(
+      ? `Session recovery loop: client ${st.client} lost its session ${st.total} times${cadence.text !== '' ? ` ${cadence.text}` : ''}`
+      : `Session lost and ${first.completed ? 'recovered' : 'not recovered in the capture'}: client ${st.client} (${shortStatus(cause)})`;
+    const explanation = sentences(
       loop
-        ? `The server refused client ${st.client}'s session ${st.total} times (SEQUENCE → NFS4ERR_${cause}); each time the client had to rebuild its state` +
-            (stale > 0 ? `, and in ${stale} of the episodes its client id was gone too (CREATE_SESSION → NFS4ERR_STALE_CLIENTID), so it started over with EXCHANGE_ID` : '') +
-            `. The episodes came about every ${fmt(period ?? 0)} s.`
-        : `The server refused client ${st.client}'s session (SEQUENCE → NFS4ERR_${cause}); the client ` +
-            (first.staleClientid ? 'found its client id gone too (NFS4ERR_STALE_CLIENTID) and started over with EXCHANGE_ID and CREATE_SESSION' : 'created a new session') +
-            (first.completed ? ` in ${fmt(durations[0] ?? 0)} s.` : ', but no CREATE_SESSION succeeded in the capture.'),
+        ? `the server refused the client's session ${st.total} times (SEQUENCE → ${cause})${stale > 0 ? `; ${stale} times its client id was gone too, so it started over with EXCHANGE_ID` : ''}`
+        : `the server refused the client's session (SEQUENCE → ${cause}); the client ${first.staleClientid ? 'found its client id gone too and started over with EXCHANGE_ID' : 'created a new session'}${first.completed ? ` in ${secondsText(durations[0] ?? 0)}` : ', but no CREATE_SESSION succeeded'}`,
+      st.failedCalls > 0 ? `${plural(st.failedCalls, 'call')} failed meanwhile (${listText(failed, 3)}): applications saw EIO or stalls` : '',
+      stale > 0 ? 'the server lost its state: look for restarts, failovers or lease expiry at those times' : 'the server dropped the session: look for resource pressure or connection loss on the server',
     );
-    if (st.failedCalls > 0) parts.push(`Meanwhile ${st.failedCalls} call${st.failedCalls === 1 ? '' : 's'} failed (${failed.join(', ')}): applications may have seen I/O errors (EIO) or stalls.`);
-    parts.push(
-      stale > 0
-        ? 'A session and client id both lost mean the server lost its state: it restarted (or failed over) or expired the client\'s lease' +
-            (loop ? '; repeated episodes point to a server restarting over and over, a cluster failing over back and forth, or a lease that keeps expiring (client not renewing in time, clock or network stalls)' : '') +
-            '.'
-        : 'A session lost while the client id survives points to the server dropping sessions (resource pressure, a connection loss it treats as fatal, or an administrative action).',
-    );
-    parts.push('Check the server\'s logs and uptime around these times (restarts, failovers, lease expiry messages), its lease time, and whether the client sends SEQUENCE often enough to renew its lease.');
 
-    const metrics: Finding['metrics'] = {
+    const metrics = cleanMetrics({
       episodes: st.total,
+      bursts: cadence.bursts > 1 ? cadence.bursts : undefined,
+      periodSeconds: cadence.periodSeconds !== undefined ? round(cadence.periodSeconds) : undefined,
+      intervalsSeconds: st.intervals,
       staleClientidEpisodes: stale,
       incompleteEpisodes: incomplete,
       failedCalls: st.failedCalls,
       failedOps: failed,
       episodeDurationsSeconds: durations,
       episodeSteps: st.episodes.map((e, i) => `#${i + 1} ${formatFrameTime(e.start)}: ` + e.steps.map((s) => `${s.op} → ${shortStatus(s.status)} (frame ${s.frame.number})`).join(', ')),
-    };
-    if (period !== undefined) {
-      metrics.periodSeconds = round(period);
-      metrics.intervalsSeconds = st.intervals;
-    }
-    if (st.clientids.size > 0) metrics.clientids = [...st.clientids];
-    if (st.sessionids.size > 0) metrics.sessionids = [...st.sessionids];
+      clientids: [...st.clientids],
+      sessionids: [...st.sessionids],
+    });
 
     const finding: Finding = {
       kind: this.kind,
       severity: loop ? 'error' : 'warning',
       title,
-      explanation: parts.join(' '),
+      explanation,
       client: st.client,
       server: st.server,
       start: formatFrameTime(st.first!),
@@ -334,6 +322,7 @@ export class SessionRecoveryLoopDetector implements Detector {
       count: st.total,
       evidence: this.evidence(st.episodes),
       metrics,
+      impact: { blockedSeconds: round(durations.reduce((a, b) => a + b, 0)), calls: st.failedCalls + st.total },
     };
     return finding;
   }
@@ -368,4 +357,3 @@ export class SessionRecoveryLoopDetector implements Detector {
 }
 
 const round = (x: number): number => Math.round(x * 1e6) / 1e6;
-const fmt = (x: number): string => (x >= 10 ? x.toFixed(0) : x >= 1 ? x.toFixed(1) : x.toFixed(3));

@@ -15,7 +15,8 @@
 import type { FrameRef } from '../capture/frame.js';
 import type { Transaction } from '../rpc/transaction.js';
 import { formatFrameTime } from '../report/time.js';
-import { MAX_EVIDENCE, evidence, fileLabel, type Detector, type DetectorContext, type DetectorOptions, type EvidenceFrame, type Finding } from './finding.js';
+import { burstsText, cleanMetrics, plural, sentences } from './wording.js';
+import { MAX_EVIDENCE, evidence, fileLabel, type Detector, type DetectorContext, type DetectorOptions, type Finding } from './finding.js';
 import { RecoveryTracker, compoundOf, failedOp } from './session-recovery-loop.js';
 import { LruMap } from '../memory/lru.js';
 
@@ -39,50 +40,50 @@ const V4_STATUSES = new Set([
 const MEANING: Record<string, { what: string; cause: string; check: string; severity: 'warning' | 'error' }> = {
   NFS4ERR_STALE_STATEID: {
     what: 'used a stateid from before the server restarted',
-    cause: 'the server restarted (or failed over) and the client did not reclaim its opens and locks, or reclaimed them late',
-    check: 'check for a server restart or failover at that time and whether the client went through reclaim (OPEN with CLAIM_PREVIOUS in the grace period).',
+    cause: 'a server restart or failover the client did not reclaim its state after',
+    check: 'check for a restart and for OPEN CLAIM_PREVIOUS in the grace period',
     severity: 'warning',
   },
   NFS4ERR_BAD_STATEID: {
-    what: 'used a stateid the server does not know (never handed out, or already closed / freed)',
-    cause: 'a client bug, a race between CLOSE and I/O on the same file, or state the server discarded',
-    check: 'look at the stateid in the failing calls and at the CLOSE / FREE_STATEID / DELEGRETURN before them.',
+    what: 'used a stateid the server does not know (never given, or already closed)',
+    cause: 'a race between CLOSE and I/O, a client bug, or state the server discarded',
+    check: 'look at the CLOSE, FREE_STATEID or DELEGRETURN before the failing calls',
     severity: 'warning',
   },
   NFS4ERR_OLD_STATEID: {
-    what: 'used an outdated version (seqid) of a stateid',
-    cause: 'concurrent OPEN / LOCK on the same file by one owner raced with I/O that still carried the previous seqid',
-    check: 'a few are harmless (the client retries with the new seqid); many point to a client bug or heavy contention on one file.',
+    what: 'used an outdated seqid of a stateid',
+    cause: 'an OPEN or LOCK racing with I/O that carried the previous seqid',
+    check: 'a few are harmless (the client retries); many mean contention on one file or a client bug',
     severity: 'warning',
   },
   NFS4ERR_EXPIRED: {
-    what: "used state of an expired lease: the server dropped the client's opens and locks",
-    cause: 'the client did not renew its lease in time (network outage, client stall, clock problems, lease time too short)',
-    check: "check the network and client around that time, the server's lease time, and whether applications lost locks (data written under a lost lock may conflict).",
+    what: 'used state of an expired lease: its opens and locks are gone',
+    cause: 'a lease not renewed in time (network outage, client stall, a short lease time)',
+    check: 'check the network and the client then; applications may have lost locks',
     severity: 'error',
   },
   NFS4ERR_ADMIN_REVOKED: {
-    what: 'used state an administrator (or the server) revoked',
-    cause: 'an administrator revoked the state, or the server revoked it (e.g. a delegation not returned in time)',
-    check: "check the server's logs for revocations and callback (CB_RECALL) failures.",
+    what: 'used state an administrator or the server revoked',
+    cause: 'a revocation, such as a delegation not returned in time',
+    check: 'check the server’s logs for revocations and failed CB_RECALLs',
     severity: 'error',
   },
   NFS4ERR_STALE_CLIENTID: {
     what: 'used a client id the server no longer knows',
-    cause: 'the server restarted or expired the client, and the client has not yet established a new client id',
-    check: "check for a server restart and whether the client recovered (SETCLIENTID / EXCHANGE_ID then CONFIRM / CREATE_SESSION) soon after.",
+    cause: 'a server restart or an expired client not yet re-established',
+    check: 'check for a restart and for SETCLIENTID or EXCHANGE_ID soon after',
     severity: 'warning',
   },
   NFS4ERR_STALE: {
     what: 'used a file handle the server no longer recognises',
-    cause: 'the file was removed (possibly by another client), the export was changed or re-created, or the server changed its file handles (filesystem replaced, fsid changed)',
-    check: 'check whether the files were removed or the export changed; applications saw ESTALE.',
+    cause: 'a file removed (maybe by another client) or an export changed or re-created',
+    check: 'check for removals and export changes; applications saw ESTALE',
     severity: 'warning',
   },
   NFS3ERR_STALE: {
     what: 'used a file handle the server no longer recognises',
-    cause: 'the file was removed (possibly by another client), the export was changed or re-created, or the server changed its file handles (filesystem replaced, fsid changed)',
-    check: 'check whether the files were removed or the export changed; applications saw ESTALE.',
+    cause: 'a file removed (maybe by another client) or an export changed or re-created',
+    check: 'check for removals and export changes; applications saw ESTALE',
     severity: 'warning',
   },
 };
@@ -202,38 +203,71 @@ export class StateErrorsDetector implements Detector {
 
   finish(): Finding[] {
     for (const [k, b] of [...this.open]) this.close(k, b);
-    return this.done.map((b, i) => this.finding(b, i === this.done.length - 1 ? this.dropped : 0));
+    // One finding per client and status, its bursts inside.
+    const groups = new Map<string, Burst[]>();
+    for (const b of this.done) {
+      const key = `${b.client}|${b.status}`;
+      const list = groups.get(key) ?? [];
+      list.push(b);
+      groups.set(key, list);
+    }
+    const out = [...groups.values()].map((bursts) => this.finding(bursts));
+    if (this.dropped > 0 && out.length > 0) out[out.length - 1]!.metrics.burstsNotReported = this.dropped;
+    return out;
   }
 
-  private finding(b: Burst, dropped: number): Finding {
-    const m = MEANING[b.status]!;
-    const ops = [...b.ops].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1)).map(([op, n]) => `${op} ×${n}`);
-    const files = [...b.files];
-    const n = b.count;
-    const explanation =
-      `${n === 1 ? 'One call' : `${n} calls`} of client ${b.client} ${n === 1 ? 'was' : 'were'} refused with ${b.status}: the client ${m.what}. ` +
-      `Likely cause: ${m.cause}. What to check next: ${m.check}` +
-      (files.length > 0 ? ` Files involved: ${files.slice(0, 5).join(', ')}${files.length > 5 || b.moreFiles ? ', …' : ''}.` : '');
-    const ev: EvidenceFrame[] = b.evidence.map((e) => evidence(this.ctx, e.frame, e.what, formatFrameTime));
-    if (b.lastEv !== undefined) ev.push(evidence(this.ctx, b.lastEv.frame, b.lastEv.what, formatFrameTime));
-    const metrics: Finding['metrics'] = { status: b.status, replies: n, ops, files };
-    if (dropped > 0) metrics.burstsNotReported = dropped;
+  private finding(bursts: Burst[]): Finding {
+    const b0 = bursts[0]!;
+    const last = bursts[bursts.length - 1]!;
+    const m = MEANING[b0.status]!;
+    const opCounts = new Map<string, number>();
+    const fileSet = new Set<string>();
+    let moreFiles = false;
+    let n = 0;
+    for (const b of bursts) {
+      n += b.count;
+      for (const [op, k] of b.ops) opCounts.set(op, (opCounts.get(op) ?? 0) + k);
+      for (const f of b.files) if (fileSet.size < MAX_FILES) fileSet.add(f);
+      moreFiles ||= b.moreFiles;
+    }
+    const ops = [...opCounts].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1)).map(([op, k]) => `${op} ×${k}`);
+    const files = [...fileSet];
+    // The first burst in full (as far as it fits), the first reply of each later one, and the last reply.
+    const items: { frame: FrameRef; what: string }[] = [];
+    const room = MAX_EVIDENCE - 1 - Math.min(bursts.length - 1, MAX_EVIDENCE / 2);
+    items.push(...b0.evidence.slice(0, Math.max(1, room)));
+    for (const b of bursts.slice(1)) if (items.length < MAX_EVIDENCE - 1) items.push(b.evidence[0]!);
+    const lastItem = last.lastEv ?? last.evidence[last.evidence.length - 1]!;
+    if (items[items.length - 1] !== lastItem) items.push(lastItem);
+    // The quiet gaps between bursts (each burst ends after burstSeconds without a reply of its status).
+    const spread = burstsText(bursts.slice(1).map((b, i) => seconds(b.first) - seconds(bursts[i]!.last)));
+    const filesText = files.length === 0 ? '' : files.length === 1 ? ` on ${files[0]}` : ` on ${files.length}${moreFiles ? '+' : ''} files`;
     const f: Finding = {
       kind: this.kind,
       severity: m.severity,
-      title: `${b.status} ×${n} for client ${b.client}${files.length === 1 ? ` on ${files[0]}` : files.length > 1 ? ` on ${files.length}${b.moreFiles ? '+' : ''} files` : ''}`,
-      explanation,
-      client: b.client,
-      server: b.server,
-      start: formatFrameTime(b.first),
-      end: formatFrameTime(b.last),
-      durationSeconds: Math.round((seconds(b.last) - seconds(b.first)) * 1e6) / 1e6,
+      title: `${b0.status} ×${n} for client ${b0.client}${filesText}${bursts.length > 1 ? ` in ${bursts.length} bursts` : ''}`,
+      explanation: sentences(`${n === 1 ? 'a call' : plural(n, 'call')} of the client ${n === 1 ? 'was' : 'were'} refused${spread !== '' ? ` ${spread}` : ''}: the client ${m.what}`, `likely ${m.cause}; ${m.check}`),
+      client: b0.client,
+      server: b0.server,
+      start: formatFrameTime(b0.first),
+      end: formatFrameTime(last.last),
+      durationSeconds: Math.round((seconds(last.last) - seconds(b0.first)) * 1e6) / 1e6,
       count: n,
-      evidence: ev,
-      metrics,
+      evidence: items.map((e) => evidence(this.ctx, e.frame, e.what, formatFrameTime)),
+      metrics: cleanMetrics({
+        status: b0.status,
+        replies: n,
+        bursts: bursts.length,
+        burstReplies: bursts.length > 1 ? bursts.map((b) => `${formatFrameTime(b.first)}: ${b.count}`) : undefined,
+        ops,
+        files,
+      }),
+      impact: { blockedSeconds: 0, calls: n },
     };
-    if (b.clientid !== undefined) f.clientid = b.clientid;
-    if (b.sessionid !== undefined) f.sessionid = b.sessionid;
+    const clientid = bursts.find((b) => b.clientid !== undefined)?.clientid;
+    const sessionid = bursts.find((b) => b.sessionid !== undefined)?.sessionid;
+    if (clientid !== undefined) f.clientid = clientid;
+    if (sessionid !== undefined) f.sessionid = sessionid;
     if (files.length === 1) f.file = files[0]!;
     return f;
   }

@@ -94,3 +94,39 @@ export function cleanMetrics(m: Record<string, number | string | number[] | stri
   }
   return out;
 }
+
+/**
+ * How occurrences spread in time, from the intervals between them: "about
+ * every 3.6 s" only when they are regular (each within half to twice the
+ * median); otherwise grouped into bursts split at gaps longer than 3× the
+ * median interval (and at least 10 s): "in 2 bursts, 110 s apart". A single
+ * interval is "30 s apart".
+ */
+export function cadenceText(intervals: readonly number[]): { text: string; regular: boolean; bursts: number; periodSeconds: number | undefined } {
+  if (intervals.length === 0) return { text: '', regular: false, bursts: 1, periodSeconds: undefined };
+  if (intervals.length === 1) return { text: `${secondsText(intervals[0]!)} apart`, regular: false, bursts: 1, periodSeconds: undefined };
+  const sorted = [...intervals].sort((a, b) => a - b);
+  const median = sorted[sorted.length >> 1]!;
+  const regular = median > 0 && intervals.every((x) => x >= median / 2 && x <= median * 2);
+  if (regular) return { text: `about every ${secondsText(median)}`, regular, bursts: 1, periodSeconds: median };
+  const split = Math.max(3 * median, 10);
+  const gaps = intervals.filter((x) => x > split);
+  if (gaps.length === 0) return { text: `at irregular intervals (${intervalsText(intervals)})`, regular, bursts: 1, periodSeconds: undefined };
+  return { text: burstsText(gaps), regular, bursts: gaps.length + 1, periodSeconds: undefined };
+}
+
+/**
+ * Bursts told by the quiet gaps between them (end of one to start of the
+ * next): "in 2 bursts, 11 s apart", "in 4 bursts about 30 s apart" when
+ * the gaps are alike (within half to twice their median), else "in 5
+ * bursts, 12 s to 95 s apart".
+ */
+export function burstsText(gaps: readonly number[]): string {
+  const n = gaps.length + 1;
+  if (gaps.length === 0) return '';
+  if (gaps.length === 1) return `in 2 bursts, ${secondsText(gaps[0]!)} apart`;
+  const sorted = [...gaps].sort((a, b) => a - b);
+  const median = sorted[sorted.length >> 1]!;
+  if (median > 0 && gaps.every((x) => x >= median / 2 && x <= median * 2)) return `in ${n} bursts about ${secondsText(median)} apart`;
+  return `in ${n} bursts, ${secondsText(sorted[0]!)} to ${secondsText(sorted[sorted.length - 1]!)} apart`;
+}

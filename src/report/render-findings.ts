@@ -78,11 +78,12 @@ export function renderFindingsText(findings: readonly Finding[], options: Findin
   };
   findings.forEach((f, i) => {
     out.push('');
-    out.push(...wrapText(`${i + 1}. [${severityLabel(f.severity, color)}] ${f.kind}: ${f.title}`, width, { firstIndent: '', indent: INDENT }));
+    // The title on the first line; the kind opens the line naming who it concerns.
+    out.push(...wrapText(`${i + 1}. ${severityLabel(f.severity, color)} ${f.title}`, width, { firstIndent: '', indent: INDENT }));
     const who = [f.client && `client ${f.client}`, f.server && `server ${f.server}`, f.clientid && `clientid ${f.clientid}`, f.sessionid && `session ${f.sessionid}`, f.file && `file ${f.file}`]
       .filter(Boolean)
       .join(', ');
-    if (who) para(who);
+    para(who ? `${f.kind}: ${who}` : f.kind);
     para(`${f.start} → ${f.end} (${f.durationSeconds.toFixed(3)} s), ${f.count} occurrence${f.count === 1 ? '' : 's'}`);
     para(f.explanation);
     if (f.confidence !== undefined && f.confidence !== 'high') para(`Confidence ${f.confidence}: ${f.caveat ?? 'part of the evidence may be missing.'}`);
