@@ -32,7 +32,10 @@ const GENERATOR_VERSION = 2;
 const here = dirname(fileURLToPath(import.meta.url));
 /** The repository root (this file runs as dist/bench/bench.js). */
 const root = resolve(here, '..', '..');
+/** The CLI unbundled: its profile names each source file, for the per-stage breakdown. */
 const cli = join(root, 'dist', 'src', 'cli', 'main.js');
+/** The `nfsight` command as installed: the CLI bundled into one file (scripts/bundle.mjs), for startup. */
+const command = join(root, 'dist', 'nfsight.mjs');
 const smallCapture = join(root, 'captures', 'linux-v42-basic-head.pcap');
 
 function parseSize(s: string): number {
@@ -248,10 +251,15 @@ for (const [workload, size] of plan) {
   });
 }
 
-// Startup: a command that reads nothing, and a report on a 100 KB capture.
+// Startup: Node itself, a command that reads nothing, and a report on a 100 KB
+// capture, by the command (bundled) and by the unbundled CLI.
 const startupRuns = 10;
-const version = medianOf(Array.from({ length: startupRuns }, () => measure(process.execPath, [...flags, cli, '--version'])));
-const small = medianOf(Array.from({ length: startupRuns }, () => measure(process.execPath, nfsightArgs(smallCapture, flags))));
+const startup = (f: () => Measured): Measured => medianOf(Array.from({ length: startupRuns }, f));
+const nodeAlone = startup(() => measure(process.execPath, [...flags, '-e', '0']));
+const version = startup(() => measure(process.execPath, [...flags, command, '--version']));
+const versionUnbundled = startup(() => measure(process.execPath, [...flags, cli, '--version']));
+const small = startup(() => measure(process.execPath, [...flags, command, 'report', '--format', 'json', smallCapture]));
+const smallUnbundled = startup(() => measure(process.execPath, nfsightArgs(smallCapture, flags)));
 
 // ---------------------------------------------------------------- printing
 
@@ -326,5 +334,9 @@ if (rows.some((r) => r.stages !== undefined)) {
 console.log('');
 const ms = (m: Measured): string => `${(m.wall * 1000).toFixed(0)} ms (CPU ${m.cpu === undefined ? '-' : (m.cpu * 1000).toFixed(0)} ms)`;
 console.log(`Startup, median of ${startupRuns} runs:`);
-console.log(`  ${'nfsight --version'.padEnd(36)}${ms(version)}`);
-console.log(`  ${`report on a ${(statSync(smallCapture).size / 1000).toFixed(0)} KB capture`.padEnd(36)}${ms(small)}`);
+const smallName = `report on a ${(statSync(smallCapture).size / 1000).toFixed(0)} KB capture`;
+console.log(`  ${'node -e 0 (Node itself)'.padEnd(44)}${ms(nodeAlone)}`);
+console.log(`  ${'nfsight --version'.padEnd(44)}${ms(version)}`);
+console.log(`  ${smallName.padEnd(44)}${ms(small)}`);
+console.log(`  ${'nfsight --version, unbundled'.padEnd(44)}${ms(versionUnbundled)}`);
+console.log(`  ${`${smallName}, unbundled`.padEnd(44)}${ms(smallUnbundled)}`);

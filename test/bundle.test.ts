@@ -1,0 +1,72 @@
+/**
+ * The `nfsight` command is the CLI bundled into one file (scripts/bundle.mjs,
+ * for startup time): it must behave exactly as the unbundled CLI, output
+ * and exit status, on every path a user takes first.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from './helpers.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+let bundle = '';
+
+function run(script: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [script, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', COLUMNS: '100' } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('the bundled command', () => {
+  beforeAll(() => {
+    // Bundled afresh from the built CLI, as `npm run build` does, inside the
+    // repository (where dist/nfsight.mjs finds node_modules).
+    const dir = join(ROOT, 'dist', 'bundle-test');
+    mkdirSync(dir, { recursive: true });
+    bundle = join(mkdtempSync(join(dir, 'b-')), 'nfsight.mjs');
+    const b = spawnSync(process.execPath, [join(ROOT, 'scripts', 'bundle.mjs'), bundle], { encoding: 'utf8' });
+    expect(b.status, b.stderr).toBe(0);
+  });
+  afterAll(() => rmSync(dirname(bundle), { recursive: true, force: true }));
+
+  const cases: [string, string[]][] = [
+    ['--version', ['--version']],
+    ['report (text)', ['report', 'captures/nfsv3-errors.pcap']],
+    ['report --format json', ['report', '--format', 'json', 'captures/nfsv41-pynfs-errors.pcap']],
+    ['findings', ['findings', 'captures/nfsv4-grace-restart.pcap']],
+    ['calls', ['calls', '--format', 'jsonl', 'captures/linux-v3-basic-head.pcap']],
+    ['a missing file', ['report', 'captures/no-such-file.pcap']],
+    ['bad usage', ['report', '--format', 'xml', 'captures/nfsv3-errors.pcap']],
+  ];
+  for (const [name, args] of cases) {
+    it(`${name}: same output and exit status as the unbundled CLI`, () => {
+      const a = run(CLI, args);
+      const b = run(bundle, args);
+      expect(b.status).toBe(a.status);
+      expect(b.stdout).toBe(a.stdout);
+      expect(b.stderr).toBe(a.stderr);
+      expect(a.stdout.length + a.stderr.length).toBeGreaterThan(0);
+    });
+  }
+
+  it('report --format html: the same page, its script reprinted by the bundler (the chart library found from the bundle too)', () => {
+    const dir = tempDir();
+    const a = run(CLI, ['report', '--format', 'html', 'captures/nfsv3-errors.pcap', '-o', join(dir, 'a.html')]);
+    const b = run(bundle, ['report', '--format', 'html', 'captures/nfsv3-errors.pcap', '-o', join(dir, 'b.html')]);
+    expect([a.status, b.status]).toEqual([0, 0]);
+    const read = (f: string): string => readFileSync(join(dir, f), 'utf8');
+    // The page's own code is a function's source text (pageMain.toString()),
+    // which the bundler reprints: everything else is byte for byte the same.
+    const PAGE_MAIN = /^<script>\((.*)\)\(JSON\.parse\(document\.getElementById\('nfsight-data'\)\.textContent\), uPlot\);<\/script>$/ms;
+    const [pa, pb] = [read('a.html'), read('b.html')];
+    const [ma, mb] = [PAGE_MAIN.exec(pa), PAGE_MAIN.exec(pb)];
+    expect(ma).not.toBeNull();
+    expect(mb).not.toBeNull();
+    expect(pb.replace(mb![1]!, '')).toBe(pa.replace(ma![1]!, ''));
+    expect(pa).toContain('uPlot');
+    // The reprinted code is still one function expression.
+    expect(() => new Function(`return (${mb![1]!});`)).not.toThrow();
+  });
+});
