@@ -4,10 +4,11 @@
  * sensible precision, lists that end with "and", sentences that end with a
  * period. Findings are prose for people: the numbers also go in metrics.
  */
+import { groupDigits } from '../number-text.js';
 
 /** "1 call", "3 calls" (or the plural given). */
 export function plural(n: number, word: string, pluralWord = `${word}s`): string {
-  return `${n.toLocaleString('en-US')} ${n === 1 ? word : pluralWord}`;
+  return `${groupDigits(n)} ${n === 1 ? word : pluralWord}`;
 }
 
 /** Trailing zeros of a decimal fraction dropped: "1.50" → "1.5", "2.00" → "2", "500" stays. */

@@ -7,6 +7,7 @@
 import { PROG_NFS, programName } from '../../decoders/programs.js';
 import type { RdmaSection } from '../analysis/rdma-summary.js';
 import { fitTable, frameLabel, keyValues, wrapText, type ColumnSpec } from './terminal.js';
+import { groupDigits } from '../number-text.js';
 
 export interface RdmaTextOptions {
   width: number;
@@ -20,7 +21,7 @@ export interface RdmaTextOptions {
   bytes: (n: number) => string;
 }
 
-const num = (n: number): string => n.toLocaleString('en-US');
+const num = groupDigits;
 
 export function renderRdmaText(x: RdmaSection, o: RdmaTextOptions): string[] {
   if (x.packets === 0) return [];

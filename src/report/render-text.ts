@@ -12,6 +12,7 @@ import { renderFindingsText } from './render-findings.js';
 import { latencySparklines } from './render-sparkline.js';
 import { renderRdmaText } from './render-rdma.js';
 import { DEFAULT_WIDTH, fitTable, frameLabel, keyValues, wrapText, type ColumnSpec } from './terminal.js';
+import { groupDigits } from '../number-text.js';
 
 export type BreakdownBy = 'op' | 'client' | 'server' | 'file';
 export const BREAKDOWNS: readonly BreakdownBy[] = ['op', 'client', 'server', 'file'];
@@ -49,7 +50,7 @@ export interface TextOptions {
   details?: boolean;
 }
 
-const num = (n: number): string => n.toLocaleString('en-US');
+const num = groupDigits;
 
 /** Bytes in short form: `512 B`, `1.5 MiB`. */
 export function shortBytes(n: number): string {
