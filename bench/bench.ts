@@ -34,7 +34,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
 /** The CLI unbundled: its profile names each source file, for the per-stage breakdown. */
 const cli = join(root, 'dist', 'src', 'cli', 'main.js');
-/** The `nfsight` command as installed: the CLI bundled into one file (scripts/bundle.mjs), for startup. */
+/** The `nfsight` command as installed, what is timed: the CLI bundled into one file (scripts/bundle.mjs). */
 const command = join(root, 'dist', 'nfsight.mjs');
 const smallCapture = join(root, 'captures', 'linux-v42-basic-head.pcap');
 
@@ -111,12 +111,13 @@ async function warm(file: string): Promise<void> {
 
 /** The V8 flags of the nfsight command's shebang (`#!/usr/bin/env -S node ...`). */
 function shebangFlags(): string[] {
-  const first = readFileSync(cli, 'utf8').split('\n', 1)[0]!;
+  const first = readFileSync(command, 'utf8').split('\n', 1)[0]!;
   const m = /node\s+(.*)$/.exec(first);
   return m ? m[1]!.trim().split(/\s+/).filter(Boolean) : [];
 }
 
-const nfsightArgs = (file: string, flags: string[]): string[] => [...flags, '--no-deprecation', cli, 'report', '--format', 'json', file];
+/** `report --format json` on a file, by the command (bundled) or, for the profile, by the unbundled CLI. */
+const nfsightArgs = (file: string, flags: string[], script = command): string[] => [...flags, '--no-deprecation', script, 'report', '--format', 'json', file];
 
 interface Tool {
   name: string;
@@ -232,7 +233,7 @@ for (const [workload, size] of plan) {
   let stages: StageShares | undefined;
   if (env['BENCH_STAGES'] !== '0') {
     const profDir = mkdtempSync(join(tmpdir(), 'nfsight-prof-'));
-    measure(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, ...nfsightArgs(file, flags)]);
+    measure(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, ...nfsightArgs(file, flags, cli)]);
     const prof = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
     if (prof) stages = stageBreakdown(JSON.parse(readFileSync(join(profDir, prof), 'utf8')));
     rmSync(profDir, { recursive: true, force: true });
@@ -258,8 +259,8 @@ const startup = (f: () => Measured): Measured => medianOf(Array.from({ length: s
 const nodeAlone = startup(() => measure(process.execPath, [...flags, '-e', '0']));
 const version = startup(() => measure(process.execPath, [...flags, command, '--version']));
 const versionUnbundled = startup(() => measure(process.execPath, [...flags, cli, '--version']));
-const small = startup(() => measure(process.execPath, [...flags, command, 'report', '--format', 'json', smallCapture]));
-const smallUnbundled = startup(() => measure(process.execPath, nfsightArgs(smallCapture, flags)));
+const small = startup(() => measure(process.execPath, nfsightArgs(smallCapture, flags)));
+const smallUnbundled = startup(() => measure(process.execPath, nfsightArgs(smallCapture, flags, cli)));
 
 // ---------------------------------------------------------------- printing
 
