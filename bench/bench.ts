@@ -68,7 +68,13 @@ interface Measured {
 
 const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 
-/** Runs a command with its output discarded; its wall time, CPU time and peak RSS. */
+/**
+ * Where the measured commands run: nfstrace's breakdown analyzer writes a
+ * file per connection into its working directory. Removed at the end.
+ */
+const scratch = mkdtempSync(join(tmpdir(), 'nfsight-bench-cwd-'));
+
+/** Runs a command with its output discarded (in `scratch`); its wall time, CPU time and peak RSS. */
 function measure(cmd: string, args: string[]): Measured {
   const started = process.hrtime.bigint();
   let out: ReturnType<typeof spawnSync>;
@@ -76,9 +82,9 @@ function measure(cmd: string, args: string[]): Measured {
   if (GNU_TIME !== undefined) {
     const t = mkdtempSync(join(tmpdir(), 'nfsight-bench-'));
     statsFile = join(t, 'time');
-    out = spawnSync(GNU_TIME, ['-f', '%U %S %M', '-o', statsFile, cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 << 20 });
+    out = spawnSync(GNU_TIME, ['-f', '%U %S %M', '-o', statsFile, cmd, ...args], { cwd: scratch, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 << 20 });
   } else {
-    out = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 << 20 });
+    out = spawnSync(cmd, args, { cwd: scratch, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 << 20 });
   }
   const wall = Number(process.hrtime.bigint() - started) / 1e9;
   if (out.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${out.status}): ${String(out.stderr).slice(0, 500)}`);
@@ -341,3 +347,4 @@ console.log(`  ${'nfsight --version'.padEnd(44)}${ms(version)}`);
 console.log(`  ${smallName.padEnd(44)}${ms(small)}`);
 console.log(`  ${'nfsight --version, unbundled'.padEnd(44)}${ms(versionUnbundled)}`);
 console.log(`  ${`${smallName}, unbundled`.padEnd(44)}${ms(smallUnbundled)}`);
+rmSync(scratch, { recursive: true, force: true });
