@@ -1,8 +1,8 @@
 /**
  * `npm run bench:calls`: the time of a 20k-call listing, `nfsight calls` as
  * a table against `--format jsonl` (the table must stay within 1.2× of
- * jsonl) and `--format json`, on a generated capture of about 20,000 NFSv3
- * READs of 4 KiB over 8 interleaved connections (cached in the system's
+ * jsonl) and `--format json`, on a generated capture of about 20,000 calls
+ * (the bench's metadata-heavy NFSv3/NFSv4.1 mix, cached in the system's
  * temporary folder). Each format runs BENCH_RUNS times (default 3),
  * interleaved, in a fresh process whose output goes to /dev/null; printed:
  * the median wall time, user+sys CPU and peak RSS of each, and the ratios.
@@ -14,17 +14,17 @@ import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateReadCapture } from './generate.js';
+import { generateCapture } from './generate.js';
 
 const CALLS = 20_000;
 const runs = Number(process.env['BENCH_RUNS'] ?? 3);
 const dir = join(tmpdir(), 'nfsight-bench');
 mkdirSync(dir, { recursive: true });
-const file = join(dir, `calls-listing-v1-${CALLS}.pcap`);
+const file = join(dir, `calls-listing-v2-${CALLS}.pcap`);
 if (!existsSync(file)) {
   process.stderr.write(`generating ${file} ...\n`);
-  // A 4 KiB READ takes about 4.7 KB of capture with its segments and ACKs.
-  generateReadCapture(`${file}.partial`, CALLS * 4760, { readSize: 4096, connections: 8 });
+  // A call of the metadata mix takes about 1.3 KB of capture with its reply and ACKs.
+  generateCapture(`${file}.partial`, CALLS * 1310, 'meta');
   renameSync(`${file}.partial`, file);
 }
 execFileSync('cat', [file], { stdio: ['ignore', 'ignore', 'inherit'] });
