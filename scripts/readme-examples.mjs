@@ -10,11 +10,13 @@
  *
  *   npm run build && node scripts/readme-examples.mjs [--check] [files…]
  *
+ * (default: README.md and every docs/*.md)
+ *
  * --check changes nothing and exits 1 when an example is not what the
  * command prints today.
  */
 import { execSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -22,7 +24,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const check = args.includes('--check');
 const files = args.filter((a) => a !== '--check');
-if (files.length === 0) files.push('README.md');
+if (files.length === 0) files.push('README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`));
 
 function run(command) {
   const cmd = command.replace(/\bnpx nfsight\b/g, 'node dist/src/cli/main.js');

@@ -25,7 +25,7 @@ import { FileHandlePaths } from './nfs/fh-paths.js';
 import { Nfs4State } from './nfs/v4-state.js';
 import { RpcLayer } from './rpc/rpc-layer.js';
 import { RpcRdmaLayer } from './rpc/rdma-stream.js';
-import type { Transaction, TransactionContext } from './rpc/transaction.js';
+import type { Transaction, TransactionContext, TransactionSink } from './rpc/transaction.js';
 import { Transport } from './transport/transport.js';
 import { RoceLayer, type RdmaEvent } from './transport/roce.js';
 import { REPORT_SCHEMA_VERSION, type FrameLocation, type Report } from './report/model.js';
@@ -41,6 +41,14 @@ export interface AnalyzeOptions extends ReadOptions {
    * unanswered ones at the end. Message bodies are valid during the call only.
    */
   onTransaction?: (t: Transaction, ctx: TransactionContext) => void;
+  /**
+   * Called when a call is first seen, before its reply (the same object
+   * later reaches onTransaction): lets a listener list calls in call-frame
+   * order with bounded buffering.
+   */
+  onCall?: (t: Transaction) => void;
+  /** A call announced by onCall and then dropped to stay within the memory budget: it never reaches onTransaction. */
+  onCallForgotten?: (t: Transaction) => void;
   /** Ports to treat as NFS/RPC besides 2049, 111 and 20048 (`--nfs-port`). */
   nfsPorts?: readonly number[];
   /** Only frames in this window of capture time are analysed (`--time-window`). */
@@ -86,7 +94,11 @@ export async function analyze(inputs: string | readonly string[], options: Analy
   const decodeStage = new DecodeStage(diag, (i) => files[i] ?? '?');
   const fhPaths = new FileHandlePaths(undefined, budget);
   const listener = options.onTransaction;
-  const context: TransactionContext = { pathOf: (fh) => fhPaths.pathOf(fh), isCallbackProgram: (p) => decodeStage.isCallbackProgram(p) };
+  const context: TransactionContext = {
+    pathOf: (fh) => fhPaths.pathOf(fh),
+    isCallbackProgram: (p) => decodeStage.isCallbackProgram(p),
+    fileName: (i) => files[i] ?? '?',
+  };
   const rpcSummary = new RpcSummary(listener && ((t) => listener(t, context)));
   // Read by the detectors at the end: what the layers below counted.
   const facts = (): CaptureFacts => ({
@@ -117,7 +129,18 @@ export async function analyze(inputs: string | readonly string[], options: Analy
   decodeStage.next.push(opStats);
   const timeline = new Timeline({ ...options.timeline, isCallbackProgram: (p) => decodeStage.isCallbackProgram(p) });
   decodeStage.next.push(timeline);
-  const rpc = new RpcLayer(decodeStage, {
+  const onCall = options.onCall;
+  const rpcSink: TransactionSink =
+    onCall === undefined
+      ? decodeStage
+      : {
+          call: onCall,
+          transaction: (t) => decodeStage.transaction(t),
+          unanswered: (t) => decodeStage.unanswered(t),
+          orphanReply: (r) => decodeStage.orphanReply(r),
+          ...(options.onCallForgotten ? { forgotten: options.onCallForgotten } : {}),
+        };
+  const rpc = new RpcLayer(rpcSink, {
     budget,
     ...(options.nfsPorts ? { nfsPorts: options.nfsPorts } : {}),
     onTcpEvent: (e) => {

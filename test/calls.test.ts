@@ -5,13 +5,17 @@
  * run in-process (main.ts registers it; here a program is built with
  * addCallsCommand and its output captured).
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { addCallsCommand, runCalls, type CallsOptions } from '../src/cli/calls-command.js';
 import type { CliIo } from '../src/cli/common.js';
 import { CALL_COLUMNS, callFilter, csvField, parseEndpointFilter, parseFrameRange, parseSeconds, parseXid, type CallRow } from '../src/report/calls.js';
-import { CAPTURES, bundledCaptures, expectedOf } from './helpers.js';
+import { writePcap } from './gen/capture-writer.js';
+import { Capture, TcpSession } from './gen/session.js';
+import { getattrCall, okReply } from './gen/workload.js';
+import { CAPTURES, bundledCaptures, expectedOf, tempDir, writeTemp } from './helpers.js';
 
 type TsharkRow = [number, string, number, number, number, number, number | null, string | null];
 interface NfsFields {
@@ -48,9 +52,9 @@ function captureIo(): CliIo & { run: Run } {
   };
 }
 
-/** Runs `nfsight calls ...args` in-process. */
-async function cli(args: string[]): Promise<Run> {
-  const io = captureIo();
+/** Runs `nfsight calls ...args` in-process, at `width` columns. */
+async function cli(args: string[], width = 100): Promise<Run> {
+  const io = { ...captureIo(), width };
   const program = new Command().exitOverride();
   program.configureOutput({ writeOut: io.out, writeErr: io.err });
   addCallsCommand(program, io);
@@ -285,7 +289,7 @@ describe('formats', () => {
     expect(parseCsv('a,"b,""c"""\r\n,x\r\n')).toEqual([['a', 'b,"c"'], ['', 'x']]);
   });
 
-  it('json: the jsonl rows sorted by call frame', async () => {
+  it('json: the jsonl rows in call-frame order', async () => {
     const name = 'nfsv41-pynfs-head.pcap';
     const rows = await rowsOf(name);
     const r = await cli(['--format', 'json', join(CAPTURES, name)]);
@@ -294,25 +298,86 @@ describe('formats', () => {
     expect(json).toEqual([...rows].sort((a, b) => a.frame - b.frame));
   });
 
-  it('table: one line per call, sorted by frame, no colour', async () => {
+  it('table: a heading, one line per call in call-frame order with fixed columns, no colour', async () => {
     const r = await cli(['captures/nfsv3-errors.pcap', '--frames', '1-40']);
     expect(r.code).toBe(0);
     expect(r.err).toBe('');
-    const lines = r.out.split('\n').filter((l) => l.startsWith('│'));
-    expect(lines[0]).toMatch(/│ frame\s+│ time\s+│ xid\s+│ client\s+│ server\s+│ procedure \/ ops\s+│ status\s+│ latency ms\s+│ reply frame │/);
-    expect(lines.slice(1).map((l) => Number(l.split('│')[1]))).toEqual([4, 8, 10, 16, 20, 22, 24, 30, 34, 40]);
-    expect(r.out).toContain('│ 34    │ 2026-11-22T02:53:21.854300Z │ 0x2144743e │ 127.0.0.1:557 │ 127.0.0.1:20048 │ MOUNT v3 MNT    │ MNT3ERR_ACCES │ 0.077      │ 35          │');
+    const lines = r.out.split('\n');
+    expect(lines[0]).toBe('  frame time (UTC)      op                   status                 ms path / arguments');
+    expect(lines[1]).toBe('── nfsv3-errors.pcap, 2026-11-22 ──');
+    const rows = lines.slice(2).filter((l) => l !== '');
+    expect(rows.map((l) => Number(l.slice(0, 7)))).toEqual([4, 8, 10, 16, 20, 22, 24, 30, 34, 40]);
+    // Fixed columns: every field starts where its heading does.
+    expect(rows.find((l) => l.startsWith('     34'))).toBe('     34 02:53:21.854300 MOUNT3 MNT           MNT3ERR_ACCES       0.077 /export/no-such-dir');
+    // A LOOKUP that failed names what was looked up in the directory.
+    expect(rows.find((l) => l.startsWith('     24'))).toBe('     24 02:53:21.848763 v3 LOOKUP            NFS3ERR_NOENT       0.055 /export "does-not-exist.txt"');
     expect(r.out).not.toContain('\u001b[');
   });
 
-  it('two files: a file column, sorted by file then frame', async () => {
+  it('table and json: calls in call-frame order where replies came in another order; jsonl in completion order', async () => {
+    // Generated: the client sends three GETATTRs on one connection; the server answers the third, the first, then the second.
+    const c = new Capture();
+    const s = new TcpSession(c, { addr: '10.0.0.2', port: 900 }, { addr: '10.0.0.1', port: 2049 }).handshake();
+    const calls = [0x10, 0x11, 0x12].map((xid) => s.send('client', getattrCall(xid))[0]!);
+    c.advance(0.001);
+    const replies = [0x12, 0x10, 0x11].map((xid) => s.send('server', okReply(xid))[0]!);
+    const file = writeTemp(tempDir(), 'pipelined.pcap', writePcap(c.frames, { linkType: 1 }));
+    const jsonl = (await cli(['--format', 'jsonl', file])).out.trim().split('\n').map((l) => JSON.parse(l) as CallRow);
+    expect(jsonl.map((x) => [x.frame, x.replyFrame])).toEqual([[calls[2], replies[0]], [calls[0], replies[1]], [calls[1], replies[2]]]);
+    const json = JSON.parse((await cli(['--format', 'json', file])).out) as CallRow[];
+    expect(json.map((x) => x.frame)).toEqual(calls);
+    const table = (await cli([file])).out.split('\n').filter((l) => /^ +\d+ /.test(l));
+    expect(table.map((l) => Number(l.slice(0, 7)))).toEqual(calls);
+  });
+
+  it('table: READ offset and count, the reply frame from 110 columns, the client from 130', async () => {
+    const r = await cli(['captures/linux-v3-basic-head.pcap', '--op', 'READ'], 130);
+    expect(r.out.split('\n')[0]).toMatch(/^ +frame time \(UTC\) +op +status +ms +reply client +path \/ arguments$/);
+    expect(r.out).toMatch(/^ +78 03:39:05\.667088 v3 READ +NFS3_OK +0\.408 +101 10\.98\.0\.2:941 +…xport\/big3\.bin @16384 \+32768$/m);
+    // Wider, the whole path.
+    expect((await cli(['captures/linux-v3-basic-head.pcap', '--op', 'READ'], 140)).out).toMatch(/ 10\.98\.0\.2:941 +\/export\/big3\.bin @16384 \+32768$/m);
+    // The reply that began (frame 154) and never completed, in parentheses.
+    expect(r.out).toMatch(/^ +153 .* no reply +- +\(154\) /m);
+  });
+
+  it('two files: a line names each file, rows sorted by file then frame; the reply file when it differs', async () => {
     const a = join(CAPTURES, 'unanswered-read-tail.pcap');
     const b = join(CAPTURES, 'nfsv3-errors.pcap');
     const r = await cli([b, a, '--frames', '60-70', '--format', 'json']);
     const rows = JSON.parse(r.out) as CallRow[];
     expect(rows.map((x) => [x.file, x.frame])).toEqual([[b, 62], [b, 66], [b, 68], [b, 70], [a, 66]]);
+    expect(rows.every((x) => x.replyFile === null)).toBe(true);
     const t = await cli([b, a, '--frames', '60-70']);
-    expect(t.out).toMatch(/│ file\s+│ frame/);
+    const lines = t.out.split('\n');
+    expect(lines.indexOf('── nfsv3-errors.pcap, 2026-11-22 ──')).toBe(1);
+    expect(lines.indexOf('── unanswered-read-tail.pcap ──')).toBeGreaterThan(4);
+  });
+
+  it('names, offsets and counts agree with tshark on every bundled capture', async () => {
+    const expected = JSON.parse(readFileSync(join(CAPTURES, 'calls-args.expected.json'), 'utf8')) as Record<string, [number, string[], number | null, number | null, number[]][]>;
+    let compared = 0;
+    for (const name of bundledCaptures()) {
+      const rows = new Map((await rowsOf(name)).map((x) => [x.frame, x]));
+      for (const [frame, names, offset, count, ops] of expected[name] ?? []) {
+        const row = rows.get(frame);
+        expect(row, `${name} #${frame}`).toBeDefined();
+        // NFSv4: nfsight leaves out SECINFO's and the xattr ops' names (not directory entries).
+        const skipNames = ops.some((o) => o === 33 || o === 52 || (o >= 72 && o <= 75));
+        if (!skipNames) expect([name, frame, row!.names ?? []]).toEqual([name, frame, names]);
+        if (['READ', 'WRITE', 'COMMIT', 'READ_PLUS'].includes(row!.mainOp)) expect([name, frame, row!.offset, row!.count]).toEqual([name, frame, offset, count]);
+        compared++;
+      }
+    }
+    expect(compared).toBeGreaterThan(1000);
+  });
+
+  it('MNT rows carry the export path; a READ that is not the main op of a COMPOUND gives no range', async () => {
+    const v3 = await rowsOf('nfsv3-errors.pcap');
+    expect(v3.filter((x) => x.procName === 'MNT').map((x) => [x.frame, x.path, x.names])).toContainEqual([34, '/export/no-such-dir', ['/export/no-such-dir']]);
+    const v4 = await rowsOf('nfsv41-pynfs-mid.pcap');
+    const lookupWithWrite = v4.find((x) => x.mainOp === 'LOOKUP' && x.ops.includes('WRITE'));
+    expect(lookupWithWrite).toBeDefined();
+    expect([lookupWithWrite!.offset, lookupWithWrite!.count]).toEqual([null, null]);
   });
 });
 
@@ -429,6 +494,7 @@ describe('the command', () => {
     const r = await cli(['--help']);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/--format <format>/);
+    expect(r.out).toMatch(/table and json list calls by input file and call frame/);
     expect(r.out).toMatch(/jsonl and csv are written as calls complete/);
   });
 });

@@ -91,13 +91,21 @@ describe('nfsight CLI', () => {
     expect(notCapture.stderr).toContain('not a pcap or pcapng capture');
   });
 
-  it('bad usage exits 2 with help on stderr', () => {
+  it('bad usage exits 2 with one line on stderr: the cause and where the help is', () => {
     const r = nfsight(['report']);
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain("missing required argument 'capture'");
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe("nfsight: error: missing required argument 'capture' (see nfsight report --help)\n");
     const f = nfsight(['report', '--format', 'xml', 'captures/nfsv3-errors.pcap']);
     expect(f.status).toBe(2);
-    expect(f.stderr).toContain('Allowed choices are table, json');
+    expect(f.stderr).toBe('nfsight: error: --format xml: allowed choices are table, json, csv, html. (see nfsight report --help)\n');
+    const t = nfsight(['calls', '--top', '3', 'captures/nfsv3-errors.pcap']);
+    expect(t.stderr).toBe("nfsight: error: unknown option '--top' (Did you mean --op?) (see nfsight calls --help)\n");
+    const c = nfsight(['reprot', 'captures/nfsv3-errors.pcap']);
+    expect(c.status).toBe(2);
+    expect(c.stderr).toBe("nfsight: error: unknown command 'reprot' (Did you mean report?) (see nfsight --help)\n");
+    const n = nfsight(['report', '--top', '0', 'captures/nfsv3-errors.pcap']);
+    expect(n.stderr).toBe('nfsight: error: --top 0: expected a whole number of rows, at least 1 (see nfsight report --help)\n');
   });
 
   it('shows no deprecation notice, even with --pending-deprecation, on piped input', () => {

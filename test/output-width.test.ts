@@ -11,6 +11,7 @@ import { analyze } from '../src/analyze.js';
 import { evaluateRules } from '../src/check/evaluate.js';
 import { DEFAULT_RULES, parseRulesText } from '../src/check/rules.js';
 import { diffReports } from '../src/check/diff.js';
+import { runCalls } from '../src/cli/calls-command.js';
 import { renderCheckText } from '../src/cli/check-command.js';
 import { renderDiffTable } from '../src/cli/diff-command.js';
 import type { Report } from '../src/report/model.js';
@@ -52,6 +53,16 @@ describe.each(WIDTHS)('at %i columns', (width) => {
     for (const [what, text] of Object.entries(texts)) expect({ what, over: overflow(text, width) }).toEqual({ what, over: [] });
     // The details hold what the default leaves out.
     expect(texts.details.length).toBeGreaterThan(texts.report.length);
+  });
+});
+
+describe.each(WIDTHS)('the calls table at %i columns', (width) => {
+  it.each(bundledCaptures())('%s', async (name) => {
+    let out = '';
+    const code = await runCalls([join(CAPTURES, name)], { format: 'table' }, { out: (s) => (out += s), err: () => undefined, color: false, width, setExitCode: () => undefined });
+    expect(code).toBe(0);
+    expect(overflow(out, width)).toEqual([]);
+    expect(out.split('\n')[0]).toMatch(/^ +frame time \(UTC\) +op +status +ms/);
   });
 });
 

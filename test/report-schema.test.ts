@@ -1,7 +1,7 @@
 /**
- * The JSON report's shape, as the README documents it: every documented
- * section exists with the documented keys, and nothing undocumented appears
- * at the top level.
+ * The JSON report's shape, as docs/report-json.md documents it: every
+ * documented section exists with the documented keys, and nothing
+ * undocumented appears at the top level.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,12 +11,13 @@ import { analyze } from '../src/analyze.js';
 import { REPORT_SCHEMA_VERSION } from '../src/report/model.js';
 import { CAPTURES } from './helpers.js';
 
-const README = readFileSync(fileURLToPath(new URL('../README.md', import.meta.url)), 'utf8');
+const DOC = readFileSync(fileURLToPath(new URL('../docs/report-json.md', import.meta.url)), 'utf8');
 
-/** The rows of the README's JSON report table: [keys of the first column, description]. */
+/** The rows of the documented JSON report table: [keys of the first column, description]. */
 function documentedRows(): [string[], string][] {
-  const start = README.indexOf('### The JSON report');
-  const table = README.slice(start).split('\n').filter((l) => l.startsWith('| `'));
+  const start = DOC.indexOf('## The JSON report');
+  expect(start).toBeGreaterThanOrEqual(0);
+  const table = DOC.slice(start).split('\n').filter((l) => l.startsWith('| `'));
   return table.map((l) => {
     const [, first, desc] = l.split('|');
     return [[...first!.matchAll(/`([^`]+)`/g)].map((m) => m[1]!.replace(/\[\]$/, '')), desc!];
@@ -24,10 +25,10 @@ function documentedRows(): [string[], string][] {
 }
 
 describe('the JSON report schema', () => {
-  it(`is version ${REPORT_SCHEMA_VERSION}, and the README documents exactly its top-level keys`, async () => {
+  it(`is version ${REPORT_SCHEMA_VERSION}, and docs/report-json.md documents exactly its top-level keys`, async () => {
     const report = await analyze(join(CAPTURES, 'nfsv4-grace-restart.pcap'));
     expect(report.schemaVersion).toBe(2);
-    expect(README).toContain(`### The JSON report (schemaVersion ${REPORT_SCHEMA_VERSION})`);
+    expect(DOC).toContain(`## The JSON report (schemaVersion ${REPORT_SCHEMA_VERSION})`);
     const documented = new Set(documentedRows().flatMap(([keys]) => keys.map((k) => k.split('.')[0]!)));
     expect([...documented].sort()).toEqual(Object.keys(report).sort());
   });

@@ -10,6 +10,7 @@ import {
   callRow,
   callsRenderer,
   CALLS_FORMATS,
+  type CallRow,
   FilterSyntaxError,
   parseEndpointFilter,
   parseFrameRange,
@@ -20,6 +21,8 @@ import {
 } from '../report/calls.js';
 import { collectPorts, MAX_MEMORY_HELP, maxMemoryOption, NFS_PORT_HELP, processIo, TIME_WINDOW_HELP, timeWindowOption, type CliIo } from './common.js';
 import type { TimeWindow } from '../capture/time-window.js';
+import { CallOrder, type CallPosition } from '../report/call-order.js';
+import { DEFAULT_WIDTH } from '../report/terminal.js';
 
 export interface CallsOptions extends CallFilterOptions {
   format: CallsFormat;
@@ -29,17 +32,29 @@ export interface CallsOptions extends CallFilterOptions {
   maxMemory?: number;
 }
 
+/** Where a call sits, for CallOrder. */
+const positionOf = (t: Transaction): CallPosition => ({ file: t.call.frame.fileIndex, frame: t.call.frame.number, firstFrame: t.call.firstFrame.number });
+
 /** Runs the listing of `files` to `io`; returns the exit status (0, or 2 for unreadable input). */
 export async function runCalls(files: string[], opts: CallsOptions, io: CliIo): Promise<number> {
   const keep = callFilter(opts);
-  const renderer = callsRenderer(opts.format, io.out, { color: io.color, multiFile: files.length > 1 });
+  const renderer = callsRenderer(opts.format, io.out, { color: io.color, width: io.width ?? DEFAULT_WIDTH });
+  const order = renderer.ordered ? new CallOrder<CallRow>((r, late) => renderer.row(r, late)) : undefined;
   const onTransaction = (t: Transaction, ctx: TransactionContext): void => {
-    const row = callRow(t, files[t.call.frame.fileIndex] ?? '?', ctx);
-    if (keep(row)) renderer.row(row, t.call.frame.fileIndex);
+    const row = callRow(t, (i) => ctx.fileName?.(i) ?? files[i] ?? '?', ctx);
+    const kept = keep(row);
+    if (order !== undefined) order.finished(t, positionOf(t), kept ? row : undefined);
+    else if (kept) renderer.row(row);
   };
-  const { report, status } = await analyzeForCli(files, opts, io, { onTransaction });
+  const { report, status } = await analyzeForCli(files, opts, io, {
+    onTransaction,
+    ...(order !== undefined
+      ? { onCall: (t: Transaction) => order.called(t, positionOf(t)), onCallForgotten: (t: Transaction) => order.finished(t, positionOf(t), undefined) }
+      : {}),
+  });
   // Nothing read at all: only the error above, no listing.
   if (report === undefined) return status;
+  order?.end();
   renderer.end();
   return status;
 }
@@ -48,13 +63,19 @@ export async function runCalls(files: string[], opts: CallsOptions, io: CliIo): 
 const arg = <T>(parse: (s: string) => T): ((s: string) => T) => parsedArg(parse, FilterSyntaxError);
 
 const HELP_AFTER = `
-Order: jsonl and csv are written as calls complete (in the order their replies
-arrive; unanswered calls at the end), row by row, so memory does not grow with
-the capture and output starts at once. table and json are sorted by input file
-and call frame (they keep every listed row until the end).
+Order: table and json list calls by input file and call frame, written as they
+are known; jsonl and csv are written as calls complete (in the order their
+replies arrive; unanswered calls at the end). None keeps the listing in memory.
 
-Times are the call frame's (UTC); latency is Wireshark's rpc.time (call frame to
-reply frame). fh is Wireshark's nfs.fh.hash (filter: nfs.fh.hash == 0x…).
+The table fits the terminal (COLUMNS, else 100): frame, time, op, status and
+latency in ms, then the reply frame (from 110 columns; in parentheses a reply
+that began and never completed), client (130), server (160) and xid (180); the
+rest of the line is the path and arguments: names in quotes (LOOKUP, CREATE,
+REMOVE, RENAME "from" → "to"…), @offset +count for READ/WRITE/COMMIT. jsonl,
+csv and json have every field.
+
+Times are the call frame's, in UTC; latency is Wireshark's rpc.time (call frame
+to reply frame). fh is Wireshark's nfs.fh.hash (filter: nfs.fh.hash == 0x…).
 
 Examples:
   nfsight calls capture.pcap --op READ --min-latency 5ms
@@ -67,7 +88,7 @@ export function addCallsCommand(program: Command, io: CliIo = processIo()): Comm
     .command('calls')
     .description('every RPC call with its reply, status, latency and file (filtered)')
     .argument('<capture...>', 'pcap or pcapng files (optionally gzip-compressed), - for standard input')
-    .addOption(new Option('--format <format>', 'output format (jsonl and csv stream in completion order)').choices(CALLS_FORMATS).default('table'))
+    .addOption(new Option('--format <format>', 'output format (table and json in call-frame order, jsonl and csv in completion order)').choices(CALLS_FORMATS).default('table'))
     .option('--client <addr[:port]>', 'calls from this client (IPv6: [addr]:port)', arg(parseEndpointFilter))
     .option('--server <addr[:port]>', 'calls to this server (IPv6: [addr]:port)', arg(parseEndpointFilter))
     .option('--op <name>', 'procedure name, or any op of an NFSv4 COMPOUND (case-insensitive)')

@@ -11,29 +11,20 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { analyze } from '../analyze.js';
-import type { TimeWindow } from '../capture/time-window.js';
 import { mergeReports } from '../report/merge.js';
 import type { Report } from '../report/model.js';
 import { renderOperationsCsv } from '../report/render-csv.js';
 import { renderFindingsText } from '../report/render-findings.js';
 import { renderReportHtml } from '../report/render-html.js';
 import { BREAKDOWNS, DEFAULT_TOP, renderReportText, REPORT_SECTIONS, type BreakdownBy, type ReportSection } from '../report/render-text.js';
+import { analyzeForCli, type AnalyzeCliOptions } from './analyze-cli.js';
 import { addCallsCommand } from './calls-command.js';
 import { addCheckCommand } from './check-command.js';
 import { addDiffCommand } from './diff-command.js';
-import { collectPorts, diagnosticPrinter, EXIT_USAGE, MAX_MEMORY_HELP, maxMemoryOption, NFS_PORT_HELP, outputWidth, TIME_WINDOW_HELP, timeWindowOption, useColor } from './common.js';
+import { collectPorts, EXIT_USAGE, MAX_MEMORY_HELP, maxMemoryOption, NFS_PORT_HELP, outputWidth, TIME_WINDOW_HELP, timeWindowOption, useColor } from './common.js';
 import { addTimelineCommand } from './timeline-command.js';
 import { OUTPUT_HELP, writeOutput } from './output.js';
-import { progressLine } from './progress.js';
 import { VERSION } from '../version.js';
-
-interface AnalyzeCliOptions {
-  quiet?: boolean;
-  nfsPort?: number[];
-  timeWindow?: TimeWindow;
-  maxMemory?: number;
-}
 
 /** How a report is printed (report and merge). */
 interface ReportShape {
@@ -51,7 +42,7 @@ interface ReportOptions extends AnalyzeCliOptions, ReportShape {}
 /** `--top N`: a whole number of rows, at least 1. */
 function topOption(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a whole number of rows, at least 1: ${value}`);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of rows, at least 1');
   return n;
 }
 
@@ -63,32 +54,6 @@ function sectionsOption(value: string): ReportSection[] {
   }
   if (names.length === 0) throw new InvalidArgumentError(`expected section names (${REPORT_SECTIONS.join(', ')})`);
   return names as ReportSection[];
-}
-
-/**
- * Runs analyze() with the options every analysing command shares; prints
- * diagnostics (and progress) on stderr. Returns the report, or undefined
- * when no input could be read at all (the error was printed).
- */
-async function analyzeForCli(files: string[], opts: AnalyzeCliOptions): Promise<{ report: Report; unreadable: number } | undefined> {
-  const progress = opts.quiet ? undefined : progressLine(process.stderr);
-  const printDiagnostic = diagnosticPrinter((s) => process.stderr.write(s), opts.quiet);
-  const report = await analyze(files, {
-    onDiagnostic: (d) => {
-      progress?.clear();
-      printDiagnostic(d);
-    },
-    ...(opts.nfsPort ? { nfsPorts: opts.nfsPort } : {}),
-    ...(progress ? { onProgress: progress.onProgress } : {}),
-    ...(opts.timeWindow ? { timeWindow: opts.timeWindow } : {}),
-    ...(opts.maxMemory ? { maxMemory: opts.maxMemory } : {}),
-  });
-  progress?.clear();
-  // Input that could not be read at all is a usage problem for scripts to see;
-  // with nothing read, there is nothing to print but the error above.
-  const unreadable = report.capture.files.filter((f) => f.failed && f.frames === 0).length;
-  if (unreadable === report.capture.files.length) return undefined;
-  return { report, unreadable };
 }
 
 /** Prints the report as asked; returns the exit status (EXIT_USAGE when -o cannot be written). */
@@ -110,23 +75,26 @@ function printReport(report: Report, opts: ReportShape): number {
   return writeOutput(text, opts.output);
 }
 
+/** Diagnostics of report and findings go to stderr. */
+const stderrIo = { err: (s: string): void => void process.stderr.write(s) };
+
 async function runReport(files: string[], opts: ReportOptions): Promise<number> {
-  const done = await analyzeForCli(files, opts);
-  if (done === undefined) return EXIT_USAGE;
-  const written = printReport(done.report, opts);
-  return done.unreadable > 0 ? EXIT_USAGE : written;
+  const { report, status } = await analyzeForCli(files, opts, stderrIo);
+  if (report === undefined) return status;
+  const written = printReport(report, opts);
+  return status !== 0 ? status : written;
 }
 
 async function runFindings(files: string[], opts: AnalyzeCliOptions & { format: string; output?: string }): Promise<number> {
-  const done = await analyzeForCli(files, opts);
-  if (done === undefined) return EXIT_USAGE;
-  const { verdict, findings } = done.report;
+  const { report, status } = await analyzeForCli(files, opts, stderrIo);
+  if (report === undefined) return status;
+  const { verdict, findings } = report;
   let text: string;
   if (opts.format === 'json') text = JSON.stringify({ verdict, findings }, null, 2) + '\n';
-  else if (opts.format === 'html') text = renderReportHtml(done.report, { findingsOnly: true });
+  else if (opts.format === 'html') text = renderReportHtml(report, { findingsOnly: true });
   else text = renderFindingsText(findings, { color: useColor() && opts.output === undefined, width: outputWidth(), multiFile: files.length > 1, verdict });
   const written = writeOutput(text, opts.output);
-  return done.unreadable > 0 ? EXIT_USAGE : written;
+  return status !== 0 ? status : written;
 }
 
 async function runMerge(files: string[], opts: ReportShape): Promise<number> {
@@ -175,9 +143,11 @@ export function buildProgram(): Command {
     .name('nfsight')
     .description('Offline analyzer for NFS / ONC-RPC network captures (pcap, pcapng, gzip; - for stdin)')
     .version(VERSION)
-    .showHelpAfterError()
+    // Command names alone in the list, so that the descriptions keep room to wrap.
+    .configureHelp({ subcommandTerm: (cmd) => cmd.name() })
     .exitOverride();
-  program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  // Usage errors are printed by main() as one line with a --help hint, never the whole help.
+  program.configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: () => undefined });
 
   const report = program
     .command('report')
@@ -216,6 +186,24 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * A usage error as one line: commander's message (its "error: " prefix
+ * dropped, a "Did you mean" hint kept) and where the help is.
+ */
+export function usageErrorLine(message: string, program: Command, argv: readonly string[]): string {
+  const text = message
+    .replace(/^error: /, '')
+    // "option '--top <N>' argument 'x' is invalid. expected …" → "--top x: expected …"
+    .replace(/^option '(\S+)[^']*' argument '([^']*)' is invalid\. (\w)/, (_m, opt: string, arg: string, c: string) => `${opt} ${arg}: ${c.toLowerCase()}`)
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+    .join(' ');
+  const sub = program.commands.find((c) => argv.slice(2).includes(c.name()));
+  const help = sub ? `nfsight ${sub.name()} --help` : 'nfsight --help';
+  return `nfsight: error: ${text} (see ${help})\n`;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
@@ -225,7 +213,9 @@ export async function main(argv: string[]): Promise<number> {
     const e = err as { code?: string; exitCode?: number; message?: string };
     if (typeof e.code === 'string' && e.code.startsWith('commander.')) {
       // Help and version exit 0; every other commander error is bad usage.
-      return e.exitCode === 0 ? 0 : EXIT_USAGE;
+      if (e.exitCode === 0) return 0;
+      if (e.code !== 'commander.help' && e.code !== 'commander.helpDisplayed') process.stderr.write(usageErrorLine(e.message ?? '', program, argv));
+      return EXIT_USAGE;
     }
     process.stderr.write(`nfsight: internal error: ${e.message ?? String(err)}\n`);
     return 1;

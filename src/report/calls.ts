@@ -1,23 +1,26 @@
 /**
  * The calls listing (`nfsight calls`): one row per RPC call, answered or
- * not, with its reply, status, latency and file; the filters a user selects
- * rows with; and the renderers (jsonl, csv, json, table).
+ * not, with its reply, status, latency, file and arguments (offset/count,
+ * names); the filters a user selects rows with; and the renderers (table,
+ * json, csv, jsonl).
  *
  * Order: analyze() hands over transactions as their replies complete, and
- * the unanswered ones at the end. The streaming formats (jsonl, csv) write
- * each row as it comes, in that order, and keep nothing: memory does not
- * grow with the size of the capture, and `| head` shows rows at once. The
- * whole-document formats (json, table) keep the rows and sort them by
- * (input file, call frame) before writing.
+ * the unanswered ones at the end. jsonl and csv write each row as it comes,
+ * in that order. table and json put the rows back into call-frame order
+ * (input file, then call frame) with bounded buffering (CallOrder), and
+ * write them as they are released. No renderer keeps the listing: memory
+ * does not grow with the size of the capture, and `| head` shows rows at once.
+ * The table has fixed column widths chosen from the terminal's width, one
+ * line per call, like tshark's one line per packet.
  */
-import Table from 'cli-table3';
 import { fhHashHex } from '../../decoders/fh.js';
-import { procedureName, programName, PROG_NFS4_CB_DEFAULT } from '../../decoders/programs.js';
+import { procedureName, programName, PROG_MOUNT, PROG_NFS4_CB_DEFAULT } from '../../decoders/programs.js';
 import { acceptStatName, authStatName, rejectStatName } from '../../decoders/rpc.js';
 import type { RpcTransport } from '../rpc/message.js';
 import type { Transaction, TransactionContext } from '../rpc/transaction.js';
 import { formatEndpoint } from '../transport/stream.js';
 import { formatFrameTime } from './time.js';
+import { baseName, DEFAULT_WIDTH, displayWidth, pad, shortenEnd, shortenMiddle, shortenStart } from './terminal.js';
 
 
 /** One call of the listing. Keys are the jsonl / json contract; csv columns follow CALL_COLUMNS. */
@@ -67,6 +70,13 @@ export interface CallRow {
   path: string | null;
   readBytes: number | null;
   writeBytes: number | null;
+  /** READ / WRITE / COMMIT / READ_PLUS (v3, and the main op of a v4 COMPOUND): the byte range the call asked for; else null. */
+  offset: number | null;
+  count: number | null;
+  /** Names the call carries: LOOKUP / CREATE / REMOVE / MKDIR / LINK… the name in the directory, RENAME from and to, MNT the export path; else null. */
+  names: string[] | null;
+  /** The reply's input file when it is not the call's (a rotated set cut between them); else null. */
+  replyFile: string | null;
   /** An unanswered call whose reply began in this frame but never completed. */
   unfinishedReplyFrame: number | null;
   /** Where decoding stopped early: `call:<reason>` / `reply:<reason>` (truncated, not-kept, …), `;`-joined; null when whole. */
@@ -79,7 +89,7 @@ export const CALL_COLUMNS: readonly (keyof CallRow)[] = [
   'program', 'programName', 'version', 'minorVersion', 'procedure', 'procName', 'mainOp', 'ops',
   'rpcStatus', 'authStatus', 'status', 'statusCode', 'opStatus', 'latency', 'retransmits',
   'callBytes', 'replyBytes', 'fh', 'fhHex', 'path', 'readBytes', 'writeBytes',
-  'unfinishedReplyFrame', 'decodeStop',
+  'offset', 'count', 'names', 'replyFile', 'unfinishedReplyFrame', 'decodeStop',
 ];
 
 const hex8 = (n: number): string => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
@@ -92,8 +102,15 @@ function isCallback(t: Transaction, ctx: TransactionContext | undefined): boolea
   return ops !== undefined && ops.length > 0 && ops.every((o) => o.startsWith('CB_'));
 }
 
-/** The row of a transaction. `fileName` is the name of its input file. */
-export function callRow(t: Transaction, fileName: string, ctx?: TransactionContext): CallRow {
+/** Operations whose calls carry a byte range (offset, count). */
+const RANGE_OPS = new Set(['READ', 'WRITE', 'COMMIT', 'READ_PLUS']);
+
+/**
+ * The row of a transaction. `fileName` names an input file by its index in
+ * the run (a plain string: every frame is in that file).
+ */
+export function callRow(t: Transaction, fileName: string | ((fileIndex: number) => string), ctx?: TransactionContext): CallRow {
+  const nameOf = typeof fileName === 'string' ? () => fileName : fileName;
   const callback = isCallback(t, ctx);
   const procName = procedureName(t.program, t.version, t.procedure, callback);
   const call = t.decoded?.call;
@@ -118,16 +135,24 @@ export function callRow(t: Transaction, fileName: string, ctx?: TransactionConte
   let path: string | undefined;
   if (t.nfs4 !== undefined && call !== undefined) {
     const ops = t.nfs4.ops;
-    path = ops.find((o) => o.op === call.mainOp)?.path ?? (fh !== undefined ? ops.find((o) => o.fh === fh && o.path !== undefined)?.path : undefined);
+    // The last op of the main kind with a path: after LOOKUP a, LOOKUP b, the object b.
+    let last: string | undefined;
+    for (const o of ops) if (o.op === call.mainOp && o.path !== undefined) last = o.path;
+    path = last ?? (fh !== undefined ? ops.find((o) => o.fh === fh && o.path !== undefined)?.path : undefined);
   }
   if (path === undefined && fh !== undefined) path = ctx?.pathOf?.(fh);
+  // MOUNT's MNT / UMNT name the export by its path.
+  if (path === undefined && t.program === PROG_MOUNT && (procName === 'MNT' || procName === 'UMNT')) path = call?.names?.[0];
+  const replyFileIndex = t.reply?.frame.fileIndex;
+  // The byte range belongs to the call when it is about reading or writing (a COMPOUND's READ, not its LOOKUP).
+  const rangeOp = call !== undefined && RANGE_OPS.has(call.mainOp);
 
   const stops: string[] = [];
   if (call?.stop) stops.push(`call:${call.stop.reason}`);
   if (reply?.stop) stops.push(`reply:${reply.stop.reason}`);
 
   return {
-    file: fileName,
+    file: nameOf(t.call.frame.fileIndex),
     frame: t.call.frame.number,
     replyFrame: t.reply?.frame.number ?? null,
     firstFrame: t.call.firstFrame.number,
@@ -159,6 +184,10 @@ export function callRow(t: Transaction, fileName: string, ctx?: TransactionConte
     path: path ?? null,
     readBytes: reply?.readBytes ?? null,
     writeBytes: reply?.writeBytes ?? null,
+    offset: rangeOp ? (call?.offset ?? null) : null,
+    count: rangeOp && call?.offset !== undefined ? (call.count ?? null) : null,
+    names: call?.names !== undefined && call.names.length > 0 ? [...call.names] : null,
+    replyFile: replyFileIndex !== undefined && replyFileIndex !== t.call.frame.fileIndex ? nameOf(replyFileIndex) : null,
     unfinishedReplyFrame: t.unfinishedReply?.firstFrame.number ?? null,
     decodeStop: stops.length > 0 ? stops.join(';') : null,
   };
@@ -280,7 +309,10 @@ export const CALLS_FORMATS: readonly CallsFormat[] = ['table', 'json', 'csv', 'j
 
 /** Takes rows as they come and writes them; `end` once after the last. */
 export interface CallsRenderer {
-  row(r: CallRow, fileIndex: number): void;
+  /** Whether the rows must reach it in call-frame order (through CallOrder). */
+  readonly ordered: boolean;
+  /** A row; `late` when it comes after rows of later calls (see CallOrder). */
+  row(r: CallRow, late?: boolean): void;
   end(): void;
 }
 
@@ -315,75 +347,209 @@ export function csvLine(values: readonly unknown[]): string {
   return values.map(csvField).join(',') + '\r\n';
 }
 
-function sortRows(rows: { r: CallRow; i: number }[]): CallRow[] {
-  return rows.sort((a, b) => a.i - b.i || a.r.frame - b.r.frame || a.r.firstFrame - b.r.firstFrame).map((x) => x.r);
+/** The procedure with its program, compactly: `v3 READ`, `v4.1 OPEN` (NFS), `MOUNT3 MNT`, `NLM4 LOCK`, `PMAP2 GETPORT`. */
+export function opLabel(r: CallRow): string {
+  if (r.programName === 'NFS') return `v${r.version}${r.minorVersion !== null ? `.${r.minorVersion}` : ''} ${r.mainOp}`;
+  return `${PROGRAM_SHORT[r.programName] ?? r.programName}${r.version} ${r.mainOp}`;
 }
 
-/** The procedure column of the table: `NFS v4.1 COMPOUND: SEQUENCE PUTFH READ`, `MOUNT v3 MNT`. */
-export function procedureLabel(r: CallRow): string {
-  const v = r.minorVersion !== null ? `v${r.version}.${r.minorVersion}` : `v${r.version}`;
-  const base = `${r.programName} ${v} ${r.procName}`;
-  return r.ops.length > 0 && (r.ops.length !== 1 || r.ops[0] !== r.procName) ? `${base}: ${r.ops.join(' ')}` : base;
+/** Program names short enough for the op column. */
+const PROGRAM_SHORT: Record<string, string> = { portmapper: 'PMAP' };
+
+/** Milliseconds in at most 8 characters: 3 decimals below a second, fewer above. */
+function msLabel(latency: number | null): string {
+  if (latency === null) return '-';
+  const ms = latency * 1000;
+  return ms.toFixed(ms < 1000 ? 3 : ms < 100_000 ? 1 : 0);
 }
 
-function statusLabel(r: CallRow): string {
-  if (r.replyFrame === null) return r.unfinishedReplyFrame !== null ? 'no reply (unfinished)' : 'no reply';
+/** `no reply`, the RPC-level error, the status, or `—` for a reply without a status. */
+export function statusLabel(r: CallRow): string {
+  if (r.replyFrame === null) return 'no reply';
   if (r.rpcStatus !== 'SUCCESS') return r.authStatus ?? r.rpcStatus ?? '?';
   return r.status ?? '—';
 }
 
-function renderTable(rows: CallRow[], color: boolean, multiFile: boolean): string {
-  const head = ['frame', 'time', 'xid', 'client', 'server', 'procedure / ops', 'status', 'latency ms', 'reply frame'];
-  const t = new Table({ head: multiFile ? ['file', ...head] : head, style: { head: color ? ['cyan'] : [], border: color ? ['grey'] : [] },
-    // One line per call: no rule between rows.
-    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
-  });
-  for (const r of rows) {
-    const cells = [
-      String(r.frame),
-      r.time,
-      r.xid,
-      r.client,
-      r.server,
-      procedureLabel(r),
-      statusLabel(r),
-      r.latency === null ? '—' : (r.latency * 1000).toFixed(3),
-      r.replyFrame === null ? (r.unfinishedReplyFrame !== null ? `(${r.unfinishedReplyFrame})` : '—') : String(r.replyFrame),
-    ];
-    t.push(multiFile ? [r.file, ...cells] : cells);
+/**
+ * What the call is about, in two parts: its object (the path, or the file
+ * handle) and its arguments: the names it carries (quoted; RENAME's
+ * "from" → "to"), the byte range of READ / WRITE / COMMIT (`@offset
+ * +count`), and where the reply is when not in the call's file.
+ */
+export function detailParts(r: CallRow): { object: string; args: string } {
+  const object = r.path ?? (r.fh !== null ? `fh ${r.fh}` : '');
+  const args: string[] = [];
+  // Names the path already holds (an NFSv4 COMPOUND's LOOKUPs down to the object) are not repeated.
+  const components = new Set((r.path ?? '').split('/'));
+  const names = r.names === null || r.path === r.names[0] ? [] : r.mainOp === 'RENAME' ? r.names.slice(-2) : r.names.filter((n) => !components.has(n));
+  if (names.length > 0) {
+    const q = (n: string): string => JSON.stringify(n);
+    args.push(r.mainOp === 'RENAME' && names.length === 2 ? `${q(names[0]!)} → ${q(names[1]!)}` : names.map(q).join(' '));
   }
-  return t.toString() + '\n';
+  if (r.offset !== null) args.push(`@${r.offset}${r.count !== null ? ` +${r.count}` : ''}`);
+  if (r.replyFile !== null && r.replyFrame !== null) args.push(`(reply: ${baseName(r.replyFile)} #${r.replyFrame})`);
+  return { object, args: args.join(' ') };
+}
+
+/** The object and arguments in one line. */
+export function detailLabel(r: CallRow): string {
+  const { object, args } = detailParts(r);
+  return [object, args].filter((x) => x !== '').join(' ');
 }
 
 /**
- * A renderer writing through `write`. jsonl and csv stream (nothing kept);
- * json and table keep the rows and write them sorted by (file, call frame) at `end`.
+ * The detail in `width` columns: the arguments whole when they leave room,
+ * the path shortened from its start (`…/dir/file` keeps the file's name).
  */
-export function callsRenderer(format: CallsFormat, write: (s: string) => void, options: { color?: boolean; multiFile?: boolean } = {}): CallsRenderer {
+function fitDetail(r: CallRow, width: number): string {
+  const { object, args } = detailParts(r);
+  const argsWidth = displayWidth(args);
+  if (displayWidth(object) + (args === '' ? 0 : 1 + argsWidth) <= width) return [object, args].filter((x) => x !== '').join(' ');
+  if (args === '') return shortenStart(object, width);
+  if (object === '') return shortenMiddle(args, width);
+  // The arguments whole when the path keeps a few columns, else a third of the room for the path.
+  const room = width - 1 - argsWidth >= 5 ? width - 1 - argsWidth : Math.ceil(width / 3);
+  const obj = shortenStart(object, room);
+  return `${obj} ${shortenMiddle(args, width - 1 - displayWidth(obj))}`;
+}
+
+interface TableColumn {
+  head: string;
+  width: number;
+  align: 'left' | 'right';
+  cell: (r: CallRow) => string;
+  /** How a cell too long for the column is shortened (default: in the middle). */
+  shorten?: (s: string, width: number) => string;
+}
+
+/** A status too long for its column without its `NFS4ERR_`-style prefix (`STALE_CLIENTID`), then in the middle. */
+function shortenStatus(s: string, width: number): string {
+  const m = /^[A-Z0-9]+ERR_(.+)$/.exec(s);
+  return shortenMiddle(m ? m[1]! : s, width);
+}
+
+/** Cut at the end: extra digits of a time, the end of a long operation name. */
+const cutEnd = (s: string, width: number): string => (s.length <= width ? s : shortenEnd(s, width));
+
+/**
+ * The table's columns for a terminal of `width` columns: frame, time (to
+ * the millisecond below 90 columns), op, status and latency always; the reply frame from 90 columns, the client
+ * from 110, the server from 140, the xid from 160; the rest of the line for
+ * the path and arguments.
+ */
+export function callsTableColumns(width: number, timeWidth = 15): { columns: TableColumn[]; detailWidth: number } {
+  // Below 90 columns the time is shown to the millisecond (the frame number finds the packet).
+  if (width < 90) timeWidth = 12;
+  const columns: TableColumn[] = [
+    { head: 'frame', width: 7, align: 'right', cell: (r) => String(r.frame) },
+    { head: 'time (UTC)', width: timeWidth, align: 'left', cell: (r) => r.time.slice(11, -1), shorten: (s, w) => s.slice(0, w) },
+    { head: 'op', width: width >= 100 ? 20 : 16, align: 'left', cell: opLabel, shorten: cutEnd },
+    { head: 'status', width: width >= 100 ? 16 : 13, align: 'left', cell: statusLabel, shorten: shortenStatus },
+    { head: 'ms', width: 8, align: 'right', cell: (r) => msLabel(r.latency) },
+  ];
+  if (width >= 110) {
+    columns.push({
+      head: 'reply',
+      width: 7,
+      align: 'right',
+      cell: (r) => (r.replyFrame !== null ? String(r.replyFrame) : r.unfinishedReplyFrame !== null ? `(${r.unfinishedReplyFrame})` : '-'),
+    });
+  }
+  if (width >= 130) columns.push({ head: 'client', width: 21, align: 'left', cell: (r) => r.client });
+  if (width >= 160) columns.push({ head: 'server', width: 21, align: 'left', cell: (r) => r.server });
+  if (width >= 180) columns.push({ head: 'xid', width: 10, align: 'left', cell: (r) => r.xid });
+  const used = columns.reduce((n, c) => n + c.width + 1, 0);
+  return { columns, detailWidth: Math.max(8, width - used) };
+}
+
+/**
+ * The table, streamed: a heading, then one line per call with fixed column
+ * widths as rows come (they come in call-frame order). A line marks each new
+ * input file of a rotated set and each new day.
+ */
+function tableRenderer(write: (s: string) => void, width: number, color: boolean): CallsRenderer {
+  const out = chunked(write);
+  const paint = (s: string, code: number): string => (color ? `\u001b[${code}m${s}\u001b[0m` : s);
+  let layout: ReturnType<typeof callsTableColumns> | undefined;
+  let file: string | undefined;
+  let day: string | undefined;
+  let rows = 0;
+  let late = 0;
+  const fit = (s: string, w: number, align: 'left' | 'right', shorten: (s: string, w: number) => string = shortenMiddle): string =>
+    pad(displayWidth(s) <= w ? s : shorten(s, w), w, align);
+  return {
+    ordered: true,
+    row(r, isLate = false) {
+      if (layout === undefined) {
+        // The time column holds the capture's precision (micro- or nanoseconds).
+        layout = callsTableColumns(width, r.time.length - 12);
+        const head = [...layout.columns.map((c) => fit(c.head, c.width, c.align)), 'path / arguments'].join(' ');
+        out.push(`${paint(head, 36)}\n`);
+      }
+      const rowDay = r.time.slice(0, 10);
+      if (r.file !== file || rowDay !== day) {
+        const what = [r.file !== file ? baseName(r.file) : '', rowDay !== day ? rowDay : ''].filter((x) => x !== '').join(', ');
+        out.push(`${shortenMiddle(`── ${what} ──`, width)}\n`);
+        file = r.file;
+        day = rowDay;
+      }
+      rows++;
+      const cells = layout.columns.map((c) => fit(c.cell(r), c.width, c.align, c.shorten));
+      const status = layout.columns.findIndex((c) => c.head === 'status');
+      if (color && r.replyFrame !== null && r.statusCode !== null && r.statusCode > 0) cells[status] = paint(cells[status]!, 31);
+      if (color && r.replyFrame === null) cells[status] = paint(cells[status]!, 33);
+      let detail: string;
+      if (isLate) {
+        late++;
+        detail = `(late) ${fitDetail(r, layout.detailWidth - 7)}`;
+      } else detail = fitDetail(r, layout.detailWidth);
+      out.push(`${cells.join(' ')} ${detail}`.trimEnd() + '\n');
+    },
+    end() {
+      if (rows === 0) out.push('no calls\n');
+      else if (late > 0) {
+        out.push(`${late} call(s) marked (late) are listed after later calls: they waited for a reply while more calls than nfsight holds in order completed.\n`);
+      }
+      out.flush();
+    },
+  };
+}
+
+/** A JSON array written row by row (`JSON.stringify(rows, null, 2)` without holding the rows). */
+function jsonRenderer(write: (s: string) => void): CallsRenderer {
+  const out = chunked(write);
+  let n = 0;
+  return {
+    ordered: true,
+    row(r) {
+      out.push(`${n++ === 0 ? '[\n' : ',\n'}  ${JSON.stringify(r, null, 2).replace(/\n/g, '\n  ')}`);
+    },
+    end() {
+      out.push(n === 0 ? '[]\n' : '\n]\n');
+      out.flush();
+    },
+  };
+}
+
+/**
+ * A renderer writing through `write`. jsonl and csv take rows in the order
+ * they complete; table and json in call-frame order (`ordered`: the caller
+ * puts them in order with CallOrder). None keeps the rows.
+ */
+export function callsRenderer(format: CallsFormat, write: (s: string) => void, options: { color?: boolean; width?: number } = {}): CallsRenderer {
   switch (format) {
     case 'jsonl': {
       const out = chunked(write);
-      return { row: (r) => out.push(JSON.stringify(r) + '\n'), end: () => out.flush() };
+      return { ordered: false, row: (r) => out.push(JSON.stringify(r) + '\n'), end: () => out.flush() };
     }
     case 'csv': {
       const out = chunked(write);
       out.push(csvLine(CALL_COLUMNS));
-      return { row: (r) => out.push(csvLine(CALL_COLUMNS.map((k) => r[k]))), end: () => out.flush() };
+      return { ordered: false, row: (r) => out.push(csvLine(CALL_COLUMNS.map((k) => r[k]))), end: () => out.flush() };
     }
     case 'json':
-    case 'table': {
-      const kept: { r: CallRow; i: number }[] = [];
-      return {
-        row: (r, i) => {
-          kept.push({ r, i });
-        },
-        end: () => {
-          const rows = sortRows(kept);
-          if (format === 'json') write(JSON.stringify(rows, null, 2) + '\n');
-          else if (rows.length === 0) write('no calls\n');
-          else write(renderTable(rows, options.color ?? false, options.multiFile ?? false));
-        },
-      };
-    }
+      return jsonRenderer(write);
+    case 'table':
+      return tableRenderer(write, options.width ?? DEFAULT_WIDTH, options.color ?? false);
   }
 }

@@ -37,9 +37,9 @@ function severityLabel(severity: Finding['severity'], color: boolean): string {
   return severity === 'error' ? `\u001b[31m${text}\u001b[39m` : severity === 'warning' ? `\u001b[33m${text}\u001b[39m` : text;
 }
 
-/** "#66, #67, #383" (file names when several files were read). */
+/** "#66, #67, #383" (with several files read, each file named before its first frame: "a.pcap #35, #45, b.pcap #2"). */
 function framesText(frames: readonly { file: string; frame: number }[], multiFile: boolean): string {
-  return frames.map((f) => frameLabel(f.file, f.frame, multiFile)).join(', ');
+  return frames.map((f, i) => (i > 0 && frames[i - 1]!.file === f.file ? `#${f.frame}` : frameLabel(f.file, f.frame, multiFile))).join(', ');
 }
 
 /**
@@ -57,8 +57,13 @@ export function renderVerdictText(verdict: Verdict, options: Omit<FindingsTextOp
   verdict.problems.forEach((p, i) => {
     const head = `${INDENT}${i + 1}. ${severityLabel(p.severity, color)} `;
     // The first three key frames: where to start looking.
-    const frames = p.frames.length > 0 ? `  (${framesText(p.frames.slice(0, 3), multiFile)})` : '';
     const doubt = p.confidence === 'high' ? '' : ` [confidence ${p.confidence}]`;
+    // As many of them as leave the text 20 columns (at least one).
+    let frames = '';
+    for (let n = Math.min(3, p.frames.length); n >= 1; n--) {
+      frames = `  (${framesText(p.frames.slice(0, n), multiFile)})`;
+      if (width - displayWidth(head) - displayWidth(frames) - doubt.length >= 20) break;
+    }
     const room = width - displayWidth(head) - displayWidth(frames) - doubt.length;
     out.push(`${head}${shortenEnd(p.text, Math.max(10, room))}${doubt}${frames}`);
   });

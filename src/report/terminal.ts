@@ -133,6 +133,13 @@ export function shortenEnd(s: string, max: number): string {
   return `${takeColumns([...stripAnsi(s)], max - 1).join('')}${ELLIPSIS}`;
 }
 
+/** `s` in at most `max` columns: `…` and its end when it does not fit (a path keeps its file's name). */
+export function shortenStart(s: string, max: number): string {
+  if (displayWidth(s) <= max) return s;
+  if (max <= 1) return max === 1 ? ELLIPSIS : '';
+  return `${ELLIPSIS}${takeColumns([...stripAnsi(s)].reverse(), max - 1).reverse().join('')}`;
+}
+
 /** Pads `s` with spaces to `width` columns (left-aligned, or right-aligned). */
 export function pad(s: string, width: number, align: 'left' | 'right' = 'left'): string {
   const fill = ' '.repeat(Math.max(0, width - displayWidth(s)));

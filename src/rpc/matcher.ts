@@ -246,6 +246,7 @@ export class RpcMatcher implements RpcMessageSink {
     this.tcp.delete(conn.id);
     for (const table of tables.tables()) {
       const pending = table.pendingCount;
+      if (this.sink.forgotten !== undefined && table.pending !== undefined) for (const c of table.pending.values()) this.sink.forgotten(c.t);
       this.release(table);
       this.budget.drop('outstandingCalls', pending);
     }
@@ -300,6 +301,7 @@ export class RpcMatcher implements RpcMessageSink {
         continue;
       }
       const n = oldest[1].bytes;
+      this.sink.forgotten?.(oldest[1].t);
       this.charge(table, -n);
       freed += n;
       this.budget.drop('outstandingCalls', 1);
@@ -414,10 +416,13 @@ export class RpcMatcher implements RpcMessageSink {
     };
     const c = new PendingCall(t);
     pending.set(h.xid, c);
+    this.sink.call?.(t);
     this.charge(table, c.bytes);
     // One direction alone holds too much: its oldest calls go.
     while (pending.size > 1 && (table.bytes > this.directionMax || pending.size > this.directionMaxCalls)) {
-      this.charge(table, -pending.shift()![1].bytes);
+      const dropped = pending.shift()![1];
+      this.charge(table, -dropped.bytes);
+      this.sink.forgotten?.(dropped.t);
       this.budget.drop('outstandingCalls', 1);
     }
   }

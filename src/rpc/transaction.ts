@@ -117,12 +117,23 @@ export interface OrphanReply {
 /** What the matcher hands transactions to. */
 export interface TransactionSink {
   /**
+   * A call seen for the first time (not a retransmission), before its
+   * reply: its transaction comes later through transaction() or
+   * unanswered(). Optional: lets a listener keep calls in call-frame order.
+   */
+  call?(t: Transaction): void;
+  /**
    * A call answered: in the order replies complete. The message bodies
    * (call.body, reply.body) are valid during the call only: decode them then.
    */
   transaction(t: Transaction): void;
   /** A call never answered in the capture: at the end (or when its state expires). */
   unanswered(t: Transaction): void;
+  /**
+   * A call announced by call() and then dropped to stay within the memory
+   * budget (its fate unknown): neither transaction() nor unanswered() follows.
+   */
+  forgotten?(t: Transaction): void;
   orphanReply(r: OrphanReply): void;
 }
 
@@ -146,4 +157,6 @@ export interface TransactionContext {
   pathOf?: (fh: string) => string | undefined;
   /** Whether a program number is an NFSv4 client's announced callback program. */
   isCallbackProgram?: (program: number) => boolean;
+  /** The name of an input file by its index in the run (FrameRef.fileIndex). */
+  fileName?: (fileIndex: number) => string;
 }
