@@ -428,6 +428,47 @@ describe('TCP reassembly: gaps', () => {
     expect(t.rec.violations.concat(u.rec.violations)).toEqual([]);
   });
 
+  it('awaits an ACKed hole exactly up to its bounds: at ackedHoleWaitBytes or ackedHoleWaitSec it waits, one byte or one nanosecond more and it gives up', () => {
+    const t = new Session({ ackedHoleWaitBytes: 10 });
+    t.handshake();
+    t.c(C0 + 1, 0, 'aaaaa'); // 4
+    t.c(C0 + 11, 0, 'ccccc'); // 5: 5 bytes wait before the ACK
+    t.s(S0 + 1, 0, '', { ack: C0 + 16 }); // 6
+    t.c(C0 + 16, 0, 'ddddd'); // 7
+    t.c(C0 + 21, 0, 'eeeee'); // 8: exactly 10 bytes more since the ACK
+    expect(t.client.shape).toEqual(['d0+5@4']);
+    t.c(C0 + 26, 0, 'f'); // 9: 11
+    expect(t.client.shape).toEqual(['d0+5@4', 'g5+5@6', 'd10+5@5', 'd15+5@7', 'd20+5@8', 'd25+1@9']);
+    const u = new Session({ ackedHoleWaitSec: 2 });
+    u.handshake();
+    u.c(C0 + 1, 0, 'aaaaa'); // 4
+    u.c(C0 + 11, 0, 'ccccc'); // 5
+    u.s(S0 + 1, 0, '', { ack: C0 + 16 }); // 6
+    u.feeder.tsSec += 2;
+    u.s(S0 + 1, 0, '', { ack: C0 + 16 }); // 7: exactly 2 s after the ACK
+    expect(u.client.shape).toEqual(['d0+5@4']);
+    u.feeder.tsNsec += 1;
+    u.s(S0 + 1, 0, '', { ack: C0 + 16 }); // 8
+    expect(u.client.shape).toEqual(['d0+5@4', 'g5+5@6', 'd10+5@5']);
+    expect(t.rec.violations.concat(u.rec.violations)).toEqual([]);
+  });
+
+  it('forgets an ACKed hole a late segment filled: a later hole is awaited from its own ACK', () => {
+    const t = new Session({ ackedHoleWaitBytes: 8 });
+    t.handshake();
+    t.c(C0 + 1, 0, 'aaaaa'); // 4
+    t.s(S0 + 1, 0, '', { ack: C0 + 11 }); // 5: ACK past [5, 10) while nothing waits behind it
+    t.c(C0 + 6, 0, 'bbbbb'); // 6: the late segment fills the hole, exactly up to the ACK
+    t.c(C0 + 16, 0, 'ddddd'); // 7: a new hole [10, 15), 5 bytes wait
+    t.s(S0 + 1, 0, '', { ack: C0 + 21 }); // 8: ACK past it; its wait counts from the 5 bytes waiting now
+    t.c(C0 + 21, 0, 'eeeee'); // 9: 5 bytes more since that ACK (10 since the first one)
+    expect(t.client.shape).toEqual(['d0+5@4', 'd5+5@6']);
+    t.c(C0 + 11, 0, 'ccccc'); // 10: fills the second hole
+    expect(t.client.shape).toEqual(['d0+5@4', 'd5+5@6', 'd10+5@10', 'd15+5@7', 'd20+5@9']);
+    expect(t.rec.ev('gap')).toEqual([]);
+    expect(t.rec.violations).toEqual([]);
+  });
+
   it("declares an ACKed hole lost at the connection end and at the sender's FIN", () => {
     const t = holeAckedPast();
     t.s(S0 + 1, 0, 'reply', { ack: C0 + 16 }); // 7: server data does not release the client's hole
@@ -623,6 +664,15 @@ describe('TCP reassembly: connection life', () => {
     t.c(C0 + 7, 0, 'gh', { ack: S0 + 1 }); // in flight
     expect(t.rec.conns.length).toBe(1);
     expect(t.tcp.stats.ignoredSegments).toBe(1);
+    // The RST closed the connection once; a straggling RST counts as an RST (tshark's tcp.flags.reset) and closes nothing.
+    t.c(C0 + 9, RST); // 8
+    expect(t.rec.ev('rst-close')).toEqual([{ conn: 0, dir: 1, bytes: 0, offset: -1, frame: 6 }]);
+    expect(t.rec.ev('rst')).toEqual([
+      { conn: 0, dir: 1, bytes: 0, offset: -1, frame: 6 },
+      { conn: 0, dir: 0, bytes: 0, offset: -1, frame: 8 },
+    ]);
+    expect(t.rec.conns.length).toBe(1);
+    expect(t.tcp.stats.ignoredSegments).toBe(2);
   });
 
   it('reports a SYN answered by RST as refused', () => {
@@ -639,6 +689,12 @@ describe('TCP reassembly: connection life', () => {
     u.handshake();
     u.s(S0 + 1, RST);
     expect(u.rec.ev('refused')).toEqual([]);
+    // Nor is an RST on a connection whose start was not captured (no SYN either way).
+    const v = new Session();
+    v.c(C0 + 1, 0, 'ab', { ack: S0 + 1 });
+    v.s(S0 + 1, RST, '', { ack: C0 + 3 });
+    expect(v.rec.ev('refused')).toEqual([]);
+    expect(v.rec.ev('rst-close')).toEqual([{ conn: 0, dir: 1, bytes: 0, offset: -1, frame: 2 }]);
   });
 
   it('a new SYN after FIN both ways is a new connection (port reuse)', () => {
