@@ -12,14 +12,14 @@
  * .ci/run after installing Chromium) that test fails.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext } from 'playwright-core';
 import { analyze } from '../src/analyze.js';
 import type { Report } from '../src/report/model.js';
-import { pageData, renderReportHtml } from '../src/report/render-html.js';
+import { FINDINGS_DETAILED, FINDINGS_LISTED, pageData, renderReportHtml, VERDICT_PROBLEMS } from '../src/report/render-html.js';
 import { findChromium, launch } from './browser.js';
 import { CAPTURES, tempDir } from './helpers.js';
 
@@ -38,7 +38,57 @@ function embedded(html: string): ReturnType<typeof pageData> {
   return JSON.parse(m![1]!);
 }
 
+/**
+ * The report of a big, troubled capture, as a real one can be: 3,000
+ * findings (each finding of the GRACE restart capture's, renamed), 2,000
+ * clients, servers and files, the client with most calls far down the list.
+ */
+async function hugeReport(): Promise<Report> {
+  const r = await analyze(join(CAPTURES, 'nfsv4-grace-restart.pcap'));
+  const f0 = r.findings[0]!;
+  const findings = Array.from({ length: 3000 }, (_, i) => ({ ...f0, title: `${f0.title} #${i + 1}` }));
+  const p0 = r.verdict.problems[0]!;
+  const e0 = r.timeline.episodes[0]!;
+  const rows = <T extends object>(row: T, n: number, name: (i: number) => Partial<T>): T[] => Array.from({ length: n }, (_, i) => ({ ...row, ...name(i) }));
+  return {
+    ...r,
+    findings,
+    verdict: { ...r.verdict, problems: findings.map((f) => ({ ...p0, text: f.title })) },
+    clients: { ...r.clients, rows: rows(r.clients.rows[0]!, 2000, (i) => ({ address: `10.9.${i >> 8}.${i & 255}`, calls: i === 1500 ? 999_999 : 1000 + i })) },
+    servers: { ...r.servers, rows: rows(r.servers.rows[0]!, 2000, (i) => ({ address: `10.8.${i >> 8}.${i & 255}` })) },
+    files: { ...r.files, rows: rows(r.files.rows[0]!, 2000, (i) => ({ path: `/export/dir/file-${i}` })) },
+    timeline: { ...r.timeline, episodes: findings.map((f, i) => ({ ...e0, finding: i, title: f.title })) },
+  };
+}
+
 describe('the HTML report, without a browser', () => {
+  it('stays a small page on a report with 3,000 findings and 2,000 rows a table: the first findings whole, the next one line each, the rest counted', async () => {
+    const report = await hugeReport();
+    const html = renderReportHtml(report);
+    expect(Buffer.byteLength(html)).toBeLessThan(5_000_000);
+    const d = embedded(html);
+    expect(d.findingsTotal).toBe(3000);
+    expect(d.findings).toEqual(report.findings.slice(0, FINDINGS_DETAILED));
+    expect(d.moreFindings.map((f) => f.number)).toEqual(Array.from({ length: FINDINGS_LISTED }, (_, k) => FINDINGS_DETAILED + k + 1));
+    const next = report.findings[FINDINGS_DETAILED]!;
+    expect(d.moreFindings[0]).toEqual({ number: FINDINGS_DETAILED + 1, severity: next.severity, kind: next.kind, title: next.title, start: next.start, frame: next.evidence[0]!.frame });
+    expect(d.verdict.problems).toEqual(report.verdict.problems.slice(0, VERDICT_PROBLEMS));
+    expect(d.verdictProblems).toBe(3000);
+    // Only the findings shown whole are drawn on the time axis.
+    expect(d.timeline.episodes.map((e) => e.finding)).toEqual(Array.from({ length: FINDINGS_DETAILED }, (_, i) => i));
+    // Every row of the tables is in the page (the page shows the first ones and a button for the rest).
+    expect(d.clients).toHaveLength(2000);
+    expect(d.files).toHaveLength(2000);
+  });
+
+  it('the findings page carries no table rows, only what it draws', async () => {
+    const report = await analyze(join(CAPTURES, 'nfsv4-grace-restart.pcap'));
+    const d = embedded(renderReportHtml(report, { findingsOnly: true }));
+    expect([d.operations, d.errors, d.clients, d.servers, d.files, d.histograms]).toEqual([[], [], [], [], [], []]);
+    expect(d.findings).toEqual(report.findings);
+    expect(d.timeline.calls.reduce((a: number, b: number) => a + b, 0)).toBe(report.rpc.calls);
+  });
+
   it('is one self-contained page: no URL to fetch, a policy forbidding requests, uPlot inlined', async () => {
     const report = await analyze(join(CAPTURES, 'nfsv4-grace-restart.pcap'));
     const html = renderReportHtml(report);
@@ -54,7 +104,10 @@ describe('the HTML report, without a browser', () => {
     const report = await analyze(join(CAPTURES, 'nfsv4-grace-restart.pcap'));
     const d = embedded(renderReportHtml(report));
     expect(d.verdict).toEqual(report.verdict);
+    expect(d.verdictProblems).toBe(report.verdict.problems.length);
     expect(d.findings).toEqual(report.findings);
+    expect(d.findingsTotal).toBe(report.findings.length);
+    expect(d.moreFindings).toEqual([]);
     expect(d.errors).toEqual(report.errors);
     expect(d.capture).toEqual(report.capture);
     expect(d.operations.map((o: any) => [o.name, o.calls, o.errors, o.latency.p50, o.latency.p99])).toEqual(
@@ -115,6 +168,22 @@ if (CHROMIUM === undefined) {
       await browser?.close();
     });
 
+    /** Opens a page, failing on any console error, page error or request. */
+    async function open(htmlFile: string) {
+      const page = await browser.newPage();
+      const problems: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
+      });
+      page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+      page.on('request', (r) => {
+        if (!r.url().startsWith('file://')) problems.push(`request: ${r.url()}`);
+      });
+      await page.goto(`file://${htmlFile}`);
+      await page.waitForSelector('body[data-rendered="true"]', { timeout: 20_000 });
+      return { page, problems };
+    }
+
     for (const name of PAGES) {
       it(`${name}: renders without errors or requests, draws its charts, lists the findings and frames, shows the report's figures`, async () => {
         const dir = tempDir();
@@ -123,17 +192,7 @@ if (CHROMIUM === undefined) {
         const json = nfsight(['report', join('captures', name), '--format', 'json']);
         const report = JSON.parse(json.stdout) as Report;
 
-        const page = await browser.newPage();
-        const problems: string[] = [];
-        page.on('console', (m) => {
-          if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
-        });
-        page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-        page.on('request', (r) => {
-          if (!r.url().startsWith('file://')) problems.push(`request: ${r.url()}`);
-        });
-        await page.goto(`file://${htmlFile}`);
-        await page.waitForSelector('body[data-rendered="true"]', { timeout: 20_000 });
+        const { page, problems } = await open(htmlFile);
         expect(problems).toEqual([]);
 
         // Charts drawn: every chart's canvas has coloured pixels in its plotting area (lines, bars, marks).
@@ -196,5 +255,47 @@ if (CHROMIUM === undefined) {
         await page.close();
       });
     }
+
+    it('the findings page draws the report page’s four charts over time', async () => {
+      const dir = tempDir();
+      const htmlFile = join(dir, 'findings.html');
+      expect(nfsight(['findings', 'captures/nfsv4-grace-restart.pcap', '--format', 'html', '-o', htmlFile]).status).toBe(0);
+      const { page, problems } = await open(htmlFile);
+      expect(problems).toEqual([]);
+      const charts = await page.evaluate(() => [...document.querySelectorAll('.chart')].filter((b) => b.querySelector('canvas')).map((b) => b.id));
+      expect(charts).toEqual(['chart-ops', 'chart-throughput', 'chart-latency', 'chart-tcp']);
+      expect(await page.locator('#table-operations').count()).toBe(0);
+      await page.close();
+    });
+
+    it('a report with 3,000 findings and 2,000 rows a table: 40 findings whole, the next in a table, rows added on demand, sorting over every row', async () => {
+      const report = await hugeReport();
+      const dir = tempDir();
+      const htmlFile = join(dir, 'huge.html');
+      writeFileSync(htmlFile, renderReportHtml(report));
+      const { page, problems } = await open(htmlFile);
+      expect(problems).toEqual([]);
+      expect(await page.locator('.finding').count()).toBe(FINDINGS_DETAILED);
+      expect(await page.locator(`#finding-${FINDINGS_DETAILED - 1} h3`).textContent()).toContain(`${FINDINGS_DETAILED}. ${report.findings[FINDINGS_DETAILED - 1]!.title}`);
+      expect(await page.locator('#verdict-box li').count()).toBe(VERDICT_PROBLEMS);
+      expect(await page.locator('#verdict-more').textContent()).toContain(`and ${3000 - VERDICT_PROBLEMS} more problems`);
+      // The episodes of the findings shown whole, one dot per evidence frame.
+      expect(await page.locator('#episodes circle').count()).toBe(FINDINGS_DETAILED * report.findings[0]!.evidence.length);
+      const cells = (table: string, col: string) => page.locator(`#${table} tbody td[data-col="${col}"]`).allTextContents();
+      expect((await cells('table-more-findings', 'number')).slice(0, 3)).toEqual(['41', '42', '43']);
+      expect(await cells('table-more-findings', 'number')).toHaveLength(100);
+      expect(await page.locator('#table-more-findings-more').textContent()).toBe(`Show all ${FINDINGS_LISTED} rows (${FINDINGS_LISTED - 100} more)`);
+      await page.locator('#table-more-findings-more').click();
+      expect(await cells('table-more-findings', 'number')).toHaveLength(FINDINGS_LISTED);
+      expect(await page.locator('#table-more-findings-more').isHidden()).toBe(true);
+      // Clients: 100 rows shown; sorting by calls puts the busiest client (row 1,501) first.
+      expect(await cells('table-clients', 'address')).toEqual(report.clients.rows.slice(0, 100).map((r) => r.address));
+      await page.locator('#table-clients th[data-col="calls"]').click();
+      const calls = await cells('table-clients', 'calls');
+      expect(calls[0]).toBe('999999');
+      expect(calls[1]).toBe(String(1000 + 1999));
+      expect(calls).toHaveLength(100);
+      await page.close();
+    });
   });
 }

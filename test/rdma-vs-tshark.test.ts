@@ -7,14 +7,14 @@
  * dissection: opcodes, RPC-over-RDMA headers, CM exchange).
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../src/analyze.js';
 import { mergeReports } from '../src/report/merge.js';
 import { renderReportText } from '../src/report/render-text.js';
-import { CAPTURES } from './helpers.js';
+import { CAPTURES, tempDir } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -200,6 +200,43 @@ describe('NFS over RDMA: what the transport saw (nfs-rdma-v3.pcap.notes)', () =>
     expect(seen.get(2622)?.writeBytes).toBe(131072);
     expect(seen.get(54)?.names).toEqual(['.', '..', 'big2.bin', 'dir1', 'hello.txt']);
     expect([...seen.entries()].filter(([, v]) => v.stop !== undefined)).toEqual([]);
+  });
+});
+
+/** The capture as tcpdump -s `snaplen` would have written it: each frame's captured bytes cut to `snaplen` (classic little-endian pcap). */
+function cutBySnaplen(file: string, snaplen: number): Buffer {
+  const src = readFileSync(file);
+  const parts: Buffer[] = [Buffer.from(src.subarray(0, 24))];
+  parts[0]!.writeUInt32LE(snaplen, 16);
+  for (let at = 24; at + 16 <= src.length; ) {
+    const incl = src.readUInt32LE(at + 8);
+    const keep = Math.min(incl, snaplen);
+    const head = Buffer.from(src.subarray(at, at + 16));
+    head.writeUInt32LE(keep, 8);
+    parts.push(head, src.subarray(at + 16, at + 16 + keep));
+    at += 16 + incl;
+  }
+  return Buffer.concat(parts);
+}
+
+describe('NFS over RDMA cut by a snaplen', () => {
+  it('nfs-rdma-v3.pcap at -s 100: every frame read, the RPC-over-RDMA headers counted as cut where their RPC call is, no read error', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'rdma-s100.pcap');
+    writeFileSync(file, cutBySnaplen(join(CAPTURES, 'nfs-rdma-v3.pcap'), 100));
+    const diagnostics: string[] = [];
+    const r = await analyze(file, { onDiagnostic: (d) => diagnostics.push(`${d.code}: ${d.message}`) });
+    // tshark: 2648 frames, 2634 of them RoCEv2 (BTH over UDP 4791).
+    expect(r.capture.frames).toBe(2648);
+    expect(r.capture.files[0]).toMatchObject({ frames: 2648, truncated: false, failed: false });
+    expect(diagnostics).toEqual([]);
+    expect(r.rdma.packets).toBe(2634);
+    // The 94 RPC-over-RDMA headers (RDMA_MSG 92, RDMA_NOMSG 2, as uncut), each either whole in 100 bytes or counted as cut.
+    const m = r.rdma.messages;
+    expect(m.RDMA_MSG + m.RDMA_NOMSG + m.truncatedHeaders).toBe(94);
+    expect(m.truncatedHeaders).toBeGreaterThan(0);
+    // The MOUNT calls over TCP (frames 6 and 10, 60 and 84 bytes of RPC) still decode: tshark's first two calls.
+    expect(r.rpc.calls).toBeGreaterThanOrEqual(2);
   });
 });
 

@@ -36,17 +36,37 @@ export interface PageTimeline {
 
 type Row = Record<string, unknown>;
 
+/** A finding beyond those shown whole: one line. */
+export interface FindingLine {
+  /** Its number in the report's findings, from 1. */
+  number: number;
+  severity: string;
+  kind: string;
+  title: string;
+  start: string;
+  /** Its first evidence frame. */
+  frame: number | null;
+}
+
 export interface PageData {
   findingsOnly: boolean;
   tool: { name: string; version: string };
+  /** The verdict, its problems cut to the first VERDICT_PROBLEMS. */
   verdict: Verdict;
+  /** How many problems the verdict has. */
+  verdictProblems: number;
+  /** The first FINDINGS_DETAILED findings, whole. */
   findings: Finding[];
+  /** The next ones (up to FINDINGS_LISTED), one line each. */
+  moreFindings: FindingLine[];
+  /** How many findings the report has. */
+  findingsTotal: number;
   capture: CaptureSection;
   skipped: SkippedSection;
   diagnostics: DiagnosticSummary;
   rpc: Row;
   tcp: Row;
-  /** The report's rows without their histograms. */
+  /** The report's rows without their histograms (none on the findings page). */
   operations: object[];
   errors: ErrorRow[];
   clients: object[];
@@ -76,7 +96,9 @@ export function pageMain(data: PageData, uPlot: any): void {
   const fmt = (v: unknown): string => (v === null || v === undefined ? '' : Array.isArray(v) ? v.join(', ') : String(v));
   const sevColor: Record<string, string> = { error: '#c62828', warning: '#d98200', info: '#1565c0' };
   const t = data.timeline;
-  const chartWidth = (): number => Math.max(480, Math.min(1220, document.documentElement.clientWidth - 60));
+  // Read once, before the page grows: each read of a layout figure lays the whole page out again.
+  const pageWidth = Math.max(480, Math.min(1220, document.documentElement.clientWidth - 60));
+  const chartWidth = (): number => pageWidth;
 
   // ---- sortable tables ------------------------------------------------------
   interface Col {
@@ -85,6 +107,8 @@ export function pageMain(data: PageData, uPlot: any): void {
     num?: boolean;
     get?: (r: any) => unknown;
   }
+  /** Rows put in the page at first; a button adds the rest (thousands of rows would slow the page's opening). */
+  const TABLE_ROWS = 100;
   const table = (cols: Col[], rows: any[], id: string): HTMLElement => {
     const tbl = el('table', { class: 'sortable', id });
     const thead = el('thead');
@@ -96,41 +120,55 @@ export function pageMain(data: PageData, uPlot: any): void {
     });
     thead.append(tr);
     const tbody = el('tbody');
-    for (const r of rows) {
+    tbl.append(thead, tbody);
+    const value = (r: any, c: Col): unknown => (c.get ? c.get(r) : r[c.key]);
+    const rowEl = (r: any): HTMLElement => {
       const row = el('tr');
       for (const c of cols) {
-        const v = c.get ? c.get(r) : r[c.key];
+        const v = value(r, c);
         const td = el('td', c.num ? { class: 'n', 'data-col': c.key } : { 'data-col': c.key }, fmt(v));
         if (typeof v === 'number') td.dataset['v'] = String(v);
         row.append(td);
       }
-      tbody.append(row);
+      return row;
+    };
+    let order = rows;
+    let shown = Math.min(rows.length, TABLE_ROWS);
+    const more = el('button', { type: 'button', class: 'more', id: `${id}-more` });
+    more.addEventListener('click', () => {
+      shown = order.length;
+      draw();
+    });
+    function draw(): void {
+      tbody.replaceChildren(...order.slice(0, shown).map(rowEl));
+      more.hidden = shown >= order.length;
+      more.textContent = `Show all ${order.length} rows (${order.length - shown} more)`;
     }
-    tbl.append(thead, tbody);
+    draw();
     let sorted = -1;
     let asc = true;
     function sortBy(i: number): void {
       asc = sorted === i ? !asc : !cols[i]!.num;
       sorted = i;
-      const trs = [...tbody.querySelectorAll('tr')];
-      const val = (r: Element): string | number => {
-        const td = r.children[i] as HTMLElement;
-        return td.dataset['v'] !== undefined ? Number(td.dataset['v']) : td.textContent ?? '';
+      const c = cols[i]!;
+      // Numbers by value, anything else by its text, as the cells show it.
+      const key = (r: any): string | number => {
+        const v = value(r, c);
+        return typeof v === 'number' ? v : fmt(v);
       };
-      trs.sort((a, b) => {
-        const x = val(a);
-        const y = val(b);
-        const c = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
-        return asc ? c : -c;
+      order = [...order].sort((a, b) => {
+        const x = key(a);
+        const y = key(b);
+        const d = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
+        return asc ? d : -d;
       });
-      tbody.append(...trs);
+      draw();
       tbl.querySelectorAll('th').forEach((th, k) => {
         if (k === i) th.setAttribute('aria-sort', asc ? 'ascending' : 'descending');
         else th.removeAttribute('aria-sort');
       });
     }
-    const wrap = el('div', { class: 'scroll' }, tbl);
-    return wrap;
+    return el('div', {}, el('div', { class: 'scroll' }, tbl), more);
   };
   const keyValues = (rows: [string, unknown][], id: string): HTMLElement =>
     el('table', { id }, el('tbody', {}, ...rows.map(([k, v]) => el('tr', {}, el('th', {}, k), el('td', { 'data-key': k }, fmt(v))))));
@@ -152,6 +190,9 @@ export function pageMain(data: PageData, uPlot: any): void {
         ),
       ),
     );
+  }
+  if (data.verdictProblems > v.problems.length) {
+    vbox.append(el('p', { class: 'meta', id: 'verdict-more' }, `… and ${data.verdictProblems - v.problems.length} more problems: see the findings below (all of them: nfsight findings).`));
   }
   if (v.notJudged.length > 0) vbox.append(el('p', {}, 'Not judged: ', v.notJudged.join(' ')));
   verdict.append(vbox);
@@ -240,12 +281,17 @@ export function pageMain(data: PageData, uPlot: any): void {
   };
 
   // ---- findings ---------------------------------------------------------------
-  const findings = section('findings', `Findings (${data.findings.length})`);
-  if (data.findings.length === 0) findings.append(el('p', {}, 'No finding.'));
+  const findings = section('findings', `Findings (${data.findingsTotal})`);
+  if (data.findingsTotal === 0) findings.append(el('p', {}, 'No finding.'));
+  if (data.findingsTotal > data.findings.length) {
+    findings.append(
+      el('p', { class: 'meta' }, `The first ${data.findings.length} in full and on the time axis; the next ${data.moreFindings.length} one line each, below them${data.findingsTotal > data.findings.length + data.moreFindings.length ? `; ${data.findingsTotal - data.findings.length - data.moreFindings.length} more not in this page` : ''}. All of them: nfsight findings.`),
+    );
+  }
   if (t.episodes.length > 0 && t.count > 0) findings.append(episodesSvg());
   data.findings.forEach((f, i) => {
     const box = el('div', { class: 'finding', id: `finding-${i}` });
-    box.append(el('h3', {}, el('span', { class: `badge ${f.severity}` }, f.severity), ` ${String.fromCharCode(97 + (i % 26))}. `, f.title));
+    box.append(el('h3', {}, el('span', { class: `badge ${f.severity}` }, f.severity), ` ${i + 1}. `, f.title));
     const who = [f.client && `client ${f.client}`, f.server && `server ${f.server}`, f.file && `file ${f.file}`, f.sessionid && `session ${f.sessionid}`, f.clientid && `clientid ${f.clientid}`].filter(Boolean).join(' · ');
     box.append(el('div', { class: 'meta' }, `${f.kind} · ${f.start} to ${f.end} (${f.durationSeconds} s) · ${f.count} occurrence(s)${who ? ` · ${who}` : ''}${f.confidence && f.confidence !== 'high' ? ` · confidence ${f.confidence}` : ''}`));
     box.append(el('p', { class: 'explanation' }, f.explanation));
@@ -266,13 +312,30 @@ export function pageMain(data: PageData, uPlot: any): void {
     if (metrics.length > 0) box.append(el('details', {}, el('summary', {}, 'metrics'), keyValues(metrics, `metrics-${i}`)));
     findings.append(box);
   });
+  if (data.moreFindings.length > 0) {
+    findings.append(el('h3', {}, `Findings ${data.findings.length + 1} to ${data.findings.length + data.moreFindings.length}`));
+    findings.append(
+      table(
+        [
+          { key: 'number', head: '#', num: true },
+          { key: 'severity', head: 'severity' },
+          { key: 'kind', head: 'kind' },
+          { key: 'title', head: 'finding' },
+          { key: 'start', head: 'from (UTC)' },
+          { key: 'frame', head: 'first frame', num: true },
+        ],
+        data.moreFindings,
+        'table-more-findings',
+      ),
+    );
+  }
 
   /** Each finding a lane on the capture's time axis: its span as a bar, its evidence frames as dots. */
   function episodesSvg(): Element {
     const ns = 'http://www.w3.org/2000/svg';
     const W = chartWidth();
     const left = 40;
-    const lane = 24;
+    const lane = t.episodes.length > 12 ? 16 : 24;
     const H = 30 + lane * t.episodes.length;
     const svg = document.createElementNS(ns, 'svg');
     svg.setAttribute('class', 'episodes');
@@ -296,7 +359,7 @@ export function pageMain(data: PageData, uPlot: any): void {
     t.episodes.forEach((e, i) => {
       const y = 14 + i * lane;
       const color = sevColor[e.severity] ?? '#666';
-      add('text', { x: 4, y: y + 4 }, `${String.fromCharCode(97 + (i % 26))}.`);
+      add('text', { x: 4, y: y + 4 }, `${e.finding + 1}.`);
       const a = X(e.start);
       add('rect', { x: a, y: y - 4, width: Math.max(3, X(e.end) - a), height: 8, fill: color, opacity: 0.35 });
       for (const m of e.marks) {
@@ -328,30 +391,28 @@ export function pageMain(data: PageData, uPlot: any): void {
       { label: 'errors/s', values: perSecond(t.errors), color: '#c62828' },
       { label: 'unanswered/s', values: perSecond(t.unanswered), color: '#6a1b9a', dash: [4, 3] },
     ]);
-    if (!data.findingsOnly) {
-      timeChart(over, 'chart-throughput', 'Throughput (NFS data)', 'MB/s', [
-        { label: 'read MB/s', values: perSecond(t.readBytes, 1e6), color: '#2e7d32' },
-        { label: 'write MB/s', values: perSecond(t.writeBytes, 1e6), color: '#ef6c00' },
-      ]);
-      const top = t.operations.filter((o) => o.calls > 0).slice(0, 6);
-      timeChart(
-        over,
-        'chart-latency',
-        'Latency per operation (p99 solid, p50 dashed; ms, log scale)',
-        'ms',
-        top.flatMap((o, i) => [
-          { label: `${o.name} p99`, values: o.p99, color: palette[i % palette.length]! },
-          { label: `${o.name} p50`, values: o.p50, color: palette[i % palette.length]!, dash: [5, 4] },
-        ]),
-        true,
-      );
-      timeChart(over, 'chart-tcp', 'TCP events per interval', 'events', [
-        { label: 'retransmissions', values: t.tcp['retransmission'] ?? [], color: '#ef6c00', bars: true },
-        { label: 'zero windows', values: t.tcp['zero-window'] ?? [], color: '#6a1b9a', bars: true },
-        { label: 'gaps (bytes lost by the capture)', values: t.tcp['gap'] ?? [], color: '#4e342e', bars: true },
-        { label: 'resets', values: t.tcp['rst'] ?? [], color: '#c62828', bars: true },
-      ]);
-    }
+    timeChart(over, 'chart-throughput', 'Throughput (NFS data)', 'MB/s', [
+      { label: 'read MB/s', values: perSecond(t.readBytes, 1e6), color: '#2e7d32' },
+      { label: 'write MB/s', values: perSecond(t.writeBytes, 1e6), color: '#ef6c00' },
+    ]);
+    const top = t.operations.filter((o) => o.calls > 0).slice(0, 6);
+    timeChart(
+      over,
+      'chart-latency',
+      'Latency per operation (p99 solid, p50 dashed; ms, log scale)',
+      'ms',
+      top.flatMap((o, i) => [
+        { label: `${o.name} p99`, values: o.p99, color: palette[i % palette.length]! },
+        { label: `${o.name} p50`, values: o.p50, color: palette[i % palette.length]!, dash: [5, 4] },
+      ]),
+      true,
+    );
+    timeChart(over, 'chart-tcp', 'TCP events per interval', 'events', [
+      { label: 'retransmissions', values: t.tcp['retransmission'] ?? [], color: '#ef6c00', bars: true },
+      { label: 'zero windows', values: t.tcp['zero-window'] ?? [], color: '#6a1b9a', bars: true },
+      { label: 'gaps (bytes lost by the capture)', values: t.tcp['gap'] ?? [], color: '#4e342e', bars: true },
+      { label: 'resets', values: t.tcp['rst'] ?? [], color: '#c62828', bars: true },
+    ]);
   }
 
   if (!data.findingsOnly) {

@@ -26,6 +26,17 @@ export interface HtmlOptions {
 
 /** Operations whose latency histogram is drawn (the most called). */
 const HISTOGRAMS = 12;
+/**
+ * Bounds that keep the page small and quick to open whatever the capture
+ * (a capture with thousands of findings or table rows): the findings shown
+ * whole (explanation, evidence, metrics; their episodes drawn), then the
+ * rest one line each up to FINDINGS_LISTED, and the verdict's first
+ * problems. What is left out is counted on the page, which points to
+ * `nfsight findings` for all of it.
+ */
+export const FINDINGS_DETAILED = 40;
+export const FINDINGS_LISTED = 2000;
+export const VERDICT_PROBLEMS = 20;
 
 let uplot: { js: string; css: string } | undefined;
 /** uPlot's minified build and stylesheet, read once from its package. */
@@ -92,7 +103,8 @@ function timelineColumns(t: TimelineSection): PageTimeline {
     ...cols,
     tcp,
     operations: t.operations.map((s) => ({ ...s, ...ops.get(s.key)! })),
-    episodes: t.episodes,
+    // The episodes of the findings shown whole.
+    episodes: t.episodes.filter((e) => e.finding < FINDINGS_DETAILED),
   };
 }
 
@@ -117,22 +129,36 @@ export function pageData(report: Report, options: HtmlOptions = {}): PageData {
       // Each bucket at the latency it stands for, in ms.
       points: o.latency.histogram.buckets.map(([i, c]) => [Number((bucketValue(i) * 1000).toPrecision(6)), c] as [number, number]),
     }));
+  const findingsOnly = options.findingsOnly ?? false;
+  const listed = report.findings.slice(FINDINGS_DETAILED, FINDINGS_DETAILED + FINDINGS_LISTED);
   return {
-    findingsOnly: options.findingsOnly ?? false,
+    findingsOnly,
     tool: report.tool,
-    verdict: report.verdict,
-    findings: report.findings,
+    verdict: { ...report.verdict, problems: report.verdict.problems.slice(0, VERDICT_PROBLEMS) },
+    verdictProblems: report.verdict.problems.length,
+    findings: report.findings.slice(0, FINDINGS_DETAILED),
+    moreFindings: listed.map((f, k) => ({
+      number: FINDINGS_DETAILED + k + 1,
+      severity: f.severity,
+      kind: f.kind,
+      title: f.title,
+      start: f.start,
+      frame: f.evidence[0]?.frame ?? null,
+    })),
+    findingsTotal: report.findings.length,
     capture: report.capture,
     skipped: report.skipped,
     diagnostics: report.diagnostics,
-    rpc: { ...report.rpc },
-    tcp: { ...report.tcp },
-    operations: report.operations.map(withoutHistogram),
-    errors: report.errors,
-    clients: report.clients.rows.map(withoutHistogram),
-    servers: report.servers.rows.map(withoutHistogram),
-    files: report.files.rows.map(withoutHistogram),
-    histograms,
+    // The unanswered calls and orphan replies are the findings' and `nfsight calls`' business.
+    rpc: { calls: report.rpc.calls, replies: report.rpc.replies, unanswered: report.rpc.unanswered, truncatedMessages: report.rpc.truncatedMessages },
+    tcp: { connections: report.tcp.connections, events: report.tcp.events },
+    // The findings page draws the charts, not the tables.
+    operations: findingsOnly ? [] : report.operations.map(withoutHistogram),
+    errors: findingsOnly ? [] : report.errors,
+    clients: findingsOnly ? [] : report.clients.rows.map(withoutHistogram),
+    servers: findingsOnly ? [] : report.servers.rows.map(withoutHistogram),
+    files: findingsOnly ? [] : report.files.rows.map(withoutHistogram),
+    histograms: findingsOnly ? [] : histograms,
     timeline: timelineColumns(report.timeline),
   };
 }
@@ -175,6 +201,7 @@ table.sortable th[aria-sort="descending"]::after { content: " ▼"; }
 .legend-note { color: var(--muted); font-size: 12px; }
 svg.episodes text { font-size: 11px; fill: var(--fg); }
 .scroll { max-height: 480px; overflow: auto; display: inline-block; }
+button.more { margin: 0 0 12px; font: inherit; font-size: 13px; padding: 2px 10px; cursor: pointer; }
 `;
 
 /** The whole page. */

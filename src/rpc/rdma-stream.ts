@@ -336,7 +336,8 @@ export class RpcRdmaLayer implements RdmaConsumer {
     for (const chunk of h.writeList) for (const seg of chunk) this.register(st, rec, 'write', seg);
     if (h.replyChunk !== null) for (const seg of h.replyChunk) this.register(st, rec, 'reply', seg);
     this.credits(st, dir, h.credits, true, m.frame);
-    if (inlineLength >= 24) rec.op = this.operationOf(inline);
+    // The header as captured: a frame cut by the snaplen may hold less than the message.
+    if (inline.length >= 24) rec.op = this.operationOf(inline);
 
     if (h.readList.length === 0) {
       this.countCall(rec);
