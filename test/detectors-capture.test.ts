@@ -14,13 +14,14 @@ import { Capture, TcpSession, type Host } from './gen/session.js';
 import { oneDirection, withoutFrames } from './gen/tcp-faults.js';
 import { getattrCall, getattrs, okReply, readCall, readReply } from './gen/workload.js';
 import { CAPTURES, tempDir, writeTemp } from './helpers.js';
+import { readable } from './findings-text.js';
 
 const CLIENT: Host = { addr: '192.0.2.10', port: 801 };
 const SERVER: Host = { addr: '192.0.2.20', port: 2049 };
 
 async function reportOf(capture: Capture | string, snaplen?: number): Promise<Report> {
   const file = typeof capture === 'string' ? capture : writeTemp(tempDir(), 'gen.pcap', writePcap(capture.frames, { linkType: 1, ...(snaplen ? { snaplen } : {}) }));
-  return analyze(file);
+  return readable(await analyze(file));
 }
 
 const quality = (r: Report): Finding[] => r.findings.filter((f) => f.kind === 'capture-quality');

@@ -14,6 +14,7 @@ import { Capture, TcpSession, type Host } from './gen/session.js';
 import { resendFrame, rtoBackoff } from './gen/tcp-faults.js';
 import { FH, getattrs, readCall, readReply, reads } from './gen/workload.js';
 import { CAPTURES, tempDir, writeTemp } from './helpers.js';
+import { readable } from './findings-text.js';
 
 const CLIENT: Host = { addr: '192.0.2.10', port: 801 };
 const SERVER: Host = { addr: '192.0.2.20', port: 2049 };
@@ -21,7 +22,7 @@ const MSS = 1448;
 
 async function reportOf(capture: Capture | string, options: AnalyzeOptions = {}): Promise<Report> {
   const file = typeof capture === 'string' ? capture : writeTemp(tempDir(), 'gen.pcap', writePcap(capture.frames, { linkType: 1 }));
-  return analyze(file, options);
+  return readable(await analyze(file, options));
 }
 
 const ofKind = (r: Report, kind: string): Finding[] => r.findings.filter((f) => f.kind === kind);
@@ -162,7 +163,7 @@ describe('zero window', () => {
     expect(f.metrics).toMatchObject({ episodes: 1, serverEpisodes: 1, clientEpisodes: 0, callsDuring: 1 });
     expect(f.metrics['zeroWindowSeconds'] as number).toBeCloseTo(3, 4);
     expect(frames(f)).toEqual([g.zero, g.open, g.call, g.reply]);
-    expect(f.explanation).toContain('the slowest, WRITE xid 0x0000300a, took 3 s');
+    expect(f.explanation).toContain('WRITE xid 0x0000300a waited meanwhile and took 3 s');
     // rpc.time starts where the call is complete, after the window reopened: no slow call by that measure.
     expect(ofKind(r, 'slow-ops')).toEqual([]);
   });

@@ -15,6 +15,7 @@ import {
 import { OP, compoundArgs, compoundRes, getfhArgs, openArgs, putfhArgs, statusRes } from './gen/nfs4.js';
 import { Capture, TcpSession, type Host } from './gen/session.js';
 import { CAPTURES, tempDir, writeTemp } from './helpers.js';
+import { readable } from './findings-text.js';
 
 const CLIENT: Host = { addr: '192.0.2.10', port: 801 };
 const SERVER: Host = { addr: '192.0.2.20', port: 2049 };
@@ -25,7 +26,7 @@ const NFS4ERR_GRACE = 10013;
 const NFS4ERR_DELAY = 10008;
 
 async function findingsOf(file: string, options: AnalyzeOptions = {}): Promise<Finding[]> {
-  const report = await analyze(file, options);
+  const report = readable(await analyze(file, options));
   return report.findings.filter((f) => KINDS.has(f.kind));
 }
 

@@ -14,6 +14,7 @@ import { rpcAcceptedReply, rpcCall } from './gen/rpc.js';
 import { Capture, type Host } from './gen/session.js';
 import * as g from './gen/side.js';
 import { CAPTURES, tempDir, writeTemp } from './helpers.js';
+import { readable } from './findings-text.js';
 
 const KINDS = ['mount-errors', 'portmap-unregistered', 'nlm-denied'];
 const CLIENT = '192.0.2.10';
@@ -24,7 +25,7 @@ const LOCK: g.NlmLock = { caller: 'client.example', fh: Buffer.alloc(32, 0xab), 
 
 async function reportOf(capture: Capture | string): Promise<Report> {
   const file = typeof capture === 'string' ? capture : writeTemp(tempDir(), 'gen.pcap', writePcap(capture.frames, { linkType: 1 }));
-  return analyze(file);
+  return readable(await analyze(file));
 }
 
 const ofKinds = (r: Report): Finding[] => r.findings.filter((f) => KINDS.includes(f.kind));
@@ -109,9 +110,9 @@ describe('nlm-denied', () => {
     const res = c.udp({ addr: SERVER, port: 4045 }, { addr: CLIENT, port: 800 }, rpcCall({ xid: 0x32, prog: 100021, vers: 4, proc: 12, cred }, g.nlmRes(COOKIE, 2)));
     const found = ofKinds(await reportOf(c)).sort((a, b) => (a.title < b.title ? -1 : 1));
     expect(found.map((f) => [f.severity, f.title])).toEqual([
-      ['error', `Lock denied 1 time by ${SERVER} (NLM4_DENIED_NOLOCKS)`],
-      ['warning', `Lock denied 1 time by ${SERVER}:4045 (NLM4_DENIED) on ${LOCK.fh.toString('hex')}`],
-      ['info', `Lock test denied 1 time by ${SERVER}:4045 (NLM4_DENIED) on ${LOCK.fh.toString('hex')}`],
+      ['error', `Lock denied once by ${SERVER} (NLM4_DENIED_NOLOCKS)`],
+      ['warning', `Lock denied once by ${SERVER}:4045 (NLM4_DENIED) on ${LOCK.fh.toString('hex')}`],
+      ['info', `Lock test denied once by ${SERVER}:4045 (NLM4_DENIED) on ${LOCK.fh.toString('hex')}`],
     ]);
     expect(frames(found[0]!)).toEqual([res]);
     expect(frames(found[1]!)).toEqual([lock]);

@@ -12,6 +12,7 @@ import { Capture, TcpSession, type Host } from './gen/session.js';
 import { rawSegment, refusedSyn, resendFrame, rtoBackoff } from './gen/tcp-faults.js';
 import { ACK, RST, SYN } from './gen/tcp.js';
 import { CAPTURES, tempDir, writeTemp } from './helpers.js';
+import { readable } from './findings-text.js';
 
 const CLIENT: Host = { addr: '192.0.2.10', port: 801 };
 const SERVER: Host = { addr: '192.0.2.20', port: 2049 };
@@ -24,7 +25,7 @@ const okReply = (xid: number, size = 100): Buffer => rpcAcceptedReply(xid, Buffe
 
 async function findingsOf(capture: Capture | string): Promise<Finding[]> {
   const file = typeof capture === 'string' ? capture : writeTemp(tempDir(), 'gen.pcap', writePcap(capture.frames, { linkType: 1 }));
-  const report = await analyze(file);
+  const report = readable(await analyze(file));
   return report.findings.filter((f) => KINDS.includes(f.kind));
 }
 

@@ -1,6 +1,6 @@
 /** The words findings are written with: numbers read the way people write them. */
 import { describe, expect, it } from 'vitest';
-import { burstsText, bytesText, cadenceText, cleanMetrics, intervalsText, listText, percentText, plural, secondsText, sentences } from '../src/detectors/wording.js';
+import { burstsText, bytesText, cadenceText, cleanMetrics, intervalsText, listText, percentText, plural, secondsText, sentences, timesText } from '../src/detectors/wording.js';
 
 describe('wording', () => {
   it('seconds: µs, ms, s with sensible digits, never a dropped zero of a whole number', () => {
@@ -12,6 +12,7 @@ describe('wording', () => {
   it('bytes, percentages, counts and lists', () => {
     expect([1, 1448, 14480, 50 * 1024 * 1024].map(bytesText)).toEqual(['1 byte', '1,448 bytes', '14.1 KiB', '50.0 MiB']);
     expect([0.0005, 0.013, 0.1, 0.22].map(percentText)).toEqual(['0.05%', '1.3%', '10%', '22%']);
+    expect([1, 2, 3, 1200].map(timesText)).toEqual(['once', 'twice', '3 times', '1,200 times']);
     expect([plural(1, 'reply', 'replies'), plural(7017, 'call')]).toEqual(['1 reply', '7,017 calls']);
     expect([listText(['a']), listText(['a', 'b']), listText(['a', 'b', 'c']), listText(['a', 'b', 'c', 'd', 'e', 'f'], 3)]).toEqual(['a', 'a and b', 'a, b and c', 'a, b and 4 more']);
     expect(intervalsText([0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8, 15, 15, 15])).toBe('0.2, 0.4, 0.8, 1.6, …, 15, 15, 15 s');

@@ -14,7 +14,8 @@
 import type { Transaction } from '../rpc/transaction.js';
 import { formatFrameTime } from '../report/time.js';
 import type { Detector, DetectorContext, DetectorOptions, Finding } from './finding.js';
-import { analyzeSchedule, describeBackoff, RetryTracker, scheduleMetrics, sequenceEvidence, type RetrySequence } from './retry-schedule.js';
+import { secondsText, sentences, timesText } from './wording.js';
+import { analyzeSchedule, retryText, RetryTracker, scheduleMetrics, sequenceEvidence, type RetrySequence } from './retry-schedule.js';
 
 const DELAY_STATUSES = new Set(['NFS4ERR_DELAY', 'NFS3ERR_JUKEBOX']);
 
@@ -46,23 +47,19 @@ export class DelayBackoffDetector implements Detector {
     const first = seq.attempts[0]!;
     const end = seq.end ? seq.end.reply : seq.attempts[seq.attempts.length - 1]!.reply;
     const fileText = seq.file !== '' ? ` ${seq.file}` : '';
-    const outcome = sched.resolved
-      ? `The retry succeeded after ${sched.blockedSeconds.toFixed(1)} s.`
-      : seq.end
-        ? `The retries ended with ${seq.end.status} after ${sched.blockedSeconds.toFixed(1)} s.`
-        : `No retry succeeded before the capture ended (${sched.blockedSeconds.toFixed(1)} s blocked so far).`;
     const why =
       seq.error === 'NFS3ERR_JUKEBOX'
-        ? 'NFS3ERR_JUKEBOX means the server cannot answer now (a file on offline/HSM storage being recalled, a delegation being recalled from another NFSv4 client, a busy backend)'
-        : 'NFS4ERR_DELAY means the server is busy with something the request waits on (recalling a conflicting delegation or layout, a slow backend, an export being reloaded)';
+        ? 'it could not answer yet (a file on offline storage, a delegation recall, a busy backend)'
+        : 'it was busy (recalling a delegation or layout, or a slow backend)';
     const f: Finding = {
       kind: this.kind,
       severity: sched.blockedSeconds > this.blockedErrorSeconds ? 'error' : 'warning',
-      title: `${seq.op}${fileText} delayed ${sched.blockedSeconds.toFixed(1)} s (${seq.errors} × ${seq.error})`,
-      explanation:
-        `The server answered ${seq.op}${fileText} with ${seq.error} ${seq.errors} time(s). ${why}. ` +
-        `The client ${describeBackoff(sched)}. ${outcome} ` +
-        'Check what the server was waiting on at that time (delegation recalls to other clients — look for CB_RECALL —, HSM recalls, server load).',
+      title: `${seq.op}${fileText} ${sched.blockedSeconds >= 0.05 ? `delayed ${secondsText(sched.blockedSeconds)}` : 'refused'} by the server (${seq.errors} × ${seq.error})`,
+      explanation: sentences(
+        `the server answered ${seq.error} ${timesText(seq.errors)}: ${why}`,
+        retryText(seq, sched),
+        'look for CB_RECALLs, storage recalls or server load then',
+      ),
       client: seq.client,
       server: seq.server,
       start: formatFrameTime(first.call),

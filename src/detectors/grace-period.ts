@@ -22,7 +22,8 @@ import { formatEndpoint, type TcpEvent } from '../transport/stream.js';
 import type { FrameRef } from '../capture/frame.js';
 import { formatFrameTime } from '../report/time.js';
 import { evidence, MAX_EVIDENCE, type Detector, type DetectorContext, type DetectorOptions, type EvidenceFrame, type Finding } from './finding.js';
-import { analyzeSchedule, describeBackoff, frameSeconds, micro, RetryTracker, scheduleMetrics, sequenceEvidence, type RetrySequence } from './retry-schedule.js';
+import { listText, secondsText, sentences, timesText } from './wording.js';
+import { analyzeSchedule, retryText, frameSeconds, micro, RetryTracker, scheduleMetrics, sequenceEvidence, type RetrySequence } from './retry-schedule.js';
 
 const GRACE_STATUSES = new Set(['NFS4ERR_GRACE', 'NLM4_DENIED_GRACE_PERIOD', 'LCK_DENIED_GRACE_PERIOD']);
 /** Restart signs kept per server. */
@@ -171,7 +172,7 @@ export class GracePeriodDetector implements Detector {
     const beforeGrace = (x: number): boolean => x >= from && x <= (ep?.firstTime ?? firstReplyTime);
     const rsts = (this.rsts.get(seq.server) ?? []).filter((r) => beforeGrace(r.time));
     if (rsts.length > 0) {
-      signs.push(`server sent TCP RST ×${rsts.length}`);
+      signs.push(`the server reset TCP connections ${timesText(rsts.length)}`);
       signEvidence.push(evidence(this.ctx, rsts[0]!.at, 'TCP RST from the server', formatFrameTime));
     }
     const stale = s.staleClientid.filter((r) => inWindow(r.time));
@@ -182,7 +183,7 @@ export class GracePeriodDetector implements Detector {
     const silences = s.silences.filter((x) => beforeGrace(x.endTime));
     const silence = silences.reduce<Silence | undefined>((best, x) => (!best || x.seconds > best.seconds ? x : best), undefined);
     if (silence) {
-      signs.push(`server silent ${silence.seconds.toFixed(1)} s${silence.newConnection ? ', then traffic on a new connection' : ''}`);
+      signs.push(`server silent ${secondsText(silence.seconds)}${silence.newConnection ? ', then traffic on a new connection' : ''}`);
       signEvidence.push(evidence(this.ctx, silence.before, `last server traffic before ${silence.seconds.toFixed(1)} s of silence`, formatFrameTime));
       signEvidence.push(evidence(this.ctx, silence.after, `traffic resumes after ${silence.seconds.toFixed(1)} s${silence.newConnection ? ' (new connection)' : ''}`, formatFrameTime));
     }
@@ -203,28 +204,23 @@ export class GracePeriodDetector implements Detector {
     metrics.reclaimOpens = reclaimOpens;
     metrics.reclaimCompletes = reclaimCompletes;
     if (nlmReclaims > 0) metrics.nlmReclaims = nlmReclaims;
-    metrics.restartSigns = signs;
+    if (signs.length > 0) metrics.restartSigns = signs;
     if (silence) metrics.silenceSeconds = silence.seconds;
 
     const end = seq.end ? seq.end.reply : seq.attempts[seq.attempts.length - 1]!.reply;
     const fileText = seq.file !== '' ? ` ${seq.file}` : '';
-    const outcome = sched.resolved
-      ? `The retry succeeded after ${sched.blockedSeconds.toFixed(1)} s.`
-      : seq.end
-        ? `The sequence ended with ${seq.end.status} after ${sched.blockedSeconds.toFixed(1)} s.`
-        : `No retry succeeded before the capture ended (${sched.blockedSeconds.toFixed(1)} s blocked so far).`;
-    const restart = signs.length > 0 ? `Signs of a server restart just before: ${signs.join('; ')}. ` : 'No sign of a server restart in the capture before it (it may have restarted before the capture started). ';
-    const explanation =
-      `The server refused ${seq.op}${fileText} with ${seq.error} ${seq.errors} time(s): it was in its grace period, ` +
-      `when only state reclaims are allowed after a restart or failover. The client ${describeBackoff(sched)}. ${outcome} ` +
-      restart +
-      (ep ? `The server answered ${ep.replies} grace error(s) over ${(ep.lastTime - ep.firstTime).toFixed(1)} s; reclaims seen: ${reclaimOpens} OPEN CLAIM_PREVIOUS, ${reclaimCompletes} RECLAIM_COMPLETE. ` : '') +
-      'Check why the server restarted (crash, failover, service restart) and its grace period setting (Linux nfsd: /proc/fs/nfsd/nfsv4gracetime; Ganesha: Grace_Period); a long grace blocks every new OPEN and LOCK.';
+    const explanation = sentences(
+      signs.length > 0
+        ? `the server answered ${seq.error} ${timesText(seq.errors)}: it had restarted (${listText(signs)}) and allowed only reclaims`
+        : `the server answered ${seq.error} ${timesText(seq.errors)}: it had restarted before the capture and allowed only reclaims`,
+      retryText(seq, sched),
+      'check why the server restarted, and its grace time (nfsv4gracetime, Grace_Period)',
+    );
 
     const f: Finding = {
       kind: this.kind,
       severity: sched.blockedSeconds > this.blockedErrorSeconds ? 'error' : 'warning',
-      title: `${seq.op}${fileText} blocked ${sched.blockedSeconds.toFixed(1)} s by the server's grace period (${seq.errors} × ${seq.error})`,
+      title: `${seq.op}${fileText} ${sched.blockedSeconds >= 0.05 ? `blocked ${secondsText(sched.blockedSeconds)}` : 'refused'} by the server's grace period (${seq.errors} × ${seq.error})`,
       explanation,
       client: seq.client,
       server: seq.server,

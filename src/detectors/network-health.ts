@@ -293,8 +293,8 @@ export class NetworkHealthDetector implements Detector {
       'warning',
       `Packet loss between ${g.client} and ${g.server}: ${plural(retrans, 'segment')} resent (${rates.join(', ')})`,
       sentences(
-        `TCP resent ${plural(retrans, 'segment')} (${plural(g.from.server.retransmissions, 'segment')} of ${g.from.server.dataSegments} from the server, ${g.from.client.retransmissions} of ${g.from.client.dataSegments} from the client) on ${plural(g.connections.size, 'connection')} carrying ${plural(g.connCalls, 'call')}; ${plural(lost, 'segment')} went missing before the capture point`,
-        'each loss costs a round trip or a retransmission timeout: check the links, switch and NIC error counters, and MTU along the path',
+        `TCP resent ${plural(retrans, 'segment')} on ${plural(g.connections.size, 'connection')} carrying ${plural(g.connCalls, 'call')}, ${lost.toLocaleString('en-US')} of them lost before the capture point`,
+        'each loss costs a round trip or a retransmission timeout: check the links, the switch and NIC error counters, and the MTU',
       ),
       retrans,
       this.sampleEvidence(g),
@@ -359,17 +359,18 @@ export class NetworkHealthDetector implements Detector {
   private stallFinding(g: Group): Finding | undefined {
     if (g.episodes === 0) return undefined;
     const longest = g.kept[0]!;
-    const sender = longest.side === 'server' ? `the server ${g.server}` : `the client ${g.client}`;
-    const peer = longest.side === 'server' ? g.client : g.server;
+    // The addresses are in the finding's client and server.
+    const sender = longest.side === 'server' ? 'the server' : 'the client';
+    const peer = longest.side === 'server' ? 'the client' : 'the server';
     const worst = g.worst;
     const f = this.finding(
       g,
       longest.seconds >= this.stallErrorSeconds ? 'error' : 'warning',
       `TCP stall of ${secondsText(longest.seconds)}: ${longest.side === 'server' ? 'the server' : 'the client'} resent a segment ${longest.count} times ${longest.unresolved ? 'and it was never acknowledged' : 'before it was acknowledged'}`,
       sentences(
-        `${sender} resent the same data at growing intervals (${intervalsText(longest.intervals)}): ${peer} did not acknowledge it${longest.unresolved ? ' before the connection ended' : ''}${g.episodes > 1 ? `, in ${plural(g.episodes, 'stall')} of ${secondsText(g.seconds)} in all` : ''}`,
-        worst !== undefined ? `${plural(g.calls, 'call')} waited meanwhile; the slowest, ${worst.op} xid ${xidText(worst.xid)}, ${worst.reply !== undefined ? `took ${secondsText(worst.seconds)}` : `was never answered`}` : 'no call was waiting',
-        'packets were dropped on the path (a firewall, a link down, an MTU black hole) or the peer host stopped',
+        `${sender} resent the same data at growing intervals (${intervalsText(longest.intervals)}) ${longest.unresolved ? `and ${peer} never acknowledged it` : `before ${peer} acknowledged it`}${g.episodes > 1 ? `; ${plural(g.episodes, 'stall')} of ${secondsText(g.seconds)} in all` : ''}`,
+        worst !== undefined ? `${waitedText(g.calls, worst)} ${worst.reply !== undefined ? `took ${secondsText(worst.seconds)}` : 'was never answered'}` : 'no call was waiting',
+        `packets were lost on the path (firewall, link down, MTU black hole) or ${peer} stopped`,
       ),
       g.episodes,
       this.episodeEvidence(g, (e, i, n) => (i === 0 ? `${e.side} retransmission (first of ${e.count}), not acknowledged` : i === n - 1 ? `${e.side} retransmission (last, +${secondsText(e.seconds)})` : `${e.side} retransmission`)),
@@ -407,7 +408,7 @@ export class NetworkHealthDetector implements Detector {
       `Zero window: ${who} stopped reading for ${secondsText(g.seconds)} in ${plural(g.episodes, 'episode')} (longest ${secondsText(longest.seconds)})`,
       sentences(
         `${who} advertised a zero TCP window, so the other side had to stop sending; ${why}`,
-        worst !== undefined ? `${plural(g.calls, 'call')} waited meanwhile; the slowest, ${worst.op} xid ${xidText(worst.xid)}, took ${secondsText(worst.seconds)}` : '',
+        worst !== undefined ? `${waitedText(g.calls, worst)} took ${secondsText(worst.seconds)}` : '',
       ),
       g.episodes,
       this.episodeEvidence(g, (e, i, n) => (i === 0 ? `${e.side} window closed (zero window)` : i === n - 1 ? `${e.side} window open again after ${secondsText(e.seconds)}` : `${e.side} window still zero`)),
@@ -427,3 +428,8 @@ export class NetworkHealthDetector implements Detector {
   }
 }
 
+/** "READ xid 0x… waited meanwhile and" (one call), "3 calls waited meanwhile; the slowest, READ xid 0x…," (several). */
+function waitedText(calls: number, worst: { op: string; xid: number }): string {
+  const call = `${worst.op} xid ${xidText(worst.xid)}`;
+  return calls === 1 ? `${call} waited meanwhile and` : `${plural(calls, 'call')} waited meanwhile; the slowest, ${call},`;
+}

@@ -13,7 +13,7 @@ import type { Transaction } from '../rpc/transaction.js';
 import { formatEndpoint } from '../transport/stream.js';
 import { fileLabel, type Detector, type DetectorContext, type Finding } from './finding.js';
 import { RefusalGroups, spanOf, tally } from './service-common.js';
-import { cleanMetrics, listText, plural, sentences } from './wording.js';
+import { cleanMetrics, listText, sentences, timesText } from './wording.js';
 
 const PROG_NLM = 100021;
 const NLM_TEST = 1;
@@ -89,7 +89,7 @@ export class NlmDeniedDetector implements Detector {
         const f: Finding = {
           kind: this.kind,
           severity: tests ? 'info' : base === 'DENIED_NOLOCKS' || base === 'FAILED' ? 'error' : 'warning',
-          title: `${tests ? 'Lock test' : 'Lock'} denied ${plural(g.count, 'time')} by ${g.server} (${status})${files.length > 0 ? ` on ${listText(files, 2)}` : ''}`,
+          title: `${tests ? 'Lock test' : 'Lock'} denied ${timesText(g.count)} by ${g.server} (${status})${files.length > 0 ? ` on ${listText(files, 2)}` : ''}`,
           explanation: sentences(
             `the lock manager refused ${g.client}'s ${tests ? 'lock tests' : 'lock requests'}: ${MEANING[base]}`,
             base === 'DENIED' ? 'applications saw EAGAIN or waited; find the holder among the other clients of the file' : 'applications saw their lock calls fail',

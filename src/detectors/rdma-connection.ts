@@ -18,6 +18,7 @@ import { formatFrameTime } from '../report/time.js';
 import { LruMap } from '../memory/lru.js';
 import { NFS_RDMA_PORT, type RdmaEvent } from '../transport/roce.js';
 import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type Finding } from './finding.js';
+import { plural, sentences, timesText } from './wording.js';
 import { frameCompare, round, secondsFrom } from './transport-common.js';
 
 const frameBefore = (a: FrameRef, b: FrameRef): boolean => frameCompare(a, b) < 0;
@@ -36,19 +37,16 @@ interface Rejects {
 }
 
 /** What a reject reason means for an NFS/RDMA mount, and what to check. */
+/** What a ConnectReject reason means and what to check, one or two short sentences. */
 function reasonMeaning(reason: number, port: number): string {
   const nfs = port === NFS_RDMA_PORT;
   switch (reason) {
     case 8:
       return nfs
-        ? 'Nothing listens for RDMA connections on port 20049: the NFS server has no RDMA listener. ' +
-            'On a Linux server, "rdma 20049" is missing from /proc/fs/nfsd/portlist: add it (`echo rdma 20049 > /proc/fs/nfsd/portlist`, ' +
-            'rdma=y in the [nfsd] section of /etc/nfs.conf, or `rpc.nfsd --rdma=20049`), and check that the server-side RPC/RDMA ' +
-            'module is loaded (rpcrdma; svcrdma on older kernels) and that the RDMA device is up (`rdma link`). The client reports ' +
-            '"Connection refused"; a mount without proto=rdma would use TCP instead.'
+        ? 'Nothing listens for RDMA on port 20049: add "rdma 20049" to /proc/fs/nfsd/portlist (rdma=y in nfs.conf) and check that svcrdma is loaded.'
         : 'Nothing listens for RDMA connections on that port on the server.';
     case 28:
-      return 'The server\'s RDMA application itself refused the connection (for NFS/RDMA: nfsd refused it, e.g. its private data or resources did not suit it).';
+      return 'The server\'s RDMA application (for NFS/RDMA: nfsd) refused the connection, e.g. its private data or resources did not suit it.';
     case 1:
     case 2:
     case 3:
@@ -113,9 +111,10 @@ export class RdmaConnectionDetector implements Detector {
         severity: 'warning' as const,
         title: `${what} connection request${u.requests > 1 ? 's' : ''} to ${u.server} never answered (${u.attempts} attempts)`,
         explanation:
-          `${u.client} sent ${u.attempts} ConnectRequest(s) to ${u.server} (${u.requests} connection attempt(s), each resent after a timeout) and nothing answered them: ` +
-          'no ConnectReply, no ConnectReject. The server is down, or unreachable over RoCE (its address or GID, the route, VLAN or PFC settings), ' +
-          'or its RDMA device is not up (`rdma link` on the server). A refusal would have been a ConnectReject.',
+          sentences(
+            `the client sent ${plural(u.attempts, 'ConnectRequest')} (${plural(u.requests, 'connection attempt')}, resent after timeouts) and got neither a ConnectReply nor a ConnectReject`,
+            'the server is down, unreachable over RoCE (address or GID, route, VLAN, PFC), or its RDMA device is not up (`rdma link`)',
+          ),
         client: u.client,
         server: u.server,
         start: formatFrameTime(u.first),
@@ -134,8 +133,7 @@ export class RdmaConnectionDetector implements Detector {
         severity: 'warning' as const,
         title: `${what} connection to ${server} rejected${r.count > 1 ? ` ${r.count} times` : ''}: ${r.reasonName} (CM reason ${r.reason})`,
         explanation:
-          `${r.client} asked ${r.count} time(s) to open an RDMA connection to ${server} and the server's ` +
-          `connection manager answered with a ConnectReject, reason ${r.reason} (${r.reasonName}). ${reasonMeaning(r.reason, r.port)}`,
+          `The client asked ${timesText(r.count)} for an RDMA connection and the server's connection manager rejected it (reason ${r.reason}, ${r.reasonName}). ${reasonMeaning(r.reason, r.port)}`,
         client: r.client,
         server,
         start: formatFrameTime(r.first),

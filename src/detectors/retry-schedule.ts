@@ -21,6 +21,7 @@ import { formatFrameTime } from '../report/time.js';
 import { procedureName } from '../../decoders/programs.js';
 import { evidence, MAX_EVIDENCE, type DetectorContext, type EvidenceFrame } from './finding.js';
 import { LruMap } from '../memory/lru.js';
+import { cleanMetrics, secondsText, timesText } from './wording.js';
 
 /** Attempts kept per sequence (their times); beyond, only counted and the last kept. */
 export const MAX_ATTEMPTS_KEPT = 500;
@@ -281,29 +282,37 @@ export function sequenceEvidence(ctx: DetectorContext, seq: RetrySequence, room 
 
 /** The metrics every retry finding carries. */
 export function scheduleMetrics(seq: RetrySequence, s: Schedule): Record<string, number | string | number[] | string[]> {
-  const m: Record<string, number | string | number[] | string[]> = {
+  return cleanMetrics({
     attempts: s.attempts,
     errorReplies: seq.errors,
     intervals: s.intervals,
     blockedSeconds: s.blockedSeconds,
-    backoff: s.backoff,
+    // A single attempt has no schedule.
+    backoff: s.intervals.length > 0 ? s.backoff : undefined,
+    capSeconds: s.capSeconds,
     outcome: seq.end ? seq.end.status : 'unresolved at end of capture',
-  };
-  if (s.capSeconds !== undefined) m.capSeconds = s.capSeconds;
-  return m;
+  });
 }
 
-/** "0.1, 0.2, 0.4 s" for an explanation (the first and last few when long). */
-export function describeIntervals(intervals: number[]): string {
-  const f = (x: number): string => (x < 10 ? x.toFixed(3) : x.toFixed(1)).replace(/\.?0+$/, '') || '0';
-  const shown = intervals.length <= 12 ? intervals.map(f) : [...intervals.slice(0, 6).map(f), '…', ...intervals.slice(-5).map(f)];
-  return `${shown.join(', ')} s`;
-}
-
-export function describeBackoff(s: Schedule): string {
-  if (s.intervals.length === 0) return 'a single attempt';
-  const base = `retried at intervals of ${describeIntervals(s.intervals)}`;
-  if (s.backoff === 'doubling') return `${base}: doubling${s.capSeconds !== undefined ? ` up to a cap of ${s.capSeconds} s` : ''}`;
-  if (s.backoff === 'fixed') return `${base}: a fixed interval`;
-  return `${base}: an irregular schedule`;
+/**
+ * How the client retried and how it ended, as one clause (the intervals
+ * themselves go in the metrics): "the client retried every 2 s and
+ * succeeded after 12 s", "the client retried with doubling delays (0.1 s
+ * up to 15 s); none succeeded before the capture ended", "the client did
+ * not retry before the capture ended".
+ */
+export function retryText(seq: RetrySequence, s: Schedule): string {
+  const iv = s.intervals;
+  const median = [...iv].sort((a, b) => a - b)[iv.length >> 1];
+  const how =
+    iv.length === 0 || median === undefined
+      ? 'the client did not retry'
+      : s.backoff === 'doubling'
+        ? `the client retried with doubling delays (${secondsText(iv[0]!)} up to ${secondsText(s.capSeconds ?? Math.max(...iv))})`
+        : s.backoff === 'fixed'
+          ? `the client retried every ${secondsText(median)}`
+          : `the client retried ${timesText(iv.length)} at irregular intervals`;
+  if (s.resolved) return `${how} and succeeded after ${secondsText(s.blockedSeconds)}`;
+  if (seq.end) return `${how}; it ended with ${seq.end.status} after ${secondsText(s.blockedSeconds)}`;
+  return iv.length === 0 ? `${how} before the capture ended` : `${how}; none succeeded before the capture ended`;
 }

@@ -18,6 +18,7 @@ import type { Transaction } from '../rpc/transaction.js';
 import { formatFrameTime } from '../report/time.js';
 import { formatEndpoint } from '../transport/stream.js';
 import { evidence, MAX_EVIDENCE, type Detector, type DetectorContext, type EvidenceFrame, type Finding } from './finding.js';
+import { listText, plural, sentences } from './wording.js';
 import { frameSeconds, micro } from './retry-schedule.js';
 
 const MAX_LISTED = 20;
@@ -118,18 +119,18 @@ export class RpcErrorsDetector implements Detector {
       };
       if (g.supported.size > 0) metrics.supported = [...g.supported];
       if (g.minorVersions.size > 0) metrics.minorVersions = [...g.minorVersions].sort((a, b) => a - b);
-      const supported = g.supported.size > 0 ? ` The server supports versions ${[...g.supported].join(', ')}.` : '';
-      const minors = g.minorVersions.size > 0 ? ` Minor version(s) asked: ${[...g.minorVersions].join(', ')}.` : '';
+      const supported = g.supported.size > 0 ? `the server supports versions ${listText([...g.supported])}` : '';
+      const minors = g.minorVersions.size > 0 ? `minor ${g.minorVersions.size === 1 ? 'version' : 'versions'} asked: ${listText([...g.minorVersions].sort((a, b) => a - b).map(String))}` : '';
       const authHint = base === 'AUTH_ERROR'
         ? gssRecoverable
-          ? ' With RPCSEC_GSS the client should establish a new context; repeated errors mean its Kerberos credentials expired or the server lost the context (restart).'
-          : ' Check the export\'s sec= options, the uid/gid mapping, the Kerberos keytab and clocks.'
+          ? 'with RPCSEC_GSS the client should set up a new context; repeated errors mean expired Kerberos credentials or a server that lost the context (restart)'
+          : "check the export's sec= options, the uid/gid mapping, the Kerberos keytab and clocks"
         : '';
       out.push({
         kind: this.kind,
         severity: severe ? 'error' : 'warning',
         title: `${g.count} × ${g.error} from ${prog} v${versions.join('/')} on ${g.server}`,
-        explanation: `The server ${g.server} answered ${g.count} ${prog} call(s) with ${g.error}: ${EXPLAIN[base] ?? 'an RPC-level error'}.${supported}${minors}${authHint}`,
+        explanation: sentences(`the server ${g.server} answered ${plural(g.count, `${prog} call`)} with ${g.error}: ${EXPLAIN[base] ?? 'an RPC-level error'}`, supported, minors, authHint),
         server: g.server,
         ...(g.clients.size === 1 ? { client: [...g.clients][0]! } : {}),
         start: formatFrameTime(g.first),

@@ -13,6 +13,7 @@ import { snapshotFrameRef } from '../capture/frame.js';
 import { formatFrameTime } from '../report/time.js';
 import type { Transaction } from '../rpc/transaction.js';
 import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type Finding } from './finding.js';
+import { intervalsText, plural, secondsText, sentences, timesText } from './wording.js';
 import { endpointText, frameCompare, operationOf, round, secondsFrom } from './transport-common.js';
 
 const KEEP = 32;
@@ -101,26 +102,25 @@ export class RpcRetransmissionDetector implements Detector {
   private finding(g: Group): Finding {
     const all = [...g.evidence, ...g.lastEvidence].sort((a, b) => frameCompare(a.at, b.at));
     const kept = all.length <= MAX_EVIDENCE ? all : [...all.slice(0, MAX_EVIDENCE - 1), all[all.length - 1]!];
-    const calls = g.calls === 1 ? `A ${g.op} call` : `${g.calls} ${g.op} calls`;
+    const one = g.calls === 1;
     const title =
       g.resends > 0
-        ? `${g.op} resent with the same xid: ${g.calls} call${g.calls === 1 ? '' : 's'}, ${g.resends} resend${g.resends === 1 ? '' : 's'} (client RPC timeouts)`
-        : `${g.op}: ${g.duplicateReplies} duplicate replies from the server`;
-    let explanation: string;
-    if (g.resends > 0) {
-      explanation =
-        `${calls} from ${g.client} to ${g.server} timed out on the client and were sent again with the same xid (${g.resends} resends; intervals ${g.intervals.slice(0, 8).join(', ')} s). ` +
-        (g.unanswered === 0
-          ? `Every one was finally answered (latency from the first send up to ${Math.max(...g.latencies)} s). `
-          : `${g.unanswered} never got a reply in the capture. `) +
-        'The client resends when no reply comes within its timeout (the timeo and retrans mount options): the server is slow (busy nfsd threads, slow storage) or calls or replies are being lost. ' +
-        (g.duplicateReplies > 0 ? `The server answered ${g.duplicateReplies} time(s) more than once (the original and the resend, or its duplicate request cache). ` : '') +
-        'Compare with the server latency and TCP retransmissions on the same connection.';
-    } else {
-      explanation =
-        `${calls} from ${g.client} to ${g.server} were answered more than once (${g.duplicateReplies} duplicate replies) although the capture saw no resend: ` +
-        'the resend may not have been captured, or the server replayed a reply from its duplicate request cache.';
-    }
+        ? `${g.op} resent with the same xid: ${plural(g.calls, 'call')}, ${plural(g.resends, 'resend')} (client RPC timeouts)`
+        : `${g.op}: ${plural(g.duplicateReplies, 'duplicate reply', 'duplicate replies')} from the server`;
+    const explanation =
+      g.resends > 0
+        ? sentences(
+            `${one ? `a ${g.op} call` : plural(g.calls, `${g.op} call`)} timed out on the client and ${one ? 'was' : 'were'} resent with the same xid ${timesText(g.resends)} (${intervalsText(g.intervals.slice(0, 8))} apart)`,
+            g.unanswered === 0
+              ? one ? `it was answered after ${secondsText(g.latencies[0]!)}` : `all were answered, after up to ${secondsText(Math.max(...g.latencies))}`
+              : `${plural(g.unanswered, 'call')} never got a reply in the capture`,
+            g.duplicateReplies > 0 && `the server answered ${timesText(g.duplicateReplies)} more than once`,
+            'the client resends when no reply comes in time (timeo, retrans): a slow server, or lost calls or replies',
+          )
+        : sentences(
+            `${one ? `a ${g.op} call was` : `${plural(g.calls, `${g.op} call`)} were`} answered more than once (${plural(g.duplicateReplies, 'duplicate reply', 'duplicate replies')}) with no resend seen`,
+            'the resend was not captured, or the server replayed a reply from its duplicate request cache',
+          );
     return {
       kind: this.kind,
       severity: 'warning',
@@ -134,6 +134,7 @@ export class RpcRetransmissionDetector implements Detector {
       count: g.calls,
       evidence: kept.map((k) => evidence(this.ctx, k.at, k.what, formatFrameTime)),
       metrics: {
+        op: g.op,
         calls: g.calls,
         resends: g.resends,
         answered: g.answered,

@@ -17,7 +17,7 @@
 import type { FrameRef } from '../capture/frame.js';
 import type { Transaction } from '../rpc/transaction.js';
 import { formatFrameTime } from '../report/time.js';
-import { cadenceText, cleanMetrics, listText, plural, secondsText, sentences } from './wording.js';
+import { cadenceText, cleanMetrics, listText, plural, secondsText, sentences, timesText } from './wording.js';
 import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type DetectorOptions, type EvidenceFrame, type Finding } from './finding.js';
 import { LruMap } from '../memory/lru.js';
 
@@ -288,10 +288,10 @@ export class SessionRecoveryLoopDetector implements Detector {
       : `Session lost and ${first.completed ? 'recovered' : 'not recovered in the capture'}: client ${st.client} (${shortStatus(cause)})`;
     const explanation = sentences(
       loop
-        ? `the server refused the client's session ${st.total} times (SEQUENCE → ${cause})${stale > 0 ? `; ${stale} times its client id was gone too, so it started over with EXCHANGE_ID` : ''}`
-        : `the server refused the client's session (SEQUENCE → ${cause}); the client ${first.staleClientid ? 'found its client id gone too and started over with EXCHANGE_ID' : 'created a new session'}${first.completed ? ` in ${secondsText(durations[0] ?? 0)}` : ', but no CREATE_SESSION succeeded'}`,
-      st.failedCalls > 0 ? `${plural(st.failedCalls, 'call')} failed meanwhile (${listText(failed, 3)}): applications saw EIO or stalls` : '',
-      stale > 0 ? 'the server lost its state: look for restarts, failovers or lease expiry at those times' : 'the server dropped the session: look for resource pressure or connection loss on the server',
+        ? `the server refused the client's session ${st.total} times (SEQUENCE → ${cause})${stale > 0 ? `, ${timesText(stale)} with its client id gone too (EXCHANGE_ID again)` : ''}`
+        : `the server refused the session (SEQUENCE → ${cause}); the client ${first.staleClientid ? 'had lost its client id too and recovered with EXCHANGE_ID' : 'created a new session'}${first.completed ? ` in ${secondsText(durations[0] ?? 0)}` : ', but no CREATE_SESSION succeeded'}`,
+      st.failedCalls > 0 ? `${plural(st.failedCalls, 'call')} failed (${listText(failed, 3)}): applications saw EIO or stalls` : '',
+      stale > 0 ? 'the server lost its state: look for a restart, failover or lease expiry then' : 'the server dropped the session: look for resource pressure or connection loss on it',
     );
 
     const metrics = cleanMetrics({

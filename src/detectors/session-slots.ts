@@ -1,6 +1,6 @@
 /**
  * session-slots (NFSv4.1+, RFC 8881 §2.10.6.1): misuse of a session's slot
- * table, per session:
+ * table, followed per session and reported per client (its sessions inside):
  * - SEQUENCE refused with NFS4ERR_SEQ_MISORDERED (the sequence id is neither
  *   the slot's last one, a retry, nor the next one) or NFS4ERR_BADSLOT;
  * - a slot id at or beyond the fore channel's slot count (ca_maxrequests of
@@ -13,7 +13,8 @@
 import type { FrameRef } from '../capture/frame.js';
 import type { Transaction } from '../rpc/transaction.js';
 import { formatFrameTime } from '../report/time.js';
-import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type DetectorOptions, type EvidenceFrame, type Finding } from './finding.js';
+import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type DetectorOptions, type Finding } from './finding.js';
+import { cleanMetrics, listText, plural, sentences } from './wording.js';
 import { compoundOf } from './session-recovery-loop.js';
 import { LruMap } from '../memory/lru.js';
 
@@ -149,61 +150,88 @@ export class SessionSlotsDetector implements Detector {
   }
 
   finish(): Finding[] {
-    const out: Finding[] = [];
+    // One finding per client and server, its sessions inside.
+    const groups = new Map<string, SessionState[]>();
     for (const s of this.sessions.values()) {
       if (s.total === 0 || s.first === undefined || s.last === undefined) continue;
-      out.push(this.finding(s));
+      const key = `${s.client}|${s.server}`;
+      const list = groups.get(key) ?? [];
+      list.push(s);
+      groups.set(key, list);
     }
-    return out;
+    return [...groups.values()].map((list) => this.finding(list));
   }
 
-  private finding(s: SessionState): Finding {
-    const c = s.counts;
+  private finding(list: SessionState[]): Finding {
+    const s0 = list[0]!;
+    const c: Record<SlotIssue, number> = { 'seq-misordered': 0, badslot: 0, 'beyond-table': 0, 'sequence-gap': 0 };
+    let total = 0;
+    let first = s0.first!;
+    let last = s0.last!;
+    const issues: Issue[] = [];
+    for (const s of list) {
+      for (const k of Object.keys(c) as SlotIssue[]) c[k] += s.counts[k];
+      total += s.total;
+      if (seconds(s.first!) < seconds(first)) first = s.first!;
+      if (seconds(s.last!) > seconds(last)) last = s.last!;
+      issues.push(...s.issues, ...(s.lastIssue !== undefined ? [s.lastIssue] : []));
+    }
+    // Several sessions: their issues in frame order (one session keeps the order found).
+    if (list.length > 1) issues.sort((a, b) => a.frame.number - b.frame.number);
+    // The first issues, and the last one.
+    const shown = issues.length <= MAX_EVIDENCE ? issues : [...issues.slice(0, MAX_EVIDENCE - 1), issues[issues.length - 1]!];
     const parts: string[] = [];
     if (c['seq-misordered'] > 0) parts.push(`${c['seq-misordered']} NFS4ERR_SEQ_MISORDERED`);
     if (c.badslot > 0) parts.push(`${c.badslot} NFS4ERR_BADSLOT`);
-    if (c['beyond-table'] > 0) parts.push(`${c['beyond-table']} slot id${c['beyond-table'] === 1 ? '' : 's'} beyond the table`);
-    if (c['sequence-gap'] > 0) parts.push(`${c['sequence-gap']} sequence-id gap${c['sequence-gap'] === 1 ? '' : 's'}`);
-    const explain: string[] = [
-      `Client ${s.client}'s requests on session ${s.sessionid} did not follow the session's slot rules: ${parts.join(', ')}.`,
-      'Each slot carries one request at a time, and each new request on a slot must carry the slot\'s last sequence id plus one (a retry the same one); slot ids must stay below the slot count the server granted in CREATE_SESSION.',
-    ];
-    if (c['seq-misordered'] > 0 || c['sequence-gap'] > 0) {
-      explain.push('Misordered or skipped sequence ids mean the client and the server disagree about a slot: a client bug, a request the client gave up on (interrupted, timed out) and reused the slot for, or a server that lost its reply cache.');
-    }
-    if (c.badslot > 0 || c['beyond-table'] > 0) {
-      explain.push('Slot ids beyond the table mean the client ignored the slot count (or a later highest_slotid reduction) the server announced.');
-    }
-    explain.push('Refused requests are retried or fail: look at the frames below, the client\'s kernel version (known slot-table bugs), and whether the server shrank the slot table (SEQUENCE replies\' target_highest_slotid).');
+    if (c['beyond-table'] > 0) parts.push(plural(c['beyond-table'], 'slot id') + ' beyond the table');
+    if (c['sequence-gap'] > 0) parts.push(plural(c['sequence-gap'], 'sequence-id gap'));
+    const sessions = list.length === 1 ? 'its session' : `${list.length} of its sessions`;
+    const disagree = c['seq-misordered'] > 0 || c['sequence-gap'] > 0;
+    const beyond = c.badslot > 0 || c['beyond-table'] > 0;
+    const explanation = sentences(
+      `the client broke the slot rules of ${sessions}`,
+      disagree && 'client and server disagree about a slot: a client bug, a slot reused after an interrupted call, or a lost reply cache',
+      beyond && 'it used slots beyond the count the server granted',
+      "check the client's kernel for slot bugs",
+    );
     const severity = c['seq-misordered'] + c.badslot > 0 ? 'warning' : 'info';
-    const ev: EvidenceFrame[] = s.issues.map((i) => evidence(this.ctx, i.frame, i.what, formatFrameTime));
-    if (s.lastIssue !== undefined) ev.push(evidence(this.ctx, s.lastIssue.frame, s.lastIssue.what, formatFrameTime));
-    const metrics: Finding['metrics'] = {
+    const fore = list.map((s) => s.foreSlots).filter((x): x is number => x !== undefined);
+    const metrics = cleanMetrics({
       seqMisordered: c['seq-misordered'],
       badSlot: c.badslot,
       slotBeyondTable: c['beyond-table'],
       sequenceGaps: c['sequence-gap'],
-      highestSlotSeen: s.maxSlotSeen,
-    };
-    if (s.foreSlots !== undefined) metrics.foreChannelSlots = s.foreSlots;
+      highestSlotSeen: Math.max(...list.map((s) => s.maxSlotSeen)),
+      foreChannelSlots: fore.length > 0 ? Math.min(...fore) : undefined,
+      sessions: list.length > 1 ? list.map((s) => s.sessionid) : undefined,
+    });
     const f: Finding = {
       kind: this.kind,
       severity,
-      title: `Session slot misuse on ${s.sessionid.slice(0, 16)}… (client ${s.client}): ${parts.join(', ')}`,
-      explanation: explain.join(' '),
-      client: s.client,
-      server: s.server,
-      sessionid: s.sessionid,
-      start: formatFrameTime(s.first!),
-      end: formatFrameTime(s.last!),
-      durationSeconds: Math.round((s.last!.tsSec - s.first!.tsSec + (s.last!.tsNsec - s.first!.tsNsec) / 1e9) * 1e6) / 1e6,
-      count: s.total,
-      evidence: ev,
+      title: `Session slot misuse by client ${s0.client}: ${listText(parts)}`,
+      explanation,
+      client: s0.client,
+      server: s0.server,
+      start: formatFrameTime(first),
+      end: formatFrameTime(last),
+      durationSeconds: Math.round((seconds(last) - seconds(first)) * 1e6) / 1e6,
+      count: total,
+      evidence: shown.map((i) => evidence(this.ctx, i.frame, list.length > 1 ? `session ${sessionLabel(list, i)} ${i.what}` : i.what, formatFrameTime)),
       metrics,
     };
-    if (s.clientid !== undefined) f.clientid = s.clientid;
+    if (list.length === 1) f.sessionid = s0.sessionid;
+    const clientid = list.find((s) => s.clientid !== undefined)?.clientid;
+    if (clientid !== undefined) f.clientid = clientid;
     return f;
   }
+}
+
+const seconds = (f: FrameRef): number => f.tsSec + f.tsNsec / 1e9;
+
+/** The session an issue belongs to, by the first 8 hex digits of its id. */
+function sessionLabel(list: readonly SessionState[], issue: Issue): string {
+  const s = list.find((x) => x.issues.includes(issue) || x.lastIssue === issue);
+  return s !== undefined ? `${s.sessionid.slice(0, 8)}…` : '?';
 }
 
 function argsAt(args: unknown, i: number): Record<string, unknown> | undefined {

@@ -246,7 +246,7 @@ export class StateErrorsDetector implements Detector {
       kind: this.kind,
       severity: m.severity,
       title: `${b0.status} ×${n} for client ${b0.client}${filesText}${bursts.length > 1 ? ` in ${bursts.length} bursts` : ''}`,
-      explanation: sentences(`${n === 1 ? 'a call' : plural(n, 'call')} of the client ${n === 1 ? 'was' : 'were'} refused${spread !== '' ? ` ${spread}` : ''}: the client ${m.what}`, `likely ${m.cause}; ${m.check}`),
+      explanation: sentences(`${n === 1 ? 'a call was' : `${plural(n, 'call')} were`} refused${spread !== '' ? ` ${spread}` : ''}: the client ${m.what}`, `likely ${m.cause}; ${m.check}`),
       client: b0.client,
       server: b0.server,
       start: formatFrameTime(b0.first),

@@ -11,6 +11,11 @@ export function plural(n: number, word: string, pluralWord = `${word}s`): string
   return `${groupDigits(n)} ${n === 1 ? word : pluralWord}`;
 }
 
+/** "once", "twice", "6 times". */
+export function timesText(n: number): string {
+  return n === 1 ? 'once' : n === 2 ? 'twice' : `${n.toLocaleString('en-US')} times`;
+}
+
 /** Trailing zeros of a decimal fraction dropped: "1.50" → "1.5", "2.00" → "2", "500" stays. */
 function trimZeros(s: string): string {
   return s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s;
