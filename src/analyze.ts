@@ -32,6 +32,7 @@ import { REPORT_SCHEMA_VERSION, type FrameLocation, type Report } from './report
 import { formatFrameTime } from './report/time.js';
 import { VERSION } from './version.js';
 import { DEFAULT_MAX_MEMORY, MemoryBudget } from './memory/budget.js';
+import { tightenHeapGrowth } from './memory/heap-growth.js';
 
 export interface AnalyzeOptions extends ReadOptions {
   /** Called for each diagnostic as it happens (the CLI prints them on stderr). */
@@ -58,7 +59,7 @@ export interface AnalyzeOptions extends ReadOptions {
   /** The time series' interval length (automatic when absent) and filter (`nfsight timeline`). */
   timeline?: Pick<TimelineOptions, 'intervalNs' | 'filter'>;
   /**
-   * Bytes of buffered state kept at most (`--max-memory`; default 256 MiB):
+   * Bytes of buffered state kept at most (`--max-memory`; default 80 MiB):
    * beyond it the oldest is dropped and counted in the report's `memory`.
    */
   maxMemory?: number;
@@ -80,7 +81,9 @@ export async function analyze(inputs: string | readonly string[], options: Analy
   // One budget for every holder of state that grows with the input; the first drop is said once.
   const budget = new MemoryBudget(options.maxMemory ?? DEFAULT_MAX_MEMORY);
   let current: Frame | undefined;
+  let releaseHeap: (() => void) | undefined;
   budget.onFirstDrop = () => {
+    releaseHeap = tightenHeapGrowth();
     diag.report({
       severity: 'warning',
       code: 'memory-limit',
@@ -177,7 +180,10 @@ export async function analyze(inputs: string | readonly string[], options: Analy
     }
     budget.notePeak();
   };
-  const infos = await readCaptures(files, onFrame, diag, options);
+  const infos = await readCaptures(files, onFrame, diag, options).catch((err: unknown) => {
+    releaseHeap?.();
+    throw err;
+  });
   bugs.guard(() => net.finish(), summary.last);
   bugs.guard(() => transport.finish(), summary.last);
   bugs.guard(() => rpc.finish(), summary.last);
@@ -202,6 +208,7 @@ export async function analyze(inputs: string | readonly string[], options: Analy
   const hex = (xid: number): string => `0x${xid.toString(16).padStart(8, '0')}`;
   const findings = detectors.findings();
   timeline.setFindings(findings);
+  releaseHeap?.();
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: 'nfsight', version: VERSION },
