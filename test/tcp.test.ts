@@ -453,6 +453,16 @@ describe('TCP reassembly: gaps', () => {
     expect(t.rec.violations.concat(u.rec.violations)).toEqual([]);
   });
 
+  it('a hole of one byte at the very start of a stream, ACKed: the gap is dated by the ACK', () => {
+    const t = new Session();
+    t.handshake();
+    t.c(C0 + 2, 0, 'b'); // 4: byte 0 was never captured
+    t.s(S0 + 1, 0, '', { ack: C0 + 2 }); // 5: the server got byte 0
+    t.c(C0 + 3, FIN); // 6: nothing can fill it now
+    expect(t.client.shape).toEqual(['g0+1@5', 'd1+1@4', 'end:fin']);
+    expect(t.rec.violations).toEqual([]);
+  });
+
   it('forgets an ACKed hole a late segment filled: a later hole is awaited from its own ACK', () => {
     const t = new Session({ ackedHoleWaitBytes: 8 });
     t.handshake();
