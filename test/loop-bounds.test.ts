@@ -78,6 +78,18 @@ describe('TCP reassembly: a drain that makes no progress', () => {
     expect(() => tr.packet(seg(130, ACK | FIN))).not.toThrow();
   });
 
+  it('over the out-of-order buffer bound (giving up holes one by one) throws too', () => {
+    replace(TcpReassembler.prototype, 'drain', () => undefined);
+    const tr = new TcpReassembler(nullHandler, { maxBufferedPerDirection: 15 });
+    const seg = (seq: number): IpPacket =>
+      ipPacket(tcpSegment({ srcPort: 801, dstPort: 2049, seq, ack: 1, flags: ACK | PSH }, Buffer.alloc(10, 1)), { src: '10.0.0.1', dst: '10.0.0.2' });
+    tr.segment(seg(100)); // mid-stream start at 100
+    tr.segment(seg(120)); // buffered: 10 bytes
+    expect(tr.stats.bufferedBytes).toBe(10);
+    expect(() => tr.segment(seg(140))).toThrow(/^tcp-reassembly\.ts: buffer bound: a loop over buffered data made no progress in 2 turns: .*; 2 out-of-order segments dropped$/);
+    expect(tr.stats.bufferedBytes).toBe(0);
+  });
+
   it('an ACK beyond the hole (skip) and the end of the capture (flush of every connection) throw too', () => {
     replace(TcpReassembler.prototype, 'drain', () => undefined);
     const tr = new Transport(nullHandler);

@@ -225,6 +225,94 @@ describe('NFSv3 procedures', () => {
   }
 });
 
+/** The results without the attributes (whose decoding GETATTR checks), and the attributes' type. */
+function withoutAttributes(results: unknown): [Record<string, unknown>, unknown] {
+  const { attributes, ...rest } = results as Record<string, unknown> & { attributes?: { type?: unknown } };
+  return [rest, attributes?.type];
+}
+
+// Values as encoded here (RFC 1813 §2.5-2.6, §3.3): every field of each
+// argument and result, not only some, so that a field decoded under another
+// name or left out fails.
+describe('NFSv3 arguments and results, field by field', () => {
+  it('ftype3 names (RFC 1813 §2.5): NF3REG 1 to NF3FIFO 7; a value outside them as its number', () => {
+    const names = ['NF3REG', 'NF3DIR', 'NF3BLK', 'NF3CHR', 'NF3LNK', 'NF3SOCK', 'NF3FIFO'];
+    const typeOf = (t: number): unknown => (reply(1, fattr3(W().u32(0), t).bytes()).results as { attributes: { type: unknown } }).attributes.type;
+    expect([1, 2, 3, 4, 5, 6, 7].map(typeOf)).toEqual(names);
+    expect([0, 8].map(typeOf)).toEqual(['0', '8']);
+  });
+
+  it('sattr3 with every attribute set; time_how names (RFC 1813 §2.6)', () => {
+    const w = W().opaque(FH).bool(true).u32(0o640).bool(true).u32(1000).bool(true).u32(100).bool(true).u64(4096);
+    const args = call(2, w.u32(2).u32(1700000000).u32(5).u32(1).bool(false).bytes()).args;
+    expect(args).toEqual({ object: HEX, attributes: { mode: 0o640, uid: 1000, gid: 100, size: 4096, atime: '1700000000.000000005', mtime: 'SET_TO_SERVER_TIME' } });
+    const server = call(2, W().opaque(FH).bool(false).bool(false).bool(false).bool(false).u32(1).u32(0).bool(false).bytes()).args;
+    expect(server).toEqual({ object: HEX, attributes: { atime: 'SET_TO_SERVER_TIME' } });
+    const none = call(2, W().opaque(FH).bool(false).bool(false).bool(false).bool(false).u32(0).u32(0).bool(false).bytes()).args;
+    expect(none).toEqual({ object: HEX, attributes: {} });
+  });
+
+  it('CREATE in each createmode3: UNCHECKED and GUARDED with attributes, EXCLUSIVE with a verifier', () => {
+    expect(call(8, sattrMode(dirop(W(), DIR, 'u').u32(0)).bytes()).args).toEqual({ dir: DIRHEX, name: 'u', mode: 'UNCHECKED', attributes: { mode: 0o644 } });
+    expect(call(8, sattrMode(dirop(W(), DIR, 'g').u32(1)).bytes()).args).toEqual({ dir: DIRHEX, name: 'g', mode: 'GUARDED', attributes: { mode: 0o644 } });
+    expect(call(8, dirop(W(), DIR, 'x').u32(2).fixed(VERF).bytes()).args).toEqual({ dir: DIRHEX, name: 'x', mode: 'EXCLUSIVE', verifier: '0102030405060708' });
+  });
+
+  it('MKNOD of each type: devices with attributes and spec, sockets and FIFOs with attributes, others with nothing more', () => {
+    const mknod = (type: number, rest: (w: XdrWriter) => XdrWriter): unknown => call(11, rest(dirop(W(), DIR, 'n').u32(type)).bytes()).args;
+    expect(mknod(3, (w) => sattrMode(w).u32(8).u32(1))).toEqual({ dir: DIRHEX, name: 'n', type: 'NF3BLK', attributes: { mode: 0o644 }, spec: [8, 1] });
+    expect(mknod(4, (w) => sattrMode(w).u32(1).u32(3))).toEqual({ dir: DIRHEX, name: 'n', type: 'NF3CHR', attributes: { mode: 0o644 }, spec: [1, 3] });
+    expect(mknod(6, (w) => sattrMode(w, 0o600))).toEqual({ dir: DIRHEX, name: 'n', type: 'NF3SOCK', attributes: { mode: 0o600 } });
+    expect(mknod(7, (w) => sattrMode(w, 0o666))).toEqual({ dir: DIRHEX, name: 'n', type: 'NF3FIFO', attributes: { mode: 0o666 } });
+    expect(mknod(1, (w) => w)).toEqual({ dir: DIRHEX, name: 'n', type: 'NF3REG' });
+  });
+
+  it('READ, WRITE and COMMIT arguments', () => {
+    expect(call(6, W().opaque(FH).u64(8192).u32(4096).bytes()).args).toEqual({ file: HEX, offset: 8192, count: 4096 });
+    expect(call(21, W().opaque(FH).u64(65536).u32(512).bytes()).args).toEqual({ file: HEX, offset: 65536, count: 512 });
+  });
+
+  it('READDIR: the arguments, and every entry with its fileid, name and cookie', () => {
+    const c = call(16, W().opaque(DIR).u64(7).fixed(VERF).u32(4096).bytes());
+    expect(c.args).toEqual({ dir: DIRHEX, cookie: 7, cookieVerifier: '0102030405060708', count: 4096 });
+    const body = postOpAttr(W().u32(0), false).fixed(VERF).bool(true).u64(11).string('a').u64(21).bool(true).u64(12).string('b').u64(22).bool(false).bool(false);
+    const [rest, type] = withoutAttributes(reply(16, body.bytes(), c).results);
+    expect(type).toBeUndefined();
+    expect(rest).toEqual({
+      cookieVerifier: '0102030405060708',
+      entries: [
+        { fileid: 11, name: 'a', cookie: 21 },
+        { fileid: 12, name: 'b', cookie: 22 },
+      ],
+      names: ['a', 'b'],
+      entryCount: 2,
+      eof: false,
+    });
+  });
+
+  it('FSSTAT, FSINFO and PATHCONF: every field', () => {
+    const fsstat = reply(18, postOpAttr(W().u32(0)).u64(2n ** 60n).u64(1).u64(2).u64(3).u64(4).u64(5).u32(9).bytes());
+    expect(withoutAttributes(fsstat.results)).toEqual([
+      { totalBytes: String(2n ** 60n), freeBytes: 1, availBytes: 2, totalFiles: 3, freeFiles: 4, availFiles: 5, invarsec: 9 },
+      'NF3REG',
+    ]);
+    expect(call(18, W().opaque(FH).bytes()).args).toEqual({ fsroot: HEX });
+    // FSF3_LINK 0x1, FSF3_SYMLINK 0x2, FSF3_HOMOGENEOUS 0x8, FSF3_CANSETTIME 0x10
+    const fsinfo = reply(19, postOpAttr(W().u32(0)).u32(1).u32(2).u32(3).u32(4).u32(5).u32(6).u32(7).u64(8).u32(0).u32(9).u32(0x11).bytes());
+    expect(withoutAttributes(fsinfo.results)).toEqual([
+      { rtmax: 1, rtpref: 2, rtmult: 3, wtmax: 4, wtpref: 5, wtmult: 6, dtpref: 7, maxFileSize: 8, timeDelta: '0.000000009', properties: 0x11, propertyNames: ['LINK', 'CANSETTIME'] },
+      'NF3REG',
+    ]);
+    expect(call(19, W().opaque(FH).bytes()).args).toEqual({ fsroot: HEX });
+    const pathconf = reply(20, postOpAttr(W().u32(0)).u32(32000).u32(255).bool(true).bool(false).bool(false).bool(true).bytes());
+    expect(withoutAttributes(pathconf.results)).toEqual([
+      { linkMax: 32000, nameMax: 255, noTrunc: true, chownRestricted: false, caseInsensitive: false, casePreserving: true },
+      'NF3REG',
+    ]);
+    expect(call(20, W().opaque(FH).bytes()).args).toEqual({ object: HEX });
+  });
+});
+
 describe('NFSv3 statuses', () => {
   it('names every nfsstat3 as RFC 1813 does and decodes the failure arm', () => {
     // The names come from the RFC table written in the tests, not from the decoder's.

@@ -453,6 +453,16 @@ describe('TCP reassembly: gaps', () => {
     expect(t.rec.violations.concat(u.rec.violations)).toEqual([]);
   });
 
+  it('a hole of one byte at the very start of a stream, ACKed: the gap is dated by the ACK', () => {
+    const t = new Session();
+    t.handshake();
+    t.c(C0 + 2, 0, 'b'); // 4: byte 0 was never captured
+    t.s(S0 + 1, 0, '', { ack: C0 + 2 }); // 5: the server got byte 0
+    t.c(C0 + 3, FIN); // 6: nothing can fill it now
+    expect(t.client.shape).toEqual(['g0+1@5', 'd1+1@4', 'end:fin']);
+    expect(t.rec.violations).toEqual([]);
+  });
+
   it('forgets an ACKed hole a late segment filled: a later hole is awaited from its own ACK', () => {
     const t = new Session({ ackedHoleWaitBytes: 8 });
     t.handshake();
@@ -466,7 +476,17 @@ describe('TCP reassembly: gaps', () => {
     t.c(C0 + 11, 0, 'ccccc'); // 10: fills the second hole
     expect(t.client.shape).toEqual(['d0+5@4', 'd5+5@6', 'd10+5@10', 'd15+5@7', 'd20+5@9']);
     expect(t.rec.ev('gap')).toEqual([]);
-    expect(t.rec.violations).toEqual([]);
+    // A late segment filling only part of a hole does not end its wait: the rest is still given up in time, dated by the ACK.
+    const u = new Session({ ackedHoleWaitSec: 2 });
+    u.handshake();
+    u.c(C0 + 1, 0, 'aaaaa'); // 4
+    u.c(C0 + 16, 0, 'ddddd'); // 5: [5, 15) not yet seen
+    u.s(S0 + 1, 0, '', { ack: C0 + 21 }); // 6
+    u.c(C0 + 6, 0, 'bbbbb'); // 7: fills [5, 10)
+    u.feeder.tsSec += 3;
+    u.s(S0 + 1, 0, '', { ack: C0 + 21 }); // 8
+    expect(u.client.shape).toEqual(['d0+5@4', 'd5+5@7', 'g10+5@6', 'd15+5@5']);
+    expect(t.rec.violations.concat(u.rec.violations)).toEqual([]);
   });
 
   it("declares an ACKed hole lost at the connection end and at the sender's FIN", () => {
