@@ -16,6 +16,7 @@ import {
   msgpDoneError,
   multiPacketSends,
   nfs4Read,
+  nfs4ReadThenGetattr,
   nfs4WriteAndCallback,
   positionZeroAndReplyChunk,
   rejected,
@@ -229,6 +230,40 @@ describe('chunks', () => {
     expect(t.decoded?.reply?.status).toBe('NFS4_OK');
     expect(t.decoded?.reply?.opStatus).toEqual(['NFS4_OK', 'NFS4_OK', 'NFS4_OK']);
     expect(t.decoded?.reply?.readBytes).toBe(2048);
+  });
+});
+
+describe('NFSv4.1 READ through a write chunk with an op after it', () => {
+  /*
+   * tshark -2: "V4 Call (Reply In 9) READ StateID: 0x5259 Offset: 8192 Len:
+   * 4096" at 4; RDMA Write First/Middle/Last at 6-8; "V4 Reply (Call In 4)
+   * READ" at 9, Time from request 0.000499486 s, Ops(4): SEQUENCE (seqid 3,
+   * slot 0, high slot 63), PUTFH, READ (eof 1, Read length 3001, Data length
+   * 3001), GETATTR (size 11193, fileid 4660), all NFS4_OK.
+   */
+  it('the reduced reply decodes op by op: the READ count is the chunk’s 3001 bytes, the GETATTR after it is whole', async () => {
+    const s = nfs4ReadThenGetattr();
+    const r = await run(s, 'v4-read-getattr');
+    expect(r.calls).toEqual([[0xb01, 4, 9]]);
+    expect(r.calls).toEqual(expected(s));
+    const t = r.byXid.get(0xb01)!;
+    expect(t.latency).toBeCloseTo(0.000499486, 9);
+    expect(t.reply!.firstFrame.number).toBe(s.frames['firstWrite']);
+    expect(t.decoded?.call?.ops).toEqual(['SEQUENCE', 'PUTFH', 'READ', 'GETATTR']);
+    const reply = t.decoded!.reply!;
+    expect(reply.stop).toBeUndefined();
+    expect(reply.opStatus).toEqual(['NFS4_OK', 'NFS4_OK', 'NFS4_OK', 'NFS4_OK']);
+    const ops = (reply.results as { ops: { op: string; result?: Record<string, unknown> }[] }).ops;
+    expect(ops.map((o) => [o.op, o.result])).toEqual([
+      ['SEQUENCE', { sessionid: '66'.repeat(16), sequenceid: 3, slotid: 0, highestSlotid: 63, targetHighestSlotid: 63, statusFlags: 0 }],
+      ['PUTFH', undefined],
+      ['READ', { eof: true, count: 3001 }],
+      ['GETATTR', { attrs: { size: 11193, fileid: 4660 } }],
+    ]);
+    expect(reply.readBytes).toBe(3001);
+    expect(r.report.rdma.bytesMoved).toMatchObject({ rdmaWrite: 3001, writeChunks: 3001, unknownChunks: 0 });
+    expect(r.report.rdma.operations[0]).toMatchObject({ name: 'COMPOUND', callsWriteList: 1, repliesWriteChunk: 1, writeChunkBytes: 3001 });
+    expect(r.report.findings).toEqual([]);
   });
 });
 

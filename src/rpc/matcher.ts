@@ -19,7 +19,7 @@
  * call is counted (`outstandingCalls`), never reported as unanswered: its
  * fate is unknown.
  */
-import type { MessageBytes } from '../../decoders/bytes.js';
+import { messageLength, type MessageBytes } from '../../decoders/bytes.js';
 import { PROG_NFS } from '../../decoders/programs.js';
 import {
   decodeRpcHeader,
@@ -401,7 +401,7 @@ export class RpcMatcher implements RpcMessageSink {
         firstFrame,
         frame,
         lastFrame,
-        bytes: m.bytes.length,
+        bytes: messageLength(m.bytes),
         missing: m.bytes.missing,
         body: m.bytes,
         bodyOffset: h.bodyOffset,
@@ -464,7 +464,7 @@ export class RpcMatcher implements RpcMessageSink {
         t.unfinishedReply = {
           firstFrame: snapshotFrameRef(m.firstFrame),
           lastFrame: snapshotFrameRef(m.frame),
-          bytesSent: m.bytes.length,
+          bytesSent: messageLength(m.bytes),
         };
       });
       return;
@@ -477,7 +477,7 @@ export class RpcMatcher implements RpcMessageSink {
       firstFrame,
       frame,
       lastFrame,
-      bytes: m.bytes.length,
+      bytes: messageLength(m.bytes),
       missing: m.bytes.missing,
       header: h,
       body: m.bytes,
