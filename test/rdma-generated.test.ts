@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../src/analyze.js';
+import { callFilter, callRow } from '../src/report/calls.js';
 import type { Report } from '../src/report/model.js';
 import type { Transaction } from '../src/rpc/transaction.js';
 import {
@@ -100,19 +101,37 @@ describe('SEND messages of several packets (path MTU 256)', () => {
 describe('RDMA_MSGP, RDMA_DONE, RDMA_ERROR', () => {
   /*
    * tshark -2: GETATTR Call 4 (RDMA_MSGP) Reply 5; 6 "RDMA_DONE XID 0x201";
-   * READ Call 7, 8 "RDMA_ERROR XID 0x202"; GETATTR Call 9, 10 "RDMA_ERROR XID 0x203".
+   * READ Call 7 (0.000599385), 8 "RDMA_ERROR XID 0x202" (0.000699282) "Error
+   * code: ERR_CHUNK (2)"; GETATTR Call 9 (0.000799179), 10 "RDMA_ERROR XID
+   * 0x203" (0.000899077) "Error code: ERR_VERS (1)", versions 1-1. tshark's RPC
+   * layer leaves calls 7 and 9 without a reply; the RDMA_ERROR answers them.
    */
-  it('MSGP carries its RPC message; the calls answered with RDMA_ERROR stay unanswered, with an error finding', async () => {
+  it('MSGP carries its RPC message; a call answered with RDMA_ERROR is answered and failed with the error, not unanswered', async () => {
     const s = msgpDoneError();
     const r = await run(s, 'msgp');
+    expect(r.calls).toEqual([
+      [0x201, 4, 5],
+      [0x202, 7, 8],
+      [0x203, 9, 10],
+    ]);
     expect(r.calls).toEqual(expected(s));
     expect(r.byXid.get(0x201)!.decoded?.reply?.status).toBe('NFS3_OK');
     expect(r.report.rdma.messages).toMatchObject({ RDMA_MSG: 3, RDMA_MSGP: 1, RDMA_DONE: 1, RDMA_ERROR: 2 });
     expect(r.report.rdma.rpcRdmaErrors).toBe(2);
-    expect(r.report.rpc.unansweredCalls.map((u) => [u.xid, u.frame])).toEqual([
-      ['0x00000202', 7],
-      ['0x00000203', 9],
+    const rows = [0x202, 0x203].map((x) => callRow(r.byXid.get(x)!, 'msgp.pcap'));
+    expect(rows.map((c) => [c.xid, c.frame, c.replyFrame, c.rpcStatus, c.status, c.latency, c.replyBytes])).toEqual([
+      ['0x00000202', 7, 8, 'ERR_CHUNK', null, 0.000099897, 0],
+      ['0x00000203', 9, 10, 'ERR_VERS', null, 0.000099898, 0],
     ]);
+    expect(callFilter({ status: 'err_chunk' })(rows[0]!)).toBe(true);
+    expect(callFilter({ unanswered: true })(rows[0]!)).toBe(false);
+    // Counted answered (3 of 3; 1 RPC reply message), failed: in the error table, never unanswered.
+    expect(r.report.rpc).toMatchObject({ calls: 3, replies: 1, matched: 3, unanswered: 0, unansweredCalls: [] });
+    expect(r.report.errors.map((e) => [e.op, e.status, e.count, e.first.map((f) => f.frame)])).toEqual([
+      ['READ', 'ERR_CHUNK', 1, [8]],
+      ['GETATTR', 'ERR_VERS', 1, [10]],
+    ]);
+    expect(r.report.findings.map((x) => x.kind)).toEqual(['rdma-error', 'rdma-error']);
     const f = r.report.findings.filter((x) => x.kind === 'rdma-error');
     expect(f.map((x) => [x.severity, x.metrics['errorCode'], x.metrics['xids'], x.evidence.map((e) => e.frame)])).toEqual([
       ['error', 2, ['0x00000202'], [8]],

@@ -55,15 +55,19 @@ import {
 import type { Direction } from '../transport/stream.js';
 import { LruMap } from '../memory/lru.js';
 import { KEEP_MAX, type RecordStats, type RpcMessageRecord } from './message.js';
+import type { TransportError } from './transaction.js';
 
 /** Where the messages go: the matcher. */
 export interface RdmaMessageSink {
   message(m: RpcMessageRecord): void;
+  /** A call answered with RDMA_ERROR instead of an RPC reply: `m` (empty bytes) says where. */
+  transportError(m: RpcMessageRecord, xid: number, error: TransportError): void;
   /** The connection ended: its outstanding calls will not be answered on it. */
   connectionEnded(conn: RdmaConnection, transport: 'rdma'): void;
 }
 
 const EMPTY = Buffer.alloc(0);
+const EMPTY_MESSAGE: MessageBytes = { length: 0, head: EMPTY, tail: EMPTY, tailOffset: 0, missing: 0 };
 const TWO_32 = 4294967296;
 /** Calls remembered per connection (their chunks, until the reply). */
 const MAX_CALLS_PER_CONNECTION = 16_384;
@@ -676,6 +680,8 @@ export class RpcRdmaLayer implements RdmaConsumer {
     const op = st.calls.get(h.xid)?.op;
     this.event('rpcrdma-error', st, dir, m.frame, { code: e.code, name: op !== undefined ? `${name} for ${op.name}` : name, xid: h.xid });
     this.replied(st, dir, h.xid, h.credits, m.frame);
+    // The call is answered, at the transport: failed with the error, timed to it.
+    this.sink.transportError(this.record(st, dir, EMPTY_MESSAGE, m.firstFrame, m.frame), h.xid, { name: rdmaErrorName(e.code), code: e.code });
   }
 
   // ---- credits and bookkeeping ---------------------------------------------------
@@ -736,11 +742,15 @@ export class RpcRdmaLayer implements RdmaConsumer {
   }
 
   private emit(st: ConnState, dir: Direction, bytes: MessageBytes, firstFrame: FrameRef, frame: FrameRef): void {
-    const c = st.conn;
     const rs = this.recordStats;
     rs.messages++;
     if (bytes.missing > 0) rs.truncatedMessages++;
-    const rec: RpcMessageRecord = {
+    this.sink.message(this.record(st, dir, bytes, firstFrame, frame));
+  }
+
+  private record(st: ConnState, dir: Direction, bytes: MessageBytes, firstFrame: FrameRef, frame: FrameRef): RpcMessageRecord {
+    const c = st.conn;
+    return {
       transport: 'rdma',
       conn: c,
       dir,
@@ -752,7 +762,6 @@ export class RpcRdmaLayer implements RdmaConsumer {
       resynced: false,
       unfinished: false,
     };
-    this.sink.message(rec);
   }
 }
 

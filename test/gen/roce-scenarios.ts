@@ -144,10 +144,11 @@ export function msgpDoneError(): Scenario {
   const chunk: Segment[] = [{ handle: 0x77, length: 8192, offset: 0x7000_0000_0000n }];
   const c2 = rdmaSend(s, 'client', rpcRdmaHeader({ xid: 0x202, proc: 0, writeList: [chunk] }), rpcCall({ xid: 0x202, prog: NFS, vers: 3, proc: 6, cred: CRED }, nfs3ReadArgs(fh, 0, 8192)));
   frames['errChunk'] = last(rdmaSend(s, 'server', rpcRdmaHeader({ xid: 0x202, proc: 4, error: { code: 2 } })));
-  calls.push({ xid: 0x202, procedure: 6, frame: last(c2), replyFrame: null });
+  // Answered, at the transport: the RDMA_ERROR is the call's answer.
+  calls.push({ xid: 0x202, procedure: 6, frame: last(c2), replyFrame: frames['errChunk'] });
   const c3 = rdmaSend(s, 'client', rpcRdmaHeader({ xid: 0x203, proc: 0 }), getattrCall(0x203, fh));
   frames['errVers'] = last(rdmaSend(s, 'server', rpcRdmaHeader({ xid: 0x203, proc: 4, error: { code: 1, low: 1, high: 1 } })));
-  calls.push({ xid: 0x203, procedure: 1, frame: last(c3), replyFrame: null });
+  calls.push({ xid: 0x203, procedure: 1, frame: last(c3), replyFrame: frames['errVers'] });
   s.ack('client');
   return finish(s, calls, frames);
 }
