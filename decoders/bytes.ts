@@ -22,6 +22,23 @@ export interface MessageBytes {
    * 0 means every byte was captured, whether kept or skipped.
    */
   readonly missing: number;
+  /**
+   * A reduced RPC-over-RDMA reply (RFC 8166): the responder
+   * RDMA-wrote the data of these write chunks (their lengths, in write-list
+   * order) instead of sending it inline. The bytes, `length` and every offset
+   * are those of the reduced message: a DDP-eligible data item (RFC 8267: the
+   * data of a READ, the link of a READLINK) keeps its length word in it, and
+   * its bytes and XDR padding are in the next write chunk. Decoders step over
+   * such items with XdrReader.skipDataItem. Absent for other messages.
+   */
+  readonly writeChunks?: readonly number[];
+}
+
+/** The message's length on the wire: `length`, plus data moved to write chunks (XDR-padded, as inline). */
+export function messageLength(b: MessageBytes): number {
+  let n = b.length;
+  if (b.writeChunks !== undefined) for (const c of b.writeChunks) n += c + ((4 - (c & 3)) & 3);
+  return n;
 }
 
 export function wholeMessage(bytes: Buffer): MessageBytes {

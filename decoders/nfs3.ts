@@ -355,7 +355,13 @@ const PROCS: readonly Proc[] = [
       objectArg(r, c, o, 'symlink');
       return o;
     },
-    res: (r, ok) => attrThen(r, ok, (r, o) => put(r, o, 'data', r.string(MAX_PATH))),
+    res: (r, ok) =>
+      attrThen(r, ok, (r, o) => {
+        // Over RDMA the link may have gone into a write chunk (RFC 8267): then only its length is known.
+        const link = r.dataItemString(MAX_PATH);
+        if (link.text !== undefined) put(r, o, 'data', link.text);
+        else put(r, o, 'dataLength', link.length);
+      }),
   },
   {
     name: 'READ',
@@ -366,8 +372,8 @@ const PROCS: readonly Proc[] = [
         put(r, o, 'count', count);
         if (r.ok) d.readBytes = count;
         put(r, o, 'eof', r.bool());
-        // The data: only its length word need be kept.
-        const len = r.skipOpaque();
+        // The data: only its length word need be kept (over RDMA, the data may be in a write chunk).
+        const len = r.skipDataItem();
         put(r, o, 'dataLength', len);
       });
     },

@@ -763,7 +763,8 @@ export const OPS: Record<number, OpDef> = {
     },
     res: ok((r) => {
       const eof = r.bool();
-      return { eof, count: r.skipOpaque() };
+      // Over RDMA the data may be in a write chunk (RFC 8267): only its length is here.
+      return { eof, count: r.skipDataItem() };
     }),
   },
   26: {
@@ -777,7 +778,15 @@ export const OPS: Record<number, OpDef> = {
     },
     res: ok(readdirRes),
   },
-  27: { name: 'READLINK', args: NONE, res: ok((r) => ({ link: utf8(r) })) },
+  27: {
+    name: 'READLINK',
+    args: NONE,
+    res: ok((r) => {
+      // Over RDMA the link may be in a write chunk (RFC 8267): then only its length is known.
+      const link = r.dataItemString(STRING_LIMIT);
+      return link.text !== undefined ? { link: link.text } : { linkLength: link.length };
+    }),
+  },
   28: { name: 'REMOVE', args: (r) => ({ name: component(r) }), res: ok((r) => ({ cinfo: changeInfo(r) })) },
   29: {
     name: 'RENAME',

@@ -58,6 +58,11 @@ export class XdrReader {
   private errAt = -1;
   /** Where `locate` found the bytes in the buffer it returned. */
   private at = 0;
+  /**
+   * A reduced RDMA reply (msg.writeChunks): the next write chunk a data item
+   * takes, shared with sub-readers so that chunks go to items in order.
+   */
+  private ddp: { next: number } | undefined;
 
   /**
    * A reader over `msg` from `offset`, reading up to `end` (the message end
@@ -247,6 +252,63 @@ export class XdrReader {
   }
 
   /**
+   * A DDP-eligible opaque (RFC 8267: the data of a READ, a READLINK's link):
+   * skipped as skipOpaque does, except in a reduced RPC-over-RDMA reply
+   * (MessageBytes.writeChunks), where the item's bytes and padding went into
+   * the next write chunk and only its length word is here (RFC 8166).
+   * Returns the length (0 once stopped).
+   */
+  skipDataItem(max = 0xffffffff): number {
+    const at = this.p;
+    const n = this.u32();
+    if (this.st !== 'ok') return 0;
+    if (n > max) {
+      this.markMalformed(at);
+      return 0;
+    }
+    if (this.takeWriteChunk(n)) return n;
+    if (padded(n) > this.limit - this.p) {
+      this.markMalformed(at);
+      return 0;
+    }
+    this.p += padded(n);
+    return n;
+  }
+
+  /**
+   * A DDP-eligible string (a READLINK's link): its length, and its text when
+   * inline (undefined when it went into a write chunk, whose bytes are not
+   * kept).
+   */
+  dataItemString(max = 0xffffffff): { length: number; text: string | undefined } {
+    const at = this.p;
+    const n = this.u32();
+    if (this.st !== 'ok') return { length: 0, text: '' };
+    if (n > max) {
+      this.markMalformed(at);
+      return { length: 0, text: '' };
+    }
+    if (this.takeWriteChunk(n)) return { length: n, text: undefined };
+    const b = this.opaqueFixed(n);
+    return { length: n, text: b.length === 0 ? '' : b.toString('utf8') };
+  }
+
+  /**
+   * Whether a data item of `n` bytes is in the next write chunk of a reduced
+   * message (and takes it). A chunk returned empty while the item is not
+   * (the responder sent the data inline after all) leaves the data here.
+   */
+  private takeWriteChunk(n: number): boolean {
+    const chunks = this.msg.writeChunks;
+    if (chunks === undefined) return false;
+    this.ddp ??= { next: 0 };
+    const i = this.ddp.next;
+    if (i >= chunks.length) return false;
+    this.ddp.next++;
+    return !(chunks[i] === 0 && n > 0);
+  }
+
+  /**
    * Variable-length array (`T<max>`): the count, then `fn` per element. A
    * count above `max`, or above what the rest of the message could hold
    * (every XDR item but void takes at least four bytes), is malformed: a
@@ -284,7 +346,9 @@ export class XdrReader {
       dead.fail(this.st);
       return dead;
     }
-    return new XdrReader(this.msg, start, start + n);
+    const r = new XdrReader(this.msg, start, start + n);
+    if (this.msg.writeChunks !== undefined) r.ddp = this.ddp ??= { next: 0 };
+    return r;
   }
 
   /**

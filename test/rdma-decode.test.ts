@@ -16,10 +16,15 @@ import {
   decodeRpcRdmaHeader,
   readChunks,
 } from '../decoders/rpcrdma.js';
+import { nfs3Decoder } from '../decoders/nfs3.js';
+import { nfs4Decoder } from '../decoders/nfs4.js';
+import { XdrReader } from '../decoders/xdr.js';
 import { readCaptureFile } from '../src/capture/source.js';
 import { AETH_ACK, AETH_NAK, aethKind, decodeBth, nakName, newBthPacket, opcodeName, pathMtuBytes } from '../src/transport/ib-bth.js';
 import { decodeCmMad, rejectReasonName, serviceIdPort } from '../src/transport/ib-cm.js';
+import { OP, compoundRes, getattrRes, readRes } from './gen/nfs4.js';
 import { bthPacket, rpcRdmaHeader } from './gen/roce.js';
+import { nfs3ReadResultHead, XdrWriter } from './gen/rpc.js';
 import { CAPTURES } from './helpers.js';
 
 /** Ethernet + IPv4 + UDP in front of the BTH in these captures. */
@@ -230,5 +235,55 @@ describe('RPC-over-RDMA version 1 headers (RFC 8166 §4)', () => {
       if (mad.length > 18) mad.writeUInt16BE(0x10 + (i % 8), 16);
       expect(() => decodeCmMad(mad)).not.toThrow();
     }
+  });
+});
+
+/*
+ * A reduced reply (RFC 8166): the responder RDMA-wrote a DDP-eligible item
+ * (RFC 8267: READ data, a READLINK's link) into the call's write chunk; the
+ * inline reply keeps the item's length word and leaves out its bytes and XDR
+ * padding. Write chunks carry no XDR position: the decoders take them, in
+ * write-list order, where they meet such an item.
+ */
+describe('reduced replies: DDP-eligible items in write chunks (RFC 8166, RFC 8267)', () => {
+  const reduced = (b: Buffer, writeChunks: number[]): XdrReader =>
+    new XdrReader({ length: b.length, head: b, tail: Buffer.alloc(0), tailOffset: b.length, missing: 0, writeChunks });
+
+  it('NFSv3 READ: the data length (4097) is inline, its 4097 bytes and 3 of padding are not', () => {
+    const res = nfs3ReadResultHead(4097, true, 8193);
+    const d = nfs3Decoder.decodeReply(reduced(res, [4097]), 3, 6, undefined);
+    expect(d.status).toBe('NFS3_OK');
+    expect(d.readBytes).toBe(4097);
+    expect(d.results).toMatchObject({ count: 4097, eof: true, dataLength: 4097 });
+    expect(d.stop).toBeUndefined();
+    // The same bytes as a whole (unreduced) message stop: the data is not there.
+    expect(nfs3Decoder.decodeReply(XdrReader.over(res), 3, 6, undefined).stop?.reason).toBe('malformed');
+  });
+
+  it('NFSv4 COMPOUND READ, GETATTR, READ: each READ takes the next chunk; the ops between decode in place', () => {
+    const reducedRead = (n: number): Buffer => new XdrWriter().u32(OP.READ).u32(0).bool(false).u32(n).bytes();
+    const res = compoundRes(0, 't', [reducedRead(1000), getattrRes({ size: 70000, fileid: 9 }), reducedRead(2)]);
+    const d = nfs4Decoder.decodeReply(reduced(res, [1000, 2]), 4, 1, undefined);
+    expect(d.opStatus).toEqual(['NFS4_OK', 'NFS4_OK', 'NFS4_OK']);
+    const ops = (d.results as { ops: { op: string; result: Record<string, unknown> }[] }).ops;
+    expect(ops.map((o) => o.result)).toEqual([{ eof: false, count: 1000 }, { attrs: { size: 70000, fileid: 9 } }, { eof: false, count: 2 }]);
+    expect(d.readBytes).toBe(1002);
+    expect(d.stop).toBeUndefined();
+  });
+
+  it('a write chunk returned empty (the data came inline after all), and READLINK links in chunks or inline', () => {
+    // RFC 8166: an unused write chunk comes back with length 0; the 8 bytes of data are inline.
+    const inline = readRes(true, Buffer.from('12345678'));
+    const after = getattrRes({ size: 8 });
+    const d = nfs4Decoder.decodeReply(reduced(compoundRes(0, '', [inline, after]), [0]), 4, 1, undefined);
+    expect(d.opStatus).toEqual(['NFS4_OK', 'NFS4_OK']);
+    expect(d.readBytes).toBe(8);
+    // READLINK: the link in the chunk is not kept, its length is.
+    const link = new XdrWriter().u32(27).u32(0).u32(11).bytes();
+    const v4 = nfs4Decoder.decodeReply(reduced(compoundRes(0, '', [link, after]), [11]), 4, 1, undefined);
+    expect((v4.results as { ops: { result: unknown }[] }).ops.map((o) => o.result)).toEqual([{ linkLength: 11 }, { attrs: { size: 8 } }]);
+    const v3 = new XdrWriter().u32(0).bool(false).string('/etc/motd').bytes();
+    expect(nfs3Decoder.decodeReply(reduced(v3, []), 3, 5, undefined).results).toEqual({ data: '/etc/motd' });
+    expect(nfs3Decoder.decodeReply(reduced(new XdrWriter().u32(0).bool(false).u32(9).bytes(), [9]), 3, 5, undefined).results).toMatchObject({ dataLength: 9 });
   });
 });

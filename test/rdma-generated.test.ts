@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../src/analyze.js';
+import { callFilter, callRow } from '../src/report/calls.js';
 import type { Report } from '../src/report/model.js';
 import type { Transaction } from '../src/rpc/transaction.js';
 import {
@@ -16,6 +17,7 @@ import {
   msgpDoneError,
   multiPacketSends,
   nfs4Read,
+  nfs4ReadThenGetattr,
   nfs4WriteAndCallback,
   positionZeroAndReplyChunk,
   rejected,
@@ -99,19 +101,37 @@ describe('SEND messages of several packets (path MTU 256)', () => {
 describe('RDMA_MSGP, RDMA_DONE, RDMA_ERROR', () => {
   /*
    * tshark -2: GETATTR Call 4 (RDMA_MSGP) Reply 5; 6 "RDMA_DONE XID 0x201";
-   * READ Call 7, 8 "RDMA_ERROR XID 0x202"; GETATTR Call 9, 10 "RDMA_ERROR XID 0x203".
+   * READ Call 7 (0.000599385), 8 "RDMA_ERROR XID 0x202" (0.000699282) "Error
+   * code: ERR_CHUNK (2)"; GETATTR Call 9 (0.000799179), 10 "RDMA_ERROR XID
+   * 0x203" (0.000899077) "Error code: ERR_VERS (1)", versions 1-1. tshark's RPC
+   * layer leaves calls 7 and 9 without a reply; the RDMA_ERROR answers them.
    */
-  it('MSGP carries its RPC message; the calls answered with RDMA_ERROR stay unanswered, with an error finding', async () => {
+  it('MSGP carries its RPC message; a call answered with RDMA_ERROR is answered and failed with the error, not unanswered', async () => {
     const s = msgpDoneError();
     const r = await run(s, 'msgp');
+    expect(r.calls).toEqual([
+      [0x201, 4, 5],
+      [0x202, 7, 8],
+      [0x203, 9, 10],
+    ]);
     expect(r.calls).toEqual(expected(s));
     expect(r.byXid.get(0x201)!.decoded?.reply?.status).toBe('NFS3_OK');
     expect(r.report.rdma.messages).toMatchObject({ RDMA_MSG: 3, RDMA_MSGP: 1, RDMA_DONE: 1, RDMA_ERROR: 2 });
     expect(r.report.rdma.rpcRdmaErrors).toBe(2);
-    expect(r.report.rpc.unansweredCalls.map((u) => [u.xid, u.frame])).toEqual([
-      ['0x00000202', 7],
-      ['0x00000203', 9],
+    const rows = [0x202, 0x203].map((x) => callRow(r.byXid.get(x)!, 'msgp.pcap'));
+    expect(rows.map((c) => [c.xid, c.frame, c.replyFrame, c.rpcStatus, c.status, c.latency, c.replyBytes])).toEqual([
+      ['0x00000202', 7, 8, 'ERR_CHUNK', null, 0.000099897, 0],
+      ['0x00000203', 9, 10, 'ERR_VERS', null, 0.000099898, 0],
     ]);
+    expect(callFilter({ status: 'err_chunk' })(rows[0]!)).toBe(true);
+    expect(callFilter({ unanswered: true })(rows[0]!)).toBe(false);
+    // Counted answered (3 of 3; 1 RPC reply message), failed: in the error table, never unanswered.
+    expect(r.report.rpc).toMatchObject({ calls: 3, replies: 1, matched: 3, unanswered: 0, unansweredCalls: [] });
+    expect(r.report.errors.map((e) => [e.op, e.status, e.count, e.first.map((f) => f.frame)])).toEqual([
+      ['READ', 'ERR_CHUNK', 1, [8]],
+      ['GETATTR', 'ERR_VERS', 1, [10]],
+    ]);
+    expect(r.report.findings.map((x) => x.kind)).toEqual(['rdma-error', 'rdma-error']);
     const f = r.report.findings.filter((x) => x.kind === 'rdma-error');
     expect(f.map((x) => [x.severity, x.metrics['errorCode'], x.metrics['xids'], x.evidence.map((e) => e.frame)])).toEqual([
       ['error', 2, ['0x00000202'], [8]],
@@ -229,6 +249,40 @@ describe('chunks', () => {
     expect(t.decoded?.reply?.status).toBe('NFS4_OK');
     expect(t.decoded?.reply?.opStatus).toEqual(['NFS4_OK', 'NFS4_OK', 'NFS4_OK']);
     expect(t.decoded?.reply?.readBytes).toBe(2048);
+  });
+});
+
+describe('NFSv4.1 READ through a write chunk with an op after it', () => {
+  /*
+   * tshark -2: "V4 Call (Reply In 9) READ StateID: 0x5259 Offset: 8192 Len:
+   * 4096" at 4; RDMA Write First/Middle/Last at 6-8; "V4 Reply (Call In 4)
+   * READ" at 9, Time from request 0.000499486 s, Ops(4): SEQUENCE (seqid 3,
+   * slot 0, high slot 63), PUTFH, READ (eof 1, Read length 3001, Data length
+   * 3001), GETATTR (size 11193, fileid 4660), all NFS4_OK.
+   */
+  it('the reduced reply decodes op by op: the READ count is the chunk’s 3001 bytes, the GETATTR after it is whole', async () => {
+    const s = nfs4ReadThenGetattr();
+    const r = await run(s, 'v4-read-getattr');
+    expect(r.calls).toEqual([[0xb01, 4, 9]]);
+    expect(r.calls).toEqual(expected(s));
+    const t = r.byXid.get(0xb01)!;
+    expect(t.latency).toBeCloseTo(0.000499486, 9);
+    expect(t.reply!.firstFrame.number).toBe(s.frames['firstWrite']);
+    expect(t.decoded?.call?.ops).toEqual(['SEQUENCE', 'PUTFH', 'READ', 'GETATTR']);
+    const reply = t.decoded!.reply!;
+    expect(reply.stop).toBeUndefined();
+    expect(reply.opStatus).toEqual(['NFS4_OK', 'NFS4_OK', 'NFS4_OK', 'NFS4_OK']);
+    const ops = (reply.results as { ops: { op: string; result?: Record<string, unknown> }[] }).ops;
+    expect(ops.map((o) => [o.op, o.result])).toEqual([
+      ['SEQUENCE', { sessionid: '66'.repeat(16), sequenceid: 3, slotid: 0, highestSlotid: 63, targetHighestSlotid: 63, statusFlags: 0 }],
+      ['PUTFH', undefined],
+      ['READ', { eof: true, count: 3001 }],
+      ['GETATTR', { attrs: { size: 11193, fileid: 4660 } }],
+    ]);
+    expect(reply.readBytes).toBe(3001);
+    expect(r.report.rdma.bytesMoved).toMatchObject({ rdmaWrite: 3001, writeChunks: 3001, unknownChunks: 0 });
+    expect(r.report.rdma.operations[0]).toMatchObject({ name: 'COMPOUND', callsWriteList: 1, repliesWriteChunk: 1, writeChunkBytes: 3001 });
+    expect(r.report.findings).toEqual([]);
   });
 });
 

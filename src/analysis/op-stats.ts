@@ -38,7 +38,7 @@
 import { procedureName, programName } from '../../decoders/programs.js';
 import type { RpcReplyHeader } from '../../decoders/rpc.js';
 import type { FrameRef } from '../capture/frame.js';
-import type { Transaction, TransactionSink } from '../rpc/transaction.js';
+import type { RpcReplySide, Transaction, TransactionSink } from '../rpc/transaction.js';
 import { formatEndpoint } from '../transport/stream.js';
 import type { MemoryAccount, MemoryBudget } from '../memory/budget.js';
 import { LatencyHistogram, type HistogramData } from './histogram.js';
@@ -344,6 +344,11 @@ interface ErrorTally {
   first: ErrorFrame[];
 }
 
+/** The error a reply failed its call with at the RPC level or below (RDMA_ERROR's ERR_VERS / ERR_CHUNK); undefined for SUCCESS. */
+export function replyErrorName(r: RpcReplySide): string | undefined {
+  return r.transportError?.name ?? rpcErrorName(r.header);
+}
+
 /** The name of an RPC-level error, or undefined for MSG_ACCEPTED / SUCCESS. */
 export function rpcErrorName(h: RpcReplyHeader): string | undefined {
   if (h.replyStat === 0) {
@@ -441,7 +446,7 @@ export class OperationStats extends AccountingSink {
   protected account(t: Transaction, answered: boolean): void {
     const call = t.decoded?.call;
     const reply = answered ? t.decoded?.reply : undefined;
-    const rpcError = answered ? rpcErrorName(t.reply!.header) : undefined;
+    const rpcError = answered ? replyErrorName(t.reply!) : undefined;
     const failed = rpcError !== undefined || (reply !== undefined && reply.statusCode !== null && reply.statusCode > 0);
     const readBytes = reply?.readBytes ?? 0;
     const writeBytes = reply?.writeBytes ?? 0;

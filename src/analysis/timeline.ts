@@ -30,7 +30,7 @@ import type { Finding } from '../detectors/finding.js';
 import type { Transaction } from '../rpc/transaction.js';
 import type { Endpoint, TcpConnection, TcpEvent } from '../transport/stream.js';
 import { CompactHistogram, type CompactHistogramData } from './histogram.js';
-import { AccountingSink, rpcErrorName } from './op-stats.js';
+import { AccountingSink, replyErrorName } from './op-stats.js';
 import {
   commonInterval,
   intervalIndex,
@@ -368,7 +368,7 @@ export class Timeline extends AccountingSink {
     }
     if (!answered) return;
 
-    const failed = rpcErrorName(t.reply!.header) !== undefined || (reply?.statusCode ?? 0) > 0;
+    const failed = replyErrorName(t.reply!) !== undefined || (reply?.statusCode ?? 0) > 0;
     if (failed) s.errors++;
     const readBytes = reply?.readBytes ?? 0;
     const atReply = this.bucketAt(t.reply!.frame.tsSec, t.reply!.frame.tsNsec);

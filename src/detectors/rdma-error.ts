@@ -1,8 +1,9 @@
 /**
  * rdma-error: RPC-over-RDMA RDMA_ERROR replies (RFC 8166 §4.5): the
  * responder could not process a call's transport header, and sent this
- * instead of an RPC reply, so the call fails at the RPC layer (it shows as
- * unanswered). Grouped per connection and error.
+ * instead of an RPC reply, so the call fails below the RPC layer (nfsight
+ * counts it answered, by the transport: in `calls` its rpcStatus is the
+ * error, its reply frame the RDMA_ERROR's). Grouped per connection and error.
  *
  * - ERR_VERS: the peers disagree on the RPC-over-RDMA version; nothing can
  *   work on that connection.
@@ -64,7 +65,7 @@ export class RdmaErrorDetector implements Detector {
         title: `${g.count} call(s) on ${g.client} → ${g.server} answered with RDMA_ERROR ${label}`,
         explanation:
           `The server answered ${g.count} call(s) with an RPC-over-RDMA RDMA_ERROR (${[...g.names].join('; ')}) instead of an RPC reply: ` +
-          'the RPC layer never gets a reply to them, so they show as unanswered and the client retries or fails them. ' +
+          'the RPC layer never gets a reply to them, and the client retries or fails them (in `calls` they show this error as their RPC status). ' +
           (vers
             ? 'ERR_VERS: the server does not speak the client\'s RPC-over-RDMA version; the range it supports is given. Check both kernels\' RPC/RDMA transports.'
             : 'ERR_CHUNK: the server could not use the call\'s chunk lists: malformed, more chunks or segments than it supports, or a reply chunk too small for the reply. ' +

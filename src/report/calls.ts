@@ -50,7 +50,7 @@ export interface CallRow {
   mainOp: string;
   /** A COMPOUND's ops; else [procName]. */
   ops: string[];
-  /** SUCCESS … SYSTEM_ERR (accepted), RPC_MISMATCH / AUTH_ERROR (denied); null when unanswered. */
+  /** SUCCESS … SYSTEM_ERR (accepted), RPC_MISMATCH / AUTH_ERROR (denied), ERR_VERS / ERR_CHUNK (RDMA_ERROR: the transport answered); null when unanswered. */
   rpcStatus: string | null;
   /** AUTH_ERROR: the auth_stat name; else null. */
   authStatus: string | null;
@@ -120,7 +120,9 @@ export function callRow(t: Transaction, fileName: string | ((fileIndex: number) 
   let rpcStatus: string | null = null;
   let authStatus: string | null = null;
   const h = t.reply?.header;
-  if (h !== undefined) {
+  // Answered by the transport (RDMA_ERROR): its error is the call's RPC status.
+  if (t.reply?.transportError !== undefined) rpcStatus = t.reply.transportError.name;
+  else if (h !== undefined) {
     if (h.replyStat === 0) rpcStatus = h.acceptStat === undefined ? null : acceptStatName(h.acceptStat);
     else if (h.replyStat === 1) {
       rpcStatus = h.rejectStat === undefined ? null : rejectStatName(h.rejectStat);

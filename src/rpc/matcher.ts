@@ -19,7 +19,7 @@
  * call is counted (`outstandingCalls`), never reported as unanswered: its
  * fate is unknown.
  */
-import type { MessageBytes } from '../../decoders/bytes.js';
+import { messageLength, type MessageBytes } from '../../decoders/bytes.js';
 import { PROG_NFS } from '../../decoders/programs.js';
 import {
   decodeRpcHeader,
@@ -37,7 +37,7 @@ import { LruList, LruMap } from '../memory/lru.js';
 import type { Direction, Endpoint, TcpConnection } from '../transport/stream.js';
 import { CallTable, PendingCall, RECENT_BYTES, RecentCalls, TABLE_BYTES } from './call-table.js';
 import { KEEP_MAX, type MessageConnection, type RpcMessageRecord, type RpcMessageSink } from './message.js';
-import type { MatcherStats, Transaction, TransactionSink } from './transaction.js';
+import type { MatcherStats, Transaction, TransactionSink, TransportError } from './transaction.js';
 
 /** Outstanding calls held at most per connection direction (or UDP address pair) without a memory budget; the oldest are dropped. */
 const MAX_PENDING_PER_DIRECTION = 65_536;
@@ -401,7 +401,7 @@ export class RpcMatcher implements RpcMessageSink {
         firstFrame,
         frame,
         lastFrame,
-        bytes: m.bytes.length,
+        bytes: messageLength(m.bytes),
         missing: m.bytes.missing,
         body: m.bytes,
         bodyOffset: h.bodyOffset,
@@ -464,7 +464,7 @@ export class RpcMatcher implements RpcMessageSink {
         t.unfinishedReply = {
           firstFrame: snapshotFrameRef(m.firstFrame),
           lastFrame: snapshotFrameRef(m.frame),
-          bytesSent: m.bytes.length,
+          bytesSent: messageLength(m.bytes),
         };
       });
       return;
@@ -477,19 +477,55 @@ export class RpcMatcher implements RpcMessageSink {
       firstFrame,
       frame,
       lastFrame,
-      bytes: m.bytes.length,
+      bytes: messageLength(m.bytes),
       missing: m.bytes.missing,
       header: h,
       body: m.bytes,
       bodyOffset: replyBodyOffset(t, m, h),
     };
-    t.latency = secondsBetween(t.call.frame, frame);
+    this.answered(table, t);
+  }
+
+  /**
+   * A call answered by its transport instead of an RPC reply (RPC-over-RDMA
+   * RDMA_ERROR): `m` says where, its bytes are empty. The call is answered,
+   * failed with the transport's error, and timed to it. An error for no
+   * outstanding call is left to the transport layer's counts.
+   */
+  transportError(m: RpcMessageRecord, xid: number, error: TransportError): void {
+    const table = this.tableFor(m, true, false);
+    const c = table?.pending?.get(xid);
+    const t = c?.t;
+    if (table === undefined || c === undefined || t === undefined) return;
+    table.pending!.delete(xid);
+    this.charge(table, -c.bytes);
+    c.unpack();
+    const [firstFrame, frame, lastFrame] = frameTriple(m);
+    t.reply = {
+      firstFrame,
+      frame,
+      lastFrame,
+      bytes: 0,
+      missing: 0,
+      header: {
+        kind: 'reply', xid, replyStat: -1, verf: undefined, acceptStat: undefined, mismatch: undefined,
+        rejectStat: undefined, authStat: undefined, bodyOffset: -1, truncated: false, malformed: false, errorAt: -1,
+      },
+      body: RELEASED,
+      bodyOffset: -1,
+      transportError: error,
+    };
+    this.answered(table, t);
+  }
+
+  private answered(table: CallTable, t: Transaction): void {
+    t.latency = secondsBetween(t.call.frame, t.reply!.frame);
     this.stats.matched++;
     this.sink.transaction(t);
     // Bodies are for the sink's decoders during the call; the short memory
     // of answered calls must not keep megabytes of READDIR replies alive.
     t.call.body = RELEASED;
-    t.reply.body = RELEASED;
+    t.reply!.body = RELEASED;
     this.remember(table, t);
   }
 

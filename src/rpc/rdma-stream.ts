@@ -8,10 +8,13 @@
  *   lists say: a read chunk's data (an NFS WRITE's) is pulled by the
  *   responder with RDMA READs and belongs at its XDR position; a write
  *   chunk's data (an NFS READ's) was RDMA-WRITten by the responder before
- *   the reply and belongs after the inline part (where the data item's
- *   length word ends the reduced reply: RFC 8267 makes the READ data the
- *   last item of an NFSv3 READ or READLINK reply, and Linux ends its NFSv4
- *   READ COMPOUNDs with the READ);
+ *   the reply, which is reduced: its DDP-eligible items (RFC 8267: READ
+ *   data, READLINK's link) keep their length words inline, their bytes are
+ *   in the write chunks, in order. Write chunks carry no XDR position, so
+ *   the reply goes on reduced, with the chunks' lengths
+ *   (MessageBytes.writeChunks), and the NFS decoders step over each such
+ *   item's chunk where they meet it (an NFSv4 COMPOUND's ops after a READ
+ *   decode in place);
  * - or wholly in a chunk (RDMA_NOMSG): a call in a position-zero read
  *   chunk, a reply in the reply chunk the call provided.
  *
@@ -52,15 +55,19 @@ import {
 import type { Direction } from '../transport/stream.js';
 import { LruMap } from '../memory/lru.js';
 import { KEEP_MAX, type RecordStats, type RpcMessageRecord } from './message.js';
+import type { TransportError } from './transaction.js';
 
 /** Where the messages go: the matcher. */
 export interface RdmaMessageSink {
   message(m: RpcMessageRecord): void;
+  /** A call answered with RDMA_ERROR instead of an RPC reply: `m` (empty bytes) says where. */
+  transportError(m: RpcMessageRecord, xid: number, error: TransportError): void;
   /** The connection ended: its outstanding calls will not be answered on it. */
   connectionEnded(conn: RdmaConnection, transport: 'rdma'): void;
 }
 
 const EMPTY = Buffer.alloc(0);
+const EMPTY_MESSAGE: MessageBytes = { length: 0, head: EMPTY, tail: EMPTY, tailOffset: 0, missing: 0 };
 const TWO_32 = 4294967296;
 /** Calls remembered per connection (their chunks, until the reply). */
 const MAX_CALLS_PER_CONNECTION = 16_384;
@@ -566,27 +573,41 @@ export class RpcRdmaLayer implements RdmaConsumer {
 
   // ---- replies ------------------------------------------------------------------
 
-  /** RDMA_MSG reply: inline, plus the write chunks' data after it. */
+  /**
+   * RDMA_MSG reply: the reduced reply inline; the write chunks' data (RDMA
+   * WRITTEN before it) belongs to the reply's DDP-eligible items, where the
+   * decoders find them (MessageBytes.writeChunks).
+   */
   private inlineReply(st: ConnState, dir: Direction, h: RpcRdmaHeader, inline: Buffer, inlineLength: number, m: SendMessage): void {
     this.flushPending(st, h.xid);
     const rec = st.calls.get(h.xid);
-    let position = inlineLength;
-    let missing = m.missing;
-    let first: FrameRef = m.firstFrame;
-    const inserts: { position: number; length: number }[] = [];
+    const { chunks, missing, first } = this.writeChunks(st, h, rec);
+    this.countReply(rec, chunks !== undefined && chunks.some((n) => n > 0) ? 'write' : 'inline');
+    this.replied(st, dir, h.xid, h.credits, m.frame);
+    const bytes = whole(inline, inlineLength, m.missing + missing);
+    this.emit(st, dir, chunks !== undefined ? { ...bytes, writeChunks: chunks } : bytes, first !== undefined && earlier(first, m.firstFrame) ? first : m.firstFrame, m.frame);
+  }
+
+  /**
+   * The reply's write chunks: their lengths (as the responder returned them:
+   * what it wrote), the bytes of them the capture did not see, and the frame
+   * of the first RDMA WRITE into them.
+   */
+  private writeChunks(st: ConnState, h: RpcRdmaHeader, rec: CallRecord | undefined): { chunks: number[] | undefined; missing: number; first: FrameRef | undefined } {
+    if (h.writeList.length === 0) return { chunks: undefined, missing: 0, first: undefined };
+    const chunks: number[] = [];
+    let missing = 0;
+    let first: FrameRef | undefined;
     for (const chunk of h.writeList) {
       const length = chunkLength(chunk);
+      chunks.push(length);
       if (length === 0) continue;
-      inserts.push({ position, length });
-      position += padded(length);
       const written = this.writtenFor(st, chunk);
       missing += Math.max(0, length - written.bytes);
-      if (written.first !== undefined && earlier(written.first, first)) first = written.first;
+      if (written.first !== undefined && (first === undefined || earlier(written.first, first))) first = written.first;
       if (rec?.op !== undefined) rec.op.writeChunkBytes += length;
     }
-    this.countReply(rec, inserts.length > 0 ? 'write' : 'inline');
-    this.replied(st, dir, h.xid, h.credits, m.frame);
-    this.emit(st, dir, withInserts(inline, inlineLength, missing, inserts), first, m.frame);
+    return { chunks, missing, first };
   }
 
   /** RDMA_NOMSG reply: the whole reply was written into the call's reply chunk. */
@@ -623,9 +644,13 @@ export class RpcRdmaLayer implements RdmaConsumer {
     }
     const head = parts.length === 1 ? Buffer.from(parts[0]!) : Buffer.concat(parts);
     if (rec?.op !== undefined) rec.op.replyChunkBytes += length;
+    // A reply in the reply chunk can be reduced too: its READ data in a write chunk.
+    const written = this.writeChunks(st, h, rec);
+    if (written.first !== undefined && (first === undefined || earlier(written.first, first))) first = written.first;
     this.countReply(rec, 'reply');
     this.replied(st, dir, h.xid, h.credits, m.frame);
-    this.emit(st, dir, { length, head, tail: EMPTY, tailOffset: length, missing: unseen }, first ?? m.firstFrame, m.frame);
+    const bytes: MessageBytes = { length, head, tail: EMPTY, tailOffset: length, missing: unseen + written.missing };
+    this.emit(st, dir, written.chunks !== undefined ? { ...bytes, writeChunks: written.chunks } : bytes, first ?? m.firstFrame, m.frame);
   }
 
   private writtenFor(st: ConnState, chunk: readonly RdmaSegment[]): { bytes: number; first: FrameRef | undefined } {
@@ -656,6 +681,8 @@ export class RpcRdmaLayer implements RdmaConsumer {
     const op = st.calls.get(h.xid)?.op;
     this.event('rpcrdma-error', st, dir, m.frame, { code: e.code, name: op !== undefined ? `${name} for ${op.name}` : name, xid: h.xid });
     this.replied(st, dir, h.xid, h.credits, m.frame);
+    // The call is answered, at the transport: failed with the error, timed to it.
+    this.sink.transportError(this.record(st, dir, EMPTY_MESSAGE, m.firstFrame, m.frame), h.xid, { name: rdmaErrorName(e.code), code: e.code });
   }
 
   // ---- credits and bookkeeping ---------------------------------------------------
@@ -716,11 +743,15 @@ export class RpcRdmaLayer implements RdmaConsumer {
   }
 
   private emit(st: ConnState, dir: Direction, bytes: MessageBytes, firstFrame: FrameRef, frame: FrameRef): void {
-    const c = st.conn;
     const rs = this.recordStats;
     rs.messages++;
     if (bytes.missing > 0) rs.truncatedMessages++;
-    const rec: RpcMessageRecord = {
+    this.sink.message(this.record(st, dir, bytes, firstFrame, frame));
+  }
+
+  private record(st: ConnState, dir: Direction, bytes: MessageBytes, firstFrame: FrameRef, frame: FrameRef): RpcMessageRecord {
+    const c = st.conn;
+    return {
       transport: 'rdma',
       conn: c,
       dir,
@@ -732,7 +763,6 @@ export class RpcRdmaLayer implements RdmaConsumer {
       resynced: false,
       unfinished: false,
     };
-    this.sink.message(rec);
   }
 }
 

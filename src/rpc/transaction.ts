@@ -56,6 +56,18 @@ export interface UnfinishedReply {
   bytesSent: number;
 }
 
+/**
+ * The transport answered a call instead of the server's RPC layer:
+ * RPC-over-RDMA's RDMA_ERROR (RFC 8166), sent when the responder could not
+ * use the call's transport header. The call was answered, and failed; no
+ * RPC reply exists.
+ */
+export interface TransportError {
+  /** The rpc_rdma_errcode name, as tshark shows rpcordma.errcode: `ERR_VERS`, `ERR_CHUNK`. */
+  name: string;
+  code: number;
+}
+
 export interface RpcReplySide {
   firstFrame: FrameRef;
   frame: FrameRef;
@@ -66,6 +78,11 @@ export interface RpcReplySide {
   body: MessageBytes;
   /** Where the procedure results start (accepted SUCCESS replies). */
   bodyOffset: number;
+  /**
+   * Set when the transport answered instead (RDMA_ERROR): then `header` is a
+   * stand-in (reply_stat -1, no results: see replyErrorName), `bytes` 0.
+   */
+  transportError?: TransportError;
 }
 
 export interface Transaction {

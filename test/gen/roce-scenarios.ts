@@ -144,10 +144,11 @@ export function msgpDoneError(): Scenario {
   const chunk: Segment[] = [{ handle: 0x77, length: 8192, offset: 0x7000_0000_0000n }];
   const c2 = rdmaSend(s, 'client', rpcRdmaHeader({ xid: 0x202, proc: 0, writeList: [chunk] }), rpcCall({ xid: 0x202, prog: NFS, vers: 3, proc: 6, cred: CRED }, nfs3ReadArgs(fh, 0, 8192)));
   frames['errChunk'] = last(rdmaSend(s, 'server', rpcRdmaHeader({ xid: 0x202, proc: 4, error: { code: 2 } })));
-  calls.push({ xid: 0x202, procedure: 6, frame: last(c2), replyFrame: null });
+  // Answered, at the transport: the RDMA_ERROR is the call's answer.
+  calls.push({ xid: 0x202, procedure: 6, frame: last(c2), replyFrame: frames['errChunk'] });
   const c3 = rdmaSend(s, 'client', rpcRdmaHeader({ xid: 0x203, proc: 0 }), getattrCall(0x203, fh));
   frames['errVers'] = last(rdmaSend(s, 'server', rpcRdmaHeader({ xid: 0x203, proc: 4, error: { code: 1, low: 1, high: 1 } })));
-  calls.push({ xid: 0x203, procedure: 1, frame: last(c3), replyFrame: null });
+  calls.push({ xid: 0x203, procedure: 1, frame: last(c3), replyFrame: frames['errVers'] });
   s.ack('client');
   return finish(s, calls, frames);
 }
@@ -316,6 +317,35 @@ export function nfs4Read(): Scenario {
 }
 
 /**
+ * NFSv4.1 over RDMA: SEQUENCE, PUTFH, READ, GETATTR, the READ's 3001 bytes
+ * through a write chunk (the client offers 4096, the server returns the
+ * chunk with the 3001 it wrote). The reply is reduced (RFC 8166, RFC 8267):
+ * the READ's data length stays inline, its bytes and their XDR padding are
+ * left out, and the GETATTR follows at once.
+ */
+export function nfs4ReadThenGetattr(): Scenario {
+  const s = new RoceSession();
+  const fh = makeFh(9);
+  const sessionid = Buffer.alloc(16, 0x66);
+  const calls: ExpectedCall[] = [];
+  const frames: Record<string, number> = {};
+  s.connect();
+  const offered: Segment = { handle: 0xb01, length: 4096, offset: 0xbbbb_0000_0000n };
+  const args = compoundArgs('', 1, [sequenceArgs(sessionid, 3, 0, 0, false), putfhArgs(fh), readArgs(stateid4(1, 0x44), 8192, 4096), getattrArgs([4, 20])]);
+  const c1 = rdmaSend(s, 'client', rpcRdmaHeader({ xid: 0xb01, proc: 0, writeList: [[offered]] }), rpcCall({ xid: 0xb01, prog: NFS, vers: 4, proc: 1, cred: CRED }, args));
+  s.ack('server');
+  frames['firstWrite'] = s.write('server', 0xb01, 0xbbbb_0000_0000n, Buffer.alloc(3001, 0x52))[0]!;
+  const full = readRes(true, Buffer.alloc(3001, 0x52));
+  // READ4resok reduced: opcode, status, eof, the length word; 3001 bytes + 3 of padding left out.
+  const reducedRead = full.subarray(0, full.length - 3004);
+  const res = compoundRes(0, '', [sequenceRes(sessionid, 3, 0, 63, 63, 0), statusRes(OP.PUTFH, 0), reducedRead, getattrRes({ size: 11193, fileid: 0x1234 })]);
+  const r1 = rdmaSend(s, 'server', rpcRdmaHeader({ xid: 0xb01, proc: 0, writeList: [[{ ...offered, length: 3001 }]] }), rpcAcceptedReply(0xb01, res), 0xb01);
+  s.ack('client');
+  calls.push({ xid: 0xb01, procedure: 1, frame: last(c1), replyFrame: last(r1) });
+  return finish(s, calls, frames);
+}
+
+/**
  * NFSv4.1: a WRITE of 3001 bytes (not a multiple of 4: the chunk carries no
  * XDR padding) through a read chunk, with a GETATTR after it in the same
  * COMPOUND; then the server's CB_COMPOUND (CB_SEQUENCE) on the same
@@ -364,6 +394,7 @@ export function allScenarios(): Record<string, Scenario> {
     credits: credits(),
     rejected: rejected(),
     nfs4Read: nfs4Read(),
+    nfs4ReadThenGetattr: nfs4ReadThenGetattr(),
     nfs4WriteAndCallback: nfs4WriteAndCallback(),
   };
 }
