@@ -89,6 +89,18 @@ describe('nfsight timeline', () => {
     expect(none.operations).toEqual([]);
   });
 
+  it('a filter no call matches (a mistyped op) is warned about, naming the capture’s operations; -q silences it', () => {
+    const r = nfsight(['timeline', 'captures/nfsv4-grace-restart.pcap', '--op', 'OPNE']);
+    expect(r.status).toBe(0);
+    // 58 calls (tshark: rpc.msgtyp == 0), among them OPENs.
+    expect(r.stderr).toMatch(/^nfsight: warning: none of the capture's 58 calls matches --op OPNE \(its\noperations: .*\bOPEN\b/s);
+    expect(width(r.stderr)).toBeLessThanOrEqual(80);
+    const client = nfsight(['timeline', 'captures/nfsv4-grace-restart.pcap', '--client', '10.9.9.9', '--format', 'json']);
+    expect(client.stderr).toBe("nfsight: warning: none of the capture's 58 calls matches --client 10.9.9.9\n");
+    expect(nfsight(['timeline', 'captures/nfsv4-grace-restart.pcap', '--op', 'OPNE', '-q']).stderr).toBe('');
+    expect(nfsight(['timeline', 'captures/nfsv4-grace-restart.pcap', '--op', 'open']).stderr).toBe('');
+  });
+
   it('usage errors exit 2 with a one-line message', () => {
     const bad = nfsight(['timeline', 'captures/nfsv3-errors.pcap', '--interval', '300ms']);
     expect(bad.status).toBe(2);
