@@ -231,6 +231,10 @@ describe('loss and reordering', () => {
     expect(f.title).toMatch(/^Packet loss between 10\.99\.0\.2 and 10\.99\.0\.1: 15 segments resent \(/);
     // tshark -r captures/lossy-read-cut.pcap -Y tcp.analysis.retransmission: 15 frames, 10 of them 2049 → client (188 191 193 217 218 223 225 273 376 405 …).
     expect(f.metrics).toMatchObject({ retransmissions: 15, lostSegments: 9 });
+    // The evidence is the loss, not the reordering: tshark -Y 'tcp.analysis.retransmission || tcp.analysis.lost_segment'
+    // → 188 191 193 217 218 223 (retransmissions) 224 (lost) … 461 (the last, a retransmission).
+    expect(frames(f)).toEqual([188, 191, 193, 217, 218, 223, 461]);
+    expect(f.evidence[6]!.what).toBe('server retransmission');
   });
 });
 

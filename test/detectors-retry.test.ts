@@ -105,20 +105,26 @@ describe('grace-period', () => {
     expect(f.file).toBe(`${DIR_FH.toString('hex')}/data.txt`);
   });
 
-  it('generated: a short grace episode is a warning; another file is its own finding', async () => {
+  it('generated: a short grace episode is a warning; two files of one client are one finding', async () => {
     const s = session();
+    const replies: number[] = [];
     for (let i = 0; i < 3; i++) {
-      exchange(s, openCall(0x10 + i, 'a'), openFailed(0x10 + i, NFS4ERR_GRACE));
-      exchange(s, openCall(0x20 + i, 'b'), openFailed(0x20 + i, NFS4ERR_GRACE));
+      replies.push(exchange(s, openCall(0x10 + i, 'a'), openFailed(0x10 + i, NFS4ERR_GRACE))[1]);
+      replies.push(exchange(s, openCall(0x20 + i, 'b'), openFailed(0x20 + i, NFS4ERR_GRACE))[1]);
       s.capture.advance(1);
     }
-    exchange(s, openCall(0x30, 'a'), rpcAcceptedReply(0x30, compoundRes(0, '', [statusRes(OP.PUTFH, 0), statusRes(OP.OPEN, 0)])));
+    const [, ok] = exchange(s, openCall(0x30, 'a'), rpcAcceptedReply(0x30, compoundRes(0, '', [statusRes(OP.PUTFH, 0), statusRes(OP.OPEN, 0)])));
     const findings = await run(s.capture);
-    expect(findings.map((f) => [f.kind, f.severity, f.file, f.count, f.metrics.outcome, f.metrics.backoff])).toEqual([
-      ['grace-period', 'warning', `${DIR_FH.toString('hex')}/a`, 4, 'NFS4_OK', 'fixed'],
-      ['grace-period', 'warning', `${DIR_FH.toString('hex')}/b`, 3, 'unresolved at end of capture', 'fixed'],
-    ]);
-    expect(findings[0]!.metrics.serverGraceReplies).toBe(6);
+    const dir = DIR_FH.toString('hex');
+    expect(findings.map((f) => [f.kind, f.severity, f.count, f.file])).toEqual([['grace-period', 'warning', 7, undefined]]);
+    const f = findings[0]!;
+    // Calls 0x10-0x12 on a (then 0x30 OK), 0x20-0x22 on b, one exchange each second: a blocked from its first call to the OK reply.
+    expect(f.title).toMatch(/^2 calls of 192\.0\.2\.10 blocked up to 3(\.0\d)? s by the server's grace period \(6 × NFS4ERR_GRACE\)$/);
+    expect(f.explanation).toMatch(/^The server answered NFS4ERR_GRACE 6 times to 2 calls \(OPEN ×2 on 2 files\): it had restarted before the capture and allowed only reclaims\. 1 of 2 succeeded in the end; the longest waited 3/);
+    expect(f.metrics).toMatchObject({ calls: 2, errorReplies: 6, resolved: 1, ops: ['OPEN ×2'], files: [`${dir}/a`, `${dir}/b`], serverGraceReplies: 6 });
+    expect(f.metrics.sequences).toEqual([expect.stringMatching(/^OPEN [0-9a-f]+\/a: 3 × NFS4ERR_GRACE, 3(\.0\d)? s, NFS4_OK$/), expect.stringMatching(/^OPEN [0-9a-f]+\/b: 3 × NFS4ERR_GRACE, 2(\.0\d)? s, unresolved$/)]);
+    // Each call's first refusal, and how each ended: a's OK, b's last refusal.
+    expect(f.evidence.map((e) => e.frame)).toEqual([replies[0], replies[1], replies[5], ok]);
   });
 
   it('real: nfsv4-grace-restart.pcap, six OPENs refused every ~2 s after a ~12 s restart gap', async () => {

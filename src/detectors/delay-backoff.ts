@@ -15,9 +15,11 @@ import type { Transaction } from '../rpc/transaction.js';
 import { formatFrameTime } from '../report/time.js';
 import type { Detector, DetectorContext, DetectorOptions, Finding } from './finding.js';
 import { secondsText, sentences, timesText } from './wording.js';
-import { analyzeSchedule, retryText, RetryTracker, scheduleMetrics, sequenceEvidence, type RetrySequence } from './retry-schedule.js';
+import { analyzeSchedule, mergeRetryFindings, retryText, type RetryFinding, RetryTracker, scheduleMetrics, sequenceEvidence, type RetrySequence } from './retry-schedule.js';
 
 const DELAY_STATUSES = new Set(['NFS4ERR_DELAY', 'NFS3ERR_JUKEBOX']);
+
+const ADVICE = 'look for CB_RECALLs, storage recalls or server load then';
 
 export class DelayBackoffDetector implements Detector {
   readonly kind = 'delay-backoff';
@@ -37,12 +39,15 @@ export class DelayBackoffDetector implements Detector {
   }
 
   finish(): Finding[] {
-    const out = this.tracker.finish().map((seq) => this.finding(seq));
+    const out = mergeRetryFindings(
+      this.tracker.finish().map((seq) => this.finding(seq)),
+      { kind: this.kind, verb: 'delayed', by: 'by the server', advice: ADVICE },
+    );
     if (this.tracker.dropped > 0 && out.length > 0) out[out.length - 1]!.metrics.sequencesNotReported = this.tracker.dropped;
     return out;
   }
 
-  private finding(seq: RetrySequence): Finding {
+  private finding(seq: RetrySequence): RetryFinding {
     const sched = analyzeSchedule(seq);
     const first = seq.attempts[0]!;
     const end = seq.end ? seq.end.reply : seq.attempts[seq.attempts.length - 1]!.reply;
@@ -58,7 +63,7 @@ export class DelayBackoffDetector implements Detector {
       explanation: sentences(
         `the server answered ${seq.error} ${timesText(seq.errors)}: ${why}`,
         retryText(seq, sched),
-        'look for CB_RECALLs, storage recalls or server load then',
+        ADVICE,
       ),
       client: seq.client,
       server: seq.server,
@@ -71,6 +76,6 @@ export class DelayBackoffDetector implements Detector {
     };
     if (seq.clientid !== undefined) f.clientid = seq.clientid;
     if (seq.file !== '') f.file = seq.file;
-    return f;
+    return { finding: f, seq, sched, cause: why };
   }
 }

@@ -23,7 +23,7 @@ import type { FrameRef } from '../capture/frame.js';
 import { formatFrameTime } from '../report/time.js';
 import { evidence, MAX_EVIDENCE, type Detector, type DetectorContext, type DetectorOptions, type EvidenceFrame, type Finding } from './finding.js';
 import { listText, secondsText, sentences, timesText } from './wording.js';
-import { analyzeSchedule, retryText, frameSeconds, micro, RetryTracker, scheduleMetrics, sequenceEvidence, type RetrySequence } from './retry-schedule.js';
+import { analyzeSchedule, mergeRetryFindings, retryText, type RetryFinding, frameSeconds, micro, RetryTracker, scheduleMetrics, sequenceEvidence, type RetrySequence } from './retry-schedule.js';
 
 const GRACE_STATUSES = new Set(['NFS4ERR_GRACE', 'NLM4_DENIED_GRACE_PERIOD', 'LCK_DENIED_GRACE_PERIOD']);
 /** Restart signs kept per server. */
@@ -62,6 +62,8 @@ function pushBounded<T>(list: T[], item: T): void {
   if (list.length >= MAX_SIGNS) list.shift();
   list.push(item);
 }
+
+const ADVICE = 'check why the server restarted, and its grace time (nfsv4gracetime, Grace_Period)';
 
 export class GracePeriodDetector implements Detector {
   readonly kind = 'grace-period';
@@ -151,12 +153,13 @@ export class GracePeriodDetector implements Detector {
   }
 
   finish(): Finding[] {
-    const findings: Finding[] = [];
-    for (const seq of this.tracker.finish()) findings.push(this.finding(seq));
-    return findings;
+    return mergeRetryFindings(
+      this.tracker.finish().map((seq) => this.finding(seq)),
+      { kind: this.kind, verb: 'blocked', by: "by the server's grace period", advice: ADVICE },
+    );
   }
 
-  private finding(seq: RetrySequence): Finding {
+  private finding(seq: RetrySequence): RetryFinding {
     const sched = analyzeSchedule(seq);
     const addr = seq.server.startsWith('[') ? seq.server.slice(1, seq.server.lastIndexOf(']')) : seq.server.slice(0, seq.server.lastIndexOf(':'));
     const s = this.server(addr);
@@ -209,13 +212,8 @@ export class GracePeriodDetector implements Detector {
 
     const end = seq.end ? seq.end.reply : seq.attempts[seq.attempts.length - 1]!.reply;
     const fileText = seq.file !== '' ? ` ${seq.file}` : '';
-    const explanation = sentences(
-      signs.length > 0
-        ? `the server answered ${seq.error} ${timesText(seq.errors)}: it had restarted (${listText(signs)}) and allowed only reclaims`
-        : `the server answered ${seq.error} ${timesText(seq.errors)}: it had restarted before the capture and allowed only reclaims`,
-      retryText(seq, sched),
-      'check why the server restarted, and its grace time (nfsv4gracetime, Grace_Period)',
-    );
+    const cause = signs.length > 0 ? `it had restarted (${listText(signs)}) and allowed only reclaims` : 'it had restarted before the capture and allowed only reclaims';
+    const explanation = sentences(`the server answered ${seq.error} ${timesText(seq.errors)}: ${cause}`, retryText(seq, sched), ADVICE);
 
     const f: Finding = {
       kind: this.kind,
@@ -233,6 +231,6 @@ export class GracePeriodDetector implements Detector {
     };
     if (seq.clientid !== undefined) f.clientid = seq.clientid;
     if (seq.file !== '') f.file = seq.file;
-    return f;
+    return { finding: f, seq, sched, cause };
   }
 }

@@ -9,7 +9,7 @@ import { formatEndpoint } from '../transport/stream.js';
 import type { Detector, DetectorContext, Finding } from './finding.js';
 import { isOkStatus } from './retry-schedule.js';
 import { RefusalGroups, spanOf, tally } from './service-common.js';
-import { cleanMetrics, listText, plural, sentences } from './wording.js';
+import { cleanMetrics, listText, plural, sentences, timesText } from './wording.js';
 
 const PROG_MOUNT = 100005;
 const MOUNTPROC_MNT = 1;
@@ -51,7 +51,7 @@ export class MountErrorsDetector implements Detector {
         severity: 'error',
         title: `Mount of ${listText(paths, 3)} refused by ${g.server} (${tally(g.statuses).join(', ')})`,
         explanation: sentences(
-          `${g.client} asked ${plural(g.count, 'time')} to mount ${paths.length === 1 ? paths[0] : plural(paths.length, 'path')} and the server refused with ${listText(statuses)}`,
+          `${g.client} asked ${timesText(g.count)} to mount ${paths.length === 1 ? paths[0] : plural(paths.length, 'path')} and the server refused with ${listText(statuses)}`,
           meaning.length > 0 ? `${meaning[0]}` : 'the mount failed',
         ),
         client: g.client,

@@ -34,6 +34,7 @@ import { evidence, MAX_EVIDENCE, type Detector, type DetectorContext, type Detec
 import type { ConnectionTimeline, OverlappingCall, TransportEpisode } from './transport-timeline.js';
 import { FrameSeries, frameCompare, round, secondsFrom } from './transport-common.js';
 import { cleanMetrics, intervalsText, percentText, plural, secondsText, sentences, xidText } from './wording.js';
+import { groupDigits } from '../number-text.js';
 
 export const KIND_NETWORK_HEALTH = 'network-health';
 
@@ -88,7 +89,9 @@ interface Group {
   /** Calls on the connections concerned (loss, reordering). */
   connCalls: number;
   /** Loss and reordering: the first and last such segments. */
+  /** Evidence samples: of the losses (retransmissions, lost segments), and of the reordering. */
   samples: FrameSeries;
+  reorderSamples: FrameSeries;
   sampleWhat: Map<string, string>;
 }
 
@@ -145,16 +148,19 @@ export class NetworkHealthDetector implements Detector {
     else f.outOfOrder++;
     // Sample frames for the evidence: the first few and the last.
     const what = e.kind === 'retransmission' ? `${side} retransmission` : e.kind === 'lost-segment' ? `${side} segment after one lost before the capture point` : `${side} segment out of order`;
-    if (g.samples.first.length < 6) g.sampleWhat.set(`${e.at.fileIndex}:${e.at.number}`, what);
-    g.samples.add(e.at);
-    g.sampleWhat.set('last', what);
+    const series = e.kind === 'out-of-order' ? g.reorderSamples : g.samples;
+    if (series.first.length < 6) g.sampleWhat.set(`${e.at.fileIndex}:${e.at.number}`, what);
+    series.add(e.at);
+    g.sampleWhat.set(e.kind === 'out-of-order' ? 'last-reorder' : 'last', what);
     if (g.firstFrame === undefined || frameCompare(e.at, g.firstFrame) < 0) g.firstFrame = snapshotFrameRef(e.at);
     if (g.lastFrame === undefined || frameCompare(e.at, g.lastFrame) > 0) g.lastFrame = snapshotFrameRef(e.at);
   }
 
-  private sampleEvidence(g: Group): Finding['evidence'] {
-    const frames = g.samples.frames();
-    return frames.map((at, i) => evidence(this.ctx, at, (i === frames.length - 1 && g.samples.count > g.samples.first.length ? g.sampleWhat.get('last') : g.sampleWhat.get(`${at.fileIndex}:${at.number}`)) ?? 'segment', formatFrameTime));
+  private sampleEvidence(g: Group, reordering = false): Finding['evidence'] {
+    const series = reordering ? g.reorderSamples : g.samples;
+    const frames = series.frames();
+    const last = reordering ? 'last-reorder' : 'last';
+    return frames.map((at, i) => evidence(this.ctx, at, (i === frames.length - 1 && series.count > series.first.length ? g.sampleWhat.get(last) : g.sampleWhat.get(`${at.fileIndex}:${at.number}`)) ?? 'segment', formatFrameTime));
   }
 
   private group(map: Map<string, Group>, client: string, server: string, incident: Incident): Group | undefined {
@@ -179,6 +185,7 @@ export class NetworkHealthDetector implements Detector {
         worst: undefined,
         connCalls: 0,
         samples: new FrameSeries(6),
+        reorderSamples: new FrameSeries(6),
         sampleWhat: new Map(),
       };
       map.set(key, g);
@@ -293,7 +300,7 @@ export class NetworkHealthDetector implements Detector {
       'warning',
       `Packet loss between ${g.client} and ${g.server}: ${plural(retrans, 'segment')} resent (${rates.join(', ')})`,
       sentences(
-        `TCP resent ${plural(retrans, 'segment')} on ${plural(g.connections.size, 'connection')} carrying ${plural(g.connCalls, 'call')}, ${lost.toLocaleString('en-US')} of them lost before the capture point`,
+        `TCP resent ${plural(retrans, 'segment')} on ${plural(g.connections.size, 'connection')} carrying ${plural(g.connCalls, 'call')}, ${groupDigits(lost)} of them lost before the capture point`,
         'each loss costs a round trip or a retransmission timeout: check the links, the switch and NIC error counters, and the MTU',
       ),
       retrans,
@@ -333,7 +340,7 @@ export class NetworkHealthDetector implements Detector {
         'TCP takes reordering for loss (duplicate ACKs, fast retransmissions) and slows down: check the load balancing on the path',
       ),
       ooo,
-      this.sampleEvidence(g),
+      this.sampleEvidence(g, true),
       { outOfOrder: ooo, retransmissions: retrans, dataSegments: data, connections: g.connections.size, perConnection: g.lines },
     );
     finding.impact = { blockedSeconds: 0, calls: g.connCalls };

@@ -11,7 +11,7 @@ import type { Transaction } from '../rpc/transaction.js';
 import { formatEndpoint } from '../transport/stream.js';
 import type { Detector, DetectorContext, Finding } from './finding.js';
 import { RefusalGroups, spanOf, tally } from './service-common.js';
-import { cleanMetrics, listText, plural, sentences } from './wording.js';
+import { cleanMetrics, listText, sentences, timesText } from './wording.js';
 
 const PROG_PORTMAP = 100000;
 const GETPORT = 3;
@@ -53,7 +53,7 @@ export class PortmapUnregisteredDetector implements Detector {
         severity: this.critical.has(`${g.client}|${g.server}`) ? 'error' : 'warning',
         title: `Not registered with rpcbind on ${g.server}: ${listText(programs, 3)}`,
         explanation: sentences(
-          `${g.client} asked ${plural(g.count, 'time')} where ${listText(programs, 3)} ${programs.length === 1 ? 'is' : 'are'} and rpcbind answered port 0: not registered`,
+          `${g.client} asked ${timesText(g.count)} where ${listText(programs, 3)} ${programs.length === 1 ? 'is' : 'are'} and rpcbind answered port 0: not registered`,
           `on the server, ${listText(daemons)} ${daemons.length === 1 ? 'is' : 'are'} not running, or not for that protocol (check rpcinfo -p there)`,
         ),
         client: g.client,

@@ -16,6 +16,7 @@ import { LruMap } from '../memory/lru.js';
 import type { RdmaEvent } from '../transport/roce.js';
 import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type DetectorOptions, type Finding } from './finding.js';
 import { round, secondsFrom } from './transport-common.js';
+import { plural, sentences, timesText } from './wording.js';
 
 interface Credits {
   client: string;
@@ -54,7 +55,7 @@ export class RdmaCreditsDetector implements Detector {
     if (e.kind === 'credits-exhausted') c.exhausted++;
     else c.exceeded++;
     if (c.frames.length < MAX_EVIDENCE) {
-      c.frames.push({ at: snapshotFrameRef(e.at), what: e.kind === 'credits-exhausted' ? `call uses the last of ${e.count} credit(s)` : `call beyond the ${e.count} credit(s) granted` });
+      c.frames.push({ at: snapshotFrameRef(e.at), what: e.kind === 'credits-exhausted' ? `call uses the last of ${plural(e.count, 'credit')}` : `call beyond the ${plural(e.count, 'credit')} granted` });
     }
   }
 
@@ -68,14 +69,17 @@ export class RdmaCreditsDetector implements Detector {
         kind: this.kind,
         severity: exceeded ? 'error' : c.exhausted >= 100 ? 'warning' : 'info',
         title: exceeded
-          ? `Calls beyond the RPC-over-RDMA credits on ${c.describe} (${c.exceeded} time(s), ${credits} granted)`
-          : `RPC-over-RDMA credits exhausted ${c.exhausted} time(s) on ${c.describe} (${credits} granted)`,
+          ? `Calls beyond the RPC-over-RDMA credits on ${c.describe} (${timesText(c.exceeded)}, ${credits} granted)`
+          : `RPC-over-RDMA credits exhausted ${timesText(c.exhausted)} on ${c.describe} (${credits} granted)`,
         explanation: exceeded
-          ? `The client sent calls while already having as many outstanding as the server's credit grant (${credits}). RFC 8166 forbids it; the server may drop such calls or the connection. ` +
-            'Look for a client bug or a server that lowered its grant.'
-          : `${c.exhausted} time(s) the client had as many calls outstanding as the server granted credits (${credits}), so further calls had to wait for a reply. ` +
-            'If calls are slow while this happens, the server\'s credit limit caps the concurrency: Linux nfsd grants svcrdma max_requests (sunrpc.svc_rdma.max_requests, 64 by default) per connection; ' +
-            'more connections (nconnect) spread the load.',
+          ? sentences(
+              `the client sent calls while it already had as many outstanding as the server's credit grant (${credits}): RFC 8166 forbids it, and the server may drop such calls or the connection`,
+              'look for a client bug or a server that lowered its grant',
+            )
+          : sentences(
+              `${timesText(c.exhausted)} the client had as many calls outstanding as the server granted credits (${credits}), so further calls waited for a reply`,
+              'if calls are slow meanwhile, the credit limit caps the concurrency: raise sunrpc.svc_rdma.max_requests (64) on a Linux server, or use nconnect',
+            ),
         client: c.client.replace(/:\d+$/, ''),
         server: c.server,
         start: formatFrameTime(c.first),

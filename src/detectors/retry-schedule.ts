@@ -19,9 +19,9 @@ import type { Transaction } from '../rpc/transaction.js';
 import { formatEndpoint } from '../transport/stream.js';
 import { formatFrameTime } from '../report/time.js';
 import { procedureName } from '../../decoders/programs.js';
-import { evidence, MAX_EVIDENCE, type DetectorContext, type EvidenceFrame } from './finding.js';
+import { evidence, MAX_EVIDENCE, type DetectorContext, type EvidenceFrame, type Finding } from './finding.js';
 import { LruMap } from '../memory/lru.js';
-import { cleanMetrics, secondsText, timesText } from './wording.js';
+import { cleanMetrics, listText, plural, secondsText, sentences, timesText } from './wording.js';
 
 /** Attempts kept per sequence (their times); beyond, only counted and the last kept. */
 export const MAX_ATTEMPTS_KEPT = 500;
@@ -316,3 +316,91 @@ export function retryText(seq: RetrySequence, s: Schedule): string {
   if (seq.end) return `${how}; it ended with ${seq.end.status} after ${secondsText(s.blockedSeconds)}`;
   return iv.length === 0 ? `${how} before the capture ended` : `${how}; none succeeded before the capture ended`;
 }
+
+/** One retry sequence's finding, with the clause that says why the server refused it. */
+export interface RetryFinding {
+  finding: Finding;
+  seq: RetrySequence;
+  sched: Schedule;
+  /** "it had restarted (…) and allowed only reclaims": follows "the server answered X n times:". */
+  cause: string;
+}
+
+const SEVERITY_RANK: Record<Finding['severity'], number> = { info: 0, warning: 1, error: 2 };
+
+/**
+ * One finding per client and server: a client's retry sequences (several
+ * files or operations refused at the same time) merged into one, the
+ * longest-blocked call named, each sequence in the metrics. A lone sequence
+ * keeps its own finding.
+ */
+export function mergeRetryFindings(items: readonly RetryFinding[], words: { kind: string; verb: string; by: string; advice: string }): Finding[] {
+  const groups = new Map<string, RetryFinding[]>();
+  for (const it of items) {
+    const key = `${it.seq.client}|${it.seq.server}`;
+    const list = groups.get(key) ?? [];
+    list.push(it);
+    groups.set(key, list);
+  }
+  return [...groups.values()].map((list) => (list.length === 1 ? list[0]!.finding : merged(list, words)));
+}
+
+function merged(list: readonly RetryFinding[], words: { kind: string; verb: string; by: string; advice: string }): Finding {
+  const worst = [...list].sort((a, b) => b.sched.blockedSeconds - a.sched.blockedSeconds)[0]!;
+  const errors = list.reduce((n, it) => n + it.seq.errors, 0);
+  const statuses = [...new Set(list.map((it) => it.seq.error))];
+  const ops = new Map<string, number>();
+  for (const it of list) ops.set(it.seq.op, (ops.get(it.seq.op) ?? 0) + 1);
+  const opsText = [...ops].map(([op, n]) => (n === 1 ? op : `${op} ×${n}`));
+  const files = [...new Set(list.map((it) => it.seq.file).filter((f) => f !== ''))];
+  const resolved = list.filter((it) => it.sched.resolved).length;
+  const first = list.reduce((a, b) => (a.finding.start <= b.finding.start ? a : b)).finding;
+  const last = list.reduce((a, b) => (a.finding.end >= b.finding.end ? a : b)).finding;
+  // Each sequence's first attempt and its end, in time order, the first ones kept.
+  const seen = new Set<string>();
+  const ev = list
+    .flatMap((it) => [...it.finding.evidence.filter((e) => !e.what.includes('(attempt ') || e.what.includes('(attempt 1,')), ...it.finding.evidence.slice(-1)])
+    .filter((e) => {
+      const k = `${e.file}#${e.frame}`;
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    })
+    .sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.frame - b.frame))
+    .slice(0, MAX_EVIDENCE);
+  const f: Finding = {
+    kind: words.kind,
+    severity: list.reduce<Finding['severity']>((s, it) => (SEVERITY_RANK[it.finding.severity] > SEVERITY_RANK[s] ? it.finding.severity : s), 'info'),
+    title: `${plural(list.length, 'call')} of ${worst.seq.client} ${words.verb} up to ${secondsText(worst.sched.blockedSeconds)} ${words.by} (${errors} × ${listText(statuses)})`,
+    explanation: sentences(
+      `the server answered ${listText(statuses)} ${timesText(errors)} to ${plural(list.length, 'call')} (${listText(opsText, 3)}${files.length > 0 ? ` on ${plural(files.length, 'file')}` : ''}): ${worst.cause}`,
+      `${resolved === list.length ? 'all succeeded in the end' : `${resolved} of ${list.length} succeeded in the end`}; the longest waited ${secondsText(worst.sched.blockedSeconds)}`,
+      words.advice,
+    ),
+    client: worst.seq.client,
+    server: worst.seq.server,
+    start: first.start,
+    end: last.end,
+    durationSeconds: micro(Math.max(...list.map((it) => it.seq.lastTime)) - Math.min(...list.map((it) => it.seq.attempts[0]!.time))),
+    count: list.reduce((n, it) => n + it.finding.count, 0),
+    evidence: ev,
+    metrics: cleanMetrics({
+      calls: list.length,
+      errorReplies: errors,
+      resolved,
+      longestBlockedSeconds: worst.sched.blockedSeconds,
+      ops: opsText,
+      files,
+      sequences: list.map((it) => `${it.seq.op}${it.seq.file !== '' ? ` ${it.seq.file}` : ''}: ${it.seq.errors} × ${it.seq.error}, ${secondsText(it.sched.blockedSeconds)}, ${it.seq.end ? it.seq.end.status : 'unresolved'}`),
+      ...Object.fromEntries(Object.entries(worst.finding.metrics).filter(([k]) => !(k in SEQUENCE_KEYS))),
+    }),
+    impact: { blockedSeconds: worst.sched.blockedSeconds, calls: list.length },
+  };
+  const clientid = list.find((it) => it.seq.clientid !== undefined)?.seq.clientid;
+  if (clientid !== undefined) f.clientid = clientid;
+  if (files.length === 1) f.file = files[0]!;
+  return f;
+}
+
+/** Metrics of one sequence, left out of a merged finding's (the server-wide ones stay). */
+const SEQUENCE_KEYS: Record<string, true> = { attempts: true, errorReplies: true, intervals: true, blockedSeconds: true, backoff: true, capSeconds: true, outcome: true, sequencesNotReported: true };

@@ -13,7 +13,7 @@ export function plural(n: number, word: string, pluralWord = `${word}s`): string
 
 /** "once", "twice", "6 times". */
 export function timesText(n: number): string {
-  return n === 1 ? 'once' : n === 2 ? 'twice' : `${n.toLocaleString('en-US')} times`;
+  return n === 1 ? 'once' : n === 2 ? 'twice' : `${groupDigits(n)} times`;
 }
 
 /** Trailing zeros of a decimal fraction dropped: "1.50" → "1.5", "2.00" → "2", "500" stays. */

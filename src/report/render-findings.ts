@@ -20,6 +20,8 @@ export interface FindingsTextOptions {
 }
 
 const INDENT = '   ';
+/** Lines of metrics a finding shows in text. */
+const METRIC_LINES = 3;
 
 function metricText(v: Finding['metrics'][string]): string {
   if (Array.isArray(v)) return v.map((x) => (typeof x === 'number' ? Number(x.toFixed(6)) : x)).join(', ');
@@ -89,11 +91,24 @@ export function renderFindingsText(findings: readonly Finding[], options: Findin
       .filter(Boolean)
       .join(', ');
     para(who ? `${f.kind}: ${who}` : f.kind);
-    para(`${f.start} → ${f.end} (${f.durationSeconds.toFixed(3)} s), ${f.count} occurrence${f.count === 1 ? '' : 's'}`);
+    // The end without its date when it is the start's.
+    const end = f.end.slice(0, 11) === f.start.slice(0, 11) ? f.end.slice(11) : f.end;
+    para(`${f.start} → ${end} (${f.durationSeconds.toFixed(3)} s), ${f.count} occurrence${f.count === 1 ? '' : 's'}`);
     para(f.explanation);
     if (f.confidence !== undefined && f.confidence !== 'high') para(`Confidence ${f.confidence}: ${f.caveat ?? 'part of the evidence may be missing.'}`);
     const metrics = Object.entries(f.metrics).filter(([, v]) => hasValue(v));
-    if (metrics.length > 0) para(metrics.map(([k, v]) => `${k}: ${metricText(v)}`).join('; '));
+    if (metrics.length > 0) {
+      // The numbers in at most METRIC_LINES lines: JSON has them all.
+      const lines = wrapText(metrics.map(([k, v]) => `${k}: ${metricText(v)}`).join('; '), width, { indent: INDENT });
+      if (lines.length <= METRIC_LINES) out.push(...lines);
+      else {
+        const more = ' … (all in --format json)';
+        const cut = shortenEnd(lines[METRIC_LINES - 1]!, width - more.length);
+        // End at the last whole metric on the line.
+        const whole = cut.lastIndexOf(';') > INDENT.length ? cut.slice(0, cut.lastIndexOf(';') + 1) : cut.replace(/…$/, '');
+        out.push(...lines.slice(0, METRIC_LINES - 1), `${whole}${more}`);
+      }
+    }
     if (f.evidence.length > 0) {
       const t = fitTable(
         [{ head: 'frame' }, { head: 'time', drop: 1 }, { head: 'what', fit: 'wrap', min: 16 }],
