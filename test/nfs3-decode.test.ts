@@ -290,6 +290,37 @@ describe('NFSv3 arguments and results, field by field', () => {
     });
   });
 
+  it('READDIRPLUS: the arguments, and an entry without a handle lists no handle', () => {
+    const c = call(17, W().opaque(DIR).u64(3).fixed(VERF).u32(1024).u32(8192).bytes());
+    expect(c.args).toEqual({ dir: DIRHEX, cookie: 3, cookieVerifier: '0102030405060708', dirCount: 1024, maxCount: 8192 });
+    expect(c.count).toBe(8192);
+    const w = postOpAttr(W().u32(0), false).fixed(VERF);
+    w.bool(true).u64(5).string('nofh').u64(6).bool(false).bool(false); // neither attributes nor handle
+    w.bool(true).u64(7).string('withfh').u64(8).bool(false).bool(true).opaque(FH);
+    const r = reply(17, w.bool(false).bool(true).bytes(), c);
+    expect(r.handles).toEqual([{ fh: HEX, name: 'withfh' }]);
+    expect((r.results as { entries: unknown }).entries).toEqual([
+      { fileid: 5, name: 'nofh', cookie: 6 },
+      { fileid: 7, name: 'withfh', cookie: 8, fh: HEX },
+    ]);
+    // No entry with a handle: no handles at all.
+    const none = reply(17, postOpAttr(W().u32(0), false).fixed(VERF).bool(false).bool(true).bytes(), c);
+    expect(none.handles).toBeUndefined();
+  });
+
+  it('REMOVE and RMDIR results, RENAME’s handle, access bits RFC 1813 does not define, an unknown procedure', () => {
+    for (const proc of [12, 13]) {
+      const [rest] = withoutAttributes(reply(proc, wcc(W().u32(0)).bytes()).results);
+      expect(Object.keys(rest)).toEqual(['wcc']);
+      expect(rest.wcc).toMatchObject({ before: { size: 10, mtime: '5.000000006', ctime: '7.000000008' }, after: { type: 'NF3DIR' } });
+    }
+    expect(call(14, dirop(dirop(W(), DIR, 'a'), DIR2, 'b').bytes()).fh).toBe(DIRHEX);
+    // ACCESS3_READ 0x1 … ACCESS3_EXECUTE 0x20; 0x40 and above have no name.
+    expect(call(4, W().opaque(FH).u32(0x40 | 0x80 | 0x20).bytes()).args).toEqual({ object: HEX, access: 0xe0, accessNames: ['EXECUTE'] });
+    const unknown = call(22, W().opaque(FH).bytes());
+    expect([unknown.ops, unknown.mainOp, unknown.stop?.reason]).toEqual([['NFSPROC3_22'], 'NFSPROC3_22', 'malformed']);
+  });
+
   it('FSSTAT, FSINFO and PATHCONF: every field', () => {
     const fsstat = reply(18, postOpAttr(W().u32(0)).u64(2n ** 60n).u64(1).u64(2).u64(3).u64(4).u64(5).u32(9).bytes());
     expect(withoutAttributes(fsstat.results)).toEqual([

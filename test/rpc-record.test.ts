@@ -818,3 +818,68 @@ describe('UDP datagrams', () => {
     expect(stats.messages).toBe(0);
   });
 });
+
+/**
+ * The StreamConsumer contract allows what TCP reassembly never does today:
+ * data overlapping bytes already passed, data past a hole (an implied gap),
+ * a gap overlapping bytes passed, gaps while resynchronising.
+ */
+describe('record stream: data and gaps at offsets other than the next one', () => {
+  const msg = (xid: number): Buffer => recordMark(rpcCall({ xid, prog: NFS_PROGRAM, vers: 3, proc: 1, cred: {} }, new XdrWriter().opaque(Buffer.alloc(32, xid)).bytes()));
+  const at = (n: number): FrameRef => ({ fileIndex: 0, number: n, tsSec: 1000, tsNsec: n });
+  const xids = (d: Driver): number[] => d.sink.msgs.map((m) => m.bytes.head.readUInt32BE(0));
+
+  it('passes over the bytes of a segment it has already had', () => {
+    const d = new Driver();
+    const wire = Buffer.concat([msg(1), msg(2)]);
+    d.stream.data(wire, 0, 10, 0, at(1));
+    d.stream.data(wire, 5, wire.length, 5, at(2)); // 5 bytes again
+    d.stream.data(wire, 0, wire.length, 0, at(3)); // all again
+    d.stream.end('fin', at(4));
+    expect(xids(d)).toEqual([1, 2]);
+    expect(d.sink.msgs.map((m) => [m.bytes.length, m.bytes.missing, m.resynced])).toEqual([
+      [msg(1).length - 4, 0, false],
+      [msg(2).length - 4, 0, false],
+    ]);
+    expect(d.stats).toMatchObject({ messages: 2, skippedBytes: 0, resyncs: 0 });
+  });
+
+  it('takes data past the next offset for a hole before it, and finds the next message', () => {
+    const d = new Driver();
+    const a = msg(1);
+    const b = msg(2);
+    d.stream.data(a, 0, a.length, 0, at(1));
+    d.stream.data(b, 0, b.length, a.length + 20, at(2)); // 20 bytes never seen, then a message
+    d.stream.end('fin', at(3));
+    expect(xids(d)).toEqual([1, 2]);
+    expect(d.sink.msgs[1]!.resynced).toBe(true);
+    expect(d.stats).toMatchObject({ messages: 2, resyncs: 1 });
+  });
+
+  it('counts only the new part of a gap overlapping bytes passed; a gap wholly before is ignored', () => {
+    const d = new Driver();
+    const a = msg(1);
+    const c = msg(3);
+    d.stream.data(a, 0, a.length, 0, at(1));
+    d.stream.gap(10, a.length - 4, at(2)); // 4 bytes of it already passed: 6 are new
+    d.stream.gap(3, a.length, at(3)); // inside what the gap covered: nothing new
+    d.stream.data(c, 0, c.length, a.length + 6, at(4)); // right after the gap: no hole
+    d.stream.end('fin', at(5));
+    expect(xids(d)).toEqual([1, 3]);
+    expect(d.stats).toMatchObject({ messages: 2, resyncs: 1, skippedBytes: 0 });
+  });
+
+  it('a second gap while looking for a message start counts no second resynchronisation', () => {
+    const d = new Driver();
+    const a = msg(1);
+    const c = msg(3);
+    d.stream.data(a, 0, a.length, 0, at(1));
+    d.stream.gap(8, a.length, at(2));
+    d.stream.data(Buffer.alloc(5, 0x5a), 0, 5, a.length + 8, at(3)); // junk, held while looking
+    d.stream.gap(8, a.length + 13, at(4)); // the junk held is dropped
+    d.stream.data(c, 0, c.length, a.length + 21, at(5));
+    d.stream.end('fin', at(6));
+    expect(xids(d)).toEqual([1, 3]);
+    expect(d.stats).toMatchObject({ messages: 2, resyncs: 1 });
+  });
+});
