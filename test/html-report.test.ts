@@ -256,6 +256,36 @@ if (CHROMIUM === undefined) {
       });
     }
 
+    it('NFS over RDMA: the RoCE facts, the queue pair and the rejected connections, as the captures’ notes count them', async () => {
+      const dir = tempDir();
+      const v3 = join(dir, 'rdma.html');
+      expect(nfsight(['report', 'captures/nfs-rdma-v3.pcap', '--format', 'html', '-o', v3]).status).toBe(0);
+      const a = await open(v3);
+      expect(a.problems).toEqual([]);
+      const fact = (page: typeof a.page, key: string) => page.locator(`#rdma-facts td[data-key="${key}"]`).textContent();
+      // nfs-rdma-v3.pcap.notes: 2634 BTH packets; 94 RPC-over-RDMA headers: RDMA_MSG 92, RDMA_NOMSG 2; one CM exchange.
+      expect(await fact(a.page, 'RoCE packets')).toMatch(/^2634 \(/);
+      expect(await fact(a.page, 'RPC-over-RDMA messages')).toBe('RDMA_MSG 92, RDMA_NOMSG 2');
+      expect(await fact(a.page, 'CM')).toBe('1 requests, 1 accepted, 0 rejected, 1 disconnects');
+      const cells = (page: typeof a.page, table: string, col: string) => page.locator(`#${table} tbody td[data-col="${col}"]`).allTextContents();
+      expect(await cells(a.page, 'table-rdma-connections', 'client')).toEqual([expect.stringMatching(/^10\.97\.0\.2:\d+$/)]);
+      await a.page.close();
+
+      const refused = join(dir, 'refused.html');
+      expect(nfsight(['report', 'captures/nfs-rdma-refused.pcap', '--format', 'html', '-o', refused]).status).toBe(0);
+      const b = await open(refused);
+      expect(b.problems).toEqual([]);
+      // The notes: two ConnectRejects (frames 4 and 18), Reason 8 = Invalid Service ID (no listener on 20049).
+      expect(await cells(b.page, 'table-rdma-rejected', 'frame')).toEqual(['4', '18']);
+      expect(await cells(b.page, 'table-rdma-rejected', 'port')).toEqual(['20049', '20049']);
+      expect(await cells(b.page, 'table-rdma-rejected', 'reason')).toEqual(['8 Invalid Service ID', '8 Invalid Service ID']);
+      await b.page.close();
+      // A capture without RoCE has no such section.
+      const plain = join(dir, 'plain.html');
+      expect(nfsight(['report', 'captures/nfsv4-grace-restart.pcap', '--format', 'html', '-o', plain]).status).toBe(0);
+      expect(embedded(readFileSync(plain, 'utf8')).rdma).toBeNull();
+    });
+
     it('the findings page draws the report page’s four charts over time', async () => {
       const dir = tempDir();
       const htmlFile = join(dir, 'findings.html');

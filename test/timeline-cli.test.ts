@@ -101,6 +101,22 @@ describe('nfsight timeline', () => {
     expect(nfsight(['timeline', 'captures/nfsv4-grace-restart.pcap', '--op', 'open']).stderr).toBe('');
   });
 
+  it('table: the first 26 findings lettered, the rest counted in one line; dates on the findings of a capture over several days', async () => {
+    const report = await analyze(join(CAPTURES, 'nfsv4-grace-restart.pcap'));
+    const t = report.timeline;
+    const e0 = t.episodes[0]!;
+    const many = { ...t, episodes: Array.from({ length: 30 }, (_, i) => ({ ...e0, finding: i, title: `finding ${i + 1}` })) };
+    const lines = renderTimelineText(many, { width: 80 }).trimEnd().split('\n');
+    expect(lines.filter((l) => /^[a-z] \d\d:\d\d:\d\d\.\d{3}-/.test(l)).map((l) => l.split(': ').pop())).toEqual(Array.from({ length: 26 }, (_, i) => `finding ${i + 1}`));
+    expect(lines.at(-1)).toBe('+ 4 more findings (nfsight findings lists them all).');
+    // The same capture seen as lasting two days (its last interval a day later): each finding's span with its dates.
+    const day = 86_400 / t.intervalSeconds;
+    const long = { ...t, count: t.count + day, intervals: [...t.intervals, { ...t.intervals.at(-1)!, index: t.count + day - 1 }] };
+    const text = renderTimelineText(long, { width: 80 });
+    // The GRACE episode: 02:55:22.142 to 02:55:34.185 on 2026-11-22 (the capture's frames).
+    expect(text).toMatch(/^a 11-22 02:55:22\.142 to 11-22 02:55:34\.185 warning grace-period: OPEN/m);
+  });
+
   it('usage errors exit 2 with a one-line message', () => {
     const bad = nfsight(['timeline', 'captures/nfsv3-errors.pcap', '--interval', '300ms']);
     expect(bad.status).toBe(2);

@@ -9,6 +9,7 @@ import type { Finding } from '../detectors/finding.js';
 import type { Verdict } from '../detectors/verdict.js';
 import type { CaptureSection, ErrorRow, SkippedSection, TimelineEpisode, TimelineSeries } from './model.js';
 import type { DiagnosticSummary } from '../capture/diagnostics.js';
+import type { RdmaSection } from '../analysis/rdma-summary.js';
 
 export interface PageTimeline {
   intervalSeconds: number;
@@ -74,6 +75,8 @@ export interface PageData {
   files: object[];
   /** Per operation: its latency histogram's buckets at the latency each stands for (ms) and their counts. */
   histograms: { name: string; count: number; zeros: number; points: [number, number][] }[];
+  /** NFS over RDMA, when the capture has RoCE (its connections cut to the first RDMA_CONNECTIONS); null on the findings page. */
+  rdma: RdmaSection | null;
   timeline: PageTimeline;
 }
 
@@ -487,6 +490,91 @@ export function pageMain(data: PageData, uPlot: any): void {
     section('files', 'Files').append(
       table([{ key: 'path', head: 'path', get: (r) => r.path ?? `fh ${r.fh}` }, { key: 'ops', head: 'ops', num: true }, ...tally], data.files, 'table-files'),
     );
+  }
+
+  // ---- NFS over RDMA -------------------------------------------------------------------
+  const x = data.rdma;
+  if (x !== null) {
+    const rd = section('rdma', 'NFS over RDMA');
+    const m = x.messages;
+    const b = x.bytesMoved;
+    const listed = (o: Record<string, number>): string => Object.entries(o).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ');
+    rd.append(
+      keyValues(
+        [
+          ['RoCE packets', `${x.packets} (${x.bytes} bytes)${x.roceV1Packets > 0 ? `, RoCEv1 ${x.roceV1Packets}` : ''}`],
+          ['queue-pair connections', x.connections.length + x.connectionsNotListed],
+          ['CM', `${x.cm.requests} requests, ${x.cm.replies} accepted, ${x.cm.rejects} rejected, ${x.cm.disconnectRequests} disconnects`],
+          ['RPC-over-RDMA messages', listed({ RDMA_MSG: m.RDMA_MSG, RDMA_NOMSG: m.RDMA_NOMSG, RDMA_MSGP: m.RDMA_MSGP, RDMA_DONE: m.RDMA_DONE, RDMA_ERROR: m.RDMA_ERROR }) || 'none'],
+          ['headers cut by the capture', m.truncatedHeaders],
+          ['bytes moved by RDMA WRITE', `${b.rdmaWrite} (write chunks ${b.writeChunks}, reply chunks ${b.replyChunks})`],
+          ['bytes moved by RDMA READ', `${b.rdmaRead} (read chunks ${b.readChunks})`],
+          ['PSN gaps (capture loss)', `${x.psnGaps} (${x.gapPackets} packets)`],
+          ['retransmitted packets', x.retransmittedPackets],
+          ['NAKs', listed(x.naks) || '0'],
+          ['RNR NAKs', x.rnrNaks],
+        ],
+        'rdma-facts',
+      ),
+    );
+    if (x.connections.length > 0) {
+      rd.append(el('h3', {}, 'Queue pairs'));
+      rd.append(
+        table(
+          [
+            { key: 'client', head: 'client' },
+            { key: 'server', head: 'server' },
+            { key: 'qps', head: 'QPs', get: (c) => `${c.clientQp ?? '?'}/${c.serverQp ?? '?'}` },
+            { key: 'first', head: 'first frame', num: true, get: (c) => c.first.frame },
+            { key: 'calls', head: 'calls', num: true },
+            { key: 'replies', head: 'replies', num: true },
+            { key: 'credits', head: 'credits asked/granted', get: (c) => (c.creditsGranted >= 0 ? `${c.creditsRequested}/${c.creditsGranted}` : '') },
+            { key: 'maxOutstanding', head: 'max outstanding', num: true },
+            { key: 'rdmaWriteBytes', head: 'RDMA WRITE bytes', num: true },
+            { key: 'rdmaReadBytes', head: 'RDMA READ bytes', num: true },
+            { key: 'psnGaps', head: 'PSN gaps', num: true },
+            { key: 'naks', head: 'NAKs', num: true, get: (c) => c.naks + c.rnrNaks },
+          ],
+          x.connections,
+          'table-rdma-connections',
+        ),
+      );
+    }
+    if (x.operations.length > 0) {
+      rd.append(el('h3', {}, 'Chunk use per operation'));
+      rd.append(
+        table(
+          [
+            { key: 'name', head: 'operation' },
+            { key: 'calls', head: 'calls', num: true },
+            { key: 'callsInline', head: 'inline calls', num: true },
+            { key: 'readChunk', head: 'read chunk calls', num: true, get: (p) => p.callsReadChunk + p.callsPositionZero },
+            { key: 'repliesWriteChunk', head: 'write chunk replies', num: true },
+            { key: 'repliesReplyChunk', head: 'reply chunk replies', num: true },
+            { key: 'chunkBytes', head: 'chunk bytes', num: true, get: (p) => p.readChunkBytes + p.writeChunkBytes + p.replyChunkBytes },
+          ],
+          x.operations,
+          'table-rdma-operations',
+        ),
+      );
+    }
+    if (x.rejected.length > 0) {
+      rd.append(el('h3', {}, 'Rejected RDMA connections (CM ConnectReject)'));
+      rd.append(
+        table(
+          [
+            { key: 'frame', head: 'frame', num: true },
+            { key: 'time', head: 'time (UTC)' },
+            { key: 'client', head: 'client' },
+            { key: 'server', head: 'server' },
+            { key: 'port', head: 'port', num: true },
+            { key: 'reason', head: 'reason', get: (r) => `${r.reason} ${r.reasonName}` },
+          ],
+          x.rejected,
+          'table-rdma-rejected',
+        ),
+      );
+    }
   }
 
   // ---- capture facts ------------------------------------------------------------------

@@ -37,6 +37,8 @@ const HISTOGRAMS = 12;
 export const FINDINGS_DETAILED = 40;
 export const FINDINGS_LISTED = 2000;
 export const VERDICT_PROBLEMS = 20;
+/** Queue-pair connections listed (the report keeps up to 10,000). */
+export const RDMA_CONNECTIONS = 2000;
 
 let uplot: { js: string; css: string } | undefined;
 /** uPlot's minified build and stylesheet, read once from its package. */
@@ -159,6 +161,7 @@ export function pageData(report: Report, options: HtmlOptions = {}): PageData {
     servers: findingsOnly ? [] : report.servers.rows.map(withoutHistogram),
     files: findingsOnly ? [] : report.files.rows.map(withoutHistogram),
     histograms: findingsOnly ? [] : histograms,
+    rdma: findingsOnly || report.rdma.packets === 0 ? null : { ...report.rdma, connections: report.rdma.connections.slice(0, RDMA_CONNECTIONS) },
     timeline: timelineColumns(report.timeline),
   };
 }

@@ -184,10 +184,16 @@ export function renderTimelineText(t: TimelineSection, options: TimelineTextOpti
   for (const n of notes) out.push(...wrap(n, width));
   if (t.episodes.length > 0) {
     out.push(...wrap(find.length > 0 ? 'Findings (find column: the intervals holding their evidence frames):' : 'Findings:', width));
-    t.episodes.forEach((e, i) => {
-      const span = `${new Date(msOf(e.start)).toISOString().slice(11, 23)}-${new Date(msOf(e.end)).toISOString().slice(11, 23)}`;
-      out.push(...wrap(`${LETTERS[i] ?? '+'} ${span} ${e.severity} ${e.kind}: ${e.title}`, width, '  '));
+    // The lettered findings; those beyond are marked + in the find column and counted here.
+    const at = (seconds: number): string => {
+      const iso = new Date(msOf(seconds)).toISOString();
+      return withDate ? `${iso.slice(5, 10)} ${iso.slice(11, 23)}` : iso.slice(11, 23);
+    };
+    t.episodes.slice(0, LETTERS.length).forEach((e, i) => {
+      out.push(...wrap(`${LETTERS[i]} ${at(e.start)}${withDate ? ' to ' : '-'}${at(e.end)} ${e.severity} ${e.kind}: ${e.title}`, width, '  '));
     });
+    const more = t.episodes.length - LETTERS.length;
+    if (more > 0) out.push(...wrap(`+ ${more} more finding${more === 1 ? '' : 's'} (nfsight findings lists them all).`, width, '  '));
   }
   return out.join('\n') + '\n';
 }
