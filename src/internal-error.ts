@@ -21,6 +21,26 @@ export class InternalError extends Error {
   }
 }
 
+/**
+ * An exception the analysis threw out of a frame (any error but an
+ * InternalError, which the pipeline survives): an nfsight bug, never a fault
+ * of the capture or of reading it. The capture source wraps it so that it is
+ * not mistaken for a read error; the run stops and the CLI exits 2.
+ */
+export class AnalysisBug extends Error {
+  override readonly name = 'AnalysisBug';
+
+  constructor(
+    readonly file: string,
+    /** The frame being analysed (numbered from 1 in its file), 0 before the first. */
+    readonly frame: number,
+    override readonly cause: unknown,
+  ) {
+    const what = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+    super(`nfsight bug: ${file}: frame ${frame}: ${what.replace(/\.$/, '')}; please report it`);
+  }
+}
+
 /** The error for a loop that went past its bound of `max` turns; `recovery` says what was given up to go on. */
 export function loopBound(where: string, max: number, recovery: string): InternalError {
   return new InternalError(where, `a loop over buffered data made no progress in ${max} turns: stopped rather than spinning; ${recovery}`);

@@ -11,6 +11,7 @@
 import { closeSync, createReadStream, fstatSync, open, read } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import { AnalysisBug } from '../internal-error.js';
 import type { DiagnosticSink } from './frame.js';
 import { isPcapMagic, PcapReader } from './pcap.js';
 import { PcapngReader } from './pcapng.js';
@@ -167,6 +168,19 @@ function readInto(fd: number, buf: Buffer, position: number): Promise<number> {
 }
 
 /**
+ * Hands a chunk to the reader. Whatever it throws comes from the record walk
+ * or the analysis behind onFrame, not from reading: an nfsight bug, wrapped
+ * so that the catch of readCaptureFile does not report it as a read error.
+ */
+function push(reader: RecordReader, chunk: Buffer, file: string): void {
+  try {
+    reader.push(chunk);
+  } catch (err) {
+    throw err instanceof AnalysisBug ? err : new AnalysisBug(file, reader.frames, err);
+  }
+}
+
+/**
  * An uncompressed file, read with positioned reads into two reused buffers:
  * while the reader walks one chunk (synchronously, on this thread), the next
  * read fills the other in libuv's thread pool, so the kernel's copy runs on
@@ -178,6 +192,7 @@ async function readPlainFile(
   first: Buffer,
   second: Buffer,
   reader: RecordReader,
+  file: string,
   progress: ((bytes: number) => void) | undefined,
 ): Promise<void> {
   let current = first;
@@ -189,7 +204,7 @@ async function readPlainFile(
     const next = readInto(fd, other, position);
     // A read error is reported where it is awaited, after this chunk is analysed.
     next.catch(() => undefined);
-    reader.push(length === current.length ? current : current.subarray(0, length));
+    push(reader, length === current.length ? current : current.subarray(0, length), file);
     if (reader.stopped) {
       // The file is closed next: let the read in flight finish first.
       await next.catch(() => 0);
@@ -206,6 +221,7 @@ async function readPlainFile(
 /**
  * Reads one capture input, calling onFrame for every frame. Never throws for
  * bad input: problems are reported through diag and summarised in the result.
+ * An exception out of onFrame (or the record walk) is an AnalysisBug, thrown.
  */
 export async function readCaptureFile(
   name: string,
@@ -248,7 +264,7 @@ export async function readCaptureFile(
           info.failed = true;
           return info;
         }
-        await readPlainFile(fd, Buffer.allocUnsafeSlow(chunkSize), Buffer.allocUnsafeSlow(chunkSize), reader, onProgress && progressOf);
+        await readPlainFile(fd, Buffer.allocUnsafeSlow(chunkSize), Buffer.allocUnsafeSlow(chunkSize), reader, name, onProgress && progressOf);
         reader.end();
         return finishInfo(info, reader, truncatedReported);
       }
@@ -274,11 +290,13 @@ export async function readCaptureFile(
       return info;
     }
     for await (const chunk of cursor.chunks()) {
-      reader.push(chunk);
+      push(reader, chunk, name);
       if (reader.stopped) break;
     }
     reader.end();
   } catch (err) {
+    // Not a read error: the run stops, the CLI says "nfsight bug" and exits 2.
+    if (err instanceof AnalysisBug) throw err;
     if (reader === undefined) {
       sink.report({ severity: 'error', code: 'cannot-read', file: name, message: `cannot read: ${describeError(err)}` });
       info.failed = true;

@@ -10,6 +10,8 @@ import { terminalWidth } from '../report/terminal.js';
 
 /** Exit status for bad usage or input that could not be read at all. */
 export const EXIT_USAGE = 2;
+/** An nfsight bug (an exception out of the analysis): the same status as an unusable input, never 0 or 1. */
+export const EXIT_INTERNAL = 2;
 
 /** Where a command writes and how it ends. */
 export interface CliIo {

@@ -21,7 +21,8 @@ import { analyzeForCli, type AnalyzeCliOptions } from './analyze-cli.js';
 import { addCallsCommand } from './calls-command.js';
 import { addCheckCommand } from './check-command.js';
 import { addDiffCommand } from './diff-command.js';
-import { collectPorts, EXIT_USAGE, MAX_MEMORY_HELP, maxMemoryOption, NFS_PORT_HELP, outputWidth, TIME_WINDOW_HELP, timeWindowOption, useColor } from './common.js';
+import { AnalysisBug } from '../internal-error.js';
+import { collectPorts, EXIT_INTERNAL, EXIT_USAGE, MAX_MEMORY_HELP, maxMemoryOption, NFS_PORT_HELP, outputWidth, TIME_WINDOW_HELP, timeWindowOption, useColor } from './common.js';
 import { addTimelineCommand } from './timeline-command.js';
 import { OUTPUT_HELP, writeOutput } from './output.js';
 import { VERSION } from '../version.js';
@@ -217,8 +218,10 @@ export async function main(argv: string[]): Promise<number> {
       if (e.code !== 'commander.help' && e.code !== 'commander.helpDisplayed') process.stderr.write(usageErrorLine(e.message ?? '', program, argv));
       return EXIT_USAGE;
     }
-    process.stderr.write(`nfsight: internal error: ${e.message ?? String(err)}\n`);
-    return 1;
+    // An nfsight bug: one line, and never 0 nor 1 (1 is "a rule failed" / "a row regressed").
+    if (err instanceof AnalysisBug) process.stderr.write(`nfsight: error: ${err.message}\n`);
+    else process.stderr.write(`nfsight: error: nfsight bug: ${e.message ?? String(err)}; please report it\n`);
+    return EXIT_INTERNAL;
   }
 }
 
