@@ -83,8 +83,9 @@ describe('seams between the files of a set', () => {
     const bytes = readFileSync(GRACE);
     const offsets = recordOffsets(bytes);
     const dir = tempDir();
-    const evens = Buffer.concat([bytes.subarray(0, 24), ...offsets.filter((_, i) => i % 2 === 0).map((o, k) => piece(bytes, offsets, k * 2, k * 2 + 1).subarray(24))]);
-    const odds = Buffer.concat([bytes.subarray(0, 24), ...offsets.filter((_, i) => i % 2 === 1).map((o, k) => piece(bytes, offsets, k * 2 + 1, k * 2 + 2).subarray(24))]);
+    const records = (parity: number): Buffer[] => offsets.flatMap((_, i) => (i % 2 === parity ? [piece(bytes, offsets, i, i + 1).subarray(24)] : []));
+    const evens = Buffer.concat([bytes.subarray(0, 24), ...records(0)]);
+    const odds = Buffer.concat([bytes.subarray(0, 24), ...records(1)]);
     const a = writeTemp(dir, 'a.pcap', evens);
     const b = writeTemp(dir, 'b.pcap', odds);
     const diagnostics: Diagnostic[] = [];
