@@ -197,6 +197,8 @@ export async function analyze(inputs: string | readonly string[], options: Analy
     info.lastTime = span ? formatFrameTime(span.last) : null;
   });
   for (const d of fileSeamDiagnostics(files, summary.fileSpans)) diag.report(d);
+  const emptyWindow = window?.emptyWindowMessage();
+  if (emptyWindow !== undefined) diag.report({ severity: 'warning', code: 'time-window-empty', file: files[0] ?? '?', message: emptyWindow });
   bugs.guard(() => net.finish(), summary.last);
   bugs.guard(() => transport.finish(), summary.last);
   bugs.guard(() => rpc.finish(), summary.last);

@@ -10,7 +10,7 @@ import { analyze } from '../analyze.js';
 import type { TimeWindow } from '../capture/time-window.js';
 import { evaluateRules, type CheckResult } from '../check/evaluate.js';
 import { renderJunit } from '../check/junit.js';
-import { DEFAULT_RULES, parseRulesText, RulesError, type RuleSet } from '../check/rules.js';
+import { DEFAULT_RULES, parseRulesText, RulesError, rulesToRun, type RuleSet } from '../check/rules.js';
 import { mergeReports } from '../report/merge.js';
 import type { Report } from '../report/model.js';
 import { DEFAULT_WIDTH, wrapText } from '../report/terminal.js';
@@ -131,13 +131,15 @@ export async function runCheck(files: string[], opts: CheckOptions, io: CliIo): 
   } catch (err) {
     return inputFailed(err, io);
   }
-  const result = evaluateRules(rules.rules, report);
+  const result = evaluateRules(rulesToRun(rules), report);
   if (opts.format === 'json') {
     const out = { inputs: files, rules: opts.rules ?? null, ...result };
     io.out(JSON.stringify(out, null, 2) + '\n');
   } else if (opts.format === 'junit') io.out(renderJunit(result, `nfsight check ${files.join(' ')}`));
   else io.out(renderCheckText(result, io.color, io.width));
-  return result.passed ? 0 : EXIT_FAIL;
+  // A --time-window that selected no frame checked nothing (the warning said so): never a pass.
+  const emptyWindow = report.capture.frames === 0 && report.capture.framesOutsideTimeWindow > 0;
+  return result.passed && !emptyWindow ? 0 : EXIT_FAIL;
 }
 
 const HELP_AFTER = `

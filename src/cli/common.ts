@@ -92,6 +92,6 @@ export const MAX_MEMORY_HELP =
   'most memory for buffered state (connections, out-of-order data, outstanding calls, ...), e.g. 1G; default 80M; beyond it the oldest is dropped and counted';
 
 /** The help line of `--time-window`, the same for every command. */
-export const TIME_WINDOW_HELP = 'only frames in this window: ISO 8601 times or seconds from the first frame (10..25, ..2.5s)';
+export const TIME_WINDOW_HELP = 'only frames in this window: ISO 8601 times, UTC unless a zone is given, or seconds from the first frame (10..25, ..2.5s)';
 /** The help line of `--nfs-port`, the same for every command. */
 export const NFS_PORT_HELP = 'more ports that carry NFS/RPC, besides 2049, 111 and 20048 (comma-separated or repeated)';
