@@ -104,6 +104,16 @@ describe('nfsight CLI', () => {
     const c = nfsight(['reprot', 'captures/nfsv3-errors.pcap']);
     expect(c.status).toBe(2);
     expect(c.stderr).toBe("nfsight: error: unknown command 'reprot' (Did you mean report?) (see nfsight --help)\n");
+    // A misspelt operation or status matches nothing: refused, with the nearest name nfsight gives.
+    const op = nfsight(['calls', '--op', 'RAED', 'captures/nfsv3-errors.pcap']);
+    expect(op.status).toBe(2);
+    expect(op.stdout).toBe('');
+    expect(op.stderr).toBe('nfsight: error: --op RAED: unknown operation "RAED" (nearest: READ) (see nfsight calls --help)\n');
+    expect(nfsight(['calls', '--status', 'NFS4ERR_GRAC', 'captures/nfsv3-errors.pcap']).stderr).toBe(
+      'nfsight: error: --status NFS4ERR_GRAC: unknown status "NFS4ERR_GRAC" (nearest: NFS4ERR_GRACE) (see nfsight calls --help)\n',
+    );
+    expect(nfsight(['timeline', '--op', 'opne', 'captures/nfsv3-errors.pcap']).status).toBe(2);
+    expect(nfsight(['calls', '--op', 'lookup', '--status', 'nfs3err_noent', 'captures/nfsv3-errors.pcap']).status).toBe(0);
     const n = nfsight(['report', '--top', '0', 'captures/nfsv3-errors.pcap']);
     expect(n.stderr).toBe('nfsight: error: --top 0: expected a whole number of rows, at least 1 (see nfsight report --help)\n');
   });

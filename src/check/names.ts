@@ -110,3 +110,17 @@ export function nearestName(name: string, candidates: Iterable<string>): string 
   }
   return bestD <= Math.max(1, Math.floor(want.length / 2)) ? best : undefined;
 }
+
+/** Generic forms of names nfsight gives to numbers it has no name for. */
+export const GENERIC_OPERATION = /^(\d+|OP_\d+|COMPOUND\(OP_\d+\))$/i;
+export const GENERIC_STATUS = /^(\w+\(\d+\)|ACCEPT_STAT_\d+|AUTH_ERROR:\w+|MSG_DENIED:\d+|UNKNOWN)$/i;
+
+/**
+ * Undefined when `value` is one of `known` (upper case) or matches
+ * `generic`; else the complaint: `unknown operation "RAED" (nearest: READ)`.
+ */
+export function unknownName(value: string, what: string, known: Set<string>, generic?: RegExp): string | undefined {
+  if (known.has(value.toUpperCase()) || generic?.test(value)) return undefined;
+  const near = nearestName(value, known);
+  return `unknown ${what} ${JSON.stringify(value)}${near ? ` (nearest: ${near})` : ''}`;
+}

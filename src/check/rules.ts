@@ -13,7 +13,7 @@
  * kind names are checked against the names nfsight gives (names.ts): a
  * misspelt one is refused with the nearest valid name.
  */
-import { findingKinds, nearestName, operationNames, programNames, statusNames } from './names.js';
+import { findingKinds, GENERIC_OPERATION, GENERIC_STATUS, nearestName, operationNames, programNames, statusNames, unknownName } from './names.js';
 
 export const LATENCY_STATS = ['min', 'mean', 'p50', 'p90', 'p99', 'max'] as const;
 export type LatencyStat = (typeof LATENCY_STATS)[number];
@@ -151,9 +151,8 @@ class Fields {
 
   /** A name that must be one of `known` (upper case), or match `generic`; else refused with the nearest. */
   known(field: string, value: string, what: string, known: Set<string>, generic?: RegExp): void {
-    if (known.has(value.toUpperCase()) || generic?.test(value)) return;
-    const near = nearestName(value, known);
-    throw new RulesError(`${this.at}.${field}: unknown ${what} ${JSON.stringify(value)}${near ? ` (nearest: ${near})` : ''}`);
+    const why = unknownName(value, what, known, generic);
+    if (why !== undefined) throw new RulesError(`${this.at}.${field}: ${why}`);
   }
 
   selector(): OpSelector {
@@ -161,7 +160,7 @@ class Fields {
     const op = this.str('op');
     if (op !== undefined) {
       // Numbers name procedures nfsight has no name for; OP_<n> NFSv4 ops.
-      this.known('op', op, 'operation', operationNames(), /^(\d+|OP_\d+|COMPOUND\(OP_\d+\))$/i);
+      this.known('op', op, 'operation', operationNames(), GENERIC_OPERATION);
       sel.op = op;
     }
     const p = this.o['program'];
@@ -214,7 +213,7 @@ function parseRule(raw: unknown, at: string): Rule {
       const status = f.str('status');
       if (status !== undefined) {
         // Numbered forms name statuses no RFC names (nfsstat4(10099), ACCEPT_STAT_9, AUTH_ERROR:16).
-        f.known('status', status, 'status', statusNames(), /^(\w+\(\d+\)|ACCEPT_STAT_\d+|AUTH_ERROR:\w+|MSG_DENIED:\d+|UNKNOWN)$/i);
+        f.known('status', status, 'status', statusNames(), GENERIC_STATUS);
         rule.status = status;
       }
       const maxCount = f.num('maxCount', true);
