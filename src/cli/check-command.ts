@@ -124,19 +124,25 @@ export async function runCheck(files: string[], opts: CheckOptions, io: CliIo): 
 }
 
 const HELP_AFTER = `
-Exit status: 0 every rule passed, 1 a rule failed, 2 bad usage, a bad rules
-file or unreadable input. Inputs ending in .json are saved reports (nfsight
-report --format json); anything else is a capture. Without --rules the rule is:
-no finding of severity error. Rule types (see rules.sample.json and the README):
+Exit status: 0 every rule passed, 1 a rule failed (or --time-window selected no
+frame), 2 bad usage, a bad rules file or unreadable input. Inputs ending in
+.json are saved reports (nfsight report --format json); anything else is a
+capture. First, always, the built-in rule: the capture holds NFS/RPC traffic
+("requireRpcTraffic": false turns it off). Without --rules the other rule is:
+no finding of severity error. Names (operations, statuses, finding kinds) are
+checked: a misspelt one is refused with the nearest. Rule types (see
+rules.sample.json and docs/check.md):
   latency     {"op":"READ","stat":"p99","maxMs":50}
-  errors      {"status":"NFS4ERR_GRACE","maxCount":0} or {"op":"WRITE","maxRatePercent":1}
+  errors      {"status":"NFS4ERR_GRACE","maxCount":0}
+              or {"op":"WRITE","maxRatePercent":1}
   findings    {"kinds":["grace-period"]} or {"severities":["error"]}
   unanswered  {"max":0}
   calls       {"op":"READ","min":1,"max":100000}
 
 Examples:
   nfsight check capture.pcap
-  nfsight check capture.pcap --rules rules.sample.json --format junit > check.xml`;
+  nfsight check capture.pcap --rules rules.sample.json --format junit \\
+    > check.xml`;
 
 /** Adds `check` to the program. `io` defaults to the process's streams (tests pass their own). */
 export function addCheckCommand(program: Command, io: CliIo = processIo()): Command {

@@ -9,7 +9,8 @@ import { IntervalSyntaxError, parseInterval } from '../analysis/timeline-interva
 import type { TimelineFilter } from '../analysis/timeline.js';
 import { FilterSyntaxError, parseEndpointFilter, type EndpointFilter } from '../report/calls.js';
 import { renderTimelineCsv, renderTimelineText } from '../report/render-timeline.js';
-import { collectPorts, operationOption, MAX_MEMORY_HELP, maxMemoryOption, NFS_PORT_HELP, processIo, TIME_WINDOW_HELP, timeWindowOption, type CliIo } from './common.js';
+import { DEFAULT_WIDTH, wrapText } from '../report/terminal.js';
+import { collectPorts, MAX_MEMORY_HELP, maxMemoryOption, NFS_PORT_HELP, processIo, TIME_WINDOW_HELP, timeWindowOption, type CliIo } from './common.js';
 
 export const TIMELINE_FORMATS = ['table', 'csv', 'json'] as const;
 
@@ -36,6 +37,18 @@ export async function runTimeline(files: string[], opts: TimelineCommandOptions,
   });
   if (report === undefined) return status;
   const t = report.timeline;
+  if (Object.keys(filter).length > 0 && report.rpc.calls > 0 && t.operations.length === 0 && opts.quiet !== true) {
+    // A mistyped name or address gives empty series: say so rather than chart nothing.
+    const names = [...new Set(report.operations.filter((o) => o.kind !== 'compound').map((o) => o.name))];
+    const seen = opts.op !== undefined ? ` (its operations: ${names.slice(0, 12).join(', ')}${names.length > 12 ? ', …' : ''})` : '';
+    const endpoint = (e: EndpointFilter): string => (e.port !== undefined ? `${e.addr.includes(':') ? `[${e.addr}]` : e.addr}:${e.port}` : e.addr);
+    const what = [
+      opts.op !== undefined ? `--op ${opts.op}` : '',
+      opts.client !== undefined ? `--client ${endpoint(opts.client)}` : '',
+      opts.server !== undefined ? `--server ${endpoint(opts.server)}` : '',
+    ].filter(Boolean).join(' ');
+    io.err(wrapText(`nfsight: warning: none of the capture's ${report.rpc.calls} calls matches ${what}${seen}`, io.width ?? DEFAULT_WIDTH).join('\n') + '\n');
+  }
   if (opts.format === 'json') io.out(JSON.stringify(t, null, 2) + '\n');
   else if (opts.format === 'csv') io.out(renderTimelineCsv(t));
   else io.out(renderTimelineText(t, { ...(io.width !== undefined ? { width: io.width } : {}), files }));
@@ -63,7 +76,7 @@ export function addTimelineCommand(program: Command, io: CliIo = processIo()): C
     .argument('<capture...>', 'pcap or pcapng files (optionally gzip-compressed), - for standard input')
     .addOption(new Option('--format <format>', 'output format (csv: one row per interval and per operation in it; json: the report\'s timeline)').choices(TIMELINE_FORMATS).default('table'))
     .option('--interval <length>', 'interval length: 100ms, 1s, 1m… (a divisor of a second or whole seconds; default: automatic)', arg(parseInterval))
-    .option('--op <name>', 'only calls of this procedure, or COMPOUNDs with this op (case-insensitive)', operationOption)
+    .option('--op <name>', 'only calls of this procedure, or COMPOUNDs with this op (case-insensitive)')
     .option('--client <addr[:port]>', 'only calls from this client (IPv6: [addr]:port)', arg(parseEndpointFilter))
     .option('--server <addr[:port]>', 'only calls to this server (IPv6: [addr]:port)', arg(parseEndpointFilter))
     .option('-q, --quiet', 'print only errors on stderr, not warnings')
