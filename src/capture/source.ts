@@ -339,7 +339,8 @@ export async function firstFrameTime(name: string, options: Pick<ReadOptions, 'c
   try {
     await readCaptureFile(name, 0, onFrame, { report: () => undefined }, { chunkSize: options.chunkSize ?? 64 * 1024 });
   } catch (e) {
-    if (!(e instanceof FirstFrameFound)) throw e;
+    // Thrown after the first frame is found, it is the stop signal (perhaps wrapped by the reading layer).
+    if (found === undefined) throw e;
   }
   return found;
 }
