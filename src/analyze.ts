@@ -8,12 +8,13 @@ import { InternalErrorCatcher } from './internal-error.js';
 import type { Diagnostic, Frame, FrameRef } from './capture/frame.js';
 import { secondsBetween } from './capture/frame.js';
 import { linkTypeName } from './capture/linktypes.js';
-import { readCaptures, type ReadOptions } from './capture/source.js';
+import { orderByFirstFrame, readCaptures, type ReadOptions } from './capture/source.js';
 import { TimeWindowFilter, type TimeWindow } from './capture/time-window.js';
 import { CaptureSummary } from './analysis/capture-summary.js';
 import { OperationStats } from './analysis/op-stats.js';
 import { RpcSummary } from './analysis/rpc-summary.js';
 import { RdmaSummary } from './analysis/rdma-summary.js';
+import { fileSeamDiagnostics } from './analysis/rotated-set.js';
 import { Timeline, type TimelineOptions } from './analysis/timeline.js';
 import { procedureName } from '../decoders/programs.js';
 import { NetDecoder } from './net/decoder.js';
@@ -63,20 +64,25 @@ export interface AnalyzeOptions extends ReadOptions {
    * beyond it the oldest is dropped and counted in the report's `memory`.
    */
   maxMemory?: number;
+  /** Several inputs are read by the time of their first frame (default), or in the order given. */
+  fileOrder?: 'first-frame' | 'given';
 }
 
-/**
- * Analyses one capture or a rotated set of captures (read in the order
- * given, as one continuous capture) and returns the report.
- */
 /** A byte count as the user would write it for --max-memory. */
 function formatLimit(bytes: number): string {
   const mib = bytes / (1024 * 1024);
   return Number.isInteger(mib) ? `${mib} MB` : `${bytes} bytes`;
 }
 
+/**
+ * Analyses one capture or a rotated set of captures (read as one
+ * continuous capture, by the time of each file's first frame) and returns
+ * the report.
+ */
 export async function analyze(inputs: string | readonly string[], options: AnalyzeOptions = {}): Promise<Report> {
-  const files = typeof inputs === 'string' ? [inputs] : [...inputs];
+  const given = typeof inputs === 'string' ? [inputs] : [...inputs];
+  const order = options.fileOrder === 'given' ? given.map((_, i) => i) : await orderByFirstFrame(given, options);
+  const files = order.map((i) => given[i]!);
   const diag = new DiagnosticCollector(200, options.onDiagnostic);
   // One budget for every holder of state that grows with the input; the first drop is said once.
   const budget = new MemoryBudget(options.maxMemory ?? DEFAULT_MAX_MEMORY);
@@ -184,6 +190,15 @@ export async function analyze(inputs: string | readonly string[], options: Analy
     releaseHeap?.();
     throw err;
   });
+  infos.forEach((info, i) => {
+    const span = summary.fileSpans[i];
+    info.givenPosition = order[i]! + 1;
+    info.firstTime = span ? formatFrameTime(span.first) : null;
+    info.lastTime = span ? formatFrameTime(span.last) : null;
+  });
+  for (const d of fileSeamDiagnostics(files, summary.fileSpans)) diag.report(d);
+  const emptyWindow = window?.emptyWindowMessage();
+  if (emptyWindow !== undefined) diag.report({ severity: 'warning', code: 'time-window-empty', file: files[0] ?? '?', message: emptyWindow });
   bugs.guard(() => net.finish(), summary.last);
   bugs.guard(() => transport.finish(), summary.last);
   bugs.guard(() => rpc.finish(), summary.last);

@@ -4,7 +4,12 @@
  * waited for are given up on and their rows come late, flagged.
  */
 import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { analyze } from '../src/analyze.js';
 import { CallOrder } from '../src/report/call-order.js';
+import type { Transaction } from '../src/rpc/transaction.js';
+import { writeHostileFile } from './gen/hostile.js';
+import { tempDir } from './helpers.js';
 
 /** A call at frame `frame` of file `file`. */
 const at = (frame: number, file = 0) => ({ file, frame, firstFrame: frame });
@@ -91,5 +96,34 @@ describe('CallOrder', () => {
     order.finished(b, at(2), 'b');
     order.end();
     expect(items()).toEqual(['b', 'c']);
+  });
+});
+
+describe('calls in call-frame order under the memory budget', () => {
+  it('a call the budget drops (fate unknown) holds no row back: none late, every row in frame order', async () => {
+    // 20,000 GETATTR calls never answered on one connection, 4 MiB: the oldest calls are dropped.
+    const file = join(tempDir(), 'hostile.pcap');
+    writeHostileFile(file, { connections: 0, calls: 20_000, hugeRecord: false });
+    const released: number[] = [];
+    const order = new CallOrder<number>((frame) => released.push(frame));
+    const at = (t: Transaction) => ({ file: t.call.frame.fileIndex, frame: t.call.frame.number, firstFrame: t.call.firstFrame.number });
+    let forgotten = 0;
+    const report = await analyze(file, {
+      maxMemory: 4 * 1024 * 1024,
+      onDiagnostic: () => undefined,
+      onCall: (t) => order.called(t, at(t)),
+      onCallForgotten: (t) => {
+        forgotten++;
+        order.finished(t, at(t), undefined);
+      },
+      onTransaction: (t) => order.finished(t, at(t), t.call.frame.number),
+    });
+    order.end();
+    expect(forgotten).toBe(report.memory.dropped.outstandingCalls);
+    expect(forgotten).toBeGreaterThan(10_000);
+    expect(released).toHaveLength(report.rpc.unanswered);
+    expect(forgotten + released.length).toBe(20_000);
+    expect(order.lateRows).toBe(0);
+    expect(released).toEqual([...released].sort((a, b) => a - b));
   });
 });

@@ -211,6 +211,17 @@ describe('rules: what a rules file may say', () => {
       [{ type: 'calls', min: 1.5 }, 'rules[1].min: expected a whole number ≥ 0, got 1.5'],
       [{ type: 'calls', max: 1.5 }, 'rules[1].max: expected a whole number ≥ 0, got 1.5'],
       [{ type: 'calls', min: 5, max: 1 }, 'rules[1]: "min" (5) is above "max" (1)'],
+      // Names nfsight does not give: refused with the nearest it gives, when one is near.
+      [{ type: 'latency', op: 'RAED', maxMs: 5 }, 'rules[1].op: unknown operation "RAED" (nearest: READ)'],
+      [{ type: 'calls', op: 'compound(opne)', min: 1 }, 'rules[1].op: unknown operation "compound(opne)" (nearest: COMPOUND(OPEN))'],
+      [{ type: 'calls', op: 'FROBNICATE', min: 1 }, 'rules[1].op: unknown operation "FROBNICATE"'],
+      [{ type: 'errors', status: 'NFS4ERR_GRAC', maxCount: 0 }, 'rules[1].status: unknown status "NFS4ERR_GRAC" (nearest: NFS4ERR_GRACE)'],
+      [{ type: 'errors', status: 'nfs3err_noent', maxCount: 0 }, 'accepted'],
+      [{ type: 'errors', status: 'MNT3ERR_ACCESS', maxCount: 0 }, 'rules[1].status: unknown status "MNT3ERR_ACCESS" (nearest: MNT3ERR_ACCES)'],
+      [{ type: 'calls', program: 'MOUTN', min: 1 }, 'rules[1].program: unknown program "MOUTN" (nearest: MOUNT)'],
+      [{ type: 'findings', kinds: ['grace-period', 'grace'] }, 'rules[1].kinds: unknown finding kind "grace" (nearest: grace-period)'],
+      [{ type: 'findings', kinds: ['unanswered-calls'] }, 'rules[1].kinds: unknown finding kind "unanswered-calls" (nearest: unanswered-call)'],
+      [{ type: 'latency', op: 'READ', maxms: 5 }, 'rules[1]: unknown field "maxms" for a latency rule (nearest: maxMs) (fields: op, program, version, stat, maxMs, name, comment)'],
     ];
     expect(cases.map(([r]) => [r, rule(r)])).toEqual(cases.map(([r, m]) => [r, m]));
     // Limits at their edges are accepted.
@@ -220,8 +231,9 @@ describe('rules: what a rules file may say', () => {
   });
 
   it('mistakes in the file around the rules', () => {
-    expect(message({ rulez: [], rules: [] })).toBe('unknown top-level field "rulez" (expected "rules", "description")');
-    expect(message({ b: 1, a: 2, rules: [{ type: 'calls', min: 1 }] })).toBe('unknown top-level field "a" (expected "rules", "description")');
+    expect(message({ rulez: [], rules: [] })).toBe('unknown top-level field "rulez" (nearest: rules) (fields: rules, description, comment, requireRpcTraffic)');
+    expect(message({ b: 1, a: 2, rules: [{ type: 'calls', min: 1 }] })).toBe('unknown top-level field "a" (fields: rules, description, comment, requireRpcTraffic)');
+    expect(message({ requireRpcTraffic: 'no', rules: [{ type: 'calls', min: 1 }] })).toBe('requireRpcTraffic: expected true or false, got "no"');
     expect(message({ description: 5, rules: [{ type: 'calls', min: 1 }] })).toBe('description: expected a string');
     expect(message({ rules: { type: 'calls' } })).toBe('rules: expected a list of rules');
     expect(message({})).toBe('rules: expected a list of rules');

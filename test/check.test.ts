@@ -208,10 +208,39 @@ describe('diff', () => {
 });
 
 describe('nfsight check (CLI)', () => {
-  it('a clean capture passes the defaults: exit 0', () => {
+  it('a clean capture passes the defaults: exit 0 (52 calls, as tshark counts them)', () => {
     const r = nfsight(['check', 'captures/nfsv3-basic-head.pcap']);
     expect(r.status).toBe(0);
-    expect(r.stdout).toBe('PASS  no finding of severity error: actual 0, limit = 0\n      none among 0 findings\npassed: 1 of 1 rules\n');
+    expect(r.stdout).toBe(
+      'PASS  the capture holds NFS/RPC traffic: actual 52, limit ≥ 1\n      52 calls; all calls\n' +
+        'PASS  no finding of severity error: actual 0, limit = 0\n      none among 0 findings\npassed: 2 of 2 rules\n',
+    );
+  });
+
+  it('a capture with no RPC traffic fails the built-in rule (unless the rules file turns it off)', () => {
+    // The grace capture's first 3 frames: the TCP handshake before its first RPC call (frame 4, as tshark decodes it).
+    const bytes = readFileSync(GRACE);
+    let end = 24;
+    for (let i = 0; i < 3; i++) end += 16 + bytes.readUInt32LE(end + 8);
+    const dir = tempDir();
+    const p = writeTemp(dir, 'handshake.pcap', bytes.subarray(0, end));
+    const r = nfsight(['check', p]);
+    expect(r.status).toBe(1);
+    expect(r.stdout.split('\n').slice(0, 2)).toEqual(['FAIL  the capture holds NFS/RPC traffic: actual 0, limit ≥ 1', '      0 calls; all calls']);
+    expect(r.stdout).toContain('failed: 1 of 2 rules failed');
+    const off = writeTemp(dir, 'r.json', Buffer.from(JSON.stringify({ requireRpcTraffic: false, rules: [{ type: 'unanswered', max: 0 }] })));
+    const o = nfsight(['check', '--rules', off, p]);
+    expect(o.status).toBe(0);
+    expect(o.stdout).toBe('PASS  unanswered calls ≤ 0: actual 0, limit ≤ 0\n      0 of 0 calls unanswered; all calls\npassed: 1 of 1 rules\n');
+  });
+
+  it('a misspelt name in the rules file: exit 2, the nearest valid name given', () => {
+    const dir = tempDir();
+    const rules = writeTemp(dir, 'r.json', Buffer.from(JSON.stringify({ rules: [{ type: 'errors', status: 'NFS4ERR_GRAC', maxCount: 0 }] })));
+    const r = nfsight(['check', '--rules', rules, GRACE]);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`nfsight: error: rules file ${rules}: rules[0].status: unknown status "NFS4ERR_GRAC" (nearest: NFS4ERR_GRACE)\n`);
   });
 
   it('the grace capture fails the sample rules (GRACE), deterministically; JSON and JUnit agree', () => {
@@ -225,14 +254,15 @@ describe('nfsight check (CLI)', () => {
     expect(j.status).toBe(1);
     const json = JSON.parse(j.stdout);
     const sample = JSON.parse(readFileSync(join(ROOT, 'rules.sample.json'), 'utf8'));
-    expect(json.total).toBe(sample.rules.length);
+    // The built-in traffic rule, then the sample's.
+    expect(json.total).toBe(sample.rules.length + 1);
     expect(json.passed).toBe(false);
     const x = nfsight([...args, '--format', 'junit']);
     expect(x.status).toBe(1);
     const names = parseXml(x.stdout);
-    expect(names.filter((n) => n === 'testcase')).toHaveLength(sample.rules.length);
+    expect(names.filter((n) => n === 'testcase')).toHaveLength(sample.rules.length + 1);
     expect(names.filter((n) => n === 'failure')).toHaveLength(json.failed);
-    expect(x.stdout).toContain(`<testsuites name="nfsight check" tests="${sample.rules.length}" failures="${json.failed}"`);
+    expect(x.stdout).toContain(`<testsuites name="nfsight check" tests="${sample.rules.length + 1}" failures="${json.failed}"`);
   });
 
   it('reads saved JSON reports as input', () => {
@@ -246,7 +276,7 @@ describe('nfsight check (CLI)', () => {
     const junk = writeTemp(dir, 'junk.json', Buffer.from('{"schemaVersion": 1}'));
     const bad = nfsight(['check', junk]);
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toMatch(/^nfsight: error: .*schemaVersion/);
+    expect(bad.stderr).toBe(`nfsight: error: ${junk}: not an nfsight report (no tool.name "nfsight")\n`);
   });
 
   it('a bad rules file or unreadable input: exit 2 with a clear message', () => {

@@ -51,7 +51,7 @@ describe('nfsight CLI', () => {
     const r = nfsight(['report', '--format', 'json', join(CAPTURES, 'nfsv4-grace-restart.pcap')]);
     expect(r.status).toBe(0);
     const report = JSON.parse(r.stdout);
-    expect(report.schemaVersion).toBe(2);
+    expect(report.schemaVersion).toBe(3);
     expect(report.capture.frames).toBe(exp.frames);
     expect(report.capture.wireBytes).toBe(exp.wireBytes);
     expect(report.tcp.connections).toBe(exp.tcp.streams.length);
@@ -104,6 +104,15 @@ describe('nfsight CLI', () => {
     const c = nfsight(['reprot', 'captures/nfsv3-errors.pcap']);
     expect(c.status).toBe(2);
     expect(c.stderr).toBe("nfsight: error: unknown command 'reprot' (Did you mean report?) (see nfsight --help)\n");
+    // A misspelt operation or status matches nothing: refused, with the nearest name nfsight gives.
+    const op = nfsight(['calls', '--op', 'RAED', 'captures/nfsv3-errors.pcap']);
+    expect(op.status).toBe(2);
+    expect(op.stdout).toBe('');
+    expect(op.stderr).toBe('nfsight: error: --op RAED: unknown operation "RAED" (nearest: READ) (see nfsight calls --help)\n');
+    expect(nfsight(['calls', '--status', 'NFS4ERR_GRAC', 'captures/nfsv3-errors.pcap']).stderr).toBe(
+      'nfsight: error: --status NFS4ERR_GRAC: unknown status "NFS4ERR_GRAC" (nearest: NFS4ERR_GRACE) (see nfsight calls --help)\n',
+    );
+    expect(nfsight(['calls', '--op', 'lookup', '--status', 'nfs3err_noent', 'captures/nfsv3-errors.pcap']).status).toBe(0);
     const n = nfsight(['report', '--top', '0', 'captures/nfsv3-errors.pcap']);
     expect(n.stderr).toBe('nfsight: error: --top 0: expected a whole number of rows, at least 1 (see nfsight report --help)\n');
   });
@@ -187,24 +196,70 @@ describe('nfsight report shapes, merge and findings', () => {
     expect(nfsight(['report', '--top', '0', 'captures/nfsv4-grace-restart.pcap']).status).toBe(2);
   });
 
-  it('merge: two reports of the same capture double its counts; garbage is refused with exit 2', () => {
+  it('merge: reports of two captures add up; the same capture twice, a capture, an older report: one line, exit 2', () => {
     const dir = tempDir();
     const one = nfsight(['report', '--format', 'json', 'captures/nfsv3-errors.pcap']);
+    const two = nfsight(['report', '--format', 'json', 'captures/nfsv4-errors.pcap']);
     const a = writeTemp(dir, 'a.json', Buffer.from(one.stdout));
-    const b = writeTemp(dir, 'b.json', Buffer.from(one.stdout));
+    const b = writeTemp(dir, 'b.json', Buffer.from(two.stdout));
     const m = nfsight(['merge', a, b]);
     expect(m.status).toBe(0);
     const merged = JSON.parse(m.stdout);
-    const single = JSON.parse(one.stdout);
-    expect(merged.rpc.calls).toBe(2 * single.rpc.calls);
-    expect(merged.operations.reduce((s: number, o: { calls: number }) => s + o.calls, 0)).toBe(
-      2 * single.operations.reduce((s: number, o: { calls: number }) => s + o.calls, 0),
+    expect(merged.rpc.calls).toBe(JSON.parse(one.stdout).rpc.calls + JSON.parse(two.stdout).rpc.calls);
+    // The same capture in two reports (a copy of a.json): its calls would count twice.
+    const copy = writeTemp(dir, 'copy.json', Buffer.from(one.stdout));
+    const twice = nfsight(['merge', a, copy]);
+    expect(twice.status).toBe(2);
+    expect(twice.stdout).toBe('');
+    expect(twice.stderr).toBe(`nfsight: error: ${copy} and ${a} are both reports of captures/nfsv3-errors.pcap (290 frames): merged, its calls would count twice\n`);
+    expect(nfsight(['merge', a, a]).stderr).toBe(`nfsight: error: ${a} is given twice (its calls would count twice)\n`);
+    // A capture given to merge: one printable line, not the bytes JSON.parse choked on.
+    const pcap = nfsight(['merge', 'captures/nfsv3-errors.pcap']);
+    expect(pcap.status).toBe(2);
+    expect(pcap.stderr).toBe(
+      'nfsight: error: captures/nfsv3-errors.pcap: a capture, not a JSON report (give it to nfsight report; merge takes what nfsight report --format json wrote)\n',
     );
+    // A report of an older nfsight (schemaVersion 2 had no timeline): its version named, not a missing section.
+    const old = JSON.parse(one.stdout);
+    old.schemaVersion = 2;
+    delete old.timeline;
+    const o = writeTemp(dir, 'old.json', Buffer.from(JSON.stringify(old)));
+    const older = nfsight(['merge', o, b]);
+    expect(older.status).toBe(2);
+    expect(older.stderr).toMatch(new RegExp(`^nfsight: error: ${o}: a report of schemaVersion 2, made by nfsight [0-9.]+ \\(older\\); this nfsight reads schemaVersion 3: make the report again with nfsight report --format json\n$`));
     const junk = writeTemp(dir, 'junk.json', Buffer.from('{"schemaVersion": 1}'));
     const bad = nfsight(['merge', a, junk]);
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toMatch(/^nfsight: error: .*schemaVersion/);
+    expect(bad.stderr).toBe(`nfsight: error: ${junk}: not an nfsight report (no tool.name "nfsight")\n`);
     expect(nfsight(['merge', a, join(dir, 'missing.json')]).stderr).toContain('no such file');
+  });
+
+  it('standard input twice, or a capture twice: exit 2 before reading anything', () => {
+    const input = readFileSync(join(CAPTURES, 'nfsv3-errors.pcap'));
+    const r = nfsight(['report', '-', '-'], input);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe('nfsight: error: standard input (-) can be read only once\n');
+    const c = nfsight(['calls', 'captures/nfsv3-errors.pcap', 'captures/nfsv3-errors.pcap']);
+    expect(c.status).toBe(2);
+    expect(c.stderr).toBe('nfsight: error: captures/nfsv3-errors.pcap is given twice (its calls would count twice)\n');
+  });
+
+  it('a pcapng corrupt at its tail: the report of what came before, the error, and exit 2 (never 0)', () => {
+    const bytes = readFileSync(join(CAPTURES, 'nfsv4-dumpcap.pcapng'));
+    // A block with an absurd length after the last good one.
+    const tail = Buffer.alloc(28);
+    tail.writeUInt32LE(6, 0);
+    tail.writeUInt32LE(0x0fffffff, 4);
+    const p = writeTemp(tempDir(), 'tail.pcapng', Buffer.concat([bytes, tail]));
+    for (const cmd of ['report', 'findings', 'calls', 'timeline', 'check']) {
+      const r = nfsight([cmd, p]);
+      expect([cmd, r.status]).toEqual([cmd, 2]);
+      expect(r.stderr).toContain(`nfsight: error: ${p}: byte ${bytes.length}: block of type 0x6: total length 268435455 is invalid`);
+    }
+    const r = nfsight(['report', '--format', 'json', p]);
+    const whole = JSON.parse(nfsight(['report', '--format', 'json', 'captures/nfsv4-dumpcap.pcapng']).stdout);
+    expect(JSON.parse(r.stdout).rpc.calls).toBe(whole.rpc.calls);
   });
 
   it('findings: JSON verdict and list (no problems, no finding for a clean capture)', () => {

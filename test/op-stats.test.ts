@@ -170,12 +170,26 @@ describe('latency percentiles', () => {
   });
 });
 
+describe('the files table', () => {
+  it('counts a failed NFSv4 op against the file its path names (OPEN refused with NFS4ERR_GRACE)', async () => {
+    // tshark: 6 replies with status 10013 (NFS4ERR_GRACE), each an OPEN of /export/hello.txt.
+    const expected = JSON.parse(readFileSync(join(CAPTURES, 'nfsv4-grace-restart.pcap.expected.json'), 'utf8')) as { calls: { status: number | null }[] };
+    const grace = expected.calls.filter((c) => c.status === 10013).length;
+    expect(grace).toBe(6);
+    const r = await analyze(join(CAPTURES, 'nfsv4-grace-restart.pcap'));
+    const hello = r.files.rows.find((f) => f.path === '/export/hello.txt')!;
+    expect(hello.errors).toBe(grace);
+    expect(r.files.rows.reduce((n, f) => n + f.errors, 0)).toBe(grace);
+    expect(r.errors.filter((e) => e.status === 'NFS4ERR_GRACE').reduce((n, e) => n + e.count, 0)).toBe(grace);
+  });
+});
+
 describe('determinism', () => {
   it.each(['nfsv4-errors.pcap', 'nfsv3-errors.pcap', 'nfsv41-pynfs-mid.pcap'])('%s: two runs give the same JSON', async (name) => {
     const a = await analyze(join(CAPTURES, name));
     const b = await analyze(join(CAPTURES, name));
     expect(JSON.stringify(a)).toBe(JSON.stringify(b));
-    expect(a.schemaVersion).toBe(2);
+    expect(a.schemaVersion).toBe(3);
   });
 });
 
@@ -261,7 +275,7 @@ describe('merge', () => {
     const r = JSON.parse(JSON.stringify(await analyze(join(CAPTURES, 'nfsv3-errors.pcap')))) as Report;
     expect(() => mergeReports([])).toThrow(/no reports/);
     expect(() => mergeReports([r, 42])).toThrow(/report 2: not a JSON object/);
-    expect(() => mergeReports([{ ...r, schemaVersion: 1 }])).toThrow(/report 1: schemaVersion 1, expected 2/);
+    expect(() => mergeReports([{ ...r, schemaVersion: 2 }])).toThrow(/^report 1: a report of schemaVersion 2, made by nfsight [0-9.]+ \(older\); this nfsight reads schemaVersion 3/);
     expect(() => mergeReports([r, { ...r, tool: { name: 'other' } }], ['a.json', 'b.json'])).toThrow(/b\.json: not an nfsight report/);
     const noOps = { ...r } as Partial<Report>;
     delete noOps.operations;

@@ -27,7 +27,7 @@ function documentedRows(): [string[], string][] {
 describe('the JSON report schema', () => {
   it(`is version ${REPORT_SCHEMA_VERSION}, and docs/report-json.md documents exactly its top-level keys`, async () => {
     const report = await analyze(join(CAPTURES, 'nfsv4-grace-restart.pcap'));
-    expect(report.schemaVersion).toBe(2);
+    expect(report.schemaVersion).toBe(3);
     expect(DOC).toContain(`## The JSON report (schemaVersion ${REPORT_SCHEMA_VERSION})`);
     const documented = new Set(documentedRows().flatMap(([keys]) => keys.map((k) => k.split('.')[0]!)));
     expect([...documented].sort()).toEqual(Object.keys(report).sort());

@@ -1,9 +1,13 @@
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../src/analyze.js';
+import type { Diagnostic } from '../src/capture/frame.js';
 import { parseTimeWindow } from '../src/capture/time-window.js';
 import { formatFrameTime } from '../src/report/time.js';
-import { CAPTURES, readOne } from './helpers.js';
+import { CAPTURES, readOne, tempDir } from './helpers.js';
 
 // nfsv4-grace-restart has a ~12 s gap while the server restarts.
 const GRACE = join(CAPTURES, 'nfsv4-grace-restart.pcap');
@@ -16,6 +20,44 @@ describe('--time-window', () => {
     expect(() => parseTimeWindow('10')).toThrow('START..END');
     expect(() => parseTimeWindow('yesterday..')).toThrow('neither an ISO 8601 time');
     expect(() => parseTimeWindow('20..10')).toThrow('ends before it starts');
+  });
+
+  it('reads a time without a zone as UTC (as nfsight prints times), whatever the zone of the machine', () => {
+    // A machine 5 hours behind UTC (Node reads TZ again when it changes).
+    const zone = process.env['TZ'];
+    process.env['TZ'] = 'America/New_York';
+    expect(new Date(2026, 10, 22).getTimezoneOffset()).toBe(300);
+    const utc = parseTimeWindow('2026-11-22T02:53:21.842837Z..').start!.seconds;
+    expect(parseTimeWindow('2026-11-22T02:53:21.842837..').start!.seconds).toBe(utc);
+    expect(parseTimeWindow('2026-11-22 02:53:21.842837..').start!.seconds).toBe(utc);
+    // 2026-11-22 02:53:00 UTC is 1795315980 s after the epoch.
+    expect(parseTimeWindow('..2026-11-22T02:53').end!.seconds).toBe(1_795_315_980);
+    // A zone given is honoured: 03:53 at +01:00 is 02:53 UTC.
+    expect(parseTimeWindow('..2026-11-22T03:53+01:00').end!.seconds).toBe(1_795_315_980);
+    expect(parseTimeWindow('..2026-11-22T02:53Z').end!.seconds).toBe(1_795_315_980);
+    if (zone === undefined) delete process.env['TZ'];
+    else process.env['TZ'] = zone;
+  });
+
+  it('a window outside the capture: a warning naming its span; check exits 1', async () => {
+    const diagnostics: Diagnostic[] = [];
+    const r = await analyze(GRACE, { timeWindow: parseTimeWindow('2027-01-01T00:00..'), onDiagnostic: (d) => diagnostics.push(d) });
+    expect(r.capture.frames).toBe(0);
+    expect(diagnostics).toEqual([
+      {
+        severity: 'warning',
+        code: 'time-window-empty',
+        file: GRACE,
+        message: '--time-window selects no frame: the capture runs from 2026-11-22T02:55:09.690Z to 2026-11-22T02:55:34.185Z (times without a zone are UTC)',
+      },
+    ]);
+    const cli = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
+    const rules = join(tempDir(), 'r.json');
+    writeFileSync(rules, JSON.stringify({ requireRpcTraffic: false, rules: [{ type: 'unanswered', max: 0 }] }));
+    const c = spawnSync(process.execPath, [cli, 'check', '--rules', rules, '--time-window', '2027-01-01T00:00..', GRACE], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    expect(c.status).toBe(1);
+    expect(c.stderr).toContain('nfsight: warning: ');
+    expect(c.stderr).toContain('--time-window selects no frame');
   });
 
   it('analyses only the frames inside, counting the others', async () => {

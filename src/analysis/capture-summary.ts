@@ -13,6 +13,13 @@ export interface RefusedConnection {
   server: string;
 }
 
+/** One input file's frames in time: its first and last, and the longest pause between two of its frames. */
+export interface FileSpan {
+  first: FrameRef;
+  last: FrameRef;
+  maxPauseSeconds: number;
+}
+
 export class CaptureSummary {
   frames = 0;
   capturedBytes = 0;
@@ -27,6 +34,8 @@ export class CaptureSummary {
   timeBackwardsFirst: FrameRef | undefined;
   readonly tcpEvents = new Map<TcpEventKind, number>();
   readonly refused: RefusedConnection[] = [];
+  /** Per input file (by file index): its span, for the checks between the files of a rotated set. */
+  readonly fileSpans: (FileSpan | undefined)[] = [];
 
   /** Called for every frame, before any decoding. */
   frame(f: Frame): void {
@@ -40,8 +49,16 @@ export class CaptureSummary {
     if (last === undefined) this.last = snapshotFrameRef(f);
     else {
       if (f.tsSec < last.tsSec || (f.tsSec === last.tsSec && f.tsNsec < last.tsNsec)) this.wentBackwards(f, last);
+      else if (last.fileIndex === f.fileIndex) {
+        const pause = f.tsSec - last.tsSec + (f.tsNsec - last.tsNsec) / 1e9;
+        const span = this.fileSpans[f.fileIndex]!;
+        if (pause > span.maxPauseSeconds) span.maxPauseSeconds = pause;
+      }
       assignFrameRef(last, f);
     }
+    const span = this.fileSpans[f.fileIndex];
+    if (span === undefined) this.fileSpans[f.fileIndex] = { first: snapshotFrameRef(f), last: snapshotFrameRef(f), maxPauseSeconds: 0 };
+    else assignFrameRef(span.last, f);
   }
 
   private wentBackwards(f: Frame, last: FrameRef): void {

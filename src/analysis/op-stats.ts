@@ -41,6 +41,7 @@ import type { FrameRef } from '../capture/frame.js';
 import type { RpcReplySide, Transaction, TransactionSink } from '../rpc/transaction.js';
 import { formatEndpoint } from '../transport/stream.js';
 import type { MemoryAccount, MemoryBudget } from '../memory/budget.js';
+import { LruMap } from '../memory/lru.js';
 import { LatencyHistogram, type HistogramData } from './histogram.js';
 
 /** Default cap of each keyed table (files, clients, servers): each row holds a ~16 KiB histogram. */
@@ -387,12 +388,17 @@ export abstract class AccountingSink implements TransactionSink {
   orphanReply(): void {}
 }
 
+/** Paths whose handle OperationStats remembers (a few hundred KB at most). */
+const FH_BY_PATH = 4096;
+
 export class OperationStats extends AccountingSink {
   private readonly ops = new Map<string, OpTally>();
   private readonly errorTable = new Map<string, ErrorTally>();
   private readonly clients: Bounded<Tally>;
   private readonly servers: Bounded<Tally>;
   private readonly files: Bounded<FileTally>;
+  /** The handle of each path NFSv4 ops named recently: where an op that failed before having one belongs. */
+  private readonly fhByPath = new LruMap<string, string>();
   private readonly pathOf: (fh: string) => string | undefined;
   private readonly fileName: (i: number) => string;
   private readonly isCallbackProgram: (p: number) => boolean;
@@ -483,11 +489,15 @@ export class OperationStats extends AccountingSink {
       // Files: each distinct file handle of the COMPOUND's ops.
       const seen = new Map<string, { ops: number; errors: boolean; r: number; w: number; path: string | undefined }>();
       (t.nfs4?.ops ?? []).forEach((a, i) => {
-        if (a.fh === undefined) return;
-        let f = seen.get(a.fh);
+        // An op that failed before it had a file handle (OPEN refused with NFS4ERR_GRACE)
+        // counts against the file its path names, when a handle for that path was seen.
+        const fhOf = a.fh ?? (opFailed[i] && a.path !== undefined ? this.fhByPath.get(a.path) : undefined);
+        if (fhOf === undefined) return;
+        if (a.fh !== undefined && a.path !== undefined) this.rememberPath(a.path, a.fh);
+        let f = seen.get(fhOf);
         if (f === undefined) {
           f = { ops: 0, errors: false, r: 0, w: 0, path: undefined };
-          seen.set(a.fh, f);
+          seen.set(fhOf, f);
         }
         f.ops++;
         if (opFailed[i]) f.errors = true;
@@ -502,6 +512,14 @@ export class OperationStats extends AccountingSink {
       const fh = call?.fh;
       if (fh !== undefined) this.file(fh, undefined, 1, (tally) => count(tally, failed, readBytes, writeBytes));
     }
+  }
+
+  /** Remembers the handle a path was last seen with (the most recent FH_BY_PATH paths). */
+  private rememberPath(path: string, fh: string): void {
+    if (this.fhByPath.get(path) === fh) return;
+    this.fhByPath.delete(path);
+    this.fhByPath.set(path, fh);
+    if (this.fhByPath.size > FH_BY_PATH) this.fhByPath.shift();
   }
 
   private file(fh: string, path: string | undefined, ops: number, count: (t: Tally) => void): void {

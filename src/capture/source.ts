@@ -40,6 +40,11 @@ export interface CaptureFileInfo {
   truncated: boolean;
   /** Reading stopped at an error (could not open, not a capture, corrupt). */
   failed: boolean;
+  /** Where the input was named among the inputs (1-based): a rotated set is read by first packet, not as named. */
+  givenPosition?: number;
+  /** ISO times of the file's first and last frame analysed (null when none). */
+  firstTime?: string | null;
+  lastTime?: string | null;
 }
 
 export interface ReadProgress {
@@ -334,6 +339,44 @@ function finishInfo(info: CaptureFileInfo, reader: RecordReader | undefined, tru
   }
   info.truncated = truncatedReported;
   return info;
+}
+
+/** Thrown from onFrame to stop reading at the first frame. */
+class FirstFrameFound extends Error {}
+
+/**
+ * The time of an input's first frame (reading no further than its first
+ * chunk or record), or undefined when it holds none or cannot be read.
+ */
+export async function firstFrameTime(name: string, options: Pick<ReadOptions, 'chunkSize'> = {}): Promise<{ tsSec: number; tsNsec: number } | undefined> {
+  let found: { tsSec: number; tsNsec: number } | undefined;
+  const onFrame: FrameCallback = (f) => {
+    found ??= { tsSec: f.tsSec, tsNsec: f.tsNsec };
+    throw new FirstFrameFound();
+  };
+  try {
+    await readCaptureFile(name, 0, onFrame, { report: () => undefined }, { chunkSize: options.chunkSize ?? 64 * 1024 });
+  } catch (e) {
+    // Thrown after the first frame is found, it is the stop signal (perhaps wrapped by the reading layer).
+    if (found === undefined) throw e;
+  }
+  return found;
+}
+
+/**
+ * The order to read a rotated set in: by the time of each file's first
+ * frame (tcpdump -C names files cap, cap1, … cap10, which a shell's glob
+ * sorts cap, cap1, cap10, cap2), ties and files without a frame keeping the
+ * order given (those last). Standard input is never peeked: with `-` among
+ * the inputs the order given stands. Returns indexes into `names`.
+ */
+export async function orderByFirstFrame(names: readonly string[], options: Pick<ReadOptions, 'chunkSize'> = {}): Promise<number[]> {
+  const given = names.map((_, i) => i);
+  if (names.length < 2 || names.includes('-')) return given;
+  const times: { tsSec: number; tsNsec: number }[] = [];
+  for (const n of names) times.push((await firstFrameTime(n, options)) ?? { tsSec: Infinity, tsNsec: 0 });
+  // By seconds, then nanoseconds (as one number, nanoseconds since 1970 lose precision beyond 2^53).
+  return given.sort((a, b) => times[a]!.tsSec - times[b]!.tsSec || times[a]!.tsNsec - times[b]!.tsNsec || a - b);
 }
 
 /** Reads several inputs in order as one continuous capture. */

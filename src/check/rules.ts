@@ -9,8 +9,11 @@
  * (`op`, `program`, `version`) match the rows of the report's operations
  * table: `op` is the row's name, case-insensitive (`READ`, `OPEN`,
  * `COMPOUND(OPEN)`), `program` a program name (`NFS`, `MOUNT`) or number,
- * `version` the program version.
+ * `version` the program version. Operation, status, program and finding
+ * kind names are checked against the names nfsight gives (names.ts): a
+ * misspelt one is refused with the nearest valid name.
  */
+import { findingKinds, GENERIC_OPERATION, GENERIC_STATUS, nearestName, operationNames, programNames, statusNames, unknownName } from './names.js';
 
 export const LATENCY_STATS = ['min', 'mean', 'p50', 'p90', 'p99', 'max'] as const;
 export type LatencyStat = (typeof LATENCY_STATS)[number];
@@ -72,6 +75,13 @@ export const RULE_TYPES = ['latency', 'errors', 'findings', 'unanswered', 'calls
 export interface RuleSet {
   description?: string;
   rules: Rule[];
+  /** false turns off the built-in RPC_TRAFFIC_RULE (default true). */
+  requireRpcTraffic?: boolean;
+}
+
+/** The rules a check evaluates: the built-in traffic rule (unless turned off), then the set's. */
+export function rulesToRun(set: RuleSet): Rule[] {
+  return set.requireRpcTraffic === false ? set.rules : [RPC_TRAFFIC_RULE, ...set.rules];
 }
 
 /** The rules used when no rules file is given: no error-severity finding. */
@@ -79,6 +89,14 @@ export const DEFAULT_RULES: RuleSet = {
   description: 'default: no finding of severity error',
   rules: [{ type: 'findings', severities: ['error'] }],
 };
+
+/**
+ * The rule every check runs first unless the rules file sets
+ * `"requireRpcTraffic": false`: a capture with no RPC call at all (a filter
+ * that caught nothing, the wrong interface, a window outside the capture)
+ * passes no rule honestly.
+ */
+export const RPC_TRAFFIC_RULE: CallsRule = { type: 'calls', min: 1, name: 'the capture holds NFS/RPC traffic' };
 
 /** A rules file that is not valid; the message names the rule and field. */
 export class RulesError extends Error {}
@@ -131,15 +149,26 @@ class Fields {
     return v as string[];
   }
 
+  /** A name that must be one of `known` (upper case), or match `generic`; else refused with the nearest. */
+  known(field: string, value: string, what: string, known: Set<string>, generic?: RegExp): void {
+    const why = unknownName(value, what, known, generic);
+    if (why !== undefined) throw new RulesError(`${this.at}.${field}: ${why}`);
+  }
+
   selector(): OpSelector {
     const sel: OpSelector = {};
     const op = this.str('op');
-    if (op !== undefined) sel.op = op;
+    if (op !== undefined) {
+      // Numbers name procedures nfsight has no name for; OP_<n> NFSv4 ops.
+      this.known('op', op, 'operation', operationNames(), GENERIC_OPERATION);
+      sel.op = op;
+    }
     const p = this.o['program'];
     if (p !== undefined) {
       if (!((typeof p === 'string' && p !== '') || (typeof p === 'number' && Number.isInteger(p) && p >= 0))) {
         this.fail('program', 'expected a program name (NFS, MOUNT…) or number');
       }
+      if (typeof p === 'string') this.known('program', p, 'program', programNames(), /^\d+$/);
       sel.program = p;
     }
     const v = this.num('version', true);
@@ -159,7 +188,8 @@ function parseRule(raw: unknown, at: string): Rule {
   const allowed = new Set(['type', 'name', 'comment', ...FIELDS[t]]);
   for (const k of Object.keys(raw).sort()) {
     if (!allowed.has(k)) {
-      throw new RulesError(`${at}: unknown field "${k}" for a ${t} rule (fields: ${FIELDS[t].join(', ')}, name, comment)`);
+      const near = nearestName(k, allowed);
+      throw new RulesError(`${at}: unknown field "${k}" for a ${t} rule${near ? ` (nearest: ${near})` : ''} (fields: ${FIELDS[t].join(', ')}, name, comment)`);
     }
   }
   const base: RuleBase = {};
@@ -181,7 +211,11 @@ function parseRule(raw: unknown, at: string): Rule {
     case 'errors': {
       const rule: ErrorsRule = { ...base, type: t, ...f.selector() };
       const status = f.str('status');
-      if (status !== undefined) rule.status = status;
+      if (status !== undefined) {
+        // Numbered forms name statuses no RFC names (nfsstat4(10099), ACCEPT_STAT_9, AUTH_ERROR:16).
+        f.known('status', status, 'status', statusNames(), GENERIC_STATUS);
+        rule.status = status;
+      }
       const maxCount = f.num('maxCount', true);
       if (maxCount !== undefined) rule.maxCount = maxCount;
       const maxRate = f.num('maxRatePercent', false);
@@ -197,7 +231,10 @@ function parseRule(raw: unknown, at: string): Rule {
     case 'findings': {
       const rule: FindingsRule = { ...base, type: t };
       const kinds = f.strings('kinds');
-      if (kinds !== undefined) rule.kinds = kinds;
+      if (kinds !== undefined) {
+        for (const k of kinds) if (!findingKinds().has(k)) f.known('kinds', k, 'finding kind', findingKinds());
+        rule.kinds = kinds;
+      }
       const sev = f.strings('severities');
       if (sev !== undefined) {
         if (sev.some((s) => !(SEVERITIES as readonly string[]).includes(s))) f.fail('severities', `expected severities among ${SEVERITIES.join(', ')}`);
@@ -231,9 +268,15 @@ export function parseRules(json: unknown): RuleSet {
   if (Array.isArray(json)) list = json;
   else if (isObj(json)) {
     for (const k of Object.keys(json).sort()) {
-      if (k !== 'rules' && k !== 'description' && k !== 'comment') {
-        throw new RulesError(`unknown top-level field "${k}" (expected "rules", "description")`);
+      if (k !== 'rules' && k !== 'description' && k !== 'comment' && k !== 'requireRpcTraffic') {
+        const near = nearestName(k, ['rules', 'description', 'comment', 'requireRpcTraffic']);
+        throw new RulesError(`unknown top-level field "${k}"${near ? ` (nearest: ${near})` : ''} (fields: rules, description, comment, requireRpcTraffic)`);
       }
+    }
+    const require = json['requireRpcTraffic'];
+    if (require !== undefined) {
+      if (typeof require !== 'boolean') throw new RulesError(`requireRpcTraffic: expected true or false, got ${JSON.stringify(require)}`);
+      set.requireRpcTraffic = require;
     }
     if (json['description'] !== undefined) {
       if (typeof json['description'] !== 'string') throw new RulesError('description: expected a string');

@@ -20,7 +20,9 @@ export interface AnalyzeCliOptions {
 
 /**
  * The report, with `status` 0, or EXIT_USAGE when some input could not be
- * read at all; `report` is undefined when none could (the error was printed).
+ * read whole (missing, not a capture, corrupt part way); `report` is
+ * undefined when none could be read at all, or the inputs repeat one (the
+ * error was printed).
  */
 export async function analyzeForCli(
   files: string[],
@@ -28,6 +30,11 @@ export async function analyzeForCli(
   io: Pick<CliIo, 'err'>,
   more: Omit<AnalyzeOptions, 'onDiagnostic' | 'onProgress' | 'nfsPorts' | 'timeWindow' | 'maxMemory'> = {},
 ): Promise<{ report: Report | undefined; status: number }> {
+  const twice = repeatedInput(files);
+  if (twice !== undefined) {
+    io.err(`nfsight: error: ${twice}\n`);
+    return { report: undefined, status: EXIT_USAGE };
+  }
   const progress = opts.quiet ? undefined : progressLine(process.stderr);
   const printDiagnostic = diagnosticPrinter(io.err, opts.quiet);
   const report = await analyze(files, {
@@ -44,7 +51,22 @@ export async function analyzeForCli(
   progress?.clear();
   const unreadable = report.capture.files.filter((f) => f.failed && f.frames === 0).length;
   if (unreadable === report.capture.files.length) return { report: undefined, status: EXIT_USAGE };
-  return { report, status: unreadable > 0 ? EXIT_USAGE : 0 };
+  // A file that failed part way (a corrupt block) is analysed up to the error, and the exit status says so.
+  return { report, status: report.capture.files.some((f) => f.failed) ? EXIT_USAGE : 0 };
+}
+
+/**
+ * Why these inputs cannot be read as one capture, or undefined: standard
+ * input given twice (the second would read nothing), or a file given twice
+ * (its every call would count twice).
+ */
+export function repeatedInput(files: readonly string[]): string | undefined {
+  const seen = new Set<string>();
+  for (const f of files) {
+    if (seen.has(f)) return f === '-' ? 'standard input (-) can be read only once' : `${f} is given twice (its calls would count twice)`;
+    seen.add(f);
+  }
+  return undefined;
 }
 
 /**

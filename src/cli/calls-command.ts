@@ -19,7 +19,7 @@ import {
   type CallFilterOptions,
   type CallsFormat,
 } from '../report/calls.js';
-import { collectPorts, MAX_MEMORY_HELP, maxMemoryOption, NFS_PORT_HELP, processIo, TIME_WINDOW_HELP, timeWindowOption, type CliIo } from './common.js';
+import { collectPorts, operationOption, statusOption, MAX_MEMORY_HELP, maxMemoryOption, NFS_PORT_HELP, processIo, TIME_WINDOW_HELP, timeWindowOption, type CliIo } from './common.js';
 import type { TimeWindow } from '../capture/time-window.js';
 import { CallOrder, type CallPosition } from '../report/call-order.js';
 import { DEFAULT_WIDTH } from '../report/terminal.js';
@@ -91,8 +91,8 @@ export function addCallsCommand(program: Command, io: CliIo = processIo()): Comm
     .addOption(new Option('--format <format>', 'output format (table and json in call-frame order, jsonl and csv in completion order)').choices(CALLS_FORMATS).default('table'))
     .option('--client <addr[:port]>', 'calls from this client (IPv6: [addr]:port)', arg(parseEndpointFilter))
     .option('--server <addr[:port]>', 'calls to this server (IPv6: [addr]:port)', arg(parseEndpointFilter))
-    .option('--op <name>', 'procedure name, or any op of an NFSv4 COMPOUND (case-insensitive)')
-    .option('--status <name>', 'status, any NFSv4 op status, or RPC status (NFS3ERR_NOENT, NFS4ERR_GRACE, PROC_UNAVAIL…)')
+    .option('--op <name>', 'procedure name, or any op of an NFSv4 COMPOUND (case-insensitive)', operationOption)
+    .option('--status <name>', 'status, any NFSv4 op status, or RPC status (NFS3ERR_NOENT, NFS4ERR_GRACE, PROC_UNAVAIL…)', statusOption)
     .option('--min-latency <time>', 'latency at least this (seconds, or 5ms, 2s, 100us); excludes unanswered calls', arg(parseSeconds))
     .option('--xid <xid>', 'the call with this xid (hex, 0x…)', arg(parseXid))
     .option('--frames <A-B>', 'calls whose call frame is within A-B (A-, -B)', arg(parseFrameRange))

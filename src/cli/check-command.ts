@@ -6,25 +6,20 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import { analyze } from '../analyze.js';
-import type { TimeWindow } from '../capture/time-window.js';
 import { evaluateRules, type CheckResult } from '../check/evaluate.js';
 import { renderJunit } from '../check/junit.js';
-import { DEFAULT_RULES, parseRulesText, RulesError, type RuleSet } from '../check/rules.js';
-import { mergeReports } from '../report/merge.js';
+import { DEFAULT_RULES, parseRulesText, RulesError, rulesToRun, type RuleSet } from '../check/rules.js';
 import type { Report } from '../report/model.js';
 import { DEFAULT_WIDTH, wrapText } from '../report/terminal.js';
-import { collectPorts, diagnosticPrinter, EXIT_USAGE, MAX_MEMORY_HELP, maxMemoryOption, NFS_PORT_HELP, processIo, TIME_WINDOW_HELP, timeWindowOption, type CliIo } from './common.js';
+import { analyzeForCli, repeatedInput, type AnalyzeCliOptions } from './analyze-cli.js';
+import { readSavedReports } from './saved-reports.js';
+import { collectPorts, EXIT_USAGE, MAX_MEMORY_HELP, maxMemoryOption, NFS_PORT_HELP, processIo, TIME_WINDOW_HELP, timeWindowOption, type CliIo } from './common.js';
 
 /** Exit status when a rule fails (check) or a row regressed (diff --fail-on-regression). */
 export const EXIT_FAIL = 1;
 
-export interface InputOptions {
-  quiet?: boolean;
-  nfsPort?: number[];
-  timeWindow?: TimeWindow;
-  maxMemory?: number;
-}
+/** The options of the analysis (as every analysing command takes them). */
+export type InputOptions = AnalyzeCliOptions;
 
 /** Thrown by loadReport when the input cannot be used; the message is printed after `nfsight: error: `. */
 export class InputError extends Error {}
@@ -43,31 +38,17 @@ export async function loadReport(files: readonly string[], opts: InputOptions, i
     throw new InputError('give either captures or saved JSON reports (.json), not both');
   }
   if (json.length > 0) {
-    const parsed: unknown[] = [];
-    for (const f of files) {
-      try {
-        parsed.push(JSON.parse(await readFile(f, 'utf8')));
-      } catch (err) {
-        const e = err as NodeJS.ErrnoException;
-        const why = e.code === 'ENOENT' ? 'no such file' : e instanceof SyntaxError ? `not JSON (${e.message})` : e.message;
-        throw new InputError(`${f}: ${why}`);
-      }
-    }
+    const twice = repeatedInput(files);
     try {
-      return mergeReports(parsed, files);
+      if (twice !== undefined) throw new Error(twice);
+      return await readSavedReports(files);
     } catch (err) {
       throw new InputError((err as Error).message);
     }
   }
-  const printDiagnostic = diagnosticPrinter(io.err, opts.quiet);
-  const report = await analyze([...files], {
-    onDiagnostic: printDiagnostic,
-    ...(opts.nfsPort ? { nfsPorts: opts.nfsPort } : {}),
-    ...(opts.timeWindow ? { timeWindow: opts.timeWindow } : {}),
-    ...(opts.maxMemory ? { maxMemory: opts.maxMemory } : {}),
-  });
-  // A check on part of the input would be misleading: any unreadable file is an error (already printed).
-  if (report.capture.files.some((f) => f.failed && f.frames === 0)) throw new InputError('', { cause: 'printed' });
+  const { report, status } = await analyzeForCli([...files], opts, io);
+  // A check on part of the input would be misleading: any file not read whole is an error (already printed).
+  if (report === undefined || status !== 0) throw new InputError('', { cause: 'printed' });
   return report;
 }
 
@@ -131,29 +112,37 @@ export async function runCheck(files: string[], opts: CheckOptions, io: CliIo): 
   } catch (err) {
     return inputFailed(err, io);
   }
-  const result = evaluateRules(rules.rules, report);
+  const result = evaluateRules(rulesToRun(rules), report);
   if (opts.format === 'json') {
     const out = { inputs: files, rules: opts.rules ?? null, ...result };
     io.out(JSON.stringify(out, null, 2) + '\n');
   } else if (opts.format === 'junit') io.out(renderJunit(result, `nfsight check ${files.join(' ')}`));
   else io.out(renderCheckText(result, io.color, io.width));
-  return result.passed ? 0 : EXIT_FAIL;
+  // A --time-window that selected no frame checked nothing (the warning said so): never a pass.
+  const emptyWindow = report.capture.frames === 0 && report.capture.framesOutsideTimeWindow > 0;
+  return result.passed && !emptyWindow ? 0 : EXIT_FAIL;
 }
 
 const HELP_AFTER = `
-Exit status: 0 every rule passed, 1 a rule failed, 2 bad usage, a bad rules
-file or unreadable input. Inputs ending in .json are saved reports (nfsight
-report --format json); anything else is a capture. Without --rules the rule is:
-no finding of severity error. Rule types (see rules.sample.json and the README):
+Exit status: 0 every rule passed, 1 a rule failed (or --time-window selected no
+frame), 2 bad usage, a bad rules file or unreadable input. Inputs ending in
+.json are saved reports (nfsight report --format json); anything else is a
+capture. First, always, the built-in rule: the capture holds NFS/RPC traffic
+("requireRpcTraffic": false turns it off). Without --rules the other rule is:
+no finding of severity error. Names (operations, statuses, finding kinds) are
+checked: a misspelt one is refused with the nearest. Rule types (see
+rules.sample.json and docs/check.md):
   latency     {"op":"READ","stat":"p99","maxMs":50}
-  errors      {"status":"NFS4ERR_GRACE","maxCount":0} or {"op":"WRITE","maxRatePercent":1}
+  errors      {"status":"NFS4ERR_GRACE","maxCount":0}
+              or {"op":"WRITE","maxRatePercent":1}
   findings    {"kinds":["grace-period"]} or {"severities":["error"]}
   unanswered  {"max":0}
   calls       {"op":"READ","min":1,"max":100000}
 
 Examples:
   nfsight check capture.pcap
-  nfsight check capture.pcap --rules rules.sample.json --format junit > check.xml`;
+  nfsight check capture.pcap --rules rules.sample.json --format junit \\
+    > check.xml`;
 
 /** Adds `check` to the program. `io` defaults to the process's streams (tests pass their own). */
 export function addCheckCommand(program: Command, io: CliIo = processIo()): Command {

@@ -7,6 +7,7 @@ import { InvalidArgumentError } from 'commander';
 import { formatDiagnostic, type Diagnostic } from '../capture/frame.js';
 import { parseTimeWindow, type TimeWindow } from '../capture/time-window.js';
 import { terminalWidth } from '../report/terminal.js';
+import { GENERIC_OPERATION, GENERIC_STATUS, operationNames, statusNames, unknownName } from '../check/names.js';
 
 /** Exit status for bad usage or input that could not be read at all. */
 export const EXIT_USAGE = 2;
@@ -94,6 +95,20 @@ export const MAX_MEMORY_HELP =
   'most memory for buffered state (connections, out-of-order data, outstanding calls, ...), e.g. 1G; default 80M; beyond it the oldest is dropped and counted';
 
 /** The help line of `--time-window`, the same for every command. */
-export const TIME_WINDOW_HELP = 'only frames in this window: ISO 8601 times or seconds from the first frame (10..25, ..2.5s)';
+export const TIME_WINDOW_HELP = 'only frames in this window: ISO 8601 times, UTC unless a zone is given, or seconds from the first frame (10..25, ..2.5s)';
 /** The help line of `--nfs-port`, the same for every command. */
 export const NFS_PORT_HELP = 'more ports that carry NFS/RPC, besides 2049, 111 and 20048 (comma-separated or repeated)';
+
+/** `--op NAME`: an operation name nfsight gives; a misspelt one is a usage error naming the nearest. */
+export function operationOption(value: string): string {
+  const why = unknownName(value, 'operation', operationNames(), GENERIC_OPERATION);
+  if (why !== undefined) throw new InvalidArgumentError(why);
+  return value;
+}
+
+/** `--status NAME`: a status name nfsight gives; a misspelt one is a usage error naming the nearest. */
+export function statusOption(value: string): string {
+  const why = unknownName(value, 'status', statusNames(), GENERIC_STATUS);
+  if (why !== undefined) throw new InvalidArgumentError(why);
+  return value;
+}

@@ -95,7 +95,8 @@ new, gone. Call counts are shown but do not decide the verdict.
 
 Examples:
   nfsight diff before.pcap after.pcap
-  nfsight diff baseline.json after.pcap --tolerance 20% --tolerance-ms 5 --fail-on-regression`;
+  nfsight diff baseline.json after.pcap --tolerance 20% --tolerance-ms 5 \\
+    --fail-on-regression`;
 
 /** Adds `diff` to the program. `io` defaults to the process's streams (tests pass their own). */
 export function addDiffCommand(program: Command, io: CliIo = processIo()): Command {

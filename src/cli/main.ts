@@ -9,15 +9,14 @@
  * with the capture's length although what the analysis holds does not
  * (measured by `npm run bench`: 2 GB capture, 130 → 84 MB peak RSS, and faster).
  */
-import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { mergeReports } from '../report/merge.js';
 import type { Report } from '../report/model.js';
 import { renderOperationsCsv } from '../report/render-csv.js';
 import { renderFindingsText } from '../report/render-findings.js';
 import { renderReportHtml } from '../report/render-html.js';
 import { BREAKDOWNS, DEFAULT_TOP, renderReportText, REPORT_SECTIONS, type BreakdownBy, type ReportSection } from '../report/render-text.js';
-import { analyzeForCli, type AnalyzeCliOptions } from './analyze-cli.js';
+import { analyzeForCli, repeatedInput, type AnalyzeCliOptions } from './analyze-cli.js';
+import { readSavedReports } from './saved-reports.js';
 import { addCallsCommand } from './calls-command.js';
 import { addCheckCommand } from './check-command.js';
 import { addDiffCommand } from './diff-command.js';
@@ -99,20 +98,11 @@ async function runFindings(files: string[], opts: AnalyzeCliOptions & { format: 
 }
 
 async function runMerge(files: string[], opts: ReportShape): Promise<number> {
-  const reports: unknown[] = [];
-  for (const f of files) {
-    try {
-      reports.push(JSON.parse(await readFile(f, 'utf8')));
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      const why = e.code === 'ENOENT' ? 'no such file' : e instanceof SyntaxError ? `not JSON (${e.message})` : e.message;
-      process.stderr.write(`nfsight: error: ${f}: ${why}\n`);
-      return EXIT_USAGE;
-    }
-  }
+  const twice = repeatedInput(files);
   let merged: Report;
   try {
-    merged = mergeReports(reports, files);
+    if (twice !== undefined) throw new Error(twice);
+    merged = await readSavedReports(files);
   } catch (err) {
     process.stderr.write(`nfsight: error: ${(err as Error).message}\n`);
     return EXIT_USAGE;

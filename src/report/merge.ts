@@ -14,6 +14,8 @@
  *
  * Input is validated: a report of another schema version or with a section
  * missing or damaged throws an Error naming the report and what is wrong.
+ * sameCapture() tells when two reports hold the same capture (the CLI
+ * refuses to merge them: every call would count twice).
  */
 import { OperationStats } from '../analysis/op-stats.js';
 import { rankFindings } from '../detectors/ranking.js';
@@ -32,12 +34,15 @@ const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !
 /** Checks the shape of one parsed report; throws naming what is wrong. */
 export function validateReport(r: unknown, label: string): asserts r is Report {
   if (!isObj(r)) throw new Error(`${label}: not a JSON object`);
-  if (r['schemaVersion'] !== REPORT_SCHEMA_VERSION) {
+  if (!isObj(r['tool']) || r['tool']['name'] !== 'nfsight') throw new Error(`${label}: not an nfsight report (no tool.name "nfsight")`);
+  const version = r['schemaVersion'];
+  if (version !== REPORT_SCHEMA_VERSION) {
+    const by = typeof r['tool']['version'] === 'string' ? ` by nfsight ${r['tool']['version']}` : '';
+    const older = typeof version === 'number' && version < REPORT_SCHEMA_VERSION;
     throw new Error(
-      `${label}: schemaVersion ${JSON.stringify(r['schemaVersion'])}, expected ${REPORT_SCHEMA_VERSION} (make the report again with this nfsight)`,
+      `${label}: a report of schemaVersion ${JSON.stringify(version)}, made${by}${older ? ' (older)' : ''}; this nfsight reads schemaVersion ${REPORT_SCHEMA_VERSION}: make the report again with nfsight report --format json`,
     );
   }
-  if (!isObj(r['tool']) || r['tool']['name'] !== 'nfsight') throw new Error(`${label}: not an nfsight report (tool.name)`);
   for (const k of ['capture', 'network', 'tcp', 'udp', 'rpc', 'skipped', 'diagnostics', 'clients', 'servers', 'files', 'timeline']) {
     if (!isObj(r[k])) throw new Error(`${label}: section "${k}" missing or not an object`);
   }
@@ -50,6 +55,26 @@ export function validateReport(r: unknown, label: string): asserts r is Report {
   for (const k of ['unansweredCalls', 'orphanReplies']) {
     if (!Array.isArray(rpc[k])) throw new Error(`${label}: rpc.${k} is not a list`);
   }
+}
+
+/**
+ * When two of the (validated) reports hold the same capture file (the same
+ * name, size, frames and first frame): a sentence naming them; else
+ * undefined.
+ */
+export function sameCapture(reports: readonly Report[], labels?: readonly string[]): string | undefined {
+  const label = (i: number): string => labels?.[i] ?? `report ${i + 1}`;
+  const holder = new Map<string, number>();
+  for (let i = 0; i < reports.length; i++) {
+    for (const f of reports[i]!.capture.files) {
+      if (f.frames === 0) continue;
+      const key = JSON.stringify([f.name.split('/').pop(), f.bytes, f.frames, f.firstTime ?? null]);
+      const j = holder.get(key);
+      if (j !== undefined && j !== i) return `${label(i)} and ${label(j)} are both reports of ${f.name} (${f.frames} frames): merged, its calls would count twice`;
+      holder.set(key, i);
+    }
+  }
+  return undefined;
 }
 
 /** Adds the numeric fields of `b` to `a` (a copy); other fields come from `a`. */
@@ -163,6 +188,7 @@ export function mergeReports(reports: readonly unknown[], labels?: readonly stri
   const label = (i: number): string => labels?.[i] ?? `report ${i + 1}`;
   reports.forEach((r, i) => validateReport(r, label(i)));
   const rs = reports as readonly Report[];
+
   let stats: OperationStats | undefined;
   rs.forEach((r, i) => {
     let s: OperationStats;

@@ -38,8 +38,12 @@ export type { Verdict, VerdictLine } from '../detectors/verdict.js';
 import type { RdmaSection } from '../analysis/rdma-summary.js';
 export type { RdmaConnectionReport, RdmaRejectReport, RdmaSection } from '../analysis/rdma-summary.js';
 
-/** 2: the per-operation sections (operations, errors, clients, servers, files). */
-export const REPORT_SCHEMA_VERSION = 2;
+/**
+ * 2: the per-operation sections (operations, errors, clients, servers, files).
+ * 3: verdict, timeline, rdma, memory; capture.files[] with givenPosition,
+ * firstTime, lastTime; files rows with errors per file.
+ */
+export const REPORT_SCHEMA_VERSION = 3;
 
 export interface FrameLocation {
   /** Input file as named by the user. */

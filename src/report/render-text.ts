@@ -214,8 +214,13 @@ function headerLines(report: Report, ctx: Ctx): string[] {
   const out: string[] = [];
   if (c.files.length === 1) out.push(...wrapText(`Capture ${c.files[0]!.name}`, ctx.width));
   else {
-    out.push(...wrapText(`Capture of ${c.files.length} files, read in this order:`, ctx.width));
-    c.files.forEach((f, i) => out.push(...wrapText(`${i + 1}. ${f.name}`, ctx.width, { firstIndent: '  ', indent: '     ' })));
+    // Older reports (merged) carry no givenPosition: they were read as given.
+    const reordered = c.files.some((f, i) => f.givenPosition !== undefined && f.givenPosition !== i + 1);
+    out.push(...wrapText(`Capture of ${c.files.length} files, read in this order${reordered ? ' (by their first frames, not as given)' : ''}:`, ctx.width));
+    c.files.forEach((f, i) => {
+      const span = f.firstTime && f.lastTime ? `: ${f.firstTime.slice(11, -1)} → ${f.lastTime.slice(11, -1)}` : '';
+      out.push(...wrapText(`${i + 1}. ${f.name}${span}`, ctx.width, { firstIndent: '  ', indent: '     ' }));
+    });
   }
   // The end's date is left out when it is the start's.
   const end = (a: string, b: string): string => (a.slice(0, 11) === b.slice(0, 11) ? b.slice(11) : b);
