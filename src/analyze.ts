@@ -60,7 +60,7 @@ export interface AnalyzeOptions extends ReadOptions {
   /** The time series' interval length (automatic when absent) and filter (`nfsight timeline`). */
   timeline?: Pick<TimelineOptions, 'intervalNs' | 'filter'>;
   /**
-   * Bytes of buffered state kept at most (`--max-memory`; default 80 MiB):
+   * Bytes of buffered state kept at most (`--max-memory`; default 64 MiB):
    * beyond it the oldest is dropped and counted in the report's `memory`.
    */
   maxMemory?: number;

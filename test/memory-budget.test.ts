@@ -178,7 +178,7 @@ describe('memory budget: ordinary captures', () => {
       const report = await analyze(join(CAPTURES, name), { onDiagnostic: (d) => diagnostics.push(d) });
       expect({ name, dropped: report.memory.dropped }).toEqual({ name, dropped: NONE });
       expect(memoryWarnings(diagnostics)).toEqual([]);
-      expect(report.memory.limitBytes).toBe(80 * MiB);
+      expect(report.memory.limitBytes).toBe(64 * MiB);
       expect(report.memory.peakBytes).toBeLessThan(64 * MiB);
     }
   });

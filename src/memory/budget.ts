@@ -58,7 +58,7 @@ export function newDroppedCounts(): DroppedCounts {
 }
 
 /** The budget's default limit (`--max-memory`). */
-export const DEFAULT_MAX_MEMORY = 80 * 1024 * 1024;
+export const DEFAULT_MAX_MEMORY = 64 * 1024 * 1024;
 /** Eviction brings the total down to this fraction of the limit. */
 const LOW_WATER = 0.9;
 
