@@ -178,6 +178,7 @@ describe('delay-backoff', () => {
     expect(findings).toHaveLength(1);
     const f = findings[0]!;
     expect(f).toMatchObject({ kind: 'delay-backoff', severity: 'warning', count: 5, file: `${DIR_FH.toString('hex')}/busy` });
+    expect(f.title).toContain(` ${DIR_FH.toString('hex').slice(0, 8)}…${DIR_FH.toString('hex').slice(-4)}/busy `);
     expect(f.metrics).toMatchObject({ attempts: 5, errorReplies: 4, backoff: 'doubling', outcome: 'NFS4_OK' });
     expect(f.metrics.capSeconds).toBeUndefined();
     (f.metrics.intervals as number[]).forEach((x, i) => expect(x).toBeCloseTo(waits[i]!, 5));
@@ -196,6 +197,10 @@ describe('delay-backoff', () => {
     expect(findings).toHaveLength(1);
     const f = findings[0]!;
     expect(f).toMatchObject({ kind: 'delay-backoff', severity: 'error', count: 15, file: FILE_FH.toString('hex'), title: expect.stringContaining('14 × NFS3ERR_JUKEBOX') });
+    // The title names the handle in a short form (first 8 and last 4 hex digits), never the whole 64.
+    const hex = FILE_FH.toString('hex');
+    expect(f.title.startsWith('READ f1f1f1f1…f1f1 delayed ')).toBe(true);
+    expect(f.title).not.toContain(hex);
     expect(f.metrics).toMatchObject({ attempts: 15, errorReplies: 14, backoff: 'fixed', outcome: 'NFS3_OK' });
     expect(f.metrics.blockedSeconds).toBeCloseTo(70, 2);
     expect(f.evidence).toHaveLength(15);

@@ -25,6 +25,16 @@ describe('the verdict as text', () => {
     expect(lines[1]).toMatch(/^ {3}1\. ERROR READ .*\(#66, /);
   });
 
+  it('30 problems at 80 columns: the first 10 in text, then "… and 20 more problems"', () => {
+    const problems = Array.from({ length: 30 }, (_, i) => ({ severity: 'error' as const, kind: 'unanswered-call', text: `READ call ${i + 1} never answered`, confidence: 'high' as const, impact: 30 - i, frames: [{ file: 'a.pcap', frame: i + 1 }] }));
+    const verdict = { status: 'problems' as const, summary: '30 problems.', notJudged: [], problems, notes: 0 };
+    const lines = renderVerdictText(verdict, { width: 80 }).trimEnd().split('\n');
+    expect(lines).toHaveLength(1 + 10 + 1);
+    expect(lines[10]).toBe('   10. ERROR READ call 10 never answered  (#10)');
+    expect(lines[11]).toBe('   … and 20 more problems (all in the findings below and in --format json)');
+    for (const l of lines) expect(displayWidth(l)).toBeLessThanOrEqual(80);
+  });
+
   it('a verdict that could not judge says why, and findings open with the verdict', async () => {
     const verdict = { status: 'not-judged' as const, summary: 'Not judged: the capture holds no NFS or RPC traffic.', notJudged: ['the capture holds no NFS or RPC traffic'], problems: [], notes: 0 };
     const text = renderFindingsText([], { width: 80, verdict });

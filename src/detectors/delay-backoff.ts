@@ -51,7 +51,8 @@ export class DelayBackoffDetector implements Detector {
     const sched = analyzeSchedule(seq);
     const first = seq.attempts[0]!;
     const end = seq.end ? seq.end.reply : seq.attempts[seq.attempts.length - 1]!.reply;
-    const fileText = seq.file !== '' ? ` ${seq.file}` : '';
+    // A title names the path when known, else a short form of the handle (its hex in full stays in the metrics).
+    const fileText = seq.file === '' ? '' : ` ${seq.file.replace(/^([0-9a-f]{8})[0-9a-f]{16,}([0-9a-f]{4})(?=\/|$)/i, '$1…$2')}`;
     const why =
       seq.error === 'NFS3ERR_JUKEBOX'
         ? 'it could not answer yet (a file on offline storage, a delegation recall, a busy backend)'

@@ -22,6 +22,8 @@ export interface FindingsTextOptions {
 const INDENT = '   ';
 /** Lines of metrics a finding shows in text. */
 const METRIC_LINES = 3;
+/** Problems the verdict lists in text. */
+export const VERDICT_TEXT_PROBLEMS = 10;
 
 function metricText(v: Finding['metrics'][string]): string {
   if (Array.isArray(v)) return v.map((x) => (typeof x === 'number' ? Number(x.toFixed(6)) : x)).join(', ');
@@ -56,7 +58,8 @@ export function renderVerdictText(verdict: Verdict, options: Omit<FindingsTextOp
   const out: string[] = [...wrapText(`Verdict: ${verdict.summary}`, width, { firstIndent: '', indent: INDENT })];
   // A verdict not judged says why in its summary; with problems found, what could not be judged follows.
   if (verdict.status === 'problems') for (const reason of verdict.notJudged) out.push(...wrapText(`Not judged: ${reason}.`, width, { indent: INDENT }));
-  verdict.problems.forEach((p, i) => {
+  // The first VERDICT_TEXT_PROBLEMS problems (most impact first); JSON keeps them all.
+  verdict.problems.slice(0, VERDICT_TEXT_PROBLEMS).forEach((p, i) => {
     const head = `${INDENT}${i + 1}. ${severityLabel(p.severity, color)} `;
     // The first three key frames: where to start looking.
     const doubt = p.confidence === 'high' ? '' : ` [confidence ${p.confidence}]`;
@@ -69,6 +72,8 @@ export function renderVerdictText(verdict: Verdict, options: Omit<FindingsTextOp
     const room = width - displayWidth(head) - displayWidth(frames) - doubt.length;
     out.push(`${head}${shortenEnd(p.text, Math.max(10, room))}${doubt}${frames}`);
   });
+  const hidden = verdict.problems.length - VERDICT_TEXT_PROBLEMS;
+  if (hidden > 0) out.push(...wrapText(`… and ${hidden} more problem${hidden === 1 ? '' : 's'} (all in the findings below and in --format json)`, width, { indent: INDENT }));
   if (verdict.notes > 0) out.push(`${INDENT}(${verdict.notes} more note${verdict.notes === 1 ? '' : 's'} below)`);
   return out.join('\n') + '\n';
 }
