@@ -7,6 +7,7 @@
 import type { Finding } from '../detectors/finding.js';
 import type { Verdict } from '../detectors/verdict.js';
 import { DEFAULT_WIDTH, displayWidth, fitTable, frameLabel, shortenEnd, wrapText } from './terminal.js';
+import { groupDigits } from '../number-text.js';
 
 export interface FindingsTextOptions {
   /** Colour the severities and table borders. */
@@ -22,6 +23,8 @@ export interface FindingsTextOptions {
 const INDENT = '   ';
 /** Lines of metrics a finding shows in text. */
 const METRIC_LINES = 3;
+/** Findings of one kind and severity shown in text; the rest are counted. */
+export const FINDINGS_PER_KIND_TEXT = 5;
 /** Problems the verdict lists in text. */
 export const VERDICT_TEXT_PROBLEMS = 10;
 
@@ -73,7 +76,7 @@ export function renderVerdictText(verdict: Verdict, options: Omit<FindingsTextOp
     out.push(`${head}${shortenEnd(p.text, Math.max(10, room))}${doubt}${frames}`);
   });
   const hidden = verdict.problems.length - VERDICT_TEXT_PROBLEMS;
-  if (hidden > 0) out.push(...wrapText(`… and ${hidden} more problem${hidden === 1 ? '' : 's'} (all in the findings below and in --format json)`, width, { indent: INDENT }));
+  if (hidden > 0) out.push(...wrapText(`… and ${hidden} more problem${hidden === 1 ? '' : 's'} (all in --format json)`, width, { indent: INDENT }));
   if (verdict.notes > 0) out.push(`${INDENT}(${verdict.notes} more note${verdict.notes === 1 ? '' : 's'} below)`);
   return out.join('\n') + '\n';
 }
@@ -88,7 +91,19 @@ export function renderFindingsText(findings: readonly Finding[], options: Findin
   const para = (text: string): void => {
     out.push(...wrapText(text, width, { indent: INDENT }));
   };
+  // Thousands of findings of one kind (a capture of 2,000 servers) would bury
+  // the others: the text shows the first few of each kind and severity, in
+  // their order; the JSON report has them all.
+  const shownOfKind = new Map<string, number>();
+  const hiddenOfKind = new Map<string, number>();
   findings.forEach((f, i) => {
+    const kindKey = `${f.kind} ${f.severity}`;
+    const shown = shownOfKind.get(kindKey) ?? 0;
+    if (shown >= FINDINGS_PER_KIND_TEXT) {
+      hiddenOfKind.set(kindKey, (hiddenOfKind.get(kindKey) ?? 0) + 1);
+      return;
+    }
+    shownOfKind.set(kindKey, shown + 1);
     out.push('');
     // The title on the first line; the kind opens the line naming who it concerns.
     out.push(...wrapText(`${i + 1}. ${severityLabel(f.severity, color)} ${f.title}`, width, { firstIndent: '', indent: INDENT }));
@@ -123,5 +138,13 @@ export function renderFindingsText(findings: readonly Finding[], options: Findin
       out.push(...t.text.split('\n').map((l) => `${INDENT}${l}`));
     }
   });
+  if (hiddenOfKind.size > 0) {
+    const hidden = [...hiddenOfKind].map(([key, n]) => {
+      const [kind, severity] = key.split(' ');
+      return `${groupDigits(n)} more ${kind} ${severity}${n === 1 ? '' : 's'}`;
+    });
+    out.push('');
+    para(`Not shown: ${hidden.join(', ')} (at most ${FINDINGS_PER_KIND_TEXT} of each kind and severity here; all in --format json).`);
+  }
   return `${verdict}${out.join('\n')}\n`;
 }
