@@ -275,6 +275,14 @@ export class RpcMatcher implements RpcMessageSink {
     if (this.active.contains(table)) this.active.remove(table);
   }
 
+  /** An outstanding call answered by `m` (a reply or a transport's error): off the table and the account; the answer's frames. */
+  private settle(table: CallTable, xid: number, c: PendingCall, m: RpcMessageRecord): [FrameRef, FrameRef, FrameRef] {
+    table.pending!.delete(xid);
+    this.charge(table, -c.bytes);
+    c.unpack();
+    return frameTriple(m);
+  }
+
   private charge(table: CallTable, delta: number): void {
     table.bytes += delta;
     this.account.add(delta);
@@ -469,10 +477,7 @@ export class RpcMatcher implements RpcMessageSink {
       });
       return;
     }
-    table.pending!.delete(h.xid);
-    this.charge(table, -c.bytes);
-    c.unpack();
-    const [firstFrame, frame, lastFrame] = frameTriple(m);
+    const [firstFrame, frame, lastFrame] = this.settle(table, h.xid, c, m);
     t.reply = {
       firstFrame,
       frame,
@@ -497,10 +502,7 @@ export class RpcMatcher implements RpcMessageSink {
     const c = table?.pending?.get(xid);
     const t = c?.t;
     if (table === undefined || c === undefined || t === undefined) return;
-    table.pending!.delete(xid);
-    this.charge(table, -c.bytes);
-    c.unpack();
-    const [firstFrame, frame, lastFrame] = frameTriple(m);
+    const [firstFrame, frame, lastFrame] = this.settle(table, xid, c, m);
     t.reply = {
       firstFrame,
       frame,
