@@ -64,11 +64,11 @@ describe('nfsight CLI', () => {
     expect(JSON.parse(r.stdout).capture.frames).toBe(expectedOf('nfsv3-nanosec.pcap').frames);
   });
 
-  it('a cut file: a warning naming file and offset on stderr, the report of what was read, exit 0', () => {
+  it('a cut file: a warning naming file and offset on stderr, the report of what was read, exit 2', () => {
     const bytes = readFileSync(join(CAPTURES, 'nfsv3-errors.pcap'));
     const p = writeTemp(tempDir(), 'cut.pcap', bytes.subarray(0, 20_000));
     const r = nfsight(['report', '--format', 'json', p]);
-    expect(r.status).toBe(0);
+    expect(r.status).toBe(2);
     expect(r.stderr).toMatch(new RegExp(`^nfsight: warning: ${p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: byte \\d+: file is cut short`));
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
     const report = JSON.parse(r.stdout);

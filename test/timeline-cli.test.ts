@@ -89,15 +89,22 @@ describe('nfsight timeline', () => {
     expect(none.operations).toEqual([]);
   });
 
-  it('a filter no call matches (a mistyped op) is warned about, naming the capture’s operations; -q silences it', () => {
+  it('a misspelt op is refused with the nearest name, exit 2', () => {
     const r = nfsight(['timeline', 'captures/nfsv4-grace-restart.pcap', '--op', 'OPNE']);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe('nfsight: error: --op OPNE: unknown operation "OPNE" (nearest: OPEN) (see nfsight timeline --help)\n');
+  });
+
+  it('a filter no call matches is warned about, naming the capture’s operations; -q silences it', () => {
+    const r = nfsight(['timeline', 'captures/nfsv4-grace-restart.pcap', '--op', 'WRITE']);
     expect(r.status).toBe(0);
-    // 58 calls (tshark: rpc.msgtyp == 0), among them OPENs.
-    expect(r.stderr).toMatch(/^nfsight: warning: none of the capture's 58 calls matches --op OPNE \(its\noperations: .*\bOPEN\b/s);
+    // 58 calls (tshark: rpc.msgtyp == 0), among them OPENs, and no WRITE.
+    expect(r.stderr).toMatch(/^nfsight: warning: none of the capture's 58 calls matches --op WRITE \(its\noperations: .*\bOPEN\b/s);
     expect(width(r.stderr)).toBeLessThanOrEqual(80);
     const client = nfsight(['timeline', 'captures/nfsv4-grace-restart.pcap', '--client', '10.9.9.9', '--format', 'json']);
     expect(client.stderr).toBe("nfsight: warning: none of the capture's 58 calls matches --client 10.9.9.9\n");
-    expect(nfsight(['timeline', 'captures/nfsv4-grace-restart.pcap', '--op', 'OPNE', '-q']).stderr).toBe('');
+    expect(nfsight(['timeline', 'captures/nfsv4-grace-restart.pcap', '--op', 'WRITE', '-q']).stderr).toBe('');
     expect(nfsight(['timeline', 'captures/nfsv4-grace-restart.pcap', '--op', 'open']).stderr).toBe('');
   });
 

@@ -20,7 +20,7 @@ export interface AnalyzeCliOptions {
 
 /**
  * The report, with `status` 0, or EXIT_USAGE when some input could not be
- * read whole (missing, not a capture, corrupt part way); `report` is
+ * read whole (missing, not a capture, corrupt part way, cut short); `report` is
  * undefined when none could be read at all, or the inputs repeat one (the
  * error was printed).
  */
@@ -51,8 +51,10 @@ export async function analyzeForCli(
   progress?.clear();
   const unreadable = report.capture.files.filter((f) => f.failed && f.frames === 0).length;
   if (unreadable === report.capture.files.length) return { report: undefined, status: EXIT_USAGE };
-  // A file that failed part way (a corrupt block) is analysed up to the error, and the exit status says so.
-  return { report, status: report.capture.files.some((f) => f.failed) ? EXIT_USAGE : 0 };
+  // A file that failed part way (a corrupt block) or ends inside a record (cut short) is analysed up
+  // to that point, and the exit status says it was not read whole (as tshark's does), so that a
+  // script or CI job never takes a damaged capture's report for a complete one.
+  return { report, status: report.capture.files.some((f) => f.failed || f.truncated) ? EXIT_USAGE : 0 };
 }
 
 /**

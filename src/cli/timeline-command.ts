@@ -10,7 +10,7 @@ import type { TimelineFilter } from '../analysis/timeline.js';
 import { FilterSyntaxError, parseEndpointFilter, type EndpointFilter } from '../report/calls.js';
 import { renderTimelineCsv, renderTimelineText } from '../report/render-timeline.js';
 import { DEFAULT_WIDTH, wrapText } from '../report/terminal.js';
-import { collectPorts, MAX_MEMORY_HELP, maxMemoryOption, NFS_PORT_HELP, processIo, TIME_WINDOW_HELP, timeWindowOption, type CliIo } from './common.js';
+import { collectPorts, operationOption, MAX_MEMORY_HELP, maxMemoryOption, NFS_PORT_HELP, processIo, TIME_WINDOW_HELP, timeWindowOption, type CliIo } from './common.js';
 
 export const TIMELINE_FORMATS = ['table', 'csv', 'json'] as const;
 
@@ -76,7 +76,7 @@ export function addTimelineCommand(program: Command, io: CliIo = processIo()): C
     .argument('<capture...>', 'pcap or pcapng files (optionally gzip-compressed), - for standard input')
     .addOption(new Option('--format <format>', 'output format (csv: one row per interval and per operation in it; json: the report\'s timeline)').choices(TIMELINE_FORMATS).default('table'))
     .option('--interval <length>', 'interval length: 100ms, 1s, 1m… (a divisor of a second or whole seconds; default: automatic)', arg(parseInterval))
-    .option('--op <name>', 'only calls of this procedure, or COMPOUNDs with this op (case-insensitive)')
+    .option('--op <name>', 'only calls of this procedure, or COMPOUNDs with this op (case-insensitive)', operationOption)
     .option('--client <addr[:port]>', 'only calls from this client (IPv6: [addr]:port)', arg(parseEndpointFilter))
     .option('--server <addr[:port]>', 'only calls to this server (IPv6: [addr]:port)', arg(parseEndpointFilter))
     .option('-q, --quiet', 'print only errors on stderr, not warnings')
