@@ -8,7 +8,7 @@
 export const MODULES = {
   'record-marking': {
     mutate: ['src/rpc/record-stream.ts'],
-    tests: ['test/rpc-record.test.ts', 'test/loop-bounds.test.ts'],
+    tests: ['test/rpc-record.test.ts', 'test/rpc-record-edges.test.ts', 'test/loop-bounds.test.ts'],
     // Exhaustive variants of the segmentation tests (10-40 s a run): the single cuts stay.
     skip: ['split in two at every offset', 'under random segmentations'],
   },
@@ -26,7 +26,7 @@ export const MODULES = {
   },
   nfs4: {
     mutate: ['decoders/nfs4.ts', 'decoders/nfs4-ops.ts', 'decoders/nfs4-status.ts', 'decoders/nfs4-cb.ts', 'decoders/nfs4-callback.ts'],
-    tests: ['test/nfs4-decode.test.ts', 'test/names.test.ts'],
+    tests: ['test/nfs4-decode.test.ts', 'test/nfs4-op-fields.test.ts', 'test/names.test.ts'],
   },
   check: {
     mutate: ['src/check/*.ts'],
