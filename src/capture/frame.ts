@@ -40,6 +40,33 @@ export interface Frame extends FrameRef {
   byteOffset: number;
   /** Interface index within the file (pcapng), 0 for classic pcap. */
   interfaceId: number;
+  /**
+   * Sparse reading (a large record of a classic pcap file): not every
+   * captured byte of `buf[start, end)` has been read from the file yet, and
+   * what has not holds garbage. Code that reads bytes of the frame calls
+   * `lazy.need(from, to)` first; code that does not know about sparse
+   * frames calls `loadAll(frame)`. null when every byte is in `buf` (always,
+   * for any other input). The lengths (`start`, `end`, `origLen`) are the
+   * record's own either way.
+   */
+  lazy: LazyBytes | null;
+}
+
+/** The bytes of a sparse frame, read on demand (valid during the frame callback only). */
+export interface LazyBytes {
+  /** Makes `buf[from, to)` (positions in the frame's `buf`, within its captured bytes) hold the captured bytes. */
+  need(from: number, to: number): void;
+  /** `buf[start, readyEnd)` is read: the headers at least (a few hundred bytes, or the whole record). */
+  readonly readyEnd: number;
+}
+
+/** Reads whatever a sparse frame has not read yet: the frame then holds every captured byte (`lazy` null). */
+export function loadAll(frame: Frame): void {
+  const lazy = frame.lazy;
+  if (lazy !== null) {
+    lazy.need(frame.start, frame.end);
+    frame.lazy = null;
+  }
 }
 
 const NO_BYTES = Buffer.alloc(0);
@@ -56,10 +83,12 @@ export class CaptureFrame implements Frame {
   origLen = 0;
   byteOffset = 0;
   interfaceId = 0;
+  lazy: LazyBytes | null = null;
 
   constructor(public fileIndex: number) {}
 
   get data(): Buffer {
+    loadAll(this);
     return this.buf.subarray(this.start, this.end);
   }
 
@@ -69,6 +98,7 @@ export class CaptureFrame implements Frame {
     this.start = 0;
     this.end = bytes.length;
     this.origLen = origLen;
+    this.lazy = null;
     return this;
   }
 }

@@ -14,11 +14,17 @@
  * reused buffer.
  */
 import { u32be, u32le } from './bytes.js';
-import { newFrame, type Frame } from './frame.js';
+import { newFrame, type Frame, type LazyBytes } from './frame.js';
 import { MAX_RECORD_LENGTH, type RecordReader, type RecordReaderOptions } from './record-reader.js';
 
 export const PCAP_GLOBAL_HEADER_LENGTH = 24;
 export const PCAP_RECORD_HEADER_LENGTH = 16;
+/**
+ * Records at least this long (captured bytes) are read sparsely from a plain
+ * file (pcap-sparse.ts): their headers first, the rest where a layer above
+ * asks for it. TSO/GRO frames (up to 64 KB) are, Ethernet-sized ones not.
+ */
+export const SPARSE_MIN_RECORD = 4096;
 
 /** The four magic numbers as they appear in the file's first four bytes. */
 const MAGIC_MICRO_BE = 0xa1b2c3d4;
@@ -54,6 +60,12 @@ export class PcapReader implements RecordReader {
   stopped = false;
   frames = 0;
   bytesRead = 0;
+  /**
+   * Captured bytes of the records at least SPARSE_MIN_RECORD long emitted
+   * so far: the capture source compares it with the bytes pushed to decide
+   * whether reading the large records sparsely pays (source.ts).
+   */
+  largeRecordBytes = 0;
 
   private readonly opts: RecordReaderOptions;
   private readonly frame: Frame;
@@ -106,7 +118,7 @@ export class PcapReader implements RecordReader {
         return;
       }
       if (bodyEnd > end) break;
-      this.emit(chunk, pos, capLen, le);
+      this.emit(chunk, pos, capLen, le, null);
       if (this.stopped) return;
       pos = bodyEnd;
     }
@@ -190,12 +202,46 @@ export class PcapReader implements RecordReader {
     pos = this.gather(chunk, pos, this.carryNeed - this.carryLen);
     if (this.carryLen < this.carryNeed) return -1;
     this.carryLen = 0;
-    this.emit(this.carry, 0, this.carryNeed - PCAP_RECORD_HEADER_LENGTH, this.le);
+    this.emit(this.carry, 0, this.carryNeed - PCAP_RECORD_HEADER_LENGTH, this.le, null);
     return this.stopped ? -1 : pos;
   }
 
+  /** The records are little-endian. */
+  get littleEndian(): boolean {
+    return this.le;
+  }
+
+  /** Largest captured length believed (a larger one stops the reader as corrupt). */
+  get recordLengthLimit(): number {
+    return this.maxRecordLength;
+  }
+
+  /** File offset of the next record to emit (the one being gathered, if any). */
+  get nextRecordOffset(): number {
+    return this.nextOffset;
+  }
+
+  /**
+   * Forgets the part of a record gathered from the last chunk: the caller
+   * will read the file on from nextRecordOffset itself (sparse reading),
+   * and push later chunks from a record boundary.
+   */
+  dropGathered(): void {
+    this.carryLen = 0;
+    this.carryNeed = 0;
+  }
+
+  /**
+   * Emits the record whose 16-byte header is at `pos` in `b`, its body
+   * `b[pos + 16, pos + 16 + capLen)` (sparse reading: read on demand
+   * through `lazy`), as the next record of the file.
+   */
+  emitRecord(b: Buffer, pos: number, capLen: number, lazy: LazyBytes | null): void {
+    this.emit(b, pos, capLen, this.le, lazy);
+  }
+
   /** Emits the record whose header is at `pos` in `b` (its body follows it in `b`). */
-  private emit(b: Buffer, pos: number, capLen: number, le: boolean): void {
+  private emit(b: Buffer, pos: number, capLen: number, le: boolean, lazy: LazyBytes | null): void {
     const f = this.frame;
     const sec = le ? u32le(b, pos) : u32be(b, pos);
     const sub = (le ? u32le(b, pos + 4) : u32be(b, pos + 4)) * this.subsecondScale;
@@ -215,7 +261,9 @@ export class PcapReader implements RecordReader {
     // A record claiming fewer wire bytes than it holds: trust the captured bytes.
     f.origLen = origLen >= capLen ? origLen : capLen;
     f.byteOffset = this.nextOffset;
+    f.lazy = lazy;
     this.nextOffset += PCAP_RECORD_HEADER_LENGTH + capLen;
+    if (capLen >= SPARSE_MIN_RECORD) this.largeRecordBytes += capLen;
     this.opts.onFrame(f);
   }
 

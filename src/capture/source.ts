@@ -11,9 +11,10 @@
 import { closeSync, createReadStream, fstatSync, open, read } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { AnalysisBug } from '../internal-error.js';
+import { AnalysisBug, InternalError } from '../internal-error.js';
 import type { DiagnosticSink } from './frame.js';
 import { isPcapMagic, PcapReader } from './pcap.js';
+import { newSparseReadStats, SparsePcapWalk, type SparseReadStats } from './pcap-sparse.js';
 import { PcapngReader } from './pcapng.js';
 import type { FrameCallback, RecordReader, RecordReaderOptions } from './record-reader.js';
 
@@ -66,6 +67,13 @@ export interface ReadOptions {
   onProgress?: (p: ReadProgress) => void;
   /** Number of files in the run, for ReadProgress.files (set by readCaptures). */
   fileCount?: number;
+  /**
+   * Large records of a plain classic pcap file are read sparsely (default),
+   * or every byte is read (`false`): the results are the same.
+   */
+  sparse?: boolean;
+  /** Counts what sparse reading read (tests, the benchmark). */
+  sparseStats?: SparseReadStats;
 }
 
 /** Passes chunks through, reporting the bytes read so far. */
@@ -191,36 +199,103 @@ function push(reader: RecordReader, chunk: Buffer, file: string): void {
  * read fills the other in libuv's thread pool, so the kernel's copy runs on
  * the second core. No chunk is allocated per read, and the reader copies
  * nothing but a record that straddles two chunks.
+ *
+ * A classic pcap file whose bytes are mostly in large records (TSO/GRO
+ * frames) is read sparsely instead (pcap-sparse.ts): the chunk where they
+ * dominate ends the chunked reading, and the walk goes on from the record
+ * being gathered; when the walk meets a run of small records, or anything
+ * it leaves to the chunks (the end of the file, a corrupt length), chunked
+ * reading resumes there.
  */
 async function readPlainFile(
+  fd: number,
+  chunkSize: number,
+  reader: RecordReader,
+  file: string,
+  progress: ((bytes: number) => void) | undefined,
+  size: number,
+  sparse: SparseReadStats | undefined,
+): Promise<void> {
+  const first = Buffer.allocUnsafeSlow(chunkSize);
+  const second = Buffer.allocUnsafeSlow(chunkSize);
+  const walk = sparse !== undefined && reader instanceof PcapReader ? new SparsePcapWalk(fd, reader, file, sparse) : undefined;
+  let from = 0;
+  // The walk gave up at this offset: chunks read on at least past it before it is tried again.
+  let walkedTo = -1;
+  for (;;) {
+    const resume = await readChunks(fd, first, second, reader, file, progress, from, walk === undefined ? undefined : walkedTo);
+    if (resume < 0 || walk === undefined || reader.stopped) return;
+    // Each walk starts beyond where the last one stopped, so the loop ends.
+    if (resume <= walkedTo) throw new AnalysisBug(file, reader.frames, new InternalError('source.ts: readPlainFile', `sparse reading made no progress at byte ${resume}`));
+    walkedTo = walk.walk(resume, size, progress);
+    from = walkedTo;
+  }
+}
+
+/**
+ * Reads the file in chunks from offset `from` (a record boundary past the
+ * file header, or 0) to its end, pushing them to the reader. The reads keep
+ * to the grid of chunkSize from the file's start (the first chunk is pushed
+ * from `from`), so the reader counts the same bytes read wherever it stops.
+ * When `walkAfter` is given and a chunk is mostly large records, stops and
+ * returns the offset of the next record to emit (beyond `walkAfter`) for
+ * the sparse walk; otherwise returns -1 at the end.
+ */
+async function readChunks(
   fd: number,
   first: Buffer,
   second: Buffer,
   reader: RecordReader,
   file: string,
   progress: ((bytes: number) => void) | undefined,
-): Promise<void> {
+  from: number,
+  walkAfter: number | undefined,
+): Promise<number> {
+  const chunkSize = first.length;
+  const pcap = walkAfter !== undefined && reader instanceof PcapReader ? reader : undefined;
   let current = first;
   let other = second;
-  let length = await readInto(fd, current, 0);
-  let position = length;
+  let position = from - (from % chunkSize);
+  let skip = from - position;
+  let length = await readInto(fd, current, position);
+  position += length;
   while (length > 0) {
     progress?.(position);
     const next = readInto(fd, other, position);
     // A read error is reported where it is awaited, after this chunk is analysed.
     next.catch(() => undefined);
-    push(reader, length === current.length ? current : current.subarray(0, length), file);
+    const large = pcap?.largeRecordBytes ?? 0;
+    if (skip < length) {
+      // The reader counts the bytes pushed: as if the chunk had been pushed whole.
+      setBytesRead(reader, position - length + skip);
+      push(reader, skip === 0 && length === current.length ? current : current.subarray(skip, length), file);
+    } else {
+      setBytesRead(reader, position);
+    }
     if (reader.stopped) {
       // The file is closed next: let the read in flight finish first.
       await next.catch(() => 0);
-      return;
+      return -1;
     }
+    if (pcap !== undefined && pcap.header !== undefined && 2 * (pcap.largeRecordBytes - large) >= length - skip && pcap.nextRecordOffset > walkAfter!) {
+      await next.catch(() => 0);
+      const resume = pcap.nextRecordOffset;
+      pcap.dropGathered();
+      setBytesRead(reader, resume);
+      return resume;
+    }
+    skip = 0;
     length = await next;
     position += length;
     const done = current;
     current = other;
     other = done;
   }
+  return -1;
+}
+
+function setBytesRead(reader: RecordReader, bytes: number): void {
+  (reader as { bytesRead: number }).bytesRead = bytes;
 }
 
 /**
@@ -269,7 +344,8 @@ export async function readCaptureFile(
           info.failed = true;
           return info;
         }
-        await readPlainFile(fd, Buffer.allocUnsafeSlow(chunkSize), Buffer.allocUnsafeSlow(chunkSize), reader, name, onProgress && progressOf);
+        const sparse = options.sparse === false ? undefined : (options.sparseStats ?? newSparseReadStats());
+        await readPlainFile(fd, chunkSize, reader, name, onProgress && progressOf, size, sparse);
         reader.end();
         return finishInfo(info, reader, truncatedReported);
       }

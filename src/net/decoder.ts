@@ -7,11 +7,11 @@
  * addresses as numbers. Reassembly allocates, but only for fragments.
  */
 import type { MemoryBudget } from '../memory/budget.js';
-import { newFrame, type DiagnosticSink, type Frame } from '../capture/frame.js';
+import { loadAll, newFrame, type DiagnosticSink, type Frame } from '../capture/frame.js';
 import { IPPROTO_TCP, IPPROTO_UDP, IpPacket, newNetStats, type NetStats } from './packet.js';
 import { decodeLink, LinkOutcome, newLinkResult } from './link.js';
 import { decodeIpv4 } from './ipv4.js';
-import { decodeIpv6, walkIpv6Headers } from './ipv6.js';
+import { decodeIpv6, IPV6_HEADER_LEN, walkIpv6Headers } from './ipv6.js';
 import { decodeGrh } from './grh.js';
 import {
   FragmentReassembler,
@@ -21,6 +21,9 @@ import {
   newIpScratch,
   type ReassemblyLimits,
 } from './fragments.js';
+
+/** Longest IPv4 header, and longest TCP header. */
+const MAX_HEADER = 60;
 
 /** Malformed packets reported one by one; the rest are only counted in stats.malformed. */
 export const MAX_MALFORMED_DIAGNOSTICS = 20;
@@ -69,7 +72,15 @@ export class NetDecoder {
     }
 
     const link = this.link;
-    switch (decodeLink(linkType, frame.buf, frame.start, frame.end, link)) {
+    // A sparse frame (capture/pcap-sparse.ts): the link header is judged on
+    // the bytes read; one that reaches beyond them (never, in practice) is
+    // judged again with every byte read.
+    let outcome = decodeLink(linkType, frame.buf, frame.start, frame.lazy === null ? frame.end : frame.lazy.readyEnd, link);
+    if (frame.lazy !== null && outcome === LinkOutcome.MALFORMED) {
+      loadAll(frame);
+      outcome = decodeLink(linkType, frame.buf, frame.start, frame.end, link);
+    }
+    switch (outcome) {
       case LinkOutcome.IPV4:
         return this.ipv4(frame, link.offset);
       case LinkOutcome.IPV6:
@@ -97,6 +108,8 @@ export class NetDecoder {
   }
 
   private ipv4(frame: Frame, off: number): IpPacket | null {
+    // IPv4 and TCP headers are 60 bytes at most: within the bytes a sparse frame read, or all read.
+    if (frame.lazy !== null && off + 2 * MAX_HEADER > frame.lazy.readyEnd) loadAll(frame);
     const pkt = this.packet;
     const scratch = this.scratch;
     const outcome = decodeIpv4(frame.buf, off, frame.end, frame.origLen - (off - frame.start), pkt, scratch);
@@ -108,6 +121,7 @@ export class NetDecoder {
     pkt.frame = frame;
     pkt.reassembled = false;
     if (outcome === IpOutcome.FRAGMENT) {
+      loadAll(frame);
       const key = ipv4FragmentKey(pkt.src, pkt.dst, pkt.protocol, scratch.fragId);
       const datagram = this.reassembler.add(key, scratch, pkt.l4, pkt.l4WireLength, captureTime(frame));
       if (datagram === null) return null;
@@ -118,6 +132,8 @@ export class NetDecoder {
   }
 
   private ipv6(frame: Frame, off: number): IpPacket | null {
+    // Extension headers have no bound: a sparse frame is read whole unless TCP follows the fixed header.
+    if (frame.lazy !== null && (off + IPV6_HEADER_LEN + MAX_HEADER > frame.lazy.readyEnd || frame.buf[off + 6] !== IPPROTO_TCP)) loadAll(frame);
     const pkt = this.packet;
     const scratch = this.scratch;
     const outcome = decodeIpv6(frame.buf, off, frame.end, frame.origLen - (off - frame.start), pkt, scratch);
@@ -129,6 +145,7 @@ export class NetDecoder {
     pkt.frame = frame;
     pkt.reassembled = false;
     if (outcome === IpOutcome.FRAGMENT) {
+      loadAll(frame);
       const key = ipv6FragmentKey(pkt.src, pkt.dst, scratch.fragId);
       const datagram = this.reassembler.add(key, scratch, pkt.l4, pkt.l4WireLength, captureTime(frame));
       if (datagram === null) return null;
@@ -145,6 +162,7 @@ export class NetDecoder {
 
   /** RoCEv1: the GRH in place of an IP header (not counted as IP). */
   private roceV1(frame: Frame, off: number): IpPacket | null {
+    loadAll(frame);
     const pkt = this.packet;
     if (!decodeGrh(frame.buf, off, frame.end, frame.origLen - (off - frame.start), pkt, this.scratch)) {
       this.malformed(frame, this.scratch.reason);
@@ -157,8 +175,14 @@ export class NetDecoder {
   }
 
   private deliver(): IpPacket | null {
-    const protocol = this.packet.protocol;
-    if (protocol === IPPROTO_TCP || protocol === IPPROTO_UDP) return this.packet;
+    const pkt = this.packet;
+    const protocol = pkt.protocol;
+    if (protocol === IPPROTO_TCP) return pkt;
+    if (protocol === IPPROTO_UDP) {
+      // Only TCP reads a sparse frame's bytes on demand.
+      loadAll(pkt.frame);
+      return pkt;
+    }
     this.stats.otherProtocol++;
     return null;
   }

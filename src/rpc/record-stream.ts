@@ -16,7 +16,7 @@
  * captured bytes for the next plausible message start (resynchronisation).
  */
 import { isKnownProgram } from '../../decoders/programs.js';
-import { assignFrameRef, snapshotFrameRef, type FrameRef } from '../capture/frame.js';
+import { assignFrameRef, snapshotFrameRef, type FrameRef, type LazyBytes } from '../capture/frame.js';
 import { loopBound, type InternalError } from '../internal-error.js';
 import type { LruLinks } from '../memory/lru.js';
 import type { Direction, Endpoint, StreamConsumer, StreamEndReason, TcpConnection } from '../transport/stream.js';
@@ -89,6 +89,11 @@ function laterFrame(a: FrameRef, b: FrameRef): boolean {
 export class RpcRecordStream implements StreamConsumer, LruLinks {
   lruPrev: LruLinks | null = null;
   lruNext: LruLinks | null = null;
+  /** Reads only the bytes it keeps or looks at: record marks, message heads and tails, bytes scanned out of sync. */
+  readonly readsSparse = true;
+  /** During data(): the sparse frame `lazyBuf` is read from (null: every byte is in). */
+  private lazy: LazyBytes | null = null;
+  private lazyBuf: Buffer = EMPTY;
   private readonly src: Endpoint;
   private readonly partials: PartialRecordTracker | undefined;
   /** Bytes of the message in progress told to `partials`. */
@@ -182,7 +187,7 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
   // -------------------------------------------------------------------------
   // StreamConsumer
 
-  data(buf: Buffer, start: number, end: number, offset: number, at: FrameRef): void {
+  data(buf: Buffer, start: number, end: number, offset: number, at: FrameRef, lazy: LazyBytes | null = null): void {
     if (this.mode === MODE_ENDED) return;
     let pos = start;
     if (offset !== this.off) {
@@ -192,8 +197,24 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
     if (pos >= end) return;
     this.off = offset + (end - start);
     this.noteFrame(at);
-    this.run(buf, pos, end, at);
+    if (lazy === null) {
+      this.run(buf, pos, end, at);
+    } else {
+      this.lazy = lazy;
+      this.lazyBuf = buf;
+      try {
+        this.run(buf, pos, end, at);
+      } finally {
+        this.lazy = null;
+        this.lazyBuf = EMPTY;
+      }
+    }
     if (this.partials !== undefined) this.settle();
+  }
+
+  /** Bytes buf[from, to) are about to be read: a sparse frame reads them now. */
+  private need(buf: Buffer, from: number, to: number): void {
+    if (this.lazy !== null && buf === this.lazyBuf) this.lazy.need(from, to);
   }
 
   gap(length: number, offset: number, at: FrameRef): void {
@@ -310,6 +331,7 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
       switch (this.mode) {
         case MODE_MARK: {
           let mark: number;
+          this.need(buf, pos, end - pos > 4 ? pos + 4 : end);
           if (this.markHave === 0) {
             if (!this.inMsg) this.startRecord(at);
             if (end - pos >= 4) {
@@ -361,6 +383,7 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
           break;
         }
         case MODE_SYNC: {
+          this.need(buf, pos, end);
           const q = this.scan(buf, pos, end, at);
           if (q < 0) return;
           pos = q;
@@ -451,6 +474,7 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
         let k = this.headLimit - this.headLen;
         if (k > n) k = n;
         if (this.headLen + k > this.head.length) this.growHead(this.headLen + k);
+        this.need(buf, pos, pos + k);
         buf.copy(this.head, this.headLen, pos, pos + k);
         this.headLen += k;
         this.msgOff += k;
@@ -463,6 +487,7 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
       if (tail !== undefined && m + n > this.tailStart) {
         const skip = this.tailStart > m ? this.tailStart - m : 0;
         const k = n - skip;
+        this.need(buf, pos + skip, pos + n);
         buf.copy(tail, m + skip - this.tailStart, pos + skip, pos + n);
         this.tailFill += k;
       }

@@ -8,7 +8,7 @@
  * known RPC port, a direction that shows no RPC message within its first
  * NON_RPC_GIVE_UP bytes is taken for another protocol and no longer scanned.
  */
-import type { FrameRef } from '../capture/frame.js';
+import type { FrameRef, LazyBytes } from '../capture/frame.js';
 import type {
   Direction,
   StreamConsumer,
@@ -66,6 +66,8 @@ const G_EVICTED = 32;
  * the stream made with the direction's first byte.
  */
 class DirectionGate implements StreamConsumer, RpcMessageSink {
+  /** Bytes go to the record stream, which asks for those it reads. */
+  readonly readsSparse = true;
   private stream: RpcRecordStream | undefined;
   private scanned = 0;
   /** The other direction of the connection (set by RpcLayer.openConnection). */
@@ -94,12 +96,12 @@ class DirectionGate implements StreamConsumer, RpcMessageSink {
     return (this.stream = new RpcRecordStream(this, this.conn, this.dir, this.layer.stats.record, { partials: this.layer.partials }));
   }
 
-  data(buf: Buffer, start: number, end: number, offset: number, at: FrameRef): void {
+  data(buf: Buffer, start: number, end: number, offset: number, at: FrameRef, lazy: LazyBytes | null = null): void {
     if ((this.flags & G_DISABLED) !== 0) {
       this.layer.stats.nonRpcBytes += end - start;
       return;
     }
-    (this.stream ?? this.open()).data(buf, start, end, offset, at);
+    (this.stream ?? this.open()).data(buf, start, end, offset, at, lazy);
     if ((this.flags & (G_SAW_MESSAGE | G_KNOWN_PORT)) === 0) {
       this.scanned += end - start;
       if (this.scanned > NON_RPC_GIVE_UP) {

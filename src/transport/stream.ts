@@ -4,7 +4,7 @@
  * reassembly: in-order bytes per connection direction, and lost bytes
  * reported explicitly so the consumer can resynchronise.
  */
-import type { FrameRef } from '../capture/frame.js';
+import type { FrameRef, LazyBytes } from '../capture/frame.js';
 
 export interface Endpoint {
   addr: string;
@@ -49,14 +49,23 @@ export type StreamEndReason = 'fin' | 'rst' | 'capture-end' | 'reused' | 'evicte
  */
 export interface StreamConsumer {
   /**
+   * The consumer honours `lazy` in `data`: it asks for the bytes it reads.
+   * Any other consumer is handed bytes that are all read.
+   */
+  readonly readsSparse?: boolean;
+  /**
    * In-order bytes: `buf[start, end)`, the captured segment's own buffer
    * (no copy, no view made), valid only during the call: copy what you
    * keep. `offset` is the stream offset of `buf[start]` (bytes since the
    * first byte seen in this direction). `at` is the frame that carried the
    * bytes: for bytes that waited out of order, an earlier frame than the one
    * that filled the hole before them, which is delivered first.
+   *
+   * `lazy` (only for a consumer that `readsSparse`): the segment's frame is
+   * read sparsely, and a byte of `buf[start, end)` holds the captured byte
+   * only once `lazy.need` covered it. Bytes passed over need not be read.
    */
-  data(buf: Buffer, start: number, end: number, offset: number, at: FrameRef): void;
+  data(buf: Buffer, start: number, end: number, offset: number, at: FrameRef, lazy?: LazyBytes | null): void;
   /**
    * `length` bytes are missing from the capture at stream offset `offset`
    * (segments lost by the capture, or cut by the snaplen). The bytes before

@@ -32,7 +32,7 @@
  * is copied or allocated. Only out-of-order segments are copied (the frame
  * buffer they point into is reused by the reader).
  */
-import { assignFrameRef, secondsBetween, snapshotFrameRef, type FrameRef } from '../capture/frame.js';
+import { assignFrameRef, secondsBetween, snapshotFrameRef, type FrameRef, type LazyBytes } from '../capture/frame.js';
 import { InternalError, loopBound } from '../internal-error.js';
 import type { IpPacket } from '../net/packet.js';
 import type {
@@ -501,7 +501,7 @@ export class TcpReassembler {
     if (wireLen > 0) {
       if (segOff + wireLen > half.sentEnd) half.sentEnd = segOff + wireLen;
       if (!half.ended) {
-        this.data(half, conn, buf, l4Start + hl, capLen, wireLen, segOff, frame);
+        this.data(half, conn, buf, l4Start + hl, capLen, wireLen, segOff, frame, frame.lazy);
       } else {
         // After our FIN: a retransmission of old data, or data that cannot be (ignored).
         const old = Math.min(wireLen, half.finOffset - segOff);
@@ -752,14 +752,17 @@ export class TcpReassembler {
     half.ackSeen = true;
   }
 
-  /** Payload of a segment at stream offset `segOff`, in `buf[start, start + capLen)`. */
+  /**
+   * Payload of a segment at stream offset `segOff`, in `buf[start, start + capLen)`
+   * (read on demand through `lazy` when the frame is read sparsely).
+   */
   private data(
     half: Half, conn: Conn, buf: Buffer, start: number, capLen: number, wireLen: number,
-    segOff: number, at: FrameRef,
+    segOff: number, at: FrameRef, lazy: LazyBytes | null,
   ): void {
     if (segOff <= half.nextOffset) {
       // In order (or overlapping what was delivered): the fast path, no copy.
-      this.deliver(half, conn, buf, start, capLen, wireLen, segOff, at, at);
+      this.deliver(half, conn, buf, start, capLen, wireLen, segOff, at, at, lazy);
       if (half.pending.length > 0) this.drain(half, conn, at);
       return;
     }
@@ -784,6 +787,7 @@ export class TcpReassembler {
       return;
     }
     this.stats.outOfOrderSegments++;
+    lazy?.need(start, start + capLen);
     const copy = buf.toString('latin1', start, start + capLen);
     p.splice(lo, 0, { offset: segOff, wireLen, data: copy, at: snapshotFrameRef(at) });
     half.buffered += capLen;
@@ -808,11 +812,11 @@ export class TcpReassembler {
   /**
    * Delivers the part of a segment beyond what was passed already: captured
    * bytes as data, the rest (cut by the snaplen) as a gap. `segOff` must not
-   * be ahead of the next expected offset.
+   * be ahead of the next expected offset. `lazy`: as for data().
    */
   private deliver(
     half: Half, conn: Conn, buf: Buffer, start: number, capLen: number, wireLen: number,
-    segOff: number, at: FrameRef, gapAt: FrameRef,
+    segOff: number, at: FrameRef, gapAt: FrameRef, lazy: LazyBytes | null,
   ): void {
     const trim = half.nextOffset - segOff;
     if (trim >= wireLen) {
@@ -830,7 +834,13 @@ export class TcpReassembler {
       if (half.ackedTo >= 0) this.settleAcked(half);
       half.busy = true;
       try {
-        half.consumer.data(buf, start + trim, start + capEnd, off, at);
+        const consumer = half.consumer;
+        if (lazy === null || consumer.readsSparse === true) {
+          consumer.data(buf, start + trim, start + capEnd, off, at, lazy);
+        } else {
+          lazy.need(start + trim, start + capEnd);
+          consumer.data(buf, start + trim, start + capEnd, off, at);
+        }
       } finally {
         half.busy = false;
       }
@@ -848,7 +858,7 @@ export class TcpReassembler {
       const s = p[i++]!;
       freed += s.data.length;
       const bytes = Buffer.from(s.data, 'latin1');
-      this.deliver(half, conn, bytes, 0, bytes.length, s.wireLen, s.offset, s.at, gapAt);
+      this.deliver(half, conn, bytes, 0, bytes.length, s.wireLen, s.offset, s.at, gapAt, null);
     }
     if (i > 0) {
       this.freePending(half, i, freed);
