@@ -151,6 +151,8 @@ export async function analyze(inputs: string | readonly string[], options: Analy
         };
   const rpc = new RpcLayer(rpcSink, {
     budget,
+    // Only the caller's listeners can hold a transaction once it is handed on.
+    lateCounts: listener !== undefined || onCall !== undefined,
     ...(options.nfsPorts ? { nfsPorts: options.nfsPorts } : {}),
     onTcpEvent: (e) => {
       summary.tcpEvent(e);

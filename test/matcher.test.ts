@@ -268,6 +268,26 @@ describe('matcher: transactions', () => {
     expect(sink.transactions[0]!.retransmitFrames.map((x) => x.number)).toEqual([2, 3, 4, 5, 6, 7, 8, 9]);
   });
 
+  it('late retransmissions and duplicate replies: counted on the held transaction, or only in the stats with lateCounts false', () => {
+    const run = (lateCounts: boolean | undefined) => {
+      const sink = new Sink();
+      const m = new RpcMatcher(
+        { transaction: (t) => sink.transaction(t), unanswered: (t) => sink.unansweredCall(t), orphanReply: (r) => sink.orphans.push(r) },
+        undefined,
+        lateCounts === undefined ? {} : { lateCounts },
+      );
+      m.message(record(getattr(9), false, { frame: 1 }));
+      m.message(record(ok(9), true, { frame: 2 }));
+      m.message(record(getattr(9), false, { frame: 3 }));
+      m.message(record(ok(9), true, { frame: 4 }));
+      const t = sink.transactions[0]!;
+      return [sink.transactions.length, t.retransmits, t.retransmitFrames.map((f) => f.number), t.duplicateReplies, m.stats.retransmittedCalls, m.stats.duplicateReplies];
+    };
+    expect(run(undefined)).toEqual([1, 1, [3], 1, 1, 1]);
+    expect(run(true)).toEqual([1, 1, [3], 1, 1, 1]);
+    expect(run(false)).toEqual([1, 0, [], 0, 1, 1]);
+  });
+
   it('the last 65,536 answered calls, of every connection together, are remembered for late retransmissions', () => {
     const run = (others: number): number => {
       const { m } = matcher();

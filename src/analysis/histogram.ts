@@ -38,9 +38,16 @@ function nearestRank(q: number, count: number): number {
   return Math.max(0, Math.min(count - 1, Math.ceil(q * count) - 1));
 }
 
+/** The last value bucketOf placed, and its bucket: a call's latency goes into several histograms in a row. */
+let lastValue = NaN;
+let lastBucket = 0;
+
 function bucketOf(value: number): number {
+  if (value === lastValue) return lastBucket;
   const i = Math.ceil(Math.log(value) / LN_GAMMA) - INDEX_OFFSET;
-  return i < 0 ? 0 : i >= BUCKETS ? BUCKETS - 1 : i;
+  lastValue = value;
+  lastBucket = i < 0 ? 0 : i >= BUCKETS ? BUCKETS - 1 : i;
+  return lastBucket;
 }
 
 /** The value a bucket stands for: the point whose relative distance to both bounds is RELATIVE_ERROR. */

@@ -388,11 +388,28 @@ export abstract class AccountingSink implements TransactionSink {
   orphanReply(): void {}
 }
 
+/** The operation rows of one procedure: its own, and by op name its COMPOUNDs' and ops'. */
+interface ProcedureRows {
+  procedure: OpTally | undefined;
+  compound: Map<string, OpTally>;
+  op: Map<string, OpTally>;
+}
+
+const newTally = (): Tally => new Tally();
+const newFileTally = (): FileTally => new FileTally(undefined);
+
+function count(tally: Tally, t: Transaction, answered: boolean, error: boolean, r: number, w: number): void {
+  if (answered) tally.answer(t, error, r, w);
+  else tally.noAnswer(t);
+}
+
 /** Paths whose handle OperationStats remembers (a few hundred KB at most). */
 const FH_BY_PATH = 4096;
 
 export class OperationStats extends AccountingSink {
   private readonly ops = new Map<string, OpTally>();
+  /** The rows of `ops` by program, then version and procedure (a cache of lookups by key string). */
+  private readonly rowCache = new Map<number, Map<number, ProcedureRows>>();
   private readonly errorTable = new Map<string, ErrorTally>();
   private readonly clients: Bounded<Tally>;
   private readonly servers: Bounded<Tally>;
@@ -426,11 +443,33 @@ export class OperationStats extends AccountingSink {
   }
 
   private op(kind: OperationKind, t: Transaction, op: string | null): OpTally {
-    const key = `${t.program}/${t.version}/${kind}/${t.procedure}/${op ?? ''}`;
+    // The rows of a procedure, found by numbers (no key string per call) while they fit one.
+    const { program, version, procedure } = t;
+    let rows: ProcedureRows | undefined;
+    if (version < 0x10000 && procedure < 0x10000) {
+      let byProgram = this.rowCache.get(program);
+      if (byProgram === undefined) {
+        byProgram = new Map();
+        this.rowCache.set(program, byProgram);
+      }
+      const vp = version * 0x10000 + procedure;
+      rows = byProgram.get(vp);
+      if (rows === undefined) {
+        rows = { procedure: undefined, compound: new Map(), op: new Map() };
+        byProgram.set(vp, rows);
+      }
+      const hit = kind === 'procedure' ? rows.procedure : kind === 'compound' ? rows.compound.get(op!) : rows.op.get(op!);
+      if (hit !== undefined) return hit;
+    }
+    const key = `${program}/${version}/${kind}/${procedure}/${op ?? ''}`;
     let o = this.ops.get(key);
     if (o === undefined) {
-      o = new OpTally(kind, t.program, t.version, t.procedure, op);
+      o = new OpTally(kind, program, version, procedure, op);
       this.ops.set(key, o);
+    }
+    if (rows !== undefined) {
+      if (kind === 'procedure') rows.procedure = o;
+      else (kind === 'compound' ? rows.compound : rows.op).set(op!, o);
     }
     return o;
   }
@@ -456,23 +495,20 @@ export class OperationStats extends AccountingSink {
     const failed = rpcError !== undefined || (reply !== undefined && reply.statusCode !== null && reply.statusCode > 0);
     const readBytes = reply?.readBytes ?? 0;
     const writeBytes = reply?.writeBytes ?? 0;
-    const count = (tally: Tally, error: boolean, r: number, w: number): void => {
-      if (answered) tally.answer(t, error, r, w);
-      else tally.noAnswer(t);
-    };
-    const procName = (): string => call?.mainOp ?? procedureName(t.program, t.version, t.procedure, this.isCallbackProgram(t.program));
 
-    count(this.op('procedure', t, null), failed, readBytes, writeBytes);
-    count(this.clients.get(t.client.addr, () => new Tally()), failed, readBytes, writeBytes);
-    count(this.servers.get(formatEndpoint(t.server), () => new Tally()), failed, readBytes, writeBytes);
+    count(this.op('procedure', t, null), t, answered, failed, readBytes, writeBytes);
+    count(this.clients.get(t.client.addr, newTally), t, answered, failed, readBytes, writeBytes);
+    count(this.servers.get(formatEndpoint(t.server), newTally), t, answered, failed, readBytes, writeBytes);
 
     const compound = call !== undefined && call.minorVersion !== undefined;
     if (compound) {
-      count(this.op('compound', t, call.mainOp), failed, readBytes, writeBytes);
+      count(this.op('compound', t, call.mainOp), t, answered, failed, readBytes, writeBytes);
       let readDone = false;
       let writeDone = false;
+      const ops = call.ops;
       const opFailed: boolean[] = [];
-      call.ops.forEach((name, i) => {
+      for (let i = 0; i < ops.length; i++) {
+        const name = ops[i]!;
         const s = reply?.opStatus?.[i];
         const bad = rpcError !== undefined || (s !== undefined && s !== 'NFS4_OK');
         opFailed.push(bad);
@@ -480,19 +516,22 @@ export class OperationStats extends AccountingSink {
         const w = name === 'WRITE' && !writeDone ? writeBytes : 0;
         if (name === 'READ') readDone = true;
         if (name === 'WRITE') writeDone = true;
-        count(this.op('op', t, name), bad, r, w);
+        count(this.op('op', t, name), t, answered, bad, r, w);
         // The error table names the op as the reply does (an unknown op is answered as ILLEGAL).
         if (answered && rpcError === undefined && s !== undefined && s !== 'NFS4_OK') this.error(t, s, reply?.ops?.[i] ?? name);
-      });
+      }
       if (rpcError !== undefined) this.error(t, rpcError, call.mainOp);
       else if (failed && !(reply?.opStatus ?? []).some((s) => s !== 'NFS4_OK')) this.error(t, reply!.status ?? 'UNKNOWN', call.mainOp);
       // Files: each distinct file handle of the COMPOUND's ops.
+      const attributed = t.nfs4?.ops;
+      if (attributed === undefined || attributed.length === 0) return;
       const seen = new Map<string, { ops: number; errors: boolean; r: number; w: number; path: string | undefined }>();
-      (t.nfs4?.ops ?? []).forEach((a, i) => {
+      for (let i = 0; i < attributed.length; i++) {
+        const a = attributed[i]!;
         // An op that failed before it had a file handle (OPEN refused with NFS4ERR_GRACE)
         // counts against the file its path names, when a handle for that path was seen.
         const fhOf = a.fh ?? (opFailed[i] && a.path !== undefined ? this.fhByPath.get(a.path) : undefined);
-        if (fhOf === undefined) return;
+        if (fhOf === undefined) continue;
         if (a.fh !== undefined && a.path !== undefined) this.rememberPath(a.path, a.fh);
         let f = seen.get(fhOf);
         if (f === undefined) {
@@ -504,14 +543,18 @@ export class OperationStats extends AccountingSink {
         if (a.path !== undefined) f.path = a.path;
         if (a.op === 'READ') f.r += readBytes;
         if (a.op === 'WRITE') f.w += writeBytes;
-      });
-      for (const [fh, f] of seen) this.file(fh, f.path, f.ops, (tally) => count(tally, f.errors, f.r, f.w));
+      }
+      for (const [fh, f] of seen) this.file(fh, f.path, f.ops, t, answered, f.errors, f.r, f.w);
     } else {
-      if (rpcError !== undefined) this.error(t, rpcError, procName());
-      else if (failed) this.error(t, reply!.status ?? 'UNKNOWN', procName());
+      if (rpcError !== undefined) this.error(t, rpcError, this.procName(t));
+      else if (failed) this.error(t, reply!.status ?? 'UNKNOWN', this.procName(t));
       const fh = call?.fh;
-      if (fh !== undefined) this.file(fh, undefined, 1, (tally) => count(tally, failed, readBytes, writeBytes));
+      if (fh !== undefined) this.file(fh, undefined, 1, t, answered, failed, readBytes, writeBytes);
     }
+  }
+
+  private procName(t: Transaction): string {
+    return t.decoded?.call?.mainOp ?? procedureName(t.program, t.version, t.procedure, this.isCallbackProgram(t.program));
   }
 
   /** Remembers the handle a path was last seen with (the most recent FH_BY_PATH paths). */
@@ -522,12 +565,12 @@ export class OperationStats extends AccountingSink {
     if (this.fhByPath.size > FH_BY_PATH) this.fhByPath.shift();
   }
 
-  private file(fh: string, path: string | undefined, ops: number, count: (t: Tally) => void): void {
-    const f = this.files.get(fh, () => new FileTally(undefined));
+  private file(fh: string, path: string | undefined, ops: number, t: Transaction, answered: boolean, error: boolean, r: number, w: number): void {
+    const f = this.files.get(fh, newFileTally);
     const p = path ?? this.pathOf(fh);
     if (p !== undefined) f.path = p;
     f.ops += ops;
-    count(f);
+    count(f, t, answered, error, r, w);
   }
 
   /** Adds another's tallies (of another capture) to these. */

@@ -239,6 +239,22 @@ export function isoSeconds(iso: string): number {
   return Date.parse(`${m[1]}Z`) / 1000 + (m[2] ? Number(m[2]) / 10 ** m[2].length : 0);
 }
 
+/** The series cache's key of a call that is no COMPOUND. */
+const NO_MAIN_OP = '\u0000';
+
+function countCall(c: Cell, writeBytes: number, answered: boolean): void {
+  c.calls++;
+  c.writeBytes += writeBytes;
+  if (!answered) c.unanswered++;
+}
+
+function countAnswer(c: Cell, failed: boolean, readBytes: number, latency: number): void {
+  c.answered++;
+  if (failed) c.errors++;
+  c.readBytes += readBytes;
+  c.hist.record(latency);
+}
+
 export class Timeline extends AccountingSink {
   private intervalNs: number;
   private auto: boolean;
@@ -252,6 +268,8 @@ export class Timeline extends AccountingSink {
   private lastIdx = NaN;
   private lastBucket: Bucket | undefined;
   private readonly series = new Map<string, TimelineSeries>();
+  /** The series by program, then version, procedure and whether a callback program, then main op (NO_MAIN_OP for none). */
+  private readonly seriesCache = new Map<number, Map<number, Map<string, TimelineSeries>>>();
   private readonly filter: TimelineFilter | undefined;
   private readonly opFilter: string | undefined;
   private readonly isCallbackProgram: (p: number) => boolean;
@@ -346,38 +364,55 @@ export class Timeline extends AccountingSink {
         if (proc !== this.opFilter && !(call?.ops ?? []).some((o) => o.toUpperCase() === this.opFilter)) return;
       }
     }
-    const name = call?.mainOp ?? procedureName(t.program, t.version, t.procedure, cb);
-    const pname = programName(t.program, cb);
-    const key = `${pname} v${t.version} ${name}`;
-    let s = this.series.get(key);
-    if (s === undefined) {
-      s = { key, program: t.program, programName: pname, version: t.version, procedure: t.procedure, name, calls: 0, errors: 0 };
-      this.series.set(key, s);
-    }
+    const s = this.seriesOf(t, call?.mainOp, cb);
+    const key = s.key;
     s.calls++;
 
     const reply = answered ? t.decoded?.reply : undefined;
     const writeBytes = reply?.writeBytes ?? 0;
     const atCall = this.bucketAt(t.call.frame.tsSec, t.call.frame.tsNsec);
     atCall.rpcRetransmits += t.retransmits;
-    const callCells = [atCall.all, atCall.op(key)];
-    for (const c of callCells) {
-      c.calls++;
-      c.writeBytes += writeBytes;
-      if (!answered) c.unanswered++;
-    }
+    countCall(atCall.all, writeBytes, answered);
+    countCall(atCall.op(key), writeBytes, answered);
     if (!answered) return;
 
     const failed = replyErrorName(t.reply!) !== undefined || (reply?.statusCode ?? 0) > 0;
     if (failed) s.errors++;
     const readBytes = reply?.readBytes ?? 0;
     const atReply = this.bucketAt(t.reply!.frame.tsSec, t.reply!.frame.tsNsec);
-    for (const c of [atReply.all, atReply.op(key)]) {
-      c.answered++;
-      if (failed) c.errors++;
-      c.readBytes += readBytes;
-      c.hist.record(t.latency);
+    countAnswer(atReply.all, failed, readBytes, t.latency);
+    countAnswer(atReply.op(key), failed, readBytes, t.latency);
+  }
+
+  /** The series of a call (by its procedure, or its COMPOUND's main op), found by numbers while they fit: no key string per call. */
+  private seriesOf(t: Transaction, mainOp: string | undefined, cb: boolean): TimelineSeries {
+    const { program, version, procedure } = t;
+    let byName: Map<string, TimelineSeries> | undefined;
+    if (version < 0x10000 && procedure < 0x8000) {
+      const k = (version * 0x8000 + procedure) * 2 + (cb ? 1 : 0);
+      let byProgram = this.seriesCache.get(program);
+      if (byProgram === undefined) {
+        byProgram = new Map();
+        this.seriesCache.set(program, byProgram);
+      }
+      byName = byProgram.get(k);
+      if (byName === undefined) {
+        byName = new Map();
+        byProgram.set(k, byName);
+      }
+      const hit = byName.get(mainOp ?? NO_MAIN_OP);
+      if (hit !== undefined) return hit;
     }
+    const name = mainOp ?? procedureName(program, version, procedure, cb);
+    const pname = programName(program, cb);
+    const key = `${pname} v${version} ${name}`;
+    let s = this.series.get(key);
+    if (s === undefined) {
+      s = { key, program, programName: pname, version, procedure, name, calls: 0, errors: 0 };
+      this.series.set(key, s);
+    }
+    byName?.set(mainOp ?? NO_MAIN_OP, s);
+    return s;
   }
 
   /** Places each finding's evidence on the time axis (called once the findings are known). */

@@ -29,7 +29,7 @@ import { snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import { LruMap } from '../memory/lru.js';
 import { formatFrameTime } from '../report/time.js';
 import type { Transaction } from '../rpc/transaction.js';
-import type { Direction, TcpEvent } from '../transport/stream.js';
+import type { Direction, Endpoint, TcpEvent } from '../transport/stream.js';
 import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type DetectorOptions, type Finding } from './finding.js';
 import { directionFrom, endpointText, frameCompare, later, operationOf, round, secondsFrom } from './transport-common.js';
 import { cleanMetrics, listText, plural, secondsText, sentences, xidText } from './wording.js';
@@ -85,6 +85,10 @@ interface ConnInfo {
   outstanding: Outstanding[];
   outstandingCount: number;
   ops: Set<string>;
+  /** The key prefix (client address, server endpoint) of the last transaction seen on it, and its endpoints: one string per call, not three. */
+  keyClient?: Endpoint;
+  keyServer?: Endpoint;
+  keyPrefix?: string;
 }
 
 interface Waiting {
@@ -136,10 +140,10 @@ export class ConnectionsDetector implements Detector {
     this.waiting = new LruMap();
   }
 
-  private info(id: number, firstFrame: FrameRef, a: string, b: string): ConnInfo {
+  private info(id: number, firstFrame: FrameRef, a: Endpoint, b: Endpoint): ConnInfo {
     let c = this.conns.get(id);
     if (c === undefined) {
-      c = { id, firstFrame: snapshotFrameRef(firstFrame), a, b, fin: [undefined, undefined], rst: [undefined, undefined], outstanding: [], outstandingCount: 0, ops: new Set() };
+      c = { id, firstFrame: snapshotFrameRef(firstFrame), a: endpointText(a), b: endpointText(b), fin: [undefined, undefined], rst: [undefined, undefined], outstanding: [], outstandingCount: 0, ops: new Set() };
       this.conns.set(id, c);
       if (this.conns.size > this.max) this.conns.shift();
     } else if (frameCompare(firstFrame, c.firstFrame) < 0) {
@@ -165,7 +169,7 @@ export class ConnectionsDetector implements Detector {
       r.last = snapshotFrameRef(e.at);
       return;
     }
-    const c = this.info(e.conn.id, e.conn.firstFrame, endpointText(e.conn.a), endpointText(e.conn.b));
+    const c = this.info(e.conn.id, e.conn.firstFrame, e.conn.a, e.conn.b);
     if (e.kind === 'fin') c.fin[e.direction] ??= snapshotFrameRef(e.at);
     else if (e.kind === 'rst') c.rst[e.direction] ??= snapshotFrameRef(e.at);
     else if (e.kind === 'connection-end') this.attempt(e);
@@ -190,7 +194,7 @@ export class ConnectionsDetector implements Detector {
 
   private named(t: Transaction): ConnInfo | undefined {
     if (t.connId < 0) return undefined;
-    const c = this.info(t.connId, t.call.firstFrame, endpointText(t.client), endpointText(t.server));
+    const c = this.info(t.connId, t.call.firstFrame, t.client, t.server);
     if (c.client === undefined) {
       c.client = t.client.addr;
       c.server = endpointText(t.server);
@@ -200,15 +204,21 @@ export class ConnectionsDetector implements Detector {
     return c;
   }
 
-  private static key(t: Transaction): string {
-    return `${t.client.addr}|${endpointText(t.server)}|${t.xid}`;
+  /** A call's key: client address, server endpoint and xid (its prefix kept on the connection). */
+  private static key(c: ConnInfo, t: Transaction): string {
+    if (c.keyClient !== t.client || c.keyServer !== t.server) {
+      c.keyClient = t.client;
+      c.keyServer = t.server;
+      c.keyPrefix = `${t.client.addr}|${endpointText(t.server)}|`;
+    }
+    return c.keyPrefix + String(t.xid);
   }
 
   onTransaction(t: Transaction): void {
     const c = this.named(t);
     if (c === undefined || t.reply === undefined) return;
     c.lastReply = later(c.lastReply, snapshotFrameRef(t.reply.lastFrame));
-    const key = ConnectionsDetector.key(t);
+    const key = ConnectionsDetector.key(c, t);
     const w = this.waiting.get(key);
     if (w !== undefined && w.conn.id !== t.connId) {
       // A call outstanding at a close, resent here with the same xid and answered.
@@ -237,7 +247,7 @@ export class ConnectionsDetector implements Detector {
   onUnanswered(t: Transaction): void {
     const c = this.named(t);
     if (c === undefined) return;
-    const key = ConnectionsDetector.key(t);
+    const key = ConnectionsDetector.key(c, t);
     // A resend of a call left outstanding elsewhere, itself unanswered.
     const w = this.waiting.get(key);
     if (w !== undefined && w.conn.id !== t.connId) {

@@ -128,6 +128,8 @@ export class RetryTracker {
   /** Handles a transaction; returns the sequence an error reply joined, if any. */
   onTransaction(t: Transaction): RetrySequence | undefined {
     if (!t.reply) return undefined;
+    // No sequence open and no status to retry after: nothing to start or end (most calls).
+    if (this.open.size === 0 && !this.mayRetry(t)) return undefined;
     const outcomes = opOutcomes(t);
     if (outcomes.length === 0) return undefined;
     const client = t.client.addr;
@@ -165,6 +167,16 @@ export class RetryTracker {
       }
     }
     return undefined;
+  }
+
+  /** Whether any status of the reply is one a retry is expected after (every status opOutcomes can give is one of these). */
+  private mayRetry(t: Transaction): boolean {
+    const reply = t.decoded?.reply;
+    if (reply === undefined) return false;
+    if (reply.status !== null && this.isRetryError(reply.status)) return true;
+    const ops = reply.opStatus;
+    if (ops !== undefined) for (let i = 0; i < ops.length; i++) if (this.isRetryError(ops[i]!)) return true;
+    return false;
   }
 
   private close(key: string, seq: RetrySequence): void {

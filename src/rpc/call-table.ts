@@ -91,9 +91,11 @@ class RecentCall implements LruLinks {
      * The transaction, held weakly: a late retransmission or duplicate reply
      * is counted on it if the caller still holds it (who else could see
      * it?), and the memory of answered calls never keeps their decoded
-     * arguments and results alive.
+     * arguments and results alive. None when the caller said it keeps no
+     * transaction (a WeakRef costs more than its size: V8's young-generation
+     * collector keeps its target, so every transaction would be promoted).
      */
-    readonly ref: WeakRef<Transaction>,
+    readonly ref: WeakRef<Transaction> | undefined,
   ) {}
 }
 
@@ -106,7 +108,11 @@ export class RecentCalls {
   private readonly byXid = new Map<number, RecentCall>();
   private readonly order = new LruList<RecentCall>();
 
-  constructor(private readonly cap = RECENT_CALLS) {}
+  constructor(
+    private readonly cap = RECENT_CALLS,
+    /** Whether to hold each answered transaction weakly, for late counts on it. */
+    private readonly weak = true,
+  ) {}
 
   get size(): number {
     return this.order.size;
@@ -115,7 +121,7 @@ export class RecentCalls {
   /** Remembers an answered call (its older entry for the same direction and xid, if any, goes). */
   add(table: CallTable, t: Transaction): void {
     this.remove(table, t.xid);
-    const e = new RecentCall(table, t.xid, t.program, t.version, t.procedure, new WeakRef(t));
+    const e = new RecentCall(table, t.xid, t.program, t.version, t.procedure, this.weak ? new WeakRef(t) : undefined);
     e.sameXid = this.byXid.get(t.xid) ?? null;
     this.byXid.set(t.xid, e);
     this.order.push(e);

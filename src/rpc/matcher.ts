@@ -35,7 +35,7 @@ import { secondsBetween, snapshotFrameRef, type FrameRef } from '../capture/fram
 import { MemoryBudget, type MemoryAccount } from '../memory/budget.js';
 import { LruList, LruMap } from '../memory/lru.js';
 import type { Direction, Endpoint, TcpConnection } from '../transport/stream.js';
-import { CallTable, PendingCall, RECENT_BYTES, RecentCalls, TABLE_BYTES } from './call-table.js';
+import { CallTable, PendingCall, RECENT_BYTES, RECENT_CALLS, RecentCalls, TABLE_BYTES } from './call-table.js';
 import { KEEP_MAX, type MessageConnection, type RpcMessageRecord, type RpcMessageSink } from './message.js';
 import type { MatcherStats, Transaction, TransactionSink, TransportError } from './transaction.js';
 
@@ -141,6 +141,18 @@ function sameProcedure(t: Transaction, h: RpcCallHeader): boolean {
   return t.program === h.prog && t.version === h.vers && t.procedure === h.proc;
 }
 
+export interface RpcMatcherOptions {
+  /**
+   * A retransmission or duplicate reply seen after a call was answered is
+   * counted on its transaction (`retransmits`, `retransmitFrames`,
+   * `duplicateReplies`) while the caller still holds it (default). False
+   * when nothing keeps a transaction once the sink has seen it: it is then
+   * only recognised and counted in the stats, and the memory of answered
+   * calls holds no reference to them at all.
+   */
+  lateCounts?: boolean;
+}
+
 export class RpcMatcher implements RpcMessageSink {
   readonly stats: MatcherStats = {
     calls: 0,
@@ -161,14 +173,16 @@ export class RpcMatcher implements RpcMessageSink {
   /** Tables holding accounted bytes, least recently called first: the budget's eviction order. */
   private readonly active = new LruList<CallTable>();
   /** Answered calls remembered (all directions): their bytes are accounted apart from the tables'. */
-  private readonly recent = new RecentCalls();
+  private readonly recent: RecentCalls;
   private readonly budget: MemoryBudget;
   private readonly account: MemoryAccount;
 
   constructor(
     private readonly sink: TransactionSink,
     budget?: MemoryBudget,
+    options: RpcMatcherOptions = {},
   ) {
+    this.recent = new RecentCalls(RECENT_CALLS, options.lateCounts ?? true);
     this.budget = budget ?? new MemoryBudget(Infinity);
     this.account = this.budget.account('calls');
     this.account.evictor = (bytes) => this.evict(bytes);
@@ -383,7 +397,7 @@ export class RpcMatcher implements RpcMessageSink {
     const answered = old === undefined ? this.recent.find(table, h.xid) : undefined;
     if (answered !== undefined && answered.program === h.prog && answered.version === h.vers && answered.procedure === h.proc) {
       // A retransmission of a call answered already (the reply crossed it).
-      const seen = answered.ref.deref();
+      const seen = answered.ref?.deref();
       if (seen !== undefined) noteRetransmission(seen, m);
       this.stats.retransmittedCalls++;
       return;
@@ -448,7 +462,7 @@ export class RpcMatcher implements RpcMessageSink {
       }
       const answered = table !== undefined ? this.recent.find(table, h.xid) : undefined;
       if (answered !== undefined) {
-        const seen = answered.ref.deref();
+        const seen = answered.ref?.deref();
         if (seen !== undefined) seen.duplicateReplies++;
         this.stats.duplicateReplies++;
         return;

@@ -40,6 +40,8 @@ export interface RpcLayerOptions {
   onTcpEvent?: (e: TcpEvent) => void;
   /** The memory budget (outstanding calls, partial records); none: unlimited. */
   budget?: MemoryBudget;
+  /** Late retransmissions and duplicate replies counted on transactions the caller holds (RpcMatcherOptions). */
+  lateCounts?: boolean;
 }
 
 export interface RpcLayerStats {
@@ -196,7 +198,7 @@ export class RpcLayer implements TransportHandler {
 
   constructor(sink: TransactionSink, private readonly options: RpcLayerOptions = {}) {
     const budget = options.budget ?? new MemoryBudget(Infinity);
-    this.matcher = new RpcMatcher(sink, budget);
+    this.matcher = new RpcMatcher(sink, budget, options.lateCounts === undefined ? {} : { lateCounts: options.lateCounts });
     this.partials = new PartialRecords(budget);
     this.rpcPorts = new Set([...DEFAULT_RPC_PORTS, ...(options.nfsPorts ?? [])]);
   }

@@ -11,8 +11,16 @@ export interface Endpoint {
   port: number;
 }
 
+/** The text of each endpoint object formatted, with what it was made from (an endpoint may be reused for another). */
+const endpointTexts = new WeakMap<Endpoint, { addr: string; port: number; text: string }>();
+
+/** "addr:port" ("[addr]:port" for IPv6); the same string for the same endpoint object (no string built per call). */
 export function formatEndpoint(e: Endpoint): string {
-  return e.addr.includes(':') ? `[${e.addr}]:${e.port}` : `${e.addr}:${e.port}`;
+  const known = endpointTexts.get(e);
+  if (known !== undefined && known.addr === e.addr && known.port === e.port) return known.text;
+  const text = e.addr.includes(':') ? `[${e.addr}]:${e.port}` : `${e.addr}:${e.port}`;
+  endpointTexts.set(e, { addr: e.addr, port: e.port, text });
+  return text;
 }
 
 /** One TCP connection as the capture shows it. */
