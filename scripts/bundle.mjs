@@ -1,31 +1,125 @@
 /**
  * Bundles the built CLI (dist/src/cli/main.js and everything it imports,
- * commander and cli-table3 included) into one file, dist/nfsight.mjs: the
- * `nfsight` command. Node then loads one module instead of resolving,
- * reading and linking well over a hundred, which is most of the startup
- * time of a short run (docs/performance.md). The library (`import { analyze }
+ * commander and cli-table3 included) for a fast start: the `nfsight`
+ * command. Node then loads one script instead of resolving, reading and
+ * linking well over a hundred modules, which was most of the startup time
+ * of a short run (docs/performance.md). The library (`import { analyze }
  * from 'nfsight'`) stays dist/src/, unbundled.
  *
  *   node scripts/bundle.mjs [OUT]      (npm run build runs it after tsc)
+ *
+ * writes, in OUT's folder (default dist/):
+ *  - nfsight-cli.cjs: the CLI as one CommonJS script, the Node modules a
+ *    short run does not need loaded on first use;
+ *  - OUT (nfsight.mjs): the command, a small launcher that compiles that
+ *    script with V8's code cache (node:vm), so the functions a run needs
+ *    are not parsed and compiled again at every start;
+ *  - nfsight-cli.cli.cache and nfsight-cli.node.cache: the code caches,
+ *    made by running the command on a small capture, started with the
+ *    shebang's V8 flags and without (V8 refuses a cache made with other
+ *    flags; the launcher then compiles as usual).
  */
 import { build } from 'esbuild';
-import { chmodSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const nodeRequire = createRequire(import.meta.url);
 const outfile = process.argv[2] ?? join(root, 'dist', 'nfsight.mjs');
+const outDir = dirname(outfile);
+const script = join(outDir, 'nfsight-cli.cjs');
+const main = join(root, 'dist', 'src', 'cli', 'main.js');
+const shebang = readFileSync(main, 'utf8').split('\n', 1)[0];
+if (!shebang.startsWith('#!')) throw new Error(`${main}: no shebang line`);
+const shebangFlags = shebang.replace(/^.*\bnode\b/, '').trim();
+
+/**
+ * Node modules a short run never uses, loaded on first use rather than at
+ * start: zlib and stream (gzip input), fs/promises (saved reports), and
+ * child_process (commander's executable subcommands, which nfsight does not
+ * have). The bundle reads their exports when it calls them (`m.name(...)`),
+ * so an object whose properties (the module's export names, listed here)
+ * are getters that require the module at the first read serves.
+ */
+const LAZY_BUILTINS = /^(node:)?(zlib|stream|fs\/promises|child_process)$/;
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  setup(b) {
+    b.onResolve({ filter: LAZY_BUILTINS }, (args) =>
+      // The proxy's own require is Node's.
+      args.namespace === 'lazy-builtin' ? { path: args.path, external: true } : { path: args.path.replace(/^node:/, ''), namespace: 'lazy-builtin' },
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
+      contents: `let m;
+for (const k of ${JSON.stringify(Object.getOwnPropertyNames(nodeRequire(`node:${args.path}`)))}) {
+  Object.defineProperty(module.exports, k, { get: () => (m ??= require('node:${args.path}'))[k], enumerable: true });
+}`,
+      loader: 'js',
+    }));
+  },
+};
+
 await build({
-  entryPoints: [join(root, 'dist', 'src', 'cli', 'main.js')],
-  outfile,
+  entryPoints: [main],
+  outfile: script,
   bundle: true,
   platform: 'node',
-  format: 'esm',
+  format: 'cjs',
   target: 'node20',
-  // The CommonJS packages (cli-table3 and its dependencies) call require();
-  // an ES module has none, so the bundle makes one.
-  banner: { js: "import { createRequire as nfsightCreateRequire } from 'node:module';\nconst require = nfsightCreateRequire(import.meta.url);" },
+  // ASCII only (esbuild's default), so the launcher reads it as latin1 without decoding UTF-8.
+  charset: 'ascii',
+  // The HTML renderer finds uPlot's files from its own location.
+  define: { 'import.meta.url': '__nfsightUrl' },
+  banner: { js: "const __nfsightUrl = require('node:url').pathToFileURL(__filename).href;" },
+  plugins: [lazyBuiltins],
   legalComments: 'none',
   logLevel: 'warning',
 });
+// The shebang line esbuild kept: the script is not run directly.
+writeFileSync(script, readFileSync(script, 'latin1').replace(/^#!.*\n/, '\n'), 'latin1');
+
+writeFileSync(
+  outfile,
+  `${shebang}
+// The nfsight command: runs nfsight-cli.cjs (the bundled CLI) with V8's code cache (scripts/bundle.mjs).
+// Node's modules as CommonJS: an import of node:fs would load Node's streams for its ES module facade.
+const { readFileSync, writeFileSync } = process.getBuiltinModule('node:fs');
+const { createRequire } = process.getBuiltinModule('node:module');
+const { dirname, join } = process.getBuiltinModule('node:path');
+const { fileURLToPath } = process.getBuiltinModule('node:url');
+const { Script } = process.getBuiltinModule('node:vm');
+
+const dir = dirname(fileURLToPath(import.meta.url));
+const file = join(dir, 'nfsight-cli.cjs');
+// Made with the shebang's V8 flags, or with none.
+const cacheFile = join(dir, process.execArgv.some((a) => a.startsWith('--max-semi-space-size')) ? 'nfsight-cli.cli.cache' : 'nfsight-cli.node.cache');
+const writeCache = process.env.NFSIGHT_WRITE_CODE_CACHE === '1';
+let cachedData;
+try {
+  if (!writeCache) cachedData = readFileSync(cacheFile);
+} catch {
+  // No cache: compiled as usual.
+}
+const source = readFileSync(file, 'latin1');
+const compiled = new Script('(function (exports, require, module, __filename, __dirname) {' + source + '\\n})', { filename: file, cachedData });
+if (writeCache) process.on('exit', () => writeFileSync(cacheFile, compiled.createCachedData()));
+const module = { exports: {} };
+compiled.runInThisContext()(module.exports, createRequire(file), module, file, dir);
+`,
+);
 chmodSync(outfile, 0o755);
+
+// The code caches: what a report on a small capture compiles.
+const capture = join(root, 'captures', 'linux-v42-basic-head.pcap');
+for (const [name, flags] of [
+  ['cli', shebangFlags.split(/\s+/).filter(Boolean)],
+  ['node', []],
+]) {
+  const cache = join(outDir, `nfsight-cli.${name}.cache`);
+  rmSync(cache, { force: true });
+  const r = spawnSync(process.execPath, [...flags, outfile, 'report', capture], { env: { ...process.env, NFSIGHT_WRITE_CODE_CACHE: '1' }, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`making ${cache}: exit ${r.status}: ${r.stderr}`);
+}
