@@ -1,0 +1,168 @@
+/**
+ * The NFSv4 COMPOUND layer (decoders/nfs4.ts) and the callback program a
+ * client announces (decoders/nfs4-callback.ts), case by case: op counts at
+ * their bound, headers cut short, what a call says of itself (main op and
+ * its file handle through SAVEFH/RESTOREFH, names, offset and count), the
+ * names GETFH's handles get, bytes read, procedures other than NULL and
+ * COMPOUND, and names and numbers of ops and statuses parsed back. Op and
+ * status numbers come from the RFC tables in test/reference/rfc-names.ts.
+ */
+import { describe, expect, it } from 'vitest';
+import type { DecodedCall, DecodedReply } from '../decoders/decoded.js';
+import { mainOpIndex, nfs4Decoder, nfs4OpNumber } from '../decoders/nfs4.js';
+import { announcedCallbackProgram } from '../decoders/nfs4-callback.js';
+import { nfs4StatusCode } from '../decoders/nfs4-status.js';
+import { XdrReader } from '../decoders/xdr.js';
+import { XdrWriter } from './gen/rpc.js';
+import { NFSSTAT4, NFS_OPNUM4 } from './reference/rfc-names.js';
+import { OP, compoundArgs, compoundRes, getattrArgs, getfhArgs, getfhRes, lookupArgs, putfhArgs, putrootfhArgs, rawOp, readArgs, readRes, savefhArgs, stateid4, statusRes, writeArgs } from './gen/nfs4.js';
+
+const w = (): XdrWriter => new XdrWriter();
+const call = (b: Buffer, proc = 1): DecodedCall => nfs4Decoder.decodeCall(XdrReader.over(b), 4, proc);
+const reply = (b: Buffer, c?: DecodedCall, proc = 1): DecodedReply => nfs4Decoder.decodeReply(XdrReader.over(b), 4, proc, c);
+const A = Buffer.from('aa01', 'hex');
+const B = Buffer.from('bb02', 'hex');
+const S = stateid4(1, 7);
+const named = (op: number, name: string): Buffer => rawOp(op, w().string(name).bytes());
+
+describe('op and status names parsed back to numbers', () => {
+  it('every RFC op name and status name gives its number; OP_n and nfsstat4(n) give n; anything else nothing', () => {
+    for (const [n, name] of Object.entries(NFS_OPNUM4)) expect([name, nfs4OpNumber(name)]).toEqual([name, Number(n)]);
+    for (const [n, name] of Object.entries(NFSSTAT4)) expect([name, nfs4StatusCode(name)]).toEqual([name, Number(n)]);
+    expect([nfs4OpNumber('OP_2'), nfs4OpNumber('OP_123'), nfs4StatusCode('nfsstat4(19)'), nfs4StatusCode('nfsstat4(10097)')]).toEqual([2, 123, 19, 10097]);
+    for (const bad of ['xOP_5', 'OP_5x', 'OP_', 'OP_a', 'read', '']) expect([bad, nfs4OpNumber(bad)]).toEqual([bad, undefined]);
+    for (const bad of ['xnfsstat4(1)', 'nfsstat4(1)x', 'nfsstat4()', 'nfsstat4(a)', 'NFS4ERR_NOPE']) expect([bad, nfs4StatusCode(bad)]).toEqual([bad, undefined]);
+  });
+
+  it('no ops, no main op', () => {
+    expect(mainOpIndex([])).toBe(-1);
+  });
+});
+
+describe('COMPOUND calls', () => {
+  it('no ops: the main op is COMPOUND and nothing else is said', () => {
+    expect(call(compoundArgs('t', 2, []))).toStrictEqual({ ops: [], mainOp: 'COMPOUND', minorVersion: 2, tag: 't', args: { ops: [] } });
+  });
+
+  it('an op count of exactly what the bytes can hold is read; one more is malformed, at the count', () => {
+    const two = Buffer.concat([w().string('').u32(0).u32(2).bytes(), putrootfhArgs(), getfhArgs()]);
+    expect(call(two)).toStrictEqual({ ops: ['PUTROOTFH', 'GETFH'], mainOp: 'PUTROOTFH', minorVersion: 0, tag: '', args: { ops: [{ op: 'PUTROOTFH', args: {} }, { op: 'GETFH', args: {} }] } });
+    const three = Buffer.concat([w().string('').u32(0).u32(3).bytes(), putrootfhArgs(), getfhArgs()]);
+    expect(call(three).stop).toEqual({ reason: 'malformed', at: 8 });
+    expect(call(three).ops).toEqual([]);
+    // A result is at least 8 bytes, but the bound counts 4 a result: 3 results cannot be in 8 bytes.
+    const res = Buffer.concat([w().u32(0).string('').u32(3).bytes(), statusRes(OP.PUTROOTFH, 0)]);
+    expect(reply(res).stop).toEqual({ reason: 'malformed', at: 8 });
+  });
+
+  it('a header cut before the minor version: the tag, no ops', () => {
+    const c = call(w().string('cut').bytes());
+    expect(c).toStrictEqual({ ops: [], mainOp: 'COMPOUND', tag: 'cut', args: { ops: [] }, stop: { reason: 'malformed', at: 8 } });
+  });
+
+  it('names: those of LOOKUP, CREATE, OPEN, LINK, REMOVE, RENAME; not SECINFO’s or the extended attributes’', () => {
+    const c = call(compoundArgs('', 2, [
+      putfhArgs(A), named(OP.LOOKUP, 'l'), named(33, 'sec'), named(72, 'user.g'), rawOp(73, w().u32(0).string('user.s').opaque(Buffer.alloc(1)).bytes()),
+      rawOp(74, w().u64(0).u32(10).bytes()), named(75, 'user.r'), named(11, 'lnk'), named(28, 'rm'), rawOp(OP.RENAME, w().string('old').string('new').bytes()),
+      rawOp(OP.CREATE, w().u32(2).string('dir').u32(0).u32(0).bytes()),
+    ]));
+    expect(c.stop).toBeUndefined();
+    expect(c.names).toEqual(['l', 'lnk', 'rm', 'old', 'new', 'dir']);
+  });
+
+  it('offset and count: the first READ, WRITE, COMMIT or READ_PLUS; other ops with a count say nothing', () => {
+    const rw = call(compoundArgs('', 0, [putfhArgs(A), readArgs(S, 100, 200), writeArgs(S, 300, 2, Buffer.alloc(4))]));
+    expect([rw.offset, rw.count]).toEqual([100, 200]);
+    const commit = call(compoundArgs('', 0, [putfhArgs(A), rawOp(OP.COMMIT, w().u64(400).u32(500).bytes())]));
+    expect([commit.offset, commit.count]).toEqual([400, 500]);
+    const plus = call(compoundArgs('', 2, [putfhArgs(A), rawOp(68, w().u32(1).fixed(Buffer.alloc(12)).u64(600).u32(700).bytes())]));
+    expect([plus.offset, plus.count]).toEqual([600, 700]);
+    const advise = call(compoundArgs('', 2, [putfhArgs(A), rawOp(63, w().u32(1).fixed(Buffer.alloc(12)).u64(10).u64(20).u32(0).bytes())]));
+    expect(advise.stop).toBeUndefined();
+    expect('offset' in advise || 'count' in advise).toBe(false);
+    // An offset beyond 2^53 is not a number: the call says its count only.
+    const far = call(compoundArgs('', 0, [putfhArgs(A), rawOp(OP.READ, w().u32(1).fixed(Buffer.alloc(12)).u64(2n ** 60n).u32(4096).bytes())]));
+    expect('offset' in far).toBe(false);
+    expect(far.count).toBe(4096);
+  });
+
+  it('the main op’s file handle follows SAVEFH and RESTOREFH', () => {
+    const c = call(compoundArgs('', 0, [putfhArgs(A), savefhArgs(), putfhArgs(B), rawOp(OP.RESTOREFH), getattrArgs([4])]));
+    expect([c.mainOp, c.fh]).toEqual(['GETATTR', 'aa01']);
+    const d = call(compoundArgs('', 0, [putfhArgs(A), savefhArgs(), putfhArgs(B), getattrArgs([4])]));
+    expect([d.mainOp, d.fh]).toEqual(['GETATTR', 'bb02']);
+  });
+
+  it('procedures other than NULL and COMPOUND are malformed', () => {
+    expect(call(Buffer.alloc(8), 5)).toStrictEqual({ ops: [], mainOp: 'PROC_5', args: {}, stop: { reason: 'malformed', at: 0 } });
+    expect(reply(Buffer.alloc(8), undefined, 5)).toStrictEqual({ status: 'UNKNOWN', statusCode: -1, results: {}, stop: { reason: 'malformed', at: 0 } });
+    expect(reply(Buffer.alloc(0), undefined, 0)).toStrictEqual({ status: null, statusCode: null, results: {} });
+  });
+});
+
+describe('COMPOUND replies', () => {
+  it('a reply cut after its status: the status and tag, no ops', () => {
+    expect(reply(w().u32(2).bytes())).toStrictEqual({ status: 'NFS4ERR_NOENT', statusCode: 2, ops: [], opStatus: [], results: { tag: '', ops: [] }, stop: { reason: 'malformed', at: 4 } });
+  });
+
+  it('a reply cut after an op number: the op is listed without a status', () => {
+    const r = reply(Buffer.concat([w().u32(0).string('').u32(2).bytes(), statusRes(OP.PUTFH, 0), w().u32(OP.GETATTR).bytes()]));
+    expect([r.ops, r.opStatus, r.stop]).toEqual([['PUTFH', 'GETATTR'], ['NFS4_OK'], { reason: 'malformed', at: 24 }]);
+  });
+
+  it('ops without results carry no result key; nothing unsaid is set', () => {
+    const r = reply(compoundRes(5, '', [statusRes(OP.PUTFH, 0), statusRes(OP.READ, 5)]));
+    expect(r).toStrictEqual({
+      status: 'NFS4ERR_IO', statusCode: 5, ops: ['PUTFH', 'READ'], opStatus: ['NFS4_OK', 'NFS4ERR_IO'],
+      results: { tag: '', ops: [{ op: 'PUTFH', status: 'NFS4_OK' }, { op: 'READ', status: 'NFS4ERR_IO' }] },
+    });
+  });
+
+  it('bytes read add up over READ and READ_PLUS results', () => {
+    const plus = (n: number): Buffer => rawOp(68, w().u32(0).bool(false).u32(1).u32(0).u64(0).opaque(Buffer.alloc(n)).bytes());
+    expect(reply(compoundRes(0, '', [statusRes(OP.PUTFH, 0), plus(5)])).readBytes).toBe(5);
+    expect(reply(compoundRes(0, '', [statusRes(OP.PUTFH, 0), plus(5), readRes(true, Buffer.alloc(7)), plus(3)])).readBytes).toBe(15);
+  });
+
+  it('GETFH’s handle is named by the LOOKUP, CREATE or OPEN before it, unless an op since changed the current handle', () => {
+    const fh = (): Buffer => getfhRes(B);
+    const handles = (ops: Buffer[], res: Buffer[]): unknown => reply(compoundRes(0, '', res), call(compoundArgs('', 1, ops))).handles;
+    const st = (op: number): Buffer => statusRes(op, 0);
+    expect(handles([putfhArgs(A), lookupArgs('a'), getfhArgs(), putfhArgs(A), getfhArgs()], [st(OP.PUTFH), st(OP.LOOKUP), fh(), st(OP.PUTFH), fh()])).toStrictEqual([{ fh: 'bb02', name: 'a' }, { fh: 'bb02' }]);
+    expect(handles([putfhArgs(A), rawOp(OP.CREATE, w().u32(2).string('c').u32(0).u32(0).bytes()), getfhArgs()], [st(OP.PUTFH), rawOp(OP.CREATE, w().u32(0).bool(true).u64(1).u64(2).u32(0).bytes()), fh()])).toStrictEqual([{ fh: 'bb02', name: 'c' }]);
+    for (const [op, args] of [[OP.PUTROOTFH, Buffer.alloc(0)], [23, Buffer.alloc(0)], [16, Buffer.alloc(0)], [OP.RESTOREFH, Buffer.alloc(0)], [19, w().bool(false).bytes()]] as const) {
+      expect([op, handles([putfhArgs(A), lookupArgs('a'), rawOp(op, args), getfhArgs()], [st(OP.PUTFH), st(OP.LOOKUP), st(op), fh()])]).toStrictEqual([op, [{ fh: 'bb02' }]]);
+    }
+    // A LOOKUP after the GETFH does not name it.
+    expect(handles([putfhArgs(A), getfhArgs(), lookupArgs('z')], [st(OP.PUTFH), fh(), st(OP.LOOKUP)])).toStrictEqual([{ fh: 'bb02' }]);
+    // A reply longer than the call decoded (the call stopped at an unknown op): no name, no failure.
+    expect(reply(compoundRes(0, '', [st(OP.PUTFH), st(OP.LOOKUP), fh()]), call(compoundArgs('', 1, [putfhArgs(A), rawOp(99)]))).handles).toStrictEqual([{ fh: 'bb02' }]);
+  });
+
+  it('OPEN names the handle too', () => {
+    const open = rawOp(OP.OPEN, w().u32(0).u32(1).u32(0).u64(1).opaque(Buffer.alloc(0)).u32(0).u32(0).string('o').bytes());
+    const c = call(compoundArgs('', 1, [putfhArgs(A), open, getfhArgs()]));
+    expect(c.names).toEqual(['o']);
+    const openRes = rawOp(OP.OPEN, w().u32(0).u32(1).fixed(Buffer.alloc(12)).bool(true).u64(1).u64(2).u32(0).u32(0).u32(0).bytes());
+    expect(reply(compoundRes(0, '', [statusRes(OP.PUTFH, 0), openRes, getfhRes(B)]), c).handles).toStrictEqual([{ fh: 'bb02', name: 'o' }]);
+  });
+});
+
+describe('the callback program a client announces', () => {
+  const setclientid = (prog: number): Buffer => rawOp(35, w().fixed(Buffer.alloc(8)).opaque(Buffer.from('id')).u32(prog).string('tcp').string('10.0.0.1.3.1').u32(1).bytes());
+  const announced = (b: Buffer): number | undefined => announcedCallbackProgram(XdrReader.over(b));
+
+  it('SETCLIENTID’s, among the first four ops', () => {
+    expect(announced(compoundArgs('', 0, [setclientid(0x40000002)]))).toBe(0x40000002);
+    expect(announced(compoundArgs('', 0, [putrootfhArgs(), putrootfhArgs(), putrootfhArgs(), setclientid(0x40000003)]))).toBe(0x40000003);
+    expect(announced(compoundArgs('', 0, [putrootfhArgs(), putrootfhArgs(), putrootfhArgs(), putrootfhArgs(), setclientid(0x40000004)]))).toBeUndefined();
+  });
+
+  it('none past the op count, after an unknown op, or in a SETCLIENTID cut short', () => {
+    const counted1 = Buffer.concat([w().string('').u32(0).u32(1).bytes(), putrootfhArgs(), setclientid(0x40000005)]);
+    expect(announced(counted1)).toBeUndefined();
+    expect(announced(compoundArgs('', 0, [rawOp(99), setclientid(0x40000006)]))).toBeUndefined();
+    const cut = compoundArgs('', 0, [setclientid(0x40000007)]);
+    expect(announced(cut.subarray(0, cut.length - 8))).toBeUndefined();
+  });
+});
