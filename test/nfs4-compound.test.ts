@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import type { DecodedCall, DecodedReply } from '../decoders/decoded.js';
 import { mainOpIndex, nfs4Decoder, nfs4OpNumber } from '../decoders/nfs4.js';
 import { announcedCallbackProgram } from '../decoders/nfs4-callback.js';
+import { nfs4CbDecoder } from '../decoders/nfs4-cb.js';
 import { nfs4StatusCode } from '../decoders/nfs4-status.js';
 import { XdrReader } from '../decoders/xdr.js';
 import { XdrWriter } from './gen/rpc.js';
@@ -164,5 +165,86 @@ describe('the callback program a client announces', () => {
     expect(announced(compoundArgs('', 0, [rawOp(99), setclientid(0x40000006)]))).toBeUndefined();
     const cut = compoundArgs('', 0, [setclientid(0x40000007)]);
     expect(announced(cut.subarray(0, cut.length - 8))).toBeUndefined();
+  });
+});
+
+describe('callback ops (RFC 8881 §20, RFC 7862 §16), every field', () => {
+  const cb = (ops: Buffer[], ident = 9): Buffer => Buffer.concat([w().string('cbt').u32(1).u32(ident).u32(ops.length).bytes(), ...ops]);
+  const cbCall = (b: Buffer, proc = 1): DecodedCall => nfs4CbDecoder.decodeCall(XdrReader.over(b), 1, proc);
+  const cbReply = (b: Buffer, proc = 1): DecodedReply => nfs4CbDecoder.decodeReply(XdrReader.over(b), 1, proc, undefined);
+  const SESSION = Buffer.alloc(16, 0x5e);
+  const cbSeq = rawOp(11, w().fixed(SESSION).u32(4).u32(0).u32(0).bool(false).u32(1).fixed(Buffer.alloc(16, 0x6f)).u32(1).u32(7).u32(2).bytes());
+  const sidW = (x: XdrWriter, seqid: number, fill: number): XdrWriter => x.u32(seqid).fixed(Buffer.alloc(12, fill));
+  const sidV = (seqid: number, fill: number): { seqid: number; other: string } => ({ seqid, other: fill.toString(16).padStart(2, '0').repeat(12) });
+  const notify4 = (x: XdrWriter): XdrWriter => x.u32(1).u32(1).u32(1 << 2).opaque(Buffer.alloc(6));
+  const cases: [string, Buffer, Record<string, unknown>][] = [
+    ['CB_GETATTR', rawOp(3, w().opaque(A).u32(1).u32((1 << 3) | (1 << 4)).bytes()), { fh: 'aa01', attrRequest: [3, 4] }],
+    ['CB_LAYOUTRECALL', rawOp(5, sidW(w().u32(1).u32(3).bool(true).u32(1).opaque(A).u64(10).u64(20), 2, 0x33).bytes()), { layoutType: 1, iomode: 3, changed: true, recall: 'FILE', fh: 'aa01', offset: 10, length: 20, stateid: sidV(2, 0x33) }],
+    ['CB_LAYOUTRECALL', rawOp(5, w().u32(4).u32(1).bool(false).u32(2).u64(5).u64(6).bytes()), { layoutType: 4, iomode: 1, changed: false, recall: 'FSID', fsid: { major: 5, minor: 6 } }],
+    ['CB_LAYOUTRECALL', rawOp(5, w().u32(1).u32(2).bool(false).u32(3).bytes()), { layoutType: 1, iomode: 2, changed: false, recall: 'ALL' }],
+    ['CB_NOTIFY', rawOp(6, notify4(sidW(w(), 3, 0x44).opaque(B)).bytes()), { stateid: sidV(3, 0x44), fh: 'bb02', changes: [{ mask: [4], valuesLength: 6 }] }],
+    ['CB_PUSH_DELEG', rawOp(7, w().opaque(A).u32(0).bytes()), { fh: 'aa01', delegation: { type: 'NONE' } }],
+    ['CB_RECALL_ANY', rawOp(8, w().u32(5).u32(1).u32(0x3).bytes()), { objectsToKeep: 5, typeMask: [0, 1] }],
+    ['CB_RECALLABLE_OBJ_AVAIL', rawOp(9, w().u32(6).u32(1).u32(0x4).bytes()), { objectsToKeep: 6, typeMask: [2] }],
+    ['CB_RECALL_SLOT', rawOp(10, w().u32(12).bytes()), { targetHighestSlotid: 12 }],
+    ['CB_WANTS_CANCELLED', rawOp(12, w().bool(true).bool(false).bytes()), { contended: true, resourced: false }],
+    ['CB_NOTIFY_LOCK', rawOp(13, w().opaque(B).u64(3n).opaque(Buffer.from('lk')).bytes()), { fh: 'bb02', owner: { clientid: '0000000000000003', owner: '6c6b' } }],
+    ['CB_NOTIFY_DEVICEID', rawOp(14, notify4(w()).bytes()), { changes: [{ mask: [4], valuesLength: 6 }] }],
+    ['CB_OFFLOAD', rawOp(15, sidW(w().opaque(A), 4, 0x55).u32(0).u32(0).u64(8192).u32(2).fixed(Buffer.alloc(8, 0x66)).bytes()), { fh: 'aa01', stateid: sidV(4, 0x55), status: 'NFS4_OK', response: { callbackId: [], count: 8192, committed: 2, verifier: '6666666666666666' } }],
+    ['CB_OFFLOAD', rawOp(15, sidW(w().opaque(B), 5, 0x77).u32(10091).u64(100).bytes()), { fh: 'bb02', stateid: sidV(5, 0x77), status: 'NFS4ERR_OFFLOAD_DENIED', bytesCopied: 100 }],
+  ];
+
+  for (const [name, op, args] of cases) {
+    it(`${name} ${JSON.stringify(args).slice(0, 40)}`, () => {
+      const c = cbCall(cb([cbSeq, op, rawOp(10, w().u32(1).bytes())]));
+      expect(c.stop).toBeUndefined();
+      expect(c.ops).toEqual(['CB_SEQUENCE', name, 'CB_RECALL_SLOT']);
+      expect(c.mainOp).toBe(name);
+      const ops = (c.args as { callbackIdent: number; ops: { op: string; args: unknown }[] });
+      expect(ops.callbackIdent).toBe(9);
+      expect(ops.ops[0]!.args).toEqual({ sessionid: '5e'.repeat(16), sequenceid: 4, slotid: 0, highestSlotid: 0, cachethis: false, referringCallLists: [{ sessionid: '6f'.repeat(16), calls: [{ sequenceid: 7, slotid: 2 }] }] });
+      expect(ops.ops[1]!.args).toEqual(args);
+      expect(ops.ops[2]!.args).toEqual({ targetHighestSlotid: 1 });
+      if (typeof (args as { fh?: unknown }).fh === 'string') expect(c.fh).toBe((args as { fh: string }).fh);
+      else expect('fh' in c).toBe(false);
+    });
+  }
+
+  it('the main op: the first other than CB_SEQUENCE; CB_SEQUENCE alone, or nothing', () => {
+    expect(cbCall(cb([cbSeq])).mainOp).toBe('CB_SEQUENCE');
+    expect(cbCall(cb([]))).toStrictEqual({ ops: [], mainOp: 'CB_COMPOUND', minorVersion: 1, tag: 'cbt', args: { callbackIdent: 9, ops: [] } });
+    expect(cbCall(cb([rawOp(10, w().u32(1).bytes()), cbSeq])).mainOp).toBe('CB_RECALL_SLOT');
+  });
+
+  it('CB_NULL, other procedures, and a header cut short', () => {
+    expect(cbCall(Buffer.alloc(0), 0)).toStrictEqual({ ops: ['CB_NULL'], mainOp: 'CB_NULL', args: {} });
+    expect(cbCall(Buffer.alloc(4), 3)).toStrictEqual({ ops: [], mainOp: 'PROC_3', args: {}, stop: { reason: 'malformed', at: 0 } });
+    expect(cbCall(w().string('ab').u32(1).bytes())).toStrictEqual({ ops: [], mainOp: 'CB_COMPOUND', tag: 'ab', args: { ops: [] }, stop: { reason: 'malformed', at: 12 } });
+    expect(cbReply(Buffer.alloc(0), 0)).toStrictEqual({ status: null, statusCode: null, results: {} });
+    expect(cbReply(Buffer.alloc(4), 2)).toStrictEqual({ status: 'UNKNOWN', statusCode: -1, results: {}, stop: { reason: 'malformed', at: 0 } });
+    expect(cbReply(w().u32(10008).bytes())).toStrictEqual({ status: 'NFS4ERR_DELAY', statusCode: 10008, ops: [], opStatus: [], results: { tag: '', ops: [] }, stop: { reason: 'malformed', at: 4 } });
+  });
+
+  it('replies: CB_GETATTR’s attributes, CB_SEQUENCE’s slots, results only where there are some', () => {
+    const res = Buffer.concat([
+      w().u32(0).string('r').u32(3).bytes(),
+      rawOp(11, w().u32(0).fixed(SESSION).u32(4).u32(0).u32(3).u32(2).bytes()),
+      rawOp(3, w().u32(0).u32(1).u32(1 << 4).opaque(w().u64(77).bytes()).bytes()),
+      rawOp(4, w().u32(0).bytes()),
+    ]);
+    expect(cbReply(res)).toStrictEqual({
+      status: 'NFS4_OK', statusCode: 0, ops: ['CB_SEQUENCE', 'CB_GETATTR', 'CB_RECALL'], opStatus: ['NFS4_OK', 'NFS4_OK', 'NFS4_OK'],
+      results: { tag: 'r', ops: [
+        { op: 'CB_SEQUENCE', status: 'NFS4_OK', result: { sessionid: '5e'.repeat(16), sequenceid: 4, slotid: 0, highestSlotid: 3, targetHighestSlotid: 2 } },
+        { op: 'CB_GETATTR', status: 'NFS4_OK', result: { attrs: { size: 77 } } },
+        { op: 'CB_RECALL', status: 'NFS4_OK' },
+      ] },
+    });
+    const failed = cbReply(Buffer.concat([w().u32(10052).string('').u32(2).bytes(), rawOp(11, w().u32(10052).bytes()), rawOp(3, w().u32(0).bytes())]));
+    expect(failed.results).toStrictEqual({ tag: '', ops: [{ op: 'CB_SEQUENCE', status: 'NFS4ERR_BADSESSION' }, { op: 'CB_GETATTR', status: 'NFS4_OK', result: { attrs: {} } }] });
+    expect(failed.stop).toEqual({ reason: 'malformed', at: 28 });
+    const getattrFailed = cbReply(Buffer.concat([w().u32(2).string('').u32(1).bytes(), rawOp(3, w().u32(2).bytes())]));
+    expect(getattrFailed.results).toStrictEqual({ tag: '', ops: [{ op: 'CB_GETATTR', status: 'NFS4ERR_NOENT' }] });
+    expect('stop' in getattrFailed).toBe(false);
   });
 });
