@@ -630,6 +630,21 @@ describe('what a message in progress tells the memory budget', () => {
     expect(t.total).toBe(0);
   });
 
+  it('a message dropped right after its record mark keeps no head, and a gap in it plans no tail', () => {
+    const t = new Tracker();
+    const d = new Driver(false, 0, { partials: t });
+    const big = recordMark(rpcAcceptedReply(BULK_XID + 6, Buffer.alloc(20_000, 0x67)));
+    d.data(big.subarray(0, 4));
+    expect(d.stream.dropPartial()).toBe(512 + BUFFER_BYTES);
+    d.data(big.subarray(4, 104));
+    d.gap(100);
+    d.data(big.subarray(204, big.length - 50));
+    expect(t.total).toBe(0);
+    expect(d.stream.holdsBytes).toBe(false);
+    d.data(Buffer.concat([big.subarray(big.length - 50), follow()]));
+    expect(xids(d)).toEqual([0xf0]);
+  });
+
   it('dropPartial frees the message in progress: not delivered, the next one read in sync', () => {
     const t = new Tracker();
     const d = new Driver(false, 0, { partials: t });
