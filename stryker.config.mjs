@@ -26,7 +26,7 @@ export const MODULES = {
   },
   nfs4: {
     mutate: ['decoders/nfs4.ts', 'decoders/nfs4-ops.ts', 'decoders/nfs4-status.ts', 'decoders/nfs4-cb.ts', 'decoders/nfs4-callback.ts'],
-    tests: ['test/nfs4-decode.test.ts', 'test/nfs4-op-fields.test.ts', 'test/names.test.ts'],
+    tests: ['test/nfs4-decode.test.ts', 'test/nfs4-op-fields.test.ts', 'test/nfs4-compound.test.ts', 'test/names.test.ts'],
   },
   check: {
     mutate: ['src/check/*.ts'],

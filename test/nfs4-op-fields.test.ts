@@ -432,3 +432,25 @@ describe('fattr4: one attribute of each type, in bitmap order', () => {
     expect((r.results as Ops).ops[1]!.result).toEqual({ attrsset: ['size', 'time_modify_set'] });
   });
 });
+
+describe('attribute names (GETATTR arguments)', () => {
+  /** tshark 4.0.17's names of fattr4 attributes 0-82 (`tshark -G values`, field nfs.attr), in order; it has no name for 57. */
+  const TSHARK_ATTRS = 'Supported_Attrs Type FH_Expire_Type Change Size Link_Support Symlink_Support Named_Attr FSID Unique_Handles Lease_Time RDAttr_Error ACL ACLSupport Archive CanSetTime Case_Insensitive Case_Preserving Chown_Restricted Filehandle FileId Files_Avail Files_Free Files_Total FS_Locations Hidden Homogeneous MaxFileSize MaxLink MaxName MaxRead MaxWrite MimeType Mode No_Trunc NumLinks Owner Owner_Group Quota_Avail_Hard Quota_Avail_Soft Quota_Used RawDev Space_Avail Space_Free Space_Total Space_Used System Time_Access Time_Access_Set Time_Backup Time_Create Time_Delta Time_Metadata Time_Modify Time_Modify_Set Mounted_on_FileId Dir_Notif_Delay DACL SACL Change_Policy FS_Status FS_Layout_Type Layout_hint Layout_type Layout_blksize Layout_alignment FS_Locations_info MDS_Threshold Retention_Get Retention_Set RetentEvt_Get RetentEvt_Set Retention_Hold Mode_Set_Masked Suppattr_ExclCreat FS_Charset_Cap Clone_Block_Size Space_Freed Change_Attr_Type Security_Label Mode_Umask Xattr_Support'.split(' ');
+  /** Where tshark's name is not the RFC's: 57 dirent_notif_delay (RFC 8881 §5.11), 68 mdsthreshold (RFC 8881 §5.12), 77 clone_blksize and 80 sec_label (RFC 7862 §12.2). */
+  const RFC_DIFFERS: Record<number, string> = { 57: 'dirent_notif_delay', 68: 'mdsthreshold', 77: 'clone_blksize', 80: 'sec_label' };
+
+  it('names every attribute 0-82 as the RFCs do (tshark’s names, lowercase, but for four)', () => {
+    const expected: string[] = [];
+    let t = 0;
+    for (let n = 0; n <= 82; n++) {
+      if (n === 57) expected.push(RFC_DIFFERS[57]!);
+      else {
+        const name = TSHARK_ATTRS[t++]!.toLowerCase();
+        expected.push(RFC_DIFFERS[n] ?? name);
+      }
+    }
+    expect(t).toBe(TSHARK_ATTRS.length);
+    const c = decodeCall(compoundArgs('', 2, [putfhArgs(FH), getattrArgs([...Array(83).keys()])]));
+    expect((c.args as Ops).ops[1]!.args).toEqual({ attrRequest: expected });
+  });
+});

@@ -59,6 +59,7 @@ describe('resynchronisation: a message start is plausible only within the rules'
     expect(xids(at)).toEqual([1, 0x3e8, 0xf0]);
     const over = afterResync(recordMark(callOf(0x3e9, 1001)), [], new Driver(false, 0, { maxFragment: 1000 }));
     expect(xids(over)).toEqual([1, 0xf0]);
+    expect(over.stats.resyncs).toBe(1); // passed over while scanning, not taken and dropped again
     // In sync: a mark of maxFragment is a message; one byte more is not a record mark.
     const inSync = new Driver(false, 0, { maxFragment: 1000 });
     inSync.data(Buffer.concat([recordMark(callOf(2, 1000)), recordMark(callOf(3, 1001)), follow()]));
@@ -69,7 +70,12 @@ describe('resynchronisation: a message start is plausible only within the rules'
   });
 
   it('a call: rpcvers 2 only, a known or transient program, a version below 100', () => {
-    const taken = (call: Buffer): boolean => xids(afterResync(recordMark(call))).includes(call.readUInt32BE(0));
+    // A start not plausible is passed over while scanning: one resynchronisation in all, never a second.
+    const taken = (call: Buffer): boolean => {
+      const d = afterResync(recordMark(call));
+      expect(d.stats.resyncs).toBe(1);
+      return xids(d).includes(call.readUInt32BE(0));
+    };
     expect(taken(callOf(0x10, 40))).toBe(true);
     expect(taken(callOf(0x11, 40, NFS_PROGRAM, 3, 3))).toBe(false); // rpcvers 3
     expect(taken(callOf(0x12, 40, 0x40000000))).toBe(true); // first transient program (an NFSv4 callback)
@@ -79,7 +85,11 @@ describe('resynchronisation: a message start is plausible only within the rules'
   });
 
   it('a reply: accepted with a verifier of at most 400 bytes, or denied with RPC_MISMATCH / AUTH_ERROR; msg_type 2 is neither', () => {
-    const taken = (reply: Buffer): boolean => xids(afterResync(recordMark(reply), [reply.readUInt32BE(0)])).includes(reply.readUInt32BE(0));
+    const taken = (reply: Buffer): boolean => {
+      const d = afterResync(recordMark(reply), [reply.readUInt32BE(0)]);
+      expect(d.stats.resyncs).toBe(1);
+      return xids(d).includes(reply.readUInt32BE(0));
+    };
     const verf = (xid: number, len: number): Buffer => Buffer.concat([new XdrWriter().u32(xid).u32(1).u32(0).u32(6).opaque(Buffer.alloc(len)).u32(0).bytes(), Buffer.alloc(8)]);
     expect(taken(verf(0x20, 400))).toBe(true);
     expect(taken(verf(0x21, 401))).toBe(false);
@@ -157,6 +167,18 @@ describe('the header of a message in sync', () => {
     d.data(Buffer.concat([new XdrWriter().u32(0x80000000 | 1000).u32(0x45).u32(9).u32(9).bytes(), real, follow()]));
     expect(xids(d)).toEqual([0x44, 0xf0]);
     expect(d.stats.skippedBytes).toBe(16);
+  });
+
+  it('a header that fails across two segments: the message start found after it keeps its own frame', () => {
+    const real = recordMark(callOf(0x47, 60));
+    const junk = new XdrWriter().u32(0x80000000 | 1000).u32(0x48).u32(9).u32(9).bytes();
+    const wire = Buffer.concat([junk, real, follow()]);
+    const d = new Driver();
+    d.stream.data(wire, 0, 10, 0, frame(0, 1)); // the mark and 6 header bytes
+    d.stream.data(wire, 10, wire.length, 10, frame(0, 2));
+    expect(xids(d)).toEqual([0x47, 0xf0]);
+    expect(d.sink.msgs[0]!.firstFrame.number).toBe(2);
+    expect(d.stats).toMatchObject({ resyncs: 1, skippedBytes: 16 });
   });
 
   it('scanning again starts at the second byte of the failed record mark (one stray byte before a record)', () => {
@@ -257,6 +279,16 @@ describe('gaps and overlaps in a message body', () => {
     expect(d.sink.msgs[0]!.bytes).toMatchObject({ length: 300, missing: 6 });
   });
 
+  it('a gap partly over bytes passed is a frame of the stream; one wholly over them is not', () => {
+    const d = new Driver();
+    d.stream.data(wire, 0, 100, 0, frame(0, 1));
+    d.stream.gap(10, 96, frame(0, 2));
+    d.stream.gap(3, 100, frame(0, 3));
+    d.stream.end('capture-end', undefined);
+    expect(d.sink.msgs[0]!.frame.number).toBe(2);
+    expect(d.sink.msgs[0]!.bytes).toMatchObject({ length: 300, missing: 300 - 96 });
+  });
+
   it('a segment wholly before the next offset is ignored (the next offset does not move back)', () => {
     const d = new Driver();
     d.stream.data(wire, 0, 100, 0, frame(0, 1));
@@ -333,6 +365,20 @@ describe('end of stream, frames', () => {
     m.data(Buffer.alloc(10, 0x61));
     m.end();
     expect(m.stats).toMatchObject({ skippedBytes: 10, resyncs: 1, messages: 0 });
+  });
+
+  it('a mid-stream capture that ended before any byte counts no resynchronisation', () => {
+    const d = new Driver(true);
+    d.end();
+    expect(d.stats).toMatchObject({ resyncs: 0, skippedBytes: 0, messages: 0 });
+  });
+
+  it('a connection evicted with a message in progress and no memory budget: the message is dropped', () => {
+    const d = new Driver();
+    d.data(recordMark(callOf(0x71, 300)).subarray(0, 100));
+    d.stream.end('evicted', frame(0, 9));
+    expect(d.sink.msgs.length).toBe(0);
+    expect(d.stats.messages).toBe(0);
   });
 
   it('bytes held while looking are skipped when a gap comes', () => {
@@ -437,6 +483,46 @@ describe('what is kept and allocated', () => {
     expect(d.sink.msgs[0]!.bytes.head.equals(m)).toBe(true);
   });
 
+  it('the head never grows past what the message can hold, nor past 512 bytes before the sink decides', () => {
+    const a = new Driver();
+    const m500 = callOf(0x98, 500);
+    const w500 = recordMark(m500, [100]);
+    // The second fragment comes 10 bytes, then the rest: 200 (twice 100), then the message length (not 400).
+    expect(allocs(() => {
+      a.data(w500.subarray(0, 118));
+      a.data(w500.subarray(118));
+    })).toEqual([100, 200, 500]);
+    expect(a.sink.msgs[0]!.bytes.head.equals(m500)).toBe(true);
+    const b = new Driver();
+    const m2000 = callOf(0x99, 2000);
+    // 300, then 512 (not 600: the sink decides at 512), then 1024 (length still unknown), then 2000 (not 2048).
+    expect(allocs(() => b.data(recordMark(m2000, [300, 300, 300])))).toEqual([300, 512, 1024, 2000]);
+    expect(b.sink.msgs[0]!.bytes.head.equals(m2000)).toBe(true);
+    const c = new Driver();
+    const m3000 = callOf(0x9a, 3000);
+    // Length unknown when the sink decides: no buffer of the largest head kept.
+    expect(allocs(() => c.data(recordMark(m3000, [1000])))).toEqual([512, 1024, 3000]);
+    const e = new Driver();
+    const w3000 = recordMark(m3000);
+    // Length known when the sink decides: one buffer of the final size, whatever the segments.
+    expect(allocs(() => {
+      for (let at = 0; at < w3000.length; at += 600) e.data(w3000.subarray(at, at + 600));
+    })).toEqual([512, 3000]);
+    expect(e.sink.msgs[0]!.bytes.head.equals(m3000)).toBe(true);
+  });
+
+  it('a gap before the tail region of a bulk message: the tail is planned once', () => {
+    const big = rpcAcceptedReply(BULK_XID + 4, Buffer.alloc(20_000, 0x65));
+    const bw = recordMark(big);
+    const d = new Driver();
+    expect(allocs(() => {
+      d.data(bw.subarray(0, 1000));
+      d.gap(1000);
+      d.data(bw.subarray(2000));
+    })).toEqual([512, BULK_HEAD, TAIL_KEEP]);
+    expect(d.sink.msgs[0]!.bytes.tail.equals(big.subarray(big.length - TAIL_KEEP))).toBe(true);
+  });
+
   it('the head of a first fragment is its size when small, 512 bytes at most', () => {
     const d = new Driver();
     expect(allocs(() => d.data(recordMark(callOf(0x93, 300), [100]).subarray(0, 50)))).toEqual([100]);
@@ -506,6 +592,13 @@ describe('what a message in progress tells the memory budget', () => {
     expect(t.deltas).toEqual([300 + BUFFER_BYTES, -(300 + BUFFER_BYTES)]);
     expect(d.stream.holdsBytes).toBe(false);
     expect(d.sink.msgs.length).toBe(1);
+    // A segment that changes nothing held tells nothing.
+    const u = new Tracker();
+    const e = new Driver(false, 0, { partials: u });
+    e.data(w.subarray(0, 100));
+    e.data(w.subarray(100, 200));
+    e.data(w.subarray(200));
+    expect(u.deltas).toEqual([300 + BUFFER_BYTES, -(300 + BUFFER_BYTES)]);
   });
 
   it('a bulk message holds its head and tail; a gap into the tail gives the tail back', () => {
@@ -521,6 +614,37 @@ describe('what a message in progress tells the memory budget', () => {
     expect(d.sink.msgs[0]!.bytes.missing).toBe(big.length - 1010);
   });
 
+  it('a bulk message dropped holds nothing more as its bytes go on coming', () => {
+    const t = new Tracker();
+    const d = new Driver(false, 0, { partials: t });
+    const big = recordMark(rpcAcceptedReply(BULK_XID + 5, Buffer.alloc(20_000, 0x66)));
+    d.data(big.subarray(0, 8)); // the header not even checked yet
+    expect(d.stream.dropPartial()).toBe(512 + BUFFER_BYTES);
+    d.data(big.subarray(8, 5000));
+    d.data(big.subarray(5000, big.length - 100));
+    expect(t.total).toBe(0);
+    expect(d.stream.holdsBytes).toBe(false);
+    d.data(Buffer.concat([big.subarray(big.length - 100), follow()]));
+    expect(xids(d)).toEqual([0xf0]);
+    expect(d.sink.msgs[0]!.unfinished).toBe(false);
+    expect(t.total).toBe(0);
+  });
+
+  it('a message dropped right after its record mark keeps no head, and a gap in it plans no tail', () => {
+    const t = new Tracker();
+    const d = new Driver(false, 0, { partials: t });
+    const big = recordMark(rpcAcceptedReply(BULK_XID + 6, Buffer.alloc(20_000, 0x67)));
+    d.data(big.subarray(0, 4));
+    expect(d.stream.dropPartial()).toBe(512 + BUFFER_BYTES);
+    d.data(big.subarray(4, 104));
+    d.gap(100);
+    d.data(big.subarray(204, big.length - 50));
+    expect(t.total).toBe(0);
+    expect(d.stream.holdsBytes).toBe(false);
+    d.data(Buffer.concat([big.subarray(big.length - 50), follow()]));
+    expect(xids(d)).toEqual([0xf0]);
+  });
+
   it('dropPartial frees the message in progress: not delivered, the next one read in sync', () => {
     const t = new Tracker();
     const d = new Driver(false, 0, { partials: t });
@@ -533,6 +657,7 @@ describe('what a message in progress tells the memory budget', () => {
     d.data(Buffer.concat([w.subarray(100), follow()]));
     expect(xids(d)).toEqual([0xf0]);
     expect(d.sink.msgs[0]!.resynced).toBe(false);
+    expect(d.sink.msgs[0]!.unfinished).toBe(false);
     expect(d.stats).toMatchObject({ messages: 1, resyncs: 0, skippedBytes: 0 });
     expect(t.drops).toBe(0);
   });
