@@ -6,8 +6,10 @@
  * runs (its shebang's V8 flags): CPU time (user + system), wall time, peak
  * RSS, exit status, whether the memory warning was printed and what the
  * report says was dropped. Then 100,000 live NFS connections with one
- * outstanding call each, and the shapes at 1,000,000 connections or calls
- * (BENCH_HOSTILE_LARGE=1) to check that time stays linear.
+ * outstanding call each; the wide capture (test/gen/wide.ts) at 60 and
+ * 300 MB, whose peak RSS must not grow with its length; and the shapes at
+ * 1,000,000 connections or calls (BENCH_HOSTILE_LARGE=1) to check that
+ * time stays linear.
  *
  *   BENCH_HOSTILE=both npm run bench:hostile     # some shapes only
  */
@@ -17,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeHostileFile, writeLiveFile, type HostileCounts } from '../test/gen/hostile.js';
+import { writeWideFile } from '../test/gen/wide.js';
 
 /** Bumped when the generator's output changes, so cached captures are made again. */
 const GENERATOR_VERSION = 1;
@@ -48,6 +51,16 @@ const SHAPES: Shape[] = [
     name: 'live',
     what: '100,000 live NFS connections, each with one outstanding call',
     write: (p) => writeLiveFile(p, { connections: 100_000, answered: 0, outstanding: 1 }),
+  },
+  {
+    name: 'wide-60',
+    what: 'wide: 3,000 connections to 2,000 servers, files without end, 60 MB (RSS flat with capture size: compare wide-300)',
+    write: (p) => writeWideFile(p, { targetBytes: 60e6 }),
+  },
+  {
+    name: 'wide-300',
+    what: 'wide: the same over 300 MB (about 318,000 calls, 72 minutes)',
+    write: (p) => writeWideFile(p, { targetBytes: 300e6 }),
   },
   {
     name: 'connections-1M',

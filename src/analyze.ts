@@ -33,7 +33,7 @@ import { REPORT_SCHEMA_VERSION, type FrameLocation, type Report } from './report
 import { formatFrameTime } from './report/time.js';
 import { VERSION } from './version.js';
 import { DEFAULT_MAX_MEMORY, MemoryBudget } from './memory/budget.js';
-import { tightenHeapGrowth } from './memory/heap-growth.js';
+import { HEAP_TIGHTEN_AT, tightenHeapGrowth } from './memory/heap-growth.js';
 
 export interface AnalyzeOptions extends ReadOptions {
   /** Called for each diagnostic as it happens (the CLI prints them on stderr). */
@@ -88,8 +88,11 @@ export async function analyze(inputs: string | readonly string[], options: Analy
   const budget = new MemoryBudget(options.maxMemory ?? DEFAULT_MAX_MEMORY);
   let current: Frame | undefined;
   let releaseHeap: (() => void) | undefined;
+  // V8's heap growth is tightened once the buffered state is large (a
+  // quarter of the limit) or dropped (src/memory/heap-growth.ts).
+  const tightenAt = budget.limit * HEAP_TIGHTEN_AT;
   budget.onFirstDrop = () => {
-    releaseHeap = tightenHeapGrowth();
+    releaseHeap ??= tightenHeapGrowth();
     diag.report({
       severity: 'warning',
       code: 'memory-limit',
@@ -182,7 +185,10 @@ export async function analyze(inputs: string | readonly string[], options: Analy
     try {
       const pkt = net.decode(frame);
       if (pkt !== null) transport.packet(pkt);
-      if (budget.used > budget.limit) budget.reclaim(frame.tsSec);
+      if (budget.used > tightenAt) {
+        if (budget.used > budget.limit) budget.reclaim(frame.tsSec);
+        releaseHeap ??= tightenHeapGrowth();
+      }
     } catch (err) {
       bugs.caught(err, frame);
     }

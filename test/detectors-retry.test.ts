@@ -127,6 +127,29 @@ describe('grace-period', () => {
     expect(f.evidence.map((e) => e.frame)).toEqual([replies[0], replies[1], replies[5], ok]);
   });
 
+  it('generated: the silence before the grace period is still named after 150 more silences (those far from any episode are forgotten)', async () => {
+    const s = session();
+    const ok = (xid: number): Buffer => rpcAcceptedReply(xid, compoundRes(0, '', [statusRes(OP.PUTFH, 0), statusRes(OP.OPEN, 0)]));
+    exchange(s, openCall(0x01, 'a'), ok(0x01));
+    // The restart: 20 s of silence, then GRACE three times, then OK.
+    s.capture.advance(20);
+    for (let i = 0; i < 3; i++) {
+      exchange(s, openCall(0x10 + i, 'a'), openFailed(0x10 + i, NFS4ERR_GRACE));
+      s.capture.advance(1);
+    }
+    exchange(s, openCall(0x20, 'a'), ok(0x20));
+    // Then an idle client: one call every 6 s (a 6 s silence each time), 150 times.
+    for (let i = 0; i < 150; i++) {
+      s.capture.advance(6);
+      exchange(s, openCall(0x100 + i, 'b'), ok(0x100 + i));
+    }
+    const findings = await run(s.capture);
+    expect(findings.map((f) => [f.kind, f.count])).toEqual([['grace-period', 4]]);
+    // Only the last 100 silences were kept before: this one was gone.
+    expect(findings[0]!.metrics.restartSigns).toEqual([expect.stringMatching(/^server silent 20(\.0\d*)? s$/)]);
+    expect(findings[0]!.metrics.silenceSeconds).toBeCloseTo(20, 2);
+  });
+
   it('real: nfsv4-grace-restart.pcap, six OPENs refused every ~2 s after a ~12 s restart gap', async () => {
     const findings = await findingsOf(join(CAPTURES, 'nfsv4-grace-restart.pcap'));
     expect(findings).toHaveLength(1);

@@ -1,7 +1,7 @@
 /**
- * V8's heap growth is tightened from the memory budget's first drop to the
- * end of the analysis (src/memory/heap-growth.ts), and left alone when
- * nothing is dropped. node:v8's setFlagsFromString is replaced by a
+ * V8's heap growth is tightened from the memory budget's first drop, or
+ * from when it first holds a quarter of its limit, to the end of the
+ * analysis (src/memory/heap-growth.ts), and left alone otherwise. node:v8's setFlagsFromString is replaced by a
  * recorder: the flags asked for are checked, not V8's behaviour.
  */
 import { join } from 'node:path';
@@ -13,7 +13,8 @@ vi.mock('node:v8', async (importOriginal) => {
   return { ...real, default: { ...real, setFlagsFromString: (f: string) => flags.push(f) }, setFlagsFromString: (f: string) => flags.push(f) };
 });
 
-const { tightenHeapGrowth, HEAP_GROWTH_PERCENT } = await import('../src/memory/heap-growth.js');
+const { tightenHeapGrowth, HEAP_GROWTH_PERCENT, HEAP_TIGHTEN_AT } = await import('../src/memory/heap-growth.js');
+const { newDroppedCounts } = await import('../src/memory/budget.js');
 const { analyze } = await import('../src/analyze.js');
 const { writeHostileFile } = await import('./gen/hostile.js');
 const { CAPTURES, tempDir } = await import('./helpers.js');
@@ -48,7 +49,22 @@ describe('heap growth while state is dropped', () => {
     expect(flags).toEqual([TIGHT, DEFAULT]);
   });
 
-  it('analyze(): left alone when nothing is dropped', async () => {
+  it('analyze(): tightened when the buffered state reaches a quarter of the limit, even if nothing is dropped', async () => {
+    const file = join(tempDir(), 'hostile.pcap');
+    // 3,000 connections of about 1,900 accounted bytes each: 5.7 MB, over a quarter of 16 MB, under 16 MB.
+    writeHostileFile(file, { connections: 3000, calls: 0, hugeRecord: false });
+    const report = await analyze(file, { maxMemory: 16 * 1024 * 1024 });
+    expect(report.memory.dropped).toEqual(newDroppedCounts());
+    expect(report.memory.peakBytes).toBeGreaterThan(HEAP_TIGHTEN_AT * 16 * 1024 * 1024);
+    expect(flags).toEqual([TIGHT, DEFAULT]);
+    // The same capture with a limit over four times its state: left alone.
+    flags.length = 0;
+    const roomy = await analyze(file, { maxMemory: 32 * 1024 * 1024 });
+    expect(roomy.memory.peakBytes).toBeLessThan(HEAP_TIGHTEN_AT * 32 * 1024 * 1024);
+    expect(flags).toEqual([]);
+  });
+
+  it('analyze(): left alone when nothing is dropped and the buffered state stays small', async () => {
     const report = await analyze(join(CAPTURES, 'linux-v3-basic-head.pcap'));
     expect(report.memory.dropped.connections).toBe(0);
     expect(report.rpc.calls).toBeGreaterThan(0);

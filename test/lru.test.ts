@@ -50,6 +50,52 @@ describe('LruMap', () => {
     expect(lru.shift()).toBeUndefined();
   });
 
+  it('behaves as a Map while small (no Map inside up to 8 entries), across the threshold, and after clear', () => {
+    const r = rng(8);
+    for (let round = 0; round < 40; round++) {
+      const lru = new LruMap<number, number>();
+      const ref = new Map<number, number>();
+      // Keys 0-11: the size wanders around 8, where the map makes its Map.
+      for (let step = 0; step < 400; step++) {
+        const k = randInt(r, 0, round % 2 === 0 ? 9 : 12);
+        const op = randInt(r, 0, 5);
+        if (op <= 1) {
+          lru.set(k, step);
+          ref.set(k, step);
+        } else if (op === 2) {
+          expect(lru.delete(k)).toBe(ref.delete(k));
+        } else if (op === 3) {
+          const first = ref.entries().next();
+          if (!first.done) ref.delete(first.value[0]);
+          expect(lru.shift()).toEqual(first.done ? undefined : first.value);
+        } else {
+          expect(lru.get(k)).toBe(ref.get(k));
+        }
+        expect(lru.size).toBe(ref.size);
+        expect([...lru]).toEqual([...ref]);
+      }
+      lru.clear();
+      ref.clear();
+      lru.set(1, 1);
+      expect([...lru]).toEqual([[1, 1]]);
+    }
+  });
+
+  it('finds NaN and -0 keys as a Map does (SameValueZero), small or not', () => {
+    for (const filler of [0, 20]) {
+      const lru = new LruMap<number, string>();
+      for (let i = 0; i < filler; i++) lru.set(100 + i, 'x');
+      lru.set(NaN, 'nan');
+      lru.set(-0, 'zero');
+      expect(lru.get(NaN)).toBe('nan');
+      expect(lru.get(0)).toBe('zero');
+      expect(lru.has(+0)).toBe(true);
+      expect(lru.delete(NaN)).toBe(true);
+      expect(lru.has(NaN)).toBe(false);
+      expect(lru.size).toBe(filler + 1);
+    }
+  });
+
   it('takes the oldest of a capped map at every insertion (the pattern that is slow with a Map)', () => {
     const lru = new LruMap<number, string>();
     for (let i = 0; i < 50_000; i++) {

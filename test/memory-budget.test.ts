@@ -21,6 +21,7 @@ import { FragmentReassembler, newIpScratch } from '../src/net/fragments.js';
 import { newNetStats } from '../src/net/packet.js';
 import type { Transaction } from '../src/rpc/transaction.js';
 import { getattrCall, HOSTILE_AHEAD, writeHostileFile, type HostileShape } from './gen/hostile.js';
+import { writeWideFile } from './gen/wide.js';
 import { nfs3Fattr, recordMark, rpcAcceptedReply, XdrWriter } from './gen/rpc.js';
 import { bundledCaptures, CAPTURES, tempDir } from './helpers.js';
 
@@ -168,6 +169,31 @@ describe('memory budget: hostile shapes', () => {
       [0x53, 3001],
     ]);
     expect(report.tcp.connections).toBe(3002);
+  });
+});
+
+describe('memory budget: a wide capture (many clients, servers and files), scaled down', () => {
+  it('at a small limit the tables, file handles and answered calls give up their oldest, counted; every call is still analysed', async () => {
+    const file = join(tempDir(), 'wide.pcap');
+    // 300 connections to 200 servers, 1,000 files each: about 3,100 calls.
+    const counts = writeWideFile(file, { connections: 300, servers: 200, filesPerServer: 1000, targetBytes: 3e6 });
+    const unanswered = Math.floor(counts.calls / 500);
+    const roomy: Diagnostic[] = [];
+    const full = await analyze(file, { onDiagnostic: (d) => roomy.push(d) });
+    expect(full.memory.dropped).toEqual(NONE);
+    expect(memoryWarnings(roomy)).toEqual([]);
+    expect([full.rpc.calls, full.rpc.unanswered]).toEqual([counts.calls, unanswered]);
+
+    const tight: Diagnostic[] = [];
+    const small = await analyze(file, { maxMemory: 2 * MiB, onDiagnostic: (d) => tight.push(d) });
+    const d = small.memory.dropped;
+    expect(d.fileHandles).toBeGreaterThan(0);
+    expect(d.tableRows).toBeGreaterThan(0);
+    // What the calls need is kept: no connection, no outstanding call dropped.
+    expect(d).toEqual({ ...NONE, fileHandles: d.fileHandles, tableRows: d.tableRows, answeredCalls: d.answeredCalls });
+    expect([small.rpc.calls, small.rpc.unanswered]).toEqual([counts.calls, unanswered]);
+    expect(memoryWarnings(tight)).toHaveLength(1);
+    expect(small.memory.peakBytes).toBeLessThan(2 * MiB * 1.05);
   });
 });
 

@@ -103,6 +103,7 @@ export class GracePeriodDetector implements Detector {
     const replyTime = frameSeconds(t.reply.frame);
     // Silences of the server: a gap in its traffic, after which traffic resumed.
     if (s.lastFrame && callTime - s.lastTime >= this.silenceSeconds) {
+      this.forgetIdleSilences(s);
       pushBounded(s.silences, { seconds: micro(callTime - s.lastTime), before: s.lastFrame, after: t.call.frame, endTime: callTime, newConnection: t.connId !== s.lastConnId });
     }
     if (replyTime >= s.lastTime) {
@@ -137,6 +138,26 @@ export class GracePeriodDetector implements Detector {
         s.episodes.push({ first: t.reply.frame, last: t.reply.frame, firstTime: replyTime, lastTime: replyTime, replies: 1 });
       }
     }
+  }
+
+  /**
+   * A silence is a sign of a restart only for a grace episode that starts
+   * within restartWindow after it (see finding()). One that ended longer
+   * ago than that before the server's latest traffic, with no episode
+   * starting in its window, can be a sign of nothing to come (episodes
+   * start at replies, in capture order): it is forgotten, so that a busy
+   * server's list holds the last restartWindow's silences and those before
+   * its episodes, not the last MAX_SIGNS of a long capture (2,000 servers
+   * × 100 silences each, with their frames, on a capture of an hour).
+   */
+  private forgetIdleSilences(s: ServerState): void {
+    const list = s.silences;
+    if (list.length === 0) return;
+    const horizon = s.lastTime - this.restartWindow;
+    const window = this.restartWindow;
+    const signOfEpisode = (x: Silence): boolean => s.episodes.some((ep) => ep.firstTime >= x.endTime && ep.firstTime - x.endTime <= window);
+    if (list.every((x) => x.endTime >= horizon || signOfEpisode(x))) return;
+    s.silences = list.filter((x) => x.endTime >= horizon || signOfEpisode(x));
   }
 
   onTcpEvent(e: TcpEvent): void {

@@ -92,31 +92,53 @@ class Entry<K, V> implements LruLinks {
 }
 
 /**
+ * Up to this many entries an {@link LruMap} has no Map: a key is looked up
+ * by walking its list (a Map costs about 300 bytes even with one entry, and
+ * there is one table per connection direction that makes calls).
+ */
+const SMALL_MAP = 8;
+
+/** Whether two keys are the same key for a Map (SameValueZero). */
+function sameKey<K>(a: K, b: K): boolean {
+  // eslint-disable-next-line no-self-compare
+  return a === b || (a !== a && b !== b);
+}
+
+/**
  * A Map whose oldest entry is found in O(1): the order is a Map's (insertion
  * order: setting an existing key keeps its place), `touch` moves a key to
  * the end as `delete` + `set` would, and `oldest`/`shift` take the first
- * entry without iterating. A drop-in for the Map operations it has.
+ * entry without iterating. A drop-in for the Map operations it has. Small
+ * (up to {@link SMALL_MAP} entries), it holds no Map at all.
  */
 export class LruMap<K, V> {
-  private readonly map = new Map<K, Entry<K, V>>();
+  /** Entries by key, made when the map first grows beyond SMALL_MAP entries. */
+  private map: Map<K, Entry<K, V>> | undefined = undefined;
   private readonly order = new LruList<Entry<K, V>>();
 
   get size(): number {
-    return this.map.size;
+    return this.order.size;
+  }
+
+  private find(key: K): Entry<K, V> | undefined {
+    const m = this.map;
+    if (m !== undefined) return m.get(key);
+    for (let e = this.order.oldest; e !== null; e = e.lruNext as Entry<K, V> | null) if (sameKey(e.key, key)) return e;
+    return undefined;
   }
 
   has(key: K): boolean {
-    return this.map.has(key);
+    return this.find(key) !== undefined;
   }
 
   /** The value, without changing the order. */
   get(key: K): V | undefined {
-    return this.map.get(key)?.value;
+    return this.find(key)?.value;
   }
 
   /** The value, made the newest. */
   touch(key: K): V | undefined {
-    const e = this.map.get(key);
+    const e = this.find(key);
     if (e === undefined) return undefined;
     this.order.touch(e);
     return e.value;
@@ -124,21 +146,25 @@ export class LruMap<K, V> {
 
   /** Sets the value; a new key becomes the newest, an existing one keeps its place. */
   set(key: K, value: V): this {
-    const e = this.map.get(key);
+    const e = this.find(key);
     if (e !== undefined) {
       e.value = value;
       return this;
     }
     const n = new Entry(key, value);
-    this.map.set(key, n);
     this.order.push(n);
+    if (this.map !== undefined) this.map.set(key, n);
+    else if (this.order.size > SMALL_MAP) {
+      const m = (this.map = new Map());
+      for (const x of this.order) m.set(x.key, x);
+    }
     return this;
   }
 
   delete(key: K): boolean {
-    const e = this.map.get(key);
+    const e = this.find(key);
     if (e === undefined) return false;
-    this.map.delete(key);
+    this.map?.delete(key);
     this.order.remove(e);
     return true;
   }
@@ -153,13 +179,13 @@ export class LruMap<K, V> {
   shift(): [K, V] | undefined {
     const e = this.order.shift();
     if (e === null) return undefined;
-    this.map.delete(e.key);
+    this.map?.delete(e.key);
     return [e.key, e.value];
   }
 
   clear(): void {
     while (this.order.shift() !== null);
-    this.map.clear();
+    this.map = undefined;
   }
 
   *keys(): IterableIterator<K> {

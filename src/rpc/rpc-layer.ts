@@ -54,6 +54,13 @@ export interface RpcLayerStats {
   nonRpcDatagrams: number;
 }
 
+/**
+ * Estimated heap bytes of a record stream (one per connection direction
+ * that carried data), charged to the budget's "connections" account while
+ * its connection is open (measured on Node 20: docs/memory.md).
+ */
+export const RECORD_STREAM_BYTES = 500;
+
 /** DirectionGate.flags: the direction (bit 0), then facts about it. */
 const G_KNOWN_PORT = 2;
 const G_SAW_MESSAGE = 4;
@@ -95,10 +102,12 @@ class DirectionGate implements StreamConsumer, RpcMessageSink {
   }
 
   private open(): RpcRecordStream {
+    this.layer.connections.add(RECORD_STREAM_BYTES);
     return (this.stream = new RpcRecordStream(this, this.conn, this.dir, this.layer.stats.record, { partials: this.layer.partials }));
   }
 
   data(buf: Buffer, start: number, end: number, offset: number, at: FrameRef, lazy: LazyBytes | null = null): void {
+    if ((this.flags & G_ENDED) !== 0) return;
     if ((this.flags & G_DISABLED) !== 0) {
       this.layer.stats.nonRpcBytes += end - start;
       return;
@@ -114,13 +123,18 @@ class DirectionGate implements StreamConsumer, RpcMessageSink {
   }
 
   gap(length: number, offset: number, at: FrameRef): void {
-    if ((this.flags & G_DISABLED) === 0) (this.stream ?? this.open()).gap(length, offset, at);
+    if ((this.flags & (G_DISABLED | G_ENDED)) === 0) (this.stream ?? this.open()).gap(length, offset, at);
   }
 
   end(reason: StreamEndReason, at: FrameRef | undefined): void {
     if (this.ended) return;
     if ((this.flags & G_DISABLED) === 0) this.stream?.end(reason, at);
     this.flags |= G_ENDED | (reason === 'evicted' ? G_EVICTED : 0);
+    if (this.stream !== undefined) {
+      // The stream is done with: what it held goes with it.
+      this.stream = undefined;
+      this.layer.connections.add(-RECORD_STREAM_BYTES);
+    }
     // The matcher forgets the connection when both directions have ended.
     const peer = this.peer;
     if (peer === undefined || peer.ended) this.layer.connectionEnded(this.conn, this.evicted || peer?.evicted === true);
@@ -188,6 +202,8 @@ export class RpcLayer implements TransportHandler {
   readonly matcher: RpcMatcher;
   /** Bytes held by messages in progress (the memory budget). */
   readonly partials: PartialRecords;
+  /** The budget's "connections" account (shared with TCP reassembly), charged for the record streams. */
+  readonly connections: MemoryAccount;
   readonly stats: RpcLayerStats = {
     record: { messages: 0, truncatedMessages: 0, skippedBytes: 0, resyncs: 0, bytesNotKept: 0 },
     nonRpcStreams: 0,
@@ -200,6 +216,7 @@ export class RpcLayer implements TransportHandler {
     const budget = options.budget ?? new MemoryBudget(Infinity);
     this.matcher = new RpcMatcher(sink, budget, options.lateCounts === undefined ? {} : { lateCounts: options.lateCounts });
     this.partials = new PartialRecords(budget);
+    this.connections = budget.account('connections');
     this.rpcPorts = new Set([...DEFAULT_RPC_PORTS, ...(options.nfsPorts ?? [])]);
   }
 

@@ -187,6 +187,11 @@ export class TcpAnalysis {
    * (`tsSec`, `tsNsec`) the capture time. Returns the TA_* bits.
    */
   classify(dir: 0 | 1, seq: number, ack: number, seglen: number, flags: number, window: number, tsSec: number, tsNsec: number): number {
+    // Sequence numbers are kept as signed 32-bit integers (V8 small
+    // integers: an unsigned one above 2^31 takes a heap number per field);
+    // the comparisons are modulo 2^32 either way.
+    seq |= 0;
+    ack |= 0;
     const fwd = this.flows[dir];
     const rev = this.flows[dir ^ 1]!;
     const synFinRst = (flags & (SYN | FIN | RST)) !== 0;
@@ -206,7 +211,7 @@ export class TcpAnalysis {
         this.lostBytes = (seq - fwd.nextSeq) >>> 0;
         this.lostFromSeq = fwd.nextSeq;
       }
-      const prevSeq = (fwd.nextSeq - 1) >>> 0;
+      const prevSeq = (fwd.nextSeq - 1) | 0;
       // KEEP ALIVE: 0 or 1 byte one before nextSeq.
       if ((seglen === 0 || seglen === 1) && seq === prevSeq && !synFinRst) ta |= TA_KEEP_ALIVE;
       const sameAck = seglen === 0 && seq === fwd.nextSeq && ack === fwd.lastAck && !synFinRst;
@@ -252,13 +257,13 @@ export class TcpAnalysis {
     }
 
     // SPURIOUS / FAST RETRANSMISSION / OUT-OF-ORDER / RETRANSMISSION
-    const end = (seq + seglen) >>> 0;
+    const end = (seq + seglen) | 0;
     // Where the next segment should start.
-    const nextSeq = (flags & (SYN | FIN)) !== 0 ? (end + 1) >>> 0 : end;
+    const nextSeq = (flags & (SYN | FIN)) !== 0 ? (end + 1) | 0 : end;
     if ((seglen > 0 || (flags & (SYN | FIN)) !== 0) && (ta & TA_KEEP_ALIVE) === 0) {
       let notAdvanced = fwd.nextSeq !== 0 && ltSeq(seq, fwd.nextSeq);
       // More than one byte at nextSeq - 1 (after a keep-alive or probe) brings new data.
-      if (seglen > 1 && ((fwd.nextSeq - 1) >>> 0) === seq) notAdvanced = false;
+      if (seglen > 1 && ((fwd.nextSeq - 1) | 0) === seq) notAdvanced = false;
       if (seglen > 0 && rev.lastAck !== 0 && leSeq(end, rev.lastAck)) {
         ta |= TA_SPURIOUS_RETRANSMISSION;
       } else if (

@@ -163,11 +163,13 @@ export function newTcpStats(): TcpStats {
 const MAX_ACK_JUMP = 2 ** 30;
 
 /**
- * Estimated heap bytes of one open connection with its two directions,
- * everything the layers above keep per connection included (record streams,
- * matcher tables; measured on Node 20: docs/memory.md).
+ * Estimated heap bytes of one open connection: its two directions, its
+ * sequence analysis, its TcpConnection and the RPC layer's gates (its record
+ * streams are charged as they are made: RECORD_STREAM_BYTES in
+ * rpc/rpc-layer.ts). Measured on Node 20 with heap snapshots of 10,000 and
+ * 20,000 live connections (docs/memory.md).
  */
-export const CONNECTION_BYTES = 2600;
+export const CONNECTION_BYTES = 1600;
 /** Estimated heap bytes of a buffered out-of-order segment besides its payload. */
 export const PENDING_SEGMENT_BYTES = 160;
 /**
@@ -197,26 +199,39 @@ interface Pending {
 /** The `pending` list of a direction that holds none (replaced by its own array at the first segment). */
 const NO_PENDING: Pending[] = Object.freeze([]) as unknown as Pending[];
 
-/** One direction of a connection: the sender's stream and the sender's view of the peer (its ACKs). */
+/** The consumer of a direction until the layer above has given its own. */
+const NO_CONSUMER: StreamConsumer = { data() {}, gap() {}, end() {} };
+
+/** Half.flags: the direction (bit 0), then the booleans of a direction. */
+const H_STARTED = 2;
+const H_SYN_SEEN = 4;
+const H_FIN_SEEN = 8;
+const H_ENDED = 16;
+const H_BUSY = 32;
+const H_ACK_SEEN = 64;
+
+/**
+ * One direction of a connection: the sender's stream and the sender's view
+ * of the peer (its ACKs). Kept small (two per open connection): the
+ * booleans in one `flags` field, sequence numbers as signed 32-bit integers
+ * (V8 small integers; unsigned ones above 2^31 would each take a heap
+ * number of their own). Sequence arithmetic is modulo 2^32 either way.
+ */
 class Half implements LruLinks {
   /** In the list of directions holding out-of-order segments (oldest first). */
   lruPrev: LruLinks | null = null;
   lruNext: LruLinks | null = null;
-  /** Stream bookkeeping starts with the first segment seen from this side. */
-  started = false;
-  /** Sequence number of the next byte to deliver (unsigned 32-bit). */
+  private flags: number;
+  /** Sequence number of the next byte to deliver (signed 32-bit). */
   nextSeq = 0;
   /** Stream offset of the next byte to deliver. */
   nextOffset = 0;
   /** Highest stream offset + 1 of payload seen sent (delivered, lost or buffered). */
   sentEnd = 0;
-  synSeen = false;
+  /** The SYN's sequence number (signed 32-bit), once synSeen. */
   isn = 0;
-  finSeen = false;
   /** Stream offset the FIN occupies. */
   finOffset = 0;
-  /** consumer.end was called; no more data is delivered. */
-  ended = false;
   /** Out-of-order segments, sorted by offset. */
   pending: Pending[] = NO_PENDING;
   /** Captured bytes held in `pending`. */
@@ -230,14 +245,62 @@ class Half implements LruLinks {
   ackedAt: FrameRef | undefined;
   /** `buffered` when that ACK came. */
   bufferedAtAck = 0;
-  /** Inside consumer.data or .gap: a release of this direction asked meanwhile (by what the other direction delivered then) is ignored. */
-  busy = false;
   // --- ACKs this side sent, about the peer's stream ---
-  ackSeen = false;
-  /** Highest ACK number sent (sequence space). */
+  /** Highest ACK number sent (sequence space, signed 32-bit). */
   highestAck = 0;
 
-  constructor(readonly consumer: StreamConsumer, readonly dir: Direction, readonly conn: Conn) {}
+  /** Given by the layer above once the connection is made (StreamControl needs the connection first). */
+  consumer: StreamConsumer = NO_CONSUMER;
+
+  constructor(dir: Direction, readonly conn: Conn) {
+    this.flags = dir;
+  }
+
+  get dir(): Direction {
+    return (this.flags & 1) as Direction;
+  }
+
+  private flag(bit: number, on: boolean): void {
+    this.flags = on ? this.flags | bit : this.flags & ~bit;
+  }
+
+  /** Stream bookkeeping starts with the first segment seen from this side. */
+  get started(): boolean {
+    return (this.flags & H_STARTED) !== 0;
+  }
+  get synSeen(): boolean {
+    return (this.flags & H_SYN_SEEN) !== 0;
+  }
+  set synSeen(on: boolean) {
+    this.flag(H_SYN_SEEN, on);
+  }
+  get finSeen(): boolean {
+    return (this.flags & H_FIN_SEEN) !== 0;
+  }
+  set finSeen(on: boolean) {
+    this.flag(H_FIN_SEEN, on);
+  }
+  /** consumer.end was called; no more data is delivered. */
+  get ended(): boolean {
+    return (this.flags & H_ENDED) !== 0;
+  }
+  set ended(on: boolean) {
+    this.flag(H_ENDED, on);
+  }
+  /** Inside consumer.data or .gap: a release of this direction asked meanwhile (by what the other direction delivered then) is ignored. */
+  get busy(): boolean {
+    return (this.flags & H_BUSY) !== 0;
+  }
+  set busy(on: boolean) {
+    this.flag(H_BUSY, on);
+  }
+  /** This side sent an ACK (highestAck is set). */
+  get ackSeen(): boolean {
+    return (this.flags & H_ACK_SEEN) !== 0;
+  }
+  set ackSeen(on: boolean) {
+    this.flag(H_ACK_SEEN, on);
+  }
 
   /**
    * Stream offset of a sequence number near the current position: the next
@@ -245,13 +308,13 @@ class Half implements LruLinks {
    */
   offsetOf(seq: number): number {
     const ahead = this.ackedTo - this.nextOffset;
-    if (ahead > 0) return this.ackedTo + ((seq - ((this.nextSeq + ahead) >>> 0)) | 0);
+    if (ahead > 0) return this.ackedTo + ((seq - (this.nextSeq + ahead)) | 0);
     return this.nextOffset + ((seq - this.nextSeq) | 0);
   }
 
   start(seq: number): void {
-    this.started = true;
-    this.nextSeq = seq >>> 0;
+    this.flags |= H_STARTED;
+    this.nextSeq = seq | 0;
     this.nextOffset = 0;
   }
 }
@@ -298,7 +361,11 @@ class HalfOpen implements LruLinks {
   constructor(readonly conn: Conn) {}
 }
 
-class Conn extends ConnEntry implements LruLinks {
+/**
+ * A connection is its own StreamControl (no closure per connection):
+ * `release` is the reassembler's, shared by all its connections.
+ */
+class Conn extends ConnEntry implements LruLinks, StreamControl {
   /** In the list of open connections, least recently active first. */
   lruPrev: LruLinks | null = null;
   lruNext: LruLinks | null = null;
@@ -314,17 +381,22 @@ class Conn extends ConnEntry implements LruLinks {
 
   constructor(
     readonly info: TcpConnection,
-    consumers: [StreamConsumer, StreamConsumer],
     key: ConnKey,
     /** Side A is the lower endpoint of the key: a segment from the lower endpoint is direction 0. */
     readonly aIsLo: boolean,
     now: number,
+    private readonly release: (conn: Conn, dir: Direction) => void,
   ) {
     super();
     this.copyKey(key);
-    this.halves = [new Half(consumers[0], 0, this), new Half(consumers[1], 1, this)];
+    this.halves = [new Half(0, this), new Half(1, this)];
     this.analysis = new TcpAnalysis();
     this.lastSeenSec = now;
+  }
+
+  releaseAcknowledged(dir: Direction): void {
+    // Asked before the layer above gave its consumers, or after the end: nothing to release.
+    if (!this.closed && this.halves[dir].consumer !== NO_CONSUMER) this.release(this, dir);
   }
 }
 
@@ -354,6 +426,8 @@ export class TcpReassembler {
   private readonly budget: MemoryBudget;
   private readonly connAccount: MemoryAccount;
   private readonly oooAccount: MemoryAccount;
+  /** StreamControl.releaseAcknowledged of every connection. */
+  private readonly releaseOf = (conn: Conn, dir: Direction): void => this.releaseAcked(conn.halves[dir], conn);
 
   constructor(private readonly handler: TransportHandler, options?: Partial<TcpOptions> & { budget?: MemoryBudget }) {
     const { budget, ...tcp } = options ?? {};
@@ -469,7 +543,7 @@ export class TcpReassembler {
       if (!half.started) {
         half.start(h.seq + 1); // SYN occupies one sequence number
         half.synSeen = true;
-        half.isn = h.seq;
+        half.isn = h.seq | 0;
       }
       if (ackf && peer.synSeen) conn.handshake = true;
     } else if (!half.started) {
@@ -564,7 +638,7 @@ export class TcpReassembler {
     const half = conn.halves[dir];
     const finished = conn.halves[0].finSeen && conn.halves[1].finSeen;
     if (finished) return true; // FIN both ways (final ACK not seen): a new connection
-    if (half.synSeen && half.isn === seq) return false; // retransmitted SYN
+    if (half.synSeen && half.isn === (seq | 0)) return false; // retransmitted SYN
     // Simultaneous open, or the SYN of a handshake whose SYN/ACK we saw first.
     if (!half.started && conn.halves[dir ^ 1]!.synSeen) return false;
     return true;
@@ -591,18 +665,13 @@ export class TcpReassembler {
         this.evict(oldest, pkt.frame);
       }
     }
-    let opened: Conn | undefined;
-    const control: StreamControl = {
-      releaseAcknowledged: (d) => {
-        if (opened !== undefined && !opened.closed) this.releaseAcked(opened.halves[d], opened);
-      },
-    };
-    const consumers = this.handler.openConnection(info, control);
     // this.key is the segment's key: the sweep above touched no key.
     const key = this.key;
     const aIsLo = senderIsA ? key.srcIsLo : !key.srcIsLo || key.same;
-    const conn = new Conn(info, consumers, key, aIsLo, now);
-    opened = conn;
+    const conn = new Conn(info, key, aIsLo, now, this.releaseOf);
+    const consumers = this.handler.openConnection(info, conn);
+    conn.halves[0].consumer = consumers[0];
+    conn.halves[1].consumer = consumers[1];
     this.index.add(conn);
     this.open.push(conn);
     this.connAccount.add(CONNECTION_BYTES);
@@ -656,8 +725,10 @@ export class TcpReassembler {
         const ho = this.halfOpen.oldest?.conn;
         if (ho !== undefined && now - ho.info.firstFrame.tsSec >= HALF_OPEN_FIRST_SEC) victim = ho;
       }
+      // What the connection and the layers above held of it (its record streams too).
+      const before = this.connAccount.bytes;
       this.evict(victim, this.lastAt);
-      freed += CONNECTION_BYTES;
+      freed += before - this.connAccount.bytes;
     }
     return freed;
   }
@@ -748,7 +819,7 @@ export class TcpReassembler {
   }
 
   private noteAck(half: Half, ack: number): void {
-    if (!half.ackSeen || ((ack - half.highestAck) | 0) > 0) half.highestAck = ack;
+    if (!half.ackSeen || ((ack - half.highestAck) | 0) > 0) half.highestAck = ack | 0;
     half.ackSeen = true;
   }
 
@@ -829,7 +900,7 @@ export class TcpReassembler {
       const n = capEnd - trim;
       const off = half.nextOffset;
       half.nextOffset = off + n;
-      half.nextSeq = (half.nextSeq + n) >>> 0;
+      half.nextSeq = (half.nextSeq + n) | 0;
       this.stats.deliveredBytes += n;
       if (half.ackedTo >= 0) this.settleAcked(half);
       half.busy = true;
@@ -948,7 +1019,7 @@ export class TcpReassembler {
   private gap(half: Half, conn: Conn, length: number, at: FrameRef, kind: 'gap' | 'snaplen-gap' = 'gap'): void {
     const off = half.nextOffset;
     half.nextOffset = off + length;
-    half.nextSeq = (half.nextSeq + length) >>> 0;
+    half.nextSeq = (half.nextSeq + length) | 0;
     this.stats.gapBytes += length;
     if (half.ackedTo >= 0) this.settleAcked(half);
     half.busy = true;
