@@ -224,7 +224,8 @@ class Bucket {
     this.rpcRetransmits += o.rpcRetransmits;
     this.all.merge(o.all);
     for (const [k, v] of o.tcp) this.tcp.set(k, (this.tcp.get(k) ?? 0) + v);
-    for (const [k, c] of o.ops) this.op(k).merge(c);
+    // forEach: no iterator result and entry pair per op (coarsening merges every bucket).
+    o.ops.forEach((c, k) => this.op(k).merge(c));
   }
 }
 
