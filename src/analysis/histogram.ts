@@ -265,8 +265,17 @@ export class CompactHistogram extends HistogramBase {
         return;
       }
       if (this.idx.length < COMPACT_MAX_BUCKETS) {
-        this.idx.splice(lo, 0, j);
-        this.cnt.splice(lo, 0, c);
+        // Inserted at lo by hand: splice would allocate the (empty) list of what it removed.
+        const idx = this.idx;
+        const cnt = this.cnt;
+        idx.push(j);
+        cnt.push(c);
+        for (let k = idx.length - 1; k > lo; k--) {
+          idx[k] = idx[k - 1]!;
+          cnt[k] = cnt[k - 1]!;
+        }
+        idx[lo] = j;
+        cnt[lo] = c;
         return;
       }
       this.collapse();

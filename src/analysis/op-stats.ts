@@ -43,6 +43,7 @@ import { formatEndpoint } from '../transport/stream.js';
 import type { MemoryAccount, MemoryBudget } from '../memory/budget.js';
 import { LruMap } from '../memory/lru.js';
 import { LatencyHistogram, type HistogramData } from './histogram.js';
+import { NO_NAME, ProcedureKeyed } from './procedure-keyed.js';
 
 /** Default cap of each keyed table (files, clients, servers): each row holds a ~16 KiB histogram. */
 export const DEFAULT_MAX_TRACKED = 2_000;
@@ -388,13 +389,6 @@ export abstract class AccountingSink implements TransactionSink {
   orphanReply(): void {}
 }
 
-/** The operation rows of one procedure: its own, and by op name its COMPOUNDs' and ops'. */
-interface ProcedureRows {
-  procedure: OpTally | undefined;
-  compound: Map<string, OpTally>;
-  op: Map<string, OpTally>;
-}
-
 const newTally = (): Tally => new Tally();
 const newFileTally = (): FileTally => new FileTally(undefined);
 
@@ -408,8 +402,8 @@ const FH_BY_PATH = 4096;
 
 export class OperationStats extends AccountingSink {
   private readonly ops = new Map<string, OpTally>();
-  /** The rows of `ops` by program, then version and procedure (a cache of lookups by key string). */
-  private readonly rowCache = new Map<number, Map<number, ProcedureRows>>();
+  /** The rows of `ops` by procedure, kind and op (found without their key string). */
+  private readonly rowCache = new ProcedureKeyed<OpTally>();
   private readonly errorTable = new Map<string, ErrorTally>();
   private readonly clients: Bounded<Tally>;
   private readonly servers: Bounded<Tally>;
@@ -443,34 +437,18 @@ export class OperationStats extends AccountingSink {
   }
 
   private op(kind: OperationKind, t: Transaction, op: string | null): OpTally {
-    // The rows of a procedure, found by numbers (no key string per call) while they fit one.
     const { program, version, procedure } = t;
-    let rows: ProcedureRows | undefined;
-    if (version < 0x10000 && procedure < 0x10000) {
-      let byProgram = this.rowCache.get(program);
-      if (byProgram === undefined) {
-        byProgram = new Map();
-        this.rowCache.set(program, byProgram);
-      }
-      const vp = version * 0x10000 + procedure;
-      rows = byProgram.get(vp);
-      if (rows === undefined) {
-        rows = { procedure: undefined, compound: new Map(), op: new Map() };
-        byProgram.set(vp, rows);
-      }
-      const hit = kind === 'procedure' ? rows.procedure : kind === 'compound' ? rows.compound.get(op!) : rows.op.get(op!);
-      if (hit !== undefined) return hit;
-    }
+    const rows = this.rowCache.names(program, version, procedure, KIND_ORDER[kind]);
+    const name = op ?? NO_NAME;
+    const hit = rows?.get(name);
+    if (hit !== undefined) return hit;
     const key = `${program}/${version}/${kind}/${procedure}/${op ?? ''}`;
     let o = this.ops.get(key);
     if (o === undefined) {
       o = new OpTally(kind, program, version, procedure, op);
       this.ops.set(key, o);
     }
-    if (rows !== undefined) {
-      if (kind === 'procedure') rows.procedure = o;
-      else (kind === 'compound' ? rows.compound : rows.op).set(op!, o);
-    }
+    rows?.set(name, o);
     return o;
   }
 

@@ -31,6 +31,7 @@ import type { Transaction } from '../rpc/transaction.js';
 import type { Endpoint, TcpConnection, TcpEvent } from '../transport/stream.js';
 import { CompactHistogram, type CompactHistogramData } from './histogram.js';
 import { AccountingSink, replyErrorName } from './op-stats.js';
+import { NO_NAME, ProcedureKeyed } from './procedure-keyed.js';
 import {
   commonInterval,
   intervalIndex,
@@ -223,7 +224,8 @@ class Bucket {
     this.rpcRetransmits += o.rpcRetransmits;
     this.all.merge(o.all);
     for (const [k, v] of o.tcp) this.tcp.set(k, (this.tcp.get(k) ?? 0) + v);
-    for (const [k, c] of o.ops) this.op(k).merge(c);
+    // forEach: no iterator result and entry pair per op (coarsening merges every bucket).
+    o.ops.forEach((c, k) => this.op(k).merge(c));
   }
 }
 
@@ -238,9 +240,6 @@ export function isoSeconds(iso: string): number {
   if (m === null) return NaN;
   return Date.parse(`${m[1]}Z`) / 1000 + (m[2] ? Number(m[2]) / 10 ** m[2].length : 0);
 }
-
-/** The series cache's key of a call that is no COMPOUND. */
-const NO_MAIN_OP = '\u0000';
 
 function countCall(c: Cell, writeBytes: number, answered: boolean): void {
   c.calls++;
@@ -268,8 +267,8 @@ export class Timeline extends AccountingSink {
   private lastIdx = NaN;
   private lastBucket: Bucket | undefined;
   private readonly series = new Map<string, TimelineSeries>();
-  /** The series by program, then version, procedure and whether a callback program, then main op (NO_MAIN_OP for none). */
-  private readonly seriesCache = new Map<number, Map<number, Map<string, TimelineSeries>>>();
+  /** The series by procedure, whether of a callback program, and main op (found without their key string). */
+  private readonly seriesCache = new ProcedureKeyed<TimelineSeries>();
   private readonly filter: TimelineFilter | undefined;
   private readonly opFilter: string | undefined;
   private readonly isCallbackProgram: (p: number) => boolean;
@@ -384,25 +383,12 @@ export class Timeline extends AccountingSink {
     countAnswer(atReply.op(key), failed, readBytes, t.latency);
   }
 
-  /** The series of a call (by its procedure, or its COMPOUND's main op), found by numbers while they fit: no key string per call. */
+  /** The series of a call (by its procedure, or its COMPOUND's main op), found without its key string. */
   private seriesOf(t: Transaction, mainOp: string | undefined, cb: boolean): TimelineSeries {
     const { program, version, procedure } = t;
-    let byName: Map<string, TimelineSeries> | undefined;
-    if (version < 0x10000 && procedure < 0x8000) {
-      const k = (version * 0x8000 + procedure) * 2 + (cb ? 1 : 0);
-      let byProgram = this.seriesCache.get(program);
-      if (byProgram === undefined) {
-        byProgram = new Map();
-        this.seriesCache.set(program, byProgram);
-      }
-      byName = byProgram.get(k);
-      if (byName === undefined) {
-        byName = new Map();
-        byProgram.set(k, byName);
-      }
-      const hit = byName.get(mainOp ?? NO_MAIN_OP);
-      if (hit !== undefined) return hit;
-    }
+    const byName = this.seriesCache.names(program, version, procedure, cb ? 1 : 0);
+    const hit = byName?.get(mainOp ?? NO_NAME);
+    if (hit !== undefined) return hit;
     const name = mainOp ?? procedureName(program, version, procedure, cb);
     const pname = programName(program, cb);
     const key = `${pname} v${version} ${name}`;
@@ -411,7 +397,7 @@ export class Timeline extends AccountingSink {
       s = { key, program, programName: pname, version, procedure, name, calls: 0, errors: 0 };
       this.series.set(key, s);
     }
-    byName?.set(mainOp ?? NO_MAIN_OP, s);
+    byName?.set(mainOp ?? NO_NAME, s);
     return s;
   }
 

@@ -47,16 +47,28 @@ export interface CompoundView {
   reply: FrameRef;
 }
 
-/** The answered NFSv4 COMPOUND a transaction is, or undefined. */
+/** The transaction compoundOf saw last, and its view: several detectors ask in a row about the same transaction. */
+let lastTransaction: Transaction | undefined;
+let lastView: CompoundView | undefined;
+
+/** The answered NFSv4 COMPOUND a transaction is, or undefined (the same view for the same transaction asked again: read-only). */
 export function compoundOf(t: Transaction): CompoundView | undefined {
   if (t.program !== PROG_NFS || t.version !== 4 || t.procedure !== 1 || t.reply === undefined) return undefined;
+  if (t === lastTransaction && lastView !== undefined && lastView.reply === t.reply.frame && lastView.ops === t.decoded?.call?.ops) return lastView;
+  const view = makeCompoundView(t);
+  lastTransaction = t;
+  lastView = view;
+  return view;
+}
+
+function makeCompoundView(t: Transaction): CompoundView | undefined {
   const call = t.decoded?.call;
   const reply = t.decoded?.reply;
   // A COMPOUND reply always has a status (UNKNOWN when unreadable).
   if (call === undefined || reply === undefined || reply.status === null) return undefined;
   const ops = call.ops;
   const opStatus = ops.map((_, i) => (reply.ops?.[i] === ops[i] ? reply.opStatus?.[i] : undefined));
-  return { t, status: reply.status, ops, opStatus, minorVersion: call.minorVersion ?? 0, reply: t.reply.frame };
+  return { t, status: reply.status, ops, opStatus, minorVersion: call.minorVersion ?? 0, reply: t.reply!.frame };
 }
 
 /** The op a COMPOUND failed on (its last answered op whose status is not OK), or its main op. */

@@ -31,6 +31,7 @@
 import { procedureName, programName } from '../../decoders/programs.js';
 import { snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import { LatencyHistogram } from '../analysis/histogram.js';
+import { NO_NAME, ProcedureKeyed } from '../analysis/procedure-keyed.js';
 import type { Transaction } from '../rpc/transaction.js';
 import { formatFrameTime } from '../report/time.js';
 import { formatEndpoint, type Direction } from '../transport/stream.js';
@@ -138,6 +139,8 @@ function opLabel(t: Transaction): string {
 export class SlowOpsDetector implements Detector {
   readonly kind = 'slow-ops';
   private readonly ops = new Map<string, OpStats>();
+  /** Each operation's label (opLabel), found without building it per call. */
+  private readonly labels = new ProcedureKeyed<string>();
   private readonly factor: number;
   private readonly relativeFloor: number;
   private readonly metadataFloor: number;
@@ -164,7 +167,13 @@ export class SlowOpsDetector implements Detector {
   onTransaction(t: Transaction): void {
     // A negative rpc.time (timestamps going backwards) says nothing about slowness.
     if (!t.reply || t.latency < 0) return;
-    const label = opLabel(t);
+    const labels = this.labels.names(t.program, t.version, t.procedure);
+    const mainOp = t.decoded?.call?.mainOp;
+    let label = labels?.get(mainOp ?? NO_NAME);
+    if (label === undefined) {
+      label = opLabel(t);
+      labels?.set(mainOp ?? NO_NAME, label);
+    }
     let s = this.ops.get(label);
     if (!s) {
       const op = opName(t);

@@ -29,6 +29,8 @@ interface Entry {
   parent: string | undefined;
   /** Name within the parent, or the absolute path of a root. */
   name: string;
+  /** Its key in `children` (`${parent}/${name}`), made once; undefined for a root. */
+  child: string | undefined;
 }
 
 /** A path deeper than this is a loop in the learnt links (a bad capture), not a path. */
@@ -126,11 +128,16 @@ export class FileHandlePaths implements TransactionSink {
 
   /** A root (mounted export): its absolute path. */
   learnRoot(fh: string, path: string): void {
-    this.set(fh, { parent: undefined, name: path });
+    this.set(fh, undefined, path);
   }
 
   /** `fh` is `name` (one or more components) under `dir`. */
   learnRelative(fh: string, dir: string, name: string): void {
+    // One component (nearly always): itself.
+    if (!name.includes('/')) {
+      if (name !== '' && name !== '.') this.learn(fh, dir, name);
+      return;
+    }
     const parts = name.split('/').filter((p) => p !== '' && p !== '.');
     if (parts.length === 0) return;
     // Intermediate components of a multi-component name have no handle of
@@ -140,14 +147,22 @@ export class FileHandlePaths implements TransactionSink {
 
   private learn(fh: string, dir: string, name: string): void {
     if (fh === dir) return;
-    this.set(fh, { parent: dir, name });
+    this.set(fh, dir, name);
   }
 
-  private set(fh: string, e: Entry): void {
-    if (this.entries.has(fh)) this.drop(fh);
+  private set(fh: string, parent: string | undefined, name: string): void {
+    const old = this.entries.get(fh);
+    if (old !== undefined && old.parent === parent && old.name === name) {
+      // Learnt again as it was (a LOOKUP or READDIRPLUS seen before): the newest again, as if dropped and set anew.
+      this.entries.touch(fh);
+      if (old.child !== undefined && this.children.get(old.child) !== fh) this.children.set(old.child, fh);
+      return;
+    }
+    if (old !== undefined) this.drop(fh);
+    const e: Entry = { parent, name, child: parent === undefined ? undefined : childKey(parent, name) };
     this.entries.set(fh, e);
     this.account?.add(entryBytes(fh, e));
-    if (e.parent !== undefined) this.children.set(childKey(e.parent, e.name), fh);
+    if (e.child !== undefined) this.children.set(e.child, fh);
     while (this.entries.size > this.capacity) this.drop(this.entries.oldest()![0]);
   }
 
@@ -160,8 +175,8 @@ export class FileHandlePaths implements TransactionSink {
   }
 
   private unindex(fh: string, e: Entry): void {
-    if (e.parent === undefined) return;
-    const k = childKey(e.parent, e.name);
+    const k = e.child;
+    if (k === undefined) return;
     if (this.children.get(k) === fh) this.children.delete(k);
   }
 
