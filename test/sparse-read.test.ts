@@ -16,8 +16,9 @@ import type { LazyBytes } from '../src/capture/frame.js';
 import { SPARSE_MIN_RECORD } from '../src/capture/pcap.js';
 import type { RpcMessageRecord, RpcMessageSink } from '../src/rpc/message.js';
 import { RpcRecordStream } from '../src/rpc/record-stream.js';
-import type { TcpConnection } from '../src/transport/stream.js';
 import { randInt, rng } from './gen/random.js';
+import { conn, newStats } from './gen/record-driver.js';
+import type { TcpConnection } from '../src/transport/stream.js';
 import { writePcap } from './gen/capture-writer.js';
 import { Capture, TcpSession } from './gen/session.js';
 import { getattrCall, okReply, readCall, readReply } from './gen/workload.js';
@@ -235,15 +236,6 @@ class FakeLazy implements LazyBytes {
 }
 
 describe('the record stream asks for every byte it reads', () => {
-  const connOf = (midstream: boolean): TcpConnection => ({
-    id: 1,
-    a: { addr: '10.0.0.1', port: 700 },
-    b: { addr: '10.0.0.2', port: 2049 },
-    midstream,
-    segments: [0, 0],
-    dataSegments: [0, 0],
-    firstFrame: { fileIndex: 0, number: 1, tsSec: 0, tsNsec: 0 },
-  });
   // Replies packed back to back: small ones, bulk READ replies (head and tail kept), multi-fragment ones.
   const parts: Buffer[] = [];
   for (let i = 0; i < 40; i++) {
@@ -256,7 +248,7 @@ describe('the record stream asks for every byte it reads', () => {
 
   function feed(midstream: boolean, cuts: number[], sparse: boolean, from = 0): { msgs: string[]; asked: number } {
     const sink = new Sink();
-    const stream = new RpcRecordStream(sink, connOf(midstream), 1, { messages: 0, truncatedMessages: 0, skippedBytes: 0, resyncs: 0, bytesNotKept: 0 });
+    const stream = new RpcRecordStream(sink, conn(midstream), 1, newStats());
     const at = { fileIndex: 0, number: 0, tsSec: 1, tsNsec: 0 };
     let asked = 0;
     let prev = from;
