@@ -35,7 +35,7 @@ const root = resolve(here, '..', '..');
 /** The CLI unbundled: its profile names each source file, for the per-stage breakdown. */
 const cli = join(root, 'dist', 'src', 'cli', 'main.js');
 /** The `nfsight` command as installed, what is timed: the CLI bundled into one file (scripts/bundle.mjs). */
-const command = join(root, 'dist', 'nfsight.mjs');
+const command = join(root, 'dist', 'nfsight.cjs');
 const smallCapture = join(root, 'captures', 'linux-v42-basic-head.pcap');
 
 function parseSize(s: string): number {

@@ -11,7 +11,7 @@
  * writes, in OUT's folder (default dist/):
  *  - nfsight-cli.cjs: the CLI as one CommonJS script, the Node modules a
  *    short run does not need loaded on first use;
- *  - OUT (nfsight.mjs): the command, a small launcher that compiles that
+ *  - OUT (nfsight.cjs): the command, a small launcher that compiles that
  *    script with V8's code cache (node:vm), so the functions a run needs
  *    are not parsed and compiled again at every start;
  *  - nfsight-cli.cli.cache and nfsight-cli.node.cache: the code caches,
@@ -24,11 +24,11 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const nodeRequire = createRequire(import.meta.url);
-const outfile = process.argv[2] ?? join(root, 'dist', 'nfsight.mjs');
+const outfile = process.argv[2] ?? join(root, 'dist', 'nfsight.cjs');
 const outDir = dirname(outfile);
 const script = join(outDir, 'nfsight-cli.cjs');
 const main = join(root, 'dist', 'src', 'cli', 'main.js');
@@ -38,13 +38,14 @@ const shebangFlags = shebang.replace(/^.*\bnode\b/, '').trim();
 
 /**
  * Node modules a short run never uses, loaded on first use rather than at
- * start: zlib and stream (gzip input), fs/promises (saved reports), and
+ * start: zlib and stream (gzip input), fs/promises (saved reports),
  * child_process (commander's executable subcommands, which nfsight does not
- * have). The bundle reads their exports when it calls them (`m.name(...)`),
+ * have) and v8 (the heap growth flag, set only when the memory budget fills;
+ * node:v8 loads Node's heap snapshot utilities and its streams). The bundle reads their exports when it calls them (`m.name(...)`),
  * so an object whose properties (the module's export names, listed here)
  * are getters that require the module at the first read serves.
  */
-const LAZY_BUILTINS = /^(node:)?(zlib|stream|fs\/promises|child_process)$/;
+const LAZY_BUILTINS = /^(node:)?(zlib|stream|fs\/promises|child_process|v8)$/;
 const lazyBuiltins = {
   name: 'lazy-builtins',
   setup(b) {
@@ -81,18 +82,31 @@ await build({
 // The shebang line esbuild kept: the script is not run directly.
 writeFileSync(script, readFileSync(script, 'latin1').replace(/^#!.*\n/, '\n'), 'latin1');
 
+// --version and -V alone print the version without loading the bundle (commander prints the same line).
+const { VERSION } = await import(pathToFileURL(join(root, 'dist', 'src', 'version.js')).href);
 writeFileSync(
   outfile,
   `${shebang}
+'use strict';
 // The nfsight command: runs nfsight-cli.cjs (the bundled CLI) with V8's code cache (scripts/bundle.mjs).
-// Node's modules as CommonJS: an import of node:fs would load Node's streams for its ES module facade.
-const { readFileSync, writeFileSync } = process.getBuiltinModule('node:fs');
-const { createRequire } = process.getBuiltinModule('node:module');
-const { dirname, join } = process.getBuiltinModule('node:path');
-const { fileURLToPath } = process.getBuiltinModule('node:url');
-const { Script } = process.getBuiltinModule('node:vm');
+// A CommonJS script: an ES module entry costs Node its ES module loader (~15 ms of CPU).
+const { readFileSync, writeFileSync, writeSync } = require('node:fs');
+const { join } = require('node:path');
 
-const dir = dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+  const text = ${JSON.stringify(`${VERSION}
+`)};
+  try {
+    writeSync(1, text);
+  } catch (err) {
+    // A pipe closed by its reader (EPIPE) is no error, as in the CLI; anything else: Node's stream.
+    if (err.code !== 'EPIPE') process.stdout.write(text);
+  }
+  return;
+}
+
+const dir = __dirname;
 const file = join(dir, 'nfsight-cli.cjs');
 // Made with the shebang's V8 flags, or with none.
 const cacheFile = join(dir, process.execArgv.some((a) => a.startsWith('--max-semi-space-size')) ? 'nfsight-cli.cli.cache' : 'nfsight-cli.node.cache');
@@ -104,10 +118,11 @@ try {
   // No cache: compiled as usual.
 }
 const source = readFileSync(file, 'latin1');
+const { Script } = require('node:vm');
 const compiled = new Script('(function (exports, require, module, __filename, __dirname) {' + source + '\\n})', { filename: file, cachedData });
 if (writeCache) process.on('exit', () => writeFileSync(cacheFile, compiled.createCachedData()));
-const module = { exports: {} };
-compiled.runInThisContext()(module.exports, createRequire(file), module, file, dir);
+const bundle = { exports: {} };
+compiled.runInThisContext()(bundle.exports, require('node:module').createRequire(file), bundle, file, dir);
 `,
 );
 chmodSync(outfile, 0o755);

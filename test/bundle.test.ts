@@ -4,7 +4,7 @@
  * and exit status, on every path a user takes first.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,18 +14,18 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 let bundle = '';
 
-function run(script: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [script, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', COLUMNS: '100' } });
+function run(script: string, args: string[], nodeFlags: string[] = []): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [...nodeFlags, script, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', COLUMNS: '100' } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 describe('the bundled command', () => {
   beforeAll(() => {
     // Bundled afresh from the built CLI, as `npm run build` does, inside the
-    // repository (where dist/nfsight.mjs finds node_modules).
+    // repository (where dist/nfsight.cjs finds node_modules).
     const dir = join(ROOT, 'dist', 'bundle-test');
     mkdirSync(dir, { recursive: true });
-    bundle = join(mkdtempSync(join(dir, 'b-')), 'nfsight.mjs');
+    bundle = join(mkdtempSync(join(dir, 'b-')), 'nfsight.cjs');
     const b = spawnSync(process.execPath, [join(ROOT, 'scripts', 'bundle.mjs'), bundle], { encoding: 'utf8' });
     expect(b.status, b.stderr).toBe(0);
   });
@@ -33,6 +33,9 @@ describe('the bundled command', () => {
 
   const cases: [string, string[]][] = [
     ['--version', ['--version']],
+    ['-V', ['-V']],
+    ['--version with an argument (not the launcher\'s shortcut)', ['--version', 'x']],
+    ['report --version', ['report', '--version']],
     ['report (text)', ['report', 'captures/nfsv3-errors.pcap']],
     ['report --format json', ['report', '--format', 'json', 'captures/nfsv41-pynfs-errors.pcap']],
     ['findings', ['findings', 'captures/nfsv4-grace-restart.pcap']],
@@ -50,6 +53,28 @@ describe('the bundled command', () => {
       expect(a.stdout.length + a.stderr.length).toBeGreaterThan(0);
     });
   }
+
+  it('with the shebang\'s V8 flags (its own code cache), with flags that make V8 refuse the cache, and run through a symlink (as npm installs it): the same', () => {
+    const args = ['report', 'captures/nfsv3-errors.pcap'];
+    const a = run(CLI, args);
+    const shebangFlags = readFileSync(bundle, 'utf8').split('\n', 1)[0]!.replace(/^.*\bnode\b/, '').trim().split(/\s+/).filter(Boolean);
+    expect(shebangFlags.length).toBeGreaterThan(0);
+    const link = join(tempDir(), 'nfsight');
+    symlinkSync(bundle, link);
+    for (const [script, flags] of [
+      [bundle, shebangFlags],
+      [bundle, ['--no-opt']],
+      [link, []],
+    ] as const) {
+      const b = run(script, args, [...flags]);
+      expect([b.status, b.stdout, b.stderr], `${script} ${flags.join(' ')}`).toEqual([a.status, a.stdout, a.stderr]);
+    }
+    // Run as npm's bin link is, by its shebang.
+    const direct = spawnSync(link, args, { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', COLUMNS: '100' } });
+    expect([direct.status, direct.stdout, direct.stderr]).toEqual([a.status, a.stdout, a.stderr]);
+    const v = spawnSync(link, ['--version'], { encoding: 'utf8' });
+    expect([v.status, v.stdout, v.stderr]).toEqual([0, `${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version}\n`, '']);
+  });
 
   it('report --format html: the same page, its script reprinted by the bundler (the chart library found from the bundle too)', () => {
     const dir = tempDir();
