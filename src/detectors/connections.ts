@@ -31,7 +31,7 @@ import { formatFrameTime } from '../report/time.js';
 import type { Transaction } from '../rpc/transaction.js';
 import type { Direction, Endpoint, TcpEvent } from '../transport/stream.js';
 import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type DetectorOptions, type Finding } from './finding.js';
-import { directionFrom, endpointText, frameCompare, later, operationOf, round, secondsFrom } from './transport-common.js';
+import { directionFrom, endpointText, frameCompare, later, operationOf, round, sameEndpoint, secondsFrom } from './transport-common.js';
 import { cleanMetrics, listText, plural, secondsText, sentences, xidText } from './wording.js';
 
 /** Outstanding calls followed per closed connection. */
@@ -72,8 +72,9 @@ interface Outstanding {
 interface ConnInfo {
   id: number;
   firstFrame: FrameRef;
-  a: string;
-  b: string;
+  /** Its endpoints (formatted only when needed: most connections of a hostile capture never are). */
+  a: Endpoint;
+  b: Endpoint;
   /** Client address and server endpoint, once a transaction named them, and the client's direction. */
   client?: string;
   server?: string;
@@ -84,7 +85,8 @@ interface ConnInfo {
   rst: [FrameRef | undefined, FrameRef | undefined];
   outstanding: Outstanding[];
   outstandingCount: number;
-  ops: Set<string>;
+  /** Operations called on it (the first 8), made with the first. */
+  ops: Set<string> | undefined;
   /** The key prefix (client address, server endpoint) of the last transaction seen on it, and its endpoints: one string per call, not three. */
   keyClient?: Endpoint;
   keyServer?: Endpoint;
@@ -143,7 +145,7 @@ export class ConnectionsDetector implements Detector {
   private info(id: number, firstFrame: FrameRef, a: Endpoint, b: Endpoint): ConnInfo {
     let c = this.conns.get(id);
     if (c === undefined) {
-      c = { id, firstFrame: snapshotFrameRef(firstFrame), a: endpointText(a), b: endpointText(b), fin: [undefined, undefined], rst: [undefined, undefined], outstanding: [], outstandingCount: 0, ops: new Set() };
+      c = { id, firstFrame: snapshotFrameRef(firstFrame), a, b, fin: [undefined, undefined], rst: [undefined, undefined], outstanding: [], outstandingCount: 0, ops: undefined };
       this.conns.set(id, c);
       if (this.conns.size > this.max) this.conns.shift();
     } else if (frameCompare(firstFrame, c.firstFrame) < 0) {
@@ -199,7 +201,7 @@ export class ConnectionsDetector implements Detector {
       c.client = t.client.addr;
       c.server = endpointText(t.server);
       const tl = this.ctx.timeline?.get(t.connId);
-      c.clientDir = tl !== undefined ? directionFrom(tl.conn, t.client) : c.a === endpointText(t.client) ? 0 : 1;
+      c.clientDir = tl !== undefined ? directionFrom(tl.conn, t.client) : sameEndpoint(c.a, t.client) ? 0 : 1;
     }
     return c;
   }
@@ -258,7 +260,8 @@ export class ConnectionsDetector implements Detector {
     // Only calls made before the connection closed were left outstanding by it.
     if (close === undefined || frameCompare(t.call.frame, close.at) > 0) return;
     c.outstandingCount++;
-    if (c.ops.size < 8) c.ops.add(operationOf(t));
+    const ops = (c.ops ??= new Set());
+    if (ops.size < 8) ops.add(operationOf(t));
     if (c.outstanding.length >= KEEP_OUTSTANDING) return;
     const entry: Outstanding = { xid: t.xid, op: operationOf(t), call: snapshotFrameRef(t.call.frame), fate: 'lost' };
     c.outstanding.push(entry);
@@ -356,14 +359,14 @@ export class ConnectionsDetector implements Detector {
       const side = close.dir === c.clientDir ? 'client' : 'server';
       byWhom[side]++;
       outstanding += c.outstandingCount;
-      for (const o of c.ops) ops.add(o);
+      if (c.ops !== undefined) for (const o of c.ops) ops.add(o);
       entries.push(...c.outstanding);
       const oldest = c.outstanding.reduce<FrameRef | undefined>((m, o) => (m === undefined || frameCompare(o.call, m) < 0 ? o.call : m), undefined) ?? close.at;
       const since = later(oldest, c.lastReply) ?? oldest;
       waited = Math.max(waited, secondsFrom(since, close.at));
       start = start === undefined || frameCompare(oldest, start) < 0 ? oldest : start;
       end = later(end, close.at);
-      items.push({ at: oldest, what: `oldest call left outstanding (${listText([...c.ops])})` });
+      items.push({ at: oldest, what: `oldest call left outstanding (${listText([...(c.ops ?? [])])})` });
       items.push({ at: close.at, what: `${close.how} from the ${side}: the connection closes with ${plural(c.outstandingCount, 'call')} outstanding` });
       const next = all
         .filter((o) => o.id !== c.id && frameCompare(o.firstFrame, close.at) > 0 && secondsFrom(close.at, o.firstFrame) <= this.reconnectSeconds)

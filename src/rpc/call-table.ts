@@ -16,14 +16,14 @@ import type { Transaction } from './transaction.js';
  * bytes: the Transaction, its call side, frames and credential, and the
  * table's entry (measured on Node 20: docs/memory.md).
  */
-export const CALL_BYTES = 560;
+export const CALL_BYTES = 500;
 /** Estimated heap bytes of a one-byte string besides its characters. */
 const STRING_BYTES = 24;
 /** Estimated bytes of a retransmission frame listed on a call, and of an unfinished reply noted on one. */
 const FRAME_BYTES = 64;
 const UNFINISHED_REPLY_BYTES = 200;
 /** Estimated bytes of a table: its objects, the matcher's entry for it, and the credential it shares between calls (measured: docs/memory.md). */
-export const TABLE_BYTES = 300;
+export const TABLE_BYTES = 400;
 
 const EMPTY: Buffer = Buffer.alloc(0);
 

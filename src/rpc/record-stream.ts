@@ -39,6 +39,12 @@ export interface RecordStreamOptions {
   maxFragment?: number;
   /** Told the bytes a message in progress holds (the memory budget's partial records). */
   partials?: PartialRecordTracker;
+  /**
+   * Resume a stream let go while idle ({@link RpcRecordStream.idle}): in
+   * sync, at a record boundary, at this stream offset (the connection's
+   * midstream start no longer matters).
+   */
+  resumeAt?: number;
 }
 
 /** Keeps count of the bytes the streams' messages in progress hold (the memory budget). */
@@ -172,7 +178,10 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
     this.dst = dir === 0 ? conn.b : conn.a;
     this.maxFragment = options.maxFragment ?? MAX_FRAGMENT;
     this.partials = options.partials;
-    if (conn.midstream) {
+    if (options.resumeAt !== undefined) {
+      this.mode = MODE_MARK;
+      this.off = options.resumeAt;
+    } else if (conn.midstream) {
       // Look at the first bytes before believing them: sync mode, where a
       // message start at offset 0 is neither a resync nor skipped bytes.
       this.mode = MODE_SYNC;
@@ -239,6 +248,21 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
     this.tailPlanned = true;
     this.settle();
     return freed;
+  }
+
+  /**
+   * In sync at a record boundary with nothing in progress: the stream is
+   * then the same as a new one made with `resumeAt: offset`, so the layer
+   * above may let it go until more bytes come (a connection waiting for its
+   * next call holds no record stream).
+   */
+  get idle(): boolean {
+    return this.mode === MODE_MARK && !this.inMsg && this.markHave === 0 && this.held === 0 && !this.nextResynced;
+  }
+
+  /** Stream offset of the next byte expected. */
+  get offset(): number {
+    return this.off;
   }
 
   /** The message in progress holds bytes told to the tracker. */

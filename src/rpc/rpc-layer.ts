@@ -78,6 +78,8 @@ class DirectionGate implements StreamConsumer, RpcMessageSink {
   /** Bytes go to the record stream, which asks for those it reads. */
   readonly readsSparse = true;
   private stream: RpcRecordStream | undefined;
+  /** Stream offset where an idle stream let go stopped (-1: none was; the next is made as the connection's first). */
+  private resumeAt = -1;
   private scanned = 0;
   /** The other direction of the connection (set by RpcLayer.openConnection). */
   peer: DirectionGate | undefined;
@@ -103,7 +105,20 @@ class DirectionGate implements StreamConsumer, RpcMessageSink {
 
   private open(): RpcRecordStream {
     this.layer.connections.add(RECORD_STREAM_BYTES);
-    return (this.stream = new RpcRecordStream(this, this.conn, this.dir, this.layer.stats.record, { partials: this.layer.partials }));
+    const partials = this.layer.partials;
+    const options = this.resumeAt < 0 ? { partials } : { partials, resumeAt: this.resumeAt };
+    return (this.stream = new RpcRecordStream(this, this.conn, this.dir, this.layer.stats.record, options));
+  }
+
+  /**
+   * A stream in sync between messages is let go (a new one resumes it at
+   * the next byte): a connection waiting for its next message holds none.
+   */
+  private letGoIfIdle(stream: RpcRecordStream): void {
+    if (!stream.idle || this.stream !== stream) return;
+    this.resumeAt = stream.offset;
+    this.stream = undefined;
+    this.layer.connections.add(-RECORD_STREAM_BYTES);
   }
 
   data(buf: Buffer, start: number, end: number, offset: number, at: FrameRef, lazy: LazyBytes | null = null): void {
@@ -112,7 +127,9 @@ class DirectionGate implements StreamConsumer, RpcMessageSink {
       this.layer.stats.nonRpcBytes += end - start;
       return;
     }
-    (this.stream ?? this.open()).data(buf, start, end, offset, at, lazy);
+    const stream = this.stream ?? this.open();
+    stream.data(buf, start, end, offset, at, lazy);
+    this.letGoIfIdle(stream);
     if ((this.flags & (G_SAW_MESSAGE | G_KNOWN_PORT)) === 0) {
       this.scanned += end - start;
       if (this.scanned > NON_RPC_GIVE_UP) {
