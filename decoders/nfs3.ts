@@ -14,7 +14,6 @@
  * NULL has no status: its reply is reported as status "OK", statusCode 0.
  */
 import type { DecodedCall, DecodedReply, ProgramDecoder } from './decoded.js';
-import { fhHex } from './fh.js';
 import { PROG_NFS } from './programs.js';
 import type { XdrReader } from './xdr.js';
 import { type Obj, hyper, put, statuslessReply, stopOf, undecodableReply } from './decode-util.js';
@@ -110,11 +109,11 @@ function time(r: XdrReader): string {
 }
 
 function fh3(r: XdrReader): string {
-  return fhHex(r.opaque(NFS3_FHSIZE));
+  return r.opaqueText(NFS3_FHSIZE, 'hex');
 }
 
 function verf(r: XdrReader): string {
-  return fhHex(r.opaqueFixed(VERF_SIZE));
+  return r.fixedText(VERF_SIZE, 'hex');
 }
 
 function accessNames(bits: number): string[] {
@@ -123,8 +122,21 @@ function accessNames(bits: number): string[] {
   return out;
 }
 
-/** fattr3; undefined when the reader stopped inside it. */
+/** XDR words of a fattr3 (RFC 1813 §2.6: 5 words, 4 hypers, specdata3, 2 hypers, 3 nfstime3) and of a wcc_attr. */
+const FATTR3_WORDS = 21;
+const WCC_ATTR_WORDS = 6;
+
+/** Reads `n` words and keeps none (a summary-only reader): the same reads, and so the same stop, as decoding them. */
+function skipWords(r: XdrReader, n: number): void {
+  for (let i = 0; i < n; i++) r.u32();
+}
+
+/** fattr3; undefined when the reader stopped inside it, or when only a summary is wanted. */
 function fattr3(r: XdrReader): Obj | undefined {
+  if (r.summaryOnly) {
+    skipWords(r, FATTR3_WORDS);
+    return undefined;
+  }
   const o: Obj = {
     type: enumName(FTYPE3, r.u32()),
     mode: r.u32(),
@@ -151,6 +163,10 @@ function postOpAttr(r: XdrReader): Obj | undefined {
 /** pre_op_attr (wcc_attr: size, mtime, ctime). */
 function preOpAttr(r: XdrReader): Obj | undefined {
   if (!r.bool()) return undefined;
+  if (r.summaryOnly) {
+    skipWords(r, WCC_ATTR_WORDS);
+    return undefined;
+  }
   const o: Obj = { size: hyper(r), mtime: time(r), ctime: time(r) };
   return r.ok ? o : undefined;
 }
@@ -580,6 +596,10 @@ const PROCS: readonly Proc[] = [
  * entries carry attributes and handles (→ d.handles).
  */
 function readdirEntries(r: XdrReader, o: Obj, d: DecodedReply | undefined): void {
+  if (r.summaryOnly) {
+    readdirHandles(r, d);
+    return;
+  }
   put(r, o, 'cookieVerifier', verf(r));
   const names: string[] = [];
   const entries: Obj[] = [];
@@ -609,6 +629,26 @@ function readdirEntries(r: XdrReader, o: Obj, d: DecodedReply | undefined): void
   o.entries = entries;
   const eof = r.bool();
   if (r.ok) o.eof = eof;
+  if (d !== undefined && handles.length > 0) d.handles = handles;
+}
+
+/** readdirEntries for a summary-only reader: the same reads, only the handles (READDIRPLUS) kept. */
+function readdirHandles(r: XdrReader, d: DecodedReply | undefined): void {
+  verf(r);
+  const handles: { fh: string; name: string }[] = [];
+  while (r.bool()) {
+    skipWords(r, 2);
+    const name = r.string(MAX_NAME);
+    skipWords(r, 2);
+    if (!r.ok) break;
+    if (d !== undefined) {
+      postOpAttr(r);
+      const fh = postOpFh(r);
+      if (!r.ok) break;
+      if (fh !== undefined) handles.push({ fh, name });
+    }
+  }
+  r.bool();
   if (d !== undefined && handles.length > 0) d.handles = handles;
 }
 

@@ -19,29 +19,26 @@ export const ARRAY_LIMIT = 1 << 16;
 /** Bound of bitmap4 words. */
 const BITMAP_WORDS = 32;
 const SESSIONID_SIZE = 16;
-const TWO_53 = 2 ** 53;
 
 export const hex = (b: Buffer): string => b.toString('hex');
 
 /** uint64 as a number when exact, else as a decimal string. */
 export function u64(r: XdrReader): number | string {
-  const v = r.u64();
-  return v < BigInt(TWO_53) ? Number(v) : v.toString();
+  return r.u64Value();
 }
 
 /** int64 (nfstime4 seconds) as a number when exact, else a decimal string. */
 export function i64(r: XdrReader): number | string {
-  const v = BigInt.asIntN(64, r.u64());
-  return v < BigInt(TWO_53) && v > -BigInt(TWO_53) ? Number(v) : v.toString();
+  return r.i64Value();
 }
 
 /** An 8-byte opaque (verifier4, clientid4 as shown) as hex. */
 export function hex8(r: XdrReader): string {
-  return hex(r.opaqueFixed(8));
+  return r.fixedText(8, 'hex');
 }
 
 export function sessionId(r: XdrReader): string {
-  return hex(r.opaqueFixed(SESSIONID_SIZE));
+  return r.fixedText(SESSIONID_SIZE, 'hex');
 }
 
 export interface Stateid {
@@ -51,11 +48,11 @@ export interface Stateid {
 
 export function stateid(r: XdrReader): Stateid {
   const seqid = r.u32();
-  return { seqid, other: hex(r.opaqueFixed(12)) };
+  return { seqid, other: r.fixedText(12, 'hex') };
 }
 
 export function fh(r: XdrReader): string {
-  return hex(r.opaque(FH_MAX));
+  return r.opaqueText(FH_MAX, 'hex');
 }
 
 export function component(r: XdrReader): string {
@@ -97,7 +94,7 @@ export function changeInfo(r: XdrReader): { atomic: boolean; before: number | st
 
 export function lockOwner(r: XdrReader): { clientid: string; owner: string } {
   const clientid = hex8(r);
-  return { clientid, owner: hex(r.opaque(OPAQUE_LIMIT)) };
+  return { clientid, owner: r.opaqueText(OPAQUE_LIMIT, 'hex') };
 }
 
 export function netaddr(r: XdrReader): { netid: string; addr: string } {

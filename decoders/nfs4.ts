@@ -165,8 +165,7 @@ export function walkResults(r: XdrReader, table: Record<number, OpDef>): WalkedR
 }
 
 function decodeCompoundCall(r: XdrReader): DecodedCall {
-  const tagBytes = r.opaque(TAG_LIMIT);
-  const tag = tagBytes.toString('utf8');
+  const tag = r.opaqueText(TAG_LIMIT, 'utf8');
   const minorVersion = r.u32();
   if (!r.ok) return { ops: [], mainOp: 'COMPOUND', tag, args: { ops: [] }, stop: stopOf(r)! };
   const walked = walkArgs(r, OPS);
@@ -250,7 +249,7 @@ function nameBefore(call: DecodedCall | undefined, index: number): string | unde
 
 function decodeCompoundReply(r: XdrReader, call: DecodedCall | undefined): DecodedReply {
   const statusCode = r.u32();
-  const tag = r.opaque(TAG_LIMIT).toString('utf8');
+  const tag = r.opaqueText(TAG_LIMIT, 'utf8');
   const status = nfs4StatusName(statusCode);
   if (!r.ok) return { status, statusCode, ops: [], opStatus: [], results: { tag, ops: [] }, stop: stopOf(r)! };
   const walked = walkResults(r, OPS);

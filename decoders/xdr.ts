@@ -27,6 +27,9 @@ export type XdrStatus = 'ok' | 'truncated' | 'not-kept' | 'malformed';
 
 /** 2^32, to build 64-bit numbers from two words without BigInt. */
 const TWO_32 = 4294967296;
+const TWO_53 = 2 ** 53;
+/** 2^53 / 2^32: a hyper whose high word is below this (in magnitude) is a safe integer. */
+const SAFE_HIGH = 0x200000;
 const EMPTY = Buffer.alloc(0);
 
 /** Padded length of an XDR opaque of `n` bytes (RFC 4506 §3: units of four bytes). */
@@ -63,6 +66,14 @@ export class XdrReader {
    * takes, shared with sub-readers so that chunks go to items in order.
    */
   private ddp: { next: number } | undefined;
+  /**
+   * Set by a caller that reads only the summary fields of what is decoded
+   * (DecodedReply's status, byte counts, handles and stop), not the
+   * `results`: a decoder may then leave out of `results` what is costly to
+   * build (NFSv3 attributes, directory entries), reading the same bytes the
+   * same way, so that every summary field and the stop are the same.
+   */
+  summaryOnly = false;
 
   /**
    * A reader over `msg` from `offset`, reading up to `end` (the message end
@@ -177,6 +188,30 @@ export class XdrReader {
     return b.readUInt32BE(this.at) * TWO_32 + b.readUInt32BE(this.at + 4);
   }
 
+  /**
+   * Unsigned hyper as a number when exact (below 2^53), else as a decimal
+   * string: `u64()`'s value without a bigint for the common case.
+   */
+  u64Value(): number | string {
+    const b = this.locate(8);
+    if (b === undefined) return 0;
+    this.p += 8;
+    const hi = b.readUInt32BE(this.at);
+    if (hi < SAFE_HIGH) return hi * TWO_32 + b.readUInt32BE(this.at + 4);
+    return b.readBigUInt64BE(this.at).toString();
+  }
+
+  /** Signed hyper as a number when exact (above -2^53 and below 2^53), else as a decimal string. */
+  i64Value(): number | string {
+    const b = this.locate(8);
+    if (b === undefined) return 0;
+    this.p += 8;
+    const hi = b.readInt32BE(this.at);
+    const v = hi * TWO_32 + b.readUInt32BE(this.at + 4);
+    if (hi < SAFE_HIGH && (hi > -SAFE_HIGH || (hi === -SAFE_HIGH && v > -TWO_53))) return v;
+    return b.readBigInt64BE(this.at).toString();
+  }
+
   /** XDR bool: an enum of FALSE (0) and TRUE (1); anything else is malformed. */
   bool(): boolean {
     const at = this.p;
@@ -206,6 +241,36 @@ export class XdrReader {
     return b.subarray(this.at, this.at + n);
   }
 
+  /**
+   * A fixed-length opaque of `n` bytes as text (`hex` for handles and
+   * verifiers, `utf8` for strings): the same reads and stops as
+   * opaqueFixed, without making a Buffer view of the bytes.
+   */
+  fixedText(n: number, encoding: 'hex' | 'utf8'): string {
+    if (this.st !== 'ok') return '';
+    if (!(n >= 0) || padded(n) > this.limit - this.p) {
+      this.fail('malformed');
+      return '';
+    }
+    if (n === 0) return '';
+    const b = this.locate(n);
+    if (b === undefined) return '';
+    this.p += padded(n);
+    return b.toString(encoding, this.at, this.at + n);
+  }
+
+  /** A variable-length opaque (`opaque<max>`) as text: the same reads and stops as opaque, without a Buffer view. */
+  opaqueText(max: number, encoding: 'hex' | 'utf8'): string {
+    const at = this.p;
+    const n = this.u32();
+    if (this.st !== 'ok') return '';
+    if (n > max) {
+      this.markMalformed(at);
+      return '';
+    }
+    return this.fixedText(n, encoding);
+  }
+
   /** Variable-length opaque (`opaque<max>`): a view of its bytes. A length above `max` is malformed. */
   opaque(max = 0xffffffff): Buffer {
     const at = this.p;
@@ -220,8 +285,7 @@ export class XdrReader {
 
   /** XDR string (`string<max>`), decoded as UTF-8. */
   string(max = 0xffffffff): string {
-    const b = this.opaque(max);
-    return b.length === 0 ? '' : b.toString('utf8');
+    return this.opaqueText(max, 'utf8');
   }
 
   /** Skips `n` bytes (exactly; no rounding) without needing them kept. */

@@ -103,9 +103,10 @@ export async function analyze(inputs: string | readonly string[], options: Analy
   };
   const summary = new CaptureSummary();
   // Transactions flow: matcher → decode stage → summaries (and the caller's listener).
-  const decodeStage = new DecodeStage(diag, (i) => files[i] ?? '?');
-  const fhPaths = new FileHandlePaths(undefined, budget);
   const listener = options.onTransaction;
+  // Without a listener nothing reads the replies' decoded results beyond their summary fields.
+  const decodeStage = new DecodeStage(diag, (i) => files[i] ?? '?', undefined, listener === undefined && options.onCall === undefined);
+  const fhPaths = new FileHandlePaths(undefined, budget);
   const context: TransactionContext = {
     pathOf: (fh) => fhPaths.pathOf(fh),
     isCallbackProgram: (p) => decodeStage.isCallbackProgram(p),

@@ -7,6 +7,7 @@
 import { announcedCallbackProgram } from '../../decoders/nfs4-callback.js';
 import { PROG_NFS } from '../../decoders/programs.js';
 import { decoderFor } from '../../decoders/registry.js';
+import type { DecodedReply } from '../../decoders/decoded.js';
 import { XdrReader } from '../../decoders/xdr.js';
 import type { DiagnosticSink } from '../capture/frame.js';
 import type { OrphanReply, Transaction, TransactionSink } from '../rpc/transaction.js';
@@ -30,6 +31,13 @@ export class DecodeStage implements TransactionSink {
     private readonly fileName: (fileIndex: number) => string = () => '?',
     /** Finds a program's decoder (the registry; tests substitute their own). */
     private readonly lookup: typeof decoderFor = decoderFor,
+    /**
+     * Whether whoever reads the transactions reads only the replies'
+     * summary fields (status, byte counts, handles, stop), not `results`:
+     * analyze() without a listener. The decoders may then leave out of
+     * `results` what is costly to build (decoders/xdr.ts `summaryOnly`).
+     */
+    private readonly summaryOnly = false,
   ) {}
 
   isCallbackProgram(program: number): boolean {
@@ -74,10 +82,12 @@ export class DecodeStage implements TransactionSink {
     if (decoder === undefined) return;
     const call = t.call.bodyOffset >= 0 ? decoder.decodeCall(new XdrReader(t.call.body, t.call.bodyOffset), t.version, t.procedure) : undefined;
     if (call !== undefined) this.decodedCalls++;
-    const reply =
-      t.reply !== undefined && t.reply.bodyOffset >= 0
-        ? decoder.decodeReply(new XdrReader(t.reply.body, t.reply.bodyOffset), t.version, t.procedure, call)
-        : undefined;
+    let reply: DecodedReply | undefined;
+    if (t.reply !== undefined && t.reply.bodyOffset >= 0) {
+      const r = new XdrReader(t.reply.body, t.reply.bodyOffset);
+      r.summaryOnly = this.summaryOnly;
+      reply = decoder.decodeReply(r, t.version, t.procedure, call);
+    }
     if (reply !== undefined) this.decodedReplies++;
     t.decoded = { call, reply };
   }
