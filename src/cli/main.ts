@@ -11,6 +11,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Report } from '../report/model.js';
+import { jsonChunks } from '../report/json-writer.js';
 import { renderOperationsCsv } from '../report/render-csv.js';
 import { renderFindingsText } from '../report/render-findings.js';
 import { renderReportHtml } from '../report/render-html.js';
@@ -25,6 +26,7 @@ import { collectPorts, EXIT_INTERNAL, EXIT_USAGE, MAX_MEMORY_HELP, maxMemoryOpti
 import { addTimelineCommand } from './timeline-command.js';
 import { OUTPUT_HELP, writeOutput } from './output.js';
 import { VERSION } from '../version.js';
+import { tightenHeapGrowth } from '../memory/heap-growth.js';
 
 /** How a report is printed (report and merge). */
 interface ReportShape {
@@ -57,9 +59,10 @@ function sectionsOption(value: string): ReportSection[] {
 }
 
 /** Prints the report as asked; returns the exit status (EXIT_USAGE when -o cannot be written). */
-function printReport(report: Report, opts: ReportShape): number {
-  let text: string;
-  if (opts.format === 'json') text = JSON.stringify(report, null, 2) + '\n';
+async function printReport(report: Report, opts: ReportShape): Promise<number> {
+  let text: string | Iterable<string>;
+  // JSON is written in chunks, never as one string (it is tens of MB on a wide capture).
+  if (opts.format === 'json') text = jsonChunks(report);
   else if (opts.format === 'csv') text = renderOperationsCsv(report);
   else if (opts.format === 'html') text = renderReportHtml(report);
   else {
@@ -81,7 +84,7 @@ const stderrIo = { err: (s: string): void => void process.stderr.write(s) };
 async function runReport(files: string[], opts: ReportOptions): Promise<number> {
   const { report, status } = await analyzeForCli(files, opts, stderrIo);
   if (report === undefined) return status;
-  const written = printReport(report, opts);
+  const written = await printReport(report, opts);
   return status !== 0 ? status : written;
 }
 
@@ -89,11 +92,11 @@ async function runFindings(files: string[], opts: AnalyzeCliOptions & { format: 
   const { report, status } = await analyzeForCli(files, opts, stderrIo);
   if (report === undefined) return status;
   const { verdict, findings } = report;
-  let text: string;
-  if (opts.format === 'json') text = JSON.stringify({ verdict, findings }, null, 2) + '\n';
+  let text: string | Iterable<string>;
+  if (opts.format === 'json') text = jsonChunks({ verdict, findings });
   else if (opts.format === 'html') text = renderReportHtml(report, { findingsOnly: true });
   else text = renderFindingsText(findings, { color: useColor() && opts.output === undefined, width: outputWidth(), multiFile: files.length > 1, verdict });
-  const written = writeOutput(text, opts.output);
+  const written = await writeOutput(text, opts.output);
   return status !== 0 ? status : written;
 }
 
@@ -107,7 +110,7 @@ async function runMerge(files: string[], opts: ReportShape): Promise<number> {
     process.stderr.write(`nfsight: error: ${(err as Error).message}\n`);
     return EXIT_USAGE;
   }
-  return printReport(merged, opts);
+  return await printReport(merged, opts);
 }
 
 /** The options every analysing command takes. */
@@ -196,6 +199,10 @@ export function usageErrorLine(message: string, program: Command, argv: readonly
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // The command's heap is held tight for its whole life, from before the
+  // first read (its young generation then stays at the size it starts
+  // with, also when run as plain `node`): src/memory/heap-growth.ts.
+  tightenHeapGrowth();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

@@ -1,36 +1,48 @@
 /**
- * V8 lets its heap grow to up to four times what survived the last full
- * collection before it collects again, when collections look cheap. Once
- * the memory budget drops state, the buffered state is as large as it will
- * get and is replaced as fast as the capture is read (evicted connections
- * and calls become garbage): at that growth the process would hold several
- * times the budget, mostly garbage (1.1 GB of RSS for a 256 MB budget on
- * the hostile capture of docs/memory.md). The same holds, more slowly,
- * for a capture whose state grows toward the limit (many clients, servers
- * and files: 638 MB of RSS for 90 MB of live heap on the wide capture of
- * docs/memory.md). So from the first drop, or from when the budget first
- * holds HEAP_TIGHTEN_AT of its limit, to the end of the analysis V8 is
- * asked to grow the heap by at most HEAP_GROWTH_PERCENT past what survived
- * each full collection (the V8 flag `--heap-growing-percent`, read at each
- * collection); the default (0: V8 chooses) is restored when the last
- * analysis that asked is done. Nothing changes for a run whose buffered
- * state stays small (the bench workloads: at most 12 MB of 64).
+ * V8's heap, held tight while a capture is analysed.
+ *
+ * Old generation: V8 lets its heap grow to up to four times what survived
+ * the last full collection before it collects again, when collections look
+ * cheap. An analysis makes garbage that dies old at a steady rate (evicted
+ * connections and calls, answered calls forgotten, the tables' turnover):
+ * at that growth the process holds several times its live state, mostly
+ * garbage (1.1 GB of RSS for a 256 MB budget on the hostile capture of
+ * docs/memory.md; 78 MB of heap for 17 MB live on the 100 MB `meta` bench
+ * capture). So V8 is asked to grow the heap by at most HEAP_GROWTH_PERCENT
+ * past what survived each full collection (the V8 flag
+ * `--heap-growing-percent`, read at each collection).
+ *
+ * Young generation: with no V8 flags (a library user's process, or plain
+ * `node`) V8 doubles the semi-spaces whenever many objects survive a
+ * scavenge, up to 16 MB each: 33.6 MB of new space for a stream of
+ * short-lived per-packet objects. The `nfsight` command caps them with its
+ * shebang (`--max-semi-space-size=2`); a process cannot change that cap
+ * once started, but V8 reads its growth factor (`--semi-space-growth-factor`)
+ * each time it grows the new space, so a factor of 1 keeps the new space
+ * at the size it has when the analysis starts (1 MB semi-spaces in a fresh
+ * process).
+ *
+ * Both are V8 flags of the whole process: set when an analysis starts, and
+ * V8's defaults restored when the last analysis that asked is done. (The
+ * limit of the old generation takes the new growth at the next full
+ * collection.) Measured in docs/memory.md.
  */
 import { setFlagsFromString } from 'node:v8';
 
 export const HEAP_GROWTH_PERCENT = 100;
-/** The fraction of the memory limit the buffered state reaches when the heap growth is tightened (if nothing was dropped before). */
-export const HEAP_TIGHTEN_AT = 0.25;
+/** The new space's growth factor while tightened (1: it does not grow), and V8's default. */
+export const SEMI_SPACE_GROWTH_TIGHT = 1;
+export const SEMI_SPACE_GROWTH_DEFAULT = 2;
 
 let holders = 0;
 
 /** Tightens V8's heap growth until the returned function is called (once; nested calls count). */
 export function tightenHeapGrowth(): () => void {
-  if (holders++ === 0) setFlagsFromString(`--heap-growing-percent=${HEAP_GROWTH_PERCENT}`);
+  if (holders++ === 0) setFlagsFromString(`--heap-growing-percent=${HEAP_GROWTH_PERCENT} --semi-space-growth-factor=${SEMI_SPACE_GROWTH_TIGHT}`);
   let released = false;
   return () => {
     if (released) return;
     released = true;
-    if (--holders === 0) setFlagsFromString('--heap-growing-percent=0');
+    if (--holders === 0) setFlagsFromString(`--heap-growing-percent=0 --semi-space-growth-factor=${SEMI_SPACE_GROWTH_DEFAULT}`);
   };
 }
