@@ -81,10 +81,10 @@ function formatLimit(bytes: number): string {
  */
 export async function analyze(inputs: string | readonly string[], options: AnalyzeOptions = {}): Promise<Report> {
   // V8's heap growth is held tight while the capture is analysed, from the first read (src/memory/heap-growth.ts).
-  const releaseHeap = tightenHeapGrowth();
+  const heap = tightenHeapGrowth();
   const given = typeof inputs === 'string' ? [inputs] : [...inputs];
   const order = options.fileOrder === 'given' ? given.map((_, i) => i) : await orderByFirstFrame(given, options).catch((err: unknown) => {
-    releaseHeap();
+    heap.release();
     throw err;
   });
   const files = order.map((i) => given[i]!);
@@ -93,6 +93,7 @@ export async function analyze(inputs: string | readonly string[], options: Analy
   const budget = new MemoryBudget(options.maxMemory ?? DEFAULT_MAX_MEMORY);
   let current: Frame | undefined;
   budget.onFirstDrop = () => {
+    heap.dropping();
     diag.report({
       severity: 'warning',
       code: 'memory-limit',
@@ -192,7 +193,7 @@ export async function analyze(inputs: string | readonly string[], options: Analy
     budget.notePeak();
   };
   const infos = await readCaptures(files, onFrame, diag, options).catch((err: unknown) => {
-    releaseHeap();
+    heap.release();
     throw err;
   });
   infos.forEach((info, i) => {
@@ -228,7 +229,7 @@ export async function analyze(inputs: string | readonly string[], options: Analy
   const hex = (xid: number): string => `0x${xid.toString(16).padStart(8, '0')}`;
   const findings = detectors.findings();
   timeline.setFindings(findings);
-  releaseHeap();
+  heap.release();
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: 'nfsight', version: VERSION },

@@ -14,35 +14,51 @@ vi.mock('node:v8', async (importOriginal) => {
   return { ...real, default: { ...real, setFlagsFromString: (f: string) => flags.push(f) }, setFlagsFromString: (f: string) => flags.push(f) };
 });
 
-const { tightenHeapGrowth, HEAP_GROWTH_PERCENT, SEMI_SPACE_GROWTH_TIGHT, SEMI_SPACE_GROWTH_DEFAULT } = await import('../src/memory/heap-growth.js');
+const { tightenHeapGrowth, HEAP_GROWTH_PERCENT, HEAP_GROWTH_PERCENT_DROPPING, SEMI_SPACE_GROWTH_TIGHT, SEMI_SPACE_GROWTH_DEFAULT } = await import('../src/memory/heap-growth.js');
 const { analyze } = await import('../src/analyze.js');
 const { writeHostileFile } = await import('./gen/hostile.js');
 const { CAPTURES, tempDir } = await import('./helpers.js');
 
 const TIGHT = `--heap-growing-percent=${HEAP_GROWTH_PERCENT} --semi-space-growth-factor=${SEMI_SPACE_GROWTH_TIGHT}`;
 const DEFAULT = `--heap-growing-percent=0 --semi-space-growth-factor=${SEMI_SPACE_GROWTH_DEFAULT}`;
+const DROPPING = `--heap-growing-percent=${HEAP_GROWTH_PERCENT_DROPPING}`;
+const BACK = `--heap-growing-percent=${HEAP_GROWTH_PERCENT}`;
 
 beforeEach(() => {
   flags.length = 0;
 });
 
 describe('heap growth held tight while an analysis runs', () => {
-  it('is tightened once for nested holders and restored after the last, each release counted once', () => {
-    expect(HEAP_GROWTH_PERCENT).toBe(100);
+  it('is tightened once for nested holds and restored after the last, each release counted once', () => {
     const a = tightenHeapGrowth();
     const b = tightenHeapGrowth();
     expect(flags).toEqual([TIGHT]);
-    a();
-    a();
+    a.release();
+    a.release();
     expect(flags).toEqual([TIGHT]);
-    b();
+    b.release();
     expect(flags).toEqual([TIGHT, DEFAULT]);
-    tightenHeapGrowth()();
+    tightenHeapGrowth().release();
     expect(flags).toEqual([TIGHT, DEFAULT, TIGHT, DEFAULT]);
   });
 
+  it('grows more while a hold drops state, back when it is released inside another hold', () => {
+    const outer = tightenHeapGrowth();
+    const inner = tightenHeapGrowth();
+    inner.dropping();
+    inner.dropping();
+    expect(flags).toEqual([TIGHT, DROPPING]);
+    inner.release();
+    expect(flags).toEqual([TIGHT, DROPPING, BACK]);
+    outer.release();
+    expect(flags).toEqual([TIGHT, DROPPING, BACK, DEFAULT]);
+    // A released hold asks nothing more.
+    inner.dropping();
+    expect(flags).toHaveLength(4);
+  });
+
   it('sets the flags V8 knows, to their defaults after', () => {
-    expect([HEAP_GROWTH_PERCENT, SEMI_SPACE_GROWTH_TIGHT, SEMI_SPACE_GROWTH_DEFAULT]).toEqual([100, 1, 2]);
+    expect([HEAP_GROWTH_PERCENT, HEAP_GROWTH_PERCENT_DROPPING, SEMI_SPACE_GROWTH_TIGHT, SEMI_SPACE_GROWTH_DEFAULT]).toEqual([50, 100, 1, 2]);
     // V8's own default growth factor of the new space is 2 (node --v8-options).
     expect(DEFAULT).toBe('--heap-growing-percent=0 --semi-space-growth-factor=2');
   });
@@ -52,7 +68,7 @@ describe('heap growth held tight while an analysis runs', () => {
     writeHostileFile(file, { connections: 3000, calls: 0, hugeRecord: false });
     const report = await analyze(file, { maxMemory: 2 * 1024 * 1024 });
     expect(report.memory.dropped.connections).toBeGreaterThan(0);
-    expect(flags).toEqual([TIGHT, DEFAULT]);
+    expect(flags).toEqual([TIGHT, DROPPING, DEFAULT]);
   });
 
   it('analyze(): tight on an ordinary capture too, and restored', async () => {
@@ -71,7 +87,7 @@ describe('heap growth held tight while an analysis runs', () => {
     const hold = tightenHeapGrowth();
     await analyze(join(CAPTURES, 'linux-v3-basic-head.pcap'));
     expect(flags).toEqual([TIGHT]);
-    hold();
+    hold.release();
     expect(flags).toEqual([TIGHT, DEFAULT]);
   });
 });
