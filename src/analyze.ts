@@ -33,7 +33,7 @@ import { REPORT_SCHEMA_VERSION, type FrameLocation, type Report } from './report
 import { formatFrameTime } from './report/time.js';
 import { VERSION } from './version.js';
 import { DEFAULT_MAX_MEMORY, MemoryBudget } from './memory/budget.js';
-import { tightenHeapGrowth } from './memory/heap-growth.js';
+import { largeInput, tightenHeapGrowth } from './memory/heap-growth.js';
 
 export interface AnalyzeOptions extends ReadOptions {
   /** Called for each diagnostic as it happens (the CLI prints them on stderr). */
@@ -80,11 +80,11 @@ function formatLimit(bytes: number): string {
  * the report.
  */
 export async function analyze(inputs: string | readonly string[], options: AnalyzeOptions = {}): Promise<Report> {
-  // V8's heap growth is held tight while the capture is analysed, from the first read (src/memory/heap-growth.ts).
-  const heap = tightenHeapGrowth();
   const given = typeof inputs === 'string' ? [inputs] : [...inputs];
+  // V8's heap growth is held tight while a large capture is analysed, from the first read, or from the first drop (src/memory/heap-growth.ts).
+  let heap = largeInput(given) ? tightenHeapGrowth() : undefined;
   const order = options.fileOrder === 'given' ? given.map((_, i) => i) : await orderByFirstFrame(given, options).catch((err: unknown) => {
-    heap.release();
+    heap?.release();
     throw err;
   });
   const files = order.map((i) => given[i]!);
@@ -93,7 +93,7 @@ export async function analyze(inputs: string | readonly string[], options: Analy
   const budget = new MemoryBudget(options.maxMemory ?? DEFAULT_MAX_MEMORY);
   let current: Frame | undefined;
   budget.onFirstDrop = () => {
-    heap.dropping();
+    (heap ??= tightenHeapGrowth()).dropping();
     diag.report({
       severity: 'warning',
       code: 'memory-limit',
@@ -193,7 +193,7 @@ export async function analyze(inputs: string | readonly string[], options: Analy
     budget.notePeak();
   };
   const infos = await readCaptures(files, onFrame, diag, options).catch((err: unknown) => {
-    heap.release();
+    heap?.release();
     throw err;
   });
   infos.forEach((info, i) => {
@@ -229,7 +229,7 @@ export async function analyze(inputs: string | readonly string[], options: Analy
   const hex = (xid: number): string => `0x${xid.toString(16).padStart(8, '0')}`;
   const findings = detectors.findings();
   timeline.setFindings(findings);
-  heap.release();
+  heap?.release();
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: 'nfsight', version: VERSION },

@@ -1,10 +1,12 @@
 /**
- * V8's heap growth is held tight while an analysis runs, from before its
- * first read to when its report is made (src/memory/heap-growth.ts), and
- * V8's defaults restored after the last one. node:v8's setFlagsFromString
+ * V8's heap growth is held tight while an analysis of a large capture
+ * runs, from before its first read to when its report is made, or from
+ * its first drop (src/memory/heap-growth.ts), and V8's defaults restored
+ * after the last one. node:v8's setFlagsFromString
  * is replaced by a recorder: the flags asked for are checked, not V8's
  * behaviour (docs/memory.md measures that).
  */
+import { statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
@@ -14,7 +16,7 @@ vi.mock('node:v8', async (importOriginal) => {
   return { ...real, default: { ...real, setFlagsFromString: (f: string) => flags.push(f) }, setFlagsFromString: (f: string) => flags.push(f) };
 });
 
-const { tightenHeapGrowth, HEAP_GROWTH_PERCENT, HEAP_GROWTH_PERCENT_DROPPING, SEMI_SPACE_GROWTH_TIGHT, SEMI_SPACE_GROWTH_DEFAULT } = await import('../src/memory/heap-growth.js');
+const { largeInput, HOLD_FROM_BYTES, tightenHeapGrowth, HEAP_GROWTH_PERCENT, HEAP_GROWTH_PERCENT_DROPPING, SEMI_SPACE_GROWTH_TIGHT, SEMI_SPACE_GROWTH_DEFAULT } = await import('../src/memory/heap-growth.js');
 const { analyze } = await import('../src/analyze.js');
 const { writeHostileFile } = await import('./gen/hostile.js');
 const { CAPTURES, tempDir } = await import('./helpers.js');
@@ -63,27 +65,44 @@ describe('heap growth held tight while an analysis runs', () => {
     expect(DEFAULT).toBe('--heap-growing-percent=0 --semi-space-growth-factor=2');
   });
 
-  it('analyze(): tight from before the first read to the report, also when state is dropped', async () => {
+  it('analyze(): a small capture is left alone until its first drop, then held, growing by the dropping percent, to the report', async () => {
     const file = join(tempDir(), 'hostile.pcap');
     writeHostileFile(file, { connections: 3000, calls: 0, hugeRecord: false });
+    expect(statSync(file).size).toBeLessThan(HOLD_FROM_BYTES);
     const report = await analyze(file, { maxMemory: 2 * 1024 * 1024 });
     expect(report.memory.dropped.connections).toBeGreaterThan(0);
     expect(flags).toEqual([TIGHT, DROPPING, DEFAULT]);
   });
 
-  it('analyze(): tight on an ordinary capture too, and restored', async () => {
+  it('analyze(): a small ordinary capture is left alone (node:v8 is not even needed)', async () => {
     const report = await analyze(join(CAPTURES, 'linux-v3-basic-head.pcap'));
     expect(report.rpc.calls).toBeGreaterThan(0);
-    expect(flags).toEqual([TIGHT, DEFAULT]);
+    expect(flags).toEqual([]);
   });
 
-  it('analyze(): restored when the input cannot be read', async () => {
-    const report = await analyze(join(tempDir(), 'missing.pcap'));
+  it('analyze(): a large input is held from before its first read, and restored also when it is not a capture', async () => {
+    const file = join(tempDir(), 'zeros.pcap');
+    // A sparse file of HOLD_FROM_BYTES zero bytes: large, and no capture.
+    writeFileSync(file, '');
+    truncateSync(file, HOLD_FROM_BYTES);
+    expect(largeInput([file])).toBe(true);
+    const report = await analyze(file);
     expect(report.capture.files[0]!.failed).toBe(true);
     expect(flags).toEqual([TIGHT, DEFAULT]);
   });
 
-  it('analyze() inside a holder (the command holds it for its life): not restored by the analysis', async () => {
+  it('largeInput: by the total size; standard input counts as large, a missing file as nothing', () => {
+    const dir = tempDir();
+    const half = join(dir, 'half.pcap');
+    writeFileSync(half, '');
+    truncateSync(half, HOLD_FROM_BYTES / 2);
+    expect(largeInput([half])).toBe(false);
+    expect(largeInput([half, half])).toBe(true);
+    expect(largeInput(['-'])).toBe(true);
+    expect(largeInput([join(dir, 'missing.pcap')])).toBe(false);
+  });
+
+  it('analyze() inside a hold (the command holds it through writing the report): not restored by the analysis', async () => {
     const hold = tightenHeapGrowth();
     await analyze(join(CAPTURES, 'linux-v3-basic-head.pcap'));
     expect(flags).toEqual([TIGHT]);

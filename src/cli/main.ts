@@ -26,7 +26,7 @@ import { collectPorts, EXIT_INTERNAL, EXIT_USAGE, MAX_MEMORY_HELP, maxMemoryOpti
 import { addTimelineCommand } from './timeline-command.js';
 import { OUTPUT_HELP, writeOutput } from './output.js';
 import { VERSION } from '../version.js';
-import { tightenHeapGrowth } from '../memory/heap-growth.js';
+import { largeInput, tightenHeapGrowth } from '../memory/heap-growth.js';
 
 /** How a report is printed (report and merge). */
 interface ReportShape {
@@ -81,14 +81,33 @@ async function printReport(report: Report, opts: ReportShape): Promise<number> {
 /** Diagnostics of report and findings go to stderr. */
 const stderrIo = { err: (s: string): void => void process.stderr.write(s) };
 
+/**
+ * Runs `work` with V8's heap held tight when the inputs are large, from
+ * before the first read to the last byte written (src/memory/heap-growth.ts).
+ */
+async function heldTight<T>(files: readonly string[], work: () => Promise<T>): Promise<T> {
+  const hold = largeInput(files) ? tightenHeapGrowth() : undefined;
+  try {
+    return await work();
+  } finally {
+    hold?.release();
+  }
+}
+
 async function runReport(files: string[], opts: ReportOptions): Promise<number> {
-  const { report, status } = await analyzeForCli(files, opts, stderrIo);
-  if (report === undefined) return status;
-  const written = await printReport(report, opts);
-  return status !== 0 ? status : written;
+  return heldTight(files, async () => {
+    const { report, status } = await analyzeForCli(files, opts, stderrIo);
+    if (report === undefined) return status;
+    const written = await printReport(report, opts);
+    return status !== 0 ? status : written;
+  });
 }
 
 async function runFindings(files: string[], opts: AnalyzeCliOptions & { format: string; output?: string }): Promise<number> {
+  return heldTight(files, () => printFindings(files, opts));
+}
+
+async function printFindings(files: string[], opts: AnalyzeCliOptions & { format: string; output?: string }): Promise<number> {
   const { report, status } = await analyzeForCli(files, opts, stderrIo);
   if (report === undefined) return status;
   const { verdict, findings } = report;
@@ -199,10 +218,6 @@ export function usageErrorLine(message: string, program: Command, argv: readonly
 }
 
 export async function main(argv: string[]): Promise<number> {
-  // The command's heap is held tight for its whole life, from before the
-  // first read (its young generation then stays at the size it starts
-  // with, also when run as plain `node`): src/memory/heap-growth.ts.
-  tightenHeapGrowth();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

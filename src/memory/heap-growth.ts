@@ -27,12 +27,33 @@
  * at the size it has when the analysis starts (1 MB semi-spaces in a fresh
  * process).
  *
- * Both are V8 flags of the whole process: set when an analysis starts, and
- * V8's defaults restored when the last analysis that asked is done. (The
- * limit of the old generation takes a new growth at the next full
- * collection.) Measured in docs/memory.md.
+ * Both are V8 flags of the whole process: set when an analysis of a
+ * capture of HOLD_FROM_BYTES or more (or of standard input) starts, or at
+ * its first drop, and V8's defaults restored when the last analysis that
+ * asked is done. (The limit of the old generation takes a new growth at
+ * the next full collection.) A small capture is left alone: its heap stays
+ * small anyway, and node:v8 costs 12-20 ms to load (it loads Node's
+ * streams), which a short run would feel. Measured in docs/memory.md.
  */
+import { statSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
+
+/** Input bytes from which an analysis holds the heap tight from its start. */
+export const HOLD_FROM_BYTES = 8 * 1024 * 1024;
+
+/** Whether the inputs are large enough to hold the heap from the start (standard input and unknown sizes count as large). */
+export function largeInput(files: readonly string[]): boolean {
+  let total = 0;
+  for (const f of files) {
+    if (f === '-') return true;
+    try {
+      total += statSync(f).size;
+    } catch {
+      // Unreadable: its error comes when it is read.
+    }
+  }
+  return total >= HOLD_FROM_BYTES;
+}
 
 export const HEAP_GROWTH_PERCENT = 50;
 export const HEAP_GROWTH_PERCENT_DROPPING = 100;
