@@ -33,7 +33,7 @@ import { REPORT_SCHEMA_VERSION, type FrameLocation, type Report } from './report
 import { formatFrameTime } from './report/time.js';
 import { VERSION } from './version.js';
 import { DEFAULT_MAX_MEMORY, MemoryBudget } from './memory/budget.js';
-import { HEAP_TIGHTEN_AT, tightenHeapGrowth } from './memory/heap-growth.js';
+import { largeInput, tightenHeapGrowth } from './memory/heap-growth.js';
 
 export interface AnalyzeOptions extends ReadOptions {
   /** Called for each diagnostic as it happens (the CLI prints them on stderr). */
@@ -81,18 +81,19 @@ function formatLimit(bytes: number): string {
  */
 export async function analyze(inputs: string | readonly string[], options: AnalyzeOptions = {}): Promise<Report> {
   const given = typeof inputs === 'string' ? [inputs] : [...inputs];
-  const order = options.fileOrder === 'given' ? given.map((_, i) => i) : await orderByFirstFrame(given, options);
+  // V8's heap growth is held tight while a large capture is analysed, from the first read, or from the first drop (src/memory/heap-growth.ts).
+  let heap = largeInput(given) ? tightenHeapGrowth() : undefined;
+  const order = options.fileOrder === 'given' ? given.map((_, i) => i) : await orderByFirstFrame(given, options).catch((err: unknown) => {
+    heap?.release();
+    throw err;
+  });
   const files = order.map((i) => given[i]!);
   const diag = new DiagnosticCollector(200, options.onDiagnostic);
   // One budget for every holder of state that grows with the input; the first drop is said once.
   const budget = new MemoryBudget(options.maxMemory ?? DEFAULT_MAX_MEMORY);
   let current: Frame | undefined;
-  let releaseHeap: (() => void) | undefined;
-  // V8's heap growth is tightened once the buffered state is large (a
-  // quarter of the limit) or dropped (src/memory/heap-growth.ts).
-  const tightenAt = budget.limit * HEAP_TIGHTEN_AT;
   budget.onFirstDrop = () => {
-    releaseHeap ??= tightenHeapGrowth();
+    (heap ??= tightenHeapGrowth()).dropping();
     diag.report({
       severity: 'warning',
       code: 'memory-limit',
@@ -186,17 +187,14 @@ export async function analyze(inputs: string | readonly string[], options: Analy
     try {
       const pkt = net.decode(frame);
       if (pkt !== null) transport.packet(pkt);
-      if (budget.used > tightenAt) {
-        if (budget.used > budget.limit) budget.reclaim(frame.tsSec);
-        releaseHeap ??= tightenHeapGrowth();
-      }
+      if (budget.used > budget.limit) budget.reclaim(frame.tsSec);
     } catch (err) {
       bugs.caught(err, frame);
     }
     budget.notePeak();
   };
   const infos = await readCaptures(files, onFrame, diag, options).catch((err: unknown) => {
-    releaseHeap?.();
+    heap?.release();
     throw err;
   });
   infos.forEach((info, i) => {
@@ -232,7 +230,7 @@ export async function analyze(inputs: string | readonly string[], options: Analy
   const hex = (xid: number): string => `0x${xid.toString(16).padStart(8, '0')}`;
   const findings = detectors.findings();
   timeline.setFindings(findings);
-  releaseHeap?.();
+  heap?.release();
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: 'nfsight', version: VERSION },

@@ -9,4 +9,5 @@ export { DEFAULT_MAX_MEMORY, type DroppedCounts, type MemoryReport } from './mem
 export type { Diagnostic } from './capture/frame.js';
 export { formatDiagnostic } from './capture/frame.js';
 export { renderReportText } from './report/render-text.js';
+export { jsonChunks, writeJson } from './report/json-writer.js';
 export { VERSION } from './version.js';

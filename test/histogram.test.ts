@@ -104,4 +104,26 @@ describe('LatencyHistogram', () => {
     for (const v of [1e-3, 1e15, 1e12, 1e-10, 1e-12]) reversed.record(v);
     expect(reversed.toJSON()).toEqual(edges.toJSON());
   });
+
+  it('counts in 32 bits (4 bytes a bucket), turned into doubles for a count past 2^32 - 1 or not whole (merged reports), exact either way', () => {
+    const h = new LatencyHistogram();
+    for (const v of [1e-4, 1.2e-4, 1.5e-4]) h.record(v);
+    // 64 buckets of 4 bytes, and the two objects.
+    expect(h.bytes).toBe(96 + 64 * 4 + 96);
+    const base = h.toJSON();
+    const bucket = base.buckets[1]![0];
+    const big = LatencyHistogram.fromJSON({ ...base, count: base.count - 1 + 2 ** 32 + 5, buckets: base.buckets.map(([i, c]) => [i, i === bucket ? 2 ** 32 + 5 : c]) });
+    expect(big.toJSON().buckets[1]).toEqual([bucket, 2 ** 32 + 5]);
+    expect(big.bytes).toBe(96 + 64 * 8 + 96);
+    // Adding one more to a bucket at 2^32 - 1 does not wrap to 0.
+    const edge = LatencyHistogram.fromJSON({ ...base, count: base.count - 1 + 0xffffffff, buckets: base.buckets.map(([i, c]) => [i, i === bucket ? 0xffffffff : c]) });
+    edge.record(1.2e-4);
+    expect(edge.toJSON().buckets.find(([i]) => i === bucket)).toEqual([bucket, 2 ** 32]);
+    // A count that is not whole is kept as it is.
+    const half = LatencyHistogram.fromJSON({ ...base, count: 3.5, zeros: 0, buckets: [[bucket, 3.5]] });
+    expect(half.toJSON().buckets).toEqual([[bucket, 3.5]]);
+    // Growing the range keeps the doubles.
+    big.record(100);
+    expect(big.toJSON().buckets.find(([i]) => i === bucket)).toEqual([bucket, 2 ** 32 + 5]);
+  });
 });

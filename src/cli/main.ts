@@ -11,6 +11,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Report } from '../report/model.js';
+import { jsonChunks } from '../report/json-writer.js';
 import { renderOperationsCsv } from '../report/render-csv.js';
 import { renderFindingsText } from '../report/render-findings.js';
 import { renderReportHtml } from '../report/render-html.js';
@@ -25,6 +26,7 @@ import { collectPorts, EXIT_INTERNAL, EXIT_USAGE, MAX_MEMORY_HELP, maxMemoryOpti
 import { addTimelineCommand } from './timeline-command.js';
 import { OUTPUT_HELP, writeOutput } from './output.js';
 import { VERSION } from '../version.js';
+import { largeInput, tightenHeapGrowth } from '../memory/heap-growth.js';
 
 /** How a report is printed (report and merge). */
 interface ReportShape {
@@ -57,9 +59,10 @@ function sectionsOption(value: string): ReportSection[] {
 }
 
 /** Prints the report as asked; returns the exit status (EXIT_USAGE when -o cannot be written). */
-function printReport(report: Report, opts: ReportShape): number {
-  let text: string;
-  if (opts.format === 'json') text = JSON.stringify(report, null, 2) + '\n';
+async function printReport(report: Report, opts: ReportShape): Promise<number> {
+  let text: string | Iterable<string>;
+  // JSON is written in chunks, never as one string (it is tens of MB on a wide capture).
+  if (opts.format === 'json') text = jsonChunks(report);
   else if (opts.format === 'csv') text = renderOperationsCsv(report);
   else if (opts.format === 'html') text = renderReportHtml(report);
   else {
@@ -78,22 +81,41 @@ function printReport(report: Report, opts: ReportShape): number {
 /** Diagnostics of report and findings go to stderr. */
 const stderrIo = { err: (s: string): void => void process.stderr.write(s) };
 
+/**
+ * Runs `work` with V8's heap held tight when the inputs are large, from
+ * before the first read to the last byte written (src/memory/heap-growth.ts).
+ */
+async function heldTight<T>(files: readonly string[], work: () => Promise<T>): Promise<T> {
+  const hold = largeInput(files) ? tightenHeapGrowth() : undefined;
+  try {
+    return await work();
+  } finally {
+    hold?.release();
+  }
+}
+
 async function runReport(files: string[], opts: ReportOptions): Promise<number> {
-  const { report, status } = await analyzeForCli(files, opts, stderrIo);
-  if (report === undefined) return status;
-  const written = printReport(report, opts);
-  return status !== 0 ? status : written;
+  return heldTight(files, async () => {
+    const { report, status } = await analyzeForCli(files, opts, stderrIo);
+    if (report === undefined) return status;
+    const written = await printReport(report, opts);
+    return status !== 0 ? status : written;
+  });
 }
 
 async function runFindings(files: string[], opts: AnalyzeCliOptions & { format: string; output?: string }): Promise<number> {
+  return heldTight(files, () => printFindings(files, opts));
+}
+
+async function printFindings(files: string[], opts: AnalyzeCliOptions & { format: string; output?: string }): Promise<number> {
   const { report, status } = await analyzeForCli(files, opts, stderrIo);
   if (report === undefined) return status;
   const { verdict, findings } = report;
-  let text: string;
-  if (opts.format === 'json') text = JSON.stringify({ verdict, findings }, null, 2) + '\n';
+  let text: string | Iterable<string>;
+  if (opts.format === 'json') text = jsonChunks({ verdict, findings });
   else if (opts.format === 'html') text = renderReportHtml(report, { findingsOnly: true });
   else text = renderFindingsText(findings, { color: useColor() && opts.output === undefined, width: outputWidth(), multiFile: files.length > 1, verdict });
-  const written = writeOutput(text, opts.output);
+  const written = await writeOutput(text, opts.output);
   return status !== 0 ? status : written;
 }
 
@@ -107,7 +129,7 @@ async function runMerge(files: string[], opts: ReportShape): Promise<number> {
     process.stderr.write(`nfsight: error: ${(err as Error).message}\n`);
     return EXIT_USAGE;
   }
-  return printReport(merged, opts);
+  return await printReport(merged, opts);
 }
 
 /** The options every analysing command takes. */

@@ -1,36 +1,96 @@
 /**
- * V8 lets its heap grow to up to four times what survived the last full
- * collection before it collects again, when collections look cheap. Once
- * the memory budget drops state, the buffered state is as large as it will
- * get and is replaced as fast as the capture is read (evicted connections
- * and calls become garbage): at that growth the process would hold several
- * times the budget, mostly garbage (1.1 GB of RSS for a 256 MB budget on
- * the hostile capture of docs/memory.md). The same holds, more slowly,
- * for a capture whose state grows toward the limit (many clients, servers
- * and files: 638 MB of RSS for 90 MB of live heap on the wide capture of
- * docs/memory.md). So from the first drop, or from when the budget first
- * holds HEAP_TIGHTEN_AT of its limit, to the end of the analysis V8 is
- * asked to grow the heap by at most HEAP_GROWTH_PERCENT past what survived
- * each full collection (the V8 flag `--heap-growing-percent`, read at each
- * collection); the default (0: V8 chooses) is restored when the last
- * analysis that asked is done. Nothing changes for a run whose buffered
- * state stays small (the bench workloads: at most 12 MB of 64).
+ * V8's heap, held tight while a capture is analysed.
+ *
+ * Old generation: V8 lets its heap grow to up to four times what survived
+ * the last full collection before it collects again, when collections look
+ * cheap. An analysis makes garbage that dies old at a steady rate (evicted
+ * connections and calls, answered calls forgotten, the tables' turnover):
+ * at that growth the process holds several times its live state, mostly
+ * garbage (1.1 GB of RSS for a 256 MB budget on the hostile capture of
+ * docs/memory.md; 78 MB of heap for 17 MB live on the 100 MB `meta` bench
+ * capture). So V8 is asked to grow the heap by at most HEAP_GROWTH_PERCENT
+ * past what survived each full collection (the V8 flag
+ * `--heap-growing-percent`, read at each collection), and by
+ * HEAP_GROWTH_PERCENT_DROPPING once the memory budget drops state: the
+ * live state is then as large as the limit lets it be and replaced as fast
+ * as the capture is read, and each full collection marks all of it (50%
+ * cost the combined hostile capture 8% more CPU than 100%; on the others
+ * it made no difference to measure).
+ *
+ * Young generation: with no V8 flags (a library user's process, or plain
+ * `node`) V8 doubles the semi-spaces whenever many objects survive a
+ * scavenge, up to 16 MB each: 33.6 MB of new space for a stream of
+ * short-lived per-packet objects. The `nfsight` command caps them with its
+ * shebang (`--max-semi-space-size=2`); a process cannot change that cap
+ * once started, but V8 reads its growth factor (`--semi-space-growth-factor`)
+ * each time it grows the new space, so a factor of 1 keeps the new space
+ * at the size it has when the analysis starts (1 MB semi-spaces in a fresh
+ * process).
+ *
+ * Both are V8 flags of the whole process: set when an analysis of a
+ * capture of HOLD_FROM_BYTES or more (or of standard input) starts, or at
+ * its first drop, and V8's defaults restored when the last analysis that
+ * asked is done. (The limit of the old generation takes a new growth at
+ * the next full collection.) A small capture is left alone: its heap stays
+ * small anyway, and node:v8 costs 12-20 ms to load (it loads Node's
+ * streams), which a short run would feel. Measured in docs/memory.md.
  */
+import { statSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 
-export const HEAP_GROWTH_PERCENT = 100;
-/** The fraction of the memory limit the buffered state reaches when the heap growth is tightened (if nothing was dropped before). */
-export const HEAP_TIGHTEN_AT = 0.25;
+/** Input bytes from which an analysis holds the heap tight from its start. */
+export const HOLD_FROM_BYTES = 8 * 1024 * 1024;
+
+/** Whether the inputs are large enough to hold the heap from the start (standard input and unknown sizes count as large). */
+export function largeInput(files: readonly string[]): boolean {
+  let total = 0;
+  for (const f of files) {
+    if (f === '-') return true;
+    try {
+      total += statSync(f).size;
+    } catch {
+      // Unreadable: its error comes when it is read.
+    }
+  }
+  return total >= HOLD_FROM_BYTES;
+}
+
+export const HEAP_GROWTH_PERCENT = 50;
+export const HEAP_GROWTH_PERCENT_DROPPING = 100;
+/** The new space's growth factor while tightened (1: it does not grow), and V8's default. */
+export const SEMI_SPACE_GROWTH_TIGHT = 1;
+export const SEMI_SPACE_GROWTH_DEFAULT = 2;
 
 let holders = 0;
+/** Holders that drop state (they ask for HEAP_GROWTH_PERCENT_DROPPING). */
+let dropping = 0;
 
-/** Tightens V8's heap growth until the returned function is called (once; nested calls count). */
-export function tightenHeapGrowth(): () => void {
-  if (holders++ === 0) setFlagsFromString(`--heap-growing-percent=${HEAP_GROWTH_PERCENT}`);
+/** What a holder of the tight heap can do. */
+export interface HeapHold {
+  /** The analysis drops state from now on: the old generation may grow by HEAP_GROWTH_PERCENT_DROPPING. */
+  dropping(): void;
+  /** Gives the hold back (once; later calls do nothing). */
+  release(): void;
+}
+
+const growth = (): string => `--heap-growing-percent=${dropping > 0 ? HEAP_GROWTH_PERCENT_DROPPING : HEAP_GROWTH_PERCENT}`;
+
+/** Tightens V8's heap growth until the hold is released (nested holds count). */
+export function tightenHeapGrowth(): HeapHold {
+  if (holders++ === 0) setFlagsFromString(`${growth()} --semi-space-growth-factor=${SEMI_SPACE_GROWTH_TIGHT}`);
   let released = false;
-  return () => {
-    if (released) return;
-    released = true;
-    if (--holders === 0) setFlagsFromString('--heap-growing-percent=0');
+  let drops = false;
+  return {
+    dropping() {
+      if (released || drops) return;
+      drops = true;
+      if (dropping++ === 0) setFlagsFromString(growth());
+    },
+    release() {
+      if (released) return;
+      released = true;
+      if (drops && --dropping === 0 && holders > 1) setFlagsFromString(growth());
+      if (--holders === 0) setFlagsFromString(`--heap-growing-percent=0 --semi-space-growth-factor=${SEMI_SPACE_GROWTH_DEFAULT}`);
+    },
   };
 }

@@ -25,31 +25,39 @@ import type { Transaction, TransactionSink } from '../rpc/transaction.js';
 import { LruMap } from '../memory/lru.js';
 
 interface Entry {
-  /** Parent directory handle, or undefined for a root named by an absolute path. */
+  /** Parent directory handle (the string its `children` record holds, shared by its children), or undefined for a root named by an absolute path. */
   parent: string | undefined;
   /** Name within the parent, or the absolute path of a root. */
   name: string;
-  /** Its key in `children` (`${parent}/${name}`), made once; undefined for a root. */
-  child: string | undefined;
+}
+
+/** A directory's children by name, in `children`: its handle string is the one its children's entries share as `parent`. */
+interface Dir {
+  fh: string;
+  names: Map<string, string>;
 }
 
 /** A path deeper than this is a loop in the learnt links (a bad capture), not a path. */
 const MAX_DEPTH = 256;
 const DEFAULT_CAPACITY = 100_000;
-/** Estimated heap bytes of an entry besides its strings' characters: the entry, both indexes' entries, the strings' headers (docs/memory.md). */
-const ENTRY_BYTES = 260;
+/**
+ * Estimated heap bytes of an entry besides its strings' characters: the
+ * entry and its LruMap entry, the index's entry under its directory, the
+ * strings' headers; the parent's handle is shared (docs/memory.md).
+ */
+const ENTRY_BYTES = 200;
 
 /** Estimated heap bytes of a handle's entry. */
 function entryBytes(fh: string, e: Entry): number {
-  return ENTRY_BYTES + 2 * fh.length + (e.parent === undefined ? 0 : e.parent.length) + 2 * e.name.length;
+  return ENTRY_BYTES + 2 * fh.length + 2 * e.name.length;
 }
 /** Names that do not name a new object under the directory. */
 const SELF_OR_PARENT = new Set(['.', '..']);
 
 export class FileHandlePaths implements TransactionSink {
   private readonly entries = new LruMap<string, Entry>();
-  /** `${parent}/${name}` → child handle, to find what REMOVE and RENAME name. */
-  private readonly children = new Map<string, string>();
+  /** Directory handle → name → child handle, to find what REMOVE and RENAME name. */
+  private readonly children = new Map<string, Dir>();
 
   private readonly budget: MemoryBudget | undefined;
   private readonly account: MemoryAccount | undefined;
@@ -155,15 +163,27 @@ export class FileHandlePaths implements TransactionSink {
     if (old !== undefined && old.parent === parent && old.name === name) {
       // Learnt again as it was (a LOOKUP or READDIRPLUS seen before): the newest again, as if dropped and set anew.
       this.entries.touch(fh);
-      if (old.child !== undefined && this.children.get(old.child) !== fh) this.children.set(old.child, fh);
+      if (parent !== undefined && this.child(parent, name) !== fh) this.index(parent, name, fh);
       return;
     }
     if (old !== undefined) this.drop(fh);
-    const e: Entry = { parent, name, child: parent === undefined ? undefined : childKey(parent, name) };
+    const e: Entry = { parent: parent === undefined ? undefined : this.index(parent, name, fh), name };
     this.entries.set(fh, e);
     this.account?.add(entryBytes(fh, e));
-    if (e.child !== undefined) this.children.set(e.child, fh);
     while (this.entries.size > this.capacity) this.drop(this.entries.oldest()![0]);
+  }
+
+  /** The child handle named `name` under `dir`, if known. */
+  private child(dir: string, name: string): string | undefined {
+    return this.children.get(dir)?.names.get(name);
+  }
+
+  /** Indexes `fh` as `name` under `dir`; returns the directory's shared handle string. */
+  private index(dir: string, name: string, fh: string): string {
+    let d = this.children.get(dir);
+    if (d === undefined) this.children.set(dir, (d = { fh: dir, names: new Map() }));
+    d.names.set(name, fh);
+    return d.fh;
   }
 
   private drop(fh: string): void {
@@ -175,28 +195,26 @@ export class FileHandlePaths implements TransactionSink {
   }
 
   private unindex(fh: string, e: Entry): void {
-    const k = e.child;
-    if (k === undefined) return;
-    if (this.children.get(k) === fh) this.children.delete(k);
+    if (e.parent === undefined) return;
+    const d = this.children.get(e.parent);
+    if (d === undefined || d.names.get(e.name) !== fh) return;
+    d.names.delete(e.name);
+    if (d.names.size === 0) this.children.delete(e.parent);
   }
 
   private forget(dir: string, name: string): void {
-    const fh = this.children.get(childKey(dir, name));
+    const fh = this.child(dir, name);
     if (fh !== undefined) this.drop(fh);
   }
 
   private rename(fromDir: string | undefined, fromName: string | undefined, toDir: string | undefined, toName: string | undefined): void {
     if (fromDir === undefined || fromName === undefined || toDir === undefined || toName === undefined) return;
-    const fh = this.children.get(childKey(fromDir, fromName));
+    const fh = this.child(fromDir, fromName);
     // The target name, if it existed, is replaced.
-    const replaced = this.children.get(childKey(toDir, toName));
+    const replaced = this.child(toDir, toName);
     if (replaced !== undefined && replaced !== fh) this.drop(replaced);
     if (fh !== undefined) this.learn(fh, toDir, toName);
   }
-}
-
-function childKey(dir: string, name: string): string {
-  return `${dir}/${name}`;
 }
 
 /** The target directory of a RENAME or LINK call, from its args. */
