@@ -64,8 +64,12 @@ export class DetectorSet implements TransactionSink {
 
   tcpEvent(e: TcpEvent): void {
     this.timeline.event(e);
-    for (const d of this.detectors) d.onTcpEvent?.(e);
+    // Only the detectors that listen (a hostile capture makes several events per connection).
+    const listeners = (this.tcpListeners ??= this.detectors.filter((d) => d.onTcpEvent !== undefined));
+    for (const d of listeners) d.onTcpEvent!(e);
   }
+
+  private tcpListeners: Detector[] | undefined;
 
   rdmaEvent(e: RdmaEvent): void {
     for (const d of this.detectors) d.onRdmaEvent?.(e);

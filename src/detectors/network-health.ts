@@ -29,7 +29,7 @@
  */
 import { snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import { formatFrameTime } from '../report/time.js';
-import { formatEndpoint, type TcpEvent } from '../transport/stream.js';
+import { formatEndpoint, type Direction, type TcpEvent } from '../transport/stream.js';
 import { evidence, MAX_EVIDENCE, type Detector, type DetectorContext, type DetectorOptions, type Finding } from './finding.js';
 import type { ConnectionTimeline, OverlappingCall, TransportEpisode } from './transport-timeline.js';
 import { FrameSeries, frameCompare, round, secondsFrom } from './transport-common.js';
@@ -68,6 +68,8 @@ interface KeptEpisode {
   worst: OverlappingCall | undefined;
   unresolved: boolean;
 }
+
+const SIDES = ['client', 'server'] as const;
 
 interface Group {
   client: string;
@@ -201,22 +203,18 @@ export class NetworkHealthDetector implements Detector {
     const conn = c.conn;
     const g = this.group(this.pairs, client, server, 'loss');
     if (g !== undefined) {
-      const parts: string[] = [];
-      for (const side of ['client', 'server'] as const) {
+      let lossy = false;
+      for (const side of SIDES) {
         const dir = side === 'client' ? clientDir : clientDir ^ 1;
         const k = c.counters[dir];
         g.from[side].dataSegments += conn.dataSegments[dir];
-        const resent = k.retransmissions - k.repeatedResends;
-        if (resent + k.lostSegments + k.outOfOrder > 0) {
-          parts.push(
-            `${side}→${side === 'client' ? 'server' : 'client'} ${resent} retransmitted, ${k.lostSegments} lost, ${k.outOfOrder} out of order of ${conn.dataSegments[dir]} data segments`,
-          );
-        }
+        if (k.retransmissions - k.repeatedResends + k.lostSegments + k.outOfOrder > 0) lossy = true;
       }
-      if (parts.length > 0) {
+      if (lossy) {
         g.connections.add(conn.id);
         g.connCalls += c.calls;
-        if (g.lines.length < KEEP_LINES) g.lines.push(`${formatEndpoint(c.client())} ⇄ ${formatEndpoint(c.server())}: ${parts.join('; ')}`);
+        // The line is written only if kept (a hostile capture's connections are many).
+        if (g.lines.length < KEEP_LINES) g.lines.push(this.lossLine(c, clientDir));
       }
     }
     for (const ep of c.episodes) {
@@ -230,6 +228,22 @@ export class NetworkHealthDetector implements Detector {
         this.addEpisode(this.group(this.groups, client, server, 'zero-window'), ep, side, seconds, conn.id);
       }
     }
+  }
+
+  /** "client ⇄ server: client→server N retransmitted, N lost, N out of order of N data segments; …" */
+  private lossLine(c: ConnectionTimeline, clientDir: Direction): string {
+    const parts: string[] = [];
+    for (const side of SIDES) {
+      const dir = side === 'client' ? clientDir : clientDir ^ 1;
+      const k = c.counters[dir];
+      const resent = k.retransmissions - k.repeatedResends;
+      if (resent + k.lostSegments + k.outOfOrder > 0) {
+        parts.push(
+          `${side}→${side === 'client' ? 'server' : 'client'} ${resent} retransmitted, ${k.lostSegments} lost, ${k.outOfOrder} out of order of ${c.conn.dataSegments[dir]} data segments`,
+        );
+      }
+    }
+    return `${formatEndpoint(c.client())} ⇄ ${formatEndpoint(c.server())}: ${parts.join('; ')}`;
   }
 
   private addEpisode(g: Group | undefined, ep: TransportEpisode, side: Side, seconds: number, connId: number): void {

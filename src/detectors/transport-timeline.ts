@@ -133,12 +133,12 @@ export class ConnectionTimeline {
   /** The episodes, oldest first (at most MAX_EPISODES; older ones dropped). */
   readonly episodes: TransportEpisode[] = [];
   droppedEpisodes = 0;
-  /** What the dropped episodes held, per kind: how many, their seconds, the calls overlapping them. */
-  readonly dropped: Record<EpisodeKind, { count: number; seconds: number; calls: number }> = {
-    'retransmission-stall': { count: 0, seconds: 0, calls: 0 },
-    'zero-window': { count: 0, seconds: 0, calls: 0 },
-    'capture-gap': { count: 0, seconds: 0, calls: 0 },
-  };
+  /**
+   * What the dropped episodes held, per kind: how many, their seconds, the
+   * calls overlapping them (made at the first drop: most connections never
+   * drop one).
+   */
+  dropped: Record<EpisodeKind, { count: number; seconds: number; calls: number }> | undefined;
   /** The direction the RPC client sends in, once known (from a call, else guessed). */
   clientDir: Direction | undefined;
   /** The connection's end ('connection-end'), once seen. */
@@ -180,7 +180,11 @@ export class ConnectionTimeline {
     if (this.episodes.length > MAX_EPISODES) {
       const old = this.episodes.shift()!;
       this.droppedEpisodes++;
-      const d = this.dropped[old.kind];
+      const d = (this.dropped ??= {
+        'retransmission-stall': { count: 0, seconds: 0, calls: 0 },
+        'zero-window': { count: 0, seconds: 0, calls: 0 },
+        'capture-gap': { count: 0, seconds: 0, calls: 0 },
+      })[old.kind];
       d.count++;
       d.seconds += Math.max(0, secondsFrom(old.start, old.end));
       d.calls += old.calls;

@@ -727,7 +727,8 @@ export class TcpReassembler {
       conn.halfOpen = new HalfOpen(conn);
       this.halfOpen.push(conn.halfOpen);
     }
-    this.closedAt.delete(conn.keyText());
+    // A 4-tuple reused: the connection closed there just now is no straggler's (else its entry was taken out already).
+    if (reused) this.closedAt.delete(conn.keyText());
     this.stats.connections++;
     this.event('connection-start', conn, senderIsA ? 0 : 1, pkt.frame, 0, -1);
     if (reused) this.event('port-reuse', conn, senderIsA ? 0 : 1, pkt.frame, 0, -1);
