@@ -197,6 +197,35 @@ describe('connections', () => {
     expect(found.filter((x) => x.kind === 'unanswered-call')).toEqual([]);
   });
 
+  // The resend is answered on a new connection before the first one is reset; `extra` more calls are
+  // answered after it, with room for two answered calls remembered: the third pushes the resend out.
+  for (const [extra, fate] of [[1, 'resent-answered'], [2, 'lost']] as const) {
+    it(`a call resent and answered elsewhere before the reset, ${extra} more answered with 2 remembered: ${fate}`, async () => {
+      const c = new Capture();
+      const s1 = new TcpSession(c, CLIENT, SERVER).handshake();
+      const [call] = s1.send('client', recordMark(getattrCall(0x4001)));
+      c.advance(1);
+      const s2 = new TcpSession(c, { addr: CLIENT.addr, port: 802 }, SERVER).handshake();
+      s2.send('client', recordMark(getattrCall(0x4001)));
+      c.advance(0.25);
+      const [reply] = s2.send('server', recordMark(okReply(0x4001)));
+      for (let i = 0; i < extra; i++) {
+        s2.send('client', recordMark(getattrCall(0x5000 + i)));
+        s2.send('server', recordMark(okReply(0x5000 + i)));
+      }
+      c.advance(0.5);
+      s1.rst('server');
+      const file = writeTemp(tempDir(), 'gen.pcap', writePcap(c.frames, { linkType: 1 }));
+      const report = readable(await analyze(file, { detectorOptions: { connectionsMaxCalls: 2 } }));
+      const conn = report.findings.filter((f) => f.kind === 'connections');
+      expect(conn).toHaveLength(1);
+      const outstanding = conn[0]!.metrics['outstanding'] as string[];
+      expect(outstanding).toHaveLength(1);
+      expect(outstanding[0]).toMatch(new RegExp(`^GETATTR xid 0x00004001 frame ${call}: ${fate}`));
+      if (fate === 'resent-answered') expect(conn[0]!.evidence.map((e) => e.frame)).toContain(reply);
+    });
+  }
+
   it('the clean counterpart: the server closes after every call was answered', async () => {
     const s = new TcpSession(new Capture(), CLIENT, SERVER).handshake();
     s.send('client', recordMark(getattrCall(0x3100)));

@@ -25,7 +25,7 @@
  * close. Bounded: `connectionsMaxTracked` (10000) connections and
  * `connectionsMaxCalls` (8192) calls remembered for the fate of resends.
  */
-import { snapshotFrameRef, type FrameRef } from '../capture/frame.js';
+import { assignFrameRef, snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import { LruMap } from '../memory/lru.js';
 import { formatFrameTime } from '../report/time.js';
 import type { Transaction } from '../rpc/transaction.js';
@@ -219,7 +219,10 @@ export class ConnectionsDetector implements Detector {
   onTransaction(t: Transaction): void {
     const c = this.named(t);
     if (c === undefined || t.reply === undefined) return;
-    c.lastReply = later(c.lastReply, snapshotFrameRef(t.reply.lastFrame));
+    // The latest reply: kept in one object per connection, updated in place (nothing else holds it before finish).
+    const lastFrame = t.reply.lastFrame;
+    if (c.lastReply === undefined) c.lastReply = snapshotFrameRef(lastFrame);
+    else if (frameCompare(c.lastReply, lastFrame) < 0) assignFrameRef(c.lastReply, lastFrame);
     const key = ConnectionsDetector.key(c, t);
     const w = this.waiting.get(key);
     if (w !== undefined && w.conn.id !== t.connId) {
@@ -230,9 +233,26 @@ export class ConnectionsDetector implements Detector {
       w.entry.resentOn = t.connId;
       this.waiting.delete(key);
     }
-    this.answered.delete(key);
-    this.answered.set(key, { connId: t.connId, call: snapshotFrameRef(t.call.frame), reply: snapshotFrameRef(t.reply.frame) });
-    if (this.answered.size > this.maxCalls) this.answered.shift();
+    // As delete + set: the key becomes the newest. Its record, or the one the
+    // oldest key leaves, is refilled in place (no objects per call); a record
+    // is never handed out (onUnanswered copies what it keeps).
+    const known = this.answered.touch(key);
+    if (known !== undefined) {
+      known.connId = t.connId;
+      assignFrameRef(known.call, t.call.frame);
+      assignFrameRef(known.reply, t.reply.frame);
+      return;
+    }
+    const recycled = this.maxCalls > 0 && this.answered.size >= this.maxCalls ? this.answered.shift()?.[1] : undefined;
+    if (recycled !== undefined) {
+      recycled.connId = t.connId;
+      assignFrameRef(recycled.call, t.call.frame);
+      assignFrameRef(recycled.reply, t.reply.frame);
+      this.answered.set(key, recycled);
+    } else {
+      this.answered.set(key, { connId: t.connId, call: snapshotFrameRef(t.call.frame), reply: snapshotFrameRef(t.reply.frame) });
+      if (this.answered.size > this.maxCalls) this.answered.shift();
+    }
   }
 
   /** The close of a connection: its first FIN or RST (either side). */
@@ -269,7 +289,7 @@ export class ConnectionsDetector implements Detector {
     if (done !== undefined && done.connId !== t.connId && frameCompare(done.call, t.call.frame) > 0) {
       // Resent and answered on another connection before this one ended.
       entry.fate = 'resent-answered';
-      entry.answeredAt = done.reply;
+      entry.answeredAt = snapshotFrameRef(done.reply);
       entry.seconds = round(secondsFrom(entry.call, done.reply));
       entry.resentOn = done.connId;
       return;
