@@ -19,6 +19,7 @@ import type { Diagnostic } from '../src/capture/frame.js';
 import { MemoryBudget, newDroppedCounts } from '../src/memory/budget.js';
 import { FragmentReassembler, newIpScratch } from '../src/net/fragments.js';
 import { newNetStats } from '../src/net/packet.js';
+import { FileHandlePaths } from '../src/nfs/fh-paths.js';
 import type { Transaction } from '../src/rpc/transaction.js';
 import { getattrCall, HOSTILE_AHEAD, writeHostileFile, type HostileShape } from './gen/hostile.js';
 import { writeWideFile } from './gen/wide.js';
@@ -255,6 +256,32 @@ describe('MemoryBudget', () => {
     budget.reclaim(0);
     expect(budget.used).toBe(90);
     expect(free.bytes).toBe(0);
+  });
+
+  it('file handle paths: with a budget no fixed cap drops them silently; the budget drops the oldest, counted, with its warning', () => {
+    const roomy = new MemoryBudget(64 * 1024 * 1024);
+    const many = new FileHandlePaths(undefined, roomy);
+    for (let i = 0; i < 100_500; i++) many.learnRoot(i.toString(16).padStart(8, '0'), `/e${i}`);
+    roomy.reclaim(0);
+    // Beyond the 100,000 a FileHandlePaths keeps without a budget: all held, none dropped.
+    expect(many.size).toBe(100_500);
+    expect(many.pathOf('00000000')).toBe('/e0');
+    expect(roomy.dropped.fileHandles).toBe(0);
+
+    const tight = new MemoryBudget(50_000);
+    const warned: string[] = [];
+    tight.onFirstDrop = (kind) => warned.push(kind);
+    const few = new FileHandlePaths(undefined, tight);
+    for (let i = 0; i < 1_000; i++) few.learnRoot(i.toString(16).padStart(8, '0'), `/e${i}`);
+    tight.reclaim(0);
+    expect(tight.used).toBeLessThanOrEqual(45_000);
+    expect(few.size).toBeLessThan(1_000);
+    expect(few.size + tight.dropped.fileHandles).toBe(1_000);
+    expect(few.pathOf((999).toString(16).padStart(8, '0'))).toBe('/e999');
+    expect(few.pathOf('00000000')).toBeUndefined();
+    expect(warned).toEqual(['fileHandles']);
+    // Without a budget the fixed cap still bounds it.
+    expect(new FileHandlePaths().capacity).toBe(100_000);
   });
 
   it('fragments in progress are accounted and evicted oldest first, their fragments counted', () => {

@@ -15,10 +15,12 @@
  *
  * Each handle is stored as (parent handle, name), not as a full path, so
  * renaming a directory moves everything under it, and a path is built on
- * demand. Memory is bounded: least-recently-learnt handles are dropped
- * beyond `capacity` (a dropped directory leaves its children unresolvable),
- * and what they hold is accounted in the memory budget, which may ask for
- * the oldest to go sooner (counted as dropped `fileHandles`).
+ * demand. Memory is bounded: with a memory budget (as `analyze()` runs it)
+ * what the handles hold is accounted there, and the budget asks for the
+ * least recently learnt to go when it is full, counted as dropped
+ * `fileHandles` with the budget's one warning; without one, the least
+ * recently learnt beyond `capacity` are dropped (a dropped directory leaves
+ * its children unresolvable).
  */
 import type { MemoryAccount, MemoryBudget } from '../memory/budget.js';
 import type { Transaction, TransactionSink } from '../rpc/transaction.js';
@@ -62,7 +64,15 @@ export class FileHandlePaths implements TransactionSink {
   private readonly budget: MemoryBudget | undefined;
   private readonly account: MemoryAccount | undefined;
 
-  constructor(readonly capacity = DEFAULT_CAPACITY, budget?: MemoryBudget) {
+  /**
+   * `capacity` defaults to 100,000 handles without a budget, and to no fixed
+   * cap with one: a fixed cap would drop handles with no count or warning,
+   * while the budget drops, counts and warns.
+   */
+  readonly capacity: number;
+
+  constructor(capacity?: number, budget?: MemoryBudget) {
+    this.capacity = capacity ?? (budget === undefined ? DEFAULT_CAPACITY : Number.POSITIVE_INFINITY);
     this.budget = budget;
     if (budget !== undefined) {
       this.account = budget.account('fileHandles');
