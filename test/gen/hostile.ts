@@ -68,14 +68,19 @@ function clientOf(i: number): [number, number] {
   return [(0x0a010000 + (i & 0xfff)) >>> 0, 10000 + (i >>> 12)];
 }
 
-/** Writes the shape into a pcap file. */
-export function writeHostileFile(path: string, shape: HostileShape): HostileCounts {
+/** Runs `write` on a new pcap file at `path`, closing it whatever happens; returns what `write` returns. */
+export function withPcapFile<T>(path: string, write: (out: PcapStream) => T): T {
   const fd = openSync(path, 'w');
   try {
-    return writeHostile(new PcapStream(fd), shape);
+    return write(new PcapStream(fd));
   } finally {
     closeSync(fd);
   }
+}
+
+/** Writes the shape into a pcap file. */
+export function writeHostileFile(path: string, shape: HostileShape): HostileCounts {
+  return withPcapFile(path, (out) => writeHostile(out, shape));
 }
 
 function writeHostile(out: PcapStream, shape: HostileShape): HostileCounts {

@@ -12,12 +12,11 @@
  * grow with such a capture's length: `npm run bench:hostile` (shape `wide`)
  * measures peak RSS at two sizes.
  */
-import { closeSync, openSync } from 'node:fs';
-import { PcapStream } from '../../bench/generate.js';
+import type { PcapStream } from '../../bench/generate.js';
 import { fattr3, NF3DIR, postOpAttr, readdirplusOk, sattrMode, wcc } from './nfs3.js';
 import { rng } from './random.js';
 import { NFS_PROGRAM, nfs3ReadArgs, nfs3ReadResultHead, recordMark, rpcAcceptedReply, rpcCall, XdrWriter } from './rpc.js';
-import type { HostileCounts } from './hostile.js';
+import { withPcapFile, type HostileCounts } from './hostile.js';
 
 const SYN = 0x02;
 const ACK = 0x10;
@@ -75,12 +74,7 @@ function send(out: PcapStream, c: Conn, fromClient: boolean, bytes: Buffer): voi
 
 /** Writes the wide shape into a pcap file. */
 export function writeWideFile(path: string, shape: WideShape): HostileCounts {
-  const fd = openSync(path, 'w');
-  try {
-    return writeWide(new PcapStream(fd), shape);
-  } finally {
-    closeSync(fd);
-  }
+  return withPcapFile(path, (out) => writeWide(out, shape));
 }
 
 function writeWide(out: PcapStream, shape: WideShape): HostileCounts {
