@@ -2,14 +2,18 @@
  * The terminal-width helpers every text renderer uses: the width chosen,
  * display widths, shortening in the middle, wrapping, fitted tables.
  */
+import Table from 'cli-table3';
+import stringWidth from 'string-width';
 import { describe, expect, it } from 'vitest';
 import {
+  boxTable,
   DEFAULT_WIDTH,
   displayWidth,
   fitTable,
   frameLabel,
   keyValues,
   layoutColumns,
+  oneColumnText,
   shortenEnd,
   shortenMiddle,
   terminalWidth,
@@ -142,6 +146,62 @@ describe('fitTable', () => {
   it('without a heading: a plain list of rows', () => {
     const t = fitTable([{ head: 'k' }, { head: 'v' }], [['frames', '200']], { width: 80, heading: false });
     expect(t.text.split('\n')).toEqual(['┌────────┬─────┐', '│ frames │ 200 │', '└────────┴─────┘']);
+  });
+});
+
+describe('boxTable: tables drawn as cli-table3 draws them', () => {
+  /** cli-table3 itself, as fitTable configures it without colour. */
+  const cliTable3 = (head: string[] | undefined, rows: string[][], aligns: ('left' | 'right')[]): string => {
+    const t = new Table({ ...(head !== undefined ? { head } : {}), colAligns: aligns, style: { head: [], border: [], 'padding-left': 1, 'padding-right': 1 } });
+    for (const r of rows) t.push(r);
+    return t.toString();
+  };
+
+  it('draws the same text as cli-table3 for random tables', () => {
+    // A small deterministic generator (xorshift): cells of one-column characters, empty, long, multi-line.
+    let seed = 0x2545f491;
+    const rnd = (n: number): number => {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return (seed >>> 0) % n;
+    };
+    const alphabet = ['a', 'Z', '0', ' ', '-', '|', '…', 'µ', '×', '→', '≥', 'é', 'Ω', 'Ж', '─', '│', '–', '‰', '\n'];
+    const text = (): string => {
+      const len = rnd(4) === 0 ? 0 : rnd(3) === 0 ? rnd(40) : rnd(8);
+      let s = '';
+      for (let i = 0; i < len; i++) s += rnd(6) === 0 ? alphabet[rnd(alphabet.length)]! : String.fromCharCode(0x61 + rnd(26));
+      return s;
+    };
+    for (let t = 0; t < 400; t++) {
+      const n = 1 + rnd(5);
+      const aligns = Array.from({ length: n }, () => (rnd(2) === 0 ? 'left' : 'right') as 'left' | 'right');
+      const head = rnd(4) === 0 ? undefined : Array.from({ length: n }, text);
+      const rows = Array.from({ length: rnd(6) }, () => Array.from({ length: n }, text));
+      expect(boxTable(head, rows, aligns), JSON.stringify({ head, rows, aligns })).toBe(cliTable3(head, rows, aligns));
+    }
+  });
+
+  it('measures as cli-table3 does: every oneColumnText character is one column for string-width', () => {
+    let checked = 0;
+    for (let c = 0; c <= 0xffff; c++) {
+      const ch = String.fromCharCode(c);
+      if (c === 10 || (c >= 0xd800 && c <= 0xdfff) || !oneColumnText(ch)) continue;
+      checked++;
+      if (stringWidth(ch) !== 1 || displayWidth(ch) !== 1) expect.fail(`U+${c.toString(16)} is ${stringWidth(ch)} columns for string-width, ${displayWidth(ch)} for displayWidth`);
+    }
+    expect(checked).toBeGreaterThan(1000);
+    expect(oneColumnText('\u001b[31mred\u001b[39m')).toBe(false);
+    expect(oneColumnText('日本')).toBe(false);
+    expect(oneColumnText('e\u0301')).toBe(false);
+  });
+
+  it('fitTable draws colour and other text with cli-table3, as before', () => {
+    const columns: ColumnSpec[] = [{ head: 'name' }, { head: 'n', align: 'right' }];
+    const wide = fitTable(columns, [['日本語のファイル', '3']], { width: 80 });
+    expect(wide.text).toBe(cliTable3(['name', 'n'], [['日本語のファイル', '3']], ['left', 'right']));
+    const plain = fitTable(columns, [['file', '3'], ['other', '12']], { width: 80 });
+    expect(plain.text.split('\n')).toEqual(['┌───────┬────┐', '│ name  │  n │', '├───────┼────┤', '│ file  │  3 │', '│ other │ 12 │', '└───────┴────┘']);
   });
 });
 

@@ -3,7 +3,7 @@
  * width to fit (`terminalWidth`), the width of text as a terminal shows it
  * (`displayWidth`), long cells shortened in the middle (`shortenMiddle`),
  * prose wrapped (`wrapText`), tables fitted by shortening and then dropping
- * columns (`fitTable`, drawn by cli-table3), name/value lists (`keyValues`)
+ * columns (`fitTable`, drawn as cli-table3 draws them), name/value lists (`keyValues`)
  * and frame references (`frameLabel`).
  *
  * Nothing here reads the process's state unless asked to: `terminalWidth`
@@ -300,22 +300,104 @@ function fitCell(s: string, w: number, fit: ColumnSpec['fit']): string {
 }
 
 /**
- * A table (cli-table3, one line per row, a rule under the heading) that fits
+ * Whether cli-table3 and `boxTable` measure `s` alike: every character one
+ * column wide for cli-table3's string-width (no colour escapes, no wide,
+ * combining, zero-width or emoji characters), or a line break. Printable
+ * ASCII, Latin, Greek and Cyrillic letters, punctuation such as `…`, `–`,
+ * `µ`, `×`, arrows, mathematical operators and box drawing are.
+ */
+export function oneColumnText(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x20 && c <= 0x7e) continue;
+    if (
+      c === 10 ||
+      (c >= 0xa0 && c <= 0x2ff) ||
+      (c >= 0x370 && c <= 0x482) ||
+      (c >= 0x2010 && c <= 0x2027) ||
+      (c >= 0x2030 && c <= 0x205e) ||
+      (c >= 0x2190 && c <= 0x22ff) ||
+      (c >= 0x2500 && c <= 0x257f)
+    ) {
+      continue;
+    }
+    return false;
+  }
+  return true;
+}
+
+/**
+ * The lines cli-table3 draws for a table without colours, padding 1, every
+ * row ruled (`new Table({ head, colAligns, style: { head: [], border: [] } })`),
+ * for cells of `oneColumnText` only: the same text, without cli-table3's
+ * per-cell objects and option merging (a third of a short report's time to
+ * draw its tables). `head` undefined or empty: no heading row. Every row
+ * has one cell per alignment.
+ */
+export function boxTable(head: readonly string[] | undefined, rows: readonly (readonly string[])[], aligns: readonly ('left' | 'right')[]): string {
+  const n = aligns.length;
+  const all = head !== undefined && head.length > 0 ? [head, ...rows] : rows;
+  const cells = all.map((r) => r.map(cellLines));
+  // Each column's width: its longest line, padding included (at least 1); each row's height: its tallest cell.
+  const widths: number[] = new Array<number>(n).fill(1);
+  for (const r of cells) {
+    for (let x = 0; x < n; x++) {
+      for (const l of r[x]!) if (l.length + 2 > widths[x]!) widths[x] = l.length + 2;
+    }
+  }
+  const rule = (left: string, mid: string, right: string): string => left + widths.map((w) => '─'.repeat(w)).join(mid) + right;
+  const out: string[] = [];
+  for (let y = 0; y < cells.length; y++) {
+    out.push(y === 0 ? rule('┌', '┬', '┐') : rule('├', '┼', '┤'));
+    const r = cells[y]!;
+    let height = 1;
+    for (const c of r) if (c.length > height) height = c.length;
+    for (let k = 0; k < height; k++) {
+      let line = '│';
+      for (let x = 0; x < n; x++) {
+        const l = r[x]![k];
+        const w = widths[x]!;
+        if (l === undefined) line += ' '.repeat(w);
+        else {
+          const fill = ' '.repeat(w - 2 - l.length);
+          line += aligns[x] === 'right' ? ` ${fill}${l} ` : ` ${l}${fill} `;
+        }
+        line += '│';
+      }
+      out.push(line);
+    }
+  }
+  if (cells.length > 0) out.push(rule('└', '┴', '┘'));
+  return out.join('\n');
+}
+
+/**
+ * A table (one line per row, a rule under the heading) that fits
  * `options.width`; see layoutColumns for how. Cells are plain strings
- * (multi-line cells allowed).
+ * (multi-line cells allowed). Drawn as cli-table3 draws it: by boxTable
+ * when the text allows (no colour, `oneColumnText`), else by cli-table3.
  */
 export function fitTable(columns: readonly ColumnSpec[], rows: readonly (readonly string[])[], options: TableOptions): FittedTable {
   const heading = options.heading ?? true;
   const { keep, widths } = layoutColumns(columns, rows, options.width, heading);
   const color = options.color ?? false;
-  const t = new Table({
-    ...(heading ? { head: keep.map((i, k) => shortenMiddle(columns[i]!.head, widths[k]!)) } : {}),
-    colAligns: keep.map((i) => columns[i]!.align ?? 'left'),
-    style: { head: color ? ['cyan'] : [], border: color ? ['grey'] : [], 'padding-left': 1, 'padding-right': 1 },
-  });
-  for (const r of rows) t.push(keep.map((i, k) => fitCell(r[i] ?? '', widths[k]!, columns[i]!.fit)));
-  // cli-table3 rules every row; keep only the top, the one under the heading and the bottom.
-  const lines = rows.length === 0 && !heading ? [] : t.toString().split('\n');
+  const head = heading ? keep.map((i, k) => shortenMiddle(columns[i]!.head, widths[k]!)) : undefined;
+  const aligns = keep.map((i) => columns[i]!.align ?? 'left');
+  const body = rows.map((r) => keep.map((i, k) => fitCell(r[i] ?? '', widths[k]!, columns[i]!.fit)));
+  let drawn: string;
+  if (!color && keep.length > 0 && (head === undefined || head.every(oneColumnText)) && body.every((r) => r.every(oneColumnText))) {
+    drawn = boxTable(head, body, aligns);
+  } else {
+    const t = new Table({
+      ...(head !== undefined ? { head } : {}),
+      colAligns: aligns,
+      style: { head: color ? ['cyan'] : [], border: color ? ['grey'] : [], 'padding-left': 1, 'padding-right': 1 },
+    });
+    for (const r of body) t.push(r);
+    drawn = t.toString();
+  }
+  // Every row is ruled; keep only the top, the one under the heading and the bottom.
+  const lines = rows.length === 0 && !heading ? [] : drawn.split('\n');
   const ruleAt = heading ? 2 : -1;
   const text = lines.filter((l, n) => n === ruleAt || !stripAnsi(l).startsWith('├')).join('\n');
   const dropped = columns.filter((_, i) => !keep.includes(i)).map((c) => c.head);
