@@ -26,7 +26,7 @@ export function formatEndpoint(e: Endpoint): string {
 /** One TCP connection as the capture shows it. */
 export interface TcpConnection {
   /** 0-based index in order of first appearance (like Wireshark's tcp.stream). */
-  id: number;
+  readonly id: number;
   /** Side A: the SYN sender when the handshake was seen, otherwise the sender of the first segment. */
   a: Endpoint;
   /** Side B. */
@@ -40,8 +40,8 @@ export interface TcpConnection {
    * included, and those of them that carried payload. Updated as segments
    * arrive: final at the connection's 'connection-end' event.
    */
-  segments: [number, number];
-  dataSegments: [number, number];
+  readonly segments: readonly [number, number];
+  readonly dataSegments: readonly [number, number];
 }
 
 /** Direction within a connection: 0 is A→B, 1 is B→A. */
