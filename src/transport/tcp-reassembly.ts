@@ -35,15 +35,16 @@
 import { assignFrameRef, secondsBetween, snapshotFrameRef, type FrameRef, type LazyBytes } from '../capture/frame.js';
 import { InternalError, loopBound } from '../internal-error.js';
 import type { IpPacket } from '../net/packet.js';
-import type {
-  Direction,
-  Endpoint,
-  StreamConsumer,
-  StreamControl,
-  StreamEndReason,
-  TcpConnection,
-  TcpEventKind,
-  TransportHandler,
+import {
+  connectionConsumer,
+  type ConnectionConsumer,
+  type Direction,
+  type Endpoint,
+  type StreamControl,
+  type StreamEndReason,
+  type TcpConnection,
+  type TcpEventKind,
+  type TransportHandler,
 } from './stream.js';
 import {
   TA_ACK_LOST_PACKET,
@@ -167,13 +168,14 @@ export function newTcpStats(): TcpStats {
 const MAX_ACK_JUMP = 2 ** 30;
 
 /**
- * Estimated heap bytes of one open connection: its two directions, its
- * sequence analysis, its TcpConnection and the RPC layer's gates (its record
- * streams are charged as they are made: RECORD_STREAM_BYTES in
- * rpc/rpc-layer.ts). Measured on Node 20 with heap snapshots of 10,000 and
- * 20,000 live connections (docs/memory.md).
+ * Estimated heap bytes of one open connection: its two directions (with
+ * their sequence analysis), its TcpConnection with the client's endpoint,
+ * the RPC layer's RpcConnection, the slots of the tables that index it (its
+ * record streams are charged as they are made: RECORD_STREAM_BYTES in
+ * rpc/rpc-layer.ts). Measured on Node 20 with heap snapshots of 12,000 and
+ * 24,000 live connections (docs/memory.md; 1,700 before 2026-12-02 evening).
  */
-export const CONNECTION_BYTES = 1700;
+export const CONNECTION_BYTES = 1050;
 /** Estimated heap bytes of a buffered out-of-order segment besides its payload. */
 export const PENDING_SEGMENT_BYTES = 160;
 /**
@@ -203,8 +205,8 @@ interface Pending {
 /** The `pending` list of a direction that holds none (replaced by its own array at the first segment). */
 const NO_PENDING: Pending[] = Object.freeze([]) as unknown as Pending[];
 
-/** The consumer of a direction until the layer above has given its own. */
-const NO_CONSUMER: StreamConsumer = { data() {}, gap() {}, end() {} };
+/** The consumer of a connection until the layer above has given its own. */
+const NO_CONSUMER: ConnectionConsumer = { data() {}, gap() {}, end() {} };
 
 /** Half.flags: the direction (bit 0), then the booleans of a direction. */
 const H_STARTED = 2;
@@ -328,9 +330,6 @@ class Half extends TcpFlowAnalysis {
   set bufferedAtAck(v: number) {
     if (this.x !== null || v !== 0) this.extra().bufferedAtAck = v;
   }
-
-  /** Given by the layer above once the connection is made (StreamControl needs the connection first). */
-  consumer: StreamConsumer = NO_CONSUMER;
 
   constructor(dir: Direction) {
     super();
@@ -483,6 +482,8 @@ class Conn extends ConnEntry implements LruLinks, StreamControl, TcpRttState {
   readonly h1: Half;
   /** Set while only SYN and SYN/ACK segments were seen. */
   halfOpen: HalfOpen | null = null;
+  /** Given by the layer above once the connection is made (StreamControl needs the connection first). */
+  consumer: ConnectionConsumer = NO_CONSUMER;
   // Wireshark's sequence analysis of the connection besides its directions (TcpRttState).
   mruSynSec = 0;
   mruSynNsec = 0;
@@ -513,7 +514,7 @@ class Conn extends ConnEntry implements LruLinks, StreamControl, TcpRttState {
 
   releaseAcknowledged(dir: Direction): void {
     // Asked before the layer above gave its consumers, or after the end: nothing to release.
-    if (!this.closed && this.half(dir).consumer !== NO_CONSUMER) this.release(this, dir);
+    if (!this.closed && this.consumer !== NO_CONSUMER) this.release(this, dir);
   }
 }
 
@@ -762,7 +763,7 @@ export class TcpReassembler {
       half.finSeen = true;
       half.finOffset = finOff;
       half.ended = true;
-      half.consumer.end('fin', snapshotFrameRef(frame));
+      conn.consumer.end(dir, 'fin', snapshotFrameRef(frame));
       this.event('fin', conn, dir, frame, 0, finOff);
     }
 
@@ -828,9 +829,7 @@ export class TcpReassembler {
     const key = this.key;
     const aIsLo = senderIsA ? key.srcIsLo : !key.srcIsLo || key.same;
     const conn = new Conn(info, key, aIsLo, now, this.releaseOf);
-    const consumers = this.handler.openConnection(info, conn);
-    conn.h0.consumer = consumers[0];
-    conn.h1.consumer = consumers[1];
+    conn.consumer = connectionConsumer(this.handler.openConnection(info, conn));
     this.index.add(conn);
     this.open.push(conn);
     this.connAccount.add(CONNECTION_BYTES);
@@ -866,7 +865,7 @@ export class TcpReassembler {
       }
       if (!half.ended) {
         half.ended = true;
-        half.consumer.end('evicted', when);
+        conn.consumer.end(half.dir, 'evicted', when);
       }
     }
     this.forget(conn);
@@ -928,8 +927,7 @@ export class TcpReassembler {
   /** Removes a connection from the tables (its streams have ended). */
   private forget(conn: Conn): void {
     // A closed connection is remembered a while for its stragglers' analysis: not its consumers.
-    conn.h0.consumer = NO_CONSUMER;
-    conn.h1.consumer = NO_CONSUMER;
+    conn.consumer = NO_CONSUMER;
     this.index.delete(conn);
     this.open.remove(conn);
     if (conn.halfOpen !== null) {
@@ -964,7 +962,7 @@ export class TcpReassembler {
     for (const half of [h0, h1]) {
       if (!half.ended) {
         half.ended = true;
-        half.consumer.end(reason, when);
+        conn.consumer.end(half.dir, reason, when);
       }
     }
     this.forget(conn);
@@ -1077,12 +1075,12 @@ export class TcpReassembler {
       if (half.ackedTo >= 0) this.settleAcked(half);
       half.busy = true;
       try {
-        const consumer = half.consumer;
+        const consumer = conn.consumer;
         if (lazy === null || consumer.readsSparse === true) {
-          consumer.data(buf, start + trim, start + capEnd, off, at, lazy);
+          consumer.data(half.dir, buf, start + trim, start + capEnd, off, at, lazy);
         } else {
           lazy.need(start + trim, start + capEnd);
-          consumer.data(buf, start + trim, start + capEnd, off, at);
+          consumer.data(half.dir, buf, start + trim, start + capEnd, off, at);
         }
       } finally {
         half.busy = false;
@@ -1200,7 +1198,7 @@ export class TcpReassembler {
     if (half.ackedTo >= 0) this.settleAcked(half);
     half.busy = true;
     try {
-      half.consumer.gap(length, off, at);
+      conn.consumer.gap(half.dir, length, off, at);
     } finally {
       half.busy = false;
     }
