@@ -16,6 +16,13 @@ class Entry extends ConnEntry {
   }
 }
 
+/** Whether an entry made from key `a` has key `b`. */
+function same(a: ConnKey, b: ConnKey): boolean {
+  const e = new ConnEntry();
+  e.copyKey(a);
+  return e.sameKey(b);
+}
+
 function packet(src: string, dst: string): IpPacket {
   return new IpPacket(newFrame(0)).setAddresses(src, dst);
 }
@@ -38,18 +45,37 @@ describe('ConnTable', () => {
   it('one key for both directions; the direction is told by srcIsLo', () => {
     const k1 = new ConnKey().fill(packet('10.0.0.2', '10.0.0.1'), 700, 2049);
     const k2 = new ConnKey().fill(packet('10.0.0.1', '10.0.0.2'), 2049, 700);
-    expect(k1.sameKey(k2)).toBe(true);
+    expect(same(k1, k2)).toBe(true);
     expect(k1.srcIsLo).not.toBe(k2.srcIsLo);
     // Same addresses, ports swapped: another connection.
     const k3 = new ConnKey().fill(packet('10.0.0.2', '10.0.0.1'), 2049, 700);
-    expect(k3.sameKey(k1)).toBe(false);
+    expect(same(k3, k1)).toBe(false);
     // The same words as IPv4 and as IPv6 are different connections.
     const v6 = packet('::a00:2', '::a00:1');
     const k4 = new ConnKey().fill(v6, 700, 2049);
-    expect(k4.sameKey(k1)).toBe(false);
+    expect(same(k4, k1)).toBe(false);
+    expect(same(k1, k4)).toBe(false);
     // A connection to itself: both directions the same endpoint.
     const self = new ConnKey().fill(packet('127.0.0.1', '127.0.0.1'), 9, 9);
     expect(self.same).toBe(true);
+  });
+
+  it('an entry keeps an IPv4 key in three numbers and gives its text back, high addresses and ports too', () => {
+    const cases: [string, string, number, number][] = [
+      ['10.0.0.2', '10.0.0.1', 700, 2049],
+      ['255.255.255.255', '192.0.2.1', 65535, 40000],
+      ['0.0.0.0', '0.0.0.0', 0, 0],
+      ['2001:db8::1', 'fe80::ffff:ffff', 65535, 2049],
+      ['::ffff:192.0.2.1', '::1', 1, 2],
+    ];
+    for (const [a, b, pa, pb] of cases) {
+      const k = new ConnKey().fill(packet(a, b), pa, pb);
+      const e = new ConnEntry();
+      e.copyKey(k);
+      expect(e.keyText()).toBe(k.keyText());
+      expect(e.sameKey(new ConnKey().fill(packet(b, a), pb, pa))).toBe(true);
+      expect(e.sameKey(new ConnKey().fill(packet(a, b), pa, pb === 0 ? 1 : pb - 1))).toBe(false);
+    }
   });
 
   it('agrees with a Map keyed by text over 10,000 random connections, with deletes and growth', () => {

@@ -45,10 +45,10 @@ const NONE = newDroppedCounts();
 
 describe('memory budget: hostile shapes', () => {
   it('4,000 connections each with one segment far ahead: the oldest connections are evicted, their buffered bytes dropped', async () => {
-    const { counts, report, diagnostics } = await run({ connections: 4000, calls: 0, hugeRecord: false }, 4 * MiB);
+    const { counts, report, diagnostics } = await run({ connections: 4000, calls: 0, hugeRecord: false }, 3 * MiB);
     const d = report.memory.dropped;
     expect(counts.tcpConnections).toBe(4000);
-    expect(report.memory.limitBytes).toBe(4 * MiB);
+    expect(report.memory.limitBytes).toBe(3 * MiB);
     expect(d.connections).toBeGreaterThan(1000);
     expect(d.connections).toBeLessThan(4000);
     // Each connection evicted held its one 100-byte segment, and nothing else was dropped.
@@ -66,9 +66,9 @@ describe('memory budget: hostile shapes', () => {
     expect(warnings).toHaveLength(1);
     expect(warnings[0]!.severity).toBe('warning');
     expect(warnings[0]!.message).toContain('--max-memory');
-    expect(warnings[0]!.message).toContain('4 MB');
+    expect(warnings[0]!.message).toContain('3 MB');
     expect(report.diagnostics.byCode['memory-limit']).toBe(1);
-    expect(report.memory.peakBytes).toBeGreaterThan(4 * MiB * 0.9);
+    expect(report.memory.peakBytes).toBeGreaterThan(3 * MiB * 0.9);
   });
 
   it('one connection with 20,000 GETATTR calls never answered: the oldest are dropped, fate unknown, not unanswered', async () => {
@@ -186,7 +186,7 @@ describe('memory budget: a wide capture (many clients, servers and files), scale
     expect([full.rpc.calls, full.rpc.unanswered]).toEqual([counts.calls, unanswered]);
 
     const tight: Diagnostic[] = [];
-    const small = await analyze(file, { maxMemory: 1.5 * MiB, onDiagnostic: (d) => tight.push(d) });
+    const small = await analyze(file, { maxMemory: 1.25 * MiB, onDiagnostic: (d) => tight.push(d) });
     const d = small.memory.dropped;
     expect(d.fileHandles).toBeGreaterThan(0);
     expect(d.tableRows).toBeGreaterThan(0);
@@ -194,7 +194,7 @@ describe('memory budget: a wide capture (many clients, servers and files), scale
     expect(d).toEqual({ ...NONE, fileHandles: d.fileHandles, tableRows: d.tableRows, answeredCalls: d.answeredCalls });
     expect([small.rpc.calls, small.rpc.unanswered]).toEqual([counts.calls, unanswered]);
     expect(memoryWarnings(tight)).toHaveLength(1);
-    expect(small.memory.peakBytes).toBeLessThan(1.5 * MiB * 1.05);
+    expect(small.memory.peakBytes).toBeLessThan(1.25 * MiB * 1.05);
   });
 });
 

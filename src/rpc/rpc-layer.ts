@@ -10,8 +10,8 @@
  */
 import type { FrameRef, LazyBytes } from '../capture/frame.js';
 import type {
+  ConnectionConsumer,
   Direction,
-  StreamConsumer,
   StreamControl,
   StreamEndReason,
   TcpConnection,
@@ -61,7 +61,7 @@ export interface RpcLayerStats {
  */
 export const RECORD_STREAM_BYTES = 500;
 
-/** DirectionGate.flags: the direction (bit 0), then facts about it. */
+/** RpcConnection.flags: facts about direction 0 in the low byte, about direction 1 in the next (shifted by 8 × dir). */
 const G_KNOWN_PORT = 2;
 const G_SAW_MESSAGE = 4;
 const G_DISABLED = 8;
@@ -69,102 +69,123 @@ const G_ENDED = 16;
 const G_EVICTED = 32;
 
 /**
- * One direction of one connection: forwards bytes to its record stream until
- * the direction proves not to be RPC, and counts the messages it yields.
- * Kept small (one per direction of every connection): booleans in `flags`,
- * the stream made with the direction's first byte.
+ * The RPC side of one TCP connection, both directions: forwards each
+ * direction's bytes to its record stream until the direction proves not to
+ * be RPC, and counts the messages it yields. Kept small (one per open
+ * connection, a ConnectionConsumer rather than two StreamConsumers): the
+ * booleans in `flags`, a record stream made with a direction's first byte
+ * and let go between messages.
  */
-class DirectionGate implements StreamConsumer, RpcMessageSink {
-  /** Bytes go to the record stream, which asks for those it reads. */
-  readonly readsSparse = true;
-  private stream: RpcRecordStream | undefined;
+class RpcConnection implements ConnectionConsumer, RpcMessageSink {
+  private flags: number;
+  private stream0: RpcRecordStream | undefined = undefined;
+  private stream1: RpcRecordStream | undefined = undefined;
   /** Stream offset where an idle stream let go stopped (-1: none was; the next is made as the connection's first). */
-  private resumeAt = -1;
-  private scanned = 0;
-  /** The other direction of the connection (set by RpcLayer.openConnection). */
-  peer: DirectionGate | undefined;
+  private resume0 = -1;
+  private resume1 = -1;
+  /** Bytes scanned for RPC (on a connection without a known RPC port). */
+  private scanned0 = 0;
+  private scanned1 = 0;
 
   constructor(
     private readonly layer: RpcLayer,
     private readonly conn: TcpConnection,
-    private flags: number,
+    knownPort: boolean,
     private readonly control: StreamControl | undefined,
-  ) {}
-
-  get ended(): boolean {
-    return (this.flags & G_ENDED) !== 0;
+  ) {
+    this.flags = knownPort ? G_KNOWN_PORT | (G_KNOWN_PORT << 8) : 0;
   }
 
-  get evicted(): boolean {
-    return (this.flags & G_EVICTED) !== 0;
+  /** Bytes go to the record streams, which ask for those they read. */
+  get readsSparse(): boolean {
+    return true;
   }
 
-  private get dir(): Direction {
-    return (this.flags & 1) as Direction;
+  private has(dir: Direction, bit: number): boolean {
+    return (this.flags & (bit << (dir << 3))) !== 0;
   }
 
-  private open(): RpcRecordStream {
+  private set(dir: Direction, bit: number): void {
+    this.flags |= bit << (dir << 3);
+  }
+
+  private stream(dir: Direction): RpcRecordStream | undefined {
+    return dir === 0 ? this.stream0 : this.stream1;
+  }
+
+  private setStream(dir: Direction, s: RpcRecordStream | undefined): void {
+    if (dir === 0) this.stream0 = s;
+    else this.stream1 = s;
+  }
+
+  private open(dir: Direction): RpcRecordStream {
     this.layer.connections.add(RECORD_STREAM_BYTES);
     const partials = this.layer.partials;
-    const options = this.resumeAt < 0 ? { partials } : { partials, resumeAt: this.resumeAt };
-    return (this.stream = new RpcRecordStream(this, this.conn, this.dir, this.layer.stats.record, options));
+    const resumeAt = dir === 0 ? this.resume0 : this.resume1;
+    const options = resumeAt < 0 ? { partials } : { partials, resumeAt };
+    const s = new RpcRecordStream(this, this.conn, dir, this.layer.stats.record, options);
+    this.setStream(dir, s);
+    return s;
   }
 
   /**
    * A stream in sync between messages is let go (a new one resumes it at
    * the next byte): a connection waiting for its next message holds none.
    */
-  private letGoIfIdle(stream: RpcRecordStream): void {
-    if (!stream.idle || this.stream !== stream) return;
-    this.resumeAt = stream.offset;
-    this.stream = undefined;
+  private letGoIfIdle(dir: Direction, stream: RpcRecordStream): void {
+    if (!stream.idle || this.stream(dir) !== stream) return;
+    if (dir === 0) this.resume0 = stream.offset;
+    else this.resume1 = stream.offset;
+    this.setStream(dir, undefined);
     this.layer.connections.add(-RECORD_STREAM_BYTES);
   }
 
-  data(buf: Buffer, start: number, end: number, offset: number, at: FrameRef, lazy: LazyBytes | null = null): void {
-    if ((this.flags & G_ENDED) !== 0) return;
-    if ((this.flags & G_DISABLED) !== 0) {
+  data(dir: Direction, buf: Buffer, start: number, end: number, offset: number, at: FrameRef, lazy: LazyBytes | null = null): void {
+    if (this.has(dir, G_ENDED)) return;
+    if (this.has(dir, G_DISABLED)) {
       this.layer.stats.nonRpcBytes += end - start;
       return;
     }
-    const stream = this.stream ?? this.open();
+    const stream = this.stream(dir) ?? this.open(dir);
     stream.data(buf, start, end, offset, at, lazy);
-    this.letGoIfIdle(stream);
-    if ((this.flags & (G_SAW_MESSAGE | G_KNOWN_PORT)) === 0) {
-      this.scanned += end - start;
-      if (this.scanned > NON_RPC_GIVE_UP) {
-        this.flags |= G_DISABLED;
+    this.letGoIfIdle(dir, stream);
+    if (!this.has(dir, G_SAW_MESSAGE | G_KNOWN_PORT)) {
+      const scanned = (dir === 0 ? (this.scanned0 += end - start) : (this.scanned1 += end - start));
+      if (scanned > NON_RPC_GIVE_UP) {
+        this.set(dir, G_DISABLED);
         this.layer.stats.nonRpcStreams++;
       }
     }
   }
 
-  gap(length: number, offset: number, at: FrameRef): void {
-    if ((this.flags & (G_DISABLED | G_ENDED)) === 0) (this.stream ?? this.open()).gap(length, offset, at);
+  gap(dir: Direction, length: number, offset: number, at: FrameRef): void {
+    if (!this.has(dir, G_DISABLED | G_ENDED)) (this.stream(dir) ?? this.open(dir)).gap(length, offset, at);
   }
 
-  end(reason: StreamEndReason, at: FrameRef | undefined): void {
-    if (this.ended) return;
-    if ((this.flags & G_DISABLED) === 0) this.stream?.end(reason, at);
-    this.flags |= G_ENDED | (reason === 'evicted' ? G_EVICTED : 0);
-    if (this.stream !== undefined) {
+  end(dir: Direction, reason: StreamEndReason, at: FrameRef | undefined): void {
+    if (this.has(dir, G_ENDED)) return;
+    const stream = this.stream(dir);
+    if (!this.has(dir, G_DISABLED)) stream?.end(reason, at);
+    this.set(dir, G_ENDED | (reason === 'evicted' ? G_EVICTED : 0));
+    if (stream !== undefined) {
       // The stream is done with: what it held goes with it.
-      this.stream = undefined;
+      this.setStream(dir, undefined);
       this.layer.connections.add(-RECORD_STREAM_BYTES);
     }
     // The matcher forgets the connection when both directions have ended.
-    const peer = this.peer;
-    if (peer === undefined || peer.ended) this.layer.connectionEnded(this.conn, this.evicted || peer?.evicted === true);
+    const other = (dir ^ 1) as Direction;
+    if (this.has(other, G_ENDED)) this.layer.connectionEnded(this.conn, this.has(dir, G_EVICTED) || this.has(other, G_EVICTED));
   }
 
   // RpcMessageSink: counts, then hands on to the matcher.
   message(m: RpcMessageRecord): void {
-    this.flags |= G_SAW_MESSAGE;
+    const dir = m.dir;
+    this.set(dir, G_SAW_MESSAGE);
     const head = m.bytes.head;
-    if (this.control !== undefined && head.length >= 8 && head.readUInt32BE(4) === 1 && !this.layer.matcher.isOutstandingXid(this.conn, this.dir, head.readUInt32BE(0))) {
+    if (this.control !== undefined && head.length >= 8 && head.readUInt32BE(4) === 1 && !this.layer.matcher.isOutstandingXid(this.conn, dir, head.readUInt32BE(0))) {
       // A reply without its call: the call may wait behind a hole in the
       // other direction that the capture missed and the peer acknowledged.
-      this.control.releaseAcknowledged((this.dir ^ 1) as Direction);
+      this.control.releaseAcknowledged((dir ^ 1) as Direction);
     }
     this.layer.matcher.message(m);
   }
@@ -237,13 +258,9 @@ export class RpcLayer implements TransportHandler {
     this.rpcPorts = new Set([...DEFAULT_RPC_PORTS, ...(options.nfsPorts ?? [])]);
   }
 
-  openConnection(conn: TcpConnection, control?: StreamControl): [StreamConsumer, StreamConsumer] {
+  openConnection(conn: TcpConnection, control?: StreamControl): ConnectionConsumer {
     const known = this.rpcPorts.has(conn.a.port) || this.rpcPorts.has(conn.b.port);
-    const a = new DirectionGate(this, conn, known ? G_KNOWN_PORT : 0, control);
-    const b = new DirectionGate(this, conn, 1 | (known ? G_KNOWN_PORT : 0), control);
-    a.peer = b;
-    b.peer = a;
-    return [a, b];
+    return new RpcConnection(this, conn, known, control);
   }
 
   datagram(d: UdpDatagram): void {

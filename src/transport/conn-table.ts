@@ -7,6 +7,14 @@
  */
 import type { IpPacket } from '../net/packet.js';
 
+/** The key as text (for maps of closed connections, off the per-segment path); the words unsigned. */
+function keyText(
+  version: number, lo0: number, lo1: number, lo2: number, lo3: number, loPort: number,
+  hi0: number, hi1: number, hi2: number, hi3: number, hiPort: number,
+): string {
+  return `${version}|${lo0}.${lo1}.${lo2}.${lo3}|${loPort}|${hi0}.${hi1}.${hi2}.${hi3}|${hiPort}`;
+}
+
 /** The key fields, lower endpoint (address words, then port) first. */
 export class KeyFields {
   version = 0;
@@ -22,42 +30,14 @@ export class KeyFields {
   hiPort = 0;
   hash = 0;
 
-  /** Whether this entry's key equals `k`. */
-  sameKey(k: KeyFields): boolean {
-    return (
-      this.hash === k.hash &&
-      this.lo3 === k.lo3 &&
-      this.hi3 === k.hi3 &&
-      this.loPort === k.loPort &&
-      this.hiPort === k.hiPort &&
-      this.lo0 === k.lo0 &&
-      this.lo1 === k.lo1 &&
-      this.lo2 === k.lo2 &&
-      this.hi0 === k.hi0 &&
-      this.hi1 === k.hi1 &&
-      this.hi2 === k.hi2 &&
-      this.version === k.version
-    );
-  }
-
-  copyKey(k: KeyFields): void {
-    this.version = k.version;
-    this.lo0 = k.lo0;
-    this.lo1 = k.lo1;
-    this.lo2 = k.lo2;
-    this.lo3 = k.lo3;
-    this.loPort = k.loPort;
-    this.hi0 = k.hi0;
-    this.hi1 = k.hi1;
-    this.hi2 = k.hi2;
-    this.hi3 = k.hi3;
-    this.hiPort = k.hiPort;
-    this.hash = k.hash;
+  /** An IPv4 key: the first three words of both addresses are 0. */
+  get narrow(): boolean {
+    return this.version === 4 && (this.lo0 | this.lo1 | this.lo2 | this.hi0 | this.hi1 | this.hi2) === 0;
   }
 
   /** The key as text (for maps of closed connections, off the per-segment path). */
   keyText(): string {
-    return `${this.version}|${this.lo0}.${this.lo1}.${this.lo2}.${this.lo3}|${this.loPort}|${this.hi0}.${this.hi1}.${this.hi2}.${this.hi3}|${this.hiPort}`;
+    return keyText(this.version, this.lo0, this.lo1, this.lo2, this.lo3, this.loPort, this.hi0, this.hi1, this.hi2, this.hi3, this.hiPort);
   }
 }
 
@@ -130,9 +110,65 @@ export class ConnKey extends KeyFields {
   }
 }
 
-/** An entry of a {@link ConnTable}: its key, and the link of its bucket's chain. */
-export class ConnEntry extends KeyFields {
+/**
+ * An entry of a {@link ConnTable}: its key, and the link of its bucket's
+ * chain. Kept small (one per open connection): an IPv4 key is its two
+ * address words and its ports, as signed 32-bit integers (V8 small
+ * integers); any other key keeps all its fields in `wide`.
+ */
+export class ConnEntry {
   nextInBucket: ConnEntry | undefined = undefined;
+  private lo3 = 0;
+  private hi3 = 0;
+  /** loPort << 16 | hiPort. */
+  private ports = 0;
+  hash = 0;
+  /** The whole key, when it is not an IPv4 one. */
+  private wide: KeyFields | null = null;
+
+  copyKey(k: KeyFields): void {
+    this.lo3 = k.lo3 | 0;
+    this.hi3 = k.hi3 | 0;
+    this.ports = (k.loPort << 16) | k.hiPort;
+    this.hash = k.hash;
+    if (k.narrow) {
+      this.wide = null;
+    } else {
+      const w = (this.wide = new KeyFields());
+      w.version = k.version;
+      w.lo0 = k.lo0;
+      w.lo1 = k.lo1;
+      w.lo2 = k.lo2;
+      w.lo3 = k.lo3;
+      w.loPort = k.loPort;
+      w.hi0 = k.hi0;
+      w.hi1 = k.hi1;
+      w.hi2 = k.hi2;
+      w.hi3 = k.hi3;
+      w.hiPort = k.hiPort;
+      w.hash = k.hash;
+    }
+  }
+
+  /** Whether this entry's key equals `k`. */
+  sameKey(k: KeyFields): boolean {
+    if (this.hash !== k.hash || this.lo3 !== (k.lo3 | 0) || this.hi3 !== (k.hi3 | 0) || this.ports !== ((k.loPort << 16) | k.hiPort)) {
+      return false;
+    }
+    const w = this.wide;
+    if (w === null) return k.narrow;
+    return (
+      w.lo0 === k.lo0 && w.lo1 === k.lo1 && w.lo2 === k.lo2 && w.hi0 === k.hi0 && w.hi1 === k.hi1 && w.hi2 === k.hi2 &&
+      w.version === k.version
+    );
+  }
+
+  /** The key as text (the same as its KeyFields' text). */
+  keyText(): string {
+    const w = this.wide;
+    if (w !== null) return w.keyText();
+    return keyText(4, 0, 0, 0, this.lo3 >>> 0, this.ports >>> 16, 0, 0, 0, this.hi3 >>> 0, this.ports & 0xffff);
+  }
 }
 
 const INITIAL_BUCKETS = 256;

@@ -26,7 +26,7 @@ export function formatEndpoint(e: Endpoint): string {
 /** One TCP connection as the capture shows it. */
 export interface TcpConnection {
   /** 0-based index in order of first appearance (like Wireshark's tcp.stream). */
-  id: number;
+  readonly id: number;
   /** Side A: the SYN sender when the handshake was seen, otherwise the sender of the first segment. */
   a: Endpoint;
   /** Side B. */
@@ -40,8 +40,8 @@ export interface TcpConnection {
    * included, and those of them that carried payload. Updated as segments
    * arrive: final at the connection's 'connection-end' event.
    */
-  segments: [number, number];
-  dataSegments: [number, number];
+  readonly segments: readonly [number, number];
+  readonly dataSegments: readonly [number, number];
 }
 
 /** Direction within a connection: 0 is A→B, 1 is B→A. */
@@ -83,6 +83,49 @@ export interface StreamConsumer {
   gap(length: number, offset: number, at: FrameRef): void;
   /** No more data in this direction. */
   end(reason: StreamEndReason, at: FrameRef | undefined): void;
+}
+
+/**
+ * Receives the bytes of both directions of one TCP connection: the calls of
+ * {@link StreamConsumer}, the direction first. One object per connection
+ * where two StreamConsumers take two (what a live connection costs matters:
+ * docs/memory.md).
+ */
+export interface ConnectionConsumer {
+  /** As StreamConsumer.readsSparse, for both directions. */
+  readonly readsSparse?: boolean;
+  data(dir: Direction, buf: Buffer, start: number, end: number, offset: number, at: FrameRef, lazy?: LazyBytes | null): void;
+  gap(dir: Direction, length: number, offset: number, at: FrameRef): void;
+  end(dir: Direction, reason: StreamEndReason, at: FrameRef | undefined): void;
+}
+
+/** A ConnectionConsumer made of one StreamConsumer per direction. */
+class PerDirection implements ConnectionConsumer {
+  readonly readsSparse = true;
+  constructor(private readonly c0: StreamConsumer, private readonly c1: StreamConsumer) {}
+
+  data(dir: Direction, buf: Buffer, start: number, end: number, offset: number, at: FrameRef, lazy: LazyBytes | null = null): void {
+    const c = dir === 0 ? this.c0 : this.c1;
+    if (lazy === null || c.readsSparse === true) {
+      c.data(buf, start, end, offset, at, lazy);
+    } else {
+      lazy.need(start, end);
+      c.data(buf, start, end, offset, at);
+    }
+  }
+
+  gap(dir: Direction, length: number, offset: number, at: FrameRef): void {
+    (dir === 0 ? this.c0 : this.c1).gap(length, offset, at);
+  }
+
+  end(dir: Direction, reason: StreamEndReason, at: FrameRef | undefined): void {
+    (dir === 0 ? this.c0 : this.c1).end(reason, at);
+  }
+}
+
+/** The consumer of a connection given as one per direction, or as one for both. */
+export function connectionConsumer(c: ConnectionConsumer | readonly [StreamConsumer, StreamConsumer]): ConnectionConsumer {
+  return Array.isArray(c) ? new PerDirection(c[0], c[1]) : (c as ConnectionConsumer);
 }
 
 export interface UdpDatagram {
@@ -211,8 +254,11 @@ export interface StreamControl {
 
 /** What the transport layer calls for the layer above. */
 export interface TransportHandler {
-  /** A connection was seen for the first time; returns the consumers for its two directions. */
-  openConnection(conn: TcpConnection, control: StreamControl): [StreamConsumer, StreamConsumer];
+  /**
+   * A connection was seen for the first time; returns the consumer of its
+   * two directions (one object, or one per direction).
+   */
+  openConnection(conn: TcpConnection, control: StreamControl): ConnectionConsumer | [StreamConsumer, StreamConsumer];
   datagram(d: UdpDatagram): void;
   tcpEvent(e: TcpEvent): void;
 }

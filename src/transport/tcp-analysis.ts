@@ -8,10 +8,13 @@
  * It works on the header fields of each segment, in capture order, before
  * and independently of stream delivery (tcp-reassembly.ts): a segment is
  * judged by what was seen before it, never by what comes after. The state
- * is one {@link TcpFlowAnalysis} per direction, held by one
- * {@link TcpAnalysis} per connection (Wireshark's conversation), and
- * {@link TcpAnalysis.classify} returns the flags of one segment as a bit
- * mask: nothing is allocated per segment.
+ * is one {@link TcpFlowAnalysis} per direction and the initial RTT of the
+ * connection (Wireshark's conversation), {@link TcpRttState}; TCP
+ * reassembly keeps them in its own per-direction and per-connection objects
+ * (no object of the analysis's own per connection). {@link classifySegment}
+ * returns the flags of one segment as a bit mask: nothing is allocated per
+ * segment. {@link TcpAnalysis} holds the state of one connection in one
+ * object.
  *
  * The rules, per segment of direction "fwd" (the peer direction is "rev");
  * `nextSeq` is the highest sequence number + 1 seen from fwd (SYN and FIN
@@ -149,27 +152,175 @@ export class TcpFlowAnalysis {
   }
 }
 
-/** The analysis of one connection (both directions, and its initial RTT). */
-export class TcpAnalysis {
-  readonly flows: [TcpFlowAnalysis, TcpFlowAnalysis] = [new TcpFlowAnalysis(), new TcpFlowAnalysis()];
+/** What the analysis remembers of a connection besides its two directions: its initial RTT. */
+export interface TcpRttState {
   /** Time of the most recent SYN without ACK; 0/0 = none. */
-  private mruSynSec = 0;
-  private mruSynNsec = 0;
+  mruSynSec: number;
+  mruSynNsec: number;
   /** Initial RTT in nanoseconds; 0 = not known (then the threshold is 3 ms). */
-  firstRttNs = 0;
+  firstRttNs: number;
+}
 
-  // Details of the last classify() call, for the events built from it.
+/** Details of the last classified segment, for the events built from it (one object per reassembler, not per connection). */
+export class SegmentDetails {
   /** TA_LOST_PACKET: bytes skipped (seq - previous nextSeq), and the sequence number where they start. */
   lostBytes = 0;
   lostFromSeq = 0;
   /** TA_ACK_LOST_PACKET: bytes ACKed but never seen, and the sequence number (peer's) where they start. */
   ackLostBytes = 0;
   ackLostFromSeq = 0;
+}
 
-  /** The initial RTT when known, else 3 ms (a negative RTT is huge, as in Wireshark's unsigned arithmetic). */
+/** The initial RTT when known, else 3 ms (a negative RTT is huge, as in Wireshark's unsigned arithmetic). */
+export function outOfOrderThresholdNs(c: TcpRttState): number {
+  const rtt = c.firstRttNs;
+  return rtt === 0 ? DEFAULT_OOO_THRESHOLD_NS : rtt < 0 ? Infinity : rtt;
+}
+
+/**
+ * Classifies one segment of direction `fwd` (the peer direction is `rev`)
+ * of the connection whose RTT state is `c`, and records it; the details of
+ * lost and ACKed-lost segments go to `d`. `seq`/`ack` are unsigned 32-bit,
+ * `seglen` the payload length on the wire (captured or not), `flags` the TCP
+ * flag bits, `window` the raw window field, (`tsSec`, `tsNsec`) the capture
+ * time. Returns the TA_* bits. The state lives in the caller's objects (TCP
+ * reassembly keeps it in its per-direction objects: the analysis has no
+ * object of its own per connection).
+ */
+export function classifySegment(
+  c: TcpRttState, fwd: TcpFlowAnalysis, rev: TcpFlowAnalysis, d: SegmentDetails,
+  seq: number, ack: number, seglen: number, flags: number, window: number, tsSec: number, tsNsec: number,
+): number {
+  // Sequence numbers are kept as signed 32-bit integers (V8 small
+  // integers: an unsigned one above 2^31 takes a heap number per field);
+  // the comparisons are modulo 2^32 either way.
+  seq |= 0;
+  ack |= 0;
+  const synFinRst = (flags & (SYN | FIN | RST)) !== 0;
+  let ta = 0;
+
+  checks: {
+    // ZERO WINDOW PROBE: one byte at nextSeq while the peer's window is closed.
+    if (seglen === 1 && seq === fwd.nextSeq && rev.window === 0) {
+      ta |= TA_ZERO_WINDOW_PROBE;
+      break checks;
+    }
+    // ZERO WINDOW
+    if (window === 0 && !synFinRst) ta |= TA_ZERO_WINDOW;
+    // LOST PACKET: beyond what should come next (only once something was seen).
+    if (fwd.nextSeq !== 0 && gtSeq(seq, fwd.nextSeq) && (flags & RST) === 0) {
+      ta |= TA_LOST_PACKET;
+      d.lostBytes = (seq - fwd.nextSeq) >>> 0;
+      d.lostFromSeq = fwd.nextSeq;
+    }
+    const prevSeq = (fwd.nextSeq - 1) | 0;
+    // KEEP ALIVE: 0 or 1 byte one before nextSeq.
+    if ((seglen === 0 || seglen === 1) && seq === prevSeq && !synFinRst) ta |= TA_KEEP_ALIVE;
+    const sameAck = seglen === 0 && seq === fwd.nextSeq && ack === fwd.lastAck && !synFinRst;
+    // WINDOW UPDATE
+    if (sameAck && window !== 0 && window !== fwd.window) ta |= TA_WINDOW_UPDATE;
+    // KEEP ALIVE ACK
+    if (sameAck && window !== 0 && window === fwd.window && (rev.lastSegmentFlags & TA_KEEP_ALIVE) !== 0) {
+      ta |= TA_KEEP_ALIVE_ACK;
+      break checks;
+    }
+    // ZERO WINDOW PROBE ACK
+    if (sameAck && window === 0 && fwd.window === 0 && (rev.lastSegmentFlags & TA_ZERO_WINDOW_PROBE) !== 0) {
+      ta |= TA_ZERO_WINDOW_PROBE_ACK;
+      break checks;
+    }
+    // DUPLICATE ACK (after -1, "ACKed unseen segment" reported, counting restarts at 1)
+    if (sameAck && window !== 0 && window === fwd.window) {
+      fwd.dupAckNum = fwd.dupAckNum === -1 ? 1 : fwd.dupAckNum + 1;
+      ta |= TA_DUPLICATE_ACK;
+    }
+  }
+  // A new ACK number resets the duplicate count.
+  if (ack !== fwd.lastAck) fwd.dupAckNum = 0;
+
+  // ACKED LOST PACKET: the peer ACKs what was never seen from it. When the
+  // peer sent nothing beyond the bound since, reported once until the
+  // peer's own ACK number changes (its dupAckNum back to 0; -1 = reported).
+  if (rev.maxSeqToBeAcked !== 0 && gtSeq(ack, rev.maxSeqToBeAcked) && (flags & ACK) !== 0) {
+    const from = rev.maxSeqToBeAcked;
+    let flagged: boolean;
+    if (rev.maxSeqToBeAcked !== rev.nextSeq) {
+      rev.maxSeqToBeAcked = rev.nextSeq;
+      flagged = true;
+    } else {
+      flagged = rev.dupAckNum === 0;
+      rev.dupAckNum = -1;
+    }
+    if (flagged) {
+      ta |= TA_ACK_LOST_PACKET;
+      d.ackLostBytes = (ack - from) >>> 0;
+      d.ackLostFromSeq = from;
+    }
+  }
+
+  // SPURIOUS / FAST RETRANSMISSION / OUT-OF-ORDER / RETRANSMISSION
+  const end = (seq + seglen) | 0;
+  // Where the next segment should start.
+  const nextSeq = (flags & (SYN | FIN)) !== 0 ? (end + 1) | 0 : end;
+  if ((seglen > 0 || (flags & (SYN | FIN)) !== 0) && (ta & TA_KEEP_ALIVE) === 0) {
+    let notAdvanced = fwd.nextSeq !== 0 && ltSeq(seq, fwd.nextSeq);
+    // More than one byte at nextSeq - 1 (after a keep-alive or probe) brings new data.
+    if (seglen > 1 && ((fwd.nextSeq - 1) | 0) === seq) notAdvanced = false;
+    if (seglen > 0 && rev.lastAck !== 0 && leSeq(end, rev.lastAck)) {
+      ta |= TA_SPURIOUS_RETRANSMISSION;
+    } else if (
+      // -1 is 0xffffffff in Wireshark's unsigned counter: >= 2.
+      notAdvanced && (rev.dupAckNum >= 2 || rev.dupAckNum === -1) && rev.lastAck === seq &&
+      elapsedNs(tsSec, tsNsec, rev.lastAckSec, rev.lastAckNsec) < FAST_RETRANSMISSION_NS
+    ) {
+      ta |= TA_FAST_RETRANSMISSION;
+    } else if (
+      notAdvanced &&
+      elapsedNs(tsSec, tsNsec, fwd.nextSeqSec, fwd.nextSeqNsec) < outOfOrderThresholdNs(c) &&
+      fwd.nextSeq !== nextSeq
+    ) {
+      ta |= TA_OUT_OF_ORDER;
+    } else if (notAdvanced) {
+      ta |= TA_RETRANSMISSION;
+    }
+  }
+
+  if ((ta & TA_ZERO_WINDOW_PROBE) === 0) {
+    if (gtSeq(nextSeq, fwd.nextSeq) || fwd.nextSeq === 0) {
+      fwd.nextSeq = nextSeq;
+      fwd.nextSeqSec = tsSec;
+      fwd.nextSeqNsec = tsNsec;
+    }
+    if (seq === fwd.maxSeqToBeAcked || fwd.maxSeqToBeAcked === 0) fwd.maxSeqToBeAcked = fwd.nextSeq;
+  }
+  fwd.window = window;
+  fwd.lastAck = ack;
+  fwd.lastAckSec = tsSec;
+  fwd.lastAckNsec = tsNsec;
+  fwd.lastSegmentFlags = ta;
+
+  // Initial RTT: from the latest SYN to the first segment with ACK and without SYN.
+  if ((flags & (SYN | ACK)) === SYN) {
+    c.mruSynSec = tsSec;
+    c.mruSynNsec = tsNsec;
+  } else if (
+    (flags & (SYN | ACK)) === ACK && c.firstRttNs === 0 && (c.mruSynSec !== 0 || c.mruSynNsec !== 0)
+  ) {
+    c.firstRttNs = (tsSec - c.mruSynSec) * 1e9 + (tsNsec - c.mruSynNsec);
+  }
+  return ta;
+}
+
+/** The analysis of one connection (both directions, and its initial RTT) in one object of its own. */
+export class TcpAnalysis extends SegmentDetails implements TcpRttState {
+  readonly flows: [TcpFlowAnalysis, TcpFlowAnalysis] = [new TcpFlowAnalysis(), new TcpFlowAnalysis()];
+  mruSynSec = 0;
+  mruSynNsec = 0;
+  firstRttNs = 0;
+
+  /** The initial RTT when known, else 3 ms. */
   outOfOrderThresholdNs(): number {
-    const rtt = this.firstRttNs;
-    return rtt === 0 ? DEFAULT_OOO_THRESHOLD_NS : rtt < 0 ? Infinity : rtt;
+    return outOfOrderThresholdNs(this);
   }
 
   /** Exchanges the two directions (when a connection is taken over with its sides the other way round). */
@@ -180,132 +331,8 @@ export class TcpAnalysis {
     this.flows[1].copyFrom(tmp);
   }
 
-  /**
-   * Classifies one segment of direction `dir` and records it. `seq`/`ack`
-   * are unsigned 32-bit, `seglen` the payload length on the wire (captured
-   * or not), `flags` the TCP flag bits, `window` the raw window field,
-   * (`tsSec`, `tsNsec`) the capture time. Returns the TA_* bits.
-   */
+  /** Classifies one segment of direction `dir` and records it (see {@link classifySegment}). */
   classify(dir: 0 | 1, seq: number, ack: number, seglen: number, flags: number, window: number, tsSec: number, tsNsec: number): number {
-    // Sequence numbers are kept as signed 32-bit integers (V8 small
-    // integers: an unsigned one above 2^31 takes a heap number per field);
-    // the comparisons are modulo 2^32 either way.
-    seq |= 0;
-    ack |= 0;
-    const fwd = this.flows[dir];
-    const rev = this.flows[dir ^ 1]!;
-    const synFinRst = (flags & (SYN | FIN | RST)) !== 0;
-    let ta = 0;
-
-    checks: {
-      // ZERO WINDOW PROBE: one byte at nextSeq while the peer's window is closed.
-      if (seglen === 1 && seq === fwd.nextSeq && rev.window === 0) {
-        ta |= TA_ZERO_WINDOW_PROBE;
-        break checks;
-      }
-      // ZERO WINDOW
-      if (window === 0 && !synFinRst) ta |= TA_ZERO_WINDOW;
-      // LOST PACKET: beyond what should come next (only once something was seen).
-      if (fwd.nextSeq !== 0 && gtSeq(seq, fwd.nextSeq) && (flags & RST) === 0) {
-        ta |= TA_LOST_PACKET;
-        this.lostBytes = (seq - fwd.nextSeq) >>> 0;
-        this.lostFromSeq = fwd.nextSeq;
-      }
-      const prevSeq = (fwd.nextSeq - 1) | 0;
-      // KEEP ALIVE: 0 or 1 byte one before nextSeq.
-      if ((seglen === 0 || seglen === 1) && seq === prevSeq && !synFinRst) ta |= TA_KEEP_ALIVE;
-      const sameAck = seglen === 0 && seq === fwd.nextSeq && ack === fwd.lastAck && !synFinRst;
-      // WINDOW UPDATE
-      if (sameAck && window !== 0 && window !== fwd.window) ta |= TA_WINDOW_UPDATE;
-      // KEEP ALIVE ACK
-      if (sameAck && window !== 0 && window === fwd.window && (rev.lastSegmentFlags & TA_KEEP_ALIVE) !== 0) {
-        ta |= TA_KEEP_ALIVE_ACK;
-        break checks;
-      }
-      // ZERO WINDOW PROBE ACK
-      if (sameAck && window === 0 && fwd.window === 0 && (rev.lastSegmentFlags & TA_ZERO_WINDOW_PROBE) !== 0) {
-        ta |= TA_ZERO_WINDOW_PROBE_ACK;
-        break checks;
-      }
-      // DUPLICATE ACK (after -1, "ACKed unseen segment" reported, counting restarts at 1)
-      if (sameAck && window !== 0 && window === fwd.window) {
-        fwd.dupAckNum = fwd.dupAckNum === -1 ? 1 : fwd.dupAckNum + 1;
-        ta |= TA_DUPLICATE_ACK;
-      }
-    }
-    // A new ACK number resets the duplicate count.
-    if (ack !== fwd.lastAck) fwd.dupAckNum = 0;
-
-    // ACKED LOST PACKET: the peer ACKs what was never seen from it. When the
-    // peer sent nothing beyond the bound since, reported once until the
-    // peer's own ACK number changes (its dupAckNum back to 0; -1 = reported).
-    if (rev.maxSeqToBeAcked !== 0 && gtSeq(ack, rev.maxSeqToBeAcked) && (flags & ACK) !== 0) {
-      const from = rev.maxSeqToBeAcked;
-      let flagged: boolean;
-      if (rev.maxSeqToBeAcked !== rev.nextSeq) {
-        rev.maxSeqToBeAcked = rev.nextSeq;
-        flagged = true;
-      } else {
-        flagged = rev.dupAckNum === 0;
-        rev.dupAckNum = -1;
-      }
-      if (flagged) {
-        ta |= TA_ACK_LOST_PACKET;
-        this.ackLostBytes = (ack - from) >>> 0;
-        this.ackLostFromSeq = from;
-      }
-    }
-
-    // SPURIOUS / FAST RETRANSMISSION / OUT-OF-ORDER / RETRANSMISSION
-    const end = (seq + seglen) | 0;
-    // Where the next segment should start.
-    const nextSeq = (flags & (SYN | FIN)) !== 0 ? (end + 1) | 0 : end;
-    if ((seglen > 0 || (flags & (SYN | FIN)) !== 0) && (ta & TA_KEEP_ALIVE) === 0) {
-      let notAdvanced = fwd.nextSeq !== 0 && ltSeq(seq, fwd.nextSeq);
-      // More than one byte at nextSeq - 1 (after a keep-alive or probe) brings new data.
-      if (seglen > 1 && ((fwd.nextSeq - 1) | 0) === seq) notAdvanced = false;
-      if (seglen > 0 && rev.lastAck !== 0 && leSeq(end, rev.lastAck)) {
-        ta |= TA_SPURIOUS_RETRANSMISSION;
-      } else if (
-        // -1 is 0xffffffff in Wireshark's unsigned counter: >= 2.
-        notAdvanced && (rev.dupAckNum >= 2 || rev.dupAckNum === -1) && rev.lastAck === seq &&
-        elapsedNs(tsSec, tsNsec, rev.lastAckSec, rev.lastAckNsec) < FAST_RETRANSMISSION_NS
-      ) {
-        ta |= TA_FAST_RETRANSMISSION;
-      } else if (
-        notAdvanced &&
-        elapsedNs(tsSec, tsNsec, fwd.nextSeqSec, fwd.nextSeqNsec) < this.outOfOrderThresholdNs() &&
-        fwd.nextSeq !== nextSeq
-      ) {
-        ta |= TA_OUT_OF_ORDER;
-      } else if (notAdvanced) {
-        ta |= TA_RETRANSMISSION;
-      }
-    }
-
-    if ((ta & TA_ZERO_WINDOW_PROBE) === 0) {
-      if (gtSeq(nextSeq, fwd.nextSeq) || fwd.nextSeq === 0) {
-        fwd.nextSeq = nextSeq;
-        fwd.nextSeqSec = tsSec;
-        fwd.nextSeqNsec = tsNsec;
-      }
-      if (seq === fwd.maxSeqToBeAcked || fwd.maxSeqToBeAcked === 0) fwd.maxSeqToBeAcked = fwd.nextSeq;
-    }
-    fwd.window = window;
-    fwd.lastAck = ack;
-    fwd.lastAckSec = tsSec;
-    fwd.lastAckNsec = tsNsec;
-    fwd.lastSegmentFlags = ta;
-
-    // Initial RTT: from the latest SYN to the first segment with ACK and without SYN.
-    if ((flags & (SYN | ACK)) === SYN) {
-      this.mruSynSec = tsSec;
-      this.mruSynNsec = tsNsec;
-    } else if (
-      (flags & (SYN | ACK)) === ACK && this.firstRttNs === 0 && (this.mruSynSec !== 0 || this.mruSynNsec !== 0)
-    ) {
-      this.firstRttNs = (tsSec - this.mruSynSec) * 1e9 + (tsNsec - this.mruSynNsec);
-    }
-    return ta;
+    return classifySegment(this, this.flows[dir], this.flows[dir ^ 1]!, this, seq, ack, seglen, flags, window, tsSec, tsNsec);
   }
 }

@@ -35,15 +35,16 @@
 import { assignFrameRef, secondsBetween, snapshotFrameRef, type FrameRef, type LazyBytes } from '../capture/frame.js';
 import { InternalError, loopBound } from '../internal-error.js';
 import type { IpPacket } from '../net/packet.js';
-import type {
-  Direction,
-  Endpoint,
-  StreamConsumer,
-  StreamControl,
-  StreamEndReason,
-  TcpConnection,
-  TcpEventKind,
-  TransportHandler,
+import {
+  connectionConsumer,
+  type ConnectionConsumer,
+  type Direction,
+  type Endpoint,
+  type StreamControl,
+  type StreamEndReason,
+  type TcpConnection,
+  type TcpEventKind,
+  type TransportHandler,
 } from './stream.js';
 import {
   TA_ACK_LOST_PACKET,
@@ -55,7 +56,10 @@ import {
   TA_OUT_OF_ORDER,
   TA_SPURIOUS_RETRANSMISSION,
   TA_ZERO_WINDOW,
-  TcpAnalysis,
+  classifySegment,
+  SegmentDetails,
+  TcpFlowAnalysis,
+  type TcpRttState,
 } from './tcp-analysis.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TcpHeader } from './tcp-header.js';
 import { MemoryBudget, type MemoryAccount } from '../memory/budget.js';
@@ -164,13 +168,14 @@ export function newTcpStats(): TcpStats {
 const MAX_ACK_JUMP = 2 ** 30;
 
 /**
- * Estimated heap bytes of one open connection: its two directions, its
- * sequence analysis, its TcpConnection and the RPC layer's gates (its record
- * streams are charged as they are made: RECORD_STREAM_BYTES in
- * rpc/rpc-layer.ts). Measured on Node 20 with heap snapshots of 10,000 and
- * 20,000 live connections (docs/memory.md).
+ * Estimated heap bytes of one open connection: its two directions (with
+ * their sequence analysis), its TcpConnection with the client's endpoint,
+ * the RPC layer's RpcConnection, the slots of the tables that index it (its
+ * record streams are charged as they are made: RECORD_STREAM_BYTES in
+ * rpc/rpc-layer.ts). Measured on Node 20 with heap snapshots of 12,000 and
+ * 24,000 live connections (docs/memory.md; 1,700 before 2026-12-02 evening).
  */
-export const CONNECTION_BYTES = 1700;
+export const CONNECTION_BYTES = 1050;
 /** Estimated heap bytes of a buffered out-of-order segment besides its payload. */
 export const PENDING_SEGMENT_BYTES = 160;
 /**
@@ -200,8 +205,8 @@ interface Pending {
 /** The `pending` list of a direction that holds none (replaced by its own array at the first segment). */
 const NO_PENDING: Pending[] = Object.freeze([]) as unknown as Pending[];
 
-/** The consumer of a direction until the layer above has given its own. */
-const NO_CONSUMER: StreamConsumer = { data() {}, gap() {}, end() {} };
+/** The consumer of a connection until the layer above has given its own. */
+const NO_CONSUMER: ConnectionConsumer = { data() {}, gap() {}, end() {} };
 
 /** Half.flags: the direction (bit 0), then the booleans of a direction. */
 const H_STARTED = 2;
@@ -212,48 +217,122 @@ const H_BUSY = 32;
 const H_ACK_SEEN = 64;
 
 /**
- * One direction of a connection: the sender's stream and the sender's view
- * of the peer (its ACKs). Kept small (two per open connection): the
- * booleans in one `flags` field, sequence numbers as signed 32-bit integers
- * (V8 small integers; unsigned ones above 2^31 would each take a heap
- * number of their own). Sequence arithmetic is modulo 2^32 either way.
+ * What a direction holds only while it waits for something (out-of-order
+ * segments, a hole the peer ACKed past) or after its FIN: made when first
+ * needed, let go when the direction is back to waiting for nothing.
  */
-class Half implements LruLinks {
+class HalfExtra implements LruLinks {
   /** In the list of directions holding out-of-order segments (oldest first). */
   lruPrev: LruLinks | null = null;
   lruNext: LruLinks | null = null;
-  private flags: number;
-  /** Sequence number of the next byte to deliver (signed 32-bit). */
-  nextSeq = 0;
-  /** Stream offset of the next byte to deliver. */
-  nextOffset = 0;
-  /** Highest stream offset + 1 of payload seen sent (delivered, lost or buffered). */
-  sentEnd = 0;
-  /** The SYN's sequence number (signed 32-bit), once synSeen. */
-  isn = 0;
+  /** The connection, while in that list. */
+  conn: Conn | null = null;
   /** Stream offset the FIN occupies. */
   finOffset = 0;
   /** Out-of-order segments, sorted by offset. */
   pending: Pending[] = NO_PENDING;
   /** Captured bytes held in `pending`. */
   buffered = 0;
+  /** See Half.ackedTo. */
+  ackedTo = -1;
+  ackedAt: FrameRef | undefined = undefined;
+  /** `buffered` when that ACK came. */
+  bufferedAtAck = 0;
+
+  constructor(readonly half: Half) {}
+
+  /** Holds nothing that differs from a direction without one. */
+  get empty(): boolean {
+    return (
+      this.pending === NO_PENDING && this.buffered === 0 && this.ackedTo === -1 && this.ackedAt === undefined &&
+      this.finOffset === 0 && this.lruPrev === null && this.lruNext === null
+    );
+  }
+}
+
+/**
+ * One direction of a connection: the sender's stream and the sender's view
+ * of the peer (its ACKs), with Wireshark's sequence analysis of it (the
+ * fields of TcpFlowAnalysis). Kept small (two per open connection): the
+ * booleans in one `flags` field, sequence numbers as signed 32-bit integers
+ * (V8 small integers; unsigned ones above 2^31 would each take a heap
+ * number of their own), what is rarely needed in a {@link HalfExtra} made
+ * on demand. Sequence arithmetic is modulo 2^32 either way.
+ */
+class Half extends TcpFlowAnalysis {
+  private flags: number;
+  /** Sequence number of the next byte to deliver (signed 32-bit; `nextSeq` is the analysis's highest seen + 1). */
+  dseq = 0;
+  /** Stream offset of the next byte to deliver. */
+  nextOffset = 0;
+  /** Highest stream offset + 1 of payload seen sent (delivered, lost or buffered). */
+  sentEnd = 0;
+  /** The SYN's sequence number (signed 32-bit), once synSeen. */
+  isn = 0;
+  // --- ACKs this side sent, about the peer's stream ---
+  /** Highest ACK number sent (sequence space, signed 32-bit). */
+  highestAck = 0;
+  /** The rarely needed part, while needed. */
+  x: HalfExtra | null = null;
+
+  /** The rarely needed part, made if need be. */
+  extra(): HalfExtra {
+    return this.x ?? (this.x = new HalfExtra(this));
+  }
+
+  /** Lets the rarely needed part go when it holds nothing. */
+  tidy(): void {
+    if (this.x !== null && this.x.empty) this.x = null;
+  }
+
+  /** Stream offset the FIN occupies. */
+  get finOffset(): number {
+    return this.x === null ? 0 : this.x.finOffset;
+  }
+  set finOffset(v: number) {
+    if (this.x !== null || v !== 0) this.extra().finOffset = v;
+  }
+  /** Out-of-order segments, sorted by offset. */
+  get pending(): Pending[] {
+    return this.x === null ? NO_PENDING : this.x.pending;
+  }
+  set pending(v: Pending[]) {
+    if (this.x !== null || v !== NO_PENDING) this.extra().pending = v;
+  }
+  /** Captured bytes held in `pending`. */
+  get buffered(): number {
+    return this.x === null ? 0 : this.x.buffered;
+  }
+  set buffered(v: number) {
+    if (this.x !== null || v !== 0) this.extra().buffered = v;
+  }
   /**
    * Stream offset up to which the peer has acknowledged this direction
    * beyond the bytes delivered (-1: nothing): a hole the capture missed,
    * waited for until released, and the frame of the first ACK past it.
    */
-  ackedTo = -1;
-  ackedAt: FrameRef | undefined;
+  get ackedTo(): number {
+    return this.x === null ? -1 : this.x.ackedTo;
+  }
+  set ackedTo(v: number) {
+    if (this.x !== null || v !== -1) this.extra().ackedTo = v;
+  }
+  get ackedAt(): FrameRef | undefined {
+    return this.x === null ? undefined : this.x.ackedAt;
+  }
+  set ackedAt(v: FrameRef | undefined) {
+    if (this.x !== null || v !== undefined) this.extra().ackedAt = v;
+  }
   /** `buffered` when that ACK came. */
-  bufferedAtAck = 0;
-  // --- ACKs this side sent, about the peer's stream ---
-  /** Highest ACK number sent (sequence space, signed 32-bit). */
-  highestAck = 0;
+  get bufferedAtAck(): number {
+    return this.x === null ? 0 : this.x.bufferedAtAck;
+  }
+  set bufferedAtAck(v: number) {
+    if (this.x !== null || v !== 0) this.extra().bufferedAtAck = v;
+  }
 
-  /** Given by the layer above once the connection is made (StreamControl needs the connection first). */
-  consumer: StreamConsumer = NO_CONSUMER;
-
-  constructor(dir: Direction, readonly conn: Conn) {
+  constructor(dir: Direction) {
+    super();
     this.flags = dir;
   }
 
@@ -309,49 +388,77 @@ class Half implements LruLinks {
    */
   offsetOf(seq: number): number {
     const ahead = this.ackedTo - this.nextOffset;
-    if (ahead > 0) return this.ackedTo + ((seq - (this.nextSeq + ahead)) | 0);
-    return this.nextOffset + ((seq - this.nextSeq) | 0);
+    if (ahead > 0) return this.ackedTo + ((seq - (this.dseq + ahead)) | 0);
+    return this.nextOffset + ((seq - this.dseq) | 0);
   }
 
   start(seq: number): void {
     this.flags |= H_STARTED;
-    this.nextSeq = seq | 0;
+    this.dseq = seq | 0;
     this.nextOffset = 0;
   }
 }
 
 /** Where a direction's stream offsets stand: enough to turn a sequence number into a stream offset. */
 interface SeqPosition {
-  started: boolean;
-  nextSeq: number;
+  readonly started: boolean;
+  dseq: number;
   nextOffset: number;
 }
 
 /** Stream offset of a sequence number near the current position; -1 before the direction started. */
 function offsetAt(p: SeqPosition, seq: number): number {
-  return p.started ? p.nextOffset + ((seq - p.nextSeq) | 0) : -1;
+  return p.started ? p.nextOffset + ((seq - p.dseq) | 0) : -1;
 }
 
 /**
  * A connection that ended (FIN, RST, reuse, eviction): its segments arriving
  * later are not delivered, but Wireshark still analyses them as part of the
- * same conversation, so its analysis state is kept.
+ * same conversation, so the connection (its analysis state and where its
+ * streams stood) is kept.
  */
 class ClosedConn {
-  readonly pos: [SeqPosition, SeqPosition];
   constructor(
     readonly sec: number,
-    readonly info: TcpConnection,
-    readonly analysis: TcpAnalysis,
-    /** Side A was the lower endpoint of the key (see Conn.aIsLo). */
-    readonly aIsLo: boolean,
-    h0: Half,
-    h1: Half,
-  ) {
-    this.pos = [
-      { started: h0.started, nextSeq: h0.nextSeq, nextOffset: h0.nextOffset },
-      { started: h1.started, nextSeq: h1.nextSeq, nextOffset: h1.nextOffset },
-    ];
+    readonly conn: Conn,
+  ) {}
+}
+
+/**
+ * The TcpConnection handed to the layers above: its segment counts in
+ * fields of its own (no arrays per connection), read as arrays.
+ */
+class ConnInfo implements TcpConnection {
+  private seg0 = 0;
+  private seg1 = 0;
+  private data0 = 0;
+  private data1 = 0;
+
+  constructor(
+    readonly id: number,
+    readonly a: Endpoint,
+    readonly b: Endpoint,
+    readonly midstream: boolean,
+    readonly firstFrame: FrameRef,
+  ) {}
+
+  get segments(): [number, number] {
+    return [this.seg0, this.seg1];
+  }
+
+  get dataSegments(): [number, number] {
+    return [this.data0, this.data1];
+  }
+
+  /** One more segment of direction `dir` (`data`: with payload). */
+  count(dir: Direction, data: boolean): void {
+    if (dir === 0) {
+      this.seg0++;
+      if (data) this.data0++;
+    } else {
+      this.seg1++;
+      if (data) this.data1++;
+    }
   }
 }
 
@@ -366,22 +473,28 @@ class HalfOpen implements LruLinks {
  * A connection is its own StreamControl (no closure per connection):
  * `release` is the reassembler's, shared by all its connections.
  */
-class Conn extends ConnEntry implements LruLinks, StreamControl {
+class Conn extends ConnEntry implements LruLinks, StreamControl, TcpRttState {
   /** In the list of open connections, least recently active first. */
   lruPrev: LruLinks | null = null;
   lruNext: LruLinks | null = null;
-  readonly halves: [Half, Half];
+  /** Its two directions (each with its part of Wireshark's sequence analysis). */
+  readonly h0: Half;
+  readonly h1: Half;
   /** Set while only SYN and SYN/ACK segments were seen. */
   halfOpen: HalfOpen | null = null;
-  /** Wireshark's sequence analysis of this connection. */
-  readonly analysis: TcpAnalysis;
+  /** Given by the layer above once the connection is made (StreamControl needs the connection first). */
+  consumer: ConnectionConsumer = NO_CONSUMER;
+  // Wireshark's sequence analysis of the connection besides its directions (TcpRttState).
+  mruSynSec = 0;
+  mruSynNsec = 0;
+  firstRttNs = 0;
   lastSeenSec: number;
   /** SYN and SYN/ACK both seen. */
   handshake = false;
   closed = false;
 
   constructor(
-    readonly info: TcpConnection,
+    readonly info: ConnInfo,
     key: ConnKey,
     /** Side A is the lower endpoint of the key: a segment from the lower endpoint is direction 0. */
     readonly aIsLo: boolean,
@@ -390,14 +503,18 @@ class Conn extends ConnEntry implements LruLinks, StreamControl {
   ) {
     super();
     this.copyKey(key);
-    this.halves = [new Half(0, this), new Half(1, this)];
-    this.analysis = new TcpAnalysis();
+    this.h0 = new Half(0);
+    this.h1 = new Half(1);
     this.lastSeenSec = now;
+  }
+
+  half(dir: Direction): Half {
+    return dir === 0 ? this.h0 : this.h1;
   }
 
   releaseAcknowledged(dir: Direction): void {
     // Asked before the layer above gave its consumers, or after the end: nothing to release.
-    if (!this.closed && this.halves[dir].consumer !== NO_CONSUMER) this.release(this, dir);
+    if (!this.closed && this.consumer !== NO_CONSUMER) this.release(this, dir);
   }
 }
 
@@ -462,7 +579,7 @@ export class TcpReassembler {
   /** Connections that saw only SYN and SYN/ACK, oldest first. */
   private readonly halfOpen = new LruList<HalfOpen>();
   /** Directions holding out-of-order segments, in the order they began to. */
-  private readonly buffering = new LruList<Half>();
+  private readonly buffering = new LruList<HalfExtra>();
   /** Closed 4-tuples → the connection that closed there, and when (insertion order = age). */
   private readonly closedAt = new LruMap<string, ClosedConn>();
   private nextId = 0;
@@ -475,7 +592,9 @@ export class TcpReassembler {
   private readonly connAccount: MemoryAccount;
   private readonly oooAccount: MemoryAccount;
   /** StreamControl.releaseAcknowledged of every connection. */
-  private readonly releaseOf = (conn: Conn, dir: Direction): void => this.releaseAcked(conn.halves[dir], conn);
+  private readonly releaseOf = (conn: Conn, dir: Direction): void => this.releaseAcked(conn.half(dir), conn);
+  /** Details of the last segment classified (for its events). */
+  private readonly details = new SegmentDetails();
 
   constructor(private readonly handler: TransportHandler, options?: Partial<TcpOptions> & { budget?: MemoryBudget }) {
     const { budget, ...tcp } = options ?? {};
@@ -539,11 +658,14 @@ export class TcpReassembler {
         // A straggler of a connection that just closed: not a new connection,
         // nothing delivered, but analysed as Wireshark does (same conversation).
         stats.ignoredSegments++;
-        const d = directionOf(key, closed.aIsLo);
-        const mask = closed.analysis.classify(d, h.seq, h.ack, wireLen, flags, h.window, frame.tsSec, frame.tsNsec);
-        if (mask !== 0) this.analysisEvents(mask, closed.analysis, closed.info, d, closed.pos[d], closed.pos[d ^ 1]!, h.seq, h.ack, syn, wireLen, frame);
+        const old = closed.conn;
+        const d = directionOf(key, old.aIsLo);
+        const self = old.half(d);
+        const other = old.half((d ^ 1) as Direction);
+        const mask = classifySegment(old, self, other, this.details, h.seq, h.ack, wireLen, flags, h.window, frame.tsSec, frame.tsNsec);
+        if (mask !== 0) this.analysisEvents(mask, old.info, d, self, other, h.seq, h.ack, syn, wireLen, frame);
         // Every RST frame counts, as tshark shows tcp.flags.reset: this one closes nothing.
-        if (rst) this.emit('rst', closed.info, d, frame, 0, -1);
+        if (rst) this.emit('rst', old.info, d, frame, 0, -1);
         return;
       }
       if (closed !== undefined) this.closedAt.delete(text);
@@ -552,10 +674,11 @@ export class TcpReassembler {
       dir = directionOf(key, conn.aIsLo);
       if (closed !== undefined && !(syn && !ackf)) {
         // Not a new connection for Wireshark (no SYN): the analysis goes on.
-        conn.analysis.flows[0].copyFrom(closed.analysis.flows[0]);
-        conn.analysis.flows[1].copyFrom(closed.analysis.flows[1]);
-        conn.analysis.firstRttNs = closed.analysis.firstRttNs;
-        if (closed.aIsLo !== conn.aIsLo) conn.analysis.swapDirections();
+        const old = closed.conn;
+        const swap = old.aIsLo !== conn.aIsLo;
+        conn.h0.copyFrom(swap ? old.h1 : old.h0);
+        conn.h1.copyFrom(swap ? old.h0 : old.h1);
+        conn.firstRttNs = old.firstRttNs;
       }
     }
     conn.lastSeenSec = frame.tsSec;
@@ -565,19 +688,16 @@ export class TcpReassembler {
       conn.halfOpen = null;
     }
 
-    const half = conn.halves[dir];
-    const peer = conn.halves[dir ^ 1]!;
+    const half = conn.half(dir);
+    const peer = conn.half((dir ^ 1) as Direction);
     // Wireshark's analysis first, from the header alone (before anything is delivered).
-    const analysis = conn.analysis;
-    const wasZeroWindow = (analysis.flows[dir].lastSegmentFlags & TA_ZERO_WINDOW) !== 0;
-    const mask = analysis.classify(dir, h.seq, h.ack, wireLen, flags, h.window, frame.tsSec, frame.tsNsec);
-    const info = conn.info;
-    info.segments[dir]++;
-    if (wireLen > 0) info.dataSegments[dir]++;
+    const wasZeroWindow = (half.lastSegmentFlags & TA_ZERO_WINDOW) !== 0;
+    const mask = classifySegment(conn, half, peer, this.details, h.seq, h.ack, wireLen, flags, h.window, frame.tsSec, frame.tsNsec);
+    conn.info.count(dir, wireLen > 0);
     if (wasZeroWindow && h.window !== 0 && !rst) this.event('window-reopened', conn, dir, frame, 0, -1);
 
     if (rst) {
-      if (mask !== 0) this.analysisEvents(mask, analysis, conn.info, dir, half, peer, h.seq, h.ack, syn, wireLen, frame);
+      if (mask !== 0) this.analysisEvents(mask, conn.info, dir, half, peer, h.seq, h.ack, syn, wireLen, frame);
       this.event('rst', conn, dir, frame, 0, -1);
       this.event('rst-close', conn, dir, frame, 0, -1);
       // A RST answering a SYN before any SYN/ACK: the connection was refused.
@@ -598,7 +718,7 @@ export class TcpReassembler {
       // Capture started mid-connection: the stream begins where we came in.
       half.start(h.seq);
     }
-    if (mask !== 0) this.analysisEvents(mask, analysis, conn.info, dir, half, peer, h.seq, h.ack, syn, wireLen, frame);
+    if (mask !== 0) this.analysisEvents(mask, conn.info, dir, half, peer, h.seq, h.ack, syn, wireLen, frame);
 
     if (ackf) {
       const ack = h.ack;
@@ -643,7 +763,7 @@ export class TcpReassembler {
       half.finSeen = true;
       half.finOffset = finOff;
       half.ended = true;
-      half.consumer.end('fin', snapshotFrameRef(frame));
+      conn.consumer.end(dir, 'fin', snapshotFrameRef(frame));
       this.event('fin', conn, dir, frame, 0, finOff);
     }
 
@@ -683,12 +803,12 @@ export class TcpReassembler {
 
   /** A SYN (without ACK) on an existing 4-tuple: does it start a new connection? */
   private isNewSyn(conn: Conn, dir: Direction, seq: number): boolean {
-    const half = conn.halves[dir];
-    const finished = conn.halves[0].finSeen && conn.halves[1].finSeen;
+    const half = conn.half(dir);
+    const finished = conn.h0.finSeen && conn.h1.finSeen;
     if (finished) return true; // FIN both ways (final ACK not seen): a new connection
     if (half.synSeen && half.isn === (seq | 0)) return false; // retransmitted SYN
     // Simultaneous open, or the SYN of a handshake whose SYN/ACK we saw first.
-    if (!half.started && conn.halves[dir ^ 1]!.synSeen) return false;
+    if (!half.started && conn.half((dir ^ 1) as Direction).synSeen) return false;
     return true;
   }
 
@@ -697,15 +817,7 @@ export class TcpReassembler {
     const dst = this.endpoints.get(pkt, false, h.dstPort);
     const syn = (h.flags & TCP_SYN) !== 0;
     const ackf = (h.flags & TCP_ACK) !== 0;
-    const info: TcpConnection = {
-      id: this.nextId++,
-      a: senderIsA ? src : dst,
-      b: senderIsA ? dst : src,
-      midstream: !(syn && !ackf),
-      firstFrame: snapshotFrameRef(pkt.frame),
-      segments: [0, 0],
-      dataSegments: [0, 0],
-    };
+    const info = new ConnInfo(this.nextId++, senderIsA ? src : dst, senderIsA ? dst : src, !(syn && !ackf), snapshotFrameRef(pkt.frame));
     const now = pkt.frame.tsSec;
     // Too many open: the idle ones go (the least recently active list starts with them).
     if (this.open.size >= this.opts.maxOpenConnections) {
@@ -717,9 +829,7 @@ export class TcpReassembler {
     const key = this.key;
     const aIsLo = senderIsA ? key.srcIsLo : !key.srcIsLo || key.same;
     const conn = new Conn(info, key, aIsLo, now, this.releaseOf);
-    const consumers = this.handler.openConnection(info, conn);
-    conn.halves[0].consumer = consumers[0];
-    conn.halves[1].consumer = consumers[1];
+    conn.consumer = connectionConsumer(this.handler.openConnection(info, conn));
     this.index.add(conn);
     this.open.push(conn);
     this.connAccount.add(CONNECTION_BYTES);
@@ -748,14 +858,14 @@ export class TcpReassembler {
     this.stats.evicted++;
     this.budget.drop('connections', 1);
     const when = snapshotFrameRef(at);
-    for (const half of conn.halves) {
+    for (const half of [conn.h0, conn.h1]) {
       if (half.pending.length > 0) {
         this.budget.drop('outOfOrderBytes', half.buffered);
         this.dropPending(half);
       }
       if (!half.ended) {
         half.ended = true;
-        half.consumer.end('evicted', when);
+        conn.consumer.end(half.dir, 'evicted', when);
       }
     }
     this.forget(conn);
@@ -789,10 +899,11 @@ export class TcpReassembler {
    */
   private releaseOutOfOrder(want: number): number {
     let freed = 0;
-    for (let half = this.buffering.oldest; half !== null && freed < want; half = this.buffering.oldest) {
+    for (let x = this.buffering.oldest; x !== null && freed < want; x = this.buffering.oldest) {
+      const half = x.half;
       const before = half.buffered + half.pending.length * PENDING_SEGMENT_BYTES;
       const held = half.buffered;
-      this.skipHole(half, half.conn, this.lastAt);
+      this.skipHole(half, x.conn!, this.lastAt);
       this.budget.drop('outOfOrderBytes', held - half.buffered);
       freed += before - (half.buffered + half.pending.length * PENDING_SEGMENT_BYTES);
     }
@@ -805,13 +916,18 @@ export class TcpReassembler {
     this.stats.bufferedBytes -= bytes;
     this.oooAccount.add(-(bytes + segments * PENDING_SEGMENT_BYTES));
     if (half.pending.length === segments) {
-      if (this.buffering.contains(half)) this.buffering.remove(half);
+      const x = half.x!;
+      if (this.buffering.contains(x)) this.buffering.remove(x);
+      x.conn = null;
       half.pending = NO_PENDING;
+      half.tidy();
     }
   }
 
   /** Removes a connection from the tables (its streams have ended). */
   private forget(conn: Conn): void {
+    // A closed connection is remembered a while for its stragglers' analysis: not its consumers.
+    conn.consumer = NO_CONSUMER;
     this.index.delete(conn);
     this.open.remove(conn);
     if (conn.halfOpen !== null) {
@@ -825,11 +941,12 @@ export class TcpReassembler {
   private close(conn: Conn, reason: StreamEndReason, at: FrameRef): void {
     if (conn.closed) return;
     conn.closed = true;
-    const [h0, h1] = conn.halves;
+    const h0 = conn.h0;
+    const h1 = conn.h1;
     // An internal error while flushing one direction (thrown after the
     // others are done) does not keep the connection open.
     let failed: unknown;
-    for (const half of conn.halves) {
+    for (const half of [h0, h1]) {
       if (half.ended) continue;
       try {
         this.releaseAcked(half, conn);
@@ -842,10 +959,10 @@ export class TcpReassembler {
     this.reportUnacked(conn, h0, h1, at);
     this.reportUnacked(conn, h1, h0, at);
     const when = snapshotFrameRef(at);
-    for (const half of conn.halves) {
+    for (const half of [h0, h1]) {
       if (!half.ended) {
         half.ended = true;
-        half.consumer.end(reason, when);
+        conn.consumer.end(half.dir, reason, when);
       }
     }
     this.forget(conn);
@@ -854,7 +971,7 @@ export class TcpReassembler {
       const closed = this.closedAt;
       const key = conn.keyText();
       closed.delete(key);
-      closed.set(key, new ClosedConn(at.tsSec, conn.info, conn.analysis, conn.aIsLo, h0, h1));
+      closed.set(key, new ClosedConn(at.tsSec, conn));
       if (closed.size > this.opts.maxClosedRemembered) closed.shift();
     }
     if (failed !== undefined) throw failed;
@@ -912,7 +1029,11 @@ export class TcpReassembler {
     p.splice(lo, 0, { offset: segOff, wireLen, data: copy, at: snapshotFrameRef(at) });
     half.buffered += capLen;
     this.oooAccount.add(capLen + PENDING_SEGMENT_BYTES);
-    if (p.length === 1) this.buffering.push(half);
+    if (p.length === 1) {
+      const x = half.extra();
+      x.conn = conn;
+      this.buffering.push(x);
+    }
     const stats = this.stats;
     stats.bufferedBytes += capLen;
     if (stats.bufferedBytes > stats.maxBufferedBytes) stats.maxBufferedBytes = stats.bufferedBytes;
@@ -949,17 +1070,17 @@ export class TcpReassembler {
       const n = capEnd - trim;
       const off = half.nextOffset;
       half.nextOffset = off + n;
-      half.nextSeq = (half.nextSeq + n) | 0;
+      half.dseq = (half.dseq + n) | 0;
       this.stats.deliveredBytes += n;
       if (half.ackedTo >= 0) this.settleAcked(half);
       half.busy = true;
       try {
-        const consumer = half.consumer;
+        const consumer = conn.consumer;
         if (lazy === null || consumer.readsSparse === true) {
-          consumer.data(buf, start + trim, start + capEnd, off, at, lazy);
+          consumer.data(half.dir, buf, start + trim, start + capEnd, off, at, lazy);
         } else {
           lazy.need(start + trim, start + capEnd);
-          consumer.data(buf, start + trim, start + capEnd, off, at);
+          consumer.data(half.dir, buf, start + trim, start + capEnd, off, at);
         }
       } finally {
         half.busy = false;
@@ -997,6 +1118,8 @@ export class TcpReassembler {
     const at = half.ackedAt;
     half.ackedTo = -1;
     half.ackedAt = undefined;
+    half.bufferedAtAck = 0;
+    half.tidy();
     if (at !== undefined && !half.ended && target > half.nextOffset) this.skipTo(half, conn, target, at);
   }
 
@@ -1014,6 +1137,8 @@ export class TcpReassembler {
     if (half.ackedTo >= 0 && half.nextOffset >= half.ackedTo) {
       half.ackedTo = -1;
       half.ackedAt = undefined;
+      half.bufferedAtAck = 0;
+      half.tidy();
     }
   }
 
@@ -1068,12 +1193,12 @@ export class TcpReassembler {
   private gap(half: Half, conn: Conn, length: number, at: FrameRef, kind: 'gap' | 'snaplen-gap' = 'gap'): void {
     const off = half.nextOffset;
     half.nextOffset = off + length;
-    half.nextSeq = (half.nextSeq + length) | 0;
+    half.dseq = (half.dseq + length) | 0;
     this.stats.gapBytes += length;
     if (half.ackedTo >= 0) this.settleAcked(half);
     half.busy = true;
     try {
-      half.consumer.gap(length, off, at);
+      conn.consumer.gap(half.dir, length, off, at);
     } finally {
       half.busy = false;
     }
@@ -1086,11 +1211,12 @@ export class TcpReassembler {
    * the segment's direction and of the other one.
    */
   private analysisEvents(
-    mask: number, a: TcpAnalysis, info: TcpConnection, dir: Direction, self: SeqPosition, peer: SeqPosition,
+    mask: number, info: TcpConnection, dir: Direction, self: SeqPosition, peer: SeqPosition,
     seq: number, ack: number, syn: boolean, wireLen: number, at: FrameRef,
   ): void {
     // The segment's data starts after the SYN's sequence number.
     const off = offsetAt(self, syn ? (seq + 1) >>> 0 : seq);
+    const a = this.details;
     if (mask & TA_LOST_PACKET) {
       const from = offsetAt(self, a.lostFromSeq);
       this.emit('lost-segment', info, dir, at, a.lostBytes, from);
