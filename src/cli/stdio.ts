@@ -7,8 +7,9 @@
  * Here results are written with `writeSync` on fd 1, and whether a fd is a
  * terminal is first asked of `fstat`: a pipe, a socket, a file or /dev/null
  * is none. Only a character device that may be a terminal builds the
- * stream, as does a write that would block (a non-blocking pipe), from
- * which point every write goes through the stream, in order.
+ * stream, as does a write that fails otherwise than by EPIPE (a
+ * non-blocking pipe that is full, a closed fd), from which point every
+ * write goes through the stream, in order.
  */
 import { fstatSync, statSync, writeSync } from 'node:fs';
 
@@ -53,11 +54,10 @@ export function writeStdout(text: string): void {
   try {
     while (at < bytes.length) at += writeSync(1, bytes, at, bytes.length - at);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
     // The reader went away: done, as the stream's handler does.
-    if (code === 'EPIPE') process.exit(0);
-    // A non-blocking pipe that is full: the stream waits for it.
-    if (code !== 'EAGAIN') throw e;
+    if ((e as NodeJS.ErrnoException).code === 'EPIPE') process.exit(0);
+    // A non-blocking pipe that is full (EAGAIN), or anything odd (a closed fd 1, for which
+    // Node's stream discards): the stream takes over, and does what it always did.
     stdoutStream().write(bytes.subarray(at));
   }
 }
