@@ -4,7 +4,7 @@
  * and exit status, on every path a user takes first.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -74,6 +74,27 @@ describe('the bundled command', () => {
     expect([direct.status, direct.stdout, direct.stderr]).toEqual([a.status, a.stdout, a.stderr]);
     const v = spawnSync(link, ['--version'], { encoding: 'utf8' });
     expect([v.status, v.stdout, v.stderr]).toEqual([0, `${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version}\n`, '']);
+  });
+
+  it('a report to a pipe, a file or /dev/null loads none of Node\'s streams (written with writeSync), and ends quietly when the pipe closes', () => {
+    const dir = tempDir();
+    // Preloaded: at exit, says whether Node's writable streams were loaded.
+    const probe = join(dir, 'probe.cjs');
+    writeFileSync(probe, "process.on('exit', () => require('fs').writeSync(2, 'streams: ' + process.moduleLoadList.some((m) => m.endsWith('internal/streams/writable')) + '\\n'));\n");
+    const args = [bundle, 'report', 'captures/nfsv3-errors.pcap'];
+    const env = { ...process.env, NO_COLOR: '1', COLUMNS: '100' };
+    const pipe = spawnSync(process.execPath, ['-r', probe, ...args], { cwd: ROOT, encoding: 'utf8', env });
+    const fd = openSync(join(dir, 'out.txt'), 'w');
+    const file = spawnSync(process.execPath, ['-r', probe, ...args], { cwd: ROOT, encoding: 'utf8', env, stdio: ['ignore', fd, 'pipe'] });
+    closeSync(fd);
+    const devNull = spawnSync(process.execPath, ['-r', probe, ...args], { cwd: ROOT, encoding: 'utf8', env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const unbundled = run(CLI, ['report', 'captures/nfsv3-errors.pcap']);
+    expect(pipe.stdout).toBe(unbundled.stdout);
+    expect(readFileSync(join(dir, 'out.txt'), 'utf8')).toBe(unbundled.stdout);
+    for (const r of [pipe, file, devNull]) expect([r.status, r.stderr]).toEqual([unbundled.status, 'streams: false\n']);
+    // The reader goes away after the first line: status 0, nothing on stderr.
+    const head = spawnSync('sh', ['-c', `"${process.execPath}" "${bundle}" calls captures/linux-v3-basic-head.pcap | head -1`], { cwd: ROOT, encoding: 'utf8', env });
+    expect([head.status, head.stdout.split('\n').length, head.stderr]).toEqual([0, 2, '']);
   });
 
   it('report --format html: the same page, its script reprinted by the bundler (the chart library found from the bundle too)', () => {

@@ -7,6 +7,7 @@ import { InvalidArgumentError } from 'commander';
 import { formatDiagnostic, type Diagnostic } from '../capture/frame.js';
 import { parseTimeWindow, type TimeWindow } from '../capture/time-window.js';
 import { terminalWidth } from '../report/terminal.js';
+import { isTerminal, stdoutStream, writeStdout } from './stdio.js';
 import { GENERIC_OPERATION, GENERIC_STATUS, operationNames, statusNames, unknownName } from '../check/names.js';
 
 /** Exit status for bad usage or input that could not be read at all. */
@@ -30,20 +31,18 @@ export interface CliIo {
 
 /** Colour only on a terminal, and never with NO_COLOR set. */
 export function useColor(): boolean {
-  return Boolean(process.stdout.isTTY) && process.env['NO_COLOR'] === undefined;
+  return isTerminal(1) && process.env['NO_COLOR'] === undefined;
 }
 
 /** Columns the text output fits: the terminal's, else COLUMNS, else 100. */
 export function outputWidth(): number {
-  return terminalWidth(process.stdout, process.env);
+  return terminalWidth(isTerminal(1) ? stdoutStream() : { isTTY: false }, process.env);
 }
 
 /** The process's own streams; the exit status goes to process.exitCode. */
 export function processIo(): CliIo {
   return {
-    out: (s) => {
-      process.stdout.write(s);
-    },
+    out: writeStdout,
     err: (s) => {
       process.stderr.write(s);
     },

@@ -25,6 +25,7 @@ import { AnalysisBug } from '../internal-error.js';
 import { collectPorts, EXIT_INTERNAL, EXIT_USAGE, MAX_MEMORY_HELP, maxMemoryOption, NFS_PORT_HELP, outputWidth, TIME_WINDOW_HELP, timeWindowOption, useColor } from './common.js';
 import { addTimelineCommand } from './timeline-command.js';
 import { OUTPUT_HELP, writeOutput } from './output.js';
+import { writeStdout } from './stdio.js';
 import { VERSION } from '../version.js';
 import { largeInput, tightenHeapGrowth } from '../memory/heap-growth.js';
 
@@ -160,7 +161,7 @@ export function buildProgram(): Command {
     .configureHelp({ subcommandTerm: (cmd) => cmd.name() })
     .exitOverride();
   // Usage errors are printed by main() as one line with a --help hint, never the whole help.
-  program.configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: () => undefined });
+  program.configureOutput({ writeOut: writeStdout, writeErr: (s) => process.stderr.write(s), outputError: () => undefined });
 
   const report = program
     .command('report')
@@ -236,11 +237,6 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT_INTERNAL;
   }
 }
-
-// Silence EPIPE when the output is piped into `head` and the pipe closes.
-process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') process.exit(0);
-});
 
 main(process.argv).then((code) => {
   process.exitCode = code;

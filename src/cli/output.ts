@@ -3,22 +3,22 @@
  * `--output` (an HTML report is a page to open, not text for a terminal).
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { writeChunks } from '../report/json-writer.js';
 import { EXIT_USAGE } from './common.js';
+import { writeStdout } from './stdio.js';
 
 /** The option's help line, the same for every command that takes it. */
 export const OUTPUT_HELP = 'write the result to this file instead of standard output';
 
 /**
  * Writes `text` (one string, or chunks written one after the other and
- * never joined) to `file` (or standard output, waiting for it to drain
- * when it asks); returns 0, or EXIT_USAGE after a one-line message when
+ * never joined) to `file` (or standard output, each chunk whole before
+ * the next is made); returns 0, or EXIT_USAGE after a one-line message when
  * the file cannot be written.
  */
 export async function writeOutput(text: string | Iterable<string>, file: string | undefined, err: (s: string) => void = (s) => process.stderr.write(s)): Promise<number> {
   const chunks = typeof text === 'string' ? [text] : text;
   if (file === undefined || file === '-') {
-    await writeChunks(chunks, process.stdout);
+    for (const chunk of chunks) writeStdout(chunk);
     return 0;
   }
   let fd: number | undefined;
