@@ -1,8 +1,11 @@
 // Heap and accounted bytes per live connection with one outstanding call
 // (docs/memory.md, "100,000 live connections"): analyses live captures of
 // two sizes (test/gen/hostile.ts writeLiveFile) with an unlimited budget,
-// forces a full collection at the last call and reads the heap used, then
-// prints the differences per connection. Needs `npm run build`.
+// forces a full collection when the first connection's call is answered,
+// after every other call was made (the only transaction before the end),
+// and reads the heap used and the array buffers' bytes (typed arrays keep
+// their contents outside the heap), then prints the differences per
+// connection. Needs `npm run build`.
 //   node scripts/heap-per-connection.mjs [N1 N2]   (HEAP_DIR: where the captures go)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -16,16 +19,15 @@ const [, , a = '10000', b = '20000', child] = process.argv;
 if (child === 'child') {
   const n = Number(a);
   const { analyze } = await import(join(root, 'dist/src/index.js'));
-  let calls = 0;
   let heap = 0;
   const report = await analyze(b, {
     maxMemory: 4 * 1024 ** 3,
-    onCall: () => {
-      if (++calls === n) {
-        globalThis.gc();
-        globalThis.gc();
-        heap = process.memoryUsage().heapUsed;
-      }
+    onTransaction: () => {
+      if (heap !== 0) return;
+      globalThis.gc();
+      globalThis.gc();
+      const u = process.memoryUsage();
+      heap = u.heapUsed + u.arrayBuffers;
     },
   });
   const m = report.memory;
@@ -36,8 +38,8 @@ if (child === 'child') {
   mkdirSync(dir, { recursive: true });
   const out = [];
   for (const n of [Number(a), Number(b)]) {
-    const file = join(dir, `live-${n}.pcap`);
-    if (!existsSync(file)) writeLiveFile(file, { connections: n, answered: 0, outstanding: 1 });
+    const file = join(dir, `live-answered-${n}.pcap`);
+    if (!existsSync(file)) writeLiveFile(file, { connections: n, answered: 0, outstanding: 1, lastAnswered: true });
     const r = JSON.parse(execFileSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), String(n), file, 'child'], { encoding: 'utf8' }));
     out.push(r);
   }

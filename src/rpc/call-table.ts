@@ -1,29 +1,37 @@
 /**
- * The matcher's state for one direction of calls (one direction of a TCP or
- * RDMA connection, or one UDP client → server pair): the outstanding calls,
- * oldest first, and a compact memory of the calls answered last.
+ * What the matcher keeps of a call beyond its compact record
+ * (src/rpc/waiting-calls.ts): a call in full while it waits (PendingCall),
+ * and a compact memory of the calls answered last (RecentCalls).
  *
- * Memory: every table tells the budget's "calls" account what it holds, as
+ * Memory: the matcher tells the budget's "calls" account what it holds, as
  * estimated heap bytes (docs/memory.md has the measurements behind the
- * figures), so that the budget can ask the matcher to drop the oldest.
+ * figures), so that the budget can ask it to drop the oldest.
  */
 import type { Credential } from '../../decoders/rpc.js';
-import { LruList, type LruLinks, type LruMap } from '../memory/lru.js';
+import { LruList, type LruLinks } from '../memory/lru.js';
 import type { Transaction } from './transaction.js';
 
 /**
- * Estimated heap bytes of an outstanding call besides its kept message
- * bytes: the Transaction, its call side, frames and credential, and the
- * table's entry (measured on Node 20: docs/memory.md).
+ * Estimated heap bytes of an outstanding call held in full besides its
+ * kept message bytes: the Transaction, its call side, frames, its record
+ * and the PendingCall (measured on Node 20: docs/memory.md). A call is
+ * held so when it is handed out before its reply (`TransactionSink.call`)
+ * or needs more than its compact record.
  */
 export const CALL_BYTES = 500;
+/**
+ * Estimated bytes of a waiting call in its compact record besides its kept
+ * message bytes: 15 numbers and 3 references, and its share of the hash
+ * buckets (docs/memory.md).
+ */
+export const COMPACT_CALL_BYTES = 90;
+/** Estimated bytes of a direction of calls: 13 numbers, 3 references, its share of the hash buckets (docs/memory.md). */
+export const DIRECTION_BYTES = 80;
 /** Estimated heap bytes of a one-byte string besides its characters. */
-const STRING_BYTES = 24;
+export const STRING_BYTES = 24;
 /** Estimated bytes of a retransmission frame listed on a call, and of an unfinished reply noted on one. */
 const FRAME_BYTES = 64;
 const UNFINISHED_REPLY_BYTES = 200;
-/** Estimated bytes of a table: its objects, the matcher's entry for it, and the credential it shares between calls (measured: docs/memory.md). */
-export const TABLE_BYTES = 400;
 
 const EMPTY: Buffer = Buffer.alloc(0);
 
@@ -82,7 +90,8 @@ class RecentCall implements LruLinks {
   /** The next remembered call with the same xid (of another direction, or older). */
   sameXid: RecentCall | null = null;
   constructor(
-    readonly table: CallTable,
+    /** The direction of calls (WaitingCalls.dirRecentKey: unique in a run). */
+    readonly dir: number | string,
     readonly xid: number,
     readonly program: number,
     readonly version: number,
@@ -119,9 +128,9 @@ export class RecentCalls {
   }
 
   /** Remembers an answered call (its older entry for the same direction and xid, if any, goes). */
-  add(table: CallTable, t: Transaction): void {
-    this.remove(table, t.xid);
-    const e = new RecentCall(table, t.xid, t.program, t.version, t.procedure, this.weak ? new WeakRef(t) : undefined);
+  add(dir: number | string, t: Transaction): void {
+    this.remove(dir, t.xid);
+    const e = new RecentCall(dir, t.xid, t.program, t.version, t.procedure, this.weak ? new WeakRef(t) : undefined);
     e.sameXid = this.byXid.get(t.xid) ?? null;
     this.byXid.set(t.xid, e);
     this.order.push(e);
@@ -129,8 +138,8 @@ export class RecentCalls {
   }
 
   /** The answered call of this direction with this xid, if remembered. */
-  find(table: CallTable, xid: number): RecentCall | undefined {
-    for (let e = this.byXid.get(xid) ?? null; e !== null; e = e.sameXid) if (e.table === table) return e;
+  find(dir: number | string, xid: number): RecentCall | undefined {
+    for (let e = this.byXid.get(xid) ?? null; e !== null; e = e.sameXid) if (e.dir === dir) return e;
     return undefined;
   }
 
@@ -138,14 +147,14 @@ export class RecentCalls {
   forgetOldest(): boolean {
     const e = this.order.oldest;
     if (e === null) return false;
-    this.remove(e.table, e.xid);
+    this.remove(e.dir, e.xid);
     return true;
   }
 
-  private remove(table: CallTable, xid: number): void {
+  private remove(dir: number | string, xid: number): void {
     let prev: RecentCall | null = null;
     for (let e = this.byXid.get(xid) ?? null; e !== null; prev = e, e = e.sameXid) {
-      if (e.table !== table) continue;
+      if (e.dir !== dir) continue;
       if (prev !== null) prev.sameXid = e.sameXid;
       else if (e.sameXid !== null) this.byXid.set(xid, e.sameXid);
       else this.byXid.delete(xid);
@@ -155,35 +164,8 @@ export class RecentCalls {
   }
 }
 
-/** Calls outstanding and recently answered, for one direction of calls. */
-export class CallTable implements LruLinks {
-  lruPrev: LruLinks | null = null;
-  lruNext: LruLinks | null = null;
-  /** Outstanding calls by xid, oldest first (created with the first call). */
-  pending: LruMap<number, PendingCall> | undefined;
-  /** Estimated bytes held, as accounted. */
-  bytes = 0;
-  /** The credential of the last call: the next call with an equal one shares the object (read-only). */
-  private lastCred: Credential | undefined;
-
-  /** `cred`, or an equal credential already held (AUTH_SYS and AUTH_NONE: a client sends the same one call after call). */
-  shareCred(cred: Credential): Credential {
-    const last = this.lastCred;
-    if (last !== undefined && sameCredential(last, cred)) return last;
-    this.lastCred = cred;
-    return cred;
-  }
-
-  get pendingCount(): number {
-    return this.pending === undefined ? 0 : this.pending.size;
-  }
-
-  get(xid: number): Transaction | undefined {
-    return this.pending?.get(xid)?.t;
-  }
-}
-
-function sameCredential(a: Credential, b: Credential): boolean {
+/** Whether two credentials are equal (RPCSEC_GSS ones never are: each call's is its own). */
+export function sameCredential(a: Credential, b: Credential): boolean {
   if (a.flavor !== b.flavor || a.length !== b.length || a.status !== b.status) return false;
   if (a.gss !== undefined || b.gss !== undefined) return false;
   const x = a.sys;

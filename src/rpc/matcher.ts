@@ -22,6 +22,7 @@
 import { messageLength, type MessageBytes } from '../../decoders/bytes.js';
 import { PROG_NFS } from '../../decoders/programs.js';
 import {
+  type Credential,
   decodeRpcHeader,
   gssIntegrityBodyOffset,
   RPC_GSS_SVC_INTEGRITY,
@@ -33,11 +34,11 @@ import {
 import { XdrReader } from '../../decoders/xdr.js';
 import { secondsBetween, snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import { MemoryBudget, type MemoryAccount } from '../memory/budget.js';
-import { LruList, LruMap } from '../memory/lru.js';
 import type { Direction, Endpoint, TcpConnection } from '../transport/stream.js';
-import { CallTable, PendingCall, RECENT_BYTES, RECENT_CALLS, RecentCalls, TABLE_BYTES } from './call-table.js';
-import { KEEP_MAX, type MessageConnection, type RpcMessageRecord, type RpcMessageSink } from './message.js';
-import type { MatcherStats, Transaction, TransactionSink, TransportError } from './transaction.js';
+import { COMPACT_CALL_BYTES, DIRECTION_BYTES, PendingCall, RECENT_BYTES, RECENT_CALLS, RecentCalls, sameCredential, STRING_BYTES } from './call-table.js';
+import { NONE, T_RDMA, T_TCP, T_UDP, WaitingCalls, type CompactCall, type TransportCode } from './waiting-calls.js';
+import { KEEP_MAX, type MessageConnection, type RpcMessageRecord, type RpcMessageSink, type RpcTransport } from './message.js';
+import type { MatcherStats, RpcCallSide, Transaction, TransactionSink, TransportError } from './transaction.js';
 
 /** Outstanding calls held at most per connection direction (or UDP address pair) without a memory budget; the oldest are dropped. */
 const MAX_PENDING_PER_DIRECTION = 65_536;
@@ -63,31 +64,6 @@ const EMPTY = Buffer.alloc(0);
 const RELEASED: MessageBytes = { length: 0, head: EMPTY, tail: EMPTY, tailOffset: 0, missing: 0 };
 /** The retransmission frames of a call not retransmitted (one shared empty list, replaced at the first). */
 const NO_FRAMES: FrameRef[] = Object.freeze([]) as unknown as FrameRef[];
-
-/** Both call directions of one TCP connection (or one UDP address pair: only index 0 used), each made at its first call. */
-class CallTables {
-  private d0: CallTable | undefined;
-  private d1: CallTable | undefined;
-
-  get(dir: number): CallTable | undefined {
-    return dir === 0 ? this.d0 : this.d1;
-  }
-
-  make(dir: number): CallTable {
-    const t = new CallTable();
-    if (dir === 0) this.d0 = t;
-    else this.d1 = t;
-    return t;
-  }
-
-  /** The tables made, direction 0 first. */
-  tables(): CallTable[] {
-    const out: CallTable[] = [];
-    if (this.d0 !== undefined) out.push(this.d0);
-    if (this.d1 !== undefined) out.push(this.d1);
-    return out;
-  }
-}
 
 /** The call `t` seen again in message `m`: one more retransmission, its frame listed (the first few). */
 function noteRetransmission(t: Transaction, m: RpcMessageRecord): void {
@@ -137,10 +113,6 @@ function endpointKey(e: Endpoint): string {
   return `${e.addr}|${e.port}`;
 }
 
-function sameProcedure(t: Transaction, h: RpcCallHeader): boolean {
-  return t.program === h.prog && t.version === h.vers && t.procedure === h.proc;
-}
-
 export interface RpcMatcherOptions {
   /**
    * A retransmission or duplicate reply seen after a call was answered is
@@ -151,6 +123,57 @@ export interface RpcMatcherOptions {
    * calls holds no reference to them at all.
    */
   lateCounts?: boolean;
+}
+
+/** Credentials shared by value at most (then forgotten all at once and shared anew). */
+const SHARED_CREDENTIALS = 4096;
+
+/** The text a credential is shared by (AUTH_SYS and flavors nfsight does not parse), or undefined (RPCSEC_GSS: not shared). */
+function credentialKey(c: Credential): string | undefined {
+  if (c.gss !== undefined) return undefined;
+  const s = c.sys;
+  if (s === undefined) return `${c.flavor}|${c.length}|${c.status}`;
+  return `${c.flavor}|${c.length}|${c.status}|${s.stamp}|${s.uid}|${s.gid}|${s.gids.join(',')}|${s.machine}`;
+}
+
+const TRANSPORT_NAMES = ['tcp', 'udp', 'rdma'] as const;
+const transportCode = (t: RpcTransport): TransportCode => (t === 'tcp' ? T_TCP : t === 'udp' ? T_UDP : T_RDMA);
+/** The key of a TCP connection's direction of calls in the waiting calls (RDMA: tcpKey's, negated, minus one). */
+const tcpKey = (id: number, dir: number): number => id * 2 + dir;
+const rdmaKey = (id: number, dir: number): number => -(id * 2 + dir) - 1;
+const fitsInt32 = (n: number): boolean => (n | 0) === n;
+
+/** A call's transaction before its reply. */
+function newTransaction(
+  xid: number,
+  transport: RpcTransport,
+  connId: number,
+  client: Endpoint,
+  server: Endpoint,
+  program: number,
+  version: number,
+  procedure: number,
+  cred: Credential,
+  call: RpcCallSide,
+): Transaction {
+  return {
+    xid,
+    transport,
+    connId,
+    client,
+    server,
+    program,
+    version,
+    procedure,
+    cred,
+    call,
+    reply: undefined,
+    unfinishedReply: undefined,
+    latency: -1,
+    retransmits: 0,
+    retransmitFrames: NO_FRAMES,
+    duplicateReplies: 0,
+  };
 }
 
 export class RpcMatcher implements RpcMessageSink {
@@ -165,17 +188,15 @@ export class RpcMatcher implements RpcMessageSink {
     unfinishedReplies: 0,
     invalid: 0,
   };
-  private readonly tcp = new Map<number, CallTables>();
-  /** RDMA: per queue-pair connection id (their own numbering). */
-  private readonly rdma = new Map<number, CallTables>();
-  /** UDP: per client→server pair, calls in direction 0. */
-  private readonly udp = new Map<string, CallTables>();
-  /** Tables holding accounted bytes, least recently called first: the budget's eviction order. */
-  private readonly active = new LruList<CallTable>();
-  /** Answered calls remembered (all directions): their bytes are accounted apart from the tables'. */
+  /** Outstanding calls of all connections, by direction of calls (src/rpc/waiting-calls.ts). */
+  private readonly waiting = new WaitingCalls();
+  /** Answered calls remembered (all directions): their bytes are accounted apart from the directions'. */
   private readonly recent: RecentCalls;
   private readonly budget: MemoryBudget;
   private readonly account: MemoryAccount;
+  /** Credentials shared between calls, by value. */
+  private readonly creds = new Map<string, Credential>();
+  private lastCred: Credential | undefined;
 
   constructor(
     private readonly sink: TransactionSink,
@@ -195,6 +216,11 @@ export class RpcMatcher implements RpcMessageSink {
   private readonly directionMax: number;
   private readonly directionMaxCalls: number;
 
+  /** Outstanding calls held now (tests, docs/memory.md). */
+  get outstanding(): number {
+    return this.waiting.callCount;
+  }
+
   message(m: RpcMessageRecord): void {
     const h = decodeRpcHeader(new XdrReader(m.bytes));
     if (h.kind === 'call') this.onCall(m, h);
@@ -204,13 +230,15 @@ export class RpcMatcher implements RpcMessageSink {
 
   /** UDP: was a call with this xid seen from `client` to `server` (outstanding, or answered recently)? */
   knowsUdpCall(client: Endpoint, server: Endpoint, xid: number): boolean {
-    const table = this.udp.get(`${endpointKey(client)}>${endpointKey(server)}`)?.get(0);
-    return table !== undefined && (table.get(xid) !== undefined || this.recent.find(table, xid) !== undefined);
+    const key = `${endpointKey(client)}>${endpointKey(server)}`;
+    const d = this.waiting.findUdpDir(key);
+    return d !== NONE && (this.waiting.findCall(d, xid) !== NONE || this.recent.find(key, xid) !== undefined);
   }
 
   isOutstandingXid(conn: TcpConnection | undefined, dir: Direction, xid: number): boolean {
     if (conn === undefined) return false;
-    return this.tcp.get(conn.id)?.get(dir ^ 1)?.get(xid) !== undefined;
+    const d = this.waiting.findDir(tcpKey(conn.id, dir ^ 1));
+    return d !== NONE && this.waiting.findCall(d, xid) !== NONE;
   }
 
   headToKeep(conn: TcpConnection | undefined, dir: Direction, head: Buffer, length: number): number {
@@ -229,12 +257,16 @@ export class RpcMatcher implements RpcMessageSink {
       return KEEP_MAX;
     }
     if (h.kind === 'reply' && conn !== undefined) {
-      const call = this.tcp.get(conn.id)?.get(dir ^ 1)?.get(h.xid);
-      if (call === undefined || call.program !== PROG_NFS) return KEEP_MAX;
-      if ((call.version === 3 && call.procedure === NFSPROC3_READ) || (call.version === 2 && call.procedure === NFSPROC2_READ)) {
+      const w = this.waiting;
+      const d = w.findDir(tcpKey(conn.id, dir ^ 1));
+      const c = d === NONE ? NONE : w.findCall(d, h.xid);
+      if (c === NONE || w.program(c) !== PROG_NFS) return KEEP_MAX;
+      const version = w.version(c);
+      const procedure = w.procedure(c);
+      if ((version === 3 && procedure === NFSPROC3_READ) || (version === 2 && procedure === NFSPROC2_READ)) {
         return h.bodyOffset > 0 ? h.bodyOffset + BULK_HEADER_KEEP : COMPOUND_HEAD_KEEP;
       }
-      if (call.version === 4 && call.procedure === NFSPROC4_COMPOUND && (length < 0 || length > COMPOUND_KEEP_WHOLE)) {
+      if (version === 4 && procedure === NFSPROC4_COMPOUND && (length < 0 || length > COMPOUND_KEEP_WHOLE)) {
         return COMPOUND_HEAD_KEEP;
       }
     }
@@ -243,11 +275,11 @@ export class RpcMatcher implements RpcMessageSink {
 
   /** A TCP (or RDMA) connection ended: its outstanding calls will never be answered on it. */
   connectionEnded(conn: MessageConnection, transport: 'tcp' | 'rdma' = 'tcp'): void {
-    const map = transport === 'tcp' ? this.tcp : this.rdma;
-    const tables = map.get(conn.id);
-    if (tables === undefined) return;
-    map.delete(conn.id);
-    for (const table of tables.tables()) this.flushPending(table);
+    const key = transport === 'tcp' ? tcpKey : rdmaKey;
+    for (let dir = 0; dir < 2; dir++) {
+      const d = this.waiting.findDir(key(conn.id, dir));
+      if (d !== NONE) this.flush(d);
+    }
   }
 
   /**
@@ -255,57 +287,99 @@ export class RpcMatcher implements RpcMessageSink {
    * calls are dropped, their fate unknown.
    */
   connectionEvicted(conn: MessageConnection): void {
-    const tables = this.tcp.get(conn.id);
-    if (tables === undefined) return;
-    this.tcp.delete(conn.id);
-    for (const table of tables.tables()) {
-      const pending = table.pendingCount;
-      if (this.sink.forgotten !== undefined && table.pending !== undefined) for (const c of table.pending.values()) this.sink.forgotten(c.t);
-      this.release(table);
+    const w = this.waiting;
+    for (let dir = 0; dir < 2; dir++) {
+      const d = w.findDir(tcpKey(conn.id, dir));
+      if (d === NONE) continue;
+      const pending = w.dirCount(d);
+      for (let c = w.oldestCall(d); c !== NONE; c = w.oldestCall(d)) {
+        if (this.sink.forgotten !== undefined) this.sink.forgotten(this.held(c, d));
+        this.charge(d, -w.callBytes(c));
+        w.removeCall(c);
+      }
+      this.release(d);
+      w.freeDir(d);
       this.budget.drop('outstandingCalls', pending);
     }
   }
 
   /** End of the capture: every outstanding call is unanswered. */
   finish(): void {
-    for (const map of [this.tcp, this.udp, this.rdma] as Map<unknown, CallTables>[]) {
-      for (const tables of map.values()) for (const table of tables.tables()) this.flushPending(table);
+    for (const kind of [T_TCP, T_UDP, T_RDMA] as const) for (const d of this.waiting.directions(kind)) this.flush(d);
+  }
+
+  /** Every outstanding call of a direction is unanswered; the direction is forgotten. */
+  private flush(d: number): void {
+    const w = this.waiting;
+    for (let c = w.oldestCall(d); c !== NONE; c = w.oldestCall(d)) {
+      const t = this.unpack(c, d);
+      this.charge(d, -w.callBytes(c));
+      w.removeCall(c);
+      this.emitUnanswered(t);
     }
-    this.rdma.clear();
-    this.tcp.clear();
-    this.udp.clear();
+    this.release(d);
+    w.freeDir(d);
   }
 
-  private flushPending(table: CallTable): void {
-    const pending = table.pending;
-    if (pending !== undefined) for (const c of pending.values()) this.emitUnanswered(c.unpack());
-    this.release(table);
+  /** Forgets what a direction holds (its bytes leave the account; it leaves the eviction order). */
+  private release(d: number): void {
+    this.charge(d, -this.waiting.dirBytes(d));
+    if (this.waiting.dirActive(d)) this.waiting.deactivate(d);
   }
 
-  /** Forgets everything a table holds (its bytes leave the account). */
-  private release(table: CallTable): void {
-    table.pending = undefined;
-    this.charge(table, -table.bytes);
-    if (this.active.contains(table)) this.active.remove(table);
-  }
-
-  /** An outstanding call answered by `m` (a reply or a transport's error): off the table and the account; the answer's frames. */
-  private settle(table: CallTable, xid: number, c: PendingCall, m: RpcMessageRecord): [FrameRef, FrameRef, FrameRef] {
-    table.pending!.delete(xid);
-    this.charge(table, -c.bytes);
-    c.unpack();
-    return frameTriple(m);
-  }
-
-  private charge(table: CallTable, delta: number): void {
-    table.bytes += delta;
+  private charge(d: number, delta: number): void {
+    this.waiting.addDirBytes(d, delta);
     this.account.add(delta);
   }
 
+  /** A compact call's transaction, made now (its body's bytes as Buffers). */
+  private build(c: number, d: number): Transaction {
+    const w = this.waiting;
+    const v = w.compact(c);
+    const frame: FrameRef = { fileIndex: v.fileIndex, number: v.number, tsSec: v.tsSec, tsNsec: v.tsNsec };
+    const head = w.callHead(c);
+    const transport = w.dirTransport(d);
+    const call: RpcCallSide = {
+      firstFrame: frame,
+      frame,
+      lastFrame: frame,
+      bytes: v.length,
+      missing: 0,
+      body: { length: v.length, head: head.length > 0 ? Buffer.from(head, 'latin1') : EMPTY, tail: EMPTY, tailOffset: v.length, missing: 0 },
+      bodyOffset: v.bodyOffset,
+      unfinished: false,
+    };
+    const conn = transport === T_TCP ? w.dirConn(d) : -1;
+    return newTransaction(v.xid, TRANSPORT_NAMES[transport], conn, w.dirClient(d), w.dirServer(d), v.prog, v.vers, v.proc, w.callCred(c), call);
+  }
+
+  /** The call leaves the matcher (answered, unanswered): its transaction, with the bytes as Buffers for the decoders. */
+  private unpack(c: number, d: number): Transaction {
+    const full = this.waiting.callFull(c);
+    return full !== undefined ? full.unpack() : this.build(c, d);
+  }
+
+  /** The transaction of a call being dropped (for the sink's `forgotten`; a full call's own, its bytes left packed). */
+  private held(c: number, d: number): Transaction {
+    return this.waiting.callFull(c)?.t ?? this.build(c, d);
+  }
+
+  /** The full form of a waiting call (made from its compact record when it needs more than that: a retransmission, a reply begun). */
+  private full(c: number, d: number): PendingCall {
+    const w = this.waiting;
+    const had = w.callFull(c);
+    if (had !== undefined) return had;
+    const full = new PendingCall(this.build(c, d));
+    w.setCallFull(c, full);
+    this.charge(d, full.bytes - w.callBytes(c));
+    w.setCallBytes(c, full.bytes);
+    return full;
+  }
+
   /**
-   * The budget's evictor: frees at least `want` bytes, from the table that
-   * made a call longest ago first (its memory of answered calls, then its
-   * outstanding calls, oldest first).
+   * The budget's evictor: frees at least `want` bytes, from the direction
+   * that made a call longest ago first (its memory of answered calls, then
+   * its outstanding calls, oldest first).
    */
   private evict(want: number): number {
     let freed = 0;
@@ -315,16 +389,18 @@ export class RpcMatcher implements RpcMessageSink {
       freed += RECENT_BYTES;
       this.budget.drop('answeredCalls', 1);
     }
-    for (let table = this.active.oldest; table !== null && freed < want; table = this.active.oldest) {
-      const oldest = table.pending?.shift();
-      if (oldest === undefined) {
-        freed += table.bytes;
-        this.release(table);
+    const w = this.waiting;
+    for (let d = w.leastRecent; d !== NONE && freed < want; d = w.leastRecent) {
+      const c = w.oldestCall(d);
+      if (c === NONE) {
+        freed += w.dirBytes(d);
+        this.release(d);
         continue;
       }
-      const n = oldest[1].bytes;
-      this.sink.forgotten?.(oldest[1].t);
-      this.charge(table, -n);
+      const n = w.callBytes(c);
+      if (this.sink.forgotten !== undefined) this.sink.forgotten(this.held(c, d));
+      w.removeCall(c);
+      this.charge(d, -n);
       freed += n;
       this.budget.drop('outstandingCalls', 1);
     }
@@ -336,65 +412,70 @@ export class RpcMatcher implements RpcMessageSink {
     this.sink.unanswered(t);
   }
 
-  /** The table for calls sent as `m` was (calls) or as the call `m` answers was (replies). */
-  private tableFor(m: RpcMessageRecord, isReply: boolean, create: boolean): CallTable | undefined {
-    let tables: CallTables | undefined;
-    let dir: Direction = 0;
+  /** The direction for calls sent as `m` was (calls) or as the call `m` answers was (replies); NONE when there is none and `create` is false. */
+  private dirFor(m: RpcMessageRecord, isReply: boolean, create: boolean): number {
+    const w = this.waiting;
     if (m.transport !== 'udp' && m.conn !== undefined) {
-      const map = m.transport === 'tcp' ? this.tcp : this.rdma;
-      tables = map.get(m.conn.id);
-      if (tables === undefined) {
-        if (!create) return undefined;
-        tables = new CallTables();
-        map.set(m.conn.id, tables);
-      }
-      dir = isReply ? ((m.dir ^ 1) as Direction) : m.dir;
-    } else {
-      // UDP: the pair as client → server; a reply travels server → client.
-      const key = isReply ? `${endpointKey(m.dst)}>${endpointKey(m.src)}` : `${endpointKey(m.src)}>${endpointKey(m.dst)}`;
-      tables = this.udp.get(key);
-      if (tables === undefined) {
-        if (!create) return undefined;
-        tables = new CallTables();
-        this.udp.set(key, tables);
-      }
+      const dir = isReply ? m.dir ^ 1 : m.dir;
+      const tcp = m.transport === 'tcp';
+      const key = tcp ? tcpKey(m.conn.id, dir) : rdmaKey(m.conn.id, dir);
+      const d = w.findDir(key);
+      if (d !== NONE || !create) return d;
+      return w.makeDir(transportCode(m.transport), key, undefined, tcp ? m.conn.id : -1, m.src, m.dst);
     }
-    let table = tables.get(dir);
-    if (table === undefined && create) table = tables.make(dir);
-    return table;
+    // UDP: the pair as client → server; a reply travels server → client.
+    const key = isReply ? `${endpointKey(m.dst)}>${endpointKey(m.src)}` : `${endpointKey(m.src)}>${endpointKey(m.dst)}`;
+    const d = w.findUdpDir(key);
+    if (d !== NONE || !create) return d;
+    return w.makeDir(transportCode(m.transport), 0, key, -1, m.src, m.dst);
   }
 
-  /** Makes a table the most recently called one (the last the budget asks), accounting its own bytes once. */
-  private called(table: CallTable): void {
-    if (this.active.contains(table)) {
-      this.active.touch(table);
-      return;
-    }
-    this.active.push(table);
-    if (table.bytes === 0) this.charge(table, TABLE_BYTES);
+  /** Makes a direction the most recently called one (the last the budget asks), accounting its own bytes once. */
+  private called(d: number): void {
+    const w = this.waiting;
+    const was = w.dirActive(d);
+    w.touch(d);
+    if (!was && w.dirBytes(d) === 0) this.charge(d, DIRECTION_BYTES);
   }
 
   /** Adds bytes to a call that is outstanding (retransmission frames, an unfinished reply). */
-  private grew(table: CallTable, c: PendingCall, update: () => void): void {
-    const before = c.bytes;
+  private grew(d: number, c: number, full: PendingCall, update: () => void): void {
     update();
-    this.charge(table, c.bytes - before);
+    const n = full.bytes;
+    this.charge(d, n - this.waiting.callBytes(c));
+    this.waiting.setCallBytes(c, n);
+  }
+
+  /** `cred`, or an equal credential already held (AUTH_SYS and AUTH_NONE: clients send the same one call after call). */
+  private shareCred(cred: Credential): Credential {
+    const last = this.lastCred;
+    if (last !== undefined && sameCredential(last, cred)) return last;
+    const key = credentialKey(cred);
+    if (key === undefined) return cred;
+    let shared = this.creds.get(key);
+    if (shared === undefined) {
+      if (this.creds.size >= SHARED_CREDENTIALS) this.creds.clear();
+      this.creds.set(key, cred);
+      shared = cred;
+    }
+    this.lastCred = shared;
+    return shared;
   }
 
   private onCall(m: RpcMessageRecord, h: RpcCallHeader): void {
     this.stats.calls++;
-    const table = this.tableFor(m, false, true)!;
-    this.called(table);
-    const pending = (table.pending ??= new LruMap());
-    const oldCall = pending.get(h.xid);
-    const old = oldCall?.t;
-    if (oldCall !== undefined && old !== undefined && sameProcedure(old, h)) {
+    const w = this.waiting;
+    const d = this.dirFor(m, false, true);
+    this.called(d);
+    const oldCall = w.findCall(d, h.xid);
+    if (oldCall !== NONE && w.program(oldCall) === h.prog && w.version(oldCall) === h.vers && w.procedure(oldCall) === h.proc) {
       // The same call again: a retransmission. The first call's frames and time stand.
-      this.grew(table, oldCall, () => noteRetransmission(old, m));
+      const full = this.full(oldCall, d);
+      this.grew(d, oldCall, full, () => noteRetransmission(full.t, m));
       this.stats.retransmittedCalls++;
       return;
     }
-    const answered = old === undefined ? this.recent.find(table, h.xid) : undefined;
+    const answered = oldCall === NONE ? this.recent.find(w.dirRecentKey(d), h.xid) : undefined;
     if (answered !== undefined && answered.program === h.prog && answered.version === h.vers && answered.procedure === h.proc) {
       // A retransmission of a call answered already (the reply crossed it).
       const seen = answered.ref?.deref();
@@ -402,65 +483,82 @@ export class RpcMatcher implements RpcMessageSink {
       this.stats.retransmittedCalls++;
       return;
     }
-    if (oldCall !== undefined) {
+    if (oldCall !== NONE) {
       // The xid was reused for another call: the old one was never answered.
-      pending.delete(h.xid);
-      this.charge(table, -oldCall.bytes);
-      this.emitUnanswered(oldCall.unpack());
+      const t = this.unpack(oldCall, d);
+      this.charge(d, -w.callBytes(oldCall));
+      w.removeCall(oldCall);
+      this.emitUnanswered(t);
     }
-    const [firstFrame, frame, lastFrame] = frameTriple(m);
-    const t: Transaction = {
-      xid: h.xid,
-      transport: m.transport,
-      connId: m.transport === 'tcp' ? (m.conn?.id ?? -1) : -1,
-      client: m.src,
-      server: m.dst,
-      program: h.prog,
-      version: h.vers,
-      procedure: h.proc,
-      cred: table.shareCred(h.cred),
-      call: {
-        firstFrame,
-        frame,
-        lastFrame,
-        bytes: messageLength(m.bytes),
-        missing: m.bytes.missing,
-        body: m.bytes,
+    const cred = this.shareCred(h.cred);
+    const b = m.bytes;
+    const f = m.firstFrame;
+    if (
+      this.sink.call === undefined &&
+      transportCode(m.transport) === w.dirTransport(d) &&
+      b.tail.length === 0 &&
+      b.tailOffset === b.length &&
+      b.missing === 0 &&
+      b.writeChunks === undefined &&
+      !m.unfinished &&
+      sameFrame(f, m.frame) &&
+      fitsInt32(f.fileIndex) &&
+      fitsInt32(f.number) &&
+      fitsInt32(f.tsSec) &&
+      fitsInt32(f.tsNsec) &&
+      fitsInt32(b.length) &&
+      fitsInt32(h.bodyOffset)
+    ) {
+      // The common call: a compact record, its transaction made when it leaves.
+      const v: CompactCall = {
+        xid: h.xid,
+        prog: h.prog,
+        vers: h.vers,
+        proc: h.proc,
+        fileIndex: f.fileIndex,
+        number: f.number,
+        tsSec: f.tsSec,
+        tsNsec: f.tsNsec,
+        length: b.length,
         bodyOffset: h.bodyOffset,
-        unfinished: m.unfinished,
-      },
-      reply: undefined,
-      unfinishedReply: undefined,
-      latency: -1,
-      retransmits: 0,
-      retransmitFrames: NO_FRAMES,
-      duplicateReplies: 0,
-    };
-    const c = new PendingCall(t);
-    pending.set(h.xid, c);
-    this.sink.call?.(t);
-    this.charge(table, c.bytes);
+      };
+      const head = b.head.length > 0 ? b.head.toString('latin1') : '';
+      const n = COMPACT_CALL_BYTES + (head.length > 0 ? head.length + STRING_BYTES : 0);
+      w.addCall(d, h.xid, v, head, cred, undefined, n);
+      this.charge(d, n);
+    } else {
+      const [firstFrame, frame, lastFrame] = frameTriple(m);
+      const call: RpcCallSide = { firstFrame, frame, lastFrame, bytes: messageLength(b), missing: b.missing, body: b, bodyOffset: h.bodyOffset, unfinished: m.unfinished };
+      const conn = m.transport === 'tcp' ? (m.conn?.id ?? -1) : -1;
+      const t = newTransaction(h.xid, m.transport, conn, m.src, m.dst, h.prog, h.vers, h.proc, cred, call);
+      const full = new PendingCall(t);
+      w.addCall(d, h.xid, null, '', undefined, full, full.bytes);
+      this.sink.call?.(t);
+      this.charge(d, full.bytes);
+    }
     // One direction alone holds too much: its oldest calls go.
-    while (pending.size > 1 && (table.bytes > this.directionMax || pending.size > this.directionMaxCalls)) {
-      const dropped = pending.shift()![1];
-      this.charge(table, -dropped.bytes);
-      this.sink.forgotten?.(dropped.t);
+    while (w.dirCount(d) > 1 && (w.dirBytes(d) > this.directionMax || w.dirCount(d) > this.directionMaxCalls)) {
+      const c = w.oldestCall(d);
+      const t = this.sink.forgotten !== undefined ? this.held(c, d) : undefined;
+      this.charge(d, -w.callBytes(c));
+      w.removeCall(c);
+      if (t !== undefined) this.sink.forgotten!(t);
       this.budget.drop('outstandingCalls', 1);
     }
   }
 
   private onReply(m: RpcMessageRecord, h: RpcReplyHeader): void {
-    const table = this.tableFor(m, true, false);
-    const c = table?.pending?.get(h.xid);
-    const t = c?.t;
+    const w = this.waiting;
+    const d = this.dirFor(m, true, false);
+    const c = d === NONE ? NONE : w.findCall(d, h.xid);
     if (!m.unfinished) this.stats.replies++;
-    if (table === undefined || c === undefined || t === undefined) {
+    if (c === NONE) {
       if (m.unfinished) {
         // Half a reply at the end of a stream, for a call the capture does not hold.
         this.stats.unfinishedReplies++;
         return;
       }
-      const answered = table !== undefined ? this.recent.find(table, h.xid) : undefined;
+      const answered = d !== NONE ? this.recent.find(w.dirRecentKey(d), h.xid) : undefined;
       if (answered !== undefined) {
         const seen = answered.ref?.deref();
         if (seen !== undefined) seen.duplicateReplies++;
@@ -482,8 +580,9 @@ export class RpcMatcher implements RpcMessageSink {
     if (m.unfinished) {
       // The server began to answer, the stream ended first: the client never got a reply.
       this.stats.unfinishedReplies++;
-      this.grew(table, c, () => {
-        t.unfinishedReply = {
+      const full = this.full(c, d);
+      this.grew(d, c, full, () => {
+        full.t.unfinishedReply = {
           firstFrame: snapshotFrameRef(m.firstFrame),
           lastFrame: snapshotFrameRef(m.frame),
           bytesSent: messageLength(m.bytes),
@@ -491,7 +590,7 @@ export class RpcMatcher implements RpcMessageSink {
       });
       return;
     }
-    const [firstFrame, frame, lastFrame] = this.settle(table, h.xid, c, m);
+    const [t, [firstFrame, frame, lastFrame]] = this.settle(d, c, m);
     t.reply = {
       firstFrame,
       frame,
@@ -502,7 +601,15 @@ export class RpcMatcher implements RpcMessageSink {
       body: m.bytes,
       bodyOffset: replyBodyOffset(t, m, h),
     };
-    this.answered(table, t);
+    this.answered(d, t);
+  }
+
+  /** An outstanding call answered by `m` (a reply or a transport's error): off the table and the account; its transaction and the answer's frames. */
+  private settle(d: number, c: number, m: RpcMessageRecord): [Transaction, [FrameRef, FrameRef, FrameRef]] {
+    const t = this.unpack(c, d);
+    this.charge(d, -this.waiting.callBytes(c));
+    this.waiting.removeCall(c);
+    return [t, frameTriple(m)];
   }
 
   /**
@@ -512,11 +619,10 @@ export class RpcMatcher implements RpcMessageSink {
    * outstanding call is left to the transport layer's counts.
    */
   transportError(m: RpcMessageRecord, xid: number, error: TransportError): void {
-    const table = this.tableFor(m, true, false);
-    const c = table?.pending?.get(xid);
-    const t = c?.t;
-    if (table === undefined || c === undefined || t === undefined) return;
-    const [firstFrame, frame, lastFrame] = this.settle(table, xid, c, m);
+    const d = this.dirFor(m, true, false);
+    const c = d === NONE ? NONE : this.waiting.findCall(d, xid);
+    if (c === NONE) return;
+    const [t, [firstFrame, frame, lastFrame]] = this.settle(d, c, m);
     t.reply = {
       firstFrame,
       frame,
@@ -531,10 +637,10 @@ export class RpcMatcher implements RpcMessageSink {
       bodyOffset: -1,
       transportError: error,
     };
-    this.answered(table, t);
+    this.answered(d, t);
   }
 
-  private answered(table: CallTable, t: Transaction): void {
+  private answered(d: number, t: Transaction): void {
     t.latency = secondsBetween(t.call.frame, t.reply!.frame);
     this.stats.matched++;
     this.sink.transaction(t);
@@ -542,14 +648,13 @@ export class RpcMatcher implements RpcMessageSink {
     // of answered calls must not keep megabytes of READDIR replies alive.
     t.call.body = RELEASED;
     t.reply!.body = RELEASED;
-    this.remember(table, t);
+    this.remember(d, t);
   }
 
   /** Remembers an answered call (for late retransmissions and duplicate replies). */
-  private remember(table: CallTable, t: Transaction): void {
+  private remember(d: number, t: Transaction): void {
     const before = this.recent.size;
-    this.recent.add(table, t);
+    this.recent.add(this.waiting.dirRecentKey(d), t);
     this.account.add((this.recent.size - before) * RECENT_BYTES);
   }
-
 }
