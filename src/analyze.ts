@@ -230,8 +230,7 @@ export async function analyze(inputs: string | readonly string[], options: Analy
   const hex = (xid: number): string => `0x${xid.toString(16).padStart(8, '0')}`;
   const findings = detectors.findings();
   timeline.setFindings(findings);
-  heap?.release();
-  return {
+  const report: Report = {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: 'nfsight', version: VERSION },
     verdict: buildVerdict(findings, ms.calls),
@@ -312,4 +311,7 @@ export async function analyze(inputs: string | readonly string[], options: Analy
     ...opStats.toJSON(),
     timeline: timeline.toJSON(),
   };
+  // Held until the report is made: making it allocates while the analysis's state is still alive.
+  heap?.release();
+  return report;
 }

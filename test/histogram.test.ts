@@ -126,4 +126,22 @@ describe('LatencyHistogram', () => {
     big.record(100);
     expect(big.toJSON().buckets.find(([i]) => i === bucket)).toEqual([bucket, 2 ** 32 + 5]);
   });
+  it('its JSON form makes the bucket list when read, from a packed copy: the same text, keys and values, later records not seen', () => {
+    const h = new LatencyHistogram();
+    for (const v of [0.001, 0.001, 0.002, 0.5, 0]) h.record(v);
+    const data = h.toJSON();
+    const plain = JSON.parse(JSON.stringify(data)) as typeof data;
+    expect(Object.keys(data)).toEqual(['relativeError', 'count', 'zeros', 'sum', 'min', 'max', 'buckets']);
+    expect(plain.buckets).toHaveLength(3);
+    expect(plain.buckets.map(([, c]) => c)).toEqual([2, 1, 1]);
+    expect(data).toEqual(plain);
+    expect({ ...data }).toEqual(plain);
+    // A copy, not a view: what the histogram records next is not in it.
+    h.record(7);
+    expect(data.buckets).toEqual(plain.buckets);
+    // Assigned, it is a plain list.
+    data.buckets = [[1, 1]];
+    expect(data.buckets).toEqual([[1, 1]]);
+    expect(JSON.parse(JSON.stringify(data)).buckets).toEqual([[1, 1]]);
+  });
 });

@@ -24,43 +24,49 @@
  */
 import type { MemoryAccount, MemoryBudget } from '../memory/budget.js';
 import type { Transaction, TransactionSink } from '../rpc/transaction.js';
-import { LruMap } from '../memory/lru.js';
-
-interface Entry {
-  /** Parent directory handle (the string its `children` record holds, shared by its children), or undefined for a root named by an absolute path. */
-  parent: string | undefined;
-  /** Name within the parent, or the absolute path of a root. */
-  name: string;
-}
-
-/** A directory's children by name, in `children`: its handle string is the one its children's entries share as `parent`. */
-interface Dir {
-  fh: string;
-  names: Map<string, string>;
-}
 
 /** A path deeper than this is a loop in the learnt links (a bad capture), not a path. */
 const MAX_DEPTH = 256;
 const DEFAULT_CAPACITY = 100_000;
 /**
- * Estimated heap bytes of an entry besides its strings' characters: the
- * entry and its LruMap entry, the index's entry under its directory, the
- * strings' headers; the parent's handle is shared (docs/memory.md).
+ * Estimated bytes of a slot besides its handle's and name's bytes: its
+ * fields in the typed arrays (37 bytes, arrays grown by doubling) and its
+ * places in the two hash tables (kept at most half full, grown by
+ * doubling); the bytes of handle and name count twice (the arena keeps
+ * room to grow and the garbage of dropped entries until it is compacted).
+ * docs/memory.md, "Wide captures".
  */
-const ENTRY_BYTES = 200;
+const SLOT_BYTES = 80;
+/** A handle or a name longer than this (bytes as stored) is not learnt: no file handle or name is so long. */
+const MAX_STORED = 4096;
 
-/** Estimated heap bytes of a handle's entry. */
-function entryBytes(fh: string, e: Entry): number {
-  return ENTRY_BYTES + 2 * fh.length + 2 * e.name.length;
-}
-/** Names that do not name a new object under the directory. */
-const SELF_OR_PARENT = new Set(['.', '..']);
+/** Slot flags. */
+const NAMED = 1;
+/** Named by an absolute path (a mounted export): no parent. */
+const ROOT = 2;
+/** The handle is lowercase hex, stored packed (two digits a byte); else its UTF-16 code units. */
+const KEY_HEX = 4;
+/** The name's code units are all below 256, stored a byte each; else two bytes each. */
+const NAME_LATIN1 = 8;
+/** The slot holds a handle (else it is free). */
+const USED = 16;
 
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+/**
+ * File handle → (parent, name), without an object per handle: slots in
+ * typed arrays (a handle's flags, parent slot, offsets into one byte arena
+ * holding its handle packed from hex and its name, links of the
+ * least-recently-learnt list, how many slots name it as parent), found by
+ * two open-addressing hash tables in Int32Arrays (handle → slot, and
+ * (parent slot, name) → slot for REMOVE and RENAME). A handle known only as
+ * the directory of others (its own name unknown) keeps an unnamed slot
+ * while it has children, so that its children resolve once it is learnt.
+ * About 110 bytes a handle on a wide capture (was about 245 with a Map,
+ * objects and strings per handle: docs/memory.md).
+ */
 export class FileHandlePaths implements TransactionSink {
-  private readonly entries = new LruMap<string, Entry>();
-  /** Directory handle → name → child handle, to find what REMOVE and RENAME name. */
-  private readonly children = new Map<string, Dir>();
-
   private readonly budget: MemoryBudget | undefined;
   private readonly account: MemoryAccount | undefined;
 
@@ -70,6 +76,44 @@ export class FileHandlePaths implements TransactionSink {
    * while the budget drops, counts and warns.
    */
   readonly capacity: number;
+
+  // Slots (index = slot id).
+  private cap = 0;
+  private flags = new Uint8Array(0);
+  private parent = new Int32Array(0);
+  private keyOff = new Int32Array(0);
+  private keyLen = new Uint16Array(0);
+  private nameOff = new Int32Array(0);
+  private nameLen = new Uint16Array(0);
+  private keyHash = new Int32Array(0);
+  private childHash = new Int32Array(0);
+  private children = new Int32Array(0);
+  /** Least-recently-learnt list of named slots (prev/next; −1 ends); `next` also chains free slots. */
+  private prev = new Int32Array(0);
+  private next = new Int32Array(0);
+  private oldestSlot = -1;
+  private newestSlot = -1;
+  private freeSlot = -1;
+  /** Slots in use (named or not) and named ones. */
+  private used = 0;
+  /** Slots ever taken (those above are untouched). */
+  private top = 0;
+  private named = 0;
+
+  /** Handle → slot + 1 (0: empty), linear probing. */
+  private byKey = new Int32Array(16);
+  /** (parent, name) → slot + 1 of the child that name now denotes. */
+  private byChild = new Int32Array(16);
+  private indexedChildren = 0;
+
+  /** Handles' and names' bytes; `arenaUsed` of them written, `arenaGarbage` of those no longer referenced. */
+  private arena = Buffer.alloc(4096);
+  private arenaUsed = 0;
+  private arenaGarbage = 0;
+  /** A handle or name being looked up, encoded as stored. */
+  private scratch = Buffer.alloc(512);
+  /** Bytes accounted (in the budget, when there is one). */
+  private bytes = 0;
 
   constructor(capacity?: number, budget?: MemoryBudget) {
     this.capacity = capacity ?? (budget === undefined ? DEFAULT_CAPACITY : Number.POSITIVE_INFINITY);
@@ -82,34 +126,34 @@ export class FileHandlePaths implements TransactionSink {
 
   /** The memory budget asks: the least recently learnt handles go. */
   private evictForBudget(want: number): number {
-    let freed = 0;
-    for (let oldest = this.entries.oldest(); oldest !== undefined && freed < want; oldest = this.entries.oldest()) {
-      freed += entryBytes(oldest[0], oldest[1]);
-      this.drop(oldest[0]);
+    const before = this.bytes;
+    while (this.oldestSlot >= 0 && before - this.bytes < want) {
+      this.unname(this.oldestSlot);
       this.budget!.drop('fileHandles', 1);
     }
-    return freed;
+    return before - this.bytes;
   }
 
   /** Handles known. */
   get size(): number {
-    return this.entries.size;
+    return this.named;
   }
 
   /** The path of a handle (lowercase hex), when it is known back to a mount root. */
   pathOf(fhHex: string): string | undefined {
+    let slot = this.find(fhHex);
+    if (slot < 0) return undefined;
     const parts: string[] = [];
-    let fh: string | undefined = fhHex;
-    for (let depth = 0; depth < MAX_DEPTH && fh !== undefined; depth++) {
-      const e = this.entries.get(fh);
-      if (e === undefined) return undefined;
-      if (e.parent === undefined) {
-        let path = e.name;
+    for (let depth = 0; depth < MAX_DEPTH; depth++) {
+      const f = this.flags[slot]!;
+      if ((f & NAMED) === 0) return undefined;
+      if ((f & ROOT) !== 0) {
+        let path = this.nameOf(slot);
         for (let i = parts.length - 1; i >= 0; i--) path = path.endsWith('/') ? path + parts[i] : `${path}/${parts[i]}`;
         return path;
       }
-      parts.push(e.name);
-      fh = e.parent;
+      parts.push(this.nameOf(slot));
+      slot = this.parent[slot]!;
     }
     return undefined;
   }
@@ -128,13 +172,13 @@ export class FileHandlePaths implements TransactionSink {
         return;
     }
     // LINK: the file gains a name; keep the one it has, else learn this one.
-    if (call.mainOp === 'LINK' && call.fh !== undefined && !this.entries.has(call.fh)) {
+    if (call.mainOp === 'LINK' && call.fh !== undefined && !this.isNamed(call.fh)) {
       const toDir = toDirOf(call.args);
       const name = call.names?.[0];
       if (toDir !== undefined && name !== undefined) this.learn(call.fh, toDir, name);
     }
     for (const h of reply.handles ?? []) {
-      if (h.name === undefined || h.name === '' || SELF_OR_PARENT.has(h.name)) continue;
+      if (h.name === undefined || h.name === '' || h.name === '.' || h.name === '..') continue;
       if (h.name.startsWith('/') || call.fh === undefined) this.learnRoot(h.fh, h.name);
       else this.learnRelative(h.fh, call.fh, h.name);
     }
@@ -168,63 +212,401 @@ export class FileHandlePaths implements TransactionSink {
     this.set(fh, dir, name);
   }
 
-  private set(fh: string, parent: string | undefined, name: string): void {
-    const old = this.entries.get(fh);
-    if (old !== undefined && old.parent === parent && old.name === name) {
-      // Learnt again as it was (a LOOKUP or READDIRPLUS seen before): the newest again, as if dropped and set anew.
-      this.entries.touch(fh);
-      if (parent !== undefined && this.child(parent, name) !== fh) this.index(parent, name, fh);
-      return;
+  private isNamed(fh: string): boolean {
+    const slot = this.find(fh);
+    return slot >= 0 && (this.flags[slot]! & NAMED) !== 0;
+  }
+
+  private set(fh: string, dir: string | undefined, name: string): void {
+    if (name.length * 2 > MAX_STORED) return;
+    // The parent first (made if unknown), so that it holds a child before the old parent may let go of one.
+    let p = -1;
+    if (dir !== undefined) {
+      p = this.slotFor(dir);
+      if (p < 0) return;
     }
-    if (old !== undefined) this.drop(fh);
-    const e: Entry = { parent: parent === undefined ? undefined : this.index(parent, name, fh), name };
-    this.entries.set(fh, e);
-    this.account?.add(entryBytes(fh, e));
-    while (this.entries.size > this.capacity) this.drop(this.entries.oldest()![0]);
+    let slot = this.find(fh);
+    // The scratch holds the name from here (slotFor and find encode handles into it).
+    const nameBytes = this.encodeName(name);
+    const nameLatin1 = nameBytes === name.length;
+    const chash = p < 0 ? 0 : this.hashChild(p, nameBytes);
+    if (slot >= 0 && (this.flags[slot]! & NAMED) !== 0) {
+      const f = this.flags[slot]!;
+      const sameParent = p < 0 ? (f & ROOT) !== 0 : (f & ROOT) === 0 && this.parent[slot] === p;
+      if (sameParent && this.nameIs(slot, nameBytes, nameLatin1)) {
+        // Learnt again as it was (a LOOKUP or READDIRPLUS seen before): the newest again.
+        this.unlink(slot);
+        this.pushNewest(slot);
+        if (p >= 0 && this.childOf(p, chash, nameBytes, nameLatin1) !== slot) this.indexChild(slot, chash);
+        return;
+      }
+    }
+    if (p >= 0) this.children[p]!++;
+    if (slot >= 0) {
+      if ((this.flags[slot]! & NAMED) !== 0) this.unname(slot, true);
+    } else {
+      slot = this.slotFor(fh);
+      if (slot < 0) {
+        if (p >= 0) this.releaseChild(p);
+        return;
+      }
+      this.encodeName(name);
+    }
+    // The name's bytes, from the scratch.
+    this.reserve(nameBytes);
+    this.nameOff[slot] = this.arenaUsed;
+    this.nameLen[slot] = nameBytes;
+    this.scratch.copy(this.arena, this.arenaUsed, 0, nameBytes);
+    this.arenaUsed += nameBytes;
+    this.flags[slot] = (this.flags[slot]! & (USED | KEY_HEX)) | NAMED | (p < 0 ? ROOT : 0) | (nameLatin1 ? NAME_LATIN1 : 0);
+    this.parent[slot] = p;
+    this.childHash[slot] = chash;
+    this.charge(nameBytes * 2);
+    this.named++;
+    this.pushNewest(slot);
+    if (p >= 0) this.indexChild(slot, chash);
+    while (this.named > this.capacity) this.unname(this.oldestSlot);
   }
 
-  /** The child handle named `name` under `dir`, if known. */
-  private child(dir: string, name: string): string | undefined {
-    return this.children.get(dir)?.names.get(name);
+  /** The slot of a handle, or −1. */
+  private find(fh: string): number {
+    const n = this.encodeKey(fh);
+    if (n < 0) return -1;
+    const h = this.hashScratch(n, FNV_OFFSET);
+    const hex = n !== fh.length * 2 ? KEY_HEX : 0;
+    const mask = this.byKey.length - 1;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const s = this.byKey[i]! - 1;
+      if (s < 0) return -1;
+      if (this.keyHash[s] === h && this.keyLen[s] === n && (this.flags[s]! & KEY_HEX) === hex && this.arenaEquals(this.keyOff[s]!, n)) return s;
+    }
   }
 
-  /** Indexes `fh` as `name` under `dir`; returns the directory's shared handle string. */
-  private index(dir: string, name: string, fh: string): string {
-    let d = this.children.get(dir);
-    if (d === undefined) this.children.set(dir, (d = { fh: dir, names: new Map() }));
-    d.names.set(name, fh);
-    return d.fh;
+  /** The slot of a handle, made (unnamed) if it has none; −1 for a handle too long to keep. */
+  private slotFor(fh: string): number {
+    const found = this.find(fh);
+    if (found >= 0) return found;
+    const n = this.encodeKey(fh);
+    if (n < 0) return -1;
+    const h = this.hashScratch(n, FNV_OFFSET);
+    this.reserve(n);
+    const slot = this.allocSlot();
+    this.keyOff[slot] = this.arenaUsed;
+    this.keyLen[slot] = n;
+    this.scratch.copy(this.arena, this.arenaUsed, 0, n);
+    this.arenaUsed += n;
+    this.keyHash[slot] = h;
+    this.flags[slot] = USED | (n !== fh.length * 2 ? KEY_HEX : 0);
+    this.parent[slot] = -1;
+    this.children[slot] = 0;
+    this.nameLen[slot] = 0;
+    if (2 * (this.used + 1) > this.byKey.length) this.byKey = this.rehash(this.byKey, this.keyHash, 2 * this.byKey.length);
+    this.insert(this.byKey, h, slot);
+    this.used++;
+    this.charge(SLOT_BYTES + 2 * n);
+    return slot;
   }
 
-  private drop(fh: string): void {
-    const e = this.entries.get(fh);
-    if (e === undefined) return;
-    this.unindex(fh, e);
-    this.entries.delete(fh);
-    this.account?.add(-entryBytes(fh, e));
+  /**
+   * Forgets a named slot's name (dropped, replaced or renamed): it leaves the
+   * list, the index and its parent; the slot goes when no child names it.
+   */
+  private unname(slot: number, keepSlot = false): void {
+    const f = this.flags[slot]!;
+    this.unlink(slot);
+    this.named--;
+    if ((f & ROOT) === 0) {
+      const p = this.parent[slot]!;
+      const at = this.placeOf(this.byChild, this.childHash, slot);
+      if (at >= 0) this.removeAt(this.byChild, this.childHash, at);
+      this.releaseChild(p);
+    }
+    const n = this.nameLen[slot]!;
+    this.arenaGarbage += n;
+    this.charge(-2 * n);
+    this.flags[slot] = f & (USED | KEY_HEX);
+    this.parent[slot] = -1;
+    this.nameLen[slot] = 0;
+    if (!keepSlot && this.children[slot] === 0) this.freeSlotOf(slot);
   }
 
-  private unindex(fh: string, e: Entry): void {
-    if (e.parent === undefined) return;
-    const d = this.children.get(e.parent);
-    if (d === undefined || d.names.get(e.name) !== fh) return;
-    d.names.delete(e.name);
-    if (d.names.size === 0) this.children.delete(e.parent);
+  /** A child of `p` let go of it: an unnamed parent without children goes. */
+  private releaseChild(p: number): void {
+    if (--this.children[p]! === 0 && (this.flags[p]! & NAMED) === 0) this.freeSlotOf(p);
+  }
+
+  private freeSlotOf(slot: number): void {
+    const i = this.placeOf(this.byKey, this.keyHash, slot);
+    if (i >= 0) this.removeAt(this.byKey, this.keyHash, i);
+    const n = this.keyLen[slot]!;
+    this.arenaGarbage += n;
+    this.charge(-(SLOT_BYTES + 2 * n));
+    this.keyLen[slot] = 0;
+    this.flags[slot] = 0;
+    this.next[slot] = this.freeSlot;
+    this.freeSlot = slot;
+    this.used--;
+    if (this.arenaGarbage > 65536 && this.arenaGarbage * 2 > this.arenaUsed) this.compact();
+  }
+
+  private charge(n: number): void {
+    this.bytes += n;
+    this.account?.add(n);
+  }
+
+  /** Where a table (the handles' or the children's, with its hashes) holds `slot`, or −1 (a child whose name another handle took). */
+  private placeOf(table: Int32Array, hashes: Int32Array, slot: number): number {
+    const mask = table.length - 1;
+    for (let i = hashes[slot]! & mask; ; i = (i + 1) & mask) {
+      const s = table[i]! - 1;
+      if (s < 0) return -1;
+      if (s === slot) return i;
+    }
+  }
+
+  /** The slot `name` (encoded in the scratch) denotes under `p` now, or −1. */
+  private childOf(p: number, chash: number, n: number, latin1: boolean): number {
+    const mask = this.byChild.length - 1;
+    for (let i = chash & mask; ; i = (i + 1) & mask) {
+      const s = this.byChild[i]! - 1;
+      if (s < 0) return -1;
+      if (this.childHash[s] === chash && this.parent[s] === p && this.nameIs(s, n, latin1)) return s;
+    }
+  }
+
+  /** Makes `slot` what its (parent, name) denotes, replacing the slot that did (which keeps its name). */
+  private indexChild(slot: number, chash: number): void {
+    const n = this.nameLen[slot]!;
+    const latin1 = (this.flags[slot]! & NAME_LATIN1) !== 0;
+    this.arena.copy(this.scratch, 0, this.nameOff[slot]!, this.nameOff[slot]! + n);
+    const old = this.childOf(this.parent[slot]!, chash, n, latin1);
+    if (old >= 0) this.removeAt(this.byChild, this.childHash, this.placeOf(this.byChild, this.childHash, old));
+    if (2 * (this.indexedChildren + 1) > this.byChild.length) this.byChild = this.rehash(this.byChild, this.childHash, 2 * this.byChild.length);
+    this.insert(this.byChild, chash, slot);
+    this.indexedChildren++;
+  }
+
+  private insert(table: Int32Array, h: number, slot: number): void {
+    const mask = table.length - 1;
+    let i = h & mask;
+    while (table[i] !== 0) i = (i + 1) & mask;
+    table[i] = slot + 1;
+  }
+
+  /** Empties place i of a linear-probing table, shifting back the entries after it (no tombstones). */
+  private removeAt(table: Int32Array, hashes: Int32Array, i: number): void {
+    const mask = table.length - 1;
+    table[i] = 0;
+    if (table === this.byChild) this.indexedChildren--;
+    for (let j = (i + 1) & mask; table[j] !== 0; j = (j + 1) & mask) {
+      const home = hashes[table[j]! - 1]! & mask;
+      // The entry at j may move to i when its home is not in (i, j] (cyclically).
+      if (i <= j ? home <= i || home > j : home <= i && home > j) {
+        table[i] = table[j]!;
+        table[j] = 0;
+        i = j;
+      }
+    }
+  }
+
+  private rehash(old: Int32Array, hashes: Int32Array, size: number): Int32Array<ArrayBuffer> {
+    const table = new Int32Array(size);
+    for (let i = 0; i < old.length; i++) {
+      const s = old[i]! - 1;
+      if (s >= 0) this.insert(table, hashes[s]!, s);
+    }
+    return table;
+  }
+
+  private allocSlot(): number {
+    if (this.freeSlot >= 0) {
+      const s = this.freeSlot;
+      this.freeSlot = this.next[s]!;
+      return s;
+    }
+    if (this.top === this.cap) this.grow();
+    return this.top++;
+  }
+
+  private grow(): void {
+    const cap = Math.max(64, this.cap * 2);
+    const more = <T extends Uint8Array | Uint16Array | Int32Array>(a: T, make: (n: number) => T): T => {
+      const b = make(cap);
+      b.set(a);
+      return b;
+    };
+    this.flags = more(this.flags, (n) => new Uint8Array(n));
+    this.parent = more(this.parent, (n) => new Int32Array(n));
+    this.keyOff = more(this.keyOff, (n) => new Int32Array(n));
+    this.keyLen = more(this.keyLen, (n) => new Uint16Array(n));
+    this.nameOff = more(this.nameOff, (n) => new Int32Array(n));
+    this.nameLen = more(this.nameLen, (n) => new Uint16Array(n));
+    this.keyHash = more(this.keyHash, (n) => new Int32Array(n));
+    this.childHash = more(this.childHash, (n) => new Int32Array(n));
+    this.children = more(this.children, (n) => new Int32Array(n));
+    this.prev = more(this.prev, (n) => new Int32Array(n));
+    this.next = more(this.next, (n) => new Int32Array(n));
+    this.cap = cap;
+  }
+
+  /** Room for n more bytes in the arena (compacted or grown). */
+  private reserve(n: number): void {
+    if (this.arenaUsed + n <= this.arena.length) return;
+    if (this.arenaGarbage * 2 > this.arenaUsed) this.compact();
+    if (this.arenaUsed + n <= this.arena.length) return;
+    const bigger = Buffer.alloc(Math.max(2 * this.arena.length, this.arenaUsed + n));
+    this.arena.copy(bigger, 0, 0, this.arenaUsed);
+    this.arena = bigger;
+  }
+
+  /** Copies the bytes still referenced to a fresh arena. */
+  private compact(): void {
+    const out = Buffer.alloc(Math.max(4096, this.arena.length));
+    let at = 0;
+    for (let s = 0; s < this.top; s++) {
+      if ((this.flags[s]! & USED) === 0) continue;
+      const k = this.keyLen[s]!;
+      this.arena.copy(out, at, this.keyOff[s]!, this.keyOff[s]! + k);
+      this.keyOff[s] = at;
+      at += k;
+      const n = this.nameLen[s]!;
+      if ((this.flags[s]! & NAMED) !== 0 && n > 0) {
+        this.arena.copy(out, at, this.nameOff[s]!, this.nameOff[s]! + n);
+        this.nameOff[s] = at;
+        at += n;
+      }
+    }
+    this.arena = out;
+    this.arenaUsed = at;
+    this.arenaGarbage = 0;
+  }
+
+  private pushNewest(slot: number): void {
+    this.prev[slot] = this.newestSlot;
+    this.next[slot] = -1;
+    if (this.newestSlot >= 0) this.next[this.newestSlot] = slot;
+    else this.oldestSlot = slot;
+    this.newestSlot = slot;
+  }
+
+  private unlink(slot: number): void {
+    const p = this.prev[slot]!;
+    const n = this.next[slot]!;
+    if (p >= 0) this.next[p] = n;
+    else this.oldestSlot = n;
+    if (n >= 0) this.prev[n] = p;
+    else this.newestSlot = p;
+  }
+
+  /**
+   * Encodes a handle into the scratch: packed when it is lowercase hex of
+   * even length, else its UTF-16 code units; returns the bytes, −1 if too long.
+   */
+  private encodeKey(fh: string): number {
+    const len = fh.length;
+    if (len > MAX_STORED / 2) return -1;
+    this.ensureScratch(2 * len);
+    const b = this.scratch;
+    if ((len & 1) === 0) {
+      let i = 0;
+      for (; i < len; i += 2) {
+        const hi = hexDigit(fh.charCodeAt(i));
+        const lo = hexDigit(fh.charCodeAt(i + 1));
+        if ((hi | lo) < 0) break;
+        b[i >> 1] = (hi << 4) | lo;
+      }
+      // (A handle of 0 characters packs to 0 bytes and is told from a UTF-16 one by its flag.)
+      if (i === len && len > 0) return len >> 1;
+    }
+    return this.scratch.write(fh, 0, 'utf16le') === 2 * len ? 2 * len : -1;
+  }
+
+  /** Encodes a name into the scratch: a byte a code unit when all are below 256, else two; returns the bytes. */
+  private encodeName(name: string): number {
+    const len = name.length;
+    this.ensureScratch(2 * len);
+    let latin1 = true;
+    for (let i = 0; i < len; i++) {
+      if (name.charCodeAt(i) > 255) {
+        latin1 = false;
+        break;
+      }
+    }
+    return latin1 ? this.scratch.write(name, 0, 'latin1') : this.scratch.write(name, 0, 'utf16le');
+  }
+
+  private ensureScratch(n: number): void {
+    if (this.scratch.length < n) this.scratch = Buffer.alloc(Math.max(n, 2 * this.scratch.length));
+  }
+
+  private hashScratch(n: number, seed: number): number {
+    let h = seed;
+    const b = this.scratch;
+    for (let i = 0; i < n; i++) h = Math.imul(h ^ b[i]!, FNV_PRIME);
+    // As an Int32Array stores it (a seed alone is not yet a 32-bit signed integer).
+    return h | 0;
+  }
+
+  /** The hash of (parent slot, name in the scratch). */
+  private hashChild(p: number, n: number): number {
+    return this.hashScratch(n, Math.imul(FNV_OFFSET ^ p, FNV_PRIME));
+  }
+
+  private arenaEquals(off: number, n: number): boolean {
+    const a = this.arena;
+    const b = this.scratch;
+    for (let i = 0; i < n; i++) if (a[off + i] !== b[i]) return false;
+    return true;
+  }
+
+  /** Whether the slot's name is the one in the scratch (n bytes, latin1 or not). */
+  private nameIs(slot: number, n: number, latin1: boolean): boolean {
+    return this.nameLen[slot] === n && ((this.flags[slot]! & NAME_LATIN1) !== 0) === latin1 && this.arenaEquals(this.nameOff[slot]!, n);
+  }
+
+  private nameOf(slot: number): string {
+    const off = this.nameOff[slot]!;
+    const n = this.nameLen[slot]!;
+    return this.arena.toString((this.flags[slot]! & NAME_LATIN1) !== 0 ? 'latin1' : 'utf16le', off, off + n);
   }
 
   private forget(dir: string, name: string): void {
-    const fh = this.child(dir, name);
-    if (fh !== undefined) this.drop(fh);
+    const p = this.find(dir);
+    if (p < 0) return;
+    const n = this.encodeName(name);
+    const s = this.childOf(p, this.hashChild(p, n), n, n === name.length);
+    if (s >= 0) this.unname(s);
   }
 
   private rename(fromDir: string | undefined, fromName: string | undefined, toDir: string | undefined, toName: string | undefined): void {
     if (fromDir === undefined || fromName === undefined || toDir === undefined || toName === undefined) return;
-    const fh = this.child(fromDir, fromName);
+    const fh = this.childFh(fromDir, fromName);
     // The target name, if it existed, is replaced.
-    const replaced = this.child(toDir, toName);
-    if (replaced !== undefined && replaced !== fh) this.drop(replaced);
+    const replaced = this.childFh(toDir, toName);
+    if (replaced !== undefined && replaced !== fh) this.forget(toDir, toName);
     if (fh !== undefined) this.learn(fh, toDir, toName);
   }
+
+  /** The handle `name` under `dir` denotes, as a string, if known. */
+  private childFh(dir: string, name: string): string | undefined {
+    const p = this.find(dir);
+    if (p < 0) return undefined;
+    const n = this.encodeName(name);
+    const s = this.childOf(p, this.hashChild(p, n), n, n === name.length);
+    return s < 0 ? undefined : this.keyOf(s);
+  }
+
+  private keyOf(slot: number): string {
+    const off = this.keyOff[slot]!;
+    const n = this.keyLen[slot]!;
+    return (this.flags[slot]! & KEY_HEX) !== 0 ? this.arena.toString('hex', off, off + n) : this.arena.toString('utf16le', off, off + n);
+  }
+}
+
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  return -1;
 }
 
 /** The target directory of a RENAME or LINK call, from its args. */
