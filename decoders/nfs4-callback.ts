@@ -17,6 +17,20 @@ const OP_CREATE_SESSION = 43;
 const NFS4_OPAQUE_LIMIT = 1024;
 const MAX_OPS_WALKED = 4;
 
+/** Names of the announcing ops, as a decoded COMPOUND call lists its ops. */
+const ANNOUNCING = new Set(['SETCLIENTID', 'CREATE_SESSION', 'BACKCHANNEL_CTL']);
+
+/**
+ * Whether a COMPOUND call whose ops the NFSv4 decoder listed as `ops` can
+ * announce a callback program: one of the first ops walked by
+ * announcedCallbackProgram is an announcing op. When false,
+ * announcedCallbackProgram returns undefined for it.
+ */
+export function mayAnnounceCallback(ops: readonly string[]): boolean {
+  for (let i = 0; i < ops.length && i < MAX_OPS_WALKED; i++) if (ANNOUNCING.has(ops[i]!)) return true;
+  return false;
+}
+
 /**
  * Reads COMPOUND4args at `r` (after the RPC header) and returns the callback
  * program announced by its SETCLIENTID, CREATE_SESSION or BACKCHANNEL_CTL,

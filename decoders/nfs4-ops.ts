@@ -314,6 +314,7 @@ export function fattr(r: XdrReader): { attrs: Record<string, unknown>; skipped?:
   // malformed.
   const start = r.pos;
   const end = start + len;
+  if (r.summaryOnly) return fattrSummary(r, bits, start, end);
   const attrs: Record<string, unknown> = {};
   const skipped: string[] = [];
   for (const n of bits) {
@@ -334,6 +335,34 @@ export function fattr(r: XdrReader): { attrs: Record<string, unknown>; skipped?:
   r.seek(end);
   r.skipBytes((4 - (len & 3)) & 3);
   return skipped.length > 0 ? { attrs, skipped } : { attrs };
+}
+
+/**
+ * fattr4's list read for a summary-only reader (decoders/xdr.ts): every
+ * attribute fattr would decode is read with the same reads (so a cut or
+ * malformed list stops at the same byte, with the same reason), but only
+ * `filehandle` is kept (the NFSv4 state walk names READDIR entries' handles
+ * with it); strings are stepped over without being made.
+ */
+function fattrSummary(r: XdrReader, bits: number[], start: number, end: number): { attrs: Record<string, unknown> } {
+  const attrs: Record<string, unknown> = {};
+  for (const n of bits) {
+    let known = true;
+    let handle: string | undefined;
+    if (n === 19) handle = fh(r);
+    else if (n === 32 || n === 36 || n === 37) r.skipText(STRING_LIMIT);
+    else known = attrValue(r, n) !== undefined;
+    if (!r.ok) return { attrs };
+    if (r.pos > end) {
+      r.markMalformed(start);
+      return { attrs };
+    }
+    if (!known) break;
+    if (handle !== undefined) attrs.filehandle = handle;
+  }
+  r.seek(end);
+  r.skipBytes((4 - ((end - start) & 3)) & 3);
+  return { attrs };
 }
 
 // ---------------------------------------------------------------------------

@@ -5,9 +5,12 @@ import { sideDecoders } from './registry-side.js';
 import { v3Decoders } from './registry-v3.js';
 import { nfs4CallbackDecoder, v4Decoders } from './registry-v4.js';
 
-const BY_PROGRAM_VERSION = new Map<string, ProgramDecoder>();
+/** Decoders by program, then version (numbers: no key string per call). */
+const BY_PROGRAM = new Map<number, Map<number, ProgramDecoder>>();
 for (const d of [...v3Decoders, ...sideDecoders, ...v4Decoders]) {
-  for (const v of d.versions) BY_PROGRAM_VERSION.set(`${d.program}/${v}`, d);
+  let byVersion = BY_PROGRAM.get(d.program);
+  if (byVersion === undefined) BY_PROGRAM.set(d.program, (byVersion = new Map()));
+  for (const v of d.versions) byVersion.set(v, d);
 }
 
 /**
@@ -18,5 +21,5 @@ for (const d of [...v3Decoders, ...sideDecoders, ...v4Decoders]) {
  */
 export function decoderFor(program: number, version: number, isCallback: boolean): ProgramDecoder | undefined {
   if (isCallback || program === PROG_NFS4_CB_DEFAULT) return nfs4CallbackDecoder;
-  return BY_PROGRAM_VERSION.get(`${program}/${version}`);
+  return BY_PROGRAM.get(program)?.get(version);
 }

@@ -261,14 +261,37 @@ export class XdrReader {
 
   /** A variable-length opaque (`opaque<max>`) as text: the same reads and stops as opaque, without a Buffer view. */
   opaqueText(max: number, encoding: 'hex' | 'utf8'): string {
+    const n = this.lengthAtMost(max);
+    return n < 0 ? '' : this.fixedText(n, encoding);
+  }
+
+  /** A length word (of an opaque, string or array); above `max` it is malformed (at the word). -1 once stopped. */
+  private lengthAtMost(max: number): number {
     const at = this.p;
     const n = this.u32();
-    if (this.st !== 'ok') return '';
+    if (this.st !== 'ok') return -1;
     if (n > max) {
       this.markMalformed(at);
-      return '';
+      return -1;
     }
-    return this.fixedText(n, encoding);
+    return n;
+  }
+
+  /**
+   * Steps over a variable-length opaque or string with the same reads and
+   * stops as opaqueText (its bytes must be kept), without making its text:
+   * for a summary-only reader. Returns the length (0 once stopped).
+   */
+  skipText(max: number): number {
+    const n = this.lengthAtMost(max);
+    if (n < 0) return 0;
+    if (padded(n) > this.limit - this.p) {
+      this.fail('malformed');
+      return 0;
+    }
+    if (n === 0 || this.locate(n) === undefined) return 0;
+    this.p += padded(n);
+    return n;
   }
 
   /** Variable-length opaque (`opaque<max>`): a view of its bytes. A length above `max` is malformed. */
@@ -324,12 +347,8 @@ export class XdrReader {
    */
   skipDataItem(max = 0xffffffff): number {
     const at = this.p;
-    const n = this.u32();
-    if (this.st !== 'ok') return 0;
-    if (n > max) {
-      this.markMalformed(at);
-      return 0;
-    }
+    const n = this.lengthAtMost(max);
+    if (n < 0) return 0;
     if (this.takeWriteChunk(n)) return n;
     if (padded(n) > this.limit - this.p) {
       this.markMalformed(at);

@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { announcedCallbackProgram } from '../decoders/nfs4-callback.js';
+import { announcedCallbackProgram, mayAnnounceCallback } from '../decoders/nfs4-callback.js';
 import { XdrReader } from '../decoders/xdr.js';
 import { analyze, type AnalyzeOptions } from '../src/analyze.js';
 import type { Transaction } from '../src/rpc/transaction.js';
@@ -30,7 +30,7 @@ import {
   rpcRpcMismatchReply,
 } from './gen/rpc.js';
 import { Capture, TcpSession, type Host } from './gen/session.js';
-import { CAPTURES, tempDir, writeTemp } from './helpers.js';
+import { bundledCaptures, CAPTURES, tempDir, writeTemp } from './helpers.js';
 
 const CLIENT: Host = { addr: '192.0.2.10', port: 801 };
 const SERVER: Host = { addr: '192.0.2.20', port: 2049 };
@@ -323,6 +323,30 @@ describe('the NFSv4 callback program', () => {
     });
     return found;
   };
+
+  it('is looked for only in calls whose decoded ops may announce it (the decode stage reads no other call again)', async () => {
+    let compounds = 0;
+    let announcing = 0;
+    const missed: string[] = [];
+    for (const name of bundledCaptures()) {
+      await analyze(join(CAPTURES, name), {
+        onTransaction: (t) => {
+          const call = t.decoded?.call;
+          if (t.program !== 100003 || t.version !== 4 || t.procedure !== 1 || call?.minorVersion === undefined) return;
+          compounds++;
+          const p = announcedCallbackProgram(new XdrReader(t.call.body, t.call.bodyOffset));
+          if (p !== undefined) announcing++;
+          if (p !== undefined && !mayAnnounceCallback(call.ops)) missed.push(`${name} frame ${t.call.frame.number}`);
+        },
+      });
+    }
+    expect(missed).toEqual([]);
+    expect(compounds).toBeGreaterThan(500);
+    expect(announcing).toBeGreaterThan(5);
+    expect(mayAnnounceCallback(['SEQUENCE', 'PUTFH', 'GETATTR'])).toBe(false);
+    expect(mayAnnounceCallback(['SEQUENCE', 'BACKCHANNEL_CTL'])).toBe(true);
+    expect(mayAnnounceCallback(['PUTROOTFH', 'GETFH', 'GETATTR', 'LOOKUP', 'SETCLIENTID'])).toBe(false);
+  });
 
   it('is read from CREATE_SESSION and SETCLIENTID as tshark reads nfs.cb_program', async () => {
     // tshark -o tcp.try_heuristic_first:TRUE -Y nfs.cb_program -T fields -e frame.number -e nfs.cb_program

@@ -27,6 +27,7 @@
  */
 import { assignFrameRef, snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import { LruMap } from '../memory/lru.js';
+import { CallLru } from './call-lru.js';
 import { formatFrameTime } from '../report/time.js';
 import type { Transaction } from '../rpc/transaction.js';
 import type { Direction, Endpoint, TcpEvent } from '../transport/stream.js';
@@ -87,10 +88,10 @@ interface ConnInfo {
   outstandingCount: number;
   /** Operations called on it (the first 8), made with the first. */
   ops: Set<string> | undefined;
-  /** The key prefix (client address, server endpoint) of the last transaction seen on it, and its endpoints: one string per call, not three. */
+  /** The calls' key text (client address, server endpoint) of the last transaction seen on it, and its endpoints: made once, not per call. */
   keyClient?: Endpoint;
   keyServer?: Endpoint;
-  keyPrefix?: string;
+  keyPair?: string;
 }
 
 interface Waiting {
@@ -124,9 +125,9 @@ export class ConnectionsDetector implements Detector {
   private readonly attempts = new Map<string, Attempts>();
   private readonly conns: LruMap<number, ConnInfo>;
   /** Calls answered lately, by client address, server and xid (a resend on a new connection may have come first). */
-  private readonly answered: LruMap<string, { connId: number; call: FrameRef; reply: FrameRef }>;
+  private readonly answered: CallLru<{ connId: number; call: FrameRef; reply: FrameRef }>;
   /** Calls outstanding at a close, waiting for a resend. */
-  private readonly waiting: LruMap<string, Waiting>;
+  private readonly waiting: CallLru<Waiting>;
   private readonly maxCalls: number;
 
   constructor(
@@ -138,8 +139,8 @@ export class ConnectionsDetector implements Detector {
     this.max = options['connectionsMaxTracked'] ?? 10_000;
     this.maxCalls = options['connectionsMaxCalls'] ?? 8192;
     this.conns = new LruMap();
-    this.answered = new LruMap();
-    this.waiting = new LruMap();
+    this.answered = new CallLru();
+    this.waiting = new CallLru();
   }
 
   private info(id: number, firstFrame: FrameRef, a: Endpoint, b: Endpoint): ConnInfo {
@@ -206,14 +207,14 @@ export class ConnectionsDetector implements Detector {
     return c;
   }
 
-  /** A call's key: client address, server endpoint and xid (its prefix kept on the connection). */
-  private static key(c: ConnInfo, t: Transaction): string {
+  /** The text of a call's key but its xid: client address and server endpoint (kept on the connection). */
+  private static pair(c: ConnInfo, t: Transaction): string {
     if (c.keyClient !== t.client || c.keyServer !== t.server) {
       c.keyClient = t.client;
       c.keyServer = t.server;
-      c.keyPrefix = `${t.client.addr}|${endpointText(t.server)}|`;
+      c.keyPair = `${t.client.addr}|${endpointText(t.server)}`;
     }
-    return c.keyPrefix + String(t.xid);
+    return c.keyPair!;
   }
 
   onTransaction(t: Transaction): void {
@@ -223,34 +224,34 @@ export class ConnectionsDetector implements Detector {
     const lastFrame = t.reply.lastFrame;
     if (c.lastReply === undefined) c.lastReply = snapshotFrameRef(lastFrame);
     else if (frameCompare(c.lastReply, lastFrame) < 0) assignFrameRef(c.lastReply, lastFrame);
-    const key = ConnectionsDetector.key(c, t);
-    const w = this.waiting.get(key);
+    const pair = ConnectionsDetector.pair(c, t);
+    const xid = t.xid;
+    const w = this.waiting.size > 0 ? this.waiting.get(pair, xid) : undefined;
     if (w !== undefined && w.conn.id !== t.connId) {
       // A call outstanding at a close, resent here with the same xid and answered.
       w.entry.fate = 'resent-answered';
       w.entry.answeredAt = snapshotFrameRef(t.reply.frame);
       w.entry.seconds = round(secondsFrom(w.entry.call, t.reply.frame));
       w.entry.resentOn = t.connId;
-      this.waiting.delete(key);
+      this.waiting.delete(pair, xid);
     }
     // As delete + set: the key becomes the newest. Its record, or the one the
     // oldest key leaves, is refilled in place (no objects per call); a record
     // is never handed out (onUnanswered copies what it keeps).
-    const known = this.answered.touch(key);
+    const known = this.answered.touch(pair, xid);
     if (known !== undefined) {
       known.connId = t.connId;
       assignFrameRef(known.call, t.call.frame);
       assignFrameRef(known.reply, t.reply.frame);
       return;
     }
-    const recycled = this.maxCalls > 0 && this.answered.size >= this.maxCalls ? this.answered.shift()?.[1] : undefined;
+    const recycled = this.maxCalls > 0 && this.answered.size >= this.maxCalls ? this.answered.reuseOldest(pair, xid) : undefined;
     if (recycled !== undefined) {
       recycled.connId = t.connId;
       assignFrameRef(recycled.call, t.call.frame);
       assignFrameRef(recycled.reply, t.reply.frame);
-      this.answered.set(key, recycled);
     } else {
-      this.answered.set(key, { connId: t.connId, call: snapshotFrameRef(t.call.frame), reply: snapshotFrameRef(t.reply.frame) });
+      this.answered.set(pair, xid, { connId: t.connId, call: snapshotFrameRef(t.call.frame), reply: snapshotFrameRef(t.reply.frame) });
       if (this.answered.size > this.maxCalls) this.answered.shift();
     }
   }
@@ -269,9 +270,9 @@ export class ConnectionsDetector implements Detector {
   onUnanswered(t: Transaction): void {
     const c = this.named(t);
     if (c === undefined) return;
-    const key = ConnectionsDetector.key(c, t);
+    const pair = ConnectionsDetector.pair(c, t);
     // A resend of a call left outstanding elsewhere, itself unanswered.
-    const w = this.waiting.get(key);
+    const w = this.waiting.get(pair, t.xid);
     if (w !== undefined && w.conn.id !== t.connId) {
       w.entry.fate = 'resent-unanswered';
       w.entry.resentOn = t.connId;
@@ -285,7 +286,7 @@ export class ConnectionsDetector implements Detector {
     if (c.outstanding.length >= KEEP_OUTSTANDING) return;
     const entry: Outstanding = { xid: t.xid, op: operationOf(t), call: snapshotFrameRef(t.call.frame), fate: 'lost' };
     c.outstanding.push(entry);
-    const done = this.answered.get(key);
+    const done = this.answered.get(pair, t.xid);
     if (done !== undefined && done.connId !== t.connId && frameCompare(done.call, t.call.frame) > 0) {
       // Resent and answered on another connection before this one ended.
       entry.fate = 'resent-answered';
@@ -294,7 +295,7 @@ export class ConnectionsDetector implements Detector {
       entry.resentOn = done.connId;
       return;
     }
-    this.waiting.set(key, { conn: c, entry });
+    this.waiting.set(pair, t.xid, { conn: c, entry });
     if (this.waiting.size > this.maxCalls) this.waiting.shift();
   }
 

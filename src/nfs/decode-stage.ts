@@ -4,10 +4,10 @@
  * transaction on. It also learns the NFSv4 callback programs clients
  * announce, so that the server's calls to them are decoded and named.
  */
-import { announcedCallbackProgram } from '../../decoders/nfs4-callback.js';
+import { announcedCallbackProgram, mayAnnounceCallback } from '../../decoders/nfs4-callback.js';
 import { PROG_NFS } from '../../decoders/programs.js';
 import { decoderFor } from '../../decoders/registry.js';
-import type { DecodedReply } from '../../decoders/decoded.js';
+import type { DecodedCall, DecodedReply } from '../../decoders/decoded.js';
 import { XdrReader } from '../../decoders/xdr.js';
 import type { DiagnosticSink } from '../capture/frame.js';
 import type { OrphanReply, Transaction, TransactionSink } from '../rpc/transaction.js';
@@ -77,10 +77,17 @@ export class DecodeStage implements TransactionSink {
   }
 
   private decodeBodies(t: Transaction): void {
-    this.learnCallbackProgram(t);
-    const decoder = this.lookup(t.program, t.version, this.callbackPrograms.has(t.program));
+    const isCallback = this.callbackPrograms.has(t.program);
+    let decoder = this.lookup(t.program, t.version, isCallback);
+    let call = decoder !== undefined && t.call.bodyOffset >= 0 ? decoder.decodeCall(new XdrReader(t.call.body, t.call.bodyOffset), t.version, t.procedure) : undefined;
+    // Learnt after decoding the call (its ops tell whether it can announce
+    // one) and so as if before: a call announcing its own program is decoded
+    // again as the callback program's.
+    if (this.learnCallbackProgram(t, isCallback ? undefined : call) && !isCallback && this.callbackPrograms.has(t.program)) {
+      decoder = this.lookup(t.program, t.version, true);
+      call = decoder !== undefined && t.call.bodyOffset >= 0 ? decoder.decodeCall(new XdrReader(t.call.body, t.call.bodyOffset), t.version, t.procedure) : undefined;
+    }
     if (decoder === undefined) return;
-    const call = t.call.bodyOffset >= 0 ? decoder.decodeCall(new XdrReader(t.call.body, t.call.bodyOffset), t.version, t.procedure) : undefined;
     if (call !== undefined) this.decodedCalls++;
     let reply: DecodedReply | undefined;
     if (t.reply !== undefined && t.reply.bodyOffset >= 0) {
@@ -92,11 +99,20 @@ export class DecodeStage implements TransactionSink {
     t.decoded = { call, reply };
   }
 
-  /** Learns the callback program an NFSv4 client announces, to decode and name the server's calls to it. */
-  private learnCallbackProgram(t: Transaction): void {
-    if (t.program !== PROG_NFS || t.version !== 4 || t.procedure !== NFSPROC4_COMPOUND || t.call.bodyOffset < 0) return;
+  /**
+   * Learns the callback program an NFSv4 client announces, to decode and
+   * name the server's calls to it; true when it learnt one. `call` is the
+   * call decoded by the NFSv4 decoder (its ops: only a call with an
+   * announcing op among the first ones announcedCallbackProgram walks is
+   * read again), or undefined (read again).
+   */
+  private learnCallbackProgram(t: Transaction, call: DecodedCall | undefined): boolean {
+    if (t.program !== PROG_NFS || t.version !== 4 || t.procedure !== NFSPROC4_COMPOUND || t.call.bodyOffset < 0) return false;
+    if (call !== undefined && call.minorVersion !== undefined && !mayAnnounceCallback(call.ops)) return false;
     const program = announcedCallbackProgram(new XdrReader(t.call.body, t.call.bodyOffset));
     // Program 0: the client offers no callback (libnfs does so).
-    if (program !== undefined && program !== 0) this.callbackPrograms.add(program);
+    if (program === undefined || program === 0 || this.callbackPrograms.has(program)) return false;
+    this.callbackPrograms.add(program);
+    return true;
   }
 }

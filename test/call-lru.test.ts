@@ -1,0 +1,66 @@
+/**
+ * CallLru (src/detectors/call-lru.ts) must behave as an LruMap keyed by the
+ * call's text (`pair|xid`): the same values found, the same order of
+ * eviction, on random operations over few pairs and xids (so that many
+ * entries share an xid).
+ */
+import { describe, expect, it } from 'vitest';
+import { CallLru } from '../src/detectors/call-lru.js';
+import { LruMap } from '../src/memory/lru.js';
+
+/** A small deterministic generator (xorshift32). */
+function random(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x / 2 ** 32;
+  };
+}
+
+describe('CallLru', () => {
+  it('gives what an LruMap keyed by the call text gives, over 50,000 random operations', () => {
+    const pairs = ['10.0.0.1|10.0.0.9:2049', '10.0.0.2|10.0.0.9:2049', '10.0.0.1|10.0.0.8:2049', 'fe80::1|[fe80::9]:2049'];
+    const xids = [0, 1, 7, 0x7fffffff, 0x80000000, 0xffffffff];
+    const rnd = random(13);
+    const lru = new CallLru<number>();
+    const model = new LruMap<string, number>();
+    const cap = 9;
+    let sharedXid = 0;
+    const wrong: string[] = [];
+    const same = (what: string, a: unknown, b: unknown): void => {
+      if (a !== b && wrong.length < 5) wrong.push(`${what}: ${String(a)} vs ${String(b)}`);
+    };
+    for (let i = 0; i < 50_000; i++) {
+      const pair = pairs[Math.floor(rnd() * pairs.length)]!;
+      const xid = xids[Math.floor(rnd() * xids.length)]!;
+      const key = `${pair}|${xid}`;
+      const op = Math.floor(rnd() * 6);
+      if (op === 0) same(`op ${op} at ${i}`, lru.get(pair, xid), model.get(key));
+      else if (op === 1) same(`op ${op} at ${i}`, lru.touch(pair, xid), model.touch(key));
+      else if (op === 2) {
+        lru.set(pair, xid, i);
+        model.set(key, i);
+        if (model.size > cap) same(`op ${op} at ${i}`, lru.shift(), model.shift()?.[1]);
+      } else if (op === 3) same(`op ${op} at ${i}`, lru.delete(pair, xid), model.delete(key));
+      else if (op === 4) same(`op ${op} at ${i}`, lru.shift(), model.shift()?.[1]);
+      else if (!model.has(key)) {
+        const oldest = model.shift();
+        same(`op ${op} at ${i}`, lru.reuseOldest(pair, xid), oldest?.[1]);
+        if (oldest !== undefined) model.set(key, oldest[1]);
+      }
+      same(`size at ${i}`, lru.size, model.size);
+      if (i % 50 === 0 && xids.some((x) => pairs.filter((p) => model.has(`${p}|${x}`)).length > 1)) sharedXid++;
+    }
+    expect(wrong).toEqual([]);
+    // Drained in the same order.
+    while (model.size > 0) expect(lru.shift()).toBe(model.shift()![1]);
+    expect(lru.shift()).toBeUndefined();
+    expect(lru.size).toBe(0);
+    // Entries sharing an xid were common.
+    expect(sharedXid).toBeGreaterThan(200);
+  });
+});
