@@ -34,7 +34,7 @@ export interface TcpConnection {
   /** True when the capture started after the connection was set up (no SYN seen). */
   midstream: boolean;
   /** The frame of the first segment seen. */
-  firstFrame: FrameRef;
+  readonly firstFrame: FrameRef;
   /**
    * Segments seen per direction so far (index = Direction), retransmissions
    * included, and those of them that carried payload. Updated as segments

@@ -175,7 +175,7 @@ const MAX_ACK_JUMP = 2 ** 30;
  * rpc/rpc-layer.ts). Measured on Node 20 with heap snapshots of 12,000 and
  * 24,000 live connections (docs/memory.md; 1,700 before 2026-12-02 evening).
  */
-export const CONNECTION_BYTES = 1050;
+export const CONNECTION_BYTES = 850;
 /** Estimated heap bytes of a buffered out-of-order segment besides its payload. */
 export const PENDING_SEGMENT_BYTES = 160;
 /**
@@ -425,22 +425,38 @@ class ClosedConn {
 }
 
 /**
- * The TcpConnection handed to the layers above: its segment counts in
- * fields of its own (no arrays per connection), read as arrays.
+ * The TcpConnection handed to the layers above: its segment counts and
+ * first frame in fields of its own (no arrays or objects per connection),
+ * read as arrays and as a FrameRef.
  */
 class ConnInfo implements TcpConnection {
   private seg0 = 0;
   private seg1 = 0;
   private data0 = 0;
   private data1 = 0;
+  // The first frame, as numbers (no object of its own).
+  private readonly firstFileIndex: number;
+  private readonly firstNumber: number;
+  readonly firstSec: number;
+  private readonly firstNsec: number;
 
   constructor(
     readonly id: number,
     readonly a: Endpoint,
     readonly b: Endpoint,
     readonly midstream: boolean,
-    readonly firstFrame: FrameRef,
-  ) {}
+    first: FrameRef,
+  ) {
+    this.firstFileIndex = first.fileIndex;
+    this.firstNumber = first.number;
+    this.firstSec = first.tsSec;
+    this.firstNsec = first.tsNsec;
+  }
+
+  /** A copy of the first frame's reference (a new object each time). */
+  get firstFrame(): FrameRef {
+    return { fileIndex: this.firstFileIndex, number: this.firstNumber, tsSec: this.firstSec, tsNsec: this.firstNsec };
+  }
 
   get segments(): [number, number] {
     return [this.seg0, this.seg1];
@@ -469,6 +485,11 @@ class HalfOpen implements LruLinks {
   constructor(readonly conn: Conn) {}
 }
 
+/** Conn.cflags. */
+const C_A_IS_LO = 1;
+const C_HANDSHAKE = 2;
+const C_CLOSED = 4;
+
 /**
  * A connection is its own StreamControl (no closure per connection):
  * `release` is the reassembler's, shared by all its connections.
@@ -489,15 +510,13 @@ class Conn extends ConnEntry implements LruLinks, StreamControl, TcpRttState {
   mruSynNsec = 0;
   firstRttNs = 0;
   lastSeenSec: number;
-  /** SYN and SYN/ACK both seen. */
-  handshake = false;
-  closed = false;
+  /** C_* bits. */
+  private cflags: number;
 
   constructor(
     readonly info: ConnInfo,
     key: ConnKey,
-    /** Side A is the lower endpoint of the key: a segment from the lower endpoint is direction 0. */
-    readonly aIsLo: boolean,
+    aIsLo: boolean,
     now: number,
     private readonly release: (conn: Conn, dir: Direction) => void,
   ) {
@@ -506,6 +525,25 @@ class Conn extends ConnEntry implements LruLinks, StreamControl, TcpRttState {
     this.h0 = new Half(0);
     this.h1 = new Half(1);
     this.lastSeenSec = now;
+    this.cflags = aIsLo ? C_A_IS_LO : 0;
+  }
+
+  /** Side A is the lower endpoint of the key: a segment from the lower endpoint is direction 0. */
+  get aIsLo(): boolean {
+    return (this.cflags & C_A_IS_LO) !== 0;
+  }
+  /** SYN and SYN/ACK both seen. */
+  get handshake(): boolean {
+    return (this.cflags & C_HANDSHAKE) !== 0;
+  }
+  set handshake(on: boolean) {
+    this.cflags = on ? this.cflags | C_HANDSHAKE : this.cflags & ~C_HANDSHAKE;
+  }
+  get closed(): boolean {
+    return (this.cflags & C_CLOSED) !== 0;
+  }
+  set closed(on: boolean) {
+    this.cflags = on ? this.cflags | C_CLOSED : this.cflags & ~C_CLOSED;
   }
 
   half(dir: Direction): Half {
@@ -817,7 +855,7 @@ export class TcpReassembler {
     const dst = this.endpoints.get(pkt, false, h.dstPort);
     const syn = (h.flags & TCP_SYN) !== 0;
     const ackf = (h.flags & TCP_ACK) !== 0;
-    const info = new ConnInfo(this.nextId++, senderIsA ? src : dst, senderIsA ? dst : src, !(syn && !ackf), snapshotFrameRef(pkt.frame));
+    const info = new ConnInfo(this.nextId++, senderIsA ? src : dst, senderIsA ? dst : src, !(syn && !ackf), pkt.frame);
     const now = pkt.frame.tsSec;
     // Too many open: the idle ones go (the least recently active list starts with them).
     if (this.open.size >= this.opts.maxOpenConnections) {
@@ -882,7 +920,7 @@ export class TcpReassembler {
       let victim = lru;
       if (!(now - lru.lastSeenSec >= IDLE_FIRST_SEC)) {
         const ho = this.halfOpen.oldest?.conn;
-        if (ho !== undefined && now - ho.info.firstFrame.tsSec >= HALF_OPEN_FIRST_SEC) victim = ho;
+        if (ho !== undefined && now - ho.info.firstSec >= HALF_OPEN_FIRST_SEC) victim = ho;
       }
       // What the connection and the layers above held of it (its record streams too).
       const before = this.connAccount.bytes;
