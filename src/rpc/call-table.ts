@@ -8,7 +8,6 @@
  * figures), so that the budget can ask it to drop the oldest.
  */
 import type { Credential } from '../../decoders/rpc.js';
-import { LruList, type LruLinks } from '../memory/lru.js';
 import type { Transaction } from './transaction.js';
 
 /**
@@ -80,87 +79,187 @@ export class PendingCall {
 
 /** Answered calls remembered in all (the most recently answered), for late retransmissions and duplicate replies. */
 export const RECENT_CALLS = 65_536;
-/** Estimated heap bytes of a remembered answered call: its entry, the index's, and its weak reference. */
-export const RECENT_BYTES = 180;
+/**
+ * Estimated bytes of a remembered answered call: its slot in the typed
+ * arrays (xid, program, version, procedure, three links: 28 bytes), its
+ * direction's key (8) and its share of the hash heads (8 at most), and
+ * the slack of arrays that grow by doubling.
+ */
+export const RECENT_BYTES = 48;
 
-/** An answered call remembered. */
-class RecentCall implements LruLinks {
-  lruPrev: LruLinks | null = null;
-  lruNext: LruLinks | null = null;
-  /** The next remembered call with the same xid (of another direction, or older). */
-  sameXid: RecentCall | null = null;
-  constructor(
-    /** The direction of calls (WaitingCalls.dirRecentKey: unique in a run). */
-    readonly dir: number | string,
-    readonly xid: number,
-    readonly program: number,
-    readonly version: number,
-    readonly procedure: number,
-    /**
-     * The transaction, held weakly: a late retransmission or duplicate reply
-     * is counted on it if the caller still holds it (who else could see
-     * it?), and the memory of answered calls never keeps their decoded
-     * arguments and results alive. None when the caller said it keeps no
-     * transaction (a WeakRef costs more than its size: V8's young-generation
-     * collector keeps its target, so every transaction would be promoted).
-     */
-    readonly ref: WeakRef<Transaction> | undefined,
-  ) {}
-}
+/** No slot. */
+const NIL = -1;
+/** Slots a memory of answered calls starts with (it doubles up to its cap). */
+const FIRST_SLOTS = 1024;
 
 /**
  * The answered calls remembered, by direction and xid: the last
  * RECENT_CALLS answered in all (Wireshark remembers every one; an analysis
  * of a long capture cannot), the oldest forgotten first.
+ *
+ * No object per call: a call is a slot in typed arrays (its xid, program,
+ * version and procedure, its place in the order answered and in its hash
+ * chain), its direction's key in a plain array beside (a number, or a UDP
+ * pair's text: WaitingCalls.dirRecentKey, unique in a run), found by a
+ * hash of its xid. The arrays double up to the cap. 65,536 calls held
+ * about 9.5 MB as objects in a Map (an object, a Map entry and the Map's
+ * table each), 2.6 MB so.
  */
 export class RecentCalls {
-  private readonly byXid = new Map<number, RecentCall>();
-  private readonly order = new LruList<RecentCall>();
+  private xids = new Uint32Array(0);
+  private programs = new Uint32Array(0);
+  private versions = new Uint32Array(0);
+  private procedures = new Uint32Array(0);
+  /** Order answered: older and newer neighbours (a free slot's next free one in `newer`). */
+  private older = new Int32Array(0);
+  private newer = new Int32Array(0);
+  /** The next slot in the same hash chain. */
+  private chain = new Int32Array(0);
+  /** Hash chains' first slots, by the xid's hash. */
+  private heads = new Int32Array(0);
+  private shift = 32;
+  private dirs: (number | string)[] = [];
+  /** The answered transactions, held weakly (only when asked for). */
+  private refs: (WeakRef<Transaction> | undefined)[] = [];
+  private oldestSlot = NIL;
+  private newestSlot = NIL;
+  private freeSlot = NIL;
+  private used = 0;
+  private count = 0;
 
   constructor(
     private readonly cap = RECENT_CALLS,
-    /** Whether to hold each answered transaction weakly, for late counts on it. */
+    /**
+     * Whether to hold each answered transaction weakly: a late
+     * retransmission or duplicate reply is counted on it if the caller
+     * still holds it (who else could see it?), and the memory of answered
+     * calls never keeps their decoded arguments and results alive. Not
+     * when the caller keeps no transaction (a WeakRef costs more than its
+     * size: V8's young-generation collector keeps its target, so every
+     * transaction would be promoted).
+     */
     private readonly weak = true,
   ) {}
 
   get size(): number {
-    return this.order.size;
+    return this.count;
   }
 
   /** Remembers an answered call (its older entry for the same direction and xid, if any, goes). */
   add(dir: number | string, t: Transaction): void {
-    this.remove(dir, t.xid);
-    const e = new RecentCall(dir, t.xid, t.program, t.version, t.procedure, this.weak ? new WeakRef(t) : undefined);
-    e.sameXid = this.byXid.get(t.xid) ?? null;
-    this.byXid.set(t.xid, e);
-    this.order.push(e);
-    while (this.order.size > this.cap) this.forgetOldest();
+    const xid = t.xid >>> 0;
+    const old = this.find(dir, xid);
+    if (old !== NIL) this.free(old);
+    while (this.count >= this.cap) this.forgetOldest();
+    const s = this.take();
+    this.xids[s] = xid;
+    this.programs[s] = t.program;
+    this.versions[s] = t.version;
+    this.procedures[s] = t.procedure;
+    this.dirs[s] = dir;
+    if (this.weak) this.refs[s] = new WeakRef(t);
+    const h = this.hash(xid);
+    this.chain[s] = this.heads[h]!;
+    this.heads[h] = s;
+    this.older[s] = this.newestSlot;
+    this.newer[s] = NIL;
+    if (this.newestSlot !== NIL) this.newer[this.newestSlot] = s;
+    else this.oldestSlot = s;
+    this.newestSlot = s;
+    this.count++;
   }
 
-  /** The answered call of this direction with this xid, if remembered. */
-  find(dir: number | string, xid: number): RecentCall | undefined {
-    for (let e = this.byXid.get(xid) ?? null; e !== null; e = e.sameXid) if (e.dir === dir) return e;
-    return undefined;
+  /** The slot of the answered call of this direction with this xid, or -1 when it is not remembered. */
+  find(dir: number | string, xid: number): number {
+    if (this.count === 0) return NIL;
+    const x = xid >>> 0;
+    for (let s = this.heads[this.hash(x)]!; s !== NIL; s = this.chain[s]!) if (this.xids[s] === x && this.dirs[s] === dir) return s;
+    return NIL;
+  }
+
+  /** Whether a remembered call (a slot `find` gave) was this procedure. */
+  sameProcedure(s: number, program: number, version: number, procedure: number): boolean {
+    return this.programs[s] === program >>> 0 && this.versions[s] === version >>> 0 && this.procedures[s] === procedure >>> 0;
+  }
+
+  /** The remembered call's transaction, if held and still alive. */
+  transaction(s: number): Transaction | undefined {
+    return this.refs[s]?.deref();
   }
 
   /** Forgets the answered call remembered longest; false when there is none. */
   forgetOldest(): boolean {
-    const e = this.order.oldest;
-    if (e === null) return false;
-    this.remove(e.dir, e.xid);
+    if (this.oldestSlot === NIL) return false;
+    this.free(this.oldestSlot);
     return true;
   }
 
-  private remove(dir: number | string, xid: number): void {
-    let prev: RecentCall | null = null;
-    for (let e = this.byXid.get(xid) ?? null; e !== null; prev = e, e = e.sameXid) {
-      if (e.dir !== dir) continue;
-      if (prev !== null) prev.sameXid = e.sameXid;
-      else if (e.sameXid !== null) this.byXid.set(xid, e.sameXid);
-      else this.byXid.delete(xid);
-      this.order.remove(e);
-      return;
+  private hash(xid: number): number {
+    return Math.imul(xid, 0x9e3779b1) >>> this.shift;
+  }
+
+  /** A free slot, the arrays grown when all are used. */
+  private take(): number {
+    if (this.freeSlot !== NIL) {
+      const s = this.freeSlot;
+      this.freeSlot = this.newer[s]!;
+      return s;
     }
+    if (this.used === this.xids.length) this.grow();
+    return this.used++;
+  }
+
+  private grow(): void {
+    const n = Math.max(FIRST_SLOTS, Math.min(this.cap, this.xids.length * 2));
+    const u32 = (a: Uint32Array<ArrayBuffer>): Uint32Array<ArrayBuffer> => {
+      const b = new Uint32Array(n);
+      b.set(a);
+      return b;
+    };
+    const i32 = (a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> => {
+      const b = new Int32Array(n);
+      b.set(a);
+      return b;
+    };
+    this.xids = u32(this.xids);
+    this.programs = u32(this.programs);
+    this.versions = u32(this.versions);
+    this.procedures = u32(this.procedures);
+    this.older = i32(this.older);
+    this.newer = i32(this.newer);
+    this.chain = i32(this.chain);
+    // Heads: a power of two at least twice the slots, the chains rebuilt.
+    let bits = 1;
+    while (1 << bits < 2 * n) bits++;
+    this.shift = 32 - bits;
+    this.heads = new Int32Array(1 << bits).fill(NIL);
+    for (let s = this.oldestSlot; s !== NIL; s = this.newer[s]!) {
+      const h = this.hash(this.xids[s]!);
+      this.chain[s] = this.heads[h]!;
+      this.heads[h] = s;
+    }
+  }
+
+  /** Takes a slot out of its hash chain and the order, onto the free list. */
+  private free(s: number): void {
+    const h = this.hash(this.xids[s]!);
+    if (this.heads[h] === s) this.heads[h] = this.chain[s]!;
+    else {
+      let p = this.heads[h]!;
+      while (this.chain[p] !== s) p = this.chain[p]!;
+      this.chain[p] = this.chain[s]!;
+    }
+    const o = this.older[s]!;
+    const w = this.newer[s]!;
+    if (o !== NIL) this.newer[o] = w;
+    else this.oldestSlot = w;
+    if (w !== NIL) this.older[w] = o;
+    else this.newestSlot = o;
+    this.dirs[s] = 0;
+    if (this.weak) this.refs[s] = undefined;
+    this.newer[s] = this.freeSlot;
+    this.freeSlot = s;
+    this.count--;
   }
 }
 

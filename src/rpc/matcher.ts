@@ -232,7 +232,7 @@ export class RpcMatcher implements RpcMessageSink {
   knowsUdpCall(client: Endpoint, server: Endpoint, xid: number): boolean {
     const key = `${endpointKey(client)}>${endpointKey(server)}`;
     const d = this.waiting.findUdpDir(key);
-    return d !== NONE && (this.waiting.findCall(d, xid) !== NONE || this.recent.find(key, xid) !== undefined);
+    return d !== NONE && (this.waiting.findCall(d, xid) !== NONE || this.recent.find(key, xid) !== NONE);
   }
 
   isOutstandingXid(conn: TcpConnection | undefined, dir: Direction, xid: number): boolean {
@@ -475,10 +475,10 @@ export class RpcMatcher implements RpcMessageSink {
       this.stats.retransmittedCalls++;
       return;
     }
-    const answered = oldCall === NONE ? this.recent.find(w.dirRecentKey(d), h.xid) : undefined;
-    if (answered !== undefined && answered.program === h.prog && answered.version === h.vers && answered.procedure === h.proc) {
+    const answered = oldCall === NONE ? this.recent.find(w.dirRecentKey(d), h.xid) : NONE;
+    if (answered !== NONE && this.recent.sameProcedure(answered, h.prog, h.vers, h.proc)) {
       // A retransmission of a call answered already (the reply crossed it).
-      const seen = answered.ref?.deref();
+      const seen = this.recent.transaction(answered);
       if (seen !== undefined) noteRetransmission(seen, m);
       this.stats.retransmittedCalls++;
       return;
@@ -558,9 +558,9 @@ export class RpcMatcher implements RpcMessageSink {
         this.stats.unfinishedReplies++;
         return;
       }
-      const answered = d !== NONE ? this.recent.find(w.dirRecentKey(d), h.xid) : undefined;
-      if (answered !== undefined) {
-        const seen = answered.ref?.deref();
+      const answered = d !== NONE ? this.recent.find(w.dirRecentKey(d), h.xid) : NONE;
+      if (answered !== NONE) {
+        const seen = this.recent.transaction(answered);
         if (seen !== undefined) seen.duplicateReplies++;
         this.stats.duplicateReplies++;
         return;
