@@ -14,7 +14,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const [, , a = '10000', b = '20000', child] = process.argv;
+const [, , a = '20000', b = '40000', child] = process.argv;
 
 if (child === 'child') {
   const n = Number(a);

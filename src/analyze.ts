@@ -64,6 +64,13 @@ export interface AnalyzeOptions extends ReadOptions {
    * beyond it the oldest is dropped and counted in the report's `memory`.
    */
   maxMemory?: number;
+  /**
+   * Open TCP connections kept as objects (default 1,024): the least recently
+   * active beyond are kept as numbers while they wait for nothing
+   * (docs/memory.md). The results are the same whatever it is; 0 (every
+   * connection frozen between its segments) is how the tests check that.
+   */
+  hotConnections?: number;
   /** Several inputs are read by the time of their first frame (default), or in the order given. */
   fileOrder?: 'first-frame' | 'given';
 }
@@ -174,7 +181,7 @@ export async function analyze(inputs: string | readonly string[], options: Analy
   };
   const rpcRdma = new RpcRdmaLayer(rpc.matcher, rpc.stats.record, onRdmaEvent);
   const roce = new RoceLayer(rpcRdma, onRdmaEvent, diag, (i) => files[i] ?? '?');
-  const transport = new Transport(rpc, { budget }, roce);
+  const transport = new Transport(rpc, { budget, ...(options.hotConnections === undefined ? {} : { maxHotConnections: options.hotConnections }) }, roce);
 
   const window = options.timeWindow ? new TimeWindowFilter(options.timeWindow) : undefined;
   // An nfsight bug a layer notices (a loop that stopped making progress) costs a warning, not the run.

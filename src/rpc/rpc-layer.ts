@@ -12,6 +12,7 @@ import type { FrameRef, LazyBytes } from '../capture/frame.js';
 import type {
   ConnectionConsumer,
   Direction,
+  FrozenConsumer,
   StreamControl,
   StreamEndReason,
   TcpConnection,
@@ -21,6 +22,7 @@ import type {
 } from '../transport/stream.js';
 import { isKnownProgram, PROG_NFS4_CB_DEFAULT } from '../../decoders/programs.js';
 import { MemoryBudget, type MemoryAccount } from '../memory/budget.js';
+import { fromFloat } from '../transport/cold-store.js';
 import { LruList } from '../memory/lru.js';
 import { rpcFromDatagram } from './datagram.js';
 import { RpcMatcher } from './matcher.js';
@@ -94,6 +96,28 @@ class RpcConnection implements ConnectionConsumer, RpcMessageSink {
     private readonly control: StreamControl | undefined,
   ) {
     this.flags = knownPort ? G_KNOWN_PORT | (G_KNOWN_PORT << 8) : 0;
+  }
+
+  /** Waiting between messages (no record stream held): its state as numbers (ConnectionConsumer.freeze). */
+  freeze(s: FrozenConsumer): boolean {
+    if (this.stream0 !== undefined || this.stream1 !== undefined) return false;
+    s.ints[0] = this.flags;
+    s.ints[1] = this.scanned0;
+    s.ints[2] = this.scanned1;
+    s.floats[0] = this.resume0;
+    s.floats[1] = this.resume1;
+    return true;
+  }
+
+  /** Made again from what `freeze` wrote. */
+  static thaw(layer: RpcLayer, conn: TcpConnection, control: StreamControl, s: FrozenConsumer): RpcConnection {
+    const c = new RpcConnection(layer, conn, false, control);
+    c.flags = s.ints[0]!;
+    c.scanned0 = s.ints[1]!;
+    c.scanned1 = s.ints[2]!;
+    c.resume0 = fromFloat(s.floats[0]!);
+    c.resume1 = fromFloat(s.floats[1]!);
+    return c;
   }
 
   /** Bytes go to the record streams, which ask for those they read. */
@@ -261,6 +285,10 @@ export class RpcLayer implements TransportHandler {
   openConnection(conn: TcpConnection, control?: StreamControl): ConnectionConsumer {
     const known = this.rpcPorts.has(conn.a.port) || this.rpcPorts.has(conn.b.port);
     return new RpcConnection(this, conn, known, control);
+  }
+
+  thawConnection(conn: TcpConnection, control: StreamControl, s: FrozenConsumer): ConnectionConsumer {
+    return RpcConnection.thaw(this, conn, control, s);
   }
 
   datagram(d: UdpDatagram): void {

@@ -39,6 +39,23 @@ export class KeyFields {
   keyText(): string {
     return keyText(this.version, this.lo0, this.lo1, this.lo2, this.lo3, this.loPort, this.hi0, this.hi1, this.hi2, this.hi3, this.hiPort);
   }
+
+  /** Copies another key's fields (hash included). */
+  copyFrom(k: KeyFields): this {
+    this.version = k.version;
+    this.lo0 = k.lo0;
+    this.lo1 = k.lo1;
+    this.lo2 = k.lo2;
+    this.lo3 = k.lo3;
+    this.loPort = k.loPort;
+    this.hi0 = k.hi0;
+    this.hi1 = k.hi1;
+    this.hi2 = k.hi2;
+    this.hi3 = k.hi3;
+    this.hiPort = k.hiPort;
+    this.hash = k.hash;
+    return this;
+  }
 }
 
 function mix(h: number, x: number): number {
@@ -131,23 +148,24 @@ export class ConnEntry {
     this.hi3 = k.hi3 | 0;
     this.ports = (k.loPort << 16) | k.hiPort;
     this.hash = k.hash;
-    if (k.narrow) {
-      this.wide = null;
-    } else {
-      const w = (this.wide = new KeyFields());
-      w.version = k.version;
-      w.lo0 = k.lo0;
-      w.lo1 = k.lo1;
-      w.lo2 = k.lo2;
-      w.lo3 = k.lo3;
-      w.loPort = k.loPort;
-      w.hi0 = k.hi0;
-      w.hi1 = k.hi1;
-      w.hi2 = k.hi2;
-      w.hi3 = k.hi3;
-      w.hiPort = k.hiPort;
-      w.hash = k.hash;
+    this.wide = k.narrow ? null : new KeyFields().copyFrom(k);
+  }
+
+  /** Copies this entry's key into `k` (hash included). */
+  keyInto(k: KeyFields): void {
+    const w = this.wide;
+    if (w !== null) {
+      k.copyFrom(w);
+      return;
     }
+    k.version = 4;
+    k.lo0 = k.lo1 = k.lo2 = 0;
+    k.hi0 = k.hi1 = k.hi2 = 0;
+    k.lo3 = this.lo3 >>> 0;
+    k.hi3 = this.hi3 >>> 0;
+    k.loPort = this.ports >>> 16;
+    k.hiPort = this.ports & 0xffff;
+    k.hash = this.hash;
   }
 
   /** Whether this entry's key equals `k`. */

@@ -97,7 +97,28 @@ export interface ConnectionConsumer {
   data(dir: Direction, buf: Buffer, start: number, end: number, offset: number, at: FrameRef, lazy?: LazyBytes | null): void;
   gap(dir: Direction, length: number, offset: number, at: FrameRef): void;
   end(dir: Direction, reason: StreamEndReason, at: FrameRef | undefined): void;
+  /**
+   * The connection waits for nothing and may be frozen (tcp-reassembly.ts:
+   * kept as numbers, its objects let go, until its next segment): writes
+   * the consumer's state in `s` and returns true when it is all there (the
+   * consumer is then let go, and made again by
+   * {@link TransportHandler.thawConnection}); false when it holds more (a
+   * message in progress): the connection stays as it is. A consumer
+   * without it is never let go.
+   */
+  freeze?(s: FrozenConsumer): boolean;
 }
+
+/** Room for a consumer's state in a frozen connection: a few integers and doubles. */
+export interface FrozenConsumer {
+  /** FROZEN_CONSUMER_INTS 32-bit integers. */
+  readonly ints: Int32Array;
+  /** FROZEN_CONSUMER_FLOATS doubles. */
+  readonly floats: Float64Array;
+}
+
+export const FROZEN_CONSUMER_INTS = 3;
+export const FROZEN_CONSUMER_FLOATS = 2;
 
 /** A ConnectionConsumer made of one StreamConsumer per direction. */
 class PerDirection implements ConnectionConsumer {
@@ -259,6 +280,12 @@ export interface TransportHandler {
    * two directions (one object, or one per direction).
    */
   openConnection(conn: TcpConnection, control: StreamControl): ConnectionConsumer | [StreamConsumer, StreamConsumer];
+  /**
+   * A frozen connection's next segment came: the consumer made again from
+   * what its `freeze` wrote (the same TcpConnection; `control` may be a new
+   * object). Needed by a handler whose consumers freeze.
+   */
+  thawConnection?(conn: TcpConnection, control: StreamControl, s: FrozenConsumer): ConnectionConsumer;
   datagram(d: UdpDatagram): void;
   tcpEvent(e: TcpEvent): void;
 }

@@ -40,6 +40,9 @@ import {
   type ConnectionConsumer,
   type Direction,
   type Endpoint,
+  FROZEN_CONSUMER_FLOATS,
+  FROZEN_CONSUMER_INTS,
+  type FrozenConsumer,
   type StreamControl,
   type StreamEndReason,
   type TcpConnection,
@@ -64,7 +67,8 @@ import {
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TcpHeader } from './tcp-header.js';
 import { MemoryBudget, type MemoryAccount } from '../memory/budget.js';
 import { LruList, LruMap, type LruLinks } from '../memory/lru.js';
-import { ConnEntry, ConnKey, ConnTable } from './conn-table.js';
+import { ConnEntry, ConnKey, ConnTable, KeyFields } from './conn-table.js';
+import { COLD_PAGE_BITS, COLD_PAGE_MASK, COLD_USER_I32, ColdStore, fromFloat } from './cold-store.js';
 
 const MiB = 1024 * 1024;
 
@@ -96,6 +100,14 @@ export interface TcpOptions {
    */
   ackedHoleWaitBytes: number;
   ackedHoleWaitSec: number;
+  /**
+   * Open connections kept as objects: beyond, the least recently active one
+   * is frozen into a row of numbers when it waits for nothing (no
+   * out-of-order segment, no message in progress, not half-open), and made
+   * again at its next segment (docs/memory.md). 0 freezes every connection
+   * that can be between segments.
+   */
+  maxHotConnections: number;
 }
 
 export const DEFAULT_TCP_OPTIONS: Readonly<TcpOptions> = {
@@ -107,6 +119,7 @@ export const DEFAULT_TCP_OPTIONS: Readonly<TcpOptions> = {
   maxClosedRemembered: 10_000,
   ackedHoleWaitBytes: 32 * 1024,
   ackedHoleWaitSec: 2,
+  maxHotConnections: 1024,
 };
 
 export interface TcpStats {
@@ -141,6 +154,8 @@ export interface TcpStats {
   ignoredSegments: number;
   /** Connections ended because they were idle while too many were open. */
   evicted: number;
+  /** Times a connection was frozen (kept as numbers between its segments; not in the report). */
+  frozen: number;
 }
 
 export function newTcpStats(): TcpStats {
@@ -157,6 +172,7 @@ export function newTcpStats(): TcpStats {
     bufferedBytes: 0,
     ignoredSegments: 0,
     evicted: 0,
+    frozen: 0,
   };
 }
 
@@ -176,6 +192,33 @@ const MAX_ACK_JUMP = 2 ** 30;
  * 24,000 live connections (docs/memory.md; 1,700 before 2026-12-02 evening).
  */
 export const CONNECTION_BYTES = 850;
+
+// A frozen connection's row (cold-store.ts): integers after the store's own, then doubles.
+const HALF_INTS = 12;
+const HALF_FLOATS = 4;
+const R_CFLAGS = COLD_USER_I32;
+const R_MRU_SYN_NSEC = R_CFLAGS + 1;
+const R_H0 = R_MRU_SYN_NSEC + 1;
+const R_H1 = R_H0 + HALF_INTS;
+const R_CONSUMER = R_H1 + HALF_INTS;
+const ROW_INTS = R_CONSUMER + FROZEN_CONSUMER_INTS;
+const F_LAST_SEEN = 0;
+const F_MRU_SYN_SEC = 1;
+const F_FIRST_RTT = 2;
+const F_STAMP = 3;
+const F_H0 = 4;
+const F_H1 = F_H0 + HALF_FLOATS;
+const F_CONSUMER = F_H1 + HALF_FLOATS;
+const ROW_FLOATS = F_CONSUMER + FROZEN_CONSUMER_FLOATS;
+
+/**
+ * Estimated heap bytes of one frozen connection: its row (ROW_INTS
+ * integers, ROW_FLOATS doubles, its reference and its share of the hash
+ * table's buckets: about 270 bytes) and what stays an object, its
+ * TcpConnection (120) with the client's endpoint (40 and its address text,
+ * about 31). Measured as CONNECTION_BYTES (docs/memory.md, 2026-12-02 night).
+ */
+export const FROZEN_CONNECTION_BYTES = 460;
 /** Estimated heap bytes of a buffered out-of-order segment besides its payload. */
 export const PENDING_SEGMENT_BYTES = 160;
 /**
@@ -207,6 +250,8 @@ const NO_PENDING: Pending[] = Object.freeze([]) as unknown as Pending[];
 
 /** The consumer of a connection until the layer above has given its own. */
 const NO_CONSUMER: ConnectionConsumer = { data() {}, gap() {}, end() {} };
+/** The control of a frozen connection evicted (its consumer is made again only to be ended). */
+const NO_CONTROL: StreamControl = { releaseAcknowledged() {} };
 
 /** Half.flags: the direction (bit 0), then the booleans of a direction. */
 const H_STARTED = 2;
@@ -392,6 +437,49 @@ class Half extends TcpFlowAnalysis {
     return this.nextOffset + ((seq - this.dseq) | 0);
   }
 
+  /**
+   * Writes the direction into a frozen connection's row: HALF_INTS integers
+   * at `a[i]`, HALF_FLOATS doubles at `f[j]` (it must hold no HalfExtra).
+   */
+  saveTo(a: Int32Array, i: number, f: Float64Array, j: number): void {
+    a[i] = this.flags;
+    a[i + 1] = this.dseq;
+    a[i + 2] = this.isn;
+    a[i + 3] = this.highestAck;
+    a[i + 4] = this.nextSeq;
+    a[i + 5] = this.nextSeqNsec;
+    a[i + 6] = this.maxSeqToBeAcked;
+    a[i + 7] = this.lastAck;
+    a[i + 8] = this.lastAckNsec;
+    a[i + 9] = this.window;
+    a[i + 10] = this.dupAckNum;
+    a[i + 11] = this.lastSegmentFlags;
+    f[j] = this.nextOffset;
+    f[j + 1] = this.sentEnd;
+    f[j + 2] = this.nextSeqSec;
+    f[j + 3] = this.lastAckSec;
+  }
+
+  /** Reads what saveTo wrote. */
+  loadFrom(a: Int32Array, i: number, f: Float64Array, j: number): void {
+    this.flags = a[i]!;
+    this.dseq = a[i + 1]!;
+    this.isn = a[i + 2]!;
+    this.highestAck = a[i + 3]!;
+    this.nextSeq = a[i + 4]!;
+    this.nextSeqNsec = a[i + 5]!;
+    this.maxSeqToBeAcked = a[i + 6]!;
+    this.lastAck = a[i + 7]!;
+    this.lastAckNsec = a[i + 8]!;
+    this.window = a[i + 9]!;
+    this.dupAckNum = a[i + 10]!;
+    this.lastSegmentFlags = a[i + 11]!;
+    this.nextOffset = fromFloat(f[j]!);
+    this.sentEnd = fromFloat(f[j + 1]!);
+    this.nextSeqSec = fromFloat(f[j + 2]!);
+    this.lastAckSec = fromFloat(f[j + 3]!);
+  }
+
   start(seq: number): void {
     this.flags |= H_STARTED;
     this.dseq = seq | 0;
@@ -489,6 +577,8 @@ class HalfOpen implements LruLinks {
 const C_A_IS_LO = 1;
 const C_HANDSHAKE = 2;
 const C_CLOSED = 4;
+/** In the reassembler's `busy` list (found unable to freeze), not in `open`. */
+const C_BUSY = 8;
 
 /**
  * A connection is its own StreamControl (no closure per connection):
@@ -510,12 +600,14 @@ class Conn extends ConnEntry implements LruLinks, StreamControl, TcpRttState {
   mruSynNsec = 0;
   firstRttNs = 0;
   lastSeenSec: number;
+  /** The reassembler's count of segments when this one was last active (the order of eviction: lowest first). */
+  stamp = 0;
   /** C_* bits. */
-  private cflags: number;
+  cflags: number;
 
   constructor(
     readonly info: ConnInfo,
-    key: ConnKey,
+    key: KeyFields,
     aIsLo: boolean,
     now: number,
     private readonly release: (conn: Conn, dir: Direction) => void,
@@ -541,6 +633,12 @@ class Conn extends ConnEntry implements LruLinks, StreamControl, TcpRttState {
   }
   get closed(): boolean {
     return (this.cflags & C_CLOSED) !== 0;
+  }
+  get busy(): boolean {
+    return (this.cflags & C_BUSY) !== 0;
+  }
+  set busy(on: boolean) {
+    this.cflags = on ? this.cflags | C_BUSY : this.cflags & ~C_BUSY;
   }
   set closed(on: boolean) {
     this.cflags = on ? this.cflags | C_CLOSED : this.cflags & ~C_CLOSED;
@@ -612,8 +710,16 @@ export class TcpReassembler {
   private readonly hdr = new TcpHeader();
   private readonly key = new ConnKey();
   private readonly index = new ConnTable<Conn>();
-  /** Open connections, least recently active first (eviction order). */
+  /**
+   * Open connections kept as objects, least recently active first; those
+   * found unable to freeze are in `busy` until their next segment. The
+   * order of eviction is the least recently active (lowest `stamp`) of
+   * `open`, `busy` and the frozen ones (`cold`), each in that order.
+   */
   private readonly open = new LruList<Conn>();
+  private readonly busy = new LruList<Conn>();
+  /** Segments seen, the stamp of the connection last active. */
+  private clock = 0;
   /** Connections that saw only SYN and SYN/ACK, oldest first. */
   private readonly halfOpen = new LruList<HalfOpen>();
   /** Directions holding out-of-order segments, in the order they began to. */
@@ -633,6 +739,15 @@ export class TcpReassembler {
   private readonly releaseOf = (conn: Conn, dir: Direction): void => this.releaseAcked(conn.half(dir), conn);
   /** Details of the last segment classified (for its events). */
   private readonly details = new SegmentDetails();
+  /** Frozen connections: open, waiting for nothing, as rows of numbers (older than every connection in `open`). */
+  private readonly cold = new ColdStore<ConnInfo>(ROW_INTS, ROW_FLOATS);
+  /** A consumer's frozen state, on its way to or from a row. */
+  private readonly frozen: FrozenConsumer = {
+    ints: new Int32Array(FROZEN_CONSUMER_INTS),
+    floats: new Float64Array(FROZEN_CONSUMER_FLOATS),
+  };
+  /** The key of a connection thawed for eviction or at the end (not the segment's). */
+  private readonly thawKey = new KeyFields();
 
   constructor(private readonly handler: TransportHandler, options?: Partial<TcpOptions> & { budget?: MemoryBudget }) {
     const { budget, ...tcp } = options ?? {};
@@ -646,11 +761,23 @@ export class TcpReassembler {
 
   /** Number of connections currently tracked. */
   get openConnections(): number {
-    return this.open.size;
+    return this.open.size + this.busy.size + this.cold.size;
+  }
+
+  /** Of those, how many are frozen (kept as numbers). */
+  get frozenConnections(): number {
+    return this.cold.size;
   }
 
   /** Feeds one IP packet whose protocol is TCP. Never throws on bad input. */
   segment(pkt: IpPacket): void {
+    this.segmentOf(pkt);
+    // Between segments: the least recently active connections beyond the
+    // hot ones are frozen (two at most, so that a surplus drains).
+    if (this.open.size + this.busy.size > this.opts.maxHotConnections) this.freezeSome();
+  }
+
+  private segmentOf(pkt: IpPacket): void {
     const h = this.hdr;
     const buf = pkt.buf;
     const l4Start = pkt.l4Start;
@@ -681,6 +808,10 @@ export class TcpReassembler {
     const key = this.key.fill(pkt, h.srcPort, h.dstPort);
 
     let conn = this.index.get(key);
+    if (conn === undefined && this.cold.size > 0) {
+      const row = this.cold.find(key);
+      if (row >= 0) conn = this.thaw(row, this.thawKey);
+    }
     let dir: Direction;
     if (conn !== undefined) {
       dir = directionOf(key, conn.aIsLo);
@@ -720,7 +851,14 @@ export class TcpReassembler {
       }
     }
     conn.lastSeenSec = frame.tsSec;
-    this.open.touch(conn);
+    conn.stamp = ++this.clock;
+    if (conn.busy) {
+      conn.busy = false;
+      this.busy.remove(conn);
+      this.open.push(conn);
+    } else {
+      this.open.touch(conn);
+    }
     if (conn.halfOpen !== null && !syn) {
       this.halfOpen.remove(conn.halfOpen);
       conn.halfOpen = null;
@@ -823,11 +961,16 @@ export class TcpReassembler {
     const when = at ?? (this.seenAny ? snapshotFrameRef(this.lastAt) : undefined);
     // An internal error in one connection does not keep the others open; the first is thrown at the end.
     let failed: unknown;
-    // In the order the connections were first seen.
-    const open = [...this.open].sort((x, y) => x.info.id - y.info.id);
-    for (const conn of open) {
+    // In the order the connections were first seen (a frozen one, a row, made again when its turn comes).
+    const open: { id: number; conn: Conn | null; row: number }[] = [];
+    for (const conn of this.open) open.push({ id: conn.info.id, conn, row: -1 });
+    for (const conn of this.busy) open.push({ id: conn.info.id, conn, row: -1 });
+    for (const row of this.cold) open.push({ id: this.cold.ref(row).id, conn: null, row });
+    open.sort((x, y) => x.id - y.id);
+    for (const o of open) {
       // There is an open connection, so a segment was seen and `when` is set.
       try {
+        const conn = o.conn ?? this.thaw(o.row, this.thawKey);
         this.close(conn, 'capture-end', when ?? this.lastAt);
       } catch (e) {
         failed ??= e;
@@ -850,6 +993,158 @@ export class TcpReassembler {
     return true;
   }
 
+  /**
+   * The least recently active open connection: a Conn, or the row of a
+   * frozen one (a number), or null when none is open. Each of `open`,
+   * `busy` and `cold` is in the order of activity: the oldest is one of
+   * their first.
+   */
+  private oldest(): Conn | number | null {
+    const o = this.open.oldest;
+    const b = this.busy.oldest;
+    let best: Conn | null = o === null ? b : b === null || o.stamp < b.stamp ? o : b;
+    const cold = this.cold;
+    if (cold.size > 0) {
+      const row = cold.head;
+      const stamp = cold.f64[row >> COLD_PAGE_BITS]![(row & COLD_PAGE_MASK) * ROW_FLOATS + F_STAMP]!;
+      if (best === null || stamp < best.stamp) return row;
+    }
+    return best;
+  }
+
+  /** When the least recently active open connection was last active (NaN: none is open). */
+  private oldestSeenSec(): number {
+    const x = this.oldest();
+    if (x === null) return NaN;
+    if (typeof x !== 'number') return x.lastSeenSec;
+    return this.cold.f64[x >> COLD_PAGE_BITS]![(x & COLD_PAGE_MASK) * ROW_FLOATS + F_LAST_SEEN]!;
+  }
+
+  /** Evicts the least recently active open connection (there must be one). */
+  private evictOldest(at: FrameRef): void {
+    const x = this.oldest()!;
+    if (typeof x === 'number') this.evictFrozen(x, at);
+    else this.evict(x, at);
+  }
+
+  /**
+   * evict() for a frozen connection, without making its objects again: it
+   * holds nothing buffered; its consumer is made again only to end its
+   * streams.
+   */
+  private evictFrozen(row: number, at: FrameRef): void {
+    const cold = this.cold;
+    const a = cold.i32[row >> COLD_PAGE_BITS]!;
+    const i = (row & COLD_PAGE_MASK) * ROW_INTS;
+    this.stats.evicted++;
+    this.budget.drop('connections', 1);
+    const info = cold.ref(row);
+    const fz = this.frozen;
+    const f = cold.f64[row >> COLD_PAGE_BITS]!;
+    const j = (row & COLD_PAGE_MASK) * ROW_FLOATS;
+    for (let n = 0; n < FROZEN_CONSUMER_INTS; n++) fz.ints[n] = a[i + R_CONSUMER + n]!;
+    for (let n = 0; n < FROZEN_CONSUMER_FLOATS; n++) fz.floats[n] = f[j + F_CONSUMER + n]!;
+    const ended0 = (a[i + R_H0]! & H_ENDED) !== 0;
+    const ended1 = (a[i + R_H1]! & H_ENDED) !== 0;
+    cold.remove(row);
+    const consumer = this.handler.thawConnection!(info, NO_CONTROL, fz);
+    const when = snapshotFrameRef(at);
+    if (!ended0) consumer.end(0, 'evicted', when);
+    if (!ended1) consumer.end(1, 'evicted', when);
+    this.connAccount.add(-FROZEN_CONNECTION_BYTES);
+    this.emit('connection-end', info, 0, at, 0, -1);
+  }
+
+  /**
+   * Freezes the least recently active connections of `open` beyond the hot
+   * ones (two at most, so that a surplus drains); one that cannot freeze
+   * goes to `busy` (a few tried at most per segment).
+   */
+  private freezeSome(): void {
+    let frozen = 0;
+    for (let tries = 0; tries < 4 && frozen < 2 && this.open.size + this.busy.size > this.opts.maxHotConnections; tries++) {
+      const conn = this.open.oldest;
+      if (conn === null) return;
+      if (this.freeze(conn)) {
+        frozen++;
+      } else {
+        this.open.remove(conn);
+        conn.busy = true;
+        this.busy.push(conn);
+      }
+    }
+  }
+
+  /**
+   * Freezes the least recently active connection of `open` if it waits for
+   * nothing: its numbers go to a row of the cold store, its objects (and the
+   * consumer's) are let go. It is the oldest of `open` (whose first are ever
+   * more recent), so the cold store stays in the order of activity.
+   */
+  private freeze(conn: Conn): boolean {
+    if (conn.halfOpen !== null || conn.closed) return false;
+    const h0 = conn.h0;
+    const h1 = conn.h1;
+    if (h0.x !== null || h1.x !== null || h0.busy || h1.busy) return false;
+    const fz = this.frozen;
+    const consumer = conn.consumer;
+    if (consumer.freeze === undefined || !consumer.freeze(fz)) return false;
+    const k = this.thawKey;
+    conn.keyInto(k);
+    const cold = this.cold;
+    const row = cold.add(k, conn.info);
+    const a = cold.i32[row >> COLD_PAGE_BITS]!;
+    const f = cold.f64[row >> COLD_PAGE_BITS]!;
+    const i = (row & COLD_PAGE_MASK) * ROW_INTS;
+    const j = (row & COLD_PAGE_MASK) * ROW_FLOATS;
+    a[i + R_CFLAGS] = conn.cflags;
+    a[i + R_MRU_SYN_NSEC] = conn.mruSynNsec;
+    f[j + F_LAST_SEEN] = conn.lastSeenSec;
+    f[j + F_MRU_SYN_SEC] = conn.mruSynSec;
+    f[j + F_FIRST_RTT] = conn.firstRttNs;
+    f[j + F_STAMP] = conn.stamp;
+    h0.saveTo(a, i + R_H0, f, j + F_H0);
+    h1.saveTo(a, i + R_H1, f, j + F_H1);
+    for (let n = 0; n < FROZEN_CONSUMER_INTS; n++) a[i + R_CONSUMER + n] = fz.ints[n]!;
+    for (let n = 0; n < FROZEN_CONSUMER_FLOATS; n++) f[j + F_CONSUMER + n] = fz.floats[n]!;
+    this.index.delete(conn);
+    this.open.remove(conn);
+    conn.consumer = NO_CONSUMER;
+    this.connAccount.add(FROZEN_CONNECTION_BYTES - CONNECTION_BYTES);
+    this.stats.frozen++;
+    return true;
+  }
+
+  /** Makes a frozen connection again from its row (`k` receives its key), the newest of `open`. */
+  private thaw(row: number, k: KeyFields): Conn {
+    const cold = this.cold;
+    const a = cold.i32[row >> COLD_PAGE_BITS]!;
+    const f = cold.f64[row >> COLD_PAGE_BITS]!;
+    const i = (row & COLD_PAGE_MASK) * ROW_INTS;
+    const j = (row & COLD_PAGE_MASK) * ROW_FLOATS;
+    cold.keyOf(row, k);
+    const info = cold.ref(row);
+    const cflags = a[i + R_CFLAGS]!;
+    const conn = new Conn(info, k, (cflags & C_A_IS_LO) !== 0, fromFloat(f[j + F_LAST_SEEN]!), this.releaseOf);
+    conn.cflags = cflags;
+    conn.mruSynNsec = a[i + R_MRU_SYN_NSEC]!;
+    conn.mruSynSec = fromFloat(f[j + F_MRU_SYN_SEC]!);
+    conn.firstRttNs = fromFloat(f[j + F_FIRST_RTT]!);
+    conn.stamp = fromFloat(f[j + F_STAMP]!);
+    conn.h0.loadFrom(a, i + R_H0, f, j + F_H0);
+    conn.h1.loadFrom(a, i + R_H1, f, j + F_H1);
+    const fz = this.frozen;
+    for (let n = 0; n < FROZEN_CONSUMER_INTS; n++) fz.ints[n] = a[i + R_CONSUMER + n]!;
+    for (let n = 0; n < FROZEN_CONSUMER_FLOATS; n++) fz.floats[n] = f[j + F_CONSUMER + n]!;
+    cold.remove(row);
+    // Only a handler whose consumers freeze has its connections frozen.
+    conn.consumer = this.handler.thawConnection!(info, conn, fz);
+    this.index.add(conn);
+    this.open.push(conn);
+    this.connAccount.add(CONNECTION_BYTES - FROZEN_CONNECTION_BYTES);
+    return conn;
+  }
+
   private create(pkt: IpPacket, h: TcpHeader, senderIsA: boolean, reused: boolean): Conn {
     const src = this.endpoints.get(pkt, true, h.srcPort);
     const dst = this.endpoints.get(pkt, false, h.dstPort);
@@ -858,10 +1153,8 @@ export class TcpReassembler {
     const info = new ConnInfo(this.nextId++, senderIsA ? src : dst, senderIsA ? dst : src, !(syn && !ackf), pkt.frame);
     const now = pkt.frame.tsSec;
     // Too many open: the idle ones go (the least recently active list starts with them).
-    if (this.open.size >= this.opts.maxOpenConnections) {
-      for (let oldest = this.open.oldest; oldest !== null && now - oldest.lastSeenSec > this.opts.idleTimeoutSec; oldest = this.open.oldest) {
-        this.evict(oldest, pkt.frame);
-      }
+    if (this.open.size + this.busy.size + this.cold.size >= this.opts.maxOpenConnections) {
+      while (now - this.oldestSeenSec() > this.opts.idleTimeoutSec) this.evictOldest(pkt.frame);
     }
     // this.key is the segment's key: the sweep above touched no key.
     const key = this.key;
@@ -869,6 +1162,7 @@ export class TcpReassembler {
     const conn = new Conn(info, key, aIsLo, now, this.releaseOf);
     conn.consumer = connectionConsumer(this.handler.openConnection(info, conn));
     this.index.add(conn);
+    conn.stamp = ++this.clock;
     this.open.push(conn);
     this.connAccount.add(CONNECTION_BYTES);
     if (syn) {
@@ -915,16 +1209,16 @@ export class TcpReassembler {
     let freed = 0;
     const now = this.lastAt.tsSec;
     while (freed < want) {
-      const lru = this.open.oldest;
-      if (lru === null) break;
-      let victim = lru;
-      if (!(now - lru.lastSeenSec >= IDLE_FIRST_SEC)) {
+      if (this.open.size + this.busy.size + this.cold.size === 0) break;
+      let victim: Conn | null = null;
+      if (!(now - this.oldestSeenSec() >= IDLE_FIRST_SEC)) {
         const ho = this.halfOpen.oldest?.conn;
         if (ho !== undefined && now - ho.info.firstSec >= HALF_OPEN_FIRST_SEC) victim = ho;
       }
       // What the connection and the layers above held of it (its record streams too).
       const before = this.connAccount.bytes;
-      this.evict(victim, this.lastAt);
+      if (victim !== null) this.evict(victim, this.lastAt);
+      else this.evictOldest(this.lastAt);
       freed += before - this.connAccount.bytes;
     }
     return freed;
@@ -967,7 +1261,12 @@ export class TcpReassembler {
     // A closed connection is remembered a while for its stragglers' analysis: not its consumers.
     conn.consumer = NO_CONSUMER;
     this.index.delete(conn);
-    this.open.remove(conn);
+    if (conn.busy) {
+      conn.busy = false;
+      this.busy.remove(conn);
+    } else {
+      this.open.remove(conn);
+    }
     if (conn.halfOpen !== null) {
       this.halfOpen.remove(conn.halfOpen);
       conn.halfOpen = null;
