@@ -105,13 +105,26 @@ describe('LatencyHistogram', () => {
     expect(reversed.toJSON()).toEqual(edges.toJSON());
   });
 
-  it('counts in 32 bits (4 bytes a bucket), turned into doubles for a count past 2^32 - 1 or not whole (merged reports), exact either way', () => {
+  it('counts in bytes, then 16 and 32 bits as a bucket passes 255 and 65,535, then doubles past 2^32 - 1 or not whole (merged reports), exact each way', () => {
     const h = new LatencyHistogram();
     for (const v of [1e-4, 1.2e-4, 1.5e-4]) h.record(v);
-    // 64 buckets of 4 bytes, and the two objects.
-    expect(h.bytes).toBe(96 + 64 * 4 + 96);
+    // 64 buckets of a byte, and the two objects.
+    expect(h.bytes).toBe(96 + 64 + 96);
     const base = h.toJSON();
     const bucket = base.buckets[1]![0];
+    // A bucket at 255, then 256: 16 bits; at 65,535, then 65,536: 32 bits; nothing wraps.
+    for (const [at, width] of [
+      [0xff, 2],
+      [0xffff, 4],
+    ] as const) {
+      const w = LatencyHistogram.fromJSON({ ...base, count: base.count - 1 + at, buckets: base.buckets.map(([i, c]) => [i, i === bucket ? at : c]) });
+      expect(w.bytes).toBe(96 + (width / 2) * 64 + 96);
+      w.record(1.2e-4);
+      expect(w.bytes).toBe(96 + width * 64 + 96);
+      expect(w.toJSON().buckets.find(([i]) => i === bucket)).toEqual([bucket, at + 1]);
+      expect(w.toJSON().buckets.map(([, c]) => c).reduce((a, b) => a + b)).toBe(at + 3);
+      expect(w.quantile(0.5)).toBe(h.quantile(0.5));
+    }
     const big = LatencyHistogram.fromJSON({ ...base, count: base.count - 1 + 2 ** 32 + 5, buckets: base.buckets.map(([i, c]) => [i, i === bucket ? 2 ** 32 + 5 : c]) });
     expect(big.toJSON().buckets[1]).toEqual([bucket, 2 ** 32 + 5]);
     expect(big.bytes).toBe(96 + 64 * 8 + 96);

@@ -131,8 +131,18 @@ abstract class HistogramBase {
   }
 }
 
-/** The largest count a Uint32Array bucket holds. */
-const MAX_U32 = 0xffffffff;
+/** A histogram's bucket counts: bytes while every count fits, then 16 and 32 bits, then doubles. */
+type Counts = Uint8Array | Uint16Array | Uint32Array | Float64Array;
+
+/** The largest count a bucket of these counts holds. */
+function largestCount(c: Counts): number {
+  return c instanceof Uint8Array ? 0xff : c instanceof Uint16Array ? 0xffff : c instanceof Uint32Array ? 0xffffffff : Infinity;
+}
+
+/** Counts of `n` buckets of the same kind as `c`. */
+function sameKind(c: Counts, n: number): Counts {
+  return c instanceof Uint8Array ? new Uint8Array(n) : c instanceof Uint16Array ? new Uint16Array(n) : c instanceof Uint32Array ? new Uint32Array(n) : new Float64Array(n);
+}
 
 export class LatencyHistogram extends HistogramBase {
   /**
@@ -140,12 +150,17 @@ export class LatencyHistogram extends HistogramBase {
    * latencies span is stored (grown by doubling), so a histogram costs a few
    * hundred bytes to a few KB, not the 16 KiB of all BUCKETS, and none until
    * a positive latency is recorded (tables keep one per client, server and
-   * file). Counts are 32-bit (half the memory of doubles: the client,
-   * server and file tables hold 6,000 histograms on a wide capture); a
-   * bucket that would pass 2^32 − 1, or a count that is not a whole number
-   * (a merged report's), turns the array into doubles.
+   * file). Counts are bytes while every bucket holds fewer than 256 (the
+   * client, server and file tables hold 6,000 histograms on a wide
+   * capture, most of their buckets counting a few calls: a quarter of the
+   * memory of 32-bit counts, docs/memory.md); a bucket that would pass
+   * what its array holds turns the array into 16-bit, then 32-bit counts,
+   * and one past 2^32 − 1, or a count that is not a whole number (a merged
+   * report's), into doubles.
    */
-  private counts: Uint32Array | Float64Array | null = null;
+  private counts: Counts | null = null;
+  /** The largest count the counts' array holds. */
+  private most = 0;
   private lo = 0;
 
   protected addToBucket(index: number): void {
@@ -162,23 +177,28 @@ export class LatencyHistogram extends HistogramBase {
     if (c === null || i < this.lo || i >= this.lo + c.length) c = this.cover(i);
     const k = i - this.lo;
     const v = c[k]! + n;
-    if (v > MAX_U32 || v !== Math.floor(v)) c = this.widen();
+    if (v > this.most || v !== Math.floor(v)) c = this.widen(v);
     c[k] = v;
   }
 
-  /** The counts as doubles, from now on. */
-  private widen(): Float64Array {
+  /** The counts in an array that holds `v`, from now on. */
+  private widen(v: number): Counts {
     const c = this.counts!;
-    return c instanceof Float64Array ? c : (this.counts = Float64Array.from(c));
+    if (c instanceof Float64Array) return c;
+    const next =
+      v !== Math.floor(v) || v > 0xffffffff ? Float64Array.from(c) : v > 0xffff ? Uint32Array.from(c) : Uint16Array.from(c);
+    this.most = largestCount(next);
+    return (this.counts = next);
   }
 
   /** Makes the stored range include bucket i. */
-  private cover(i: number): Uint32Array | Float64Array {
+  private cover(i: number): Counts {
     const old = this.counts;
     if (old === null) {
       const lo = Math.max(0, Math.min(i - 16, BUCKETS - 64));
       this.lo = lo;
-      return (this.counts = new Uint32Array(64));
+      this.most = 0xff;
+      return (this.counts = new Uint8Array(64));
     }
     const oldHi = this.lo + old.length;
     let lo = Math.min(this.lo, i);
@@ -195,7 +215,7 @@ export class LatencyHistogram extends HistogramBase {
       lo = Math.max(0, Math.min(lo, BUCKETS - want));
       hi = Math.min(BUCKETS, lo + want);
     }
-    const next = old instanceof Float64Array ? new Float64Array(hi - lo) : new Uint32Array(hi - lo);
+    const next = sameKind(old, hi - lo);
     next.set(old, this.lo - lo);
     this.lo = lo;
     return (this.counts = next);

@@ -61,6 +61,103 @@ const CAUSE_NAMES: Record<SlowCause, string> = {
   server: 'server latency',
 };
 
+const CAUSES = Object.keys(CAUSE_NAMES) as SlowCause[];
+const CAUSE_INDEX = new Map(CAUSES.map((c, i) => [c, i] as const));
+/** Servers followed per operation (the first seen). */
+const MAX_SERVERS = 1000;
+
+/**
+ * An operation's servers, the first MAX_SERVERS seen, without objects per
+ * server (a wide capture has 1,000 per operation, 11,000 in all): a
+ * server's number in a Map, and in typed arrays by that number the frame
+ * of its last reply and its slow calls by cause, with the order in which
+ * its causes first came (the finding lists causes as they were merged
+ * server by server). About 370 bytes a server as objects (a record, a Map
+ * of causes, two frame references), about 130 so (docs/memory.md).
+ */
+export class ServerTallies {
+  /** Server → its number, in the order first seen. */
+  readonly numbers = new Map<string, number>();
+  /** The call frame of the first transaction of a server followed, the earliest of all. */
+  first: FrameRef | undefined;
+  /** Slow calls of the servers followed. */
+  slowCalls = 0;
+  private lastFile = new Int32Array(0);
+  private lastNumber = new Float64Array(0);
+  private lastSec = new Float64Array(0);
+  private lastNsec = new Int32Array(0);
+  /** Slow calls by (server, cause). */
+  private causeCounts = new Int32Array(0);
+  /** A server's causes in the order first seen: 3 bits each (cause index + 1), the first lowest. */
+  private causeOrder = new Int32Array(0);
+
+  /** The server's number (made for a server new while fewer than MAX_SERVERS are followed), or −1. */
+  numberOf(server: string, callFrame: FrameRef): number {
+    let n = this.numbers.get(server);
+    if (n !== undefined) return n;
+    n = this.numbers.size;
+    if (n >= MAX_SERVERS) return -1;
+    this.numbers.set(server, n);
+    if (n === this.lastFile.length) this.grow(Math.min(MAX_SERVERS, Math.max(16, 2 * n)));
+    if (this.first === undefined || frameCompare(callFrame, this.first) < 0) this.first = snapshotFrameRef(callFrame);
+    return n;
+  }
+
+  /** The frame of the reply answering the server's latest transaction. */
+  setLast(n: number, f: FrameRef): void {
+    this.lastFile[n] = f.fileIndex;
+    this.lastNumber[n] = f.number;
+    this.lastSec[n] = f.tsSec;
+    this.lastNsec[n] = f.tsNsec;
+  }
+
+  /** A slow call of the server, with its cause. */
+  slow(n: number, cause: SlowCause): void {
+    this.slowCalls++;
+    const c = CAUSE_INDEX.get(cause)!;
+    if (this.causeCounts[n * CAUSES.length + c]!++ === 0) {
+      let order = this.causeOrder[n]!;
+      let shift = 0;
+      while (order >>> shift !== 0) shift += 3;
+      this.causeOrder[n] = order | ((c + 1) << shift);
+    }
+  }
+
+  /** The latest of the servers' last replies. */
+  last(): FrameRef {
+    let best = 0;
+    for (let n = 1; n < this.numbers.size; n++) {
+      if ((this.lastFile[n]! - this.lastFile[best]! || this.lastNumber[n]! - this.lastNumber[best]!) >= 0) best = n;
+    }
+    return { fileIndex: this.lastFile[best]!, number: this.lastNumber[best]!, tsSec: this.lastSec[best]!, tsNsec: this.lastNsec[best]! };
+  }
+
+  /** Slow calls by cause, merged server by server (each server's causes in the order they came). */
+  causes(): Map<SlowCause, number> {
+    const out = new Map<SlowCause, number>();
+    for (let n = 0; n < this.numbers.size; n++) {
+      for (let order = this.causeOrder[n]!; order !== 0; order >>>= 3) {
+        const c = (order & 7) - 1;
+        out.set(CAUSES[c]!, (out.get(CAUSES[c]!) ?? 0) + this.causeCounts[n * CAUSES.length + c]!);
+      }
+    }
+    return out;
+  }
+
+  private grow(size: number): void {
+    const more = <T extends Int32Array | Float64Array>(a: T, b: T): T => {
+      b.set(a);
+      return b;
+    };
+    this.lastFile = more(this.lastFile, new Int32Array(size));
+    this.lastNumber = more(this.lastNumber, new Float64Array(size));
+    this.lastSec = more(this.lastSec, new Float64Array(size));
+    this.lastNsec = more(this.lastNsec, new Int32Array(size));
+    this.causeCounts = more(this.causeCounts, new Int32Array(size * CAUSES.length));
+    this.causeOrder = more(this.causeOrder, new Int32Array(size));
+  }
+}
+
 interface Explanation {
   cause: SlowCause;
   /** One clause saying what the transport showed (or did not). */
@@ -125,7 +222,7 @@ interface OpStats {
   data: boolean;
   hist: LatencyHistogram;
   heap: SlowestHeap;
-  servers: Map<string, { calls: number; first: FrameRef; last: FrameRef; causes: Map<SlowCause, number>; slowCalls: number }>;
+  servers: ServerTallies;
 }
 
 function opName(t: Transaction): string {
@@ -177,7 +274,7 @@ export class SlowOpsDetector implements Detector {
     let s = this.ops.get(label);
     if (!s) {
       const op = opName(t);
-      s = { label, op, data: DATA_OPS.has(op), hist: new LatencyHistogram(), heap: new SlowestHeap(CANDIDATES), servers: new Map() };
+      s = { label, op, data: DATA_OPS.has(op), hist: new LatencyHistogram(), heap: new SlowestHeap(CANDIDATES), servers: new ServerTallies() };
       this.ops.set(label, s);
     }
     s.hist.record(t.latency);
@@ -185,18 +282,12 @@ export class SlowOpsDetector implements Detector {
     const medianFloor = s.data ? this.medianData : this.medianMetadata;
     let why: Explanation | undefined;
     // Per server: the calls, and what the transport showed during the slow-ish ones.
-    let sv = s.servers.get(server);
-    if (sv === undefined && s.servers.size < 1000) {
-      sv = { calls: 0, first: snapshotFrameRef(t.call.frame), last: snapshotFrameRef(t.reply.frame), causes: new Map(), slowCalls: 0 };
-      s.servers.set(server, sv);
-    }
-    if (sv !== undefined) {
-      sv.calls++;
-      sv.last = snapshotFrameRef(t.reply.frame);
+    const sv = s.servers.numberOf(server, t.call.frame);
+    if (sv >= 0) {
+      s.servers.setLast(sv, t.reply.frame);
       if (t.latency >= medianFloor) {
         why = this.explain(t);
-        sv.slowCalls++;
-        sv.causes.set(why.cause, (sv.causes.get(why.cause) ?? 0) + 1);
+        s.servers.slow(sv, why.cause);
       }
     }
     if (t.latency < this.relativeFloor && t.latency < (s.data ? this.dataFloor : this.metadataFloor)) return;
@@ -382,16 +473,13 @@ export class SlowOpsDetector implements Detector {
   }
 
   private medianFinding(s: OpStats, median: number, p99: number): Finding {
-    const servers = [...s.servers.keys()];
-    const all = [...s.servers.values()];
-    const slowCalls = all.reduce((n, v) => n + v.slowCalls, 0);
-    const causes = new Map<SlowCause, number>();
-    for (const v of all) for (const [c, k] of v.causes) causes.set(c, (causes.get(c) ?? 0) + k);
-    const ranked = [...causes].sort((a, b) => b[1] - a[1]);
+    const servers = [...s.servers.numbers.keys()];
+    const slowCalls = s.servers.slowCalls;
+    const ranked = [...s.servers.causes()].sort((a, b) => b[1] - a[1]);
     const top = ranked[0];
     const transport = top !== undefined && top[0] !== 'server' ? top : undefined;
-    const first = all.map((v) => v.first).sort(frameCompare)[0]!;
-    const last = all.map((v) => v.last).sort(frameCompare)[all.length - 1]!;
+    const first = s.servers.first!;
+    const last = s.servers.last();
     const examples = [...s.heap.items].sort((a, b) => b.latency - a.latency).slice(0, 3).sort((a, b) => frameCompare(a.call, b.call));
     const f: Finding = {
       kind: this.kind,

@@ -31,8 +31,8 @@ const DEFAULT_CAPACITY = 100_000;
 /**
  * Estimated bytes of a slot besides its handle's and name's bytes: its
  * fields in the typed arrays (37 bytes, arrays grown by doubling) and its
- * places in the two hash tables (kept at most half full, grown by
- * doubling); the bytes of handle and name count twice (the arena keeps
+ * places in the two hash tables (kept at most three quarters full, grown
+ * by doubling; at most half full until 2026-12-02 night); the bytes of handle and name count twice (the arena keeps
  * room to grow and the garbage of dropped entries until it is compacted).
  * docs/memory.md, "Wide captures".
  */
@@ -300,7 +300,7 @@ export class FileHandlePaths implements TransactionSink {
     this.parent[slot] = -1;
     this.children[slot] = 0;
     this.nameLen[slot] = 0;
-    if (2 * (this.used + 1) > this.byKey.length) this.byKey = this.rehash(this.byKey, this.keyHash, 2 * this.byKey.length);
+    if (4 * (this.used + 1) > 3 * this.byKey.length) this.byKey = this.rehash(this.byKey, this.keyHash, 2 * this.byKey.length);
     this.insert(this.byKey, h, slot);
     this.used++;
     this.charge(SLOT_BYTES + 2 * n);
@@ -381,7 +381,7 @@ export class FileHandlePaths implements TransactionSink {
     this.arena.copy(this.scratch, 0, this.nameOff[slot]!, this.nameOff[slot]! + n);
     const old = this.childOf(this.parent[slot]!, chash, n, latin1);
     if (old >= 0) this.removeAt(this.byChild, this.childHash, this.placeOf(this.byChild, this.childHash, old));
-    if (2 * (this.indexedChildren + 1) > this.byChild.length) this.byChild = this.rehash(this.byChild, this.childHash, 2 * this.byChild.length);
+    if (4 * (this.indexedChildren + 1) > 3 * this.byChild.length) this.byChild = this.rehash(this.byChild, this.childHash, 2 * this.byChild.length);
     this.insert(this.byChild, chash, slot);
     this.indexedChildren++;
   }
