@@ -58,7 +58,8 @@ describe('the cold store', () => {
       const known = model.get(t);
       expect(store.find(k)).toBe(known?.row ?? -1);
       if (known === undefined && rnd() < 0.6) {
-        const row = store.add(k, t);
+        const row = store.add(k);
+        store.setRef(row, 0, t);
         made = Math.max(made, row + 1);
         const i = store.i32[row >> 10]!;
         i[(row & 1023) * store.ni + COLD_USER_I32] = step;

@@ -4,7 +4,7 @@
  * nothing ("cold" connections, tcp-reassembly.ts), which keeps no object
  * per connection (docs/memory.md, "100,000 live connections").
  *
- * A row is `ni` 32-bit integers and `nf` doubles, plus one reference; the
+ * A row is `ni` 32-bit integers and `nf` doubles, plus `nr` references; the
  * first {@link COLD_USER_I32} integers are the store's own (the key, the
  * hash chain, the list links). Rows are found by key through chained
  * hashing in an Int32Array of buckets (row + 1; 0 is empty), kept in one
@@ -69,15 +69,17 @@ export class ColdStore<R> {
     readonly ni: number,
     /** Doubles per row. */
     readonly nf: number,
+    /** References per row. */
+    readonly nr: number = 1,
   ) {}
 
-  /** Bytes a row takes (its numbers and reference, and its share of the buckets at most load). */
+  /** Bytes a row takes (its numbers and references, and its share of the buckets at most load). */
   get rowBytes(): number {
-    return this.ni * 4 + this.nf * 8 + 8 + Math.ceil(4 / 0.75);
+    return this.ni * 4 + this.nf * 8 + this.nr * 8 + Math.ceil(4 / 0.75);
   }
 
-  /** A new row with key `k`, the newest of the list (its numbers are the caller's to write). */
-  add(k: KeyFields, ref: R): number {
+  /** A new row with key `k`, the newest of the list (its numbers and references are the caller's to write). */
+  add(k: KeyFields): number {
     let row = this.free;
     if (row >= 0) {
       this.free = this.i32[row >> PAGE_BITS]![(row & PAGE_MASK) * this.ni + I_CHAIN]!;
@@ -86,7 +88,7 @@ export class ColdStore<R> {
       if ((row & PAGE_MASK) === 0) {
         this.i32.push(new Int32Array(COLD_PAGE * this.ni));
         this.f64.push(new Float64Array(COLD_PAGE * this.nf));
-        this.refs.push(new Array<R | undefined>(COLD_PAGE).fill(undefined));
+        this.refs.push(new Array<R | undefined>(COLD_PAGE * this.nr).fill(undefined));
       }
     }
     const a = this.i32[row >> PAGE_BITS]!;
@@ -96,7 +98,6 @@ export class ColdStore<R> {
     a[b + I_HI3] = k.hi3 | 0;
     a[b + I_PORTS] = (k.loPort << 16) | k.hiPort;
     if (!k.narrow) this.wide.set(row, new KeyFields().copyFrom(k));
-    this.refs[row >> PAGE_BITS]![row & PAGE_MASK] = ref;
     // The hash chain.
     if (this.size >= (this.buckets.length >> 2) * 3) this.grow();
     const i = k.hash & this.mask;
@@ -131,9 +132,13 @@ export class ColdStore<R> {
     return -1;
   }
 
-  /** The reference of a row. */
-  ref(row: number): R {
-    return this.refs[row >> PAGE_BITS]![row & PAGE_MASK]!;
+  /** Reference `n` of a row. */
+  ref(row: number, n = 0): R {
+    return this.refs[row >> PAGE_BITS]![(row & PAGE_MASK) * this.nr + n]!;
+  }
+
+  setRef(row: number, n: number, v: R): void {
+    this.refs[row >> PAGE_BITS]![(row & PAGE_MASK) * this.nr + n] = v;
   }
 
   /** Copies the key of a row into `k` (hash included). */
@@ -184,7 +189,8 @@ export class ColdStore<R> {
     if (n >= 0) this.i32[n >> PAGE_BITS]![(n & PAGE_MASK) * ni + I_PREV] = p;
     else this.tail = p;
     if (this.wide.size > 0) this.wide.delete(row);
-    this.refs[row >> PAGE_BITS]![row & PAGE_MASK] = undefined;
+    const refs = this.refs[row >> PAGE_BITS]!;
+    for (let n = 0, r = (row & PAGE_MASK) * this.nr; n < this.nr; n++) refs[r + n] = undefined;
     a[b + I_CHAIN] = this.free;
     this.free = row;
     this.size--;

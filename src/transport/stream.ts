@@ -38,7 +38,10 @@ export interface TcpConnection {
   /**
    * Segments seen per direction so far (index = Direction), retransmissions
    * included, and those of them that carried payload. Updated as segments
-   * arrive: final at the connection's 'connection-end' event.
+   * arrive: final at the connection's 'connection-end' event. A connection
+   * frozen between its segments (tcp-reassembly.ts) is given a new
+   * TcpConnection object when it is made again, with the same id and
+   * values: the one of the latest event (or `thawConnection`) is current.
    */
   readonly segments: readonly [number, number];
   readonly dataSegments: readonly [number, number];
@@ -281,9 +284,11 @@ export interface TransportHandler {
    */
   openConnection(conn: TcpConnection, control: StreamControl): ConnectionConsumer | [StreamConsumer, StreamConsumer];
   /**
-   * A frozen connection's next segment came: the consumer made again from
-   * what its `freeze` wrote (the same TcpConnection; `control` may be a new
-   * object). Needed by a handler whose consumers freeze.
+   * A frozen connection's next segment came (or it is evicted, or the
+   * capture ends): the consumer made again from what its `freeze` wrote,
+   * for `conn`, a new TcpConnection with the same id, endpoints (the same
+   * objects) and values, and `control`, also new. Needed by a handler
+   * whose consumers freeze.
    */
   thawConnection?(conn: TcpConnection, control: StreamControl, s: FrozenConsumer): ConnectionConsumer;
   datagram(d: UdpDatagram): void;

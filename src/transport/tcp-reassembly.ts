@@ -194,31 +194,65 @@ const MAX_ACK_JUMP = 2 ** 30;
 export const CONNECTION_BYTES = 850;
 
 // A frozen connection's row (cold-store.ts): integers after the store's own, then doubles.
-const HALF_INTS = 12;
-const HALF_FLOATS = 4;
-const R_CFLAGS = COLD_USER_I32;
-const R_MRU_SYN_NSEC = R_CFLAGS + 1;
-const R_H0 = R_MRU_SYN_NSEC + 1;
+// Capture times in seconds are kept as 32-bit differences from the first frame's (secToRow).
+const HALF_INTS = 13;
+const HALF_FLOATS = 2;
+const R_H0 = COLD_USER_I32;
 const R_H1 = R_H0 + HALF_INTS;
-const R_CONSUMER = R_H1 + HALF_INTS;
+const R_MRU_SYN_NSEC = R_H1 + HALF_INTS;
+const R_MRU_SYN_SEC = R_MRU_SYN_NSEC + 1;
+const R_LAST_SEEN = R_MRU_SYN_SEC + 1;
+const R_ID = R_LAST_SEEN + 1;
+const R_SEG0 = R_ID + 1;
+const R_SEG1 = R_SEG0 + 1;
+const R_DATA0 = R_SEG1 + 1;
+const R_DATA1 = R_DATA0 + 1;
+const R_FIRST_FILE = R_DATA1 + 1;
+const R_FIRST_NUMBER = R_FIRST_FILE + 1;
+const R_FIRST_NSEC = R_FIRST_NUMBER + 1;
+const R_CONSUMER = R_FIRST_NSEC + 1;
 const ROW_INTS = R_CONSUMER + FROZEN_CONSUMER_INTS;
-const F_LAST_SEEN = 0;
-const F_MRU_SYN_SEC = 1;
-const F_FIRST_RTT = 2;
-const F_STAMP = 3;
-const F_H0 = 4;
+const F_FIRST_RTT = 0;
+const F_STAMP = 1;
+const F_FIRST_SEC = 2;
+const F_H0 = 3;
 const F_H1 = F_H0 + HALF_FLOATS;
 const F_CONSUMER = F_H1 + HALF_FLOATS;
 const ROW_FLOATS = F_CONSUMER + FROZEN_CONSUMER_FLOATS;
+/** References of a row: the connection's endpoints (the same objects when it is made again). */
+const REF_A = 0;
+const REF_B = 1;
+/** A row's first integer of a direction: its flags, its last segment's analysis flags (<< 8), the connection's (<< 24, direction 0's). */
+const LSF_SHIFT = 8;
+const CFLAGS_SHIFT = 24;
+
+/** secToRow: a time of 0 (not set yet). */
+const SEC_ZERO = -0x80000000;
+
+/** A capture time in seconds as kept in a row: its difference from `base`, or NaN when that is no 32-bit integer. */
+function secToRow(sec: number, base: number): number {
+  if (sec === 0) return SEC_ZERO;
+  const d = sec - base;
+  return (d | 0) === d && d !== SEC_ZERO ? d : NaN;
+}
+
+function secFromRow(v: number, base: number): number {
+  return v === SEC_ZERO ? 0 : base + v;
+}
+
+/** Whether a count fits a row's 32-bit integer. */
+function fits(n: number): boolean {
+  return (n | 0) === n;
+}
 
 /**
  * Estimated heap bytes of one frozen connection: its row (ROW_INTS
- * integers, ROW_FLOATS doubles, its reference and its share of the hash
- * table's buckets: about 270 bytes) and what stays an object, its
- * TcpConnection (120) with the client's endpoint (40 and its address text,
- * about 31). Measured as CONNECTION_BYTES (docs/memory.md, 2026-12-02 night).
+ * integers, ROW_FLOATS doubles, its two references and its share of the
+ * hash table's buckets: about 280 bytes) and the client's endpoint (40 and
+ * its address text, about 31), which the row keeps. Measured as
+ * CONNECTION_BYTES (docs/memory.md, 2026-12-02 night).
  */
-export const FROZEN_CONNECTION_BYTES = 460;
+export const FROZEN_CONNECTION_BYTES = 355;
 /** Estimated heap bytes of a buffered out-of-order segment besides its payload. */
 export const PENDING_SEGMENT_BYTES = 160;
 /**
@@ -437,12 +471,18 @@ class Half extends TcpFlowAnalysis {
     return this.nextOffset + ((seq - this.dseq) | 0);
   }
 
+  /** Whether the direction's times fit a row (see secToRow) with `base` the first frame's seconds. */
+  fitsRow(base: number): boolean {
+    return !Number.isNaN(secToRow(this.nextSeqSec, base)) && !Number.isNaN(secToRow(this.lastAckSec, base));
+  }
+
   /**
    * Writes the direction into a frozen connection's row: HALF_INTS integers
-   * at `a[i]`, HALF_FLOATS doubles at `f[j]` (it must hold no HalfExtra).
+   * at `a[i]` (the first one shared: `high` << CFLAGS_SHIFT), HALF_FLOATS
+   * doubles at `f[j]` (it must hold no HalfExtra, and fit: fitsRow).
    */
-  saveTo(a: Int32Array, i: number, f: Float64Array, j: number): void {
-    a[i] = this.flags;
+  saveTo(a: Int32Array, i: number, f: Float64Array, j: number, base: number, high: number): void {
+    a[i] = this.flags | (this.lastSegmentFlags << LSF_SHIFT) | (high << CFLAGS_SHIFT);
     a[i + 1] = this.dseq;
     a[i + 2] = this.isn;
     a[i + 3] = this.highestAck;
@@ -453,16 +493,17 @@ class Half extends TcpFlowAnalysis {
     a[i + 8] = this.lastAckNsec;
     a[i + 9] = this.window;
     a[i + 10] = this.dupAckNum;
-    a[i + 11] = this.lastSegmentFlags;
+    a[i + 11] = secToRow(this.nextSeqSec, base);
+    a[i + 12] = secToRow(this.lastAckSec, base);
     f[j] = this.nextOffset;
     f[j + 1] = this.sentEnd;
-    f[j + 2] = this.nextSeqSec;
-    f[j + 3] = this.lastAckSec;
   }
 
   /** Reads what saveTo wrote. */
-  loadFrom(a: Int32Array, i: number, f: Float64Array, j: number): void {
-    this.flags = a[i]!;
+  loadFrom(a: Int32Array, i: number, f: Float64Array, j: number, base: number): void {
+    const w = a[i]!;
+    this.flags = w & ((1 << LSF_SHIFT) - 1);
+    this.lastSegmentFlags = (w >>> LSF_SHIFT) & ((1 << (CFLAGS_SHIFT - LSF_SHIFT)) - 1);
     this.dseq = a[i + 1]!;
     this.isn = a[i + 2]!;
     this.highestAck = a[i + 3]!;
@@ -473,11 +514,10 @@ class Half extends TcpFlowAnalysis {
     this.lastAckNsec = a[i + 8]!;
     this.window = a[i + 9]!;
     this.dupAckNum = a[i + 10]!;
-    this.lastSegmentFlags = a[i + 11]!;
+    this.nextSeqSec = secFromRow(a[i + 11]!, base);
+    this.lastAckSec = secFromRow(a[i + 12]!, base);
     this.nextOffset = fromFloat(f[j]!);
     this.sentEnd = fromFloat(f[j + 1]!);
-    this.nextSeqSec = fromFloat(f[j + 2]!);
-    this.lastAckSec = fromFloat(f[j + 3]!);
   }
 
   start(seq: number): void {
@@ -554,6 +594,42 @@ class ConnInfo implements TcpConnection {
     return [this.data0, this.data1];
   }
 
+  /** Whether its numbers fit a row's 32-bit integers. */
+  fitsRow(): boolean {
+    return (
+      fits(this.id) && fits(this.seg0) && fits(this.seg1) && fits(this.data0) && fits(this.data1) &&
+      fits(this.firstFileIndex) && fits(this.firstNumber) && fits(this.firstNsec)
+    );
+  }
+
+  /** Writes what a row keeps of it (fitsRow) besides its endpoints and midstream. */
+  saveTo(a: Int32Array, i: number, f: Float64Array, j: number): void {
+    a[i + R_ID] = this.id;
+    a[i + R_SEG0] = this.seg0;
+    a[i + R_SEG1] = this.seg1;
+    a[i + R_DATA0] = this.data0;
+    a[i + R_DATA1] = this.data1;
+    a[i + R_FIRST_FILE] = this.firstFileIndex;
+    a[i + R_FIRST_NUMBER] = this.firstNumber;
+    a[i + R_FIRST_NSEC] = this.firstNsec;
+    f[j + F_FIRST_SEC] = this.firstSec;
+  }
+
+  /** Made again from a row (a new object with the same values). */
+  static fromRow(a: Int32Array, i: number, f: Float64Array, j: number, ea: Endpoint, eb: Endpoint, midstream: boolean): ConnInfo {
+    const c = new ConnInfo(a[i + R_ID]!, ea, eb, midstream, {
+      fileIndex: a[i + R_FIRST_FILE]!,
+      number: a[i + R_FIRST_NUMBER]!,
+      tsSec: fromFloat(f[j + F_FIRST_SEC]!),
+      tsNsec: a[i + R_FIRST_NSEC]!,
+    });
+    c.seg0 = a[i + R_SEG0]!;
+    c.seg1 = a[i + R_SEG1]!;
+    c.data0 = a[i + R_DATA0]!;
+    c.data1 = a[i + R_DATA1]!;
+    return c;
+  }
+
   /** One more segment of direction `dir` (`data`: with payload). */
   count(dir: Direction, data: boolean): void {
     if (dir === 0) {
@@ -579,6 +655,8 @@ const C_HANDSHAKE = 2;
 const C_CLOSED = 4;
 /** In the reassembler's `busy` list (found unable to freeze), not in `open`. */
 const C_BUSY = 8;
+/** In a row only: the connection's TcpConnection is `midstream`. */
+const C_MIDSTREAM = 16;
 
 /**
  * A connection is its own StreamControl (no closure per connection):
@@ -740,7 +818,7 @@ export class TcpReassembler {
   /** Details of the last segment classified (for its events). */
   private readonly details = new SegmentDetails();
   /** Frozen connections: open, waiting for nothing, as rows of numbers (older than every connection in `open`). */
-  private readonly cold = new ColdStore<ConnInfo>(ROW_INTS, ROW_FLOATS);
+  private readonly cold = new ColdStore<Endpoint>(ROW_INTS, ROW_FLOATS, 2);
   /** A consumer's frozen state, on its way to or from a row. */
   private readonly frozen: FrozenConsumer = {
     ints: new Int32Array(FROZEN_CONSUMER_INTS),
@@ -965,7 +1043,7 @@ export class TcpReassembler {
     const open: { id: number; conn: Conn | null; row: number }[] = [];
     for (const conn of this.open) open.push({ id: conn.info.id, conn, row: -1 });
     for (const conn of this.busy) open.push({ id: conn.info.id, conn, row: -1 });
-    for (const row of this.cold) open.push({ id: this.cold.ref(row).id, conn: null, row });
+    for (const row of this.cold) open.push({ id: this.cold.i32[row >> COLD_PAGE_BITS]![(row & COLD_PAGE_MASK) * ROW_INTS + R_ID]!, conn: null, row });
     open.sort((x, y) => x.id - y.id);
     for (const o of open) {
       // There is an open connection, so a segment was seen and `when` is set.
@@ -1017,7 +1095,9 @@ export class TcpReassembler {
     const x = this.oldest();
     if (x === null) return NaN;
     if (typeof x !== 'number') return x.lastSeenSec;
-    return this.cold.f64[x >> COLD_PAGE_BITS]![(x & COLD_PAGE_MASK) * ROW_FLOATS + F_LAST_SEEN]!;
+    const cold = this.cold;
+    const base = cold.f64[x >> COLD_PAGE_BITS]![(x & COLD_PAGE_MASK) * ROW_FLOATS + F_FIRST_SEC]!;
+    return secFromRow(cold.i32[x >> COLD_PAGE_BITS]![(x & COLD_PAGE_MASK) * ROW_INTS + R_LAST_SEEN]!, base);
   }
 
   /** Evicts the least recently active open connection (there must be one). */
@@ -1038,10 +1118,10 @@ export class TcpReassembler {
     const i = (row & COLD_PAGE_MASK) * ROW_INTS;
     this.stats.evicted++;
     this.budget.drop('connections', 1);
-    const info = cold.ref(row);
     const fz = this.frozen;
     const f = cold.f64[row >> COLD_PAGE_BITS]!;
     const j = (row & COLD_PAGE_MASK) * ROW_FLOATS;
+    const info = ConnInfo.fromRow(a, i, f, j, cold.ref(row, REF_A), cold.ref(row, REF_B), ((a[i + R_H0]! >>> CFLAGS_SHIFT) & C_MIDSTREAM) !== 0);
     for (let n = 0; n < FROZEN_CONSUMER_INTS; n++) fz.ints[n] = a[i + R_CONSUMER + n]!;
     for (let n = 0; n < FROZEN_CONSUMER_FLOATS; n++) fz.floats[n] = f[j + F_CONSUMER + n]!;
     const ended0 = (a[i + R_H0]! & H_ENDED) !== 0;
@@ -1086,25 +1166,35 @@ export class TcpReassembler {
     const h0 = conn.h0;
     const h1 = conn.h1;
     if (h0.x !== null || h1.x !== null || h0.busy || h1.busy) return false;
+    const info = conn.info;
+    const base = info.firstSec;
+    if (
+      !info.fitsRow() || !h0.fitsRow(base) || !h1.fitsRow(base) ||
+      Number.isNaN(secToRow(conn.mruSynSec, base)) || Number.isNaN(secToRow(conn.lastSeenSec, base))
+    ) {
+      return false;
+    }
     const fz = this.frozen;
     const consumer = conn.consumer;
     if (consumer.freeze === undefined || !consumer.freeze(fz)) return false;
     const k = this.thawKey;
     conn.keyInto(k);
     const cold = this.cold;
-    const row = cold.add(k, conn.info);
+    const row = cold.add(k);
+    cold.setRef(row, REF_A, info.a);
+    cold.setRef(row, REF_B, info.b);
     const a = cold.i32[row >> COLD_PAGE_BITS]!;
     const f = cold.f64[row >> COLD_PAGE_BITS]!;
     const i = (row & COLD_PAGE_MASK) * ROW_INTS;
     const j = (row & COLD_PAGE_MASK) * ROW_FLOATS;
-    a[i + R_CFLAGS] = conn.cflags;
+    info.saveTo(a, i, f, j);
     a[i + R_MRU_SYN_NSEC] = conn.mruSynNsec;
-    f[j + F_LAST_SEEN] = conn.lastSeenSec;
-    f[j + F_MRU_SYN_SEC] = conn.mruSynSec;
+    a[i + R_MRU_SYN_SEC] = secToRow(conn.mruSynSec, base);
+    a[i + R_LAST_SEEN] = secToRow(conn.lastSeenSec, base);
     f[j + F_FIRST_RTT] = conn.firstRttNs;
     f[j + F_STAMP] = conn.stamp;
-    h0.saveTo(a, i + R_H0, f, j + F_H0);
-    h1.saveTo(a, i + R_H1, f, j + F_H1);
+    h0.saveTo(a, i + R_H0, f, j + F_H0, base, conn.cflags | (info.midstream ? C_MIDSTREAM : 0));
+    h1.saveTo(a, i + R_H1, f, j + F_H1, base, 0);
     for (let n = 0; n < FROZEN_CONSUMER_INTS; n++) a[i + R_CONSUMER + n] = fz.ints[n]!;
     for (let n = 0; n < FROZEN_CONSUMER_FLOATS; n++) f[j + F_CONSUMER + n] = fz.floats[n]!;
     this.index.delete(conn);
@@ -1123,16 +1213,18 @@ export class TcpReassembler {
     const i = (row & COLD_PAGE_MASK) * ROW_INTS;
     const j = (row & COLD_PAGE_MASK) * ROW_FLOATS;
     cold.keyOf(row, k);
-    const info = cold.ref(row);
-    const cflags = a[i + R_CFLAGS]!;
-    const conn = new Conn(info, k, (cflags & C_A_IS_LO) !== 0, fromFloat(f[j + F_LAST_SEEN]!), this.releaseOf);
+    const high = a[i + R_H0]! >>> CFLAGS_SHIFT;
+    const cflags = high & ~C_MIDSTREAM;
+    const info = ConnInfo.fromRow(a, i, f, j, cold.ref(row, REF_A), cold.ref(row, REF_B), (high & C_MIDSTREAM) !== 0);
+    const base = info.firstSec;
+    const conn = new Conn(info, k, (cflags & C_A_IS_LO) !== 0, secFromRow(a[i + R_LAST_SEEN]!, base), this.releaseOf);
     conn.cflags = cflags;
     conn.mruSynNsec = a[i + R_MRU_SYN_NSEC]!;
-    conn.mruSynSec = fromFloat(f[j + F_MRU_SYN_SEC]!);
+    conn.mruSynSec = secFromRow(a[i + R_MRU_SYN_SEC]!, base);
     conn.firstRttNs = fromFloat(f[j + F_FIRST_RTT]!);
     conn.stamp = fromFloat(f[j + F_STAMP]!);
-    conn.h0.loadFrom(a, i + R_H0, f, j + F_H0);
-    conn.h1.loadFrom(a, i + R_H1, f, j + F_H1);
+    conn.h0.loadFrom(a, i + R_H0, f, j + F_H0, base);
+    conn.h1.loadFrom(a, i + R_H1, f, j + F_H1, base);
     const fz = this.frozen;
     for (let n = 0; n < FROZEN_CONSUMER_INTS; n++) fz.ints[n] = a[i + R_CONSUMER + n]!;
     for (let n = 0; n < FROZEN_CONSUMER_FLOATS; n++) fz.floats[n] = f[j + F_CONSUMER + n]!;
