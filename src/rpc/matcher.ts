@@ -35,7 +35,7 @@ import { XdrReader } from '../../decoders/xdr.js';
 import { secondsBetween, snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import { MemoryBudget, type MemoryAccount } from '../memory/budget.js';
 import type { Direction, Endpoint, TcpConnection } from '../transport/stream.js';
-import { COMPACT_CALL_BYTES, DIRECTION_BYTES, PendingCall, RECENT_BYTES, RECENT_CALLS, RecentCalls, sameCredential, STRING_BYTES } from './call-table.js';
+import { COMPACT_CALL_BYTES, DIRECTION_BYTES, PendingCall, RECENT_CALLS, RecentCalls, sameCredential, STRING_BYTES } from './call-table.js';
 import { NONE, T_RDMA, T_TCP, T_UDP, WaitingCalls, type CompactCall, type TransportCode } from './waiting-calls.js';
 import { KEEP_MAX, type MessageConnection, type RpcMessageRecord, type RpcMessageSink, type RpcTransport } from './message.js';
 import type { MatcherStats, RpcCallSide, Transaction, TransactionSink, TransportError } from './transaction.js';
@@ -385,8 +385,8 @@ export class RpcMatcher implements RpcMessageSink {
     let freed = 0;
     // The memory of answered calls first: it only serves late retransmissions and duplicate replies.
     while (freed < want && this.recent.forgetOldest()) {
-      this.account.add(-RECENT_BYTES);
-      freed += RECENT_BYTES;
+      this.account.add(-this.recent.entryBytes);
+      freed += this.recent.entryBytes;
       this.budget.drop('answeredCalls', 1);
     }
     const w = this.waiting;
@@ -655,6 +655,6 @@ export class RpcMatcher implements RpcMessageSink {
   private remember(d: number, t: Transaction): void {
     const before = this.recent.size;
     this.recent.add(this.waiting.dirRecentKey(d), t);
-    this.account.add((this.recent.size - before) * RECENT_BYTES);
+    this.account.add((this.recent.size - before) * this.recent.entryBytes);
   }
 }
