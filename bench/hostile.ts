@@ -12,6 +12,9 @@
  * time stays linear.
  *
  *   BENCH_HOSTILE=both npm run bench:hostile     # some shapes only
+ *   BENCH_HOSTILE=none npm run bench             # `npm run bench` without them
+ *
+ * `npm run bench` runs it after the workloads of bench/bench.ts.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -84,6 +87,7 @@ const env = process.env;
 const dir = resolve(env['BENCH_DIR'] ?? join(root, 'bench', 'out'));
 mkdirSync(dir, { recursive: true });
 const only = env['BENCH_HOSTILE']?.split(',');
+if (only?.includes('none') === true) process.exit(0);
 const large = env['BENCH_HOSTILE_LARGE'] === '1';
 
 /** The V8 flags of the nfsight command's shebang (`#!/usr/bin/env -S node ...`). */
