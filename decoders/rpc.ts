@@ -162,7 +162,7 @@ export interface GssCredential {
   seq: number;
   service: number;
   serviceName: GssServiceName;
-  /** The context handle: a view into the message bytes, not a copy. */
+  /** The context handle: a copy of its bytes (a Buffer of its own). */
   context: Buffer;
 }
 
@@ -523,7 +523,9 @@ function decodeGssCred(r: XdrReader): GssCredential | undefined {
   const seq = r.u32();
   const serviceAt = r.pos;
   const service = r.u32();
-  const context = r.opaque();
+  // A copy: credentials outlive the message (outstanding calls keep theirs),
+  // and a view would keep all of the message's buffer alive.
+  const context = ownCopy(r.opaque());
   if (!r.ok) return undefined;
   const serviceName = GSS_SERVICES[service];
   if (serviceName === undefined || proc > RPCSEC_GSS_DESTROY) {
@@ -531,4 +533,12 @@ function decodeGssCred(r: XdrReader): GssCredential | undefined {
     return undefined;
   }
   return { version, proc, seq, service, serviceName, context };
+}
+
+/** `b`'s bytes in a Buffer of their own (not a view into a larger one, nor into Node's shared pool). */
+function ownCopy(b: Buffer): Buffer {
+  if (b.length === 0) return b;
+  const own = Buffer.allocUnsafeSlow(b.length);
+  b.copy(own);
+  return own;
 }

@@ -13,6 +13,7 @@ import {
   type RecordStats,
   type RpcMessageSink,
 } from './message.js';
+import { deliveredMessageBuffer } from './message-slab.js';
 
 const EMPTY: Buffer = Buffer.alloc(0);
 
@@ -51,7 +52,7 @@ export function rpcFromDatagram(d: UdpDatagram, sink: RpcMessageSink, stats: Rec
     if (headLen > KEEP_MAX) headLen = KEEP_MAX;
     if (headLen > cap) headLen = cap;
   }
-  const head = Buffer.allocUnsafeSlow(headLen);
+  const head = deliveredMessageBuffer(headLen);
   p.copy(head, 0, 0, headLen);
 
   let tail = EMPTY;
@@ -59,7 +60,7 @@ export function rpcFromDatagram(d: UdpDatagram, sink: RpcMessageSink, stats: Rec
   if (missing === 0 && headLen < length) {
     let start = length - TAIL_KEEP;
     if (start < headLen) start = headLen;
-    tail = Buffer.allocUnsafeSlow(length - start);
+    tail = deliveredMessageBuffer(length - start);
     p.copy(tail, 0, start, length);
     tailOffset = start;
   }

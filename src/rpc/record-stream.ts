@@ -28,6 +28,7 @@ import {
   type RpcMessageRecord,
   type RpcMessageSink,
 } from './message.js';
+import { deliveredMessageBuffer, SLAB_PIECE_MAX } from './message-slab.js';
 
 /** Largest fragment believed (a larger record mark means the stream is out of sync). */
 export const MAX_FRAGMENT = 16 * 1024 * 1024;
@@ -148,6 +149,8 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
   /** How many head bytes are wanted: KEEP_WHOLE_MAX until the sink decided. */
   private headLimit = 0;
   private decided = false;
+  /** The message in progress will be delivered before the data() call at hand returns (its buffers may come from the shared slabs). */
+  private delivered = false;
   /** A gap hit the head: no more head bytes. */
   private headStopped = false;
   /** The message header (first HEADER_CHECK bytes) was checked or cannot be. */
@@ -380,7 +383,7 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
             this.markHave = 0;
             mark = v;
           }
-          this.onMark(mark, at);
+          this.onMark(mark, at, end - pos);
           break;
         }
         case MODE_BODY: {
@@ -419,7 +422,8 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
     }
   }
 
-  private onMark(mark: number, at: FrameRef): void {
+  /** A record mark, followed by `inHand` bytes of this data() call. */
+  private onMark(mark: number, at: FrameRef, inHand: number): void {
     const len = mark & 0x7fffffff;
     const last = mark >= 0x80000000;
     if (len === 0 || len > this.maxFragment) {
@@ -435,7 +439,7 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
     this.fragRemain = len;
     this.fragLast = last;
     if (!this.inMsg) {
-      this.startMessage(len, last);
+      this.startMessage(len, last, len <= inHand);
       return;
     }
     // Another fragment of the message in progress.
@@ -450,8 +454,10 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
     }
   }
 
-  private startMessage(len: number, last: boolean): void {
+  /** `complete`: the message is one fragment whose bytes are all in the data() call at hand. */
+  private startMessage(len: number, last: boolean, complete: boolean): void {
     this.inMsg = true;
+    this.delivered = last && complete;
     this.discard = false;
     this.resynced = this.nextResynced;
     this.nextResynced = false;
@@ -469,17 +475,19 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
     if (last) {
       this.msgLen = len;
       if (len <= KEEP_WHOLE_MAX) {
-        this.head = Buffer.allocUnsafeSlow(len);
+        this.head = this.alloc(len);
         this.headLimit = len;
         this.decided = true;
       } else {
-        this.head = Buffer.allocUnsafeSlow(KEEP_WHOLE_MAX);
+        // Complete at hand and short: room for all of it at once (the sink
+        // nearly always keeps it whole), no copy when the sink has decided.
+        this.head = this.alloc(this.delivered && len <= SLAB_PIECE_MAX ? len : KEEP_WHOLE_MAX);
         this.headLimit = KEEP_WHOLE_MAX;
         this.decided = false;
       }
     } else {
       this.msgLen = -1;
-      this.head = Buffer.allocUnsafeSlow(len < KEEP_WHOLE_MAX ? len : KEEP_WHOLE_MAX);
+      this.head = this.alloc(len < KEEP_WHOLE_MAX ? len : KEEP_WHOLE_MAX);
       this.headLimit = KEEP_WHOLE_MAX;
       this.decided = false;
     }
@@ -520,13 +528,22 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
     }
   }
 
+  /**
+   * A buffer for bytes of the message in progress: from the shared slabs
+   * when the message will be delivered before this data() call returns,
+   * else its own (a message waiting for segments must not pin a slab).
+   */
+  private alloc(n: number): Buffer {
+    return this.delivered ? deliveredMessageBuffer(n) : Buffer.allocUnsafeSlow(n);
+  }
+
   private growHead(need: number): void {
     let cap = this.head.length * 2;
     if (cap < need) cap = need;
     if (cap > this.headLimit) cap = this.headLimit;
     if (this.msgLen >= 0 && cap > this.msgLen) cap = this.msgLen;
     if (cap < need) cap = need;
-    const next = Buffer.allocUnsafeSlow(cap);
+    const next = this.alloc(cap);
     this.head.copy(next, 0, 0, this.headLen);
     this.head = next;
   }
@@ -546,7 +563,7 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
       // already in may belong to the tail.
       const old = this.head;
       const oldLen = this.headLen;
-      this.head = Buffer.allocUnsafeSlow(limit);
+      this.head = this.alloc(limit);
       old.copy(this.head, 0, 0, limit);
       this.headLen = limit;
       this.headLimit = limit;
@@ -556,7 +573,7 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
     this.headLimit = limit;
     if (known >= 0 && limit > this.head.length) {
       // The final size is known: one allocation.
-      const next = Buffer.allocUnsafeSlow(limit);
+      const next = this.alloc(limit);
       this.head.copy(next, 0, 0, this.headLen);
       this.head = next;
     }
@@ -587,7 +604,7 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
       if (before === undefined || before.length < m) return;
       fill = m - start;
     }
-    const tail = Buffer.allocUnsafeSlow(len - start);
+    const tail = this.alloc(len - start);
     if (fill > 0) before!.copy(tail, 0, start, m);
     this.tail = tail;
     this.tailStart = start;
