@@ -11,6 +11,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { FrameRef } from '../src/capture/frame.js';
 import { TAIL_KEEP, type RpcMessageRecord } from '../src/rpc/message.js';
+import { deliveredBuffers, SLAB_PIECE_MAX } from '../src/rpc/message-slab.js';
 import type { PartialRecordTracker, RpcRecordStream } from '../src/rpc/record-stream.js';
 import { BULK_HEAD, BULK_XID, Driver } from './gen/record-driver.js';
 import { NFS_PROGRAM, XdrWriter, recordMark, rpcAcceptedReply, rpcAuthErrorReply, rpcRpcMismatchReply } from './gen/rpc.js';
@@ -455,14 +456,42 @@ describe('frames across the files of a rotated set', () => {
 });
 
 describe('what is kept and allocated', () => {
-  /** Sizes passed to Buffer.allocUnsafeSlow while `fn` runs. */
-  function allocs(fn: () => void): number[] {
-    const spy = vi.spyOn(Buffer, 'allocUnsafeSlow');
-    fn();
-    const sizes = spy.mock.calls.map((c) => c[0] as number);
-    spy.mockRestore();
-    return sizes;
+  /**
+   * While `fn` runs: the sizes of the Buffers of their own the stream
+   * allocates (Buffer.allocUnsafeSlow, and deliveredBuffers.take beyond
+   * SLAB_PIECE_MAX; the shared slabs' own do not count),
+   * and of the pieces it takes from the shared slabs (deliveredBuffers).
+   */
+  function allocations(fn: () => void): { own: number[]; slab: number[] } {
+    const own: number[] = [];
+    const slab: number[] = [];
+    let inSlab = 0;
+    const take = deliveredBuffers.take;
+    const alloc = Buffer.allocUnsafeSlow;
+    const s1 = vi.spyOn(deliveredBuffers, 'take').mockImplementation((n: number) => {
+      // Longer than a piece: a Buffer of its own (made by take itself).
+      (n > SLAB_PIECE_MAX ? own : slab).push(n);
+      inSlab++;
+      try {
+        return take.call(deliveredBuffers, n);
+      } finally {
+        inSlab--;
+      }
+    });
+    const s2 = vi.spyOn(Buffer, 'allocUnsafeSlow').mockImplementation((n: number) => {
+      if (inSlab === 0) own.push(n);
+      return alloc(n);
+    });
+    try {
+      fn();
+    } finally {
+      s1.mockRestore();
+      s2.mockRestore();
+    }
+    return { own, slab };
   }
+  /** Sizes of the Buffers of their own allocated while `fn` runs. */
+  const allocs = (fn: () => void): number[] => allocations(fn).own;
 
   it('a message of exactly 512 bytes is kept whole without asking, in one fragment or several; 513 asks', () => {
     for (const frags of [[], [100], [100, 100]]) {
@@ -533,17 +562,50 @@ describe('what is kept and allocated', () => {
   it('asked to keep all of a long message, the head is allocated once at its length', () => {
     const d = new Driver();
     const m = callOf(0x95, 3000);
-    expect(allocs(() => d.data(recordMark(m)))).toEqual([512, 3000]);
+    const w = recordMark(m);
+    // In two segments: a Buffer of its own (the stream holds it between them).
+    expect(allocations(() => {
+      d.data(w.subarray(0, 1000));
+      d.data(w.subarray(1000));
+    })).toEqual({ own: [512, 3000], slab: [] });
     expect(d.sink.msgs[0]!.bytes.head.equals(m)).toBe(true);
+    // In one segment: delivered before the segment is done with, so one piece of the shared slabs at its length.
+    const e = new Driver();
+    expect(allocations(() => e.data(w))).toEqual({ own: [], slab: [3000] });
+    expect(e.sink.msgs[0]!.bytes.head.equals(m)).toBe(true);
   });
 
   it('asked to keep exactly the 512 bytes in, nothing more is allocated than the tail', () => {
     const d = new Driver();
     d.sink.keep = () => 512;
     const m = callOf(0x96, 6000);
-    expect(allocs(() => d.data(recordMark(m)))).toEqual([512, TAIL_KEEP]);
+    const w = recordMark(m);
+    expect(allocations(() => {
+      d.data(w.subarray(0, 600));
+      d.data(w.subarray(600));
+    })).toEqual({ own: [512, TAIL_KEEP], slab: [] });
     expect(d.sink.msgs[0]!.bytes.head.equals(m.subarray(0, 512))).toBe(true);
     expect(d.sink.msgs[0]!.bytes.tail.equals(m.subarray(6000 - TAIL_KEEP))).toBe(true);
+    // In one segment: from the shared slabs (room for the whole message is taken before the sink is asked).
+    const e = new Driver();
+    e.sink.keep = () => 512;
+    expect(allocations(() => e.data(w))).toEqual({ own: [], slab: [6000, TAIL_KEEP] });
+    expect(e.sink.msgs[0]!.bytes.head.equals(m.subarray(0, 512))).toBe(true);
+    expect(e.sink.msgs[0]!.bytes.tail.equals(m.subarray(6000 - TAIL_KEEP))).toBe(true);
+  });
+
+  it('a message complete in the segment at hand longer than SLAB_PIECE_MAX gets Buffers of its own', () => {
+    const d = new Driver();
+    const m = callOf(0x9b, SLAB_PIECE_MAX + 100);
+    expect(allocations(() => d.data(recordMark(m)))).toEqual({ own: [SLAB_PIECE_MAX + 100], slab: [512] });
+    expect(d.sink.msgs[0]!.bytes.head.equals(m)).toBe(true);
+  });
+
+  it('pieces of the shared slabs do not overlap: every message delivered from one segment keeps its own bytes', () => {
+    const d = new Driver();
+    const ms = Array.from({ length: 40 }, (_, i) => callOf(0x200 + i, 100 + 97 * i));
+    d.data(Buffer.concat(ms.map((m) => recordMark(m))));
+    expect(d.sink.msgs.map((x) => x.bytes.head.equals(ms[d.sink.msgs.indexOf(x)]!))).toEqual(ms.map(() => true));
   });
 
   it('asked to keep nothing (a negative answer), the head is empty and the tail kept', () => {

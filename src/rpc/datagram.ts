@@ -13,7 +13,7 @@ import {
   type RecordStats,
   type RpcMessageSink,
 } from './message.js';
-import { deliveredMessageBuffer } from './message-slab.js';
+import { deliveredBuffers } from './message-slab.js';
 
 const EMPTY: Buffer = Buffer.alloc(0);
 
@@ -52,7 +52,7 @@ export function rpcFromDatagram(d: UdpDatagram, sink: RpcMessageSink, stats: Rec
     if (headLen > KEEP_MAX) headLen = KEEP_MAX;
     if (headLen > cap) headLen = cap;
   }
-  const head = deliveredMessageBuffer(headLen);
+  const head = deliveredBuffers.take(headLen);
   p.copy(head, 0, 0, headLen);
 
   let tail = EMPTY;
@@ -60,7 +60,7 @@ export function rpcFromDatagram(d: UdpDatagram, sink: RpcMessageSink, stats: Rec
   if (missing === 0 && headLen < length) {
     let start = length - TAIL_KEEP;
     if (start < headLen) start = headLen;
-    tail = deliveredMessageBuffer(length - start);
+    tail = deliveredBuffers.take(length - start);
     p.copy(tail, 0, start, length);
     tailOffset = start;
   }

@@ -23,22 +23,23 @@ export const SLAB_BYTES = 64 * 1024;
 /** Longer pieces get a Buffer of their own: a slab holds at least eight of the longest. */
 export const SLAB_PIECE_MAX = SLAB_BYTES / 8;
 
-let slab: Buffer = Buffer.allocUnsafeSlow(SLAB_BYTES);
-let used = 0;
-
 /**
- * An uninitialised buffer of `n` bytes for message bytes that nothing keeps
- * after the message's delivery: a view into the current slab when `n` is at
- * most SLAB_PIECE_MAX.
+ * Uninitialised buffers for message bytes that nothing keeps after the
+ * message's delivery (an object, so that tests can watch what is taken).
  */
-export function deliveredMessageBuffer(n: number): Buffer {
-  if (n > SLAB_PIECE_MAX) return Buffer.allocUnsafeSlow(n);
-  if (used + n > SLAB_BYTES) {
-    // The old slab lives on only as long as views into it do.
-    slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
-    used = 0;
-  }
-  const b = slab.subarray(used, used + n);
-  used += n;
-  return b;
-}
+export const deliveredBuffers = {
+  slab: Buffer.allocUnsafeSlow(SLAB_BYTES),
+  used: 0,
+  /** `n` bytes: a view into the current slab when `n` is at most SLAB_PIECE_MAX, else a Buffer of their own. */
+  take(n: number): Buffer {
+    if (n > SLAB_PIECE_MAX) return Buffer.allocUnsafeSlow(n);
+    if (this.used + n > SLAB_BYTES) {
+      // The old slab lives on only as long as views into it do.
+      this.slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+      this.used = 0;
+    }
+    const b = this.slab.subarray(this.used, this.used + n);
+    this.used += n;
+    return b;
+  },
+};

@@ -28,7 +28,7 @@ import {
   type RpcMessageRecord,
   type RpcMessageSink,
 } from './message.js';
-import { deliveredMessageBuffer, SLAB_PIECE_MAX } from './message-slab.js';
+import { deliveredBuffers, SLAB_PIECE_MAX } from './message-slab.js';
 
 /** Largest fragment believed (a larger record mark means the stream is out of sync). */
 export const MAX_FRAGMENT = 16 * 1024 * 1024;
@@ -101,16 +101,16 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
   /** During data(): the sparse frame `lazyBuf` is read from (null: every byte is in). */
   private lazy: LazyBytes | null = null;
   private lazyBuf: Buffer = EMPTY;
-  private readonly src: Endpoint;
-  private readonly partials: PartialRecordTracker | undefined;
+  private src!: Endpoint;
+  private partials: PartialRecordTracker | undefined;
   /** Bytes of the message in progress told to `partials`. */
   private held = 0;
   /** The message in progress was dropped (memory budget): its bytes are counted, not kept, and it is not delivered. */
   private discard = false;
-  private readonly dst: Endpoint;
-  private readonly maxFragment: number;
+  private dst!: Endpoint;
+  private maxFragment!: number;
 
-  private mode: number;
+  private mode = MODE_MARK;
   /** Stream offset of the next byte expected. */
   private off = 0;
   /** The last frame seen (fields copied: `at` may be reused by the reader). */
@@ -170,13 +170,86 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
   private looseFirst = false;
   private nextResynced = false;
 
-  constructor(
-    private readonly sink: RpcMessageSink,
-    private readonly conn: TcpConnection,
-    private readonly dir: Direction,
-    private readonly stats: RecordStats,
-    options: RecordStreamOptions = {},
-  ) {
+  private sink: RpcMessageSink;
+  private conn: TcpConnection;
+  private dir: Direction;
+  private stats: RecordStats;
+
+  constructor(sink: RpcMessageSink, conn: TcpConnection, dir: Direction, stats: RecordStats, options: RecordStreamOptions = {}) {
+    this.sink = sink;
+    this.conn = conn;
+    this.dir = dir;
+    this.stats = stats;
+    this.setUp(conn, dir, options);
+  }
+
+  /**
+   * Makes this stream, let go while `idle` and held by nothing else, the
+   * same as `new RpcRecordStream(sink, conn, dir, stats, options)`: the
+   * layer reuses let-go streams rather than make one for every message of
+   * every connection (most of the objects of a metadata-heavy capture).
+   * Every field is set again here (test/record-stream-reuse.test.ts
+   * compares a reused stream with a new one, field by field).
+   */
+  reuse(sink: RpcMessageSink, conn: TcpConnection, dir: Direction, stats: RecordStats, options: RecordStreamOptions = {}): this {
+    this.lruPrev = null;
+    this.lruNext = null;
+    this.lazy = null;
+    this.lazyBuf = EMPTY;
+    this.held = 0;
+    this.discard = false;
+    this.off = 0;
+    const ls = this.lastSeen;
+    ls.fileIndex = 0;
+    ls.number = 0;
+    ls.tsSec = 0;
+    ls.tsNsec = 0;
+    this.seenAny = false;
+    this.markVal = 0;
+    this.markHave = 0;
+    this.inMsg = false;
+    this.unfinished = false;
+    this.recFirst = undefined;
+    const rl = this.recLatest;
+    rl.fileIndex = 0;
+    rl.number = 0;
+    rl.tsSec = 0;
+    rl.tsNsec = 0;
+    this.resynced = false;
+    this.msgOff = 0;
+    this.msgLen = -1;
+    this.fragStart = 0;
+    this.fragRemain = 0;
+    this.fragLast = false;
+    this.missing = 0;
+    this.captured = 0;
+    this.head = EMPTY;
+    this.headLen = 0;
+    this.headLimit = 0;
+    this.decided = false;
+    this.delivered = false;
+    this.headStopped = false;
+    this.checked = true;
+    this.tail = undefined;
+    this.tailStart = 0;
+    this.tailFill = 0;
+    this.tailPlanned = false;
+    this.carry = EMPTY;
+    this.carryFrames = NO_FRAMES;
+    this.carryLen = 0;
+    this.syncCounted = false;
+    this.looseFirst = false;
+    this.nextResynced = false;
+    this.sink = sink;
+    this.conn = conn;
+    this.dir = dir;
+    this.stats = stats;
+    this.setUp(conn, dir, options);
+    return this;
+  }
+
+  /** What the constructor makes of its arguments. */
+  private setUp(conn: TcpConnection, dir: Direction, options: RecordStreamOptions): void {
     this.src = dir === 0 ? conn.a : conn.b;
     this.dst = dir === 0 ? conn.b : conn.a;
     this.maxFragment = options.maxFragment ?? MAX_FRAGMENT;
@@ -534,7 +607,7 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
    * else its own (a message waiting for segments must not pin a slab).
    */
   private alloc(n: number): Buffer {
-    return this.delivered ? deliveredMessageBuffer(n) : Buffer.allocUnsafeSlow(n);
+    return this.delivered ? deliveredBuffers.take(n) : Buffer.allocUnsafeSlow(n);
   }
 
   private growHead(need: number): void {

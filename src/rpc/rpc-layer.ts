@@ -62,6 +62,8 @@ export interface RpcLayerStats {
  * its connection is open (measured on Node 20: docs/memory.md).
  */
 export const RECORD_STREAM_BYTES = 500;
+/** Idle record streams kept for reuse: enough for the connections active at once in a busy capture; not accounted (a few KB). */
+const SPARE_STREAMS = 64;
 
 /** RpcConnection.flags: facts about direction 0 in the low byte, about direction 1 in the next (shifted by 8 × dir). */
 const G_KNOWN_PORT = 2;
@@ -147,7 +149,8 @@ class RpcConnection implements ConnectionConsumer, RpcMessageSink {
     const partials = this.layer.partials;
     const resumeAt = dir === 0 ? this.resume0 : this.resume1;
     const options = resumeAt < 0 ? { partials } : { partials, resumeAt };
-    const s = new RpcRecordStream(this, this.conn, dir, this.layer.stats.record, options);
+    const spare = this.layer.spareStreams.pop();
+    const s = spare !== undefined ? spare.reuse(this, this.conn, dir, this.layer.stats.record, options) : new RpcRecordStream(this, this.conn, dir, this.layer.stats.record, options);
     this.setStream(dir, s);
     return s;
   }
@@ -162,6 +165,7 @@ class RpcConnection implements ConnectionConsumer, RpcMessageSink {
     else this.resume1 = stream.offset;
     this.setStream(dir, undefined);
     this.layer.connections.add(-RECORD_STREAM_BYTES);
+    if (this.layer.spareStreams.length < SPARE_STREAMS) this.layer.spareStreams.push(stream);
   }
 
   data(dir: Direction, buf: Buffer, start: number, end: number, offset: number, at: FrameRef, lazy: LazyBytes | null = null): void {
@@ -273,6 +277,8 @@ export class RpcLayer implements TransportHandler {
     nonRpcDatagrams: 0,
   };
   private readonly rpcPorts: Set<number>;
+  /** Record streams let go while idle, to be reused (RpcRecordStream.reuse): at most SPARE_STREAMS. */
+  readonly spareStreams: RpcRecordStream[] = [];
 
   constructor(sink: TransactionSink, private readonly options: RpcLayerOptions = {}) {
     const budget = options.budget ?? new MemoryBudget(Infinity);
