@@ -40,7 +40,7 @@ interface Run {
 function timed(format: string): Run {
   const text = execFileSync(
     'sh',
-    ['-c', `/usr/bin/time -f '%e %U %S %M' "$0" --max-semi-space-size=2 "$1" calls --format "$2" "$3" 2>&1 >/dev/null | tail -1`, process.execPath, cli, format, file],
+    ['-c', `/usr/bin/time -f '%e %U %S %M' "$0" --max-semi-space-size=4 --min-semi-space-size=4 "$1" calls --format "$2" "$3" 2>&1 >/dev/null | tail -1`, process.execPath, cli, format, file],
     { encoding: 'utf8', env: { ...process.env, COLUMNS: '100', NO_COLOR: '1' } },
   );
   const [wall, user, sys, rssKB] = text.trim().split(/\s+/).map(Number);

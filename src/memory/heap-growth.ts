@@ -20,8 +20,9 @@
  * Young generation: with no V8 flags (a library user's process, or plain
  * `node`) V8 doubles the semi-spaces whenever many objects survive a
  * scavenge, up to 16 MB each: 33.6 MB of new space for a stream of
- * short-lived per-packet objects. The `nfsight` command caps them with its
- * shebang (`--max-semi-space-size=2`); a process cannot change that cap
+ * short-lived per-packet objects. The `nfsight` command fixes them with its
+ * shebang (4 MB: `--min-semi-space-size=4 --max-semi-space-size=4`); a
+ * process cannot change that cap
  * once started, but V8 reads its growth factor (`--semi-space-growth-factor`)
  * each time it grows the new space, so a factor of 1 keeps the new space
  * at the size it has when the analysis starts (1 MB semi-spaces in a fresh
