@@ -78,6 +78,8 @@ const MODE_ENDED = 3;
 
 const EMPTY: Buffer = Buffer.alloc(0);
 const NO_FRAMES: FrameRef[] = [];
+/** What a stream's frame references hold before it sees a frame. */
+const NO_FRAME: FrameRef = Object.freeze({ fileIndex: 0, number: 0, tsSec: 0, tsNsec: 0 });
 /** Carry-over and candidate bytes joined while scanning (used within one call only). */
 const SCAN_SCRATCH: Buffer = Buffer.alloc(2 * PROBE);
 /** A record mark written out to be scanned again (setCarry copies it at once). */
@@ -114,7 +116,7 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
   /** Stream offset of the next byte expected. */
   private off = 0;
   /** The last frame seen (fields copied: `at` may be reused by the reader). */
-  private readonly lastSeen: FrameRef = { fileIndex: 0, number: 0, tsSec: 0, tsNsec: 0 };
+  private readonly lastSeen: FrameRef = { ...NO_FRAME };
   private seenAny = false;
 
   // --- record mark straddling segments: its first markHave bytes, big-endian in markVal
@@ -132,7 +134,7 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
    * late (they waited behind a hole) were carried by earlier frames than the
    * one that filled the hole.
    */
-  private readonly recLatest: FrameRef = { fileIndex: 0, number: 0, tsSec: 0, tsNsec: 0 };
+  private readonly recLatest: FrameRef = { ...NO_FRAME };
   private resynced = false;
   /** Message offset of the next byte (bytes seen or missing so far). */
   private msgOff = 0;
@@ -199,22 +201,14 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
     this.held = 0;
     this.discard = false;
     this.off = 0;
-    const ls = this.lastSeen;
-    ls.fileIndex = 0;
-    ls.number = 0;
-    ls.tsSec = 0;
-    ls.tsNsec = 0;
+    assignFrameRef(this.lastSeen, NO_FRAME);
     this.seenAny = false;
     this.markVal = 0;
     this.markHave = 0;
     this.inMsg = false;
     this.unfinished = false;
     this.recFirst = undefined;
-    const rl = this.recLatest;
-    rl.fileIndex = 0;
-    rl.number = 0;
-    rl.tsSec = 0;
-    rl.tsNsec = 0;
+    assignFrameRef(this.recLatest, NO_FRAME);
     this.resynced = false;
     this.msgOff = 0;
     this.msgLen = -1;
