@@ -2,20 +2,27 @@
  * FileHandlePaths (handles in typed arrays and one byte arena) against a
  * plain model of what it must do, the Map-per-handle store it replaced:
  * random LOOKUP-like learning, roots, REMOVE, RENAME onto existing names,
- * loops, handles that are not hex and names beyond Latin-1, with a fixed
- * capacity (least recently learnt dropped) and with a memory budget.
+ * loops, handles that are not hex and names beyond Latin-1, paths looked
+ * up between, with a fixed capacity (least recently learnt or looked up
+ * dropped) and with a memory budget.
  */
 import { describe, expect, it } from 'vitest';
 import { MemoryBudget } from '../src/memory/budget.js';
 import { FileHandlePaths } from '../src/nfs/fh-paths.js';
 import type { Transaction } from '../src/rpc/transaction.js';
 
-/** The semantics, plainly: fh → (parent fh, name), (dir, name) → fh, least recently learnt first in insertion order. */
+/** The semantics, plainly: fh → (parent fh, name), (dir, name) → fh, least recently learnt or looked up first in insertion order. */
 class Model {
   entries = new Map<string, { parent: string | undefined; name: string }>();
   children = new Map<string, Map<string, string>>();
   constructor(readonly capacity: number) {}
   set(fh: string, parent: string | undefined, name: string): void {
+    // A handle learnt under a directory: the directory is the most recently used.
+    const dir = parent === undefined ? undefined : this.entries.get(parent);
+    if (dir !== undefined) {
+      this.entries.delete(parent!);
+      this.entries.set(parent!, dir);
+    }
     const old = this.entries.get(fh);
     if (old !== undefined && old.parent === parent && old.name === name) {
       this.entries.delete(fh);
@@ -48,6 +55,9 @@ class Model {
     for (let depth = 0; depth < 256 && at !== undefined; depth++) {
       const e = this.entries.get(at);
       if (e === undefined) return undefined;
+      // Looked up: the most recently used, and so is every directory on the way.
+      this.entries.delete(at);
+      this.entries.set(at, e);
       if (e.parent === undefined) return [e.name, ...parts.reverse()].reduce((p, c) => (p.endsWith('/') ? p + c : `${p}/${c}`));
       parts.push(e.name);
       at = e.parent;
@@ -101,15 +111,20 @@ function run(seed: number, steps: number, capacity: number): void {
         if (fh !== dir) m.set(fh, dir, name);
     }
     expect(p.size).toBe(m.entries.size);
-    for (const h of handles) expect([h, p.pathOf(h)]).toEqual([h, m.pathOf(h)]);
+    // A few paths looked up (each lookup makes its handle and directories the most recently used).
+    for (let k = 0; k < 4; k++) {
+      const h = handles[rand(handles.length)]!;
+      expect([h, p.pathOf(h)]).toEqual([h, m.pathOf(h)]);
+    }
   }
+  for (const h of handles) expect([h, p.pathOf(h)]).toEqual([h, m.pathOf(h)]);
 }
 
 describe('FileHandlePaths, compact', () => {
   it('follows the plain model through random learning, removing and renaming', () => {
     for (let seed = 1; seed <= 20; seed++) run(seed, 400, Number.POSITIVE_INFINITY);
   });
-  it('drops the least recently learnt beyond its capacity as the model does', () => {
+  it('drops the least recently learnt or looked up beyond its capacity as the model does', () => {
     for (let seed = 1; seed <= 20; seed++) run(seed, 400, 7);
   });
   it('keeps 200,000 handles with their paths, then a budget drops the oldest, counted', () => {
@@ -134,5 +149,26 @@ describe('FileHandlePaths, compact', () => {
     expect(tight.dropped.fileHandles).toBeGreaterThan(50_000);
     expect(q.pathOf(fh(100_000))).toBe('/e100000');
     expect(q.pathOf(fh(1))).toBeUndefined();
+  });
+  it('a full budget takes the least recently used: a file looked up now and then and the directories in use stay', () => {
+    const budget = new MemoryBudget(4 * 1024 * 1024);
+    const p = new FileHandlePaths(undefined, budget);
+    const fh = (i: number): string => i.toString(16).padStart(64, '0');
+    const pathOfFile = (i: number): string => `/export/d${1 + (i % 500)}/f${i}`;
+    // /export holds 500 directories, learnt first; 100,000 files are learnt round-robin under them.
+    p.learnRoot(fh(0), '/export');
+    for (let d = 1; d <= 500; d++) p.learnRelative(fh(d), fh(0), `d${d}`);
+    const first = 1_000;
+    for (let i = first; i < first + 100_000; i++) {
+      p.learnRelative(fh(i), fh(1 + (i % 500)), `f${i}`);
+      if (i > first + 7 && i % 5_000 === 0) expect(p.pathOf(fh(first + 7))).toBe(pathOfFile(first + 7));
+      if (budget.used > budget.limit) budget.reclaim(0);
+    }
+    expect(budget.dropped.fileHandles).toBeGreaterThan(50_000);
+    expect(p.size + budget.dropped.fileHandles).toBe(1 + 500 + 100_000);
+    expect(p.pathOf(fh(first + 99_999))).toBe(pathOfFile(first + 99_999));
+    expect(p.pathOf(fh(first + 7))).toBe(pathOfFile(first + 7));
+    expect(p.pathOf(fh(first + 1))).toBeUndefined();
+    for (let d = 1; d <= 500; d += 37) expect(p.pathOf(fh(d))).toBe(`/export/d${d}`);
   });
 });

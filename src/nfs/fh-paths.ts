@@ -17,10 +17,12 @@
  * renaming a directory moves everything under it, and a path is built on
  * demand. Memory is bounded: with a memory budget (as `analyze()` runs it)
  * what the handles hold is accounted there, and the budget asks for the
- * least recently learnt to go when it is full, counted as dropped
- * `fileHandles` with the budget's one warning; without one, the least
- * recently learnt beyond `capacity` are dropped (a dropped directory leaves
- * its children unresolvable).
+ * least recently used to go when it is full (used: learnt, learnt under,
+ * or looked up, with every directory on the way, so that a directory in
+ * use outlives its files), counted as dropped `fileHandles` with the
+ * budget's one warning. Without a budget, the least recently used beyond
+ * `capacity` are dropped (a dropped directory leaves its children
+ * unresolvable).
  */
 import type { MemoryAccount, MemoryBudget } from '../memory/budget.js';
 import type { Transaction, TransactionSink } from '../rpc/transaction.js';
@@ -124,7 +126,7 @@ export class FileHandlePaths implements TransactionSink {
     }
   }
 
-  /** The memory budget asks: the least recently learnt handles go. */
+  /** The memory budget asks: the least recently used handles go. */
   private evictForBudget(want: number): number {
     const before = this.bytes;
     while (this.oldestSlot >= 0 && before - this.bytes < want) {
@@ -139,7 +141,11 @@ export class FileHandlePaths implements TransactionSink {
     return this.named;
   }
 
-  /** The path of a handle (lowercase hex), when it is known back to a mount root. */
+  /**
+   * The path of a handle (lowercase hex), when it is known back to a mount
+   * root. The handle and the directories on the way become the most
+   * recently used.
+   */
   pathOf(fhHex: string): string | undefined {
     let slot = this.find(fhHex);
     if (slot < 0) return undefined;
@@ -147,6 +153,10 @@ export class FileHandlePaths implements TransactionSink {
     for (let depth = 0; depth < MAX_DEPTH; depth++) {
       const f = this.flags[slot]!;
       if ((f & NAMED) === 0) return undefined;
+      if (slot !== this.newestSlot) {
+        this.unlink(slot);
+        this.pushNewest(slot);
+      }
       if ((f & ROOT) !== 0) {
         let path = this.nameOf(slot);
         for (let i = parts.length - 1; i >= 0; i--) path = path.endsWith('/') ? path + parts[i] : `${path}/${parts[i]}`;
@@ -224,6 +234,11 @@ export class FileHandlePaths implements TransactionSink {
     if (dir !== undefined) {
       p = this.slotFor(dir);
       if (p < 0) return;
+      // The directory is in use: the most recently used.
+      if ((this.flags[p]! & NAMED) !== 0 && p !== this.newestSlot) {
+        this.unlink(p);
+        this.pushNewest(p);
+      }
     }
     let slot = this.find(fh);
     // The scratch holds the name from here (slotFor and find encode handles into it).
