@@ -10,7 +10,7 @@ import type { TimeWindow } from '../capture/time-window.js';
 import type { Report } from '../report/model.js';
 import { diagnosticPrinter, EXIT_USAGE, type CliIo } from './common.js';
 import { progressLine } from './progress.js';
-import { isTerminal } from './stdio.js';
+import { isTerminal, stderrStream } from './stdio.js';
 
 export interface AnalyzeCliOptions {
   quiet?: boolean;
@@ -37,7 +37,7 @@ export async function analyzeForCli(
     return { report: undefined, status: EXIT_USAGE };
   }
   // Asked of fstat first: process.stderr, built for a pipe or file, would load Node's streams for nothing.
-  const progress = opts.quiet || !isTerminal(2) ? undefined : progressLine(process.stderr);
+  const progress = opts.quiet || !isTerminal(2) ? undefined : progressLine(stderrStream());
   const printDiagnostic = diagnosticPrinter(io.err, opts.quiet);
   const report = await analyze(files, {
     ...more,

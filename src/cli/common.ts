@@ -7,7 +7,7 @@ import { InvalidArgumentError } from 'commander';
 import { formatDiagnostic, type Diagnostic } from '../capture/frame.js';
 import { parseTimeWindow, type TimeWindow } from '../capture/time-window.js';
 import { terminalWidth } from '../report/terminal.js';
-import { isTerminal, stdoutStream, writeStdout } from './stdio.js';
+import { isTerminal, stdoutStream, writeStderr, writeStdout } from './stdio.js';
 import { GENERIC_OPERATION, GENERIC_STATUS, operationNames, statusNames, unknownName } from '../check/names.js';
 
 /** Exit status for bad usage or input that could not be read at all. */
@@ -43,9 +43,7 @@ export function outputWidth(): number {
 export function processIo(): CliIo {
   return {
     out: writeStdout,
-    err: (s) => {
-      process.stderr.write(s);
-    },
+    err: writeStderr,
     color: useColor(),
     width: outputWidth(),
     setExitCode: (code) => {

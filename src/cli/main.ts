@@ -28,7 +28,7 @@ import { AnalysisBug } from '../internal-error.js';
 import { collectPorts, EXIT_INTERNAL, EXIT_USAGE, MAX_MEMORY_HELP, maxMemoryOption, NFS_PORT_HELP, outputWidth, TIME_WINDOW_HELP, timeWindowOption, useColor } from './common.js';
 import { addTimelineCommand } from './timeline-command.js';
 import { OUTPUT_HELP, writeOutput } from './output.js';
-import { writeStdout } from './stdio.js';
+import { outputPending, writeStderr, writeStdout } from './stdio.js';
 import { VERSION } from '../version.js';
 import { largeInput, tightenHeapGrowth } from '../memory/heap-growth.js';
 
@@ -83,7 +83,7 @@ async function printReport(report: Report, opts: ReportShape): Promise<number> {
 }
 
 /** Diagnostics of report and findings go to stderr. */
-const stderrIo = { err: (s: string): void => void process.stderr.write(s) };
+const stderrIo = { err: writeStderr };
 
 /**
  * Runs `work` with V8's heap held tight when the inputs are large, from
@@ -130,7 +130,7 @@ async function runMerge(files: string[], opts: ReportShape): Promise<number> {
     if (twice !== undefined) throw new Error(twice);
     merged = await readSavedReports(files);
   } catch (err) {
-    process.stderr.write(`nfsight: error: ${(err as Error).message}\n`);
+    writeStderr(`nfsight: error: ${(err as Error).message}\n`);
     return EXIT_USAGE;
   }
   return await printReport(merged, opts);
@@ -164,7 +164,7 @@ export function buildProgram(): Command {
     .configureHelp({ subcommandTerm: (cmd) => cmd.name() })
     .exitOverride();
   // Usage errors are printed by main() as one line with a --help hint, never the whole help.
-  program.configureOutput({ writeOut: writeStdout, writeErr: (s) => process.stderr.write(s), outputError: () => undefined });
+  program.configureOutput({ writeOut: writeStdout, writeErr: writeStderr, outputError: () => undefined });
 
   const report = program
     .command('report')
@@ -231,16 +231,21 @@ export async function main(argv: string[]): Promise<number> {
     if (typeof e.code === 'string' && e.code.startsWith('commander.')) {
       // Help and version exit 0; every other commander error is bad usage.
       if (e.exitCode === 0) return 0;
-      if (e.code !== 'commander.help' && e.code !== 'commander.helpDisplayed') process.stderr.write(usageErrorLine(e.message ?? '', program, argv));
+      if (e.code !== 'commander.help' && e.code !== 'commander.helpDisplayed') writeStderr(usageErrorLine(e.message ?? '', program, argv));
       return EXIT_USAGE;
     }
     // An nfsight bug: one line, and never 0 nor 1 (1 is "a rule failed" / "a row regressed").
-    if (err instanceof AnalysisBug) process.stderr.write(`nfsight: error: ${err.message}\n`);
-    else process.stderr.write(`nfsight: error: nfsight bug: ${e.message ?? String(err)}; please report it\n`);
+    if (err instanceof AnalysisBug) writeStderr(`nfsight: error: ${err.message}\n`);
+    else writeStderr(`nfsight: error: nfsight bug: ${e.message ?? String(err)}; please report it\n`);
     return EXIT_INTERNAL;
   }
 }
 
 main(process.argv).then((code) => {
   process.exitCode = code;
+  // Ended here rather than when the event loop is empty: before that exit
+  // Node waits for V8's background compiler to finish every function it has
+  // queued, 10-30 ms of a short run (docs/performance.md). Not while a
+  // stream still holds output for a full pipe: process.exit would lose it.
+  if (!outputPending()) process.exit(code);
 });

@@ -4,7 +4,7 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { EXIT_USAGE } from './common.js';
-import { writeStdout } from './stdio.js';
+import { writeStderr, writeStdout } from './stdio.js';
 
 /** The option's help line, the same for every command that takes it. */
 export const OUTPUT_HELP = 'write the result to this file instead of standard output';
@@ -15,7 +15,7 @@ export const OUTPUT_HELP = 'write the result to this file instead of standard ou
  * the next is made); returns 0, or EXIT_USAGE after a one-line message when
  * the file cannot be written.
  */
-export async function writeOutput(text: string | Iterable<string>, file: string | undefined, err: (s: string) => void = (s) => process.stderr.write(s)): Promise<number> {
+export async function writeOutput(text: string | Iterable<string>, file: string | undefined, err: (s: string) => void = writeStderr): Promise<number> {
   const chunks = typeof text === 'string' ? [text] : text;
   if (file === undefined || file === '-') {
     for (const chunk of chunks) writeStdout(chunk);

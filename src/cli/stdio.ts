@@ -1,15 +1,19 @@
 /**
- * Standard output (and the terminal test of standard error) without Node's
+ * Standard output and standard error (and the terminal test) without Node's
  * stream objects while a command does not need them. The first use of
  * `process.stdout` or `process.stderr` builds a stream and loads Node's
  * streams with it: 5 ms of CPU when the output is a file or /dev/null,
  * 11 ms (17 ms of wall time) when it is a pipe, paid by every short run.
- * Here results are written with `writeSync` on fd 1, and whether a fd is a
- * terminal is first asked of `fstat`: a pipe, a socket, a file or /dev/null
- * is none. Only a character device that may be a terminal builds the
- * stream, as does a write that fails otherwise than by EPIPE (a
+ * Here text is written with `writeSync` on fd 1 or 2, and whether a fd is
+ * a terminal is first asked of `fstat`: a pipe, a socket, a file or
+ * /dev/null is none. Only a character device that may be a terminal builds
+ * the stream, as does a write that fails otherwise than by EPIPE (a
  * non-blocking pipe that is full, a closed fd), from which point every
- * write goes through the stream, in order.
+ * write to that fd goes through the stream, in order.
+ *
+ * Knowing which streams exist also tells when the process may end at once
+ * (`outputPending`): a stream's write to a full pipe waits in the stream,
+ * and would be lost by process.exit.
  */
 import { fstatSync, statSync, writeSync } from 'node:fs';
 
@@ -37,27 +41,55 @@ function surelyNoTerminal(fd: number): boolean {
   }
 }
 
+/** Set once standard error's stream is in use: later writes to fd 2 go through it too. */
+let errStream: NodeJS.WriteStream | undefined;
+
+/** `process.stderr`, noted as in use. */
+export function stderrStream(): NodeJS.WriteStream {
+  errStream ??= process.stderr;
+  return errStream;
+}
+
 /** Whether standard output (1) or standard error (2) is a terminal. */
 export function isTerminal(fd: 1 | 2): boolean {
   if (surelyNoTerminal(fd)) return false;
-  return Boolean((fd === 1 ? stdoutStream() : process.stderr).isTTY);
+  return Boolean((fd === 1 ? stdoutStream() : stderrStream()).isTTY);
+}
+
+/** Whether a stream still holds text it has not written (a full pipe): the process must not end before it has. */
+export function outputPending(): boolean {
+  return (stream !== undefined && stream.writableLength > 0) || (errStream !== undefined && errStream.writableLength > 0);
 }
 
 /** Writes `text` to standard output: all of it, before returning (unless the stream took over). */
 export function writeStdout(text: string): void {
-  if (stream !== undefined) {
-    stream.write(text);
+  writeFd(1, text);
+}
+
+/** Writes `text` to standard error, as writeStdout does to standard output. */
+export function writeStderr(text: string): void {
+  writeFd(2, text);
+}
+
+function writeFd(fd: 1 | 2, text: string): void {
+  const s = fd === 1 ? stream : errStream;
+  if (s !== undefined) {
+    s.write(text);
     return;
   }
   const bytes = Buffer.from(text, 'utf8');
   let at = 0;
   try {
-    while (at < bytes.length) at += writeSync(1, bytes, at, bytes.length - at);
+    while (at < bytes.length) at += writeSync(fd, bytes, at, bytes.length - at);
   } catch (e) {
-    // The reader went away: done, as the stream's handler does.
-    if ((e as NodeJS.ErrnoException).code === 'EPIPE') process.exit(0);
-    // A non-blocking pipe that is full (EAGAIN), or anything odd (a closed fd 1, for which
+    if ((e as NodeJS.ErrnoException).code === 'EPIPE') {
+      // The reader went away: standard output is done, as its stream's
+      // handler does; a line for standard error has nowhere to go.
+      if (fd === 1) process.exit(0);
+      return;
+    }
+    // A non-blocking pipe that is full (EAGAIN), or anything odd (a closed fd, for which
     // Node's stream discards): the stream takes over, and does what it always did.
-    stdoutStream().write(bytes.subarray(at));
+    (fd === 1 ? stdoutStream() : stderrStream()).write(bytes.subarray(at));
   }
 }
