@@ -58,6 +58,15 @@ describe('nfsight CLI', () => {
     expect(report.capture.last.frame).toBe(exp.last.frame);
   });
 
+  it('report --format json: the same bytes written as one string (a small input) as in chunks (standard input, a large one as far as nfsight knows)', () => {
+    const file = join(CAPTURES, 'nfsv4-grace-restart.pcap');
+    const whole = nfsight(['report', '--format', 'json', file]);
+    const chunked = nfsight(['report', '--format', 'json', '-'], readFileSync(file));
+    expect([whole.status, chunked.status]).toEqual([0, 0]);
+    expect(chunked.stdout.length).toBeGreaterThan(10_000);
+    expect(whole.stdout.split(JSON.stringify(file).slice(1, -1)).join('-')).toBe(chunked.stdout);
+  });
+
   it('reads standard input for -', () => {
     const r = nfsight(['report', '--format', 'json', '-'], readFileSync(join(CAPTURES, 'nfsv3-nanosec.pcap')));
     expect(r.status).toBe(0);
