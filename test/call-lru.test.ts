@@ -63,4 +63,44 @@ describe('CallLru', () => {
     // Entries sharing an xid were common.
     expect(sharedXid).toBeGreaterThan(200);
   });
+
+  it('the same with thousands of entries (its table of buckets grows) and a full drain', () => {
+    const pairs = Array.from({ length: 40 }, (_, i) => `10.0.${i >> 3}.${i & 7}|10.9.0.${i % 5}:2049`);
+    const rnd = random(7);
+    const lru = new CallLru<number>();
+    const model = new LruMap<string, number>();
+    const cap = 6_000;
+    const wrong: string[] = [];
+    const same = (what: string, a: unknown, b: unknown): void => {
+      if (a !== b && wrong.length < 5) wrong.push(`${what}: ${String(a)} vs ${String(b)}`);
+    };
+    for (let i = 0; i < 60_000; i++) {
+      const pair = pairs[Math.floor(rnd() * pairs.length)]!;
+      // Xids across all 32 bits, and a few hundred that recur.
+      const xid = rnd() < 0.5 ? Math.floor(rnd() * 2 ** 32) : Math.floor(rnd() * 300) * 0x01000193;
+      const key = `${pair}|${xid >>> 0}`;
+      const op = Math.floor(rnd() * 8);
+      if (op <= 1) same(`get at ${i}`, lru.get(pair, xid >>> 0), model.get(key));
+      else if (op === 2) same(`touch at ${i}`, lru.touch(pair, xid >>> 0), model.touch(key));
+      else if (op <= 5) {
+        lru.set(pair, xid >>> 0, i);
+        model.set(key, i);
+        if (model.size > cap) same(`shift at ${i}`, lru.shift(), model.shift()?.[1]);
+      } else if (op === 6) same(`delete at ${i}`, lru.delete(pair, xid >>> 0), model.delete(key));
+      else if (!model.has(key)) {
+        const oldest = model.shift();
+        same(`reuseOldest at ${i}`, lru.reuseOldest(pair, xid >>> 0), oldest?.[1]);
+        if (oldest !== undefined) model.set(key, oldest[1]);
+      }
+      same(`size at ${i}`, lru.size, model.size);
+    }
+    expect(wrong).toEqual([]);
+    expect(model.size).toBeGreaterThan(3_000);
+    for (const [key, v] of model) {
+      const cut = key.lastIndexOf('|');
+      expect(lru.get(key.slice(0, cut), Number(key.slice(cut + 1)))).toBe(v);
+    }
+    while (model.size > 0) expect(lru.shift()).toBe(model.shift()![1]);
+    expect(lru.size).toBe(0);
+  });
 });
