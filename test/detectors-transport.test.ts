@@ -226,6 +226,35 @@ describe('connections', () => {
     });
   }
 
+  // With more connections than it counts (2 here, 3 in the capture) the detector stops counting them and remembers every answered call, as it did before counting.
+  for (const [counted, fate] of [[10, 'resent-answered after 1.25001 s'], [2, 'lost']] as const) {
+  it(`calls of another client's only connection are not remembered, ${counted} connections counted: ${fate}`, async () => {
+    const c = new Capture();
+    const s1 = new TcpSession(c, CLIENT, SERVER).handshake();
+    const [call] = s1.send('client', recordMark(getattrCall(0x4101)));
+    // Another client, one connection to the server: its answered calls are not a resend's.
+    const other = new TcpSession(c, { addr: '192.0.2.11', port: 801 }, SERVER).handshake();
+    c.advance(1);
+    const s2 = new TcpSession(c, { addr: CLIENT.addr, port: 802 }, SERVER).handshake();
+    s2.send('client', recordMark(getattrCall(0x4101)));
+    c.advance(0.25);
+    const [reply] = s2.send('server', recordMark(okReply(0x4101)));
+    for (let i = 0; i < 5; i++) {
+      other.send('client', recordMark(getattrCall(0x5100 + i)));
+      other.send('server', recordMark(okReply(0x5100 + i)));
+    }
+    c.advance(0.5);
+    s1.rst('server');
+    const file = writeTemp(tempDir(), 'gen.pcap', writePcap(c.frames, { linkType: 1 }));
+    // Room for 2 answered calls: the other client's 5 would have pushed the resend's answer out.
+    const report = readable(await analyze(file, { detectorOptions: { connectionsMaxCalls: 2, connectionsMaxCounted: counted } }));
+    const conn = report.findings.filter((f) => f.kind === 'connections');
+    expect(conn).toHaveLength(1);
+    expect(conn[0]!.metrics['outstanding']).toEqual([`GETATTR xid 0x00004101 frame ${call}: ${fate}`]);
+    expect(conn[0]!.evidence.map((e) => e.frame).includes(reply)).toBe(fate !== 'lost');
+  });
+  }
+
   it('the clean counterpart: the server closes after every call was answered', async () => {
     const s = new TcpSession(new Capture(), CLIENT, SERVER).handshake();
     s.send('client', recordMark(getattrCall(0x3100)));

@@ -23,7 +23,10 @@
  * (libnfs, for one) close connections with an RST, and servers close idle
  * ones. Calls cut off by the end of the capture are not outstanding at a
  * close. Bounded: `connectionsMaxTracked` (10000) connections and
- * `connectionsMaxCalls` (8192) calls remembered for the fate of resends.
+ * `connectionsMaxCalls` (8192) calls remembered for the fate of resends;
+ * only calls of a client with more than one connection to the server are
+ * remembered, while at most `connectionsMaxCounted` (10000) connections
+ * were seen (beyond, all are).
  */
 import { assignFrameRef, snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import { LruMap } from '../memory/lru.js';
@@ -92,6 +95,8 @@ interface ConnInfo {
   keyClient?: Endpoint;
   keyServer?: Endpoint;
   keyPair?: string;
+  /** Seen by its TCP events, from its first segment on (so counted in connectionsPerPair before any of its calls). */
+  tcp?: boolean;
 }
 
 interface Waiting {
@@ -128,7 +133,18 @@ export class ConnectionsDetector implements Detector {
   private readonly answered: CallLru<{ connId: number; call: FrameRef; reply: FrameRef }>;
   /** Calls outstanding at a close, waiting for a resend. */
   private readonly waiting: CallLru<Waiting>;
+  /**
+   * TCP connections seen per (client address, server endpoint) key, as
+   * `pair` makes it; each connection counts under both of its ends, since
+   * which is the client is not known at its first segment. Undefined once
+   * more than `maxCounted` connections were seen: then every answered call is
+   * remembered, as before this count, and no key is made per connection
+   * (a hostile capture has hundreds of thousands).
+   */
+  private connectionsPerPair: Map<string, number> | undefined = new Map();
+  private connectionsCounted = 0;
   private readonly maxCalls: number;
+  private readonly maxCounted: number;
 
   constructor(
     private readonly ctx: DetectorContext,
@@ -138,6 +154,7 @@ export class ConnectionsDetector implements Detector {
     this.stallSeconds = options['stallSeconds'] ?? 10;
     this.max = options['connectionsMaxTracked'] ?? 10_000;
     this.maxCalls = options['connectionsMaxCalls'] ?? 8192;
+    this.maxCounted = options['connectionsMaxCounted'] ?? 10_000;
     this.conns = new LruMap();
     this.answered = new CallLru();
     this.waiting = new CallLru();
@@ -173,9 +190,24 @@ export class ConnectionsDetector implements Detector {
       return;
     }
     const c = this.info(e.conn.id, e.conn.firstFrame, e.conn.a, e.conn.b);
+    if (e.kind === 'connection-start') {
+      c.tcp = true;
+      this.countConnection(e.conn.a, e.conn.b);
+      return;
+    }
     if (e.kind === 'fin') c.fin[e.direction] ??= snapshotFrameRef(e.at);
     else if (e.kind === 'rst') c.rst[e.direction] ??= snapshotFrameRef(e.at);
     else if (e.kind === 'connection-end') this.attempt(e);
+  }
+
+  private countConnection(a: Endpoint, b: Endpoint): void {
+    const counts = this.connectionsPerPair;
+    if (counts === undefined) return;
+    if (++this.connectionsCounted > this.maxCounted) {
+      this.connectionsPerPair = undefined;
+      return;
+    }
+    for (const key of [`${a.addr}|${endpointText(b)}`, `${b.addr}|${endpointText(a)}`]) counts.set(key, (counts.get(key) ?? 0) + 1);
   }
 
   /** A connection that never got an answer to its SYNs. */
@@ -235,6 +267,13 @@ export class ConnectionsDetector implements Detector {
       w.entry.resentOn = t.connId;
       this.waiting.delete(pair, xid);
     }
+    // Only a client with another connection to this server can have sent
+    // this call there too: the calls of a client's only TCP connection to a
+    // server are not remembered (most captures: one connection per client
+    // and server, and this memory was 4-5% of the time of a metadata-heavy
+    // capture). The other connection, even one whose only call is still
+    // outstanding, was counted at its first segment, before this reply.
+    if (c.tcp === true && this.connectionsPerPair?.get(pair) === 1) return;
     // As delete + set: the key becomes the newest. Its record, or the one the
     // oldest key leaves, is refilled in place (no objects per call); a record
     // is never handed out (onUnanswered copies what it keeps).
