@@ -21,6 +21,15 @@ function random(seed: number): () => number {
   };
 }
 
+/** The first few differences between CallLru and its model, as noted by `same`. */
+function mismatches(): { wrong: string[]; same: (what: string, a: unknown, b: unknown) => void } {
+  const wrong: string[] = [];
+  const same = (what: string, a: unknown, b: unknown): void => {
+    if (a !== b && wrong.length < 5) wrong.push(`${what}: ${String(a)} vs ${String(b)}`);
+  };
+  return { wrong, same };
+}
+
 describe('CallLru', () => {
   it('gives what an LruMap keyed by the call text gives, over 50,000 random operations', () => {
     const pairs = ['10.0.0.1|10.0.0.9:2049', '10.0.0.2|10.0.0.9:2049', '10.0.0.1|10.0.0.8:2049', 'fe80::1|[fe80::9]:2049'];
@@ -30,10 +39,7 @@ describe('CallLru', () => {
     const model = new LruMap<string, number>();
     const cap = 9;
     let sharedXid = 0;
-    const wrong: string[] = [];
-    const same = (what: string, a: unknown, b: unknown): void => {
-      if (a !== b && wrong.length < 5) wrong.push(`${what}: ${String(a)} vs ${String(b)}`);
-    };
+    const { wrong, same } = mismatches();
     for (let i = 0; i < 50_000; i++) {
       const pair = pairs[Math.floor(rnd() * pairs.length)]!;
       const xid = xids[Math.floor(rnd() * xids.length)]!;
@@ -64,16 +70,13 @@ describe('CallLru', () => {
     expect(sharedXid).toBeGreaterThan(200);
   });
 
-  it('the same with thousands of entries (its table of buckets grows) and a full drain', () => {
+  it('the same with thousands of entries, xids over all 32 bits, and a full drain', () => {
     const pairs = Array.from({ length: 40 }, (_, i) => `10.0.${i >> 3}.${i & 7}|10.9.0.${i % 5}:2049`);
     const rnd = random(7);
     const lru = new CallLru<number>();
     const model = new LruMap<string, number>();
     const cap = 6_000;
-    const wrong: string[] = [];
-    const same = (what: string, a: unknown, b: unknown): void => {
-      if (a !== b && wrong.length < 5) wrong.push(`${what}: ${String(a)} vs ${String(b)}`);
-    };
+    const { wrong, same } = mismatches();
     for (let i = 0; i < 60_000; i++) {
       const pair = pairs[Math.floor(rnd() * pairs.length)]!;
       // Xids across all 32 bits, and a few hundred that recur.
