@@ -62,7 +62,6 @@ function sectionsOption(value: string): ReportSection[] {
   return names as ReportSection[];
 }
 
-/** Prints the report as asked; returns the exit status (EXIT_USAGE when -o cannot be written). */
 /**
  * JSON text of what large inputs gave, in chunks, never as one string (a
  * report is tens of MB on a wide capture); of small inputs, one
@@ -74,6 +73,7 @@ function jsonText(value: unknown, largeInputs: boolean): Iterable<string> {
   return largeInputs ? jsonChunks(value) : [`${JSON.stringify(value, null, 2)}\n`];
 }
 
+/** Prints the report as asked; returns the exit status (EXIT_USAGE when -o cannot be written). */
 async function printReport(report: Report, opts: ReportShape, largeInputs: boolean): Promise<number> {
   let text: string | Iterable<string>;
   if (opts.format === 'json') text = jsonText(report, largeInputs);

@@ -153,10 +153,7 @@ export class FileHandlePaths implements TransactionSink {
     for (let depth = 0; depth < MAX_DEPTH; depth++) {
       const f = this.flags[slot]!;
       if ((f & NAMED) === 0) return undefined;
-      if (slot !== this.newestSlot) {
-        this.unlink(slot);
-        this.pushNewest(slot);
-      }
+      this.touch(slot);
       if ((f & ROOT) !== 0) {
         let path = this.nameOf(slot);
         for (let i = parts.length - 1; i >= 0; i--) path = path.endsWith('/') ? path + parts[i] : `${path}/${parts[i]}`;
@@ -235,10 +232,7 @@ export class FileHandlePaths implements TransactionSink {
       p = this.slotFor(dir);
       if (p < 0) return;
       // The directory is in use: the most recently used.
-      if ((this.flags[p]! & NAMED) !== 0 && p !== this.newestSlot) {
-        this.unlink(p);
-        this.pushNewest(p);
-      }
+      if ((this.flags[p]! & NAMED) !== 0) this.touch(p);
     }
     let slot = this.find(fh);
     // The scratch holds the name from here (slotFor and find encode handles into it).
@@ -250,8 +244,7 @@ export class FileHandlePaths implements TransactionSink {
       const sameParent = p < 0 ? (f & ROOT) !== 0 : (f & ROOT) === 0 && this.parent[slot] === p;
       if (sameParent && this.nameIs(slot, nameBytes, nameLatin1)) {
         // Learnt again as it was (a LOOKUP or READDIRPLUS seen before): the newest again.
-        this.unlink(slot);
-        this.pushNewest(slot);
+        this.touch(slot);
         if (p >= 0 && this.childOf(p, chash, nameBytes, nameLatin1) !== slot) this.indexChild(slot, chash);
         return;
       }
@@ -502,6 +495,13 @@ export class FileHandlePaths implements TransactionSink {
     if (this.newestSlot >= 0) this.next[this.newestSlot] = slot;
     else this.oldestSlot = slot;
     this.newestSlot = slot;
+  }
+
+  /** A named slot becomes the most recently used. */
+  private touch(slot: number): void {
+    if (slot === this.newestSlot) return;
+    this.unlink(slot);
+    this.pushNewest(slot);
   }
 
   private unlink(slot: number): void {
