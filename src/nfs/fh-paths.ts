@@ -116,6 +116,19 @@ export class FileHandlePaths implements TransactionSink {
   private scratch = Buffer.alloc(512);
   /** Bytes accounted (in the budget, when there is one). */
   private bytes = 0;
+  /**
+   * Bumped by every change to the order of use (pushNewest, unlink): only
+   * named slots have paths, and a slot is named, renamed or unnamed only
+   * with one of those. The last pathOf is remembered with the count it
+   * left: asked again for the same handle with nothing changed since, it is
+   * answered from memory (a call's handle is looked up two or three times:
+   * the NFSv4 state walk, the operation statistics, a detector), and its
+   * touches are skipped: they would leave the order of use as it is.
+   */
+  private changes = 0;
+  private memoFh: string | undefined = undefined;
+  private memoPath: string | undefined = undefined;
+  private memoChanges = -1;
 
   constructor(capacity?: number, budget?: MemoryBudget) {
     this.capacity = capacity ?? (budget === undefined ? DEFAULT_CAPACITY : Number.POSITIVE_INFINITY);
@@ -147,6 +160,15 @@ export class FileHandlePaths implements TransactionSink {
    * recently used.
    */
   pathOf(fhHex: string): string | undefined {
+    if (fhHex === this.memoFh && this.changes === this.memoChanges) return this.memoPath;
+    const path = this.walkPath(fhHex);
+    this.memoFh = fhHex;
+    this.memoPath = path;
+    this.memoChanges = this.changes;
+    return path;
+  }
+
+  private walkPath(fhHex: string): string | undefined {
     let slot = this.find(fhHex);
     if (slot < 0) return undefined;
     const parts: string[] = [];
@@ -490,6 +512,7 @@ export class FileHandlePaths implements TransactionSink {
   }
 
   private pushNewest(slot: number): void {
+    this.changes++;
     this.prev[slot] = this.newestSlot;
     this.next[slot] = -1;
     if (this.newestSlot >= 0) this.next[this.newestSlot] = slot;
@@ -505,6 +528,7 @@ export class FileHandlePaths implements TransactionSink {
   }
 
   private unlink(slot: number): void {
+    this.changes++;
     const p = this.prev[slot]!;
     const n = this.next[slot]!;
     if (p >= 0) this.next[p] = n;
@@ -540,14 +564,14 @@ export class FileHandlePaths implements TransactionSink {
   private encodeName(name: string): number {
     const len = name.length;
     this.ensureScratch(2 * len);
-    let latin1 = true;
+    const b = this.scratch;
+    // Byte by byte while the code units fit (names are short: no native call for them).
     for (let i = 0; i < len; i++) {
-      if (name.charCodeAt(i) > 255) {
-        latin1 = false;
-        break;
-      }
+      const c = name.charCodeAt(i);
+      if (c > 255) return b.write(name, 0, 'utf16le');
+      b[i] = c;
     }
-    return latin1 ? this.scratch.write(name, 0, 'latin1') : this.scratch.write(name, 0, 'utf16le');
+    return len;
   }
 
   private ensureScratch(n: number): void {
