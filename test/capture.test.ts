@@ -150,7 +150,38 @@ describe('compressed, piped and rotated inputs', () => {
     expect(r.frames.length).toBeGreaterThan(10);
     expect(r.frames.length).toBeLessThan(290);
     expect(r.infos[0]!.truncated).toBe(true);
-    expect(r.diagnostics.some((d) => d.code === 'truncated-file' && d.file === p)).toBe(true);
+    // One line: the gzip data ended, with where in the file, and the frame in progress (the
+    // reader's own word that the capture ends inside a record is not repeated).
+    expect(r.diagnostics).toHaveLength(1);
+    expect(r.diagnostics[0]).toMatchObject({ severity: 'warning', code: 'truncated-file', file: p, frame: r.frames.length + 1 });
+    expect(r.diagnostics[0]!.message).toContain(`ends early, at byte ${Math.floor(gz.length / 2)} of the file`);
+    const plain = await readOne(ERRORS_PCAP);
+    expect(r.frames).toEqual(plain.frames.slice(0, r.frames.length));
+  });
+
+  it('analyses every frame of a gzip file whose trailer is damaged, and says the data may be', async () => {
+    const plain = await readOne(ERRORS_PCAP);
+    const gz = Buffer.from(gzipSync(readFileSync(ERRORS_PCAP)));
+    gz[gz.length - 6] = gz[gz.length - 6]! ^ 0xff; // the CRC-32
+    const p = writeTemp(tempDir(), 'crc.pcap.gz', gz);
+    const r = await readOne(p);
+    expect(r.frames).toEqual(plain.frames);
+    expect(r.diagnostics).toHaveLength(1);
+    expect(r.diagnostics[0]).toMatchObject({ severity: 'warning', code: 'corrupt-gzip', file: p });
+    expect(r.diagnostics[0]!.message).toContain(`the gzip trailer at byte ${gz.length - 8} does not match the data (zlib: incorrect data check)`);
+    expect(r.diagnostics[0]!.message).toContain(`all ${plain.frames.length} frames are analysed`);
+    // Not read whole: the CLI's exit status says so.
+    expect(r.infos[0]!.failed).toBe(true);
+  });
+
+  it('names where a gzip file breaks before any capture byte comes out of it', async () => {
+    const gz = gzipSync(readFileSync(ERRORS_PCAP));
+    const r = await readOne(writeTemp(tempDir(), 'head.pcap.gz', gz.subarray(0, 8)));
+    expect(r.frames).toEqual([]);
+    expect(r.diagnostics).toHaveLength(1);
+    expect(r.diagnostics[0]).toMatchObject({ severity: 'error', code: 'cannot-read' });
+    expect(r.diagnostics[0]!.message).toBe("the gzip data ends at byte 8 of the file, before the capture's first bytes");
+    expect(r.infos[0]!.failed).toBe(true);
   });
 
   it('reads standard input for -', async () => {

@@ -9,10 +9,9 @@
  * Memory is bounded by the chunk size: no file is ever held whole.
  */
 import { closeSync, createReadStream, fstatSync, open, read } from 'node:fs';
-import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import { AnalysisBug, InternalError } from '../internal-error.js';
 import type { DiagnosticSink } from './frame.js';
+import { GunzipError, gunzipChunks } from './gunzip.js';
 import { isPcapMagic, PcapReader } from './pcap.js';
 import { newSparseReadStats, SparsePcapWalk, type SparseReadStats } from './pcap-sparse.js';
 import { PcapngReader } from './pcapng.js';
@@ -313,9 +312,14 @@ export async function readCaptureFile(
   const chunkSize = options.chunkSize ?? CHUNK_SIZE;
   const info: CaptureFileInfo = { name, format: 'unknown', gzip: false, frames: 0, bytes: 0, truncated: false, failed: false };
   let truncatedReported = false;
+  /** The gzip data stopped (reported so): the reader's own word that the capture ends inside a record says it again. */
+  let gzipStopped = false;
   const sink: DiagnosticSink = {
     report(d) {
-      if (d.code === 'truncated-file') truncatedReported = true;
+      if (d.code === 'truncated-file') {
+        if (gzipStopped) return;
+        truncatedReported = true;
+      }
       diag.report(d);
     },
   };
@@ -360,9 +364,7 @@ export async function readCaptureFile(
     let head = await cursor.peek(4);
     if (head.length >= 2 && head[0] === GZIP_MAGIC_0 && head[1] === GZIP_MAGIC_1) {
       info.gzip = true;
-      const gunzip = createGunzip({ chunkSize });
-      Readable.from(cursor.chunks()).pipe(gunzip);
-      cursor = new ChunkCursor(gunzip as AsyncIterable<Buffer>);
+      cursor = new ChunkCursor(gunzipChunks(cursor.chunks()));
       head = await cursor.peek(4);
     }
     reader = openReader(head, name, readerOptions, info).reader;
@@ -378,20 +380,20 @@ export async function readCaptureFile(
   } catch (err) {
     // Not a read error: the run stops, the CLI says "nfsight bug" and exits 2.
     if (err instanceof AnalysisBug) throw err;
+    if (err instanceof GunzipError) return gzipFailed(err, info, reader, sink, name, () => (gzipStopped = true), truncatedReported);
     if (reader === undefined) {
       sink.report({ severity: 'error', code: 'cannot-read', file: name, message: `cannot read: ${describeError(err)}` });
       info.failed = true;
       return info;
     }
-    // A read or decompression error mid-file: what came before is analysed.
+    // A read error mid-file: what came before is analysed.
     const offset = reader.bytesRead;
-    const what = info.gzip ? 'the compressed data ends early or is corrupt' : `read error: ${describeError(err)}`;
     sink.report({
       severity: 'warning',
       code: 'truncated-file',
       file: name,
       offset,
-      message: `${what} at byte ${offset} of the ${info.gzip ? 'decompressed ' : ''}capture; the ${reader.frames} frames before it are analysed`,
+      message: `read error: ${describeError(err)} at byte ${offset} of the ${info.gzip ? 'decompressed ' : ''}capture; the ${reader.frames} frames before it are analysed`,
     });
     reader.end();
   } finally {
@@ -400,6 +402,55 @@ export async function readCaptureFile(
     if (fd !== undefined) closeSync(fd);
   }
   return finishInfo(info, reader, truncatedReported);
+}
+
+/**
+ * zlib failed on a gzip input. Everything it decompressed before has been
+ * analysed; one line says where the compressed file went wrong and how
+ * much of the capture came out of it:
+ * - cut short ("unexpected end of file") or corrupt inside the data: the
+ *   capture ends there (a cut file's warning, `truncated-file`; the reader's
+ *   own word that its last record is incomplete is not repeated);
+ * - the data decompressed whole but does not match the CRC or length of
+ *   the gzip trailer: every frame is analysed, and some bytes are damaged
+ *   (`corrupt-gzip`).
+ * The frame named is the one in progress; the positions are in the message,
+ * since a diagnostic's offset is one in the decompressed capture.
+ */
+function gzipFailed(
+  err: GunzipError,
+  info: CaptureFileInfo,
+  reader: RecordReader | undefined,
+  sink: DiagnosticSink,
+  name: string,
+  stopped: () => void,
+  truncatedReported: boolean,
+): CaptureFileInfo {
+  const zlib = `zlib: ${err.zlibMessage}`;
+  if (reader === undefined) {
+    const what = err.cut ? `the gzip data ends at byte ${err.fedBytes} of the file` : `the gzip data is corrupt after byte ${err.goodBytes} of the file (${zlib})`;
+    sink.report({ severity: 'error', code: 'cannot-read', file: name, message: `${what}, before the capture's first bytes` });
+    info.failed = true;
+    return info;
+  }
+  const frame = reader.frames + 1;
+  const capture = `${reader.bytesRead} bytes of capture decompressed`;
+  if (err.trailerMismatch) {
+    reader.end();
+    sink.report({
+      severity: 'warning',
+      code: 'corrupt-gzip',
+      file: name,
+      message: `the gzip trailer at byte ${err.goodBytes} does not match the data (${zlib}): some of the ${capture} are damaged; all ${reader.frames} frames are analysed`,
+    });
+    info.failed = true;
+    return finishInfo(info, reader, truncatedReported);
+  }
+  const what = err.cut ? `the gzip data ends early, at byte ${err.fedBytes} of the file` : `the gzip data is corrupt after byte ${err.goodBytes} of the file (${zlib})`;
+  sink.report({ severity: 'warning', code: 'truncated-file', file: name, frame, message: `${what}, ${capture}; the ${reader.frames} frames before it are analysed` });
+  stopped();
+  reader.end();
+  return finishInfo(info, reader, true);
 }
 
 function finishInfo(info: CaptureFileInfo, reader: RecordReader | undefined, truncatedReported: boolean): CaptureFileInfo {
