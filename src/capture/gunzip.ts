@@ -103,10 +103,16 @@ export async function* gunzipChunks(input: AsyncIterable<Buffer>): AsyncGenerato
     try {
       for await (const chunk of input) {
         if (failure !== undefined || z.destroyed) return;
-        const all = held.length === 0 ? chunk : Buffer.concat([held, chunk]);
-        const keep = Math.min(TRAILER, all.length);
-        await write(all.subarray(0, all.length - keep));
-        held = Buffer.from(all.subarray(all.length - keep));
+        if (chunk.length >= TRAILER) {
+          await write(held);
+          await write(chunk.subarray(0, chunk.length - TRAILER));
+          held = Buffer.from(chunk.subarray(chunk.length - TRAILER));
+        } else {
+          const all = Buffer.concat([held, chunk]);
+          const keep = Math.min(TRAILER, all.length);
+          await write(all.subarray(0, all.length - keep));
+          held = all.subarray(all.length - keep);
+        }
       }
       if (failure !== undefined || z.destroyed) return;
       // Everything before the last bytes decoded and handed over, then the trailer.
