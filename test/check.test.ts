@@ -292,6 +292,22 @@ describe('nfsight check (CLI)', () => {
     expect(missing.stderr).toBe('nfsight: error: no/such/file.pcap: cannot read: no such file\n');
     expect(nfsight(['check', '--format', 'xml', 'captures/nfsv3-basic-head.pcap']).status).toBe(2);
   });
+
+  it('a capture not read whole: the warning says what was read, and one line that nothing was checked or compared', () => {
+    const bytes = readFileSync(join(CAPTURES, 'nfsv3-errors.pcap'));
+    const cut = writeTemp(tempDir(), 'cut.pcap', bytes.subarray(0, 20_000));
+    const warning = /^nfsight: warning: .*cut\.pcap: byte \d+: file is cut short .*\n/;
+    const c = nfsight(['check', cut]);
+    expect(c.status).toBe(2);
+    expect(c.stdout).toBe('');
+    expect(c.stderr).toMatch(warning);
+    expect(c.stderr.split('\n')[1]).toBe(`nfsight: error: ${cut}: not read whole (see the warning above); rules are checked on whole captures only`);
+    const d = nfsight(['diff', 'captures/nfsv3-errors.pcap', cut]);
+    expect(d.status).toBe(2);
+    expect(d.stdout).toBe('');
+    expect(d.stderr.split('\n')[1]).toBe(`nfsight: error: ${cut}: not read whole (see the warning above); diff compares whole captures only`);
+    expect(d.stderr.split('\n')).toHaveLength(3);
+  });
 });
 
 describe('nfsight diff (CLI)', () => {

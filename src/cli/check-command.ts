@@ -30,9 +30,11 @@ const isJson = (f: string): boolean => f.toLowerCase().endsWith('.json');
  * Reads one input: `.json` files are saved reports (`nfsight report --format
  * json`), validated as `merge` does (several are merged); anything else is
  * captures analysed together. Mixing both is refused. Diagnostics of the
- * analysis go to io.err. Throws InputError when nothing usable was read.
+ * analysis go to io.err. Throws InputError when nothing usable was read, or
+ * when a capture was not read whole (`purpose` ends that message: "diff
+ * compares").
  */
-export async function loadReport(files: readonly string[], opts: InputOptions, io: CliIo): Promise<Report> {
+export async function loadReport(files: readonly string[], opts: InputOptions, io: CliIo, purpose: string): Promise<Report> {
   const json = files.filter(isJson);
   if (json.length > 0 && json.length < files.length) {
     throw new InputError('give either captures or saved JSON reports (.json), not both');
@@ -47,8 +49,13 @@ export async function loadReport(files: readonly string[], opts: InputOptions, i
     }
   }
   const { report, status } = await analyzeForCli([...files], opts, io);
-  // A check on part of the input would be misleading: any file not read whole is an error (already printed).
-  if (report === undefined || status !== 0) throw new InputError('', { cause: 'printed' });
+  // Nothing read: the error is printed already.
+  if (report === undefined) throw new InputError('', { cause: 'printed' });
+  // A check or comparison on part of a capture would be misleading: the warning above said what was read; this says nothing is checked.
+  if (status !== 0) {
+    const partial = report.capture.files.filter((f) => f.failed || f.truncated).map((f) => f.name);
+    throw new InputError(`${partial.join(', ')}: not read whole (see the warning above); ${purpose} whole captures only`);
+  }
   return report;
 }
 
@@ -108,7 +115,7 @@ export async function runCheck(files: string[], opts: CheckOptions, io: CliIo): 
   }
   let report: Report;
   try {
-    report = await loadReport(files, opts, io);
+    report = await loadReport(files, opts, io, 'rules are checked on');
   } catch (err) {
     return inputFailed(err, io);
   }

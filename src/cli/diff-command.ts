@@ -63,8 +63,8 @@ export async function runDiff(baseline: string, candidate: string, opts: DiffOpt
   let a: Report;
   let b: Report;
   try {
-    a = await loadReport([baseline], opts, io);
-    b = await loadReport([candidate], opts, io);
+    a = await loadReport([baseline], opts, io, 'diff compares');
+    b = await loadReport([candidate], opts, io, 'diff compares');
   } catch (err) {
     return inputFailed(err, io);
   }
