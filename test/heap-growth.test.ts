@@ -6,8 +6,9 @@
  * is replaced by a recorder: the flags asked for are checked, not V8's
  * behaviour (docs/memory.md measures that).
  */
-import { statSync, truncateSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
 const flags: string[] = [];
@@ -100,6 +101,22 @@ describe('heap growth held tight while an analysis runs', () => {
     expect(largeInput([half, half])).toBe(true);
     expect(largeInput(['-'])).toBe(true);
     expect(largeInput([join(dir, 'missing.pcap')])).toBe(false);
+  });
+
+  it('largeInput: a gzip-compressed file counts as large whatever its size (it may hold many times it)', () => {
+    const dir = tempDir();
+    const plain = readFileSync(join(CAPTURES, 'linux-v3-basic-head.pcap'));
+    const gz = join(dir, 'small.pcap.gz');
+    writeFileSync(gz, gzipSync(plain));
+    expect(statSync(gz).size).toBeLessThan(HOLD_FROM_BYTES);
+    expect(largeInput([gz])).toBe(true);
+    // By its content, not its name.
+    const named = join(dir, 'plain.pcap.gz');
+    writeFileSync(named, plain);
+    expect(largeInput([named])).toBe(false);
+    const tiny = join(dir, 'one-byte');
+    writeFileSync(tiny, Buffer.from([0x1f]));
+    expect(largeInput([tiny])).toBe(false);
   });
 
   it('analyze() inside a hold (the command holds it through writing the report): not restored by the analysis', async () => {

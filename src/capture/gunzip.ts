@@ -9,7 +9,26 @@
  * events) and the error is thrown only once all of it has been yielded,
  * with where in the compressed file zlib stopped.
  */
+import { closeSync, openSync, readSync } from 'node:fs';
 import { constants, createGunzip } from 'node:zlib';
+
+/** The first two bytes of a gzip file (RFC 1952). */
+export const GZIP_MAGIC_0 = 0x1f;
+export const GZIP_MAGIC_1 = 0x8b;
+
+/** Whether a file starts as gzip data does (false when it cannot be read: its error comes when it is). */
+export function isGzipFile(path: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const head = Buffer.alloc(2);
+    return readSync(fd, head, 0, 2, 0) === 2 && head[0] === GZIP_MAGIC_0 && head[1] === GZIP_MAGIC_1;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
 
 /** zlib failed: its own words, and where in the compressed input. */
 export class GunzipError extends Error {

@@ -11,15 +11,13 @@
 import { closeSync, createReadStream, fstatSync, open, read } from 'node:fs';
 import { AnalysisBug, InternalError } from '../internal-error.js';
 import type { DiagnosticSink } from './frame.js';
-import { GunzipError, gunzipChunks } from './gunzip.js';
+import { GunzipError, gunzipChunks, GZIP_MAGIC_0, GZIP_MAGIC_1 } from './gunzip.js';
 import { isPcapMagic, PcapReader } from './pcap.js';
 import { newSparseReadStats, SparsePcapWalk, type SparseReadStats } from './pcap-sparse.js';
 import { PcapngReader } from './pcapng.js';
 import type { FrameCallback, RecordReader, RecordReaderOptions } from './record-reader.js';
 
 export const CHUNK_SIZE = 1 << 20;
-const GZIP_MAGIC_0 = 0x1f;
-const GZIP_MAGIC_1 = 0x8b;
 const PCAPNG_SHB_TYPE = 0x0a0d0d0a;
 
 export type CaptureFormat = 'pcap' | 'pcapng' | 'unknown';
