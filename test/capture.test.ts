@@ -157,6 +157,10 @@ describe('compressed, piped and rotated inputs', () => {
     expect(r.diagnostics[0]!.message).toContain(`ends early, at byte ${Math.floor(gz.length / 2)} of the file`);
     const plain = await readOne(ERRORS_PCAP);
     expect(r.frames).toEqual(plain.frames.slice(0, r.frames.length));
+    // The same bytes on standard input: the same frames, the input named as such.
+    const piped = await readOne('-', { stdin: Readable.from([gz.subarray(0, Math.floor(gz.length / 2))]) });
+    expect(piped.frames).toEqual(r.frames);
+    expect(piped.diagnostics.map((d) => d.message)).toEqual([r.diagnostics[0]!.message.replace('of the file', 'of standard input')]);
   });
 
   it('analyses every frame of a gzip file whose trailer is damaged, and says the data may be', async () => {

@@ -425,8 +425,9 @@ function gzipFailed(
   truncatedReported: boolean,
 ): CaptureFileInfo {
   const zlib = `zlib: ${err.zlibMessage}`;
+  const input = name === '-' ? 'standard input' : 'the file';
   if (reader === undefined) {
-    const what = err.cut ? `the gzip data ends at byte ${err.fedBytes} of the file` : `the gzip data is corrupt after byte ${err.goodBytes} of the file (${zlib})`;
+    const what = err.cut ? `the gzip data ends at byte ${err.fedBytes} of ${input}` : `the gzip data is corrupt after byte ${err.goodBytes} of ${input} (${zlib})`;
     sink.report({ severity: 'error', code: 'cannot-read', file: name, message: `${what}, before the capture's first bytes` });
     info.failed = true;
     return info;
@@ -444,7 +445,7 @@ function gzipFailed(
     info.failed = true;
     return finishInfo(info, reader, truncatedReported);
   }
-  const what = err.cut ? `the gzip data ends early, at byte ${err.fedBytes} of the file` : `the gzip data is corrupt after byte ${err.goodBytes} of the file (${zlib})`;
+  const what = err.cut ? `the gzip data ends early, at byte ${err.fedBytes} of ${input}` : `the gzip data is corrupt after byte ${err.goodBytes} of ${input} (${zlib})`;
   sink.report({ severity: 'warning', code: 'truncated-file', file: name, frame, message: `${what}, ${capture}; the ${reader.frames} frames before it are analysed` });
   stopped();
   reader.end();
