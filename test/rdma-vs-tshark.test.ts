@@ -261,6 +261,43 @@ describe('the refused NFS/RDMA mount (nfs-rdma-refused.pcap)', () => {
   });
 });
 
+/** A copy of a little-endian classic pcap with frame `n` (1-based) written twice in a row. */
+function withFrameTwice(name: string, n: number): string {
+  const bytes = readFileSync(join(CAPTURES, name));
+  let at = 24;
+  for (let i = 1; i < n; i++) at += 16 + bytes.readUInt32LE(at + 8);
+  const end = at + 16 + bytes.readUInt32LE(at + 8);
+  const file = join(tempDir(), `${name}.twice-${n}.pcap`);
+  writeFileSync(file, Buffer.concat([bytes.subarray(0, end), bytes.subarray(at, end), bytes.subarray(end)]));
+  return file;
+}
+
+describe('the connection manager resends a MAD whose answer it missed', () => {
+  it('a ConnectReply twice: one connection, every call answered on it', async () => {
+    const plain = await analyze(join(CAPTURES, 'nfs-rdma-v3.pcap'));
+    // Frame 16 is the ConnectReply (the notes); a copy after it, as the CM resends it before the ReadyToUse.
+    const r = await analyze(withFrameTwice('nfs-rdma-v3.pcap', 16));
+    expect(r.rdma.cm).toEqual({ ...plain.rdma.cm, replies: plain.rdma.cm.replies + 1 });
+    expect(r.rdma.connections).toHaveLength(plain.rdma.connections.length);
+    expect(r.rpc).toMatchObject({ calls: 49, matched: 49, unanswered: 0, repliesWithoutCall: 0, truncatedMessages: 0 });
+    expect(r.findings.map((f) => f.kind)).toEqual(plain.findings.map((f) => f.kind));
+  });
+
+  it('a ConnectReject twice: still one rejection per request, no reject without its request', async () => {
+    const plain = await analyze(join(CAPTURES, 'nfs-rdma-refused.pcap'));
+    const r = await analyze(withFrameTwice('nfs-rdma-refused.pcap', 4));
+    expect(r.rdma.cm).toEqual({ ...plain.rdma.cm, rejects: plain.rdma.cm.rejects + 1 });
+    // Frames after the copy move by one.
+    expect(r.rdma.rejected.map((j) => [j.requestFrame, j.frame, j.port])).toEqual([
+      [3, 4, 20049],
+      [18, 19, 20049],
+    ]);
+    const f = r.findings.filter((x) => x.kind === 'rdma-connection');
+    expect(f).toHaveLength(1);
+    expect(f[0]!.count).toBe(2);
+  });
+});
+
 describe('the rdma section in the text report and in merged reports', () => {
   it('the text report shows what moved over RDMA, within 80 columns', async () => {
     const r = await analyze(join(CAPTURES, 'nfs-rdma-v3.pcap'));

@@ -405,7 +405,12 @@ export class RoceLayer {
   /** ConnectRequests by "client addr|local comm id". */
   private readonly requests = new LruMap<string, { req: CmReq; client: string; server: string; at: FrameRef; attempts: number; last: FrameRef }>();
   /** Connections by "addr|comm id" of either side. */
-  private readonly byCommId = new Map<string, RdmaConnection>();
+  private readonly byCommId = new LruMap<string, RdmaConnection>();
+  /**
+   * ConnectRequests rejected lately (client address and comm id): the CM
+   * resends a reject whose acknowledgement it missed, as it resends a reply.
+   */
+  private readonly rejectedRequests = new LruMap<string, true>();
   /** The per-direction counters summed over every connection (listed or not). */
   readonly totals: QpDirectionStats = newDirectionStats();
   private readonly bth: BthPacket = newBthPacket();
@@ -619,8 +624,13 @@ export class RoceLayer {
         return;
       case 'REJ': {
         cm.rejects++;
-        const r = this.requests.get(`${dst}|${m.remoteCommId}`);
-        this.requests.delete(`${dst}|${m.remoteCommId}`);
+        const key = `${dst}|${m.remoteCommId}`;
+        const r = this.requests.get(key);
+        // The same reject again: no second rejection.
+        if (r === undefined && this.rejectedRequests.get(key) !== undefined) return;
+        this.requests.delete(key);
+        this.rejectedRequests.set(key, true);
+        if (this.rejectedRequests.size > MAX_PENDING_REQUESTS) this.rejectedRequests.shift();
         const port = r?.req.port ?? -1;
         this.onEvent({
           kind: 'cm-reject',
@@ -663,6 +673,10 @@ export class RoceLayer {
   }
 
   private connectReply(src: string, dst: string, rep: CmRep, at: FrameRef): void {
+    // The same reply again (the CM resends it until the client's ReadyToUse
+    // comes): the connection it made stands.
+    const made = this.byCommId.get(`${src}|${rep.localCommId}`);
+    if (made !== undefined && made.commIds[0] === rep.remoteCommId && made.commIds[1] === rep.localCommId) return;
     // The ConnectRequest came from the REP's destination.
     const r = this.requests.get(`${dst}|${rep.remoteCommId}`);
     const req = r?.req;
@@ -692,6 +706,8 @@ export class RoceLayer {
     c.commIds = [rep.remoteCommId, rep.localCommId];
     this.byCommId.set(`${dst}|${rep.remoteCommId}`, c);
     this.byCommId.set(`${src}|${rep.localCommId}`, c);
+    // Kept beyond the connection's end (a late DisconnectReply, a resent reply), for as many as are listed.
+    while (this.byCommId.size > 2 * this.limits.listedConnections) this.byCommId.shift();
     // Client → server packets go to the server's QP; the REP names the PSN the client starts at.
     const toServer = this.direction(c, 0, dst, src, rep.localQpn);
     toServer.expectedPsn = rep.startingPsn;
