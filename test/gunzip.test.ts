@@ -123,6 +123,20 @@ describe('gunzipChunks', () => {
     expect(PLAIN.subarray(0, out.length).equals(out)).toBe(true);
   });
 
+  it('decompresses only a few chunks ahead of a consumer that waits', async () => {
+    // 32 MiB of one byte: a 32 KiB file that zlib would turn into 512 chunks at once.
+    const gz = gzipSync(Buffer.alloc(32 * 1024 * 1024, 0x61));
+    const it = gunzipChunks(Readable.from([gz]))[Symbol.asyncIterator]();
+    await it.next();
+    const before = process.memoryUsage().arrayBuffers;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const grown = process.memoryUsage().arrayBuffers - before;
+    expect(grown).toBeLessThan(16 * GUNZIP_OUTPUT_CHUNK);
+    let n = GUNZIP_OUTPUT_CHUNK;
+    for (let r = await it.next(); !r.done; r = await it.next()) n += r.value.length;
+    expect(n).toBe(32 * 1024 * 1024);
+  });
+
   it('lets go when the consumer stops early', async () => {
     let n = 0;
     for await (const c of gunzipChunks(Readable.from([GZ]))) {

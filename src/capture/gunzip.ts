@@ -57,6 +57,8 @@ export class GunzipError extends Error {
 
 /** Decompressed bytes zlib hands over at a time: what a failing step can take with it. */
 export const GUNZIP_OUTPUT_CHUNK = 64 * 1024;
+/** Decompressed chunks waiting for the consumer before zlib is paused. */
+const OUTPUT_WAITING = 4;
 /** A gzip member's trailer: CRC-32 and length of the data, 4 bytes each. */
 const TRAILER = 8;
 
@@ -86,11 +88,12 @@ export async function* gunzipChunks(input: AsyncIterable<Buffer>): AsyncGenerato
     wake = undefined;
     w?.();
   };
-  // No pause on the output side: zlib runs in the thread pool and its output
-  // arrives between turns of the event loop, which the consumer yields only
-  // once it has taken all of `out`; so `out` holds a chunk or two.
+  // A few chunks at most wait for the consumer: past them zlib is paused, and
+  // a paused zlib decompresses nothing more (its output buffer is full), so
+  // it cannot fail with output still held back.
   z.on('data', (c: Buffer) => {
     out.push(c);
+    if (out.length >= OUTPUT_WAITING) z.pause();
     poke();
   });
   z.on('end', () => {
@@ -162,11 +165,13 @@ export async function* gunzipChunks(input: AsyncIterable<Buffer>): AsyncGenerato
       }
       if (failure !== undefined) throw failure;
       if (ended) return;
+      if (z.isPaused()) z.resume();
       await new Promise<void>((resolve) => (wake = resolve));
     }
   } finally {
-    // The consumer stopped early (or zlib failed): stop feeding and let go.
+    // The consumer stopped early (or zlib failed): let go. The feeding stops
+    // at its next input chunk (not awaited: standard input may send none).
     if (!ended) z.destroy();
-    await feeding;
+    void feeding;
   }
 }

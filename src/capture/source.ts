@@ -117,12 +117,23 @@ class ChunkCursor {
     const held = this.held;
     this.held = [];
     this.heldBytes = 0;
-    yield* held;
-    if (this.done) return;
-    for (;;) {
-      const r = await this.it.next();
-      if (r.done) return;
-      yield Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value);
+    try {
+      yield* held;
+      if (this.done) return;
+      for (;;) {
+        const r = await this.it.next();
+        if (r.done) {
+          this.done = true;
+          return;
+        }
+        yield Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value);
+      }
+    } finally {
+      // Left early (the reader stopped): the source stops too (a decompression, a stream).
+      if (!this.done) {
+        this.done = true;
+        await this.it.return?.();
+      }
     }
   }
 }
