@@ -321,7 +321,7 @@ export async function readCaptureFile(
   const chunkSize = options.chunkSize ?? CHUNK_SIZE;
   const info: CaptureFileInfo = { name, format: 'unknown', gzip: false, frames: 0, bytes: 0, truncated: false, failed: false };
   let truncatedReported = false;
-  /** The gzip data stopped (reported so): the reader's own word that the capture ends inside a record says it again. */
+  /** zlib failed (gzipFailed says so): the reader's own word that the capture ends inside a record would say it again. */
   let gzipStopped = false;
   const sink: DiagnosticSink = {
     report(d) {
@@ -389,7 +389,11 @@ export async function readCaptureFile(
   } catch (err) {
     // Not a read error: the run stops, the CLI says "nfsight bug" and exits 2.
     if (err instanceof AnalysisBug) throw err;
-    if (err instanceof GunzipError) return gzipFailed(err, info, reader, sink, name, () => (gzipStopped = true), truncatedReported);
+    if (err instanceof GunzipError) {
+      // Said once, by gzipFailed (straight to diag), not again by the reader through sink.
+      gzipStopped = true;
+      return gzipFailed(err, info, reader, diag, name);
+    }
     if (reader === undefined) {
       sink.report({ severity: 'error', code: 'cannot-read', file: name, message: `cannot read: ${describeError(err)}` });
       info.failed = true;
@@ -418,23 +422,15 @@ export async function readCaptureFile(
  * analysed; one line says where the compressed file went wrong and how
  * much of the capture came out of it:
  * - cut short ("unexpected end of file") or corrupt inside the data: the
- *   capture ends there (a cut file's warning, `truncated-file`; the reader's
- *   own word that its last record is incomplete is not repeated);
+ *   capture ends there (a cut file's warning, `truncated-file`);
  * - the data decompressed whole but does not match the CRC or length of
  *   the gzip trailer: every frame is analysed, and some bytes are damaged
  *   (`corrupt-gzip`).
  * The frame named is the one in progress; the positions are in the message,
- * since a diagnostic's offset is one in the decompressed capture.
+ * since a diagnostic's offset is one in the decompressed capture. The
+ * reader's own word that the capture ends inside a record is not repeated.
  */
-function gzipFailed(
-  err: GunzipError,
-  info: CaptureFileInfo,
-  reader: RecordReader | undefined,
-  sink: DiagnosticSink,
-  name: string,
-  stopped: () => void,
-  truncatedReported: boolean,
-): CaptureFileInfo {
+function gzipFailed(err: GunzipError, info: CaptureFileInfo, reader: RecordReader | undefined, sink: DiagnosticSink, name: string): CaptureFileInfo {
   const zlib = `zlib: ${err.zlibMessage}`;
   const input = name === '-' ? 'standard input' : 'the file';
   if (reader === undefined) {
@@ -454,11 +450,10 @@ function gzipFailed(
       message: `the gzip trailer at byte ${err.goodBytes} does not match the data (${zlib}): some of the ${capture} are damaged; all ${reader.frames} frames are analysed`,
     });
     info.failed = true;
-    return finishInfo(info, reader, truncatedReported);
+    return finishInfo(info, reader, false);
   }
   const what = err.cut ? `the gzip data ends early, at byte ${err.fedBytes} of ${input}` : `the gzip data is corrupt after byte ${err.goodBytes} of ${input} (${zlib})`;
   sink.report({ severity: 'warning', code: 'truncated-file', file: name, frame, message: `${what}, ${capture}; the ${reader.frames} frames before it are analysed` });
-  stopped();
   reader.end();
   return finishInfo(info, reader, true);
 }
