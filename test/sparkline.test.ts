@@ -28,6 +28,25 @@ describe('latency sparklines', () => {
     for (const w of [60, 80, 100]) for (const l of latencySparklines(t, w)) expect([...l].length).toBeLessThanOrEqual(w);
   });
 
+  it('a range wider than usual (a latency of days) takes room from the sparkline, not past the width', async () => {
+    // At 0.1 s, more intervals than any width has characters.
+    const report = await analyze(join(CAPTURES, 'nfsv4-grace-restart.pcap'), { timeline: { intervalNs: 1e8 } });
+    const t = structuredClone(report.timeline);
+    expect(t.count).toBeGreaterThan(120);
+    // The last OPEN answered three days late (a capture clock step, say): 259,200,000 ms.
+    const last = t.intervals.filter((iv) => iv.ops.some((o) => o.op === 'NFS v4 OPEN' && o.latency.p99 !== null)).at(-1)!;
+    last.ops.find((o) => o.op === 'NFS v4 OPEN')!.latency.p99 = 259_200_000;
+    for (const w of [60, 80, 100, 120]) {
+      const lines = latencySparklines(t, w);
+      for (const l of lines) expect([...l].length).toBeLessThanOrEqual(w);
+      if (w < 80) continue;
+      const open = lines.find((l) => l.startsWith('  OPEN '))!;
+      expect(open.endsWith('–259200000 ms')).toBe(true);
+      // The sparkline gave up what the range needs beyond its usual 17 characters, no more.
+      expect([...open].length).toBeGreaterThanOrEqual(w - 2);
+    }
+  });
+
   it('is left out with one interval, or where the width leaves no room', async () => {
     const one = await analyze(join(CAPTURES, 'nfsv3-stale-cut.pcap'), { timeline: { intervalNs: 1e9 } });
     expect(one.timeline.count).toBe(1);
