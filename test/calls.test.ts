@@ -11,7 +11,7 @@ import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { addCallsCommand, runCalls, type CallsOptions } from '../src/cli/calls-command.js';
 import type { CliIo } from '../src/cli/common.js';
-import { CALL_COLUMNS, callFilter, csvField, parseEndpointFilter, parseFrameRange, parseSeconds, parseXid, type CallRow } from '../src/report/calls.js';
+import { CALL_COLUMNS, callFilter, csvField, msLabel, parseEndpointFilter, parseFrameRange, parseSeconds, parseXid, type CallRow } from '../src/report/calls.js';
 import { writePcap } from './gen/capture-writer.js';
 import { Capture, TcpSession } from './gen/session.js';
 import { getattrCall, okReply } from './gen/workload.js';
@@ -496,5 +496,29 @@ describe('the command', () => {
     expect(r.out).toMatch(/--format <format>/);
     expect(r.out).toMatch(/table and json list calls by input file and call frame/);
     expect(r.out).toMatch(/jsonl and csv are written as calls complete/);
+  });
+});
+
+describe('the ms column of the calls listing', () => {
+  it('fits 8 characters from a microsecond to days, a reply stamped before its call included', () => {
+    const cases: [number | null, string][] = [
+      [null, '-'],
+      [0.000_031, '0.031'],
+      [0.999_999_4, '999.999'],
+      [1.5, '1500.0'],
+      [99.999_94, '99999.9'],
+      [100, '100000'],
+      [9_999.999, '9999999'],
+      [10_000, '10000s'],
+      [259_200.000_03, '259200s'],
+      // The capture clock stepped back 10 s between call and reply.
+      [-9.999_97, '-10000.0'],
+      [-0.000_5, '-0.500'],
+      [-259_200, '-259200s'],
+    ];
+    for (const [latency, label] of cases) {
+      expect(msLabel(latency)).toBe(label);
+      expect(msLabel(latency).length).toBeLessThanOrEqual(8);
+    }
   });
 });

@@ -358,11 +358,18 @@ export function opLabel(r: CallRow): string {
 /** Program names short enough for the op column. */
 const PROGRAM_SHORT: Record<string, string> = { portmapper: 'PMAP' };
 
-/** Milliseconds in at most 8 characters: 3 decimals below a second, fewer above. */
-function msLabel(latency: number | null): string {
+/**
+ * Milliseconds in at most 8 characters: 3 decimals below a second, fewer
+ * above; whole seconds with an `s` from about 3 hours. A reply stamped
+ * before its call (the capture clock stepped back) shows its minus sign
+ * with the digits of its size.
+ */
+export function msLabel(latency: number | null): string {
   if (latency === null) return '-';
   const ms = latency * 1000;
-  return ms.toFixed(ms < 1000 ? 3 : ms < 100_000 ? 1 : 0);
+  const size = Math.abs(ms);
+  if (size >= 10_000_000) return `${Math.round(latency)}s`;
+  return ms.toFixed(size < 1000 ? 3 : size < 100_000 ? 1 : 0);
 }
 
 /** `no reply`, the RPC-level error, the status, or `—` for a reply without a status. */
