@@ -133,6 +133,8 @@ export async function analyze(inputs: string | readonly string[], options: Analy
     framesCutBySnaplen: summary.framesCutBySnaplen,
     tcpDeliveredBytes: transport.stats.tcp.deliveredBytes,
     truncatedMessages: rpc.stats.record.truncatedMessages,
+    rpcHeadersCut: rpc.matcher.stats.invalidCut,
+    rpcHeadersCutFirst: rpc.matcher.firstInvalidCut,
     resyncSkippedBytes: rpc.stats.record.skippedBytes,
     resyncs: rpc.stats.record.resyncs,
     timeBackwards: summary.timeBackwards,

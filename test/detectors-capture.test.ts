@@ -179,6 +179,26 @@ describe('capture-quality: snaplen', () => {
     expect(frames(q[0]!)).toEqual(cut);
   });
 
+  it('calls cut before their procedure number (Linux -i any at -s 96): no call can be counted, and the finding says why', async () => {
+    const c = new Capture();
+    const s = new TcpSession(c, CLIENT, SERVER).handshake();
+    const cut: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      // Ethernet 14 + IPv4 20 + TCP 20 + record mark 4 + xid, msg_type, rpcvers, prog, vers 20 = 78: the procedure is cut off.
+      cut.push(s.send('client', getattrCall(0x900 + i), { snap: 78 })[0]!);
+      c.advance(0.001);
+      s.send('server', okReply(0x900 + i), { snap: 78 });
+    }
+    const r = await reportOf(c, 78);
+    expect(r.rpc.calls).toBe(0);
+    expect(r.rpc.invalidMessages).toBe(3);
+    const q = quality(r);
+    expect(q.map((f) => f.title)).toEqual(['The snaplen cut 3 RPC messages before their header']);
+    expect(q[0]!.metrics).toMatchObject({ framesCutBySnaplen: 6, callsCut: 0, repliesCut: 0, messagesCutBeforeHeader: 3 });
+    expect(frames(q[0]!)).toEqual([cut[0]]);
+    expect(r.verdict.status).toBe('problems');
+  });
+
   it('captures/nfsv3-snaplen200.pcap: only READ/WRITE data cut, nothing hidden: no finding', async () => {
     const r = await reportOf(join(CAPTURES, 'nfsv3-snaplen200.pcap'));
     expect(r.capture.framesCutBySnaplen).toBeGreaterThan(0);

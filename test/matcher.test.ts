@@ -206,7 +206,7 @@ describe('matcher: transactions', () => {
       [getattr(3).length, REPLY_HEADER + 8],
     ]);
     expect([tcp!.call.body.length, tcp!.reply!.body.length]).toEqual([0, 0]);
-    expect(m.stats).toEqual({ calls: 3, replies: 3, matched: 3, unanswered: 0, orphanReplies: 0, retransmittedCalls: 0, duplicateReplies: 0, unfinishedReplies: 0, invalid: 0 });
+    expect(m.stats).toEqual({ calls: 3, replies: 3, matched: 3, unanswered: 0, orphanReplies: 0, retransmittedCalls: 0, duplicateReplies: 0, unfinishedReplies: 0, invalid: 0, invalidCut: 0 });
   });
 
   it('a message the capture cut is shown at its first frame over TCP and UDP, at its last over RDMA', () => {
@@ -349,7 +349,7 @@ describe('matcher: replies without their call, and ends', () => {
       [53, 20, { firstFrame: at(21), lastFrame: at(22), bytesSent: REPLY_HEADER + 1000 }],
       [55, 31, null],
     ]);
-    expect(m.stats).toEqual({ calls: 4, replies: 5, matched: 1, unanswered: 3, orphanReplies: 3, retransmittedCalls: 0, duplicateReplies: 1, unfinishedReplies: 2, invalid: 1 });
+    expect(m.stats).toEqual({ calls: 4, replies: 5, matched: 1, unanswered: 3, orphanReplies: 3, retransmittedCalls: 0, duplicateReplies: 1, unfinishedReplies: 2, invalid: 1, invalidCut: 0 });
   });
 
   it('a connection that ends gives up its outstanding calls, and only its own; finish gives up the rest', () => {

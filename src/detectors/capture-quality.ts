@@ -208,7 +208,9 @@ export class CaptureQualityDetector implements Detector {
     out.push(...this.oneWayFindings());
     const loss = this.lossFinding();
     if (loss !== undefined) out.push(loss);
-    if (facts !== undefined && facts.framesCutBySnaplen > 0 && this.snaplen.callsCut + this.snaplen.repliesCut > 0) out.push(this.snaplenFinding(facts.framesCutBySnaplen));
+    if (facts !== undefined && facts.framesCutBySnaplen > 0 && this.snaplen.callsCut + this.snaplen.repliesCut + facts.rpcHeadersCut > 0) {
+      out.push(this.snaplenFinding(facts.framesCutBySnaplen, facts.rpcHeadersCut, facts.rpcHeadersCutFirst));
+    }
     if (this.midstreamOrphans.size > 0) out.push(this.midstreamFinding());
     if (facts !== undefined && facts.timeBackwards > 0) out.push(this.timeBackwards(facts.timeBackwards, facts.timeBackwardsMaxSeconds, facts.timeBackwardsFirst!));
     if (this.encryptedCalls > 0) out.push(this.encryptedFinding());
@@ -324,23 +326,40 @@ export class CaptureQualityDetector implements Detector {
     return f;
   }
 
-  private snaplenFinding(framesCut: number): Finding {
+  /**
+   * Calls cut before their operation, replies before their status, and
+   * messages cut before their RPC header was whole (a Linux `-i any`
+   * capture at `-s 96` keeps 24 bytes of RPC: the procedure number is lost,
+   * and no call is counted at all).
+   */
+  private snaplenFinding(framesCut: number, headersCut: number, firstHeaderCut: FrameRef | undefined): Finding {
     const s = this.snaplen;
-    const ev = s.frames.map((x) => evidence(this.ctx, x.at, x.what, formatFrameTime));
-    const first = s.frames[0]!.at;
-    const last = s.frames[s.frames.length - 1]!.at;
+    const cut = [...s.frames];
+    if (headersCut > 0 && firstHeaderCut !== undefined) {
+      cut.push({ at: firstHeaderCut, what: 'RPC message cut before its header' });
+      cut.sort((a, b) => frameCompare(a.at, b.at));
+    }
+    const ev = cut.slice(0, 4).map((x) => evidence(this.ctx, x.at, x.what, formatFrameTime));
+    const first = cut[0]!.at;
+    const last = cut[Math.min(cut.length, 4) - 1]!.at;
+    const parts: string[] = [];
+    if (s.callsCut + s.repliesCut > 0) {
+      parts.push(`${s.callsCut > 0 ? plural(s.callsCut, 'call') : ''}${s.callsCut > 0 && s.repliesCut > 0 ? ' and ' : ''}${s.repliesCut > 0 ? plural(s.repliesCut, 'reply', 'replies') : ''} before ${s.repliesCut > 0 ? 'their status' : 'their operation'}`);
+    }
+    if (headersCut > 0) parts.push(`${plural(headersCut, 'RPC message')} before their header`);
     return this.base(
       'warning',
-      `The snaplen cut ${s.callsCut > 0 ? plural(s.callsCut, 'call') : ''}${s.callsCut > 0 && s.repliesCut > 0 ? ' and ' : ''}${s.repliesCut > 0 ? plural(s.repliesCut, 'reply', 'replies') : ''} before ${s.repliesCut > 0 ? 'their status' : 'their operation'}`,
+      `The snaplen cut ${parts.join('; ')}`,
       sentences(
         `the capture kept only the start of ${plural(framesCut, 'frame')}, too little to show every operation and status: their errors and names are unknown`,
+        ...(headersCut > 0 ? [`${plural(headersCut, 'message')} lost even the RPC header's procedure number, and count as no call or reply`] : []),
         'capture with a larger snaplen (tcpdump -s 0) to see them',
       ),
       first,
       last,
-      s.callsCut + s.repliesCut,
+      s.callsCut + s.repliesCut + headersCut,
       ev,
-      { framesCutBySnaplen: framesCut, callsCut: s.callsCut, repliesCut: s.repliesCut, snaplenGapBytes: this.snaplenGapBytes },
+      { framesCutBySnaplen: framesCut, callsCut: s.callsCut, repliesCut: s.repliesCut, ...(headersCut > 0 ? { messagesCutBeforeHeader: headersCut } : {}), snaplenGapBytes: this.snaplenGapBytes },
     );
   }
 

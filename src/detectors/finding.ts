@@ -94,6 +94,9 @@ export interface CaptureFacts {
   tcpDeliveredBytes: number;
   /** RPC messages the capture cut (snaplen or gaps). */
   truncatedMessages: number;
+  /** RPC messages cut before their header was whole (no call or reply could be read), and the first one's frame. */
+  rpcHeadersCut: number;
+  rpcHeadersCutFirst: FrameRef | undefined;
   /** Stream bytes skipped to find the next RPC message, and how often. */
   resyncSkippedBytes: number;
   resyncs: number;

@@ -187,6 +187,7 @@ export class RpcMatcher implements RpcMessageSink {
     duplicateReplies: 0,
     unfinishedReplies: 0,
     invalid: 0,
+    invalidCut: 0,
   };
   /** Outstanding calls of all connections, by direction of calls (src/rpc/waiting-calls.ts). */
   private readonly waiting = new WaitingCalls();
@@ -225,8 +226,17 @@ export class RpcMatcher implements RpcMessageSink {
     const h = decodeRpcHeader(new XdrReader(m.bytes));
     if (h.kind === 'call') this.onCall(m, h);
     else if (h.kind === 'reply') this.onReply(m, h);
-    else this.stats.invalid++;
+    else {
+      this.stats.invalid++;
+      if (m.bytes.missing > 0) {
+        this.stats.invalidCut++;
+        this.firstInvalidCut ??= snapshotFrameRef(shownFrame(m));
+      }
+    }
   }
+
+  /** Where the first message whose header the capture cut was (stats.invalidCut). */
+  firstInvalidCut: FrameRef | undefined = undefined;
 
   /** UDP: was a call with this xid seen from `client` to `server` (outstanding, or answered recently)? */
   knowsUdpCall(client: Endpoint, server: Endpoint, xid: number): boolean {

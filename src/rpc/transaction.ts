@@ -166,6 +166,8 @@ export interface MatcherStats {
   unfinishedReplies: number;
   /** Messages that were not RPC calls or replies (malformed headers). */
   invalid: number;
+  /** Of those, messages whose header the capture cut (snaplen, lost segments): RPC, but unreadable. */
+  invalidCut: number;
 }
 
 /** What analyze() knows beyond the transaction (to be passed to onTransaction). */
