@@ -140,11 +140,13 @@ export async function analyze(inputs: string | readonly string[], options: Analy
     timeBackwards: summary.timeBackwards,
     timeBackwardsMaxSeconds: summary.timeBackwardsMaxSeconds,
     timeBackwardsFirst: summary.timeBackwardsFirst,
+    repliesBeforeCall: rpcSummary.repliesBeforeCall,
+    firstReplyBeforeCall: rpcSummary.firstReplyBeforeCall,
     first: summary.first,
     last: summary.last,
   });
   const detectors = new DetectorSet(
-    { fileName: (i) => files[i] ?? '?', pathOf: (fh) => fhPaths.pathOf(fh), facts, lastFrame: () => summary.last },
+    { fileName: (i) => files[i] ?? '?', pathOf: (fh) => fhPaths.pathOf(fh), facts, lastFrame: () => summary.last, silenceWithin: (a, b) => summary.longestSilenceWithin(a, b) },
     options.detectorOptions ?? {},
   );
   decodeStage.next.push(fhPaths, new Nfs4State(fhPaths, { budget }), detectors, rpcSummary);
@@ -250,9 +252,10 @@ export async function analyze(inputs: string | readonly string[], options: Analy
       wireBytes: summary.wireBytes,
       framesCutBySnaplen: summary.framesCutBySnaplen,
       framesOutsideTimeWindow: window?.skipped ?? 0,
-      ...(summary.first ? { first: where(summary.first) } : {}),
-      ...(summary.last ? { last: where(summary.last) } : {}),
-      durationSeconds: summary.first && summary.last ? Number(secondsBetween(summary.first, summary.last).toFixed(9)) : 0,
+      // By time, as capinfos gives them: the first and last frames unless time goes backwards somewhere.
+      ...(summary.earliest ? { first: where(summary.earliest) } : {}),
+      ...(summary.latest ? { last: where(summary.latest) } : {}),
+      durationSeconds: summary.earliest && summary.latest ? Number(secondsBetween(summary.earliest, summary.latest).toFixed(9)) : 0,
       linkTypes: sortedRecord(ns.linkTypes, (k) => `${linkTypeName(k)} (${k})`),
     },
     network: {

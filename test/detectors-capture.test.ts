@@ -232,4 +232,30 @@ describe('capture-quality: mid-stream start and time', () => {
     // The frame before: the ACK of the last reply; then 10 ms and 1 µs later the clock stepped back 2 s.
     expect(q[0]!.metrics).toEqual({ framesBackwards: 1, largestStepBackSeconds: 1.989999 });
   });
+
+  it('a reply stamped 3 s before its call: left out of the timing figures and said so; the span is earliest to latest', async () => {
+    const c = new Capture();
+    const s = new TcpSession(c, CLIENT, SERVER).handshake();
+    getattrs(s, 0x900, 3, 0.002);
+    const [call] = s.send('client', getattrCall(0x910));
+    c.advance(-3);
+    const [reply] = s.send('server', okReply(0x910));
+    const r = await reportOf(c);
+    const q = quality(r);
+    expect(q.map((f) => f.title)).toEqual(['Time goes backwards once in the capture (by up to 3 s)']);
+    expect(q[0]!.explanation).toContain('Latencies and intervals across the step are wrong (one reply stamped before its call is left out of the timing figures);');
+    expect(q[0]!.evidence.map((e) => [e.frame, e.what])).toEqual([[reply, 'earlier than the frame before it, a reply stamped before its call']]);
+    expect(q[0]!.metrics).toMatchObject({ framesBackwards: 1, repliesBeforeCall: 1 });
+    const getattr = r.operations.find((o) => o.kind === 'procedure' && o.name === 'GETATTR')!;
+    expect(getattr.calls).toBe(4);
+    // The three answered in 2 ms: the negative one counts nowhere, not as a 0.
+    expect(getattr.latency.histogram.count).toBe(3);
+    expect(getattr.latency.histogram.zeros).toBe(0);
+    expect(getattr.latency.min).toBeCloseTo(2, 2);
+    // By time: the reply stamped 3 s back is the earliest frame, the server's ACK of the call before it the latest.
+    expect([r.capture.first!.frame, r.capture.last!.frame]).toEqual([reply, call! + 1]);
+    const at = (iso: string): number => Date.parse(iso.slice(0, 19) + 'Z') / 1000 + Number(iso.slice(19, -1));
+    expect(r.capture.durationSeconds).toBeCloseTo(at(r.capture.last!.time) - at(r.capture.first!.time), 6);
+    expect(r.capture.durationSeconds).toBeGreaterThan(2.9);
+  });
 });

@@ -12,7 +12,7 @@ import { writePcap } from './gen/capture-writer.js';
 import { NFS_PROGRAM, XdrWriter, recordMark, rpcAcceptedReply, rpcCall } from './gen/rpc.js';
 import { Capture, TcpSession, type Host } from './gen/session.js';
 import { resendFrame, rtoBackoff } from './gen/tcp-faults.js';
-import { FH, getattrs, readCall, readReply, reads } from './gen/workload.js';
+import { FH, getattrCall, getattrs, okReply, readCall, readReply, reads } from './gen/workload.js';
 import { CAPTURES, tempDir, writeTemp } from './helpers.js';
 import { readable } from './findings-text.js';
 
@@ -260,6 +260,60 @@ describe('slow calls: absolute floors, outliers, slow medians', () => {
     const slow = ofKind(r, 'slow-ops');
     expect(slow.map((f) => f.title)).toEqual(['READ is slow on 192.0.2.20:2049: median 3 s over 8 calls']);
     expect(slow[0]!.metrics).toMatchObject({ calls: 8, slowCalls: 8, causes: ['server ×8'] });
+  });
+
+  it('a GETATTR waiting across 120 s without any frame: the capture paused (or its clock stepped), a warning of low confidence, not an error', async () => {
+    const c = new Capture();
+    const s = new TcpSession(c, CLIENT, SERVER).handshake();
+    getattrs(s, 0x5000, 20);
+    const [[call, reply]] = getattrs(s, 0x5100, 1, 120);
+    const r = await reportOf(c);
+    const slow = ofKind(r, 'slow-ops');
+    expect(slow.map((f) => [f.severity, f.title, f.confidence, f.metrics['worstCause']])).toEqual([
+      ['warning', `GETATTR xid 0x00005100 took 120 s (frame ${call}): capture pause or clock step`, 'low', 'capture-pause'],
+    ]);
+    expect(slow[0]!.explanation).toContain('no frame at all was captured for 120 s of it, on any connection');
+    // The pause runs from the server's ACK of the call to the reply (each frame listed once).
+    expect(frames(slow[0]!)).toEqual([call, call! + 1, reply]);
+    expect(slow[0]!.evidence[1]!.what).toBe('the last frame before the capture goes silent');
+  });
+
+  it('the same wait with a TCP keepalive every 50 s, or with another connection busy: server latency, an error', async () => {
+    const keepalive = new Capture();
+    const s = new TcpSession(keepalive, CLIENT, SERVER).handshake();
+    getattrs(s, 0x5000, 20);
+    const [call] = s.send('client', getattrCall(0x5100));
+    for (let i = 0; i < 2; i++) {
+      keepalive.advance(50);
+      s.ack('client');
+    }
+    keepalive.advance(20);
+    s.send('server', okReply(0x5100));
+    const busy = new Capture();
+    const a = new TcpSession(busy, CLIENT, SERVER).handshake();
+    const b = new TcpSession(busy, { addr: '192.0.2.11', port: 802 }, SERVER).handshake();
+    getattrs(a, 0x5000, 20);
+    const [call2] = a.send('client', getattrCall(0x5100));
+    getattrs(b, 0x7000, 4, 0.001, 30);
+    a.send('server', okReply(0x5100));
+    for (const [capture, at] of [[keepalive, call], [busy, call2]] as const) {
+      const slow = ofKind(await reportOf(capture), 'slow-ops');
+      expect(slow.map((f) => [f.severity, f.metrics['worstCause'], f.metrics['worstFrame']])).toEqual([['error', 'server', at]]);
+    }
+  });
+
+  it('a pause of 70 s in a 100 s wait: below the default capturePauseSeconds (90), a pause at 60', async () => {
+    const c = new Capture();
+    const s = new TcpSession(c, CLIENT, SERVER).handshake();
+    getattrs(s, 0x5000, 20);
+    s.send('client', getattrCall(0x5100));
+    c.advance(30);
+    s.ack('client');
+    c.advance(70);
+    s.send('server', okReply(0x5100));
+    const cause = (r: Report): unknown[] => ofKind(r, 'slow-ops').map((f) => f.metrics['worstCause']);
+    expect(cause(await reportOf(c))).toEqual(['server']);
+    expect(cause(await reportOf(c, { detectorOptions: { capturePauseSeconds: 60 } }))).toEqual(['capture-pause']);
   });
 
   it('options: a higher metadata floor and factor keep the 1.5 s GETATTR quiet', async () => {

@@ -26,6 +26,14 @@ function distributions(): [string, number[]][] {
 }
 
 describe('LatencyHistogram', () => {
+  it('a negative latency (a reply stamped before its call) is no measurement: not counted, not a zero', () => {
+    const h = new LatencyHistogram();
+    for (const v of [0.002, -3, 0, 0.004, -1e-6]) h.record(v);
+    expect([h.count, h.zeros, h.min, h.max]).toEqual([3, 1, 0, 0.004]);
+    expect(h.sum).toBeCloseTo(0.006, 12);
+    expect(h.quantile(0.5)).toBeCloseTo(0.002, 4);
+  });
+
   for (const [name, values] of distributions()) {
     it(`quantiles within 1% of the exact ones: ${name}`, () => {
       const h = new LatencyHistogram();

@@ -13,6 +13,18 @@ export interface RefusedConnection {
   server: string;
 }
 
+/** A pause of the whole capture: no frame at all between two frames in time order. */
+export interface CaptureSilence {
+  /** The latest frame before the pause, and the frame that ended it. */
+  from: FrameRef;
+  to: FrameRef;
+  seconds: number;
+}
+
+/** Pauses of the whole capture this long or longer are remembered (the latest SILENCES_KEPT of them). */
+export const SILENCE_SECONDS = 60;
+const SILENCES_KEPT = 256;
+
 /** One input file's frames in time: its first and last, and the longest pause between two of its frames. */
 export interface FileSpan {
   first: FrameRef;
@@ -26,8 +38,15 @@ export class CaptureSummary {
   wireBytes = 0;
   /** Frames whose captured length is less than their wire length. */
   framesCutBySnaplen = 0;
+  /** The first and last frames read (in file order). */
   first: FrameRef | undefined;
   last: FrameRef | undefined;
+  /** The earliest and latest frames by time: the first and last unless time goes backwards. */
+  earliest: FrameRef | undefined;
+  latest: FrameRef | undefined;
+  /** The latest pauses of SILENCE_SECONDS or more, oldest first (a ring: `silenceCount` in all). */
+  private readonly silences: CaptureSilence[] = [];
+  silenceCount = 0;
   /** Frames earlier than the frame before them, the largest such step back (seconds), and the first. */
   timeBackwards = 0;
   timeBackwardsMaxSeconds = 0;
@@ -46,8 +65,18 @@ export class CaptureSummary {
     if (captured < f.origLen) this.framesCutBySnaplen++;
     if (this.first === undefined) this.first = snapshotFrameRef(f);
     const last = this.last;
-    if (last === undefined) this.last = snapshotFrameRef(f);
-    else {
+    if (last === undefined) {
+      this.last = snapshotFrameRef(f);
+      this.earliest = snapshotFrameRef(f);
+      this.latest = snapshotFrameRef(f);
+    } else {
+      const latest = this.latest!;
+      if (f.tsSec > latest.tsSec || (f.tsSec === latest.tsSec && f.tsNsec >= latest.tsNsec)) {
+        if (f.tsSec - latest.tsSec >= SILENCE_SECONDS) this.silent(latest, f);
+        assignFrameRef(latest, f);
+      }
+      const earliest = this.earliest!;
+      if (f.tsSec < earliest.tsSec || (f.tsSec === earliest.tsSec && f.tsNsec < earliest.tsNsec)) assignFrameRef(earliest, f);
       if (f.tsSec < last.tsSec || (f.tsSec === last.tsSec && f.tsNsec < last.tsNsec)) this.wentBackwards(f, last);
       else if (last.fileIndex === f.fileIndex) {
         const pause = f.tsSec - last.tsSec + (f.tsNsec - last.tsNsec) / 1e9;
@@ -59,6 +88,26 @@ export class CaptureSummary {
     const span = this.fileSpans[f.fileIndex];
     if (span === undefined) this.fileSpans[f.fileIndex] = { first: snapshotFrameRef(f), last: snapshotFrameRef(f), maxPauseSeconds: 0 };
     else assignFrameRef(span.last, f);
+  }
+
+  /** The longest pause of the whole capture within [from, to] (by time), among the latest remembered. */
+  longestSilenceWithin(from: FrameRef, to: FrameRef): CaptureSilence | undefined {
+    const a = from.tsSec + from.tsNsec / 1e9;
+    const b = to.tsSec + to.tsNsec / 1e9;
+    let best: CaptureSilence | undefined;
+    for (const s of this.silences) {
+      if (s.from.tsSec + s.from.tsNsec / 1e9 >= a && s.to.tsSec + s.to.tsNsec / 1e9 <= b && (best === undefined || s.seconds > best.seconds)) best = s;
+    }
+    return best;
+  }
+
+  private silent(latest: FrameRef, f: Frame): void {
+    const seconds = f.tsSec - latest.tsSec + (f.tsNsec - latest.tsNsec) / 1e9;
+    if (seconds < SILENCE_SECONDS) return;
+    const s: CaptureSilence = { from: snapshotFrameRef(latest), to: snapshotFrameRef(f), seconds };
+    if (this.silences.length === SILENCES_KEPT) this.silences.shift();
+    this.silences.push(s);
+    this.silenceCount++;
   }
 
   private wentBackwards(f: Frame, last: FrameRef): void {

@@ -106,8 +106,13 @@ abstract class HistogramBase {
   /** Counts one latency in the bucket of this base index. */
   protected abstract addToBucket(index: number): void;
 
-  /** Records a latency in seconds (negative values, from clocks going backwards, count as 0). */
+  /**
+   * Records a latency in seconds. A negative one (a reply stamped before its
+   * call: the capture's clock stepped back) is no measurement and is left out;
+   * the capture-quality finding on time going backwards counts them.
+   */
   record(seconds: number): void {
+    if (seconds < 0) return;
     this.count++;
     if (!(seconds > 0)) {
       this.zeros++;

@@ -33,10 +33,17 @@ export interface OrphanReplyRef {
 export class RpcSummary implements TransactionSink {
   readonly unansweredCalls: UnansweredCall[] = [];
   readonly orphans: OrphanReplyRef[] = [];
+  /** Replies stamped before their calls (negative rpc.time: the clock stepped back), and the first one's reply frame. */
+  repliesBeforeCall = 0;
+  firstReplyBeforeCall: FrameRef | undefined;
 
   constructor(private readonly listener?: (t: Transaction) => void) {}
 
   transaction(t: Transaction): void {
+    if (t.latency < 0) {
+      this.repliesBeforeCall++;
+      this.firstReplyBeforeCall ??= snapshotFrameRef(t.reply!.frame);
+    }
     this.listener?.(t);
   }
 

@@ -29,7 +29,7 @@ import { snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import { formatFrameTime } from '../report/time.js';
 import type { OrphanReply, Transaction } from '../rpc/transaction.js';
 import { formatEndpoint, type TcpEvent } from '../transport/stream.js';
-import { evidence, MAX_EVIDENCE, type Detector, type DetectorContext, type DetectorOptions, type EvidenceFrame, type Finding } from './finding.js';
+import { evidence, MAX_EVIDENCE, type Detector, type DetectorContext, type CaptureFacts, type DetectorOptions, type EvidenceFrame, type Finding } from './finding.js';
 import { FrameSeries, frameCompare, round, secondsFrom } from './transport-common.js';
 import { bytesText, cleanMetrics, listText, percentText, plural, secondsText, sentences } from './wording.js';
 
@@ -202,7 +202,7 @@ export class CaptureQualityDetector implements Detector {
     const out: Finding[] = [];
     if (facts !== undefined && facts.rpcCalls + facts.rpcReplies === 0) {
       out.push(this.noRpc(facts.frames, facts.first, facts.last, facts.tcpSegments, facts.udpDatagrams));
-      if (facts.timeBackwards > 0) out.push(this.timeBackwards(facts.timeBackwards, facts.timeBackwardsMaxSeconds, facts.timeBackwardsFirst!));
+      if (facts.timeBackwards > 0) out.push(this.timeBackwards(facts));
       return out;
     }
     out.push(...this.oneWayFindings());
@@ -212,7 +212,7 @@ export class CaptureQualityDetector implements Detector {
       out.push(this.snaplenFinding(facts.framesCutBySnaplen, facts.rpcHeadersCut, facts.rpcHeadersCutFirst));
     }
     if (this.midstreamOrphans.size > 0) out.push(this.midstreamFinding());
-    if (facts !== undefined && facts.timeBackwards > 0) out.push(this.timeBackwards(facts.timeBackwards, facts.timeBackwardsMaxSeconds, facts.timeBackwardsFirst!));
+    if (facts !== undefined && facts.timeBackwards > 0) out.push(this.timeBackwards(facts));
     if (this.encryptedCalls > 0) out.push(this.encryptedFinding());
     return out;
   }
@@ -382,19 +382,29 @@ export class CaptureQualityDetector implements Detector {
     );
   }
 
-  private timeBackwards(count: number, maxSeconds: number, first: FrameRef): Finding {
+  private timeBackwards(facts: CaptureFacts): Finding {
+    const count = facts.timeBackwards;
+    const first = facts.timeBackwardsFirst!;
+    const early = facts.repliesBeforeCall;
+    const frames = [{ at: first, what: 'earlier than the frame before it' }];
+    if (early > 0) {
+      const at = facts.firstReplyBeforeCall!;
+      if (frameCompare(at, first) === 0) frames[0]!.what += ', a reply stamped before its call';
+      else frames.push({ at, what: 'a reply stamped before its call' });
+    }
+    frames.sort((a, b) => frameCompare(a.at, b.at));
     return this.base(
       'warning',
-      `Time goes backwards ${count === 1 ? 'once' : `${count} times`} in the capture (by up to ${secondsText(maxSeconds)})`,
+      `Time goes backwards ${count === 1 ? 'once' : `${count} times`} in the capture (by up to ${secondsText(facts.timeBackwardsMaxSeconds)})`,
       sentences(
         'frames are not in time order: the capture was merged from several sources, or the capturing host stepped its clock',
-        'latencies and intervals across the step are wrong; sort the frames (reordercap) or capture on one host',
+        `latencies and intervals across the step are wrong${early === 0 ? '' : early === 1 ? ' (one reply stamped before its call is left out of the timing figures)' : ` (${plural(early, 'reply', 'replies')} stamped before their calls are left out of the timing figures)`}; sort the frames (reordercap) or capture on one host`,
       ),
       first,
       first,
       count,
-      [evidence(this.ctx, first, `earlier than the frame before it`, formatFrameTime)],
-      { framesBackwards: count, largestStepBackSeconds: round(maxSeconds) },
+      frames.map((x) => evidence(this.ctx, x.at, x.what, formatFrameTime)),
+      { framesBackwards: count, largestStepBackSeconds: round(facts.timeBackwardsMaxSeconds), ...(early > 0 ? { repliesBeforeCall: early } : {}) },
     );
   }
 

@@ -5,6 +5,7 @@
  * capture that must give no finding of its kind).
  */
 import type { FrameRef } from '../capture/frame.js';
+import type { CaptureSilence } from '../analysis/capture-summary.js';
 import type { OrphanReply, Transaction } from '../rpc/transaction.js';
 import type { TcpEvent } from '../transport/stream.js';
 import type { TransportTimeline } from './transport-timeline.js';
@@ -104,6 +105,9 @@ export interface CaptureFacts {
   timeBackwards: number;
   timeBackwardsMaxSeconds: number;
   timeBackwardsFirst: FrameRef | undefined;
+  /** Replies stamped before their calls (left out of every latency figure), and the first one's reply frame. */
+  repliesBeforeCall: number;
+  firstReplyBeforeCall: FrameRef | undefined;
   first: FrameRef | undefined;
   last: FrameRef | undefined;
 }
@@ -118,6 +122,8 @@ export interface DetectorContext {
   timeline?: TransportTimeline;
   /** The capture's counts, read in finish(). */
   facts?(): CaptureFacts;
+  /** The longest pause of the whole capture (no frame at all) of a minute or more between two frames, if any (capture-summary.ts). */
+  silenceWithin?(from: FrameRef, to: FrameRef): CaptureSilence | undefined;
   /** The last frame of the capture (for calls unanswered at its end), read in finish(). */
   lastFrame?(): FrameRef | undefined;
 }

@@ -38,6 +38,7 @@ import { formatEndpoint, type Direction } from '../transport/stream.js';
 import { evidence, MAX_EVIDENCE, type Detector, type DetectorContext, type DetectorOptions, type Finding } from './finding.js';
 import type { TransportEpisode } from './transport-timeline.js';
 import { directionFrom, frameCompare, round, secondsFrom } from './transport-common.js';
+import { SILENCE_SECONDS } from '../analysis/capture-summary.js';
 import { capitalize, cleanMetrics, plural, secondsText, sentences, xidText } from './wording.js';
 
 /** Slowest calls kept per op. */
@@ -49,7 +50,7 @@ const SHOWN = 6;
 const DATA_OPS = new Set(['READ', 'WRITE', 'COMMIT', 'READ_PLUS', 'COPY', 'CLONE', 'ALLOCATE', 'DEALLOCATE', 'WRITE_SAME']);
 
 /** What the transport showed while a call waited. */
-export type SlowCause = 'server-stall' | 'client-stall' | 'server-zero-window' | 'client-zero-window' | 'retransmissions' | 'capture-gap' | 'server';
+export type SlowCause = 'server-stall' | 'client-stall' | 'server-zero-window' | 'client-zero-window' | 'retransmissions' | 'capture-gap' | 'capture-pause' | 'server';
 
 const CAUSE_NAMES: Record<SlowCause, string> = {
   'server-stall': 'TCP stall of the reply',
@@ -58,6 +59,7 @@ const CAUSE_NAMES: Record<SlowCause, string> = {
   'client-zero-window': 'client zero window',
   retransmissions: 'TCP retransmissions',
   'capture-gap': 'capture gap',
+  'capture-pause': 'capture pause or clock step',
   server: 'server latency',
 };
 
@@ -88,7 +90,7 @@ export class ServerTallies {
   private lastNsec = new Int32Array(0);
   /** Slow calls by (server, cause). */
   private causeCounts = new Int32Array(0);
-  /** A server's causes in the order first seen: 3 bits each (cause index + 1), the first lowest. */
+  /** A server's causes in the order first seen: 4 bits each (cause index + 1), the first lowest. */
   private causeOrder = new Int32Array(0);
 
   /** The server's number (made for a server new while fewer than MAX_SERVERS are followed), or −1. */
@@ -118,7 +120,7 @@ export class ServerTallies {
     if (this.causeCounts[n * CAUSES.length + c]!++ === 0) {
       let order = this.causeOrder[n]!;
       let shift = 0;
-      while (order >>> shift !== 0) shift += 3;
+      while (order >>> shift !== 0) shift += 4;
       this.causeOrder[n] = order | ((c + 1) << shift);
     }
   }
@@ -136,8 +138,8 @@ export class ServerTallies {
   causes(): Map<SlowCause, number> {
     const out = new Map<SlowCause, number>();
     for (let n = 0; n < this.numbers.size; n++) {
-      for (let order = this.causeOrder[n]!; order !== 0; order >>>= 3) {
-        const c = (order & 7) - 1;
+      for (let order = this.causeOrder[n]!; order !== 0; order >>>= 4) {
+        const c = (order & 15) - 1;
         out.set(CAUSES[c]!, (out.get(CAUSES[c]!) ?? 0) + this.causeCounts[n * CAUSES.length + c]!);
       }
     }
@@ -246,6 +248,7 @@ export class SlowOpsDetector implements Detector {
   private readonly medianData: number;
   private readonly medianMinCalls: number;
   private readonly errorSeconds: number;
+  private readonly pauseSeconds: number;
 
   constructor(
     private readonly ctx: DetectorContext,
@@ -259,6 +262,7 @@ export class SlowOpsDetector implements Detector {
     this.medianData = options['slowMedianDataSeconds'] ?? 2;
     this.medianMinCalls = options['slowMedianMinCalls'] ?? 5;
     this.errorSeconds = options['slowOpsErrorSeconds'] ?? 30;
+    this.pauseSeconds = Math.max(SILENCE_SECONDS, options['capturePauseSeconds'] ?? 90);
   }
 
   onTransaction(t: Transaction): void {
@@ -308,6 +312,21 @@ export class SlowOpsDetector implements Detector {
 
   /** What the transport showed while the call waited. */
   private explain(t: Transaction): Explanation {
+    const pause = this.ctx.silenceWithin?.(t.call.firstFrame, t.reply!.frame);
+    // A client with a call outstanding sends something within about a minute (a
+    // TCP keepalive, a resent call; Linux: timeo=600 over TCP, 1.1 s over UDP),
+    // so a capture with no frame at all for longer, on any connection, did not
+    // see that time pass: it paused, or the capturing host stepped its clock.
+    if (pause !== undefined && pause.seconds >= this.pauseSeconds && pause.seconds >= t.latency / 2) {
+      return {
+        cause: 'capture-pause',
+        text: `no frame at all was captured for ${secondsText(pause.seconds)} of it, on any connection: the capture paused or its clock stepped, and the latency is probably not real`,
+        frames: [
+          { at: pause.from, what: 'the last frame before the capture goes silent' },
+          { at: pause.to, what: `the next frame, ${secondsText(pause.seconds)} later` },
+        ],
+      };
+    }
     const tl = this.ctx.timeline?.get(t.connId);
     if (t.transport === 'udp' || tl === undefined) {
       return { cause: 'server', text: t.transport === 'udp' ? 'over UDP there is no transport evidence: the time was spent in the server or the reply was lost and resent' : 'the transport shows nothing unusual: the time was spent in the server', frames: [] };
@@ -418,7 +437,8 @@ export class SlowOpsDetector implements Detector {
       items.push({ at: c.call, what: `${s.op} call xid ${xidText(c.xid)}${c.file ? ` ${c.file}` : ''}` });
       items.push({ at: c.reply, what: `${s.op} reply after ${secondsText(c.latency)}` });
     }
-    items.push(...worst.why.frames);
+    // A pause's frames are often the call and the reply themselves: each frame is listed once.
+    for (const x of worst.why.frames) if (!items.some((i) => frameCompare(i.at, x.at) === 0)) items.push(x);
     items.sort((a, b) => frameCompare(a.at, b.at));
     const byTime = [...list].sort((a, b) => frameCompare(a.call, b.call));
     const n = list.length;
@@ -431,8 +451,9 @@ export class SlowOpsDetector implements Detector {
     const floor = s.data ? this.dataFloor : this.metadataFloor;
     const f: Finding = {
       kind: this.kind,
-      // Above the absolute floor, users felt it; an outlier below it is worth a note only.
-      severity: worst.latency >= this.errorSeconds ? 'error' : worst.latency >= floor ? 'warning' : 'info',
+      // Above the absolute floor, users felt it; an outlier below it is worth a note only. A
+      // latency made by a pause of the capture is not evidence of an error.
+      severity: worst.latency >= this.errorSeconds && worst.why.cause !== 'capture-pause' ? 'error' : worst.latency >= floor ? 'warning' : 'info',
       title,
       explanation: sentences(
         `${n === 1 ? 'the call' : `${n}${more} of ${s.hist.count} ${s.op} calls`} from ${worst.client} took ${n === 1 ? secondsText(worst.latency) : `up to ${secondsText(worst.latency)}`}` +
@@ -468,6 +489,9 @@ export class SlowOpsDetector implements Detector {
     if (worst.why.cause === 'capture-gap') {
       f.confidence = 'low';
       f.caveat = 'Bytes are missing from the capture during the slowest call: its first reply may be among them, and its latency less than shown.';
+    } else if (worst.why.cause === 'capture-pause') {
+      f.confidence = 'low';
+      f.caveat = 'The capture holds no frame at all for most of the slowest call: the capture paused or its clock stepped forward, so its latency is probably not real. Check the capturing host’s clock (NTP steps) and the capture’s gaps.';
     }
     return f;
   }

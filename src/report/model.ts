@@ -66,9 +66,10 @@ export interface CaptureSection {
   framesCutBySnaplen: number;
   /** Frames read but left out by `--time-window` (not counted in `frames`). */
   framesOutsideTimeWindow: number;
+  /** The earliest and latest frames by time (the first and last read, unless time goes backwards: as capinfos). */
   first?: FrameLocation;
   last?: FrameLocation;
-  /** Seconds from the first to the last frame. */
+  /** Seconds from the earliest to the latest frame. */
   durationSeconds: number;
   /** Frames per link type name. */
   linkTypes: Record<string, number>;
