@@ -239,6 +239,20 @@ describe('classic pcap variants, generated', () => {
     }
   }
 
+  it('a fraction of a second of a second or more: carried into the seconds, one warning naming the first frame and counting the rest', async () => {
+    const recs = [0, 1, 2, 3].map((i) => ({ tsSec: 1_763_779_858 + i, tsNsec: 0, data: Buffer.alloc(20, i) }));
+    const bytes = writePcap(recs, { linkType: 101 });
+    // Frames 2 and 4 get 2,500,000 and 1,000,000 µs in their fraction fields.
+    const at = (n: number): number => 24 + (n - 1) * (16 + 20) + 4;
+    bytes.writeUInt32LE(2_500_000, at(2));
+    bytes.writeUInt32LE(1_000_000, at(4));
+    const { frames, diagnostics } = await readOne(writeTemp(tempDir(), 'usec.pcap', bytes));
+    expect(frames.map((f) => [f.tsSec - 1_763_779_858, f.tsNsec])).toEqual([[0, 0], [3, 500_000_000], [2, 0], [4, 0]]);
+    expect(diagnostics.map((d) => [d.severity, d.code, d.frame, d.offset, d.message])).toEqual([
+      ['warning', 'bad-timestamp', 2, at(2) - 4, "its timestamp's fraction of a second is 2500000 µs, a second or more (a faulty writer, or damage); carried into the seconds, as for 1 more frame after it: times around them may be wrong"],
+    ]);
+  });
+
   /** Records of every size class: empty, small, Ethernet, 64 KiB TSO/GRO and more; each byte says where it is. */
   function mixedRecords(): { tsSec: number; tsNsec: number; data: Buffer; origLen?: number }[] {
     const sizes = [0, 1, 60, 1514, 65_536 + 54, 3, 9000, 131_072, 15, 1514, 200];

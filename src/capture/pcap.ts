@@ -82,6 +82,9 @@ export class PcapReader implements RecordReader {
   private carry: Buffer = Buffer.allocUnsafe(PCAP_RECORD_HEADER_LENGTH + 2048);
   private carryLen = 0;
   private carryNeed = 0;
+  /** Records whose timestamp fraction was a second or more, and the first (reported by end()). */
+  private badFractions = 0;
+  private firstBadFraction: { frame: number; offset: number; fraction: number } | undefined;
 
   constructor(opts: RecordReaderOptions) {
     this.opts = opts;
@@ -130,12 +133,30 @@ export class PcapReader implements RecordReader {
     }
   }
 
+  /** One warning for the records whose timestamp fraction is a second or more (tshark shows them as nonsense). */
+  private reportBadFractions(): void {
+    const first = this.firstBadFraction;
+    if (first === undefined) return;
+    this.firstBadFraction = undefined;
+    const unit = this.subsecondScale === 1 ? 'ns' : 'µs';
+    const n = this.badFractions;
+    this.opts.diag.report({
+      severity: 'warning',
+      code: 'bad-timestamp',
+      file: this.opts.file,
+      offset: first.offset,
+      frame: first.frame,
+      message: `its timestamp's fraction of a second is ${first.fraction} ${unit}, a second or more (a faulty writer, or damage); carried into the seconds${n > 1 ? `, as for ${n - 1} more frame${n === 2 ? '' : 's'} after it` : ''}: times around ${n > 1 ? 'them' : 'it'} may be wrong`,
+    });
+  }
+
   /** Captured length in the header of the record being gathered. */
   private carriedCapLen(): number {
     return this.le ? u32le(this.carry, 8) : u32be(this.carry, 8);
   }
 
   end(): void {
+    this.reportBadFractions();
     if (this.stopped) return;
     if (this.header === undefined) {
       const got = this.carryLen;
@@ -251,9 +272,10 @@ export class PcapReader implements RecordReader {
       f.tsSec = sec;
       f.tsNsec = sub;
     } else {
-      // Out-of-range fraction in a sloppy writer: carry it into the seconds.
+      // Out-of-range fraction in a sloppy writer: carry it into the seconds (said once, at the end).
       f.tsSec = sec + Math.floor(sub / 1e9);
       f.tsNsec = sub % 1e9;
+      if (this.badFractions++ === 0) this.firstBadFraction = { frame: f.number, offset: this.nextOffset, fraction: sub / this.subsecondScale };
     }
     f.buf = b;
     f.start = pos + PCAP_RECORD_HEADER_LENGTH;
