@@ -8,13 +8,14 @@ import { InternalErrorCatcher } from './internal-error.js';
 import type { Diagnostic, Frame, FrameRef } from './capture/frame.js';
 import { secondsBetween } from './capture/frame.js';
 import { linkTypeName } from './capture/linktypes.js';
-import { orderByFirstFrame, readCaptures, type ReadOptions } from './capture/source.js';
+import { firstFrameTimes, orderByTimes, readCaptures, type ReadOptions } from './capture/source.js';
+import { DuplicateFrameFilter, laterFirstTimes } from './capture/duplicate-frames.js';
 import { TimeWindowFilter, type TimeWindow } from './capture/time-window.js';
 import { CaptureSummary } from './analysis/capture-summary.js';
 import { OperationStats } from './analysis/op-stats.js';
 import { RpcSummary } from './analysis/rpc-summary.js';
 import { RdmaSummary } from './analysis/rdma-summary.js';
-import { fileSeamDiagnostics } from './analysis/rotated-set.js';
+import { duplicateDiagnostics, fileSeamDiagnostics } from './analysis/rotated-set.js';
 import { Timeline, type TimelineOptions } from './analysis/timeline.js';
 import { procedureName } from '../decoders/programs.js';
 import { NetDecoder } from './net/decoder.js';
@@ -90,11 +91,15 @@ export async function analyze(inputs: string | readonly string[], options: Analy
   const given = typeof inputs === 'string' ? [inputs] : [...inputs];
   // V8's heap growth is held tight while a large capture is analysed, from the first read, or from the first drop (src/memory/heap-growth.ts).
   let heap = largeInput(given) ? tightenHeapGrowth() : undefined;
-  const order = options.fileOrder === 'given' ? given.map((_, i) => i) : await orderByFirstFrame(given, options).catch((err: unknown) => {
+  const firstTimes = await firstFrameTimes(given, options).catch((err: unknown) => {
     heap?.release();
     throw err;
   });
+  const order = options.fileOrder === 'given' ? given.map((_, i) => i) : orderByTimes(firstTimes);
   const files = order.map((i) => given[i]!);
+  // Frames a file shares with an earlier one (the same capture given twice, overlapping cuts) are read once.
+  const duplicates = new DuplicateFrameFilter(laterFirstTimes(order.map((i) => firstTimes[i])));
+  const dedupe = duplicates.active;
   const diag = new DiagnosticCollector(200, options.onDiagnostic);
   // One budget for every holder of state that grows with the input; the first drop is said once.
   const budget = new MemoryBudget(options.maxMemory ?? DEFAULT_MAX_MEMORY);
@@ -192,6 +197,7 @@ export async function analyze(inputs: string | readonly string[], options: Analy
   const bugs = new InternalErrorCatcher(diag, (i) => files[i] ?? '?');
   const onFrame = (frame: Frame): void => {
     if (window !== undefined && !window.accepts(frame)) return;
+    if (dedupe && duplicates.duplicate(frame)) return;
     current = frame;
     summary.frame(frame);
     timeline.frame(frame);
@@ -214,6 +220,7 @@ export async function analyze(inputs: string | readonly string[], options: Analy
     info.firstTime = span ? formatFrameTime(span.first) : null;
     info.lastTime = span ? formatFrameTime(span.last) : null;
   });
+  for (const d of duplicateDiagnostics(files, duplicates)) diag.report(d);
   for (const d of fileSeamDiagnostics(files, summary.fileSpans)) diag.report(d);
   const emptyWindow = window?.emptyWindowMessage();
   if (emptyWindow !== undefined) diag.report({ severity: 'warning', code: 'time-window-empty', file: files[0] ?? '?', message: emptyWindow });
@@ -252,6 +259,7 @@ export async function analyze(inputs: string | readonly string[], options: Analy
       wireBytes: summary.wireBytes,
       framesCutBySnaplen: summary.framesCutBySnaplen,
       framesOutsideTimeWindow: window?.skipped ?? 0,
+      ...(duplicates.skipped > 0 ? { framesInEarlierFile: duplicates.skipped } : {}),
       // By time, as capinfos gives them: the first and last frames unless time goes backwards somewhere.
       ...(summary.earliest ? { first: where(summary.earliest) } : {}),
       ...(summary.latest ? { last: where(summary.latest) } : {}),

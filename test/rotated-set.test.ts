@@ -11,6 +11,10 @@ import { describe, expect, it } from 'vitest';
 import { analyze } from '../src/analyze.js';
 import type { Diagnostic } from '../src/capture/frame.js';
 import { orderByFirstFrame } from '../src/capture/source.js';
+import { CaptureFrame } from '../src/capture/frame.js';
+import { DuplicateFrameFilter } from '../src/capture/duplicate-frames.js';
+import { duplicateDiagnostics } from '../src/analysis/rotated-set.js';
+import type { Report } from '../src/report/model.js';
 import { CAPTURES, tempDir, writeTemp } from './helpers.js';
 
 const GRACE = join(CAPTURES, 'nfsv4-grace-restart.pcap');
@@ -114,5 +118,73 @@ describe('seams between the files of a set', () => {
     const diagnostics: Diagnostic[] = [];
     await analyze(set.inTimeOrder, { onDiagnostic: (d) => diagnostics.push(d) });
     expect(diagnostics.filter((d) => d.code.startsWith('files-'))).toEqual([]);
+  });
+});
+
+describe('frames two files share (the same capture given twice, overlapping cuts)', () => {
+  const bytes = readFileSync(GRACE);
+  const offsets = recordOffsets(bytes);
+  /** The report's figures that must not depend on how the capture was cut. */
+  const figures = (r: Report): unknown => ({ frames: r.capture.frames, rpc: r.rpc, tcp: r.tcp, findings: r.findings.map((f) => [f.kind, f.title]), operations: r.operations });
+
+  it('the same capture given twice: read once, the report the single file gives, one warning', async () => {
+    const copy = writeTemp(tempDir(), 'copy.pcap', bytes);
+    const single = await analyze(GRACE);
+    for (const inputs of [[GRACE, copy], [copy, GRACE]]) {
+      const diagnostics: Diagnostic[] = [];
+      const r = await analyze(inputs, { onDiagnostic: (d) => diagnostics.push(d) });
+      expect(figures(r)).toEqual(figures(single));
+      expect(r.capture.framesInEarlierFile).toBe(expected.frames);
+      expect(diagnostics.map((d) => [d.code, d.file, d.frame])).toEqual([['frames-in-earlier-file', inputs[1], 1]]);
+      expect(diagnostics[0]!.message).toBe(`frames 1-${expected.frames} are also in ${inputs[0]} (the same time, length and bytes: the same capture given twice, or overlapping cuts of one): read once`);
+    }
+  });
+
+  it('two cuts that share 40 records (editcap -r 1-120 and 81-176): every call once, as tshark decodes the whole; no overlap warning', async () => {
+    const dir = tempDir();
+    const a = writeTemp(dir, 'a.pcap', piece(bytes, offsets, 0, 120));
+    const b = writeTemp(dir, 'b.pcap', piece(bytes, offsets, 80, offsets.length));
+    const diagnostics: Diagnostic[] = [];
+    const r = await analyze([b, a], { onDiagnostic: (d) => diagnostics.push(d) });
+    expect(figures(r)).toEqual(figures(await analyze(GRACE)));
+    expect(r.rpc.calls).toBe(expected.calls.length);
+    expect(r.capture.framesInEarlierFile).toBe(40);
+    expect(diagnostics.map((d) => [d.code, d.file, d.frame, d.message.split(' (')[0]])).toEqual([['frames-in-earlier-file', b, 1, `frames 1-40 are also in ${a}`]]);
+  });
+
+  it('the same packets stamped 1 µs apart (two captures taken at once) are not copies: both read, the overlap warned about', async () => {
+    const shifted = Buffer.from(bytes);
+    for (const o of offsets) {
+      const usec = shifted.readUInt32LE(o + 4) + 1;
+      shifted.writeUInt32LE(usec % 1_000_000, o + 4);
+      shifted.writeUInt32LE(shifted.readUInt32LE(o) + Math.floor(usec / 1_000_000), o);
+    }
+    const other = writeTemp(tempDir(), 'other.pcap', shifted);
+    const diagnostics: Diagnostic[] = [];
+    const r = await analyze([GRACE, other], { onDiagnostic: (d) => diagnostics.push(d) });
+    expect(r.capture.frames).toBe(2 * expected.frames);
+    expect(r.capture.framesInEarlierFile).toBeUndefined();
+    expect(diagnostics.map((d) => d.code)).toEqual(['files-overlap']);
+  });
+
+  it('a copy longer than what is remembered: the frames beyond are read twice, and a warning says so', async () => {
+    const filter = new DuplicateFrameFilter([{ tsSec: 0, tsNsec: 0 }, undefined], 10);
+    const frame = (fileIndex: number, i: number): CaptureFrame => {
+      const f = new CaptureFrame(fileIndex);
+      f.number = i + 1;
+      f.tsSec = 1000 + i;
+      f.buf = Buffer.from([i, 1, 2, 3]);
+      f.start = 0;
+      f.end = 4;
+      f.origLen = 4;
+      return f;
+    };
+    const first = Array.from({ length: 25 }, (_, i) => filter.duplicate(frame(0, i)));
+    const second = Array.from({ length: 25 }, (_, i) => filter.duplicate(frame(1, i)));
+    expect(first.every((d) => !d)).toBe(true);
+    expect(second.map((d, i) => [i, d]).filter(([, d]) => d).map(([i]) => i)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect([filter.skipped, filter.notRemembered]).toEqual([10, 15]);
+    const messages = duplicateDiagnostics(['a.pcap', 'b.pcap'], filter).map((d) => d.message);
+    expect(messages[1]).toMatch(/^the files overlap by more than 10 frames: 15 frames were not checked/);
   });
 });

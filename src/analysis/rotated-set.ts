@@ -7,6 +7,8 @@
 import type { Diagnostic } from '../capture/frame.js';
 import { secondsBetween } from '../capture/frame.js';
 import type { FileSpan } from './capture-summary.js';
+import type { DuplicateFrameFilter } from '../capture/duplicate-frames.js';
+import { groupDigits } from '../number-text.js';
 
 /**
  * A pause between files shorter than this is never called a hole: traffic
@@ -45,5 +47,25 @@ export function fileSeamDiagnostics(names: readonly string[], spans: readonly (F
     }
     prev = { name, span };
   });
+  return out;
+}
+
+/** One warning per file with frames that an earlier file holds too (read once), and one when the filter could not remember them all. */
+export function duplicateDiagnostics(names: readonly string[], filter: DuplicateFrameFilter): Diagnostic[] {
+  const out: Diagnostic[] = filter.runs.map((r) => ({
+    severity: 'warning',
+    code: 'frames-in-earlier-file',
+    file: names[r.fileIndex] ?? '?',
+    frame: r.first,
+    message: `${r.frames === 1 ? 'this frame is' : r.frames === r.last - r.first + 1 ? `frames ${r.first}-${r.last} are` : `${groupDigits(r.frames)} frames from frame ${r.first} to ${r.last} are`} also in ${names[r.originalFileIndex] ?? '?'} (the same time, length and bytes: the same capture given twice, or overlapping cuts of one): read once`,
+  }));
+  if (filter.notRemembered > 0) {
+    out.push({
+      severity: 'warning',
+      code: 'frames-in-earlier-file',
+      file: names[0] ?? '?',
+      message: `the files overlap by more than ${groupDigits(filter.maxRemembered)} frames: ${groupDigits(filter.notRemembered)} frames were not checked for copies in the later files, and copies of them are read twice (merge the files with mergecap and drop duplicates with editcap -d)`,
+    });
+  }
   return out;
 }

@@ -503,12 +503,22 @@ export async function firstFrameTime(name: string, options: Pick<ReadOptions, 'c
  * the inputs the order given stands. Returns indexes into `names`.
  */
 export async function orderByFirstFrame(names: readonly string[], options: Pick<ReadOptions, 'chunkSize'> = {}): Promise<number[]> {
-  const given = names.map((_, i) => i);
-  if (names.length < 2 || names.includes('-')) return given;
-  const times: { tsSec: number; tsNsec: number }[] = [];
-  for (const n of names) times.push((await firstFrameTime(n, options)) ?? { tsSec: Infinity, tsNsec: 0 });
+  return orderByTimes(await firstFrameTimes(names, options));
+}
+
+/** The first frame's time of each of several inputs (none peeked for one input, or with standard input among them; undefined for a file without frames). */
+export async function firstFrameTimes(names: readonly string[], options: Pick<ReadOptions, 'chunkSize'> = {}): Promise<({ tsSec: number; tsNsec: number } | undefined)[]> {
+  if (names.length < 2 || names.includes('-')) return names.map(() => undefined);
+  const times: ({ tsSec: number; tsNsec: number } | undefined)[] = [];
+  for (const n of names) times.push(await firstFrameTime(n, options));
+  return times;
+}
+
+/** The order of orderByFirstFrame, given the times of firstFrameTimes. */
+export function orderByTimes(firstTimes: readonly ({ tsSec: number; tsNsec: number } | undefined)[]): number[] {
+  const times = firstTimes.map((t) => t ?? { tsSec: Infinity, tsNsec: 0 });
   // By seconds, then nanoseconds (as one number, nanoseconds since 1970 lose precision beyond 2^53).
-  return given.sort((a, b) => times[a]!.tsSec - times[b]!.tsSec || times[a]!.tsNsec - times[b]!.tsNsec || a - b);
+  return times.map((_, i) => i).sort((a, b) => times[a]!.tsSec - times[b]!.tsSec || times[a]!.tsNsec - times[b]!.tsNsec || a - b);
 }
 
 /** Reads several inputs in order as one continuous capture. */

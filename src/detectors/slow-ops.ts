@@ -28,6 +28,7 @@
  * it); error when it took `slowOpsErrorSeconds` (30 s) or more. Latencies go into a per-operation histogram (for the median); only
  * the CANDIDATES slowest calls per operation are kept, explained when kept.
  */
+import { grownTo } from '../memory/typed-arrays.js';
 import { procedureName, programName } from '../../decoders/programs.js';
 import { snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import { LatencyHistogram } from '../analysis/histogram.js';
@@ -147,16 +148,12 @@ export class ServerTallies {
   }
 
   private grow(size: number): void {
-    const more = <T extends Int32Array | Float64Array>(a: T, b: T): T => {
-      b.set(a);
-      return b;
-    };
-    this.lastFile = more(this.lastFile, new Int32Array(size));
-    this.lastNumber = more(this.lastNumber, new Float64Array(size));
-    this.lastSec = more(this.lastSec, new Float64Array(size));
-    this.lastNsec = more(this.lastNsec, new Int32Array(size));
-    this.causeCounts = more(this.causeCounts, new Int32Array(size * CAUSES.length));
-    this.causeOrder = more(this.causeOrder, new Int32Array(size));
+    this.lastFile = grownTo(this.lastFile, size);
+    this.lastNumber = grownTo(this.lastNumber, size);
+    this.lastSec = grownTo(this.lastSec, size);
+    this.lastNsec = grownTo(this.lastNsec, size);
+    this.causeCounts = grownTo(this.causeCounts, size * CAUSES.length);
+    this.causeOrder = grownTo(this.causeOrder, size);
   }
 }
 

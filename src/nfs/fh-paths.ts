@@ -24,6 +24,7 @@
  * `capacity` are dropped (a dropped directory leaves its children
  * unresolvable).
  */
+import { grownTo } from '../memory/typed-arrays.js';
 import type { MemoryAccount, MemoryBudget } from '../memory/budget.js';
 import type { Transaction, TransactionSink } from '../rpc/transaction.js';
 
@@ -460,22 +461,17 @@ export class FileHandlePaths implements TransactionSink {
 
   private grow(): void {
     const cap = Math.max(64, this.cap * 2);
-    const more = <T extends Uint8Array | Uint16Array | Int32Array>(a: T, make: (n: number) => T): T => {
-      const b = make(cap);
-      b.set(a);
-      return b;
-    };
-    this.flags = more(this.flags, (n) => new Uint8Array(n));
-    this.parent = more(this.parent, (n) => new Int32Array(n));
-    this.keyOff = more(this.keyOff, (n) => new Int32Array(n));
-    this.keyLen = more(this.keyLen, (n) => new Uint16Array(n));
-    this.nameOff = more(this.nameOff, (n) => new Int32Array(n));
-    this.nameLen = more(this.nameLen, (n) => new Uint16Array(n));
-    this.keyHash = more(this.keyHash, (n) => new Int32Array(n));
-    this.childHash = more(this.childHash, (n) => new Int32Array(n));
-    this.children = more(this.children, (n) => new Int32Array(n));
-    this.prev = more(this.prev, (n) => new Int32Array(n));
-    this.next = more(this.next, (n) => new Int32Array(n));
+    this.flags = grownTo(this.flags, cap);
+    this.parent = grownTo(this.parent, cap);
+    this.keyOff = grownTo(this.keyOff, cap);
+    this.keyLen = grownTo(this.keyLen, cap);
+    this.nameOff = grownTo(this.nameOff, cap);
+    this.nameLen = grownTo(this.nameLen, cap);
+    this.keyHash = grownTo(this.keyHash, cap);
+    this.childHash = grownTo(this.childHash, cap);
+    this.children = grownTo(this.children, cap);
+    this.prev = grownTo(this.prev, cap);
+    this.next = grownTo(this.next, cap);
     this.cap = cap;
   }
 

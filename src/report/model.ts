@@ -66,6 +66,8 @@ export interface CaptureSection {
   framesCutBySnaplen: number;
   /** Frames read but left out by `--time-window` (not counted in `frames`). */
   framesOutsideTimeWindow: number;
+  /** Frames of an input file that an earlier input file holds too (the same capture given twice, overlapping cuts): read once, not counted in `frames`. */
+  framesInEarlierFile?: number;
   /** The earliest and latest frames by time (the first and last read, unless time goes backwards: as capinfos). */
   first?: FrameLocation;
   last?: FrameLocation;

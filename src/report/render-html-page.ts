@@ -602,6 +602,7 @@ export function pageMain(data: PageData, uPlot: any): void {
         ['bytes on the wire', c.wireBytes],
         ['frames cut by the snaplen', c.framesCutBySnaplen],
         ['frames outside --time-window', c.framesOutsideTimeWindow],
+        ['frames also in an earlier file (read once)', c.framesInEarlierFile ?? 0],
         ['link types', Object.entries(c.linkTypes).map(([k, n]) => `${k}: ${n}`).join(', ')],
         ['RPC calls / replies', `${data.rpc['calls']} / ${data.rpc['replies']}`],
         ['unanswered calls', data.rpc['unanswered']],

@@ -230,6 +230,7 @@ function headerLines(report: Report, ctx: Ctx): string[] {
   const rpc = r.calls > 0 ? `${plural(r.calls, 'RPC call')} (${num(r.matched)} answered, ${num(r.unanswered)} unanswered), ${peers}` : 'no RPC calls';
   out.push(...wrapText(`${plural(c.frames, 'frame')}${span}; ${rpc}.`, ctx.width));
   if (c.framesOutsideTimeWindow > 0) out.push(...wrapText(`${plural(c.framesOutsideTimeWindow, 'frame')} outside --time-window left out.`, ctx.width));
+  if ((c.framesInEarlierFile ?? 0) > 0) out.push(...wrapText(`${plural(c.framesInEarlierFile!, 'frame')} also in an earlier file read once.`, ctx.width));
   return out;
 }
 

@@ -7,6 +7,7 @@
  * estimated heap bytes (docs/memory.md has the measurements behind the
  * figures), so that the budget can ask it to drop the oldest.
  */
+import { grownTo } from '../memory/typed-arrays.js';
 import type { Credential } from '../../decoders/rpc.js';
 import type { Transaction } from './transaction.js';
 
@@ -218,23 +219,13 @@ export class RecentCalls {
 
   private grow(): void {
     const n = Math.max(FIRST_SLOTS, Math.min(this.cap, this.xids.length * 2));
-    const u32 = (a: Uint32Array<ArrayBuffer>): Uint32Array<ArrayBuffer> => {
-      const b = new Uint32Array(n);
-      b.set(a);
-      return b;
-    };
-    const i32 = (a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> => {
-      const b = new Int32Array(n);
-      b.set(a);
-      return b;
-    };
-    this.xids = u32(this.xids);
-    this.programs = u32(this.programs);
-    this.versions = u32(this.versions);
-    this.procedures = u32(this.procedures);
-    this.older = i32(this.older);
-    this.newer = i32(this.newer);
-    this.chain = i32(this.chain);
+    this.xids = grownTo(this.xids, n);
+    this.programs = grownTo(this.programs, n);
+    this.versions = grownTo(this.versions, n);
+    this.procedures = grownTo(this.procedures, n);
+    this.older = grownTo(this.older, n);
+    this.newer = grownTo(this.newer, n);
+    this.chain = grownTo(this.chain, n);
     // Heads: a power of two at least twice the slots, the chains rebuilt.
     let bits = 1;
     while (1 << bits < 2 * n) bits++;
