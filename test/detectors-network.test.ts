@@ -302,6 +302,24 @@ describe('slow calls: absolute floors, outliers, slow medians', () => {
     }
   });
 
+  it('a silence of 120 s ended by a TCP timer (a keep-alive; a SYN: a reconnect after its backoff) was lived, not lost: server latency', async () => {
+    for (const end of ['keep-alive', 'syn'] as const) {
+      const c = new Capture();
+      const s = new TcpSession(c, CLIENT, SERVER).handshake();
+      getattrs(s, 0x5000, 20);
+      const [call] = s.send('client', getattrCall(0x5100));
+      c.advance(120);
+      if (end === 'keep-alive') s.keepAlive('client');
+      else new TcpSession(c, { addr: CLIENT.addr, port: 802 }, SERVER).handshake();
+      c.advance(1);
+      s.send('server', okReply(0x5100));
+      const r = await reportOf(c);
+      expect(r.tcp.events['keep-alive'] ?? 0).toBe(end === 'keep-alive' ? 1 : 0);
+      const slow = ofKind(r, 'slow-ops');
+      expect(slow.map((f) => [f.severity, f.metrics['worstCause'], f.metrics['worstFrame']])).toEqual([['error', 'server', call]]);
+    }
+  });
+
   it('a pause of 70 s in a 100 s wait: below the default capturePauseSeconds (90), a pause at 60', async () => {
     const c = new Capture();
     const s = new TcpSession(c, CLIENT, SERVER).handshake();

@@ -19,7 +19,16 @@ export interface CaptureSilence {
   from: FrameRef;
   to: FrameRef;
   seconds: number;
+  /**
+   * What TCP's own timers made of the frame that ended the pause, if
+   * anything: a SYN (a reconnect after a backoff, up to 5 minutes on Linux),
+   * a retransmission or a keep-alive. Such a pause was lived, not lost.
+   */
+  endedBy: TcpEventKind | undefined;
 }
+
+/** TCP events that say a pause ended by a host's timer, not by the capture resuming. */
+const TIMER_EVENTS: ReadonlySet<TcpEventKind> = new Set<TcpEventKind>(['connection-start', 'port-reuse', 'retransmission', 'keep-alive', 'refused']);
 
 /** Pauses of the whole capture this long or longer are remembered (the latest SILENCES_KEPT of them). */
 export const SILENCE_SECONDS = 60;
@@ -90,13 +99,16 @@ export class CaptureSummary {
     else assignFrameRef(span.last, f);
   }
 
-  /** The longest pause of the whole capture within [from, to] (by time), among the latest remembered. */
+  /**
+   * The longest pause of the whole capture within [from, to] (by time),
+   * among the latest remembered, that no TCP timer ended (`endedBy`).
+   */
   longestSilenceWithin(from: FrameRef, to: FrameRef): CaptureSilence | undefined {
     const a = from.tsSec + from.tsNsec / 1e9;
     const b = to.tsSec + to.tsNsec / 1e9;
     let best: CaptureSilence | undefined;
     for (const s of this.silences) {
-      if (s.from.tsSec + s.from.tsNsec / 1e9 >= a && s.to.tsSec + s.to.tsNsec / 1e9 <= b && (best === undefined || s.seconds > best.seconds)) best = s;
+      if (s.endedBy === undefined && s.from.tsSec + s.from.tsNsec / 1e9 >= a && s.to.tsSec + s.to.tsNsec / 1e9 <= b && (best === undefined || s.seconds > best.seconds)) best = s;
     }
     return best;
   }
@@ -104,7 +116,7 @@ export class CaptureSummary {
   private silent(latest: FrameRef, f: Frame): void {
     const seconds = f.tsSec - latest.tsSec + (f.tsNsec - latest.tsNsec) / 1e9;
     if (seconds < SILENCE_SECONDS) return;
-    const s: CaptureSilence = { from: snapshotFrameRef(latest), to: snapshotFrameRef(f), seconds };
+    const s: CaptureSilence = { from: snapshotFrameRef(latest), to: snapshotFrameRef(f), seconds, endedBy: undefined };
     if (this.silences.length === SILENCES_KEPT) this.silences.shift();
     this.silences.push(s);
     this.silenceCount++;
@@ -119,6 +131,11 @@ export class CaptureSummary {
 
   tcpEvent(e: TcpEvent): void {
     this.tcpEvents.set(e.kind, (this.tcpEvents.get(e.kind) ?? 0) + 1);
+    if (TIMER_EVENTS.has(e.kind)) {
+      const last = this.silences[this.silences.length - 1];
+      // The frame's events come after the frame itself: the latest pause is the one it may have ended.
+      if (last !== undefined && last.endedBy === undefined && last.to.fileIndex === e.at.fileIndex && last.to.number === e.at.number) last.endedBy = e.kind;
+    }
     if (e.kind === 'refused') {
       // The RST travels from the refusing server to the client that sent the SYN.
       const from = e.direction === 0 ? e.conn.a : e.conn.b;

@@ -313,7 +313,9 @@ export class SlowOpsDetector implements Detector {
     // A client with a call outstanding sends something within about a minute (a
     // TCP keepalive, a resent call; Linux: timeo=600 over TCP, 1.1 s over UDP),
     // so a capture with no frame at all for longer, on any connection, did not
-    // see that time pass: it paused, or the capturing host stepped its clock.
+    // see that time pass: it paused, or the capturing host stepped its clock. A
+    // silence that a TCP timer ended (a reconnect's SYN after its backoff, a
+    // retransmission, a keep-alive) was lived, and is not offered.
     if (pause !== undefined && pause.seconds >= this.pauseSeconds && pause.seconds >= t.latency / 2) {
       return {
         cause: 'capture-pause',

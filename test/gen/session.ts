@@ -134,6 +134,11 @@ export class TcpSession {
     return this.frame(from, ACK, undefined, undefined, undefined, ackNumber);
   }
 
+  /** A TCP keep-alive from one side: no data, one below its next sequence number (tcp.analysis.keep_alive). */
+  keepAlive(from: Side): number {
+    return this.frame(from, ACK, undefined, (this.seq[from] - 1) >>> 0);
+  }
+
   /** The next sequence number of a side (what its peer ACKs when it has everything). */
   nextSeq(side: Side): number {
     return this.seq[side];
