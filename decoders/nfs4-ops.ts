@@ -70,9 +70,10 @@ export function bitmap(r: XdrReader): number[] {
 /** Attribute numbers set in a bitmap4, ascending. */
 export function bitsOf(words: number[]): number[] {
   const out: number[] = [];
-  words.forEach((w, i) => {
-    for (let b = 0; b < 32; b++) if ((w >>> b) & 1) out.push(i * 32 + b);
-  });
+  for (let i = 0; i < words.length; i++) {
+    // The set bits only, lowest first: w & -w isolates the lowest, w & (w - 1) clears it.
+    for (let w = words[i]! | 0; w !== 0; w &= w - 1) out.push(i * 32 + 31 - Math.clz32(w & -w));
+  }
   return out;
 }
 

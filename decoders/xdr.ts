@@ -37,6 +37,17 @@ function padded(n: number): number {
   return n + ((4 - (n & 3)) & 3);
 }
 
+/**
+ * The signed 32-bit big-endian word at `o` (`>>> 0` makes it unsigned).
+ * Plain byte reads: Buffer's readUInt32BE checks its argument through
+ * Node's validators, which cost several times these reads in cold code
+ * (a short run is all cold code) and no less when hot. Callers check the
+ * bounds.
+ */
+function be32(b: Buffer, o: number): number {
+  return (b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!;
+}
+
 export class XdrReader {
   readonly msg: MessageBytes;
   private readonly head: Buffer;
@@ -152,24 +163,24 @@ export class XdrReader {
     // The common case: the word is in the head and the reader is fine.
     if (p + 4 <= this.fastEnd && this.st === 'ok') {
       this.p = p + 4;
-      return this.head.readUInt32BE(p);
+      return be32(this.head, p) >>> 0;
     }
     const b = this.locate(4);
     if (b === undefined) return 0;
     this.p = p + 4;
-    return b.readUInt32BE(this.at);
+    return be32(b, this.at) >>> 0;
   }
 
   i32(): number {
     const p = this.p;
     if (p + 4 <= this.fastEnd && this.st === 'ok') {
       this.p = p + 4;
-      return this.head.readInt32BE(p);
+      return be32(this.head, p);
     }
     const b = this.locate(4);
     if (b === undefined) return 0;
     this.p = p + 4;
-    return b.readInt32BE(this.at);
+    return be32(b, this.at);
   }
 
   /** Unsigned hyper as a bigint (exact). */
@@ -185,7 +196,7 @@ export class XdrReader {
     const b = this.locate(8);
     if (b === undefined) return 0;
     this.p += 8;
-    return b.readUInt32BE(this.at) * TWO_32 + b.readUInt32BE(this.at + 4);
+    return (be32(b, this.at) >>> 0) * TWO_32 + (be32(b, this.at + 4) >>> 0);
   }
 
   /**
@@ -196,8 +207,8 @@ export class XdrReader {
     const b = this.locate(8);
     if (b === undefined) return 0;
     this.p += 8;
-    const hi = b.readUInt32BE(this.at);
-    if (hi < SAFE_HIGH) return hi * TWO_32 + b.readUInt32BE(this.at + 4);
+    const hi = be32(b, this.at) >>> 0;
+    if (hi < SAFE_HIGH) return hi * TWO_32 + (be32(b, this.at + 4) >>> 0);
     return b.readBigUInt64BE(this.at).toString();
   }
 
@@ -206,8 +217,8 @@ export class XdrReader {
     const b = this.locate(8);
     if (b === undefined) return 0;
     this.p += 8;
-    const hi = b.readInt32BE(this.at);
-    const v = hi * TWO_32 + b.readUInt32BE(this.at + 4);
+    const hi = be32(b, this.at);
+    const v = hi * TWO_32 + (be32(b, this.at + 4) >>> 0);
     if (hi < SAFE_HIGH && (hi > -SAFE_HIGH || (hi === -SAFE_HIGH && v > -TWO_53))) return v;
     return b.readBigInt64BE(this.at).toString();
   }

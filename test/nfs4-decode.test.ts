@@ -13,7 +13,9 @@ import { nfs4CbDecoder } from '../decoders/nfs4-cb.js';
 import { nfs4StatusName } from '../decoders/nfs4-status.js';
 import { nfs4CallbackDecoder, v4Decoders } from '../decoders/registry-v4.js';
 import { XdrReader } from '../decoders/xdr.js';
+import { bitsOf } from '../decoders/nfs4-ops.js';
 import { XdrWriter } from './gen/rpc.js';
+import { randInt, rng } from './gen/random.js';
 import {
   OP,
   cbCompoundArgs,
@@ -67,6 +69,20 @@ function headTail(buf: Buffer, headLen: number, tailOffset: number): MessageByte
 function cut(buf: Buffer, k: number): MessageBytes {
   return { length: buf.length, head: buf.subarray(0, k), tail: Buffer.alloc(0), tailOffset: buf.length, missing: buf.length - k };
 }
+
+describe('bitsOf', () => {
+  it('lists the set bits of attribute bitmap words, lowest first, as a bit-by-bit walk does', () => {
+    const r = rng(11);
+    for (let n = 0; n < 200; n++) {
+      const words = Array.from({ length: randInt(r, 0, 4) }, () => (r() < 0.2 ? 0xffffffff : r() < 0.2 ? 0 : randInt(r, 0, 2 ** 32)));
+      const naive: number[] = [];
+      words.forEach((w, i) => {
+        for (let b = 0; b < 32; b++) if ((w >>> b) & 1) naive.push(i * 32 + b);
+      });
+      expect(bitsOf(words)).toEqual(naive);
+    }
+  });
+});
 
 describe('registry', () => {
   it('exports the NFSv4 and callback decoders', () => {

@@ -135,6 +135,23 @@ describe('XdrReader over a whole buffer', () => {
     expect(r.errorAt).toBe(-1);
   });
 
+  it('words of every bit pattern read as Buffer reads them (unsigned, signed, hyper)', () => {
+    const r0 = rng(7);
+    const buf = Buffer.alloc(4096);
+    for (let i = 0; i < buf.length; i++) buf[i] = r0() < 0.3 ? 0xff : r0() < 0.3 ? 0 : randInt(r0, 0, 256);
+    for (let o = 0; o + 8 <= buf.length; o += 8) {
+      const r = XdrReader.over(buf.subarray(o, o + 8));
+      expect(r.u32()).toBe(buf.readUInt32BE(o));
+      expect(r.i32()).toBe(buf.readInt32BE(o + 4));
+      const h = XdrReader.over(buf.subarray(o, o + 8));
+      const big = buf.readBigUInt64BE(o);
+      expect(h.u64Value()).toBe(big < 2n ** 53n ? Number(big) : big.toString());
+      const s = XdrReader.over(buf.subarray(o, o + 8));
+      const signed = buf.readBigInt64BE(o);
+      expect(s.i64Value()).toBe(signed < 2n ** 53n && signed > -(2n ** 53n) ? Number(signed) : signed.toString());
+    }
+  });
+
   it('u64n is exact below 2^53', () => {
     const r = XdrReader.over(new XdrWriter().u64(2 ** 53 - 1).u64(0x1_0000_0001).bytes());
     expect(r.u64n()).toBe(2 ** 53 - 1);
