@@ -13,6 +13,7 @@ import { patternBytes } from './gen/packets.js';
 import { Capture, TcpSession, type Host } from './gen/session.js';
 import { oneDirection, withoutFrames } from './gen/tcp-faults.js';
 import { getattrCall, getattrs, okReply, readCall, readReply } from './gen/workload.js';
+import { recordMark, rpcAcceptedReply } from './gen/rpc.js';
 import { CAPTURES, tempDir, writeTemp } from './helpers.js';
 import { readable } from './findings-text.js';
 
@@ -257,5 +258,22 @@ describe('capture-quality: mid-stream start and time', () => {
     const at = (iso: string): number => Date.parse(iso.slice(0, 19) + 'Z') / 1000 + Number(iso.slice(19, -1));
     expect(r.capture.durationSeconds).toBeCloseTo(at(r.capture.last!.time) - at(r.capture.first!.time), 6);
     expect(r.capture.durationSeconds).toBeGreaterThan(2.9);
+  });
+
+  it('an error reply stamped before its call: its finding spans from the reply to the call, never a negative duration', async () => {
+    const c = new Capture();
+    const s = new TcpSession(c, CLIENT, SERVER).handshake();
+    getattrs(s, 0x900, 3, 0.002);
+    s.send('client', getattrCall(0x910));
+    c.advance(-0.5);
+    // GARBAGE_ARGS (accept_stat 4).
+    s.send('server', recordMark(rpcAcceptedReply(0x910, Buffer.alloc(0), 4)));
+    const r = await reportOf(c);
+    const errors = r.findings.filter((f) => f.kind === 'rpc-errors');
+    expect(errors.map((f) => f.title)).toEqual(['1 × GARBAGE_ARGS from NFS v3 on 192.0.2.20:2049']);
+    const f = errors[0]!;
+    expect(f.start < f.end).toBe(true);
+    expect(f.durationSeconds).toBeCloseTo(0.5, 2);
+    expect(r.findings.every((x) => x.durationSeconds >= 0)).toBe(true);
   });
 });

@@ -82,7 +82,10 @@ export class DetectorSet implements TransactionSink {
   /** Every detector's findings, their confidence judged, ranked (see rankFindings). */
   findings(): Finding[] {
     const all = this.detectors.flatMap((d) => d.finish());
-    for (const f of all) this.judgeConfidence(f);
+    for (const f of all) {
+      inTimeOrder(f);
+      this.judgeConfidence(f);
+    }
     return rankFindings(all);
   }
 
@@ -102,4 +105,16 @@ export class DetectorSet implements TransactionSink {
     f.confidence = 'medium';
     f.caveat = `The capture lost ${bytesText(loss.bytes)} in ${loss.gaps} gap${loss.gaps === 1 ? '' : 's'} ${client !== undefined && server !== undefined ? 'between these hosts ' : ''}during this finding: some of its messages may be missing.`;
   }
+}
+
+/**
+ * A finding's span by time: where the capture's clock went backwards
+ * between its first and last events (in capture order), its end is earlier
+ * than its start; the two are swapped, so no span is negative (the
+ * capture-quality finding says the clock went backwards).
+ */
+export function inTimeOrder(f: Finding): void {
+  if (!(f.durationSeconds < 0)) return;
+  [f.start, f.end] = [f.end, f.start];
+  f.durationSeconds = -f.durationSeconds;
 }
