@@ -10,6 +10,7 @@ import { secondsBetween } from './capture/frame.js';
 import { linkTypeName } from './capture/linktypes.js';
 import { firstFrameTimes, orderByTimes, readCaptures, type ReadOptions } from './capture/source.js';
 import { DuplicateFrameFilter, laterFirstTimes } from './capture/duplicate-frames.js';
+import { PacketCopyFilter } from './net/packet-copies.js';
 import { TimeWindowFilter, type TimeWindow } from './capture/time-window.js';
 import { CaptureSummary } from './analysis/capture-summary.js';
 import { OperationStats } from './analysis/op-stats.js';
@@ -145,6 +146,9 @@ export async function analyze(inputs: string | readonly string[], options: Analy
     timeBackwards: summary.timeBackwards,
     timeBackwardsMaxSeconds: summary.timeBackwardsMaxSeconds,
     timeBackwardsFirst: summary.timeBackwardsFirst,
+    packetCopies: copies.copies,
+    firstPacketCopy: copies.first,
+    lastPacketCopy: copies.last,
     repliesBeforeCall: rpcSummary.repliesBeforeCall,
     firstReplyBeforeCall: rpcSummary.firstReplyBeforeCall,
     first: summary.first,
@@ -193,6 +197,8 @@ export async function analyze(inputs: string | readonly string[], options: Analy
   const transport = new Transport(rpc, { budget, ...(options.hotConnections === undefined ? {} : { maxHotConnections: options.hotConnections }) }, roce);
 
   const window = options.timeWindow ? new TimeWindowFilter(options.timeWindow) : undefined;
+  // A packet captured twice (tcpdump -i any over a bond, a bridge or a VLAN) is read once.
+  const copies = new PacketCopyFilter();
   // An nfsight bug a layer notices (a loop that stopped making progress) costs a warning, not the run.
   const bugs = new InternalErrorCatcher(diag, (i) => files[i] ?? '?');
   const onFrame = (frame: Frame): void => {
@@ -203,7 +209,7 @@ export async function analyze(inputs: string | readonly string[], options: Analy
     timeline.frame(frame);
     try {
       const pkt = net.decode(frame);
-      if (pkt !== null) transport.packet(pkt);
+      if (pkt !== null && !copies.isCopy(pkt)) transport.packet(pkt);
       if (budget.used > budget.limit) budget.reclaim(frame.tsSec);
     } catch (err) {
       bugs.caught(err, frame);
@@ -276,6 +282,7 @@ export async function analyze(inputs: string | readonly string[], options: Analy
       reassembledDatagrams: ns.reassembled,
       fragmentsDropped: ns.fragmentsDropped,
       otherProtocol: ns.otherProtocol,
+      ...(copies.copies > 0 ? { packetCopies: copies.copies } : {}),
     },
     tcp: {
       connections: ts.tcp.connections,

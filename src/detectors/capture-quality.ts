@@ -213,6 +213,7 @@ export class CaptureQualityDetector implements Detector {
     }
     if (this.midstreamOrphans.size > 0) out.push(this.midstreamFinding());
     if (facts !== undefined && facts.timeBackwards > 0) out.push(this.timeBackwards(facts));
+    if (facts !== undefined && facts.packetCopies > 0) out.push(this.copiesFinding(facts));
     if (this.encryptedCalls > 0) out.push(this.encryptedFinding());
     return out;
   }
@@ -379,6 +380,28 @@ export class CaptureQualityDetector implements Detector {
       replies,
       conns.slice(0, 4).map((c) => evidence(this.ctx, c.first, 'first reply without its call on its connection', formatFrameTime)),
       { repliesWithoutCall: replies, connections: conns.length },
+    );
+  }
+
+  private copiesFinding(facts: CaptureFacts): Finding {
+    const n = facts.packetCopies;
+    const { copy, original } = facts.firstPacketCopy!;
+    return this.base(
+      'warning',
+      `${n === 1 ? 'A packet was' : `${plural(n, 'packet')} were`} captured twice: each read once`,
+      sentences(
+        'the capture saw the same IP packets twice, microseconds apart: tcpdump -i any on a host with a bond, bridge or VLAN interface, or a mirror port copying both directions',
+        'Wireshark shows the copies as retransmissions and duplicate ACKs; capture on one interface',
+      ),
+      copy,
+      facts.lastPacketCopy!,
+      n,
+      [
+        evidence(this.ctx, original, 'a packet', formatFrameTime),
+        evidence(this.ctx, copy, 'the same packet again (the first copy)', formatFrameTime),
+        ...(n > 1 ? [evidence(this.ctx, facts.lastPacketCopy!, 'the last copy', formatFrameTime)] : []),
+      ],
+      { packetCopies: n },
     );
   }
 

@@ -105,6 +105,10 @@ export interface CaptureFacts {
   timeBackwards: number;
   timeBackwardsMaxSeconds: number;
   timeBackwardsFirst: FrameRef | undefined;
+  /** IP packets the capture held twice (skipped before TCP), the first copy with the packet it copied, and the last copy. */
+  packetCopies: number;
+  firstPacketCopy: { copy: FrameRef; original: FrameRef } | undefined;
+  lastPacketCopy: FrameRef | undefined;
   /** Replies stamped before their calls (left out of every latency figure), and the first one's reply frame. */
   repliesBeforeCall: number;
   firstReplyBeforeCall: FrameRef | undefined;

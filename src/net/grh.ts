@@ -44,6 +44,7 @@ export function decodeGrh(data: Buffer, off: number, end: number, wireLength: nu
   // Two IPv4-mapped GIDs are given as IPv4 addresses (their text the dotted quad).
   const v4 = ipv4Mapped(data, off + 8) && ipv4Mapped(data, off + 24);
   pkt.ipVersion = v4 ? 4 : 6;
+  pkt.ipId = -1;
   pkt.src0 = v4 ? 0 : u32be(data, off + 8);
   pkt.src1 = v4 ? 0 : u32be(data, off + 12);
   pkt.src2 = v4 ? 0 : u32be(data, off + 16);

@@ -48,6 +48,7 @@ export function decodeIpv4(data: Buffer, off: number, end: number, wireLength: n
   if (totalLength < headerLen) return malformed(scratch, 'IPv4 total length smaller than its header');
 
   pkt.ipVersion = IPV4_VERSION;
+  pkt.ipId = u16(data, off + OFF_ID);
   pkt.src0 = pkt.src1 = pkt.src2 = 0;
   pkt.src3 = u32(data, off + OFF_SRC);
   pkt.dst0 = pkt.dst1 = pkt.dst2 = 0;

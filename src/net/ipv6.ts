@@ -69,6 +69,7 @@ export function decodeIpv6(data: Buffer, off: number, end: number, wireLength: n
     payloadLength = Math.max(0, wireLength - IPV6_HEADER_LEN);
   }
   pkt.ipVersion = IPV6_VERSION;
+  pkt.ipId = -1;
   pkt.src0 = u32(data, off + OFF_SRC);
   pkt.src1 = u32(data, off + OFF_SRC + 4);
   pkt.src2 = u32(data, off + OFF_SRC + 8);

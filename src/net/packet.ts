@@ -19,6 +19,9 @@ export const IPPROTO_UDP = 17;
  */
 export const IPPROTO_IB_BTH = 0x1b;
 
+/** IANA's UDP port for RoCEv2. */
+export const ROCE_V2_PORT = 4791;
+
 const NO_BYTES = Buffer.alloc(0);
 
 /**
@@ -58,6 +61,8 @@ export class IpPacket {
   dst1 = 0;
   dst2 = 0;
   dst3 = 0;
+  /** IPv4's identification field; -1 for IPv6 and RoCE (a copy of a packet carries its original's). */
+  ipId = -1;
   /** The frame that carried it (for a reassembled datagram: the last fragment's frame). */
   frame: Frame;
   /** True when this packet is a datagram reassembled from IP fragments. */

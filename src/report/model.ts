@@ -87,6 +87,8 @@ export interface NetworkSection {
   reassembledDatagrams: number;
   fragmentsDropped: number;
   otherProtocol: number;
+  /** IP packets captured twice microseconds apart (tcpdump -i any over a bond, bridge or VLAN; a mirror port): the copies, read once (src/net/packet-copies.ts). */
+  packetCopies?: number;
 }
 
 export interface RefusedConnectionReport extends FrameLocation {

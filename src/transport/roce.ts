@@ -67,8 +67,7 @@ import type { Direction, Endpoint } from './stream.js';
 import type { RpcRdmaCmPrivate } from '../../decoders/rpcrdma.js';
 import { LruMap } from '../memory/lru.js';
 
-/** IANA's UDP port for RoCEv2. */
-export const ROCE_V2_PORT = 4791;
+export { ROCE_V2_PORT } from '../net/packet.js';
 /** IANA's port for NFS over RDMA (RFC 5667). */
 export const NFS_RDMA_PORT = 20049;
 /** RoCEv1: the ethertype, and the GRH's next-header value for a BTH. */
