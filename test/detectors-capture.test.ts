@@ -13,7 +13,7 @@ import { patternBytes } from './gen/packets.js';
 import { Capture, TcpSession, type Host } from './gen/session.js';
 import { oneDirection, withoutFrames } from './gen/tcp-faults.js';
 import { getattrCall, getattrs, okReply, readCall, readReply } from './gen/workload.js';
-import { recordMark, rpcAcceptedReply } from './gen/rpc.js';
+import { NFS_PROGRAM, recordMark, rpcAcceptedReply, rpcAcceptedReplyVerf, rpcCallRaw } from './gen/rpc.js';
 import { CAPTURES, tempDir, writeTemp } from './helpers.js';
 import { readable } from './findings-text.js';
 
@@ -207,6 +207,45 @@ describe('capture-quality: snaplen', () => {
   });
 });
 
+describe('capture-quality: RPC-with-TLS (RFC 9289)', () => {
+  /** The AUTH_TLS probe, answered with STARTTLS (or not), then TLS records both ways. */
+  function tlsSession(startTls: boolean, clearCalls = 0): Capture {
+    const c = new Capture();
+    const s = new TcpSession(c, CLIENT, SERVER).handshake();
+    getattrs(s, 0x100, clearCalls);
+    s.send('client', recordMark(rpcCallRaw({ xid: 0x77, prog: NFS_PROGRAM, vers: 4, proc: 0, cred: { flavor: 7, body: Buffer.alloc(0) } }, Buffer.alloc(0))));
+    c.advance(0.0003);
+    s.send('server', recordMark(rpcAcceptedReplyVerf(0x77, { flavor: 0, body: Buffer.from(startTls ? 'STARTTLS' : '') }, Buffer.alloc(0))));
+    const record = (type: number, n: number): Buffer => Buffer.concat([Buffer.from([type, 3, 3, n >> 8, n & 0xff]), patternBytes(n, type)]);
+    s.send('client', record(0x16, 300));
+    s.send('server', record(0x16, 2500));
+    for (let i = 0; i < 20; i++) {
+      s.send('client', record(0x17, 200));
+      c.advance(0.0005);
+      s.send('server', record(0x17, 300));
+      c.advance(0.01);
+    }
+    return c;
+  }
+
+  it('the server says STARTTLS and nothing else is in the clear: not judged, the warning names the frame', async () => {
+    const r = await reportOf(tlsSession(true));
+    const q = quality(r);
+    expect(q.map((f) => [f.severity, f.title])).toEqual([['warning', 'A connection to 192.0.2.20:2049 switched to TLS (RPC-with-TLS): its NFS traffic is encrypted']]);
+    expect(q[0]!.evidence.map((e) => e.what)).toEqual(['STARTTLS: the connection turns to TLS']);
+    expect(q[0]!.limitsJudgement).toBe('the NFS traffic is encrypted (RPC-with-TLS)');
+    expect(r.verdict.summary).toBe('Not judged: the NFS traffic is encrypted (RPC-with-TLS).');
+  });
+
+  it('calls in the clear besides: judged, with the warning; a probe the server does not take up: nothing', async () => {
+    const mixed = await reportOf(tlsSession(true, 5));
+    expect(quality(mixed).map((f) => [f.severity, f.limitsJudgement])).toEqual([['warning', undefined]]);
+    expect(mixed.verdict.status).toBe('problems');
+    const refused = await reportOf(tlsSession(false, 5));
+    expect(quality(refused)).toEqual([]);
+  });
+});
+
 describe('capture-quality: mid-stream start and time', () => {
   it('a capture started after a call was sent: its reply has no call (info)', async () => {
     const full = cleanSession().capture;
@@ -232,6 +271,21 @@ describe('capture-quality: mid-stream start and time', () => {
     expect(frames(q[0]!)).toEqual([back]);
     // The frame before: the ACK of the last reply; then 10 ms and 1 µs later the clock stepped back 2 s.
     expect(q[0]!.metrics).toEqual({ framesBackwards: 1, largestStepBackSeconds: 1.989999 });
+  });
+
+  it('time going backwards by 5 µs (frames stamped on several CPUs): a note, not a warning', async () => {
+    const c = new Capture();
+    const s = new TcpSession(c, CLIENT, SERVER).handshake();
+    getattrs(s, 0x900, 2);
+    // The last frame (an ACK) came 10 ms earlier (getattrs' pace), minus the 1 µs each frame takes.
+    c.advance(-0.010006);
+    s.send('client', getattrCall(0x910));
+    s.send('server', okReply(0x910));
+    const r = await reportOf(c);
+    const q = quality(r);
+    expect(q.map((f) => [f.severity, f.title])).toEqual([['info', 'Time goes backwards once in the capture (by up to 5 µs)']]);
+    expect(q[0]!.explanation).toContain('No latency or interval is off by more than 5 µs.');
+    expect(r.verdict.status).toBe('no-problems');
   });
 
   it('a reply stamped 3 s before its call: left out of the timing figures and said so; the span is earliest to latest', async () => {

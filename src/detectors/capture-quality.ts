@@ -18,7 +18,8 @@
  *   alone are harmless and only counted);
  * - the capture started mid-stream (replies whose calls it does not hold);
  * - time going backwards between frames;
- * - calls whose arguments and results are encrypted (RPCSEC_GSS privacy).
+ * - calls whose arguments and results are encrypted (RPCSEC_GSS privacy),
+ *   and connections that turned to TLS (RPC-with-TLS, RFC 9289).
  *
  * Options: captureLossWarnFraction (0.001): missing bytes over stream bytes
  * above which capture loss is a warning (below: info, unless RPC messages
@@ -37,6 +38,10 @@ export const KIND_CAPTURE_QUALITY = 'capture-quality';
 
 const RPC_GSS_SVC_PRIVACY = 3;
 const RPCSEC_GSS = 6;
+/** RFC 9289: the client's NULL probe carries AUTH_TLS; the server agrees with an AUTH_NONE verifier "STARTTLS" (8 bytes). */
+const AUTH_TLS = 7;
+const AUTH_NONE = 0;
+const STARTTLS_LENGTH = 8;
 /** Ports listed as hints when no RPC was found. */
 const PORT_HINTS = 5;
 const MAX_PORTS = 4096;
@@ -58,6 +63,9 @@ interface Snaplen {
   repliesCut: number;
   frames: { at: FrameRef; what: string }[];
 }
+
+/** A largest step back below this is a note (frames stamped on several CPUs), not a warning. */
+const SMALL_STEP_BACK_SECONDS = 0.001;
 
 export class CaptureQualityDetector implements Detector {
   readonly kind = KIND_CAPTURE_QUALITY;
@@ -82,6 +90,10 @@ export class CaptureQualityDetector implements Detector {
   private readonly midstreamOrphans = new Map<number, { count: number; first: FrameRef }>();
   private readonly snaplen: Snaplen = { callsCut: 0, repliesCut: 0, frames: [] };
   private encryptedCalls = 0;
+  /** RPC-with-TLS (RFC 9289): AUTH_TLS probes, connections the server switched to TLS, the first of them. */
+  private tlsProbes = 0;
+  private tlsConnections = 0;
+  private readonly tls: { at: FrameRef; server: string }[] = [];
   private firstEncrypted: FrameRef | undefined;
   private calls = 0;
 
@@ -186,6 +198,15 @@ export class CaptureQualityDetector implements Detector {
 
   private see(t: Transaction): void {
     this.calls++;
+    if (t.cred.flavor === AUTH_TLS && t.procedure === 0) {
+      this.tlsProbes++;
+      const verf = t.reply?.header.verf;
+      // The server said STARTTLS: what follows on the connection is TLS.
+      if (t.transport === 'tcp' && verf !== undefined && verf.flavor === AUTH_NONE && verf.length === STARTTLS_LENGTH && t.reply!.header.acceptStat === 0) {
+        if (this.tls.length < MAX_EVIDENCE) this.tls.push({ at: snapshotFrameRef(t.reply!.frame), server: formatEndpoint(t.server) });
+        this.tlsConnections++;
+      }
+    }
     const gss = t.cred.gss;
     if (t.cred.flavor === RPCSEC_GSS && gss !== undefined && gss.service === RPC_GSS_SVC_PRIVACY && gss.proc === 0) {
       this.encryptedCalls++;
@@ -215,6 +236,7 @@ export class CaptureQualityDetector implements Detector {
     if (facts !== undefined && facts.timeBackwards > 0) out.push(this.timeBackwards(facts));
     if (facts !== undefined && facts.packetCopies > 0) out.push(this.copiesFinding(facts));
     if (this.encryptedCalls > 0) out.push(this.encryptedFinding());
+    if (this.tlsConnections > 0) out.push(this.tlsFinding());
     return out;
   }
 
@@ -416,19 +438,49 @@ export class CaptureQualityDetector implements Detector {
       else frames.push({ at, what: 'a reply stamped before its call' });
     }
     frames.sort((a, b) => frameCompare(a.at, b.at));
+    const step = facts.timeBackwardsMaxSeconds;
+    const left = early === 0 ? '' : early === 1 ? ' (one reply stamped before its call is left out of the timing figures)' : ` (${plural(early, 'reply', 'replies')} stamped before their calls are left out of the timing figures)`;
+    // Steps of microseconds are how `-i any` and multi-queue NICs stamp packets on several CPUs: a note.
+    const small = step < SMALL_STEP_BACK_SECONDS;
     return this.base(
-      'warning',
-      `Time goes backwards ${count === 1 ? 'once' : `${count} times`} in the capture (by up to ${secondsText(facts.timeBackwardsMaxSeconds)})`,
-      sentences(
-        'frames are not in time order: the capture was merged from several sources, or the capturing host stepped its clock',
-        `latencies and intervals across the step are wrong${early === 0 ? '' : early === 1 ? ' (one reply stamped before its call is left out of the timing figures)' : ` (${plural(early, 'reply', 'replies')} stamped before their calls are left out of the timing figures)`}; sort the frames (reordercap) or capture on one host`,
-      ),
+      small ? 'info' : 'warning',
+      `Time goes backwards ${count === 1 ? 'once' : `${count} times`} in the capture (by up to ${secondsText(step)})`,
+      small
+        ? sentences(
+            'frames are a little out of time order: tcpdump -i any, or a NIC with several queues, stamps packets on several CPUs',
+            `no latency or interval is off by more than ${secondsText(step)}${left}`,
+          )
+        : sentences(
+            'frames are not in time order: the capture was merged from several sources, or the capturing host stepped its clock',
+            `latencies and intervals across the step are wrong${left}; sort the frames (reordercap) or capture on one host`,
+          ),
       first,
       first,
       count,
       frames.map((x) => evidence(this.ctx, x.at, x.what, formatFrameTime)),
       { framesBackwards: count, largestStepBackSeconds: round(facts.timeBackwardsMaxSeconds), ...(early > 0 ? { repliesBeforeCall: early } : {}) },
     );
+  }
+
+  private tlsFinding(): Finding {
+    const n = this.tlsConnections;
+    const servers = [...new Set(this.tls.map((x) => x.server))];
+    const f = this.base(
+      'warning',
+      `${n === 1 ? 'A connection' : `${plural(n, 'connection')}`} to ${listText(servers)} switched to TLS (RPC-with-TLS): ${n === 1 ? 'its' : 'their'} NFS traffic is encrypted`,
+      sentences(
+        `the server answered the client's AUTH_TLS probe with STARTTLS (RFC 9289, mount option xprtsec=tls): what follows on ${n === 1 ? 'that connection' : 'those connections'} is TLS, whose calls nfsight cannot read or time`,
+        'to see the calls, reproduce the problem on a mount without xprtsec=tls',
+      ),
+      this.tls[0]!.at,
+      this.tls[this.tls.length - 1]!.at,
+      n,
+      this.tls.slice(0, 4).map((x) => evidence(this.ctx, x.at, 'STARTTLS: the connection turns to TLS', formatFrameTime)),
+      { tlsConnections: n, servers },
+    );
+    // Nothing but the probes in the clear: no call could be judged.
+    if (this.calls === this.tlsProbes) f.limitsJudgement = 'the NFS traffic is encrypted (RPC-with-TLS)';
+    return f;
   }
 
   private encryptedFinding(): Finding {
