@@ -20,6 +20,7 @@
  * typed arrays (36 bytes each, with the hash table). Standard input is never peeked, so
  * with `-` among the inputs nothing is remembered.
  */
+import { FNV_OFFSET, FNV_PRIME } from '../fnv.js';
 import type { Frame } from './frame.js';
 import { grownTo } from '../memory/typed-arrays.js';
 
@@ -44,8 +45,6 @@ export interface DuplicateRun {
   originalFileIndex: number;
 }
 
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
 
 export class DuplicateFrameFilter {
   /** Frames skipped as duplicates, in all. */

@@ -27,6 +27,7 @@
  * compared (their fragments were, by the reassembler's duplicate check),
  * nor is RoCE.
  */
+import { FNV_PRIME } from '../fnv.js';
 import { assignFrameRef, snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import { IPPROTO_IB_BTH, IPPROTO_UDP, ROCE_V2_PORT, type IpPacket } from './packet.js';
 
@@ -50,7 +51,6 @@ const WORDS = 5;
 /** IPv6 packets with at most this many transport bytes (no identification, no data) are never copies. */
 const IPV6_MIN_LENGTH = 60;
 
-const FNV_PRIME = 0x01000193;
 
 /** The 32-bit word at `o`, its bytes at or past `end` (not captured) read as 0. */
 function word(b: Buffer, o: number, end: number): number {

@@ -24,6 +24,7 @@
  * `capacity` are dropped (a dropped directory leaves its children
  * unresolvable).
  */
+import { FNV_OFFSET, FNV_PRIME } from '../fnv.js';
 import { grownTo } from '../memory/typed-arrays.js';
 import type { MemoryAccount, MemoryBudget } from '../memory/budget.js';
 import type { Transaction, TransactionSink } from '../rpc/transaction.js';
@@ -53,9 +54,6 @@ const KEY_HEX = 4;
 const NAME_LATIN1 = 8;
 /** The slot holds a handle (else it is free). */
 const USED = 16;
-
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
 
 /**
  * File handle → (parent, name), without an object per handle: slots in
