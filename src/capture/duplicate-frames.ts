@@ -45,7 +45,6 @@ export interface DuplicateRun {
   originalFileIndex: number;
 }
 
-
 export class DuplicateFrameFilter {
   /** Frames skipped as duplicates, in all. */
   skipped = 0;
