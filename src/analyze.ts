@@ -115,6 +115,16 @@ export async function analyze(inputs: string | readonly string[], options: Analy
       message: `memory limit of ${formatLimit(budget.limit)} reached: the oldest buffered state is dropped, counted in the report's memory.dropped; --max-memory raises the limit`,
     });
   };
+  // File handles have a ceiling of their own (a quarter of the limit): they drop nothing else, and leave V8 no garbage, so the heap stays as it is.
+  budget.onFirstCeilingDrop = (account) => {
+    diag.report({
+      severity: 'warning',
+      code: 'memory-ceiling',
+      file: current ? (files[current.fileIndex] ?? '?') : (files[0] ?? '?'),
+      ...(current ? { frame: current.number } : {}),
+      message: `file handle paths reached their ${formatLimit(account.ceiling)} (a quarter of the memory limit): the least recently used are forgotten, counted in the report's memory.dropped.fileHandles; --max-memory raises it`,
+    });
+  };
   const summary = new CaptureSummary();
   // Transactions flow: matcher → decode stage → summaries (and the caller's listener).
   const listener = options.onTransaction;

@@ -132,7 +132,8 @@ describe('FileHandlePaths, compact', () => {
     for (let seed = 1; seed <= 20; seed++) run(seed, 400, 7);
   });
   it('keeps 200,000 handles with their paths, then a budget drops the oldest, counted', () => {
-    const budget = new MemoryBudget(64 * 1024 * 1024);
+    // Their ceiling is a quarter of the limit: 32 MB here.
+    const budget = new MemoryBudget(128 * 1024 * 1024);
     const p = new FileHandlePaths(undefined, budget);
     const fh = (i: number): string => i.toString(16).padStart(56, '0');
     p.learnRoot(fh(0), '/export');

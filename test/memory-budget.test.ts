@@ -268,13 +268,19 @@ describe('MemoryBudget', () => {
     expect(many.pathOf('00000000')).toBe('/e0');
     expect(roomy.dropped.fileHandles).toBe(0);
 
+    // A budget full of other state (an account with no evictor): the file handles, above their share, give up their oldest.
     const tight = new MemoryBudget(50_000);
     const warned: string[] = [];
     tight.onFirstDrop = (kind) => warned.push(kind);
+    tight.onFirstCeilingDrop = (a) => warned.push(`ceiling ${a.name}`);
+    tight.account('connections').add(40_000);
     const few = new FileHandlePaths(undefined, tight);
-    for (let i = 0; i < 1_000; i++) few.learnRoot(i.toString(16).padStart(8, '0'), `/e${i}`);
-    tight.reclaim(0);
-    expect(tight.used).toBeLessThanOrEqual(45_000);
+    for (let i = 0; i < 1_000; i++) {
+      few.learnRoot(i.toString(16).padStart(8, '0'), `/e${i}`);
+      tight.reclaim(0);
+    }
+    expect(tight.used).toBeLessThanOrEqual(50_000);
+    expect(tight.account('fileHandles').bytes).toBeLessThan(tight.account('fileHandles').ceiling);
     expect(few.size).toBeLessThan(1_000);
     expect(few.size + tight.dropped.fileHandles).toBe(1_000);
     expect(few.pathOf((999).toString(16).padStart(8, '0'))).toBe('/e999');
@@ -282,6 +288,34 @@ describe('MemoryBudget', () => {
     expect(warned).toEqual(['fileHandles']);
     // Without a budget the fixed cap still bounds it.
     expect(new FileHandlePaths().capacity).toBe(100_000);
+  });
+
+  it('file handle paths: a quarter of the limit at most, even with room in the budget; dropped with a warning of their own', () => {
+    const budget = new MemoryBudget(400_000);
+    const warned: string[] = [];
+    budget.onFirstDrop = (kind) => warned.push(kind);
+    budget.onFirstCeilingDrop = (a) => warned.push(`ceiling ${a.name}`);
+    const account = budget.account('fileHandles');
+    expect(account.ceiling).toBe(100_000);
+    expect(budget.account('connections').ceiling).toBe(Number.POSITIVE_INFINITY);
+    const paths = new FileHandlePaths(undefined, budget);
+    const fh = (i: number): string => i.toString(16).padStart(8, '0');
+    for (let i = 0; i < 5_000; i++) {
+      paths.learnRoot(fh(i), `/e${i}`);
+      // Handle 7 is looked up now and then: the least recently used go, not it.
+      if (i % 100 === 50) expect(paths.pathOf(fh(7))).toBe('/e7');
+      expect(account.bytes).toBeLessThanOrEqual(account.ceiling);
+    }
+    // 98 bytes a handle here (80 + twice 4 packed bytes and a 5-byte name): about 1,000 fit under the ceiling.
+    expect(paths.size).toBeGreaterThan(800);
+    expect(paths.size).toBeLessThan(1_100);
+    expect(paths.size + budget.dropped.fileHandles).toBe(5_000);
+    expect(paths.pathOf(fh(4_999))).toBe('/e4999');
+    expect(paths.pathOf(fh(8))).toBeUndefined();
+    expect(paths.pathOf(fh(7))).toBe('/e7');
+    // Once per account, and not the limit's warning: nothing else was dropped.
+    expect(warned).toEqual(['ceiling fileHandles']);
+    expect({ ...budget.dropped, fileHandles: 0 }).toEqual(newDroppedCounts());
   });
 
   it('fragments in progress are accounted and evicted oldest first, their fragments counted', () => {

@@ -77,6 +77,19 @@ export const ACCOUNT_SHARES = {
 export type AccountName = keyof typeof ACCOUNT_SHARES;
 
 /**
+ * The most of the limit an account may hold even while the budget has
+ * room: its holder gives up its least recently used entries beyond it, with
+ * a warning of its own. File handles keep paths of files that may never be
+ * seen again and only grow with the capture (a quarter of a million on a
+ * 900 MB capture of 3,000 clients): unbounded but for the limit, they took
+ * 24 MB of typed arrays there, and the limit let them grow to twice that on
+ * a longer capture (docs/memory.md, "Wide captures").
+ */
+export const ACCOUNT_CEILINGS: Partial<Record<AccountName, number>> = {
+  fileHandles: 0.25,
+};
+
+/**
  * Evicts the holder's oldest entries worth at least `bytes` bytes (or all
  * it can), counting what it drops; returns the bytes freed (its account
  * already updated). `now` is the capture time in seconds of the frame after
@@ -95,6 +108,8 @@ export class MemoryAccount {
     private readonly budget: MemoryBudget,
     readonly name: AccountName,
     readonly share: number,
+    /** The most the account may hold even while the budget has room (ACCOUNT_CEILINGS; Infinity without one). */
+    readonly ceiling: number = Number.POSITIVE_INFINITY,
   ) {}
 
   /** The holder holds `delta` more bytes (negative: fewer). */
@@ -121,9 +136,12 @@ export class MemoryBudget {
   readonly dropped: DroppedCounts = newDroppedCounts();
   private readonly accounts = new Map<AccountName, MemoryAccount>();
   private readonly lowWater: number;
-  /** Called once, the first time anything is dropped (the warning). */
+  /** Called once, the first time anything is dropped because the limit was reached (the warning). */
   onFirstDrop: ((kind: DropKind) => void) | undefined;
+  /** Called once per account, the first time it drops at its ceiling (ACCOUNT_CEILINGS) while the budget has room. */
+  onFirstCeilingDrop: ((account: MemoryAccount) => void) | undefined;
   private warned = false;
+  private readonly ceilingsReached = new Set<AccountName>();
 
   constructor(readonly limit: number = DEFAULT_MAX_MEMORY) {
     if (!(limit > 0)) throw new RangeError(`memory limit must be positive: ${limit}`);
@@ -134,7 +152,8 @@ export class MemoryBudget {
   account(name: AccountName): MemoryAccount {
     let a = this.accounts.get(name);
     if (a === undefined) {
-      a = new MemoryAccount(this, name, ACCOUNT_SHARES[name]);
+      const ceiling = ACCOUNT_CEILINGS[name];
+      a = new MemoryAccount(this, name, ACCOUNT_SHARES[name], ceiling === undefined ? Number.POSITIVE_INFINITY : Math.floor(ceiling * this.limit));
       this.accounts.set(name, a);
     }
     return a;
@@ -147,6 +166,20 @@ export class MemoryBudget {
     if (!this.warned) {
       this.warned = true;
       this.onFirstDrop?.(kind);
+    }
+  }
+
+  /**
+   * Counts what a holder dropped at its account's ceiling (not for the
+   * limit): the same counters, its own warning, and no sign that the
+   * budget is full.
+   */
+  dropAtCeiling(account: MemoryAccount, kind: DropKind, n: number): void {
+    if (!(n > 0)) return;
+    this.dropped[kind] += n;
+    if (!this.ceilingsReached.has(account.name)) {
+      this.ceilingsReached.add(account.name);
+      this.onFirstCeilingDrop?.(account);
     }
   }
 

@@ -20,7 +20,9 @@
  * least recently used to go when it is full (used: learnt, learnt under,
  * or looked up, with every directory on the way, so that a directory in
  * use outlives its files), counted as dropped `fileHandles` with the
- * budget's one warning. Without a budget, the least recently used beyond
+ * budget's one warning; they also go beyond the account's ceiling (a
+ * quarter of the limit, ACCOUNT_CEILINGS) while the budget has room, with
+ * a warning of their own. Without a budget, the least recently used beyond
  * `capacity` are dropped (a dropped directory leaves its children
  * unresolvable).
  */
@@ -146,6 +148,21 @@ export class FileHandlePaths implements TransactionSink {
       this.budget!.drop('fileHandles', 1);
     }
     return before - this.bytes;
+  }
+
+  /**
+   * Above the account's ceiling (a quarter of the limit) the least recently
+   * used go, down to 90% of it so that this runs in batches; the slot just
+   * learnt is the newest and stays.
+   */
+  private shedToCeiling(account: MemoryAccount): void {
+    const low = 0.9 * account.ceiling;
+    let n = 0;
+    while (this.bytes > low && this.oldestSlot >= 0 && this.oldestSlot !== this.newestSlot) {
+      this.unname(this.oldestSlot);
+      n++;
+    }
+    this.budget!.dropAtCeiling(account, 'fileHandles', n);
   }
 
   /** Handles known. */
@@ -295,6 +312,7 @@ export class FileHandlePaths implements TransactionSink {
     this.pushNewest(slot);
     if (p >= 0) this.indexChild(slot, chash);
     while (this.named > this.capacity) this.unname(this.oldestSlot);
+    if (this.account !== undefined && this.bytes > this.account.ceiling) this.shedToCeiling(this.account);
   }
 
   /** The slot of a handle, or −1. */
