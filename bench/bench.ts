@@ -24,6 +24,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateCapture, WORKLOADS, type Workload } from './generate.js';
+import { readShebang } from './shebang.js';
 import { stageBreakdown, STAGES, type StageShares } from './stages.js';
 
 /** Bumped when the generator's output changes, so cached captures are made again. */
@@ -75,16 +76,16 @@ const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 const scratch = mkdtempSync(join(tmpdir(), 'nfsight-bench-cwd-'));
 
 /** Runs a command with its output discarded (in `scratch`); its wall time, CPU time and peak RSS. */
-function measure(cmd: string, args: string[]): Measured {
+function measure(cmd: string, args: string[], env: Record<string, string> = {}): Measured {
   const started = process.hrtime.bigint();
   let out: ReturnType<typeof spawnSync>;
   let statsFile: string | undefined;
   if (GNU_TIME !== undefined) {
     const t = mkdtempSync(join(tmpdir(), 'nfsight-bench-'));
     statsFile = join(t, 'time');
-    out = spawnSync(GNU_TIME, ['-f', '%U %S %M', '-o', statsFile, cmd, ...args], { cwd: scratch, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 << 20 });
+    out = spawnSync(GNU_TIME, ['-f', '%U %S %M', '-o', statsFile, cmd, ...args], { cwd: scratch, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 << 20, env: { ...process.env, ...env } });
   } else {
-    out = spawnSync(cmd, args, { cwd: scratch, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 << 20 });
+    out = spawnSync(cmd, args, { cwd: scratch, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 << 20, env: { ...process.env, ...env } });
   }
   const wall = Number(process.hrtime.bigint() - started) / 1e9;
   if (out.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${out.status}): ${String(out.stderr).slice(0, 500)}`);
@@ -114,13 +115,6 @@ async function warm(file: string): Promise<void> {
 }
 
 // ---------------------------------------------------------------- the commands
-
-/** The V8 flags of the nfsight command's shebang (`#!/usr/bin/env -S node ...`). */
-function shebangFlags(): string[] {
-  const first = readFileSync(command, 'utf8').split('\n', 1)[0]!;
-  const m = /node\s+(.*)$/.exec(first);
-  return m ? m[1]!.trim().split(/\s+/).filter(Boolean) : [];
-}
 
 /** `report --format json` on a file, by the command (bundled) or, for the profile, by the unbundled CLI. */
 const nfsightArgs = (file: string, flags: string[], script = command): string[] => [...flags, '--no-deprecation', script, 'report', '--format', 'json', file];
@@ -210,7 +204,8 @@ interface Row {
 }
 
 const comparison = tools();
-const flags = shebangFlags();
+// The command as its shebang runs it: V8 flags and environment.
+const { flags, env: commandEnv } = readShebang(command);
 const rows: Row[] = [];
 const plan: [Workload, number][] = [];
 for (const w of workloads) {
@@ -227,7 +222,7 @@ for (const [workload, size] of plan) {
   // Compare tools on the largest capture of each workload only: they are slow.
   const compare = workload !== 'read' || size === largestRead ? comparison : [];
   for (let i = 0; i < runs; i++) {
-    nfsight.push(measure(process.execPath, nfsightArgs(file, flags)));
+    nfsight.push(measure(process.execPath, nfsightArgs(file, flags), commandEnv));
     plain.push(measure(process.execPath, nfsightArgs(file, [])));
     for (const t of compare) {
       const [cmd, args] = t.args(file);
@@ -239,7 +234,7 @@ for (const [workload, size] of plan) {
   let stages: StageShares | undefined;
   if (env['BENCH_STAGES'] !== '0') {
     const profDir = mkdtempSync(join(tmpdir(), 'nfsight-prof-'));
-    measure(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, ...nfsightArgs(file, flags, cli)]);
+    measure(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, ...nfsightArgs(file, flags, cli)], commandEnv);
     const prof = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
     if (prof) stages = stageBreakdown(JSON.parse(readFileSync(join(profDir, prof), 'utf8')));
     rmSync(profDir, { recursive: true, force: true });
@@ -262,11 +257,11 @@ for (const [workload, size] of plan) {
 // capture, by the command (bundled) and by the unbundled CLI.
 const startupRuns = 10;
 const startup = (f: () => Measured): Measured => medianOf(Array.from({ length: startupRuns }, f));
-const nodeAlone = startup(() => measure(process.execPath, [...flags, '-e', '0']));
-const version = startup(() => measure(process.execPath, [...flags, command, '--version']));
-const versionUnbundled = startup(() => measure(process.execPath, [...flags, cli, '--version']));
-const small = startup(() => measure(process.execPath, nfsightArgs(smallCapture, flags)));
-const smallUnbundled = startup(() => measure(process.execPath, nfsightArgs(smallCapture, flags, cli)));
+const nodeAlone = startup(() => measure(process.execPath, [...flags, '-e', '0'], commandEnv));
+const version = startup(() => measure(process.execPath, [...flags, command, '--version'], commandEnv));
+const versionUnbundled = startup(() => measure(process.execPath, [...flags, cli, '--version'], commandEnv));
+const small = startup(() => measure(process.execPath, nfsightArgs(smallCapture, flags), commandEnv));
+const smallUnbundled = startup(() => measure(process.execPath, nfsightArgs(smallCapture, flags, cli), commandEnv));
 
 // ---------------------------------------------------------------- printing
 

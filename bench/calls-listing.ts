@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateCapture } from './generate.js';
+import { readShebang } from './shebang.js';
 
 const CALLS = 20_000;
 const runs = Number(process.env['BENCH_RUNS'] ?? 3);
@@ -29,6 +30,8 @@ if (!existsSync(file)) {
 }
 execFileSync('cat', [file], { stdio: ['ignore', 'ignore', 'inherit'] });
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
+// Run as the command runs: its shebang's V8 flags and environment.
+const shebang = readShebang(cli);
 
 interface Run {
   wall: number;
@@ -40,8 +43,8 @@ interface Run {
 function timed(format: string): Run {
   const text = execFileSync(
     'sh',
-    ['-c', `/usr/bin/time -f '%e %U %S %M' "$0" --max-semi-space-size=4 --min-semi-space-size=4 "$1" calls --format "$2" "$3" 2>&1 >/dev/null | tail -1`, process.execPath, cli, format, file],
-    { encoding: 'utf8', env: { ...process.env, COLUMNS: '100', NO_COLOR: '1' } },
+    ['-c', `/usr/bin/time -f '%e %U %S %M' "$0" ${shebang.flags.join(' ')} "$1" calls --format "$2" "$3" 2>&1 >/dev/null | tail -1`, process.execPath, cli, format, file],
+    { encoding: 'utf8', env: { ...process.env, ...shebang.env, COLUMNS: '100', NO_COLOR: '1' } },
   );
   const [wall, user, sys, rssKB] = text.trim().split(/\s+/).map(Number);
   return { wall: wall!, cpu: user! + sys!, rssMB: rssKB! / 1024 };

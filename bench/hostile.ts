@@ -23,6 +23,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeHostileFile, writeLiveFile, type HostileCounts } from '../test/gen/hostile.js';
 import { writeWideFile } from '../test/gen/wide.js';
+import { readShebang } from './shebang.js';
 
 /** Bumped when the generator's output changes, so cached captures are made again. */
 const GENERATOR_VERSION = 1;
@@ -90,11 +91,6 @@ const only = env['BENCH_HOSTILE']?.split(',');
 if (only?.includes('none') === true) process.exit(0);
 const large = env['BENCH_HOSTILE_LARGE'] === '1';
 
-/** The V8 flags of the nfsight command's shebang (`#!/usr/bin/env -S node ...`). */
-function shebangFlags(): string[] {
-  const m = /node\s+(.*)$/.exec(readFileSync(cli, 'utf8').split('\n', 1)[0]!);
-  return m ? m[1]!.trim().split(/\s+/).filter(Boolean) : [];
-}
 
 interface Run {
   cpu: number;
@@ -106,13 +102,14 @@ interface Run {
 }
 
 /** `nfsight report --format json FILE` under /usr/bin/time: CPU, wall, peak RSS, the warning, the drop counters. */
-function run(file: string, flags: string[]): Run {
+function run(file: string, flags: string[], commandEnv: Record<string, string> = {}): Run {
   const t = mkdtempSync(join(tmpdir(), 'nfsight-hostile-'));
   const stats = join(t, 'time');
   const started = process.hrtime.bigint();
   const r = spawnSync('/usr/bin/time', ['-f', '%U %S %M', '-o', stats, process.execPath, ...flags, '--no-deprecation', cli, 'report', '--format', 'json', file], {
     encoding: 'utf8',
     maxBuffer: 1 << 28,
+    env: { ...process.env, ...commandEnv },
   });
   const wall = Number(process.hrtime.bigint() - started) / 1e9;
   const [user, sys, rssKB] = readFileSync(stats, 'utf8').trim().split('\n').pop()!.split(/\s+/).map(Number);
@@ -140,7 +137,8 @@ for (const shape of SHAPES) {
   const counts = JSON.parse(readFileSync(countsFile, 'utf8')) as HostileCounts;
   readFileSync(file); // into the page cache: not a disk benchmark
   const plain = run(file, []);
-  const command = run(file, shebangFlags());
+  const shebang = readShebang(cli);
+  const command = run(file, shebang.flags, shebang.env);
   const dropped = Object.entries(plain.dropped ?? {})
     .filter(([, n]) => n > 0)
     .map(([k, n]) => `${k} ${n}`)

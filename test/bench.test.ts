@@ -4,9 +4,11 @@
  * lost, no finding on healthy traffic), and profile samples go to the stage
  * of their source file.
  */
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateCapture, WORKLOADS } from '../bench/generate.js';
+import { readShebang } from '../bench/shebang.js';
 import { stageBreakdown, stageOf } from '../bench/stages.js';
 import { analyze } from '../src/analyze.js';
 import { tempDir } from './helpers.js';
@@ -74,5 +76,27 @@ describe('per-stage breakdown', () => {
     expect(shares['link/IP']).toBeCloseTo(0.8);
     expect(shares.GC).toBeCloseTo(0.2);
     expect(shares.TCP).toBe(0);
+  });
+});
+
+describe('the command line the benchmarks run', () => {
+  it("is the shebang's: its environment and its V8 flags", () => {
+    const dir = tempDir();
+    const script = (first: string): string => {
+      const f = join(dir, `s${Math.random().toString(36).slice(2)}.js`);
+      writeFileSync(f, `${first}\nconsole.log(1);\n`);
+      return f;
+    };
+    expect(readShebang(script('#!/usr/bin/env -S MALLOC_ARENA_MAX=1 node --max-semi-space-size=4 --min-semi-space-size=4'))).toEqual({
+      env: { MALLOC_ARENA_MAX: '1' },
+      flags: ['--max-semi-space-size=4', '--min-semi-space-size=4'],
+    });
+    expect(readShebang(script('#!/usr/bin/env -S node --flag'))).toEqual({ env: {}, flags: ['--flag'] });
+    expect(readShebang(script('#!/usr/bin/env node'))).toEqual({ env: {}, flags: [] });
+    expect(readShebang(script('// no shebang'))).toEqual({ env: {}, flags: [] });
+    // The command's own: the bundle launcher keeps the CLI's shebang.
+    const own = readShebang(join(import.meta.dirname, '..', 'src', 'cli', 'main.ts'));
+    expect(own.env).toEqual({ MALLOC_ARENA_MAX: '1' });
+    expect(own.flags).toContain('--max-semi-space-size=4');
   });
 });
