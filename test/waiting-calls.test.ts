@@ -188,4 +188,16 @@ describe('waiting calls: a compact call makes the same transaction as a call hel
     expect(forgotten.length).toBeGreaterThan(0);
     expect(forgotten.length + small.filter((s) => s.startsWith('unanswered')).length).toBe(3000);
   });
+
+  it('at the end nothing is held: outstanding calls flushed as unanswered, the memory of answered calls let go', () => {
+    const msgs: Msg[] = [];
+    for (let i = 0; i < 500; i++) msgs.push({ bytes: call(i), reply: false, frame: 2 * i + 1, conn: i % 4 });
+    for (let i = 0; i < 400; i++) msgs.push({ bytes: rpcAcceptedReply(i, Buffer.alloc(8)), reply: true, frame: 2 * i + 2, conn: i % 4 });
+    const budget = new MemoryBudget(1 << 24);
+    const seen = run(msgs, false, budget);
+    expect(seen.filter((s) => s.startsWith('answered'))).toHaveLength(400);
+    expect(seen.filter((s) => s.startsWith('unanswered'))).toHaveLength(100);
+    expect(budget.account('calls').bytes).toBe(0);
+    expect(budget.account('calls').peak).toBeGreaterThan(400 * 48);
+  });
 });

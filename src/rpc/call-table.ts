@@ -195,6 +195,26 @@ export class RecentCalls {
     return this.refs[s]?.deref();
   }
 
+  /** Forgets every call remembered, and lets go of the arrays. */
+  clear(): void {
+    this.xids = new Uint32Array(0);
+    this.programs = new Uint32Array(0);
+    this.versions = new Uint32Array(0);
+    this.procedures = new Uint32Array(0);
+    this.older = new Int32Array(0);
+    this.newer = new Int32Array(0);
+    this.chain = new Int32Array(0);
+    this.heads = new Int32Array(0);
+    this.shift = 32;
+    this.dirs = [];
+    this.refs = [];
+    this.oldestSlot = NIL;
+    this.newestSlot = NIL;
+    this.freeSlot = NIL;
+    this.used = 0;
+    this.count = 0;
+  }
+
   /** Forgets the answered call remembered longest; false when there is none. */
   forgetOldest(): boolean {
     if (this.oldestSlot === NIL) return false;
