@@ -363,6 +363,24 @@ describe('NFSv4 state on generated captures', () => {
     expect(state.counts.stateids).toBe(1);
   });
 
+  it('v4.1 current stateid (seqid 1, other all zeros): the stateid the COMPOUND last made, not in v4.0', async () => {
+    const DIR = Buffer.from('0100000000000000000000bb', 'hex');
+    const OPEN_SID = stateid4(1, 0xa1);
+    const CURRENT = stateid4(1, 0);
+    const owner = Buffer.from('open-owner-1');
+    const compound = (minor: number): Compound => ({
+      minor,
+      args: [putfhArgs(DIR), openArgs(1, 1, 0, CLIENTID, owner, 'a.txt', 0o644), readArgs(CURRENT, 0, 100)],
+      res: [statusRes(OP.PUTFH, 0), openRes(OPEN_SID, 4, stateid4(1, 0xd1)), readRes(true, Buffer.from('hello'))],
+    });
+    const { ts } = await replay(captureOf([compound(1), compound(0)]));
+    const zeros = CURRENT.other.toString('hex');
+    // RFC 8881 §16.2.3.1.2: in v4.1 the special stateid names the OPEN's stateid just made.
+    expect(ts[0]!.nfs4!.ops[2]).toMatchObject({ op: 'READ', stateid: OPEN_SID.other.toString('hex') });
+    // v4.0 has no current stateid: the zeros stay the anonymous stateid.
+    expect(ts[1]!.nfs4!.ops[2]!.stateid ?? zeros).toBe(zeros);
+  });
+
   it('caps evict the least recently used sessions, clients and stateids', async () => {
     const sessions = [1, 2, 3, 4, 5].map((n) => Buffer.alloc(16, n));
     const file = captureOf([

@@ -195,17 +195,6 @@ interface FhNode {
   name?: string;
 }
 
-interface OpItem {
-  op: string;
-  args: Record<string, unknown>;
-}
-
-interface ResItem {
-  op: string;
-  status: string;
-  result?: Record<string, unknown>;
-}
-
 /** Estimated heap bytes of the state's entries (docs/memory.md): a client, a session (plus each slot), a stateid, an owner or root entry. */
 const CLIENT_BYTES = 700;
 const SESSION_BYTES = 1400;
@@ -378,8 +367,9 @@ export class Nfs4State implements TransactionSink {
   /** Walks the ops of a COMPOUND: attribution, and state changes when answered. */
   private walk(t: Transaction, call: DecodedCall, reply: DecodedReply | undefined): Nfs4Attribution {
     const frame = t.call.frame.number;
-    const ops = opsOf(call.args);
-    const results = resultsOf(reply?.results);
+    // The decoded lists as they are: a COMPOUND's ops are walked once, without copies.
+    const ops = listOf(call.args);
+    const results = listOf(reply?.results);
     const minor = call.minorVersion ?? 0;
     const serverKey = `${t.server.addr}:${t.server.port}`;
     const out: Nfs4Attribution = { ops: [] };
@@ -397,20 +387,24 @@ export class Nfs4State implements TransactionSink {
       out.clientid = clientid;
     };
 
+    /** An all-zero stateid in v4.1 means the current stateid (when the op's stateid is the special one). */
+    const resolveSid = (other: string | undefined, stateid: unknown): string | undefined =>
+      other === '000000000000000000000000' && minor >= 1 && currentStateid !== undefined && isCurrentStateid(stateid) ? currentStateid : other;
+
     for (let i = 0; i < ops.length; i++) {
-      const { op, args } = ops[i]!;
-      const res = results[i];
-      const status = res?.status;
+      const item = ops[i] as { op?: unknown; args?: unknown };
+      const op = String(item.op);
+      const args = obj(item.args) ?? {};
+      const res = results[i] as { status?: unknown; result?: unknown } | undefined;
+      const status = res === undefined ? undefined : String(res.status);
       const ok = status === NFS4_OK;
-      const result = ok ? res?.result : undefined;
+      const result = ok ? obj(res!.result) : undefined;
       const entry: Nfs4OpAttribution = { op };
       if (status !== undefined) entry.status = status;
       let node = cur;
       let savedNode: FhNode | undefined;
 
       const argSid = sidOther(args.stateid);
-      const resolveSid = (other: string | undefined): string | undefined =>
-        other === '000000000000000000000000' && minor >= 1 && currentStateid !== undefined && isCurrentStateid(args.stateid) ? currentStateid : other;
 
       switch (op) {
         case 'SEQUENCE': {
@@ -419,7 +413,7 @@ export class Nfs4State implements TransactionSink {
           out.sessionid = sessionid;
           out.slotid = num(args.slotid);
           out.sequenceid = num(args.sequenceid);
-          session = this.sequence(t, sessionid, args, res, reply !== undefined);
+          session = this.sequence(t, sessionid, args, status, result, reply !== undefined);
           if (session?.clientid !== undefined) useClient(session.clientid);
           break;
         }
@@ -504,8 +498,8 @@ export class Nfs4State implements TransactionSink {
         }
         case 'LOCK': {
           const locker = args.locker as { openStateid?: unknown; lockStateid?: unknown; lockOwner?: { clientid?: unknown; owner?: unknown } } | undefined;
-          const openOther = resolveSid(sidOther(locker?.openStateid));
-          const lockOther = resolveSid(sidOther(locker?.lockStateid));
+          const openOther = resolveSid(sidOther(locker?.openStateid), args.stateid);
+          const lockOther = resolveSid(sidOther(locker?.lockStateid), args.stateid);
           const parent = openOther !== undefined ? this.stateids.get(openOther) : undefined;
           const prevLock = lockOther !== undefined ? this.stateids.get(lockOther) : undefined;
           const clientid = session?.clientid ?? str(locker?.lockOwner?.clientid) ?? parent?.clientid ?? prevLock?.clientid;
@@ -529,7 +523,7 @@ export class Nfs4State implements TransactionSink {
         case 'LAYOUTGET':
         case 'OPEN_DOWNGRADE':
         case 'OPEN_CONFIRM': {
-          const used = resolveSid(argSid);
+          const used = resolveSid(argSid, args.stateid);
           entry.stateid = used;
           const prev = used !== undefined ? this.stateids.get(used) : undefined;
           useClient(prev?.clientid);
@@ -606,7 +600,7 @@ export class Nfs4State implements TransactionSink {
         }
         default: {
           // Ops that use a stateid: READ, WRITE, CLOSE, LOCKU, SETATTR, DELEGRETURN, FREE_STATEID, LAYOUTRETURN, ...
-          const used = resolveSid(argSid ?? sidOther(args.srcStateid));
+          const used = resolveSid(argSid ?? sidOther(args.srcStateid), args.stateid);
           if (used === undefined) break;
           entry.stateid = used;
           const sid = this.stateids.get(used);
@@ -674,12 +668,11 @@ export class Nfs4State implements TransactionSink {
     }
   }
 
-  private sequence(t: Transaction, sessionid: string, args: Record<string, unknown>, res: ResItem | undefined, answered: boolean): Nfs4Session | undefined {
+  private sequence(t: Transaction, sessionid: string, args: Record<string, unknown>, status: string | undefined, result: Record<string, unknown> | undefined, answered: boolean): Nfs4Session | undefined {
     const frame = t.call.frame.number;
     const slotid = num(args.slotid);
     const seq = num(args.sequenceid);
     let s = this.sessions.get(sessionid);
-    const status = res?.status;
     const anomaly = (a: Omit<Nfs4Anomaly, 'frame' | 'xid' | 'sessionid'>): void =>
       this.addAnomaly({ frame, xid: t.xid, sessionid, ...a, ...(status !== undefined ? { status } : {}) });
     if (s === undefined) {
@@ -720,9 +713,8 @@ export class Nfs4State implements TransactionSink {
         slot.sequenceid = seq;
         slot.frame = frame;
       }
-      const r = res?.result;
-      const hs = num(r?.highestSlotid);
-      const ths = num(r?.targetHighestSlotid);
+      const hs = num(result?.highestSlotid);
+      const ths = num(result?.targetHighestSlotid);
       if (hs !== undefined) s.highestSlotid = hs;
       if (ths !== undefined) s.targetHighestSlotid = ths;
     }
@@ -833,19 +825,12 @@ export class Nfs4State implements TransactionSink {
 
 // --- helpers ---------------------------------------------------------------
 
-function opsOf(args: unknown): OpItem[] {
-  const ops = (args as { ops?: unknown } | undefined)?.ops;
-  if (!Array.isArray(ops)) return [];
-  return ops.map((o: { op?: unknown; args?: unknown }) => ({ op: String(o.op), args: obj(o.args) ?? {} }));
-}
+const NO_OPS: readonly unknown[] = [];
 
-function resultsOf(results: unknown): (ResItem | undefined)[] {
-  const ops = (results as { ops?: unknown } | undefined)?.ops;
-  if (!Array.isArray(ops)) return [];
-  return ops.map((o: { op?: unknown; status?: unknown; result?: unknown }) => {
-    const r = obj(o.result);
-    return { op: String(o.op), status: String(o.status), ...(r !== undefined ? { result: r } : {}) };
-  });
+/** The `ops` list of decoded COMPOUND arguments or results (each item `{ op, args }` or `{ op, status, result }`). */
+function listOf(decoded: unknown): readonly unknown[] {
+  const ops = (decoded as { ops?: unknown } | undefined)?.ops;
+  return Array.isArray(ops) ? ops : NO_OPS;
 }
 
 function obj(v: unknown): Record<string, unknown> | undefined {
