@@ -122,7 +122,7 @@ export async function analyze(inputs: string | readonly string[], options: Analy
       code: 'memory-ceiling',
       file: current ? (files[current.fileIndex] ?? '?') : (files[0] ?? '?'),
       ...(current ? { frame: current.number } : {}),
-      message: `file handle paths reached their ${formatLimit(account.ceiling)} (a quarter of the memory limit): the least recently used are forgotten, counted in the report's memory.dropped.fileHandles; --max-memory raises it`,
+      message: `file handle paths reached their ceiling of ${formatLimit(account.ceiling)} (a quarter of the memory limit): the paths of the least recently used handles are forgotten, counted in the report's memory.dropped.fileHandles; --max-memory raises the ceiling`,
     });
   };
   const summary = new CaptureSummary();

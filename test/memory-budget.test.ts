@@ -23,8 +23,11 @@ import { FileHandlePaths } from '../src/nfs/fh-paths.js';
 import type { Transaction } from '../src/rpc/transaction.js';
 import { getattrCall, HOSTILE_AHEAD, writeHostileFile, type HostileShape } from './gen/hostile.js';
 import { writeWideFile } from './gen/wide.js';
-import { nfs3Fattr, recordMark, rpcAcceptedReply, XdrWriter } from './gen/rpc.js';
-import { bundledCaptures, CAPTURES, tempDir } from './helpers.js';
+import { NFS_PROGRAM, nfs3Fattr, recordMark, rpcAcceptedReply, rpcCall, XdrWriter } from './gen/rpc.js';
+import { bundledCaptures, CAPTURES, tempDir, writeTemp } from './helpers.js';
+import { writePcap } from './gen/capture-writer.js';
+import { makeFh, readdirplusOk } from './gen/nfs3.js';
+import { Capture, TcpSession } from './gen/session.js';
 
 const MiB = 1024 * 1024;
 
@@ -195,6 +198,37 @@ describe('memory budget: a wide capture (many clients, servers and files), scale
     expect([small.rpc.calls, small.rpc.unanswered]).toEqual([counts.calls, unanswered]);
     expect(memoryWarnings(tight)).toHaveLength(1);
     expect(small.memory.peakBytes).toBeLessThan(0.7 * MiB * 1.05);
+  });
+});
+
+describe('memory budget: file handle paths at their ceiling', () => {
+  it('a directory listing of 12,000 files (300 READDIRPLUS of 40) at a 4 MB limit: the oldest paths forgotten with the ceiling\'s warning, nothing else dropped', async () => {
+    const s = new TcpSession(new Capture(), { addr: '192.0.2.10', port: 801 }, { addr: '192.0.2.20', port: 2049 }).handshake();
+    const dir = makeFh(1);
+    // 28 bytes, each file's own (makeFh repeats after 256).
+    const fileFh = (n: number): Buffer => Buffer.concat([Buffer.from('01000700', 'hex'), Buffer.alloc(20), Buffer.from([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255])]);
+    for (let i = 0; i < 300; i++) {
+      const args = new XdrWriter().opaque(dir).u64(i * 40).fixed(Buffer.alloc(8)).u32(65536).u32(131072).bytes();
+      const entries: [string, Buffer][] = [];
+      for (let k = 0; k < 40; k++) entries.push([`f${i * 40 + k}`, fileFh(i * 40 + k)]);
+      s.send('client', recordMark(rpcCall({ xid: 0x100 + i, prog: NFS_PROGRAM, vers: 3, proc: 17, cred: { machine: 'c', uid: 0, gid: 0 } }, args)));
+      s.capture.advance(0.001);
+      s.send('server', recordMark(rpcAcceptedReply(0x100 + i, readdirplusOk(true, entries, i === 299))));
+    }
+    const file = writeTemp(tempDir(), 'listing.pcap', writePcap(s.capture.frames, { linkType: 1 }));
+    const diagnostics: Diagnostic[] = [];
+    const r = await analyze(file, { maxMemory: 4 * MiB, onDiagnostic: (d) => diagnostics.push(d) });
+    expect([r.rpc.calls, r.rpc.matched]).toEqual([300, 300]);
+    // About 150 bytes a handle: a quarter of 4 MB holds some 7,000 of the 12,000.
+    const dropped = r.memory.dropped.fileHandles;
+    expect(dropped).toBeGreaterThan(3_000);
+    expect(dropped).toBeLessThan(8_000);
+    expect({ ...r.memory.dropped, fileHandles: 0 }).toEqual(NONE);
+    const codes = diagnostics.map((d) => d.code);
+    expect(codes).toEqual(['memory-ceiling']);
+    expect(diagnostics[0]!.message).toContain('1 MB (a quarter of the memory limit)');
+    // The budget as a whole stayed under its limit: the ceiling, not the limit, dropped them.
+    expect(r.memory.peakBytes).toBeLessThan(2 * MiB);
   });
 });
 
