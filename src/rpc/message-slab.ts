@@ -1,21 +1,26 @@
 /**
  * Buffers for the kept bytes of RPC messages that are complete in the bytes
  * at hand (a datagram; a TCP message whose last fragment ends in the segment
- * being read), carved out of shared slabs.
+ * being read) but cannot be handed on in place, carved out of shared slabs.
  *
  * Why: such a message is delivered, decoded and let go before the next
  * segment is read, and small ones are the whole of a metadata workload. A
  * Buffer of its own for each (Buffer.allocUnsafeSlow: a new ArrayBuffer with
  * its backing store, counted as external memory) cost 12% of the CPU time of
- * the metadata benchmark; a view into a slab costs one small object.
+ * the metadata benchmark; a view into a slab costs one small object. A short
+ * TCP message in one segment needs not even that: the record stream hands
+ * it on as a view of the segment's bytes (record-stream.ts, startMessage),
+ * and the reader overwrites those once it reads on.
  *
- * What keeps a view keeps its whole slab, so only messages that nothing
- * holds after their delivery come from here: a message still being gathered
- * (waiting for more segments, held by a connection for any length of time)
- * gets a Buffer of its own, so that a slow trickle of data on thousands of
- * connections cannot pin a slab each. Whatever keeps message bytes past the
- * delivery copies them (the matcher's calls keep their bytes as strings; the
- * RPCSEC_GSS context handle is copied by the header decoder).
+ * So a message's bytes are valid while it is delivered only, and whatever
+ * keeps them past that copies them (the matcher's calls keep their bytes as
+ * strings and let go of the bodies once the transaction is handed on; the
+ * RPCSEC_GSS context handle is copied by the header decoder; decoders make
+ * strings of handles and names). test/read-buffer-views.test.ts checks it.
+ * What keeps a slab view keeps its whole slab, so a message still being
+ * gathered (waiting for more segments, held by a connection for any length
+ * of time) gets a Buffer of its own, so that a slow trickle of data on
+ * thousands of connections cannot pin a slab each.
  */
 
 /** Bytes per slab. */

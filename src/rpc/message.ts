@@ -26,7 +26,10 @@ export interface RpcMessageRecord {
   /** Sender and receiver. */
   src: Endpoint;
   dst: Endpoint;
-  /** The message bytes (record marks removed, fragments joined). */
+  /**
+   * The message bytes (record marks removed, fragments joined). Valid during
+   * the sink's message() only: they may be a view of the reader's buffer.
+   */
   bytes: MessageBytes;
   /** Frame that carried the first byte of the record (its record mark). */
   firstFrame: FrameRef;

@@ -7,7 +7,10 @@
  * fragment; low 31 bits: fragment length) and that many bytes; the message is
  * the fragments' bytes joined. Messages up to KEEP_WHOLE_MAX bytes are kept
  * whole; longer ones keep what the sink asks for (`headToKeep`) and the end
- * of their last fragment (TAIL_KEEP), the rest is counted, not copied.
+ * of their last fragment (TAIL_KEEP), the rest is counted, not copied. A
+ * message of one fragment complete in the segment at hand (up to
+ * SLAB_PIECE_MAX bytes) is not copied at all: it is handed on as a view of
+ * the segment's bytes, valid while it is delivered (message-slab.ts).
  *
  * Bytes the capture lost (gaps) inside a fragment keep the stream in sync:
  * the message is delivered with `missing` bytes. A gap that swallows a record
@@ -153,6 +156,11 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
   private decided = false;
   /** The message in progress will be delivered before the data() call at hand returns (its buffers may come from the shared slabs). */
   private delivered = false;
+  /**
+   * `head` is a view of the whole message in the buffer of the data() call
+   * at hand: its bytes are in place and are not copied (see startMessage).
+   */
+  private headIsView = false;
   /** A gap hit the head: no more head bytes. */
   private headStopped = false;
   /** The message header (first HEADER_CHECK bytes) was checked or cannot be. */
@@ -222,6 +230,7 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
     this.headLimit = 0;
     this.decided = false;
     this.delivered = false;
+    this.headIsView = false;
     this.headStopped = false;
     this.checked = true;
     this.tail = undefined;
@@ -450,7 +459,7 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
             this.markHave = 0;
             mark = v;
           }
-          this.onMark(mark, at, end - pos);
+          this.onMark(mark, at, buf, pos, end);
           break;
         }
         case MODE_BODY: {
@@ -489,8 +498,8 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
     }
   }
 
-  /** A record mark, followed by `inHand` bytes of this data() call. */
-  private onMark(mark: number, at: FrameRef, inHand: number): void {
+  /** A record mark, followed by buf[pos, end) of this data() call. */
+  private onMark(mark: number, at: FrameRef, buf: Buffer, pos: number, end: number): void {
     const len = mark & 0x7fffffff;
     const last = mark >= 0x80000000;
     if (len === 0 || len > this.maxFragment) {
@@ -506,7 +515,7 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
     this.fragRemain = len;
     this.fragLast = last;
     if (!this.inMsg) {
-      this.startMessage(len, last, len <= inHand);
+      this.startMessage(len, last, buf, pos, end);
       return;
     }
     // Another fragment of the message in progress.
@@ -521,10 +530,12 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
     }
   }
 
-  /** `complete`: the message is one fragment whose bytes are all in the data() call at hand. */
-  private startMessage(len: number, last: boolean, complete: boolean): void {
+  /** A message of `len` bytes in its first fragment starts at buf[pos]; the data() call at hand holds buf[pos, end). */
+  private startMessage(len: number, last: boolean, buf: Buffer, pos: number, end: number): void {
     this.inMsg = true;
-    this.delivered = last && complete;
+    // One fragment whose bytes are all in the data() call at hand.
+    this.delivered = last && len <= end - pos;
+    this.headIsView = false;
     this.discard = false;
     this.resynced = this.nextResynced;
     this.nextResynced = false;
@@ -539,7 +550,18 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
     this.tailFill = 0;
     this.tailStart = 0;
     this.tailPlanned = false;
-    if (last) {
+    if (this.delivered && (len <= KEEP_WHOLE_MAX || (len <= SLAB_PIECE_MAX && this.lazy === null))) {
+      // Delivered before this data() call returns, and nothing keeps a
+      // delivered message's bytes (message-slab.ts): a view of the bytes at
+      // hand, not a copy. Of a longer one the sink may keep less (decide());
+      // a sparse frame is read in full only for a message kept whole.
+      this.need(buf, pos, pos + len);
+      this.head = buf.subarray(pos, pos + len);
+      this.headIsView = true;
+      this.msgLen = len;
+      this.headLimit = len <= KEEP_WHOLE_MAX ? len : KEEP_WHOLE_MAX;
+      this.decided = len <= KEEP_WHOLE_MAX;
+    } else if (last) {
       this.msgLen = len;
       if (len <= KEEP_WHOLE_MAX) {
         this.head = this.alloc(len);
@@ -572,9 +594,11 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
       if (!this.headStopped && m === this.headLen && this.headLen < this.headLimit) {
         let k = this.headLimit - this.headLen;
         if (k > n) k = n;
-        if (this.headLen + k > this.head.length) this.growHead(this.headLen + k);
-        this.need(buf, pos, pos + k);
-        buf.copy(this.head, this.headLen, pos, pos + k);
+        if (!this.headIsView) {
+          if (this.headLen + k > this.head.length) this.growHead(this.headLen + k);
+          this.need(buf, pos, pos + k);
+          buf.copy(this.head, this.headLen, pos, pos + k);
+        }
         this.headLen += k;
         this.msgOff += k;
         pos += k;
@@ -631,6 +655,7 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
       const old = this.head;
       const oldLen = this.headLen;
       this.head = this.alloc(limit);
+      this.headIsView = false;
       old.copy(this.head, 0, 0, limit);
       this.headLen = limit;
       this.headLimit = limit;
@@ -813,6 +838,7 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
     this.head = EMPTY;
     this.tail = undefined;
     this.recFirst = undefined;
+    this.headIsView = false;
     this.sink.message(rec);
   }
 

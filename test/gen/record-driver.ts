@@ -21,7 +21,9 @@ export class RecSink implements RpcMessageSink {
   keep: ((xid: number, length: number) => number) | undefined;
 
   message(m: RpcMessageRecord): void {
-    this.msgs.push(m);
+    // A message's bytes are valid during this call only (a short one is a
+    // view of the segment at hand, which the driver then scribbles on): kept as a copy.
+    this.msgs.push({ ...m, bytes: { ...m.bytes, head: Buffer.from(m.bytes.head), tail: Buffer.from(m.bytes.tail) } });
   }
 
   headToKeep(_conn: TcpConnection | undefined, _dir: Direction, head: Buffer, length: number): number {
