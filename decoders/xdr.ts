@@ -32,6 +32,17 @@ const TWO_53 = 2 ** 53;
 const SAFE_HIGH = 0x200000;
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * Node's own slice methods, what `toString(encoding, start, end)` ends in
+ * after checking its arguments and looking the encoding up: fixedText has
+ * checked the range, and a file handle or a name is made per call.
+ */
+interface BufferSlices {
+  hexSlice(start: number, end: number): string;
+  utf8Slice(start: number, end: number): string;
+}
+const DIRECT_SLICES = typeof (Buffer.prototype as unknown as Partial<BufferSlices>).hexSlice === 'function' && typeof (Buffer.prototype as unknown as Partial<BufferSlices>).utf8Slice === 'function';
+
 /** Padded length of an XDR opaque of `n` bytes (RFC 4506 §3: units of four bytes). */
 function padded(n: number): number {
   return n + ((4 - (n & 3)) & 3);
@@ -267,7 +278,9 @@ export class XdrReader {
     const b = this.locate(n);
     if (b === undefined) return '';
     this.p += padded(n);
-    return b.toString(encoding, this.at, this.at + n);
+    if (!DIRECT_SLICES) return b.toString(encoding, this.at, this.at + n);
+    const slices = b as unknown as BufferSlices;
+    return encoding === 'hex' ? slices.hexSlice(this.at, this.at + n) : slices.utf8Slice(this.at, this.at + n);
   }
 
   /** A variable-length opaque (`opaque<max>`) as text: the same reads and stops as opaque, without a Buffer view. */
