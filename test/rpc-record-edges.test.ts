@@ -11,8 +11,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { FrameRef } from '../src/capture/frame.js';
 import { TAIL_KEEP, type RpcMessageRecord } from '../src/rpc/message.js';
-import { deliveredBuffers, SLAB_PIECE_MAX } from '../src/rpc/message-slab.js';
-import type { PartialRecordTracker, RpcRecordStream } from '../src/rpc/record-stream.js';
+import { deliveredBuffers, REUSED_MAX, ReusedBuffers, SLAB_PIECE_MAX } from '../src/rpc/message-slab.js';
+import { waitingBuffers, type PartialRecordTracker, type RpcRecordStream } from '../src/rpc/record-stream.js';
 import { BULK_HEAD, BULK_XID, Driver } from './gen/record-driver.js';
 import { NFS_PROGRAM, XdrWriter, recordMark, rpcAcceptedReply, rpcAuthErrorReply, rpcRpcMismatchReply } from './gen/rpc.js';
 
@@ -458,28 +458,39 @@ describe('frames across the files of a rotated set', () => {
 describe('what is kept and allocated', () => {
   /**
    * While `fn` runs: the sizes of the Buffers of their own the stream
-   * allocates (Buffer.allocUnsafeSlow, and deliveredBuffers.take beyond
-   * SLAB_PIECE_MAX; the shared slabs' own do not count),
-   * and of the pieces it takes from the shared slabs (deliveredBuffers).
+   * takes (Buffer.allocUnsafeSlow, waitingBuffers.take whether it reuses
+   * one or makes one, and deliveredBuffers.take beyond SLAB_PIECE_MAX; the
+   * shared slabs' own do not count), and of the pieces it takes from the
+   * shared slabs (deliveredBuffers).
    */
   function allocations(fn: () => void): { own: number[]; slab: number[] } {
     const own: number[] = [];
     const slab: number[] = [];
-    let inSlab = 0;
+    let inTake = 0;
     const take = deliveredBuffers.take;
+    const takeWaiting = waitingBuffers.take;
     const alloc = Buffer.allocUnsafeSlow;
     const s1 = vi.spyOn(deliveredBuffers, 'take').mockImplementation((n: number) => {
       // Longer than a piece: a Buffer of its own (made by take itself).
       (n > SLAB_PIECE_MAX ? own : slab).push(n);
-      inSlab++;
+      inTake++;
       try {
         return take.call(deliveredBuffers, n);
       } finally {
-        inSlab--;
+        inTake--;
       }
     });
-    const s2 = vi.spyOn(Buffer, 'allocUnsafeSlow').mockImplementation((n: number) => {
-      if (inSlab === 0) own.push(n);
+    const s2 = vi.spyOn(waitingBuffers, 'take').mockImplementation((n: number) => {
+      own.push(n);
+      inTake++;
+      try {
+        return takeWaiting.call(waitingBuffers, n);
+      } finally {
+        inTake--;
+      }
+    });
+    const s3 = vi.spyOn(Buffer, 'allocUnsafeSlow').mockImplementation((n: number) => {
+      if (inTake === 0) own.push(n);
       return alloc(n);
     });
     try {
@@ -487,6 +498,7 @@ describe('what is kept and allocated', () => {
     } finally {
       s1.mockRestore();
       s2.mockRestore();
+      s3.mockRestore();
     }
     return { own, slab };
   }
@@ -606,6 +618,70 @@ describe('what is kept and allocated', () => {
     const ms = Array.from({ length: 40 }, (_, i) => callOf(0x200 + i, 100 + 97 * i));
     d.data(Buffer.concat(ms.map((m) => recordMark(m))));
     expect(d.sink.msgs.map((x) => x.bytes.head.equals(ms[d.sink.msgs.indexOf(x)]!))).toEqual(ms.map(() => true));
+  });
+
+  it('a message that waited for segments gives its head and tail back for the next; one handed on in place gives nothing', () => {
+    const big = rpcAcceptedReply(BULK_XID + 6, Buffer.alloc(20_000, 0x67));
+    const w = recordMark(big);
+    const feedInTwo = (d: Driver): void => {
+      d.data(w.subarray(0, 3000));
+      d.data(w.subarray(3000));
+    };
+    const first = new Driver();
+    const taken: Buffer[] = [];
+    const take = waitingBuffers.take;
+    const spy = vi.spyOn(waitingBuffers, 'take').mockImplementation((n: number) => {
+      const b = take.call(waitingBuffers, n);
+      taken.push(b);
+      return b;
+    });
+    try {
+      feedInTwo(first);
+      // Its 512-byte head (replaced by the bulk head it keeps) and its tail.
+      expect(taken.map((b) => b.length)).toEqual([512, BULK_HEAD, TAIL_KEEP]);
+      const [head512, , tail] = taken;
+      const second = new Driver();
+      taken.length = 0;
+      feedInTwo(second);
+      // The same Buffers again: given back when the first was done with them.
+      expect(taken[0]).toBe(head512);
+      expect(taken[2]).toBe(tail);
+      expect(second.sink.msgs[0]!.bytes.tail.equals(big.subarray(big.length - TAIL_KEEP))).toBe(true);
+      expect(second.sink.msgs[0]!.bytes.head.equals(big.subarray(0, BULK_HEAD))).toBe(true);
+    } finally {
+      spy.mockRestore();
+    }
+    // A message complete in its segment is a view of it: nothing to give back.
+    const before = waitingBuffers.waiting;
+    const d = new Driver();
+    d.data(recordMark(callOf(0x9c, 512)));
+    d.data(recordMark(callOf(0x9d, 3000)));
+    expect(d.sink.msgs.length).toBe(2);
+    expect(waitingBuffers.waiting).toBe(before);
+  });
+
+  it('ReusedBuffers keeps Buffers of its own of its sizes only, at most REUSED_MAX of each', () => {
+    const r = new ReusedBuffers([512, 4096]);
+    const own = Buffer.allocUnsafeSlow(512);
+    r.giveBack(own);
+    expect(r.waiting).toBe(1);
+    expect(r.take(512)).toBe(own);
+    expect(r.waiting).toBe(0);
+    // Views (of a larger buffer, or at an offset) and other sizes are refused.
+    r.giveBack(Buffer.allocUnsafeSlow(1024).subarray(0, 512));
+    r.giveBack(Buffer.allocUnsafeSlow(1024).subarray(512));
+    r.giveBack(Buffer.allocUnsafeSlow(513));
+    r.giveBack(Buffer.alloc(0));
+    expect(r.waiting).toBe(0);
+    // A size not kept is made afresh.
+    expect(r.take(100).length).toBe(100);
+    for (let i = 0; i < REUSED_MAX + 10; i++) {
+      r.giveBack(Buffer.allocUnsafeSlow(512));
+      r.giveBack(Buffer.allocUnsafeSlow(4096));
+    }
+    expect(r.waiting).toBe(2 * REUSED_MAX);
+    expect(r.take(4096).length).toBe(4096);
+    expect(r.waiting).toBe(2 * REUSED_MAX - 1);
   });
 
   it('asked to keep nothing (a negative answer), the head is empty and the tail kept', () => {

@@ -48,3 +48,45 @@ export const deliveredBuffers = {
     return b;
   },
 };
+
+/** Buffers of each reused size kept for the next message. */
+export const REUSED_MAX = 64;
+
+/**
+ * Buffers of their own for the two sizes that a message waiting for more
+ * segments takes most, its first KEEP_WHOLE_MAX head bytes and its TAIL_KEEP
+ * tail (the READ replies and WRITE calls of a metadata mix, every message
+ * of a bulk one), given back by the record stream once the message has been
+ * delivered, which nothing keeps past, and taken again by the next. Made
+ * afresh, each is an ArrayBuffer with a backing store and its finaliser,
+ * made and collected per message. At most REUSED_MAX of each size wait here
+ * (288 KB at the sizes in use).
+ */
+export class ReusedBuffers {
+  private readonly free: Buffer[][];
+
+  constructor(private readonly sizes: readonly number[]) {
+    this.free = sizes.map(() => []);
+  }
+
+  /** `n` bytes, uninitialised: a Buffer given back when `n` is one of the sizes, else a new one. */
+  take(n: number): Buffer {
+    const i = this.sizes.indexOf(n);
+    return (i >= 0 ? this.free[i]!.pop() : undefined) ?? Buffer.allocUnsafeSlow(n);
+  }
+
+  /** A Buffer that nothing refers to any more; kept if it is one of the sizes and a Buffer of its own (not a view). */
+  giveBack(b: Buffer): void {
+    const i = this.sizes.indexOf(b.length);
+    if (i < 0 || b.byteOffset !== 0 || b.buffer.byteLength !== b.length) return;
+    const free = this.free[i]!;
+    if (free.length < REUSED_MAX) free.push(b);
+  }
+
+  /** Buffers waiting to be taken (for tests). */
+  get waiting(): number {
+    let n = 0;
+    for (const f of this.free) n += f.length;
+    return n;
+  }
+}

@@ -31,7 +31,10 @@ import {
   type RpcMessageRecord,
   type RpcMessageSink,
 } from './message.js';
-import { deliveredBuffers, SLAB_PIECE_MAX } from './message-slab.js';
+import { deliveredBuffers, ReusedBuffers, SLAB_PIECE_MAX } from './message-slab.js';
+
+/** Heads and tails of messages waiting for segments, reused once a message is delivered. */
+export const waitingBuffers = new ReusedBuffers([KEEP_WHOLE_MAX, TAIL_KEEP]);
 
 /** Largest fragment believed (a larger record mark means the stream is out of sync). */
 export const MAX_FRAGMENT = 16 * 1024 * 1024;
@@ -622,10 +625,11 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
   /**
    * A buffer for bytes of the message in progress: from the shared slabs
    * when the message will be delivered before this data() call returns,
-   * else its own (a message waiting for segments must not pin a slab).
+   * else its own (a message waiting for segments must not pin a slab), one
+   * given back by an earlier message where it has the size.
    */
   private alloc(n: number): Buffer {
-    return this.delivered ? deliveredBuffers.take(n) : Buffer.allocUnsafeSlow(n);
+    return this.delivered ? deliveredBuffers.take(n) : waitingBuffers.take(n);
   }
 
   private growHead(need: number): void {
@@ -650,8 +654,9 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
     else limit = 0;
     if (limit > KEEP_MAX) limit = KEEP_MAX;
     if (limit < this.headLen) {
-      // Keep fewer bytes than are in: a fresh small head, and the bytes
-      // already in may belong to the tail.
+      // Keep fewer bytes than are in: a fresh small head (a bulk message's
+      // head is held while its data goes by), and the bytes already in may
+      // belong to the tail.
       const old = this.head;
       const oldLen = this.headLen;
       this.head = this.alloc(limit);
@@ -660,6 +665,7 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
       this.headLen = limit;
       this.headLimit = limit;
       this.planTail(old.subarray(0, oldLen));
+      if (!this.delivered) waitingBuffers.giveBack(old);
       return;
     }
     this.headLimit = limit;
@@ -833,6 +839,9 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
       resynced: this.resynced,
       unfinished: this.unfinished,
     };
+    // A message that waited for segments has buffers of its own (the others are views).
+    const ownHead = this.delivered ? EMPTY : this.head;
+    const ownTail = this.delivered ? undefined : this.tail;
     this.unfinished = false;
     this.inMsg = false;
     this.head = EMPTY;
@@ -840,6 +849,9 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
     this.recFirst = undefined;
     this.headIsView = false;
     this.sink.message(rec);
+    // Nothing keeps a delivered message's bytes: its buffers serve the next.
+    waitingBuffers.giveBack(ownHead);
+    if (ownTail !== undefined) waitingBuffers.giveBack(ownTail);
   }
 
   // -------------------------------------------------------------------------
