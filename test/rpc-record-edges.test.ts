@@ -467,28 +467,23 @@ describe('what is kept and allocated', () => {
     const own: number[] = [];
     const slab: number[] = [];
     let inTake = 0;
-    const take = deliveredBuffers.take;
-    const takeWaiting = waitingBuffers.take;
     const alloc = Buffer.allocUnsafeSlow;
-    const s1 = vi.spyOn(deliveredBuffers, 'take').mockImplementation((n: number) => {
-      // Longer than a piece: a Buffer of its own (made by take itself).
-      (n > SLAB_PIECE_MAX ? own : slab).push(n);
-      inTake++;
-      try {
-        return take.call(deliveredBuffers, n);
-      } finally {
-        inTake--;
-      }
-    });
-    const s2 = vi.spyOn(waitingBuffers, 'take').mockImplementation((n: number) => {
-      own.push(n);
-      inTake++;
-      try {
-        return takeWaiting.call(waitingBuffers, n);
-      } finally {
-        inTake--;
-      }
-    });
+    /** Counts a take of `from` in `to(n)`; what it allocates itself is not counted again. */
+    const spyTake = (from: { take(n: number): Buffer }, to: (n: number) => number[]) => {
+      const take = from.take;
+      return vi.spyOn(from, 'take').mockImplementation((n: number) => {
+        to(n).push(n);
+        inTake++;
+        try {
+          return take.call(from, n);
+        } finally {
+          inTake--;
+        }
+      });
+    };
+    // Longer than a piece: a Buffer of its own (made by take itself).
+    const s1 = spyTake(deliveredBuffers, (n) => (n > SLAB_PIECE_MAX ? own : slab));
+    const s2 = spyTake(waitingBuffers, () => own);
     const s3 = vi.spyOn(Buffer, 'allocUnsafeSlow').mockImplementation((n: number) => {
       if (inTake === 0) own.push(n);
       return alloc(n);
