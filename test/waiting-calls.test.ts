@@ -29,7 +29,7 @@ describe('waiting calls: the store', () => {
     const calls = new Map<string, number>();
     for (let i = 0; i < 3000; i++) {
       for (const xid of [1, 0xfffffffe, 77 + i]) {
-        calls.set(`${i}/${xid}`, w.addCall(dirs[i]!, xid, null, '', undefined, undefined, 10));
+        calls.set(`${i}/${xid}`, w.addCall(dirs[i]!, xid, null, Buffer.alloc(0), undefined, undefined, 10));
       }
     }
     expect(w.callCount).toBe(9000);
@@ -50,7 +50,7 @@ describe('waiting calls: the store', () => {
     expect(order).toEqual([1, 82]);
     expect(w.dirCount(d)).toBe(2);
     // The freed record is the next one made.
-    expect(w.addCall(d, 5, null, '', undefined, undefined, 10)).toBe(middle);
+    expect(w.addCall(d, 5, null, Buffer.alloc(0), undefined, undefined, 10)).toBe(middle);
   });
 
   it('flushes connection by connection in the order of their first call, direction 0 first, then address pairs', () => {

@@ -348,7 +348,10 @@ export class RpcMatcher implements RpcMessageSink {
     this.account.add(delta);
   }
 
-  /** A compact call's transaction, made now (its body's bytes as Buffers). */
+  /**
+   * A compact call's transaction, made now (its body's bytes as Buffers:
+   * valid until the next call is added; the decoders read them before).
+   */
   private build(c: number, d: number): Transaction {
     const w = this.waiting;
     const v = w.compact(c);
@@ -361,7 +364,7 @@ export class RpcMatcher implements RpcMessageSink {
       lastFrame: frame,
       bytes: v.length,
       missing: 0,
-      body: { length: v.length, head: head.length > 0 ? Buffer.from(head, 'latin1') : EMPTY, tail: EMPTY, tailOffset: v.length, missing: 0 },
+      body: { length: v.length, head, tail: EMPTY, tailOffset: v.length, missing: 0 },
       bodyOffset: v.bodyOffset,
       unfinished: false,
     };
@@ -538,9 +541,9 @@ export class RpcMatcher implements RpcMessageSink {
         length: b.length,
         bodyOffset: h.bodyOffset,
       };
-      const head = b.head.length > 0 ? b.head.toString('latin1') : '';
-      const n = COMPACT_CALL_BYTES + (head.length > 0 ? head.length + STRING_BYTES : 0);
-      w.addCall(d, h.xid, v, head, cred, undefined, n);
+      // Accounted as a string (what a call still waiting when the ring goes round keeps).
+      const n = COMPACT_CALL_BYTES + (b.head.length > 0 ? b.head.length + STRING_BYTES : 0);
+      w.addCall(d, h.xid, v, b.head, cred, undefined, n);
       this.charge(d, n);
     } else {
       const [firstFrame, frame, lastFrame] = frameTriple(m);
@@ -548,7 +551,7 @@ export class RpcMatcher implements RpcMessageSink {
       const conn = m.transport === 'tcp' ? (m.conn?.id ?? -1) : -1;
       const t = newTransaction(h.xid, m.transport, conn, m.src, m.dst, h.prog, h.vers, h.proc, cred, call);
       const full = new PendingCall(t);
-      w.addCall(d, h.xid, null, '', undefined, full, full.bytes);
+      w.addCall(d, h.xid, null, EMPTY, undefined, full, full.bytes);
       this.sink.call?.(t);
       this.charge(d, full.bytes);
     }

@@ -24,6 +24,7 @@
  */
 import type { Credential } from '../../decoders/rpc.js';
 import type { Endpoint } from '../transport/stream.js';
+import { CallBytesRing } from './call-bytes.js';
 import type { PendingCall } from './call-table.js';
 
 const PAGE_BITS = 10;
@@ -31,6 +32,7 @@ const PAGE = 1 << PAGE_BITS;
 const PAGE_MASK = PAGE - 1;
 /** No record (the end of a list or chain). */
 export const NONE = -1;
+const EMPTY: Buffer = Buffer.alloc(0);
 
 /** Fixed-size records of int32 fields and references, in pages, with a free list (through int field 0). */
 class Records {
@@ -140,7 +142,10 @@ const C_NSEC = 11;
 const C_LEN = 12;
 const C_BODY = 13;
 const C_BYTES = 14;
-const C_INTS = 15;
+/** Where a compact call's bytes are in the ring (−1: in its CR_HEAD string, or none), and how many. */
+const C_RING_OFF = 15;
+const C_RING_LEN = 16;
+const C_INTS = 17;
 // Call references.
 const CR_HEAD = 0;
 const CR_CRED = 1;
@@ -170,6 +175,8 @@ export interface CompactCall {
 export class WaitingCalls {
   private readonly dirs = new Records(D_INTS, D_REFS);
   private readonly calls = new Records(C_INTS, C_REFS);
+  /** Compact calls' bytes (made at the first such call). */
+  private ring: CallBytesRing | undefined;
   /** TCP and RDMA directions by key (TCP: connection id × 2 + direction; RDMA: −(id × 2 + direction) − 1). */
   private readonly dirIndex = new Buckets();
   /** UDP directions by "client>server" text. */
@@ -387,13 +394,29 @@ export class WaitingCalls {
     return NONE;
   }
 
-  /** Adds a call, the newest of its direction. `v` null: a full call (`full` holds everything). */
-  addCall(d: number, xid: number, v: CompactCall | null, head: string, cred: Credential | undefined, full: PendingCall | undefined, bytes: number): number {
+  /**
+   * Adds a call, the newest of its direction. `v` null: a full call (`full`
+   * holds everything). A compact call's `head` bytes are copied (into the
+   * ring, or a string).
+   */
+  addCall(d: number, xid: number, v: CompactCall | null, head: Buffer, cred: Credential | undefined, full: PendingCall | undefined, bytes: number): number {
     const cs = this.calls;
     const c = cs.alloc();
     const x = xid | 0;
     cs.set(c, C_DIR, d);
     cs.set(c, C_XID, x);
+    cs.set(c, C_RING_OFF, NONE);
+    if (head.length > 0) {
+      const ring = (this.ring ??= new CallBytesRing(this.spillCall));
+      if (head.length <= ring.putMax) {
+        // Set after the put: the put may tell an older owner of this record its bytes go.
+        const off = ring.put(c, head);
+        cs.set(c, C_RING_OFF, off);
+        cs.set(c, C_RING_LEN, head.length);
+      } else {
+        cs.setRef(c, CR_HEAD, head.toString('latin1'));
+      }
+    }
     if (v !== null) {
       cs.set(c, C_PROG, v.prog | 0);
       cs.set(c, C_VERS, v.vers | 0);
@@ -406,7 +429,6 @@ export class WaitingCalls {
       cs.set(c, C_BODY, v.bodyOffset);
     }
     cs.set(c, C_BYTES, bytes);
-    cs.setRef(c, CR_HEAD, head);
     cs.setRef(c, CR_CRED, cred);
     cs.setRef(c, CR_FULL, full);
     this.indexInsert(this.callIndex, mix(d, x), c, cs, C_HNEXT);
@@ -435,6 +457,7 @@ export class WaitingCalls {
     if (n !== NONE) cs.set(n, C_PREV, p);
     else ds.set(d, D_NEWEST, p);
     ds.set(d, D_COUNT, ds.get(d, D_COUNT) - 1);
+    cs.set(c, C_RING_OFF, NONE);
     cs.release(c);
   }
 
@@ -455,11 +478,29 @@ export class WaitingCalls {
     this.calls.setRef(c, CR_FULL, full);
     this.calls.setRef(c, CR_HEAD, undefined);
     this.calls.setRef(c, CR_CRED, undefined);
+    this.calls.set(c, C_RING_OFF, NONE);
   }
 
-  callHead(c: number): string {
-    return this.calls.ref(c, CR_HEAD) as string;
+  /**
+   * A compact call's message bytes: a view of the ring (valid until the
+   * next call is added: decode them, or copy them, before), or a Buffer
+   * made from the string they were spilled to.
+   */
+  callHead(c: number): Buffer {
+    const cs = this.calls;
+    const off = cs.get(c, C_RING_OFF);
+    if (off !== NONE) return this.ring!.view(off, cs.get(c, C_RING_LEN));
+    const text = cs.ref(c, CR_HEAD) as string | undefined;
+    return text === undefined || text.length === 0 ? EMPTY : Buffer.from(text, 'latin1');
   }
+
+  /** The ring is about to write over a call's bytes: a call still waiting keeps them as a string. */
+  private readonly spillCall = (c: number, off: number, len: number): void => {
+    const cs = this.calls;
+    if (cs.get(c, C_RING_OFF) !== off) return;
+    cs.setRef(c, CR_HEAD, this.ring!.text(off, len));
+    cs.set(c, C_RING_OFF, NONE);
+  };
 
   callCred(c: number): Credential {
     return this.calls.ref(c, CR_CRED) as Credential;
