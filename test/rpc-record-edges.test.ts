@@ -643,6 +643,20 @@ describe('what is kept and allocated', () => {
       expect(taken[2]).toBe(tail);
       expect(second.sink.msgs[0]!.bytes.tail.equals(big.subarray(big.length - TAIL_KEEP))).toBe(true);
       expect(second.sink.msgs[0]!.bytes.head.equals(big.subarray(0, BULK_HEAD))).toBe(true);
+      // Kept whole, but longer than 512 bytes: the first 512-byte head is given back when the head grows to the whole.
+      const whole = recordMark(callOf(0x9e, 3000));
+      taken.length = 0;
+      const third = new Driver();
+      third.data(whole.subarray(0, 1000));
+      third.data(whole.subarray(1000));
+      expect(taken.map((b) => b.length)).toEqual([512, 3000]);
+      const first512 = taken[0];
+      taken.length = 0;
+      const fourth = new Driver();
+      fourth.data(whole.subarray(0, 1000));
+      fourth.data(whole.subarray(1000));
+      expect(taken[0]).toBe(first512);
+      expect(fourth.sink.msgs[0]!.bytes.head.equals(whole.subarray(4))).toBe(true);
     } finally {
       spy.mockRestore();
     }

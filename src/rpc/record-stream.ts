@@ -671,9 +671,11 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
     this.headLimit = limit;
     if (known >= 0 && limit > this.head.length) {
       // The final size is known: one allocation.
+      const old = this.head;
       const next = this.alloc(limit);
-      this.head.copy(next, 0, 0, this.headLen);
+      old.copy(next, 0, 0, this.headLen);
       this.head = next;
+      if (!this.delivered) waitingBuffers.giveBack(old);
     }
     this.planTail(undefined);
   }
