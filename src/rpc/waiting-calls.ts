@@ -12,8 +12,11 @@
  *   matcher flushes at the end (connection by connection, by first call);
  * - a waiting call: xid, program, version, procedure, its frame (when the
  *   message's first, shown and last frames are one), length and where the
- *   arguments start, with three references beside the numbers: the kept
- *   message bytes as a one-byte string, the (shared) credential, and, for
+ *   arguments start, where its kept message bytes are in the ring of
+ *   call-bytes.ts, with three references beside the numbers: those bytes
+ *   as a one-byte string once the ring came round to them while the call
+ *   still waited (or when they are too long for it), the (shared)
+ *   credential, and, for
  *   a call that needs more than that (retransmitted, a reply begun, frames
  *   apart, bytes missing, or handed out before its reply), its full
  *   PendingCall.
