@@ -258,6 +258,9 @@ export class Nfs4State implements TransactionSink {
   private readonly roots: Lru<string>;
   private readonly account: MemoryAccount | undefined;
   private readonly maxAnomalies: number;
+  /** Scratch of walk(), per op of the COMPOUND walked: its current file handle's node, and its saved one (RENAME, LINK). */
+  private readonly opNodes: FhNode[] = [];
+  private readonly opSavedNodes: (FhNode | undefined)[] = [];
   private readonly anomalyList: Nfs4Anomaly[] = [];
   private anomaliesDropped = 0;
   private compounds = 0;
@@ -371,30 +374,24 @@ export class Nfs4State implements TransactionSink {
     const ops = listOf(call.args);
     const results = listOf(reply?.results);
     const minor = call.minorVersion ?? 0;
-    const serverKey = `${t.server.addr}:${t.server.port}`;
     const out: Nfs4Attribution = { ops: [] };
 
     let cur: FhNode = {};
     let saved: FhNode = {};
     /** v4.1 current stateid (RFC 8881 §16.2.3.1.2). */
     let currentStateid: string | undefined;
-    const entries: { entry: Nfs4OpAttribution; node: FhNode; savedNode?: FhNode }[] = [];
+    // Per op (out.ops[i]): the node of its current file handle and, for RENAME and LINK, of the saved one.
+    const nodes = this.opNodes;
+    const savedNodes = this.opSavedNodes;
+    nodes.length = 0;
+    savedNodes.length = 0;
     const pendingStateids: { sid: Nfs4Stateid; node: FhNode }[] = [];
     let session: Nfs4Session | undefined;
-
-    const useClient = (clientid: string | undefined): void => {
-      if (clientid === undefined || out.clientid !== undefined) return;
-      out.clientid = clientid;
-    };
-
-    /** An all-zero stateid in v4.1 means the current stateid (when the op's stateid is the special one). */
-    const resolveSid = (other: string | undefined, stateid: unknown): string | undefined =>
-      other === '000000000000000000000000' && minor >= 1 && currentStateid !== undefined && isCurrentStateid(stateid) ? currentStateid : other;
 
     for (let i = 0; i < ops.length; i++) {
       const item = ops[i] as { op?: unknown; args?: unknown };
       const op = String(item.op);
-      const args = obj(item.args) ?? {};
+      const args = obj(item.args) ?? NO_ARGS;
       const res = results[i] as { status?: unknown; result?: unknown } | undefined;
       const status = res === undefined ? undefined : String(res.status);
       const ok = status === NFS4_OK;
@@ -414,17 +411,22 @@ export class Nfs4State implements TransactionSink {
           out.slotid = num(args.slotid);
           out.sequenceid = num(args.sequenceid);
           session = this.sequence(t, sessionid, args, status, result, reply !== undefined);
-          if (session?.clientid !== undefined) useClient(session.clientid);
+          if (session?.clientid !== undefined) useClient(out, session.clientid);
           break;
         }
         case 'PUTFH': {
           const fh = str(args.fh);
-          cur = { ...(fh !== undefined ? { fh } : {}), ...pathField(fh !== undefined ? this.paths?.pathOf(fh) : undefined) };
+          cur = {};
+          if (fh !== undefined) {
+            cur.fh = fh;
+            const path = this.paths?.pathOf(fh);
+            if (path !== undefined) cur.path = path;
+          }
           node = cur;
           break;
         }
         case 'PUTROOTFH': {
-          const root = this.roots.peek(serverKey);
+          const root = this.roots.peek(serverKeyOf(t));
           cur = { path: '/', ...(root !== undefined ? { fh: root } : {}) };
           node = cur;
           break;
@@ -452,7 +454,7 @@ export class Nfs4State implements TransactionSink {
           const fh = str(result?.fh);
           if (fh !== undefined) {
             cur.fh = fh;
-            this.learnFh(cur, serverKey);
+            this.learnFh(cur, t);
           }
           break;
         }
@@ -478,7 +480,7 @@ export class Nfs4State implements TransactionSink {
           node = cur;
           const owner = args.owner as { clientid?: unknown; owner?: unknown } | undefined;
           const clientid = session?.clientid ?? str(owner?.clientid);
-          useClient(clientid);
+          useClient(out, clientid);
           if (ok && result !== undefined) {
             const sid = this.handOut(result.stateid, 'open', frame, {
               owner: str(owner?.owner),
@@ -498,12 +500,12 @@ export class Nfs4State implements TransactionSink {
         }
         case 'LOCK': {
           const locker = args.locker as { openStateid?: unknown; lockStateid?: unknown; lockOwner?: { clientid?: unknown; owner?: unknown } } | undefined;
-          const openOther = resolveSid(sidOther(locker?.openStateid), args.stateid);
-          const lockOther = resolveSid(sidOther(locker?.lockStateid), args.stateid);
+          const openOther = resolveSid(sidOther(locker?.openStateid), args.stateid, minor, currentStateid);
+          const lockOther = resolveSid(sidOther(locker?.lockStateid), args.stateid, minor, currentStateid);
           const parent = openOther !== undefined ? this.stateids.get(openOther) : undefined;
           const prevLock = lockOther !== undefined ? this.stateids.get(lockOther) : undefined;
           const clientid = session?.clientid ?? str(locker?.lockOwner?.clientid) ?? parent?.clientid ?? prevLock?.clientid;
-          useClient(clientid);
+          useClient(out, clientid);
           entry.stateid = lockOther ?? openOther;
           if (ok && result !== undefined) {
             const sid = this.handOut(result.stateid, 'lock', frame, {
@@ -523,10 +525,10 @@ export class Nfs4State implements TransactionSink {
         case 'LAYOUTGET':
         case 'OPEN_DOWNGRADE':
         case 'OPEN_CONFIRM': {
-          const used = resolveSid(argSid, args.stateid);
+          const used = resolveSid(argSid, args.stateid, minor, currentStateid);
           entry.stateid = used;
           const prev = used !== undefined ? this.stateids.get(used) : undefined;
-          useClient(prev?.clientid);
+          useClient(out, prev?.clientid);
           if (ok && result !== undefined) {
             const type: Nfs4StateidType = op === 'LAYOUTGET' ? 'layout' : 'open';
             const sid = this.handOut(result.stateid, type, frame, {
@@ -546,31 +548,31 @@ export class Nfs4State implements TransactionSink {
           break;
         }
         case 'EXCHANGE_ID':
-          if (ok && result !== undefined) useClient(this.exchangeId(args, result, minor, frame));
+          if (ok && result !== undefined) useClient(out, this.exchangeId(args, result, minor, frame));
           break;
         case 'CREATE_SESSION': {
           const clientid = str(args.clientid);
-          useClient(clientid);
+          useClient(out, clientid);
           if (ok && result !== undefined) this.createSession(args, result, frame);
           break;
         }
         case 'DESTROY_SESSION': {
           const sessionid = str(args.sessionid);
           if (sessionid !== undefined) {
-            useClient(this.sessions.peek(sessionid)?.clientid);
+            useClient(out, this.sessions.peek(sessionid)?.clientid);
             if (ok) this.sessions.delete(sessionid);
           }
           break;
         }
         case 'SETCLIENTID':
-          if (ok && result !== undefined) useClient(this.setClientId(args, result, minor, frame));
+          if (ok && result !== undefined) useClient(out, this.setClientId(args, result, minor, frame));
           break;
         case 'SETCLIENTID_CONFIRM':
         case 'RENEW':
         case 'DESTROY_CLIENTID':
         case 'DELEGPURGE': {
           const clientid = str(args.clientid);
-          useClient(clientid);
+          useClient(out, clientid);
           if (clientid === undefined) break;
           const c = this.clients.get(clientid);
           if (c !== undefined) c.lastFrame = frame;
@@ -595,18 +597,18 @@ export class Nfs4State implements TransactionSink {
         }
         case 'RELEASE_LOCKOWNER': {
           const owner = args.owner as { clientid?: unknown } | undefined;
-          useClient(str(owner?.clientid));
+          useClient(out, str(owner?.clientid));
           break;
         }
         default: {
           // Ops that use a stateid: READ, WRITE, CLOSE, LOCKU, SETATTR, DELEGRETURN, FREE_STATEID, LAYOUTRETURN, ...
-          const used = resolveSid(argSid ?? sidOther(args.srcStateid), args.stateid);
+          const used = resolveSid(argSid ?? sidOther(args.srcStateid), args.stateid, minor, currentStateid);
           if (used === undefined) break;
           entry.stateid = used;
           const sid = this.stateids.get(used);
           if (sid !== undefined) {
             sid.lastFrame = frame;
-            useClient(sid.clientid);
+            useClient(out, sid.clientid);
           }
           if (op === 'CLOSE' || op === 'LOCKU' || op === 'OPEN_DOWNGRADE') currentStateid = used;
           if (!ok) break;
@@ -614,12 +616,16 @@ export class Nfs4State implements TransactionSink {
           else if ((op === 'LOCKU' || op === 'LAYOUTRETURN') && sid !== undefined) sid.closed = true;
         }
       }
-      entries.push(savedNode !== undefined ? { entry, node, savedNode } : { entry, node });
+      nodes.push(node);
+      savedNodes.push(savedNode);
       out.ops.push(entry);
     }
 
     // File handles learnt by GETFH later in the COMPOUND fill in the ops before it.
-    for (const { entry, node, savedNode } of entries) {
+    for (let i = 0; i < nodes.length; i++) {
+      const entry = out.ops[i]!;
+      const node = nodes[i]!;
+      const savedNode = savedNodes[i];
       const fh = node.fh;
       const path = node.path ?? (fh !== undefined ? this.paths?.pathOf(fh) : undefined);
       if (fh !== undefined) entry.fh = fh;
@@ -643,11 +649,11 @@ export class Nfs4State implements TransactionSink {
   }
 
   /** Learns the fh of a node with a known path or name into FileHandlePaths (and the server's root). */
-  private learnFh(node: FhNode, serverKey: string): void {
+  private learnFh(node: FhNode, t: Transaction): void {
     const fh = node.fh;
     if (fh === undefined) return;
     if (node.path === '/' && node.parentFh === undefined) {
-      this.roots.set(serverKey, fh);
+      this.roots.set(serverKeyOf(t), fh);
       this.paths?.learnRoot(fh, '/');
       return;
     }
@@ -833,6 +839,24 @@ function listOf(decoded: unknown): readonly unknown[] {
   return Array.isArray(ops) ? ops : NO_OPS;
 }
 
+/** The arguments of an op that has none: read, never written. */
+const NO_ARGS: Record<string, unknown> = Object.freeze({});
+
+/** The attribution's client: the first one an op names. */
+function useClient(out: Nfs4Attribution, clientid: string | undefined): void {
+  if (clientid !== undefined && out.clientid === undefined) out.clientid = clientid;
+}
+
+/** An all-zero stateid in v4.1 means the current stateid (when the op's stateid is the special one). */
+function resolveSid(other: string | undefined, stateid: unknown, minor: number, currentStateid: string | undefined): string | undefined {
+  return other === '000000000000000000000000' && minor >= 1 && currentStateid !== undefined && isCurrentStateid(stateid) ? currentStateid : other;
+}
+
+/** The server's key in `roots`: "addr:port". */
+function serverKeyOf(t: Transaction): string {
+  return `${t.server.addr}:${t.server.port}`;
+}
+
 function obj(v: unknown): Record<string, unknown> | undefined {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
 }
@@ -853,10 +877,6 @@ function sidOther(v: unknown): string | undefined {
 function isCurrentStateid(v: unknown): boolean {
   const o = obj(v);
   return o?.seqid === 1 && o.other === '000000000000000000000000';
-}
-
-function pathField(path: string | undefined): { path?: string } {
-  return path !== undefined ? { path } : {};
 }
 
 function joinPath(dir: string, name: string): string {
