@@ -82,9 +82,13 @@ function run(seed: number, steps: number, capacity: number): void {
   const p = new FileHandlePaths(capacity);
   const m = new Model(capacity);
   let last: string | undefined;
+  let lastDir = handles[0]!;
   for (let i = 0; i < steps; i++) {
     const fh = handles[rand(handles.length)]!;
-    const dir = handles[rand(handles.length)]!;
+    // Half the time the directory of the step before, as the entries of a READDIRPLUS reply
+    // (FileHandlePaths remembers that directory's slot while no slot is freed).
+    const dir = rand(2) === 0 ? lastDir : handles[rand(handles.length)]!;
+    lastDir = dir;
     const name = names[rand(names.length)]!;
     switch (rand(8)) {
       case 0:
@@ -130,6 +134,22 @@ describe('FileHandlePaths, compact', () => {
   });
   it('drops the least recently learnt or looked up beyond its capacity as the model does', () => {
     for (let seed = 1; seed <= 20; seed++) run(seed, 400, 7);
+  });
+  it('a directory named twice in a row whose slot went in between (freed and taken by another handle) is not mistaken for it', () => {
+    const p = new FileHandlePaths(2);
+    p.learnRelative('aa01', 'd1', 'a');
+    // Beyond the capacity: 'aa01' goes, and with it d1, an unnamed directory nothing else names under.
+    p.learnRoot('bb01', '/b');
+    p.learnRoot('cc01', '/c');
+    expect(p.pathOf('aa01')).toBeUndefined();
+    // The slot d1 had, taken by another handle.
+    p.learnRoot('ee01', '/e');
+    p.learnRelative('ff01', 'd1', 'f');
+    expect(p.pathOf('ee01')).toBe('/e');
+    // d1 is unknown again: no path for what is under it.
+    expect(p.pathOf('ff01')).toBeUndefined();
+    p.learnRoot('d1', '/d');
+    expect(p.pathOf('ff01')).toBe('/d/f');
   });
   it('keeps 200,000 handles with their paths, then a budget drops the oldest, counted', () => {
     // Their ceiling is a quarter of the limit: 32 MB here.

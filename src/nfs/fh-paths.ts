@@ -130,6 +130,12 @@ export class FileHandlePaths implements TransactionSink {
   private memoFh: string | undefined = undefined;
   private memoPath: string | undefined = undefined;
   private memoChanges = -1;
+  /** Slots freed so far: a slot remembered by number is still the same handle's while this has not moved. */
+  private frees = 0;
+  /** The directory set() last named a handle under, and its slot (a count of `frees` ago). */
+  private lastDir: string | undefined = undefined;
+  private lastDirSlot = -1;
+  private lastDirFrees = -1;
 
   constructor(capacity?: number, budget?: MemoryBudget) {
     this.capacity = capacity ?? (budget === undefined ? DEFAULT_CAPACITY : Number.POSITIVE_INFINITY);
@@ -267,8 +273,15 @@ export class FileHandlePaths implements TransactionSink {
     // The parent first (made if unknown), so that it holds a child before the old parent may let go of one.
     let p = -1;
     if (dir !== undefined) {
-      p = this.slotFor(dir);
-      if (p < 0) return;
+      // The entries of a READDIRPLUS reply name one directory in a row: its slot is remembered while no slot is freed.
+      if (dir === this.lastDir && this.frees === this.lastDirFrees) p = this.lastDirSlot;
+      else {
+        p = this.slotFor(dir);
+        if (p < 0) return;
+        this.lastDir = dir;
+        this.lastDirSlot = p;
+        this.lastDirFrees = this.frees;
+      }
       // The directory is in use: the most recently used.
       if ((this.flags[p]! & NAMED) !== 0) this.touch(p);
     }
@@ -383,6 +396,7 @@ export class FileHandlePaths implements TransactionSink {
   }
 
   private freeSlotOf(slot: number): void {
+    this.frees++;
     const i = this.placeOf(this.byKey, this.keyHash, slot);
     if (i >= 0) this.removeAt(this.byKey, this.keyHash, i);
     const n = this.keyLen[slot]!;
