@@ -17,7 +17,9 @@ vi.mock('node:v8', async (importOriginal) => {
   return { ...real, default: { ...real, setFlagsFromString: (f: string) => flags.push(f) }, setFlagsFromString: (f: string) => flags.push(f) };
 });
 
-const { largeInput, HOLD_FROM_BYTES, tightenHeapGrowth, HEAP_GROWTH_PERCENT, HEAP_GROWTH_PERCENT_DROPPING, SEMI_SPACE_GROWTH_TIGHT, SEMI_SPACE_GROWTH_DEFAULT } = await import('../src/memory/heap-growth.js');
+const { largeInput, HOLD_FROM_BYTES, tightenHeapGrowth, HEAP_GROWTH_PERCENT, HEAP_GROWTH_PERCENT_DROPPING, SEMI_SPACE_GROWTH_TIGHT, SEMI_SPACE_GROWTH_DEFAULT, startedHeld, setStartedHeld } =
+  await import('../src/memory/heap-growth.js');
+const { readShebang } = await import('../bench/shebang.js');
 const { analyze } = await import('../src/analyze.js');
 const { writeHostileFile } = await import('./gen/hostile.js');
 const { CAPTURES, tempDir } = await import('./helpers.js');
@@ -117,6 +119,48 @@ describe('heap growth held tight while an analysis runs', () => {
     const tiny = join(dir, 'one-byte');
     writeFileSync(tiny, Buffer.from([0x1f]));
     expect(largeInput([tiny])).toBe(false);
+  });
+
+  it('startedHeld: the growth percent and a new space that cannot grow, as given on the command line', () => {
+    expect(startedHeld(['--max-semi-space-size=4', '--min-semi-space-size=4', '--heap-growing-percent=50'])).toBe(true);
+    expect(startedHeld(['--heap-growing-percent=50', '--semi-space-growth-factor=1'])).toBe(true);
+    // The last of a repeated flag counts, as for V8.
+    expect(startedHeld(['--heap-growing-percent=100', '--heap-growing-percent=50', '--semi-space-growth-factor=1'])).toBe(true);
+    expect(startedHeld(['--heap-growing-percent=50', '--semi-space-growth-factor=1', '--heap-growing-percent=100'])).toBe(false);
+    expect(startedHeld(['--max-semi-space-size=4', '--min-semi-space-size=4'])).toBe(false);
+    expect(startedHeld(['--max-semi-space-size=8', '--min-semi-space-size=4', '--heap-growing-percent=50'])).toBe(false);
+    expect(startedHeld(['--min-semi-space-size=4', '--heap-growing-percent=50'])).toBe(false);
+    expect(startedHeld([])).toBe(false);
+    // The nfsight command is started so (its shebang), so a large capture's run need not load node:v8.
+    expect(startedHeld(readShebang(join(import.meta.dirname, '..', 'src', 'cli', 'main.ts')).flags)).toBe(true);
+  });
+
+  it('started held: a hold asks nothing until state drops, and then sets the growth back after the last hold', () => {
+    const was = setStartedHeld(true);
+    try {
+      const a = tightenHeapGrowth();
+      const b = tightenHeapGrowth();
+      a.release();
+      b.release();
+      expect(flags).toEqual([]);
+      const outer = tightenHeapGrowth();
+      const inner = tightenHeapGrowth();
+      inner.dropping();
+      expect(flags).toEqual([DROPPING]);
+      inner.release();
+      expect(flags).toEqual([DROPPING, BACK]);
+      outer.release();
+      expect(flags).toEqual([DROPPING, BACK, BACK]);
+      // Nothing moved since: nothing to set back.
+      tightenHeapGrowth().release();
+      expect(flags).toHaveLength(3);
+      const c = tightenHeapGrowth();
+      c.dropping();
+      c.release();
+      expect(flags).toEqual([DROPPING, BACK, BACK, DROPPING, BACK]);
+    } finally {
+      setStartedHeld(was);
+    }
   });
 
   it('analyze() inside a hold (the command holds it through writing the report): not restored by the analysis', async () => {

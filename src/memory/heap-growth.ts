@@ -33,8 +33,13 @@
  * its first drop, and V8's defaults restored when the last analysis that
  * asked is done. (The limit of the old generation takes a new growth at
  * the next full collection.) A small capture is left alone: its heap stays
- * small anyway, and node:v8 costs 12-20 ms to load (it loads Node's
+ * small anyway, and node:v8 costs 8-20 ms to load (it loads Node's
  * streams), which a short run would feel. Measured in docs/memory.md.
+ *
+ * The `nfsight` command starts Node with the heap already held that way
+ * (its shebang: `--heap-growing-percent=50` and fixed semi-spaces), so
+ * that holding asks V8 for nothing and node:v8 is loaded only if state is
+ * dropped (startedHeld): 2-3% of a 0.5 s run on a 1 GB bulk capture.
  */
 import { statSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
@@ -75,6 +80,40 @@ let holders = 0;
 /** Holders that drop state (they ask for HEAP_GROWTH_PERCENT_DROPPING). */
 let dropping = 0;
 
+/**
+ * Whether a process started with these flags (process.execArgv) has its
+ * heap held as a hold holds it: the old generation growing by
+ * HEAP_GROWTH_PERCENT, the new space unable to grow (semi-spaces of one
+ * fixed size, or a growth factor of 1).
+ */
+export function startedHeld(execArgv: readonly string[]): boolean {
+  const value = (name: string): string | undefined => {
+    let v: string | undefined;
+    for (const a of execArgv) if (a.startsWith(`--${name}=`)) v = a.slice(name.length + 3);
+    return v;
+  };
+  if (value('heap-growing-percent') !== String(HEAP_GROWTH_PERCENT)) return false;
+  const min = value('min-semi-space-size');
+  return (min !== undefined && min === value('max-semi-space-size')) || value('semi-space-growth-factor') === String(SEMI_SPACE_GROWTH_TIGHT);
+}
+
+/** This process was started held (the command): V8's flags are asked for only when state drops, and set back after. */
+let preset = startedHeld(process.execArgv);
+/** With `preset`: flags were asked for since the process started (to be set back once the last hold goes). */
+let moved = false;
+
+/** For tests: as if the process had been started held, or not. Returns the previous setting. */
+export function setStartedHeld(held: boolean): boolean {
+  const was = preset;
+  preset = held;
+  return was;
+}
+
+function ask(flags: string): void {
+  if (preset) moved = true;
+  setFlagsFromString(flags);
+}
+
 /** What a holder of the tight heap can do. */
 export interface HeapHold {
   /** The analysis drops state from now on: the old generation may grow by HEAP_GROWTH_PERCENT_DROPPING. */
@@ -87,20 +126,26 @@ const growth = (): string => `--heap-growing-percent=${dropping > 0 ? HEAP_GROWT
 
 /** Tightens V8's heap growth until the hold is released (nested holds count). */
 export function tightenHeapGrowth(): HeapHold {
-  if (holders++ === 0) setFlagsFromString(`${growth()} --semi-space-growth-factor=${SEMI_SPACE_GROWTH_TIGHT}`);
+  if (holders++ === 0 && !preset) ask(`${growth()} --semi-space-growth-factor=${SEMI_SPACE_GROWTH_TIGHT}`);
   let released = false;
   let drops = false;
   return {
     dropping() {
       if (released || drops) return;
       drops = true;
-      if (dropping++ === 0) setFlagsFromString(growth());
+      if (dropping++ === 0) ask(growth());
     },
     release() {
       if (released) return;
       released = true;
-      if (drops && --dropping === 0 && holders > 1) setFlagsFromString(growth());
-      if (--holders === 0) setFlagsFromString(`--heap-growing-percent=0 --semi-space-growth-factor=${SEMI_SPACE_GROWTH_DEFAULT}`);
+      if (drops && --dropping === 0 && holders > 1) ask(growth());
+      if (--holders > 0) return;
+      if (!preset) ask(`--heap-growing-percent=0 --semi-space-growth-factor=${SEMI_SPACE_GROWTH_DEFAULT}`);
+      else if (moved) {
+        // Back to how the process started.
+        ask(growth());
+        moved = false;
+      }
     },
   };
 }
