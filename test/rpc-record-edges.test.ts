@@ -472,7 +472,8 @@ describe('what is kept and allocated', () => {
     const spyTake = (from: { take(n: number): Buffer }, to: (n: number) => number[]) => {
       const take = from.take;
       return vi.spyOn(from, 'take').mockImplementation((n: number) => {
-        to(n).push(n);
+        // Not when takeAtLeast takes (counted there).
+        if (inTake === 0) to(n).push(n);
         inTake++;
         try {
           return take.call(from, n);
@@ -484,6 +485,19 @@ describe('what is kept and allocated', () => {
     // Longer than a piece: a Buffer of its own (made by take itself).
     const s1 = spyTake(deliveredBuffers, (n) => (n > SLAB_PIECE_MAX ? own : slab));
     const s2 = spyTake(waitingBuffers, () => own);
+    // A head takes at least what it asks for: counted at the size it gets (its size class).
+    const takeAtLeast = waitingBuffers.takeAtLeast;
+    const s4 = vi.spyOn(waitingBuffers, 'takeAtLeast').mockImplementation((n: number) => {
+      inTake++;
+      try {
+        const b = takeAtLeast.call(waitingBuffers, n);
+        expect(b.length).toBeGreaterThanOrEqual(n);
+        own.push(b.length);
+        return b;
+      } finally {
+        inTake--;
+      }
+    });
     const s3 = vi.spyOn(Buffer, 'allocUnsafeSlow').mockImplementation((n: number) => {
       if (inTake === 0) own.push(n);
       return alloc(n);
@@ -494,6 +508,7 @@ describe('what is kept and allocated', () => {
       s1.mockRestore();
       s2.mockRestore();
       s3.mockRestore();
+      s4.mockRestore();
     }
     return { own, slab };
   }
@@ -531,19 +546,20 @@ describe('what is kept and allocated', () => {
     expect(a.sink.msgs[0]!.bytes.head.equals(m500)).toBe(true);
     const b = new Driver();
     const m2000 = callOf(0x99, 2000);
-    // 300, then 512 (not 600: the sink decides at 512), then 1024 (length still unknown), then 2000 (not 2048).
-    expect(allocs(() => b.data(recordMark(m2000, [300, 300, 300])))).toEqual([300, 512, 1024, 2000]);
+    // 300, then 512 (not 600: the sink decides at 512), then 1024 (length still unknown), then the
+    // message length, 2000 (not twice 1024), in the size class that holds it, 2048 (message-slab.ts).
+    expect(allocs(() => b.data(recordMark(m2000, [300, 300, 300])))).toEqual([300, 512, 1024, 2048]);
     expect(b.sink.msgs[0]!.bytes.head.equals(m2000)).toBe(true);
     const c = new Driver();
     const m3000 = callOf(0x9a, 3000);
-    // Length unknown when the sink decides: no buffer of the largest head kept.
-    expect(allocs(() => c.data(recordMark(m3000, [1000])))).toEqual([512, 1024, 3000]);
+    // Length unknown when the sink decides: no buffer of the largest head kept (3000 bytes: the 4096 class).
+    expect(allocs(() => c.data(recordMark(m3000, [1000])))).toEqual([512, 1024, 4096]);
     const e = new Driver();
     const w3000 = recordMark(m3000);
     // Length known when the sink decides: one buffer of the final size, whatever the segments.
     expect(allocs(() => {
       for (let at = 0; at < w3000.length; at += 600) e.data(w3000.subarray(at, at + 600));
-    })).toEqual([512, 3000]);
+    })).toEqual([512, 4096]);
     expect(e.sink.msgs[0]!.bytes.head.equals(m3000)).toBe(true);
   });
 
@@ -574,7 +590,7 @@ describe('what is kept and allocated', () => {
     expect(allocations(() => {
       d.data(w.subarray(0, 1000));
       d.data(w.subarray(1000));
-    })).toEqual({ own: [512, 3000], slab: [] });
+    })).toEqual({ own: [512, 4096], slab: [] });
     expect(d.sink.msgs[0]!.bytes.head.equals(m)).toBe(true);
     // In one segment: delivered before the segment is done with, so handed on in place, a view of the segment's bytes.
     const e = new Driver();
@@ -625,8 +641,20 @@ describe('what is kept and allocated', () => {
     const first = new Driver();
     const taken: Buffer[] = [];
     const take = waitingBuffers.take;
+    const takeAtLeast = waitingBuffers.takeAtLeast;
+    let inTake = 0;
     const spy = vi.spyOn(waitingBuffers, 'take').mockImplementation((n: number) => {
+      inTake++;
       const b = take.call(waitingBuffers, n);
+      inTake--;
+      // takeAtLeast's own take counts once, as what it returns.
+      if (inTake === 0) taken.push(b);
+      return b;
+    });
+    const spyAtLeast = vi.spyOn(waitingBuffers, 'takeAtLeast').mockImplementation((n: number) => {
+      inTake++;
+      const b = takeAtLeast.call(waitingBuffers, n);
+      inTake--;
       taken.push(b);
       return b;
     });
@@ -649,16 +677,21 @@ describe('what is kept and allocated', () => {
       const third = new Driver();
       third.data(whole.subarray(0, 1000));
       third.data(whole.subarray(1000));
-      expect(taken.map((b) => b.length)).toEqual([512, 3000]);
-      const first512 = taken[0];
+      // The whole, 3000 bytes, in a Buffer of the 4096-byte class.
+      expect(taken.map((b) => b.length)).toEqual([512, 4096]);
+      const [first512, first4096] = taken;
       taken.length = 0;
       const fourth = new Driver();
       fourth.data(whole.subarray(0, 1000));
       fourth.data(whole.subarray(1000));
+      // Both again, the odd length's too: it was given back at its size class.
       expect(taken[0]).toBe(first512);
+      expect(taken[1]).toBe(first4096);
       expect(fourth.sink.msgs[0]!.bytes.head.equals(whole.subarray(4))).toBe(true);
+      expect(fourth.sink.msgs[0]!.bytes.head.length).toBe(3000);
     } finally {
       spy.mockRestore();
+      spyAtLeast.mockRestore();
     }
     // A message complete in its segment is a view of it: nothing to give back.
     const before = waitingBuffers.waiting;
@@ -691,6 +724,56 @@ describe('what is kept and allocated', () => {
     expect(r.waiting).toBe(2 * REUSED_MAX);
     expect(r.take(4096).length).toBe(4096);
     expect(r.waiting).toBe(2 * REUSED_MAX - 1);
+  });
+
+  it('the tail of a short bulk message is exactly its length, in a Buffer of its size class given back for the next', () => {
+    const taken: Buffer[] = [];
+    const takeAtLeast = waitingBuffers.takeAtLeast;
+    const spy = vi.spyOn(waitingBuffers, 'takeAtLeast').mockImplementation((n: number) => {
+      const b = takeAtLeast.call(waitingBuffers, n);
+      taken.push(b);
+      return b;
+    });
+    try {
+      const m = callOf(0x9f, 3000);
+      const w = recordMark(m);
+      const feed = (): Driver => {
+        const d = new Driver();
+        d.sink.keep = () => 100;
+        d.data(w.subarray(0, 600));
+        d.data(w.subarray(600));
+        return d;
+      };
+      const first = feed();
+      // The 512-byte first head, the 100 bytes kept (exact: below the sizes), the tail's 2900 bytes in 4096.
+      expect(taken.map((b) => b.length)).toEqual([512, 100, 4096]);
+      const tailOwner = taken[2];
+      const msg = first.sink.msgs[0]!;
+      expect(msg.bytes.tail.length).toBe(2900);
+      expect(msg.bytes.tailOffset).toBe(100);
+      expect(msg.bytes.tail.equals(m.subarray(100))).toBe(true);
+      taken.length = 0;
+      const second = feed();
+      expect(taken[2]).toBe(tailOwner);
+      expect(second.sink.msgs[0]!.bytes.tail.equals(m.subarray(100))).toBe(true);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('ReusedBuffers.takeAtLeast: the smallest size that holds the length between the sizes, the exact length outside', () => {
+    const r = new ReusedBuffers([512, 1024, 4096]);
+    expect([1, 511, 512, 513, 1024, 1025, 3000, 4096, 4097, 9000].map((n) => r.takeAtLeast(n).length)).toEqual([
+      1, 511, 512, 1024, 1024, 4096, 4096, 4096, 4097, 9000,
+    ]);
+    // What is given back at a size is taken again by any length that size holds.
+    const b = Buffer.allocUnsafeSlow(1024);
+    r.giveBack(b);
+    expect(r.takeAtLeast(600)).toBe(b);
+    r.giveBack(b);
+    expect(r.take(600)).not.toBe(b);
+    expect(r.takeAtLeast(513)).toBe(b);
+    expect(() => new ReusedBuffers([1024, 512])).toThrow(/ascend/);
   });
 
   it('asked to keep nothing (a negative answer), the head is empty and the tail kept', () => {

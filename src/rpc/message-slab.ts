@@ -50,22 +50,25 @@ export const deliveredBuffers = {
 };
 
 /** Buffers of each reused size kept for the next message. */
-export const REUSED_MAX = 64;
+export const REUSED_MAX = 32;
 
 /**
- * Buffers of their own for the two sizes that a message waiting for more
- * segments takes most, its first KEEP_WHOLE_MAX head bytes and its TAIL_KEEP
- * tail (the READ replies and WRITE calls of a metadata mix, every message
- * of a bulk one), given back by the record stream once the message has been
- * delivered, which nothing keeps past, and taken again by the next. Made
+ * Buffers of their own, of a few sizes, for the heads and tails of messages
+ * waiting for more segments (the READ replies and WRITE calls of a
+ * metadata mix, every message of a bulk one): a message takes the size
+ * that holds what it keeps (takeAtLeast), and the record stream gives them
+ * back once the message has been delivered, which nothing keeps past, to
+ * be taken again by the next. Made
  * afresh, each is an ArrayBuffer with a backing store and its finaliser,
  * made and collected per message. At most REUSED_MAX of each size wait here
- * (288 KB at the sizes in use).
+ * (496 KB at the sizes in use, 512 bytes to 8 KB).
  */
 export class ReusedBuffers {
   private readonly free: Buffer[][];
 
+  /** `sizes` ascending. */
   constructor(private readonly sizes: readonly number[]) {
+    for (let i = 1; i < sizes.length; i++) if (!(sizes[i]! > sizes[i - 1]!)) throw new Error('ReusedBuffers: sizes must ascend');
     this.free = sizes.map(() => []);
   }
 
@@ -73,6 +76,21 @@ export class ReusedBuffers {
   take(n: number): Buffer {
     const i = this.sizes.indexOf(n);
     return (i >= 0 ? this.free[i]!.pop() : undefined) ?? Buffer.allocUnsafeSlow(n);
+  }
+
+  /**
+   * At least `n` bytes, uninitialised: above the smallest size and up to
+   * the largest, a Buffer of the smallest size that holds them (given back
+   * or new); else exactly `n` (take). Below the smallest size nothing is
+   * rounded up: a message in progress on each of many connections holds
+   * only what it needs.
+   */
+  takeAtLeast(n: number): Buffer {
+    const sizes = this.sizes;
+    if (n <= sizes[0]! || n > sizes[sizes.length - 1]!) return this.take(n);
+    let i = 1;
+    while (sizes[i]! < n) i++;
+    return this.free[i]!.pop() ?? Buffer.allocUnsafeSlow(sizes[i]!);
   }
 
   /** A Buffer that nothing refers to any more; kept if it is one of the sizes and a Buffer of its own (not a view). */

@@ -33,8 +33,15 @@ import {
 } from './message.js';
 import { deliveredBuffers, ReusedBuffers, SLAB_PIECE_MAX } from './message-slab.js';
 
-/** Heads and tails of messages waiting for segments, reused once a message is delivered. */
-export const waitingBuffers = new ReusedBuffers([KEEP_WHOLE_MAX, TAIL_KEEP]);
+/**
+ * Heads and tails of messages waiting for segments, reused once a message
+ * is delivered. A head longer than KEEP_WHOLE_MAX takes the next of these
+ * sizes (its capacity; what it holds is headLen), so that the odd lengths
+ * of the heads kept (a READ reply's header and attributes, a READDIR reply
+ * kept whole) and of the tails of short bulk messages (a 3 KB READ) are
+ * reused too. The memory budget is told the sizes taken.
+ */
+export const waitingBuffers = new ReusedBuffers([KEEP_WHOLE_MAX, 2 * KEEP_WHOLE_MAX, 4 * KEEP_WHOLE_MAX, TAIL_KEEP, SLAB_PIECE_MAX]);
 
 /** Largest fragment believed (a larger record mark means the stream is out of sync). */
 export const MAX_FRAGMENT = 16 * 1024 * 1024;
@@ -169,6 +176,8 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
   /** The message header (first HEADER_CHECK bytes) was checked or cannot be. */
   private checked = true;
   private tail: Buffer | undefined;
+  /** The Buffer `tail` is the start of (a size class of ReusedBuffers; given back once delivered), or `tail` itself. */
+  private tailOwner: Buffer | undefined;
   private tailStart = 0;
   private tailFill = 0;
   private tailPlanned = false;
@@ -236,7 +245,7 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
     this.headIsView = false;
     this.headStopped = false;
     this.checked = true;
-    this.tail = undefined;
+    this.tail = this.tailOwner = undefined;
     this.tailStart = 0;
     this.tailFill = 0;
     this.tailPlanned = false;
@@ -326,7 +335,7 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
     this.headLen = 0;
     this.headStopped = true;
     this.checked = true;
-    this.tail = undefined;
+    this.tail = this.tailOwner = undefined;
     this.tailPlanned = true;
     this.settle();
     return freed;
@@ -357,7 +366,7 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
     let h = 0;
     if (this.inMsg) {
       if (this.head.length > 0) h += this.head.length + BUFFER_BYTES;
-      if (this.tail !== undefined) h += this.tail.length + BUFFER_BYTES;
+      if (this.tailOwner !== undefined) h += this.tailOwner.length + BUFFER_BYTES;
     }
     if (h !== this.held) {
       const delta = h - this.held;
@@ -405,7 +414,7 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
       this.discard = false;
       this.inMsg = false;
       this.head = EMPTY;
-      this.tail = undefined;
+      this.tail = this.tailOwner = undefined;
     } else if (this.inMsg) {
       this.deliverIncomplete(when ?? this.recFirst!, true);
     } else if (this.markHave > 0) {
@@ -549,7 +558,7 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
     this.headLen = 0;
     this.headStopped = false;
     this.checked = len < HEADER_CHECK;
-    this.tail = undefined;
+    this.tail = this.tailOwner = undefined;
     this.tailFill = 0;
     this.tailStart = 0;
     this.tailPlanned = false;
@@ -629,8 +638,9 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
    * given back by an earlier message where it has the size.
    */
   private alloc(n: number): Buffer {
-    return this.delivered ? deliveredBuffers.take(n) : waitingBuffers.take(n);
+    return this.delivered ? deliveredBuffers.take(n) : waitingBuffers.takeAtLeast(n);
   }
+
 
   private growHead(need: number): void {
     let cap = this.head.length * 2;
@@ -704,9 +714,13 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
       if (before === undefined || before.length < m) return;
       fill = m - start;
     }
-    const tail = this.alloc(len - start);
+    // Exactly the region's length (full means complete), in a Buffer of its size class.
+    const n = len - start;
+    const owner = this.alloc(n);
+    const tail = owner.length === n ? owner : owner.subarray(0, n);
     if (fill > 0) before!.copy(tail, 0, start, m);
     this.tail = tail;
+    this.tailOwner = owner;
     this.tailStart = start;
     this.tailFill = fill;
   }
@@ -729,7 +743,7 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
     const head = this.head.subarray(0, this.headLen);
     this.inMsg = false;
     this.head = EMPTY;
-    this.tail = undefined;
+    this.tail = this.tailOwner = undefined;
     this.enterSync();
     this.stats.skippedBytes += 1;
     MARK_SCRATCH.writeUInt32BE(mark, 0);
@@ -770,7 +784,7 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
     this.missing += take;
     this.msgOff += take;
     this.fragRemain -= take;
-    if (this.tail !== undefined && g0 + take > this.tailStart) this.tail = undefined;
+    if (this.tail !== undefined && g0 + take > this.tailStart) this.tail = this.tailOwner = undefined;
     this.planTail(undefined);
     if (this.fragRemain > 0) return;
     this.mode = MODE_MARK;
@@ -812,7 +826,7 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
       this.unfinished = false;
       this.inMsg = false;
       this.head = EMPTY;
-      this.tail = undefined;
+      this.tail = this.tailOwner = undefined;
       this.recFirst = undefined;
       return;
     }
@@ -843,11 +857,11 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
     };
     // A message that waited for segments has buffers of its own (the others are views).
     const ownHead = this.delivered ? EMPTY : this.head;
-    const ownTail = this.delivered ? undefined : this.tail;
+    const ownTail = this.delivered ? undefined : this.tailOwner;
     this.unfinished = false;
     this.inMsg = false;
     this.head = EMPTY;
-    this.tail = undefined;
+    this.tail = this.tailOwner = undefined;
     this.recFirst = undefined;
     this.headIsView = false;
     this.sink.message(rec);
