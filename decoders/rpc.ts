@@ -276,18 +276,18 @@ function cutShort(r: XdrReader, xid: number | undefined, msgType: number | undef
  * arguments (past the GSS integrity wrapping when there is one) or its wire
  * body, at an accepted SUCCESS reply's results, or where decoding stopped.
  */
-export function decodeRpcHeader(r: XdrReader): RpcHeader {
+export function decodeRpcHeader(r: XdrReader, memo?: AuthSysMemo): RpcHeader {
   const start = r.pos;
   const xid = r.u32();
   const msgTypeAt = r.pos;
   const msgType = r.u32();
   if (!r.ok) return cutShort(r, r.errorAt > start ? xid : undefined, undefined);
-  if (msgType === CALL) return decodeCall(r, xid);
+  if (msgType === CALL) return decodeCall(r, xid, memo);
   if (msgType === REPLY) return decodeReply(r, xid);
   return invalid(xid, msgType, 'msg-type', msgTypeAt);
 }
 
-function decodeCall(r: XdrReader, xid: number): RpcCallHeader | RpcInvalidHeader {
+function decodeCall(r: XdrReader, xid: number, memo: AuthSysMemo | undefined): RpcCallHeader | RpcInvalidHeader {
   const versAt = r.pos;
   const rpcvers = r.u32();
   if (!r.ok) return cutShort(r, xid, CALL);
@@ -316,7 +316,7 @@ function decodeCall(r: XdrReader, xid: number): RpcCallHeader | RpcInvalidHeader
     malformed: false,
     errorAt: -1,
   };
-  decodeCredential(r, h);
+  decodeCredential(r, h, memo);
   h.verf = decodeVerifier(r);
   if (r.ok) {
     h.wireBodyOffset = r.pos;
@@ -458,7 +458,7 @@ function decodeVerifier(r: XdrReader): OpaqueAuthInfo {
 }
 
 /** Reads the credential into `h.cred`; a body that does not decode marks `h` (the reader goes on). */
-function decodeCredential(r: XdrReader, h: RpcCallHeader): void {
+function decodeCredential(r: XdrReader, h: RpcCallHeader, memo: AuthSysMemo | undefined): void {
   const cred = h.cred;
   const flavor = r.u32();
   if (!r.ok) {
@@ -478,6 +478,19 @@ function decodeCredential(r: XdrReader, h: RpcCallHeader): void {
     return;
   }
   cred.length = length;
+  // A body seen before (decoded well, byte for byte): its value again.
+  const known = flavor === AUTH_SYS && memo !== undefined ? memo.find(r, length) : -1;
+  if (known >= 0) {
+    r.skipBytes(length);
+    r.skipBytes((4 - (length & 3)) & 3);
+    if (!r.ok) {
+      cred.status = r.status;
+      return;
+    }
+    cred.sys = memo!.value(known);
+    cred.status = 'ok';
+    return;
+  }
   // The body is read through a sub-reader: a bad body spoils the
   // credential, not the header, whose layout the length already fixes.
   const body = r.sub(length);
@@ -496,7 +509,72 @@ function decodeCredential(r: XdrReader, h: RpcCallHeader): void {
     cred.sys = undefined;
     cred.gss = undefined;
     finishState(body, h);
+  } else if (flavor === AUTH_SYS && memo !== undefined && cred.sys !== undefined) memo.remember(r, r.pos - ((length + 3) & ~3), length, cred.sys);
+}
+
+/** Slots of an AuthSysMemo (a client sends one credential; a capture holds a few dozen clients). */
+const AUTH_SYS_MEMO_SLOTS = 64;
+
+/**
+ * AUTH_SYS credentials decoded before, by their bytes. A client sends the
+ * same credential call after call (the Linux client: stamp 0, its machine
+ * name, uid, gid and groups), and decoding it (a string, a list of group
+ * ids, the sub-reader) was a good part of an RPC header's cost. A caller
+ * that decodes many headers holds one and passes it to decodeRpcHeader: a
+ * body equal byte for byte to one remembered (only well-formed bodies
+ * are) gets the same decoded value, which nothing may change. A table of
+ * AUTH_SYS_MEMO_SLOTS entries, an entry by a hash of the body's length and
+ * its first and last words; a body wholly in the message's head only.
+ */
+export class AuthSysMemo {
+  private readonly bytes: (Buffer | undefined)[] = new Array<Buffer | undefined>(AUTH_SYS_MEMO_SLOTS).fill(undefined);
+  private readonly values: (AuthSysParams | undefined)[] = new Array<AuthSysParams | undefined>(AUTH_SYS_MEMO_SLOTS).fill(undefined);
+  /** Bodies answered from memory, and decoded (tests). */
+  hits = 0;
+  misses = 0;
+
+  /** The slot of a remembered body equal to the `length` bytes at the reader's position, or −1. Does not move the reader. */
+  find(r: XdrReader, length: number): number {
+    const head = r.headSpan(length);
+    if (head === undefined) return -1;
+    const at = r.pos;
+    const slot = slotOf(head, at, length);
+    const b = this.bytes[slot];
+    if (b !== undefined && b.length === length) {
+      let i = 0;
+      while (i < length && b[i] === head[at + i]) i++;
+      if (i === length) {
+        this.hits++;
+        return slot;
+      }
+    }
+    this.misses++;
+    return -1;
   }
+
+  value(slot: number): AuthSysParams {
+    return this.values[slot]!;
+  }
+
+  /** Remembers the body of `length` bytes at message offset `at` (in the head) as decoding to `value`. */
+  remember(r: XdrReader, at: number, length: number, value: AuthSysParams): void {
+    const head = r.headSpanAt(at, length);
+    if (head === undefined) return;
+    const slot = slotOf(head, at, length);
+    const b = this.bytes[slot];
+    const copy = b !== undefined && b.length === length ? b : Buffer.allocUnsafe(length);
+    head.copy(copy, 0, at, at + length);
+    this.bytes[slot] = copy;
+    this.values[slot] = value;
+  }
+}
+
+function slotOf(buf: Buffer, at: number, length: number): number {
+  const first = length >= 4 ? buf.readUInt32BE(at) : 0;
+  const last = length >= 8 ? buf.readUInt32BE(at + length - 4) : 0;
+  let h = Math.imul(first ^ length, 0x9e3779b1);
+  h = Math.imul(h ^ last ^ (h >>> 15), 0x85ebca6b);
+  return (h ^ (h >>> 13)) & (AUTH_SYS_MEMO_SLOTS - 1);
 }
 
 function decodeAuthSys(r: XdrReader): AuthSysParams | undefined {

@@ -486,6 +486,20 @@ export class XdrReader {
     return this.fail(this.gapStatus);
   }
 
+  /**
+   * The message's head Buffer when the `n` bytes at `pos` are all in it
+   * and inside this reader's range (they are then at `pos` in it), else
+   * undefined. Does not move the reader, nor stop it.
+   */
+  headSpan(n: number): Buffer | undefined {
+    return this.st === 'ok' ? this.headSpanAt(this.p, n) : undefined;
+  }
+
+  /** As headSpan, for the `n` bytes at message offset `at`. */
+  headSpanAt(at: number, n: number): Buffer | undefined {
+    return at >= 0 && n >= 0 && at + n <= this.fastEnd ? this.head : undefined;
+  }
+
   private fail(status: Exclude<XdrStatus, 'ok'>): undefined {
     if (this.st === 'ok') {
       this.st = status;

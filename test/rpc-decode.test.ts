@@ -29,6 +29,7 @@ import {
   SYSTEM_ERR,
   acceptStatName,
   authStatName,
+  AuthSysMemo,
   decodeRpcHeader,
   flavorName,
   gssIntegrityBodyOffset,
@@ -457,6 +458,51 @@ describe('RPC calls', () => {
     expect(h.cred.sys).toEqual(cred);
     expect(h.bodyOffset).toBe(80);
     expect(h.truncated || h.malformed).toBe(false);
+  });
+
+  it('AUTH_SYS with a memo: a body seen before is not decoded again, and reads the same', () => {
+    const memo = new AuthSysMemo();
+    const cred = { stamp: 0, machine: '(none)', uid: 1000, gid: 100, gids: [100, 200, 300] };
+    const call = (xid: number, c: typeof cred): Buffer => rpcCall({ xid, prog: 100003, vers: 3, proc: 1, cred: c }, words(9));
+    const a = asCall(decodeRpcHeader(XdrReader.over(call(1, cred)), memo));
+    const b = asCall(decodeRpcHeader(XdrReader.over(call(2, cred)), memo));
+    expect([memo.misses, memo.hits]).toEqual([1, 1]);
+    expect(b.cred.sys).toBe(a.cred.sys);
+    // Everything as decoded without the memo.
+    expect(b).toEqual(asCall(decode(call(2, cred))));
+    // The same length, first and last words (so the same slot), another group in the middle: decoded.
+    const other = { ...cred, gids: [100, 201, 300] };
+    const c = asCall(decodeRpcHeader(XdrReader.over(call(3, other)), memo));
+    expect(c.cred.sys).toEqual(other);
+    expect([memo.misses, memo.hits]).toEqual([2, 1]);
+    // That one is remembered in turn (the slot's), and the first decoded again.
+    expect(asCall(decodeRpcHeader(XdrReader.over(call(4, other)), memo)).cred.sys).toBe(c.cred.sys);
+    expect(asCall(decodeRpcHeader(XdrReader.over(call(5, cred)), memo)).cred.sys).toEqual(cred);
+    expect([memo.misses, memo.hits]).toEqual([3, 2]);
+    // Another uid, another body: its own value.
+    expect(asCall(decodeRpcHeader(XdrReader.over(call(6, { ...cred, uid: 0 })), memo)).cred.sys?.uid).toBe(0);
+  });
+
+  it('AUTH_SYS with a memo: a malformed body is never remembered, a body not in hand is decoded as without', () => {
+    const memo = new AuthSysMemo();
+    const gids = Array.from({ length: 17 }, (_, i) => i + 1);
+    const body = authSysBody({ gids });
+    const bad = (xid: number): Buffer => rpcCallRaw({ xid, prog: 100003, vers: 3, proc: 1, cred: { flavor: AUTH_SYS, body } }, words(5));
+    for (const xid of [1, 2]) {
+      const h = asCall(decodeRpcHeader(XdrReader.over(bad(xid)), memo));
+      expect(h).toEqual(asCall(decode(bad(xid))));
+      expect(h.cred.status).toBe('malformed');
+    }
+    expect(memo.hits).toBe(0);
+    // The credential cut by the capture (a head of 40 bytes, the rest missing), after one seen whole.
+    const cred = { machine: 'client7', uid: 7, gids: [7] };
+    const whole = rpcCall({ xid: 3, prog: 100003, vers: 3, proc: 1, cred }, words(9));
+    decodeRpcHeader(XdrReader.over(whole), memo);
+    const cut: MessageBytes = { length: whole.length, head: whole.subarray(0, 40), tail: EMPTY, tailOffset: whole.length, missing: whole.length - 40 };
+    const h = asCall(decodeRpcHeader(new XdrReader(cut), memo));
+    expect(h).toEqual(asCall(decodeRpcHeader(new XdrReader(cut))));
+    expect(h.cred.sys).toBeUndefined();
+    expect(h.truncated).toBe(true);
   });
 
   it('AUTH_SYS with the most groups the RFC allows, and one too many', () => {

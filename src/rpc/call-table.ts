@@ -287,7 +287,7 @@ export function sameCredential(a: Credential, b: Credential): boolean {
   if (a.gss !== undefined || b.gss !== undefined) return false;
   const x = a.sys;
   const y = b.sys;
-  if (x === undefined || y === undefined) return x === y;
+  if (x === undefined || y === undefined || x === y) return x === y;
   if (x.stamp !== y.stamp || x.machine !== y.machine || x.uid !== y.uid || x.gid !== y.gid || x.gids.length !== y.gids.length) return false;
   for (let i = 0; i < x.gids.length; i++) if (x.gids[i] !== y.gids[i]) return false;
   return true;

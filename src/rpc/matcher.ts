@@ -23,6 +23,7 @@ import { messageLength, type MessageBytes } from '../../decoders/bytes.js';
 import { PROG_NFS } from '../../decoders/programs.js';
 import {
   type Credential,
+  AuthSysMemo,
   decodeRpcHeader,
   gssIntegrityBodyOffset,
   RPC_GSS_SVC_INTEGRITY,
@@ -195,6 +196,8 @@ export class RpcMatcher implements RpcMessageSink {
   private readonly recent: RecentCalls;
   private readonly budget: MemoryBudget;
   private readonly account: MemoryAccount;
+  /** AUTH_SYS credentials decoded, by their bytes: the same body is not decoded again. */
+  readonly authSys = new AuthSysMemo();
   /** Credentials shared between calls, by value. */
   private readonly creds = new Map<string, Credential>();
   private lastCred: Credential | undefined;
@@ -223,7 +226,7 @@ export class RpcMatcher implements RpcMessageSink {
   }
 
   message(m: RpcMessageRecord): void {
-    const h = decodeRpcHeader(new XdrReader(m.bytes));
+    const h = decodeRpcHeader(new XdrReader(m.bytes), this.authSys);
     if (h.kind === 'call') this.onCall(m, h);
     else if (h.kind === 'reply') this.onReply(m, h);
     else {
@@ -254,7 +257,7 @@ export class RpcMatcher implements RpcMessageSink {
   headToKeep(conn: TcpConnection | undefined, dir: Direction, head: Buffer, length: number): number {
     // The head is a prefix: the rest of the message exists, it is just not here yet.
     const prefix: MessageBytes = { length: length < 0 ? KEEP_MAX : length, head, tail: EMPTY, tailOffset: head.length, missing: 0 };
-    const h = decodeRpcHeader(new XdrReader(prefix));
+    const h = decodeRpcHeader(new XdrReader(prefix), this.authSys);
     if (h.kind === 'call') {
       if (h.prog !== PROG_NFS) return KEEP_MAX;
       if ((h.vers === 3 && h.proc === NFSPROC3_WRITE) || (h.vers === 2 && h.proc === NFSPROC2_WRITE)) {
