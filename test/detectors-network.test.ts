@@ -110,6 +110,32 @@ describe('a READ stalled in TCP (server segments unacknowledged for 25 s)', () =
     expect(r.verdict.problems.map((p) => p.kind)).toEqual(['slow-ops', 'network-health']);
   });
 
+  it('stalls counted per connection: two on one connection and one on another are 3 stalls on 2 connections', async () => {
+    const c = new Capture();
+    /** A READ whose reply's first segment is resent 4 times (RTO from 0.25 s: a 3.75 s stall) before the client acknowledges it. */
+    const stallOn = (s: TcpSession, xid: number): void => {
+      s.send('client', readCall(xid, 0, 65536));
+      c.advance(0.001);
+      const reply = readReply(xid, 65536);
+      const base = s.nextSeq('server');
+      const sent = s.send('server', reply.subarray(0, MSS), { ack: false });
+      rtoBackoff(c, sent[0]!, 4, 0.25);
+      s.ack('client', base + MSS);
+      c.advance(0.001);
+      s.send('server', reply.subarray(MSS));
+      c.advance(0.5);
+    };
+    const one = new TcpSession(c, CLIENT, SERVER).handshake();
+    const two = new TcpSession(c, { ...CLIENT, port: CLIENT.port + 1 }, SERVER).handshake();
+    stallOn(one, 0x3000);
+    stallOn(two, 0x3001);
+    stallOn(one, 0x3002);
+    const r = await analyze(writeTemp(tempDir(), 'gen.pcap', writePcap(c.frames, { linkType: 1 })));
+    const stalls = ofKind(r, 'network-health');
+    expect(stalls).toHaveLength(1);
+    expect(stalls[0]!.metrics).toMatchObject({ stalls: 3, connections: 2, serverStalls: 3, clientStalls: 0 });
+  });
+
   it('the clean counterpart: the same READs answered in 1.1 s give no finding', async () => {
     const r = await reportOf(stalledRead(false).capture);
     expect(r.findings).toEqual([]);

@@ -27,7 +27,7 @@
  * `netMaxGroups` (10000); a connection's figures are folded into its group
  * at its end, from the shared transport timeline.
  */
-import { snapshotFrameRef, type FrameRef } from '../capture/frame.js';
+import type { FrameRef } from '../capture/frame.js';
 import { formatFrameTime } from '../report/time.js';
 import { formatEndpoint, type Direction, type TcpEvent } from '../transport/stream.js';
 import { evidence, MAX_EVIDENCE, type Detector, type DetectorContext, type DetectorOptions, type Finding } from './finding.js';
@@ -54,6 +54,38 @@ interface DirFigures {
   dupAcks: number;
 }
 
+/** Frames of loss and of reordering kept from the start of a group, for its evidence (and the last). */
+const SAMPLES_FIRST = 6;
+
+/** What a sampled segment was, by the side that sent it (one string each, not one per segment kept). */
+const SAMPLE_WHAT: Record<Side, Record<'retransmission' | 'lost-segment' | 'out-of-order', string>> = {
+  client: {
+    retransmission: 'client retransmission',
+    'lost-segment': 'client segment after one lost before the capture point',
+    'out-of-order': 'client segment out of order',
+  },
+  server: {
+    retransmission: 'server retransmission',
+    'lost-segment': 'server segment after one lost before the capture point',
+    'out-of-order': 'server segment out of order',
+  },
+};
+
+const NO_TEXTS: string[] = Object.freeze([]) as unknown as string[];
+
+/** The list with `x` added: a new list of one for an empty one (a push onto an empty list reserves 16 places). */
+function appended(list: string[], x: string): string[] {
+  if (list.length === 0) return [x];
+  list.push(x);
+  return list;
+}
+
+function countConnection(g: Group, connId: number): void {
+  if (g.lastConnection === connId) return;
+  g.lastConnection = connId;
+  g.connections++;
+}
+
 const noFigures = (): DirFigures => ({ dataSegments: 0, retransmissions: 0, lostSegments: 0, outOfOrder: 0, dupAcks: 0 });
 
 interface KeptEpisode {
@@ -75,7 +107,13 @@ interface Group {
   client: string;
   server: string;
   incident: Incident;
-  connections: Set<number>;
+  /**
+   * Connections concerned, counted once each: all of a connection's figures
+   * and episodes come in one fold at its end, so the last one counted is
+   * enough to tell (a set of their ids grew with a capture's connections).
+   */
+  connections: number;
+  lastConnection: number;
   /** Figures per side that sent the segments (loss, reordering). */
   from: Record<Side, DirFigures>;
   lines: string[];
@@ -94,7 +132,11 @@ interface Group {
   /** Evidence samples: of the losses (retransmissions, lost segments), and of the reordering. */
   samples: FrameSeries;
   reorderSamples: FrameSeries;
-  sampleWhat: Map<string, string>;
+  /** What each of the series' first frames was, in their order, and what their last was. */
+  sampleWhat: string[];
+  reorderWhat: string[];
+  lastWhat: string;
+  lastReorderWhat: string;
 }
 
 export class NetworkHealthDetector implements Detector {
@@ -149,20 +191,28 @@ export class NetworkHealthDetector implements Detector {
     else if (e.kind === 'lost-segment') f.lostSegments++;
     else f.outOfOrder++;
     // Sample frames for the evidence: the first few and the last.
-    const what = e.kind === 'retransmission' ? `${side} retransmission` : e.kind === 'lost-segment' ? `${side} segment after one lost before the capture point` : `${side} segment out of order`;
+    const what = SAMPLE_WHAT[side][e.kind];
     const series = e.kind === 'out-of-order' ? g.reorderSamples : g.samples;
-    if (series.first.length < 6) g.sampleWhat.set(`${e.at.fileIndex}:${e.at.number}`, what);
+    if (e.kind === 'out-of-order') {
+      if (series.first.length < SAMPLES_FIRST) g.reorderWhat = appended(g.reorderWhat, what);
+      g.lastReorderWhat = what;
+    } else {
+      if (series.first.length < SAMPLES_FIRST) g.sampleWhat = appended(g.sampleWhat, what);
+      g.lastWhat = what;
+    }
     series.add(e.at);
-    g.sampleWhat.set(e.kind === 'out-of-order' ? 'last-reorder' : 'last', what);
-    if (g.firstFrame === undefined || frameCompare(e.at, g.firstFrame) < 0) g.firstFrame = snapshotFrameRef(e.at);
-    if (g.lastFrame === undefined || frameCompare(e.at, g.lastFrame) > 0) g.lastFrame = snapshotFrameRef(e.at);
+    // The series' copy of the frame serves as the group's first or last too (frame references are replaced, never changed).
+    const at = series.last!;
+    if (g.firstFrame === undefined || frameCompare(at, g.firstFrame) < 0) g.firstFrame = at;
+    if (g.lastFrame === undefined || frameCompare(at, g.lastFrame) > 0) g.lastFrame = at;
   }
 
   private sampleEvidence(g: Group, reordering = false): Finding['evidence'] {
     const series = reordering ? g.reorderSamples : g.samples;
     const frames = series.frames();
-    const last = reordering ? 'last-reorder' : 'last';
-    return frames.map((at, i) => evidence(this.ctx, at, (i === frames.length - 1 && series.count > series.first.length ? g.sampleWhat.get(last) : g.sampleWhat.get(`${at.fileIndex}:${at.number}`)) ?? 'segment', formatFrameTime));
+    const whats = reordering ? g.reorderWhat : g.sampleWhat;
+    const last = reordering ? g.lastReorderWhat : g.lastWhat;
+    return frames.map((at, i) => evidence(this.ctx, at, i === frames.length - 1 && series.count > series.first.length ? last : (whats[i] ?? 'segment'), formatFrameTime));
   }
 
   private group(map: Map<string, Group>, client: string, server: string, incident: Incident): Group | undefined {
@@ -174,7 +224,8 @@ export class NetworkHealthDetector implements Detector {
         client,
         server,
         incident,
-        connections: new Set(),
+        connections: 0,
+        lastConnection: -1,
         from: { client: noFigures(), server: noFigures() },
         lines: [],
         firstFrame: undefined,
@@ -186,9 +237,12 @@ export class NetworkHealthDetector implements Detector {
         kept: [],
         worst: undefined,
         connCalls: 0,
-        samples: new FrameSeries(6),
-        reorderSamples: new FrameSeries(6),
-        sampleWhat: new Map(),
+        samples: new FrameSeries(SAMPLES_FIRST),
+        reorderSamples: new FrameSeries(SAMPLES_FIRST),
+        sampleWhat: NO_TEXTS,
+        reorderWhat: NO_TEXTS,
+        lastWhat: 'segment',
+        lastReorderWhat: 'segment',
       };
       map.set(key, g);
     }
@@ -211,7 +265,7 @@ export class NetworkHealthDetector implements Detector {
         if (k.retransmissions - k.repeatedResends + k.lostSegments + k.outOfOrder > 0) lossy = true;
       }
       if (lossy) {
-        g.connections.add(conn.id);
+        countConnection(g, conn.id);
         g.connCalls += c.calls;
         // The line is written only if kept (a hostile capture's connections are many).
         if (g.lines.length < KEEP_LINES) g.lines.push(this.lossLine(c, clientDir));
@@ -248,7 +302,7 @@ export class NetworkHealthDetector implements Detector {
 
   private addEpisode(g: Group | undefined, ep: TransportEpisode, side: Side, seconds: number, connId: number): void {
     if (g === undefined) return;
-    g.connections.add(connId);
+    countConnection(g, connId);
     g.episodes++;
     g.seconds += seconds;
     g.calls += ep.calls;
@@ -314,7 +368,7 @@ export class NetworkHealthDetector implements Detector {
       'warning',
       `Packet loss between ${g.client} and ${g.server}: ${plural(retrans, 'segment')} resent (${rates.join(', ')})`,
       sentences(
-        `TCP resent ${plural(retrans, 'segment')} on ${plural(g.connections.size, 'connection')} carrying ${plural(g.connCalls, 'call')}, ${groupDigits(lost)} of them lost before the capture point`,
+        `TCP resent ${plural(retrans, 'segment')} on ${plural(g.connections, 'connection')} carrying ${plural(g.connCalls, 'call')}, ${groupDigits(lost)} of them lost before the capture point`,
         'each loss costs a round trip or a retransmission timeout: check the links, the switch and NIC error counters, and the MTU',
       ),
       retrans,
@@ -331,7 +385,7 @@ export class NetworkHealthDetector implements Detector {
         clientRetransmissions: g.from.client.retransmissions,
         clientLostSegments: g.from.client.lostSegments,
         worstRate: round(rate(worst)),
-        connections: g.connections.size,
+        connections: g.connections,
         callsOnThem: g.connCalls,
         perConnection: g.lines,
       },
@@ -355,7 +409,7 @@ export class NetworkHealthDetector implements Detector {
       ),
       ooo,
       this.sampleEvidence(g, true),
-      { outOfOrder: ooo, retransmissions: retrans, dataSegments: data, connections: g.connections.size, perConnection: g.lines },
+      { outOfOrder: ooo, retransmissions: retrans, dataSegments: data, connections: g.connections, perConnection: g.lines },
     );
     finding.impact = { blockedSeconds: 0, calls: g.connCalls };
     return finding;
@@ -405,7 +459,7 @@ export class NetworkHealthDetector implements Detector {
         clientStalls: g.bySide.client,
         callsDuring: g.calls,
         slowestCall: worst !== undefined ? `${worst.op} xid ${xidText(worst.xid)} frame ${worst.call.number}: ${worst.seconds} s` : undefined,
-        connections: g.connections.size,
+        connections: g.connections,
       },
     );
     f.impact = { blockedSeconds: round(g.seconds), calls: g.calls };
@@ -441,7 +495,7 @@ export class NetworkHealthDetector implements Detector {
         clientEpisodes: g.bySide.client,
         callsDuring: g.calls,
         longestEpisodes: g.kept.map((e) => `${e.side} ${formatFrameTime(e.start)} ${round(e.seconds)} s, ${e.calls} calls`),
-        connections: g.connections.size,
+        connections: g.connections,
       },
     );
     f.impact = { blockedSeconds: round(g.seconds), calls: g.calls };

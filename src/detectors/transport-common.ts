@@ -55,7 +55,8 @@ export function directionFrom(conn: TcpConnection, from: Endpoint): Direction | 
 export class FrameSeries {
   count = 0;
   bytes = 0;
-  readonly first: FrameRef[] = [];
+  /** The first frames added, at most keepFirst (read only: replaced, not changed, as frames come). */
+  first: FrameRef[] = [];
   last: FrameRef | undefined;
 
   constructor(private readonly keepFirst = 8) {}
@@ -64,7 +65,9 @@ export class FrameSeries {
     this.count++;
     this.bytes += bytes;
     const s = snapshotFrameRef(at);
-    if (this.first.length < this.keepFirst) this.first.push(s);
+    // The first frame gets a list of its own size: a push onto an empty list reserves 16 places, and most series keep one frame.
+    if (this.first.length === 0) this.first = [s];
+    else if (this.first.length < this.keepFirst) this.first.push(s);
     this.last = s;
   }
 

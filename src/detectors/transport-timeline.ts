@@ -92,6 +92,9 @@ export interface TransportEpisode {
   unresolved?: boolean;
 }
 
+/** The intervals of an episode without any (all but stalls): shared, never added to. */
+const NO_INTERVALS: number[] = Object.freeze([]) as unknown as number[];
+
 /** Every TCP event kind counted for one direction of a connection. */
 export class DirectionCounters {
   retransmissions = 0;
@@ -127,11 +130,20 @@ export class DirectionCounters {
   rst: FrameRef | undefined;
 }
 
+/** The counts of a direction that has had no event: all zero, never added to (a write throws). */
+const NO_COUNTERS: DirectionCounters = Object.freeze(new DirectionCounters());
+
 /** One connection's timeline. */
 export class ConnectionTimeline {
-  readonly counters: [DirectionCounters, DirectionCounters] = [new DirectionCounters(), new DirectionCounters()];
+  /**
+   * The counts of each direction: NO_COUNTERS (all zero, frozen) until the
+   * direction's first event (`countersOf`). A hostile capture's connections
+   * often see events one way only, and the pair was 412 bytes of each of
+   * its 10,000 timelines.
+   */
+  readonly counters: [DirectionCounters, DirectionCounters] = [NO_COUNTERS, NO_COUNTERS];
   /** The episodes, oldest first (at most MAX_EPISODES; older ones dropped). */
-  readonly episodes: TransportEpisode[] = [];
+  episodes: TransportEpisode[] = [];
   droppedEpisodes = 0;
   /**
    * What the dropped episodes held, per kind: how many, their seconds, the
@@ -148,10 +160,17 @@ export class ConnectionTimeline {
   calls = 0;
   answered = 0;
   orphanReplies = 0;
-  /** The current retransmission series per direction (an episode once resent twice). */
-  private readonly series: [TransportEpisode | undefined, TransportEpisode | undefined] = [undefined, undefined];
-  private readonly zeroWindow: [TransportEpisode | undefined, TransportEpisode | undefined] = [undefined, undefined];
-  private readonly lastGap: [TransportEpisode | undefined, TransportEpisode | undefined] = [undefined, undefined];
+  // Per direction, as fields rather than pairs: a hostile capture keeps
+  // 10,000 timelines, and three pairs were 190 bytes of each.
+  /** The current retransmission series of each direction (an episode once resent twice). */
+  private series0: TransportEpisode | undefined = undefined;
+  private series1: TransportEpisode | undefined = undefined;
+  /** The zero-window episode open in each direction. */
+  private zeroWindow0: TransportEpisode | undefined = undefined;
+  private zeroWindow1: TransportEpisode | undefined = undefined;
+  /** The last capture-gap episode of each direction (later gaps within GAP_MERGE_SECONDS join it). */
+  private lastGap0: TransportEpisode | undefined = undefined;
+  private lastGap1: TransportEpisode | undefined = undefined;
 
   constructor(public conn: TcpConnection) {
     this.lastSeen = snapshotFrameRef(conn.firstFrame);
@@ -175,8 +194,34 @@ export class ConnectionTimeline {
     return this.clientDirection() === 0 ? this.conn.b : this.conn.a;
   }
 
+  /** The counts of a direction, to be added to (made at its first event). */
+  private countersOf(d: Direction): DirectionCounters {
+    const c = this.counters[d];
+    return c !== NO_COUNTERS ? c : (this.counters[d] = new DirectionCounters());
+  }
+
+  private seriesOf(d: Direction): TransportEpisode | undefined {
+    return d === 0 ? this.series0 : this.series1;
+  }
+
+  private setSeries(d: Direction, ep: TransportEpisode | undefined): void {
+    if (d === 0) this.series0 = ep;
+    else this.series1 = ep;
+  }
+
+  private zeroWindowOf(d: Direction): TransportEpisode | undefined {
+    return d === 0 ? this.zeroWindow0 : this.zeroWindow1;
+  }
+
+  private setZeroWindow(d: Direction, ep: TransportEpisode | undefined): void {
+    if (d === 0) this.zeroWindow0 = ep;
+    else this.zeroWindow1 = ep;
+  }
+
   private push(ep: TransportEpisode): void {
-    this.episodes.push(ep);
+    // The first episode gets a list of its own size (a push onto an empty list reserves 16 places).
+    if (this.episodes.length === 0) this.episodes = [ep];
+    else this.episodes.push(ep);
     if (this.episodes.length > MAX_EPISODES) {
       const old = this.episodes.shift()!;
       this.droppedEpisodes++;
@@ -194,17 +239,19 @@ export class ConnectionTimeline {
   private newEpisode(kind: EpisodeKind, e: TcpEvent, dir: Direction): TransportEpisode {
     const frames = new FrameSeries(4);
     frames.add(e.at);
+    // Frame references are replaced, never changed in place: the episode's start and end, and its first frame, are one object.
+    const at = frames.first[0]!;
     return {
       kind,
       connId: e.conn.id,
       dir,
-      start: snapshotFrameRef(e.at),
-      end: snapshotFrameRef(e.at),
+      start: at,
+      end: at,
       open: true,
       count: 1,
       bytes: e.bytes,
       offset: e.offset,
-      intervals: [],
+      intervals: NO_INTERVALS,
       frames,
       calls: 0,
       worst: undefined,
@@ -216,7 +263,8 @@ export class ConnectionTimeline {
     this.conn = e.conn;
     if (frameCompare(e.at, this.lastSeen) > 0) this.lastSeen = snapshotFrameRef(e.at);
     const d = e.direction;
-    const c = this.counters[d];
+    // Counts made for the direction of an event that adds to them (not its end, not an ACK of the peer's bytes).
+    const c = e.kind === 'connection-end' || e.kind === 'ack-lost-segment' ? this.counters[d] : this.countersOf(d);
     switch (e.kind) {
       case 'retransmission':
         c.retransmissions++;
@@ -239,10 +287,12 @@ export class ConnectionTimeline {
         c.lostSegments++;
         c.lostBytes += e.bytes;
         break;
-      case 'ack-lost-segment':
-        this.counters[(d ^ 1) as Direction].ackedUnseen++;
-        this.counters[(d ^ 1) as Direction].ackedUnseenBytes += e.bytes;
+      case 'ack-lost-segment': {
+        const peer = this.countersOf((d ^ 1) as Direction);
+        peer.ackedUnseen++;
+        peer.ackedUnseenBytes += e.bytes;
         break;
+      }
       case 'dup-ack':
         c.dupAcks++;
         break;
@@ -251,10 +301,10 @@ export class ConnectionTimeline {
         break;
       case 'zero-window': {
         c.zeroWindows++;
-        const open = this.zeroWindow[d];
+        const open = this.zeroWindowOf(d);
         if (open === undefined) {
           const ep = this.newEpisode('zero-window', e, d);
-          this.zeroWindow[d] = ep;
+          this.setZeroWindow(d, ep);
           this.push(ep);
         } else {
           open.count++;
@@ -264,19 +314,19 @@ export class ConnectionTimeline {
         break;
       }
       case 'window-reopened': {
-        const open = this.zeroWindow[d];
+        const open = this.zeroWindowOf(d);
         if (open !== undefined) {
           open.end = snapshotFrameRef(e.at);
           open.frames.add(e.at);
           open.open = false;
-          this.zeroWindow[d] = undefined;
+          this.setZeroWindow(d, undefined);
         }
         break;
       }
       case 'gap': {
         c.gaps++;
         c.gapBytes += e.bytes;
-        const last = this.lastGap[d];
+        const last = d === 0 ? this.lastGap0 : this.lastGap1;
         if (last !== undefined && secondsFrom(last.end, e.at) <= GAP_MERGE_SECONDS) {
           last.count++;
           last.bytes += e.bytes;
@@ -285,7 +335,8 @@ export class ConnectionTimeline {
         } else {
           const ep = this.newEpisode('capture-gap', e, d);
           ep.open = false;
-          this.lastGap[d] = ep;
+          if (d === 0) this.lastGap0 = ep;
+          else this.lastGap1 = ep;
           this.push(ep);
         }
         break;
@@ -306,13 +357,13 @@ export class ConnectionTimeline {
       case 'connection-end':
         this.ended = snapshotFrameRef(e.at);
         for (const dir of [0, 1] as const) {
-          const z = this.zeroWindow[dir];
+          const z = this.zeroWindowOf(dir);
           if (z !== undefined) {
             z.end = snapshotFrameRef(e.at);
             z.open = false;
-            this.zeroWindow[dir] = undefined;
+            this.setZeroWindow(dir, undefined);
           }
-          const s = this.series[dir];
+          const s = this.seriesOf(dir);
           if (s !== undefined) {
             // Still unacknowledged at the end (data left unacked): the stall lasted until then.
             if (s.count >= 2 && this.counters[dir].unackedBytes > 0 && frameCompare(e.at, s.end) > 0) {
@@ -331,8 +382,8 @@ export class ConnectionTimeline {
   /** A retransmission: extends the direction's series when it resends the same (or older) data, else starts one. */
   private retransmission(e: TcpEvent): void {
     const d = e.direction;
-    const s = this.series[d];
-    const c = this.counters[d];
+    const s = this.seriesOf(d);
+    const c = this.countersOf(d);
     const repeat = s !== undefined && (e.offset === s.offset || (e.offset >= 0 && e.offset < s.offset));
     // After a stall, the resends that follow at once are its recovery, not new losses.
     const soon = c.lastResend !== undefined && secondsFrom(c.lastResend, e.at) <= RECOVERY_SECONDS;
@@ -342,7 +393,9 @@ export class ConnectionTimeline {
     c.lastResend = snapshotFrameRef(e.at);
     if (c.lastWasRepeat) c.repeatedResends++;
     if (s !== undefined && repeat) {
-      if (s.intervals.length < MAX_INTERVALS) s.intervals.push(round(secondsFrom(s.end, e.at)));
+      const interval = round(secondsFrom(s.end, e.at));
+      if (s.intervals === NO_INTERVALS) s.intervals = [interval];
+      else if (s.intervals.length < MAX_INTERVALS) s.intervals.push(interval);
       s.count++;
       s.end = snapshotFrameRef(e.at);
       s.frames.add(e.at);
@@ -351,7 +404,7 @@ export class ConnectionTimeline {
       return;
     }
     if (s !== undefined) s.open = false;
-    this.series[d] = this.newEpisode('retransmission-stall', e, d);
+    this.setSeries(d, this.newEpisode('retransmission-stall', e, d));
   }
 
   /** A call on this connection answered (reply set) or never answered (`end`: how far it waited). */
@@ -473,12 +526,13 @@ export class TransportTimeline {
   private noteLoss(a: string, b: string, at: FrameRef, bytes: number): void {
     const key = pairKey(a, b);
     let spans = this.loss.get(key);
+    const t = seconds(at);
     if (spans === undefined) {
       if (this.loss.size >= MAX_GAP_PAIRS) this.loss.shift();
-      spans = [];
-      this.loss.set(key, spans);
+      // A list of its own size: most pairs see one span (a push onto an empty list reserves 16 places).
+      this.loss.set(key, [{ from: t, to: t, bytes, gaps: 1 }]);
+      return;
     }
-    const t = seconds(at);
     const last = spans[spans.length - 1];
     if (last !== undefined && t - last.to <= GAP_MERGE_SECONDS && t >= last.from) {
       last.to = Math.max(last.to, t);
