@@ -130,10 +130,15 @@ describe('a READ stalled in TCP (server segments unacknowledged for 25 s)', () =
     stallOn(one, 0x3000);
     stallOn(two, 0x3001);
     stallOn(one, 0x3002);
-    const r = await analyze(writeTemp(tempDir(), 'gen.pcap', writePcap(c.frames, { linkType: 1 })));
+    const r = await reportOf(c);
     const stalls = ofKind(r, 'network-health');
     expect(stalls).toHaveLength(1);
     expect(stalls[0]!.metrics).toMatchObject({ stalls: 3, connections: 2, serverStalls: 3, clientStalls: 0 });
+    // The count in the title; the explanation (three lines at most: readable()) gives the longest's intervals and the calls.
+    expect(stalls[0]!.title).toBe('3 TCP stalls, 10.5 s in all; the longest, 3.5 s: the server resent a segment 4 times before it was acknowledged');
+    expect(stalls[0]!.explanation).toBe(
+      'The server resent it at growing intervals (0.5, 1, 2 s) before the client acknowledged it. 3 calls waited; the slowest, READ xid 0x00003000, took 3.75 s. Packets were lost (firewall, link down, MTU black hole) or the client stopped.',
+    );
   });
 
   it('the clean counterpart: the same READs answered in 1.1 s give no finding', async () => {

@@ -441,11 +441,12 @@ export class NetworkHealthDetector implements Detector {
     const f = this.finding(
       g,
       longest.seconds >= this.stallErrorSeconds ? 'error' : 'warning',
-      `TCP stall of ${secondsText(longest.seconds)}: ${longest.side === 'server' ? 'the server' : 'the client'} resent a segment ${longest.count} times ${longest.unresolved ? 'and it was never acknowledged' : 'before it was acknowledged'}`,
+      // Several stalls are counted in the title: the explanation holds the longest's intervals and the calls, within three lines.
+      `${g.episodes > 1 ? `${g.episodes} TCP stalls, ${secondsText(g.seconds)} in all; the longest, ${secondsText(longest.seconds)}` : `TCP stall of ${secondsText(longest.seconds)}`}: ${sender} resent a segment ${longest.count} times ${longest.unresolved ? 'and it was never acknowledged' : 'before it was acknowledged'}`,
       sentences(
-        `${sender} resent the same data at growing intervals (${intervalsText(longest.intervals)}) ${longest.unresolved ? `and ${peer} never acknowledged it` : `before ${peer} acknowledged it`}${g.episodes > 1 ? `; ${plural(g.episodes, 'stall')} of ${secondsText(g.seconds)} in all` : ''}`,
+        `${sender} resent ${g.episodes > 1 ? 'it' : 'the same data'} at growing intervals (${intervalsText(longest.intervals)}) ${longest.unresolved ? `and ${peer} never acknowledged it` : `before ${peer} acknowledged it`}`,
         worst !== undefined ? `${waitedText(g.calls, worst)} ${worst.reply !== undefined ? `took ${secondsText(worst.seconds)}` : 'was never answered'}` : 'no call was waiting',
-        `packets were lost on the path (firewall, link down, MTU black hole) or ${peer} stopped`,
+        `packets were lost ${g.calls > 1 ? '' : 'on the path '}(firewall, link down, MTU black hole) or ${peer} stopped`,
       ),
       g.episodes,
       this.episodeEvidence(g, (e, i, n) => (i === 0 ? `${e.side} retransmission (first of ${e.count}), not acknowledged` : i === n - 1 ? `${e.side} retransmission (last, +${secondsText(e.seconds)})` : `${e.side} retransmission`)),
@@ -506,5 +507,5 @@ export class NetworkHealthDetector implements Detector {
 /** "READ xid 0x… waited meanwhile and" (one call), "3 calls waited meanwhile; the slowest, READ xid 0x…," (several). */
 function waitedText(calls: number, worst: { op: string; xid: number }): string {
   const call = `${worst.op} xid ${xidText(worst.xid)}`;
-  return calls === 1 ? `${call} waited meanwhile and` : `${plural(calls, 'call')} waited meanwhile; the slowest, ${call},`;
+  return calls === 1 ? `${call} waited meanwhile and` : `${plural(calls, 'call')} waited; the slowest, ${call},`;
 }
