@@ -106,7 +106,7 @@ export async function analyze(inputs: string | readonly string[], options: Analy
   const budget = new MemoryBudget(options.maxMemory ?? DEFAULT_MAX_MEMORY);
   let current: Frame | undefined;
   budget.onFirstDrop = () => {
-    (heap ??= tightenHeapGrowth()).dropping();
+    heap ??= tightenHeapGrowth();
     diag.report({
       severity: 'warning',
       code: 'memory-limit',

@@ -17,7 +17,7 @@ vi.mock('node:v8', async (importOriginal) => {
   return { ...real, default: { ...real, setFlagsFromString: (f: string) => flags.push(f) }, setFlagsFromString: (f: string) => flags.push(f) };
 });
 
-const { largeInput, HOLD_FROM_BYTES, tightenHeapGrowth, HEAP_GROWTH_PERCENT, HEAP_GROWTH_PERCENT_DROPPING, SEMI_SPACE_GROWTH_TIGHT, SEMI_SPACE_GROWTH_DEFAULT, startedHeld, setStartedHeld } =
+const { largeInput, HOLD_FROM_BYTES, tightenHeapGrowth, HEAP_GROWTH_PERCENT, SEMI_SPACE_GROWTH_TIGHT, SEMI_SPACE_GROWTH_DEFAULT, startedHeld, setStartedHeld } =
   await import('../src/memory/heap-growth.js');
 const { readShebang } = await import('../bench/shebang.js');
 const { analyze } = await import('../src/analyze.js');
@@ -26,8 +26,6 @@ const { CAPTURES, tempDir } = await import('./helpers.js');
 
 const TIGHT = `--heap-growing-percent=${HEAP_GROWTH_PERCENT} --semi-space-growth-factor=${SEMI_SPACE_GROWTH_TIGHT}`;
 const DEFAULT = `--heap-growing-percent=0 --semi-space-growth-factor=${SEMI_SPACE_GROWTH_DEFAULT}`;
-const DROPPING = `--heap-growing-percent=${HEAP_GROWTH_PERCENT_DROPPING}`;
-const BACK = `--heap-growing-percent=${HEAP_GROWTH_PERCENT}`;
 
 beforeEach(() => {
   flags.length = 0;
@@ -47,34 +45,19 @@ describe('heap growth held tight while an analysis runs', () => {
     expect(flags).toEqual([TIGHT, DEFAULT, TIGHT, DEFAULT]);
   });
 
-  it('grows more while a hold drops state, back when it is released inside another hold', () => {
-    const outer = tightenHeapGrowth();
-    const inner = tightenHeapGrowth();
-    inner.dropping();
-    inner.dropping();
-    expect(flags).toEqual([TIGHT, DROPPING]);
-    inner.release();
-    expect(flags).toEqual([TIGHT, DROPPING, BACK]);
-    outer.release();
-    expect(flags).toEqual([TIGHT, DROPPING, BACK, DEFAULT]);
-    // A released hold asks nothing more.
-    inner.dropping();
-    expect(flags).toHaveLength(4);
-  });
-
   it('sets the flags V8 knows, to their defaults after', () => {
-    expect([HEAP_GROWTH_PERCENT, HEAP_GROWTH_PERCENT_DROPPING, SEMI_SPACE_GROWTH_TIGHT, SEMI_SPACE_GROWTH_DEFAULT]).toEqual([50, 100, 1, 2]);
+    expect([HEAP_GROWTH_PERCENT, SEMI_SPACE_GROWTH_TIGHT, SEMI_SPACE_GROWTH_DEFAULT]).toEqual([50, 1, 2]);
     // V8's own default growth factor of the new space is 2 (node --v8-options).
     expect(DEFAULT).toBe('--heap-growing-percent=0 --semi-space-growth-factor=2');
   });
 
-  it('analyze(): a small capture is left alone until its first drop, then held, growing by the dropping percent, to the report', async () => {
+  it('analyze(): a small capture is left alone until its first drop, then held to the report', async () => {
     const file = join(tempDir(), 'hostile.pcap');
     writeHostileFile(file, { connections: 3000, calls: 0, hugeRecord: false });
     expect(statSync(file).size).toBeLessThan(HOLD_FROM_BYTES);
     const report = await analyze(file, { maxMemory: 2 * 1024 * 1024 });
     expect(report.memory.dropped.connections).toBeGreaterThan(0);
-    expect(flags).toEqual([TIGHT, DROPPING, DEFAULT]);
+    expect(flags).toEqual([TIGHT, DEFAULT]);
   });
 
   it('analyze(): a small ordinary capture is left alone (node:v8 is not even needed)', async () => {
@@ -135,29 +118,18 @@ describe('heap growth held tight while an analysis runs', () => {
     expect(startedHeld(readShebang(join(import.meta.dirname, '..', 'src', 'cli', 'main.ts')).flags)).toBe(true);
   });
 
-  it('started held: a hold asks nothing until state drops, and then sets the growth back after the last hold', () => {
+  it('started held: holds ask nothing, also when state drops (the command never loads node:v8)', async () => {
     const was = setStartedHeld(true);
     try {
       const a = tightenHeapGrowth();
       const b = tightenHeapGrowth();
       a.release();
       b.release();
+      const file = join(tempDir(), 'hostile.pcap');
+      writeHostileFile(file, { connections: 3000, calls: 0, hugeRecord: false });
+      const report = await analyze(file, { maxMemory: 2 * 1024 * 1024 });
+      expect(report.memory.dropped.connections).toBeGreaterThan(0);
       expect(flags).toEqual([]);
-      const outer = tightenHeapGrowth();
-      const inner = tightenHeapGrowth();
-      inner.dropping();
-      expect(flags).toEqual([DROPPING]);
-      inner.release();
-      expect(flags).toEqual([DROPPING, BACK]);
-      outer.release();
-      expect(flags).toEqual([DROPPING, BACK, BACK]);
-      // Nothing moved since: nothing to set back.
-      tightenHeapGrowth().release();
-      expect(flags).toHaveLength(3);
-      const c = tightenHeapGrowth();
-      c.dropping();
-      c.release();
-      expect(flags).toEqual([DROPPING, BACK, BACK, DROPPING, BACK]);
     } finally {
       setStartedHeld(was);
     }

@@ -10,12 +10,12 @@
  * docs/memory.md; 78 MB of heap for 17 MB live on the 100 MB `meta` bench
  * capture). So V8 is asked to grow the heap by at most HEAP_GROWTH_PERCENT
  * past what survived each full collection (the V8 flag
- * `--heap-growing-percent`, read at each collection), and by
- * HEAP_GROWTH_PERCENT_DROPPING once the memory budget drops state: the
- * live state is then as large as the limit lets it be and replaced as fast
- * as the capture is read, and each full collection marks all of it (50%
- * cost the combined hostile capture 8% more CPU than 100%; on the others
- * it made no difference to measure).
+ * `--heap-growing-percent`, read at each collection), also once the memory
+ * budget drops state. (It was 100% from the first drop, the live state
+ * being then as large as the limit lets it and each full collection marking
+ * all of it; since 2026-12-03 evening 50% there too: the combined hostile
+ * capture's peak RSS 285-299 → 243-257 MB, its CPU the same within the
+ * spread of runs, docs/memory.md.)
  *
  * Young generation: with no V8 flags (a library user's process, or plain
  * `node`) V8 doubles the semi-spaces whenever many objects survive a
@@ -38,8 +38,8 @@
  *
  * The `nfsight` command starts Node with the heap already held that way
  * (its shebang: `--heap-growing-percent=50` and fixed semi-spaces), so
- * that holding asks V8 for nothing and node:v8 is loaded only if state is
- * dropped (startedHeld): 2-3% of a 0.5 s run on a 1 GB bulk capture.
+ * that holding asks V8 for nothing and the command never loads node:v8
+ * (startedHeld): 2-3% of a 0.5 s run on a 1 GB bulk capture.
  */
 import { statSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
@@ -71,14 +71,11 @@ export function largeInput(files: readonly string[]): boolean {
 }
 
 export const HEAP_GROWTH_PERCENT = 50;
-export const HEAP_GROWTH_PERCENT_DROPPING = 100;
 /** The new space's growth factor while tightened (1: it does not grow), and V8's default. */
 export const SEMI_SPACE_GROWTH_TIGHT = 1;
 export const SEMI_SPACE_GROWTH_DEFAULT = 2;
 
 let holders = 0;
-/** Holders that drop state (they ask for HEAP_GROWTH_PERCENT_DROPPING). */
-let dropping = 0;
 
 /**
  * Whether a process started with these flags (process.execArgv) has its
@@ -97,10 +94,8 @@ export function startedHeld(execArgv: readonly string[]): boolean {
   return (min !== undefined && min === value('max-semi-space-size')) || value('semi-space-growth-factor') === String(SEMI_SPACE_GROWTH_TIGHT);
 }
 
-/** This process was started held (the command): V8's flags are asked for only when state drops, and set back after. */
+/** This process was started held (the command): holds ask V8 for nothing. */
 let preset = startedHeld(process.execArgv);
-/** With `preset`: flags were asked for since the process started (to be set back once the last hold goes). */
-let moved = false;
 
 /** For tests: as if the process had been started held, or not. Returns the previous setting. */
 export function setStartedHeld(held: boolean): boolean {
@@ -109,43 +104,22 @@ export function setStartedHeld(held: boolean): boolean {
   return was;
 }
 
-function ask(flags: string): void {
-  if (preset) moved = true;
-  setFlagsFromString(flags);
-}
-
 /** What a holder of the tight heap can do. */
 export interface HeapHold {
-  /** The analysis drops state from now on: the old generation may grow by HEAP_GROWTH_PERCENT_DROPPING. */
-  dropping(): void;
   /** Gives the hold back (once; later calls do nothing). */
   release(): void;
 }
 
-const growth = (): string => `--heap-growing-percent=${dropping > 0 ? HEAP_GROWTH_PERCENT_DROPPING : HEAP_GROWTH_PERCENT}`;
-
 /** Tightens V8's heap growth until the hold is released (nested holds count). */
 export function tightenHeapGrowth(): HeapHold {
-  if (holders++ === 0 && !preset) ask(`${growth()} --semi-space-growth-factor=${SEMI_SPACE_GROWTH_TIGHT}`);
+  if (holders++ === 0 && !preset) setFlagsFromString(`--heap-growing-percent=${HEAP_GROWTH_PERCENT} --semi-space-growth-factor=${SEMI_SPACE_GROWTH_TIGHT}`);
   let released = false;
-  let drops = false;
   return {
-    dropping() {
-      if (released || drops) return;
-      drops = true;
-      if (dropping++ === 0) ask(growth());
-    },
     release() {
       if (released) return;
       released = true;
-      if (drops && --dropping === 0 && holders > 1) ask(growth());
-      if (--holders > 0) return;
-      if (!preset) ask(`--heap-growing-percent=0 --semi-space-growth-factor=${SEMI_SPACE_GROWTH_DEFAULT}`);
-      else if (moved) {
-        // Back to how the process started.
-        ask(growth());
-        moved = false;
-      }
+      if (--holders > 0 || preset) return;
+      setFlagsFromString(`--heap-growing-percent=0 --semi-space-growth-factor=${SEMI_SPACE_GROWTH_DEFAULT}`);
     },
   };
 }
