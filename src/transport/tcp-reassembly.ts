@@ -1433,7 +1433,7 @@ export class TcpReassembler {
       return;
     }
     // Ahead of missing data: keep a copy until the hole is filled or declared lost.
-    const p = half.pending === NO_PENDING ? (half.pending = []) : half.pending;
+    const p = half.pending;
     // Insertion point: after every segment starting at or before segOff (usually the end).
     let lo = 0;
     let hi = p.length;
@@ -1455,10 +1455,15 @@ export class TcpReassembler {
     this.stats.outOfOrderSegments++;
     lazy?.need(start, start + capLen);
     const copy = buf.toString('latin1', start, start + capLen);
-    p.splice(lo, 0, { offset: segOff, wireLen, data: copy, at: snapshotFrameRef(at) });
+    const seg: Pending = { offset: segOff, wireLen, data: copy, at: snapshotFrameRef(at) };
+    // The first segment gets a list of its own size (a push onto an empty list reserves 16 places: 130 bytes
+    // more for each of the hostile capture's connections holding one segment far ahead).
+    if (p === NO_PENDING) half.pending = [seg];
+    else if (lo === p.length) p.push(seg);
+    else p.splice(lo, 0, seg);
     half.buffered += capLen;
     this.oooAccount.add(capLen + PENDING_SEGMENT_BYTES);
-    if (p.length === 1) {
+    if (half.pending.length === 1) {
       const x = half.extra();
       x.conn = conn;
       this.buffering.push(x);
@@ -1468,10 +1473,11 @@ export class TcpReassembler {
     if (stats.bufferedBytes > stats.maxBufferedBytes) stats.maxBufferedBytes = stats.bufferedBytes;
     // Over a bound: give up on the first hole of this direction, and so on
     // (each turn delivers at least the first buffered segment).
-    const maxTurns = p.length;
+    const list = half.pending;
+    const maxTurns = list.length;
     let turns = 0;
     while (
-      p.length > 0 &&
+      list.length > 0 &&
       (half.buffered > this.opts.maxBufferedPerDirection || stats.bufferedBytes > this.opts.maxBufferedTotal)
     ) {
       if (++turns > maxTurns) throw this.stuck(half, 'buffer bound', maxTurns);
