@@ -99,6 +99,11 @@ interface ConnInfo {
   tcp?: boolean;
 }
 
+// Shared while a connection has none (frozen: never added to). Most of the
+// 10,000 connections followed have no FIN, RST or call left outstanding.
+const NO_FRAMES: [FrameRef | undefined, FrameRef | undefined] = Object.freeze([undefined, undefined]) as unknown as [FrameRef | undefined, FrameRef | undefined];
+const NO_OUTSTANDING: Outstanding[] = Object.freeze([]) as unknown as Outstanding[];
+
 interface Waiting {
   conn: ConnInfo;
   entry: Outstanding;
@@ -163,7 +168,7 @@ export class ConnectionsDetector implements Detector {
   private info(id: number, firstFrame: FrameRef, a: Endpoint, b: Endpoint): ConnInfo {
     let c = this.conns.get(id);
     if (c === undefined) {
-      c = { id, firstFrame: snapshotFrameRef(firstFrame), a, b, fin: [undefined, undefined], rst: [undefined, undefined], outstanding: [], outstandingCount: 0, ops: undefined };
+      c = { id, firstFrame: snapshotFrameRef(firstFrame), a, b, fin: NO_FRAMES, rst: NO_FRAMES, outstanding: NO_OUTSTANDING, outstandingCount: 0, ops: undefined };
       this.conns.set(id, c);
       if (this.conns.size > this.max) this.conns.shift();
     } else if (frameCompare(firstFrame, c.firstFrame) < 0) {
@@ -195,8 +200,13 @@ export class ConnectionsDetector implements Detector {
       this.countConnection(e.conn.a, e.conn.b);
       return;
     }
-    if (e.kind === 'fin') c.fin[e.direction] ??= snapshotFrameRef(e.at);
-    else if (e.kind === 'rst') c.rst[e.direction] ??= snapshotFrameRef(e.at);
+    if (e.kind === 'fin') {
+      if (c.fin === NO_FRAMES) c.fin = [undefined, undefined];
+      c.fin[e.direction] ??= snapshotFrameRef(e.at);
+    } else if (e.kind === 'rst') {
+      if (c.rst === NO_FRAMES) c.rst = [undefined, undefined];
+      c.rst[e.direction] ??= snapshotFrameRef(e.at);
+    }
     else if (e.kind === 'connection-end') this.attempt(e);
   }
 
@@ -324,7 +334,8 @@ export class ConnectionsDetector implements Detector {
     if (ops.size < 8) ops.add(operationOf(t));
     if (c.outstanding.length >= KEEP_OUTSTANDING) return;
     const entry: Outstanding = { xid: t.xid, op: operationOf(t), call: snapshotFrameRef(t.call.frame), fate: 'lost' };
-    c.outstanding.push(entry);
+    if (c.outstanding === NO_OUTSTANDING) c.outstanding = [entry];
+    else c.outstanding.push(entry);
     const done = this.answered.get(pair, t.xid);
     if (done !== undefined && done.connId !== t.connId && frameCompare(done.call, t.call.frame) > 0) {
       // Resent and answered on another connection before this one ended.
