@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { MessageBytes } from '../decoders/bytes.js';
 import type { DecodedCall, DecodedReply } from '../decoders/decoded.js';
-import { fhHash, fhHex } from '../decoders/fh.js';
+import { fhHash, fhHashHex, fhHex } from '../decoders/fh.js';
 import { NFSSTAT3_CODES, nfs3Decoder, nfsstat3Name } from '../decoders/nfs3.js';
 import { XdrReader } from '../decoders/xdr.js';
 import { NFSSTAT3 } from './reference/rfc-names.js';
@@ -409,6 +409,18 @@ describe('file handle hash', () => {
     // nfsv3-errors.pcap frame 9: tshark -e nfs.fhandle -e nfs.fh.hash
     expect(fhHash(Buffer.from('430000011244ceeef57cd50464260156c120009586add800', 'hex'))).toBe('0x88ede9d8');
     expect(fhHash(Buffer.alloc(0))).toBe('0x00000000');
+  });
+
+  it('from the hex text (fhHashHex, no Buffer made): the hash of the bytes Buffer.from(hex) reads', () => {
+    expect(fhHashHex('430000011244ceeef57cd50464260156c120009586add800')).toBe('0x88ede9d8');
+    expect(fhHashHex('430000011244CEEEF57CD50464260156C120009586ADD800')).toBe('0x88ede9d8');
+    expect(fhHashHex('')).toBe('0x00000000');
+    // Random handles, and texts Buffer.from reads only in part: an odd last digit, a pair that is not hex.
+    let seed = 7;
+    const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) >>> 0) % n);
+    const texts = ['abc', 'a', '12zz34', 'zz', '0g', 'ff-ff', 'ABCDEFabcdef0123456789'];
+    for (let i = 0; i < 200; i++) texts.push(Buffer.from(Array.from({ length: rand(130) }, () => rand(256))).toString('hex'));
+    for (const h of texts) expect(fhHashHex(h), h).toBe(fhHash(Buffer.from(h, 'hex')));
   });
 });
 

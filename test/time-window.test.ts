@@ -83,3 +83,18 @@ describe('--time-window', () => {
     expect(head.rpc.matched).toBeGreaterThan(0);
   });
 });
+
+describe('formatFrameTime', () => {
+  it('the ISO time of each frame, also when seconds alternate (the text of the last second is remembered)', () => {
+    const iso = (sec: number, nsec: number): string => {
+      const frac = nsec % 1000 === 0 ? String(nsec / 1000).padStart(6, '0') : String(nsec).padStart(9, '0');
+      return `${new Date(sec * 1000).toISOString().slice(0, 19)}.${frac}Z`;
+    };
+    const times: [number, number][] = [
+      [1763779858, 500000000], [1763779858, 1000], [1763779859, 7], [1763779858, 999999999], [0, 0], [1763779859, 123456000], [1763779859, 123456789],
+    ];
+    for (const [tsSec, tsNsec] of times) expect(formatFrameTime({ tsSec, tsNsec })).toBe(iso(tsSec, tsNsec));
+    expect(formatFrameTime({ tsSec: 1763779858, tsNsec: 5000 })).toBe('2025-11-22T02:50:58.000005Z');
+    expect(formatFrameTime({ tsSec: 0, tsNsec: 1 })).toBe('1970-01-01T00:00:00.000000001Z');
+  });
+});
