@@ -53,6 +53,14 @@ export interface AnalyzeOptions extends ReadOptions {
   onCall?: (t: Transaction) => void;
   /** A call announced by onCall and then dropped to stay within the memory budget: it never reaches onTransaction. */
   onCallForgotten?: (t: Transaction) => void;
+  /**
+   * Whether the listeners read the replies' decoded `results` (default
+   * true). False: the decoders make only the summary fields (status, byte
+   * counts, handles, stop; the calls' arguments are decoded whole as ever),
+   * as they do when there is no listener; NFSv3 attributes and directory
+   * entries are skipped, not built (the `calls` command).
+   */
+  decodeResults?: boolean;
   /** Ports to treat as NFS/RPC besides 2049, 111 and 20048 (`--nfs-port`). */
   nfsPorts?: readonly number[];
   /** Only frames in this window of capture time are analysed (`--time-window`). */
@@ -129,7 +137,8 @@ export async function analyze(inputs: string | readonly string[], options: Analy
   // Transactions flow: matcher → decode stage → summaries (and the caller's listener).
   const listener = options.onTransaction;
   // Without a listener nothing reads the replies' decoded results beyond their summary fields.
-  const decodeStage = new DecodeStage(diag, (i) => files[i] ?? '?', undefined, listener === undefined && options.onCall === undefined);
+  const summaryOnly = (listener === undefined && options.onCall === undefined) || options.decodeResults === false;
+  const decodeStage = new DecodeStage(diag, (i) => files[i] ?? '?', undefined, summaryOnly);
   const fhPaths = new FileHandlePaths(undefined, budget);
   const context: TransactionContext = {
     pathOf: (fh) => fhPaths.pathOf(fh),

@@ -11,7 +11,8 @@ import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { addCallsCommand, runCalls, type CallsOptions } from '../src/cli/calls-command.js';
 import type { CliIo } from '../src/cli/common.js';
-import { CALL_COLUMNS, callFilter, csvField, msLabel, parseEndpointFilter, parseFrameRange, parseSeconds, parseXid, type CallRow } from '../src/report/calls.js';
+import { analyze } from '../src/analyze.js';
+import { CALL_COLUMNS, callFilter, callRow, csvField, msLabel, parseEndpointFilter, parseFrameRange, parseSeconds, parseXid, type CallRow } from '../src/report/calls.js';
 import { writePcap } from './gen/capture-writer.js';
 import { Capture, TcpSession } from './gen/session.js';
 import { getattrCall, okReply } from './gen/workload.js';
@@ -133,6 +134,20 @@ function parseCsv(text: string): string[][] {
   }
   return records;
 }
+
+describe('calls: replies decoded for their summary', () => {
+  it('every row of every bundled capture is the row of the fully decoded transaction (the command asks only for the summary)', async () => {
+    let rows = 0;
+    for (const name of bundledCaptures()) {
+      const file = join(CAPTURES, name);
+      const full: CallRow[] = [];
+      await analyze(file, { onTransaction: (t, ctx) => full.push(callRow(t, (i) => ctx.fileName?.(i) ?? file, ctx)) });
+      expect(await rowsOf(name), name).toEqual(full);
+      rows += full.length;
+    }
+    expect(rows).toBeGreaterThan(1000);
+  });
+});
 
 describe('calls rows equal tshark’s', () => {
   let statusesCompared = 0;

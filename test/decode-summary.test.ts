@@ -174,5 +174,18 @@ describe('summary-only reply decoding', () => {
     });
     expect(full).toBeGreaterThan(10);
     expect(summary).toBe(0);
+    // A listener that says it reads no results (decodeResults: false, the calls command) gets the summary decoding.
+    let withAttributes = 0;
+    let v3 = 0;
+    await analyze(file, {
+      decodeResults: false,
+      onTransaction: (t) => {
+        if (t.version !== 3 || t.decoded?.reply === undefined) return;
+        v3++;
+        if (JSON.stringify(t.decoded.reply.results ?? {}).includes('"attributes"')) withAttributes++;
+      },
+    });
+    expect(v3).toBeGreaterThan(10);
+    expect(withAttributes).toBe(0);
   });
 });

@@ -48,6 +48,8 @@ export async function runCalls(files: string[], opts: CallsOptions, io: CliIo): 
   };
   const { report, status } = await analyzeForCli(files, opts, io, {
     onTransaction,
+    // A row holds the replies' summary fields only: their attributes and directory entries need not be built.
+    decodeResults: false,
     ...(order !== undefined
       ? { onCall: (t: Transaction) => order.called(t, positionOf(t)), onCallForgotten: (t: Transaction) => order.finished(t, positionOf(t), undefined) }
       : {}),
