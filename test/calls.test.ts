@@ -311,6 +311,8 @@ describe('formats', () => {
     expect(r.code).toBe(0);
     const json = JSON.parse(r.out) as CallRow[];
     expect(json).toEqual([...rows].sort((a, b) => a.frame - b.frame));
+    // Written row by row, the text is JSON.stringify(rows, null, 2)'s, byte for byte.
+    expect(r.out).toBe(JSON.stringify(json, null, 2) + '\n');
   });
 
   it('table: a heading, one line per call in call-frame order with fixed columns, no colour', async () => {

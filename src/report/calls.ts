@@ -531,7 +531,10 @@ function jsonRenderer(write: (s: string) => void): CallsRenderer {
   return {
     ordered: true,
     row(r) {
-      out.push(`${n++ === 0 ? '[\n' : ',\n'}  ${JSON.stringify(r, null, 2).replace(/\n/g, '\n  ')}`);
+      // The row as an element of a one-element array, the array's brackets cut off: indented by JSON.stringify itself
+      // (re-indenting the row's text with a replace took as long as stringifying it).
+      const text = JSON.stringify([r], null, 2);
+      out.push(`${n++ === 0 ? '[\n' : ',\n'}${text.slice(2, text.length - 2)}`);
     },
     end() {
       out.push(n === 0 ? '[]\n' : '\n]\n');
