@@ -21,6 +21,7 @@ import type { Transaction, TransactionContext } from '../rpc/transaction.js';
 import { formatEndpoint } from '../transport/stream.js';
 import { formatFrameTime } from './time.js';
 import { baseName, DEFAULT_WIDTH, displayWidth, pad, shortenEnd, shortenMiddle, shortenStart } from './terminal.js';
+import { indentedText } from './json-writer.js';
 
 
 /** One call of the listing. Keys are the jsonl / json contract; csv columns follow CALL_COLUMNS. */
@@ -531,10 +532,7 @@ function jsonRenderer(write: (s: string) => void): CallsRenderer {
   return {
     ordered: true,
     row(r) {
-      // The row as an element of a one-element array, the array's brackets cut off: indented by JSON.stringify itself
-      // (re-indenting the row's text with a replace took as long as stringifying it).
-      const text = JSON.stringify([r], null, 2);
-      out.push(`${n++ === 0 ? '[\n' : ',\n'}${text.slice(2, text.length - 2)}`);
+      out.push(`${n++ === 0 ? '[\n' : ',\n'}  ${indentedText(r, '  ')}`);
     },
     end() {
       out.push(n === 0 ? '[]\n' : '\n]\n');
