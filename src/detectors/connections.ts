@@ -30,6 +30,7 @@
  */
 import { assignFrameRef, snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import { LruMap } from '../memory/lru.js';
+import { appended } from '../memory/small-lists.js';
 import { CallLru } from './call-lru.js';
 import { formatFrameTime } from '../report/time.js';
 import type { Transaction } from '../rpc/transaction.js';
@@ -334,8 +335,7 @@ export class ConnectionsDetector implements Detector {
     if (ops.size < 8) ops.add(operationOf(t));
     if (c.outstanding.length >= KEEP_OUTSTANDING) return;
     const entry: Outstanding = { xid: t.xid, op: operationOf(t), call: snapshotFrameRef(t.call.frame), fate: 'lost' };
-    if (c.outstanding === NO_OUTSTANDING) c.outstanding = [entry];
-    else c.outstanding.push(entry);
+    c.outstanding = appended(c.outstanding, entry);
     const done = this.answered.get(pair, t.xid);
     if (done !== undefined && done.connId !== t.connId && frameCompare(done.call, t.call.frame) > 0) {
       // Resent and answered on another connection before this one ended.

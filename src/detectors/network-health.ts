@@ -35,6 +35,7 @@ import type { ConnectionTimeline, OverlappingCall, TransportEpisode } from './tr
 import { FrameSeries, frameCompare, round, secondsFrom } from './transport-common.js';
 import { cleanMetrics, intervalsText, percentText, plural, secondsText, sentences, xidText } from './wording.js';
 import { groupDigits } from '../number-text.js';
+import { appended } from '../memory/small-lists.js';
 
 export const KIND_NETWORK_HEALTH = 'network-health';
 
@@ -72,13 +73,6 @@ const SAMPLE_WHAT: Record<Side, Record<'retransmission' | 'lost-segment' | 'out-
 };
 
 const NO_TEXTS: string[] = Object.freeze([]) as unknown as string[];
-
-/** The list with `x` added: a new list of one for an empty one (a push onto an empty list reserves 16 places). */
-function appended(list: string[], x: string): string[] {
-  if (list.length === 0) return [x];
-  list.push(x);
-  return list;
-}
 
 function countConnection(g: Group, connId: number): void {
   if (g.lastConnection === connId) return;

@@ -9,6 +9,7 @@ import { snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import type { Transaction } from '../rpc/transaction.js';
 import { formatEndpoint, type Direction, type Endpoint, type TcpConnection, type TcpEvent } from '../transport/stream.js';
 import { LruMap } from '../memory/lru.js';
+import { appended } from '../memory/small-lists.js';
 
 /** The operation a call is about: the decoded main op, else the procedure's name (prefixed by its program outside NFS). */
 export function operationOf(t: Transaction): string {
@@ -65,9 +66,8 @@ export class FrameSeries {
     this.count++;
     this.bytes += bytes;
     const s = snapshotFrameRef(at);
-    // The first frame gets a list of its own size: a push onto an empty list reserves 16 places, and most series keep one frame.
-    if (this.first.length === 0) this.first = [s];
-    else if (this.first.length < this.keepFirst) this.first.push(s);
+    // Most series keep one frame (src/memory/small-lists.ts).
+    if (this.first.length < this.keepFirst) this.first = appended(this.first, s);
     this.last = s;
   }
 

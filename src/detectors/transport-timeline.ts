@@ -25,6 +25,7 @@
  */
 import { snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import { LruMap } from '../memory/lru.js';
+import { appended } from '../memory/small-lists.js';
 import type { OrphanReply, Transaction } from '../rpc/transaction.js';
 import type { Direction, Endpoint, TcpConnection, TcpEvent } from '../transport/stream.js';
 import { FrameSeries, directionFrom, frameCompare, operationOf, round, secondsFrom } from './transport-common.js';
@@ -219,9 +220,7 @@ export class ConnectionTimeline {
   }
 
   private push(ep: TransportEpisode): void {
-    // The first episode gets a list of its own size (a push onto an empty list reserves 16 places).
-    if (this.episodes.length === 0) this.episodes = [ep];
-    else this.episodes.push(ep);
+    this.episodes = appended(this.episodes, ep);
     if (this.episodes.length > MAX_EPISODES) {
       const old = this.episodes.shift()!;
       this.droppedEpisodes++;
@@ -394,8 +393,7 @@ export class ConnectionTimeline {
     if (c.lastWasRepeat) c.repeatedResends++;
     if (s !== undefined && repeat) {
       const interval = round(secondsFrom(s.end, e.at));
-      if (s.intervals === NO_INTERVALS) s.intervals = [interval];
-      else if (s.intervals.length < MAX_INTERVALS) s.intervals.push(interval);
+      if (s.intervals.length < MAX_INTERVALS) s.intervals = appended(s.intervals, interval);
       s.count++;
       s.end = snapshotFrameRef(e.at);
       s.frames.add(e.at);
