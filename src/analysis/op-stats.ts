@@ -40,8 +40,9 @@ import type { RpcReplyHeader } from '../../decoders/rpc.js';
 import type { FrameRef } from '../capture/frame.js';
 import type { RpcReplySide, Transaction, TransactionSink } from '../rpc/transaction.js';
 import { formatEndpoint } from '../transport/stream.js';
-import type { MemoryAccount, MemoryBudget } from '../memory/budget.js';
+import type { MemoryBudget } from '../memory/budget.js';
 import { LruMap } from '../memory/lru.js';
+import { BoundedTable } from './bounded-table.js';
 import { LatencyHistogram, type HistogramData } from './histogram.js';
 import { NO_NAME, ProcedureKeyed } from './procedure-keyed.js';
 
@@ -276,66 +277,6 @@ class FileTally extends Tally {
   }
 }
 
-/** Estimated heap bytes of a table row besides its key (its tallies and a histogram of typical spread; docs/memory.md). */
-const ROW_BYTES = 900;
-
-function rowBytes(key: string): number {
-  return ROW_BYTES + 2 * key.length;
-}
-
-/** A keyed table that keeps at most `max` rows, evicting the least used (fewest calls, then key order). */
-class Bounded<T extends Tally> {
-  readonly map = new Map<string, T>();
-  evicted = 0;
-  evictedCalls = 0;
-  /** Estimated bytes of the rows (accounted in `account`). */
-  bytes = 0;
-  constructor(
-    readonly max: number,
-    private readonly account?: MemoryAccount,
-  ) {}
-
-  get(key: string, make: () => T): T {
-    let v = this.map.get(key);
-    if (v === undefined) {
-      v = make();
-      this.map.set(key, v);
-      this.charge(rowBytes(key));
-      // Trim with slack so eviction costs O(1) amortised per new key.
-      if (this.map.size > this.max + Math.max(16, this.max >> 2)) this.trim();
-    }
-    return v;
-  }
-
-  private charge(n: number): void {
-    this.bytes += n;
-    this.account?.add(n);
-  }
-
-  trim(): void {
-    this.trimTo(this.max);
-  }
-
-  /** Keeps the `n` most used rows; returns how many were dropped. */
-  trimTo(n: number): number {
-    if (this.map.size <= n) return 0;
-    const entries = [...this.map.entries()].sort((a, b) => b[1].calls - a[1].calls || cmp(a[0], b[0]));
-    for (const [k, v] of entries.slice(n)) {
-      this.map.delete(k);
-      this.charge(-rowBytes(k));
-      this.evicted++;
-      this.evictedCalls += v.calls;
-    }
-    return entries.length - n;
-  }
-
-  /** Rows after trimming, sorted by key. */
-  sorted(): [string, T][] {
-    this.trim();
-    return [...this.map.entries()].sort((a, b) => cmp(a[0], b[0]));
-  }
-}
-
 interface ErrorTally {
   program: number;
   programName?: string;
@@ -405,9 +346,9 @@ export class OperationStats extends AccountingSink {
   /** The rows of `ops` by procedure, kind and op (found without their key string). */
   private readonly rowCache = new ProcedureKeyed<OpTally>();
   private readonly errorTable = new Map<string, ErrorTally>();
-  private readonly clients: Bounded<Tally>;
-  private readonly servers: Bounded<Tally>;
-  private readonly files: Bounded<FileTally>;
+  private readonly clients: BoundedTable<Tally>;
+  private readonly servers: BoundedTable<Tally>;
+  private readonly files: BoundedTable<FileTally>;
   /** The handle of each path NFSv4 ops named recently: where an op that failed before having one belongs. */
   private readonly fhByPath = new LruMap<string, string>();
   private readonly pathOf: (fh: string) => string | undefined;
@@ -419,9 +360,9 @@ export class OperationStats extends AccountingSink {
     const max = options.maxTracked ?? DEFAULT_MAX_TRACKED;
     const budget = options.budget;
     const account = budget?.account('tables');
-    this.clients = new Bounded(max, account);
-    this.servers = new Bounded(max, account);
-    this.files = new Bounded(max, account);
+    this.clients = new BoundedTable(max, account);
+    this.servers = new BoundedTable(max, account);
+    this.files = new BoundedTable(max, account);
     if (budget !== undefined && account !== undefined) {
       // Under pressure the biggest table keeps its most used three quarters (the rows dropped are counted as evicted).
       account.evictor = () => {
@@ -571,7 +512,7 @@ export class OperationStats extends AccountingSink {
       mine.count += e.count;
       for (const f of e.first) if (mine.first.length < ERROR_FRAMES) mine.first.push({ ...f });
     }
-    const mergeTable = <T extends Tally>(mine: Bounded<T>, theirs: Bounded<T>, make: (o: T) => T): void => {
+    const mergeTable = <T extends Tally>(mine: BoundedTable<T>, theirs: BoundedTable<T>, make: (o: T) => T): void => {
       for (const [k, o] of theirs.map) mine.get(k, () => make(o)).merge(o);
       mine.evicted += theirs.evicted;
       mine.evictedCalls += theirs.evictedCalls;
@@ -624,7 +565,7 @@ export class OperationStats extends AccountingSink {
         count: e.count,
         first: e.first.map((f) => ({ ...f })),
       }));
-    const peers = (b: Bounded<Tally>): TrackedSection<PeerRow> => ({
+    const peers = (b: BoundedTable<Tally>): TrackedSection<PeerRow> => ({
       maxTracked: b.max,
       evicted: b.evicted,
       evictedCalls: b.evictedCalls,
@@ -691,7 +632,7 @@ export class OperationStats extends AccountingSink {
       const key = `${e.program}/${e.version}/${e.status}/${e.op}`;
       s.errorTable.set(key, { program: e.program, ...(typeof e.programName === 'string' ? { programName: e.programName } : {}), version: e.version, status: e.status, op: e.op, count: e.count, first: e.first.slice(0, ERROR_FRAMES).map((f) => ({ ...f })) });
     });
-    const peers = (sec: TrackedSection<unknown>, b: Bounded<Tally>, what: string): void => {
+    const peers = (sec: TrackedSection<unknown>, b: BoundedTable<Tally>, what: string): void => {
       (sec.rows as PeerRow[]).forEach((r, i) => {
         if (typeof r?.address !== 'string') throw new Error(`${what}.rows[${i}]: address missing`);
         b.map.set(r.address, Tally.fromJSON(r, `${what}.rows[${i}] (${r.address})`));
