@@ -1,16 +1,19 @@
 /**
  * The report's keyed tables (clients, servers, files) against a plain model
  * that sorts every row by calls and key at each trim: the same rows kept,
- * the same evicted rows and calls, whatever the ties.
+ * the same evicted rows and calls, whatever the ties; and the report's
+ * tables account for every call, kept or evicted.
  */
 import { describe, expect, it } from 'vitest';
 import { BoundedTable, keyOrder, rowBytes } from '../src/analysis/bounded-table.js';
+import { OperationStats } from '../src/analysis/op-stats.js';
+import type { Transaction } from '../src/rpc/transaction.js';
 
 interface Row {
   calls: number;
 }
 
-/** The table as first written: every row sorted by (calls desc, key asc) at each trim. */
+/** The table as first written: every row sorted by (calls desc, key asc) at each trim, made before a new row. */
 class ModelTable {
   readonly map = new Map<string, Row>();
   evicted = 0;
@@ -22,9 +25,9 @@ class ModelTable {
   get(key: string): Row {
     let v = this.map.get(key);
     if (v === undefined) {
+      if (this.map.size >= this.most) this.trimTo(this.max);
       v = { calls: 0 };
       this.map.set(key, v);
-      if (this.map.size > this.most) this.trimTo(this.max);
     }
     return v;
   }
@@ -66,6 +69,7 @@ describe('BoundedTable', () => {
       const table = new BoundedTable<Row>(max);
       const model = new ModelTable(max, max + Math.max(16, max >> 2));
       let trims = 0;
+      let total = 0;
       for (let step = 0; step < 20_000; step++) {
         // Skewed keys (a few hot, many cold), of varied lengths and shared prefixes: ties in calls are common.
         const r = rnd();
@@ -73,6 +77,7 @@ describe('BoundedTable', () => {
         const key = `${k % 7 === 0 ? '0a0b' : ''}${k.toString(36)}${k % 3 === 0 ? 'z' : ''}`;
         const add = rnd() < 0.05 ? 1 + Math.floor(rnd() * 50) : 1;
         table.get(key, () => ({ calls: 0 })).calls += add;
+        total += add;
         model.get(key).calls += add;
         if (rnd() < 0.002) {
           const n = Math.floor(rnd() * max);
@@ -84,6 +89,8 @@ describe('BoundedTable', () => {
       expect(table.evicted).toBe(model.evicted);
       expect(table.evictedCalls).toBe(model.evictedCalls);
       expect(table.evicted).toBeGreaterThan(0);
+      // Every call is in a row or in evictedCalls.
+      expect(table.evictedCalls + [...table.map.values()].reduce((n, r) => n + r.calls, 0)).toBe(total);
       expect(trims).toBeGreaterThan(0);
       expect(table.bytes).toBe([...table.map.keys()].reduce((s, k) => s + rowBytes(k), 0));
       // sorted() trims to max first.
@@ -103,5 +110,38 @@ describe('BoundedTable', () => {
     expect(table.map.size).toBe(0);
     expect([table.evicted, table.evictedCalls]).toEqual([5, 12]);
     expect(table.bytes).toBe(0);
+  });
+});
+
+describe('OperationStats tables beyond maxTracked', () => {
+  it('every call is in a row or counted as evicted (clients, servers, files), also after the last trim', () => {
+    const stats = new OperationStats({ maxTracked: 40 });
+    const rnd = random(7);
+    const calls = 5000;
+    for (let i = 0; i < calls; i++) {
+      const r = rnd();
+      const client = Math.floor(r * r * 300);
+      const file = Math.floor(rnd() * 2000);
+      const t = {
+        xid: i,
+        connId: client,
+        client: { addr: `10.0.${client >> 8}.${client & 255}`, port: 800 },
+        server: { addr: '10.1.0.1', port: 2049 + (i % 70) },
+        program: 100003,
+        version: 3,
+        procedure: 1,
+        call: { frame: { fileIndex: 0, number: 2 * i + 1, tsSec: 1000 + i, tsNsec: 0 } },
+        reply: undefined,
+        latency: -1,
+        decoded: { call: { fh: file.toString(16).padStart(8, '0') }, reply: undefined },
+      } as unknown as Transaction;
+      stats.unanswered(t);
+    }
+    const j = stats.toJSON();
+    for (const [name, section] of [['clients', j.clients], ['servers', j.servers], ['files', j.files]] as const) {
+      expect(section.rows.length, name).toBe(40);
+      expect(section.evicted, name).toBeGreaterThan(0);
+      expect(section.rows.reduce((n, row) => n + row.calls, 0) + section.evictedCalls, name).toBe(calls);
+    }
   });
 });

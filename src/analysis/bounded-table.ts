@@ -38,14 +38,20 @@ export class BoundedTable<T extends CountedRow> {
     this.most = max + Math.max(16, max >> 2);
   }
 
-  /** The row of `key`, made when new. */
+  /**
+   * The row of `key`, made when new. A new row is made after the trim it
+   * may need, not before: it is about to be counted, and evicted at zero
+   * calls its call was counted nowhere, neither in a row nor in
+   * `evictedCalls` (until 2026-12-04: on a capture of 950,000 calls to
+   * 690,000 files, 691,380 files evicted for 690,000 calls).
+   */
   get(key: string, make: () => T): T {
     let v = this.map.get(key);
     if (v === undefined) {
+      if (this.map.size >= this.most) this.trim();
       v = make();
       this.map.set(key, v);
       this.charge(rowBytes(key));
-      if (this.map.size > this.most) this.trim();
     }
     return v;
   }

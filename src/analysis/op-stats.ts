@@ -565,11 +565,15 @@ export class OperationStats extends AccountingSink {
         count: e.count,
         first: e.first.map((f) => ({ ...f })),
       }));
-    const peers = (b: BoundedTable<Tally>): TrackedSection<PeerRow> => ({
-      maxTracked: b.max,
-      evicted: b.evicted,
-      evictedCalls: b.evictedCalls,
-      rows: b.sorted().map(([address, t]) => ({ address, ...t.toJSON() })),
+    // The rows first: sorted() makes the last trim, whose evictions the counts must hold.
+    const peers = (b: BoundedTable<Tally>): TrackedSection<PeerRow> => {
+      const rows = b.sorted().map(([address, t]) => ({ address, ...t.toJSON() }));
+      return { maxTracked: b.max, evicted: b.evicted, evictedCalls: b.evictedCalls, rows };
+    };
+    const fileRows = this.files.sorted().map(([fh, f]) => {
+      const path = f.path ?? this.pathOf(fh) ?? null;
+      const { calls, ...rest } = f.toJSON();
+      return { fh, path, calls, ops: f.ops, ...rest };
     });
     return {
       operations,
@@ -580,11 +584,7 @@ export class OperationStats extends AccountingSink {
         maxTracked: this.files.max,
         evicted: this.files.evicted,
         evictedCalls: this.files.evictedCalls,
-        rows: this.files.sorted().map(([fh, f]) => {
-          const path = f.path ?? this.pathOf(fh) ?? null;
-          const { calls, ...rest } = f.toJSON();
-          return { fh, path, calls, ops: f.ops, ...rest };
-        }),
+        rows: fileRows,
       },
     };
   }
