@@ -5,7 +5,7 @@
  * tables account for every call, kept or evicted.
  */
 import { describe, expect, it } from 'vitest';
-import { BoundedTable, keyOrder, rowBytes } from '../src/analysis/bounded-table.js';
+import { BoundedTable, keyOrder, kthSmallest, rowBytes } from '../src/analysis/bounded-table.js';
 import { OperationStats } from '../src/analysis/op-stats.js';
 import type { Transaction } from '../src/rpc/transaction.js';
 
@@ -110,6 +110,21 @@ describe('BoundedTable', () => {
     expect(table.map.size).toBe(0);
     expect([table.evicted, table.evictedCalls]).toEqual([5, 12]);
     expect(table.bytes).toBe(0);
+  });
+});
+
+describe('kthSmallest', () => {
+  it('finds what sorting puts at each index, with repeated and shared-prefix keys', () => {
+    const rnd = random(11);
+    for (let round = 0; round < 300; round++) {
+      const n = 1 + Math.floor(rnd() * 60);
+      const keys = Array.from({ length: n }, () => {
+        const v = Math.floor(rnd() * (round % 3 === 0 ? 5 : 1000));
+        return `${v % 2 === 0 ? 'fh00' : ''}${v.toString(16)}`;
+      });
+      const sorted = [...keys].sort();
+      for (let k = 0; k < n; k++) expect(kthSmallest([...keys], k)).toBe(sorted[k]);
+    }
   });
 });
 
