@@ -3,7 +3,9 @@
  * fresh process per measurement so that peak RSS belongs to that run alone.
  */
 import { statSync } from 'node:fs';
-import { analyze } from '../src/analyze.js';
+
+// What a library user's `import { analyze } from 'nfsight'` loads: the bundled library (scripts/bundle.mjs).
+const { analyze } = (await import(new URL('../nfsight.mjs', import.meta.url).href)) as typeof import('../src/index.js');
 
 const file = process.argv[2];
 if (!file) {

@@ -4,11 +4,16 @@
  * command. Node then loads one script instead of resolving, reading and
  * linking well over a hundred modules, which was most of the startup time
  * of a short run (docs/performance.md). The library (`import { analyze }
- * from 'nfsight'`) stays dist/src/, unbundled.
+ * from 'nfsight'`) is bundled too, as one ES module: loading dist/src/
+ * took 266 ms, and what survived of it grew V8's young generation to 8 MB
+ * (a library user's process has no flags to fix it), 8-10 MB of peak RSS
+ * on a large capture; bundled, 50 ms and 2 MB (docs/memory.md).
  *
  *   node scripts/bundle.mjs [OUT]      (npm run build runs it after tsc)
  *
  * writes, in OUT's folder (default dist/):
+ *  - nfsight.mjs: the library (dist/src/index.js and what it imports; the
+ *    packages it depends on stay packages, imported);
  *  - nfsight-cli.cjs: the CLI as one CommonJS script, the Node modules a
  *    short run does not need loaded on first use;
  *  - OUT (nfsight.cjs): the command, a small launcher that compiles that
@@ -79,6 +84,19 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
 });
+// The library: the same modules, one ES module (import.meta.url is its own: the HTML renderer resolves uPlot from it).
+await build({
+  entryPoints: [join(root, 'dist', 'src', 'index.js')],
+  outfile: join(outDir, 'nfsight.mjs'),
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  packages: 'external',
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+
 // The script is not run directly: the shebang line esbuild kept is replaced
 // by the CommonJS wrapper the launcher compiles it in, written here so that
 // the launcher hands V8 the file's text as read (joining it to the wrapper at

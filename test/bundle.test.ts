@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from './helpers.js';
 
@@ -114,5 +114,34 @@ describe('the bundled command', () => {
     expect(pa).toContain('uPlot');
     // The reprinted code is still one function expression.
     expect(() => new Function(`return (${mb![1]!});`)).not.toThrow();
+  });
+});
+
+describe('the bundled library (the package entry, dist/nfsight.mjs)', () => {
+  it('is what the package exports, exports what src/index.ts does, and gives the same reports and renderings', async () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { main: string; exports: { '.': { default: string } }; files: string[] };
+    expect([pkg.main, pkg.exports['.'].default]).toEqual(['dist/nfsight.mjs', './dist/nfsight.mjs']);
+    expect(pkg.files).toContain('dist/nfsight.mjs');
+    // Bundled afresh by the build's own script into a folder of its own (the beforeAll above is another describe's).
+    mkdirSync(join(ROOT, 'dist', 'bundle-test'), { recursive: true });
+    const dir = mkdtempSync(join(ROOT, 'dist', 'bundle-test', 'lib-'));
+    try {
+      const b = spawnSync(process.execPath, [join(ROOT, 'scripts', 'bundle.mjs'), join(dir, 'nfsight.cjs')], { encoding: 'utf8' });
+      expect(b.status, b.stderr).toBe(0);
+      const source = await import('../src/index.js');
+      const bundled = (await import(pathToFileURL(join(dir, 'nfsight.mjs')).href)) as typeof source;
+      expect(Object.keys(bundled).sort()).toEqual(Object.keys(source).sort());
+      for (const name of ['nfsv3-errors.pcap', 'nfsv4-grace-restart.pcap', 'linux-v42-basic-head.pcap']) {
+        const file = join(ROOT, 'captures', name);
+        const [a, c] = [await source.analyze(file), await bundled.analyze(file)];
+        // Peak bytes depend on the heap of the moment; everything else must match.
+        a.memory.peakBytes = c.memory.peakBytes = 0;
+        expect(JSON.stringify(c), name).toBe(JSON.stringify(a));
+        expect(bundled.renderReportText(c, { width: 100 }), name).toBe(source.renderReportText(a, { width: 100 }));
+        expect([...bundled.jsonChunks(c)].join(''), name).toBe([...source.jsonChunks(a)].join(''));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
