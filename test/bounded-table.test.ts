@@ -123,7 +123,11 @@ describe('kthSmallest', () => {
         return `${v % 2 === 0 ? 'fh00' : ''}${v.toString(16)}`;
       });
       const sorted = [...keys].sort();
-      for (let k = 0; k < n; k++) expect(kthSmallest([...keys], k)).toBe(sorted[k]);
+      for (let k = 0; k < n; k++) {
+        expect(kthSmallest([...keys], k)).toBe(sorted[k]);
+        // Only the first `length` keys count: what lies beyond is left out.
+        expect(kthSmallest([...keys, '', '~', '0'], k, n)).toBe(sorted[k]);
+      }
     }
   });
 });

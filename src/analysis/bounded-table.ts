@@ -28,6 +28,9 @@ export class BoundedTable<T extends CountedRow> {
   evictedCalls = 0;
   /** Estimated bytes of the rows (accounted in `account`). */
   bytes = 0;
+  /** A trim's calls of every row, and keys of the tied rows (kept between trims). */
+  private calls = new Float64Array(0);
+  private readonly ties: string[] = [];
   /** Rows held at most: `max` and a quarter more (at least 16), so that a trim's cost spreads over many new keys. */
   private readonly most: number;
 
@@ -81,31 +84,40 @@ export class BoundedTable<T extends CountedRow> {
     let least = Infinity;
     /** Of the rows with `least` calls, the last key kept (undefined: none kept). */
     let lastTie: string | undefined;
+    // The rows are walked with forEach: iterating entries made a [key, row] pair for each.
     if (n > 0) {
-      const calls = new Float64Array(size);
+      if (this.calls.length < size) this.calls = new Float64Array(size + (size >> 2));
+      const calls = this.calls;
       let i = 0;
-      for (const row of this.map.values()) calls[i++] = row.calls;
-      calls.sort();
-      least = calls[size - n]!;
+      this.map.forEach((row) => {
+        calls[i++] = row.calls;
+      });
+      const sorted = calls.subarray(0, size).sort();
+      least = sorted[size - n]!;
       let above = size - n + 1;
-      while (above < size && calls[above] === least) above++;
+      while (above < size && sorted[above] === least) above++;
       // Rows with more calls than `least`: size - above; the rest of the n come from the ties.
       const keepTies = n - (size - above);
-      const ties: string[] = [];
-      for (const [key, row] of this.map) if (row.calls === least) ties.push(key);
-      lastTie = kthSmallest(ties, keepTies - 1);
+      // Written over, not emptied: emptying an array gives up its backing store.
+      const ties = this.ties;
+      let count = 0;
+      this.map.forEach((row, key) => {
+        if (row.calls === least) ties[count++] = key;
+      });
+      lastTie = kthSmallest(ties, keepTies - 1, count);
+      // No evicted key stays reachable from here.
+      ties.fill('', 0, count);
     }
-    let dropped = 0;
-    for (const [key, row] of this.map) {
+    const before = this.map.size;
+    this.map.forEach((row, key) => {
       const calls = row.calls;
-      if (calls > least || (calls === least && lastTie !== undefined && key <= lastTie)) continue;
+      if (calls > least || (calls === least && lastTie !== undefined && key <= lastTie)) return;
       this.map.delete(key);
       this.charge(-rowBytes(key));
       this.evicted++;
       this.evictedCalls += calls;
-      dropped++;
-    }
-    return dropped;
+    });
+    return before - this.map.size;
   }
 
   /** Rows after trimming, sorted by key. */
@@ -116,13 +128,14 @@ export class BoundedTable<T extends CountedRow> {
 }
 
 /**
- * The key that would be at index `k` of `keys` sorted (0 ≤ k < length), in
- * about 3·length comparisons where sorting takes length·log2(length)
- * (Hoare's selection, the pivot a median of three). Reorders `keys`.
+ * The key that would be at index `k` of the first `length` keys sorted
+ * (0 ≤ k < length), in about 3·length comparisons where sorting takes
+ * length·log2(length) (Hoare's selection, the pivot a median of three).
+ * Reorders those keys.
  */
-export function kthSmallest(keys: string[], k: number): string {
+export function kthSmallest(keys: string[], k: number, length = keys.length): string {
   let lo = 0;
-  let hi = keys.length - 1;
+  let hi = length - 1;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     // Median of three to keys[mid], the pivot.
