@@ -165,7 +165,11 @@ export class GracePeriodDetector implements Detector {
 
   /** Whether one of the server's grace episodes starts within restartWindow after the silence. */
   private signOfEpisode(s: ServerState, x: Silence): boolean {
-    for (const ep of s.episodes) if (ep.firstTime >= x.endTime && ep.firstTime - x.endTime <= this.restartWindow) return true;
+    const episodes = s.episodes;
+    for (let i = 0; i < episodes.length; i++) {
+      const start = episodes[i]!.firstTime;
+      if (start >= x.endTime && start - x.endTime <= this.restartWindow) return true;
+    }
     return false;
   }
 
