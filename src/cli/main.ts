@@ -1,4 +1,4 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=1 node --max-semi-space-size=4 --min-semi-space-size=4 --heap-growing-percent=50
+#!/usr/bin/env -S MALLOC_ARENA_MAX=1 node --max-semi-space-size=2 --min-semi-space-size=2 --heap-growing-percent=50
 /**
  * The nfsight command line: argument parsing and wiring only; the work is
  * the library's `analyze()` and the report renderers.

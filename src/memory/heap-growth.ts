@@ -21,12 +21,13 @@
  * `node`) V8 doubles the semi-spaces whenever many objects survive a
  * scavenge, up to 16 MB each: 33.6 MB of new space for a stream of
  * short-lived per-packet objects. The `nfsight` command fixes them with its
- * shebang (4 MB: `--min-semi-space-size=4 --max-semi-space-size=4`); a
+ * shebang (2 MB: `--min-semi-space-size=2 --max-semi-space-size=2`; 4 MB
+ * until session 33, docs/memory.md); a
  * process cannot change that cap
  * once started, but V8 reads its growth factor (`--semi-space-growth-factor`)
  * each time it grows the new space, so a factor of 1 keeps the new space
- * at the size it has when the analysis starts (1 MB semi-spaces in a fresh
- * process).
+ * at the size it has when the analysis starts (1-2 MB in a fresh process
+ * that loaded the bundled library).
  *
  * Both are V8 flags of the whole process: set when an analysis of a
  * capture of HOLD_FROM_BYTES or more (or of standard input) starts, or at
