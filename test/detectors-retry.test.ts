@@ -5,8 +5,11 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyze, type AnalyzeOptions } from '../src/analyze.js';
-import type { Finding } from '../src/detectors/finding.js';
+import type { DetectorContext, Finding } from '../src/detectors/finding.js';
+import type { FrameRef } from '../src/capture/frame.js';
+import { GracePeriodDetector, MAX_SERVERS } from '../src/detectors/grace-period.js';
 import { classifyBackoff } from '../src/detectors/retry-schedule.js';
+import type { Transaction } from '../src/rpc/transaction.js';
 import { writePcap } from './gen/capture-writer.js';
 import {
   NFS_PROGRAM, NFSPROC3_READ, XdrWriter, nfs3ReadArgs, nfs3ReadResultHead, recordMark, rpcAcceptedReply, rpcAuthErrorReply, rpcCall,
@@ -46,6 +49,22 @@ const openCall = (xid: number, name: string): Buffer =>
 /** PUTFH OK, OPEN failing with `status`. */
 const openFailed = (xid: number, status: number): Buffer =>
   rpcAcceptedReply(xid, compoundRes(status, '', [statusRes(OP.PUTFH, 0), statusRes(OP.OPEN, status)]));
+
+/** PUTFH and OPEN OK. */
+const openOk = (xid: number): Buffer => rpcAcceptedReply(xid, compoundRes(0, '', [statusRes(OP.PUTFH, 0), statusRes(OP.OPEN, 0)]));
+
+/** A session whose server restarts: an OPEN answered, 20 s of silence, GRACE three times a second apart, then OK. */
+function restartThenGrace(): TcpSession {
+  const s = session();
+  exchange(s, openCall(0x01, 'a'), openOk(0x01));
+  s.capture.advance(20);
+  for (let i = 0; i < 3; i++) {
+    exchange(s, openCall(0x10 + i, 'a'), openFailed(0x10 + i, NFS4ERR_GRACE));
+    s.capture.advance(1);
+  }
+  exchange(s, openCall(0x20, 'a'), openOk(0x20));
+  return s;
+}
 
 /**
  * A call/reply exchange at the capture's current time; the reply after
@@ -128,26 +147,43 @@ describe('grace-period', () => {
   });
 
   it('generated: the silence before the grace period is still named after 150 more silences (those far from any episode are forgotten)', async () => {
-    const s = session();
-    const ok = (xid: number): Buffer => rpcAcceptedReply(xid, compoundRes(0, '', [statusRes(OP.PUTFH, 0), statusRes(OP.OPEN, 0)]));
-    exchange(s, openCall(0x01, 'a'), ok(0x01));
-    // The restart: 20 s of silence, then GRACE three times, then OK.
-    s.capture.advance(20);
-    for (let i = 0; i < 3; i++) {
-      exchange(s, openCall(0x10 + i, 'a'), openFailed(0x10 + i, NFS4ERR_GRACE));
-      s.capture.advance(1);
-    }
-    exchange(s, openCall(0x20, 'a'), ok(0x20));
+    const s = restartThenGrace();
     // Then an idle client: one call every 6 s (a 6 s silence each time), 150 times.
     for (let i = 0; i < 150; i++) {
       s.capture.advance(6);
-      exchange(s, openCall(0x100 + i, 'b'), ok(0x100 + i));
+      exchange(s, openCall(0x100 + i, 'b'), openOk(0x100 + i));
     }
     const findings = await run(s.capture);
     expect(findings.map((f) => [f.kind, f.count])).toEqual([['grace-period', 4]]);
     // Only the last 100 silences were kept before: this one was gone.
     expect(findings[0]!.metrics.restartSigns).toEqual([expect.stringMatching(/^server silent 20(\.0\d*)? s$/)]);
     expect(findings[0]!.metrics.silenceSeconds).toBeCloseTo(20, 2);
+  });
+
+  it('generated: beyond graceMaxServers the least recently seen servers are forgotten, not one in its grace period (its signs stay)', async () => {
+    const s = restartThenGrace();
+    // Then twelve other servers, one call each: more than the five followed.
+    for (let i = 0; i < 12; i++) {
+      s.capture.advance(1);
+      const other = new TcpSession(s.capture, { addr: '192.0.2.11', port: 900 + i }, { addr: `192.0.2.${101 + i}`, port: 2049 }).handshake();
+      exchange(other, openCall(0x200 + i, 'c'), openOk(0x200 + i));
+    }
+    const findings = await run(s.capture, { detectorOptions: { graceMaxServers: 5 } });
+    expect(findings.map((f) => [f.kind, f.server, f.count])).toEqual([['grace-period', '192.0.2.20:2049', 4]]);
+    expect(findings[0]!.metrics.restartSigns).toEqual([expect.stringMatching(/^server silent 20(\.0\d*)? s$/)]);
+    expect(findings[0]!.metrics.serverGraceReplies).toBe(3);
+  });
+
+  it('follows at most graceMaxServers servers without a grace episode, the least recently seen forgotten first', () => {
+    const detector = new GracePeriodDetector({} as DetectorContext, { graceMaxServers: 100 });
+    const frame = (n: number): FrameRef => ({ fileIndex: 0, number: n, tsSec: 1000 + n, tsNsec: 0 });
+    const answered = (n: number, server: string): Transaction =>
+      ({ xid: n, connId: n, client: { addr: '10.0.0.1', port: 800 }, server: { addr: server, port: 2049 }, program: 100003, version: 3, procedure: 1, call: { frame: frame(2 * n) }, reply: { frame: frame(2 * n + 1) }, latency: 1 }) as unknown as Transaction;
+    for (let n = 0; n < 5000; n++) {
+      detector.onTransaction(answered(n, `10.9.${n >> 8}.${n & 255}`));
+      expect(detector.followedServers).toBe(Math.min(n + 1, 100));
+    }
+    expect(MAX_SERVERS).toBe(10_000);
   });
 
   it('real: nfsv4-grace-restart.pcap, six OPENs refused every ~2 s after a ~12 s restart gap', async () => {

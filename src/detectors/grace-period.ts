@@ -15,11 +15,14 @@
  * retryMaxGapSeconds (300): a longer pause ends a retry sequence and a
  * server's grace episode; graceRestartWindowSeconds (120): how long before
  * the first grace reply restart signs count; graceSilenceSeconds (5): the
- * shortest silence of a server counted as a restart sign.
+ * shortest silence of a server counted as a restart sign; graceMaxServers
+ * (MAX_SERVERS): servers followed at most, with a grace episode and
+ * without.
  */
 import type { Transaction } from '../rpc/transaction.js';
 import { formatEndpoint, type TcpEvent } from '../transport/stream.js';
 import type { FrameRef } from '../capture/frame.js';
+import { LruMap } from '../memory/lru.js';
 import { formatFrameTime } from '../report/time.js';
 import { evidence, MAX_EVIDENCE, type Detector, type DetectorContext, type DetectorOptions, type EvidenceFrame, type Finding } from './finding.js';
 import { listText, secondsText, sentences, timesText } from './wording.js';
@@ -28,6 +31,15 @@ import { analyzeSchedule, mergeRetryFindings, retryText, type RetryFinding, fram
 const GRACE_STATUSES = new Set(['NFS4ERR_GRACE', 'NLM4_DENIED_GRACE_PERIOD', 'LCK_DENIED_GRACE_PERIOD']);
 /** Restart signs kept per server. */
 const MAX_SIGNS = 100;
+/**
+ * Servers followed at most without a grace episode, and at most with one:
+ * beyond, the least recently seen server without one is forgotten, with
+ * its signs (a server answering calls is seen at each of them; one silent
+ * for a restart is among the most recent again when it answers, and its
+ * signs are read only once its grace episode starts). About 380 bytes a
+ * server: a capture of 120,500 servers held 45.7 MB here (docs/memory.md).
+ */
+export const MAX_SERVERS = 10_000;
 
 interface Episode {
   first: FrameRef;
@@ -58,6 +70,10 @@ interface ServerState {
   lastConnId: number;
 }
 
+function newServerState(): ServerState {
+  return { episodes: [], reclaimOpens: [], reclaimCompletes: [], nlmReclaims: [], staleClientid: [], silences: [], lastTime: -Infinity, lastFrame: undefined, lastConnId: -2 };
+}
+
 function pushBounded<T>(list: T[], item: T): void {
   if (list.length >= MAX_SIGNS) list.shift();
   list.push(item);
@@ -68,13 +84,17 @@ const ADVICE = 'check why the server restarted, and its grace time (nfsv4graceti
 export class GracePeriodDetector implements Detector {
   readonly kind = 'grace-period';
   private readonly tracker: RetryTracker;
-  private readonly servers = new Map<string, ServerState>();
+  /** Servers without a grace episode, least recently seen first. */
+  private readonly servers = new LruMap<string, ServerState>();
+  /** Servers with one (kept: their findings read them at the end). */
+  private readonly graceServers = new Map<string, ServerState>();
   /** RSTs by sender endpoint. */
   private readonly rsts = new Map<string, { at: FrameRef; time: number }[]>();
   private readonly blockedErrorSeconds: number;
   private readonly maxGap: number;
   private readonly restartWindow: number;
   private readonly silenceSeconds: number;
+  private readonly maxServers: number;
 
   constructor(
     private readonly ctx: DetectorContext,
@@ -84,16 +104,29 @@ export class GracePeriodDetector implements Detector {
     this.maxGap = options.retryMaxGapSeconds ?? 300;
     this.restartWindow = options.graceRestartWindowSeconds ?? 120;
     this.silenceSeconds = options.graceSilenceSeconds ?? 5;
+    this.maxServers = options.graceMaxServers ?? MAX_SERVERS;
     this.tracker = new RetryTracker((s) => GRACE_STATUSES.has(s), this.maxGap);
   }
 
+  /** Servers followed (with and without a grace episode). */
+  get followedServers(): number {
+    return this.servers.size + this.graceServers.size;
+  }
+
   private server(addr: string): ServerState {
-    let s = this.servers.get(addr);
+    let s = this.graceServers.get(addr) ?? this.servers.touch(addr);
     if (!s) {
-      s = { episodes: [], reclaimOpens: [], reclaimCompletes: [], nlmReclaims: [], staleClientid: [], silences: [], lastTime: -Infinity, lastFrame: undefined, lastConnId: -2 };
+      if (this.servers.size >= this.maxServers) this.servers.shift();
+      s = newServerState();
       this.servers.set(addr, s);
     }
     return s;
+  }
+
+  /** A server's first grace episode: it moves to those kept, while there is room. */
+  private startedGrace(addr: string, s: ServerState): void {
+    if (this.graceServers.size >= this.maxServers || !this.servers.delete(addr)) return;
+    this.graceServers.set(addr, s);
   }
 
   onTransaction(t: Transaction): void {
@@ -136,6 +169,7 @@ export class GracePeriodDetector implements Detector {
         ep.replies++;
       } else if (s.episodes.length < MAX_SIGNS) {
         s.episodes.push({ first: t.reply.frame, last: t.reply.frame, firstTime: replyTime, lastTime: replyTime, replies: 1 });
+        if (s.episodes.length === 1) this.startedGrace(t.server.addr, s);
       }
     }
   }
@@ -196,7 +230,8 @@ export class GracePeriodDetector implements Detector {
   private finding(seq: RetrySequence): RetryFinding {
     const sched = analyzeSchedule(seq);
     const addr = seq.server.startsWith('[') ? seq.server.slice(1, seq.server.lastIndexOf(']')) : seq.server.slice(0, seq.server.lastIndexOf(':'));
-    const s = this.server(addr);
+    // Read, not made: a server forgotten (beyond maxServers) has no signs left.
+    const s = this.graceServers.get(addr) ?? this.servers.get(addr) ?? newServerState();
     const firstAttempt = seq.attempts[0]!;
     const firstReplyTime = frameSeconds(firstAttempt.reply);
     const ep = s.episodes.find((e) => e.firstTime <= firstReplyTime && firstReplyTime <= e.lastTime) ?? s.episodes[0];
