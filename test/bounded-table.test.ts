@@ -5,7 +5,8 @@
  * tables account for every call, kept or evicted.
  */
 import { describe, expect, it } from 'vitest';
-import { BoundedTable, keyOrder, kthSmallest, rowBytes } from '../src/analysis/bounded-table.js';
+import { BoundedTable, kthSmallest, rowBytes } from '../src/analysis/bounded-table.js';
+import { byCodeUnits as keyOrder } from '../src/string-order.js';
 import { OperationStats } from '../src/analysis/op-stats.js';
 import type { Transaction } from '../src/rpc/transaction.js';
 

@@ -6,6 +6,7 @@
  * and the rows kept are the same whatever the order the keys came in.
  */
 import type { MemoryAccount } from '../memory/budget.js';
+import { byCodeUnits } from '../string-order.js';
 
 /** What a row must say for the table to choose which rows to keep. */
 export interface CountedRow {
@@ -19,8 +20,6 @@ export function rowBytes(key: string): number {
   return ROW_BYTES + 2 * key.length;
 }
 
-/** Key order of the rows (UTF-16 code units, as Array.prototype.sort orders strings by default). */
-export const keyOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 export class BoundedTable<T extends CountedRow> {
   readonly map = new Map<string, T>();
@@ -123,7 +122,7 @@ export class BoundedTable<T extends CountedRow> {
   /** Rows after trimming, sorted by key. */
   sorted(): [string, T][] {
     this.trim();
-    return [...this.map.entries()].sort((a, b) => keyOrder(a[0], b[0]));
+    return [...this.map.entries()].sort((a, b) => byCodeUnits(a[0], b[0]));
   }
 }
 

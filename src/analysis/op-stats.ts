@@ -40,6 +40,7 @@ import type { RpcReplyHeader } from '../../decoders/rpc.js';
 import type { FrameRef } from '../capture/frame.js';
 import type { RpcReplySide, Transaction, TransactionSink } from '../rpc/transaction.js';
 import { formatEndpoint } from '../transport/stream.js';
+import { byCodeUnits } from '../string-order.js';
 import type { MemoryBudget } from '../memory/budget.js';
 import { LruMap } from '../memory/lru.js';
 import { BoundedTable } from './bounded-table.js';
@@ -159,7 +160,6 @@ const round9 = (x: number): number => Number(x.toFixed(9));
 const round6 = (x: number): number => Number(x.toFixed(6));
 const seconds = (f: FrameRef): number => f.tsSec + f.tsNsec / 1e9;
 const hex = (xid: number): string => `0x${xid.toString(16).padStart(8, '0')}`;
-const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 class Tally {
   calls = 0;
@@ -538,7 +538,7 @@ export class OperationStats extends AccountingSink {
           a.version - b.version ||
           KIND_ORDER[a.kind] - KIND_ORDER[b.kind] ||
           a.procedure - b.procedure ||
-          cmp(a.op ?? '', b.op ?? ''),
+          byCodeUnits(a.op ?? '', b.op ?? ''),
       )
       .map((o): OperationRow => {
         const cb = this.isCallbackProgram(o.program) || (o.programName !== undefined && o.programName !== programName(o.program, false));
@@ -555,7 +555,7 @@ export class OperationStats extends AccountingSink {
         };
       });
     const errors = [...this.errorTable.values()]
-      .sort((a, b) => a.program - b.program || a.version - b.version || cmp(a.status, b.status) || cmp(a.op, b.op))
+      .sort((a, b) => a.program - b.program || a.version - b.version || byCodeUnits(a.status, b.status) || byCodeUnits(a.op, b.op))
       .map((e): ErrorRow => ({
         program: e.program,
         programName: e.programName ?? programName(e.program, this.isCallbackProgram(e.program)),

@@ -29,6 +29,7 @@ import type { Frame } from '../capture/frame.js';
 import type { Finding } from '../detectors/finding.js';
 import type { Transaction } from '../rpc/transaction.js';
 import type { Endpoint, TcpConnection, TcpEvent } from '../transport/stream.js';
+import { byCodeUnits } from '../string-order.js';
 import { CompactHistogram, type CompactHistogramData } from './histogram.js';
 import { AccountingSink, replyErrorName } from './op-stats.js';
 import { NO_NAME, ProcedureKeyed } from './procedure-keyed.js';
@@ -167,7 +168,6 @@ export interface TimelineSection {
 
 const round6 = (x: number): number => Number(x.toFixed(6));
 const round9 = (x: number): number => Number(x.toFixed(9));
-const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 function latencyOf(h: CompactHistogram): TimelineLatency {
   const ms = (s: number | null): number | null => (s === null ? null : round6(s * 1000));
@@ -483,7 +483,7 @@ export class Timeline extends AccountingSink {
   toJSON(): TimelineSection {
     this.settle();
     const seconds = this.intervalNs / NS_PER_SECOND;
-    const order = [...this.series.values()].sort((a, b) => b.calls - a.calls || b.errors - a.errors || cmp(a.key, b.key));
+    const order = [...this.series.values()].sort((a, b) => b.calls - a.calls || b.errors - a.errors || byCodeUnits(a.key, b.key));
     const rank = new Map(order.map((s, i) => [s.key, i]));
     const intervals: TimelineInterval[] = [...this.buckets.entries()]
       .sort((a, b) => a[0] - b[0])
@@ -502,7 +502,7 @@ export class Timeline extends AccountingSink {
           readBytes: a.readBytes,
           writeBytes: a.writeBytes,
           latency: latencyOf(a.hist),
-          tcp: Object.fromEntries([...b.tcp.entries()].sort((x, y) => cmp(x[0], y[0]))),
+          tcp: Object.fromEntries([...b.tcp.entries()].sort((x, y) => byCodeUnits(x[0], y[0]))),
           ops: [...b.ops.entries()]
             .sort((x, y) => rank.get(x[0])! - rank.get(y[0])!)
             .map(([op, c]) => ({

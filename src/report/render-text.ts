@@ -13,6 +13,7 @@ import { latencySparklines } from './render-sparkline.js';
 import { renderRdmaText } from './render-rdma.js';
 import { DEFAULT_WIDTH, fitTable, frameLabel, keyValues, wrapText, type ColumnSpec } from './terminal.js';
 import { groupDigits } from '../number-text.js';
+import { byCodeUnits } from '../string-order.js';
 
 export type BreakdownBy = 'op' | 'client' | 'server' | 'file';
 export const BREAKDOWNS: readonly BreakdownBy[] = ['op', 'client', 'server', 'file'];
@@ -130,9 +131,8 @@ function tallyCells(r: TallyData): string[] {
   ];
 }
 
-const cmpStr = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 function topBy<T>(rows: readonly T[], n: number, score: (r: T) => number, key: (r: T) => string): T[] {
-  return [...rows].sort((a, b) => score(b) - score(a) || cmpStr(key(a), key(b))).slice(0, n);
+  return [...rows].sort((a, b) => score(b) - score(a) || byCodeUnits(key(a), key(b))).slice(0, n);
 }
 const shown = (n: number, total: number): string => (n < total ? ` (top ${n} of ${num(total)})` : '');
 const evictedNote = (s: TrackedSection<unknown>, what: string): string =>
