@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { analyze, type AnalyzeOptions } from '../src/analyze.js';
 import type { DetectorContext, Finding } from '../src/detectors/finding.js';
 import type { FrameRef } from '../src/capture/frame.js';
-import { GracePeriodDetector, MAX_SERVERS } from '../src/detectors/grace-period.js';
+import { GracePeriodDetector, MAX_RST_SENDERS, MAX_SERVERS } from '../src/detectors/grace-period.js';
 import { classifyBackoff } from '../src/detectors/retry-schedule.js';
 import type { Transaction } from '../src/rpc/transaction.js';
 import { writePcap } from './gen/capture-writer.js';
@@ -174,6 +174,28 @@ describe('grace-period', () => {
     expect(findings[0]!.metrics.serverGraceReplies).toBe(3);
   });
 
+  it('generated: the server\'s RST is a restart sign after more than MAX_RST_SENDERS other endpoints reset before it', async () => {
+    const capture = new Capture();
+    // 1,200 clients of other servers each close with an RST (clients commonly do).
+    for (let i = 0; i < MAX_RST_SENDERS + 200; i++) {
+      const c = new TcpSession(capture, { addr: `198.51.${100 + (i >> 8)}.${i & 255}`, port: 900 }, { addr: '203.0.113.9', port: 2049 }).handshake();
+      c.rst('client');
+    }
+    const s = new TcpSession(capture, CLIENT, SERVER).handshake();
+    exchange(s, openCall(0x01, 'a'), openOk(0x01));
+    const rst = s.rst('server');
+    capture.advance(3);
+    const again = new TcpSession(capture, { addr: CLIENT.addr, port: 803 }, SERVER).handshake();
+    for (let i = 0; i < 3; i++) {
+      exchange(again, openCall(0x10 + i, 'a'), openFailed(0x10 + i, NFS4ERR_GRACE));
+      capture.advance(1);
+    }
+    exchange(again, openCall(0x20, 'a'), openOk(0x20));
+    const [f] = (await run(capture)).filter((x) => x.kind === 'grace-period');
+    expect(f!.explanation).toContain('the server reset TCP connections once');
+    expect(f!.evidence.map((e) => e.frame)).toContain(rst);
+  });
+
   it('follows at most graceMaxServers servers without a grace episode, the least recently seen forgotten first', () => {
     const detector = new GracePeriodDetector({} as DetectorContext, { graceMaxServers: 100 });
     const frame = (n: number): FrameRef => ({ fileIndex: 0, number: n, tsSec: 1000 + n, tsNsec: 0 });
@@ -263,6 +285,50 @@ describe('delay-backoff', () => {
     expect(f.metrics).toMatchObject({ attempts: 15, errorReplies: 14, backoff: 'fixed', outcome: 'NFS3_OK' });
     expect(f.metrics.blockedSeconds).toBeCloseTo(70, 2);
     expect(f.evidence).toHaveLength(15);
+  });
+});
+
+describe('retry trackers: bounds and clients apart', () => {
+  it('generated: beyond retryMaxAttemptsHeld a sequence keeps its first and last attempt times and says how many it kept', async () => {
+    const s = session();
+    // 12 JUKEBOX replies a second apart, then OK; the tracker may hold 5 attempt times.
+    for (let i = 0; i < 12; i++) {
+      exchange(s, readCall(0x100 + i), readFailed(0x100 + i, 10008));
+      s.capture.advance(1 - exchangeTime());
+    }
+    exchange(s, readCall(0x200), readOk(0x200));
+    const [bounded] = await run(s.capture, { detectorOptions: { retryMaxAttemptsHeld: 5 } });
+    const [whole] = await run(s.capture);
+    expect(whole!.metrics).toMatchObject({ attempts: 13, errorReplies: 12 });
+    expect(whole!.metrics.errorRepliesTimed).toBeUndefined();
+    expect(whole!.metrics.intervals).toHaveLength(12);
+    // Still every attempt counted; 5 times kept: 4 intervals among them, the 4th to the 11th skipped, then the end.
+    expect(bounded!.metrics).toMatchObject({ attempts: 13, errorReplies: 12, errorRepliesTimed: 5, outcome: 'NFS3_OK' });
+    const iv = bounded!.metrics.intervals as number[];
+    expect(iv).toHaveLength(5);
+    [1, 1, 1, 8, 1].forEach((x, i) => expect(iv[i]).toBeCloseTo(x, 5));
+    expect(bounded!.metrics.blockedSeconds).toBeCloseTo(whole!.metrics.blockedSeconds as number, 6);
+  });
+
+  it('generated: a client with a sequence open is followed while another client with none passes by', async () => {
+    const capture = new Capture();
+    const a = new TcpSession(capture, CLIENT, SERVER).handshake();
+    const b = new TcpSession(capture, { addr: '192.0.2.11', port: 802 }, SERVER).handshake();
+    for (let i = 0; i < 3; i++) {
+      exchange(a, readCall(0x300 + i), readFailed(0x300 + i, 10008));
+      exchange(b, readCall(0x400 + i), readOk(0x400 + i));
+      capture.advance(2);
+    }
+    const [, endA] = exchange(a, readCall(0x310), readOk(0x310));
+    // b fails once and recovers: its own sequence, while a's is closed.
+    exchange(b, readCall(0x500), readFailed(0x500, 10008));
+    capture.advance(1);
+    const [, endB] = exchange(b, readCall(0x501), readOk(0x501));
+    const findings = await run(capture);
+    expect(findings.map((f) => [f.metrics.attempts, f.metrics.outcome, f.evidence.at(-1)!.frame])).toEqual([
+      [4, 'NFS3_OK', endA],
+      [2, 'NFS3_OK', endB],
+    ]);
   });
 });
 

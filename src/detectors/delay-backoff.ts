@@ -9,7 +9,9 @@
  * the reply that ended the retries). See retry-schedule.ts.
  *
  * Options: blockedErrorSeconds (60): error severity above it;
- * retryMaxGapSeconds (300): a longer pause ends a retry sequence.
+ * retryMaxGapSeconds (300): a longer pause ends a retry sequence;
+ * retryMaxAttemptsHeld (MAX_ATTEMPTS_HELD, retry-schedule.ts): attempts
+ * whose times are kept, in all sequences.
  */
 import type { Transaction } from '../rpc/transaction.js';
 import { formatFrameTime } from '../report/time.js';
@@ -31,7 +33,7 @@ export class DelayBackoffDetector implements Detector {
     options: DetectorOptions = {},
   ) {
     this.blockedErrorSeconds = options.blockedErrorSeconds ?? 60;
-    this.tracker = new RetryTracker((s) => DELAY_STATUSES.has(s), options.retryMaxGapSeconds ?? 300);
+    this.tracker = new RetryTracker((s) => DELAY_STATUSES.has(s), options.retryMaxGapSeconds ?? 300, options.retryMaxAttemptsHeld);
   }
 
   onTransaction(t: Transaction): void {

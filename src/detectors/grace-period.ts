@@ -17,7 +17,8 @@
  * the first grace reply restart signs count; graceSilenceSeconds (5): the
  * shortest silence of a server counted as a restart sign; graceMaxServers
  * (MAX_SERVERS): servers followed at most, with a grace episode and
- * without.
+ * without; retryMaxAttemptsHeld (MAX_ATTEMPTS_HELD): attempts whose
+ * times are kept, in all sequences.
  */
 import type { Transaction } from '../rpc/transaction.js';
 import { formatEndpoint, type TcpEvent } from '../transport/stream.js';
@@ -31,6 +32,15 @@ import { analyzeSchedule, mergeRetryFindings, retryText, type RetryFinding, fram
 const GRACE_STATUSES = new Set(['NFS4ERR_GRACE', 'NLM4_DENIED_GRACE_PERIOD', 'LCK_DENIED_GRACE_PERIOD']);
 /** Restart signs kept per server. */
 const MAX_SIGNS = 100;
+/**
+ * Endpoints whose RSTs are kept, the most recent senders (any endpoint
+ * sends them, not only servers), and RSTs kept per endpoint, the latest.
+ * Until session 34 the first 10,000 senders were kept with 100 RSTs each
+ * (128 bytes per RST: up to 124 MB), and a server first resetting after
+ * them was never heard.
+ */
+export const MAX_RST_SENDERS = 1000;
+const MAX_RSTS_PER_SENDER = 32;
 /**
  * Servers followed at most without a grace episode, and at most with one:
  * beyond, the least recently seen server without one is forgotten, with
@@ -88,8 +98,8 @@ export class GracePeriodDetector implements Detector {
   private readonly servers = new LruMap<string, ServerState>();
   /** Servers with one (kept: their findings read them at the end). */
   private readonly graceServers = new Map<string, ServerState>();
-  /** RSTs by sender endpoint. */
-  private readonly rsts = new Map<string, { at: FrameRef; time: number }[]>();
+  /** RSTs by sender endpoint, the least recent sender first. */
+  private readonly rsts = new LruMap<string, { at: FrameRef; time: number }[]>();
   private readonly blockedErrorSeconds: number;
   private readonly maxGap: number;
   private readonly restartWindow: number;
@@ -105,7 +115,7 @@ export class GracePeriodDetector implements Detector {
     this.restartWindow = options.graceRestartWindowSeconds ?? 120;
     this.silenceSeconds = options.graceSilenceSeconds ?? 5;
     this.maxServers = options.graceMaxServers ?? MAX_SERVERS;
-    this.tracker = new RetryTracker((s) => GRACE_STATUSES.has(s), this.maxGap);
+    this.tracker = new RetryTracker((s) => GRACE_STATUSES.has(s), this.maxGap, options.retryMaxAttemptsHeld);
   }
 
   /** Servers followed (with and without a grace episode). */
@@ -211,13 +221,14 @@ export class GracePeriodDetector implements Detector {
     if (e.kind !== 'rst') return;
     // Only RSTs the server's endpoint sent count: clients commonly close with an RST.
     const sender = formatEndpoint(e.direction === 0 ? e.conn.a : e.conn.b);
-    let list = this.rsts.get(sender);
+    let list = this.rsts.touch(sender);
     if (!list) {
-      if (this.rsts.size >= 10_000) return;
+      if (this.rsts.size >= MAX_RST_SENDERS) this.rsts.shift();
       list = [];
       this.rsts.set(sender, list);
     }
-    pushBounded(list, { at: { ...e.at }, time: frameSeconds(e.at) });
+    if (list.length >= MAX_RSTS_PER_SENDER) list.shift();
+    list.push({ at: { ...e.at }, time: frameSeconds(e.at) });
   }
 
   finish(): Finding[] {

@@ -25,6 +25,14 @@ import { cleanMetrics, listText, plural, secondsText, sentences, timesText } fro
 
 /** Attempts kept per sequence (their times); beyond, only counted and the last kept. */
 export const MAX_ATTEMPTS_KEPT = 500;
+/**
+ * Attempts kept by one tracker in all its sequences, open and done (about
+ * 200 bytes each: 4 MB). Beyond, a sequence keeps its first attempt and its
+ * last (the one slot after it overwritten), and says how many it kept. The
+ * per-sequence limit alone let 11,000 sequences hold 500 each (1.1 GB); 1,000
+ * clients retrying JUKEBOX 200 times held 39 MB.
+ */
+export const MAX_ATTEMPTS_HELD = 20_000;
 /** Sequences kept per detector; beyond, counted only. */
 export const MAX_SEQUENCES = 1000;
 /** Open sequences at most (the oldest is closed, unresolved, beyond). */
@@ -116,23 +124,33 @@ export interface RetrySequence {
  */
 export class RetryTracker {
   private readonly open = new LruMap<string, RetrySequence>();
+  /**
+   * Open sequences per client address. A transaction of a client with none
+   * open and no retryable status can neither join nor end one: skipped
+   * before its outcomes and keys are made. (One sequence left open by some
+   * client used to send every transaction of the capture through them.)
+   */
+  private readonly openByClient = new Map<string, number>();
   private readonly done: RetrySequence[] = [];
   /** Sequences not kept (beyond MAX_SEQUENCES). */
   dropped = 0;
+  /** Attempts in the sequences open and done (at most maxAttemptsHeld, plus one first attempt per sequence). */
+  private attemptsHeld = 0;
 
   constructor(
     private readonly isRetryError: (status: string) => boolean,
     private readonly maxGapSeconds = 300,
+    private readonly maxAttemptsHeld = MAX_ATTEMPTS_HELD,
   ) {}
 
   /** Handles a transaction; returns the sequence an error reply joined, if any. */
   onTransaction(t: Transaction): RetrySequence | undefined {
     if (!t.reply) return undefined;
-    // No sequence open and no status to retry after: nothing to start or end (most calls).
-    if (this.open.size === 0 && !this.mayRetry(t)) return undefined;
+    const client = t.client.addr;
+    // No sequence open for the client and no status to retry after: nothing to start or end (most calls).
+    if ((this.open.size === 0 || !this.openByClient.has(client)) && !this.mayRetry(t)) return undefined;
     const outcomes = opOutcomes(t);
     if (outcomes.length === 0) return undefined;
-    const client = t.client.addr;
     const server = formatEndpoint(t.server);
     const time = frameSeconds(t.call.frame);
     const replyTime = frameSeconds(t.reply.frame);
@@ -153,10 +171,16 @@ export class RetryTracker {
           }
           seq = { client, server, op: o.op, file: o.file, clientid: t.nfs4?.clientid, error: o.status, attempts: [], errors: 0, end: undefined, lastTime: replyTime };
           this.open.set(key, seq);
+          this.openByClient.set(client, (this.openByClient.get(client) ?? 0) + 1);
         }
         seq.errors++;
-        if (seq.attempts.length < MAX_ATTEMPTS_KEPT) seq.attempts.push(attempt);
-        else seq.attempts[MAX_ATTEMPTS_KEPT - 1] = attempt;
+        // The first attempt is always kept: every sequence starts with one.
+        if (seq.attempts.length === 0 || (seq.attempts.length < MAX_ATTEMPTS_KEPT && this.attemptsHeld < this.maxAttemptsHeld)) {
+          seq.attempts.push(attempt);
+          this.attemptsHeld++;
+        } else {
+          seq.attempts[seq.attempts.length - 1] = attempt;
+        }
         seq.lastTime = replyTime;
         return seq;
       }
@@ -181,8 +205,15 @@ export class RetryTracker {
 
   private close(key: string, seq: RetrySequence): void {
     this.open.delete(key);
-    if (this.done.length < MAX_SEQUENCES) this.done.push(seq);
-    else this.dropped++;
+    const n = this.openByClient.get(seq.client)!;
+    if (n === 1) this.openByClient.delete(seq.client);
+    else this.openByClient.set(seq.client, n - 1);
+    if (this.done.length < MAX_SEQUENCES) {
+      this.done.push(seq);
+    } else {
+      this.dropped++;
+      this.attemptsHeld -= seq.attempts.length;
+    }
   }
 
   /** Every sequence, the open ones (unresolved at the end of the capture) included, in order of their first attempt. */
@@ -303,6 +334,8 @@ export function scheduleMetrics(seq: RetrySequence, s: Schedule): Record<string,
     backoff: s.intervals.length > 0 ? s.backoff : undefined,
     capSeconds: s.capSeconds,
     outcome: seq.end ? seq.end.status : 'unresolved at end of capture',
+    // The times of some attempts were not kept (MAX_ATTEMPTS_KEPT, MAX_ATTEMPTS_HELD): the intervals skip them.
+    errorRepliesTimed: seq.attempts.length < seq.errors ? seq.attempts.length : undefined,
   });
 }
 
