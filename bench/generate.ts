@@ -18,7 +18,9 @@
  *
  * Everything is deterministic: the same workload and size give the same bytes.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { fattr3, makeFh, NF3DIR, postOpAttr, readdirplusOk, sattrMode, wcc } from '../test/gen/nfs3.js';
 import {
   compoundArgs,
@@ -52,13 +54,43 @@ import {
   XdrWriter,
 } from '../test/gen/rpc.js';
 import { rng } from '../test/gen/random.js';
+import { writeReplayFile } from '../test/gen/replay.js';
 
-export type Workload = 'read' | 'read-tso' | 'write-tso' | 'meta';
-export const WORKLOADS: readonly Workload[] = ['read', 'read-tso', 'write-tso', 'meta'];
+export type Workload = 'read' | 'read-tso' | 'write-tso' | 'meta' | 'replay';
+export const WORKLOADS: readonly Workload[] = ['read', 'read-tso', 'write-tso', 'meta', 'replay'];
+/** Workloads made by a generator, whose captures lose nothing (no gaps, every call answered). */
+export const GENERATED: readonly Workload[] = ['read', 'read-tso', 'write-tso', 'meta'];
+
+/**
+ * The bundled real captures (captures/) the `replay` workload is made of:
+ * the classic pcap files of Ethernet frames carrying NFS over TCP or UDP,
+ * whole (NFS over RDMA, the snaplen-cut capture and the other file formats
+ * left out).
+ */
+export const REPLAY_SOURCES: readonly string[] = [
+  'linux-v3-basic-head.pcap',
+  'linux-v3-nfsacl-cut.pcap',
+  'linux-v42-basic-head.pcap',
+  'lossy-read-cut.pcap',
+  'nfsv3-basic-head.pcap',
+  'nfsv3-errors.pcap',
+  'nfsv3-nanosec.pcap',
+  'nfsv3-stale-cut.pcap',
+  'nfsv4-errors.pcap',
+  'nfsv4-grace-restart.pcap',
+  'nfsv40-pynfs-state-errors-cut.pcap',
+  'nfsv41-pynfs-errors.pcap',
+  'nfsv41-pynfs-head.pcap',
+  'nfsv41-pynfs-mid.pcap',
+  'nfsv41-pynfs-tail.pcap',
+  'unanswered-read-tail.pcap',
+];
 
 export interface GenerateOptions {
   /** TCP payload bytes per segment of bulk data (default: 1448, or 65160 for the -tso workloads). */
   mss?: number;
+  /** Where the `replay` workload's sources are (default: the repository's captures/). */
+  capturesDir?: string;
 }
 
 export interface GenerateResult {
@@ -409,6 +441,14 @@ function metadata(out: PcapStream, target: number): number {
 }
 
 export function generateCapture(path: string, targetBytes: number, workload: Workload, options: GenerateOptions = {}): GenerateResult {
+  if (workload === 'replay') {
+    // captures/ of the repository: two levels up from dist/bench/generate.js, one from bench/generate.ts.
+    const dir = options.capturesDir ?? [fileURLToPath(new URL('../../captures/', import.meta.url)), fileURLToPath(new URL('../captures/', import.meta.url))].find((d) => existsSync(join(d, REPLAY_SOURCES[0]!)))!;
+    const sources = REPLAY_SOURCES.map((name) => ({ name, bytes: readFileSync(join(dir, name)) }));
+    const r = writeReplayFile(path, sources, { targetBytes });
+    // Its calls are its sources': not counted by the writer.
+    return { bytes: r.bytes, frames: r.frames, calls: 0 };
+  }
   const fd = openSync(path, 'w');
   const out = new PcapStream(fd, true);
   let calls: number;

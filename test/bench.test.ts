@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { generateCapture, WORKLOADS } from '../bench/generate.js';
+import { GENERATED, generateCapture, REPLAY_SOURCES, WORKLOADS } from '../bench/generate.js';
 import { readShebang } from '../bench/shebang.js';
 import { stageBreakdown, stageOf } from '../bench/stages.js';
 import { analyze } from '../src/analyze.js';
@@ -15,7 +15,7 @@ import { tempDir } from './helpers.js';
 
 describe('benchmark workloads', () => {
   const dir = tempDir();
-  for (const workload of WORKLOADS) {
+  for (const workload of GENERATED) {
     it(`${workload}: every call written is read and answered, nothing lost`, async () => {
       const file = join(dir, `${workload}.pcap`);
       const g = generateCapture(file, 3 << 20, workload);
@@ -34,7 +34,7 @@ describe('benchmark workloads', () => {
 
   it('frames: at most 1514 bytes for read and meta, 64 KB TSO/GRO frames for the -tso workloads', async () => {
     const sizes = new Map<string, number>();
-    for (const workload of WORKLOADS) {
+    for (const workload of GENERATED) {
       const file = join(dir, `${workload}-sizes.pcap`);
       generateCapture(file, 1 << 20, workload);
       let max = 0;
@@ -46,6 +46,21 @@ describe('benchmark workloads', () => {
     expect(sizes.get('meta')).toBeLessThanOrEqual(1514);
     expect(sizes.get('read-tso')).toBe(14 + 20 + 32 + 45 * 1448);
     expect(sizes.get('write-tso')).toBe(14 + 20 + 32 + 45 * 1448);
+  });
+});
+
+describe('the replay workload', () => {
+  it('is the generated workloads and replay; replays every listed bundled capture, whole rounds of them', async () => {
+    expect(WORKLOADS).toEqual([...GENERATED, 'replay']);
+    const file = join(tempDir(), 'replay.pcap');
+    const g = generateCapture(file, 8 << 20, 'replay');
+    const r = await analyze(file);
+    expect(r.capture.frames).toBe(g.frames);
+    expect(r.capture.capturedBytes + 24 + 16 * g.frames).toBe(g.bytes);
+    // Every source, at least once: each has a connection of its own.
+    expect(REPLAY_SOURCES.length).toBe(16);
+    expect(r.tcp.connections).toBeGreaterThanOrEqual(REPLAY_SOURCES.length);
+    expect(r.rpc.calls).toBeGreaterThan(1000);
   });
 });
 
