@@ -1015,6 +1015,9 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
   private plausible(buf: Buffer, p: number): boolean {
     const loose = this.looseFirst;
     this.looseFirst = false;
+    // msg_type is 0 or 1, so its first three bytes are zero: most positions
+    // in the bulk data a capture starts in fail here, before a word is read.
+    if ((buf[p + 8]! | buf[p + 9]! | buf[p + 10]!) !== 0) return false;
     const len = buf.readUInt32BE(p) & 0x7fffffff;
     if (len < MIN_RESYNC_FRAGMENT || len > this.maxFragment) return false;
     const type = buf.readUInt32BE(p + 8);
