@@ -272,11 +272,12 @@ export async function analyze(inputs: string | readonly string[], options: Analy
   const rs = rpc.stats.record;
   const hex = (xid: number): string => `0x${xid.toString(16).padStart(8, '0')}`;
   const findings = detectors.findings();
+  const findingsNotListed = detectors.notListed();
   timeline.setFindings(findings);
   const report: Report = {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: 'nfsight', version: VERSION },
-    verdict: buildVerdict(findings, ms.calls),
+    verdict: buildVerdict(findings, ms.calls, findingsNotListed),
     capture: {
       files: infos,
       frames: summary.frames,
@@ -353,6 +354,7 @@ export async function analyze(inputs: string | readonly string[], options: Analy
     },
     memory: budget.report(),
     findings,
+    ...(findingsNotListed !== undefined ? { findingsNotListed } : {}),
     diagnostics: diag.summary(),
     ...opStats.toJSON(),
     timeline: timeline.toJSON(),

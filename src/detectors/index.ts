@@ -25,6 +25,7 @@ import { TransportTimeline } from './transport-timeline.js';
 import { addressOf, isoSeconds, rankFindings } from './ranking.js';
 import { bytesText } from './wording.js';
 import { rdmaDetectors } from './group-rdma.js';
+import { DEFAULT_FINDINGS_MAX_PER_KIND, FindingsCap, type FindingsNotListed } from './findings-cap.js';
 
 export { addressOf, impactScore, isoSeconds, rankFindings } from './ranking.js';
 
@@ -32,10 +33,12 @@ export class DetectorSet implements TransactionSink {
   readonly detectors: Detector[];
   readonly timeline: TransportTimeline;
   private readonly lastFrame: () => FrameRef | undefined;
+  private readonly cap: FindingsCap;
 
   constructor(ctx: DetectorContext, options: DetectorOptions = {}, detectors?: Detector[]) {
     this.timeline = ctx.timeline ?? new TransportTimeline(options['timelineMaxConnections'] ?? 10_000);
     this.lastFrame = ctx.lastFrame ?? (() => undefined);
+    this.cap = new FindingsCap(options['findingsMaxPerKind'] ?? DEFAULT_FINDINGS_MAX_PER_KIND);
     const shared: DetectorContext = { ...ctx, timeline: this.timeline };
     this.detectors = detectors ?? [
       ...captureDetectors(shared, options),
@@ -79,14 +82,23 @@ export class DetectorSet implements TransactionSink {
     for (const d of this.detectors) d.onRdmaEvent?.(e);
   }
 
-  /** Every detector's findings, their confidence judged, ranked (see rankFindings). */
+  /** Every detector's findings, ranked (see rankFindings), the first findingsMaxPerKind of each kind, their confidence judged. */
   findings(): Finding[] {
-    const all = this.detectors.flatMap((d) => d.finish());
-    for (const f of all) {
-      inTimeOrder(f);
-      this.judgeConfidence(f);
+    // Cut detector by detector: at most one detector's findings beyond the cap are held at once.
+    const kept: Finding[] = [];
+    for (const d of this.detectors) {
+      const own = d.finish();
+      for (const f of own) inTimeOrder(f);
+      for (const f of this.cap.keep(rankFindings(own))) kept.push(f);
     }
-    return rankFindings(all);
+    const listed = this.cap.keep(rankFindings(kept));
+    for (const f of listed) this.judgeConfidence(f);
+    return listed;
+  }
+
+  /** The findings beyond `findingsMaxPerKind` of their kind, counted (after findings()). */
+  notListed(): FindingsNotListed | undefined {
+    return this.cap.notListed();
   }
 
   /** A finding its detector did not weaken: weakened when the capture lost bytes between its hosts during it. */

@@ -9,6 +9,7 @@
 import type { Finding, FindingConfidence, FindingSeverity } from './finding.js';
 import { impactScore, rankFindings } from './ranking.js';
 import { plural } from './wording.js';
+import { notListedTotals, type FindingsNotListed } from './findings-cap.js';
 
 /** Frames listed per verdict line. */
 export const VERDICT_FRAMES = 4;
@@ -38,12 +39,14 @@ export interface Verdict {
   notJudged: string[];
   /** Findings above info, ranked, one line each. */
   problems: VerdictLine[];
+  /** Problems beyond findingsMaxPerKind of their kind: counted in the summary, not listed (absent when none). */
+  problemsNotListed?: number;
   /** Info findings (not listed here). */
   notes: number;
 }
 
 /** The verdict on ranked or unranked findings; `calls` is the number of RPC calls in the capture. */
-export function buildVerdict(findings: readonly Finding[], calls: number): Verdict {
+export function buildVerdict(findings: readonly Finding[], calls: number, notListed?: FindingsNotListed): Verdict {
   const ranked = rankFindings([...findings]);
   const notJudged = [...new Set(ranked.map((f) => f.limitsJudgement).filter((x): x is string => x !== undefined))];
   // Findings that keep nfsight from judging are told in notJudged, not as problems.
@@ -56,15 +59,17 @@ export function buildVerdict(findings: readonly Finding[], calls: number): Verdi
     impact: Number(impactScore(f).toFixed(6)),
     frames: f.evidence.slice(0, VERDICT_FRAMES).map((e) => ({ file: e.file, frame: e.frame })),
   }));
-  const notes = ranked.filter((f) => f.severity === 'info').length;
+  // Findings beyond findingsMaxPerKind of their kind are not listed, but counted here.
+  const unlisted = notListedTotals(notListed);
+  const notes = ranked.filter((f) => f.severity === 'info').length + unlisted.notes;
   let status: Verdict['status'];
   let summary: string;
   if (problems.length > 0) {
     status = 'problems';
-    const errors = problems.filter((p) => p.severity === 'error').length;
-    const warnings = problems.length - errors;
+    const errors = problems.filter((p) => p.severity === 'error').length + unlisted.errors;
+    const warnings = problems.length - (errors - unlisted.errors) + unlisted.warnings;
     const counts = [errors > 0 ? plural(errors, 'error') : '', warnings > 0 ? plural(warnings, 'warning') : ''].filter(Boolean).join(' and ');
-    summary = `${plural(problems.length, 'problem')} found (${counts}) in ${plural(calls, 'RPC call')}.`;
+    summary = `${plural(errors + warnings, 'problem')} found (${counts}) in ${plural(calls, 'RPC call')}.`;
   } else if (notJudged.length > 0) {
     status = 'not-judged';
     summary = `Not judged: ${notJudged.join('; ')}.`;
@@ -72,5 +77,5 @@ export function buildVerdict(findings: readonly Finding[], calls: number): Verdi
     status = 'no-problems';
     summary = `No problems found in ${plural(calls, 'RPC call')}.`;
   }
-  return { status, summary, notJudged, problems, notes };
+  return { status, summary, notJudged, problems, ...(unlisted.errors + unlisted.warnings > 0 ? { problemsNotListed: unlisted.errors + unlisted.warnings } : {}), notes };
 }

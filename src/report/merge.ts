@@ -21,6 +21,7 @@ import { OperationStats } from '../analysis/op-stats.js';
 import { rankFindings } from '../detectors/ranking.js';
 import { emptyRdmaSection, mergeRdmaSections } from '../analysis/rdma-summary.js';
 import { buildVerdict } from '../detectors/verdict.js';
+import { DEFAULT_FINDINGS_MAX_PER_KIND, FindingsCap } from '../detectors/findings-cap.js';
 import { Timeline } from '../analysis/timeline.js';
 import { REPORT_SCHEMA_VERSION, type FrameLocation, type Report } from './model.js';
 
@@ -48,6 +49,10 @@ export function validateReport(r: unknown, label: string): asserts r is Report {
   }
   for (const k of ['operations', 'errors', 'findings']) {
     if (!Array.isArray(r[k])) throw new Error(`${label}: section "${k}" missing or not a list`);
+  }
+  const notListed = r['findingsNotListed'];
+  if (notListed !== undefined && (!isObj(notListed) || typeof notListed['maxPerKind'] !== 'number' || !isObj(notListed['byKind']))) {
+    throw new Error(`${label}: findingsNotListed is not {maxPerKind, byKind}`);
   }
   const cap = r['capture'] as Obj;
   if (!Array.isArray(cap['files'])) throw new Error(`${label}: capture.files is not a list`);
@@ -146,11 +151,17 @@ function mergeTwo(a: Report, b: Report): Report {
   const da = a.diagnostics;
   const db = b.diagnostics;
   const items = [...da.items, ...db.items];
-  const findings = rankFindings([...a.findings, ...b.findings]);
+  // The per-kind cap holds for the merged list too; what either report did not list is still counted.
+  const cap = new FindingsCap(Math.max(a.findingsNotListed?.maxPerKind ?? DEFAULT_FINDINGS_MAX_PER_KIND, b.findingsNotListed?.maxPerKind ?? DEFAULT_FINDINGS_MAX_PER_KIND));
+  cap.add(a.findingsNotListed);
+  cap.add(b.findingsNotListed);
+  const findings = cap.keep(rankFindings([...a.findings, ...b.findings]));
+  const findingsNotListed = cap.notListed();
   const calls = a.rpc.calls + b.rpc.calls;
+  const { findingsNotListed: _a, ...rest } = a;
   return {
-    ...a,
-    verdict: buildVerdict(findings, calls),
+    ...rest,
+    verdict: buildVerdict(findings, calls, findingsNotListed),
     capture,
     network: addNumbers(a.network, b.network, 'network'),
     tcp: {
@@ -168,6 +179,7 @@ function mergeTwo(a: Report, b: Report): Report {
     skipped: addNumbers(a.skipped, b.skipped, 'skipped'),
     ...mergeMemory(a.memory, b.memory),
     findings,
+    ...(findingsNotListed !== undefined ? { findingsNotListed } : {}),
     diagnostics: {
       errors: da.errors + db.errors,
       warnings: da.warnings + db.warnings,

@@ -33,6 +33,7 @@ import type { TimelineSection } from '../analysis/timeline.js';
 import type { MemoryReport } from '../memory/budget.js';
 import type { Finding } from '../detectors/finding.js';
 import type { Verdict } from '../detectors/verdict.js';
+import type { FindingsNotListed } from '../detectors/findings-cap.js';
 
 export type { Verdict, VerdictLine } from '../detectors/verdict.js';
 import type { RdmaSection } from '../analysis/rdma-summary.js';
@@ -195,6 +196,8 @@ export interface Report {
   memory: MemoryReport;
   /** The detectors' findings: most severe first, then by impact (time blocked × calls affected), then by start time. */
   findings: Finding[];
+  /** Findings beyond `findingsMaxPerKind` (1000) of their kind, counted per kind and severity; absent when every finding is listed. */
+  findingsNotListed?: FindingsNotListed;
   diagnostics: DiagnosticSummary;
   /**
    * Per (program, version, procedure), per NFSv4 COMPOUND main op and per

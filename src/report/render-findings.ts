@@ -6,6 +6,7 @@
  */
 import type { Finding } from '../detectors/finding.js';
 import type { Verdict } from '../detectors/verdict.js';
+import { notListedTotals, type FindingsNotListed } from '../detectors/findings-cap.js';
 import { DEFAULT_WIDTH, displayWidth, fitTable, frameLabel, shortenEnd, wrapText } from './terminal.js';
 import { groupDigits } from '../number-text.js';
 
@@ -18,6 +19,8 @@ export interface FindingsTextOptions {
   multiFile?: boolean;
   /** The verdict to open with. */
   verdict?: Verdict;
+  /** The findings beyond the cap of their kind (the report's findingsNotListed). */
+  notListed?: FindingsNotListed;
 }
 
 const INDENT = '   ';
@@ -76,7 +79,13 @@ export function renderVerdictText(verdict: Verdict, options: Omit<FindingsTextOp
     out.push(`${head}${shortenEnd(p.text, Math.max(10, room))}${doubt}${frames}`);
   });
   const hidden = verdict.problems.length - VERDICT_TEXT_PROBLEMS;
-  if (hidden > 0) out.push(...wrapText(`… and ${hidden} more problem${hidden === 1 ? '' : 's'} (all in --format json)`, width, { indent: INDENT }));
+  const unlisted = verdict.problemsNotListed ?? 0;
+  if (hidden > 0 || unlisted > 0) {
+    const inJson = hidden > 0 ? `${groupDigits(hidden)} more problem${hidden === 1 ? '' : 's'} (${unlisted > 0 ? '' : 'all '}in --format json)` : '';
+    const cap = options.notListed !== undefined ? `each kind lists its ${groupDigits(options.notListed.maxPerKind)} worst` : 'each kind lists its worst';
+    const counted = unlisted > 0 ? `${groupDigits(unlisted)} more counted but not listed (${cap})` : '';
+    out.push(...wrapText(`… and ${[inJson, counted].filter(Boolean).join(' and ')}`, width, { indent: INDENT }));
+  }
   if (verdict.notes > 0) out.push(`${INDENT}(${verdict.notes} more note${verdict.notes === 1 ? '' : 's'} below)`);
   return out.join('\n') + '\n';
 }
@@ -87,7 +96,8 @@ export function renderFindingsText(findings: readonly Finding[], options: Findin
   const width = o.width ?? DEFAULT_WIDTH;
   const verdict = o.verdict !== undefined ? `${renderVerdictText(o.verdict, o)}\n` : '';
   if (findings.length === 0) return `${verdict}Findings: none.\n`;
-  const out: string[] = [`Findings (${findings.length})`];
+  const unlisted = notListedTotals(o.notListed).findings;
+  const out: string[] = [unlisted > 0 ? `Findings (${groupDigits(findings.length)} listed, ${groupDigits(unlisted)} more counted)` : `Findings (${findings.length})`];
   const para = (text: string): void => {
     out.push(...wrapText(text, width, { indent: INDENT }));
   };
@@ -145,6 +155,13 @@ export function renderFindingsText(findings: readonly Finding[], options: Findin
     });
     out.push('');
     para(`Not shown: ${hidden.join(', ')} (at most ${FINDINGS_PER_KIND_TEXT} of each kind and severity here; all in --format json).`);
+  }
+  if (o.notListed !== undefined && unlisted > 0) {
+    const kinds = Object.entries(o.notListed.byKind).map(([kind, c]) => `${groupDigits(c.findings)} more ${kind}`);
+    out.push('');
+    para(
+      `Not listed, only counted: ${kinds.join(', ')} (the ${groupDigits(o.notListed.maxPerKind)} most severe and costly of each kind are kept, in JSON too; the library option findingsMaxPerKind sets how many).`,
+    );
   }
   return `${verdict}${out.join('\n')}\n`;
 }

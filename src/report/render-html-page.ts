@@ -62,6 +62,8 @@ export interface PageData {
   moreFindings: FindingLine[];
   /** How many findings the report has. */
   findingsTotal: number;
+  /** Findings beyond the cap of their kind: counted, not in the report. */
+  findingsNotListed?: number;
   capture: CaptureSection;
   skipped: SkippedSection;
   diagnostics: DiagnosticSummary;
@@ -197,6 +199,9 @@ export function pageMain(data: PageData, uPlot: any): void {
   if (data.verdictProblems > v.problems.length) {
     vbox.append(el('p', { class: 'meta', id: 'verdict-more' }, `… and ${data.verdictProblems - v.problems.length} more problems: see the findings below (all of them: nfsight findings).`));
   }
+  if ((v.problemsNotListed ?? 0) > 0) {
+    vbox.append(el('p', { class: 'meta', id: 'verdict-not-listed' }, `… and ${v.problemsNotListed} more problems counted but not listed: each kind of finding lists its worst (the library option findingsMaxPerKind).`));
+  }
   if (v.notJudged.length > 0) vbox.append(el('p', {}, 'Not judged: ', v.notJudged.join(' ')));
   verdict.append(vbox);
 
@@ -284,7 +289,7 @@ export function pageMain(data: PageData, uPlot: any): void {
   };
 
   // ---- findings ---------------------------------------------------------------
-  const findings = section('findings', `Findings (${data.findingsTotal})`);
+  const findings = section('findings', (data.findingsNotListed ?? 0) > 0 ? `Findings (${data.findingsTotal} listed, ${data.findingsNotListed} more counted)` : `Findings (${data.findingsTotal})`);
   if (data.findingsTotal === 0) findings.append(el('p', {}, 'No finding.'));
   if (data.findingsTotal > data.findings.length) {
     findings.append(

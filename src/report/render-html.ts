@@ -13,6 +13,7 @@
  * page stays small whatever the capture's size). The page's script is
  * `pageMain` (render-html-page.ts), serialised into the page.
  */
+import { notListedTotals } from '../detectors/findings-cap.js';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { bucketValue } from '../analysis/histogram.js';
@@ -148,6 +149,7 @@ export function pageData(report: Report, options: HtmlOptions = {}): PageData {
       frame: f.evidence[0]?.frame ?? null,
     })),
     findingsTotal: report.findings.length,
+    ...(report.findingsNotListed !== undefined ? { findingsNotListed: notListedTotals(report.findingsNotListed).findings } : {}),
     capture: report.capture,
     skipped: report.skipped,
     diagnostics: report.diagnostics,
