@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../src/analyze.js';
-import type { Finding } from '../src/detectors/finding.js';
+import type { DetectorOptions, Finding } from '../src/detectors/finding.js';
 import { writePcap } from './gen/capture-writer.js';
 import {
   OP,
@@ -106,9 +106,9 @@ class V41 {
   }
 }
 
-async function findings(capture: Capture): Promise<Finding[]> {
+async function findings(capture: Capture, detectorOptions: DetectorOptions = {}): Promise<Finding[]> {
   const file = writeTemp(tempDir(), 'gen.pcap', writePcap(capture.frames, { linkType: 1 }));
-  const report = readable(await analyze(file));
+  const report = readable(await analyze(file, { detectorOptions }));
   return report.findings.filter((f) => KINDS.includes(f.kind));
 }
 
@@ -227,6 +227,43 @@ describe('session-slots', () => {
       [bad.reply, 'READ: slot 4 → NFS4ERR_BADSLOT'],
       [bad.call, 'READ: slot 4 beyond the table of 4 slots (→ NFS4ERR_BADSLOT)'],
       [beyond.call, 'READ: slot 7 beyond the table of 4 slots (→ NFS4_OK)'],
+    ]);
+    expect(f.metrics.callsOnSlotsNotFollowed).toBeUndefined();
+    expect(f.metrics.sessionsNotReported).toBeUndefined();
+  });
+
+  it('beyond sessionSlots.maxSessions: the least recently seen session without issues goes first, else the least recently seen with, never the one being added; counted', async () => {
+    const c = new V41();
+    const badslot = (n: number): void => void c.read(sessionId(n), { slot: 9, seqStatus: NFS4ERR_BADSLOT });
+    badslot(1);
+    c.read(sessionId(2));
+    c.read(sessionId(3));
+    badslot(4); // 3 followed: session 2 (no issue, least recently seen) goes
+    c.read(sessionId(1)); // session 1 seen again: more recent than 4
+    badslot(5); // session 3 (no issue) goes
+    badslot(6); // all three with issues: 4, the least recently seen, goes; not 6
+    const all = await findings(c.capture, { 'sessionSlots.maxSessions': 3 });
+    expect(all).toHaveLength(1);
+    expect(all[0]!.metrics).toMatchObject({ badSlot: 3, sessions: [sidHex(1), sidHex(5), sidHex(6)], sessionsNotReported: 1 });
+    expect(all[0]!.count).toBe(3);
+  });
+
+  it('follows slots 0 to 127 (in a table grown as they are used): gaps beyond are not looked for, the calls there counted', async () => {
+    const c = new V41();
+    c.createSession(1n, sessionId(1), NFS4_OK, 256);
+    c.read(sessionId(1), { slot: 3, seqid: 1 });
+    c.read(sessionId(1), { slot: 127, seqid: 1 });
+    const gap3 = c.read(sessionId(1), { slot: 3, seqid: 3 }); // slot 3 kept when the table grew for 127
+    const gap127 = c.read(sessionId(1), { slot: 127, seqid: 4 });
+    c.read(sessionId(1), { slot: 128, seqid: 1 });
+    c.read(sessionId(1), { slot: 128, seqid: 5 }); // not followed: no gap found
+    c.read(sessionId(1), { slot: 200, seqid: 1 });
+    const all = await findings(c.capture);
+    expect(all).toHaveLength(1);
+    expect(all[0]!.metrics).toMatchObject({ sequenceGaps: 2, highestSlotSeen: 200, callsOnSlotsNotFollowed: 3, foreChannelSlots: 256 });
+    expect(all[0]!.evidence.map((e) => [e.frame, e.what])).toEqual([
+      [gap3.call, 'READ: slot 3 seq 3 after 1 (1 skipped) → NFS4_OK'],
+      [gap127.call, 'READ: slot 127 seq 4 after 1 (2 skipped) → NFS4_OK'],
     ]);
   });
 });

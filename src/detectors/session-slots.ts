@@ -8,7 +8,14 @@
  * - a sequence-id gap: a new request on a slot whose sequence id is more than
  *   the last one the server accepted plus one.
  *
- * Options: `sessionSlots.maxSessions` (10000): sessions followed at most.
+ * Options: `sessionSlots.maxSessions` (MAX_SESSIONS, at least 2): sessions
+ * followed at most. Beyond, the least recently seen session without an
+ * issue is forgotten first (it has nothing to report; only its slots'
+ * sequence ids are lost), else the least recently seen one with issues,
+ * counted in the last finding's `sessionsNotReported`. A session is never
+ * evicted for itself: room is made before it is added. Slots 0 to
+ * MAX_SLOTS_FOLLOWED - 1 are followed; the calls on others are counted in
+ * their finding's `callsOnSlotsNotFollowed` (their sequence ids unchecked).
  */
 import type { FrameRef } from '../capture/frame.js';
 import type { Transaction } from '../rpc/transaction.js';
@@ -16,12 +23,21 @@ import { formatFrameTime } from '../report/time.js';
 import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type DetectorOptions, type Finding } from './finding.js';
 import { cleanMetrics, listText, plural, sentences } from './wording.js';
 import { compoundOf } from './session-recovery-loop.js';
-import { LruMap } from '../memory/lru.js';
+import { LruList, type LruLinks } from '../memory/lru.js';
 
 export const KIND_SESSION_SLOTS = 'session-slots';
 
-/** Slots followed per session at most. */
-const MAX_SLOTS = 1024;
+/**
+ * Slot ids followed per session: 0 to 127. Their last accepted sequence
+ * ids are kept in a typed array grown to the highest such slot used.
+ * Until session 34 any 1,024 slots of a session were followed in a Map
+ * (about 28 bytes a slot: 200 sessions of 1,024 slots took 5.8 MB).
+ */
+export const MAX_SLOTS_FOLLOWED = 128;
+/** Sessions followed at most (`sessionSlots.maxSessions`). */
+export const MAX_SESSIONS = 10_000;
+/** Words of a session's slot array before the sequence ids: a bitmap of the slots known. */
+const KNOWN_WORDS = MAX_SLOTS_FOLLOWED / 32;
 
 type SlotIssue = 'seq-misordered' | 'badslot' | 'beyond-table' | 'sequence-gap';
 
@@ -31,62 +47,94 @@ interface Issue {
   what: string;
 }
 
-interface SessionState {
-  sessionid: string;
-  client: string;
-  server: string;
+class SessionState implements LruLinks {
+  lruPrev: LruLinks | null = null;
+  lruNext: LruLinks | null = null;
   clientid?: string;
   foreSlots?: number;
-  slots: Map<number, number>;
-  counts: Record<SlotIssue, number>;
+  /**
+   * The last sequence id the server accepted per followed slot: KNOWN_WORDS
+   * words of a bitmap of the slots known, then one word per slot (as many
+   * as the highest slot used needs, by powers of two). Made at the first.
+   */
+  slots: Uint32Array | undefined = undefined;
+  /** Calls on slots beyond those followed. */
+  notFollowed = 0;
+  counts: Record<SlotIssue, number> = { 'seq-misordered': 0, badslot: 0, 'beyond-table': 0, 'sequence-gap': 0 };
   /** Transactions with at least one issue. */
-  total: number;
+  total = 0;
   first?: FrameRef;
   last?: FrameRef;
   /** The first issues, and the last one. */
-  issues: Issue[];
+  issues: Issue[] = [];
   lastIssue?: Issue;
-  maxSlotSeen: number;
+  maxSlotSeen = -1;
+
+  constructor(
+    readonly sessionid: string,
+    readonly client: string,
+    readonly server: string,
+  ) {}
+
+  /** The last sequence id accepted on a followed slot, if any. */
+  lastAccepted(slot: number): number | undefined {
+    const a = this.slots;
+    if (a === undefined || slot >= MAX_SLOTS_FOLLOWED || (a[slot >>> 5]! & (1 << (slot & 31))) === 0) return undefined;
+    return a[KNOWN_WORDS + slot];
+  }
+
+  /** Records a sequence id the server accepted on a followed slot. */
+  accepted(slot: number, seq: number): void {
+    let a = this.slots;
+    if (a === undefined || KNOWN_WORDS + slot >= a.length) {
+      let n = 8;
+      while (n <= slot) n *= 2;
+      const grown = new Uint32Array(KNOWN_WORDS + n);
+      if (a !== undefined) grown.set(a);
+      this.slots = a = grown;
+    }
+    a[slot >>> 5]! |= 1 << (slot & 31);
+    a[KNOWN_WORDS + slot] = seq;
+  }
 }
 
 export class SessionSlotsDetector implements Detector {
   readonly kind = KIND_SESSION_SLOTS;
-  private readonly sessions = new LruMap<string, SessionState>();
+  /** Sessions by id, in the order first seen (findings list them so). */
+  private readonly sessions = new Map<string, SessionState>();
+  /** Sessions without an issue, and with one: each least recently seen first. */
+  private readonly clean = new LruList<SessionState>();
+  private readonly troubled = new LruList<SessionState>();
   private readonly maxSessions: number;
+  /** Sessions with issues forgotten beyond maxSessions. */
+  private notReported = 0;
 
   constructor(
     private readonly ctx: DetectorContext,
     options: DetectorOptions = {},
   ) {
-    this.maxSessions = options['sessionSlots.maxSessions'] ?? 10_000;
+    this.maxSessions = Math.max(2, options['sessionSlots.maxSessions'] ?? MAX_SESSIONS);
   }
 
+  /** The session, made the most recently seen; a new one once there is room. */
   private session(sessionid: string, t: Transaction): SessionState {
     let s = this.sessions.get(sessionid);
-    if (s === undefined) {
-      s = {
-        sessionid,
-        client: t.client.addr,
-        server: t.server.addr,
-        slots: new Map(),
-        counts: { 'seq-misordered': 0, badslot: 0, 'beyond-table': 0, 'sequence-gap': 0 },
-        total: 0,
-        issues: [],
-        maxSlotSeen: -1,
-      };
-      this.sessions.set(sessionid, s);
-      if (this.sessions.size > this.maxSessions) {
-        // Drop the oldest session without issues, else the oldest.
-        let victim: string | undefined;
-        for (const [k, v] of this.sessions) {
-          if (v.total === 0) {
-            victim = k;
-            break;
-          }
-        }
-        this.sessions.delete(victim ?? this.sessions.oldest()![0]);
-      }
+    if (s !== undefined) {
+      (s.total === 0 ? this.clean : this.troubled).touch(s);
+      return s;
     }
+    if (this.sessions.size >= this.maxSessions) {
+      // The least recently seen session without issues (nothing to report), else with.
+      let victim = this.clean.shift();
+      if (victim === null) {
+        victim = this.troubled.shift()!;
+        this.notReported++;
+      }
+      this.sessions.delete(victim.sessionid);
+    }
+    s = new SessionState(sessionid, t.client.addr, t.server.addr);
+    this.sessions.set(sessionid, s);
+    this.clean.push(s);
     return s;
   }
 
@@ -121,24 +169,28 @@ export class SessionSlotsDetector implements Detector {
     const found: Issue[] = [];
     const where = t.reply!.frame;
     const about = t.decoded?.call?.mainOp ?? 'SEQUENCE';
+    const last = s.lastAccepted(slot);
+    if (slot >= MAX_SLOTS_FOLLOWED) s.notFollowed++;
     if (status === 'NFS4ERR_SEQ_MISORDERED') {
-      const last = s.slots.get(slot);
       found.push({ kind: 'seq-misordered', frame: where, what: `${about}: slot ${slot} seq ${seq}${last !== undefined ? ` (last accepted ${last})` : ''} → NFS4ERR_SEQ_MISORDERED` });
     }
     if (status === 'NFS4ERR_BADSLOT') found.push({ kind: 'badslot', frame: where, what: `${about}: slot ${slot} → NFS4ERR_BADSLOT` });
     if (s.foreSlots !== undefined && slot >= s.foreSlots) {
       found.push({ kind: 'beyond-table', frame: t.call.frame, what: `${about}: slot ${slot} beyond the table of ${s.foreSlots} slot${s.foreSlots === 1 ? '' : 's'} (→ ${status})` });
     }
-    const last = s.slots.get(slot);
     if (last !== undefined) {
       const ahead = (seq - last) >>> 0;
       if (ahead > 1 && ahead < 0x80000000) {
         found.push({ kind: 'sequence-gap', frame: t.call.frame, what: `${about}: slot ${slot} seq ${seq} after ${last} (${ahead - 1} skipped) → ${status}` });
       }
     }
-    if (status === 'NFS4_OK' && (s.slots.has(slot) || s.slots.size < MAX_SLOTS)) s.slots.set(slot, seq);
+    if (status === 'NFS4_OK' && slot < MAX_SLOTS_FOLLOWED) s.accepted(slot, seq);
     if (slot > s.maxSlotSeen) s.maxSlotSeen = slot;
     if (found.length === 0) return;
+    if (s.total === 0) {
+      this.clean.remove(s);
+      this.troubled.push(s);
+    }
     s.total++;
     s.first ??= found[0]!.frame;
     s.last = found[0]!.frame;
@@ -150,7 +202,7 @@ export class SessionSlotsDetector implements Detector {
   }
 
   finish(): Finding[] {
-    // One finding per client and server, its sessions inside.
+    // One finding per client and server, its sessions inside, in the order first seen.
     const groups = new Map<string, SessionState[]>();
     for (const s of this.sessions.values()) {
       if (s.total === 0 || s.first === undefined || s.last === undefined) continue;
@@ -159,19 +211,23 @@ export class SessionSlotsDetector implements Detector {
       list.push(s);
       groups.set(key, list);
     }
-    return [...groups.values()].map((list) => this.finding(list));
+    const out = [...groups.values()].map((list) => this.finding(list));
+    if (this.notReported > 0 && out.length > 0) out[out.length - 1]!.metrics.sessionsNotReported = this.notReported;
+    return out;
   }
 
   private finding(list: SessionState[]): Finding {
     const s0 = list[0]!;
     const c: Record<SlotIssue, number> = { 'seq-misordered': 0, badslot: 0, 'beyond-table': 0, 'sequence-gap': 0 };
     let total = 0;
+    let notFollowed = 0;
     let first = s0.first!;
     let last = s0.last!;
     const issues: Issue[] = [];
     for (const s of list) {
       for (const k of Object.keys(c) as SlotIssue[]) c[k] += s.counts[k];
       total += s.total;
+      notFollowed += s.notFollowed;
       if (seconds(s.first!) < seconds(first)) first = s.first!;
       if (seconds(s.last!) > seconds(last)) last = s.last!;
       issues.push(...s.issues, ...(s.lastIssue !== undefined ? [s.lastIssue] : []));
@@ -204,6 +260,7 @@ export class SessionSlotsDetector implements Detector {
       highestSlotSeen: Math.max(...list.map((s) => s.maxSlotSeen)),
       foreChannelSlots: fore.length > 0 ? Math.min(...fore) : undefined,
       sessions: list.length > 1 ? list.map((s) => s.sessionid) : undefined,
+      callsOnSlotsNotFollowed: notFollowed > 0 ? notFollowed : undefined,
     });
     const f: Finding = {
       kind: this.kind,
