@@ -55,8 +55,11 @@ class V41 {
   /** Per slot, the next sequence id. */
   private seq = new Map<number, number>();
 
-  constructor(readonly capture = new Capture()) {
-    this.s = new TcpSession(capture, CLIENT, SERVER).handshake();
+  constructor(
+    readonly capture = new Capture(),
+    client: Host = CLIENT,
+  ) {
+    this.s = new TcpSession(capture, client, SERVER).handshake();
   }
 
   /** A COMPOUND and its reply 1 ms later; returns the call and reply frames. */
@@ -201,6 +204,61 @@ describe('session-recovery-loop', () => {
     expect(all[0]!.metrics).toMatchObject({ episodes: 1, staleClientidEpisodes: 0, failedCalls: 1, failedOps: ['READ ×1'] });
     expect(all[0]!.evidence.map((e) => e.frame)).toEqual(frames);
     expect(all[0]!.metrics.periodSeconds).toBeUndefined();
+    expect(all[0]!.metrics.clientsNotReported).toBeUndefined();
+    expect(all[0]!.metrics.episodesNotReported).toBeUndefined();
+  });
+
+  it('beyond sessionRecovery.maxClients the least recently seen client is forgotten, episode open or not, never the one being added; counted', async () => {
+    const capture = new Capture();
+    const [a, b, c] = ['192.0.2.11', '192.0.2.12', '192.0.2.13'].map((addr) => new V41(capture, { addr, port: 801 }));
+    a!.read(sessionId(1), { seqStatus: NFS4ERR_BADSESSION });
+    b!.read(sessionId(2), { seqStatus: NFS4ERR_BADSESSION });
+    a!.read(sessionId(1), { slot: 1, seqStatus: NFS4ERR_BADSESSION }); // a seen again: b is the least recently seen
+    c!.read(sessionId(3), { seqStatus: NFS4ERR_BADSESSION }); // every client followed in an episode: b goes
+    for (const [i, x] of [a!, b!, c!].entries()) x.createSession(1n, sessionId(10 + i));
+    const all = await findings(capture, { 'sessionRecovery.maxClients': 2 });
+    expect(all.map((f) => [f.kind, f.client, f.metrics.episodes, f.metrics.failedCalls, f.metrics.clientsNotReported])).toEqual([
+      ['session-recovery-loop', '192.0.2.11', 1, 2, undefined],
+      ['session-recovery-loop', '192.0.2.13', 1, 1, 1],
+    ]);
+  });
+
+  it('state-errors follows as many recovering clients (sessionRecovery.maxClients): a STALE_CLIENTID of a client forgotten is a state error', async () => {
+    const capture = new Capture();
+    const [a, b] = ['192.0.2.11', '192.0.2.12'].map((addr) => new V41(capture, { addr, port: 801 }));
+    a!.read(sessionId(1), { seqStatus: NFS4ERR_BADSESSION });
+    b!.read(sessionId(2), { seqStatus: NFS4ERR_BADSESSION });
+    a!.createSession(1n, sessionId(3), NFS4ERR_STALE_CLIENTID);
+    a!.exchangeId(2n);
+    a!.createSession(2n, sessionId(3));
+    b!.createSession(1n, sessionId(4));
+    const kinds = (all: Finding[]): string[] => all.map((f) => `${f.kind} ${f.client}`);
+    expect(kinds(await findings(capture))).toEqual(['session-recovery-loop 192.0.2.11', 'session-recovery-loop 192.0.2.12']);
+    const one = await findings(capture, { 'sessionRecovery.maxClients': 1 });
+    expect(kinds(one)).toEqual(['session-recovery-loop 192.0.2.12', 'state-errors 192.0.2.11']);
+    expect(one[0]!.metrics.clientsNotReported).toBe(1);
+  });
+
+  it('a client with more episodes than are kept in detail: counted in every metric, those not listed said', async () => {
+    const c = new V41();
+    c.exchangeId(1n);
+    c.createSession(1n, sessionId(1));
+    // 52 episodes: every other one with STALE_CLIENTID; the 51st, not kept in detail, never completed (the next 130 s later).
+    for (let i = 0; i < 52; i++) {
+      c.capture.advance(i === 51 ? 130 : 30);
+      if (i === 50) c.read(sessionId(1 + i), { seqStatus: NFS4ERR_BADSESSION });
+      else episode(c, sessionId(1 + i), sessionId(2 + i), BigInt(2 + i), i % 2 === 0);
+    }
+    const all = await findings(c.capture);
+    expect(all).toHaveLength(1);
+    const f = all[0]!;
+    expect(f.count).toBe(52);
+    expect(f.metrics).toMatchObject({ episodes: 52, staleClientidEpisodes: 25, incompleteEpisodes: 1, episodesNotReported: 2, failedCalls: 25 * 2 + 26 + 1 });
+    expect(f.metrics.episodeDurationsSeconds as number[]).toHaveLength(50);
+    expect(f.metrics.intervalsSeconds as number[]).toHaveLength(50);
+    // The time blocked counts the two episodes not listed too (each a few ms).
+    const listed = (f.metrics.episodeDurationsSeconds as number[]).reduce((x, y) => x + y, 0);
+    expect(f.impact!.blockedSeconds).toBeGreaterThan(listed + 0.001);
   });
 });
 

@@ -13,13 +13,19 @@
  * - `sessionRecovery.loopEpisodes` (2): episodes for one client that make a loop.
  * - `sessionRecovery.maxEpisodeSeconds` (120): an episode not completed by a
  *   successful CREATE_SESSION within this time is closed as incomplete.
+ * - `sessionRecovery.maxClients` (MAX_CLIENTS): clients followed at most.
+ *   Every client followed has an episode to report; beyond, the least
+ *   recently seen one is forgotten (never the one being added: room is made
+ *   first), counted in the last finding's `clientsNotReported`. A client's
+ *   episodes beyond MAX_EPISODES_KEPT are counted in all its metrics but
+ *   listed in none, counted in its `episodesNotReported`.
  */
 import type { FrameRef } from '../capture/frame.js';
 import type { Transaction } from '../rpc/transaction.js';
 import { formatFrameTime } from '../report/time.js';
 import { cadenceText, cleanMetrics, listText, plural, secondsText, sentences, timesText } from './wording.js';
 import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type DetectorOptions, type EvidenceFrame, type Finding } from './finding.js';
-import { LruMap } from '../memory/lru.js';
+import { LruList, LruMap, type LruLinks } from '../memory/lru.js';
 
 export const KIND_SESSION_RECOVERY = 'session-recovery-loop';
 
@@ -30,10 +36,15 @@ const SESSION_LOST = new Set(['NFS4ERR_BADSESSION', 'NFS4ERR_DEADSESSION']);
 const RECOVERY_FAILURES = new Set(['NFS4ERR_BADSESSION', 'NFS4ERR_DEADSESSION', 'NFS4ERR_STALE_CLIENTID']);
 /** Ops of the recovery itself. */
 const RECOVERY_OPS = new Set(['EXCHANGE_ID', 'CREATE_SESSION', 'DESTROY_SESSION', 'DESTROY_CLIENTID', 'BIND_CONN_TO_SESSION']);
-/** Episodes kept in detail per client (all are counted). */
-const MAX_EPISODES_KEPT = 50;
-/** Clients followed at most. */
-const MAX_CLIENTS = 10_000;
+/** Episodes kept in detail per client (all are counted): the first ones and the last. */
+export const MAX_EPISODES_KEPT = 50;
+/**
+ * Clients followed at most (`sessionRecovery.maxClients`), the least
+ * recently seen forgotten first. Until session 34 the first client without
+ * an episode open was looked for from the oldest: when every client
+ * followed had one, it walked them all and forgot the client just added.
+ */
+export const MAX_CLIENTS = 10_000;
 
 /** What a decoded NFSv4 COMPOUND reply says, op by op. */
 export interface CompoundView {
@@ -103,7 +114,13 @@ export const shortStatus = (s: string): string => s.replace(/^NFS4ERR_/, '').rep
  */
 export class RecoveryTracker {
   private readonly open = new LruMap<string, number>();
-  constructor(private readonly maxEpisodeSeconds = 120) {}
+  private readonly maxClients: number;
+  constructor(
+    private readonly maxEpisodeSeconds = 120,
+    maxClients = MAX_CLIENTS,
+  ) {
+    this.maxClients = Math.max(1, maxClients);
+  }
 
   /** Feeds a COMPOUND; returns whether its client was recovering when it completed (this one included). */
   feed(c: CompoundView): boolean {
@@ -114,7 +131,7 @@ export class RecoveryTracker {
     if (started !== undefined && now - started > this.maxEpisodeSeconds && !lost) this.open.delete(key);
     if (lost && !this.open.has(key)) {
       this.open.set(key, now);
-      if (this.open.size > MAX_CLIENTS) this.open.shift();
+      if (this.open.size > this.maxClients) this.open.shift();
     }
     const inside = this.open.has(key);
     if (inside && createSessionOk(c)) this.open.delete(key);
@@ -150,14 +167,19 @@ interface Episode {
   failedFrames: Step[];
 }
 
-interface ClientState {
+interface ClientState extends LruLinks {
   client: string;
   server: string;
   clientids: Set<string>;
   sessionids: Set<string>;
   open?: Episode;
+  /** The first MAX_EPISODES_KEPT - 1 episodes, and the last. */
   episodes: Episode[];
   total: number;
+  /** Over all episodes, kept or not. */
+  staleEpisodes: number;
+  incompleteEpisodes: number;
+  blockedSeconds: number;
   first?: FrameRef;
   last?: FrameRef;
   /** Sum of the intervals between episode starts, and the intervals (first ones kept). */
@@ -172,9 +194,15 @@ const MAX_STEPS = 40;
 
 export class SessionRecoveryLoopDetector implements Detector {
   readonly kind = KIND_SESSION_RECOVERY;
+  /** Clients by address, in the order first followed (findings come so). */
   private readonly clients = new Map<string, ClientState>();
+  /** The same, least recently seen first. */
+  private readonly recent = new LruList<ClientState>();
   private readonly loopEpisodes: number;
   private readonly maxEpisodeSeconds: number;
+  private readonly maxClients: number;
+  /** Clients forgotten beyond maxClients. */
+  private notReported = 0;
 
   constructor(
     private readonly ctx: DetectorContext,
@@ -182,6 +210,7 @@ export class SessionRecoveryLoopDetector implements Detector {
   ) {
     this.loopEpisodes = options['sessionRecovery.loopEpisodes'] ?? 2;
     this.maxEpisodeSeconds = options['sessionRecovery.maxEpisodeSeconds'] ?? 120;
+    this.maxClients = Math.max(1, options['sessionRecovery.maxClients'] ?? MAX_CLIENTS);
   }
 
   onTransaction(t: Transaction): void {
@@ -191,29 +220,33 @@ export class SessionRecoveryLoopDetector implements Detector {
     let st = this.clients.get(key);
     const seqStatus = sequenceStatus(c);
     const lost = SESSION_LOST.has(seqStatus ?? '');
-    if (st === undefined) {
+    if (st !== undefined) this.recent.touch(st);
+    else {
       if (!lost) return;
+      if (this.clients.size >= this.maxClients) {
+        const victim = this.recent.shift()!;
+        this.clients.delete(victim.client);
+        this.notReported++;
+      }
       st = {
+        lruPrev: null,
+        lruNext: null,
         client: key,
         server: t.server.addr,
         clientids: new Set(),
         sessionids: new Set(),
         episodes: [],
         total: 0,
+        staleEpisodes: 0,
+        incompleteEpisodes: 0,
+        blockedSeconds: 0,
         intervals: [],
         intervalSum: 0,
         failedCalls: 0,
         failed: new Map(),
       };
       this.clients.set(key, st);
-      if (this.clients.size > MAX_CLIENTS) {
-        for (const [k, v] of this.clients) {
-          if (v.open === undefined) {
-            this.clients.delete(k);
-            break;
-          }
-        }
-      }
+      this.recent.push(st);
     }
     const now = c.reply;
     if (st.open !== undefined && seconds(now) - seconds(st.open.end) > this.maxEpisodeSeconds) this.close(st, false);
@@ -260,6 +293,9 @@ export class SessionRecoveryLoopDetector implements Detector {
     st.open = undefined;
     ep.completed = completed;
     st.total++;
+    if (ep.staleClientid) st.staleEpisodes++;
+    if (!completed) st.incompleteEpisodes++;
+    st.blockedSeconds += round(seconds(ep.end) - seconds(ep.start));
     st.first ??= ep.start;
     st.last = ep.end;
     if (st.lastStart !== undefined) {
@@ -281,13 +317,14 @@ export class SessionRecoveryLoopDetector implements Detector {
       if (st.total === 0 || st.first === undefined || st.last === undefined) continue;
       out.push(this.finding(st));
     }
+    if (this.notReported > 0 && out.length > 0) out[out.length - 1]!.metrics.clientsNotReported = this.notReported;
     return out;
   }
 
   private finding(st: ClientState): Finding {
     const loop = st.total >= this.loopEpisodes;
-    const stale = st.episodes.filter((e) => e.staleClientid).length;
-    const incomplete = st.episodes.filter((e) => !e.completed).length;
+    const stale = st.staleEpisodes;
+    const incomplete = st.incompleteEpisodes;
     const durations = st.episodes.map((e) => round(seconds(e.end) - seconds(e.start)));
     const failed = [...st.failed].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([op, n]) => `${op} ×${n}`);
     const first = st.episodes[0]!;
@@ -319,6 +356,7 @@ export class SessionRecoveryLoopDetector implements Detector {
       episodeSteps: st.episodes.map((e, i) => `#${i + 1} ${formatFrameTime(e.start)}: ` + e.steps.map((s) => `${s.op} → ${shortStatus(s.status)} (frame ${s.frame.number})`).join(', ')),
       clientids: [...st.clientids],
       sessionids: [...st.sessionids],
+      episodesNotReported: st.total > st.episodes.length ? st.total - st.episodes.length : undefined,
     });
 
     const finding: Finding = {
@@ -334,7 +372,7 @@ export class SessionRecoveryLoopDetector implements Detector {
       count: st.total,
       evidence: this.evidence(st.episodes),
       metrics,
-      impact: { blockedSeconds: round(durations.reduce((a, b) => a + b, 0)), calls: st.failedCalls + st.total },
+      impact: { blockedSeconds: round(st.blockedSeconds), calls: st.failedCalls + st.total },
     };
     return finding;
   }

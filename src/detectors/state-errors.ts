@@ -121,7 +121,7 @@ export class StateErrorsDetector implements Detector {
   ) {
     this.burstSeconds = options['stateErrors.burstSeconds'] ?? 5;
     this.maxFindings = options['stateErrors.maxFindings'] ?? 500;
-    this.recovery = new RecoveryTracker(options['sessionRecovery.maxEpisodeSeconds'] ?? 120);
+    this.recovery = new RecoveryTracker(options['sessionRecovery.maxEpisodeSeconds'] ?? 120, options['sessionRecovery.maxClients']);
   }
 
   onTransaction(t: Transaction): void {
