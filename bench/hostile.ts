@@ -7,7 +7,8 @@
  * RSS, exit status, whether the memory warning was printed and what the
  * report says was dropped. Then 100,000 live NFS connections with one
  * outstanding call each; the wide capture (test/gen/wide.ts) at 60 and
- * 300 MB, whose peak RSS must not grow with its length; and the shapes at
+ * 300 MB, whose peak RSS must not grow with its length; 100,000 distinct
+ * operations (test/gen/operation-flood.ts); and the shapes at
  * 1,000,000 connections or calls (BENCH_HOSTILE_LARGE=1) to check that
  * time stays linear.
  *
@@ -23,6 +24,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeHostileFile, writeLiveFile, type HostileCounts } from '../test/gen/hostile.js';
 import { writeWideFile } from '../test/gen/wide.js';
+import { writeOperationFloodFile } from '../test/gen/operation-flood.js';
 import { readShebang } from './shebang.js';
 
 /** Bumped when the generator's output changes, so cached captures are made again. */
@@ -65,6 +67,14 @@ const SHAPES: Shape[] = [
     name: 'wide-300',
     what: 'wide: the same over 300 MB (about 318,000 calls, 72 minutes)',
     write: (p) => writeWideFile(p, { targetBytes: 300e6 }),
+  },
+  {
+    name: 'operations',
+    what: '100,000 distinct operations (random programs, versions and NFSv3 procedure numbers), one call each, every other one an error (docs/memory.md, session 34)',
+    write: (p) => {
+      const c = writeOperationFloodFile(p, { operations: 100_000, getattrs: 20 });
+      return { frames: c.frames, bytes: c.bytes, tcpConnections: 1, calls: c.calls };
+    },
   },
   {
     name: 'connections-1M',

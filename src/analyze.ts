@@ -67,6 +67,14 @@ export interface AnalyzeOptions extends ReadOptions {
   timeWindow?: TimeWindow;
   /** Detector thresholds (each detector documents its keys). */
   detectorOptions?: DetectorOptions;
+  /**
+   * Distinct operations with a row of their own in the operations and
+   * errors tables, the time series and the slow-ops detector (unless its
+   * `slowOpsMaxOperations` says otherwise), at most: MAX_OPERATIONS (1,000)
+   * by default. The calls of later operations are counted in OTHER rows
+   * (src/analysis/operation-cap.ts).
+   */
+  maxOperations?: number;
   /** The time series' interval length (automatic when absent) and filter (`nfsight timeline`). */
   timeline?: Pick<TimelineOptions, 'intervalNs' | 'filter'>;
   /**
@@ -173,14 +181,15 @@ export async function analyze(inputs: string | readonly string[], options: Analy
     first: summary.first,
     last: summary.last,
   });
+  const maxOperations = options.maxOperations;
   const detectors = new DetectorSet(
     { fileName: (i) => files[i] ?? '?', pathOf: (fh) => fhPaths.pathOf(fh), facts, lastFrame: () => summary.last, silenceWithin: (a, b) => summary.longestSilenceWithin(a, b) },
-    options.detectorOptions ?? {},
+    maxOperations === undefined ? (options.detectorOptions ?? {}) : { slowOpsMaxOperations: maxOperations, ...options.detectorOptions },
   );
   decodeStage.next.push(fhPaths, new Nfs4State(fhPaths, { budget }), detectors, rpcSummary);
-  const opStats = new OperationStats({ budget, pathOf: (fh) => fhPaths.pathOf(fh), fileName: (i) => files[i] ?? '?', isCallbackProgram: (p) => decodeStage.isCallbackProgram(p) });
+  const opStats = new OperationStats({ budget, maxOperations, pathOf: (fh) => fhPaths.pathOf(fh), fileName: (i) => files[i] ?? '?', isCallbackProgram: (p) => decodeStage.isCallbackProgram(p) });
   decodeStage.next.push(opStats);
-  const timeline = new Timeline({ ...options.timeline, isCallbackProgram: (p) => decodeStage.isCallbackProgram(p) });
+  const timeline = new Timeline({ ...options.timeline, maxOperations, isCallbackProgram: (p) => decodeStage.isCallbackProgram(p) });
   decodeStage.next.push(timeline);
   const onCall = options.onCall;
   const rpcSink: TransactionSink =

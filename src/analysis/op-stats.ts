@@ -33,7 +33,11 @@
  * Memory does not grow with the capture: the keyed tables (clients,
  * servers, files) keep at most `maxTracked` rows each (a little more between
  * trims); when over, the least used rows (fewest calls, then key order) are
- * evicted and counted (`evicted`, `evictedCalls`). Histograms are fixed-size.
+ * evicted and counted (`evicted`, `evictedCalls`). The operations and the
+ * errors keep rows for the first `maxOperations` (MAX_OPERATIONS) seen;
+ * the calls of later ones are counted in an OTHER row per kind (the errors
+ * table: one), said in `operationsCap` and `errorsCap` (operation-cap.ts).
+ * Histograms are fixed-size.
  */
 import { procedureName, programName } from '../../decoders/programs.js';
 import type { RpcReplyHeader } from '../../decoders/rpc.js';
@@ -45,6 +49,7 @@ import type { MemoryBudget } from '../memory/budget.js';
 import { LruMap } from '../memory/lru.js';
 import { BoundedTable } from './bounded-table.js';
 import { LatencyHistogram, type HistogramData } from './histogram.js';
+import { capOf, CappedRows, isOther, MAX_OPERATIONS, OTHER, type OperationCap } from './operation-cap.js';
 import { NO_NAME, ProcedureKeyed } from './procedure-keyed.js';
 
 /** Default cap of each keyed table (files, clients, servers): each row holds a ~16 KiB histogram. */
@@ -137,7 +142,11 @@ export interface TrackedSection<R> {
 
 export interface OperationStatsData {
   operations: OperationRow[];
+  /** The operations table's cap: rows of their own at most, and the calls counted in its OTHER rows (NFSv4 ops one by one). */
+  operationsCap: OperationCap;
   errors: ErrorRow[];
+  /** The errors table's cap, and the error replies counted in its OTHER row. */
+  errorsCap: OperationCap;
   clients: TrackedSection<PeerRow>;
   servers: TrackedSection<PeerRow>;
   files: TrackedSection<FileRow>;
@@ -152,6 +161,8 @@ export interface OperationStatsOptions {
   isCallbackProgram?: (program: number) => boolean;
   /** Cap of each keyed table. */
   maxTracked?: number;
+  /** Rows of their own in the operations table, and in the errors table, at most (MAX_OPERATIONS). */
+  maxOperations?: number;
   /** The memory budget the keyed tables are accounted in (the budget may ask the least used rows to go: counted `tableRows`). */
   budget?: MemoryBudget;
 }
@@ -341,11 +352,23 @@ function count(tally: Tally, t: Transaction, answered: boolean, error: boolean, 
 /** Paths whose handle OperationStats remembers (a few hundred KB at most). */
 const FH_BY_PATH = 4096;
 
+const opKey = (program: number, version: number, kind: OperationKind, procedure: number, op: string | null): string => `${program}/${version}/${kind}/${procedure}/${op ?? ''}`;
+const errorKey = (program: number, version: number, status: string, op: string): string => `${program}/${version}/${status}/${op}`;
+
+/** Adds an error table row's count and first frames to another's. */
+function addError(into: ErrorTally, count: number, first: readonly ErrorFrame[]): void {
+  into.count += count;
+  for (const f of first) if (into.first.length < ERROR_FRAMES) into.first.push({ ...f });
+}
+
 export class OperationStats extends AccountingSink {
-  private readonly ops = new Map<string, OpTally>();
+  private readonly ops: CappedRows<OpTally>;
+  /** The OTHER rows by kind (KIND_ORDER), made when first needed. */
+  private readonly otherOps: (OpTally | undefined)[] = [];
   /** The rows of `ops` by procedure, kind and op (found without their key string). */
   private readonly rowCache = new ProcedureKeyed<OpTally>();
-  private readonly errorTable = new Map<string, ErrorTally>();
+  private readonly errorTable: CappedRows<ErrorTally>;
+  private otherErrors: ErrorTally | undefined;
   private readonly clients: BoundedTable<Tally>;
   private readonly servers: BoundedTable<Tally>;
   private readonly files: BoundedTable<FileTally>;
@@ -358,6 +381,8 @@ export class OperationStats extends AccountingSink {
   constructor(options: OperationStatsOptions = {}) {
     super();
     const max = options.maxTracked ?? DEFAULT_MAX_TRACKED;
+    this.ops = new CappedRows(options.maxOperations ?? MAX_OPERATIONS);
+    this.errorTable = new CappedRows(options.maxOperations ?? MAX_OPERATIONS);
     const budget = options.budget;
     const account = budget?.account('tables');
     this.clients = new BoundedTable(max, account);
@@ -379,27 +404,38 @@ export class OperationStats extends AccountingSink {
 
   private op(kind: OperationKind, t: Transaction, op: string | null): OpTally {
     const { program, version, procedure } = t;
-    const rows = this.rowCache.names(program, version, procedure, KIND_ORDER[kind]);
     const name = op ?? NO_NAME;
-    const hit = rows?.get(name);
+    const hit = this.rowCache.find(program, version, procedure, KIND_ORDER[kind], name);
     if (hit !== undefined) return hit;
-    const key = `${program}/${version}/${kind}/${procedure}/${op ?? ''}`;
-    let o = this.ops.get(key);
-    if (o === undefined) {
-      o = new OpTally(kind, program, version, procedure, op);
-      this.ops.set(key, o);
-    }
-    rows?.set(name, o);
+    // A call folded into OTHER passes here each time, and leaves nothing behind.
+    const o = this.ops.get(opKey(program, version, kind, procedure, op), () => new OpTally(kind, program, version, procedure, op));
+    if (o === undefined) return this.other(kind);
+    this.rowCache.names(program, version, procedure, KIND_ORDER[kind])?.set(name, o);
     return o;
   }
 
-  private error(t: Transaction, status: string, op: string): void {
-    const key = `${t.program}/${t.version}/${status}/${op}`;
-    let e = this.errorTable.get(key);
-    if (e === undefined) {
-      e = { program: t.program, version: t.version, status, op, count: 0, first: [] };
-      this.errorTable.set(key, e);
+  /** The OTHER row of a kind: the calls of the operations beyond the cap. */
+  private other(kind: OperationKind): OpTally {
+    let o = this.otherOps[KIND_ORDER[kind]];
+    if (o === undefined) {
+      o = new OpTally(kind, 0, 0, 0, kind === 'procedure' ? null : OTHER);
+      o.programName = OTHER;
+      this.otherOps[KIND_ORDER[kind]] = o;
     }
+    return o;
+  }
+
+  /** The errors table's row of a key, or its OTHER row when the table is full. */
+  private errorRow(key: string, make: () => ErrorTally): ErrorTally {
+    return this.errorTable.get(key, make) ?? this.otherError();
+  }
+
+  private otherError(): ErrorTally {
+    return (this.otherErrors ??= { program: 0, programName: OTHER, version: 0, status: OTHER, op: OTHER, count: 0, first: [] });
+  }
+
+  private error(t: Transaction, status: string, op: string): void {
+    const e = this.errorRow(errorKey(t.program, t.version, status, op), () => ({ program: t.program, version: t.version, status, op, count: 0, first: [] }));
     e.count++;
     if (e.first.length < ERROR_FRAMES) {
       const f = t.reply!.frame;
@@ -494,24 +530,15 @@ export class OperationStats extends AccountingSink {
 
   /** Adds another's tallies (of another capture) to these. */
   merge(other: OperationStats): void {
-    for (const [k, o] of other.ops) {
-      let mine = this.ops.get(k);
-      if (mine === undefined) {
-        mine = new OpTally(o.kind, o.program, o.version, o.procedure, o.op);
-        this.ops.set(k, mine);
-      }
+    // The other's rows beyond this one's cap are folded into OTHER, as its calls would have been.
+    for (const [k, o] of other.ops.rows) {
+      const mine = this.ops.get(k, () => new OpTally(o.kind, o.program, o.version, o.procedure, o.op)) ?? this.other(o.kind);
       mine.programName ??= o.programName;
       mine.merge(o);
     }
-    for (const [k, e] of other.errorTable) {
-      let mine = this.errorTable.get(k);
-      if (mine === undefined) {
-        mine = { ...e, count: 0, first: [] };
-        this.errorTable.set(k, mine);
-      }
-      mine.count += e.count;
-      for (const f of e.first) if (mine.first.length < ERROR_FRAMES) mine.first.push({ ...f });
-    }
+    for (const o of other.otherOps) if (o !== undefined) this.other(o.kind).merge(o);
+    for (const [k, e] of other.errorTable.rows) addError(this.errorRow(k, () => ({ ...e, count: 0, first: [] })), e.count, e.first);
+    if (other.otherErrors !== undefined) addError(this.otherError(), other.otherErrors.count, other.otherErrors.first);
     const mergeTable = <T extends Tally>(mine: BoundedTable<T>, theirs: BoundedTable<T>, make: (o: T) => T): void => {
       for (const [k, o] of theirs.map) mine.get(k, () => make(o)).merge(o);
       mine.evicted += theirs.evicted;
@@ -531,7 +558,7 @@ export class OperationStats extends AccountingSink {
   }
 
   toJSON(): OperationStatsData {
-    const operations = [...this.ops.values()]
+    const operations = [...this.ops.rows.values()]
       .sort(
         (a, b) =>
           a.program - b.program ||
@@ -554,7 +581,14 @@ export class OperationStats extends AccountingSink {
           ...o.toJSON(),
         };
       });
-    const errors = [...this.errorTable.values()]
+    // The OTHER rows last, by kind.
+    let foldedCalls = 0;
+    for (const o of this.otherOps) {
+      if (o === undefined) continue;
+      foldedCalls += o.calls;
+      operations.push({ kind: o.kind, program: 0, programName: OTHER, version: 0, procedure: 0, op: o.op, name: OTHER, ...o.toJSON() });
+    }
+    const errors = [...this.errorTable.rows.values()]
       .sort((a, b) => a.program - b.program || a.version - b.version || byCodeUnits(a.status, b.status) || byCodeUnits(a.op, b.op))
       .map((e): ErrorRow => ({
         program: e.program,
@@ -565,6 +599,8 @@ export class OperationStats extends AccountingSink {
         count: e.count,
         first: e.first.map((f) => ({ ...f })),
       }));
+    const oe = this.otherErrors;
+    if (oe !== undefined) errors.push({ program: 0, programName: OTHER, version: 0, status: OTHER, op: OTHER, count: oe.count, first: oe.first.map((f) => ({ ...f })) });
     // The rows first: sorted() makes the last trim, whose evictions the counts must hold.
     const peers = (b: BoundedTable<Tally>): TrackedSection<PeerRow> => {
       const rows = b.sorted().map(([address, t]) => ({ address, ...t.toJSON() }));
@@ -577,7 +613,9 @@ export class OperationStats extends AccountingSink {
     });
     return {
       operations,
+      operationsCap: { maxRows: this.ops.maxRows, folded: foldedCalls },
       errors,
+      errorsCap: { maxRows: this.errorTable.maxRows, folded: oe?.count ?? 0 },
       clients: peers(this.clients),
       servers: peers(this.servers),
       files: {
@@ -608,7 +646,14 @@ export class OperationStats extends AccountingSink {
     const cs = section(data.clients, 'clients');
     const ss = section(data.servers, 'servers');
     const fs = section(data.files, 'files');
-    const s = new OperationStats({ ...options, maxTracked: options.maxTracked ?? Math.max(cs.maxTracked, ss.maxTracked, fs.maxTracked) });
+    // A report made before the cap says nothing of it; its rows beyond the cap are folded here, as a merge's are.
+    const opsCap = capOf(data.operationsCap, 'operationsCap', MAX_OPERATIONS);
+    const errorsCap = capOf(data.errorsCap, 'errorsCap', MAX_OPERATIONS);
+    const s = new OperationStats({
+      ...options,
+      maxTracked: options.maxTracked ?? Math.max(cs.maxTracked, ss.maxTracked, fs.maxTracked),
+      maxOperations: options.maxOperations ?? Math.max(opsCap.maxRows, errorsCap.maxRows),
+    });
     data.operations.forEach((r, i) => {
       const what = `operations[${i}]`;
       if (typeof r !== 'object' || r === null) throw new Error(`${what} is not an object`);
@@ -617,20 +662,26 @@ export class OperationStats extends AccountingSink {
         if (!Number.isInteger(r[k])) throw new Error(`${what}: ${k} is not a number`);
       }
       if (r.kind !== 'procedure' && typeof r.op !== 'string') throw new Error(`${what}: op missing`);
-      const key = `${r.program}/${r.version}/${r.kind}/${r.procedure}/${r.op ?? ''}`;
-      if (s.ops.has(key)) throw new Error(`${what}: duplicate row ${r.name}`);
-      const o = new OpTally(r.kind, r.program, r.version, r.procedure, r.kind === 'procedure' ? null : r.op);
-      if (typeof r.programName === 'string') o.programName = r.programName;
-      o.merge(Tally.fromJSON(r, `${what} (${r.name})`));
-      s.ops.set(key, o);
+      const tally = Tally.fromJSON(r, `${what} (${r.name})`);
+      if (isOther(r)) {
+        s.other(r.kind).merge(tally);
+        return;
+      }
+      const key = opKey(r.program, r.version, r.kind, r.procedure, r.kind === 'procedure' ? null : r.op);
+      if (s.ops.rows.has(key)) throw new Error(`${what}: duplicate row ${r.name}`);
+      const o = s.ops.get(key, () => new OpTally(r.kind, r.program, r.version, r.procedure, r.kind === 'procedure' ? null : r.op)) ?? s.other(r.kind);
+      if (typeof r.programName === 'string') o.programName ??= r.programName;
+      o.merge(tally);
     });
     data.errors.forEach((e, i) => {
       const what = `errors[${i}]`;
       if (typeof e !== 'object' || e === null || typeof e.status !== 'string' || typeof e.op !== 'string' || !Number.isInteger(e.count) || !Array.isArray(e.first)) {
         throw new Error(`${what} is not an error row (status, op, count, first)`);
       }
-      const key = `${e.program}/${e.version}/${e.status}/${e.op}`;
-      s.errorTable.set(key, { program: e.program, ...(typeof e.programName === 'string' ? { programName: e.programName } : {}), version: e.version, status: e.status, op: e.op, count: e.count, first: e.first.slice(0, ERROR_FRAMES).map((f) => ({ ...f })) });
+      const into = isOther(e)
+        ? s.otherError()
+        : s.errorRow(errorKey(e.program, e.version, e.status, e.op), () => ({ program: e.program, ...(typeof e.programName === 'string' ? { programName: e.programName } : {}), version: e.version, status: e.status, op: e.op, count: 0, first: [] }));
+      addError(into, e.count, e.first);
     });
     const peers = (sec: TrackedSection<unknown>, b: BoundedTable<Tally>, what: string): void => {
       (sec.rows as PeerRow[]).forEach((r, i) => {

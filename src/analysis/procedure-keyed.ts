@@ -13,7 +13,7 @@ export class ProcedureKeyed<V> {
    * then builds its text key).
    */
   names(program: number, version: number, procedure: number, variant = 0): Map<string, V> | undefined {
-    if (!(version >= 0 && version < 0x10000 && procedure >= 0 && procedure < 0x10000 && variant >= 0 && variant < 4)) return undefined;
+    if (!keyable(version, procedure, variant)) return undefined;
     let byProcedure = this.byProgram.get(program);
     if (byProcedure === undefined) {
       byProcedure = new Map();
@@ -27,6 +27,20 @@ export class ProcedureKeyed<V> {
     }
     return byName;
   }
+
+  /**
+   * The value of one procedure and name, or undefined, making nothing: the
+   * tables capped at MAX_OPERATIONS look a call up here first, and keep
+   * nothing here for the calls they fold (operation-cap.ts).
+   */
+  find(program: number, version: number, procedure: number, variant: number, name: string): V | undefined {
+    if (!keyable(version, procedure, variant)) return undefined;
+    return this.byProgram.get(program)?.get((version * 0x10000 + procedure) * 4 + variant)?.get(name);
+  }
+}
+
+function keyable(version: number, procedure: number, variant: number): boolean {
+  return version >= 0 && version < 0x10000 && procedure >= 0 && procedure < 0x10000 && variant >= 0 && variant < 4;
 }
 
 /** The name under which a call that is no COMPOUND is kept. */

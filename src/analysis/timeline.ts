@@ -21,8 +21,11 @@
  * 200-500 intervals over the capture) or given; when the capture spans more
  * intervals than the cap, the length grows to a multiple and the intervals
  * are joined (exactly: lengths are multiples, aligned on the epoch). Each
- * cell's histogram holds at most COMPACT_MAX_BUCKETS buckets. The per-op
- * cells are bounded by the protocols' procedure and op numbers.
+ * cell's histogram holds at most COMPACT_MAX_BUCKETS buckets. The first
+ * `maxOperations` (MAX_OPERATIONS) operations seen have series of their
+ * own; the calls of later ones are counted in one series, OTHER
+ * (operation-cap.ts): a capture calling 100,000 made as many series, with
+ * a cell in every interval each was called in.
  */
 import { procedureName, programName } from '../../decoders/programs.js';
 import type { Frame } from '../capture/frame.js';
@@ -32,6 +35,7 @@ import type { Endpoint, TcpConnection, TcpEvent } from '../transport/stream.js';
 import { byCodeUnits } from '../string-order.js';
 import { CompactHistogram, type CompactHistogramData } from './histogram.js';
 import { AccountingSink, replyErrorName } from './op-stats.js';
+import { capOf, CappedRows, isOther, MAX_OPERATIONS, OTHER, type OperationCap } from './operation-cap.js';
 import { NO_NAME, ProcedureKeyed } from './procedure-keyed.js';
 import {
   commonInterval,
@@ -64,6 +68,8 @@ export interface TimelineOptions {
   filter?: TimelineFilter;
   /** Whether a program number is an NFSv4 callback program (for names). */
   isCallbackProgram?: (program: number) => boolean;
+  /** Series of their own at most (MAX_OPERATIONS); the calls of later operations go to the OTHER series. */
+  maxOperations?: number;
 }
 
 /** Latency of a cell in ms (rounded to the nanosecond), and the histogram (seconds) it comes from. */
@@ -159,8 +165,10 @@ export interface TimelineSection {
   count: number;
   /** The filter the series were made with (`nfsight timeline`), or null. */
   filter: TimelineFilter | null;
-  /** The operations, most calls first (then most errors, then by key). */
+  /** The operations, most calls first (then most errors, then by key); the OTHER series (key `OTHER`) last. */
   operations: TimelineSeries[];
+  /** The series' cap: series of their own at most, and the calls the OTHER series counts (`folded`). */
+  operationsCap: OperationCap;
   intervals: TimelineInterval[];
   /** Each finding's episode, in the order of the findings. */
   episodes: TimelineEpisode[];
@@ -218,6 +226,16 @@ class Bucket {
     return c;
   }
 
+  /** Counts the cells of some operations under other keys (`from` → `to`), joining those that meet. */
+  rename(keys: ReadonlyMap<string, string>): void {
+    for (const [from, to] of keys) {
+      const c = this.ops.get(from);
+      if (c === undefined) continue;
+      this.ops.delete(from);
+      this.op(to).merge(c);
+    }
+  }
+
   merge(o: Bucket): void {
     this.frames += o.frames;
     this.wireBytes += o.wireBytes;
@@ -266,7 +284,9 @@ export class Timeline extends AccountingSink {
   private maxIdx = -Infinity;
   private lastIdx = NaN;
   private lastBucket: Bucket | undefined;
-  private readonly series = new Map<string, TimelineSeries>();
+  private readonly series: CappedRows<TimelineSeries>;
+  /** The calls of the operations beyond the cap. */
+  private otherSeries: TimelineSeries | undefined;
   /** The series by procedure, whether of a callback program, and main op (found without their key string). */
   private readonly seriesCache = new ProcedureKeyed<TimelineSeries>();
   private readonly filter: TimelineFilter | undefined;
@@ -283,6 +303,7 @@ export class Timeline extends AccountingSink {
     this.filter = options.filter;
     this.opFilter = options.filter?.op?.toUpperCase();
     this.isCallbackProgram = options.isCallbackProgram ?? (() => false);
+    this.series = new CappedRows(options.maxOperations ?? MAX_OPERATIONS);
   }
 
   /** The interval length now, in nanoseconds. */
@@ -386,19 +407,31 @@ export class Timeline extends AccountingSink {
   /** The series of a call (by its procedure, or its COMPOUND's main op), found without its key string. */
   private seriesOf(t: Transaction, mainOp: string | undefined, cb: boolean): TimelineSeries {
     const { program, version, procedure } = t;
-    const byName = this.seriesCache.names(program, version, procedure, cb ? 1 : 0);
-    const hit = byName?.get(mainOp ?? NO_NAME);
+    const hit = this.seriesCache.find(program, version, procedure, cb ? 1 : 0, mainOp ?? NO_NAME);
     if (hit !== undefined) return hit;
     const name = mainOp ?? procedureName(program, version, procedure, cb);
     const pname = programName(program, cb);
     const key = `${pname} v${version} ${name}`;
-    let s = this.series.get(key);
-    if (s === undefined) {
-      s = { key, program, programName: pname, version, procedure, name, calls: 0, errors: 0 };
-      this.series.set(key, s);
-    }
-    byName?.set(mainOp ?? NO_NAME, s);
+    const s = this.series.get(key, () => ({ key, program, programName: pname, version, procedure, name, calls: 0, errors: 0 }));
+    if (s === undefined) return this.other();
+    this.seriesCache.names(program, version, procedure, cb ? 1 : 0)?.set(mainOp ?? NO_NAME, s);
     return s;
+  }
+
+  /** The OTHER series: the calls of the operations beyond the cap. */
+  private other(): TimelineSeries {
+    return (this.otherSeries ??= { key: OTHER, program: 0, programName: OTHER, version: 0, procedure: 0, name: OTHER, calls: 0, errors: 0 });
+  }
+
+  /**
+   * The series a series of another timeline (merged, or read from a report)
+   * is counted in here: its own, made while there is room, or OTHER.
+   */
+  private adopt(s: TimelineSeries): TimelineSeries {
+    const into = isOther(s) ? this.other() : (this.series.get(s.key, () => ({ ...s, calls: 0, errors: 0 })) ?? this.other());
+    into.calls += s.calls;
+    into.errors += s.errors;
+    return into;
   }
 
   /** Places each finding's evidence on the time axis (called once the findings are known). */
@@ -460,7 +493,14 @@ export class Timeline extends AccountingSink {
     const ns = commonInterval(this.intervalNs, other.intervalNs);
     if (ns !== this.intervalNs) this.coarsen(ns);
     if (ns !== other.intervalNs) other.coarsen(ns);
+    // The other's series beyond this one's cap are folded into OTHER, their cells too.
+    const folded = new Map<string, string>();
+    for (const s of [...other.series.rows.values(), ...(other.otherSeries ? [other.otherSeries] : [])]) {
+      const into = this.adopt(s);
+      if (into.key !== s.key) folded.set(s.key, into.key);
+    }
     for (const [idx, b] of other.buckets) {
+      if (folded.size > 0) b.rename(folded);
       const mine = this.buckets.get(idx);
       if (mine === undefined) this.buckets.set(idx, b);
       else mine.merge(b);
@@ -468,14 +508,6 @@ export class Timeline extends AccountingSink {
     this.minIdx = Math.min(this.minIdx, other.minIdx);
     this.maxIdx = Math.max(this.maxIdx, other.maxIdx);
     this.requestedNs ??= other.requestedNs;
-    for (const [k, s] of other.series) {
-      const mine = this.series.get(k);
-      if (mine === undefined) this.series.set(k, { ...s });
-      else {
-        mine.calls += s.calls;
-        mine.errors += s.errors;
-      }
-    }
     this.lastIdx = NaN;
     this.lastBucket = undefined;
   }
@@ -483,7 +515,8 @@ export class Timeline extends AccountingSink {
   toJSON(): TimelineSection {
     this.settle();
     const seconds = this.intervalNs / NS_PER_SECOND;
-    const order = [...this.series.values()].sort((a, b) => b.calls - a.calls || b.errors - a.errors || byCodeUnits(a.key, b.key));
+    const order = [...this.series.rows.values()].sort((a, b) => b.calls - a.calls || b.errors - a.errors || byCodeUnits(a.key, b.key));
+    if (this.otherSeries !== undefined) order.push(this.otherSeries);
     const rank = new Map(order.map((s, i) => [s.key, i]));
     const intervals: TimelineInterval[] = [...this.buckets.entries()]
       .sort((a, b) => a[0] - b[0])
@@ -526,18 +559,25 @@ export class Timeline extends AccountingSink {
       count: this.spanAt(this.intervalNs),
       filter: f === undefined ? null : { ...(f.op ? { op: f.op } : {}), ...(f.client ? { client: { ...f.client } } : {}), ...(f.server ? { server: { ...f.server } } : {}) },
       operations: order.map((s) => ({ ...s })),
+      operationsCap: { maxRows: this.series.maxRows, folded: this.otherSeries?.calls ?? 0 },
       intervals,
       episodes: this.episodes.map((e) => ({ ...e, marks: e.marks.map((m) => ({ ...m })) })),
     };
   }
 
-  /** Rebuilds a timeline from a report's section (for merging); throws an Error naming what is wrong. */
-  static fromJSON(data: TimelineSection): Timeline {
+  /**
+   * Rebuilds a timeline from a report's section (for merging), with the
+   * section's cap of series unless `maxOperations` is given (series beyond
+   * it are folded into OTHER); throws an Error naming what is wrong.
+   */
+  static fromJSON(data: TimelineSection, maxOperations?: number): Timeline {
     if (typeof data !== 'object' || data === null) throw new Error('timeline missing');
     const ns = Math.round(data.intervalSeconds * NS_PER_SECOND);
     if (!isValidInterval(ns)) throw new Error(`timeline.intervalSeconds ${JSON.stringify(data.intervalSeconds)} is not a usable interval`);
     if (typeof data.auto !== 'boolean') throw new Error('timeline.auto is not true or false');
-    const t = new Timeline(data.auto ? {} : { intervalNs: ns });
+    const cap = capOf(data.operationsCap, 'timeline.operationsCap', MAX_OPERATIONS);
+    const max = maxOperations ?? cap.maxRows;
+    const t = new Timeline(data.auto ? { maxOperations: max } : { intervalNs: ns, maxOperations: max });
     t.intervalNs = ns;
     if (data.requestedSeconds !== null && data.requestedSeconds !== undefined) {
       const r = Math.round(Number(data.requestedSeconds) * NS_PER_SECOND);
@@ -547,9 +587,11 @@ export class Timeline extends AccountingSink {
     for (const k of ['operations', 'intervals', 'episodes'] as const) {
       if (!Array.isArray(data[k])) throw new Error(`timeline.${k} is not a list`);
     }
+    /** Each series' key → the key of the series it is counted in here. */
+    const seriesKey = new Map<string, string>();
     data.operations.forEach((s, i) => {
       if (typeof s?.key !== 'string' || !Number.isInteger(s.calls) || !Number.isInteger(s.errors)) throw new Error(`timeline.operations[${i}] is not an operation (key, calls, errors)`);
-      t.series.set(s.key, { key: s.key, program: s.program, programName: s.programName, version: s.version, procedure: s.procedure, name: s.name, calls: s.calls, errors: s.errors });
+      seriesKey.set(s.key, t.adopt({ key: s.key, program: s.program, programName: s.programName, version: s.version, procedure: s.procedure, name: s.name, calls: s.calls, errors: s.errors }).key);
     });
     const startIdx = data.start === null ? 0 : Math.round(data.start / data.intervalSeconds);
     if (data.intervals.length > 0 && (typeof data.start !== 'number' || !Number.isInteger(data.count))) throw new Error('timeline.start or count missing');
@@ -582,8 +624,14 @@ export class Timeline extends AccountingSink {
         b.tcp.set(k, v);
       }
       iv.ops.forEach((o, j) => {
-        if (typeof o?.op !== 'string' || !t.series.has(o.op)) throw new Error(`${what}.ops[${j}]: operation ${JSON.stringify(o?.op)} not in timeline.operations`);
-        cell(o, b.op(o.op), `${what}.ops[${j}]`);
+        const key = typeof o?.op === 'string' ? seriesKey.get(o.op) : undefined;
+        if (key === undefined) throw new Error(`${what}.ops[${j}]: operation ${JSON.stringify(o?.op)} not in timeline.operations`);
+        const c = new Cell();
+        cell(o, c, `${what}.ops[${j}]`);
+        // Taken as it is, merged only where series were folded together.
+        const mine = b.ops.get(key);
+        if (mine === undefined) b.ops.set(key, c);
+        else mine.merge(c);
       });
       t.buckets.set(idx, b);
     });

@@ -17,6 +17,7 @@
  */
 import type { OperationKind, OperationRow, Report } from '../report/model.js';
 import { above } from './compare.js';
+import { isOther } from '../analysis/operation-cap.js';
 
 export const DIFF_STATS = ['p50', 'p90', 'p99'] as const;
 export type DiffStat = (typeof DIFF_STATS)[number];
@@ -115,7 +116,7 @@ function compare(b: DiffSide, c: DiffSide, tol: DiffTolerance): { verdict: Verdi
 const minus = (a: number | null | undefined, b: number | null | undefined): number | null =>
   a === null || a === undefined || b === null || b === undefined ? null : round(a - b);
 
-/** Compares the operations of two reports; rows in report order (program, version, kind, name). */
+/** Compares the operations of two reports; rows in report order (program, version, kind, name; the OTHER rows last). */
 export function diffReports(baseline: Report, candidate: Report, tolerance: DiffTolerance = DEFAULT_TOLERANCE): DiffResult {
   const rows = new Map<string, { meta: OperationRow; b?: OperationRow; c?: OperationRow }>();
   for (const r of baseline.operations) rows.set(keyOf(r), { meta: r, b: r });
@@ -126,6 +127,8 @@ export function diffReports(baseline: Report, candidate: Report, tolerance: Diff
   }
   const order = [...rows.values()].sort(
     (x, y) =>
+      // The OTHER rows (operations beyond the cap) last.
+      Number(isOther(x.meta)) - Number(isOther(y.meta)) ||
       x.meta.program - y.meta.program ||
       x.meta.version - y.meta.version ||
       KIND_ORDER[x.meta.kind] - KIND_ORDER[y.meta.kind] ||

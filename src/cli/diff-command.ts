@@ -5,6 +5,7 @@
  * `--fail-on-regression` when a row regressed; 2 on bad usage or input.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { operationLabel } from '../analysis/operation-cap.js';
 import { DEFAULT_TOLERANCE, diffReports, DIFF_STATS, parseMs, parsePercent, VERDICTS, type DiffResult, type DiffRow, type DiffSide } from '../check/diff.js';
 import type { Report } from '../report/model.js';
 import { DEFAULT_WIDTH, fitTable, wrapText } from '../report/terminal.js';
@@ -43,7 +44,7 @@ export function renderDiffTable(result: DiffResult, rows: readonly DiffRow[], co
     rows.map((r) => {
       const verdict = r.verdict === 'regressed' ? paint(r.verdict, 31) : r.verdict === 'improved' ? paint(r.verdict, 32) : r.verdict;
       return [
-        r.kind === 'op' ? `  ${r.name}` : `${r.programName} v${r.version} ${r.name}`,
+        operationLabel(r),
         cell(r.baseline, r.candidate, (s) => s.calls),
         cell(r.baseline, r.candidate, (s) => s.errors),
         ...DIFF_STATS.map((s) => cell(r.baseline, r.candidate, (x) => x[s], true)),

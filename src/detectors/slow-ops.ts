@@ -27,11 +27,16 @@
  * when the worst call reached the absolute floor (info for an outlier below
  * it); error when it took `slowOpsErrorSeconds` (30 s) or more. Latencies go into a per-operation histogram (for the median); only
  * the CANDIDATES slowest calls per operation are kept, explained when kept.
+ * The first `slowOpsMaxOperations` (MAX_OPERATIONS) operations seen are
+ * followed each; the calls of later ones together, as OTHER (its slow
+ * calls named by their own operation; no median finding, the median of
+ * many operations being none's).
  */
 import { grownTo } from '../memory/typed-arrays.js';
 import { procedureName, programName } from '../../decoders/programs.js';
 import { snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import { LatencyHistogram } from '../analysis/histogram.js';
+import { CappedRows, MAX_OPERATIONS, OTHER, otherLabel } from '../analysis/operation-cap.js';
 import { NO_NAME, ProcedureKeyed } from '../analysis/procedure-keyed.js';
 import type { Transaction } from '../rpc/transaction.js';
 import { formatFrameTime } from '../report/time.js';
@@ -174,6 +179,8 @@ interface Candidate {
   server: string;
   file: string | undefined;
   why: Explanation;
+  /** The call's operation (opLabel), kept in the OTHER operations only. */
+  op?: string;
 }
 
 /** A bounded min-heap on latency: keeps the `cap` largest. */
@@ -222,6 +229,17 @@ interface OpStats {
   hist: LatencyHistogram;
   heap: SlowestHeap;
   servers: ServerTallies;
+  /** The calls of the operations beyond the cap. */
+  other?: true;
+}
+
+function newOpStats(label: string, op: string): OpStats {
+  return { label, op, data: DATA_OPS.has(op), hist: new LatencyHistogram(), heap: new SlowestHeap(CANDIDATES), servers: new ServerTallies() };
+}
+
+/** `READ calls`; the OTHER operations' `calls of other operations`. */
+function callsOf(s: OpStats): string {
+  return s.other ? `calls of ${otherLabel('series')}` : `${s.op} calls`;
 }
 
 function opName(t: Transaction): string {
@@ -234,9 +252,11 @@ function opLabel(t: Transaction): string {
 
 export class SlowOpsDetector implements Detector {
   readonly kind = 'slow-ops';
-  private readonly ops = new Map<string, OpStats>();
-  /** Each operation's label (opLabel), found without building it per call. */
-  private readonly labels = new ProcedureKeyed<string>();
+  /** By label (opLabel). */
+  private readonly ops: CappedRows<OpStats>;
+  private otherOps: OpStats | undefined;
+  /** Each operation's stats, found without building its label per call. */
+  private readonly byProcedure = new ProcedureKeyed<OpStats>();
   private readonly factor: number;
   private readonly relativeFloor: number;
   private readonly metadataFloor: number;
@@ -260,24 +280,25 @@ export class SlowOpsDetector implements Detector {
     this.medianMinCalls = options['slowMedianMinCalls'] ?? 5;
     this.errorSeconds = options['slowOpsErrorSeconds'] ?? 30;
     this.pauseSeconds = Math.max(SILENCE_SECONDS, options['capturePauseSeconds'] ?? 90);
+    this.ops = new CappedRows(options['slowOpsMaxOperations'] ?? MAX_OPERATIONS);
+  }
+
+  /** The stats of a call's operation: its own, made while fewer than the cap are followed, or OTHER's. */
+  private statsOf(t: Transaction): OpStats {
+    const mainOp = t.decoded?.call?.mainOp;
+    const hit = this.byProcedure.find(t.program, t.version, t.procedure, 0, mainOp ?? NO_NAME);
+    if (hit !== undefined) return hit;
+    const label = opLabel(t);
+    const s = this.ops.get(label, () => newOpStats(label, opName(t)));
+    if (s === undefined) return (this.otherOps ??= { ...newOpStats(OTHER, OTHER), other: true });
+    this.byProcedure.names(t.program, t.version, t.procedure)?.set(mainOp ?? NO_NAME, s);
+    return s;
   }
 
   onTransaction(t: Transaction): void {
     // A negative rpc.time (timestamps going backwards) says nothing about slowness.
     if (!t.reply || t.latency < 0) return;
-    const labels = this.labels.names(t.program, t.version, t.procedure);
-    const mainOp = t.decoded?.call?.mainOp;
-    let label = labels?.get(mainOp ?? NO_NAME);
-    if (label === undefined) {
-      label = opLabel(t);
-      labels?.set(mainOp ?? NO_NAME, label);
-    }
-    let s = this.ops.get(label);
-    if (!s) {
-      const op = opName(t);
-      s = { label, op, data: DATA_OPS.has(op), hist: new LatencyHistogram(), heap: new SlowestHeap(CANDIDATES), servers: new ServerTallies() };
-      this.ops.set(label, s);
-    }
+    const s = this.statsOf(t);
     s.hist.record(t.latency);
     const server = formatEndpoint(t.server);
     const medianFloor = s.data ? this.medianData : this.medianMetadata;
@@ -304,6 +325,7 @@ export class SlowOpsDetector implements Detector {
       server,
       file: fh !== undefined ? (this.ctx.pathOf?.(fh) ?? fh) : undefined,
       why: why ?? this.explain(t),
+      ...(s.other ? { op: opLabel(t) } : {}),
     });
   }
 
@@ -400,7 +422,7 @@ export class SlowOpsDetector implements Detector {
 
   finish(): Finding[] {
     const out: Finding[] = [];
-    for (const s of this.ops.values()) {
+    for (const s of this.otherOps === undefined ? this.ops.rows.values() : [...this.ops.rows.values(), this.otherOps]) {
       const median = s.hist.quantile(0.5) ?? 0;
       const p99 = s.hist.quantile(0.99) ?? 0;
       const floor = s.data ? this.dataFloor : this.metadataFloor;
@@ -414,7 +436,7 @@ export class SlowOpsDetector implements Detector {
         list.push(c);
         groups.set(key, list);
       }
-      const medianHigh = s.hist.count >= this.medianMinCalls && median >= (s.data ? this.medianData : this.medianMetadata);
+      const medianHigh = !s.other && s.hist.count >= this.medianMinCalls && median >= (s.data ? this.medianData : this.medianMetadata);
       for (const list of groups.values()) {
         // An operation slow as a rule is one finding of its own; single calls are reported only when far above it.
         const calls = medianHigh ? list.filter((c) => c.latency >= relative) : list;
@@ -433,8 +455,8 @@ export class SlowOpsDetector implements Detector {
     for (const c of list) causes.set(c.why.cause, (causes.get(c.why.cause) ?? 0) + 1);
     const items: { at: FrameRef; what: string }[] = [];
     for (const c of shown) {
-      items.push({ at: c.call, what: `${s.op} call xid ${xidText(c.xid)}${c.file ? ` ${c.file}` : ''}` });
-      items.push({ at: c.reply, what: `${s.op} reply after ${secondsText(c.latency)}` });
+      items.push({ at: c.call, what: `${c.op ?? s.op} call xid ${xidText(c.xid)}${c.file ? ` ${c.file}` : ''}` });
+      items.push({ at: c.reply, what: `${c.op ?? s.op} reply after ${secondsText(c.latency)}` });
     }
     // A pause's frames are often the call and the reply themselves: each frame is listed once.
     for (const x of worst.why.frames) if (!items.some((i) => frameCompare(i.at, x.at) === 0)) items.push(x);
@@ -445,8 +467,8 @@ export class SlowOpsDetector implements Detector {
     const more = n >= CANDIDATES ? ' (at least: only the slowest are kept)' : '';
     const title =
       n === 1
-        ? `${s.op} xid ${xidText(worst.xid)} took ${secondsText(worst.latency)} (frame ${worst.call.number}): ${CAUSE_NAMES[worst.why.cause]}`
-        : `${n} slow ${s.op} calls, the worst xid ${xidText(worst.xid)} ${secondsText(worst.latency)} (frame ${worst.call.number}): ${CAUSE_NAMES[worst.why.cause]}`;
+        ? `${worst.op ?? s.op} xid ${xidText(worst.xid)} took ${secondsText(worst.latency)} (frame ${worst.call.number}): ${CAUSE_NAMES[worst.why.cause]}`
+        : `${n} slow ${callsOf(s)}, the worst xid ${xidText(worst.xid)} ${secondsText(worst.latency)} (frame ${worst.call.number}): ${CAUSE_NAMES[worst.why.cause]}`;
     const floor = s.data ? this.dataFloor : this.metadataFloor;
     const f: Finding = {
       kind: this.kind,
@@ -455,7 +477,7 @@ export class SlowOpsDetector implements Detector {
       severity: worst.latency >= this.errorSeconds && worst.why.cause !== 'capture-pause' ? 'error' : worst.latency >= floor ? 'warning' : 'info',
       title,
       explanation: sentences(
-        `${n === 1 ? 'the call' : `${n}${more} of ${s.hist.count} ${s.op} calls`} from ${worst.client} took ${n === 1 ? secondsText(worst.latency) : `up to ${secondsText(worst.latency)}`}` +
+        `${n === 1 ? 'the call' : `${n}${more} of ${s.hist.count} ${callsOf(s)}`} from ${worst.client} took ${n === 1 ? secondsText(worst.latency) : `up to ${secondsText(worst.latency)}`}` +
           (times >= 2 ? `, ${times}× the median of ${secondsText(median)}` : `; the median is ${secondsText(median)}`),
         `while the worst waited, ${worst.why.text}`,
       ),

@@ -2,7 +2,9 @@
  * Combines the JSON reports of several captures into one (`nfsight merge`):
  * counts add; latency histograms merge bucket by bucket, so percentiles are
  * those of the captures analysed together (within the histogram's 1%);
- * operations, errors, clients, servers and files are keyed and combined;
+ * operations, errors, clients, servers and files are keyed and combined
+ * (the operations, errors and time series within the largest of the
+ * reports' caps: beyond it, in OTHER rows);
  * the capture sections are concatenated (files listed in order, first and
  * last frame over all, duration from the earliest to the latest frame);
  * listed items (unanswered calls, orphan replies, refused connections,
@@ -23,6 +25,7 @@ import { emptyRdmaSection, mergeRdmaSections } from '../analysis/rdma-summary.js
 import { buildVerdict } from '../detectors/verdict.js';
 import { DEFAULT_FINDINGS_MAX_PER_KIND, FindingsCap } from '../detectors/findings-cap.js';
 import { Timeline } from '../analysis/timeline.js';
+import { MAX_OPERATIONS } from '../analysis/operation-cap.js';
 import { REPORT_SCHEMA_VERSION, type FrameLocation, type Report } from './model.js';
 
 /** Caps of the listed items, as the analysis keeps them. */
@@ -200,12 +203,14 @@ export function mergeReports(reports: readonly unknown[], labels?: readonly stri
   const label = (i: number): string => labels?.[i] ?? `report ${i + 1}`;
   reports.forEach((r, i) => validateReport(r, label(i)));
   const rs = reports as readonly Report[];
+  // The merged tables keep the largest cap of the reports': what is beyond it is folded into OTHER rows.
+  const maxOperations = Math.max(...rs.flatMap((r) => [r.operationsCap?.maxRows, r.errorsCap?.maxRows, r.timeline.operationsCap?.maxRows].map((m) => (Number.isInteger(m) ? m! : MAX_OPERATIONS))));
 
   let stats: OperationStats | undefined;
   rs.forEach((r, i) => {
     let s: OperationStats;
     try {
-      s = OperationStats.fromJSON(r);
+      s = OperationStats.fromJSON(r, { maxOperations });
     } catch (e) {
       throw new Error(`${label(i)}: ${(e as Error).message}`);
     }
@@ -216,7 +221,7 @@ export function mergeReports(reports: readonly unknown[], labels?: readonly stri
   rs.forEach((r, i) => {
     let t: Timeline;
     try {
-      t = Timeline.fromJSON(r.timeline);
+      t = Timeline.fromJSON(r.timeline, maxOperations);
     } catch (e) {
       throw new Error(`${label(i)}: ${(e as Error).message}`);
     }

@@ -6,6 +6,9 @@
 import type { DiagnosticSummary } from '../capture/diagnostics.js';
 import type { CaptureFileInfo } from '../capture/source.js';
 import type { ErrorRow, FileRow, OperationRow, PeerRow, TrackedSection } from '../analysis/op-stats.js';
+import type { OperationCap } from '../analysis/operation-cap.js';
+
+export type { OperationCap } from '../analysis/operation-cap.js';
 
 export type {
   ErrorFrame,
@@ -202,11 +205,17 @@ export interface Report {
   /**
    * Per (program, version, procedure), per NFSv4 COMPOUND main op and per
    * NFSv4 op: calls, errors, latency (ms, with its mergeable histogram),
-   * bytes and throughput. Sorted by program, version, kind, procedure, op.
+   * bytes and throughput. Sorted by program, version, kind, procedure, op;
+   * then the OTHER rows (programName and name `OTHER`), one per kind, that
+   * count the calls of the operations beyond the first `operationsCap.maxRows`.
    */
   operations: OperationRow[];
-  /** Error table: status × op, with the first reply frames. Sorted by program, version, status, op. */
+  /** The operations table's cap (MAX_OPERATIONS), and the calls its OTHER rows count (`folded`). */
+  operationsCap: OperationCap;
+  /** Error table: status × op, with the first reply frames. Sorted by program, version, status, op; then an OTHER row beyond the cap. */
   errors: ErrorRow[];
+  /** The errors table's cap, and the error replies its OTHER row counts (`folded`). */
+  errorsCap: OperationCap;
   /** Per client address (without port), sorted by address. */
   clients: TrackedSection<PeerRow>;
   /** Per server "addr:port", sorted. */

@@ -466,7 +466,7 @@ export function pageMain(data: PageData, uPlot: any): void {
     section('operations', 'Operations').append(
       table(
         [
-          { key: 'program', head: 'program', get: (r) => `${r.programName} v${r.version}` },
+          { key: 'program', head: 'program', get: (r) => r.programLabel ?? `${r.programName} v${r.version}` },
           { key: 'kind', head: 'kind' },
           { key: 'name', head: 'operation' },
           ...tally,
@@ -480,7 +480,7 @@ export function pageMain(data: PageData, uPlot: any): void {
         ? el('p', {}, 'No error replies.')
         : table(
             [
-              { key: 'program', head: 'program', get: (r) => `${r.programName} v${r.version}` },
+              { key: 'program', head: 'program', get: (r) => r.programLabel ?? `${r.programName} v${r.version}` },
               { key: 'status', head: 'status' },
               { key: 'op', head: 'operation' },
               { key: 'count', head: 'count', num: true },

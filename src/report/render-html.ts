@@ -17,6 +17,7 @@ import { notListedTotals } from '../detectors/findings-cap.js';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { bucketValue } from '../analysis/histogram.js';
+import { isOther, operationLabel, otherLabel } from '../analysis/operation-cap.js';
 import type { Report, TimelineSection } from './model.js';
 import { pageMain, type PageData, type PageTimeline } from './render-html-page.js';
 
@@ -105,7 +106,7 @@ function timelineColumns(t: TimelineSection): PageTimeline {
     times,
     ...cols,
     tcp,
-    operations: t.operations.map((s) => ({ ...s, ...ops.get(s.key)! })),
+    operations: t.operations.map((s) => ({ ...s, ...(isOther(s) ? { name: otherLabel('series') } : {}), ...ops.get(s.key)! })),
     // The episodes of the findings shown whole.
     episodes: t.episodes.filter((e) => e.finding < FINDINGS_DETAILED),
   };
@@ -118,15 +119,15 @@ export function pageData(report: Report, options: HtmlOptions = {}): PageData {
     return { ...r, latency: latency as T['latency'] };
   };
   // Procedures, and COMPOUNDs by their main op (a COMPOUND procedure row would repeat them together).
-  const compounds = new Set(report.operations.filter((o) => o.kind === 'compound').map((o) => `${o.program}/${o.version}/${o.procedure}`));
+  const compounds = new Set(report.operations.filter((o) => o.kind === 'compound' && !isOther(o)).map((o) => `${o.program}/${o.version}/${o.procedure}`));
   const byCalls = report.operations
-    .filter((o) => o.kind === 'compound' || (o.kind === 'procedure' && !compounds.has(`${o.program}/${o.version}/${o.procedure}`)))
+    .filter((o) => o.kind === 'compound' || (o.kind === 'procedure' && (isOther(o) || !compounds.has(`${o.program}/${o.version}/${o.procedure}`))))
     .sort((a, b) => b.calls - a.calls);
   const histograms = byCalls
     .filter((o) => o.latency.histogram.count > 0)
     .slice(0, HISTOGRAMS)
     .map((o) => ({
-      name: `${o.programName} v${o.version} ${o.name}`,
+      name: operationLabel(o),
       count: o.latency.histogram.count,
       zeros: o.latency.histogram.zeros,
       // Each bucket at the latency it stands for, in ms.
@@ -157,8 +158,9 @@ export function pageData(report: Report, options: HtmlOptions = {}): PageData {
     rpc: { calls: report.rpc.calls, replies: report.rpc.replies, unanswered: report.rpc.unanswered, truncatedMessages: report.rpc.truncatedMessages },
     tcp: { connections: report.tcp.connections, events: report.tcp.events },
     // The findings page draws the charts, not the tables.
-    operations: findingsOnly ? [] : report.operations.map(withoutHistogram),
-    errors: findingsOnly ? [] : report.errors,
+    // The OTHER rows (operations beyond the cap) first, under their labels: the page shows a table's first 100 rows.
+    operations: findingsOnly ? [] : [...report.operations.filter(isOther), ...report.operations.filter((o) => !isOther(o))].map((o) => withoutHistogram(isOther(o) ? { ...o, name: otherLabel(o.kind), programLabel: '-' } : o)),
+    errors: findingsOnly ? [] : [...report.errors.filter(isOther).map((e) => ({ ...e, status: 'other errors', op: otherLabel('series'), programLabel: '-' })), ...report.errors.filter((e) => !isOther(e))],
     clients: findingsOnly ? [] : report.clients.rows.map(withoutHistogram),
     servers: findingsOnly ? [] : report.servers.rows.map(withoutHistogram),
     files: findingsOnly ? [] : report.files.rows.map(withoutHistogram),

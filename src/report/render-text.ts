@@ -7,12 +7,13 @@
  * table and paragraph fits `width` columns (src/report/terminal.ts).
  * Rendering only formats what the report holds; it never recomputes.
  */
-import type { FileRow, OperationRow, PeerRow, Report, TallyData, TrackedSection } from './model.js';
+import type { FileRow, PeerRow, Report, TallyData, TrackedSection } from './model.js';
 import { renderFindingsText } from './render-findings.js';
 import { latencySparklines } from './render-sparkline.js';
 import { renderRdmaText } from './render-rdma.js';
 import { DEFAULT_WIDTH, fitTable, frameLabel, keyValues, wrapText, type ColumnSpec } from './terminal.js';
 import { groupDigits } from '../number-text.js';
+import { isOther, operationLabel, otherLabel, type OperationCap } from '../analysis/operation-cap.js';
 import { byCodeUnits } from '../string-order.js';
 
 export type BreakdownBy = 'op' | 'client' | 'server' | 'file';
@@ -138,10 +139,9 @@ const shown = (n: number, total: number): string => (n < total ? ` (top ${n} of 
 const evictedNote = (s: TrackedSection<unknown>, what: string): string =>
   s.evicted > 0 ? `${num(s.evicted)} least used ${what} not tracked (${num(s.evictedCalls)} calls) beyond ${num(s.maxTracked)}` : '';
 
-/** `NFS v3 READ`, `NFS v4 COMPOUND(OPEN)`; an NFSv4 op indented under the COMPOUNDs. */
-function operationLabel(r: OperationRow): string {
-  return r.kind === 'op' ? `  ${r.name}` : `${r.programName} v${r.version} ${r.name}`;
-}
+/** When a table's OTHER rows count anything: how many, and beyond what. */
+const foldedNote = (cap: OperationCap | undefined, what: string): string =>
+  cap !== undefined && cap.folded > 0 ? `${num(cap.folded)} ${what} of the operations after the first ${num(cap.maxRows)} are counted together in the "other" rows` : '';
 
 function timingSection(report: Report, ctx: Ctx): string[] {
   const all = report.operations ?? [];
@@ -150,9 +150,11 @@ function timingSection(report: Report, ctx: Ctx): string[] {
   if (ops.length === 0) return [];
   const picked = new Set(topBy(ops, ctx.top, (r) => r.calls, (r) => `${r.program}/${r.version}/${r.kind}/${r.name}`));
   const rows = ops.filter((r) => picked.has(r)); // the report's order: program, version, kind, name
+  const note = foldedNote(report.operationsCap, 'calls');
   return [
     heading(ctx, `Timing by operation${shown(rows.length, ops.length)}: latency in ms from call to reply${ctx.details ? "; an NFSv4 op carries its COMPOUND's latency" : ''}`),
     table(ctx, [{ head: 'operation', min: 40 }, ...TALLY_COLUMNS], rows.map((r) => [operationLabel(r), ...tallyCells(r)])),
+    ...(note ? [heading(ctx, note)] : []),
     ...(report.timeline ? latencySparklines(report.timeline, ctx.width) : []),
   ];
 }
@@ -162,6 +164,7 @@ function errorsSection(report: Report, ctx: Ctx): string[] {
   if (errs.length === 0) return [];
   const er = topBy(errs, ctx.top, (e) => e.count, (e) => `${e.program}/${e.version}/${e.status}/${e.op}`);
   const first = (f: { file: string; frame: number }): string => frameLabel(f.file, f.frame, ctx.multiFile);
+  const note = foldedNote(report.errorsCap, 'error replies');
   return [
     heading(ctx, `Errors by status and operation${shown(er.length, errs.length)}`),
     table(
@@ -173,8 +176,15 @@ function errorsSection(report: Report, ctx: Ctx): string[] {
         { head: 'program', drop: 2 },
         { head: 'first replies', fit: 'wrap', min: 14 },
       ],
-      er.map((e) => [e.status, e.op, num(e.count), `${e.programName} v${e.version}`, e.first.map(first).join(', ') + (e.count > e.first.length ? ', …' : '')]),
+      er.map((e) => [
+        isOther(e) ? 'other errors' : e.status,
+        isOther(e) ? otherLabel('series') : e.op,
+        num(e.count),
+        isOther(e) ? '-' : `${e.programName} v${e.version}`,
+        e.first.map(first).join(', ') + (e.count > e.first.length ? ', …' : ''),
+      ]),
     ),
+    ...(note ? [heading(ctx, note)] : []),
   ];
 }
 

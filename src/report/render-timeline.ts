@@ -5,6 +5,8 @@
  * as the width allows), and CSV with one row per interval and per operation
  * in it. Rendering only formats what the report's timeline holds.
  */
+import { groupDigits } from '../number-text.js';
+import { isOther, otherLabel } from '../analysis/operation-cap.js';
 import { formatInterval } from '../analysis/timeline-interval.js';
 import type { TimelineInterval, TimelineSection, TimelineSeries } from './model.js';
 import { DEFAULT_WIDTH, MIN_WIDTH, pad as padTo, shortenEnd, wrapText } from './terminal.js';
@@ -46,11 +48,11 @@ function timeLabel(seconds: number, intervalSeconds: number, withDate: boolean):
   return withDate ? `${iso.slice(5, 10)} ${time}` : time;
 }
 
-/** Short operation names where unique among the series (`READ`), else their keys (`NFS v3 READ`). */
+/** Short operation names where unique among the series (`READ`), else their keys (`NFS v3 READ`); the OTHER series `other operations`. */
 export function seriesLabels(ops: readonly TimelineSeries[]): Map<string, string> {
   const count = new Map<string, number>();
   for (const s of ops) count.set(s.name, (count.get(s.name) ?? 0) + 1);
-  return new Map(ops.map((s) => [s.key, count.get(s.name) === 1 ? s.name : s.key]));
+  return new Map(ops.map((s) => [s.key, isOther(s) ? otherLabel('series') : count.get(s.name) === 1 ? s.name : s.key]));
 }
 
 /** Every interval from the first through the last, those that saw nothing as undefined. */
@@ -181,6 +183,8 @@ export function renderTimelineText(t: TimelineSection, options: TimelineTextOpti
   );
   const hidden = t.operations.length - shown.length;
   if (hidden > 0) notes.push(`${hidden} more operation${hidden === 1 ? '' : 's'} not shown (a wider terminal shows more; --op selects one; --format csv has all).`);
+  const cap = t.operationsCap;
+  if (cap !== undefined && cap.folded > 0) notes.push(`${groupDigits(cap.folded)} calls of the operations after the first ${groupDigits(cap.maxRows)} are counted together as ${otherLabel('series')}.`);
   for (const n of notes) out.push(...wrap(n, width));
   if (t.episodes.length > 0) {
     out.push(...wrap(find.length > 0 ? 'Findings (find column: the intervals holding their evidence frames):' : 'Findings:', width));
