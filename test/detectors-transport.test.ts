@@ -5,7 +5,10 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../src/analyze.js';
-import type { Finding } from '../src/detectors/finding.js';
+import type { FrameRef } from '../src/capture/frame.js';
+import type { DetectorContext, Finding } from '../src/detectors/finding.js';
+import { MAX_GROUPS, RpcRetransmissionDetector } from '../src/detectors/rpc-retransmission.js';
+import type { Transaction } from '../src/rpc/transaction.js';
 import { writePcap } from './gen/capture-writer.js';
 import { NFS_PROGRAM, NFSPROC3_READ, XdrWriter, nfs3ReadArgs, nfs3ReadResultHead, recordMark, rpcAcceptedReply, rpcCall } from './gen/rpc.js';
 import { Capture, TcpSession, type Host } from './gen/session.js';
@@ -117,6 +120,54 @@ describe('rpc-retransmission', () => {
     expect(frames(f)).toEqual([first, ...resends, reply]);
     // Answered in the end: no unanswered-call finding.
     expect(found.filter((x) => x.kind === 'unanswered-call')).toEqual([]);
+  });
+
+  it('beyond retransmissionMaxGroups the least recently seen group is forgotten, its calls counted in callsNotReported', async () => {
+    const c = new Capture();
+    const udpClient = (i: number): Host => ({ addr: `192.0.2.${100 + i}`, port: 800 });
+    const udpServer: Host = { addr: SERVER.addr, port: 2049 };
+    let xid = 0x700;
+    // Over UDP: a GETATTR, its resend after 1.1 s, the reply.
+    const resent = (i: number): void => {
+      const call = getattrCall(++xid);
+      c.udp(udpClient(i), udpServer, call);
+      c.advance(1.1);
+      c.udp(udpClient(i), udpServer, call);
+      c.advance(0.01);
+      c.udp(udpServer, udpClient(i), okReply(xid));
+      c.advance(1);
+    };
+    // Clients 0, 1, 2, then 0 again (the most recently seen now), then 3 and 4: 1 and 2 go.
+    for (const i of [0, 1, 2, 0, 3, 4]) resent(i);
+    const file = writeTemp(tempDir(), 'gen.pcap', writePcap(c.frames, { linkType: 1 }));
+    const report = await analyze(file, { detectorOptions: { retransmissionMaxGroups: 3 } });
+    const rr = report.findings.filter((f) => f.kind === 'rpc-retransmission');
+    expect(rr.map((f) => [f.client, f.metrics['calls'], f.metrics['resends']]).sort()).toEqual([
+      ['192.0.2.100', 2, 2],
+      ['192.0.2.103', 1, 1],
+      ['192.0.2.104', 1, 1],
+    ]);
+    expect(rr.map((f) => f.metrics['callsNotReported']).filter((n) => n !== undefined)).toEqual([2]);
+    // Every resend is still counted where the RPC layer counts them.
+    expect(report.rpc.retransmittedCalls).toBe(6);
+  });
+
+  it(`follows at most ${MAX_GROUPS.toLocaleString('en-US')} groups by default; 5,000 clients through a cap of 100 leave 100 and 4,900 calls not reported`, () => {
+    const detector = new RpcRetransmissionDetector({ fileName: () => 'x.pcap' } as unknown as DetectorContext, { retransmissionMaxGroups: 100 });
+    const frame = (n: number): FrameRef => ({ fileIndex: 0, number: n, tsSec: 1000 + n, tsNsec: 0 });
+    for (let n = 0; n < 5000; n++) {
+      const t = {
+        xid: n, client: { addr: `10.9.${n >> 8}.${n & 255}`, port: 800 }, server: { addr: '10.0.0.1', port: 2049 }, program: 100003, version: 3, procedure: 1,
+        call: { frame: frame(3 * n) }, retransmits: 1, retransmitFrames: [frame(3 * n + 1)], duplicateReplies: 0, reply: { frame: frame(3 * n + 2) }, latency: 1,
+      } as unknown as Transaction;
+      detector.onTransaction(t);
+      expect(detector.groupCount).toBe(Math.min(n + 1, 100));
+    }
+    const found = detector.finish();
+    expect(found).toHaveLength(100);
+    expect(found.map((f) => f.client)).toEqual(Array.from({ length: 100 }, (_, i) => `10.9.${(4900 + i) >> 8}.${(4900 + i) & 255}`));
+    expect(found[99]!.metrics['callsNotReported']).toBe(4900);
+    expect(MAX_GROUPS).toBe(10_000);
   });
 });
 

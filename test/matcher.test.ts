@@ -12,7 +12,7 @@ import { wholeMessage, type MessageBytes } from '../decoders/bytes.js';
 import type { FrameRef } from '../src/capture/frame.js';
 import { KEEP_MAX, type RpcMessageRecord, type RpcTransport } from '../src/rpc/message.js';
 import { MemoryBudget } from '../src/memory/budget.js';
-import { RpcMatcher } from '../src/rpc/matcher.js';
+import { MAX_IDLE_UDP_DIRECTIONS, RpcMatcher, type RpcMatcherOptions } from '../src/rpc/matcher.js';
 import type { OrphanReply, Transaction } from '../src/rpc/transaction.js';
 import type { Direction, Endpoint, TcpConnection } from '../src/transport/stream.js';
 import { NFS_PROGRAM, RPCSEC_GSS, XdrWriter, gssCredBody, gssIntegrityBody, rpcAcceptedReply, rpcCall, rpcCallRaw } from './gen/rpc.js';
@@ -49,7 +49,7 @@ class Sink {
   }
 }
 
-function matcher(budget?: MemoryBudget): { m: RpcMatcher; sink: Sink } {
+function matcher(budget?: MemoryBudget, options: RpcMatcherOptions = {}): { m: RpcMatcher; sink: Sink } {
   const sink = new Sink();
   const m = new RpcMatcher(
     {
@@ -58,6 +58,7 @@ function matcher(budget?: MemoryBudget): { m: RpcMatcher; sink: Sink } {
       orphanReply: (r) => sink.orphans.push(r),
     },
     budget,
+    options,
   );
   return { m, sink };
 }
@@ -372,5 +373,44 @@ describe('matcher: replies without their call, and ends', () => {
     expect(sink.unanswered.map((t) => t.xid)).toEqual([1, 5, 3, 2, 4]);
     m.finish();
     expect(sink.unanswered).toHaveLength(5);
+  });
+});
+
+describe('matcher: UDP address pairs with no call waiting', () => {
+  const udpClient = (i: number): Endpoint => ({ addr: `10.1.${i >> 8}.${i & 255}`, port: 800 });
+  const udp = (bytes: Buffer, isReply: boolean, i: number, frame: number): RpcMessageRecord => record(bytes, isReply, { transport: 'udp', client: udpClient(i), frame });
+
+  it(`keeps at most maxIdleUdpDirections (${MAX_IDLE_UDP_DIRECTIONS.toLocaleString('en-US')}) of their directions, and still knows their answered calls`, () => {
+    const { m, sink } = matcher(undefined, { maxIdleUdpDirections: 4 });
+    // A call that waits all along: its pair's direction is never let go.
+    m.message(udp(getattr(0x99), false, 999, 1));
+    for (let i = 0; i < 50; i++) {
+      m.message(udp(getattr(0x100 + i), false, i, 10 + 2 * i));
+      m.message(udp(ok(0x100 + i), true, i, 11 + 2 * i));
+      expect(m.directions).toBe(1 + Math.min(i + 1, 4));
+    }
+    // Pair 0 was let go long ago: a late resend of its call and a second reply are still recognised.
+    expect(m.knowsUdpCall(udpClient(0), SERVER, 0x100)).toBe(true);
+    m.message(udp(getattr(0x100), false, 0, 200));
+    m.message(udp(ok(0x100), true, 0, 201));
+    m.message(udp(ok(0x99), true, 999, 202));
+    expect(m.stats).toMatchObject({ matched: 51, retransmittedCalls: 1, duplicateReplies: 1, orphanReplies: 0 });
+    expect(sink.transactions[0]).toMatchObject({ xid: 0x100, retransmits: 1, duplicateReplies: 1 });
+    expect(sink.transactions[50]).toMatchObject({ xid: 0x99, latency: 201 });
+    expect(m.directions).toBe(4);
+    expect(MAX_IDLE_UDP_DIRECTIONS).toBe(10_000);
+  });
+
+  it('a pair direction the budget releases is let go, not kept outside the account', () => {
+    const budget = new MemoryBudget(64 * 1024);
+    const { m } = matcher(budget);
+    for (let i = 0; i < 2000; i++) {
+      m.message(udp(getattr(0x100 + i), false, i, 10 + 2 * i));
+      m.message(udp(ok(0x100 + i), true, i, 11 + 2 * i));
+      budget.reclaim(i);
+    }
+    expect(budget.dropped.answeredCalls).toBeGreaterThan(0);
+    // 80 bytes accounted a direction: no more than 64 KB of them (the calls are the budget's only account here), not 2,000.
+    expect(m.directions).toBeLessThanOrEqual(Math.floor((64 * 1024) / 80));
   });
 });

@@ -6,5 +6,5 @@ import { RpcRetransmissionDetector } from './rpc-retransmission.js';
 import { UnansweredCallDetector } from './unanswered-call.js';
 
 export function transportDetectors(ctx: DetectorContext, options: DetectorOptions): Detector[] {
-  return [new UnansweredCallDetector(ctx, options), new RpcRetransmissionDetector(ctx), new ConnectionsDetector(ctx, options), new NetworkHealthDetector(ctx, options)];
+  return [new UnansweredCallDetector(ctx, options), new RpcRetransmissionDetector(ctx, options), new ConnectionsDetector(ctx, options), new NetworkHealthDetector(ctx, options)];
 }

@@ -6,18 +6,27 @@
  * answered, the intervals between the first send and each resend, the final
  * latencies, duplicate replies.
  *
- * Options: none. Severity warning.
+ * Options: retransmissionMaxGroups (MAX_GROUPS): groups followed at most;
+ * beyond, the least recently seen group is forgotten and its calls counted
+ * in the last finding's `callsNotReported`. Severity warning.
  */
 import type { FrameRef } from '../capture/frame.js';
 import { snapshotFrameRef } from '../capture/frame.js';
 import { formatFrameTime } from '../report/time.js';
 import type { Transaction } from '../rpc/transaction.js';
-import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type Finding } from './finding.js';
+import { LruMap } from '../memory/lru.js';
+import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type DetectorOptions, type Finding } from './finding.js';
 import { intervalsText, plural, secondsText, sentences, timesText } from './wording.js';
 import { endpointText, frameCompare, operationOf, round, secondsFrom } from './transport-common.js';
 
 const KEEP = 32;
 const KEEP_DETAILED_CALLS = 3;
+/**
+ * Groups (client address, server, operation) followed at most. A capture of
+ * 100,000 UDP clients each resending one call held 100,000 groups here
+ * (576 MB of peak RSS, docs/memory.md).
+ */
+export const MAX_GROUPS = 10_000;
 
 interface Keyed {
   at: FrameRef;
@@ -25,6 +34,8 @@ interface Keyed {
 }
 
 interface Group {
+  /** Made in this order: the findings keep it, whatever the order of use. */
+  seq: number;
   client: string;
   server: string;
   op: string;
@@ -46,9 +57,24 @@ const hex = (xid: number): string => `0x${xid.toString(16).padStart(8, '0')}`;
 
 export class RpcRetransmissionDetector implements Detector {
   readonly kind = 'rpc-retransmission';
-  private readonly groups = new Map<string, Group>();
+  /** Groups by key, the least recently seen first. */
+  private readonly groups = new LruMap<string, Group>();
+  private readonly maxGroups: number;
+  private made = 0;
+  /** Calls of the groups forgotten beyond maxGroups. */
+  callsNotReported = 0;
 
-  constructor(private readonly ctx: DetectorContext) {}
+  constructor(
+    private readonly ctx: DetectorContext,
+    options: DetectorOptions = {},
+  ) {
+    this.maxGroups = options['retransmissionMaxGroups'] ?? MAX_GROUPS;
+  }
+
+  /** Groups followed now. */
+  get groupCount(): number {
+    return this.groups.size;
+  }
 
   onTransaction(t: Transaction): void {
     this.add(t);
@@ -65,9 +91,10 @@ export class RpcRetransmissionDetector implements Detector {
     const server = endpointText(t.server);
     const key = `${client}|${server}|${op}`;
     const call = snapshotFrameRef(t.call.frame);
-    let g = this.groups.get(key);
+    let g = this.groups.touch(key);
     if (g === undefined) {
-      g = { client, server, op, calls: 0, resends: 0, answered: 0, unanswered: 0, duplicateReplies: 0, intervals: [], latencies: [], xids: [], first: call, last: call, evidence: [], lastEvidence: [] };
+      if (this.groups.size >= this.maxGroups) this.callsNotReported += this.groups.shift()![1].calls;
+      g = { seq: this.made++, client, server, op, calls: 0, resends: 0, answered: 0, unanswered: 0, duplicateReplies: 0, intervals: [], latencies: [], xids: [], first: call, last: call, evidence: [], lastEvidence: [] };
       this.groups.set(key, g);
     }
     g.calls++;
@@ -96,7 +123,9 @@ export class RpcRetransmissionDetector implements Detector {
   }
 
   finish(): Finding[] {
-    return [...this.groups.values()].map((g) => this.finding(g));
+    const out = [...this.groups.values()].sort((a, b) => a.seq - b.seq).map((g) => this.finding(g));
+    if (this.callsNotReported > 0 && out.length > 0) out[out.length - 1]!.metrics.callsNotReported = this.callsNotReported;
+    return out;
   }
 
   private finding(g: Group): Finding {

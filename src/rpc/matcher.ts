@@ -18,6 +18,12 @@
  * MAX_PENDING_PER_DIRECTION outstanding calls drops its oldest. A dropped
  * call is counted (`outstandingCalls`), never reported as unanswered: its
  * fate is unknown.
+ *
+ * A UDP address pair (or a message without its connection) has a direction
+ * of its own, made at its first call. One with no call waiting is kept for
+ * the next (at most MAX_IDLE_UDP_DIRECTIONS of them, the least recently
+ * answered forgotten first, and none the budget releases): what it knows of
+ * its answered calls stays in the memory of answered calls, by the pair.
  */
 import { messageLength, type MessageBytes } from '../../decoders/bytes.js';
 import { PROG_NFS } from '../../decoders/programs.js';
@@ -35,6 +41,7 @@ import {
 import { XdrReader } from '../../decoders/xdr.js';
 import { secondsBetween, snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import { MemoryBudget, type MemoryAccount } from '../memory/budget.js';
+import { LruMap } from '../memory/lru.js';
 import type { Direction, Endpoint, TcpConnection } from '../transport/stream.js';
 import { COMPACT_CALL_BYTES, DIRECTION_BYTES, PendingCall, RECENT_CALLS, RecentCalls, sameCredential, STRING_BYTES } from './call-table.js';
 import { NONE, T_RDMA, T_TCP, T_UDP, WaitingCalls, type CompactCall, type TransportCode } from './waiting-calls.js';
@@ -45,6 +52,12 @@ import type { MatcherStats, RpcCallSide, Transaction, TransactionSink, Transport
 const MAX_PENDING_PER_DIRECTION = 65_536;
 /** With a budget: the share of its limit the outstanding calls of one direction may hold (the oldest beyond are dropped). */
 const DIRECTION_SHARE = 1 / 8;
+/**
+ * UDP directions with no call waiting kept at most (about 450 bytes each
+ * with their pair's text, endpoints and the detectors' text of them, 80
+ * accounted): a capture of 100,000 UDP clients kept them all to its end.
+ */
+export const MAX_IDLE_UDP_DIRECTIONS = 10_000;
 /** At most this many retransmission frames are listed per transaction. */
 const MAX_RETRANSMIT_FRAMES = 8;
 
@@ -124,6 +137,8 @@ export interface RpcMatcherOptions {
    * calls holds no reference to them at all.
    */
   lateCounts?: boolean;
+  /** UDP directions with no call waiting kept at most (MAX_IDLE_UDP_DIRECTIONS). */
+  maxIdleUdpDirections?: number;
 }
 
 /** Credentials shared by value at most (then forgotten all at once and shared anew). */
@@ -201,6 +216,9 @@ export class RpcMatcher implements RpcMessageSink {
   /** Credentials shared between calls, by value. */
   private readonly creds = new Map<string, Credential>();
   private lastCred: Credential | undefined;
+  /** UDP (address pair) directions with no call waiting, the least recently answered first. */
+  private readonly idleUdp = new LruMap<number, true>();
+  private readonly maxIdleUdp: number;
 
   constructor(
     private readonly sink: TransactionSink,
@@ -208,6 +226,7 @@ export class RpcMatcher implements RpcMessageSink {
     options: RpcMatcherOptions = {},
   ) {
     this.recent = new RecentCalls(RECENT_CALLS, options.lateCounts ?? true);
+    this.maxIdleUdp = options.maxIdleUdpDirections ?? MAX_IDLE_UDP_DIRECTIONS;
     this.budget = budget ?? new MemoryBudget(Infinity);
     this.account = this.budget.account('calls');
     this.account.evictor = (bytes) => this.evict(bytes);
@@ -223,6 +242,11 @@ export class RpcMatcher implements RpcMessageSink {
   /** Outstanding calls held now (tests, docs/memory.md). */
   get outstanding(): number {
     return this.waiting.callCount;
+  }
+
+  /** Directions of calls held now, with calls waiting or not (tests). */
+  get directions(): number {
+    return this.waiting.directionCount;
   }
 
   message(m: RpcMessageRecord): void {
@@ -245,7 +269,8 @@ export class RpcMatcher implements RpcMessageSink {
   knowsUdpCall(client: Endpoint, server: Endpoint, xid: number): boolean {
     const key = `${endpointKey(client)}>${endpointKey(server)}`;
     const d = this.waiting.findUdpDir(key);
-    return d !== NONE && (this.waiting.findCall(d, xid) !== NONE || this.recent.find(key, xid) !== NONE);
+    // The pair's direction may have been let go idle: its answered calls are remembered by the pair.
+    return (d !== NONE && this.waiting.findCall(d, xid) !== NONE) || this.recent.find(key, xid) !== NONE;
   }
 
   isOutstandingXid(conn: TcpConnection | undefined, dir: Direction, xid: number): boolean {
@@ -417,6 +442,11 @@ export class RpcMatcher implements RpcMessageSink {
       if (c === NONE) {
         freed += w.dirBytes(d);
         this.release(d);
+        // A pair's direction is made again at its next call: let go, not kept outside the account.
+        if (typeof w.dirRecentKey(d) === 'string') {
+          this.idleUdp.delete(d);
+          w.freeDir(d);
+        }
         continue;
       }
       const n = w.callBytes(c);
@@ -445,11 +475,15 @@ export class RpcMatcher implements RpcMessageSink {
       if (d !== NONE || !create) return d;
       return w.makeDir(transportCode(m.transport), key, undefined, tcp ? m.conn.id : -1, m.src, m.dst);
     }
-    // UDP: the pair as client → server; a reply travels server → client.
-    const key = isReply ? `${endpointKey(m.dst)}>${endpointKey(m.src)}` : `${endpointKey(m.src)}>${endpointKey(m.dst)}`;
+    const key = this.pairKey(m, isReply);
     const d = w.findUdpDir(key);
     if (d !== NONE || !create) return d;
     return w.makeDir(transportCode(m.transport), 0, key, -1, m.src, m.dst);
+  }
+
+  /** UDP (and a message without its connection): the address pair as client → server; a reply travels server → client. */
+  private pairKey(m: RpcMessageRecord, isReply: boolean): string {
+    return isReply ? `${endpointKey(m.dst)}>${endpointKey(m.src)}` : `${endpointKey(m.src)}>${endpointKey(m.dst)}`;
   }
 
   /** Makes a direction the most recently called one (the last the budget asks), accounting its own bytes once. */
@@ -488,6 +522,7 @@ export class RpcMatcher implements RpcMessageSink {
     this.stats.calls++;
     const w = this.waiting;
     const d = this.dirFor(m, false, true);
+    if (this.idleUdp.size > 0) this.idleUdp.delete(d);
     this.called(d);
     const oldCall = w.findCall(d, h.xid);
     if (oldCall !== NONE && w.program(oldCall) === h.prog && w.version(oldCall) === h.vers && w.procedure(oldCall) === h.proc) {
@@ -503,6 +538,8 @@ export class RpcMatcher implements RpcMessageSink {
       const seen = this.recent.transaction(answered);
       if (seen !== undefined) noteRetransmission(seen, m);
       this.stats.retransmittedCalls++;
+      // Its pair's direction, made again for it, if it had been let go.
+      this.idleIfEmpty(d);
       return;
     }
     if (oldCall !== NONE) {
@@ -580,7 +617,9 @@ export class RpcMatcher implements RpcMessageSink {
         this.stats.unfinishedReplies++;
         return;
       }
-      const answered = d !== NONE ? this.recent.find(w.dirRecentKey(d), h.xid) : NONE;
+      // A pair's direction may have been let go idle: its answered calls are remembered by the pair.
+      const key = d !== NONE ? w.dirRecentKey(d) : m.transport !== 'udp' && m.conn !== undefined ? undefined : this.pairKey(m, true);
+      const answered = key !== undefined ? this.recent.find(key, h.xid) : NONE;
       if (answered !== NONE) {
         const seen = this.recent.transaction(answered);
         if (seen !== undefined) seen.duplicateReplies++;
@@ -671,6 +710,17 @@ export class RpcMatcher implements RpcMessageSink {
     t.call.body = RELEASED;
     t.reply!.body = RELEASED;
     this.remember(d, t);
+    this.idleIfEmpty(d);
+  }
+
+  /** A pair's direction with no call waiting: kept for its next call, within MAX_IDLE_UDP_DIRECTIONS. */
+  private idleIfEmpty(d: number): void {
+    if (this.waiting.dirCount(d) !== 0 || typeof this.waiting.dirRecentKey(d) !== 'string') return;
+    this.idleUdp.set(d, true);
+    if (this.idleUdp.size <= this.maxIdleUdp) return;
+    const [oldest] = this.idleUdp.shift()!;
+    this.release(oldest);
+    this.waiting.freeDir(oldest);
   }
 
   /** Remembers an answered call (for late retransmissions and duplicate replies). */
