@@ -6,8 +6,9 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { analyze } from '../src/analyze.js';
+import { analyze, type AnalyzeOptions } from '../src/analyze.js';
 import type { Finding } from '../src/detectors/finding.js';
+import { MAX_GROUPS as NLM_MAX_GROUPS } from '../src/detectors/nlm-denied.js';
 import type { Report } from '../src/report/model.js';
 import { writePcap } from './gen/capture-writer.js';
 import { rpcAcceptedReply, rpcCall } from './gen/rpc.js';
@@ -23,9 +24,9 @@ const cred = { machine: 'client.example', uid: 0, gid: 0 };
 const COOKIE = Buffer.from([1, 2, 3, 4]);
 const LOCK: g.NlmLock = { caller: 'client.example', fh: Buffer.alloc(32, 0xab), oh: Buffer.from('owner'), svid: 77, offset: 0, length: 100 };
 
-async function reportOf(capture: Capture | string): Promise<Report> {
+async function reportOf(capture: Capture | string, options: AnalyzeOptions = {}): Promise<Report> {
   const file = typeof capture === 'string' ? capture : writeTemp(tempDir(), 'gen.pcap', writePcap(capture.frames, { linkType: 1 }));
-  return readable(await analyze(file));
+  return readable(await analyze(file, options));
 }
 
 const ofKinds = (r: Report): Finding[] => r.findings.filter((f) => KINDS.includes(f.kind));
@@ -127,5 +128,28 @@ describe('nlm-denied', () => {
     const c = new Capture();
     udpExchange(c, 4045, 0x40, 100021, 4, 2, g.nlmLockArgs(4, COOKIE, false, true, LOCK, false, 3), g.nlmRes(COOKIE, 0));
     expect(ofKinds(await reportOf(c))).toEqual([]);
+  });
+
+  it(`beyond nlmDeniedMaxGroups (${NLM_MAX_GROUPS.toLocaleString('en-US')}) the least recently seen group is forgotten, its denials counted in denialsNotReported`, async () => {
+    const c = new Capture();
+    let xid = 0x500;
+    const denied = (i: number): void => {
+      const client: Host = { addr: `192.0.2.${100 + i}`, port: 800 };
+      const server: Host = { addr: SERVER, port: 4045 };
+      c.udp(client, server, rpcCall({ xid: ++xid, prog: 100021, vers: 4, proc: 2, cred }, g.nlmLockArgs(4, COOKIE, false, true, LOCK, false, 3)));
+      c.advance(0.0005);
+      c.udp(server, client, rpcAcceptedReply(xid, g.nlmRes(COOKIE, 1)));
+      c.advance(0.01);
+    };
+    // Clients 0, 1, 2, then 0 again (the most recently seen now), then 3 and 4: 1 and 2 go.
+    for (const i of [0, 1, 2, 0, 3, 4]) denied(i);
+    const found = ofKinds(await reportOf(c, { detectorOptions: { nlmDeniedMaxGroups: 3 } }));
+    expect(found.map((f) => [f.client, f.count]).sort()).toEqual([
+      ['192.0.2.100', 2],
+      ['192.0.2.103', 1],
+      ['192.0.2.104', 1],
+    ]);
+    expect(found.map((f) => f.metrics['denialsNotReported']).filter((n) => n !== undefined)).toEqual([2]);
+    expect(NLM_MAX_GROUPS).toBe(10_000);
   });
 });

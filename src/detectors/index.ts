@@ -45,7 +45,7 @@ export class DetectorSet implements TransactionSink {
       ...sessionDetectors(shared, options),
       ...retryDetectors(shared, options),
       ...transportDetectors(shared, options),
-      ...serviceDetectors(shared),
+      ...serviceDetectors(shared, options),
       ...rdmaDetectors(shared, options),
     ];
   }

@@ -7,18 +7,35 @@
  * DEADLCK, FBIG, ROFS, STALE_FH, FAILED. The grace period's
  * DENIED_GRACE_PERIOD is grace-period's. One finding per client, server
  * and status. Info when only TESTs were denied (a probe, not a failure);
- * error for NOLOCKS and FAILED; else warning. No options.
+ * error for NOLOCKS and FAILED; else warning.
+ *
+ * Options: nlmDeniedMaxGroups (MAX_GROUPS): groups (client, server, status,
+ * test or lock) followed at most; beyond, the least recently seen is
+ * forgotten and its denials counted in the last finding's
+ * `denialsNotReported`.
  */
 import type { Transaction } from '../rpc/transaction.js';
 import { formatEndpoint } from '../transport/stream.js';
-import { fileLabel, type Detector, type DetectorContext, type Finding } from './finding.js';
-import { RefusalGroups, spanOf, tally } from './service-common.js';
+import { fileLabel, type Detector, type DetectorContext, type DetectorOptions, type Finding } from './finding.js';
+import { noteNotReported, RecentGroups } from './recent-groups.js';
+import { addRefusal, newRefusals, type Refusals, spanOf, tally } from './service-common.js';
 import { cleanMetrics, listText, sentences, timesText } from './wording.js';
 
 const PROG_NLM = 100021;
 const NLM_TEST = 1;
 const NLM_TEST_RES = 11;
 const NLM_GRANTED_RES = 15;
+/**
+ * Groups followed at most. A capture of 100,000 clients each denied one
+ * lock held 100,000 groups here (559 MB of peak RSS, docs/memory.md).
+ */
+export const MAX_GROUPS = 10_000;
+
+interface Denials {
+  g: Refusals;
+  /** Denied TESTs (a probe), not LOCKs. */
+  test: boolean;
+}
 
 /** Denial statuses (both the NLM4 and the version 1-3 names) and what they mean. */
 const MEANING: Record<string, string> = {
@@ -37,10 +54,15 @@ function baseStatus(s: string): string {
 
 export class NlmDeniedDetector implements Detector {
   readonly kind = 'nlm-denied';
-  private readonly groups = new Map<string, RefusalGroups>();
-  private readonly onlyTests = new Map<string, boolean>();
+  /** Groups by key (beyond the cap, the denials of those forgotten in `notReported`). */
+  private readonly groups: RecentGroups<Denials>;
 
-  constructor(private readonly ctx: DetectorContext) {}
+  constructor(
+    private readonly ctx: DetectorContext,
+    options: DetectorOptions = {},
+  ) {
+    this.groups = new RecentGroups(options['nlmDeniedMaxGroups'] ?? MAX_GROUPS, (d) => d.g.count);
+  }
 
   onTransaction(t: Transaction): void {
     this.look(t);
@@ -67,44 +89,36 @@ export class NlmDeniedDetector implements Detector {
     const test = t.procedure === NLM_TEST || t.procedure === NLM_TEST_RES;
     // A denied TEST is a probe, a denied LOCK a failure: two incidents.
     const key = `${client}|${server}|${baseStatus(status)}|${test ? 'test' : 'lock'}`;
-    let groups = this.groups.get(key);
-    if (groups === undefined) {
-      groups = new RefusalGroups(1);
-      this.groups.set(key, groups);
-    }
+    const d = this.groups.group(key, () => ({ g: newRefusals(client, server, at), test }));
     const holder = (t.decoded?.reply?.results as { holder?: { svid?: unknown; offset?: unknown; length?: unknown } } | undefined)?.holder ?? (t.decoded?.call?.args as { holder?: { svid?: unknown } } | undefined)?.holder;
     const held = holder !== undefined && holder.svid !== undefined ? ` (held by svid ${String(holder.svid)})` : '';
-    groups.add(client, server, file, status, at, `${op}${fh !== undefined ? ` ${file}` : ''} → ${status}${held}`);
-    this.onlyTests.set(key, test);
+    addRefusal(d.g, file, status, at, `${op}${fh !== undefined ? ` ${file}` : ''} → ${status}${held}`);
   }
 
   finish(): Finding[] {
     const out: Finding[] = [];
-    for (const [key, groups] of this.groups) {
-      for (const g of groups.groups.values()) {
-        const status = [...g.statuses.keys()][0]!;
-        const base = baseStatus(status);
-        const files = [...g.subjects.keys()].filter((x) => x !== '');
-        const tests = this.onlyTests.get(key) === true;
-        const f: Finding = {
-          kind: this.kind,
-          severity: tests ? 'info' : base === 'DENIED_NOLOCKS' || base === 'FAILED' ? 'error' : 'warning',
-          title: `${tests ? 'Lock test' : 'Lock'} denied ${timesText(g.count)} by ${g.server} (${status})${files.length > 0 ? ` on ${listText(files, 2)}` : ''}`,
-          explanation: sentences(
-            `the lock manager refused ${g.client}'s ${tests ? 'lock tests' : 'lock requests'}: ${MEANING[base]}`,
-            base === 'DENIED' ? 'applications saw EAGAIN or waited; find the holder among the other clients of the file' : 'applications saw their lock calls fail',
-          ),
-          client: g.client,
-          server: g.server,
-          ...spanOf(this.ctx, g),
-          count: g.count,
-          metrics: cleanMetrics({ denials: g.count, status, files: tally(new Map([...g.subjects].filter(([k]) => k !== ''))) }),
-          impact: { blockedSeconds: 0, calls: g.count },
-        };
-        if (files.length === 1) f.file = files[0]!;
-        out.push(f);
-      }
+    for (const { g, test: tests } of this.groups.inOrder()) {
+      const status = [...g.statuses.keys()][0]!;
+      const base = baseStatus(status);
+      const files = [...g.subjects.keys()].filter((x) => x !== '');
+      const f: Finding = {
+        kind: this.kind,
+        severity: tests ? 'info' : base === 'DENIED_NOLOCKS' || base === 'FAILED' ? 'error' : 'warning',
+        title: `${tests ? 'Lock test' : 'Lock'} denied ${timesText(g.count)} by ${g.server} (${status})${files.length > 0 ? ` on ${listText(files, 2)}` : ''}`,
+        explanation: sentences(
+          `the lock manager refused ${g.client}'s ${tests ? 'lock tests' : 'lock requests'}: ${MEANING[base]}`,
+          base === 'DENIED' ? 'applications saw EAGAIN or waited; find the holder among the other clients of the file' : 'applications saw their lock calls fail',
+        ),
+        client: g.client,
+        server: g.server,
+        ...spanOf(this.ctx, g),
+        count: g.count,
+        metrics: cleanMetrics({ denials: g.count, status, files: tally(new Map([...g.subjects].filter(([k]) => k !== ''))) }),
+        impact: { blockedSeconds: 0, calls: g.count },
+      };
+      if (files.length === 1) f.file = files[0]!;
+      out.push(f);
     }
-    return out;
+    return noteNotReported(out, 'denialsNotReported', this.groups.notReported);
   }
 }

@@ -14,10 +14,10 @@ import type { FrameRef } from '../capture/frame.js';
 import { snapshotFrameRef } from '../capture/frame.js';
 import { formatFrameTime } from '../report/time.js';
 import type { Transaction } from '../rpc/transaction.js';
-import { LruMap } from '../memory/lru.js';
 import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type DetectorOptions, type Finding } from './finding.js';
 import { intervalsText, plural, secondsText, sentences, timesText } from './wording.js';
 import { endpointText, frameCompare, operationOf, round, secondsFrom } from './transport-common.js';
+import { noteNotReported, RecentGroups } from './recent-groups.js';
 
 const KEEP = 32;
 const KEEP_DETAILED_CALLS = 3;
@@ -34,8 +34,6 @@ interface Keyed {
 }
 
 interface Group {
-  /** Made in this order: the findings keep it, whatever the order of use. */
-  seq: number;
   client: string;
   server: string;
   op: string;
@@ -57,18 +55,14 @@ const hex = (xid: number): string => `0x${xid.toString(16).padStart(8, '0')}`;
 
 export class RpcRetransmissionDetector implements Detector {
   readonly kind = 'rpc-retransmission';
-  /** Groups by key, the least recently seen first. */
-  private readonly groups = new LruMap<string, Group>();
-  private readonly maxGroups: number;
-  private made = 0;
-  /** Calls of the groups forgotten beyond maxGroups. */
-  callsNotReported = 0;
+  /** Groups by key (beyond the cap, the calls of those forgotten in `notReported`). */
+  private readonly groups: RecentGroups<Group>;
 
   constructor(
     private readonly ctx: DetectorContext,
     options: DetectorOptions = {},
   ) {
-    this.maxGroups = options['retransmissionMaxGroups'] ?? MAX_GROUPS;
+    this.groups = new RecentGroups(options['retransmissionMaxGroups'] ?? MAX_GROUPS, (g) => g.calls);
   }
 
   /** Groups followed now. */
@@ -91,12 +85,7 @@ export class RpcRetransmissionDetector implements Detector {
     const server = endpointText(t.server);
     const key = `${client}|${server}|${op}`;
     const call = snapshotFrameRef(t.call.frame);
-    let g = this.groups.touch(key);
-    if (g === undefined) {
-      if (this.groups.size >= this.maxGroups) this.callsNotReported += this.groups.shift()![1].calls;
-      g = { seq: this.made++, client, server, op, calls: 0, resends: 0, answered: 0, unanswered: 0, duplicateReplies: 0, intervals: [], latencies: [], xids: [], first: call, last: call, evidence: [], lastEvidence: [] };
-      this.groups.set(key, g);
-    }
+    const g = this.groups.group(key, () => ({ client, server, op, calls: 0, resends: 0, answered: 0, unanswered: 0, duplicateReplies: 0, intervals: [], latencies: [], xids: [], first: call, last: call, evidence: [], lastEvidence: [] }));
     g.calls++;
     g.resends += t.retransmits;
     g.duplicateReplies += t.duplicateReplies;
@@ -123,9 +112,7 @@ export class RpcRetransmissionDetector implements Detector {
   }
 
   finish(): Finding[] {
-    const out = [...this.groups.values()].sort((a, b) => a.seq - b.seq).map((g) => this.finding(g));
-    if (this.callsNotReported > 0 && out.length > 0) out[out.length - 1]!.metrics.callsNotReported = this.callsNotReported;
-    return out;
+    return noteNotReported(this.groups.inOrder().map((g) => this.finding(g)), 'callsNotReported', this.groups.notReported);
   }
 
   private finding(g: Group): Finding {

@@ -25,6 +25,22 @@ export interface Refusals {
   lastFrame: { at: FrameRef; what: string } | undefined;
 }
 
+/** A group with no refusal yet, first seen at `at`. */
+export function newRefusals(client: string, server: string, at: FrameRef): Refusals {
+  return { client, server, count: 0, first: snapshotFrameRef(at), last: snapshotFrameRef(at), subjects: new Map(), statuses: new Map(), frames: [], lastFrame: undefined };
+}
+
+/** Counts one refusal in its group. */
+export function addRefusal(g: Refusals, subject: string, status: string, at: FrameRef, what: string): void {
+  g.count++;
+  if (frameCompare(at, g.last) > 0) g.last = snapshotFrameRef(at);
+  if (g.subjects.has(subject) || g.subjects.size < KEEP) g.subjects.set(subject, (g.subjects.get(subject) ?? 0) + 1);
+  if (g.statuses.has(status) || g.statuses.size < KEEP) g.statuses.set(status, (g.statuses.get(status) ?? 0) + 1);
+  const item = { at: snapshotFrameRef(at), what };
+  if (g.frames.length < MAX_EVIDENCE - 1) g.frames.push(item);
+  else g.lastFrame = item;
+}
+
 /** Refusals per client and server (at most `max` groups). */
 export class RefusalGroups {
   readonly groups = new Map<string, Refusals>();
@@ -35,16 +51,10 @@ export class RefusalGroups {
     let g = this.groups.get(key);
     if (g === undefined) {
       if (this.groups.size >= this.max) return undefined;
-      g = { client, server, count: 0, first: snapshotFrameRef(at), last: snapshotFrameRef(at), subjects: new Map(), statuses: new Map(), frames: [], lastFrame: undefined };
+      g = newRefusals(client, server, at);
       this.groups.set(key, g);
     }
-    g.count++;
-    if (frameCompare(at, g.last) > 0) g.last = snapshotFrameRef(at);
-    if (g.subjects.has(subject) || g.subjects.size < KEEP) g.subjects.set(subject, (g.subjects.get(subject) ?? 0) + 1);
-    if (g.statuses.has(status) || g.statuses.size < KEEP) g.statuses.set(status, (g.statuses.get(status) ?? 0) + 1);
-    const item = { at: snapshotFrameRef(at), what };
-    if (g.frames.length < MAX_EVIDENCE - 1) g.frames.push(item);
-    else g.lastFrame = item;
+    addRefusal(g, subject, status, at, what);
     return g;
   }
 }
