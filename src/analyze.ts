@@ -324,6 +324,7 @@ export async function analyze(inputs: string | readonly string[], options: Analy
       malformedHeaders: ts.tcp.malformed,
       events: sortedRecord(summary.tcpEvents, (k) => k),
       refused: summary.refused.map((r) => ({ ...where(r.at), client: r.client, server: r.server })),
+      refusedNotListed: summary.refusedNotListed,
     },
     udp: { datagrams: ts.udpDatagrams, payloadBytes: ts.udpPayloadBytes },
     rdma: rdmaSummary.build(roce, rpcRdma, where),

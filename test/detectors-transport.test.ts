@@ -5,9 +5,12 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../src/analyze.js';
+import { REFUSED_LISTED } from '../src/analysis/capture-summary.js';
 import type { FrameRef } from '../src/capture/frame.js';
 import type { DetectorContext, Finding } from '../src/detectors/finding.js';
 import { MAX_GROUPS, RpcRetransmissionDetector } from '../src/detectors/rpc-retransmission.js';
+import { mergeReports } from '../src/report/merge.js';
+import { renderReportText } from '../src/report/render-text.js';
 import type { Transaction } from '../src/rpc/transaction.js';
 import { writePcap } from './gen/capture-writer.js';
 import { NFS_PROGRAM, NFSPROC3_READ, XdrWriter, nfs3ReadArgs, nfs3ReadResultHead, recordMark, rpcAcceptedReply, rpcCall } from './gen/rpc.js';
@@ -168,6 +171,50 @@ describe('rpc-retransmission', () => {
     expect(found.map((f) => f.client)).toEqual(Array.from({ length: 100 }, (_, i) => `10.9.${(4900 + i) >> 8}.${(4900 + i) & 255}`));
     expect(found[99]!.metrics['callsNotReported']).toBe(4900);
     expect(MAX_GROUPS).toBe(10_000);
+  });
+});
+
+describe('the report lists the first 100 refused connections', () => {
+  /** A capture of `n` SYNs from the client's ports 1000 up, each answered by RST; returns it and the RSTs' frames. */
+  const refusals = (n: number, firstPort = 1000): [string, number[]] => {
+    const c = new Capture();
+    const rsts: number[] = [];
+    for (let i = 0; i < n; i++) {
+      rsts.push(refusedSyn(c, { addr: CLIENT.addr, port: firstPort + i }, SERVER, 7000 + i)[1]);
+      c.advance(0.001);
+    }
+    return [writeTemp(tempDir(), 'gen.pcap', writePcap(c.frames, { linkType: 1 })), rsts];
+  };
+
+  it(`130 SYNs answered by RST: the first ${REFUSED_LISTED} in tcp.refused, 30 in tcp.refusedNotListed, and the text says so`, async () => {
+    const [file, rsts] = refusals(130);
+    const r = await analyze(file);
+    expect(r.tcp.events['refused']).toBe(130);
+    expect(r.tcp.refused.map((x) => x.frame)).toEqual(rsts.slice(0, 100));
+    expect(r.tcp.refused[99]).toMatchObject({ client: `${CLIENT.addr}:1099`, server: '192.0.2.20:2049' });
+    expect(r.tcp.refusedNotListed).toBe(30);
+    expect(REFUSED_LISTED).toBe(100);
+    expect(renderReportText(r, { sections: ['capture'] })).toContain('Refused connections (SYN answered by RST; first 100 of 130)');
+    const few = await analyze(refusals(3)[0]);
+    expect([few.tcp.refused.length, few.tcp.refusedNotListed]).toEqual([3, 0]);
+    expect(renderReportText(few, { sections: ['capture'] })).toContain('Refused connections (SYN answered by RST)\n');
+  });
+
+  it('merge keeps the first 100 in the order of the reports and counts the rest', async () => {
+    const [fileA, rstsA] = refusals(130);
+    const [fileB, rstsB] = refusals(20, 5000);
+    const a = JSON.parse(JSON.stringify(await analyze(fileA)));
+    const b = JSON.parse(JSON.stringify(await analyze(fileB)));
+    const m = mergeReports([b, a]);
+    expect(m.tcp.refused.map((x) => [x.client.split(':')[1], x.frame])).toEqual([
+      ...rstsB.map((f, i) => [String(5000 + i), f]),
+      ...rstsA.slice(0, 80).map((f, i) => [String(1000 + i), f]),
+    ]);
+    expect(m.tcp.refusedNotListed).toBe(50);
+    // A report made before the cap has no refusedNotListed.
+    delete b.tcp.refusedNotListed;
+    const old = mergeReports([b, b, b, b, b, b]);
+    expect([old.tcp.refused.length, old.tcp.refusedNotListed]).toEqual([100, 20]);
   });
 });
 

@@ -30,6 +30,13 @@ export interface CaptureSilence {
 /** TCP events that say a pause ended by a host's timer, not by the capture resuming. */
 const TIMER_EVENTS: ReadonlySet<TcpEventKind> = new Set<TcpEventKind>(['connection-start', 'port-reuse', 'retransmission', 'keep-alive', 'refused']);
 
+/**
+ * Refused connections listed (the first ones), the rest only counted: a
+ * SYN flood or a port scan answered by RSTs refuses hundreds of thousands
+ * (1,000,000 refused SYNs held 918 MB of peak RSS, docs/memory.md).
+ */
+export const REFUSED_LISTED = 100;
+
 /** Pauses of the whole capture this long or longer are remembered (the latest SILENCES_KEPT of them). */
 export const SILENCE_SECONDS = 60;
 const SILENCES_KEPT = 256;
@@ -61,7 +68,9 @@ export class CaptureSummary {
   timeBackwardsMaxSeconds = 0;
   timeBackwardsFirst: FrameRef | undefined;
   readonly tcpEvents = new Map<TcpEventKind, number>();
+  /** The first REFUSED_LISTED refused connections; `refusedNotListed` counts the rest. */
   readonly refused: RefusedConnection[] = [];
+  refusedNotListed = 0;
   /** Per input file (by file index): its span, for the checks between the files of a rotated set. */
   readonly fileSpans: (FileSpan | undefined)[] = [];
 
@@ -137,6 +146,10 @@ export class CaptureSummary {
       if (last !== undefined && last.endedBy === undefined && last.to.fileIndex === e.at.fileIndex && last.to.number === e.at.number) last.endedBy = e.kind;
     }
     if (e.kind === 'refused') {
+      if (this.refused.length >= REFUSED_LISTED) {
+        this.refusedNotListed++;
+        return;
+      }
       // The RST travels from the refusing server to the client that sent the SYN.
       const from = e.direction === 0 ? e.conn.a : e.conn.b;
       const to = e.direction === 0 ? e.conn.b : e.conn.a;

@@ -162,6 +162,7 @@ function mergeTwo(a: Report, b: Report): Report {
   const findingsNotListed = cap.notListed();
   const calls = a.rpc.calls + b.rpc.calls;
   const { findingsNotListed: _a, ...rest } = a;
+  const refused = [...a.tcp.refused, ...b.tcp.refused];
   return {
     ...rest,
     verdict: buildVerdict(findings, calls, findingsNotListed),
@@ -170,7 +171,9 @@ function mergeTwo(a: Report, b: Report): Report {
     tcp: {
       ...addNumbers(a.tcp, b.tcp, 'tcp'),
       events: addRecords(a.tcp.events, b.tcp.events),
-      refused: [...a.tcp.refused, ...b.tcp.refused],
+      refused: refused.slice(0, LISTED),
+      // Reports made before the cap have no refusedNotListed (and list every refused connection).
+      refusedNotListed: (a.tcp.refusedNotListed ?? 0) + (b.tcp.refusedNotListed ?? 0) + Math.max(0, refused.length - LISTED),
     },
     udp: addNumbers(a.udp, b.udp, 'udp'),
     rdma: mergeRdmaSections(a.rdma ?? emptyRdmaSection(), b.rdma ?? emptyRdmaSection()),

@@ -113,8 +113,10 @@ export interface TcpSection {
   malformedHeaders: number;
   /** Count per TCP event kind, sorted by kind. */
   events: Record<string, number>;
-  /** Connection attempts answered by RST. */
+  /** Connection attempts answered by RST: the first 100. */
   refused: RefusedConnectionReport[];
+  /** Those beyond the first 100, not listed. */
+  refusedNotListed: number;
 }
 
 export interface UdpSection {

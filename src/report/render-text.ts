@@ -301,7 +301,8 @@ function captureSection(report: Report, ctx: Ctx): string[] {
     ),
   );
   if (t.refused.length > 0) {
-    out.push(heading(ctx, 'Refused connections (SYN answered by RST)'));
+    const more = t.refusedNotListed ?? 0;
+    out.push(heading(ctx, `Refused connections (SYN answered by RST${more > 0 ? `; first ${t.refused.length} of ${num(t.refused.length + more)}` : ''})`));
     out.push(
       table(
         ctx,
