@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { Diagnostic, Frame } from '../src/capture/frame.js';
-import { PcapngReader } from '../src/capture/pcapng.js';
+import { PCAPNG_MAX_INTERFACES, PcapngReader } from '../src/capture/pcapng.js';
 import { MAX_RECORD_LENGTH } from '../src/capture/record-reader.js';
 import {
   timestampUnits,
@@ -643,6 +643,35 @@ describe('PcapngReader: truncated and corrupt files', () => {
         { severity: 'error', code: 'bad-captured-length', offset: blocks(file2)[3]!.offset, frame: 2 },
       ]);
     }
+  });
+});
+
+describe('PcapngReader: interfaces per section', () => {
+  /** A section describing `n` interfaces, with a packet on the last one (and a second section with one interface and one packet). */
+  const file = (n: number): Buffer =>
+    writePcapng([
+      { interfaces: Array.from({ length: n }, () => ({ linkType: 1 })), blocks: epbs(n - 1, 1, 5) },
+      { interfaces: [{ linkType: 1 }], blocks: epbs(0, 1, 6) },
+    ]);
+
+  it(`reads ${PCAPNG_MAX_INTERFACES.toLocaleString('en-US')} in a section, and stops at one more with too-many-interfaces`, () => {
+    const ok = read(file(PCAPNG_MAX_INTERFACES));
+    expect(ok.diags).toEqual([]);
+    expect(ok.frames.map((f) => f.interfaceId)).toEqual([PCAPNG_MAX_INTERFACES - 1, 0]);
+    const big = file(PCAPNG_MAX_INTERFACES + 1);
+    const idb = blocks(big).filter((b) => b.type === 1)[PCAPNG_MAX_INTERFACES]!;
+    const run = read(big, random(7, 5000));
+    expect(run.frames).toEqual([]);
+    expect(run.diags).toEqual([
+      {
+        severity: 'error',
+        code: 'too-many-interfaces',
+        file: 'test.pcapng',
+        offset: idb.offset,
+        message: 'interface description block: the section already describes 65,536 interfaces, the most read in one section (a corrupt file?)',
+      },
+    ]);
+    expect(PCAPNG_MAX_INTERFACES).toBe(65_536);
   });
 });
 

@@ -9,7 +9,8 @@
  *
  * Read: section header blocks in both byte orders (several sections per file,
  * each with its own byte order and interface table), interface description
- * blocks (link type, snaplen, if_tsresol, if_tsoffset), enhanced, simple and
+ * blocks (link type, snaplen, if_tsresol, if_tsoffset; at most
+ * PCAPNG_MAX_INTERFACES a section, beyond an error), enhanced, simple and
  * obsolete packet blocks. Every other block type is skipped.
  *
  * Frames are numbered 1, 2, ... over every packet block of the file across
@@ -27,6 +28,13 @@ export const PCAPNG_BLOCK_NRB = 0x00000004;
 export const PCAPNG_BLOCK_ISB = 0x00000005;
 export const PCAPNG_BLOCK_EPB = 0x00000006;
 export const PCAPNG_BYTE_ORDER_MAGIC = 0x1a2b3c4d;
+
+/**
+ * Interfaces a section may describe: beyond, the file is taken to be
+ * corrupt. A capture has a few; each costs about 110 bytes, and a file of
+ * nothing but 20-byte interface blocks made them grow with its size.
+ */
+export const PCAPNG_MAX_INTERFACES = 65_536;
 
 /** Largest block accepted; anything longer is taken to be a corrupt length. */
 export const PCAPNG_MAX_BLOCK_LENGTH = 16 * 1024 * 1024;
@@ -390,6 +398,15 @@ export class PcapngReader implements RecordReader {
   private interfaceBlock(b: Buffer, p: number, total: number): void {
     if (total < MIN_IDB_LENGTH) {
       this.tooShort('interface description', total, MIN_IDB_LENGTH);
+      return;
+    }
+    if (this.interfaces.length >= PCAPNG_MAX_INTERFACES) {
+      this.error(
+        'too-many-interfaces',
+        this.blockStart,
+        undefined,
+        `interface description block: the section already describes ${PCAPNG_MAX_INTERFACES.toLocaleString('en-US')} interfaces, the most read in one section (a corrupt file?)`,
+      );
       return;
     }
     const le = this.le;
