@@ -343,6 +343,7 @@ export async function analyze(inputs: string | readonly string[], options: Analy
       bulkBytesNotKept: rs.bytesNotKept,
       nonRpcStreams: rpc.stats.nonRpcStreams,
       nonRpcDatagrams: rpc.stats.nonRpcDatagrams,
+      ...(decodeStage.callbackAnnouncementsNotLearned > 0 ? { callbackAnnouncementsNotLearned: decodeStage.callbackAnnouncementsNotLearned } : {}),
       unansweredCalls: rpcSummary.unansweredCalls.map((u) => ({
         ...where(u.at),
         xid: hex(u.xid),

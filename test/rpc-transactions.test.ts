@@ -378,4 +378,17 @@ describe('the NFSv4 callback program', () => {
     const row = report.operations.find((r) => r.kind === 'procedure' && r.program === 0x40000123);
     expect(row).toMatchObject({ programName: 'NFS_CB', name: 'CB_NULL', calls: 1, answered: 1 });
   });
+
+  it('counts the announcements beyond 1,024 programs in rpc.callbackAnnouncementsNotLearned (absent when none)', async () => {
+    const s = session();
+    for (let i = 0; i < 1030; i++) {
+      const setclientid = new XdrWriter().string('').u32(0).u32(1).u32(35).fixed(Buffer.alloc(8, 1)).string('client-id').u32(0x40001000 + i).string('tcp').string('192.0.2.10.3.2').u32(1).bytes();
+      s.send('client', recordMark(rpcCall({ xid: 0x0f000 + i, prog: NFS_PROGRAM, vers: 4, proc: 1, cred: {} }, setclientid)));
+      s.send('server', recordMark(okReply(0x0f000 + i, 20)));
+    }
+    const { report } = await run(s.capture);
+    expect(report.rpc.callbackAnnouncementsNotLearned).toBe(6);
+    expect(report.diagnostics.byCode['callback-programs-limit']).toBe(1);
+    expect((await run(session().capture)).report.rpc).not.toHaveProperty('callbackAnnouncementsNotLearned');
+  });
 });

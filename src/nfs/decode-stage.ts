@@ -2,7 +2,10 @@
  * Decodes each transaction's arguments and results with its program's
  * decoder (while the message bodies are still there), then hands the
  * transaction on. It also learns the NFSv4 callback programs clients
- * announce, so that the server's calls to them are decoded and named.
+ * announce, so that the server's calls to them are decoded and named: at
+ * most MAX_CALLBACK_PROGRAMS of them, the first announced (a program learnt
+ * stays learnt, so that its calls are named alike throughout the report);
+ * the announcements beyond are counted, with one warning.
  */
 import { announcedCallbackProgram, mayAnnounceCallback } from '../../decoders/nfs4-callback.js';
 import { PROG_NFS } from '../../decoders/programs.js';
@@ -13,10 +16,18 @@ import type { DiagnosticSink } from '../capture/frame.js';
 import type { OrphanReply, Transaction, TransactionSink } from '../rpc/transaction.js';
 
 const NFSPROC4_COMPOUND = 1;
+/**
+ * Callback programs learnt at most. Clients announce one each (Linux the
+ * same, 0x40000000, for all), so a capture has a few; without a cap a
+ * stream of announcements, each of another number, grew the set with it.
+ */
+export const MAX_CALLBACK_PROGRAMS = 1024;
 
 export class DecodeStage implements TransactionSink {
   /** Callback program numbers NFSv4 clients announced (SETCLIENTID, CREATE_SESSION). */
   readonly callbackPrograms = new Set<number>();
+  /** Announcements of a program not learnt: MAX_CALLBACK_PROGRAMS were already. */
+  callbackAnnouncementsNotLearned = 0;
   /** Transactions whose call or reply a decoder handled. */
   decodedCalls = 0;
   decodedReplies = 0;
@@ -65,15 +76,14 @@ export class DecodeStage implements TransactionSink {
       // Decoders never throw by design; if one does, the transaction still counts and is timed.
       t.decoded = undefined;
       if (this.decoderFailures++ === 0) {
-        this.diag?.report({
-          severity: 'warning',
-          code: 'decoder-failure',
-          file: this.fileName(t.call.frame.fileIndex),
-          frame: t.call.frame.number,
-          message: `internal decoder error on program ${t.program} v${t.version} procedure ${t.procedure}: ${String(err)}; the transaction is kept undecoded (further failures are only counted)`,
-        });
+        this.warn(t, 'decoder-failure', `internal decoder error on program ${t.program} v${t.version} procedure ${t.procedure}: ${String(err)}; the transaction is kept undecoded (further failures are only counted)`);
       }
     }
+  }
+
+  /** A warning at the transaction's call frame. */
+  private warn(t: Transaction, code: string, message: string): void {
+    this.diag?.report({ severity: 'warning', code, file: this.fileName(t.call.frame.fileIndex), frame: t.call.frame.number, message });
   }
 
   private decodeBodies(t: Transaction): void {
@@ -112,6 +122,16 @@ export class DecodeStage implements TransactionSink {
     const program = announcedCallbackProgram(new XdrReader(t.call.body, t.call.bodyOffset));
     // Program 0: the client offers no callback (libnfs does so).
     if (program === undefined || program === 0 || this.callbackPrograms.has(program)) return false;
+    if (this.callbackPrograms.size >= MAX_CALLBACK_PROGRAMS) {
+      if (this.callbackAnnouncementsNotLearned++ === 0) {
+        this.warn(
+          t,
+          'callback-programs-limit',
+          `NFSv4 clients announced more than ${MAX_CALLBACK_PROGRAMS.toLocaleString('en-US')} callback programs: those announced from here on are not learnt (the server's calls to them are not decoded as callbacks), counted in the report's rpc.callbackAnnouncementsNotLearned`,
+        );
+      }
+      return false;
+    }
     this.callbackPrograms.add(program);
     return true;
   }

@@ -165,6 +165,8 @@ export interface RpcSection {
   /** TCP connection directions and UDP datagrams that were not RPC. */
   nonRpcStreams: number;
   nonRpcDatagrams: number;
+  /** NFSv4 callback program announcements not learnt (beyond the first 1,024 programs: their calls are not decoded as callbacks); only when there are some. */
+  callbackAnnouncementsNotLearned?: number;
   /** The first 100 unanswered calls. */
   unansweredCalls: UnansweredCallReport[];
   /** The first 100 replies without a call. */
