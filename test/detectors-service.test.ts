@@ -7,7 +7,12 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyze, type AnalyzeOptions } from '../src/analyze.js';
-import type { Finding } from '../src/detectors/finding.js';
+import type { DetectorContext, Detector, Finding } from '../src/detectors/finding.js';
+import { MountErrorsDetector } from '../src/detectors/mount-errors.js';
+import { PortmapUnregisteredDetector } from '../src/detectors/portmap-unregistered.js';
+import { RpcErrorsDetector } from '../src/detectors/rpc-errors.js';
+import type { FrameRef } from '../src/capture/frame.js';
+import type { Transaction } from '../src/rpc/transaction.js';
 import { MAX_GROUPS as NLM_MAX_GROUPS } from '../src/detectors/nlm-denied.js';
 import type { Report } from '../src/report/model.js';
 import { writePcap } from './gen/capture-writer.js';
@@ -153,3 +158,44 @@ describe('nlm-denied', () => {
     expect(NLM_MAX_GROUPS).toBe(10_000);
   });
 });
+
+describe('groups beyond the first 10,000 are counted, not reported', () => {
+  const ctx = { fileName: () => 'x.pcap' } as unknown as DetectorContext;
+  const frame = (n: number): FrameRef => ({ fileIndex: 0, number: n, tsSec: 1000 + n, tsNsec: 0 });
+  const addr = (n: number): string => `10.${n >> 16}.${(n >> 8) & 255}.${n & 255}`;
+  /** A transaction of client `c` to server `s`, answered, with what the detector reads. */
+  const answered = (n: number, c: number, s: number, fields: Partial<Transaction>): Transaction =>
+    ({ xid: n, connId: -1, client: { addr: addr(c), port: 800 }, server: { addr: addr(s), port: 111 }, version: 2, call: { frame: frame(2 * n) }, reply: { frame: frame(2 * n + 1) }, latency: 0.001, ...fields }) as unknown as Transaction;
+  /** Feeds 10,003 groups, then the first group again; returns the findings. */
+  const run = (d: Detector, t: (n: number, group: number) => Transaction): Finding[] => {
+    for (let n = 0; n < 10_003; n++) d.onTransaction!(t(n, n));
+    d.onTransaction!(t(10_003, 0));
+    return d.finish();
+  };
+
+  it('mount-errors: refusalsNotReported', () => {
+    const found = run(new MountErrorsDetector(ctx), (n, c) => answered(n, c, 0, { program: 100005, procedure: 1, decoded: { call: { names: ['/x'] }, reply: { status: 'MNT3ERR_ACCES' } } } as Partial<Transaction>));
+    expect(found).toHaveLength(10_000);
+    expect(found[0]!.count).toBe(2);
+    expect(found.map((f) => f.metrics['refusalsNotReported']).filter((x) => x !== undefined)).toEqual([3]);
+  });
+
+  it('portmap-unregistered: requestsNotReported', () => {
+    const found = run(new PortmapUnregisteredDetector(ctx), (n, c) =>
+      answered(n, c, 0, { program: 100000, procedure: 3, decoded: { call: { args: { prog: 100021, vers: 4, protocol: 'tcp' } }, reply: { results: { port: 0 } } } } as Partial<Transaction>),
+    );
+    expect(found).toHaveLength(10_000);
+    expect(found[0]!.count).toBe(2);
+    expect(found.map((f) => f.metrics['requestsNotReported']).filter((x) => x !== undefined)).toEqual([3]);
+  });
+
+  it('rpc-errors: errorsNotReported', () => {
+    const found = run(new RpcErrorsDetector(ctx), (n, s) =>
+      answered(n, 0, s, { program: 100003, version: 3, procedure: 1, reply: { frame: frame(2 * n + 1), header: { replyStat: 0, acceptStat: 1 } } } as unknown as Partial<Transaction>),
+    );
+    expect(found).toHaveLength(10_000);
+    expect(found[0]!.count).toBe(2);
+    expect(found.map((f) => f.metrics['errorsNotReported']).filter((x) => x !== undefined)).toEqual([3]);
+  });
+});
+

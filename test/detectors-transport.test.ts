@@ -8,7 +8,9 @@ import { analyze } from '../src/analyze.js';
 import { REFUSED_LISTED } from '../src/analysis/capture-summary.js';
 import type { FrameRef } from '../src/capture/frame.js';
 import type { DetectorContext, Finding } from '../src/detectors/finding.js';
+import { ConnectionsDetector } from '../src/detectors/connections.js';
 import { MAX_GROUPS, RpcRetransmissionDetector } from '../src/detectors/rpc-retransmission.js';
+import type { TcpConnection, TcpEvent } from '../src/transport/stream.js';
 import { mergeReports } from '../src/report/merge.js';
 import { renderReportText } from '../src/report/render-text.js';
 import type { Transaction } from '../src/rpc/transaction.js';
@@ -219,6 +221,22 @@ describe('the report lists the first 100 refused connections', () => {
 });
 
 describe('connections', () => {
+  it('beyond connectionsMaxTracked groups of refused and of unanswered attempts, the attempts of others are counted, not reported', () => {
+    const d = new ConnectionsDetector({ fileName: () => 'x.pcap' } as unknown as DetectorContext, { connectionsMaxTracked: 5 });
+    const at = (n: number): FrameRef => ({ fileIndex: 0, number: n, tsSec: 1000 + n, tsNsec: 0 });
+    const conn = (i: number): TcpConnection => ({ id: i, a: { addr: `10.1.0.${i}`, port: 800 }, b: { addr: SERVER.addr, port: 2049 }, midstream: false, firstFrame: at(3 * i), segments: [3, 0], dataSegments: [0, 0] });
+    for (let i = 0; i < 8; i++) {
+      d.onTcpEvent({ kind: 'refused', conn: conn(i), direction: 1, at: at(3 * i + 1), bytes: 0, seq: -1 } as unknown as TcpEvent);
+      d.onTcpEvent({ kind: 'connection-end', conn: conn(100 + i), direction: 0, at: at(3 * i + 2), bytes: 0, seq: -1 } as unknown as TcpEvent);
+    }
+    const found = d.finish();
+    const refused = found.filter((f) => f.title.includes('refused'));
+    const unanswered = found.filter((f) => f.title.includes('unanswered'));
+    expect([refused.length, unanswered.length]).toEqual([5, 5]);
+    expect(refused.map((f) => f.metrics['refusalsNotReported']).filter((x) => x !== undefined)).toEqual([3]);
+    expect(unanswered.map((f) => f.metrics['attemptsNotReported']).filter((x) => x !== undefined)).toEqual([3]);
+  });
+
   it('a SYN to port 20049 answered by RST: NFS over RDMA refused', async () => {
     const c = new Capture();
     const [, rst1] = refusedSyn(c, CLIENT, { addr: SERVER.addr, port: 20049 });

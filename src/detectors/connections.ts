@@ -26,7 +26,10 @@
  * `connectionsMaxCalls` (8192) calls remembered for the fate of resends;
  * only calls of a client with more than one connection to the server are
  * remembered, while at most `connectionsMaxCounted` (10000) connections
- * were seen (beyond, all are).
+ * were seen (beyond, all are). At most `connectionsMaxTracked` groups of
+ * refused attempts and as many of unanswered ones (the first; the attempts
+ * of others counted in the last such finding's `refusalsNotReported` or
+ * `attemptsNotReported`).
  */
 import { assignFrameRef, snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import { LruMap } from '../memory/lru.js';
@@ -37,6 +40,7 @@ import type { Transaction } from '../rpc/transaction.js';
 import type { Direction, Endpoint, TcpEvent } from '../transport/stream.js';
 import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type DetectorOptions, type Finding } from './finding.js';
 import { directionFrom, endpointText, frameCompare, later, operationOf, round, sameEndpoint, secondsFrom } from './transport-common.js';
+import { noteNotReported } from './recent-groups.js';
 import { cleanMetrics, listText, plural, secondsText, sentences, xidText } from './wording.js';
 
 /** Outstanding calls followed per closed connection. */
@@ -134,6 +138,9 @@ export class ConnectionsDetector implements Detector {
   private readonly max: number;
   private readonly refused = new Map<string, Refused>();
   private readonly attempts = new Map<string, Attempts>();
+  /** Refused and unanswered attempts beyond `max` groups (the first are kept), not reported. */
+  private refusalsNotReported = 0;
+  private attemptsNotReported = 0;
   private readonly conns: LruMap<number, ConnInfo>;
   /** Calls answered lately, by client address, server and xid (a resend on a new connection may have come first). */
   private readonly answered: CallLru<{ connId: number; call: FrameRef; reply: FrameRef }>;
@@ -186,7 +193,10 @@ export class ConnectionsDetector implements Detector {
       const key = `${client.addr}|${endpointText(server)}`;
       let r = this.refused.get(key);
       if (r === undefined) {
-        if (this.refused.size >= this.max) return;
+        if (this.refused.size >= this.max) {
+          this.refusalsNotReported++;
+          return;
+        }
         r = { client: client.addr, server: endpointText(server), port: server.port, count: 0, frames: [], last: snapshotFrameRef(e.at) };
         this.refused.set(key, r);
       }
@@ -228,7 +238,10 @@ export class ConnectionsDetector implements Detector {
     const key = `${conn.a.addr}|${endpointText(conn.b)}`;
     let a = this.attempts.get(key);
     if (a === undefined) {
-      if (this.attempts.size >= this.max) return;
+      if (this.attempts.size >= this.max) {
+        this.attemptsNotReported++;
+        return;
+      }
       a = { client: conn.a.addr, server: endpointText(conn.b), port: conn.b.port, connections: 0, syns: 0, first: snapshotFrameRef(conn.firstFrame), last: snapshotFrameRef(e.at), frames: [] };
       this.attempts.set(key, a);
     }
@@ -350,9 +363,10 @@ export class ConnectionsDetector implements Detector {
   }
 
   finish(): Finding[] {
-    const out: Finding[] = [];
-    for (const r of this.refused.values()) out.push(this.refusedFinding(r));
-    for (const a of this.attempts.values()) out.push(this.attemptsFinding(a));
+    const out: Finding[] = [
+      ...noteNotReported([...this.refused.values()].map((r) => this.refusedFinding(r)), 'refusalsNotReported', this.refusalsNotReported),
+      ...noteNotReported([...this.attempts.values()].map((a) => this.attemptsFinding(a)), 'attemptsNotReported', this.attemptsNotReported),
+    ];
     const byPair = new Map<string, ConnInfo[]>();
     for (const c of this.conns.values()) {
       if (c.client === undefined || c.server === undefined) continue;

@@ -2,11 +2,14 @@
  * mount-errors: MOUNT (MNT) requests the server refused (RFC 1813 appendix
  * I: MNT3ERR_ACCES, MNT3ERR_NOENT, MNT3ERR_PERM, …; versions 1 and 2: an
  * errno), one finding per client and server, naming the paths and the
- * statuses. The mount failed: error. No options.
+ * statuses. The mount failed: error. No options. At most 10,000 groups
+ * (the first); the refusals of others are counted in the last finding's
+ * `refusalsNotReported`.
  */
 import type { Transaction } from '../rpc/transaction.js';
 import { formatEndpoint } from '../transport/stream.js';
 import type { Detector, DetectorContext, Finding } from './finding.js';
+import { noteNotReported } from './recent-groups.js';
 import { isOkStatus } from './retry-schedule.js';
 import { RefusalGroups, spanOf, tally } from './service-common.js';
 import { cleanMetrics, listText, plural, sentences, timesText } from './wording.js';
@@ -42,7 +45,7 @@ export class MountErrorsDetector implements Detector {
   }
 
   finish(): Finding[] {
-    return [...this.groups.groups.values()].map((g) => {
+    const out = [...this.groups.groups.values()].map((g): Finding => {
       const paths = [...g.subjects.keys()];
       const statuses = [...g.statuses.keys()];
       const meaning = statuses.map((s) => MEANING[s]).filter((x): x is string => x !== undefined);
@@ -62,5 +65,6 @@ export class MountErrorsDetector implements Detector {
         impact: { blockedSeconds: 0, calls: g.count },
       };
     });
+    return noteNotReported(out, 'refusalsNotReported', this.groups.notReported);
   }
 }

@@ -4,12 +4,15 @@
  * an empty address (versions 3, 4) — one finding per client and server,
  * naming each program, version and protocol asked for: mountd (MOUNT),
  * lockd (NLM), statd (NSM), nfsd over TCP, UDP or RDMA. Error when NFS or
- * MOUNT is missing (the mount fails), else warning. No options.
+ * MOUNT is missing (the mount fails), else warning. No options. At most
+ * 10,000 groups (the first); the requests of others are counted in the
+ * last finding's `requestsNotReported`.
  */
 import { programName } from '../../decoders/programs.js';
 import type { Transaction } from '../rpc/transaction.js';
 import { formatEndpoint } from '../transport/stream.js';
 import type { Detector, DetectorContext, Finding } from './finding.js';
+import { noteNotReported } from './recent-groups.js';
 import { RefusalGroups, spanOf, tally } from './service-common.js';
 import { cleanMetrics, listText, sentences, timesText } from './wording.js';
 
@@ -45,7 +48,7 @@ export class PortmapUnregisteredDetector implements Detector {
   }
 
   finish(): Finding[] {
-    return [...this.groups.groups.values()].map((g) => {
+    const out = [...this.groups.groups.values()].map((g): Finding => {
       const programs = [...g.subjects.keys()];
       const daemons = [...g.statuses.keys()];
       return {
@@ -64,5 +67,6 @@ export class PortmapUnregisteredDetector implements Detector {
         impact: { blockedSeconds: 0, calls: g.count },
       };
     });
+    return noteNotReported(out, 'requestsNotReported', this.groups.notReported);
   }
 }

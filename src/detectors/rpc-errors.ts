@@ -10,6 +10,8 @@
  * renewing their context); warning for the version and program probes
  * (PROG_UNAVAIL, PROG_MISMATCH, PROC_UNAVAIL, RPC_MISMATCH, minor version
  * mismatch), which clients commonly send while negotiating. No options.
+ * At most MAX_GROUPS groups (the first); the error replies of others are
+ * counted in the last finding's `errorsNotReported`.
  */
 import { programName, procedureName } from '../../decoders/programs.js';
 import { acceptStatName, authStatName, rejectStatName } from '../../decoders/rpc.js';
@@ -19,6 +21,7 @@ import { formatFrameTime } from '../report/time.js';
 import { formatEndpoint } from '../transport/stream.js';
 import { evidence, MAX_EVIDENCE, type Detector, type DetectorContext, type EvidenceFrame, type Finding } from './finding.js';
 import { listText, plural, sentences } from './wording.js';
+import { noteNotReported } from './recent-groups.js';
 import { frameSeconds, micro } from './retry-schedule.js';
 
 const MAX_LISTED = 20;
@@ -72,6 +75,8 @@ function errorOf(t: Transaction): { error: string; detail: string | undefined } 
 export class RpcErrorsDetector implements Detector {
   readonly kind = 'rpc-errors';
   private readonly groups = new Map<string, Group>();
+  /** Error replies of groups beyond MAX_GROUPS (the first are kept), not reported. */
+  errorsNotReported = 0;
 
   constructor(private readonly ctx: DetectorContext) {}
 
@@ -82,7 +87,10 @@ export class RpcErrorsDetector implements Detector {
     const key = `${server}|${t.program}|${e.error}`;
     let g = this.groups.get(key);
     if (!g) {
-      if (this.groups.size >= MAX_GROUPS) return;
+      if (this.groups.size >= MAX_GROUPS) {
+        this.errorsNotReported++;
+        return;
+      }
       g = { server, program: t.program, error: e.error, count: 0, first: t.call.frame, last: t.reply.frame, clients: new Set(), versions: new Set(), procedures: new Set(), supported: new Set(), minorVersions: new Set(), evidence: [], lastEvidence: undefined };
       this.groups.set(key, g);
     }
@@ -141,6 +149,6 @@ export class RpcErrorsDetector implements Detector {
         metrics,
       });
     }
-    return out;
+    return noteNotReported(out, 'errorsNotReported', this.errorsNotReported);
   }
 }

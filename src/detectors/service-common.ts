@@ -41,16 +41,21 @@ export function addRefusal(g: Refusals, subject: string, status: string, at: Fra
   else g.lastFrame = item;
 }
 
-/** Refusals per client and server (at most `max` groups). */
+/** Refusals per client and server (at most `max` groups: the first; the refusals of others are only counted). */
 export class RefusalGroups {
   readonly groups = new Map<string, Refusals>();
+  /** Refusals of groups beyond `max`, not kept. */
+  notReported = 0;
   constructor(private readonly max = 10_000) {}
 
   add(client: string, server: string, subject: string, status: string, at: FrameRef, what: string): Refusals | undefined {
     const key = `${client}|${server}`;
     let g = this.groups.get(key);
     if (g === undefined) {
-      if (this.groups.size >= this.max) return undefined;
+      if (this.groups.size >= this.max) {
+        this.notReported++;
+        return undefined;
+      }
       g = newRefusals(client, server, at);
       this.groups.set(key, g);
     }
