@@ -81,6 +81,7 @@ describe('findings cap per kind', () => {
     expect(kinds(capped)).toBe(2);
     expect(capped.findingsNotListed?.byKind['state-errors']?.findings).toBe(3);
     expect(capped.verdict.summary).toBe(all.verdict.summary);
+    expect(Object.keys(capped).filter((k) => !(k in all))).toEqual(['findingsNotListed']);
     // The two listed are the first two of the full ranking.
     const ofKind = (r: { findings: Finding[] }): string[] => r.findings.filter((f) => f.kind === 'state-errors').map((f) => f.title);
     expect(ofKind(capped)).toEqual(ofKind(all).slice(0, 2));
