@@ -71,8 +71,8 @@ export interface AnalyzeOptions extends ReadOptions {
    * Distinct operations with a row of their own in the operations and
    * errors tables, the time series and the slow-ops detector (unless its
    * `slowOpsMaxOperations` says otherwise), at most: MAX_OPERATIONS (1,000)
-   * by default. The calls of later operations are counted in OTHER rows
-   * (src/analysis/operation-cap.ts).
+   * by default, and MAX_TIMELINE_SERIES (100) time series. The calls of
+   * later operations are counted in OTHER rows (src/analysis/operation-cap.ts).
    */
   maxOperations?: number;
   /** The time series' interval length (automatic when absent) and filter (`nfsight timeline`). */

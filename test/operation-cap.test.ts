@@ -17,6 +17,7 @@ import { mergeReports } from '../src/report/merge.js';
 import { pageData } from '../src/report/render-html.js';
 import { renderReportText } from '../src/report/render-text.js';
 import { renderTimelineText } from '../src/report/render-timeline.js';
+import { MAX_TIMELINE_SERIES } from '../src/analysis/timeline.js';
 import { writeOperationFloodFile, type OperationFloodCounts, type OperationFloodShape } from './gen/operation-flood.js';
 import { tempDir } from './helpers.js';
 
@@ -96,11 +97,13 @@ describe('operation cap: one capture', () => {
     expect(r.errorsCap).toEqual({ maxRows: 1000, folded: 500 });
   });
 
-  it('keeps 1,000 time series, the OTHER series last, its cells adding up to its calls', () => {
+  it('keeps 100 time series (fewer than table rows: a series costs a cell per interval), the OTHER series last, its cells adding up to its calls', () => {
     const t = a.report.timeline;
-    expect(t.operations).toHaveLength(1001);
-    expect(t.operations[1000]).toMatchObject({ key: OTHER, programName: OTHER, name: OTHER, calls: 2001, errors: 1000 });
-    expect(t.operationsCap).toEqual({ maxRows: 1000, folded: 2001 });
+    expect(MAX_TIMELINE_SERIES).toBe(100);
+    expect(t.operations).toHaveLength(101);
+    // GETATTR and flood operations 0-98 (50 of them errors) have series; the other 2,901 calls, 1,450 errors, are OTHER's.
+    expect(t.operations[100]).toMatchObject({ key: OTHER, programName: OTHER, name: OTHER, calls: 2901, errors: 1450 });
+    expect(t.operationsCap).toEqual({ maxRows: 100, folded: 2901 });
     expect(t.operations[0]!.name).toBe('GETATTR');
   });
 
@@ -182,8 +185,9 @@ describe('operation cap: merged reports', () => {
     expect(m.operationsCap).toEqual({ maxRows: 1000, folded: 2001 + 1500 });
     expect(own(m.errors)).toHaveLength(1000);
     expect(m.errorsCap).toEqual({ maxRows: 1000, folded: 500 + 750 });
-    expect(m.timeline.operations).toHaveLength(1001);
-    expect(m.timeline.operationsCap).toEqual({ maxRows: 1000, folded: 2001 + 1500 });
+    expect(m.timeline.operations).toHaveLength(101);
+    // B's GETATTRs join their series; all 1,500 of its flood calls are folded.
+    expect(m.timeline.operationsCap).toEqual({ maxRows: 100, folded: 2901 + 1500 });
     expectTotals(m, 3020 + 1510, 1500 + 750);
   });
 
@@ -197,7 +201,8 @@ describe('operation cap: merged reports', () => {
     const alone = mergeReports([before]);
     expect(own(alone.operations)).toHaveLength(1000);
     expect(alone.operationsCap).toEqual({ maxRows: 1000, folded: 2001 });
-    expect(alone.timeline.operations).toHaveLength(1001);
+    expect(alone.timeline.operations).toHaveLength(101);
+    expect(alone.timeline.operationsCap).toEqual({ maxRows: 100, folded: 2901 });
     expectTotals(alone, 3020, 1500);
     const both = mergeReports([copy(b.report), wide]);
     expect(both.operationsCap.maxRows).toBe(5000);
@@ -221,7 +226,7 @@ describe('operation cap: what the renderers show of the OTHER rows', () => {
     expect(page.histograms.find((h) => h.count === 2001)!.name).toBe('other procedures');
     expect(page.timeline.operations.at(-1)).toMatchObject({ key: OTHER, name: 'other operations' });
     const timeline = renderTimelineText(a.report.timeline, { width: 200 });
-    expect(timeline).toContain('2,001 calls of the operations after the first 1,000 are counted together as other operations.');
+    expect(timeline).toContain('2,901 calls of the operations after the first 100 are counted together as other operations.');
   });
 
   it('diff compares the OTHER rows under their label, last', () => {

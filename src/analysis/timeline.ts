@@ -22,10 +22,14 @@
  * intervals than the cap, the length grows to a multiple and the intervals
  * are joined (exactly: lengths are multiples, aligned on the epoch). Each
  * cell's histogram holds at most COMPACT_MAX_BUCKETS buckets. The first
- * `maxOperations` (MAX_OPERATIONS) operations seen have series of their
+ * `maxOperations` (MAX_TIMELINE_SERIES) operations seen have series of their
  * own; the calls of later ones are counted in one series, OTHER
  * (operation-cap.ts): a capture calling 100,000 made as many series, with
- * a cell in every interval each was called in.
+ * a cell in every interval each was called in. Fewer series than the
+ * report's operations table has rows (MAX_OPERATIONS, 1,000): a series costs a
+ * cell per interval, and 1,000 operations called in every interval made
+ * 285,000 cells (310 MB); real captures call a few dozen (57 in 1 GB of
+ * the bundled captures replayed).
  */
 import { procedureName, programName } from '../../decoders/programs.js';
 import type { Frame } from '../capture/frame.js';
@@ -35,7 +39,7 @@ import type { Endpoint, TcpConnection, TcpEvent } from '../transport/stream.js';
 import { byCodeUnits } from '../string-order.js';
 import { CompactHistogram, type CompactHistogramData } from './histogram.js';
 import { AccountingSink, replyErrorName } from './op-stats.js';
-import { capOf, CappedRows, isOther, MAX_OPERATIONS, OTHER, type OperationCap } from './operation-cap.js';
+import { capOf, CappedRows, isOther, OTHER, type OperationCap } from './operation-cap.js';
 import { NO_NAME, ProcedureKeyed } from './procedure-keyed.js';
 import {
   commonInterval,
@@ -68,9 +72,12 @@ export interface TimelineOptions {
   filter?: TimelineFilter;
   /** Whether a program number is an NFSv4 callback program (for names). */
   isCallbackProgram?: (program: number) => boolean;
-  /** Series of their own at most (MAX_OPERATIONS); the calls of later operations go to the OTHER series. */
+  /** Series of their own at most (MAX_TIMELINE_SERIES); the calls of later operations go to the OTHER series. */
   maxOperations?: number;
 }
+
+/** Operations with a time series of their own, at most (a series costs a cell per interval). */
+export const MAX_TIMELINE_SERIES = 100;
 
 /** Latency of a cell in ms (rounded to the nanosecond), and the histogram (seconds) it comes from. */
 export interface TimelineLatency {
@@ -303,7 +310,7 @@ export class Timeline extends AccountingSink {
     this.filter = options.filter;
     this.opFilter = options.filter?.op?.toUpperCase();
     this.isCallbackProgram = options.isCallbackProgram ?? (() => false);
-    this.series = new CappedRows(options.maxOperations ?? MAX_OPERATIONS);
+    this.series = new CappedRows(options.maxOperations ?? MAX_TIMELINE_SERIES);
   }
 
   /** The interval length now, in nanoseconds. */
@@ -575,7 +582,7 @@ export class Timeline extends AccountingSink {
     const ns = Math.round(data.intervalSeconds * NS_PER_SECOND);
     if (!isValidInterval(ns)) throw new Error(`timeline.intervalSeconds ${JSON.stringify(data.intervalSeconds)} is not a usable interval`);
     if (typeof data.auto !== 'boolean') throw new Error('timeline.auto is not true or false');
-    const cap = capOf(data.operationsCap, 'timeline.operationsCap', MAX_OPERATIONS);
+    const cap = capOf(data.operationsCap, 'timeline.operationsCap', MAX_TIMELINE_SERIES);
     const max = maxOperations ?? cap.maxRows;
     const t = new Timeline(data.auto ? { maxOperations: max } : { intervalNs: ns, maxOperations: max });
     t.intervalNs = ns;

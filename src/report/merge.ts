@@ -24,7 +24,7 @@ import { rankFindings } from '../detectors/ranking.js';
 import { emptyRdmaSection, mergeRdmaSections } from '../analysis/rdma-summary.js';
 import { buildVerdict } from '../detectors/verdict.js';
 import { DEFAULT_FINDINGS_MAX_PER_KIND, FindingsCap } from '../detectors/findings-cap.js';
-import { Timeline } from '../analysis/timeline.js';
+import { MAX_TIMELINE_SERIES, Timeline } from '../analysis/timeline.js';
 import { MAX_OPERATIONS } from '../analysis/operation-cap.js';
 import { REPORT_SCHEMA_VERSION, type FrameLocation, type Report } from './model.js';
 
@@ -207,7 +207,10 @@ export function mergeReports(reports: readonly unknown[], labels?: readonly stri
   reports.forEach((r, i) => validateReport(r, label(i)));
   const rs = reports as readonly Report[];
   // The merged tables keep the largest cap of the reports': what is beyond it is folded into OTHER rows.
-  const maxOperations = Math.max(...rs.flatMap((r) => [r.operationsCap?.maxRows, r.errorsCap?.maxRows, r.timeline.operationsCap?.maxRows].map((m) => (Number.isInteger(m) ? m! : MAX_OPERATIONS))));
+  const capOr = (m: number | undefined, otherwise: number): number => (Number.isInteger(m) ? m! : otherwise);
+  const maxOperations = Math.max(...rs.flatMap((r) => [r.operationsCap?.maxRows, r.errorsCap?.maxRows].map((m) => capOr(m, MAX_OPERATIONS))));
+  // The time series have a cap of their own (fewer: a series costs a cell per interval).
+  const maxSeries = Math.max(...rs.map((r) => capOr(r.timeline.operationsCap?.maxRows, MAX_TIMELINE_SERIES)));
 
   let stats: OperationStats | undefined;
   rs.forEach((r, i) => {
@@ -224,7 +227,7 @@ export function mergeReports(reports: readonly unknown[], labels?: readonly stri
   rs.forEach((r, i) => {
     let t: Timeline;
     try {
-      t = Timeline.fromJSON(r.timeline, maxOperations);
+      t = Timeline.fromJSON(r.timeline, maxSeries);
     } catch (e) {
       throw new Error(`${label(i)}: ${(e as Error).message}`);
     }
