@@ -2,10 +2,12 @@
  * CallLru (src/detectors/call-lru.ts) must behave as an LruMap keyed by the
  * call's text (`pair|xid`): the same values found, the same order of
  * eviction, on random operations over few pairs and xids (so that many
- * entries share an xid).
+ * entries share an xid), with a hash of the pair that makes keys collide,
+ * and over 40,000 pairs sharing one xid.
  */
 import { describe, expect, it } from 'vitest';
 import { CallLru } from '../src/detectors/call-lru.js';
+import { fnvText } from '../src/fnv.js';
 import { LruMap } from '../src/memory/lru.js';
 
 /** A small deterministic generator (xorshift32). */
@@ -20,6 +22,9 @@ function random(seed: number): () => number {
     return x / 2 ** 32;
   };
 }
+
+/** A pair's hash with two bits only: entries of different pairs and xids then share keys (xid ^ hash), and chains are walked. */
+const weakHash = (pair: string): number => fnvText(pair) & 3;
 
 /** The first few differences between CallLru and its model, as noted by `same`. */
 function mismatches(): { wrong: string[]; same: (what: string, a: unknown, b: unknown) => void } {
@@ -45,17 +50,17 @@ describe('CallLru', () => {
       const xid = xids[Math.floor(rnd() * xids.length)]!;
       const key = `${pair}|${xid}`;
       const op = Math.floor(rnd() * 6);
-      if (op === 0) same(`op ${op} at ${i}`, lru.get(pair, xid), model.get(key));
-      else if (op === 1) same(`op ${op} at ${i}`, lru.touch(pair, xid), model.touch(key));
+      if (op === 0) same(`op ${op} at ${i}`, lru.get(pair, weakHash(pair), xid), model.get(key));
+      else if (op === 1) same(`op ${op} at ${i}`, lru.touch(pair, weakHash(pair), xid), model.touch(key));
       else if (op === 2) {
-        lru.set(pair, xid, i);
+        lru.set(pair, weakHash(pair), xid, i);
         model.set(key, i);
         if (model.size > cap) same(`op ${op} at ${i}`, lru.shift(), model.shift()?.[1]);
-      } else if (op === 3) same(`op ${op} at ${i}`, lru.delete(pair, xid), model.delete(key));
+      } else if (op === 3) same(`op ${op} at ${i}`, lru.delete(pair, weakHash(pair), xid), model.delete(key));
       else if (op === 4) same(`op ${op} at ${i}`, lru.shift(), model.shift()?.[1]);
       else if (!model.has(key)) {
         const oldest = model.shift();
-        same(`op ${op} at ${i}`, lru.reuseOldest(pair, xid), oldest?.[1]);
+        same(`op ${op} at ${i}`, lru.reuseOldest(pair, weakHash(pair), xid), oldest?.[1]);
         if (oldest !== undefined) model.set(key, oldest[1]);
       }
       same(`size at ${i}`, lru.size, model.size);
@@ -83,16 +88,16 @@ describe('CallLru', () => {
       const xid = rnd() < 0.5 ? Math.floor(rnd() * 2 ** 32) : Math.floor(rnd() * 300) * 0x01000193;
       const key = `${pair}|${xid >>> 0}`;
       const op = Math.floor(rnd() * 8);
-      if (op <= 1) same(`get at ${i}`, lru.get(pair, xid >>> 0), model.get(key));
-      else if (op === 2) same(`touch at ${i}`, lru.touch(pair, xid >>> 0), model.touch(key));
+      if (op <= 1) same(`get at ${i}`, lru.get(pair, fnvText(pair), xid >>> 0), model.get(key));
+      else if (op === 2) same(`touch at ${i}`, lru.touch(pair, fnvText(pair), xid >>> 0), model.touch(key));
       else if (op <= 5) {
-        lru.set(pair, xid >>> 0, i);
+        lru.set(pair, fnvText(pair), xid >>> 0, i);
         model.set(key, i);
         if (model.size > cap) same(`shift at ${i}`, lru.shift(), model.shift()?.[1]);
-      } else if (op === 6) same(`delete at ${i}`, lru.delete(pair, xid >>> 0), model.delete(key));
+      } else if (op === 6) same(`delete at ${i}`, lru.delete(pair, fnvText(pair), xid >>> 0), model.delete(key));
       else if (!model.has(key)) {
         const oldest = model.shift();
-        same(`reuseOldest at ${i}`, lru.reuseOldest(pair, xid >>> 0), oldest?.[1]);
+        same(`reuseOldest at ${i}`, lru.reuseOldest(pair, fnvText(pair), xid >>> 0), oldest?.[1]);
         if (oldest !== undefined) model.set(key, oldest[1]);
       }
       same(`size at ${i}`, lru.size, model.size);
@@ -101,9 +106,50 @@ describe('CallLru', () => {
     expect(model.size).toBeGreaterThan(3_000);
     for (const [key, v] of model) {
       const cut = key.lastIndexOf('|');
-      expect(lru.get(key.slice(0, cut), Number(key.slice(cut + 1)))).toBe(v);
+      expect(lru.get(key.slice(0, cut), fnvText(key.slice(0, cut)), Number(key.slice(cut + 1)))).toBe(v);
     }
     while (model.size > 0) expect(lru.shift()).toBe(model.shift()![1]);
+    expect(lru.size).toBe(0);
+  });
+
+  it('finds, evicts in order and deletes 40,000 pairs sharing one xid, ', () => {
+    // Thousands of clients starting from the same xid (keyed by the xid
+    // alone, each operation walked a chain of every pair).
+    const n = 40_000;
+    const xid = 0x40000000;
+    const pairs = Array.from({ length: n }, (_, i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}|10.0.0.1:2049`);
+    const hashes = pairs.map(fnvText);
+    const lru = new CallLru<number>();
+    for (let i = 0; i < n; i++) lru.set(pairs[i]!, hashes[i]!, xid, i);
+    // The same xid again on another server: another key for every pair.
+    for (let i = 0; i < n; i += 2) lru.set(`${pairs[i]!}0`, fnvText(`${pairs[i]!}0`), xid, -i);
+    expect(lru.size).toBe(n + n / 2);
+    let found = 0;
+    for (let i = 0; i < n; i++) if (lru.get(pairs[i]!, hashes[i]!, xid) === i) found++;
+    expect(found).toBe(n);
+    expect(lru.get(pairs[0]!, hashes[0]!, xid + 1)).toBeUndefined();
+    // Touched odd pairs become the newest; the rest keep their order.
+    let touched = 0;
+    for (let i = 1; i < n; i += 2) if (lru.touch(pairs[i]!, hashes[i]!, xid) === i) touched++;
+    expect(touched).toBe(n / 2);
+    // Every fourth pair deleted, once.
+    let deleted = 0;
+    for (let i = 0; i < n; i += 4) if (lru.delete(pairs[i]!, hashes[i]!, xid)) deleted++;
+    expect(deleted).toBe(n / 4);
+    expect(lru.delete(pairs[0]!, hashes[0]!, xid)).toBe(false);
+    expect(lru.get(pairs[4]!, hashes[4]!, xid)).toBeUndefined();
+    // The oldest (pair 2) under a new pair's key, as the newest.
+    expect(lru.reuseOldest('10.255.0.0|10.0.0.1:2049', fnvText('10.255.0.0|10.0.0.1:2049'), xid)).toBe(2);
+    expect(lru.get(pairs[2]!, hashes[2]!, xid)).toBeUndefined();
+    const order: number[] = [];
+    for (let v = lru.shift(); v !== undefined; v = lru.shift()) order.push(v);
+    const want = [
+      ...Array.from({ length: n / 2 }, (_, k) => 2 * k).filter((i) => i % 4 === 2 && i !== 2),
+      ...Array.from({ length: n / 2 }, (_, k) => -2 * k),
+      ...Array.from({ length: n / 2 }, (_, k) => 2 * k + 1),
+      2,
+    ];
+    expect(order).toEqual(want);
     expect(lru.size).toBe(0);
   });
 });

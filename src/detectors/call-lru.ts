@@ -2,26 +2,33 @@
  * A least-recently-used map keyed by a call: its endpoints' text (`pair`, a
  * string made once per connection) and its xid. It behaves as an LruMap
  * keyed by `pair + xid` would, without building and hashing that string
- * per call: entries are found by xid (a number) and then by `pair` among
- * the few entries with that xid.
+ * per call: entries are found by a number mixing the xid with a hash of
+ * `pair` (`pairHash`, made with the text: src/fnv.ts fnvText), then by
+ * `pair` and xid among the few entries with that number. Keyed by the xid
+ * alone, the chain of one xid held every pair that used it: 8,192 entries
+ * when thousands of clients start from the same xid, walked per call.
  */
 import { LruList, type LruLinks } from '../memory/lru.js';
 
 class Entry<V> implements LruLinks {
   lruPrev: LruLinks | null = null;
   lruNext: LruLinks | null = null;
-  /** The next entry with the same xid. */
-  sameXid: Entry<V> | null = null;
+  /** The next entry with the same key. */
+  sameKey: Entry<V> | null = null;
   constructor(
     public pair: string,
+    public pairHash: number,
     public xid: number,
     public value: V,
   ) {}
 }
 
+/** The map key of a pair's xid: an int32 (a small integer to V8, never a boxed number). */
+const keyOf = (pairHash: number, xid: number): number => (xid ^ pairHash) | 0;
+
 export class CallLru<V> {
-  /** The newest entry of each xid; the others follow through `sameXid`. */
-  private readonly byXid = new Map<number, Entry<V>>();
+  /** The newest entry of each key (keyOf); the others follow through `sameKey`. */
+  private readonly byKey = new Map<number, Entry<V>>();
   /** Oldest first. */
   private readonly order = new LruList<Entry<V>>();
 
@@ -29,38 +36,38 @@ export class CallLru<V> {
     return this.order.size;
   }
 
-  private find(pair: string, xid: number): Entry<V> | undefined {
-    for (let e = this.byXid.get(xid) ?? null; e !== null; e = e.sameXid) if (e.pair === pair) return e;
+  private find(pair: string, pairHash: number, xid: number): Entry<V> | undefined {
+    for (let e = this.byKey.get(keyOf(pairHash, xid)) ?? null; e !== null; e = e.sameKey) if (e.xid === xid && e.pair === pair) return e;
     return undefined;
   }
 
   /** The value, without changing the order. */
-  get(pair: string, xid: number): V | undefined {
-    return this.find(pair, xid)?.value;
+  get(pair: string, pairHash: number, xid: number): V | undefined {
+    return this.find(pair, pairHash, xid)?.value;
   }
 
   /** The value, made the newest. */
-  touch(pair: string, xid: number): V | undefined {
-    const e = this.find(pair, xid);
+  touch(pair: string, pairHash: number, xid: number): V | undefined {
+    const e = this.find(pair, pairHash, xid);
     if (e === undefined) return undefined;
     this.order.touch(e);
     return e.value;
   }
 
   /** Sets the value; a new key becomes the newest, an existing one keeps its place. */
-  set(pair: string, xid: number, value: V): void {
-    const e = this.find(pair, xid);
+  set(pair: string, pairHash: number, xid: number, value: V): void {
+    const e = this.find(pair, pairHash, xid);
     if (e !== undefined) {
       e.value = value;
       return;
     }
-    this.insert(new Entry(pair, xid, value));
+    this.insert(new Entry(pair, pairHash, xid, value));
   }
 
-  delete(pair: string, xid: number): boolean {
-    const e = this.find(pair, xid);
+  delete(pair: string, pairHash: number, xid: number): boolean {
+    const e = this.find(pair, pairHash, xid);
     if (e === undefined) return false;
-    this.unlinkXid(e);
+    this.unlinkKey(e);
     this.order.remove(e);
     return true;
   }
@@ -69,7 +76,7 @@ export class CallLru<V> {
   shift(): V | undefined {
     const e = this.order.shift();
     if (e === null) return undefined;
-    this.unlinkXid(e);
+    this.unlinkKey(e);
     return e.value;
   }
 
@@ -78,32 +85,35 @@ export class CallLru<V> {
    * (as shift() and then set() with that value, without a new entry).
    * Undefined, and nothing changed, when the map is empty.
    */
-  reuseOldest(pair: string, xid: number): V | undefined {
+  reuseOldest(pair: string, pairHash: number, xid: number): V | undefined {
     const e = this.order.shift();
     if (e === null) return undefined;
-    this.unlinkXid(e);
+    this.unlinkKey(e);
     e.pair = pair;
+    e.pairHash = pairHash;
     e.xid = xid;
     this.insert(e);
     return e.value;
   }
 
   private insert(e: Entry<V>): void {
-    e.sameXid = this.byXid.get(e.xid) ?? null;
-    this.byXid.set(e.xid, e);
+    const k = keyOf(e.pairHash, e.xid);
+    e.sameKey = this.byKey.get(k) ?? null;
+    this.byKey.set(k, e);
     this.order.push(e);
   }
 
-  private unlinkXid(e: Entry<V>): void {
-    const head = this.byXid.get(e.xid)!;
+  private unlinkKey(e: Entry<V>): void {
+    const k = keyOf(e.pairHash, e.xid);
+    const head = this.byKey.get(k)!;
     if (head === e) {
-      if (e.sameXid === null) this.byXid.delete(e.xid);
-      else this.byXid.set(e.xid, e.sameXid);
+      if (e.sameKey === null) this.byKey.delete(k);
+      else this.byKey.set(k, e.sameKey);
     } else {
       let p = head;
-      while (p.sameXid !== e) p = p.sameXid!;
-      p.sameXid = e.sameXid;
+      while (p.sameKey !== e) p = p.sameKey!;
+      p.sameKey = e.sameKey;
     }
-    e.sameXid = null;
+    e.sameKey = null;
   }
 }

@@ -32,6 +32,7 @@
  * `attemptsNotReported`).
  */
 import { assignFrameRef, snapshotFrameRef, type FrameRef } from '../capture/frame.js';
+import { fnvText } from '../fnv.js';
 import { LruMap } from '../memory/lru.js';
 import { appended } from '../memory/small-lists.js';
 import { CallLru } from './call-lru.js';
@@ -100,6 +101,8 @@ interface ConnInfo {
   keyClient?: Endpoint;
   keyServer?: Endpoint;
   keyPair?: string;
+  /** keyPair's hash (fnvText), with it: the answered and waiting calls are found by it and the xid. */
+  keyPairHash?: number;
   /** Seen by its TCP events, from its first segment on (so counted in connectionsPerPair before any of its calls). */
   tcp?: boolean;
 }
@@ -269,6 +272,7 @@ export class ConnectionsDetector implements Detector {
       c.keyClient = t.client;
       c.keyServer = t.server;
       c.keyPair = `${t.client.addr}|${endpointText(t.server)}`;
+      c.keyPairHash = fnvText(c.keyPair);
     }
     return c.keyPair!;
   }
@@ -281,15 +285,16 @@ export class ConnectionsDetector implements Detector {
     if (c.lastReply === undefined) c.lastReply = snapshotFrameRef(lastFrame);
     else if (frameCompare(c.lastReply, lastFrame) < 0) assignFrameRef(c.lastReply, lastFrame);
     const pair = ConnectionsDetector.pair(c, t);
+    const hash = c.keyPairHash!;
     const xid = t.xid;
-    const w = this.waiting.size > 0 ? this.waiting.get(pair, xid) : undefined;
+    const w = this.waiting.size > 0 ? this.waiting.get(pair, hash, xid) : undefined;
     if (w !== undefined && w.conn.id !== t.connId) {
       // A call outstanding at a close, resent here with the same xid and answered.
       w.entry.fate = 'resent-answered';
       w.entry.answeredAt = snapshotFrameRef(t.reply.frame);
       w.entry.seconds = round(secondsFrom(w.entry.call, t.reply.frame));
       w.entry.resentOn = t.connId;
-      this.waiting.delete(pair, xid);
+      this.waiting.delete(pair, hash, xid);
     }
     // Only a client with another connection to this server can have sent
     // this call there too: the calls of a client's only TCP connection to a
@@ -301,20 +306,20 @@ export class ConnectionsDetector implements Detector {
     // As delete + set: the key becomes the newest. Its record, or the one the
     // oldest key leaves, is refilled in place (no objects per call); a record
     // is never handed out (onUnanswered copies what it keeps).
-    const known = this.answered.touch(pair, xid);
+    const known = this.answered.touch(pair, hash, xid);
     if (known !== undefined) {
       known.connId = t.connId;
       assignFrameRef(known.call, t.call.frame);
       assignFrameRef(known.reply, t.reply.frame);
       return;
     }
-    const recycled = this.maxCalls > 0 && this.answered.size >= this.maxCalls ? this.answered.reuseOldest(pair, xid) : undefined;
+    const recycled = this.maxCalls > 0 && this.answered.size >= this.maxCalls ? this.answered.reuseOldest(pair, hash, xid) : undefined;
     if (recycled !== undefined) {
       recycled.connId = t.connId;
       assignFrameRef(recycled.call, t.call.frame);
       assignFrameRef(recycled.reply, t.reply.frame);
     } else {
-      this.answered.set(pair, xid, { connId: t.connId, call: snapshotFrameRef(t.call.frame), reply: snapshotFrameRef(t.reply.frame) });
+      this.answered.set(pair, hash, xid, { connId: t.connId, call: snapshotFrameRef(t.call.frame), reply: snapshotFrameRef(t.reply.frame) });
       if (this.answered.size > this.maxCalls) this.answered.shift();
     }
   }
@@ -334,8 +339,9 @@ export class ConnectionsDetector implements Detector {
     const c = this.named(t);
     if (c === undefined) return;
     const pair = ConnectionsDetector.pair(c, t);
+    const hash = c.keyPairHash!;
     // A resend of a call left outstanding elsewhere, itself unanswered.
-    const w = this.waiting.get(pair, t.xid);
+    const w = this.waiting.get(pair, hash, t.xid);
     if (w !== undefined && w.conn.id !== t.connId) {
       w.entry.fate = 'resent-unanswered';
       w.entry.resentOn = t.connId;
@@ -349,7 +355,7 @@ export class ConnectionsDetector implements Detector {
     if (c.outstanding.length >= KEEP_OUTSTANDING) return;
     const entry: Outstanding = { xid: t.xid, op: operationOf(t), call: snapshotFrameRef(t.call.frame), fate: 'lost' };
     c.outstanding = appended(c.outstanding, entry);
-    const done = this.answered.get(pair, t.xid);
+    const done = this.answered.get(pair, hash, t.xid);
     if (done !== undefined && done.connId !== t.connId && frameCompare(done.call, t.call.frame) > 0) {
       // Resent and answered on another connection before this one ended.
       entry.fate = 'resent-answered';
@@ -358,7 +364,7 @@ export class ConnectionsDetector implements Detector {
       entry.resentOn = done.connId;
       return;
     }
-    this.waiting.set(pair, t.xid, { conn: c, entry });
+    this.waiting.set(pair, hash, t.xid, { conn: c, entry });
     if (this.waiting.size > this.maxCalls) this.waiting.shift();
   }
 

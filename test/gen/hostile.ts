@@ -182,12 +182,20 @@ export interface LiveShape {
    * the heap there).
    */
   lastAnswered?: boolean;
+  /**
+   * Every client uses the same xids (round r: 0x40000000 + r), as many
+   * hosts replaying one trace, or clients that all start counting from the
+   * same value, do: tables looked up by xid then see one xid shared by
+   * every connection. Otherwise each client's xids are its own.
+   */
+  sharedXids?: boolean;
 }
 
 /**
  * A large cluster's mounts: every connection set up, then calls made round
  * by round across all connections (so all are live at once), the first
  * `answered` of each answered at once, the last `outstanding` never.
+ * A call's reply follows it before the next client's call.
  */
 export function writeLiveFile(path: string, shape: LiveShape): HostileCounts {
   const fd = openSync(path, 'w');
@@ -211,7 +219,7 @@ export function writeLiveFile(path: string, shape: LiveShape): HostileCounts {
     let calls = 0;
     for (let r = 0; r < shape.answered + shape.outstanding; r++) {
       for (let i = 0; i < n; i++) {
-        const xid = (0x40000000 + i * 4096 + r) >>> 0;
+        const xid = (0x40000000 + (shape.sharedXids === true ? 0 : i * 4096) + r) >>> 0;
         const c = getattrCall(xid, i);
         out.tcp(client(i), SERVER, port(i), NFS_PORT, cseq[i]!, sseq[i]!, ACK | PSH, c);
         cseq[i]! += c.length;
