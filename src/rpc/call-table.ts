@@ -82,9 +82,10 @@ export class PendingCall {
 export const RECENT_CALLS = 65_536;
 /**
  * Estimated bytes of a remembered answered call: its slot in the typed
- * arrays (xid, program, version, procedure, three links: 28 bytes), its
- * direction's key (8) and its share of the hash heads (8 at most), and
- * the slack of arrays that grow by doubling.
+ * arrays (xid, program, version, procedure, direction's hash, three links:
+ * 32 bytes), its direction's key (8) and its share of the hash heads (8 at
+ * most). The slack of the arrays while they double is not counted (the
+ * direction's hash took the 4 bytes of the estimate that were kept for it).
  */
 export const RECENT_BYTES = 48;
 /** The same, with the answered transaction held weakly: its WeakRef and its slot in the refs array (60 bytes measured on Node 20). */
@@ -104,7 +105,11 @@ const FIRST_SLOTS = 1024;
  * version and procedure, its place in the order answered and in its hash
  * chain), its direction's key in a plain array beside (a number, or a UDP
  * pair's text: WaitingCalls.dirRecentKey, unique in a run), found by a
- * hash of its xid. The arrays double up to the cap. 65,536 calls held
+ * hash of its xid and a hash of its direction's key (dirRecentHash: a
+ * number, not the text). The xid alone put every direction that used it
+ * in one chain: thousands of clients starting from the same xid made
+ * chains of thousands, walked per call and per answer. The arrays double
+ * up to the cap. 65,536 calls held
  * about 9.5 MB as objects in a Map (an object, a Map entry and the Map's
  * table each), 2.6 MB so.
  */
@@ -116,9 +121,11 @@ export class RecentCalls {
   /** Order answered: older and newer neighbours (a free slot's next free one in `newer`). */
   private older = new Int32Array(0);
   private newer = new Int32Array(0);
+  /** The hash of each slot's direction, as `add` was given it (to find its hash chain again). */
+  private dirHashes = new Int32Array(0);
   /** The next slot in the same hash chain. */
   private chain = new Int32Array(0);
-  /** Hash chains' first slots, by the xid's hash. */
+  /** Hash chains' first slots, by the hash of the xid and the direction's hash. */
   private heads = new Int32Array(0);
   private shift = 32;
   private dirs: (number | string)[] = [];
@@ -153,10 +160,14 @@ export class RecentCalls {
     return this.weak ? RECENT_WEAK_BYTES : RECENT_BYTES;
   }
 
-  /** Remembers an answered call (its older entry for the same direction and xid, if any, goes). */
-  add(dir: number | string, t: Transaction): void {
+  /**
+   * Remembers an answered call (its older entry for the same direction and
+   * xid, if any, goes). `dirHash`: a hash of `dir`, the same every time for
+   * the same `dir`.
+   */
+  add(dir: number | string, dirHash: number, t: Transaction): void {
     const xid = t.xid >>> 0;
-    const old = this.find(dir, xid);
+    const old = this.find(dir, dirHash, xid);
     if (old !== NIL) this.free(old);
     while (this.count >= this.cap) this.forgetOldest();
     const s = this.take();
@@ -165,8 +176,9 @@ export class RecentCalls {
     this.versions[s] = t.version;
     this.procedures[s] = t.procedure;
     this.dirs[s] = dir;
+    this.dirHashes[s] = dirHash;
     if (this.weak) this.refs[s] = new WeakRef(t);
-    const h = this.hash(xid);
+    const h = this.hash(xid, dirHash);
     this.chain[s] = this.heads[h]!;
     this.heads[h] = s;
     this.older[s] = this.newestSlot;
@@ -178,10 +190,10 @@ export class RecentCalls {
   }
 
   /** The slot of the answered call of this direction with this xid, or -1 when it is not remembered. */
-  find(dir: number | string, xid: number): number {
+  find(dir: number | string, dirHash: number, xid: number): number {
     if (this.count === 0) return NIL;
     const x = xid >>> 0;
-    for (let s = this.heads[this.hash(x)]!; s !== NIL; s = this.chain[s]!) if (this.xids[s] === x && this.dirs[s] === dir) return s;
+    for (let s = this.heads[this.hash(x, dirHash)]!; s !== NIL; s = this.chain[s]!) if (this.xids[s] === x && this.dirs[s] === dir) return s;
     return NIL;
   }
 
@@ -203,6 +215,7 @@ export class RecentCalls {
     this.procedures = new Uint32Array(0);
     this.older = new Int32Array(0);
     this.newer = new Int32Array(0);
+    this.dirHashes = new Int32Array(0);
     this.chain = new Int32Array(0);
     this.heads = new Int32Array(0);
     this.shift = 32;
@@ -222,8 +235,8 @@ export class RecentCalls {
     return true;
   }
 
-  private hash(xid: number): number {
-    return Math.imul(xid, 0x9e3779b1) >>> this.shift;
+  private hash(xid: number, dirHash: number): number {
+    return Math.imul(xid + Math.imul(dirHash, 0x85ebca6b), 0x9e3779b1) >>> this.shift;
   }
 
   /** A free slot, the arrays grown when all are used. */
@@ -245,6 +258,7 @@ export class RecentCalls {
     this.procedures = grownTo(this.procedures, n);
     this.older = grownTo(this.older, n);
     this.newer = grownTo(this.newer, n);
+    this.dirHashes = grownTo(this.dirHashes, n);
     this.chain = grownTo(this.chain, n);
     // Heads: a power of two at least twice the slots, the chains rebuilt.
     let bits = 1;
@@ -252,7 +266,7 @@ export class RecentCalls {
     this.shift = 32 - bits;
     this.heads = new Int32Array(1 << bits).fill(NIL);
     for (let s = this.oldestSlot; s !== NIL; s = this.newer[s]!) {
-      const h = this.hash(this.xids[s]!);
+      const h = this.hash(this.xids[s]!, this.dirHashes[s]!);
       this.chain[s] = this.heads[h]!;
       this.heads[h] = s;
     }
@@ -260,7 +274,7 @@ export class RecentCalls {
 
   /** Takes a slot out of its hash chain and the order, onto the free list. */
   private free(s: number): void {
-    const h = this.hash(this.xids[s]!);
+    const h = this.hash(this.xids[s]!, this.dirHashes[s]!);
     if (this.heads[h] === s) this.heads[h] = this.chain[s]!;
     else {
       let p = this.heads[h]!;

@@ -42,6 +42,7 @@ import { XdrReader } from '../../decoders/xdr.js';
 import { secondsBetween, snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import { MemoryBudget, type MemoryAccount } from '../memory/budget.js';
 import { LruMap } from '../memory/lru.js';
+import { fnvText } from '../fnv.js';
 import type { Direction, Endpoint, TcpConnection } from '../transport/stream.js';
 import { COMPACT_CALL_BYTES, DIRECTION_BYTES, PendingCall, RECENT_CALLS, RecentCalls, sameCredential, STRING_BYTES } from './call-table.js';
 import { NONE, T_RDMA, T_TCP, T_UDP, WaitingCalls, type CompactCall, type TransportCode } from './waiting-calls.js';
@@ -269,8 +270,8 @@ export class RpcMatcher implements RpcMessageSink {
   knowsUdpCall(client: Endpoint, server: Endpoint, xid: number): boolean {
     const key = `${endpointKey(client)}>${endpointKey(server)}`;
     const d = this.waiting.findUdpDir(key);
-    // The pair's direction may have been let go idle: its answered calls are remembered by the pair.
-    return (d !== NONE && this.waiting.findCall(d, xid) !== NONE) || this.recent.find(key, xid) !== NONE;
+    // The pair's direction may have been let go idle: its answered calls are remembered by the pair (hashed as its direction was: fnvText of the pair).
+    return (d !== NONE && this.waiting.findCall(d, xid) !== NONE) || this.recent.find(key, d !== NONE ? this.waiting.dirRecentHash(d) : fnvText(key), xid) !== NONE;
   }
 
   isOutstandingXid(conn: TcpConnection | undefined, dir: Direction, xid: number): boolean {
@@ -532,7 +533,7 @@ export class RpcMatcher implements RpcMessageSink {
       this.stats.retransmittedCalls++;
       return;
     }
-    const answered = oldCall === NONE ? this.recent.find(w.dirRecentKey(d), h.xid) : NONE;
+    const answered = oldCall === NONE ? this.recent.find(w.dirRecentKey(d), w.dirRecentHash(d), h.xid) : NONE;
     if (answered !== NONE && this.recent.sameProcedure(answered, h.prog, h.vers, h.proc)) {
       // A retransmission of a call answered already (the reply crossed it).
       const seen = this.recent.transaction(answered);
@@ -617,9 +618,9 @@ export class RpcMatcher implements RpcMessageSink {
         this.stats.unfinishedReplies++;
         return;
       }
-      // A pair's direction may have been let go idle: its answered calls are remembered by the pair.
+      // A pair's direction may have been let go idle: its answered calls are remembered by the pair (hashed as its direction was: fnvText of the pair).
       const key = d !== NONE ? w.dirRecentKey(d) : m.transport !== 'udp' && m.conn !== undefined ? undefined : this.pairKey(m, true);
-      const answered = key !== undefined ? this.recent.find(key, h.xid) : NONE;
+      const answered = key === undefined ? NONE : this.recent.find(key, d !== NONE ? w.dirRecentHash(d) : fnvText(key as string), h.xid);
       if (answered !== NONE) {
         const seen = this.recent.transaction(answered);
         if (seen !== undefined) seen.duplicateReplies++;
@@ -726,7 +727,7 @@ export class RpcMatcher implements RpcMessageSink {
   /** Remembers an answered call (for late retransmissions and duplicate replies). */
   private remember(d: number, t: Transaction): void {
     const before = this.recent.size;
-    this.recent.add(this.waiting.dirRecentKey(d), t);
+    this.recent.add(this.waiting.dirRecentKey(d), this.waiting.dirRecentHash(d), t);
     this.account.add((this.recent.size - before) * this.recent.entryBytes);
   }
 }

@@ -27,6 +27,7 @@
  */
 import type { Credential } from '../../decoders/rpc.js';
 import type { Endpoint } from '../transport/stream.js';
+import { fnvText } from '../fnv.js';
 import { CallBytesRing } from './call-bytes.js';
 import type { PendingCall } from './call-table.js';
 
@@ -110,6 +111,7 @@ function mix(a: number, b: number): number {
 
 // Direction fields.
 const D_HNEXT = 0;
+/** TCP and RDMA: the direction's key (see dirIndex); UDP: a hash of its text (dirRecentHash). */
 const D_KEY = 1;
 const D_TRANSPORT = 2;
 const D_CONN = 3;
@@ -225,7 +227,7 @@ export class WaitingCalls {
     const kind = udpKey !== undefined ? T_UDP : key >= 0 ? T_TCP : T_RDMA;
     const ds = this.dirs;
     const d = ds.alloc();
-    ds.set(d, D_KEY, key);
+    ds.set(d, D_KEY, udpKey !== undefined ? fnvText(udpKey) : key);
     ds.set(d, D_TRANSPORT, transport);
     ds.set(d, D_CONN, conn);
     ds.set(d, D_LRU_PREV, NONE);
@@ -282,6 +284,11 @@ export class WaitingCalls {
   /** What the memory of answered calls knows the direction by (unique in a run, unlike the record). */
   dirRecentKey(d: number): number | string {
     return (this.dirs.ref(d, DR_UDP_KEY) as string | undefined) ?? this.dirs.get(d, D_KEY);
+  }
+
+  /** A hash of dirRecentKey, the same for the same key: the number itself, or the text's hash made with the direction. */
+  dirRecentHash(d: number): number {
+    return this.dirs.get(d, D_KEY);
   }
 
   dirCount(d: number): number {
