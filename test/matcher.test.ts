@@ -394,7 +394,9 @@ describe('matcher: UDP address pairs with no call waiting', () => {
     m.message(udp(getattr(0x100), false, 0, 200));
     m.message(udp(ok(0x100), true, 0, 201));
     m.message(udp(ok(0x99), true, 999, 202));
-    expect(m.stats).toMatchObject({ matched: 51, retransmittedCalls: 1, duplicateReplies: 1, orphanReplies: 0 });
+    // Pair 1, let go too, sends its reply again with no call before it: a duplicate reply, not an orphan.
+    m.message(udp(ok(0x101), true, 1, 203));
+    expect(m.stats).toMatchObject({ matched: 51, retransmittedCalls: 1, duplicateReplies: 2, orphanReplies: 0 });
     expect(sink.transactions[0]).toMatchObject({ xid: 0x100, retransmits: 1, duplicateReplies: 1 });
     expect(sink.transactions[50]).toMatchObject({ xid: 0x99, latency: 201 });
     expect(m.directions).toBe(4);
