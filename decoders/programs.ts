@@ -87,6 +87,12 @@ function procTable(program: number, version: number): readonly string[] | Record
   }
 }
 
+/** Whether procedureName gives the procedure a name (not its number): nfsight knows a few hundred. */
+export function isKnownProcedure(program: number, version: number, procedure: number, isCallback = false): boolean {
+  const table = isCallback || program === PROG_NFS4_CB_DEFAULT ? CB_PROCS : procTable(program, version);
+  return table !== undefined && (Array.isArray(table) ? table[procedure] : (table as Record<number, string>)[procedure]) !== undefined;
+}
+
 /**
  * The procedure's name (RFC names, as Wireshark shows them); for an unknown
  * program or procedure, the number as text. `isCallback` names the NFSv4

@@ -145,6 +145,27 @@ describe('operation cap: one capture', () => {
     expect(renderReportText(r, { details: true, width: 140 })).toMatch(/│ {3}other NFSv4 ops +│ +8 │ +8 │/);
   });
 
+  it('operations nfsight knows by name have a row beyond the cap: NFSv4 after a flood of unknown procedures', async () => {
+    // 20 unknown procedures fill a cap of 5; then 8 COMPOUNDs of PUTROOTFH and an unknown op.
+    const r = (await run('late-v4', { operations: 20, compounds: 8 }, 5)).report;
+    // The first 5 flood procedures (numbered, of unknown programs), and beyond the cap the named NFSv4 rows.
+    const rows = own(r.operations);
+    const numbered = (o: { name: string }): boolean => /^\d+$/.test(o.name);
+    expect(rows.filter(numbered)).toHaveLength(5);
+    expect(rows.filter((o) => !numbered(o)).map((o) => `${o.kind} ${o.name}`)).toEqual(['procedure COMPOUND', 'compound COMPOUND(PUTROOTFH)', 'op PUTROOTFH']);
+    expect(r.operations.find((o) => o.name === 'COMPOUND')).toMatchObject({ calls: 8, errors: 8 });
+    // The 15 unknown procedures beyond the cap, and the 8 unknown ops.
+    expect(others(r.operations).map((o) => [o.kind, o.calls])).toEqual([
+      ['procedure', 15],
+      ['op', 8],
+    ]);
+    expect(r.operationsCap).toEqual({ maxRows: 5, folded: 23 });
+    expectTotals(r, 28, 18);
+    // A merge of it into a report with a smaller cap keeps the named rows too.
+    const merged = mergeReports([JSON.parse(JSON.stringify(r)) as Report]);
+    expect(own(merged.operations).map((o) => o.name)).toEqual(own(r.operations).map((o) => o.name));
+  });
+
   it('slow-ops follows slowOpsMaxOperations operations; the slow calls of the others are still found, named by their own operation', async () => {
     // 20 operations, each answered 2 s late (slow: over the 1 s floor).
     const shape: OperationFloodShape = { operations: 20, errorEvery: 0, slowEvery: 1 };
@@ -199,8 +220,10 @@ describe('operation cap: merged reports', () => {
     delete (before as Partial<Report>).errorsCap;
     delete (before.timeline as Partial<Report['timeline']>).operationsCap;
     const alone = mergeReports([before]);
-    expect(own(alone.operations)).toHaveLength(1000);
-    expect(alone.operationsCap).toEqual({ maxRows: 1000, folded: 2001 });
+    // 1,000 of the flood's numbered procedures, and GETATTR, named, beyond them.
+    expect(own(alone.operations)).toHaveLength(1001);
+    expect(alone.operations.find((o) => o.name === 'GETATTR')).toMatchObject({ calls: 20 });
+    expect(alone.operationsCap).toEqual({ maxRows: 1000, folded: 2000 });
     expect(alone.timeline.operations).toHaveLength(101);
     expect(alone.timeline.operationsCap).toEqual({ maxRows: 100, folded: 2901 });
     expectTotals(alone, 3020, 1500);

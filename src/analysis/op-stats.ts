@@ -37,6 +37,8 @@
  * errors keep rows for the first `maxOperations` (MAX_OPERATIONS) seen;
  * the calls of later ones are counted in an OTHER row per kind (the errors
  * table: one), said in `operationsCap` and `errorsCap` (operation-cap.ts).
+ * Operations nfsight knows by name have a row in the operations table
+ * beyond the cap too (a few hundred exist).
  * Histograms are fixed-size.
  */
 import { procedureName, programName } from '../../decoders/programs.js';
@@ -49,7 +51,7 @@ import type { MemoryBudget } from '../memory/budget.js';
 import { LruMap } from '../memory/lru.js';
 import { BoundedTable } from './bounded-table.js';
 import { LatencyHistogram, type HistogramData } from './histogram.js';
-import { capOf, CappedRows, isOther, MAX_OPERATIONS, OTHER, type OperationCap } from './operation-cap.js';
+import { capOf, CappedRows, isNamedOperation, isOther, MAX_OPERATIONS, OTHER, type OperationCap } from './operation-cap.js';
 import { NO_NAME, ProcedureKeyed } from './procedure-keyed.js';
 
 /** Default cap of each keyed table (files, clients, servers): each row holds a ~16 KiB histogram. */
@@ -408,7 +410,11 @@ export class OperationStats extends AccountingSink {
     const hit = this.rowCache.find(program, version, procedure, KIND_ORDER[kind], name);
     if (hit !== undefined) return hit;
     // A call folded into OTHER passes here each time, and leaves nothing behind.
-    const o = this.ops.get(opKey(program, version, kind, procedure, op), () => new OpTally(kind, program, version, procedure, op));
+    const o = this.ops.get(
+      opKey(program, version, kind, procedure, op),
+      () => new OpTally(kind, program, version, procedure, op),
+      () => isNamedOperation(program, version, procedure, op, this.isCallbackProgram(program)),
+    );
     if (o === undefined) return this.other(kind);
     this.rowCache.names(program, version, procedure, KIND_ORDER[kind])?.set(name, o);
     return o;
@@ -532,7 +538,8 @@ export class OperationStats extends AccountingSink {
   merge(other: OperationStats): void {
     // The other's rows beyond this one's cap are folded into OTHER, as its calls would have been.
     for (const [k, o] of other.ops.rows) {
-      const mine = this.ops.get(k, () => new OpTally(o.kind, o.program, o.version, o.procedure, o.op)) ?? this.other(o.kind);
+      const named = (): boolean => isNamedOperation(o.program, o.version, o.procedure, o.op, o.programName === 'NFS_CB');
+      const mine = this.ops.get(k, () => new OpTally(o.kind, o.program, o.version, o.procedure, o.op), named) ?? this.other(o.kind);
       mine.programName ??= o.programName;
       mine.merge(o);
     }
@@ -654,6 +661,15 @@ export class OperationStats extends AccountingSink {
       maxTracked: options.maxTracked ?? Math.max(cs.maxTracked, ss.maxTracked, fs.maxTracked),
       maxOperations: options.maxOperations ?? Math.max(opsCap.maxRows, errorsCap.maxRows),
     });
+    const add = (r: OperationRow, tally: Tally, op: string | null, what: string): void => {
+      const key = opKey(r.program, r.version, r.kind, r.procedure, op);
+      if (s.ops.rows.has(key)) throw new Error(`${what}: duplicate row ${r.name}`);
+      const named = (): boolean => isNamedOperation(r.program, r.version, r.procedure, op, r.programName === 'NFS_CB');
+      const o = s.ops.get(key, () => new OpTally(r.kind, r.program, r.version, r.procedure, op), named) ?? s.other(r.kind);
+      if (typeof r.programName === 'string') o.programName ??= r.programName;
+      o.merge(tally);
+    };
+    const named: { r: OperationRow; tally: Tally; op: string | null; what: string }[] = [];
     data.operations.forEach((r, i) => {
       const what = `operations[${i}]`;
       if (typeof r !== 'object' || r === null) throw new Error(`${what} is not an object`);
@@ -667,12 +683,12 @@ export class OperationStats extends AccountingSink {
         s.other(r.kind).merge(tally);
         return;
       }
-      const key = opKey(r.program, r.version, r.kind, r.procedure, r.kind === 'procedure' ? null : r.op);
-      if (s.ops.rows.has(key)) throw new Error(`${what}: duplicate row ${r.name}`);
-      const o = s.ops.get(key, () => new OpTally(r.kind, r.program, r.version, r.procedure, r.kind === 'procedure' ? null : r.op)) ?? s.other(r.kind);
-      if (typeof r.programName === 'string') o.programName ??= r.programName;
-      o.merge(tally);
+      const op = r.kind === 'procedure' ? null : r.op;
+      // Named operations after the others: they have rows beyond the cap, so they must not take the room of one that had its row.
+      if (isNamedOperation(r.program, r.version, r.procedure, op, r.programName === 'NFS_CB')) named.push({ r, tally, op, what });
+      else add(r, tally, op, what);
     });
+    for (const n of named) add(n.r, n.tally, n.op, n.what);
     data.errors.forEach((e, i) => {
       const what = `errors[${i}]`;
       if (typeof e !== 'object' || e === null || typeof e.status !== 'string' || typeof e.op !== 'string' || !Number.isInteger(e.count) || !Array.isArray(e.first)) {

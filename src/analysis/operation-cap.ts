@@ -10,6 +10,7 @@
  * (one per kind), so that the tables' totals still add up, and the report
  * says how many were (`folded`). Real captures call a few dozen operations.
  */
+import { isKnownProcedure } from '../../decoders/programs.js';
 import type { OperationKind } from './op-stats.js';
 
 /** Distinct operations with a row of their own, at most, per table. */
@@ -29,7 +30,10 @@ export interface OperationCap {
 /**
  * Rows by key, at most `maxRows` of them: `get` makes a new one while
  * there is room, and says undefined once the table is full (the caller
- * counts the call in its OTHER row).
+ * counts the call in its OTHER row), unless the caller says the row is
+ * made beyond the cap (the operations table: operations nfsight knows by
+ * name, a few hundred at most, so a COMMIT first seen after a flood of
+ * unknown procedures still has its row).
  */
 export class CappedRows<V> {
   readonly rows = new Map<string, V>();
@@ -38,15 +42,24 @@ export class CappedRows<V> {
     if (!(maxRows >= 0)) throw new Error(`not a number of operations: ${maxRows}`);
   }
 
-  get(key: string, make: () => V): V | undefined {
+  /** `beyondCap`, asked only when the table is full: whether this row is made all the same. */
+  get(key: string, make: () => V, beyondCap?: () => boolean): V | undefined {
     let v = this.rows.get(key);
     if (v === undefined) {
-      if (this.rows.size >= this.maxRows) return undefined;
+      if (this.rows.size >= this.maxRows && beyondCap?.() !== true) return undefined;
       v = make();
       this.rows.set(key, v);
     }
     return v;
   }
+}
+
+/** NFSv4 (and callback) ops nfsight has no name for are named by their number. */
+const UNNAMED_OP = /^(CB_)?OP_\d+$/;
+
+/** An operation nfsight knows by name: its procedure, and its NFSv4 op (COMPOUND main op or op) when it has one. */
+export function isNamedOperation(program: number, version: number, procedure: number, op: string | null, isCallback: boolean): boolean {
+  return isKnownProcedure(program, version, procedure, isCallback) && (op === null || !UNNAMED_OP.test(op));
 }
 
 /** Whether a row of the operations, errors or time series tables is an OTHER row. */
