@@ -13,6 +13,7 @@ import type { FrameRef } from '../src/capture/frame.js';
 import { KEEP_MAX, type RpcMessageRecord, type RpcTransport } from '../src/rpc/message.js';
 import { MemoryBudget } from '../src/memory/budget.js';
 import { MAX_IDLE_UDP_DIRECTIONS, RpcMatcher, type RpcMatcherOptions } from '../src/rpc/matcher.js';
+import { UDP_DIRECTION_EXTRA_BYTES } from '../src/rpc/call-table.js';
 import type { OrphanReply, Transaction } from '../src/rpc/transaction.js';
 import type { Direction, Endpoint, TcpConnection } from '../src/transport/stream.js';
 import { NFS_PROGRAM, RPCSEC_GSS, XdrWriter, gssCredBody, gssIntegrityBody, rpcAcceptedReply, rpcCall, rpcCallRaw } from './gen/rpc.js';
@@ -401,6 +402,17 @@ describe('matcher: UDP address pairs with no call waiting', () => {
     expect(sink.transactions[50]).toMatchObject({ xid: 0x99, latency: 201 });
     expect(m.directions).toBe(4);
     expect(MAX_IDLE_UDP_DIRECTIONS).toBe(10_000);
+  });
+
+  it('a UDP direction costs the budget its pair text, endpoints and map entry besides what a TCP direction costs', () => {
+    const cost = (transport: RpcTransport): number => {
+      const budget = new MemoryBudget(64 * 1024 * 1024);
+      const { m } = matcher(budget);
+      m.message(record(getattr(0x77), false, transport === 'udp' ? { transport: 'udp', client: udpClient(1) } : { conn: conn(0) }));
+      return budget.used;
+    };
+    expect(UDP_DIRECTION_EXTRA_BYTES).toBe(400);
+    expect(cost('udp') - cost('tcp')).toBe(UDP_DIRECTION_EXTRA_BYTES);
   });
 
   it('a pair direction the budget releases is let go, not kept outside the account', () => {

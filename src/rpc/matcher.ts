@@ -44,7 +44,7 @@ import { MemoryBudget, type MemoryAccount } from '../memory/budget.js';
 import { LruMap } from '../memory/lru.js';
 import { fnvText } from '../fnv.js';
 import type { Direction, Endpoint, TcpConnection } from '../transport/stream.js';
-import { COMPACT_CALL_BYTES, DIRECTION_BYTES, PendingCall, RECENT_CALLS, RecentCalls, sameCredential, STRING_BYTES } from './call-table.js';
+import { COMPACT_CALL_BYTES, DIRECTION_BYTES, PendingCall, RECENT_CALLS, RecentCalls, sameCredential, STRING_BYTES, UDP_DIRECTION_EXTRA_BYTES } from './call-table.js';
 import { NONE, T_RDMA, T_TCP, T_UDP, WaitingCalls, type CompactCall, type TransportCode } from './waiting-calls.js';
 import { KEEP_MAX, type MessageConnection, type RpcMessageRecord, type RpcMessageSink, type RpcTransport } from './message.js';
 import type { MatcherStats, RpcCallSide, Transaction, TransactionSink, TransportError } from './transaction.js';
@@ -492,7 +492,7 @@ export class RpcMatcher implements RpcMessageSink {
     const w = this.waiting;
     const was = w.dirActive(d);
     w.touch(d);
-    if (!was && w.dirBytes(d) === 0) this.charge(d, DIRECTION_BYTES);
+    if (!was && w.dirBytes(d) === 0) this.charge(d, w.dirTransport(d) === T_UDP ? DIRECTION_BYTES + UDP_DIRECTION_EXTRA_BYTES : DIRECTION_BYTES);
   }
 
   /** Adds bytes to a call that is outstanding (retransmission frames, an unfinished reply). */
