@@ -10,7 +10,6 @@
  * Option `findingsMaxPerKind` (1000).
  */
 import type { Finding } from './finding.js';
-import { rankFindings } from './ranking.js';
 
 export const DEFAULT_FINDINGS_MAX_PER_KIND = 1_000;
 
@@ -61,13 +60,7 @@ export class FindingsCap {
   /** Adds counts carried over from an earlier cut (a report merged). */
   add(notListed: FindingsNotListed | undefined): void {
     if (notListed === undefined) return;
-    for (const [kind, c] of Object.entries(notListed.byKind)) {
-      const to = this.entry(kind);
-      to.findings += c.findings;
-      to.errors += c.errors;
-      to.warnings += c.warnings;
-      to.notes += c.notes;
-    }
+    for (const [kind, c] of Object.entries(notListed.byKind)) addCounts(this.entry(kind), c);
   }
 
   /** What was not listed, kinds in code-unit order; undefined when nothing. */
@@ -98,16 +91,13 @@ export class FindingsCap {
 /** All findings not listed, and of them the problems (errors and warnings) and notes. */
 export function notListedTotals(n: FindingsNotListed | undefined): NotListedCount {
   const t: NotListedCount = { findings: 0, errors: 0, warnings: 0, notes: 0 };
-  for (const c of Object.values(n?.byKind ?? {})) {
-    t.findings += c.findings;
-    t.errors += c.errors;
-    t.warnings += c.warnings;
-    t.notes += c.notes;
-  }
+  for (const c of Object.values(n?.byKind ?? {})) addCounts(t, c);
   return t;
 }
 
-/** Ranks findings and keeps the first of each kind (for merged reports). */
-export function rankAndCap(findings: Finding[], cap: FindingsCap): Finding[] {
-  return cap.keep(rankFindings(findings));
+function addCounts(to: NotListedCount, c: NotListedCount): void {
+  to.findings += c.findings;
+  to.errors += c.errors;
+  to.warnings += c.warnings;
+  to.notes += c.notes;
 }

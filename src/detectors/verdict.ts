@@ -66,8 +66,9 @@ export function buildVerdict(findings: readonly Finding[], calls: number, notLis
   let summary: string;
   if (problems.length > 0) {
     status = 'problems';
-    const errors = problems.filter((p) => p.severity === 'error').length + unlisted.errors;
-    const warnings = problems.length - (errors - unlisted.errors) + unlisted.warnings;
+    const listedErrors = problems.filter((p) => p.severity === 'error').length;
+    const errors = listedErrors + unlisted.errors;
+    const warnings = problems.length - listedErrors + unlisted.warnings;
     const counts = [errors > 0 ? plural(errors, 'error') : '', warnings > 0 ? plural(warnings, 'warning') : ''].filter(Boolean).join(' and ');
     summary = `${plural(errors + warnings, 'problem')} found (${counts}) in ${plural(calls, 'RPC call')}.`;
   } else if (notJudged.length > 0) {
