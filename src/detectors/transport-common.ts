@@ -1,14 +1,12 @@
 /**
  * Small helpers shared by the transport detectors (unanswered-call,
  * rpc-retransmission, connections): naming operations and endpoints,
- * comparing and timing frames, and a bounded per-connection TCP evidence
- * tracker fed by the TCP events.
+ * comparing and timing frames, and a short series of frames.
  */
 import { PROG_NFS, procedureName, programName } from '../../decoders/programs.js';
 import { snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import type { Transaction } from '../rpc/transaction.js';
-import { formatEndpoint, type Direction, type Endpoint, type TcpConnection, type TcpEvent } from '../transport/stream.js';
-import { LruMap } from '../memory/lru.js';
+import { formatEndpoint, type Direction, type Endpoint, type TcpConnection } from '../transport/stream.js';
 import { appended } from '../memory/small-lists.js';
 
 /** The operation a call is about: the decoded main op, else the procedure's name (prefixed by its program outside NFS). */
@@ -76,113 +74,5 @@ export class FrameSeries {
     const out = [...this.first];
     if (this.last !== undefined && (out.length === 0 || frameCompare(out[out.length - 1]!, this.last) !== 0)) out.push(this.last);
     return out;
-  }
-}
-
-/** What the TCP events showed on one direction of a connection since its last reply progress. */
-export class DirectionEvidence {
-  readonly retransmissions = new FrameSeries();
-  readonly zeroWindows = new FrameSeries(2);
-  /** Unacknowledged bytes at the connection's (or capture's) end. */
-  unackedBytes = 0;
-  unackedAt: FrameRef | undefined;
-  readonly resets = new FrameSeries(2);
-}
-
-/** The TCP evidence kept for one connection. */
-export class ConnectionEvidence {
-  readonly dirs: [DirectionEvidence, DirectionEvidence] = [new DirectionEvidence(), new DirectionEvidence()];
-  /** Latest frame the detector knows on this connection (event or transaction). */
-  lastSeen: FrameRef;
-  /** Frame of the last completed reply on this connection (reply progress). */
-  lastReply: FrameRef | undefined;
-  /** The first RST on the connection, and its direction. */
-  firstReset: { at: FrameRef; direction: Direction } | undefined;
-
-  constructor(public conn: TcpConnection) {
-    this.lastSeen = snapshotFrameRef(conn.firstFrame);
-  }
-
-  event(e: TcpEvent): void {
-    this.conn = e.conn;
-    if (frameCompare(e.at, this.lastSeen) > 0) this.lastSeen = snapshotFrameRef(e.at);
-    const d = this.dirs[e.direction];
-    switch (e.kind) {
-      case 'retransmission':
-        d.retransmissions.add(e.at, e.bytes);
-        break;
-      case 'zero-window':
-        d.zeroWindows.add(e.at);
-        break;
-      case 'unacked-data':
-        d.unackedBytes += e.bytes;
-        d.unackedAt = snapshotFrameRef(e.at);
-        break;
-      case 'rst':
-        d.resets.add(e.at);
-        if (this.firstReset === undefined) this.firstReset = { at: snapshotFrameRef(e.at), direction: e.direction };
-        break;
-      default:
-        break;
-    }
-  }
-
-  /** A reply completed on this connection: the retransmission and zero-window evidence starts over. */
-  progress(at: FrameRef): void {
-    this.lastReply = snapshotFrameRef(at);
-    if (frameCompare(at, this.lastSeen) > 0) this.lastSeen = this.lastReply;
-    for (let i = 0; i < 2; i++) {
-      const old = this.dirs[i]!;
-      const fresh = new DirectionEvidence();
-      // RSTs and unacknowledged data concern the connection's end: keep them.
-      fresh.unackedBytes = old.unackedBytes;
-      fresh.unackedAt = old.unackedAt;
-      for (const f of old.resets.frames()) fresh.resets.add(f);
-      this.dirs[i] = fresh;
-    }
-  }
-}
-
-/**
- * Per-connection evidence for at most `max` connections, least recently
- * active evicted first (a Map keeps insertion order: touching re-inserts).
- */
-export class ConnectionTracker {
-  private readonly conns = new LruMap<number, ConnectionEvidence>();
-  evicted = 0;
-
-  constructor(private readonly max: number) {}
-
-  private touch(conn: TcpConnection | number, create?: TcpConnection): ConnectionEvidence | undefined {
-    const id = typeof conn === 'number' ? conn : conn.id;
-    let c = this.conns.get(id);
-    if (c !== undefined) {
-      this.conns.touch(id);
-      return c;
-    }
-    if (create === undefined) return undefined;
-    c = new ConnectionEvidence(create);
-    this.conns.set(id, c);
-    if (this.conns.size > this.max) {
-      this.conns.shift();
-      this.evicted++;
-    }
-    return c;
-  }
-
-  event(e: TcpEvent): void {
-    this.touch(e.conn, e.conn)!.event(e);
-  }
-
-  /** A completed transaction on a tracked connection. */
-  transaction(t: Transaction): void {
-    if (t.connId < 0 || t.reply === undefined) return;
-    // A connection not seen in any TCP event yet: named from the transaction until its first event.
-    const stub: TcpConnection = { id: t.connId, a: t.client, b: t.server, midstream: true, firstFrame: t.call.firstFrame, segments: [0, 0], dataSegments: [0, 0] };
-    this.touch(t.connId, stub)!.progress(t.reply.lastFrame);
-  }
-
-  get(connId: number): ConnectionEvidence | undefined {
-    return this.conns.get(connId);
   }
 }
