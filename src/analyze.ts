@@ -282,6 +282,7 @@ export async function analyze(inputs: string | readonly string[], options: Analy
   const hex = (xid: number): string => `0x${xid.toString(16).padStart(8, '0')}`;
   const findings = detectors.findings();
   const findingsNotListed = detectors.notListed();
+  const notReported = detectors.notReported();
   timeline.setFindings(findings);
   const report: Report = {
     schemaVersion: REPORT_SCHEMA_VERSION,
@@ -366,6 +367,7 @@ export async function analyze(inputs: string | readonly string[], options: Analy
     memory: budget.report(),
     findings,
     ...(findingsNotListed !== undefined ? { findingsNotListed } : {}),
+    ...(notReported !== undefined ? { notReported } : {}),
     diagnostics: diag.summary(),
     ...opStats.toJSON(),
     timeline: timeline.toJSON(),

@@ -134,11 +134,11 @@ async function runFindings(files: string[], opts: AnalyzeCliOptions & { format: 
 async function printFindings(files: string[], opts: AnalyzeCliOptions & { format: string; output?: string }): Promise<number> {
   const { report, status } = await analyzeForCli(files, opts, stderrIo);
   if (report === undefined) return status;
-  const { verdict, findings, findingsNotListed } = report;
+  const { verdict, findings, findingsNotListed, notReported } = report;
   let text: string | Iterable<string>;
-  if (opts.format === 'json') text = jsonText({ verdict, findings, ...(findingsNotListed !== undefined ? { findingsNotListed } : {}) }, largeInput(files));
+  if (opts.format === 'json') text = jsonText({ verdict, findings, ...(findingsNotListed !== undefined ? { findingsNotListed } : {}), ...(notReported !== undefined ? { notReported } : {}) }, largeInput(files));
   else if (opts.format === 'html') text = renderReportHtml(report, { findingsOnly: true });
-  else text = renderFindingsText(findings, { color: useColor() && opts.output === undefined, width: outputWidth(), multiFile: files.length > 1, verdict, notListed: findingsNotListed });
+  else text = renderFindingsText(findings, { color: useColor() && opts.output === undefined, width: outputWidth(), multiFile: files.length > 1, verdict, notListed: findingsNotListed, notReported });
   const written = await writeOutput(text, opts.output);
   return status !== 0 ? status : written;
 }

@@ -30,7 +30,7 @@ import { snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import { formatFrameTime } from '../report/time.js';
 import type { OrphanReply, Transaction } from '../rpc/transaction.js';
 import { formatEndpoint, type TcpEvent } from '../transport/stream.js';
-import { evidence, MAX_EVIDENCE, type Detector, type DetectorContext, type CaptureFacts, type DetectorOptions, type EvidenceFrame, type Finding } from './finding.js';
+import { evidence, MAX_EVIDENCE, type Detector, type DetectorContext, type CaptureFacts, type DetectorOptions, type EvidenceFrame, type Finding, positiveCounts, type NotReportedCounts } from './finding.js';
 import { FrameSeries, frameCompare, round, secondsFrom } from './transport-common.js';
 import { bytesText, cleanMetrics, listText, percentText, plural, secondsText, sentences } from './wording.js';
 
@@ -72,6 +72,8 @@ export class CaptureQualityDetector implements Detector {
   private readonly warnFraction: number;
   private readonly limitFraction: number;
   private readonly maxConnections: number;
+  /** Connections seen in one direction only whose client and silent side make a group beyond `maxConnections`: counted, not reported. */
+  private oneWayNotReported = 0;
   /** Connections that ended, carrying RPC, and those of them seen one way only, per client and silent side. */
   private rpcConnections = 0;
   private oneWayConnections = 0;
@@ -160,7 +162,10 @@ export class CaptureQualityDetector implements Detector {
     const key = `${client}|${silent}`;
     let g = this.oneWay.get(key);
     if (g === undefined) {
-      if (this.oneWay.size >= this.maxConnections) return;
+      if (this.oneWay.size >= this.maxConnections) {
+        this.oneWayNotReported++;
+        return;
+      }
       g = { client, silent, servers: new Set(), connections: 0, calls: 0, unanswered: 0, orphanReplies: 0, frames: new FrameSeries(4) };
       this.oneWay.set(key, g);
     }
@@ -216,6 +221,10 @@ export class CaptureQualityDetector implements Detector {
 
   private snaplenCut(at: FrameRef, what: string): void {
     if (this.snaplen.frames.length < 4) this.snaplen.frames.push({ at: snapshotFrameRef(at), what });
+  }
+
+  notReported(): NotReportedCounts {
+    return positiveCounts({ oneWayConnectionsNotReported: this.oneWayNotReported });
   }
 
   finish(): Finding[] {

@@ -39,7 +39,7 @@ import { CallLru } from './call-lru.js';
 import { formatFrameTime } from '../report/time.js';
 import type { Transaction } from '../rpc/transaction.js';
 import type { Direction, Endpoint, TcpEvent } from '../transport/stream.js';
-import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type DetectorOptions, type Finding } from './finding.js';
+import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type DetectorOptions, type Finding, positiveCounts, type NotReportedCounts } from './finding.js';
 import { directionFrom, endpointText, frameCompare, later, operationOf, round, sameEndpoint, secondsFrom } from './transport-common.js';
 import { noteNotReported } from './recent-groups.js';
 import { cleanMetrics, listText, plural, secondsText, sentences, xidText } from './wording.js';
@@ -144,6 +144,8 @@ export class ConnectionsDetector implements Detector {
   /** Refused and unanswered attempts beyond `max` groups (the first are kept), not reported. */
   private refusalsNotReported = 0;
   private attemptsNotReported = 0;
+  /** Connections whose opening and closing were forgotten (beyond `max`, least recently seen first): their ends are not judged. */
+  private connectionsForgotten = 0;
   private readonly conns: LruMap<number, ConnInfo>;
   /** Calls answered lately, by client address, server and xid (a resend on a new connection may have come first). */
   private readonly answered: CallLru<{ connId: number; call: FrameRef; reply: FrameRef }>;
@@ -181,7 +183,10 @@ export class ConnectionsDetector implements Detector {
     if (c === undefined) {
       c = { id, firstFrame: snapshotFrameRef(firstFrame), a, b, fin: NO_FRAMES, rst: NO_FRAMES, outstanding: NO_OUTSTANDING, outstandingCount: 0, ops: undefined };
       this.conns.set(id, c);
-      if (this.conns.size > this.max) this.conns.shift();
+      if (this.conns.size > this.max) {
+        this.conns.shift();
+        this.connectionsForgotten++;
+      }
     } else if (frameCompare(firstFrame, c.firstFrame) < 0) {
       c.firstFrame = snapshotFrameRef(firstFrame);
     }
@@ -366,6 +371,10 @@ export class ConnectionsDetector implements Detector {
     }
     this.waiting.set(pair, hash, t.xid, { conn: c, entry });
     if (this.waiting.size > this.maxCalls) this.waiting.shift();
+  }
+
+  notReported(): NotReportedCounts {
+    return positiveCounts({ refusalsNotReported: this.refusalsNotReported, attemptsNotReported: this.attemptsNotReported, connectionsForgotten: this.connectionsForgotten });
   }
 
   finish(): Finding[] {

@@ -15,7 +15,7 @@
  */
 import type { Transaction } from '../rpc/transaction.js';
 import { formatFrameTime } from '../report/time.js';
-import type { Detector, DetectorContext, DetectorOptions, Finding } from './finding.js';
+import { type Detector, type DetectorContext, type DetectorOptions, type Finding, positiveCounts, type NotReportedCounts } from './finding.js';
 import { secondsText, sentences, timesText } from './wording.js';
 import { analyzeSchedule, mergeRetryFindings, retryText, type RetryFinding, RetryTracker, scheduleMetrics, sequenceEvidence, type RetrySequence } from './retry-schedule.js';
 
@@ -38,6 +38,11 @@ export class DelayBackoffDetector implements Detector {
 
   onTransaction(t: Transaction): void {
     this.tracker.onTransaction(t);
+  }
+
+  /** After finish(): the retry sequences beyond those held. */
+  notReported(): NotReportedCounts {
+    return positiveCounts({ sequencesNotReported: this.tracker.dropped });
   }
 
   finish(): Finding[] {

@@ -152,6 +152,26 @@ export interface Detector {
   /** RoCE / RPC-over-RDMA events (CM rejects, PSN gaps, NAKs, RDMA_ERROR, credits). */
   onRdmaEvent?(e: RdmaEvent): void;
   finish(): Finding[];
+  /**
+   * What the detector's bounds left out of its findings, by what it was
+   * (`callsNotReported`, `serversForgotten`…): only the counts above 0.
+   * The report gathers them (`notReported`), so a drop is said also when
+   * the detector has no finding to carry it.
+   */
+  notReported?(): NotReportedCounts;
+}
+
+/** Counts of what a detector left out, by name. */
+export type NotReportedCounts = Record<string, number>;
+
+/** Per detector kind, the counts of what its bounds left out (`Detector.notReported`). */
+export type NotReportedByDetector = Record<string, NotReportedCounts>;
+
+/** The counts above 0 of `counts`, in their order. */
+export function positiveCounts(counts: NotReportedCounts): NotReportedCounts {
+  const out: NotReportedCounts = {};
+  for (const [k, n] of Object.entries(counts)) if (n > 0) out[k] = n;
+  return out;
 }
 
 /** Options detectors may read (thresholds); each detector documents its own keys and defaults. */

@@ -25,7 +25,7 @@ import { formatEndpoint, type TcpEvent } from '../transport/stream.js';
 import type { FrameRef } from '../capture/frame.js';
 import { LruMap } from '../memory/lru.js';
 import { formatFrameTime } from '../report/time.js';
-import { evidence, MAX_EVIDENCE, type Detector, type DetectorContext, type DetectorOptions, type EvidenceFrame, type Finding } from './finding.js';
+import { evidence, MAX_EVIDENCE, type Detector, type DetectorContext, type DetectorOptions, type EvidenceFrame, type Finding, positiveCounts, type NotReportedCounts } from './finding.js';
 import { listText, secondsText, sentences, timesText } from './wording.js';
 import { analyzeSchedule, mergeRetryFindings, retryText, type RetryFinding, frameSeconds, micro, RetryTracker, scheduleMetrics, sequenceEvidence, type RetrySequence } from './retry-schedule.js';
 
@@ -96,6 +96,8 @@ export class GracePeriodDetector implements Detector {
   private readonly tracker: RetryTracker;
   /** Servers without a grace episode, least recently seen first. */
   private readonly servers = new LruMap<string, ServerState>();
+  /** Servers without a grace episode forgotten (beyond maxServers, least recently seen first) with their restart signs. */
+  private serversForgotten = 0;
   /** Servers with one (kept: their findings read them at the end). */
   private readonly graceServers = new Map<string, ServerState>();
   /** RSTs by sender endpoint, the least recent sender first. */
@@ -126,7 +128,10 @@ export class GracePeriodDetector implements Detector {
   private server(addr: string): ServerState {
     let s = this.graceServers.get(addr) ?? this.servers.touch(addr);
     if (!s) {
-      if (this.servers.size >= this.maxServers) this.servers.shift();
+      if (this.servers.size >= this.maxServers) {
+        this.servers.shift();
+        this.serversForgotten++;
+      }
       s = newServerState();
       this.servers.set(addr, s);
     }
@@ -231,11 +236,18 @@ export class GracePeriodDetector implements Detector {
     list.push({ at: { ...e.at }, time: frameSeconds(e.at) });
   }
 
+  /** After finish(): the retry sequences beyond those held, and the servers whose restart signs were forgotten. */
+  notReported(): NotReportedCounts {
+    return positiveCounts({ sequencesNotReported: this.tracker.dropped, serversForgotten: this.serversForgotten });
+  }
+
   finish(): Finding[] {
-    return mergeRetryFindings(
+    const out = mergeRetryFindings(
       this.tracker.finish().map((seq) => this.finding(seq)),
       { kind: this.kind, verb: 'blocked', by: "by the server's grace period", advice: ADVICE },
     );
+    if (this.tracker.dropped > 0 && out.length > 0) out[out.length - 1]!.metrics.sequencesNotReported = this.tracker.dropped;
+    return out;
   }
 
   private finding(seq: RetrySequence): RetryFinding {

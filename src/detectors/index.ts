@@ -16,7 +16,7 @@ import type { OrphanReply, Transaction, TransactionSink } from '../rpc/transacti
 import type { TcpEvent } from '../transport/stream.js';
 import { captureDetectors } from './group-capture.js';
 import type { RdmaEvent } from '../transport/roce.js';
-import type { Detector, DetectorContext, DetectorOptions, Finding } from './finding.js';
+import type { Detector, DetectorContext, DetectorOptions, Finding, NotReportedByDetector } from './finding.js';
 import { retryDetectors } from './group-retry.js';
 import { serviceDetectors } from './group-service.js';
 import { sessionDetectors } from './group-session.js';
@@ -88,6 +88,9 @@ export class DetectorSet implements TransactionSink {
     const kept: Finding[] = [];
     for (const d of this.detectors) {
       const own = d.finish();
+      // Asked after finish(): closing what was open can drop more.
+      const left = d.notReported?.();
+      if (left !== undefined && Object.keys(left).length > 0) this.leftOut[d.kind] = { ...this.leftOut[d.kind], ...left };
       for (const f of own) inTimeOrder(f);
       for (const f of this.cap.keep(rankFindings(own))) kept.push(f);
     }
@@ -95,6 +98,16 @@ export class DetectorSet implements TransactionSink {
     for (const f of listed) this.judgeConfidence(f);
     return listed;
   }
+
+  /**
+   * What each detector's bounds left out of its findings, by detector kind
+   * (after findings()); undefined when nothing was.
+   */
+  notReported(): NotReportedByDetector | undefined {
+    return Object.keys(this.leftOut).length > 0 ? this.leftOut : undefined;
+  }
+
+  private readonly leftOut: NotReportedByDetector = {};
 
   /** The findings beyond `findingsMaxPerKind` of their kind, counted (after findings()). */
   notListed(): FindingsNotListed | undefined {

@@ -8,7 +8,7 @@
  */
 import type { Transaction } from '../rpc/transaction.js';
 import { formatEndpoint } from '../transport/stream.js';
-import type { Detector, DetectorContext, Finding } from './finding.js';
+import { type Detector, type DetectorContext, type Finding, positiveCounts, type NotReportedCounts } from './finding.js';
 import { noteNotReported } from './recent-groups.js';
 import { isOkStatus } from './retry-schedule.js';
 import { RefusalGroups, spanOf, tally } from './service-common.js';
@@ -42,6 +42,10 @@ export class MountErrorsDetector implements Detector {
     if (status === undefined || status === null || status === 'UNKNOWN' || isOkStatus(status)) return;
     const path = t.decoded?.call?.names?.[0] ?? '(path not captured)';
     this.groups.add(t.client.addr, formatEndpoint(t.server), path, status, t.reply.frame, `MNT ${path} → ${status}`);
+  }
+
+  notReported(): NotReportedCounts {
+    return positiveCounts({ refusalsNotReported: this.groups.notReported });
   }
 
   finish(): Finding[] {

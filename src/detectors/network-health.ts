@@ -30,7 +30,7 @@
 import type { FrameRef } from '../capture/frame.js';
 import { formatFrameTime } from '../report/time.js';
 import { formatEndpoint, type Direction, type TcpEvent } from '../transport/stream.js';
-import { evidence, MAX_EVIDENCE, type Detector, type DetectorContext, type DetectorOptions, type Finding } from './finding.js';
+import { evidence, MAX_EVIDENCE, type Detector, type DetectorContext, type DetectorOptions, type Finding, positiveCounts, type NotReportedCounts } from './finding.js';
 import type { ConnectionTimeline, OverlappingCall, TransportEpisode } from './transport-timeline.js';
 import { FrameSeries, frameCompare, round, secondsFrom } from './transport-common.js';
 import { cleanMetrics, intervalsText, percentText, plural, secondsText, sentences, xidText } from './wording.js';
@@ -143,6 +143,9 @@ export class NetworkHealthDetector implements Detector {
   private readonly stallErrorSeconds: number;
   private readonly zeroWindowSeconds: number;
   private readonly maxGroups: number;
+  /** Connections and stall or zero-window episodes of client-server pairs beyond `maxGroups` (the first are kept): counted, not reported. */
+  private connectionsNotReported = 0;
+  private episodesNotReported = 0;
   private readonly groups = new Map<string, Group>();
   /** Loss and reordering figures per (client, server), before the thresholds are applied at the end. */
   private readonly pairs = new Map<string, Group>();
@@ -250,7 +253,8 @@ export class NetworkHealthDetector implements Detector {
     const server = c.server().addr;
     const conn = c.conn;
     const g = this.group(this.pairs, client, server, 'loss');
-    if (g !== undefined) {
+    if (g === undefined) this.connectionsNotReported++;
+    else {
       let lossy = false;
       for (const side of SIDES) {
         const dir = side === 'client' ? clientDir : clientDir ^ 1;
@@ -295,7 +299,10 @@ export class NetworkHealthDetector implements Detector {
   }
 
   private addEpisode(g: Group | undefined, ep: TransportEpisode, side: Side, seconds: number, connId: number): void {
-    if (g === undefined) return;
+    if (g === undefined) {
+      this.episodesNotReported++;
+      return;
+    }
     countConnection(g, connId);
     g.episodes++;
     g.seconds += seconds;
@@ -308,6 +315,10 @@ export class NetworkHealthDetector implements Detector {
     g.kept.push(kept);
     g.kept.sort((a, b) => b.seconds - a.seconds || frameCompare(a.start, b.start));
     if (g.kept.length > KEEP_EPISODES) g.kept.pop();
+  }
+
+  notReported(): NotReportedCounts {
+    return positiveCounts({ connectionsNotReported: this.connectionsNotReported, episodesNotReported: this.episodesNotReported });
   }
 
   finish(): Finding[] {

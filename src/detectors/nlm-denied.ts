@@ -16,7 +16,7 @@
  */
 import type { Transaction } from '../rpc/transaction.js';
 import { formatEndpoint } from '../transport/stream.js';
-import { fileLabel, type Detector, type DetectorContext, type DetectorOptions, type Finding } from './finding.js';
+import { fileLabel, type Detector, type DetectorContext, type DetectorOptions, type Finding, positiveCounts, type NotReportedCounts } from './finding.js';
 import { noteNotReported, RecentGroups } from './recent-groups.js';
 import { addRefusal, newRefusals, type Refusals, spanOf, tally } from './service-common.js';
 import { cleanMetrics, listText, sentences, timesText } from './wording.js';
@@ -93,6 +93,10 @@ export class NlmDeniedDetector implements Detector {
     const holder = (t.decoded?.reply?.results as { holder?: { svid?: unknown; offset?: unknown; length?: unknown } } | undefined)?.holder ?? (t.decoded?.call?.args as { holder?: { svid?: unknown } } | undefined)?.holder;
     const held = holder !== undefined && holder.svid !== undefined ? ` (held by svid ${String(holder.svid)})` : '';
     addRefusal(d.g, file, status, at, `${op}${fh !== undefined ? ` ${file}` : ''} → ${status}${held}`);
+  }
+
+  notReported(): NotReportedCounts {
+    return positiveCounts({ denialsNotReported: this.groups.notReported });
   }
 
   finish(): Finding[] {

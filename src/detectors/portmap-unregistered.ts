@@ -11,7 +11,7 @@
 import { programName } from '../../decoders/programs.js';
 import type { Transaction } from '../rpc/transaction.js';
 import { formatEndpoint } from '../transport/stream.js';
-import type { Detector, DetectorContext, Finding } from './finding.js';
+import { type Detector, type DetectorContext, type Finding, positiveCounts, type NotReportedCounts } from './finding.js';
 import { noteNotReported } from './recent-groups.js';
 import { RefusalGroups, spanOf, tally } from './service-common.js';
 import { cleanMetrics, listText, sentences, timesText } from './wording.js';
@@ -45,6 +45,10 @@ export class PortmapUnregisteredDetector implements Detector {
     const server = formatEndpoint(t.server);
     const g = this.groups.add(t.client.addr, server, program, DAEMON[args.prog] ?? programName(args.prog), t.reply.frame, `${t.version === 2 ? 'GETPORT' : 'GETADDR'} ${program} → not registered`);
     if (g !== undefined && (args.prog === PROG_NFS || args.prog === PROG_MOUNT)) this.critical.add(`${g.client}|${g.server}`);
+  }
+
+  notReported(): NotReportedCounts {
+    return positiveCounts({ requestsNotReported: this.groups.notReported });
   }
 
   finish(): Finding[] {

@@ -17,7 +17,7 @@ import { snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import { formatFrameTime } from '../report/time.js';
 import { LruMap } from '../memory/lru.js';
 import { NFS_RDMA_PORT, type RdmaEvent } from '../transport/roce.js';
-import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type Finding } from './finding.js';
+import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type Finding, positiveCounts, type NotReportedCounts } from './finding.js';
 import { plural, sentences, timesText } from './wording.js';
 import { frameCompare, round, secondsFrom } from './transport-common.js';
 
@@ -63,6 +63,9 @@ function reasonMeaning(reason: number, port: number): string {
 export class RdmaConnectionDetector implements Detector {
   readonly kind = 'rdma-connection';
   private readonly rejects = new LruMap<string, Rejects>();
+  /** Rejects and unanswered requests of the groups forgotten (beyond 1,000, the oldest first). */
+  private rejectsNotReported = 0;
+  private requestsNotReported = 0;
   private readonly unanswered = new LruMap<string, { client: string; server: string; port: number; attempts: number; requests: number; first: FrameRef; last: FrameRef }>();
 
   constructor(private readonly ctx: DetectorContext) {}
@@ -77,7 +80,7 @@ export class RdmaConnectionDetector implements Detector {
     if (r === undefined) {
       r = { client: clientAddr, server: e.server, port: e.port, reason: e.code, reasonName: e.name, count: 0, frames: [], first: snapshotFrameRef(first), last: snapshotFrameRef(e.at) };
       this.rejects.set(key, r);
-      if (this.rejects.size > 1000) this.rejects.shift();
+      if (this.rejects.size > 1000) this.rejectsNotReported += this.rejects.shift()![1].count;
     }
     r.count++;
     r.last = snapshotFrameRef(e.at);
@@ -95,12 +98,16 @@ export class RdmaConnectionDetector implements Detector {
     if (u === undefined) {
       u = { client, server: e.server, port: e.port, attempts: 0, requests: 0, first: snapshotFrameRef(first), last: snapshotFrameRef(e.at) };
       this.unanswered.set(key, u);
-      if (this.unanswered.size > 1000) this.unanswered.shift();
+      if (this.unanswered.size > 1000) this.requestsNotReported += this.unanswered.shift()![1].requests;
     }
     u.attempts += e.count;
     u.requests++;
     if (frameBefore(first, u.first)) u.first = snapshotFrameRef(first);
     if (frameBefore(u.last, e.at)) u.last = snapshotFrameRef(e.at);
+  }
+
+  notReported(): NotReportedCounts {
+    return positiveCounts({ rejectsNotReported: this.rejectsNotReported, requestsNotReported: this.requestsNotReported });
   }
 
   finish(): Finding[] {

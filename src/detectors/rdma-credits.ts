@@ -14,7 +14,7 @@ import { snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import { formatFrameTime } from '../report/time.js';
 import { LruMap } from '../memory/lru.js';
 import type { RdmaEvent } from '../transport/roce.js';
-import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type DetectorOptions, type Finding } from './finding.js';
+import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type DetectorOptions, type Finding, positiveCounts, type NotReportedCounts } from './finding.js';
 import { round, secondsFrom } from './transport-common.js';
 import { plural, sentences, timesText } from './wording.js';
 
@@ -33,6 +33,8 @@ interface Credits {
 export class RdmaCreditsDetector implements Detector {
   readonly kind = 'rdma-credits';
   private readonly conns = new LruMap<number, Credits>();
+  /** Connections forgotten with their credit events (beyond 10,000, the oldest first). */
+  private connectionsNotReported = 0;
   private readonly min: number;
 
   constructor(
@@ -48,7 +50,10 @@ export class RdmaCreditsDetector implements Detector {
     if (c === undefined) {
       c = { client: e.client, server: e.server, describe: e.conn.describe(), credits: new Set(), exhausted: 0, exceeded: 0, frames: [], first: snapshotFrameRef(e.at), last: snapshotFrameRef(e.at) };
       this.conns.set(e.conn.id, c);
-      if (this.conns.size > 10_000) this.conns.shift();
+      if (this.conns.size > 10_000) {
+        this.conns.shift();
+        this.connectionsNotReported++;
+      }
     }
     c.last = snapshotFrameRef(e.at);
     if (c.credits.size < 16) c.credits.add(e.count);
@@ -57,6 +62,10 @@ export class RdmaCreditsDetector implements Detector {
     if (c.frames.length < MAX_EVIDENCE) {
       c.frames.push({ at: snapshotFrameRef(e.at), what: e.kind === 'credits-exhausted' ? `call uses the last of ${plural(e.count, 'credit')}` : `call beyond the ${plural(e.count, 'credit')} granted` });
     }
+  }
+
+  notReported(): NotReportedCounts {
+    return positiveCounts({ connectionsNotReported: this.connectionsNotReported });
   }
 
   finish(): Finding[] {

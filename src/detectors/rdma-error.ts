@@ -17,7 +17,7 @@ import { snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import { formatFrameTime } from '../report/time.js';
 import { LruMap } from '../memory/lru.js';
 import type { RdmaEvent } from '../transport/roce.js';
-import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type Finding } from './finding.js';
+import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type Finding, positiveCounts, type NotReportedCounts } from './finding.js';
 import { round, secondsFrom } from './transport-common.js';
 
 interface Errors {
@@ -35,6 +35,8 @@ interface Errors {
 export class RdmaErrorDetector implements Detector {
   readonly kind = 'rdma-error';
   private readonly errors = new LruMap<string, Errors>();
+  /** RDMA_ERROR replies of the groups forgotten (beyond 1,000, the oldest first). */
+  private errorsNotReported = 0;
 
   constructor(private readonly ctx: DetectorContext) {}
 
@@ -45,7 +47,7 @@ export class RdmaErrorDetector implements Detector {
     if (g === undefined) {
       g = { client: e.client, server: e.server, code: e.code, names: new Set(), count: 0, xids: [], frames: [], first: snapshotFrameRef(e.at), last: snapshotFrameRef(e.at) };
       this.errors.set(key, g);
-      if (this.errors.size > 1000) this.errors.shift();
+      if (this.errors.size > 1000) this.errorsNotReported += this.errors.shift()![1].count;
     }
     g.count++;
     g.last = snapshotFrameRef(e.at);
@@ -53,6 +55,10 @@ export class RdmaErrorDetector implements Detector {
     const xid = `0x${(e.xid >>> 0).toString(16).padStart(8, '0')}`;
     if (g.xids.length < 20) g.xids.push(xid);
     if (g.frames.length < MAX_EVIDENCE) g.frames.push({ at: snapshotFrameRef(e.at), what: `RDMA_ERROR ${e.name}, xid ${xid}` });
+  }
+
+  notReported(): NotReportedCounts {
+    return positiveCounts({ errorsNotReported: this.errorsNotReported });
   }
 
   finish(): Finding[] {

@@ -19,7 +19,7 @@ import { snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import { formatFrameTime } from '../report/time.js';
 import { LruMap } from '../memory/lru.js';
 import type { RdmaEvent } from '../transport/roce.js';
-import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type Finding } from './finding.js';
+import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type Finding, positiveCounts, type NotReportedCounts } from './finding.js';
 import { round, secondsFrom } from './transport-common.js';
 
 interface Series {
@@ -58,6 +58,8 @@ function names(s: Series): string {
 export class RdmaTransportDetector implements Detector {
   readonly kind = 'rdma-transport';
   private readonly conns = new LruMap<number, ConnTrouble>();
+  /** Connections forgotten with their loss and NAK events (beyond 10,000, the oldest first). */
+  private connectionsNotReported = 0;
 
   constructor(private readonly ctx: DetectorContext) {}
 
@@ -68,7 +70,10 @@ export class RdmaTransportDetector implements Detector {
     if (c === undefined) {
       c = { client: e.client, server: e.server, describe: e.conn.describe(), loss: undefined, access: undefined, rnr: undefined, gaps: undefined };
       this.conns.set(e.conn.id, c);
-      if (this.conns.size > 10_000) this.conns.shift();
+      if (this.conns.size > 10_000) {
+        this.conns.shift();
+        this.connectionsNotReported++;
+      }
     }
     const side = e.direction === 0 ? 'client → server' : 'server → client';
     switch (e.kind) {
@@ -87,6 +92,10 @@ export class RdmaTransportDetector implements Detector {
         c.gaps = add(c.gaps, e, `${e.count} packet(s) missing from the capture (${side})`);
         break;
     }
+  }
+
+  notReported(): NotReportedCounts {
+    return positiveCounts({ connectionsNotReported: this.connectionsNotReported });
   }
 
   finish(): Finding[] {

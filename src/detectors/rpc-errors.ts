@@ -19,7 +19,7 @@ import type { FrameRef } from '../capture/frame.js';
 import type { Transaction } from '../rpc/transaction.js';
 import { formatFrameTime } from '../report/time.js';
 import { formatEndpoint } from '../transport/stream.js';
-import { evidence, MAX_EVIDENCE, type Detector, type DetectorContext, type EvidenceFrame, type Finding } from './finding.js';
+import { evidence, MAX_EVIDENCE, type Detector, type DetectorContext, type EvidenceFrame, type Finding, positiveCounts, type NotReportedCounts } from './finding.js';
 import { listText, plural, sentences } from './wording.js';
 import { noteNotReported } from './recent-groups.js';
 import { frameSeconds, micro } from './retry-schedule.js';
@@ -107,6 +107,10 @@ export class RpcErrorsDetector implements Detector {
     const ev = evidence(this.ctx, t.reply.frame, what, formatFrameTime);
     if (g.evidence.length < MAX_EVIDENCE - 1) g.evidence.push(ev);
     else g.lastEvidence = ev;
+  }
+
+  notReported(): NotReportedCounts {
+    return positiveCounts({ errorsNotReported: this.errorsNotReported });
   }
 
   finish(): Finding[] {

@@ -14,7 +14,7 @@ import type { FrameRef } from '../capture/frame.js';
 import { snapshotFrameRef } from '../capture/frame.js';
 import { formatFrameTime } from '../report/time.js';
 import type { Transaction } from '../rpc/transaction.js';
-import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type DetectorOptions, type Finding } from './finding.js';
+import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type DetectorOptions, type Finding, positiveCounts, type NotReportedCounts } from './finding.js';
 import { intervalsText, plural, secondsText, sentences, timesText } from './wording.js';
 import { endpointText, frameCompare, operationOf, round, secondsFrom } from './transport-common.js';
 import { noteNotReported, RecentGroups } from './recent-groups.js';
@@ -109,6 +109,10 @@ export class RpcRetransmissionDetector implements Detector {
     if (frameCompare(end, g.last) > 0) g.last = snapshotFrameRef(end);
     if (g.calls <= KEEP_DETAILED_CALLS) g.evidence.push(...ev);
     else g.lastEvidence = ev;
+  }
+
+  notReported(): NotReportedCounts {
+    return positiveCounts({ callsNotReported: this.groups.notReported });
   }
 
   finish(): Finding[] {

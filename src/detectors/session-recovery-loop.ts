@@ -24,7 +24,7 @@ import type { FrameRef } from '../capture/frame.js';
 import type { Transaction } from '../rpc/transaction.js';
 import { formatFrameTime } from '../report/time.js';
 import { cadenceText, cleanMetrics, listText, plural, secondsText, sentences, timesText } from './wording.js';
-import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type DetectorOptions, type EvidenceFrame, type Finding } from './finding.js';
+import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type DetectorOptions, type EvidenceFrame, type Finding, positiveCounts, type NotReportedCounts } from './finding.js';
 import { LruList, LruMap, type LruLinks } from '../memory/lru.js';
 
 export const KIND_SESSION_RECOVERY = 'session-recovery-loop';
@@ -114,6 +114,8 @@ export const shortStatus = (s: string): string => s.replace(/^NFS4ERR_/, '').rep
  */
 export class RecoveryTracker {
   private readonly open = new LruMap<string, number>();
+  /** Clients inside an episode forgotten (beyond maxClients, the earliest first): their later calls count as outside one. */
+  forgotten = 0;
   private readonly maxClients: number;
   constructor(
     private readonly maxEpisodeSeconds = 120,
@@ -131,7 +133,10 @@ export class RecoveryTracker {
     if (started !== undefined && now - started > this.maxEpisodeSeconds && !lost) this.open.delete(key);
     if (lost && !this.open.has(key)) {
       this.open.set(key, now);
-      if (this.open.size > this.maxClients) this.open.shift();
+      if (this.open.size > this.maxClients) {
+        this.open.shift();
+        this.forgotten++;
+      }
     }
     const inside = this.open.has(key);
     if (inside && createSessionOk(c)) this.open.delete(key);
@@ -202,7 +207,7 @@ export class SessionRecoveryLoopDetector implements Detector {
   private readonly maxEpisodeSeconds: number;
   private readonly maxClients: number;
   /** Clients forgotten beyond maxClients. */
-  private notReported = 0;
+  private clientsNotReportedCount = 0;
 
   constructor(
     private readonly ctx: DetectorContext,
@@ -226,7 +231,7 @@ export class SessionRecoveryLoopDetector implements Detector {
       if (this.clients.size >= this.maxClients) {
         const victim = this.recent.shift()!;
         this.clients.delete(victim.client);
-        this.notReported++;
+        this.clientsNotReportedCount++;
       }
       st = {
         lruPrev: null,
@@ -310,6 +315,10 @@ export class SessionRecoveryLoopDetector implements Detector {
     else st.episodes[st.episodes.length - 1] = ep; // keep the last one
   }
 
+  notReported(): NotReportedCounts {
+    return positiveCounts({ clientsNotReported: this.clientsNotReportedCount });
+  }
+
   finish(): Finding[] {
     const out: Finding[] = [];
     for (const st of this.clients.values()) {
@@ -317,7 +326,7 @@ export class SessionRecoveryLoopDetector implements Detector {
       if (st.total === 0 || st.first === undefined || st.last === undefined) continue;
       out.push(this.finding(st));
     }
-    if (this.notReported > 0 && out.length > 0) out[out.length - 1]!.metrics.clientsNotReported = this.notReported;
+    if (this.clientsNotReportedCount > 0 && out.length > 0) out[out.length - 1]!.metrics.clientsNotReported = this.clientsNotReportedCount;
     return out;
   }
 

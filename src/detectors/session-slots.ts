@@ -20,7 +20,7 @@
 import type { FrameRef } from '../capture/frame.js';
 import type { Transaction } from '../rpc/transaction.js';
 import { formatFrameTime } from '../report/time.js';
-import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type DetectorOptions, type Finding } from './finding.js';
+import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type DetectorOptions, type Finding, positiveCounts, type NotReportedCounts } from './finding.js';
 import { cleanMetrics, listText, plural, sentences } from './wording.js';
 import { compoundOf } from './session-recovery-loop.js';
 import { LruList, type LruLinks } from '../memory/lru.js';
@@ -107,7 +107,7 @@ export class SessionSlotsDetector implements Detector {
   private readonly troubled = new LruList<SessionState>();
   private readonly maxSessions: number;
   /** Sessions with issues forgotten beyond maxSessions. */
-  private notReported = 0;
+  private sessionsNotReportedCount = 0;
 
   constructor(
     private readonly ctx: DetectorContext,
@@ -128,7 +128,7 @@ export class SessionSlotsDetector implements Detector {
       let victim = this.clean.shift();
       if (victim === null) {
         victim = this.troubled.shift()!;
-        this.notReported++;
+        this.sessionsNotReportedCount++;
       }
       this.sessions.delete(victim.sessionid);
     }
@@ -201,6 +201,10 @@ export class SessionSlotsDetector implements Detector {
     }
   }
 
+  notReported(): NotReportedCounts {
+    return positiveCounts({ sessionsNotReported: this.sessionsNotReportedCount });
+  }
+
   finish(): Finding[] {
     // One finding per client and server, its sessions inside, in the order first seen.
     const groups = new Map<string, SessionState[]>();
@@ -212,7 +216,7 @@ export class SessionSlotsDetector implements Detector {
       groups.set(key, list);
     }
     const out = [...groups.values()].map((list) => this.finding(list));
-    if (this.notReported > 0 && out.length > 0) out[out.length - 1]!.metrics.sessionsNotReported = this.notReported;
+    if (this.sessionsNotReportedCount > 0 && out.length > 0) out[out.length - 1]!.metrics.sessionsNotReported = this.sessionsNotReportedCount;
     return out;
   }
 

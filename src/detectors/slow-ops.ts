@@ -41,7 +41,7 @@ import { NO_NAME, ProcedureKeyed } from '../analysis/procedure-keyed.js';
 import type { Transaction } from '../rpc/transaction.js';
 import { formatFrameTime } from '../report/time.js';
 import { formatEndpoint, type Direction } from '../transport/stream.js';
-import { evidence, MAX_EVIDENCE, type Detector, type DetectorContext, type DetectorOptions, type Finding } from './finding.js';
+import { evidence, MAX_EVIDENCE, type Detector, type DetectorContext, type DetectorOptions, type Finding, positiveCounts, type NotReportedCounts } from './finding.js';
 import type { TransportEpisode } from './transport-timeline.js';
 import { directionFrom, frameCompare, round, secondsFrom } from './transport-common.js';
 import { SILENCE_SECONDS } from '../analysis/capture-summary.js';
@@ -252,6 +252,7 @@ function opLabel(t: Transaction): string {
 
 export class SlowOpsDetector implements Detector {
   readonly kind = 'slow-ops';
+  private callsOfServersNotFollowed = 0;
   /** By label (opLabel). */
   private readonly ops: CappedRows<OpStats>;
   private otherOps: OpStats | undefined;
@@ -311,6 +312,8 @@ export class SlowOpsDetector implements Detector {
         why = this.explain(t);
         s.servers.slow(sv, why.cause);
       }
+    } else {
+      this.callsOfServersNotFollowed++;
     }
     if (t.latency < this.relativeFloor && t.latency < (s.data ? this.dataFloor : this.metadataFloor)) return;
     if (t.latency <= s.heap.floor()) return;
@@ -418,6 +421,11 @@ export class SlowOpsDetector implements Detector {
       };
     }
     return { cause: 'server', text: 'TCP shows no loss, stall or zero window: the time was spent in the server (its threads, locks or storage)', frames: [] };
+  }
+
+  /** Calls to servers beyond the MAX_SERVERS followed per operation: in the operation's figures, not in its per-server breakdown. */
+  notReported(): NotReportedCounts {
+    return positiveCounts({ callsOfServersNotFollowed: this.callsOfServersNotFollowed });
   }
 
   finish(): Finding[] {

@@ -16,7 +16,7 @@ import type { FrameRef } from '../capture/frame.js';
 import type { Transaction } from '../rpc/transaction.js';
 import { formatFrameTime } from '../report/time.js';
 import { burstsText, cleanMetrics, plural, sentences } from './wording.js';
-import { MAX_EVIDENCE, evidence, fileLabel, type Detector, type DetectorContext, type DetectorOptions, type Finding } from './finding.js';
+import { MAX_EVIDENCE, evidence, fileLabel, type Detector, type DetectorContext, type DetectorOptions, type Finding, positiveCounts, type NotReportedCounts } from './finding.js';
 import { RecoveryTracker, compoundOf, failedOp } from './session-recovery-loop.js';
 import { LruMap } from '../memory/lru.js';
 
@@ -199,6 +199,12 @@ export class StateErrorsDetector implements Detector {
     this.open.delete(key);
     if (this.done.length < this.maxFindings) this.done.push(b);
     else this.dropped++;
+  }
+
+
+  /** After finish(): the bursts beyond those kept, and the recovery episodes forgotten (their STALE_CLIENTID replies judged as outside one). */
+  notReported(): NotReportedCounts {
+    return positiveCounts({ burstsNotReported: this.dropped, recoveriesForgotten: this.recovery.forgotten });
   }
 
   finish(): Finding[] {

@@ -32,10 +32,11 @@ import { snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import { formatFrameTime } from '../report/time.js';
 import type { Transaction } from '../rpc/transaction.js';
 import type { Direction } from '../transport/stream.js';
-import { MAX_EVIDENCE, evidence, fileLabel, type Detector, type DetectorContext, type DetectorOptions, type Finding } from './finding.js';
+import { MAX_EVIDENCE, evidence, fileLabel, type Detector, type DetectorContext, type DetectorOptions, type Finding, positiveCounts, type NotReportedCounts } from './finding.js';
 import type { ConnectionTimeline, TransportEpisode } from './transport-timeline.js';
 import { directionFrom, endpointText, frameCompare, later, operationOf, round, secondsFrom } from './transport-common.js';
 import { bytesText, cleanMetrics, intervalsText, plural, secondsText, sentences, xidText } from './wording.js';
+import { noteNotReported } from './recent-groups.js';
 
 export const KIND_UNANSWERED = 'unanswered-call';
 
@@ -92,6 +93,8 @@ export class UnansweredCallDetector implements Detector {
   private readonly timeout: number;
   private readonly evidenceSeconds: number;
   private readonly maxGroups: number;
+  /** Unanswered calls of groups beyond `maxGroups` (the first are kept): counted, not reported. */
+  private callsNotReported = 0;
   private readonly groups = new Map<string, Group>();
 
   constructor(
@@ -142,7 +145,10 @@ export class UnansweredCallDetector implements Detector {
     const key = `${t.client.addr}|${server}|${op}`;
     let g = this.groups.get(key);
     if (g === undefined) {
-      if (this.groups.size >= this.maxGroups) return;
+      if (this.groups.size >= this.maxGroups) {
+        this.callsNotReported++;
+        return;
+      }
       g = {
         client: t.client.addr,
         server,
@@ -248,8 +254,16 @@ export class UnansweredCallDetector implements Detector {
     return best;
   }
 
+  notReported(): NotReportedCounts {
+    return positiveCounts({ callsNotReported: this.callsNotReported });
+  }
+
   finish(): Finding[] {
-    return [...this.groups.values()].map((g) => this.finding(g));
+    return noteNotReported(
+      [...this.groups.values()].map((g) => this.finding(g)),
+      'callsNotReported',
+      this.callsNotReported,
+    );
   }
 
   private finding(g: Group): Finding {

@@ -24,6 +24,7 @@ import { rankFindings } from '../detectors/ranking.js';
 import { emptyRdmaSection, mergeRdmaSections } from '../analysis/rdma-summary.js';
 import { buildVerdict } from '../detectors/verdict.js';
 import { DEFAULT_FINDINGS_MAX_PER_KIND, FindingsCap } from '../detectors/findings-cap.js';
+import type { NotReportedByDetector } from '../detectors/finding.js';
 import { MAX_TIMELINE_SERIES, Timeline } from '../analysis/timeline.js';
 import { MAX_OPERATIONS } from '../analysis/operation-cap.js';
 import { REPORT_SCHEMA_VERSION, type FrameLocation, type Report } from './model.js';
@@ -56,6 +57,10 @@ export function validateReport(r: unknown, label: string): asserts r is Report {
   const notListed = r['findingsNotListed'];
   if (notListed !== undefined && (!isObj(notListed) || typeof notListed['maxPerKind'] !== 'number' || !isObj(notListed['byKind']))) {
     throw new Error(`${label}: findingsNotListed is not {maxPerKind, byKind}`);
+  }
+  const notReported = r['notReported'];
+  if (notReported !== undefined && (!isObj(notReported) || !Object.values(notReported).every((c) => isObj(c) && Object.values(c).every((n) => typeof n === 'number')))) {
+    throw new Error(`${label}: notReported is not {detector: {what: count}}`);
   }
   const cap = r['capture'] as Obj;
   if (!Array.isArray(cap['files'])) throw new Error(`${label}: capture.files is not a list`);
@@ -102,6 +107,14 @@ function addRecords(a: Record<string, number>, b: Record<string, number>): Recor
   for (const [k, v] of Object.entries(b)) m.set(k, (m.get(k) ?? 0) + v);
   const out: Record<string, number> = {};
   for (const k of [...m.keys()].sort()) out[k] = m.get(k)!;
+  return out;
+}
+
+/** Two reports' detector drop counts added, per detector (in name order); undefined when neither has any. */
+function addNotReported(a: NotReportedByDetector | undefined, b: NotReportedByDetector | undefined): NotReportedByDetector | undefined {
+  if (a === undefined || b === undefined) return a ?? b;
+  const out: NotReportedByDetector = {};
+  for (const kind of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) out[kind] = addRecords(a[kind] ?? {}, b[kind] ?? {});
   return out;
 }
 
@@ -161,7 +174,8 @@ function mergeTwo(a: Report, b: Report): Report {
   const findings = cap.keep(rankFindings([...a.findings, ...b.findings]));
   const findingsNotListed = cap.notListed();
   const calls = a.rpc.calls + b.rpc.calls;
-  const { findingsNotListed: _a, ...rest } = a;
+  const notReported = addNotReported(a.notReported, b.notReported);
+  const { findingsNotListed: _a, notReported: _n, ...rest } = a;
   const refused = [...a.tcp.refused, ...b.tcp.refused];
   return {
     ...rest,
@@ -186,6 +200,7 @@ function mergeTwo(a: Report, b: Report): Report {
     ...mergeMemory(a.memory, b.memory),
     findings,
     ...(findingsNotListed !== undefined ? { findingsNotListed } : {}),
+    ...(notReported !== undefined ? { notReported } : {}),
     diagnostics: {
       errors: da.errors + db.errors,
       warnings: da.warnings + db.warnings,

@@ -34,7 +34,7 @@ export type {
 } from '../analysis/timeline.js';
 import type { TimelineSection } from '../analysis/timeline.js';
 import type { MemoryReport } from '../memory/budget.js';
-import type { Finding } from '../detectors/finding.js';
+import type { Finding, NotReportedByDetector } from '../detectors/finding.js';
 import type { Verdict } from '../detectors/verdict.js';
 import type { FindingsNotListed } from '../detectors/findings-cap.js';
 
@@ -205,6 +205,13 @@ export interface Report {
   findings: Finding[];
   /** Findings beyond `findingsMaxPerKind` (1000) of their kind, counted per kind and severity; absent when every finding is listed. */
   findingsNotListed?: FindingsNotListed;
+  /**
+   * What the detectors' bounds left out of their findings, per detector kind
+   * and what was left out (`{"rpc-retransmission": {"callsNotReported": 120}}`);
+   * absent when nothing was. Also in the last finding of the detector, when
+   * it has one.
+   */
+  notReported?: NotReportedByDetector;
   diagnostics: DiagnosticSummary;
   /**
    * Per (program, version, procedure), per NFSv4 COMPOUND main op and per

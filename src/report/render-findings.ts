@@ -4,7 +4,7 @@
  * per finding with its explanation, caveat, metrics and the frames to look
  * at in Wireshark, wrapped and fitted to the width (src/report/terminal.ts).
  */
-import type { Finding } from '../detectors/finding.js';
+import type { Finding, NotReportedByDetector } from '../detectors/finding.js';
 import type { Verdict } from '../detectors/verdict.js';
 import { notListedTotals, type FindingsNotListed } from '../detectors/findings-cap.js';
 import { DEFAULT_WIDTH, displayWidth, fitTable, frameLabel, shortenEnd, wrapText } from './terminal.js';
@@ -21,6 +21,23 @@ export interface FindingsTextOptions {
   verdict?: Verdict;
   /** The findings beyond the cap of their kind (the report's findingsNotListed). */
   notListed?: FindingsNotListed;
+  /** What the detectors' bounds left out (the report's notReported). */
+  notReported?: NotReportedByDetector;
+}
+
+/**
+ * The sentence saying what the detectors' bounds left out of the findings
+ * (`rpc-retransmission: 1,204 calls not reported; …`), undefined when nothing.
+ */
+export function notReportedText(n: NotReportedByDetector | undefined): string | undefined {
+  if (n === undefined) return undefined;
+  const parts: string[] = [];
+  for (const [kind, counts] of Object.entries(n)) {
+    const what = Object.entries(counts).map(([name, count]) => `${groupDigits(count)} ${name.replace(/[A-Z]/g, (c) => ` ${c.toLowerCase()}`)}`);
+    if (what.length > 0) parts.push(`${kind}: ${what.join(', ')}`);
+  }
+  if (parts.length === 0) return undefined;
+  return `Left out by the detectors' bounds (the state each keeps is bounded; docs/findings.md says how to raise them): ${parts.join('; ')}.`;
 }
 
 const INDENT = '   ';
@@ -95,7 +112,9 @@ export function renderFindingsText(findings: readonly Finding[], options: Findin
   const color = o.color ?? false;
   const width = o.width ?? DEFAULT_WIDTH;
   const verdict = o.verdict !== undefined ? `${renderVerdictText(o.verdict, o)}\n` : '';
-  if (findings.length === 0) return `${verdict}Findings: none.\n`;
+  const leftOut = notReportedText(o.notReported);
+  const leftOutLines = leftOut !== undefined ? `\n${wrapText(leftOut, width, { firstIndent: '', indent: INDENT }).join('\n')}\n` : '';
+  if (findings.length === 0) return `${verdict}Findings: none.\n${leftOutLines}`;
   const unlisted = notListedTotals(o.notListed).findings;
   const out: string[] = [unlisted > 0 ? `Findings (${groupDigits(findings.length)} listed, ${groupDigits(unlisted)} more counted)` : `Findings (${findings.length})`];
   const para = (text: string): void => {
@@ -162,6 +181,10 @@ export function renderFindingsText(findings: readonly Finding[], options: Findin
     para(
       `Not listed, only counted: ${kinds.join(', ')} (the ${groupDigits(o.notListed.maxPerKind)} most severe and costly of each kind are kept, in JSON too; the library option findingsMaxPerKind sets how many).`,
     );
+  }
+  if (leftOut !== undefined) {
+    out.push('');
+    para(leftOut);
   }
   return `${verdict}${out.join('\n')}\n`;
 }

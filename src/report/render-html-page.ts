@@ -64,6 +64,8 @@ export interface PageData {
   findingsTotal: number;
   /** Findings beyond the cap of their kind: counted, not in the report. */
   findingsNotListed?: number;
+  /** What the detectors' bounds left out of the findings, as a sentence. */
+  notReportedText?: string;
   capture: CaptureSection;
   skipped: SkippedSection;
   diagnostics: DiagnosticSummary;
@@ -291,6 +293,7 @@ export function pageMain(data: PageData, uPlot: any): void {
   // ---- findings ---------------------------------------------------------------
   const findings = section('findings', (data.findingsNotListed ?? 0) > 0 ? `Findings (${data.findingsTotal} listed, ${data.findingsNotListed} more counted)` : `Findings (${data.findingsTotal})`);
   if (data.findingsTotal === 0) findings.append(el('p', {}, 'No finding.'));
+  if (data.notReportedText !== undefined) findings.append(el('p', { class: 'meta', id: 'findings-not-reported' }, data.notReportedText));
   if (data.findingsTotal > data.findings.length) {
     findings.append(
       el('p', { class: 'meta' }, `The first ${data.findings.length} in full and on the time axis; the next ${data.moreFindings.length} one line each, below them${data.findingsTotal > data.findings.length + data.moreFindings.length ? `; ${data.findingsTotal - data.findings.length - data.moreFindings.length} more not in this page` : ''}. All of them: nfsight findings.`),

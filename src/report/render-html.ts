@@ -20,6 +20,7 @@ import { bucketValue } from '../analysis/histogram.js';
 import { isOther, operationLabel, otherLabel } from '../analysis/operation-cap.js';
 import type { Report, TimelineSection } from './model.js';
 import { pageMain, type PageData, type PageTimeline } from './render-html-page.js';
+import { notReportedText } from './render-findings.js';
 
 export interface HtmlOptions {
   /** Only the verdict, findings and their episodes (`nfsight findings --format html`). */
@@ -151,6 +152,7 @@ export function pageData(report: Report, options: HtmlOptions = {}): PageData {
     })),
     findingsTotal: report.findings.length,
     ...(report.findingsNotListed !== undefined ? { findingsNotListed: notListedTotals(report.findingsNotListed).findings } : {}),
+    ...(report.notReported !== undefined ? { notReportedText: notReportedText(report.notReported) } : {}),
     capture: report.capture,
     skipped: report.skipped,
     diagnostics: report.diagnostics,

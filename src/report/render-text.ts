@@ -394,7 +394,7 @@ export function renderReportText(report: Report, options: TextOptions = {}): str
   };
   const blocks: string[] = [headerLines(report, ctx).join('\n')];
   const want = (s: ReportSection): boolean => sections.includes(s);
-  if (want('findings')) blocks.push(renderFindingsText(report.findings, { color: ctx.color, width: ctx.width, multiFile: ctx.multiFile, verdict: report.verdict, notListed: report.findingsNotListed }).trimEnd());
+  if (want('findings')) blocks.push(renderFindingsText(report.findings, { color: ctx.color, width: ctx.width, multiFile: ctx.multiFile, verdict: report.verdict, notListed: report.findingsNotListed, notReported: report.notReported }).trimEnd());
   const breakdown: Record<BreakdownBy, string[]> = {
     op: [...(want('timing') ? timingSection(report, ctx) : []), ...(want('errors') ? errorsSection(report, ctx) : [])],
     client: want('clients') ? peersSection(report.clients, 'Clients (by address)', 'client', ctx) : [],

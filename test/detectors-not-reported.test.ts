@@ -1,0 +1,96 @@
+/**
+ * What the detectors' bounds leave out is said in the report's
+ * `notReported` (per detector kind), in the text and in the HTML page, also
+ * when the detector has no finding left to carry the count; merged reports
+ * add them.
+ */
+import { describe, expect, it } from 'vitest';
+import { analyze } from '../src/analyze.js';
+import { mergeReports } from '../src/report/merge.js';
+import { renderReportText } from '../src/report/render-text.js';
+import { renderReportHtml } from '../src/report/render-html.js';
+import { notReportedText } from '../src/report/render-findings.js';
+import { writePcap } from './gen/capture-writer.js';
+import { NFS_PROGRAM, XdrWriter, recordMark, rpcAcceptedReply, rpcCall } from './gen/rpc.js';
+import { OP, compoundArgs, compoundRes, getfhArgs, openArgs, putfhArgs, statusRes } from './gen/nfs4.js';
+import { Capture, TcpSession, type Host } from './gen/session.js';
+import { tempDir, writeTemp } from './helpers.js';
+
+const CLIENT: Host = { addr: '192.0.2.10', port: 801 };
+const DIR_FH = Buffer.alloc(16, 0xd1);
+const cred = { machine: 'c', uid: 0, gid: 0 };
+const openCall = (xid: number): Buffer =>
+  rpcCall({ xid, prog: NFS_PROGRAM, vers: 4, proc: 1, cred }, compoundArgs('', 0, [putfhArgs(DIR_FH), openArgs(1, 1, 0, 0x1234n, Buffer.from('owner'), 'f'), getfhArgs()]));
+const openOk = (xid: number): Buffer => rpcAcceptedReply(xid, compoundRes(0, '', [statusRes(OP.PUTFH, 0), statusRes(OP.OPEN, 0)]));
+const getattrCall = (xid: number): Buffer =>
+  rpcCall({ xid, prog: NFS_PROGRAM, vers: 3, proc: 1, cred }, new XdrWriter().opaque(Buffer.alloc(32, 0xfe)).bytes());
+
+/** One OPEN answered by each of `servers` servers, a second apart: no grace period anywhere. */
+function serversOnce(servers: number): string {
+  const capture = new Capture();
+  for (let i = 0; i < servers; i++) {
+    const s = new TcpSession(capture, { addr: CLIENT.addr, port: 900 + i }, { addr: `192.0.2.${101 + i}`, port: 2049 }).handshake();
+    s.send('client', recordMark(openCall(0x200 + i)));
+    s.send('server', recordMark(openOk(0x200 + i)));
+    capture.advance(1);
+  }
+  return writeTemp(tempDir(), 'servers.pcap', writePcap(capture.frames, { linkType: 1 }));
+}
+
+/** `clients` clients each sending one GETATTR over UDP that is never answered, then 70 s of other traffic. */
+function unansweredFromClients(clients: number): string {
+  const c = new Capture();
+  const server: Host = { addr: '192.0.2.20', port: 2049 };
+  for (let i = 0; i < clients; i++) {
+    c.udp({ addr: `192.0.2.${100 + i}`, port: 800 }, server, getattrCall(0x900 + i));
+    c.advance(0.1);
+  }
+  // A call answered 70 s later: the unanswered ones waited past the 60 s timeout.
+  c.advance(70);
+  c.udp({ addr: '192.0.2.99', port: 800 }, server, getattrCall(0x1));
+  c.udp(server, { addr: '192.0.2.99', port: 800 }, rpcAcceptedReply(0x1, Buffer.alloc(100, 1)));
+  return writeTemp(tempDir(), 'unanswered.pcap', writePcap(c.frames, { linkType: 1 }));
+}
+
+describe('notReported: what the detectors left out', () => {
+  it('a detector with no finding: 12 servers through graceMaxServers 5 leave 7 forgotten, said in JSON, text and HTML', async () => {
+    const report = await analyze(serversOnce(12), { detectorOptions: { graceMaxServers: 5 } });
+    expect(report.findings.filter((f) => f.kind === 'grace-period')).toEqual([]);
+    expect(report.notReported).toEqual({ 'grace-period': { serversForgotten: 7 } });
+    const text = renderReportText(report, { width: 100 });
+    expect(text.replace(/\s+/g, ' ')).toContain("Left out by the detectors' bounds (the state each keeps is bounded; docs/findings.md says how to raise them): grace-period: 7 servers forgotten.");
+    expect(renderReportHtml(report)).toContain('grace-period: 7 servers forgotten');
+  });
+
+  it('within the bounds nothing is left out and the field is absent', async () => {
+    const report = await analyze(serversOnce(5), { detectorOptions: { graceMaxServers: 5 } });
+    expect(report.notReported).toBeUndefined();
+    expect(renderReportText(report, { width: 100 })).not.toContain('Left out by');
+  });
+
+  it('unanswered calls beyond unansweredMaxGroups: counted in the last finding and in notReported', async () => {
+    const report = await analyze(unansweredFromClients(5), { detectorOptions: { unansweredMaxGroups: 2 } });
+    const unanswered = report.findings.filter((f) => f.kind === 'unanswered-call');
+    expect(unanswered.map((f) => f.client).sort()).toEqual(['192.0.2.100', '192.0.2.101']);
+    expect(unanswered.map((f) => f.metrics['callsNotReported']).filter((n) => n !== undefined)).toEqual([3]);
+    expect(report.notReported).toEqual({ 'unanswered-call': { callsNotReported: 3 } });
+    // Every unanswered call is still counted by the RPC layer.
+    expect(report.rpc.unanswered).toBe(5);
+  });
+
+  it('merge adds the counts per detector', async () => {
+    const a = await analyze(serversOnce(12), { detectorOptions: { graceMaxServers: 5 } });
+    const b = await analyze(unansweredFromClients(5), { detectorOptions: { unansweredMaxGroups: 2, graceMaxServers: 5 } });
+    const m = mergeReports([a, b, a]);
+    expect(m.notReported).toEqual({ 'grace-period': { serversForgotten: 14 }, 'unanswered-call': { callsNotReported: 3 } });
+    expect(mergeReports([b, b]).notReported).toEqual({ 'unanswered-call': { callsNotReported: 6 } });
+  });
+
+  it('the sentence names each count in words', () => {
+    expect(notReportedText({ 'rpc-retransmission': { callsNotReported: 1204 }, 'slow-ops': { callsOfServersNotFollowed: 3 } })).toBe(
+      "Left out by the detectors' bounds (the state each keeps is bounded; docs/findings.md says how to raise them): rpc-retransmission: 1,204 calls not reported; slow-ops: 3 calls of servers not followed.",
+    );
+    expect(notReportedText(undefined)).toBeUndefined();
+    expect(notReportedText({})).toBeUndefined();
+  });
+});
