@@ -108,6 +108,58 @@ function checkCount(r: XdrReader, count: number, at: number): boolean {
   return true;
 }
 
+/**
+ * A walk over an argarray or resarray of ops (`table`): the count checked
+ * against what is left, each op's number read and kept in `numbers` (an
+ * unknown one too), stopping at an op nfsight does not know (what follows
+ * cannot be delimited) or where the reader stopped, `stop` saying why.
+ * The caller decodes each op's body between next() and check().
+ */
+export class OpWalk {
+  readonly numbers: number[] = [];
+  /** The number of the op next() returned. */
+  op = -1;
+  stop: DecodeStop | undefined;
+  private left: number;
+
+  constructor(
+    private readonly r: XdrReader,
+    private readonly table: Record<number, OpDef>,
+  ) {
+    const at = r.pos;
+    const n = r.u32();
+    this.left = r.ok && checkCount(r, n, at) ? n : 0;
+    if (!r.ok) this.stop = stopOf(r)!;
+  }
+
+  /** The next op's definition (its number in `op`); undefined at the end of the array or where the walk stops. */
+  next(): OpDef | undefined {
+    if (this.left === 0) return undefined;
+    this.left--;
+    const r = this.r;
+    const at = r.pos;
+    const op = r.u32();
+    if (!this.check()) return undefined;
+    this.numbers.push(op);
+    const def = this.table[op];
+    if (def === undefined) {
+      this.stop = { reason: 'unknown-op', at };
+      this.left = 0;
+      return undefined;
+    }
+    this.op = op;
+    return def;
+  }
+
+  /** Whether the reader is still going after part of an op; else the walk stops here. */
+  check(): boolean {
+    if (this.r.ok) return true;
+    this.stop = stopOf(this.r)!;
+    this.left = 0;
+    return false;
+  }
+}
+
 interface WalkedOps {
   numbers: number[];
   items: { op: number; args: Record<string, unknown> }[];
@@ -116,23 +168,13 @@ interface WalkedOps {
 
 /** Walks an argarray of ops (`table`), stopping at an unknown op or a reader error. */
 export function walkArgs(r: XdrReader, table: Record<number, OpDef>): WalkedOps {
-  const numbers: number[] = [];
+  const walk = new OpWalk(r, table);
   const items: { op: number; args: Record<string, unknown> }[] = [];
-  const countAt = r.pos;
-  const count = r.u32();
-  if (!r.ok || !checkCount(r, count, countAt)) return { numbers, items, stop: stopOf(r)! };
-  for (let i = 0; i < count; i++) {
-    const at = r.pos;
-    const op = r.u32();
-    if (!r.ok) return { numbers, items, stop: stopOf(r)! };
-    numbers.push(op);
-    const def = table[op];
-    if (def === undefined) return { numbers, items, stop: { reason: 'unknown-op', at } };
-    const args = def.args(r);
-    items.push({ op, args });
-    if (!r.ok) return { numbers, items, stop: stopOf(r)! };
+  for (let def = walk.next(); def !== undefined; def = walk.next()) {
+    items.push({ op: walk.op, args: def.args(r) });
+    if (!walk.check()) break;
   }
-  return { numbers, items };
+  return walk.stop === undefined ? { numbers: walk.numbers, items } : { numbers: walk.numbers, items, stop: walk.stop };
 }
 
 export interface WalkedResults {
@@ -144,23 +186,16 @@ export interface WalkedResults {
 
 /** Walks a resarray: per op its number, status and results. */
 export function walkResults(r: XdrReader, table: Record<number, OpDef>): WalkedResults {
-  const out: WalkedResults = { numbers: [], statuses: [], results: [] };
-  const countAt = r.pos;
-  const count = r.u32();
-  if (!r.ok || !checkCount(r, count, countAt)) return { ...out, stop: stopOf(r)! };
-  for (let i = 0; i < count; i++) {
-    const at = r.pos;
-    const op = r.u32();
-    if (!r.ok) return { ...out, stop: stopOf(r)! };
-    out.numbers.push(op);
-    const def = table[op];
-    if (def === undefined) return { ...out, stop: { reason: 'unknown-op', at } };
+  const walk = new OpWalk(r, table);
+  const out: WalkedResults = { numbers: walk.numbers, statuses: [], results: [] };
+  for (let def = walk.next(); def !== undefined; def = walk.next()) {
     const status = r.u32();
-    if (!r.ok) return { ...out, stop: stopOf(r)! };
+    if (!walk.check()) break;
     out.statuses.push(status);
     out.results.push(def.res(r, status));
-    if (!r.ok) return { ...out, stop: stopOf(r)! };
+    if (!walk.check()) break;
   }
+  if (walk.stop !== undefined) out.stop = walk.stop;
   return out;
 }
 
@@ -168,11 +203,24 @@ function decodeCompoundCall(r: XdrReader): DecodedCall {
   const tag = r.opaqueText(TAG_LIMIT, 'utf8');
   const minorVersion = r.u32();
   if (!r.ok) return { ops: [], mainOp: 'COMPOUND', tag, args: { ops: [] }, stop: stopOf(r)! };
-  const walked = walkArgs(r, OPS);
-  const ops = walked.numbers.map(nfs4OpName);
-  // The main op among the ops decoded (an unknown op has no tier).
-  const known = walked.items.map((it) => it.op);
-  const mainIdx = mainOpIndex(known);
+  // walkArgs' walk, made here in one pass without its lists: a COMPOUND is decoded per call.
+  const items: Nfs4OpArgs[] = [];
+  // The main op among the ops decoded (an unknown op has no tier): mainOpIndex's choice.
+  let mainIdx = -1;
+  let mainTier = Infinity;
+  const walk = new OpWalk(r, OPS);
+  for (let def = walk.next(); def !== undefined; def = walk.next()) {
+    const tier = TIERS[walk.op] ?? 1;
+    if (tier < mainTier) {
+      mainTier = tier;
+      mainIdx = items.length;
+    }
+    items.push({ op: def.name, args: def.args(r) });
+    if (!walk.check()) break;
+  }
+  /** The numbers of the ops walked: those of `items`, then an unknown one. */
+  const known = walk.numbers;
+  const ops = known.map(nfs4OpName);
 
   // The current file handle before each op: PUTFH sets it, the ops that
   // change it to one the call does not show make it unknown.
@@ -182,7 +230,9 @@ function decodeCompoundCall(r: XdrReader): DecodedCall {
   const names: string[] = [];
   let offset: number | undefined;
   let count: number | undefined;
-  walked.items.forEach(({ op, args }, i) => {
+  for (let i = 0; i < items.length; i++) {
+    const op = known[i]!;
+    const args = items[i]!.args as Record<string, unknown>;
     if (i === mainIdx) mainFh = cur;
     switch (op) {
       case OP_PUTFH:
@@ -210,23 +260,20 @@ function decodeCompoundCall(r: XdrReader): DecodedCall {
       offset = typeof args.offset === 'number' ? args.offset : undefined;
       count = args.count as number;
     }
-  });
+  }
 
   const call: DecodedCall = {
     ops,
     mainOp: mainIdx >= 0 ? nfs4OpName(known[mainIdx]!) : 'COMPOUND',
     minorVersion,
     tag,
-    args: {
-      ...(minorVersion > MAX_MINOR_VERSION ? { unknownMinorVersion: true } : {}),
-      ops: walked.items.map(({ op, args }): Nfs4OpArgs => ({ op: nfs4OpName(op), args })),
-    },
+    args: minorVersion > MAX_MINOR_VERSION ? { unknownMinorVersion: true, ops: items } : { ops: items },
   };
   if (mainFh !== undefined) call.fh = mainFh;
   if (names.length > 0) call.names = names;
   if (offset !== undefined) call.offset = offset;
   if (count !== undefined) call.count = count;
-  if (walked.stop) call.stop = walked.stop;
+  if (walk.stop) call.stop = walk.stop;
   return call;
 }
 
@@ -252,40 +299,41 @@ function decodeCompoundReply(r: XdrReader, call: DecodedCall | undefined): Decod
   const tag = r.opaqueText(TAG_LIMIT, 'utf8');
   const status = nfs4StatusName(statusCode);
   if (!r.ok) return { status, statusCode, ops: [], opStatus: [], results: { tag, ops: [] }, stop: stopOf(r)! };
-  const walked = walkResults(r, OPS);
-  const reply: DecodedReply = {
-    status,
-    statusCode,
-    ops: walked.numbers.map(nfs4OpName),
-    opStatus: walked.statuses.map(nfs4StatusName),
-    results: {
-      tag,
-      ops: walked.statuses.map((st, i): Nfs4OpResult => {
-        const result = walked.results[i];
-        const out: Nfs4OpResult = { op: nfs4OpName(walked.numbers[i]!), status: nfs4StatusName(st) };
-        if (result !== undefined) out.result = result;
-        return out;
-      }),
-    },
-  };
+  // walkResults' walk, made here in one pass without its lists: a COMPOUND reply is decoded per call.
+  const opStatus: string[] = [];
+  const items: Nfs4OpResult[] = [];
   let readBytes: number | undefined;
   let writeBytes: number | undefined;
-  const handles: { fh: string; name?: string }[] = [];
-  walked.results.forEach((res, i) => {
-    if (res === undefined) return;
-    const op = walked.numbers[i];
-    if (op === OP_READ) readBytes = (readBytes ?? 0) + (res.count as number);
-    else if (op === OP_READ_PLUS) readBytes = (readBytes ?? 0) + (res.dataBytes as number);
-    else if (op === OP_WRITE) writeBytes = (writeBytes ?? 0) + (res.count as number);
-    else if (op === OP_GETFH) {
-      const name = nameBefore(call, i);
-      handles.push(name === undefined ? { fh: res.fh as string } : { fh: res.fh as string, name });
+  let handles: { fh: string; name?: string }[] | undefined;
+  const walk = new OpWalk(r, OPS);
+  for (let def = walk.next(); def !== undefined; def = walk.next()) {
+    const op = walk.op;
+    const st = r.u32();
+    if (!walk.check()) break;
+    const stName = nfs4StatusName(st);
+    opStatus.push(stName);
+    // A result cut short by the end of the data is kept, as far as it was read.
+    const res = def.res(r, st);
+    if (res === undefined) items.push({ op: def.name, status: stName });
+    else {
+      items.push({ op: def.name, status: stName, result: res });
+      if (op === OP_READ) readBytes = (readBytes ?? 0) + (res.count as number);
+      else if (op === OP_READ_PLUS) readBytes = (readBytes ?? 0) + (res.dataBytes as number);
+      else if (op === OP_WRITE) writeBytes = (writeBytes ?? 0) + (res.count as number);
+      else if (op === OP_GETFH) {
+        const before = nameBefore(call, items.length - 1);
+        (handles ??= []).push(before === undefined ? { fh: res.fh as string } : { fh: res.fh as string, name: before });
+      }
     }
-  });
+    if (!walk.check()) break;
+  }
+  const ops = walk.numbers.map(nfs4OpName);
+  const stop = walk.stop;
+  const reply: DecodedReply = { status, statusCode, ops, opStatus, results: { tag, ops: items } };
   if (readBytes !== undefined) reply.readBytes = readBytes;
   if (writeBytes !== undefined) reply.writeBytes = writeBytes;
-  if (handles.length > 0) reply.handles = handles;
-  if (walked.stop) reply.stop = walked.stop;
+  if (handles !== undefined) reply.handles = handles;
+  if (stop) reply.stop = stop;
   return reply;
 }
 
