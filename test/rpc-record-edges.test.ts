@@ -127,6 +127,25 @@ describe('resynchronisation: a message start is plausible only within the rules'
     expect(d.stats).toMatchObject({ resyncs: 1, skippedBytes: 0 });
   });
 
+  it('the scan finds the start after junk of every length and pattern, the junk counted byte for byte', () => {
+    // Junk whose bytes are zero and non-zero in runs of 1 to 3 (the scan
+    // passes over three positions at a non-zero byte): for every length up
+    // to 40 and every phase, the call right after it is found, nothing before.
+    for (const run of [1, 2, 3]) {
+      for (let length = 0; length <= 40; length++) {
+        for (let phase = 0; phase < 2 * run; phase++) {
+          const junk = Buffer.alloc(length);
+          for (let i = 0; i < length; i++) junk[i] = Math.floor((i + phase) / run) % 2 === 0 ? 0 : 0x61 + (i % 7);
+          const d = new Driver(true);
+          d.data(Buffer.concat([junk, recordMark(callOf(0xe0, 40)), follow()]));
+          d.end();
+          expect(xids(d), `run ${run}, length ${length}, phase ${phase}`).toEqual([0xe0, 0xf0]);
+          expect(d.stats.skippedBytes, `run ${run}, length ${length}, phase ${phase}`).toBe(length);
+        }
+      }
+    }
+  });
+
   it('losing sync in a stream in sync: a reply right after the gap needs its call', () => {
     const d = new Driver();
     d.data(recordMark(callOf(1, 40)));

@@ -987,6 +987,16 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
     let q = start;
     const last = end - PROBE;
     for (; q <= last; q++) {
+      // A non-zero byte at q + 10 rules out q, q + 1 and q + 2 (each needs
+      // its bytes 8-10, msg_type's high bytes, zero): bulk data is passed
+      // over three bytes at a time. Not for a loose first position, which
+      // plausible() judges (and clears) itself.
+      if (buf[q + 10] !== 0 && !this.looseFirst && q + 2 <= last) {
+        if (!this.syncCounted) this.countResync();
+        skipped += 3;
+        q += 2;
+        continue;
+      }
       if (this.plausible(buf, q)) {
         this.stats.skippedBytes += skipped;
         this.found();
