@@ -161,6 +161,29 @@ describe('capture-quality: bytes missing from the capture', () => {
   });
 });
 
+describe('capture-quality: connections with capture loss beyond captureMaxConnections', () => {
+  it('three connections losing bytes, two counted: "at least 2 connections"; within the cap, the exact number', async () => {
+    const lossy = (): string => {
+      const c = new Capture();
+      for (let i = 0; i < 3; i++) {
+        const s = new TcpSession(c, { addr: CLIENT.addr, port: 900 + i }, SERVER).handshake();
+        s.send('client', readCall(0x600 + i, 0, 65536));
+        c.advance(0.003);
+        s.send('server', readReply(0x600 + i, 65536), { drop: [10, 11] });
+        getattrs(s, 0x700 + 8 * i, 2);
+      }
+      return writeTemp(tempDir(), 'lossy3.pcap', writePcap(c.frames, { linkType: 1 }));
+    };
+    const file = lossy();
+    const capped = quality(readable(await analyze(file, { detectorOptions: { captureMaxConnections: 2 } })))[0]!;
+    expect(capped.explanation).toContain('never saw, on at least 2 connections:');
+    expect(capped.metrics['connections']).toBe(2);
+    const all = quality(readable(await analyze(file)))[0]!;
+    expect(all.explanation).toContain('never saw, on 3 connections:');
+    expect(all.metrics['connections']).toBe(3);
+  });
+});
+
 describe('capture-quality: snaplen', () => {
   it('replies cut before their status: their errors are unknown', async () => {
     const c = new Capture();

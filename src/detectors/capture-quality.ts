@@ -87,6 +87,8 @@ export class CaptureQualityDetector implements Detector {
   private ackedUnseenBytes = 0;
   private snaplenGapBytes = 0;
   private readonly lossConnections = new Set<number>();
+  /** A connection with loss came when `lossConnections` was full: their number is a lower bound. */
+  private lossConnectionsBeyond = false;
   private readonly lossEvidence: { at: FrameRef; what: string }[] = [];
   /** Replies without their call on connections the capture joined mid-stream, per connection (those seen one way only left out). */
   private readonly midstreamOrphans = new Map<number, { count: number; first: FrameRef }>();
@@ -133,6 +135,7 @@ export class CaptureQualityDetector implements Detector {
 
   private noteLoss(e: TcpEvent, what: string): void {
     if (this.lossConnections.size < this.maxConnections) this.lossConnections.add(e.conn.id);
+    else if (!this.lossConnections.has(e.conn.id)) this.lossConnectionsBeyond = true;
     if (this.lossEvidence.length < 6) this.lossEvidence.push({ at: snapshotFrameRef(e.at), what });
     else this.lossEvidence[6 - 1] = { at: snapshotFrameRef(e.at), what: `${what} (last)` };
   }
@@ -336,7 +339,7 @@ export class CaptureQualityDetector implements Detector {
       severity,
       `The capture lost ${bytesText(missing)} (${percentText(fraction)} of the stream bytes) in ${plural(Math.max(this.gaps.count, this.ackedUnseen.count), 'gap')}`,
       sentences(
-        `receivers acknowledged data the capture never saw, on ${plural(this.lossConnections.size, 'connection')}: the capturing host dropped packets (buffer too small, CPU, slow disk), not the network`,
+        `receivers acknowledged data the capture never saw, on ${this.lossConnectionsBeyond ? 'at least ' : ''}${plural(this.lossConnections.size, 'connection')}: the capturing host dropped packets (buffer too small, CPU, slow disk), not the network`,
         rpcLost ? `RPC messages were lost with them (${plural(facts?.resyncs ?? 0, 'resynchronisation')}): some calls look unanswered and some replies have no call` : 'findings near the gaps are weakened',
       ),
       first,

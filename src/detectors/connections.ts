@@ -144,8 +144,8 @@ export class ConnectionsDetector implements Detector {
   /** Refused and unanswered attempts beyond `max` groups (the first are kept), not reported. */
   private refusalsNotReported = 0;
   private attemptsNotReported = 0;
-  /** Connections whose opening and closing were forgotten (beyond `max`, least recently seen first): their ends are not judged. */
-  private connectionsForgotten = 0;
+  /** Connections forgotten after their close (beyond `max`, least recently seen first): calls left outstanding at it are not judged. */
+  private closesForgotten = 0;
   private readonly conns: LruMap<number, ConnInfo>;
   /** Calls answered lately, by client address, server and xid (a resend on a new connection may have come first). */
   private readonly answered: CallLru<{ connId: number; call: FrameRef; reply: FrameRef }>;
@@ -184,8 +184,9 @@ export class ConnectionsDetector implements Detector {
       c = { id, firstFrame: snapshotFrameRef(firstFrame), a, b, fin: NO_FRAMES, rst: NO_FRAMES, outstanding: NO_OUTSTANDING, outstandingCount: 0, ops: undefined };
       this.conns.set(id, c);
       if (this.conns.size > this.max) {
-        this.conns.shift();
-        this.connectionsForgotten++;
+        const [, old] = this.conns.shift()!;
+        // Only a close or calls outstanding at one is something this detector reports on.
+        if (old.fin !== NO_FRAMES || old.rst !== NO_FRAMES || old.outstandingCount > 0) this.closesForgotten++;
       }
     } else if (frameCompare(firstFrame, c.firstFrame) < 0) {
       c.firstFrame = snapshotFrameRef(firstFrame);
@@ -374,7 +375,7 @@ export class ConnectionsDetector implements Detector {
   }
 
   notReported(): NotReportedCounts {
-    return positiveCounts({ refusalsNotReported: this.refusalsNotReported, attemptsNotReported: this.attemptsNotReported, connectionsForgotten: this.connectionsForgotten });
+    return positiveCounts({ refusalsNotReported: this.refusalsNotReported, attemptsNotReported: this.attemptsNotReported, closesForgotten: this.closesForgotten });
   }
 
   finish(): Finding[] {

@@ -97,6 +97,12 @@ interface KeptEpisode {
 
 const SIDES = ['client', 'server'] as const;
 
+/** Whether either direction of a connection resent, lost or reordered segments (repeated resends of one segment counted once). */
+function isLossy(c: ConnectionTimeline): boolean {
+  for (const k of c.counters) if (k.retransmissions - k.repeatedResends + k.lostSegments + k.outOfOrder > 0) return true;
+  return false;
+}
+
 interface Group {
   client: string;
   server: string;
@@ -143,7 +149,7 @@ export class NetworkHealthDetector implements Detector {
   private readonly stallErrorSeconds: number;
   private readonly zeroWindowSeconds: number;
   private readonly maxGroups: number;
-  /** Connections and stall or zero-window episodes of client-server pairs beyond `maxGroups` (the first are kept): counted, not reported. */
+  /** Lossy connections and stall or zero-window episodes of client-server pairs beyond `maxGroups` (the first are kept): counted, not reported. */
   private connectionsNotReported = 0;
   private episodesNotReported = 0;
   private readonly groups = new Map<string, Group>();
@@ -253,14 +259,13 @@ export class NetworkHealthDetector implements Detector {
     const server = c.server().addr;
     const conn = c.conn;
     const g = this.group(this.pairs, client, server, 'loss');
-    if (g === undefined) this.connectionsNotReported++;
-    else {
-      let lossy = false;
+    const lossy = isLossy(c);
+    if (g === undefined) {
+      if (lossy) this.connectionsNotReported++;
+    } else {
       for (const side of SIDES) {
         const dir = side === 'client' ? clientDir : clientDir ^ 1;
-        const k = c.counters[dir];
         g.from[side].dataSegments += conn.dataSegments[dir];
-        if (k.retransmissions - k.repeatedResends + k.lostSegments + k.outOfOrder > 0) lossy = true;
       }
       if (lossy) {
         countConnection(g, conn.id);

@@ -396,8 +396,8 @@ export class Nfs4State implements TransactionSink {
       const status = res === undefined ? undefined : String(res.status);
       const ok = status === NFS4_OK;
       const result = ok ? obj(res!.result) : undefined;
-      const entry: Nfs4OpAttribution = { op };
-      if (status !== undefined) entry.status = status;
+      // Made with its status: a property added later costs the object a property store.
+      const entry: Nfs4OpAttribution = status !== undefined ? { op, status } : { op };
       let node = cur;
       let savedNode: FhNode | undefined;
 
@@ -674,16 +674,19 @@ export class Nfs4State implements TransactionSink {
     }
   }
 
+  /** An anomaly of a SEQUENCE (a method, not a closure per call). */
+  private sequenceAnomaly(t: Transaction, sessionid: string, status: string | undefined, a: Omit<Nfs4Anomaly, 'frame' | 'xid' | 'sessionid'>): void {
+    this.addAnomaly({ frame: t.call.frame.number, xid: t.xid, sessionid, ...a, ...(status !== undefined ? { status } : {}) });
+  }
+
   private sequence(t: Transaction, sessionid: string, args: Record<string, unknown>, status: string | undefined, result: Record<string, unknown> | undefined, answered: boolean): Nfs4Session | undefined {
     const frame = t.call.frame.number;
     const slotid = num(args.slotid);
     const seq = num(args.sequenceid);
     let s = this.sessions.get(sessionid);
-    const anomaly = (a: Omit<Nfs4Anomaly, 'frame' | 'xid' | 'sessionid'>): void =>
-      this.addAnomaly({ frame, xid: t.xid, sessionid, ...a, ...(status !== undefined ? { status } : {}) });
     if (s === undefined) {
       if (!answered) return undefined;
-      anomaly({ kind: 'unknown-session', ...(slotid !== undefined ? { slot: slotid } : {}) });
+      this.sequenceAnomaly(t, sessionid, status, { kind: 'unknown-session', ...(slotid !== undefined ? { slot: slotid } : {}) });
       // A session made before the capture started: learn it, unless the server does not know it either.
       if (status === 'NFS4ERR_BADSESSION' || status === 'NFS4ERR_DEADSESSION') return undefined;
       s = { sessionid, created: false, slots: new Map(), firstFrame: frame, lastFrame: frame };
@@ -693,7 +696,7 @@ export class Nfs4State implements TransactionSink {
     if (slotid === undefined || seq === undefined) return s;
     const tableSize = s.foreSlots;
     if (tableSize !== undefined && slotid >= tableSize) {
-      anomaly({ kind: 'slot-beyond-table', slot: slotid, expected: tableSize, got: slotid });
+      this.sequenceAnomaly(t, sessionid, status, { kind: 'slot-beyond-table', slot: slotid, expected: tableSize, got: slotid });
       return s;
     }
     if (!answered) return s;
@@ -704,10 +707,10 @@ export class Nfs4State implements TransactionSink {
       const expected = (last + 1) >>> 0;
       // Distance forward modulo 2^32: a small step ahead is a gap, behind is a reuse.
       const ahead = ((seq - expected) >>> 0) < 0x80000000;
-      anomaly({ kind: ahead ? 'sequence-gap' : 'sequence-reused', slot: slotid, expected, got: seq });
+      this.sequenceAnomaly(t, sessionid, status, { kind: ahead ? 'sequence-gap' : 'sequence-reused', slot: slotid, expected, got: seq });
     } else if (last !== undefined && seq === last && slot !== undefined) {
       // The same sequence id again on a new transaction: a retry the server may replay, or a reuse.
-      anomaly({ kind: 'sequence-reused', slot: slotid, expected: (last + 1) >>> 0, got: seq });
+      this.sequenceAnomaly(t, sessionid, status, { kind: 'sequence-reused', slot: slotid, expected: (last + 1) >>> 0, got: seq });
     }
     if (status === NFS4_OK) {
       if (slot === undefined) {
