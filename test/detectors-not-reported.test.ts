@@ -78,6 +78,28 @@ describe('notReported: what the detectors left out', () => {
     expect(report.rpc.unanswered).toBe(5);
   });
 
+  it('connections: only connections forgotten after their close are counted (closesForgotten), not live ones', async () => {
+    const capture = (close: boolean): string => {
+      const c = new Capture();
+      for (let i = 0; i < 5; i++) {
+        const s = new TcpSession(c, { addr: CLIENT.addr, port: 900 + i }, { addr: '192.0.2.20', port: 2049 }).handshake();
+        s.send('client', recordMark(getattrCall(0x300 + i)));
+        s.send('server', recordMark(rpcAcceptedReply(0x300 + i, Buffer.alloc(100, 1))));
+        if (close) {
+          s.fin('client');
+          s.fin('server');
+          s.ack('client');
+        }
+        c.advance(1);
+      }
+      return writeTemp(tempDir(), `conns-${close}.pcap`, writePcap(c.frames, { linkType: 1 }));
+    };
+    // Five connections closed one after the other through a cap of 2: the first three are forgotten after their close.
+    expect((await analyze(capture(true), { detectorOptions: { connectionsMaxTracked: 2 } })).notReported).toEqual({ connections: { closesForgotten: 3 } });
+    // Never closed: nothing of theirs is judged by this detector, nothing said.
+    expect((await analyze(capture(false), { detectorOptions: { connectionsMaxTracked: 2 } })).notReported).toBeUndefined();
+  });
+
   it('merge adds the counts per detector', async () => {
     const a = await analyze(serversOnce(12), { detectorOptions: { graceMaxServers: 5 } });
     const b = await analyze(unansweredFromClients(5), { detectorOptions: { unansweredMaxGroups: 2, graceMaxServers: 5 } });
