@@ -8,6 +8,7 @@
  * figures), so that the budget can ask it to drop the oldest.
  */
 import { grownTo } from '../memory/typed-arrays.js';
+import { HASH_SEED, seededMix } from '../fnv.js';
 import type { Credential } from '../../decoders/rpc.js';
 import type { Transaction } from './transaction.js';
 
@@ -244,7 +245,7 @@ export class RecentCalls {
   }
 
   private hash(xid: number, dirHash: number): number {
-    return Math.imul(xid + Math.imul(dirHash, 0x85ebca6b), 0x9e3779b1) >>> this.shift;
+    return seededMix(dirHash, xid, HASH_SEED) >>> this.shift;
   }
 
   /** A free slot, the arrays grown when all are used. */

@@ -27,7 +27,7 @@
  */
 import type { Credential } from '../../decoders/rpc.js';
 import type { Endpoint } from '../transport/stream.js';
-import { fnvText } from '../fnv.js';
+import { fnvText, HASH_SEED, seededMix } from '../fnv.js';
 import { CallBytesRing } from './call-bytes.js';
 import type { PendingCall } from './call-table.js';
 
@@ -102,11 +102,9 @@ class Buckets {
   count = 0;
 }
 
+/** The indexes' hash, seeded per process (src/fnv.ts HASH_SEED). */
 function mix(a: number, b: number): number {
-  let h = Math.imul(a ^ Math.imul(b, 0x9e3779b1), 0x85ebca6b);
-  h ^= h >>> 15;
-  h = Math.imul(h, 0xc2b2ae35);
-  return h ^ (h >>> 13);
+  return seededMix(a, b, HASH_SEED);
 }
 
 // Direction fields.
