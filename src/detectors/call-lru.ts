@@ -8,6 +8,7 @@
  * alone, the chain of one xid held every pair that used it: 8,192 entries
  * when thousands of clients start from the same xid, walked per call.
  */
+import { HASH_SEED, seededMix } from '../fnv.js';
 import { LruList, type LruLinks } from '../memory/lru.js';
 
 class Entry<V> implements LruLinks {
@@ -23,8 +24,12 @@ class Entry<V> implements LruLinks {
   ) {}
 }
 
-/** The map key of a pair's xid: an int32 (a small integer to V8, never a boxed number). */
-const keyOf = (pairHash: number, xid: number): number => (xid ^ pairHash) | 0;
+/**
+ * The map key of a pair's xid: an int32 (a small integer to V8, never a
+ * boxed number), seeded per process (V8 hashes integer keys with a fixed
+ * function: xids could be picked to share its chains).
+ */
+const keyOf = (pairHash: number, xid: number): number => seededMix(pairHash, xid, HASH_SEED) | 0;
 
 export class CallLru<V> {
   /** The newest entry of each key (keyOf); the others follow through `sameKey`. */

@@ -26,7 +26,10 @@
  * `capacity` are dropped (a dropped directory leaves its children
  * unresolvable).
  */
-import { FNV_OFFSET, FNV_PRIME } from '../fnv.js';
+import { FNV_OFFSET, FNV_PRIME, HASH_SEED } from '../fnv.js';
+
+/** FNV's offset basis with the process's seed: handles and names are the capture's to choose (src/fnv.ts HASH_SEED). */
+const SEEDED_OFFSET = FNV_OFFSET ^ HASH_SEED;
 import { grownTo } from '../memory/typed-arrays.js';
 import type { MemoryAccount, MemoryBudget } from '../memory/budget.js';
 import type { Transaction, TransactionSink } from '../rpc/transaction.js';
@@ -332,7 +335,7 @@ export class FileHandlePaths implements TransactionSink {
   private find(fh: string): number {
     const n = this.encodeKey(fh);
     if (n < 0) return -1;
-    const h = this.hashScratch(n, FNV_OFFSET);
+    const h = this.hashScratch(n, SEEDED_OFFSET);
     const hex = n !== fh.length * 2 ? KEY_HEX : 0;
     const mask = this.byKey.length - 1;
     for (let i = h & mask; ; i = (i + 1) & mask) {
@@ -348,7 +351,7 @@ export class FileHandlePaths implements TransactionSink {
     if (found >= 0) return found;
     const n = this.encodeKey(fh);
     if (n < 0) return -1;
-    const h = this.hashScratch(n, FNV_OFFSET);
+    const h = this.hashScratch(n, SEEDED_OFFSET);
     this.reserve(n);
     const slot = this.allocSlot();
     this.keyOff[slot] = this.arenaUsed;
@@ -614,7 +617,7 @@ export class FileHandlePaths implements TransactionSink {
 
   /** The hash of (parent slot, name in the scratch). */
   private hashChild(p: number, n: number): number {
-    return this.hashScratch(n, Math.imul(FNV_OFFSET ^ p, FNV_PRIME));
+    return this.hashScratch(n, Math.imul(SEEDED_OFFSET ^ p, FNV_PRIME));
   }
 
   private arenaEquals(off: number, n: number): boolean {
