@@ -20,6 +20,7 @@
 import { closeSync, openSync } from 'node:fs';
 import { PcapStream } from '../../bench/generate.js';
 import { NFS_PROGRAM, nfs3Fattr, recordMark, rpcAcceptedReply, rpcCall, XdrWriter } from './rpc.js';
+import { seededMix } from '../../src/fnv.js';
 
 const SYN = 0x02;
 const ACK = 0x10;
@@ -189,6 +190,21 @@ export interface LiveShape {
    * every connection. Otherwise each client's xids are its own.
    */
   sharedXids?: boolean;
+  /**
+   * Xids picked to share one chain of the call index had its hash no seed
+   * (seededMix with seed 0, the first direction, 65,536 chains): what a
+   * capture made against a known hash function looks like. Round r of
+   * client i uses the (r × connections + i)-th of them.
+   */
+  craftedXids?: boolean;
+}
+
+/** The first `n` xids that seededMix(0, xid, 0) puts in chain 0 of 65,536 (found by trying them in turn). */
+export function craftedXids(n: number): Uint32Array {
+  const out = new Uint32Array(n);
+  let k = 0;
+  for (let x = 1; k < n; x++) if ((seededMix(0, x, 0) & 0xffff) === 0) out[k++] = x;
+  return out;
 }
 
 /**
@@ -217,9 +233,10 @@ export function writeLiveFile(path: string, shape: LiveShape): HostileCounts {
     }
     const reply = (xid: number): Buffer => recordMark(rpcAcceptedReply(xid, new XdrWriter().u32(0).raw(nfs3Fattr(4096, xid)).bytes()));
     let calls = 0;
+    const crafted = shape.craftedXids === true ? craftedXids(n * (shape.answered + shape.outstanding)) : undefined;
     for (let r = 0; r < shape.answered + shape.outstanding; r++) {
       for (let i = 0; i < n; i++) {
-        const xid = (0x40000000 + (shape.sharedXids === true ? 0 : i * 4096) + r) >>> 0;
+        const xid = crafted !== undefined ? crafted[r * n + i]! : (0x40000000 + (shape.sharedXids === true ? 0 : i * 4096) + r) >>> 0;
         const c = getattrCall(xid, i);
         out.tcp(client(i), SERVER, port(i), NFS_PORT, cseq[i]!, sseq[i]!, ACK | PSH, c);
         cseq[i]! += c.length;
