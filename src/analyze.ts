@@ -287,7 +287,7 @@ export async function analyze(inputs: string | readonly string[], options: Analy
   const report: Report = {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: 'nfsight', version: VERSION },
-    verdict: buildVerdict(findings, ms.calls, findingsNotListed),
+    verdict: buildVerdict(findings, ms.calls, findingsNotListed, notReported),
     capture: {
       files: infos,
       frames: summary.frames,

@@ -57,6 +57,8 @@ describe('notReported: what the detectors left out', () => {
     const report = await analyze(serversOnce(12), { detectorOptions: { graceMaxServers: 5 } });
     expect(report.findings.filter((f) => f.kind === 'grace-period')).toEqual([]);
     expect(report.notReported).toEqual({ 'grace-period': { serversForgotten: 7 } });
+    // Restart signs forgotten are context, not problems left out: the verdict still vouches.
+    expect(report.verdict.status).toBe('no-problems');
     const text = renderReportText(report, { width: 100 });
     expect(text.replace(/\s+/g, ' ')).toContain("Left out by the detectors' bounds (the state each keeps is bounded; docs/findings.md says how to raise them): grace-period: 7 servers forgotten.");
     expect(renderReportHtml(report)).toContain('grace-period: 7 servers forgotten');
@@ -76,6 +78,18 @@ describe('notReported: what the detectors left out', () => {
     expect(report.notReported).toEqual({ 'unanswered-call': { callsNotReported: 3 } });
     // Every unanswered call is still counted by the RPC layer.
     expect(report.rpc.unanswered).toBe(5);
+    expect(report.verdict.status).toBe('problems');
+    expect(report.verdict.notJudged).toEqual(["the detectors' bounds left out what they would have reported (unanswered-call 3; see notReported)"]);
+  });
+
+  it('with every group beyond the bound, no finding is left to carry the count: the verdict does not say "no problems"', async () => {
+    const report = await analyze(unansweredFromClients(5), { detectorOptions: { unansweredMaxGroups: 0 } });
+    expect(report.findings.filter((f) => f.kind === 'unanswered-call')).toEqual([]);
+    expect(report.notReported).toEqual({ 'unanswered-call': { callsNotReported: 5 } });
+    expect(report.verdict.status).toBe('not-judged');
+    expect(report.verdict.summary).toBe("Not judged: the detectors' bounds left out what they would have reported (unanswered-call 5; see notReported).");
+    // Merged, the verdict is made again from the added counts.
+    expect(mergeReports([report, report]).verdict.summary).toBe("Not judged: the detectors' bounds left out what they would have reported (unanswered-call 10; see notReported).");
   });
 
   it('connections: only connections forgotten after their close are counted (closesForgotten), not live ones', async () => {

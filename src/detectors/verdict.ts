@@ -6,7 +6,7 @@
  * capture loss (capture-quality findings carrying `limitsJudgement` say
  * otherwise) — and else what it could not judge, and why.
  */
-import type { Finding, FindingConfidence, FindingSeverity } from './finding.js';
+import type { Finding, FindingConfidence, FindingSeverity, NotReportedByDetector } from './finding.js';
 import { impactScore, rankFindings } from './ranking.js';
 import { plural } from './wording.js';
 import { notListedTotals, type FindingsNotListed } from './findings-cap.js';
@@ -45,10 +45,29 @@ export interface Verdict {
   notes: number;
 }
 
+/**
+ * What the detectors' bounds left out that they would have reported: the
+ * counts named `…NotReported` (calls, denials, errors, lossy connections…),
+ * not the evidence or context they forgot (`…Forgotten`, `…NotFollowed`).
+ * Undefined when there is none.
+ */
+export function leftOutReason(notReported: NotReportedByDetector | undefined): string | undefined {
+  if (notReported === undefined) return undefined;
+  const parts: string[] = [];
+  for (const [kind, counts] of Object.entries(notReported)) {
+    const n = Object.entries(counts).reduce((sum, [name, c]) => (name.endsWith('NotReported') ? sum + c : sum), 0);
+    if (n > 0) parts.push(`${kind} ${n.toLocaleString('en-US')}`);
+  }
+  return parts.length > 0 ? `the detectors' bounds left out what they would have reported (${parts.join(', ')}; see notReported)` : undefined;
+}
+
 /** The verdict on ranked or unranked findings; `calls` is the number of RPC calls in the capture. */
-export function buildVerdict(findings: readonly Finding[], calls: number, notListed?: FindingsNotListed): Verdict {
+export function buildVerdict(findings: readonly Finding[], calls: number, notListed?: FindingsNotListed, notReported?: NotReportedByDetector): Verdict {
   const ranked = rankFindings([...findings]);
   const notJudged = [...new Set(ranked.map((f) => f.limitsJudgement).filter((x): x is string => x !== undefined))];
+  // A verdict without problems cannot vouch for what was left out.
+  const leftOut = leftOutReason(notReported);
+  if (leftOut !== undefined) notJudged.push(leftOut);
   // Findings that keep nfsight from judging are told in notJudged, not as problems.
   const above = ranked.filter((f) => f.severity !== 'info' && f.limitsJudgement === undefined);
   const problems: VerdictLine[] = above.map((f) => ({

@@ -179,7 +179,7 @@ function mergeTwo(a: Report, b: Report): Report {
   const refused = [...a.tcp.refused, ...b.tcp.refused];
   return {
     ...rest,
-    verdict: buildVerdict(findings, calls, findingsNotListed),
+    verdict: buildVerdict(findings, calls, findingsNotListed, notReported),
     capture,
     network: addNumbers(a.network, b.network, 'network'),
     tcp: {
