@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../src/analyze.js';
+import { MAX_BURSTS_DETAILED } from '../src/detectors/state-errors.js';
 import type { DetectorOptions, Finding } from '../src/detectors/finding.js';
 import { writePcap } from './gen/capture-writer.js';
 import {
@@ -372,6 +373,39 @@ describe('state-errors', () => {
     expect(all).toHaveLength(1);
     expect(all[0]).toMatchObject({ kind: 'state-errors', severity: 'warning', count: 1, file: FH.toString('hex'), metrics: { status: 'NFS3ERR_STALE', ops: ['READ ×1'] } });
     expect(all[0]!.evidence.map((e) => e.frame)).toEqual([reply]);
+  });
+
+  it(`a client's bursts beyond ${MAX_BURSTS_DETAILED} are folded into one tally, counted in the finding; clients beyond stateErrors.maxGroups are counted in notReported`, async () => {
+    const capture = new Capture();
+    /** NFS3ERR_STALE on a READ from `client`: the reply's frame. */
+    const stale = (s: TcpSession, xid: number): number => {
+      s.send('client', recordMark(rpcCall({ xid, prog: NFS_PROGRAM, vers: 3, proc: NFSPROC3_READ, cred: { machine: 'c' } }, nfs3ReadArgs(FH, 0, 4096))));
+      return s.send('server', recordMark(rpcAcceptedReply(xid, new XdrWriter().u32(70).u32(0).bytes())))[0]!;
+    };
+    const a = new TcpSession(capture, CLIENT, SERVER).handshake();
+    const replies: number[] = [];
+    // 31 bursts of one reply, 10 s apart (burstSeconds is 5).
+    for (let i = 0; i < 30; i++) {
+      replies.push(stale(a, 0x100 + i));
+      capture.advance(10);
+    }
+    replies.push(stale(a, 0x200));
+    for (const [i, addr] of ['192.0.2.11', '192.0.2.12'].entries()) stale(new TcpSession(capture, { addr, port: 801 }, SERVER).handshake(), 0x300 + i);
+    const file = writeTemp(tempDir(), 'bursts.pcap', writePcap(capture.frames, { linkType: 1 }));
+    const report = readable(await analyze(file, { detectorOptions: { 'stateErrors.maxGroups': 2 } }));
+    const found = report.findings.filter((f) => f.kind === 'state-errors');
+    expect(found.map((f) => [f.client, f.count, f.metrics.bursts])).toEqual([
+      [CLIENT.addr, 31, 31],
+      ['192.0.2.11', 1, 1],
+    ]);
+    const f = found[0]!;
+    expect(f.title).toBe(`NFS3ERR_STALE ×31 for client ${CLIENT.addr} on ${FH.toString('hex')} in 31 bursts`);
+    const listed = f.metrics.burstReplies as string[];
+    expect(listed).toHaveLength(MAX_BURSTS_DETAILED + 1);
+    expect(listed[MAX_BURSTS_DETAILED]).toMatch(/ → .*: 11 in 11 more bursts$/);
+    // The last reply is the evidence's last frame, and the finding ends there.
+    expect(f.evidence[f.evidence.length - 1]!.frame).toBe(replies[replies.length - 1]);
+    expect(report.notReported).toEqual({ 'state-errors': { burstsNotReported: 1 } });
   });
 
   it('leaves out STALE_CLIENTID inside a recovery episode', async () => {

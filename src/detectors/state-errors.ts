@@ -10,7 +10,11 @@
  *
  * Options:
  * - `stateErrors.burstSeconds` (5): gap that ends a burst.
- * - `stateErrors.maxFindings` (500): findings kept at most (further bursts are counted in the last one's metrics).
+ * - `stateErrors.maxGroups` (10,000; `stateErrors.maxFindings` before): clients and
+ *   statuses followed, each a finding (the first ones; the bursts of others are
+ *   counted in `burstsNotReported`). A group lists its first MAX_BURSTS_DETAILED
+ *   bursts one by one while fewer than MAX_DETAILED_TOTAL are held in all; its
+ *   later bursts are folded into one tally (replies, ops, files, last reply).
  */
 import type { FrameRef } from '../capture/frame.js';
 import type { Transaction } from '../rpc/transaction.js';
@@ -106,21 +110,35 @@ interface Burst {
 
 const seconds = (f: FrameRef): number => f.tsSec + f.tsNsec / 1e9;
 
+/** Bursts of one client and status listed one by one, at most. */
+export const MAX_BURSTS_DETAILED = 20;
+/** Bursts listed one by one in all groups, at most (a group's first always is). */
+export const MAX_DETAILED_TOTAL = 5000;
+
+/** A client's bursts of one status: the first in detail, the later ones folded into `tail` (a tally of `folded` bursts). */
+interface Group {
+  bursts: Burst[];
+  tail?: Burst;
+  folded: number;
+}
+
 export class StateErrorsDetector implements Detector {
   readonly kind = KIND_STATE_ERRORS;
   private readonly open = new LruMap<string, Burst>();
-  private readonly done: Burst[] = [];
+  /** Groups by client and status, in the order of their first burst's end. */
+  private readonly groups = new Map<string, Group>();
+  private detailed = 0;
   private dropped = 0;
   private readonly recovery: RecoveryTracker;
   private readonly burstSeconds: number;
-  private readonly maxFindings: number;
+  private readonly maxGroups: number;
 
   constructor(
     private readonly ctx: DetectorContext,
     options: DetectorOptions = {},
   ) {
     this.burstSeconds = options['stateErrors.burstSeconds'] ?? 5;
-    this.maxFindings = options['stateErrors.maxFindings'] ?? 500;
+    this.maxGroups = options['stateErrors.maxGroups'] ?? options['stateErrors.maxFindings'] ?? 10_000;
     this.recovery = new RecoveryTracker(options['sessionRecovery.maxEpisodeSeconds'] ?? 120, options['sessionRecovery.maxClients']);
   }
 
@@ -197,8 +215,40 @@ export class StateErrorsDetector implements Detector {
 
   private close(key: string, b: Burst): void {
     this.open.delete(key);
-    if (this.done.length < this.maxFindings) this.done.push(b);
-    else this.dropped++;
+    let g = this.groups.get(key);
+    if (g === undefined) {
+      if (this.groups.size >= this.maxGroups) {
+        this.dropped++;
+        return;
+      }
+      g = { bursts: [], folded: 0 };
+      this.groups.set(key, g);
+    }
+    if (g.bursts.length === 0 || (g.bursts.length < MAX_BURSTS_DETAILED && this.detailed < MAX_DETAILED_TOTAL)) {
+      g.bursts.push(b);
+      this.detailed++;
+      return;
+    }
+    g.folded++;
+    const t = g.tail;
+    if (t === undefined) {
+      // The first burst folded becomes the tally; its evidence is not kept (the last reply is).
+      b.lastEv ??= b.evidence[b.evidence.length - 1];
+      b.evidence = [];
+      g.tail = b;
+      return;
+    }
+    t.count += b.count;
+    t.last = b.last;
+    t.lastEv = b.lastEv ?? b.evidence[b.evidence.length - 1];
+    t.clientid ??= b.clientid;
+    t.sessionid ??= b.sessionid;
+    for (const [op, k] of b.ops) t.ops.set(op, (t.ops.get(op) ?? 0) + k);
+    for (const f of b.files) {
+      if (t.files.size < MAX_FILES) t.files.add(f);
+      else if (!t.files.has(f)) t.moreFiles = true;
+    }
+    t.moreFiles ||= b.moreFiles;
   }
 
 
@@ -210,27 +260,23 @@ export class StateErrorsDetector implements Detector {
   finish(): Finding[] {
     for (const [k, b] of [...this.open]) this.close(k, b);
     // One finding per client and status, its bursts inside.
-    const groups = new Map<string, Burst[]>();
-    for (const b of this.done) {
-      const key = `${b.client}|${b.status}`;
-      const list = groups.get(key) ?? [];
-      list.push(b);
-      groups.set(key, list);
-    }
-    const out = [...groups.values()].map((bursts) => this.finding(bursts));
+    const out = [...this.groups.values()].map((g) => this.finding(g));
     if (this.dropped > 0 && out.length > 0) out[out.length - 1]!.metrics.burstsNotReported = this.dropped;
     return out;
   }
 
-  private finding(bursts: Burst[]): Finding {
+  private finding(g: Group): Finding {
+    const bursts = g.bursts;
+    const tail = g.tail;
     const b0 = bursts[0]!;
-    const last = bursts[bursts.length - 1]!;
+    const last = tail ?? bursts[bursts.length - 1]!;
+    const burstCount = bursts.length + g.folded;
     const m = MEANING[b0.status]!;
     const opCounts = new Map<string, number>();
     const fileSet = new Set<string>();
     let moreFiles = false;
     let n = 0;
-    for (const b of bursts) {
+    for (const b of tail !== undefined ? [...bursts, tail] : bursts) {
       n += b.count;
       for (const [op, k] of b.ops) opCounts.set(op, (opCounts.get(op) ?? 0) + k);
       for (const f of b.files) if (fileSet.size < MAX_FILES) fileSet.add(f);
@@ -240,7 +286,7 @@ export class StateErrorsDetector implements Detector {
     const files = [...fileSet];
     // The first burst in full (as far as it fits), the first reply of each later one, and the last reply.
     const items: { frame: FrameRef; what: string }[] = [];
-    const room = MAX_EVIDENCE - 1 - Math.min(bursts.length - 1, MAX_EVIDENCE / 2);
+    const room = MAX_EVIDENCE - 1 - Math.min(burstCount - 1, MAX_EVIDENCE / 2);
     items.push(...b0.evidence.slice(0, Math.max(1, room)));
     for (const b of bursts.slice(1)) if (items.length < MAX_EVIDENCE - 1) items.push(b.evidence[0]!);
     const lastItem = last.lastEv ?? last.evidence[last.evidence.length - 1]!;
@@ -251,7 +297,7 @@ export class StateErrorsDetector implements Detector {
     const f: Finding = {
       kind: this.kind,
       severity: m.severity,
-      title: `${b0.status} ×${n} for client ${b0.client}${filesText}${bursts.length > 1 ? ` in ${bursts.length} bursts` : ''}`,
+      title: `${b0.status} ×${n} for client ${b0.client}${filesText}${burstCount > 1 ? ` in ${burstCount} bursts` : ''}`,
       explanation: sentences(`${n === 1 ? 'a call was' : `${plural(n, 'call')} were`} refused${spread !== '' ? ` ${spread}` : ''}: the client ${m.what}`, `likely ${m.cause}; ${m.check}`),
       client: b0.client,
       server: b0.server,
@@ -263,15 +309,21 @@ export class StateErrorsDetector implements Detector {
       metrics: cleanMetrics({
         status: b0.status,
         replies: n,
-        bursts: bursts.length,
-        burstReplies: bursts.length > 1 ? bursts.map((b) => `${formatFrameTime(b.first)}: ${b.count}`) : undefined,
+        bursts: burstCount,
+        burstReplies:
+          burstCount > 1
+            ? [
+                ...bursts.map((b) => `${formatFrameTime(b.first)}: ${b.count}`),
+                ...(tail !== undefined ? [`${formatFrameTime(tail.first)} → ${formatFrameTime(tail.last)}: ${tail.count} in ${plural(g.folded, 'more burst')}`] : []),
+              ]
+            : undefined,
         ops,
         files,
       }),
       impact: { blockedSeconds: 0, calls: n },
     };
-    const clientid = bursts.find((b) => b.clientid !== undefined)?.clientid;
-    const sessionid = bursts.find((b) => b.sessionid !== undefined)?.sessionid;
+    const clientid = bursts.find((b) => b.clientid !== undefined)?.clientid ?? tail?.clientid;
+    const sessionid = bursts.find((b) => b.sessionid !== undefined)?.sessionid ?? tail?.sessionid;
     if (clientid !== undefined) f.clientid = clientid;
     if (sessionid !== undefined) f.sessionid = sessionid;
     if (files.length === 1) f.file = files[0]!;
