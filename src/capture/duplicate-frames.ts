@@ -20,7 +20,7 @@
  * typed arrays (36 bytes each, with the hash table). Standard input is never peeked, so
  * with `-` among the inputs nothing is remembered.
  */
-import { FNV_OFFSET, FNV_PRIME } from '../fnv.js';
+import { FNV_OFFSET, FNV_PRIME, HASH_SEED } from '../fnv.js';
 import type { Frame } from './frame.js';
 import { grownTo } from '../memory/typed-arrays.js';
 
@@ -105,7 +105,8 @@ export class DuplicateFrameFilter {
     // A sparse frame has its headers read at least.
     if (f.lazy !== null && f.lazy.readyEnd < end) end = f.lazy.readyEnd;
     const b = f.buf;
-    let h = Math.imul(FNV_OFFSET ^ (f.end - f.start), FNV_PRIME);
+    // Seeded: the frames are the capture's to choose, and the table probes linearly (src/fnv.ts HASH_SEED).
+    let h = Math.imul(FNV_OFFSET ^ HASH_SEED ^ (f.end - f.start), FNV_PRIME);
     for (let i = f.start; i < end; i++) h = Math.imul(h ^ b[i]!, FNV_PRIME);
     return h;
   }
