@@ -13,6 +13,7 @@
  * retryMaxAttemptsHeld (MAX_ATTEMPTS_HELD, retry-schedule.ts): attempts
  * whose times are kept, in all sequences.
  */
+import { noteNotReported } from './recent-groups.js';
 import type { Transaction } from '../rpc/transaction.js';
 import { formatFrameTime } from '../report/time.js';
 import { type Detector, type DetectorContext, type DetectorOptions, type Finding, positiveCounts, type NotReportedCounts } from './finding.js';
@@ -50,8 +51,7 @@ export class DelayBackoffDetector implements Detector {
       this.tracker.finish().map((seq) => this.finding(seq)),
       { kind: this.kind, verb: 'delayed', by: 'by the server', advice: ADVICE },
     );
-    if (this.tracker.dropped > 0 && out.length > 0) out[out.length - 1]!.metrics.sequencesNotReported = this.tracker.dropped;
-    return out;
+    return noteNotReported(out, 'sequencesNotReported', this.tracker.dropped);
   }
 
   private finding(seq: RetrySequence): RetryFinding {

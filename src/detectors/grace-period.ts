@@ -20,6 +20,7 @@
  * without; retryMaxAttemptsHeld (MAX_ATTEMPTS_HELD): attempts whose
  * times are kept, in all sequences.
  */
+import { noteNotReported } from './recent-groups.js';
 import type { Transaction } from '../rpc/transaction.js';
 import { formatEndpoint, type TcpEvent } from '../transport/stream.js';
 import type { FrameRef } from '../capture/frame.js';
@@ -246,8 +247,7 @@ export class GracePeriodDetector implements Detector {
       this.tracker.finish().map((seq) => this.finding(seq)),
       { kind: this.kind, verb: 'blocked', by: "by the server's grace period", advice: ADVICE },
     );
-    if (this.tracker.dropped > 0 && out.length > 0) out[out.length - 1]!.metrics.sequencesNotReported = this.tracker.dropped;
-    return out;
+    return noteNotReported(out, 'sequencesNotReported', this.tracker.dropped);
   }
 
   private finding(seq: RetrySequence): RetryFinding {

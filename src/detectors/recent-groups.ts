@@ -41,7 +41,7 @@ export class RecentGroups<G> {
 }
 
 /** Says in the last finding's metrics, under `metric`, how much was not reported (when anything was). */
-export function noteNotReported(findings: Finding[], metric: string, n: number): Finding[] {
+export function noteNotReported<T extends Finding>(findings: T[], metric: string, n: number): T[] {
   if (n > 0 && findings.length > 0) findings[findings.length - 1]!.metrics[metric] = n;
   return findings;
 }

@@ -20,6 +20,7 @@
  *   episodes beyond MAX_EPISODES_KEPT are counted in all its metrics but
  *   listed in none, counted in its `episodesNotReported`.
  */
+import { noteNotReported } from './recent-groups.js';
 import type { FrameRef } from '../capture/frame.js';
 import type { Transaction } from '../rpc/transaction.js';
 import { formatFrameTime } from '../report/time.js';
@@ -326,7 +327,7 @@ export class SessionRecoveryLoopDetector implements Detector {
       if (st.total === 0 || st.first === undefined || st.last === undefined) continue;
       out.push(this.finding(st));
     }
-    if (this.clientsNotReportedCount > 0 && out.length > 0) out[out.length - 1]!.metrics.clientsNotReported = this.clientsNotReportedCount;
+    noteNotReported(out, 'clientsNotReported', this.clientsNotReportedCount);
     return out;
   }
 

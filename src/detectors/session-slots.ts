@@ -17,6 +17,7 @@
  * MAX_SLOTS_FOLLOWED - 1 are followed; the calls on others are counted in
  * their finding's `callsOnSlotsNotFollowed` (their sequence ids unchecked).
  */
+import { noteNotReported } from './recent-groups.js';
 import type { FrameRef } from '../capture/frame.js';
 import type { Transaction } from '../rpc/transaction.js';
 import { formatFrameTime } from '../report/time.js';
@@ -216,7 +217,7 @@ export class SessionSlotsDetector implements Detector {
       groups.set(key, list);
     }
     const out = [...groups.values()].map((list) => this.finding(list));
-    if (this.sessionsNotReportedCount > 0 && out.length > 0) out[out.length - 1]!.metrics.sessionsNotReported = this.sessionsNotReportedCount;
+    noteNotReported(out, 'sessionsNotReported', this.sessionsNotReportedCount);
     return out;
   }
 

@@ -16,6 +16,7 @@
  *   bursts one by one while fewer than MAX_DETAILED_TOTAL are held in all; its
  *   later bursts are folded into one tally (replies, ops, files, last reply).
  */
+import { noteNotReported } from './recent-groups.js';
 import type { FrameRef } from '../capture/frame.js';
 import type { Transaction } from '../rpc/transaction.js';
 import { formatFrameTime } from '../report/time.js';
@@ -251,7 +252,6 @@ export class StateErrorsDetector implements Detector {
     t.moreFiles ||= b.moreFiles;
   }
 
-
   /** After finish(): the bursts beyond those kept, and the recovery episodes forgotten (their STALE_CLIENTID replies judged as outside one). */
   notReported(): NotReportedCounts {
     return positiveCounts({ burstsNotReported: this.dropped, recoveriesForgotten: this.recovery.forgotten });
@@ -261,8 +261,7 @@ export class StateErrorsDetector implements Detector {
     for (const [k, b] of [...this.open]) this.close(k, b);
     // One finding per client and status, its bursts inside.
     const out = [...this.groups.values()].map((g) => this.finding(g));
-    if (this.dropped > 0 && out.length > 0) out[out.length - 1]!.metrics.burstsNotReported = this.dropped;
-    return out;
+    return noteNotReported(out, 'burstsNotReported', this.dropped);
   }
 
   private finding(g: Group): Finding {

@@ -9,6 +9,7 @@
 import type { Finding, FindingConfidence, FindingSeverity, NotReportedByDetector } from './finding.js';
 import { impactScore, rankFindings } from './ranking.js';
 import { plural } from './wording.js';
+import { groupDigits } from '../number-text.js';
 import { notListedTotals, type FindingsNotListed } from './findings-cap.js';
 
 /** Frames listed per verdict line. */
@@ -56,7 +57,7 @@ export function leftOutReason(notReported: NotReportedByDetector | undefined): s
   const parts: string[] = [];
   for (const [kind, counts] of Object.entries(notReported)) {
     const n = Object.entries(counts).reduce((sum, [name, c]) => (name.endsWith('NotReported') ? sum + c : sum), 0);
-    if (n > 0) parts.push(`${kind} ${n.toLocaleString('en-US')}`);
+    if (n > 0) parts.push(`${kind} ${groupDigits(n)}`);
   }
   return parts.length > 0 ? `the detectors' bounds left out what they would have reported (${parts.join(', ')}; see notReported)` : undefined;
 }
