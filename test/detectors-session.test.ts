@@ -5,7 +5,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../src/analyze.js';
-import { MAX_BURSTS_DETAILED } from '../src/detectors/state-errors.js';
+import { MAX_BURSTS_DETAILED, StateErrorsDetector } from '../src/detectors/state-errors.js';
+import type { Transaction } from '../src/rpc/transaction.js';
 import type { DetectorOptions, Finding } from '../src/detectors/finding.js';
 import { writePcap } from './gen/capture-writer.js';
 import {
@@ -406,6 +407,36 @@ describe('state-errors', () => {
     // The last reply is the evidence's last frame, and the finding ends there.
     expect(f.evidence[f.evidence.length - 1]!.frame).toBe(replies[replies.length - 1]);
     expect(report.notReported).toEqual({ 'state-errors': { burstsNotReported: 1 } });
+  });
+
+  it('closes a burst once burstSeconds pass without a reply of it, whatever client replies next: 3,000 clients refused once hold a few bursts open, not 3,000', () => {
+    const d = new StateErrorsDetector({ fileName: () => 'x.pcap' });
+    const stale = (client: string, sec: number, n: number): Transaction =>
+      ({
+        program: 100003,
+        version: 3,
+        procedure: 6,
+        client: { addr: client, port: 800 },
+        server: { addr: '10.0.0.2', port: 2049 },
+        call: { frame: { fileIndex: 0, number: n, tsSec: sec, tsNsec: 0 } },
+        reply: { frame: { fileIndex: 0, number: n + 1, tsSec: sec, tsNsec: 500_000_000 }, header: { replyStat: 0, acceptStat: 0 } },
+        decoded: { call: { mainOp: 'READ', fh: 'ab'.repeat(28) }, reply: { status: 'NFS3ERR_STALE', statusCode: 70 } },
+      }) as unknown as Transaction;
+    let mostOpen = 0;
+    for (let i = 0; i < 3000; i++) {
+      d.onTransaction(stale(`10.1.${i >> 8}.${i & 255}`, 1000 + i, 2 * i + 1));
+      mostOpen = Math.max(mostOpen, d.openBursts);
+    }
+    // A reply a second: the bursts of the last 5 s (burstSeconds) and the one just begun.
+    expect(mostOpen).toBe(6);
+    // Client 0 again 2 s after its reply would have continued its burst; 3,000 s after, it begins another.
+    d.onTransaction(stale('10.1.0.0', 1000 + 3000, 7000));
+    const found = d.finish();
+    expect(found).toHaveLength(3000);
+    expect(found[0]!.metrics.bursts).toBe(2);
+    expect(found[0]!.evidence.map((e) => e.frame)).toEqual([2, 7001]);
+    expect(found[0]!.evidence[0]!.what).toBe(`READ ${'ab'.repeat(28)} → NFS3ERR_STALE`);
+    expect(found.slice(1).every((f) => f.count === 1 && f.metrics.bursts === 1)).toBe(true);
   });
 
   it('leaves out STALE_CLIENTID inside a recovery episode', async () => {

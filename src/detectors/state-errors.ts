@@ -105,9 +105,26 @@ interface Burst {
   ops: Map<string, number>;
   files: Set<string>;
   moreFiles: boolean;
-  evidence: { frame: FrameRef; what: string }[];
-  lastEv?: { frame: FrameRef; what: string };
+  evidence: Reply[];
+  lastEv?: Reply;
 }
+
+/**
+ * A refused call as evidence: its parts, the line made only for the replies
+ * a finding lists (whatOf). A line made per reply was a string of several
+ * joined pieces, each burst holding up to MAX_EVIDENCE of them: with
+ * thousands of clients most of this detector's memory (docs/memory.md,
+ * session 37).
+ */
+interface Reply {
+  frame: FrameRef;
+  op: string;
+  file: string | undefined;
+  status: string;
+  tag: string | undefined;
+}
+
+const whatOf = (e: Reply): string => `${e.op}${e.file !== undefined ? ` ${e.file}` : ''} → ${e.status}${e.tag !== undefined && e.tag !== '' ? ` (tag ${e.tag})` : ''}`;
 
 const seconds = (f: FrameRef): number => f.tsSec + f.tsNsec / 1e9;
 
@@ -185,8 +202,14 @@ export class StateErrorsDetector implements Detector {
     const files = handles.map((f) => fileLabel(this.ctx, f));
     const key = `${t.client.addr}|${status}`;
     const at = t.reply!.frame;
-    let b = this.open.get(key);
-    if (b !== undefined && seconds(at) - seconds(b.last) > this.burstSeconds) {
+    const now = seconds(at);
+    // Bursts with no reply for burstSeconds are over: closed now, least recently
+    // active first, so that those held open are the ones still going (thousands
+    // of clients each refused once held a burst each until the end).
+    for (let o = this.open.oldest(); o !== undefined && now - seconds(o[1].last) > this.burstSeconds; o = this.open.oldest()) this.close(o[0], o[1]);
+    let b = this.open.touch(key);
+    if (b !== undefined && now - seconds(b.last) > this.burstSeconds) {
+      // Over though newer than the oldest open (time went backwards in the capture).
       this.close(key, b);
       b = undefined;
     }
@@ -207,9 +230,7 @@ export class StateErrorsDetector implements Detector {
       if (b.files.size < MAX_FILES) b.files.add(f);
       else if (!b.files.has(f)) b.moreFiles = true;
     }
-    const tag = t.decoded?.call?.tag;
-    const what = `${op}${files[0] !== undefined ? ` ${files[0]}` : ''} → ${status}${tag !== undefined && tag !== '' ? ` (tag ${tag})` : ''}`;
-    const e = { frame: at, what };
+    const e: Reply = { frame: at, op, file: files[0], status, tag: t.decoded?.call?.tag };
     if (b.evidence.length < MAX_EVIDENCE - 1) b.evidence.push(e);
     else b.lastEv = e;
   }
@@ -252,6 +273,11 @@ export class StateErrorsDetector implements Detector {
     t.moreFiles ||= b.moreFiles;
   }
 
+  /** Bursts still open, each held with its evidence (docs/memory.md). */
+  get openBursts(): number {
+    return this.open.size;
+  }
+
   /** After finish(): the bursts beyond those kept, and the recovery episodes forgotten (their STALE_CLIENTID replies judged as outside one). */
   notReported(): NotReportedCounts {
     return positiveCounts({ burstsNotReported: this.dropped, recoveriesForgotten: this.recovery.forgotten });
@@ -284,7 +310,7 @@ export class StateErrorsDetector implements Detector {
     const ops = [...opCounts].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1)).map(([op, k]) => `${op} ×${k}`);
     const files = [...fileSet];
     // The first burst in full (as far as it fits), the first reply of each later one, and the last reply.
-    const items: { frame: FrameRef; what: string }[] = [];
+    const items: Reply[] = [];
     const room = MAX_EVIDENCE - 1 - Math.min(burstCount - 1, MAX_EVIDENCE / 2);
     items.push(...b0.evidence.slice(0, Math.max(1, room)));
     for (const b of bursts.slice(1)) if (items.length < MAX_EVIDENCE - 1) items.push(b.evidence[0]!);
@@ -304,7 +330,7 @@ export class StateErrorsDetector implements Detector {
       end: formatFrameTime(last.last),
       durationSeconds: Math.round((seconds(last.last) - seconds(b0.first)) * 1e6) / 1e6,
       count: n,
-      evidence: items.map((e) => evidence(this.ctx, e.frame, e.what, formatFrameTime)),
+      evidence: items.map((e) => evidence(this.ctx, e.frame, whatOf(e), formatFrameTime)),
       metrics: cleanMetrics({
         status: b0.status,
         replies: n,
