@@ -225,6 +225,28 @@ describe('TCP header', () => {
   });
 });
 
+describe('TCP reassembly: closed connections remembered', () => {
+  it('for closedLingerSec only: 2,000 connections reset one a second leave the last 61, and a straggler within the linger is still theirs', () => {
+    const t = new Session({ closedLingerSec: 60 });
+    t.feeder.tsSec = 1000;
+    let most = 0;
+    for (let i = 0; i < 2000; i++) {
+      t.c(C0, PSH, 'x', { cport: 10_000 + i });
+      t.s(S0, RST, '', { cport: 10_000 + i });
+      most = Math.max(most, t.tcp.closedRemembered);
+      t.feeder.tsSec += 1;
+    }
+    // Closed at 1000 … 2999; at 2999 those closed at 2939 or later (tsSec − closed ≤ 60) are kept.
+    expect(most).toBe(61);
+    expect(t.tcp.closedRemembered).toBe(61);
+    const conns = t.rec.conns.length;
+    t.feeder.tsSec = 2999 + 60;
+    t.c(C0 + 1, PSH, 'y', { cport: 10_000 + 1939 }); // closed at 2939: 120 s ago, a new connection
+    t.c(C0 + 1, PSH, 'y', { cport: 10_000 + 1999 }); // closed at 2999: 60 s ago, a straggler
+    expect(t.rec.conns.length).toBe(conns + 1);
+  });
+});
+
 describe('TCP reassembly: in order', () => {
   it('handshake, data both ways, FIN both ways + final ACK frees the connection', () => {
     const t = new Session();

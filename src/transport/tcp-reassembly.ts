@@ -842,6 +842,11 @@ export class TcpReassembler {
     return this.open.size + this.busy.size + this.cold.size;
   }
 
+  /** Closed connections remembered for the stragglers of their last closedLingerSec. */
+  get closedRemembered(): number {
+    return this.closedAt.size;
+  }
+
   /** Of those, how many are frozen (kept as numbers). */
   get frozenConnections(): number {
     return this.cold.size;
@@ -1402,6 +1407,10 @@ export class TcpReassembler {
       closed.delete(key);
       closed.set(key, new ClosedConn(at.tsSec, conn));
       if (closed.size > this.opts.maxClosedRemembered) closed.shift();
+      // Closed longer than closedLingerSec ago: no later segment is read as theirs, so
+      // they go now, not when 10,000 later closes push them out (each keeps its Conn).
+      const horizon = at.tsSec - this.opts.closedLingerSec;
+      for (let o = closed.oldest(); o !== undefined && o[1].sec < horizon; o = closed.oldest()) closed.shift();
     }
     if (failed !== undefined) throw failed;
   }
