@@ -850,17 +850,41 @@ describe('what a message in progress tells the memory budget', () => {
     expect(u.deltas).toEqual([300 + BUFFER_BYTES, -(300 + BUFFER_BYTES)]);
   });
 
-  it('a bulk message holds its head and tail; a gap into the tail gives the tail back', () => {
+  it('a bulk message holds its head, and its tail once the tail region begins; a gap into the tail gives the tail back', () => {
     const t = new Tracker();
     const d = new Driver(false, 0, { partials: t });
     const big = recordMark(rpcAcceptedReply(BULK_XID + 3, Buffer.alloc(20_000, 0x64)));
     d.data(big.subarray(0, 1000));
+    // Stalled before its last TAIL_KEEP bytes, a message holds no tail buffer yet.
+    expect(t.total).toBe(BULK_HEAD + BUFFER_BYTES);
+    d.data(big.subarray(1000, big.length - TAIL_KEEP));
+    expect(t.total).toBe(BULK_HEAD + BUFFER_BYTES);
+    d.data(big.subarray(big.length - TAIL_KEEP, big.length - 1000));
     expect(t.total).toBe(BULK_HEAD + TAIL_KEEP + 2 * BUFFER_BYTES);
-    d.gap(big.length - 1000 - 10);
+    d.gap(990);
     expect(t.total).toBe(BULK_HEAD + BUFFER_BYTES);
     d.data(big.subarray(big.length - 10));
     expect(t.total).toBe(0);
-    expect(d.sink.msgs[0]!.bytes.missing).toBe(big.length - 1010);
+    expect(d.sink.msgs[0]!.bytes.missing).toBe(990);
+    expect(d.sink.msgs[0]!.bytes.tail.length).toBe(0);
+  });
+
+  it('a gap before the tail region leaves the tail to be filled when its bytes come', () => {
+    const t = new Tracker();
+    const d = new Driver(false, 0, { partials: t });
+    const body = Buffer.alloc(20_000, 0x64);
+    body.write('the end', body.length - 7);
+    const big = recordMark(rpcAcceptedReply(BULK_XID + 4, body));
+    d.data(big.subarray(0, 1000));
+    d.gap(5000);
+    expect(t.total).toBe(BULK_HEAD + BUFFER_BYTES);
+    d.data(big.subarray(6000));
+    expect(t.total).toBe(0);
+    const m = d.sink.msgs[0]!;
+    expect(m.bytes.missing).toBe(5000);
+    expect(m.bytes.tail.length).toBe(TAIL_KEEP);
+    expect(m.bytes.tailOffset).toBe(big.length - 4 - TAIL_KEEP);
+    expect(m.bytes.tail.subarray(TAIL_KEEP - 7).toString()).toBe('the end');
   });
 
   it('a bulk message dropped holds nothing more as its bytes go on coming', () => {

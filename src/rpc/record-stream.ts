@@ -181,6 +181,14 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
   private tailStart = 0;
   private tailFill = 0;
   private tailPlanned = false;
+  /**
+   * The length of the tail planned; its buffer is taken when the first of
+   * its bytes arrives (allocTail). A message that stalls before its tail
+   * (a READ reply cut mid-data on a connection gone quiet) holds its head
+   * only: 4 KB less for each of the 1,900 such messages that 3 GB of
+   * replayed captures left waiting (docs/memory.md, session 37).
+   */
+  private tailLen = 0;
 
   // --- resynchronisation
   private carry: Buffer = EMPTY;
@@ -246,6 +254,7 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
     this.headStopped = false;
     this.checked = true;
     this.tail = this.tailOwner = undefined;
+    this.tailLen = 0;
     this.tailStart = 0;
     this.tailFill = 0;
     this.tailPlanned = false;
@@ -336,6 +345,7 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
     this.headStopped = true;
     this.checked = true;
     this.tail = this.tailOwner = undefined;
+    this.tailLen = 0;
     this.tailPlanned = true;
     this.settle();
     return freed;
@@ -415,6 +425,7 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
       this.inMsg = false;
       this.head = EMPTY;
       this.tail = this.tailOwner = undefined;
+      this.tailLen = 0;
     } else if (this.inMsg) {
       this.deliverIncomplete(when ?? this.recFirst!, true);
     } else if (this.markHave > 0) {
@@ -559,6 +570,7 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
     this.headStopped = false;
     this.checked = len < HEADER_CHECK;
     this.tail = this.tailOwner = undefined;
+    this.tailLen = 0;
     this.tailFill = 0;
     this.tailStart = 0;
     this.tailPlanned = false;
@@ -618,8 +630,9 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
         if (!this.decided && this.headLen >= KEEP_WHOLE_MAX) this.decide();
         continue;
       }
-      const tail = this.tail;
-      if (tail !== undefined && m + n > this.tailStart) {
+      let tail = this.tail;
+      if (m + n > this.tailStart && (tail !== undefined || this.tailLen > 0)) {
+        tail ??= this.allocTail();
         const skip = this.tailStart > m ? this.tailStart - m : 0;
         const k = n - skip;
         this.need(buf, pos + skip, pos + n);
@@ -714,15 +727,20 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
       if (before === undefined || before.length < m) return;
       fill = m - start;
     }
-    // Exactly the region's length (full means complete), in a Buffer of its size class.
-    const n = len - start;
-    const owner = this.alloc(n);
-    const tail = owner.length === n ? owner : owner.subarray(0, n);
-    if (fill > 0) before!.copy(tail, 0, start, m);
-    this.tail = tail;
-    this.tailOwner = owner;
+    this.tailLen = len - start;
     this.tailStart = start;
     this.tailFill = fill;
+    if (fill > 0) before!.copy(this.allocTail(), 0, start, m);
+  }
+
+  /** The planned tail's buffer: exactly the region's length (full means complete), in a Buffer of its size class. */
+  private allocTail(): Buffer {
+    const n = this.tailLen;
+    const owner = this.alloc(n);
+    const tail = owner.length === n ? owner : owner.subarray(0, n);
+    this.tail = tail;
+    this.tailOwner = owner;
+    return tail;
   }
 
   /** The first HEADER_CHECK bytes of the message look like an RPC call or reply. */
@@ -744,6 +762,7 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
     this.inMsg = false;
     this.head = EMPTY;
     this.tail = this.tailOwner = undefined;
+    this.tailLen = 0;
     this.enterSync();
     this.stats.skippedBytes += 1;
     MARK_SCRATCH.writeUInt32BE(mark, 0);
@@ -784,7 +803,10 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
     this.missing += take;
     this.msgOff += take;
     this.fragRemain -= take;
-    if (this.tail !== undefined && g0 + take > this.tailStart) this.tail = this.tailOwner = undefined;
+    if ((this.tail !== undefined || this.tailLen > 0) && g0 + take > this.tailStart) {
+      this.tail = this.tailOwner = undefined;
+      this.tailLen = 0;
+    }
     this.planTail(undefined);
     if (this.fragRemain > 0) return;
     this.mode = MODE_MARK;
@@ -827,6 +849,7 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
       this.inMsg = false;
       this.head = EMPTY;
       this.tail = this.tailOwner = undefined;
+      this.tailLen = 0;
       this.recFirst = undefined;
       return;
     }
@@ -862,6 +885,7 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
     this.inMsg = false;
     this.head = EMPTY;
     this.tail = this.tailOwner = undefined;
+    this.tailLen = 0;
     this.recFirst = undefined;
     this.headIsView = false;
     this.sink.message(rec);
