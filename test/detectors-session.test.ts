@@ -439,6 +439,25 @@ describe('state-errors', () => {
     expect(found.slice(1).every((f) => f.count === 1 && f.metrics.bursts === 1)).toBe(true);
   });
 
+  it("a later burst keeps its first and last replies for the evidence, the first burst all it can show", () => {
+    const d = new StateErrorsDetector({ fileName: () => 'x.pcap' });
+    const stale = (sec: number, n: number): Transaction =>
+      ({
+        program: 100003,
+        version: 3,
+        procedure: 6,
+        client: { addr: '10.1.0.1', port: 800 },
+        server: { addr: '10.0.0.2', port: 2049 },
+        call: { frame: { fileIndex: 0, number: n - 1, tsSec: sec, tsNsec: 0 } },
+        reply: { frame: { fileIndex: 0, number: n, tsSec: sec, tsNsec: 0 }, header: { replyStat: 0, acceptStat: 0 } },
+        decoded: { call: { mainOp: 'READ' }, reply: { status: 'NFS3ERR_STALE', statusCode: 70 } },
+      }) as unknown as Transaction;
+    for (const [sec, n] of [[100, 10], [101, 12], [102, 14], [120, 20], [121, 22], [122, 24], [123, 26], [140, 30], [141, 32]]) d.onTransaction(stale(sec!, n!));
+    const [f] = d.finish();
+    expect(f!.metrics.bursts).toBe(3);
+    expect(f!.evidence.map((e) => e.frame)).toEqual([10, 12, 14, 20, 30, 32]);
+  });
+
   it('leaves out STALE_CLIENTID inside a recovery episode', async () => {
     const c = new V41();
     c.exchangeId(1n);

@@ -247,6 +247,11 @@ export class StateErrorsDetector implements Detector {
       this.groups.set(key, g);
     }
     if (g.bursts.length === 0 || (g.bursts.length < MAX_BURSTS_DETAILED && this.detailed < MAX_DETAILED_TOTAL)) {
+      if (g.bursts.length > 0 && b.evidence.length > 1) {
+        // A later burst shows its first reply, and its last if it ends the finding (finding()): the others go.
+        b.lastEv ??= b.evidence[b.evidence.length - 1];
+        b.evidence = [b.evidence[0]!];
+      }
       g.bursts.push(b);
       this.detailed++;
       return;
