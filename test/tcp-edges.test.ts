@@ -225,7 +225,7 @@ describe('TCP reassembly: how and when streams end', () => {
     ]);
   });
 
-  it('a connection idle exactly the timeout stays; one second more and it is evicted when the table is full', () => {
+  it('a connection idle exactly the timeout stays; one second more and it is ended when the table is full', () => {
     const run = (idle: number): string[] => {
       const w = new Wire({ maxOpenConnections: 1, idleTimeoutSec: 100 });
       w.seg(C, S, 100, PSH, 1);
@@ -234,7 +234,7 @@ describe('TCP reassembly: how and when streams end', () => {
       return w.log(0, 0);
     };
     expect(run(100)).toEqual(['d0+1@1']);
-    expect(run(101)).toEqual(['d0+1@1', 'end:evicted@2']);
+    expect(run(101)).toEqual(['d0+1@1', 'end:idle@2']);
   });
 
   it('stragglers of a closed connection are ignored for closedLingerSec, and only while it is remembered', () => {

@@ -780,18 +780,22 @@ describe('TCP reassembly: connection life', () => {
     expect(t.rec.ev('port-reuse')).toEqual([{ conn: 1, dir: 0, bytes: 0, offset: -1, frame: 5 }]);
   });
 
-  it('evicts idle connections when too many are open', () => {
+  it('ends idle connections when too many are open, as the capture end would (not evicted: nothing is dropped)', () => {
     const t = new Session({ maxOpenConnections: 3, idleTimeoutSec: 600 });
     for (let p = 1; p <= 3; p++) t.c(C0, SYN, '', { cport: p });
     t.feeder.tsSec += 300;
     t.c(C0 + 1, 0, 'busy', { cport: 3 }); // conn 2 stays active
     t.feeder.tsSec += 400;
     t.c(C0, SYN, '', { cport: 4 }); // 4th: conns 0 and 1 idle for 700 s
-    expect(t.rec.stream(0, 0).endReason).toBe('evicted');
-    expect(t.rec.stream(1, 1).endReason).toBe('evicted');
+    expect(t.rec.stream(0, 0).endReason).toBe('idle');
+    expect(t.rec.stream(1, 1).endReason).toBe('idle');
     expect(t.rec.stream(2, 0).endReason).toBeUndefined();
     expect(t.tcp.openConnections).toBe(2);
-    expect(t.tcp.stats.evicted).toBe(2);
+    expect(t.tcp.stats.idleEnded).toBe(2);
+    expect(t.tcp.stats.evicted).toBe(0);
+    // Not remembered as closed: a segment of one of them starts a new connection.
+    t.c(C0 + 1, 0, 'again', { cport: 1 });
+    expect(t.rec.conns.length).toBe(5);
   });
 });
 

@@ -50,7 +50,14 @@ export interface TcpConnection {
 /** Direction within a connection: 0 is A→B, 1 is B→A. */
 export type Direction = 0 | 1;
 
-export type StreamEndReason = 'fin' | 'rst' | 'capture-end' | 'reused' | 'evicted';
+/**
+ * Why a stream ended. 'evicted': the memory budget dropped the connection's
+ * state (what it held is dropped, counted). 'idle': silent for
+ * idleTimeoutSec while maxOpenConnections were open, it is ended as the
+ * capture's end would end it (its message in progress delivered as
+ * unfinished, its calls unanswered), since nothing came on it for so long.
+ */
+export type StreamEndReason = 'fin' | 'rst' | 'capture-end' | 'reused' | 'evicted' | 'idle';
 
 /**
  * Receives the bytes of one direction of one TCP connection, in order.

@@ -152,8 +152,10 @@ export interface TcpStats {
   bufferedBytes: number;
   /** Segments ignored: stray segments of a closed connection, data beyond a FIN. */
   ignoredSegments: number;
-  /** Connections ended because they were idle while too many were open. */
+  /** Connections whose state the memory budget dropped. */
   evicted: number;
+  /** Connections ended because they were idle while too many were open (as at the capture's end). */
+  idleEnded: number;
   /** Times a connection was frozen (kept as numbers between its segments; not in the report). */
   frozen: number;
 }
@@ -172,6 +174,7 @@ export function newTcpStats(): TcpStats {
     bufferedBytes: 0,
     ignoredSegments: 0,
     evicted: 0,
+    idleEnded: 0,
     frozen: 0,
   };
 }
@@ -1105,6 +1108,23 @@ export class TcpReassembler {
     return secFromRow(cold.i32[x >> COLD_PAGE_BITS]![(x & COLD_PAGE_MASK) * ROW_INTS + R_LAST_SEEN]!, base);
   }
 
+  /**
+   * Ends the least recently active open connection (there must be one),
+   * silent for idleTimeoutSec while too many are open, as the capture's end
+   * would: its buffered bytes delivered, its unacknowledged data reported,
+   * its streams ended 'idle' (a message in progress delivered as unfinished,
+   * calls outstanding unanswered). Evicted as by the memory budget, a call
+   * unanswered for ten minutes was dropped as a memory loss: on 3 GB of
+   * replayed captures (112,567 connections) 3,052 of 7,956 unanswered calls.
+   * It is not remembered as closed: segments after it start a new connection.
+   */
+  private endIdle(at: FrameRef): void {
+    const x = this.oldest()!;
+    const conn = typeof x === 'number' ? this.thaw(x, this.thawKey) : x;
+    this.stats.idleEnded++;
+    this.close(conn, 'idle', at);
+  }
+
   /** Evicts the least recently active open connection (there must be one). */
   private evictOldest(at: FrameRef): void {
     const x = this.oldest()!;
@@ -1249,9 +1269,9 @@ export class TcpReassembler {
     const ackf = (h.flags & TCP_ACK) !== 0;
     const info = new ConnInfo(this.nextId++, senderIsA ? src : dst, senderIsA ? dst : src, !(syn && !ackf), pkt.frame);
     const now = pkt.frame.tsSec;
-    // Too many open: the idle ones go (the least recently active list starts with them).
+    // Too many open: the idle ones end (the least recently active list starts with them).
     if (this.open.size + this.busy.size + this.cold.size >= this.opts.maxOpenConnections) {
-      while (now - this.oldestSeenSec() > this.opts.idleTimeoutSec) this.evictOldest(pkt.frame);
+      while (now - this.oldestSeenSec() > this.opts.idleTimeoutSec) this.endIdle(pkt.frame);
     }
     // this.key is the segment's key: the sweep above touched no key.
     const key = this.key;
@@ -1401,7 +1421,7 @@ export class TcpReassembler {
     }
     this.forget(conn);
     this.event('connection-end', conn, 0, at, 0, -1);
-    if (reason !== 'capture-end') {
+    if (reason !== 'capture-end' && reason !== 'idle') {
       const closed = this.closedAt;
       const key = conn.keyText();
       closed.delete(key);
