@@ -39,28 +39,39 @@ async function findingsOf(capture: Capture | string): Promise<Finding[]> {
 
 const frames = (f: Finding): number[] => f.evidence.map((e) => e.frame);
 
+/**
+ * A READ whose reply the server retransmits six times without
+ * acknowledgement, then, 20 s on, a client RST; `others` short connections
+ * (handshake, RST) of other clients come and go meanwhile.
+ */
+function stalledRead(others = 0): { capture: Capture; callFrame: number; retrans: number[]; rst: number; partial: Buffer } {
+  const s = new TcpSession(new Capture(), CLIENT, SERVER).handshake();
+  const read = rpcCall({ xid: 0x8008, prog: NFS_PROGRAM, vers: 3, proc: NFSPROC3_READ, cred: {} }, nfs3ReadArgs(FH, 0, 65536));
+  const [callFrame] = s.send('client', recordMark(read));
+  s.capture.advance(0.001);
+  const head = rpcAcceptedReply(0x8008, nfs3ReadResultHead(65536, false, 1 << 20));
+  const mark = Buffer.alloc(4);
+  mark.writeUInt32BE((0x80000000 | (head.length + 65536)) >>> 0);
+  const partial = Buffer.concat([mark, head, Buffer.alloc(10_000, 0x33)]);
+  const sent = s.send('server', partial, { ack: false });
+  const retrans: number[] = [];
+  let rto = 0.2;
+  for (let i = 0; i < 6; i++) {
+    s.capture.advance(rto);
+    retrans.push(resendFrame(s.capture, sent[0]!));
+    rto *= 2;
+  }
+  for (let i = 0; i < others; i++) new TcpSession(s.capture, { addr: `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`, port: 900 }, SERVER).handshake().rst('client');
+  s.capture.advance(20);
+  // The client's RST acknowledges none of the reply (TcpSession's would acknowledge all): SYN 1000 + 1, server ISN 500000 + 1.
+  const rst = rawSegment(s.capture, CLIENT, SERVER, 1001 + recordMark(read).length, 500_001, RST | ACK);
+  return { capture: s.capture, callFrame: callFrame!, retrans, rst, partial };
+}
+
 describe('unanswered-call', () => {
   it('an unanswered READ whose reply the server retransmits without acknowledgement, then a client RST', async () => {
-    const s = new TcpSession(new Capture(), CLIENT, SERVER).handshake();
-    const read = rpcCall({ xid: 0x8008, prog: NFS_PROGRAM, vers: 3, proc: NFSPROC3_READ, cred: {} }, nfs3ReadArgs(FH, 0, 65536));
-    const [callFrame] = s.send('client', recordMark(read));
-    s.capture.advance(0.001);
-    const head = rpcAcceptedReply(0x8008, nfs3ReadResultHead(65536, false, 1 << 20));
-    const mark = Buffer.alloc(4);
-    mark.writeUInt32BE((0x80000000 | (head.length + 65536)) >>> 0);
-    const partial = Buffer.concat([mark, head, Buffer.alloc(10_000, 0x33)]);
-    const sent = s.send('server', partial, { ack: false });
-    const retrans: number[] = [];
-    let rto = 0.2;
-    for (let i = 0; i < 6; i++) {
-      s.capture.advance(rto);
-      retrans.push(resendFrame(s.capture, sent[0]!));
-      rto *= 2;
-    }
-    s.capture.advance(20);
-    // The client's RST acknowledges none of the reply (TcpSession's would acknowledge all): SYN 1000 + 1, server ISN 500000 + 1.
-    const rst = rawSegment(s.capture, CLIENT, SERVER, 1001 + recordMark(read).length, 500_001, RST | ACK);
-    const found = await findingsOf(s.capture);
+    const { capture, callFrame, retrans, rst, partial } = stalledRead();
+    const found = await findingsOf(capture);
     const un = found.filter((f) => f.kind === 'unanswered-call');
     expect(un).toHaveLength(1);
     const f = un[0]!;
@@ -81,6 +92,20 @@ describe('unanswered-call', () => {
     expect(f.client).toBe(CLIENT.addr);
     expect(f.server).toBe('192.0.2.20:2049');
   });
+
+  it('the same READ and stall while 10,500 short connections come and go: the stalled connection is still followed', async () => {
+    // More connections than the transport timeline follows (10,000): the ended ones make room, not the stalled one.
+    const { capture, callFrame, rst } = stalledRead(10_500);
+    const file = writeTemp(tempDir(), 'busy.pcap', writePcap(capture.frames, { linkType: 1 }));
+    const report = readable(await analyze(file));
+    const titles = report.findings.filter((f) => f.kind === 'unanswered-call' || f.kind === 'network-health').map((f) => f.title);
+    expect(titles).toEqual([
+      'READ never answered: the server sent the reply, the client never acknowledged it (6 server retransmissions)',
+      'TCP stall of 32.4 s: the server resent a segment 6 times and it was never acknowledged',
+    ]);
+    const un = report.findings.find((f) => f.kind === 'unanswered-call')!;
+    expect([frames(un)[0], frames(un).at(-1)]).toEqual([callFrame, rst]);
+  }, 60_000);
 
   it('captures/unanswered-read-tail.pcap: the READ at frame 66, its 6 server retransmissions and the client RST', async () => {
     const found = await findingsOf(join(CAPTURES, 'unanswered-read-tail.pcap'));

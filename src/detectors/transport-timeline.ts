@@ -455,8 +455,20 @@ function pairKey(a: string, b: string): string {
 
 /** The per-connection timelines, and the spans of capture loss per pair of hosts. */
 export class TransportTimeline {
+  /** Timelines of connections not ended yet, the least recently active first. */
   private readonly conns = new LruMap<number, ConnectionTimeline>();
+  /**
+   * Of ended connections (their 'connection-end' seen), kept for what comes
+   * after (a straggler's analysis, a late transaction), the least recently
+   * active first. They go first when there are too many: an ended one has
+   * told the detectors what it had to (network-health folds it at its end),
+   * a live one has not. With one list, 10,000 short connections opened and
+   * closed during a 30 s stall pushed the stalled connection's timeline out,
+   * and its unanswered READ and the stall went unreported.
+   */
+  private readonly ended = new LruMap<number, ConnectionTimeline>();
   private readonly loss = new LruMap<string, LossSpan[]>();
+  /** Timelines of connections not ended dropped, beyond maxConnections in all. */
   evicted = 0;
 
   constructor(private readonly maxConnections = 10_000) {}
@@ -464,34 +476,37 @@ export class TransportTimeline {
   private touch(conn: TcpConnection): ConnectionTimeline {
     let c = this.conns.touch(conn.id);
     if (c !== undefined) return c;
+    c = this.ended.touch(conn.id);
+    if (c !== undefined) return c;
     c = new ConnectionTimeline(conn);
     this.conns.set(conn.id, c);
-    if (this.conns.size > this.maxConnections) {
-      this.conns.shift();
-      this.evicted++;
+    if (this.conns.size + this.ended.size > this.maxConnections) {
+      if (this.ended.size > 0) this.ended.shift();
+      else {
+        this.conns.shift();
+        this.evicted++;
+      }
     }
     return c;
   }
 
   get(connId: number): ConnectionTimeline | undefined {
-    return connId < 0 ? undefined : this.conns.get(connId);
+    return connId < 0 ? undefined : (this.conns.get(connId) ?? this.ended.get(connId));
   }
 
   event(e: TcpEvent): void {
     if (e.kind === 'refused') return;
-    this.touch(e.conn).event(e);
+    const c = this.touch(e.conn);
+    c.event(e);
+    if (e.kind === 'connection-end' && this.conns.delete(e.conn.id)) this.ended.set(e.conn.id, c);
     if (e.kind === 'gap') this.noteLoss(e.conn.a.addr, e.conn.b.addr, e.at, e.bytes);
   }
 
   private timelineOf(t: Transaction): ConnectionTimeline | undefined {
     if (t.connId < 0) return undefined;
-    let c = this.conns.get(t.connId);
-    if (c === undefined) {
-      // Not seen in any TCP event yet: named from the transaction until then.
-      c = this.touch({ id: t.connId, a: t.client, b: t.server, midstream: true, firstFrame: t.call.firstFrame, segments: [0, 0], dataSegments: [0, 0] });
-    } else {
-      this.conns.touch(t.connId);
-    }
+    let c = this.conns.touch(t.connId) ?? this.ended.touch(t.connId);
+    // Not seen in any TCP event yet: named from the transaction until then.
+    c ??= this.touch({ id: t.connId, a: t.client, b: t.server, midstream: true, firstFrame: t.call.firstFrame, segments: [0, 0], dataSegments: [0, 0] });
     if (c.clientDir === undefined) c.clientDir = directionFrom(c.conn, t.client);
     return c;
   }
@@ -514,7 +529,7 @@ export class TransportTimeline {
 
   orphanReply(r: OrphanReply): void {
     if (r.connId < 0) return;
-    let c = this.conns.get(r.connId);
+    let c = this.get(r.connId);
     // Not seen in any TCP event yet: named from the reply until then (midstream: its call is not in the capture).
     if (c === undefined) c = this.touch({ id: r.connId, a: r.client, b: r.server, midstream: true, firstFrame: r.frame, segments: [0, 0], dataSegments: [0, 0] });
     if (c.clientDir === undefined) c.clientDir = directionFrom(c.conn, r.client);
