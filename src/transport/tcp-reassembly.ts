@@ -1426,11 +1426,9 @@ export class TcpReassembler {
       const key = conn.keyText();
       closed.delete(key);
       closed.set(key, new ClosedConn(at.tsSec, conn));
+      // Kept beyond closedLingerSec too: a SYN on the 4-tuple later is a port reuse, and
+      // a segment without SYN goes on with the closed connection's analysis (as Wireshark).
       if (closed.size > this.opts.maxClosedRemembered) closed.shift();
-      // Closed longer than closedLingerSec ago: no later segment is read as theirs, so
-      // they go now, not when 10,000 later closes push them out (each keeps its Conn).
-      const horizon = at.tsSec - this.opts.closedLingerSec;
-      for (let o = closed.oldest(); o !== undefined && o[1].sec < horizon; o = closed.oldest()) closed.shift();
     }
     if (failed !== undefined) throw failed;
   }
