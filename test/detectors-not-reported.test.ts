@@ -14,6 +14,7 @@ import { writePcap } from './gen/capture-writer.js';
 import { NFS_PROGRAM, XdrWriter, recordMark, rpcAcceptedReply, rpcCall } from './gen/rpc.js';
 import { OP, compoundArgs, compoundRes, getfhArgs, openArgs, putfhArgs, statusRes } from './gen/nfs4.js';
 import { Capture, TcpSession, type Host } from './gen/session.js';
+import { resendFrame } from './gen/tcp-faults.js';
 import { tempDir, writeTemp } from './helpers.js';
 
 const CLIENT: Host = { addr: '192.0.2.10', port: 801 };
@@ -52,7 +53,39 @@ function unansweredFromClients(clients: number): string {
   return writeTemp(tempDir(), 'unanswered.pcap', writePcap(c.frames, { linkType: 1 }));
 }
 
+/** `conns` connections each carrying one answered GETATTR sent twice (a TCP retransmission), a second apart; the first `closed` of them closed (FIN both ways) before the next opens; `clean` ones without the retransmission. */
+function connections(conns: number, closed: number, clean = false): string {
+  const capture = new Capture();
+  for (let i = 0; i < conns; i++) {
+    const s = new TcpSession(capture, { addr: CLIENT.addr, port: 900 + i }, { addr: '192.0.2.20', port: 2049 }).handshake();
+    const [call] = s.send('client', recordMark(getattrCall(0x300 + i)), { ack: false });
+    capture.advance(0.2);
+    if (!clean) resendFrame(capture, call!);
+    s.ack('server');
+    s.send('server', recordMark(rpcAcceptedReply(0x300 + i, Buffer.alloc(100, 1))));
+    if (i < closed) {
+      s.fin('client');
+      s.fin('server');
+      s.ack('client');
+    }
+    capture.advance(1);
+  }
+  return writeTemp(tempDir(), 'conns.pcap', writePcap(capture.frames, { linkType: 1 }));
+}
+
 describe('notReported: what the detectors left out', () => {
+  it('connection timelines with loss let go while live (timelineMaxConnections) are counted; ended ones make room first, clean ones are no loss', async () => {
+    const live = await analyze(connections(5, 0), { detectorOptions: { timelineMaxConnections: 3 } });
+    expect(live.notReported).toEqual({ 'network-health': { connectionTimelinesNotReported: 2 } });
+    // The three followed to their end are judged (their retransmissions), the two let go are said.
+    expect(live.findings.filter((f) => f.kind === 'network-health').map((f) => f.metrics.connections)).toEqual([3]);
+    const ended = await analyze(connections(5, 2), { detectorOptions: { timelineMaxConnections: 3 } });
+    expect(ended.notReported).toBeUndefined();
+    const clean = await analyze(connections(5, 0, true), { detectorOptions: { timelineMaxConnections: 3 } });
+    expect(clean.notReported).toBeUndefined();
+    expect(clean.verdict.status).toBe('no-problems');
+  });
+
   it('a detector with no finding: 12 servers through graceMaxServers 5 leave 7 forgotten, said in JSON, text and HTML', async () => {
     const report = await analyze(serversOnce(12), { detectorOptions: { graceMaxServers: 5 } });
     expect(report.findings.filter((f) => f.kind === 'grace-period')).toEqual([]);

@@ -322,8 +322,17 @@ export class NetworkHealthDetector implements Detector {
     if (g.kept.length > KEEP_EPISODES) g.kept.pop();
   }
 
+  /**
+   * With the connections whose timelines the shared transport timeline let go
+   * while they were live (more than timelineMaxConnections live at once):
+   * their loss and stalls before that are not judged.
+   */
   notReported(): NotReportedCounts {
-    return positiveCounts({ connectionsNotReported: this.connectionsNotReported, episodesNotReported: this.episodesNotReported });
+    return positiveCounts({
+      connectionsNotReported: this.connectionsNotReported,
+      episodesNotReported: this.episodesNotReported,
+      connectionTimelinesNotReported: this.ctx.timeline?.evicted ?? 0,
+    });
   }
 
   finish(): Finding[] {

@@ -177,6 +177,13 @@ export class ConnectionTimeline {
     this.lastSeen = snapshotFrameRef(conn.firstFrame);
   }
 
+  /** Whether it holds anything the detectors judge: an episode, or loss, reordering, zero windows or capture gaps in either direction. */
+  hasTrouble(): boolean {
+    if (this.episodes.length > 0 || this.droppedEpisodes > 0) return true;
+    for (const k of this.counters) if (k.retransmissions + k.lostSegments + k.outOfOrder + k.zeroWindows + k.gaps + k.ackedUnseen > 0) return true;
+    return false;
+  }
+
   /** The direction of the RPC client: learnt from calls; else the SYN sender, else the side not on a service port. */
   clientDirection(): Direction {
     if (this.clientDir !== undefined) return this.clientDir;
@@ -468,7 +475,7 @@ export class TransportTimeline {
    */
   private readonly ended = new LruMap<number, ConnectionTimeline>();
   private readonly loss = new LruMap<string, LossSpan[]>();
-  /** Timelines of connections not ended dropped, beyond maxConnections in all. */
+  /** Timelines of connections not ended let go (beyond maxConnections in all) that held something the detectors judge (hasTrouble). */
   evicted = 0;
 
   constructor(private readonly maxConnections = 10_000) {}
@@ -482,10 +489,7 @@ export class TransportTimeline {
     this.conns.set(conn.id, c);
     if (this.conns.size + this.ended.size > this.maxConnections) {
       if (this.ended.size > 0) this.ended.shift();
-      else {
-        this.conns.shift();
-        this.evicted++;
-      }
+      else if (this.conns.shift()![1].hasTrouble()) this.evicted++;
     }
     return c;
   }
@@ -496,6 +500,8 @@ export class TransportTimeline {
 
   event(e: TcpEvent): void {
     if (e.kind === 'refused') return;
+    // The end of a connection whose timeline was let go makes none: an empty one would only push out another.
+    if (e.kind === 'connection-end' && this.get(e.conn.id) === undefined) return;
     const c = this.touch(e.conn);
     c.event(e);
     if (e.kind === 'connection-end' && this.conns.delete(e.conn.id)) this.ended.set(e.conn.id, c);
