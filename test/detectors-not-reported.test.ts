@@ -125,26 +125,30 @@ describe('notReported: what the detectors left out', () => {
     expect(mergeReports([report, report]).verdict.summary).toBe("Not judged: the detectors' bounds left out what they would have reported (unanswered-call 10; see notReported).");
   });
 
-  it('connections: only connections forgotten after their close are counted (closesForgotten), not live ones', async () => {
-    const capture = (close: boolean): string => {
+  it('connections: only connections forgotten after a close with calls outstanding, or before their close was over, are counted (closesForgotten)', async () => {
+    const capture = (mode: 'outstanding' | 'answered' | 'open' | 'half-closed'): string => {
       const c = new Capture();
       for (let i = 0; i < 5; i++) {
         const s = new TcpSession(c, { addr: CLIENT.addr, port: 900 + i }, { addr: '192.0.2.20', port: 2049 }).handshake();
         s.send('client', recordMark(getattrCall(0x300 + i)));
-        s.send('server', recordMark(rpcAcceptedReply(0x300 + i, Buffer.alloc(100, 1))));
-        if (close) {
+        if (mode !== 'outstanding') s.send('server', recordMark(rpcAcceptedReply(0x300 + i, Buffer.alloc(100, 1))));
+        if (mode !== 'open') s.fin('server');
+        if (mode === 'outstanding' || mode === 'answered') {
           s.fin('client');
-          s.fin('server');
-          s.ack('client');
+          s.ack('server');
         }
         c.advance(1);
       }
-      return writeTemp(tempDir(), `conns-${close}.pcap`, writePcap(c.frames, { linkType: 1 }));
+      return writeTemp(tempDir(), `conns-${mode}.pcap`, writePcap(c.frames, { linkType: 1 }));
     };
-    // Five connections closed one after the other through a cap of 2: the first three are forgotten after their close.
-    expect((await analyze(capture(true), { detectorOptions: { connectionsMaxTracked: 2 } })).notReported).toEqual({ connections: { closesForgotten: 3 } });
-    // Never closed: nothing of theirs is judged by this detector, nothing said.
-    expect((await analyze(capture(false), { detectorOptions: { connectionsMaxTracked: 2 } })).notReported).toBeUndefined();
+    const forgotten = async (mode: Parameters<typeof capture>[0]) => (await analyze(capture(mode), { detectorOptions: { connectionsMaxTracked: 2 } })).notReported;
+    // Five connections closed by the server with a call outstanding, through a cap of 2: the first three are forgotten after their close.
+    expect(await forgotten('outstanding')).toEqual({ connections: { closesForgotten: 3 } });
+    // Closed by the server while the client had not closed yet: what was outstanding is not told yet.
+    expect(await forgotten('half-closed')).toEqual({ connections: { closesForgotten: 3 } });
+    // Closed with every call answered, or never closed: nothing of theirs is left unsaid.
+    expect(await forgotten('answered')).toBeUndefined();
+    expect(await forgotten('open')).toBeUndefined();
   });
 
   it('merge adds the counts per detector', async () => {

@@ -95,6 +95,8 @@ interface ConnInfo {
   rst: [FrameRef | undefined, FrameRef | undefined];
   outstanding: Outstanding[];
   outstandingCount: number;
+  /** Its 'connection-end' was seen: calls outstanding at its close have been told (onUnanswered). */
+  ended?: boolean;
   /** Operations called on it (the first 8), made with the first. */
   ops: Set<string> | undefined;
   /** The calls' key text (client address, server endpoint) of the last transaction seen on it, and its endpoints: made once, not per call. */
@@ -185,8 +187,10 @@ export class ConnectionsDetector implements Detector {
       this.conns.set(id, c);
       if (this.conns.size > this.max) {
         const [, old] = this.conns.shift()!;
-        // Only a close or calls outstanding at one is something this detector reports on.
-        if (old.fin !== NO_FRAMES || old.rst !== NO_FRAMES || old.outstandingCount > 0) this.closesForgotten++;
+        // Only calls outstanding at a close are what this detector reports on: a close whose
+        // calls were told and were none leaves nothing unsaid, one not ended yet may still have some.
+        const closing = old.fin !== NO_FRAMES || old.rst !== NO_FRAMES;
+        if (old.outstandingCount > 0 || (closing && old.ended !== true)) this.closesForgotten++;
       }
     } else if (frameCompare(firstFrame, c.firstFrame) < 0) {
       c.firstFrame = snapshotFrameRef(firstFrame);
@@ -214,6 +218,13 @@ export class ConnectionsDetector implements Detector {
       r.last = snapshotFrameRef(e.at);
       return;
     }
+    if (e.kind === 'connection-end') {
+      // The end of a connection forgotten makes no entry: one would only push out another.
+      const ended = this.conns.get(e.conn.id);
+      if (ended !== undefined) ended.ended = true;
+      this.attempt(e);
+      return;
+    }
     const c = this.info(e.conn.id, e.conn.firstFrame, e.conn.a, e.conn.b);
     if (e.kind === 'connection-start') {
       c.tcp = true;
@@ -227,7 +238,6 @@ export class ConnectionsDetector implements Detector {
       if (c.rst === NO_FRAMES) c.rst = [undefined, undefined];
       c.rst[e.direction] ??= snapshotFrameRef(e.at);
     }
-    else if (e.kind === 'connection-end') this.attempt(e);
   }
 
   private countConnection(a: Endpoint, b: Endpoint): void {
