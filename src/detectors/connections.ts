@@ -95,8 +95,8 @@ interface ConnInfo {
   rst: [FrameRef | undefined, FrameRef | undefined];
   outstanding: Outstanding[];
   outstandingCount: number;
-  /** Its 'connection-end' was seen: calls outstanding at its close have been told (onUnanswered). */
-  ended?: boolean;
+  /** Its 'connection-end' was seen: calls outstanding at its close have been told (onUnanswered). Set at creation: one shape for all. */
+  ended: boolean;
   /** Operations called on it (the first 8), made with the first. */
   ops: Set<string> | undefined;
   /** The calls' key text (client address, server endpoint) of the last transaction seen on it, and its endpoints: made once, not per call. */
@@ -183,14 +183,14 @@ export class ConnectionsDetector implements Detector {
   private info(id: number, firstFrame: FrameRef, a: Endpoint, b: Endpoint): ConnInfo {
     let c = this.conns.get(id);
     if (c === undefined) {
-      c = { id, firstFrame: snapshotFrameRef(firstFrame), a, b, fin: NO_FRAMES, rst: NO_FRAMES, outstanding: NO_OUTSTANDING, outstandingCount: 0, ops: undefined };
+      c = { id, firstFrame: snapshotFrameRef(firstFrame), a, b, fin: NO_FRAMES, rst: NO_FRAMES, outstanding: NO_OUTSTANDING, outstandingCount: 0, ended: false, ops: undefined };
       this.conns.set(id, c);
       if (this.conns.size > this.max) {
         const [, old] = this.conns.shift()!;
         // Only calls outstanding at a close are what this detector reports on: a close whose
         // calls were told and were none leaves nothing unsaid, one not ended yet may still have some.
         const closing = old.fin !== NO_FRAMES || old.rst !== NO_FRAMES;
-        if (old.outstandingCount > 0 || (closing && old.ended !== true)) this.closesForgotten++;
+        if (old.outstandingCount > 0 || (closing && !old.ended)) this.closesForgotten++;
       }
     } else if (frameCompare(firstFrame, c.firstFrame) < 0) {
       c.firstFrame = snapshotFrameRef(firstFrame);

@@ -182,11 +182,12 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
   private tailFill = 0;
   private tailPlanned = false;
   /**
-   * The length of the tail planned; its buffer is taken when the first of
-   * its bytes arrives (allocTail). A message that stalls before its tail
-   * (a READ reply cut mid-data on a connection gone quiet) holds its head
-   * only: 4 KB less for each of the 1,900 such messages that 3 GB of
-   * replayed captures left waiting (docs/memory.md, session 37).
+   * The length of the tail planned (0: none; `tail` is set only while it is
+   * not 0); its buffer is taken when the first of its bytes arrives
+   * (allocTail). A message that stalls before its tail (a READ reply cut
+   * mid-data on a connection gone quiet) holds its head only: 4 KB less for
+   * each of the 1,900 such messages that 3 GB of replayed captures left
+   * waiting (docs/memory.md, session 37).
    */
   private tailLen = 0;
 
@@ -253,8 +254,7 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
     this.headIsView = false;
     this.headStopped = false;
     this.checked = true;
-    this.tail = this.tailOwner = undefined;
-    this.tailLen = 0;
+    this.noTail();
     this.tailStart = 0;
     this.tailFill = 0;
     this.tailPlanned = false;
@@ -344,8 +344,7 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
     this.headLen = 0;
     this.headStopped = true;
     this.checked = true;
-    this.tail = this.tailOwner = undefined;
-    this.tailLen = 0;
+    this.noTail();
     this.tailPlanned = true;
     this.settle();
     return freed;
@@ -424,8 +423,7 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
       this.discard = false;
       this.inMsg = false;
       this.head = EMPTY;
-      this.tail = this.tailOwner = undefined;
-      this.tailLen = 0;
+      this.noTail();
     } else if (this.inMsg) {
       this.deliverIncomplete(when ?? this.recFirst!, true);
     } else if (this.markHave > 0) {
@@ -569,8 +567,7 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
     this.headLen = 0;
     this.headStopped = false;
     this.checked = len < HEADER_CHECK;
-    this.tail = this.tailOwner = undefined;
-    this.tailLen = 0;
+    this.noTail();
     this.tailFill = 0;
     this.tailStart = 0;
     this.tailPlanned = false;
@@ -630,9 +627,8 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
         if (!this.decided && this.headLen >= KEEP_WHOLE_MAX) this.decide();
         continue;
       }
-      let tail = this.tail;
-      if (m + n > this.tailStart && (tail !== undefined || this.tailLen > 0)) {
-        tail ??= this.allocTail();
+      if (this.tailLen > 0 && m + n > this.tailStart) {
+        const tail = this.tail ?? this.allocTail();
         const skip = this.tailStart > m ? this.tailStart - m : 0;
         const k = n - skip;
         this.need(buf, pos + skip, pos + n);
@@ -733,6 +729,12 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
     if (fill > 0) before!.copy(this.allocTail(), 0, start, m);
   }
 
+  /** No tail: none planned, or the one planned given up (a gap in it, the message dropped or delivered). */
+  private noTail(): void {
+    this.tail = this.tailOwner = undefined;
+    this.tailLen = 0;
+  }
+
   /** The planned tail's buffer: exactly the region's length (full means complete), in a Buffer of its size class. */
   private allocTail(): Buffer {
     const n = this.tailLen;
@@ -761,8 +763,7 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
     const head = this.head.subarray(0, this.headLen);
     this.inMsg = false;
     this.head = EMPTY;
-    this.tail = this.tailOwner = undefined;
-    this.tailLen = 0;
+    this.noTail();
     this.enterSync();
     this.stats.skippedBytes += 1;
     MARK_SCRATCH.writeUInt32BE(mark, 0);
@@ -803,10 +804,7 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
     this.missing += take;
     this.msgOff += take;
     this.fragRemain -= take;
-    if ((this.tail !== undefined || this.tailLen > 0) && g0 + take > this.tailStart) {
-      this.tail = this.tailOwner = undefined;
-      this.tailLen = 0;
-    }
+    if (this.tailLen > 0 && g0 + take > this.tailStart) this.noTail();
     this.planTail(undefined);
     if (this.fragRemain > 0) return;
     this.mode = MODE_MARK;
@@ -848,8 +846,7 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
       this.unfinished = false;
       this.inMsg = false;
       this.head = EMPTY;
-      this.tail = this.tailOwner = undefined;
-      this.tailLen = 0;
+      this.noTail();
       this.recFirst = undefined;
       return;
     }
@@ -884,8 +881,7 @@ export class RpcRecordStream implements StreamConsumer, LruLinks {
     this.unfinished = false;
     this.inMsg = false;
     this.head = EMPTY;
-    this.tail = this.tailOwner = undefined;
-    this.tailLen = 0;
+    this.noTail();
     this.recFirst = undefined;
     this.headIsView = false;
     this.sink.message(rec);
