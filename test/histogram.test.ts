@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LatencyHistogram, RELATIVE_ERROR } from '../src/analysis/histogram.js';
+import { CompactHistogram, LatencyHistogram, RELATIVE_ERROR } from '../src/analysis/histogram.js';
 import { rng } from './gen/random.js';
 
 /** The exact nearest-rank quantile of sorted values. */
@@ -48,9 +48,30 @@ describe('LatencyHistogram', () => {
       expect(h.count).toBe(values.length);
       expect(h.min).toBe(sorted[0]);
       expect(h.max).toBe(sorted[sorted.length - 1]);
-      expect(h.mean()!).toBeCloseTo(values.reduce((a, b) => a + b, 0) / values.length, 12);
+      // The sum is kept in whole nanoseconds: each latency rounded by at most half of one.
+      expect(Math.abs(h.mean()! - values.reduce((a, b) => a + b, 0) / values.length)).toBeLessThanOrEqual(0.5e-9);
     });
   }
+
+  it('the sum is exact in nanoseconds: the same whatever the order of records and merges', () => {
+    const values = [0.1, 0.2, 0.3, 0.000038, 1.000000001, 2.5e-7];
+    const one = new LatencyHistogram();
+    values.forEach((v) => one.record(v));
+    const parts = values.map((v) => {
+      const h = new LatencyHistogram();
+      h.record(v);
+      return h;
+    });
+    const merged = new LatencyHistogram();
+    for (const p of [...parts].reverse()) merged.merge(p);
+    const compact = new CompactHistogram();
+    [...values].reverse().forEach((v) => compact.record(v));
+    // As floats, 0.1 + 0.2 + 0.3 is 0.6000000000000001 and 0.3 + 0.2 + 0.1 is 0.6.
+    expect(one.sum).toBe(1.600038251);
+    expect(merged.sum).toBe(one.sum);
+    expect(compact.sum).toBe(one.sum);
+    expect(JSON.stringify(LatencyHistogram.fromJSON(one.toJSON()).toJSON())).toBe(JSON.stringify(one.toJSON()));
+  });
 
   it('merging equals recording everything in one', () => {
     const [, values] = distributions()[1]!;

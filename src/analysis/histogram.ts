@@ -95,11 +95,20 @@ const BUCKETS_PROPERTY: PropertyDescriptor = {
   },
 };
 
+const NS_PER_SECOND = 1e9;
+
 /** What both histograms keep besides their buckets: count, zeros, sum, min and max. */
 abstract class HistogramBase {
   count = 0;
   zeros = 0;
-  sum = 0;
+  /**
+   * The sum in whole nanoseconds (latencies are differences of capture
+   * times, to the nanosecond at most): exact, so the sum is the same in
+   * whatever order cells are recorded and merged (a timeline coarsened
+   * earlier or later, a merged report) where a sum of seconds differed in
+   * its last bit.
+   */
+  private sumNs = 0;
   min = Infinity;
   max = -Infinity;
 
@@ -120,17 +129,27 @@ abstract class HistogramBase {
       if (this.max < 0) this.max = 0;
       return;
     }
-    this.sum += seconds;
+    this.sumNs += Math.round(seconds * NS_PER_SECOND);
     if (seconds < this.min) this.min = seconds;
     if (seconds > this.max) this.max = seconds;
     this.addToBucket(bucketOf(seconds));
+  }
+
+  /** The latencies' sum, in seconds. */
+  get sum(): number {
+    return this.sumNs / NS_PER_SECOND;
+  }
+
+  /** Sets the sum from a report's (seconds). */
+  protected setSum(seconds: number): void {
+    this.sumNs = Math.round(seconds * NS_PER_SECOND);
   }
 
   /** Adds the other's count, zeros, sum, min and max (the buckets are each class's own). */
   protected mergeTotals(other: HistogramBase): void {
     this.count += other.count;
     this.zeros += other.zeros;
-    this.sum += other.sum;
+    this.sumNs += other.sumNs;
     if (other.min < this.min) this.min = other.min;
     if (other.max > this.max) this.max = other.max;
   }
@@ -305,7 +324,7 @@ export class LatencyHistogram extends HistogramBase {
     if (inBuckets + data.zeros !== data.count) throw new Error(`histogram counts do not add up: ${inBuckets} + ${data.zeros} ≠ ${data.count}`);
     h.count = data.count;
     h.zeros = data.zeros;
-    h.sum = data.sum;
+    h.setSum(data.sum);
     h.min = data.min ?? Infinity;
     h.max = data.max ?? -Infinity;
     return h;
@@ -485,7 +504,7 @@ export class CompactHistogram extends HistogramBase {
     if (!(data.zeros >= 0) || inBuckets + data.zeros !== data.count) throw new Error(`histogram counts do not add up: ${inBuckets} + ${data.zeros} ≠ ${data.count}`);
     h.count = data.count;
     h.zeros = data.zeros;
-    h.sum = typeof data.sum === 'number' ? data.sum : 0;
+    h.setSum(typeof data.sum === 'number' ? data.sum : 0);
     h.min = data.min ?? Infinity;
     h.max = data.max ?? -Infinity;
     return h;
