@@ -134,6 +134,30 @@ describe('Timeline', () => {
     }
   });
 
+  it('holds about as many intervals while reading as it will report: it climbs once the final choice would', () => {
+    // 990 s of calls every 0.5 s: 1 s would make 990 intervals, 2 s 496 (the choice; T0 is odd).
+    const txs: Tx[] = [];
+    for (let s = 0; s < 990; s += 0.5) txs.push({ call: s, reply: s + 0.0001 + (s % 7) / 1000, proc: 1 + (s % 3) });
+    const auto = new Timeline();
+    let held = 0;
+    for (const o of txs) {
+      auto.frame(frameAt(o.call));
+      auto.transaction(tx(o));
+      held = Math.max(held, auto.heldIntervals);
+    }
+    // It climbed to 2 s when the 501st interval of 1 s began (2 s then gives 251, within 200-500), not at the cap of 1,000.
+    expect(held).toBe(500);
+    const j = auto.toJSON();
+    expect([j.intervalSeconds, j.count, j.auto]).toEqual([2, 496, true]);
+    // The same counts and histograms, to the bit, as a series kept at 2 s from the start.
+    const fixed = new Timeline({ intervalNs: 2 * S });
+    for (const o of txs) {
+      fixed.frame(frameAt(o.call));
+      fixed.transaction(tx(o));
+    }
+    expect(JSON.stringify(j.intervals)).toBe(JSON.stringify(fixed.toJSON().intervals));
+  });
+
   it('a given interval is kept, and grows (a multiple, counts exact) only past 4000 intervals', () => {
     const short = new Timeline({ intervalNs: 100 * MS });
     feed(short, [{ call: 0.05, reply: 0.15 }, { call: 0.25, reply: 0.26 }]);

@@ -266,6 +266,12 @@ export function isoSeconds(iso: string): number {
   return Date.parse(`${m[1]}Z`) / 1000 + (m[2] ? Number(m[2]) / 10 ** m[2].length : 0);
 }
 
+/** How far an interval count is from TARGET_INTERVALS, by ratio (0 within it, and for none). */
+function targetDistance(n: number): number {
+  const [lo, hi] = TARGET_INTERVALS;
+  return n > hi ? Math.log(n / hi) : n < lo && n > 0 ? Math.log(lo / n) : 0;
+}
+
 function countCall(c: Cell, writeBytes: number, answered: boolean): void {
   c.calls++;
   c.writeBytes += writeBytes;
@@ -318,6 +324,11 @@ export class Timeline extends AccountingSink {
     return this.intervalNs;
   }
 
+  /** Intervals holding counts now (the time series' memory). */
+  get heldIntervals(): number {
+    return this.buckets.size;
+  }
+
   /** The bucket of a time, making room (longer intervals) when the capture has grown past the cap. */
   private bucketAt(tsSec: number, tsNsec: number): Bucket {
     let idx = intervalIndex(this.intervalNs, tsSec, tsNsec);
@@ -329,6 +340,13 @@ export class Timeline extends AccountingSink {
       }
       if (idx < this.minIdx) this.minIdx = idx;
       if (idx > this.maxIdx) this.maxIdx = idx;
+      // The automatic length climbs as soon as the final choice would climb (settle()): the
+      // span only grows, and once a longer length is nearer the target it stays nearer, so
+      // the intervals held while reading are about TARGET_INTERVALS, not up to the cap.
+      if (this.auto && this.climbs()) {
+        while (this.climbs()) this.coarsen(nextInterval(this.intervalNs));
+        idx = intervalIndex(this.intervalNs, tsSec, tsNsec);
+      }
     }
     let b = this.buckets.get(idx);
     if (b === undefined) {
@@ -480,14 +498,13 @@ export class Timeline extends AccountingSink {
       while (this.spanAt(this.intervalNs) > this.cap) this.coarsen(nextInterval(this.intervalNs));
       return;
     }
-    const [lo, hi] = TARGET_INTERVALS;
-    const distance = (n: number): number => (n > hi ? Math.log(n / hi) : n < lo && n > 0 ? Math.log(lo / n) : 0);
-    for (;;) {
-      const n = this.spanAt(this.intervalNs);
-      const next = nextInterval(this.intervalNs);
-      if (n > this.cap || distance(this.spanAt(next)) < distance(n)) this.coarsen(next);
-      else return;
-    }
+    while (this.climbs()) this.coarsen(nextInterval(this.intervalNs));
+  }
+
+  /** Whether the automatic length's next step is nearer (by ratio) to TARGET_INTERVALS than the length now, or the span is past the cap. */
+  private climbs(): boolean {
+    const n = this.spanAt(this.intervalNs);
+    return n > this.cap || targetDistance(this.spanAt(nextInterval(this.intervalNs))) < targetDistance(n);
   }
 
   /**
