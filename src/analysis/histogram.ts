@@ -331,6 +331,12 @@ export class LatencyHistogram extends HistogramBase {
   }
 }
 
+/** A CompactHistogram bucket's index is its packed number over PACK, its count the rest. */
+const PACK = 2 ** 40;
+const EMPTY: number[] = [];
+const indexOf = (packed: number): number => Math.floor(packed / PACK);
+const countOf = (packed: number): number => packed % PACK;
+
 /** Buckets a CompactHistogram keeps at most before it halves its resolution. */
 export const COMPACT_MAX_BUCKETS = 32;
 
@@ -360,18 +366,20 @@ export function compactRelativeError(level: number): number {
  */
 export class CompactHistogram extends HistogramBase {
   /**
-   * Bucket indices at `level`, ascending, each followed by its count: one
-   * array, not two. A time series holds tens of thousands of these (an
-   * operation in one interval each); an array's first push reserves 17
-   * slots, so two arrays cost about 370 bytes for a cell of a few buckets
-   * and one about 190 (docs/memory.md, session 37).
+   * The buckets, ascending: each one number, its index at `level` times
+   * 2^40 plus its count (indices are below 2^12, so both fit a double
+   * exactly for counts below 2^40), in an array of exactly as many
+   * elements. A time series holds tens of thousands of these (an operation
+   * in one interval each): index and count as two elements, in an array
+   * grown by push (which reserves half as much again, and 16), cost about
+   * 550 bytes a cell on the 1 GB replay (docs/memory.md, session 38).
    */
-  private b: number[] = [];
+  private b: number[] = EMPTY;
   level = 0;
 
   /** Buckets held. */
   private get size(): number {
-    return this.b.length >> 1;
+    return this.b.length;
   }
 
   protected addToBucket(index: number): void {
@@ -382,26 +390,26 @@ export class CompactHistogram extends HistogramBase {
   private add(j: number, c: number): void {
     for (;;) {
       const b = this.b;
+      const key = j * PACK;
       let lo = 0;
-      let hi = b.length >> 1;
+      let hi = b.length;
       while (lo < hi) {
         const mid = (lo + hi) >> 1;
-        if (b[2 * mid]! < j) lo = mid + 1;
+        if (b[mid]! < key) lo = mid + 1;
         else hi = mid;
       }
-      if (b[2 * lo] === j) {
-        b[2 * lo + 1]! += c;
+      if (lo < b.length && b[lo]! < key + PACK) {
+        b[lo]! += c;
         return;
       }
-      if (b.length < 2 * COMPACT_MAX_BUCKETS) {
-        // Inserted at lo by hand: splice would allocate the (empty) list of what it removed.
-        b.push(j, c);
-        for (let k = b.length - 2; k > 2 * lo; k -= 2) {
-          b[k] = b[k - 2]!;
-          b[k + 1] = b[k - 1]!;
-        }
-        b[2 * lo] = j;
-        b[2 * lo + 1] = c;
+      if (b.length < COMPACT_MAX_BUCKETS) {
+        // A new array of exactly one more (new buckets are few next to the values counted in them).
+        const n = b.length;
+        const nb: number[] = new Array<number>(n + 1);
+        for (let k = 0; k < lo; k++) nb[k] = b[k]!;
+        nb[lo] = key + c;
+        for (let k = lo; k < n; k++) nb[k + 1] = b[k]!;
+        this.b = nb;
         return;
       }
       this.collapse();
@@ -412,11 +420,14 @@ export class CompactHistogram extends HistogramBase {
   /** Halves the resolution: bucket j joins j >> 1. */
   private collapse(): void {
     const from = this.b;
-    const b: number[] = [];
-    for (let i = 0; i < from.length; i += 2) {
-      const j = from[i]! >> 1;
-      if (b.length > 0 && b[b.length - 2] === j) b[b.length - 1]! += from[i + 1]!;
-      else b.push(j, from[i + 1]!);
+    let n = 0;
+    for (let i = 0; i < from.length; i++) if (i === 0 || indexOf(from[i]!) >> 1 !== indexOf(from[i - 1]!) >> 1) n++;
+    const b: number[] = new Array<number>(n);
+    let k = -1;
+    for (let i = 0; i < from.length; i++) {
+      const j = indexOf(from[i]!) >> 1;
+      if (k >= 0 && indexOf(b[k]!) === j) b[k]! += countOf(from[i]!);
+      else b[++k] = j * PACK + countOf(from[i]!);
     }
     this.b = b;
     this.level++;
@@ -436,11 +447,11 @@ export class CompactHistogram extends HistogramBase {
     const width = 2 ** this.level;
     const gL = Math.pow(GAMMA, width);
     const b = this.b;
-    for (let i = 0; i < b.length; i += 2) {
-      seen += b[i + 1]!;
+    for (let i = 0; i < b.length; i++) {
+      seen += countOf(b[i]!);
       if (seen > rank) {
         // Bucket j spans base buckets [j·w, (j+1)·w − 1]: the point at equal relative distance from its bounds.
-        const top = (b[i]! + 1) * width - 1;
+        const top = (indexOf(b[i]!) + 1) * width - 1;
         const v = (2 * Math.pow(GAMMA, top + INDEX_OFFSET)) / (1 + gL);
         return Math.min(this.max, Math.max(this.min, v));
       }
@@ -451,9 +462,9 @@ export class CompactHistogram extends HistogramBase {
   merge(other: CompactHistogram): void {
     while (this.level < other.level) this.collapse();
     const ob = other.b;
-    for (let i = 0; i < ob.length; i += 2) {
+    for (let i = 0; i < ob.length; i++) {
       // add() may collapse this one further: the index at the current level each time.
-      this.add(ob[i]! >> (this.level - other.level), ob[i + 1]!);
+      this.add(indexOf(ob[i]!) >> (this.level - other.level), countOf(ob[i]!));
     }
     this.mergeTotals(other);
   }
@@ -464,8 +475,8 @@ export class CompactHistogram extends HistogramBase {
     const idx = new Uint16Array(n);
     const cnt = new Float64Array(n);
     for (let i = 0; i < n; i++) {
-      idx[i] = this.b[2 * i]!;
-      cnt[i] = this.b[2 * i + 1]!;
+      idx[i] = indexOf(this.b[i]!);
+      cnt[i] = countOf(this.b[i]!);
     }
     return packedBuckets(
       {
@@ -494,10 +505,13 @@ export class CompactHistogram extends HistogramBase {
     h.level = data.level;
     let inBuckets = 0;
     let prev = -1;
+    const packed: number[] = new Array<number>(data.buckets.length);
+    h.b = packed;
+    let k = 0;
     for (const b of data.buckets) {
       const [j, c] = Array.isArray(b) ? b : [NaN, NaN];
-      if (!Number.isInteger(j) || j <= prev || j >= BUCKETS || !(c! > 0)) throw new Error(`bad histogram bucket [${j}, ${c}]`);
-      h.b.push(j!, c!);
+      if (!Number.isInteger(j) || j <= prev || j >= BUCKETS || !Number.isInteger(c) || !(c! > 0) || c! >= PACK) throw new Error(`bad histogram bucket [${j}, ${c}]`);
+      packed[k++] = j! * PACK + c!;
       inBuckets += c!;
       prev = j!;
     }
