@@ -280,7 +280,8 @@ export async function analyze(inputs: string | readonly string[], options: Analy
   const ms = rpc.matcher.stats;
   const rs = rpc.stats.record;
   const hex = (xid: number): string => `0x${xid.toString(16).padStart(8, '0')}`;
-  const findings = detectors.findings();
+  // The detectors' state goes as their findings are taken: the rest of the report is made after.
+  const findings = detectors.findings(true);
   const findingsNotListed = detectors.notListed();
   const notReported = detectors.notReported();
   timeline.setFindings(findings);

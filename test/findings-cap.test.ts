@@ -62,6 +62,32 @@ describe('findings cap per kind', () => {
     expect(set.notListed()?.byKind).toEqual({ x: { findings: 2, errors: 0, warnings: 2, notes: 0 } });
   });
 
+  it('released as found: the same findings and counts, and the set holds no detector and no timeline after', () => {
+    const make = (): DetectorSet => {
+      const one = { kind: 'x', finish: () => [finding('x', 'warning', 1), finding('x', 'warning', 50), finding('y', 'info', 1)], notReported: () => ({ groups: 3 }) };
+      const two = { kind: 'z', finish: () => [finding('x', 'error', 2), finding('x', 'warning', 3)] };
+      return new DetectorSet({ formatTime: () => '' } as never, { findingsMaxPerKind: 2 }, [one, two] as never);
+    };
+    const kept = make();
+    const released = make();
+    const detectorOf = { released: released.detectors[0]!, kept: kept.detectors[0]! };
+    let timelineReleased = 0;
+    released.timeline.release = () => void timelineReleased++;
+    expect(released.findings(true)).toEqual(kept.findings());
+    expect([released.notListed(), released.notReported()]).toEqual([kept.notListed(), kept.notReported()]);
+    expect(released.notReported()).toEqual({ x: { groups: 3 } });
+    expect([released.detectors.length, kept.detectors.length, timelineReleased]).toEqual([0, 2, 1]);
+    // Nothing of the set reaches a detector any more.
+    const reaches = (o: unknown, target: unknown, seen = new Set<unknown>()): boolean => {
+      if (o === target) return true;
+      if (typeof o !== 'object' || o === null || seen.has(o)) return false;
+      seen.add(o);
+      return Object.values(o).some((v) => reaches(v, target, seen));
+    };
+    expect(reaches(released, detectorOf.released)).toBe(false);
+    expect(reaches(kept, detectorOf.kept)).toBe(true);
+  });
+
   it('the verdict counts the problems not listed', () => {
     const cap = new FindingsCap(1);
     const listed = cap.keep([finding('a', 'error', 3), finding('a', 'error', 2), finding('a', 'warning', 1)]);

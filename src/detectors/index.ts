@@ -82,11 +82,26 @@ export class DetectorSet implements TransactionSink {
     for (const d of this.detectors) d.onRdmaEvent?.(e);
   }
 
-  /** Every detector's findings, ranked (see rankFindings), the first findingsMaxPerKind of each kind, their confidence judged. */
-  findings(): Finding[] {
+  /**
+   * Every detector's findings, ranked (see rankFindings), the first
+   * findingsMaxPerKind of each kind, their confidence judged.
+   *
+   * With `release`, the set lets go of each detector once its findings are
+   * taken, and of the transport timeline at the end (nothing is asked of it
+   * after, but notReported() and notListed()): analyze() then builds the
+   * rest of the report, and on a capture of thousands of hosts the
+   * detectors' state is as large as the report (1 GB replay: 50 MB of it
+   * beside 50 MB of report, docs/memory.md, session 38).
+   */
+  findings(release = false): Finding[] {
+    const ds = release ? this.detectors.splice(0) : [...this.detectors];
+    if (release) {
+      this.transactionListeners = undefined;
+      this.tcpListeners = undefined;
+    }
     // Cut detector by detector: at most one detector's findings beyond the cap are held at once.
     const kept: Finding[] = [];
-    for (const d of this.detectors) {
+    for (let d = ds.shift(); d !== undefined; d = ds.shift()) {
       const own = d.finish();
       // Asked after finish(): closing what was open can drop more.
       const left = d.notReported?.();
@@ -96,6 +111,7 @@ export class DetectorSet implements TransactionSink {
     }
     const listed = this.cap.keep(rankFindings(kept));
     for (const f of listed) this.judgeConfidence(f);
+    if (release) this.timeline.release();
     return listed;
   }
 

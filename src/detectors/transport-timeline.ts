@@ -480,6 +480,13 @@ export class TransportTimeline {
 
   constructor(private readonly maxConnections = 10_000) {}
 
+  /** Lets go of every timeline (the findings are made: DetectorSet.findings(true)). */
+  release(): void {
+    this.conns.clear();
+    this.ended.clear();
+    this.loss.clear();
+  }
+
   private touch(conn: TcpConnection): ConnectionTimeline {
     let c = this.conns.touch(conn.id);
     if (c !== undefined) return c;
