@@ -439,6 +439,30 @@ describe('state-errors', () => {
     expect(found.slice(1).every((f) => f.count === 1 && f.metrics.bursts === 1)).toBe(true);
   });
 
+  it('counts each op and names at most 20 files (then 20+), across bursts listed and folded', () => {
+    const d = new StateErrorsDetector({ fileName: () => 'x.pcap' });
+    const stale = (sec: number, n: number, op: string, file: number): Transaction =>
+      ({
+        program: 100003,
+        version: 3,
+        procedure: 6,
+        client: { addr: '10.1.0.1', port: 800 },
+        server: { addr: '10.0.0.2', port: 2049 },
+        call: { frame: { fileIndex: 0, number: n - 1, tsSec: sec, tsNsec: 0 } },
+        reply: { frame: { fileIndex: 0, number: n, tsSec: sec, tsNsec: 0 }, header: { replyStat: 0, acceptStat: 0 } },
+        decoded: { call: { mainOp: op, fh: file.toString(16).padStart(4, '0').repeat(8) }, reply: { status: 'NFS3ERR_STALE', statusCode: 70 } },
+      }) as unknown as Transaction;
+    // One burst of 23 replies on 23 files, READ and WRITE in turn; then 25 bursts of a COMMIT on the first file, the last 6 folded.
+    for (let i = 0; i < 23; i++) d.onTransaction(stale(100 + i, 10 + 2 * i, i % 2 === 0 ? 'READ' : 'WRITE', i));
+    for (let k = 0; k < 25; k++) d.onTransaction(stale(200 + 10 * k, 100 + 2 * k, 'COMMIT', 0));
+    const [f] = d.finish();
+    expect(f!.title).toBe('NFS3ERR_STALE ×48 for client 10.1.0.1 on 20+ files in 26 bursts');
+    expect(f!.metrics.ops).toEqual(['COMMIT ×25', 'READ ×12', 'WRITE ×11']);
+    expect(f!.metrics.files).toEqual(Array.from({ length: 20 }, (_, i) => i.toString(16).padStart(4, '0').repeat(8)));
+    expect(f!.evidence.map((e) => e.what).slice(0, 2)).toEqual([`READ ${'0000'.repeat(8)} → NFS3ERR_STALE`, `WRITE ${'0001'.repeat(8)} → NFS3ERR_STALE`]);
+    expect(f!.evidence.at(-1)!.frame).toBe(148);
+  });
+
   it("a later burst keeps its first and last replies for the evidence, the first burst all it can show", () => {
     const d = new StateErrorsDetector({ fileName: () => 'x.pcap' });
     const stale = (sec: number, n: number): Transaction =>

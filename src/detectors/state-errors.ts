@@ -102,8 +102,10 @@ interface Burst {
   count: number;
   first: FrameRef;
   last: FrameRef;
-  ops: Map<string, number>;
-  files: Set<string>;
+  /** Each op refused, followed by its count, in the order first refused. */
+  ops: (string | number)[];
+  /** Files named, MAX_FILES at most, in the order first named. */
+  files: string[];
   moreFiles: boolean;
   evidence: Reply[];
   lastEv?: Reply;
@@ -114,10 +116,11 @@ interface Burst {
  * a finding lists (whatOf). A line made per reply was a string of several
  * joined pieces, each burst holding up to MAX_EVIDENCE of them: with
  * thousands of clients most of this detector's memory (docs/memory.md,
- * session 37).
+ * session 37). Its frame's fields are its own (one object less per reply),
+ * and a burst's lists are made at their size, not grown from empty by a
+ * push that reserves 17 slots (session 38).
  */
-interface Reply {
-  frame: FrameRef;
+interface Reply extends FrameRef {
   op: string;
   file: string | undefined;
   status: string;
@@ -127,6 +130,24 @@ interface Reply {
 const whatOf = (e: Reply): string => `${e.op}${e.file !== undefined ? ` ${e.file}` : ''} → ${e.status}${e.tag !== undefined && e.tag !== '' ? ` (tag ${e.tag})` : ''}`;
 
 const seconds = (f: FrameRef): number => f.tsSec + f.tsNsec / 1e9;
+
+/** Counts `k` more refusals of `op` in a burst's ops (op, count, op, count…). */
+function addOp(ops: (string | number)[], op: string, k: number): void {
+  for (let i = 0; i < ops.length; i += 2) {
+    if (ops[i] === op) {
+      ops[i + 1] = (ops[i + 1] as number) + k;
+      return;
+    }
+  }
+  ops.push(op, k);
+}
+
+/** Adds a file a burst named: MAX_FILES are kept, more are only said to be. */
+function addFile(b: Burst, f: string): void {
+  if (b.files.includes(f)) return;
+  if (b.files.length < MAX_FILES) b.files.push(f);
+  else b.moreFiles = true;
+}
 
 /** Bursts of one client and status listed one by one, at most. */
 export const MAX_BURSTS_DETAILED = 20;
@@ -214,7 +235,7 @@ export class StateErrorsDetector implements Detector {
       b = undefined;
     }
     if (b === undefined) {
-      b = { client: t.client.addr, server: t.server.addr, status, count: 0, first: at, last: at, ops: new Map(), files: new Set(), moreFiles: false, evidence: [] };
+      b = { client: t.client.addr, server: t.server.addr, status, count: 0, first: at, last: at, ops: [op, 0], files: files.length > 0 ? [files[0]!] : [], moreFiles: false, evidence: [] };
       this.open.set(key, b);
       if (this.open.size > MAX_OPEN_BURSTS) {
         const [k, v] = this.open.oldest()!;
@@ -225,13 +246,11 @@ export class StateErrorsDetector implements Detector {
     b.last = at;
     if (t.nfs4?.clientid !== undefined) b.clientid ??= t.nfs4.clientid;
     if (t.nfs4?.sessionid !== undefined) b.sessionid ??= t.nfs4.sessionid;
-    b.ops.set(op, (b.ops.get(op) ?? 0) + 1);
-    for (const f of files) {
-      if (b.files.size < MAX_FILES) b.files.add(f);
-      else if (!b.files.has(f)) b.moreFiles = true;
-    }
-    const e: Reply = { frame: at, op, file: files[0], status, tag: t.decoded?.call?.tag };
-    if (b.evidence.length < MAX_EVIDENCE - 1) b.evidence.push(e);
+    addOp(b.ops, op, 1);
+    for (const f of files) addFile(b, f);
+    const e: Reply = { fileIndex: at.fileIndex, number: at.number, tsSec: at.tsSec, tsNsec: at.tsNsec, op, file: files[0], status, tag: t.decoded?.call?.tag };
+    if (b.evidence.length === 0) b.evidence = [e];
+    else if (b.evidence.length < MAX_EVIDENCE - 1) b.evidence.push(e);
     else b.lastEv = e;
   }
 
@@ -243,11 +262,13 @@ export class StateErrorsDetector implements Detector {
         this.dropped++;
         return;
       }
-      g = { bursts: [], folded: 0 };
-      this.groups.set(key, g);
+      // A group's first burst is always listed.
+      this.groups.set(key, { bursts: [b], folded: 0 });
+      this.detailed++;
+      return;
     }
-    if (g.bursts.length === 0 || (g.bursts.length < MAX_BURSTS_DETAILED && this.detailed < MAX_DETAILED_TOTAL)) {
-      if (g.bursts.length > 0 && b.evidence.length > 1) {
+    if (g.bursts.length < MAX_BURSTS_DETAILED && this.detailed < MAX_DETAILED_TOTAL) {
+      if (b.evidence.length > 1) {
         // A later burst shows its first reply, and its last if it ends the finding (finding()): the others go.
         b.lastEv ??= b.evidence[b.evidence.length - 1];
         b.evidence = [b.evidence[0]!];
@@ -270,11 +291,8 @@ export class StateErrorsDetector implements Detector {
     t.lastEv = b.lastEv ?? b.evidence[b.evidence.length - 1];
     t.clientid ??= b.clientid;
     t.sessionid ??= b.sessionid;
-    for (const [op, k] of b.ops) t.ops.set(op, (t.ops.get(op) ?? 0) + k);
-    for (const f of b.files) {
-      if (t.files.size < MAX_FILES) t.files.add(f);
-      else if (!t.files.has(f)) t.moreFiles = true;
-    }
+    for (let i = 0; i < b.ops.length; i += 2) addOp(t.ops, b.ops[i] as string, b.ops[i + 1] as number);
+    for (const f of b.files) addFile(t, f);
     t.moreFiles ||= b.moreFiles;
   }
 
@@ -308,7 +326,7 @@ export class StateErrorsDetector implements Detector {
     let n = 0;
     for (const b of tail !== undefined ? [...bursts, tail] : bursts) {
       n += b.count;
-      for (const [op, k] of b.ops) opCounts.set(op, (opCounts.get(op) ?? 0) + k);
+      for (let i = 0; i < b.ops.length; i += 2) opCounts.set(b.ops[i] as string, (opCounts.get(b.ops[i] as string) ?? 0) + (b.ops[i + 1] as number));
       for (const f of b.files) if (fileSet.size < MAX_FILES) fileSet.add(f);
       moreFiles ||= b.moreFiles;
     }
@@ -335,7 +353,7 @@ export class StateErrorsDetector implements Detector {
       end: formatFrameTime(last.last),
       durationSeconds: Math.round((seconds(last.last) - seconds(b0.first)) * 1e6) / 1e6,
       count: n,
-      evidence: items.map((e) => evidence(this.ctx, e.frame, whatOf(e), formatFrameTime)),
+      evidence: items.map((e) => evidence(this.ctx, e, whatOf(e), formatFrameTime)),
       metrics: cleanMetrics({
         status: b0.status,
         replies: n,
