@@ -328,6 +328,20 @@ describe('session-slots', () => {
   });
 });
 
+/** NFS3ERR_STALE to client 10.1.0.1's call (frame n - 1) in frame n, both at `sec`. */
+function staleReply(sec: number, n: number, op: string, fh?: string): Transaction {
+  return {
+    program: 100003,
+    version: 3,
+    procedure: 6,
+    client: { addr: '10.1.0.1', port: 800 },
+    server: { addr: '10.0.0.2', port: 2049 },
+    call: { frame: { fileIndex: 0, number: n - 1, tsSec: sec, tsNsec: 0 } },
+    reply: { frame: { fileIndex: 0, number: n, tsSec: sec, tsNsec: 0 }, header: { replyStat: 0, acceptStat: 0 } },
+    decoded: { call: { mainOp: op, ...(fh !== undefined ? { fh } : {}) }, reply: { status: 'NFS3ERR_STALE', statusCode: 70 } },
+  } as unknown as Transaction;
+}
+
 describe('state-errors', () => {
   it('groups a burst of BAD_STATEID per client, with the files; a later burst goes in the same finding', async () => {
     const c = new V41();
@@ -441,17 +455,7 @@ describe('state-errors', () => {
 
   it('counts each op and names at most 20 files (then 20+), across bursts listed and folded', () => {
     const d = new StateErrorsDetector({ fileName: () => 'x.pcap' });
-    const stale = (sec: number, n: number, op: string, file: number): Transaction =>
-      ({
-        program: 100003,
-        version: 3,
-        procedure: 6,
-        client: { addr: '10.1.0.1', port: 800 },
-        server: { addr: '10.0.0.2', port: 2049 },
-        call: { frame: { fileIndex: 0, number: n - 1, tsSec: sec, tsNsec: 0 } },
-        reply: { frame: { fileIndex: 0, number: n, tsSec: sec, tsNsec: 0 }, header: { replyStat: 0, acceptStat: 0 } },
-        decoded: { call: { mainOp: op, fh: file.toString(16).padStart(4, '0').repeat(8) }, reply: { status: 'NFS3ERR_STALE', statusCode: 70 } },
-      }) as unknown as Transaction;
+    const stale = (sec: number, n: number, op: string, file: number): Transaction => staleReply(sec, n, op, file.toString(16).padStart(4, '0').repeat(8));
     // One burst of 23 replies on 23 files, READ and WRITE in turn; then 25 bursts of a COMMIT on the first file, the last 6 folded.
     for (let i = 0; i < 23; i++) d.onTransaction(stale(100 + i, 10 + 2 * i, i % 2 === 0 ? 'READ' : 'WRITE', i));
     for (let k = 0; k < 25; k++) d.onTransaction(stale(200 + 10 * k, 100 + 2 * k, 'COMMIT', 0));
@@ -465,17 +469,7 @@ describe('state-errors', () => {
 
   it("a later burst keeps its first and last replies for the evidence, the first burst all it can show", () => {
     const d = new StateErrorsDetector({ fileName: () => 'x.pcap' });
-    const stale = (sec: number, n: number): Transaction =>
-      ({
-        program: 100003,
-        version: 3,
-        procedure: 6,
-        client: { addr: '10.1.0.1', port: 800 },
-        server: { addr: '10.0.0.2', port: 2049 },
-        call: { frame: { fileIndex: 0, number: n - 1, tsSec: sec, tsNsec: 0 } },
-        reply: { frame: { fileIndex: 0, number: n, tsSec: sec, tsNsec: 0 }, header: { replyStat: 0, acceptStat: 0 } },
-        decoded: { call: { mainOp: 'READ' }, reply: { status: 'NFS3ERR_STALE', statusCode: 70 } },
-      }) as unknown as Transaction;
+    const stale = (sec: number, n: number): Transaction => staleReply(sec, n, 'READ');
     for (const [sec, n] of [[100, 10], [101, 12], [102, 14], [120, 20], [121, 22], [122, 24], [123, 26], [140, 30], [141, 32]]) d.onTransaction(stale(sec!, n!));
     const [f] = d.finish();
     expect(f!.metrics.bursts).toBe(3);
