@@ -90,8 +90,8 @@ export class DetectorSet implements TransactionSink {
    * taken, and of the transport timeline at the end (nothing is asked of it
    * after, but notReported() and notListed()): analyze() then builds the
    * rest of the report, and on a capture of thousands of hosts the
-   * detectors' state is as large as the report (1 GB replay: 50 MB of it
-   * beside 50 MB of report, docs/memory.md, session 38).
+   * detectors' state is about as large as the report (1 GB replay: 50 MB
+   * of it beside 59 MB of report, docs/memory.md, session 38).
    */
   findings(release = false): Finding[] {
     const ds = release ? this.detectors.splice(0) : [...this.detectors];

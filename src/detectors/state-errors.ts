@@ -93,6 +93,11 @@ const MEANING: Record<string, { what: string; cause: string; check: string; seve
   },
 };
 
+/**
+ * Replies of one client and status close together. Its lists are made at
+ * their size (most hold one item), not grown from empty by a push that
+ * reserves 17 slots (docs/memory.md, session 38).
+ */
 interface Burst {
   client: string;
   server: string;
@@ -116,9 +121,8 @@ interface Burst {
  * a finding lists (whatOf). A line made per reply was a string of several
  * joined pieces, each burst holding up to MAX_EVIDENCE of them: with
  * thousands of clients most of this detector's memory (docs/memory.md,
- * session 37). Its frame's fields are its own (one object less per reply),
- * and a burst's lists are made at their size, not grown from empty by a
- * push that reserves 17 slots (session 38).
+ * session 37). Its frame's fields are its own: one object less per reply
+ * (session 38).
  */
 interface Reply extends FrameRef {
   op: string;
