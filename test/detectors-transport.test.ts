@@ -9,6 +9,7 @@ import { REFUSED_LISTED } from '../src/analysis/capture-summary.js';
 import type { FrameRef } from '../src/capture/frame.js';
 import type { DetectorContext, Finding } from '../src/detectors/finding.js';
 import { ConnectionsDetector } from '../src/detectors/connections.js';
+import { UnansweredCallDetector } from '../src/detectors/unanswered-call.js';
 import { MAX_GROUPS, RpcRetransmissionDetector } from '../src/detectors/rpc-retransmission.js';
 import type { TcpConnection, TcpEvent } from '../src/transport/stream.js';
 import { mergeReports } from '../src/report/merge.js';
@@ -106,6 +107,32 @@ describe('unanswered-call', () => {
     const un = report.findings.find((f) => f.kind === 'unanswered-call')!;
     expect([frames(un)[0], frames(un).at(-1)]).toEqual([callFrame, rst]);
   }, 60_000);
+
+  it('a group names each file and connection once: three READs of one file on one connection, one file named', () => {
+    const d = new UnansweredCallDetector({ fileName: () => 'x.pcap', lastFrame: () => ({ fileIndex: 0, number: 99, tsSec: 1_000, tsNsec: 0 }) });
+    const read = (xid: number, fh: string, connId = 7): Transaction => {
+      const frame = { fileIndex: 0, number: xid, tsSec: 100 + xid, tsNsec: 0 };
+      return {
+        program: 100003,
+        version: 3,
+        procedure: NFSPROC3_READ,
+        xid,
+        connId,
+        client: { addr: '10.1.0.1', port: 800 },
+        server: { addr: '10.0.0.2', port: 2049 },
+        call: { frame, firstFrame: frame },
+        retransmits: 0,
+        retransmitFrames: [],
+        decoded: { call: { fh, offset: 4096 * xid } },
+      } as unknown as Transaction;
+    };
+    for (const xid of [1, 2, 3]) d.onUnanswered(read(xid, 'ab'.repeat(16)));
+    const [one] = d.finish();
+    expect(one).toMatchObject({ count: 3, file: 'ab'.repeat(16), metrics: { why: ['no-reply ×3'], offsets: [4096, 8192, 12288] } });
+    d.onUnanswered(read(4, 'cd'.repeat(16), 8));
+    const [two] = d.finish();
+    expect([two!.count, two!.file]).toEqual([4, undefined]);
+  });
 
   it('captures/unanswered-read-tail.pcap: the READ at frame 66, its 6 server retransmissions and the client RST', async () => {
     const found = await findingsOf(join(CAPTURES, 'unanswered-read-tail.pcap'));

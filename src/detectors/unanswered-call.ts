@@ -61,11 +61,12 @@ interface Group {
   server: string;
   op: string;
   count: number;
-  why: Map<UnansweredWhy, number>;
+  /** Calls by reason, in ORDER's order. */
+  why: number[];
   calls: Keyed[];
   lastCall: Keyed | undefined;
   xids: string[];
-  files: Set<string>;
+  files: string[];
   offsets: number[];
   first: FrameRef;
   end: FrameRef;
@@ -80,12 +81,25 @@ interface Group {
   unackedBytes: number;
   gapBytes: number;
   gaps: number;
-  resetBy: Set<string>;
+  resetBy: string[];
   rpcResends: number;
   unfinishedReplies: number;
   zeroWindows: number;
   evidence: Keyed[];
-  connections: Set<number>;
+  connections: number[];
+}
+
+/**
+ * Adds `v` to a small list of distinct values (KEEP_XIDS at most): a
+ * group's lists are made at their size (most hold one value), where a Set
+ * took about 150 bytes and a list grown from empty by push reserves 17
+ * slots (docs/memory.md, session 38). Returns the list, a new one when it
+ * was empty.
+ */
+function addDistinct<T>(list: T[], v: T): T[] {
+  if (list.length === 0) return [v];
+  if (list.length < KEEP_XIDS && !list.includes(v)) list.push(v);
+  return list;
 }
 
 export class UnansweredCallDetector implements Detector {
@@ -154,11 +168,11 @@ export class UnansweredCallDetector implements Detector {
         server,
         op,
         count: 0,
-        why: new Map(),
+        why: ORDER.map(() => 0),
         calls: [],
         lastCall: undefined,
         xids: [],
-        files: new Set(),
+        files: [],
         offsets: [],
         first: snapshotFrameRef(call),
         end: snapshotFrameRef(end),
@@ -172,23 +186,23 @@ export class UnansweredCallDetector implements Detector {
         unackedBytes: 0,
         gapBytes: 0,
         gaps: 0,
-        resetBy: new Set(),
+        resetBy: [],
         rpcResends: 0,
         unfinishedReplies: 0,
         zeroWindows: 0,
         evidence: [],
-        connections: new Set(),
+        connections: [],
       };
       this.groups.set(key, g);
     }
     g.count++;
-    g.why.set(why, (g.why.get(why) ?? 0) + 1);
+    g.why[ORDER.indexOf(why)]!++;
     const keyed = { at: snapshotFrameRef(call), what: `${op} call xid ${xidText(t.xid)}, never answered` };
     if (g.calls.length < KEEP_CALLS) g.calls.push(keyed);
     else g.lastCall = keyed;
     if (g.xids.length < KEEP_XIDS) g.xids.push(xidText(t.xid));
     const fh = t.decoded?.call?.fh;
-    if (fh !== undefined && g.files.size < KEEP_XIDS) g.files.add(fileLabel(this.ctx, fh));
+    if (fh !== undefined) g.files = addDistinct(g.files, fileLabel(this.ctx, fh));
     const off = t.decoded?.call?.offset;
     if (off !== undefined && g.offsets.length < KEEP_XIDS) g.offsets.push(off);
     if (frameCompare(call, g.first) < 0) g.first = snapshotFrameRef(call);
@@ -209,8 +223,8 @@ export class UnansweredCallDetector implements Detector {
       ev(t.unfinishedReply.firstFrame, 'reply began, never completed');
     }
     // The connection's evidence, once per connection.
-    if (g.connections.has(t.connId)) return;
-    if (g.connections.size < KEEP_XIDS) g.connections.add(t.connId);
+    if (g.connections.includes(t.connId)) return;
+    g.connections = addDistinct(g.connections, t.connId);
     // A stall whose data was never acknowledged lasted until the connection's end (now).
     const stallSeconds = (ep: TransportEpisode, dir: Direction): number => secondsFrom(ep.start, tl!.counters[dir].unackedBytes > 0 ? end : ep.end);
     if (clientStall !== undefined) {
@@ -236,7 +250,7 @@ export class UnansweredCallDetector implements Detector {
       ev(gap.start, `${bytesText(gap.bytes)} of the server's stream missing from the capture`);
     }
     if (reset !== undefined) {
-      g.resetBy.add(reset.by);
+      g.resetBy = addDistinct(g.resetBy, reset.by);
       ev(reset.at, `RST from ${reset.by}`);
     }
   }
@@ -267,10 +281,10 @@ export class UnansweredCallDetector implements Detector {
   }
 
   private finding(g: Group): Finding {
-    const why = ORDER.find((w) => g.why.has(w))!;
+    const why = ORDER.find((_, i) => g.why[i]! > 0)!;
     const n = g.count;
     const calls = n === 1 ? `the ${g.op} call` : `${n} ${g.op} calls`;
-    const resetBy = [...g.resetBy].join(' and ');
+    const resetBy = g.resetBy.join(' and ');
     let title: string;
     let explanation: string;
     switch (why) {
@@ -328,7 +342,7 @@ export class UnansweredCallDetector implements Detector {
       metrics: cleanMetrics({
         calls: n,
         xids: g.xids,
-        why: [...g.why].sort((a, b) => ORDER.indexOf(a[0]) - ORDER.indexOf(b[0])).map(([w, k]) => `${w} ×${k}`),
+        why: ORDER.flatMap((w, i) => (g.why[i]! > 0 ? [`${w} ×${g.why[i]}`] : [])),
         waitSeconds: round(g.waitSeconds),
         stallSeconds: stall > 0 ? round(stall) : undefined,
         clientTcpResends: g.clientTcpResends || undefined,
@@ -337,7 +351,7 @@ export class UnansweredCallDetector implements Detector {
         retransmissionIntervals: g.serverResendIntervals,
         unacknowledgedBytes: g.unackedBytes || undefined,
         missingBytes: g.gapBytes || undefined,
-        resets: g.resetBy.size > 0 ? [...g.resetBy].join(', ') : undefined,
+        resets: g.resetBy.length > 0 ? g.resetBy.join(', ') : undefined,
         clientResends: g.rpcResends || undefined,
         unfinishedReplies: g.unfinishedReplies || undefined,
         zeroWindows: g.zeroWindows || undefined,
@@ -349,7 +363,7 @@ export class UnansweredCallDetector implements Detector {
       f.confidence = 'low';
       f.caveat = 'The reply may be in the bytes the capture lost: the call may well have been answered.';
     }
-    if (g.files.size === 1) f.file = [...g.files][0]!;
+    if (g.files.length === 1) f.file = g.files[0]!;
     return f;
   }
 }
