@@ -343,7 +343,7 @@ export class Timeline extends AccountingSink {
       // The automatic length climbs as soon as the final choice would climb (settle()): the
       // span only grows, and once a longer length is nearer the target it stays nearer, so
       // the intervals held while reading are about TARGET_INTERVALS, not up to the cap.
-      if (this.auto && this.climbs()) {
+      if (this.auto) {
         while (this.climbs()) this.coarsen(nextInterval(this.intervalNs));
         idx = intervalIndex(this.intervalNs, tsSec, tsNsec);
       }
