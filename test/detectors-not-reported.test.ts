@@ -16,6 +16,7 @@ import { OP, compoundArgs, compoundRes, getfhArgs, openArgs, putfhArgs, statusRe
 import { Capture, TcpSession, type Host } from './gen/session.js';
 import { resendFrame } from './gen/tcp-faults.js';
 import { tempDir, writeTemp } from './helpers.js';
+import { GroupBudget } from '../src/detectors/group-budget.js';
 
 const CLIENT: Host = { addr: '192.0.2.10', port: 801 };
 const DIR_FH = Buffer.alloc(16, 0xd1);
@@ -38,10 +39,15 @@ function serversOnce(servers: number): string {
   return writeTemp(tempDir(), 'servers.pcap', writePcap(capture.frames, { linkType: 1 }));
 }
 
-/** `clients` clients each sending one GETATTR over UDP that is never answered, then 70 s of other traffic. */
-function unansweredFromClients(clients: number): string {
+/** `clients` clients each sending one GETATTR over UDP that is never answered, then 70 s of other traffic; before them, `refusingServers` servers each answering one call with PROC_UNAVAIL (an rpc-errors group each). */
+function unansweredFromClients(clients: number, refusingServers = 0): string {
   const c = new Capture();
   const server: Host = { addr: '192.0.2.20', port: 2049 };
+  for (let i = 0; i < refusingServers; i++) {
+    const refusing: Host = { addr: `198.51.100.${1 + i}`, port: 2049 };
+    c.udp({ addr: '192.0.2.99', port: 800 }, refusing, getattrCall(0x700 + i));
+    c.udp(refusing, { addr: '192.0.2.99', port: 800 }, rpcAcceptedReply(0x700 + i, Buffer.alloc(0), 3));
+  }
   for (let i = 0; i < clients; i++) {
     c.udp({ addr: `192.0.2.${100 + i}`, port: 800 }, server, getattrCall(0x900 + i));
     c.advance(0.1);
@@ -113,6 +119,37 @@ describe('notReported: what the detectors left out', () => {
     expect(report.rpc.unanswered).toBe(5);
     expect(report.verdict.status).toBe('problems');
     expect(report.verdict.notJudged).toEqual(["the detectors' bounds left out what they would have reported (unanswered-call 3; see notReported)"]);
+  });
+
+  it('the detectors share one bound: each may hold its floor, more only while all together hold fewer than the limit', async () => {
+    const bounds = { detectorsMaxGroups: 4, detectorsGroupFloor: 2 };
+    // Three rpc-errors groups (made as their replies come) leave room for one more beyond the unanswered calls' floor of 2.
+    const shared = await analyze(unansweredFromClients(5, 3), { detectorOptions: bounds });
+    expect(shared.findings.filter((f) => f.kind === 'rpc-errors').map((f) => f.server).sort()).toEqual(['198.51.100.1:2049', '198.51.100.2:2049', '198.51.100.3:2049']);
+    expect(shared.findings.filter((f) => f.kind === 'unanswered-call').map((f) => f.client).sort()).toEqual(['192.0.2.100', '192.0.2.101']);
+    expect(shared.notReported).toEqual({ 'unanswered-call': { callsNotReported: 3, bySharedBound: 3 } });
+    expect(notReportedText(shared.notReported)).toContain('unanswered-call: 3 calls not reported, 3 by shared bound');
+    // Alone, the unanswered calls fill the limit: four groups, the fifth refused.
+    const alone = await analyze(unansweredFromClients(5), { detectorOptions: bounds });
+    expect(alone.findings.filter((f) => f.kind === 'unanswered-call').map((f) => f.client).sort()).toEqual(['192.0.2.100', '192.0.2.101', '192.0.2.102', '192.0.2.103']);
+    expect(alone.notReported).toEqual({ 'unanswered-call': { callsNotReported: 1, bySharedBound: 1 } });
+    // By default (10,000 groups together) nothing here is left out.
+    expect((await analyze(unansweredFromClients(5, 3))).notReported).toBeUndefined();
+  });
+
+  it('the budget: refused beyond the floor at the limit, counted per kind; let go, it admits again', () => {
+    const b = new GroupBudget(3, 1);
+    expect([b.admit(0, 'a'), b.admit(1, 'a'), b.admit(2, 'a'), b.admit(3, 'a')]).toEqual([true, true, true, false]);
+    // Within its floor another detector is admitted though the limit is reached; beyond it, not.
+    expect([b.admit(0, 'b'), b.admit(1, 'b'), b.admit(1)]).toEqual([true, false, false]);
+    expect([b.total, b.refused('a'), b.refused('b'), b.refused('c')]).toEqual([4, 1, 1, 0]);
+    b.release(2);
+    expect([b.admit(3, 'a'), b.total]).toEqual([true, 3]);
+    b.take();
+    expect(b.total).toBe(4);
+    // Without bounds (a detector made alone) nothing is refused.
+    const free = new GroupBudget();
+    expect(Array.from({ length: 5 }, (_, i) => free.admit(i * 1000, 'a'))).toEqual([true, true, true, true, true]);
   });
 
   it('with every group beyond the bound, no finding is left to carry the count: the verdict does not say "no problems"', async () => {

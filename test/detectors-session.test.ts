@@ -225,6 +225,23 @@ describe('session-recovery-loop', () => {
     ]);
   });
 
+  it('at the detectors\' shared bound, beyond its floor, the least recently seen client makes room the same way; the refusal counted', async () => {
+    const capture = new Capture();
+    const [a, b, c] = ['192.0.2.11', '192.0.2.12', '192.0.2.13'].map((addr) => new V41(capture, { addr, port: 801 }));
+    a!.read(sessionId(1), { seqStatus: NFS4ERR_BADSESSION });
+    b!.read(sessionId(2), { seqStatus: NFS4ERR_BADSESSION });
+    a!.read(sessionId(1), { slot: 1, seqStatus: NFS4ERR_BADSESSION });
+    c!.read(sessionId(3), { seqStatus: NFS4ERR_BADSESSION }); // two groups held, the floor one: b goes
+    for (const [i, x] of [a!, b!, c!].entries()) x.createSession(1n, sessionId(10 + i));
+    const file = writeTemp(tempDir(), 'gen.pcap', writePcap(capture.frames, { linkType: 1 }));
+    const report = readable(await analyze(file, { detectorOptions: { detectorsMaxGroups: 2, detectorsGroupFloor: 1 } }));
+    expect(report.findings.filter((f) => f.kind === 'session-recovery-loop').map((f) => [f.client, f.metrics.episodes, f.metrics.clientsNotReported])).toEqual([
+      ['192.0.2.11', 1, undefined],
+      ['192.0.2.13', 1, 1],
+    ]);
+    expect(report.notReported?.['session-recovery-loop']).toEqual({ clientsNotReported: 1, bySharedBound: 1 });
+  });
+
   it('state-errors follows as many recovering clients (sessionRecovery.maxClients): a STALE_CLIENTID of a client forgotten is a state error', async () => {
     const capture = new Capture();
     const [a, b] = ['192.0.2.11', '192.0.2.12'].map((addr) => new V41(capture, { addr, port: 801 }));

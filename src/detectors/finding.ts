@@ -9,6 +9,7 @@ import type { CaptureSilence } from '../analysis/capture-summary.js';
 import type { OrphanReply, Transaction } from '../rpc/transaction.js';
 import type { TcpEvent } from '../transport/stream.js';
 import type { TransportTimeline } from './transport-timeline.js';
+import type { GroupBudget } from './group-budget.js';
 import type { RdmaEvent } from '../transport/roce.js';
 
 export type FindingSeverity = 'info' | 'warning' | 'error';
@@ -130,6 +131,8 @@ export interface DetectorContext {
   silenceWithin?(from: FrameRef, to: FrameRef): CaptureSilence | undefined;
   /** The last frame of the capture (for calls unanswered at its end), read in finish(). */
   lastFrame?(): FrameRef | undefined;
+  /** The bound on the groups of the detectors that share it (set by the detector set; group-budget.ts). */
+  groups?: GroupBudget;
 }
 
 /** A file for a finding: its path where known, else its file handle. */

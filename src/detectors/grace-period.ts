@@ -26,6 +26,7 @@ import { formatEndpoint, type TcpEvent } from '../transport/stream.js';
 import type { FrameRef } from '../capture/frame.js';
 import { LruMap } from '../memory/lru.js';
 import { formatFrameTime } from '../report/time.js';
+import { groupBudgetOf, type GroupBudget } from './group-budget.js';
 import { evidence, MAX_EVIDENCE, type Detector, type DetectorContext, type DetectorOptions, type EvidenceFrame, type Finding, positiveCounts, type NotReportedCounts } from './finding.js';
 import { listText, secondsText, sentences, timesText } from './wording.js';
 import { analyzeSchedule, mergeRetryFindings, retryText, type RetryFinding, frameSeconds, micro, RetryTracker, scheduleMetrics, sequenceEvidence, type RetrySequence } from './retry-schedule.js';
@@ -108,6 +109,7 @@ export class GracePeriodDetector implements Detector {
   private readonly restartWindow: number;
   private readonly silenceSeconds: number;
   private readonly maxServers: number;
+  private readonly budget: GroupBudget;
 
   constructor(
     private readonly ctx: DetectorContext,
@@ -118,6 +120,7 @@ export class GracePeriodDetector implements Detector {
     this.restartWindow = options.graceRestartWindowSeconds ?? 120;
     this.silenceSeconds = options.graceSilenceSeconds ?? 5;
     this.maxServers = options.graceMaxServers ?? MAX_SERVERS;
+    this.budget = groupBudgetOf(ctx);
     this.tracker = new RetryTracker((s) => GRACE_STATUSES.has(s), this.maxGap, options.retryMaxAttemptsHeld);
   }
 
@@ -141,7 +144,9 @@ export class GracePeriodDetector implements Detector {
 
   /** A server's first grace episode: it moves to those kept, while there is room. */
   private startedGrace(addr: string, s: ServerState): void {
-    if (this.graceServers.size >= this.maxServers || !this.servers.delete(addr)) return;
+    // Servers with an episode are groups of the detectors' shared bound; those without, a few hundred bytes each, are not.
+    if (this.graceServers.size >= this.maxServers || !this.servers.has(addr) || !this.budget.admit(this.graceServers.size)) return;
+    this.servers.delete(addr);
     this.graceServers.set(addr, s);
   }
 

@@ -26,6 +26,7 @@ import { addressOf, isoSeconds, rankFindings } from './ranking.js';
 import { bytesText } from './wording.js';
 import { rdmaDetectors } from './group-rdma.js';
 import { DEFAULT_FINDINGS_MAX_PER_KIND, FindingsCap, type FindingsNotListed } from './findings-cap.js';
+import { DEFAULT_SHARED_GROUPS, GroupBudget } from './group-budget.js';
 
 export { addressOf, impactScore, isoSeconds, rankFindings } from './ranking.js';
 
@@ -34,12 +35,17 @@ export class DetectorSet implements TransactionSink {
   readonly timeline: TransportTimeline;
   private readonly lastFrame: () => FrameRef | undefined;
   private readonly cap: FindingsCap;
+  /** The bound on the detectors' groups together (group-budget.ts). */
+  private readonly groups: GroupBudget;
 
   constructor(ctx: DetectorContext, options: DetectorOptions = {}, detectors?: Detector[]) {
     this.timeline = ctx.timeline ?? new TransportTimeline(options['timelineMaxConnections'] ?? 10_000);
     this.lastFrame = ctx.lastFrame ?? (() => undefined);
-    this.cap = new FindingsCap(options['findingsMaxPerKind'] ?? DEFAULT_FINDINGS_MAX_PER_KIND);
-    const shared: DetectorContext = { ...ctx, timeline: this.timeline };
+    const perKind = options['findingsMaxPerKind'] ?? DEFAULT_FINDINGS_MAX_PER_KIND;
+    this.cap = new FindingsCap(perKind);
+    // Each detector may hold as many groups as are listed of a kind, whatever the others hold.
+    this.groups = ctx.groups ?? new GroupBudget(options['detectorsMaxGroups'] ?? DEFAULT_SHARED_GROUPS, options['detectorsGroupFloor'] ?? perKind);
+    const shared: DetectorContext = { ...ctx, timeline: this.timeline, groups: this.groups };
     this.detectors = detectors ?? [
       ...captureDetectors(shared, options),
       ...sessionDetectors(shared, options),
@@ -106,6 +112,9 @@ export class DetectorSet implements TransactionSink {
       // Asked after finish(): closing what was open can drop more.
       const left = d.notReported?.();
       if (left !== undefined && Object.keys(left).length > 0) this.leftOut[d.kind] = { ...this.leftOut[d.kind], ...left };
+      // Of what it left out, how much the detectors' shared bound refused (the rest its own bound).
+      const refused = this.groups.refused(d.kind);
+      if (refused > 0) this.leftOut[d.kind] = { ...this.leftOut[d.kind], bySharedBound: refused };
       for (const f of own) inTimeOrder(f);
       for (const f of this.cap.keep(rankFindings(own))) kept.push(f);
     }

@@ -11,6 +11,7 @@ import { formatEndpoint } from '../transport/stream.js';
 import { type Detector, type DetectorContext, type Finding, positiveCounts, type NotReportedCounts } from './finding.js';
 import { noteNotReported } from './recent-groups.js';
 import { isOkStatus } from './retry-schedule.js';
+import { groupBudgetOf } from './group-budget.js';
 import { RefusalGroups, spanOf, tally } from './service-common.js';
 import { cleanMetrics, listText, plural, sentences, timesText } from './wording.js';
 
@@ -32,9 +33,11 @@ const MEANING: Record<string, string> = {
 
 export class MountErrorsDetector implements Detector {
   readonly kind = 'mount-errors';
-  private readonly groups = new RefusalGroups();
+  private readonly groups: RefusalGroups;
 
-  constructor(private readonly ctx: DetectorContext) {}
+  constructor(private readonly ctx: DetectorContext) {
+    this.groups = new RefusalGroups(groupBudgetOf(ctx), this.kind);
+  }
 
   onTransaction(t: Transaction): void {
     if (t.program !== PROG_MOUNT || t.procedure !== MOUNTPROC_MNT || t.reply === undefined) return;

@@ -30,6 +30,7 @@
 import type { FrameRef } from '../capture/frame.js';
 import { formatFrameTime } from '../report/time.js';
 import { formatEndpoint, type Direction, type TcpEvent } from '../transport/stream.js';
+import { groupBudgetOf, type GroupBudget } from './group-budget.js';
 import { evidence, MAX_EVIDENCE, type Detector, type DetectorContext, type DetectorOptions, type Finding, positiveCounts, type NotReportedCounts } from './finding.js';
 import type { ConnectionTimeline, OverlappingCall, TransportEpisode } from './transport-timeline.js';
 import { FrameSeries, frameCompare, round, secondsFrom } from './transport-common.js';
@@ -168,7 +169,10 @@ export class NetworkHealthDetector implements Detector {
     this.stallErrorSeconds = options['netStallErrorSeconds'] ?? 60;
     this.zeroWindowSeconds = options['netZeroWindowSeconds'] ?? 0.2;
     this.maxGroups = options['netMaxGroups'] ?? 10_000;
+    this.budget = groupBudgetOf(ctx);
   }
+
+  private readonly budget: GroupBudget;
 
   onTcpEvent(e: TcpEvent): void {
     const c = this.ctx.timeline?.get(e.conn.id);
@@ -222,7 +226,8 @@ export class NetworkHealthDetector implements Detector {
     const key = `${client}|${server}|${incident}`;
     let g = map.get(key);
     if (g === undefined) {
-      if (map.size >= this.maxGroups) return undefined;
+      // Episodes are groups of the detectors' shared bound; pairs (a few hundred bytes each, most never a finding) are not.
+      if (map.size >= this.maxGroups || (map === this.groups && !this.budget.admit(map.size, this.kind))) return undefined;
       g = {
         client,
         server,

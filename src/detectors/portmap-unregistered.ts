@@ -13,6 +13,7 @@ import type { Transaction } from '../rpc/transaction.js';
 import { formatEndpoint } from '../transport/stream.js';
 import { type Detector, type DetectorContext, type Finding, positiveCounts, type NotReportedCounts } from './finding.js';
 import { noteNotReported } from './recent-groups.js';
+import { groupBudgetOf } from './group-budget.js';
 import { RefusalGroups, spanOf, tally } from './service-common.js';
 import { cleanMetrics, listText, sentences, timesText } from './wording.js';
 
@@ -27,10 +28,12 @@ const DAEMON: Record<number, string> = { 100003: 'nfsd', 100005: 'mountd', 10002
 
 export class PortmapUnregisteredDetector implements Detector {
   readonly kind = 'portmap-unregistered';
-  private readonly groups = new RefusalGroups();
+  private readonly groups: RefusalGroups;
   private readonly critical = new Set<string>();
 
-  constructor(private readonly ctx: DetectorContext) {}
+  constructor(private readonly ctx: DetectorContext) {
+    this.groups = new RefusalGroups(groupBudgetOf(ctx), this.kind);
+  }
 
   onTransaction(t: Transaction): void {
     if (t.program !== PROG_PORTMAP || t.reply === undefined) return;

@@ -19,6 +19,7 @@ import type { FrameRef } from '../capture/frame.js';
 import type { Transaction } from '../rpc/transaction.js';
 import { formatFrameTime } from '../report/time.js';
 import { formatEndpoint } from '../transport/stream.js';
+import { groupBudgetOf, type GroupBudget } from './group-budget.js';
 import { evidence, MAX_EVIDENCE, type Detector, type DetectorContext, type EvidenceFrame, type Finding, positiveCounts, type NotReportedCounts } from './finding.js';
 import { listText, plural, sentences } from './wording.js';
 import { noteNotReported } from './recent-groups.js';
@@ -78,7 +79,11 @@ export class RpcErrorsDetector implements Detector {
   /** Error replies of groups beyond MAX_GROUPS (the first are kept), not reported. */
   errorsNotReported = 0;
 
-  constructor(private readonly ctx: DetectorContext) {}
+  private readonly budget: GroupBudget;
+
+  constructor(private readonly ctx: DetectorContext) {
+    this.budget = groupBudgetOf(ctx);
+  }
 
   onTransaction(t: Transaction): void {
     const e = errorOf(t);
@@ -87,7 +92,7 @@ export class RpcErrorsDetector implements Detector {
     const key = `${server}|${t.program}|${e.error}`;
     let g = this.groups.get(key);
     if (!g) {
-      if (this.groups.size >= MAX_GROUPS) {
+      if (this.groups.size >= MAX_GROUPS || !this.budget.admit(this.groups.size, this.kind)) {
         this.errorsNotReported++;
         return;
       }

@@ -7,6 +7,7 @@
 import { snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import { formatFrameTime } from '../report/time.js';
 import { MAX_EVIDENCE, evidence, type DetectorContext, type EvidenceFrame } from './finding.js';
+import { GroupBudget } from './group-budget.js';
 import { frameCompare, round, secondsFrom } from './transport-common.js';
 
 /** Distinct subjects (paths, programs, files) and statuses kept per group. */
@@ -46,13 +47,18 @@ export class RefusalGroups {
   readonly groups = new Map<string, Refusals>();
   /** Refusals of groups beyond `max`, not kept. */
   notReported = 0;
-  constructor(private readonly max = 10_000) {}
+  constructor(
+    private readonly budget: GroupBudget = new GroupBudget(),
+    /** The detector's kind, under which the budget counts what it refused. */
+    private readonly kind?: string,
+    private readonly max = 10_000,
+  ) {}
 
   add(client: string, server: string, subject: string, status: string, at: FrameRef, what: string): Refusals | undefined {
     const key = `${client}|${server}`;
     let g = this.groups.get(key);
     if (g === undefined) {
-      if (this.groups.size >= this.max) {
+      if (this.groups.size >= this.max || !this.budget.admit(this.groups.size, this.kind)) {
         this.notReported++;
         return undefined;
       }

@@ -25,6 +25,7 @@ import type { FrameRef } from '../capture/frame.js';
 import type { Transaction } from '../rpc/transaction.js';
 import { formatFrameTime } from '../report/time.js';
 import { cadenceText, cleanMetrics, listText, plural, secondsText, sentences, timesText } from './wording.js';
+import { groupBudgetOf, type GroupBudget } from './group-budget.js';
 import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type DetectorOptions, type EvidenceFrame, type Finding, positiveCounts, type NotReportedCounts } from './finding.js';
 import { LruList, LruMap, type LruLinks } from '../memory/lru.js';
 
@@ -217,7 +218,10 @@ export class SessionRecoveryLoopDetector implements Detector {
     this.loopEpisodes = options['sessionRecovery.loopEpisodes'] ?? 2;
     this.maxEpisodeSeconds = options['sessionRecovery.maxEpisodeSeconds'] ?? 120;
     this.maxClients = Math.max(1, options['sessionRecovery.maxClients'] ?? MAX_CLIENTS);
+    this.budget = groupBudgetOf(ctx);
   }
+
+  private readonly budget: GroupBudget;
 
   onTransaction(t: Transaction): void {
     const c = compoundOf(t);
@@ -229,10 +233,13 @@ export class SessionRecoveryLoopDetector implements Detector {
     if (st !== undefined) this.recent.touch(st);
     else {
       if (!lost) return;
-      if (this.clients.size >= this.maxClients) {
-        const victim = this.recent.shift()!;
-        this.clients.delete(victim.client);
-        this.clientsNotReportedCount++;
+      // At its bound, or beyond its floor with the detectors' groups at theirs: the least recently seen makes room.
+      if (this.clients.size >= this.maxClients || !this.budget.admit(this.clients.size, this.kind)) {
+        const victim = this.recent.shift();
+        if (victim !== null) {
+          this.clients.delete(victim.client);
+          this.clientsNotReportedCount++;
+        } else this.budget.take();
       }
       st = {
         lruPrev: null,

@@ -21,6 +21,7 @@ import type { FrameRef } from '../capture/frame.js';
 import type { Transaction } from '../rpc/transaction.js';
 import { formatFrameTime } from '../report/time.js';
 import { burstsText, cleanMetrics, plural, sentences } from './wording.js';
+import { groupBudgetOf, type GroupBudget } from './group-budget.js';
 import { MAX_EVIDENCE, evidence, fileLabel, type Detector, type DetectorContext, type DetectorOptions, type Finding, positiveCounts, type NotReportedCounts } from './finding.js';
 import { RecoveryTracker, compoundOf, failedOp } from './session-recovery-loop.js';
 import { LruMap } from '../memory/lru.js';
@@ -175,11 +176,13 @@ export class StateErrorsDetector implements Detector {
   private readonly recovery: RecoveryTracker;
   private readonly burstSeconds: number;
   private readonly maxGroups: number;
+  private readonly budget: GroupBudget;
 
   constructor(
     private readonly ctx: DetectorContext,
     options: DetectorOptions = {},
   ) {
+    this.budget = groupBudgetOf(ctx);
     this.burstSeconds = options['stateErrors.burstSeconds'] ?? 5;
     this.maxGroups = options['stateErrors.maxGroups'] ?? options['stateErrors.maxFindings'] ?? 10_000;
     this.recovery = new RecoveryTracker(options['sessionRecovery.maxEpisodeSeconds'] ?? 120, options['sessionRecovery.maxClients']);
@@ -262,7 +265,7 @@ export class StateErrorsDetector implements Detector {
     this.open.delete(key);
     let g = this.groups.get(key);
     if (g === undefined) {
-      if (this.groups.size >= this.maxGroups) {
+      if (this.groups.size >= this.maxGroups || !this.budget.admit(this.groups.size, this.kind)) {
         this.dropped++;
         return;
       }

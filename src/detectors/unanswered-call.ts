@@ -32,6 +32,7 @@ import { snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import { formatFrameTime } from '../report/time.js';
 import type { Transaction } from '../rpc/transaction.js';
 import type { Direction } from '../transport/stream.js';
+import { groupBudgetOf, type GroupBudget } from './group-budget.js';
 import { MAX_EVIDENCE, evidence, fileLabel, type Detector, type DetectorContext, type DetectorOptions, type Finding, positiveCounts, type NotReportedCounts } from './finding.js';
 import type { ConnectionTimeline, TransportEpisode } from './transport-timeline.js';
 import { directionFrom, endpointText, frameCompare, later, operationOf, round, secondsFrom } from './transport-common.js';
@@ -110,11 +111,13 @@ export class UnansweredCallDetector implements Detector {
   /** Unanswered calls of groups beyond `maxGroups` (the first are kept): counted, not reported. */
   private callsNotReported = 0;
   private readonly groups = new Map<string, Group>();
+  private readonly budget: GroupBudget;
 
   constructor(
     private readonly ctx: DetectorContext,
     options: DetectorOptions = {},
   ) {
+    this.budget = groupBudgetOf(ctx);
     this.timeout = options['unansweredTimeoutSeconds'] ?? 60;
     this.evidenceSeconds = options['unansweredEvidenceSeconds'] ?? 5;
     this.maxGroups = options['unansweredMaxGroups'] ?? 10_000;
@@ -159,7 +162,7 @@ export class UnansweredCallDetector implements Detector {
     const key = `${t.client.addr}|${server}|${op}`;
     let g = this.groups.get(key);
     if (g === undefined) {
-      if (this.groups.size >= this.maxGroups) {
+      if (this.groups.size >= this.maxGroups || !this.budget.admit(this.groups.size, this.kind)) {
         this.callsNotReported++;
         return;
       }
