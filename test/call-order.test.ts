@@ -76,11 +76,15 @@ describe('CallOrder', () => {
     });
     for (const [t, f] of fast.slice(0, 3)) order.finished(t, at(f), `#${f}`);
     expect(out).toEqual([]); // 3 held: at the bound, still waiting
+    expect(order.givenUp(slow)).toBe(false);
     order.finished(fast[3]![0], at(5), '#5');
+    // Its row will not be held (the listing writes it from the row, marked late).
+    expect([order.givenUp(slow), order.givenUp(fast[4]![0]), order.givenUp({})]).toEqual([true, false, false]);
     // A fourth row: the oldest is released and the slow call given up on.
     expect(out).toEqual([['#2', false], ['#3', false], ['#4', false], ['#5', false]]);
     order.finished(slow, at(1), '#1');
     expect(out.at(-1)).toEqual(['#1', true]);
+    expect(order.givenUp(slow)).toBe(false);
     expect(order.lateRows).toBe(1);
     order.finished(fast[4]![0], at(6), '#6');
     expect(out.at(-1)).toEqual(['#6', false]);

@@ -12,10 +12,11 @@ import { describe, expect, it } from 'vitest';
 import { addCallsCommand, runCalls, type CallsOptions } from '../src/cli/calls-command.js';
 import type { CliIo } from '../src/cli/common.js';
 import { analyze } from '../src/analyze.js';
-import { CALL_COLUMNS, callFilter, callRow, csvField, msLabel, parseEndpointFilter, parseFrameRange, parseSeconds, parseXid, type CallRow } from '../src/report/calls.js';
+import { CALL_COLUMNS, callFilter, callRow, callsRenderer, csvField, msLabel, parseEndpointFilter, parseFrameRange, parseSeconds, parseXid, type CallRow } from '../src/report/calls.js';
 import { writePcap } from './gen/capture-writer.js';
 import { Capture, TcpSession } from './gen/session.js';
 import { getattrCall, okReply } from './gen/workload.js';
+import { MAX_HELD_ROWS } from '../src/report/call-order.js';
 import { CAPTURES, bundledCaptures, expectedOf, tempDir, writeTemp } from './helpers.js';
 
 type TsharkRow = [number, string, number, number, number, number, number | null, string | null];
@@ -536,6 +537,67 @@ describe('the ms column of the calls listing', () => {
     for (const [latency, label] of cases) {
       expect(msLabel(latency)).toBe(label);
       expect(msLabel(latency).length).toBeLessThanOrEqual(8);
+    }
+  });
+});
+
+describe('rows held as their text', () => {
+  it('a row held (hold, then held) is written as row() writes it in its place: table, coloured or not, and json', async () => {
+    // Two inputs: the table's separator lines come from the rows written before.
+    const files = ['nfsv3-errors.pcap', 'nfsv41-pynfs-mid.pcap'].map((f) => join(CAPTURES, f));
+    const rows: CallRow[] = [];
+    await analyze(files, { onTransaction: (t, ctx) => rows.push(callRow(t, (i) => ctx.fileName?.(i) ?? files[i]!, ctx)) });
+    expect(rows.length).toBeGreaterThan(100);
+    for (const [format, color] of [['table', false], ['table', true], ['json', false]] as const) {
+      let direct = '';
+      let viaHeld = '';
+      const a = callsRenderer(format, (s) => (direct += s), { color, width: 140 });
+      const b = callsRenderer(format, (s) => (viaHeld += s), { color, width: 140 });
+      for (const [i, r] of rows.entries()) {
+        a.row(r);
+        // Two rows of three through hold/held (the first too), the third straight: the heading, separators and commas still come once, in place.
+        if (i % 3 !== 2) b.held!(b.hold!(r));
+        else b.row(r);
+      }
+      a.end();
+      b.end();
+      expect(viaHeld, `${format} color ${color}`).toBe(direct);
+      expect(direct.split('\n').length).toBeGreaterThan(rows.length);
+    }
+  });
+});
+
+describe('a listing with a call given up on', () => {
+  it('a slow call waited for by more than MAX_HELD_ROWS rows is listed late, from its row; every other row in frame order, once', async () => {
+    const capture = new Capture();
+    const s = new TcpSession(capture, { addr: '192.0.2.10', port: 800 }, { addr: '192.0.2.20', port: 2049 }).handshake();
+    const n = MAX_HELD_ROWS + 2;
+    s.send('client', getattrCall(1));
+    for (let xid = 2; xid <= n + 1; xid++) {
+      s.send('client', getattrCall(xid));
+      s.send('server', okReply(xid));
+    }
+    s.send('server', okReply(1));
+    const file = writeTemp(tempDir(), 'late.pcap', writePcap(capture.frames, { linkType: 1 }));
+    for (const format of ['table', 'json'] as const) {
+      const r = await cli(['--format', format, file], 140);
+      expect(r.code).toBe(0);
+      if (format === 'table') {
+        const lines = r.out.trimEnd().split('\n');
+        const rows = lines.slice(0, -1).filter((l) => /^\s*\d+ /.test(l));
+        expect(rows).toHaveLength(n + 1);
+        // The slow call (frame 4, after the handshake) comes last, marked; the others by frame.
+        expect(rows.at(-1)).toMatch(/^\s*4 .*\(late\)/);
+        const frames = rows.slice(0, -1).map((l) => Number(l.trim().split(' ')[0]));
+        expect(frames).toEqual([...frames].sort((a, b) => a - b));
+        expect(new Set(frames).size).toBe(n);
+        expect(lines.at(-1)).toBe('1 call(s) marked (late) are listed after later calls: they waited for a reply while more calls than nfsight holds in order completed.');
+      } else {
+        const rows = JSON.parse(r.out) as CallRow[];
+        expect(rows.map((x) => x.xid).at(-1)).toBe('0x00000001');
+        expect(rows.slice(0, -1).map((x) => x.frame)).toEqual(rows.slice(0, -1).map((x) => x.frame).sort((a, b) => a - b));
+        expect(rows).toHaveLength(n + 1);
+      }
     }
   });
 });

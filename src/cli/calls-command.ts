@@ -11,6 +11,7 @@ import {
   callsRenderer,
   CALLS_FORMATS,
   type CallRow,
+  type HeldRow,
   FilterSyntaxError,
   parseEndpointFilter,
   parseFrameRange,
@@ -39,11 +40,13 @@ const positionOf = (t: Transaction): CallPosition => ({ file: t.call.frame.fileI
 export async function runCalls(files: string[], opts: CallsOptions, io: CliIo): Promise<number> {
   const keep = callFilter(opts);
   const renderer = callsRenderer(opts.format, io.out, { color: io.color, width: io.width ?? DEFAULT_WIDTH });
-  const order = renderer.ordered ? new CallOrder<CallRow>((r, late) => renderer.row(r, late)) : undefined;
+  // A row that may wait for older calls waits as its text (HeldRow); one released late is written from the row.
+  const hold = renderer.hold;
+  const order = renderer.ordered ? new CallOrder<CallRow | HeldRow>((r, late) => (late || hold === undefined ? renderer.row(r as CallRow, late) : renderer.held!(r as HeldRow))) : undefined;
   const onTransaction = (t: Transaction, ctx: TransactionContext): void => {
     const row = callRow(t, (i) => ctx.fileName?.(i) ?? files[i] ?? '?', ctx);
     const kept = keep(row);
-    if (order !== undefined) order.finished(t, positionOf(t), kept ? row : undefined);
+    if (order !== undefined) order.finished(t, positionOf(t), !kept ? undefined : hold === undefined || order.givenUp(t) ? row : hold(row));
     else if (kept) renderer.row(row);
   };
   const { report, status } = await analyzeForCli(files, opts, io, {

@@ -104,6 +104,11 @@ export class CallOrder<T> {
     this.outstanding.push(e);
   }
 
+  /** Whether the call of `token` was given up on: its row, when it finishes, is released at once, `late`, not held. */
+  givenUp(token: object): boolean {
+    return this.pending.get(token)?.state === 'late';
+  }
+
   /**
    * A call finished; `item` is its row, or undefined when it has none (a
    * filter left it out): either way no row waits for it any longer. A call

@@ -310,12 +310,28 @@ export function callFilter(o: CallFilterOptions): (row: CallRow) => boolean {
 export type CallsFormat = 'table' | 'json' | 'csv' | 'jsonl';
 export const CALLS_FORMATS: readonly CallsFormat[] = ['table', 'json', 'csv', 'jsonl'];
 
+/**
+ * A row made into its text before it waits for older calls (CallOrder): a
+ * row object is ten times the size of its line, and the rows held live long
+ * enough to reach the old generation (a listing of a 256 MB capture of
+ * thousands of hosts held 10,000). What depends on the rows before it (a
+ * heading, a separator, a comma) is added when it is written.
+ */
+export interface HeldRow {
+  readonly file: string;
+  readonly time: string;
+  readonly text: string;
+}
+
 /** Takes rows as they come and writes them; `end` once after the last. */
 export interface CallsRenderer {
   /** Whether the rows must reach it in call-frame order (through CallOrder). */
   readonly ordered: boolean;
   /** A row; `late` when it comes after rows of later calls (see CallOrder). */
   row(r: CallRow, late?: boolean): void;
+  /** An ordered renderer's row as it waits for older calls, written by `held` as `row` would write it in its place. */
+  hold?(r: CallRow): HeldRow;
+  held?(h: HeldRow): void;
   end(): void;
 }
 
@@ -481,40 +497,49 @@ function tableRenderer(write: (s: string) => void, width: number, color: boolean
   const out = chunked(write);
   const paint = (s: string, code: number): string => (color ? `\u001b[${code}m${s}\u001b[0m` : s);
   let layout: ReturnType<typeof callsTableColumns> | undefined;
+  let headed = false;
   let file: string | undefined;
   let day: string | undefined;
   let rows = 0;
   let late = 0;
   const fit = (s: string, w: number, align: 'left' | 'right', shorten: (s: string, w: number) => string = shortenMiddle): string =>
     pad(displayWidth(s) <= w ? s : shorten(s, w), w, align);
+  // The time column holds the capture's precision (micro- or nanoseconds): set by the first row made into a line.
+  const layoutFor = (r: CallRow): NonNullable<typeof layout> => (layout ??= callsTableColumns(width, r.time.length - 12));
+  const line = (r: CallRow, isLate: boolean): string => {
+    const l = layoutFor(r);
+    const cells = l.columns.map((c) => fit(c.cell(r), c.width, c.align, c.shorten));
+    const status = l.columns.findIndex((c) => c.head === 'status');
+    if (color && r.replyFrame !== null && r.statusCode !== null && r.statusCode > 0) cells[status] = paint(cells[status]!, 31);
+    if (color && r.replyFrame === null) cells[status] = paint(cells[status]!, 33);
+    const detail = isLate ? `(late) ${fitDetail(r, l.detailWidth - 7)}` : fitDetail(r, l.detailWidth);
+    return `${cells.join(' ')} ${detail}`.trimEnd() + '\n';
+  };
+  const writeRow = (rowFile: string, time: string, text: string): void => {
+    if (!headed) {
+      headed = true;
+      const l = layout!;
+      const head = [...l.columns.map((c) => fit(c.head, c.width, c.align)), 'path / arguments'].join(' ');
+      out.push(`${paint(head, 36)}\n`);
+    }
+    const rowDay = time.slice(0, 10);
+    if (rowFile !== file || rowDay !== day) {
+      const what = [rowFile !== file ? baseName(rowFile) : '', rowDay !== day ? rowDay : ''].filter((x) => x !== '').join(', ');
+      out.push(`${shortenMiddle(`── ${what} ──`, width)}\n`);
+      file = rowFile;
+      day = rowDay;
+    }
+    rows++;
+    out.push(text);
+  };
   return {
     ordered: true,
     row(r, isLate = false) {
-      if (layout === undefined) {
-        // The time column holds the capture's precision (micro- or nanoseconds).
-        layout = callsTableColumns(width, r.time.length - 12);
-        const head = [...layout.columns.map((c) => fit(c.head, c.width, c.align)), 'path / arguments'].join(' ');
-        out.push(`${paint(head, 36)}\n`);
-      }
-      const rowDay = r.time.slice(0, 10);
-      if (r.file !== file || rowDay !== day) {
-        const what = [r.file !== file ? baseName(r.file) : '', rowDay !== day ? rowDay : ''].filter((x) => x !== '').join(', ');
-        out.push(`${shortenMiddle(`── ${what} ──`, width)}\n`);
-        file = r.file;
-        day = rowDay;
-      }
-      rows++;
-      const cells = layout.columns.map((c) => fit(c.cell(r), c.width, c.align, c.shorten));
-      const status = layout.columns.findIndex((c) => c.head === 'status');
-      if (color && r.replyFrame !== null && r.statusCode !== null && r.statusCode > 0) cells[status] = paint(cells[status]!, 31);
-      if (color && r.replyFrame === null) cells[status] = paint(cells[status]!, 33);
-      let detail: string;
-      if (isLate) {
-        late++;
-        detail = `(late) ${fitDetail(r, layout.detailWidth - 7)}`;
-      } else detail = fitDetail(r, layout.detailWidth);
-      out.push(`${cells.join(' ')} ${detail}`.trimEnd() + '\n');
+      if (isLate) late++;
+      writeRow(r.file, r.time, line(r, isLate));
     },
+    hold: (r) => ({ file: r.file, time: r.time, text: line(r, false) }),
+    held: (h) => writeRow(h.file, h.time, h.text),
     end() {
       if (rows === 0) out.push('no calls\n');
       else if (late > 0) {
@@ -529,11 +554,12 @@ function tableRenderer(write: (s: string) => void, width: number, color: boolean
 function jsonRenderer(write: (s: string) => void): CallsRenderer {
   const out = chunked(write);
   let n = 0;
+  const writeRow = (text: string): void => out.push(`${n++ === 0 ? '[\n' : ',\n'}  ${text}`);
   return {
     ordered: true,
-    row(r) {
-      out.push(`${n++ === 0 ? '[\n' : ',\n'}  ${indentedText(r, '  ')}`);
-    },
+    row: (r) => writeRow(indentedText(r, '  ')),
+    hold: (r) => ({ file: r.file, time: r.time, text: indentedText(r, '  ') }),
+    held: (h) => writeRow(h.text),
     end() {
       out.push(n === 0 ? '[]\n' : '\n]\n');
       out.flush();
