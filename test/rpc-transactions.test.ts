@@ -123,6 +123,19 @@ describe('RPC transactions, generated', () => {
     expect(report.rpc).toMatchObject({ calls: 2, replies: 2, matched: 1, retransmittedCalls: 1, duplicateReplies: 1, repliesWithoutCall: 0 });
   });
 
+  it('a listener that keeps no transaction (keepsTransactions false): a duplicate reply after it is counted in the figures only, not on the transaction', async () => {
+    const s = session();
+    s.send('client', recordMark(getattrCall(0x4005)));
+    s.send('server', recordMark(okReply(0x4005)));
+    s.capture.advance(0.5);
+    s.send('server', recordMark(okReply(0x4005)));
+    const kept = await run(s.capture);
+    const notKept = await run(s.capture, { keepsTransactions: false });
+    expect(kept.transactions[0]!.duplicateReplies).toBe(1);
+    expect(notKept.transactions[0]!.duplicateReplies).toBe(0);
+    for (const r of [kept, notKept]) expect(r.report.rpc).toMatchObject({ calls: 1, replies: 2, matched: 1, duplicateReplies: 1 });
+  });
+
   it('decodes denied and error replies and counts them as RPC errors', async () => {
     const s = session();
     const replies = [

@@ -53,6 +53,8 @@ export async function runCalls(files: string[], opts: CallsOptions, io: CliIo): 
     onTransaction,
     // A row holds the replies' summary fields only: their attributes and directory entries need not be built.
     decodeResults: false,
+    // A row is made when its transaction arrives: nothing reads a transaction after.
+    keepsTransactions: false,
     ...(order !== undefined
       ? { onCall: (t: Transaction) => order.called(t, positionOf(t)), onCallForgotten: (t: Transaction) => order.finished(t, positionOf(t), undefined) }
       : {}),
