@@ -70,7 +70,8 @@ export interface AnalyzeOptions extends ReadOptions {
    * generation. False when each is read during the call only (the `calls`
    * command: a row is made at once): such late messages are counted in the
    * report's figures only, as without a listener, and the collector's work
-   * drops (a listing of a 256 MB replay: 15.3 → 10.9 s, docs/performance.md).
+   * drops (the `calls` table of a 256 MB replay: 18-21 → 10-12 s,
+   * docs/performance.md, session 39).
    */
   keepsTransactions?: boolean;
   /** Ports to treat as NFS/RPC besides 2049, 111 and 20048 (`--nfs-port`). */

@@ -567,6 +567,30 @@ describe('rows held as their text', () => {
   });
 });
 
+describe('rows held before the first is written', () => {
+  it('wait whole: the table columns are those of the first row written, as if none had waited', async () => {
+    const file = join(CAPTURES, 'nfsv3-errors.pcap');
+    const rows: CallRow[] = [];
+    await analyze(file, { onTransaction: (t, ctx) => rows.push(callRow(t, () => file, ctx)) });
+    // The first row written has nanoseconds, the one made to wait before it microseconds (inputs of two precisions).
+    const first = { ...rows[0]!, time: rows[0]!.time.replace('Z', '000Z') };
+    const waited = rows[1]!;
+    let direct = '';
+    let viaHeld = '';
+    const a = callsRenderer('table', (t) => (direct += t), { width: 140 });
+    a.row(first);
+    a.row(waited);
+    a.end();
+    const b = callsRenderer('table', (t) => (viaHeld += t), { width: 140 });
+    const h = b.hold!(waited);
+    b.row(first);
+    b.held!(h);
+    b.end();
+    expect(viaHeld).toBe(direct);
+    expect(direct).toContain(first.time.slice(11, 29));
+  });
+});
+
 describe('a listing with a call given up on', () => {
   it('a slow call waited for by more than MAX_HELD_ROWS rows is listed late, from its row; every other row in frame order, once', async () => {
     const capture = new Capture();

@@ -16,9 +16,11 @@
  * that the shared bound refused beside it (`bySharedBound` under the
  * detector's kind in the report's notReported).
  *
- * Groups are counted when opened and when let go (`release`), never
- * estimated in bytes: a group's size is bounded by its detector (evidence,
- * files and bursts capped), so a count bounds the bytes too.
+ * Groups are counted as they are opened, never estimated in bytes: a
+ * group's size is bounded by its detector (evidence, files and bursts
+ * capped), so a count bounds the bytes too. The detectors sharing it never
+ * let a group go before the end (one that forgets an entity puts the next
+ * in its place), so nothing is given back.
  */
 
 /** The detectors' groups held at most together, beyond each one's floor (`detectorsMaxGroups`). */
@@ -51,11 +53,6 @@ export class GroupBudget {
   /** A detector opened a group without asking (it had nothing to forget to make room). */
   take(): void {
     this.held++;
-  }
-
-  /** A detector let go of `n` groups. */
-  release(n = 1): void {
-    this.held -= n;
   }
 
   /** What the bound refused a detector kind: each refusal one thing it left out (a call, a burst, a client…). */

@@ -320,7 +320,9 @@ export const CALLS_FORMATS: readonly CallsFormat[] = ['table', 'json', 'csv', 'j
 export interface HeldRow {
   readonly file: string;
   readonly time: string;
-  readonly text: string;
+  /** Its text; or, while the text's form is not settled yet (the table's columns, by the first row written), the row. */
+  readonly text?: string;
+  readonly row?: CallRow;
 }
 
 /** Takes rows as they come and writes them; `end` once after the last. */
@@ -504,7 +506,7 @@ function tableRenderer(write: (s: string) => void, width: number, color: boolean
   let late = 0;
   const fit = (s: string, w: number, align: 'left' | 'right', shorten: (s: string, w: number) => string = shortenMiddle): string =>
     pad(displayWidth(s) <= w ? s : shorten(s, w), w, align);
-  // The time column holds the capture's precision (micro- or nanoseconds): set by the first row made into a line.
+  // The time column holds the capture's precision (micro- or nanoseconds): set by the first row written.
   const layoutFor = (r: CallRow): NonNullable<typeof layout> => (layout ??= callsTableColumns(width, r.time.length - 12));
   const line = (r: CallRow, isLate: boolean): string => {
     const l = layoutFor(r);
@@ -538,8 +540,9 @@ function tableRenderer(write: (s: string) => void, width: number, color: boolean
       if (isLate) late++;
       writeRow(r.file, r.time, line(r, isLate));
     },
-    hold: (r) => ({ file: r.file, time: r.time, text: line(r, false) }),
-    held: (h) => writeRow(h.file, h.time, h.text),
+    // Before the first row is written its layout is not settled: a row waiting then waits whole.
+    hold: (r) => (headed ? { file: r.file, time: r.time, text: line(r, false) } : { file: r.file, time: r.time, row: r }),
+    held: (h) => writeRow(h.file, h.time, h.text ?? line(h.row!, false)),
     end() {
       if (rows === 0) out.push('no calls\n');
       else if (late > 0) {
@@ -559,7 +562,7 @@ function jsonRenderer(write: (s: string) => void): CallsRenderer {
     ordered: true,
     row: (r) => writeRow(indentedText(r, '  ')),
     hold: (r) => ({ file: r.file, time: r.time, text: indentedText(r, '  ') }),
-    held: (h) => writeRow(h.text),
+    held: (h) => writeRow(h.text ?? indentedText(h.row!, '  ')),
     end() {
       out.push(n === 0 ? '[]\n' : '\n]\n');
       out.flush();
