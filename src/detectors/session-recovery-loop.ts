@@ -233,13 +233,13 @@ export class SessionRecoveryLoopDetector implements Detector {
     if (st !== undefined) this.recent.touch(st);
     else {
       if (!lost) return;
-      // At its bound, or beyond its floor with the detectors' groups at theirs: the least recently seen makes room.
-      if (this.clients.size >= this.maxClients || !this.budget.admit(this.clients.size, this.kind)) {
-        const victim = this.recent.shift();
-        if (victim !== null) {
-          this.clients.delete(victim.client);
-          this.clientsNotReportedCount++;
-        } else this.budget.take();
+      // At its bound, or beyond its floor with the detectors' groups at theirs: the least recently seen
+      // makes room. The first client is always followed (there is none to forget).
+      if (this.clients.size === 0) this.budget.take();
+      else if (this.clients.size >= this.maxClients || !this.budget.admit(this.clients.size, this.kind)) {
+        const victim = this.recent.shift()!;
+        this.clients.delete(victim.client);
+        this.clientsNotReportedCount++;
       }
       st = {
         lruPrev: null,
