@@ -34,7 +34,7 @@
 import { assignFrameRef, snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import { fnvText } from '../fnv.js';
 import { LruMap } from '../memory/lru.js';
-import { appended } from '../memory/small-lists.js';
+import { appended, NO_ITEMS } from '../memory/small-lists.js';
 import { CallLru } from './call-lru.js';
 import { formatFrameTime } from '../report/time.js';
 import type { Transaction } from '../rpc/transaction.js';
@@ -112,7 +112,6 @@ interface ConnInfo {
 // Shared while a connection has none (frozen: never added to). Most of the
 // 10,000 connections followed have no FIN, RST or call left outstanding.
 const NO_FRAMES: [FrameRef | undefined, FrameRef | undefined] = Object.freeze([undefined, undefined]) as unknown as [FrameRef | undefined, FrameRef | undefined];
-const NO_OUTSTANDING: Outstanding[] = Object.freeze([]) as unknown as Outstanding[];
 
 interface Waiting {
   conn: ConnInfo;
@@ -183,7 +182,7 @@ export class ConnectionsDetector implements Detector {
   private info(id: number, firstFrame: FrameRef, a: Endpoint, b: Endpoint): ConnInfo {
     let c = this.conns.get(id);
     if (c === undefined) {
-      c = { id, firstFrame: snapshotFrameRef(firstFrame), a, b, fin: NO_FRAMES, rst: NO_FRAMES, outstanding: NO_OUTSTANDING, outstandingCount: 0, ended: false, ops: undefined };
+      c = { id, firstFrame: snapshotFrameRef(firstFrame), a, b, fin: NO_FRAMES, rst: NO_FRAMES, outstanding: NO_ITEMS, outstandingCount: 0, ended: false, ops: undefined };
       this.conns.set(id, c);
       if (this.conns.size > this.max) {
         const [, old] = this.conns.shift()!;

@@ -20,7 +20,7 @@
  * without; retryMaxAttemptsHeld (MAX_ATTEMPTS_HELD): attempts whose
  * times are kept, in all sequences.
  */
-import { appended } from '../memory/small-lists.js';
+import { appended, NO_ITEMS } from '../memory/small-lists.js';
 import { noteNotReported } from './recent-groups.js';
 import type { Transaction } from '../rpc/transaction.js';
 import { formatEndpoint, type TcpEvent } from '../transport/stream.js';
@@ -84,15 +84,13 @@ interface ServerState {
 }
 
 /**
- * The lists of a server without any sign yet: one shared, frozen (never
- * added to: a sign makes a list of its own). Most of the 10,000 servers
- * followed have none, and six empty lists were 192 of a state's 734 bytes
- * (6 GB replay, docs/memory.md, session 39).
+ * A server without any sign yet: its lists the shared empty one until its
+ * first sign. Most of the 10,000 servers followed have none, and six empty
+ * lists were 192 of a state's 734 bytes (6 GB replay, docs/memory.md,
+ * session 39).
  */
-const NO_SIGNS: never[] = Object.freeze([]) as unknown as never[];
-
 function newServerState(): ServerState {
-  return { episodes: NO_SIGNS, reclaimOpens: NO_SIGNS, reclaimCompletes: NO_SIGNS, nlmReclaims: NO_SIGNS, staleClientid: NO_SIGNS, silences: NO_SIGNS, lastTime: -Infinity, lastFrame: undefined, lastConnId: -2 };
+  return { episodes: NO_ITEMS, reclaimOpens: NO_ITEMS, reclaimCompletes: NO_ITEMS, nlmReclaims: NO_ITEMS, staleClientid: NO_ITEMS, silences: NO_ITEMS, lastTime: -Infinity, lastFrame: undefined, lastConnId: -2 };
 }
 
 /** `list` with `item` added (the oldest dropped beyond MAX_SIGNS); the caller keeps what it returns (a list of its own for the first). */

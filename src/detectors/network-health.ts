@@ -36,7 +36,7 @@ import type { ConnectionTimeline, OverlappingCall, TransportEpisode } from './tr
 import { FrameSeries, frameCompare, round, secondsFrom } from './transport-common.js';
 import { cleanMetrics, intervalsText, percentText, plural, secondsText, sentences, xidText } from './wording.js';
 import { groupDigits } from '../number-text.js';
-import { appended } from '../memory/small-lists.js';
+import { appended, NO_ITEMS } from '../memory/small-lists.js';
 
 export const KIND_NETWORK_HEALTH = 'network-health';
 
@@ -73,7 +73,6 @@ const SAMPLE_WHAT: Record<Side, Record<'retransmission' | 'lost-segment' | 'out-
   },
 };
 
-const NO_TEXTS: string[] = Object.freeze([]) as unknown as string[];
 
 function countConnection(g: Group, connId: number): void {
   if (g.lastConnection === connId) return;
@@ -247,8 +246,8 @@ export class NetworkHealthDetector implements Detector {
         connCalls: 0,
         samples: new FrameSeries(SAMPLES_FIRST),
         reorderSamples: new FrameSeries(SAMPLES_FIRST),
-        sampleWhat: NO_TEXTS,
-        reorderWhat: NO_TEXTS,
+        sampleWhat: NO_ITEMS,
+        reorderWhat: NO_ITEMS,
         lastWhat: 'segment',
         lastReorderWhat: 'segment',
       };

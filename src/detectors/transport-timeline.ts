@@ -25,7 +25,7 @@
  */
 import { snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import { LruMap } from '../memory/lru.js';
-import { appended } from '../memory/small-lists.js';
+import { appended, NO_ITEMS } from '../memory/small-lists.js';
 import type { OrphanReply, Transaction } from '../rpc/transaction.js';
 import type { Direction, Endpoint, TcpConnection, TcpEvent } from '../transport/stream.js';
 import { FrameSeries, directionFrom, frameCompare, operationOf, round, secondsFrom } from './transport-common.js';
@@ -93,8 +93,6 @@ export interface TransportEpisode {
   unresolved?: boolean;
 }
 
-/** The intervals of an episode without any (all but stalls): shared, never added to. */
-const NO_INTERVALS: number[] = Object.freeze([]) as unknown as number[];
 
 /** Every TCP event kind counted for one direction of a connection. */
 export class DirectionCounters {
@@ -257,7 +255,8 @@ export class ConnectionTimeline {
       count: 1,
       bytes: e.bytes,
       offset: e.offset,
-      intervals: NO_INTERVALS,
+      // Shared while it has none (all episodes but stalls).
+      intervals: NO_ITEMS,
       frames,
       calls: 0,
       worst: undefined,

@@ -33,6 +33,7 @@ import { formatFrameTime } from '../report/time.js';
 import type { Transaction } from '../rpc/transaction.js';
 import type { Direction } from '../transport/stream.js';
 import { groupBudgetOf, type GroupBudget } from './group-budget.js';
+import { appended } from '../memory/small-lists.js';
 import { MAX_EVIDENCE, evidence, fileLabel, type Detector, type DetectorContext, type DetectorOptions, type Finding, positiveCounts, type NotReportedCounts } from './finding.js';
 import type { ConnectionTimeline, TransportEpisode } from './transport-timeline.js';
 import { directionFrom, endpointText, frameCompare, later, operationOf, round, secondsFrom } from './transport-common.js';
@@ -98,9 +99,7 @@ interface Group {
  * was empty.
  */
 function addDistinct<T>(list: T[], v: T): T[] {
-  if (list.length === 0) return [v];
-  if (list.length < KEEP_XIDS && !list.includes(v)) list.push(v);
-  return list;
+  return list.length >= KEEP_XIDS || list.includes(v) ? list : appended(list, v);
 }
 
 export class UnansweredCallDetector implements Detector {

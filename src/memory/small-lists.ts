@@ -5,6 +5,9 @@
  * times. So the first item gets a list of its own size.
  */
 
+/** The empty list a state starts with: shared, frozen (a write throws), never added to: `appended` makes a list of its own. */
+export const NO_ITEMS: never[] = Object.freeze([]) as unknown as never[];
+
 /**
  * The list with `x` added at its end: a new list of one for an empty list
  * (also a shared, frozen empty one, which is never added to), else `list`
