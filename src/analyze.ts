@@ -35,6 +35,7 @@ import { REPORT_SCHEMA_VERSION, type FrameLocation, type Report } from './report
 import { formatFrameTime } from './report/time.js';
 import { VERSION } from './version.js';
 import { DEFAULT_MAX_MEMORY, MemoryBudget } from './memory/budget.js';
+import { entityBoundFor } from './memory/entity-bound.js';
 import { largeInput, tightenHeapGrowth } from './memory/heap-growth.js';
 
 export interface AnalyzeOptions extends ReadOptions {
@@ -93,6 +94,10 @@ export interface AnalyzeOptions extends ReadOptions {
   /**
    * Bytes of buffered state kept at most (`--max-memory`; default 64 MiB):
    * beyond it the oldest is dropped and counted in the report's `memory`.
+   * Tables keyed by a host, a connection or a group (TCP connections, NFSv4
+   * clients, the detectors' groups) follow it in proportion below the
+   * default: 10,000 entries each at 64 MiB and above, 2,500 at 16 MiB
+   * (src/memory/entity-bound.ts).
    */
   maxMemory?: number;
   /**
@@ -133,6 +138,8 @@ export async function analyze(inputs: string | readonly string[], options: Analy
   const diag = new DiagnosticCollector(200, options.onDiagnostic);
   // One budget for every holder of state that grows with the input; the first drop is said once.
   const budget = new MemoryBudget(options.maxMemory ?? DEFAULT_MAX_MEMORY);
+  // Tables keyed by a host, a connection or a group follow as many as the limit allows (entity-bound.ts).
+  const entities = entityBoundFor(budget.limit);
   let current: Frame | undefined;
   budget.onFirstDrop = () => {
     heap ??= tightenHeapGrowth();
@@ -197,9 +204,9 @@ export async function analyze(inputs: string | readonly string[], options: Analy
   const maxOperations = options.maxOperations;
   const detectors = new DetectorSet(
     { fileName: (i) => files[i] ?? '?', pathOf: (fh) => fhPaths.pathOf(fh), facts, lastFrame: () => summary.last, silenceWithin: (a, b) => summary.longestSilenceWithin(a, b) },
-    maxOperations === undefined ? (options.detectorOptions ?? {}) : { slowOpsMaxOperations: maxOperations, ...options.detectorOptions },
+    { entityBound: entities, ...(maxOperations === undefined ? {} : { slowOpsMaxOperations: maxOperations }), ...options.detectorOptions },
   );
-  decodeStage.next.push(fhPaths, new Nfs4State(fhPaths, { budget }), detectors, rpcSummary);
+  decodeStage.next.push(fhPaths, new Nfs4State(fhPaths, { budget, maxClients: entities, maxSessions: entities, maxAnomalies: entities }), detectors, rpcSummary);
   const opStats = new OperationStats({ budget, maxOperations, pathOf: (fh) => fhPaths.pathOf(fh), fileName: (i) => files[i] ?? '?', isCallbackProgram: (p) => decodeStage.isCallbackProgram(p) });
   decodeStage.next.push(opStats);
   const timeline = new Timeline({ ...options.timeline, maxOperations, isCallbackProgram: (p) => decodeStage.isCallbackProgram(p) });
@@ -217,6 +224,7 @@ export async function analyze(inputs: string | readonly string[], options: Analy
         };
   const rpc = new RpcLayer(rpcSink, {
     budget,
+    maxIdleUdpDirections: entities,
     // Only the caller's listeners can hold a transaction once it is handed on.
     lateCounts: (listener !== undefined || onCall !== undefined) && options.keepsTransactions !== false,
     ...(options.nfsPorts ? { nfsPorts: options.nfsPorts } : {}),
@@ -235,7 +243,7 @@ export async function analyze(inputs: string | readonly string[], options: Analy
   };
   const rpcRdma = new RpcRdmaLayer(rpc.matcher, rpc.stats.record, onRdmaEvent);
   const roce = new RoceLayer(rpcRdma, onRdmaEvent, diag, (i) => files[i] ?? '?');
-  const transport = new Transport(rpc, { budget, ...(options.hotConnections === undefined ? {} : { maxHotConnections: options.hotConnections }) }, roce);
+  const transport = new Transport(rpc, { budget, maxOpenConnections: entities, maxClosedRemembered: entities, ...(options.hotConnections === undefined ? {} : { maxHotConnections: options.hotConnections }) }, roce);
 
   const window = options.timeWindow ? new TimeWindowFilter(options.timeWindow) : undefined;
   // A packet captured twice (tcpdump -i any over a bond, a bridge or a VLAN) is read once.

@@ -17,6 +17,9 @@ import { Capture, TcpSession, type Host } from './gen/session.js';
 import { resendFrame } from './gen/tcp-faults.js';
 import { tempDir, writeTemp } from './helpers.js';
 import { GroupBudget } from '../src/detectors/group-budget.js';
+import { DEFAULT_ENTITY_BOUND, entityBoundFor } from '../src/memory/entity-bound.js';
+
+const MiB = 1024 * 1024;
 
 const CLIENT: Host = { addr: '192.0.2.10', port: 801 };
 const DIR_FH = Buffer.alloc(16, 0xd1);
@@ -37,6 +40,20 @@ function serversOnce(servers: number): string {
     capture.advance(1);
   }
   return writeTemp(tempDir(), 'servers.pcap', writePcap(capture.frames, { linkType: 1 }));
+}
+
+/** As unansweredFromClients without refusing servers, for more than 155 clients (10.9.x.y). */
+function unansweredFromManyClients(clients: number): string {
+  const c = new Capture();
+  const server: Host = { addr: '192.0.2.20', port: 2049 };
+  for (let i = 0; i < clients; i++) {
+    c.udp({ addr: `10.9.${i >> 8}.${i & 255}`, port: 800 }, server, getattrCall(0x900 + i));
+    c.advance(0.1);
+  }
+  c.advance(70);
+  c.udp({ addr: '192.0.2.99', port: 800 }, server, getattrCall(0x1));
+  c.udp(server, { addr: '192.0.2.99', port: 800 }, rpcAcceptedReply(0x1, Buffer.alloc(100, 1)));
+  return writeTemp(tempDir(), 'unanswered-many.pcap', writePcap(c.frames, { linkType: 1 }));
 }
 
 /** `clients` clients each sending one GETATTR over UDP that is never answered, then 70 s of other traffic; before them, `refusingServers` servers each answering one call with PROC_UNAVAIL (an rpc-errors group each). */
@@ -135,6 +152,27 @@ describe('notReported: what the detectors left out', () => {
     expect(alone.notReported).toEqual({ 'unanswered-call': { callsNotReported: 1, bySharedBound: 1 } });
     // By default (10,000 groups together) nothing here is left out.
     expect((await analyze(unansweredFromClients(5, 3))).notReported).toBeUndefined();
+  });
+
+  it('the entity bound: 10,000 at the default memory limit and above, in proportion below, at least 100', () => {
+    expect(DEFAULT_ENTITY_BOUND).toBe(10_000);
+    expect([entityBoundFor(), entityBoundFor(64 * MiB), entityBoundFor(1024 * MiB)]).toEqual([10_000, 10_000, 10_000]);
+    expect([entityBoundFor(32 * MiB), entityBoundFor(16 * MiB), entityBoundFor(MiB), entityBoundFor(100_000)]).toEqual([5_000, 2_500, 156, 100]);
+  });
+
+  it('a smaller --max-memory follows fewer groups: 200 clients at 1M leave 156 followed and 44 calls counted; the detector\'s own option still decides', async () => {
+    const file = unansweredFromManyClients(200);
+    const unanswered = (r: { findings: { kind: string }[] }): number => r.findings.filter((f) => f.kind === 'unanswered-call').length;
+    const small = await analyze(file, { maxMemory: MiB });
+    expect(unanswered(small)).toBe(156);
+    expect(small.notReported).toEqual({ 'unanswered-call': { callsNotReported: 44 } });
+    // Every call is still counted by the RPC layer, and nothing buffered was dropped.
+    expect(small.rpc.unanswered).toBe(200);
+    expect(Object.values(small.memory.dropped).every((n) => n === 0)).toBe(true);
+    const own = await analyze(file, { maxMemory: MiB, detectorOptions: { unansweredMaxGroups: 180 } });
+    expect([unanswered(own), own.notReported?.['unanswered-call']?.['callsNotReported']]).toEqual([180, 20]);
+    const full = await analyze(file);
+    expect([unanswered(full), full.notReported]).toEqual([200, undefined]);
   });
 
   it('the budget: refused beyond the floor at the limit, counted per kind', () => {

@@ -89,7 +89,7 @@ export function maxMemoryOption(value: string): number {
 
 /** The help line of `--max-memory`, the same for every command. */
 export const MAX_MEMORY_HELP =
-  'most memory for buffered state (connections, out-of-order data, outstanding calls, ...), e.g. 1G; default 64M; beyond it the oldest is dropped and counted';
+  'most memory for buffered state (connections, out-of-order data, outstanding calls, ...), e.g. 1G; default 64M; beyond it the oldest is dropped and counted; below 64M fewer hosts and connections are followed';
 
 /** The help line of `--time-window`, the same for every command. */
 export const TIME_WINDOW_HELP = 'only frames in this window: ISO 8601 times, UTC unless a zone is given, or seconds from the first frame (10..25, ..2.5s)';

@@ -33,6 +33,7 @@ import { formatEndpoint, type TcpEvent } from '../transport/stream.js';
 import { evidence, MAX_EVIDENCE, type Detector, type DetectorContext, type CaptureFacts, type DetectorOptions, type EvidenceFrame, type Finding, positiveCounts, type NotReportedCounts } from './finding.js';
 import { FrameSeries, frameCompare, round, secondsFrom } from './transport-common.js';
 import { bytesText, cleanMetrics, listText, percentText, plural, secondsText, sentences } from './wording.js';
+import { entityBoundOf } from '../memory/entity-bound.js';
 
 export const KIND_CAPTURE_QUALITY = 'capture-quality';
 
@@ -107,7 +108,7 @@ export class CaptureQualityDetector implements Detector {
   ) {
     this.warnFraction = options['captureLossWarnFraction'] ?? 0.001;
     this.limitFraction = options['captureLossLimitFraction'] ?? 0.01;
-    this.maxConnections = options['captureMaxConnections'] ?? 10_000;
+    this.maxConnections = options['captureMaxConnections'] ?? entityBoundOf(options);
   }
 
   onTcpEvent(e: TcpEvent): void {

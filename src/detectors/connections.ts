@@ -43,6 +43,7 @@ import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type Detec
 import { directionFrom, endpointText, frameCompare, later, operationOf, round, sameEndpoint, secondsFrom } from './transport-common.js';
 import { noteNotReported } from './recent-groups.js';
 import { cleanMetrics, listText, plural, secondsText, sentences, xidText } from './wording.js';
+import { entityBoundOf } from '../memory/entity-bound.js';
 
 /** Outstanding calls followed per closed connection. */
 const KEEP_OUTSTANDING = 16;
@@ -171,9 +172,9 @@ export class ConnectionsDetector implements Detector {
   ) {
     this.reconnectSeconds = options['reconnectSeconds'] ?? 60;
     this.stallSeconds = options['stallSeconds'] ?? 10;
-    this.max = options['connectionsMaxTracked'] ?? 10_000;
+    this.max = options['connectionsMaxTracked'] ?? entityBoundOf(options);
     this.maxCalls = options['connectionsMaxCalls'] ?? 8192;
-    this.maxCounted = options['connectionsMaxCounted'] ?? 10_000;
+    this.maxCounted = options['connectionsMaxCounted'] ?? entityBoundOf(options);
     this.conns = new LruMap();
     this.answered = new CallLru();
     this.waiting = new CallLru();

@@ -19,6 +19,7 @@ import { formatFrameTime } from '../report/time.js';
 import { type Detector, type DetectorContext, type DetectorOptions, type Finding, positiveCounts, type NotReportedCounts } from './finding.js';
 import { secondsText, sentences, timesText } from './wording.js';
 import { analyzeSchedule, mergeRetryFindings, retryText, type RetryFinding, RetryTracker, scheduleMetrics, sequenceEvidence, type RetrySequence } from './retry-schedule.js';
+import { entityBoundOf } from '../memory/entity-bound.js';
 
 const DELAY_STATUSES = new Set(['NFS4ERR_DELAY', 'NFS3ERR_JUKEBOX']);
 
@@ -34,7 +35,7 @@ export class DelayBackoffDetector implements Detector {
     options: DetectorOptions = {},
   ) {
     this.blockedErrorSeconds = options.blockedErrorSeconds ?? 60;
-    this.tracker = new RetryTracker((s) => DELAY_STATUSES.has(s), options.retryMaxGapSeconds ?? 300, options.retryMaxAttemptsHeld);
+    this.tracker = new RetryTracker((s) => DELAY_STATUSES.has(s), options.retryMaxGapSeconds ?? 300, options.retryMaxAttemptsHeld, entityBoundOf(options));
   }
 
   onTransaction(t: Transaction): void {

@@ -31,6 +31,7 @@ import { groupBudgetOf, type GroupBudget } from './group-budget.js';
 import { evidence, MAX_EVIDENCE, type Detector, type DetectorContext, type DetectorOptions, type EvidenceFrame, type Finding, positiveCounts, type NotReportedCounts } from './finding.js';
 import { listText, secondsText, sentences, timesText } from './wording.js';
 import { analyzeSchedule, mergeRetryFindings, retryText, type RetryFinding, frameSeconds, micro, RetryTracker, scheduleMetrics, sequenceEvidence, type RetrySequence } from './retry-schedule.js';
+import { DEFAULT_ENTITY_BOUND, entityBoundOf } from '../memory/entity-bound.js';
 
 const GRACE_STATUSES = new Set(['NFS4ERR_GRACE', 'NLM4_DENIED_GRACE_PERIOD', 'LCK_DENIED_GRACE_PERIOD']);
 /** Restart signs kept per server. */
@@ -52,7 +53,7 @@ const MAX_RSTS_PER_SENDER = 32;
  * signs are read only once its grace episode starts). About 380 bytes a
  * server: a capture of 120,500 servers held 45.7 MB here (docs/memory.md).
  */
-export const MAX_SERVERS = 10_000;
+export const MAX_SERVERS = DEFAULT_ENTITY_BOUND;
 
 interface Episode {
   first: FrameRef;
@@ -127,9 +128,9 @@ export class GracePeriodDetector implements Detector {
     this.maxGap = options.retryMaxGapSeconds ?? 300;
     this.restartWindow = options.graceRestartWindowSeconds ?? 120;
     this.silenceSeconds = options.graceSilenceSeconds ?? 5;
-    this.maxServers = options.graceMaxServers ?? MAX_SERVERS;
+    this.maxServers = options.graceMaxServers ?? entityBoundOf(options);
     this.budget = groupBudgetOf(ctx);
-    this.tracker = new RetryTracker((s) => GRACE_STATUSES.has(s), this.maxGap, options.retryMaxAttemptsHeld);
+    this.tracker = new RetryTracker((s) => GRACE_STATUSES.has(s), this.maxGap, options.retryMaxAttemptsHeld, entityBoundOf(options));
   }
 
   /** Servers followed (with and without a grace episode). */

@@ -23,8 +23,10 @@
  * in its place), so nothing is given back.
  */
 
+import { DEFAULT_ENTITY_BOUND } from '../memory/entity-bound.js';
+
 /** The detectors' groups held at most together, beyond each one's floor (`detectorsMaxGroups`). */
-export const DEFAULT_SHARED_GROUPS = 10_000;
+export const DEFAULT_SHARED_GROUPS = DEFAULT_ENTITY_BOUND;
 
 export class GroupBudget {
   private held = 0;

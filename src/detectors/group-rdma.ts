@@ -6,5 +6,5 @@ import { RdmaErrorDetector } from './rdma-error.js';
 import { RdmaTransportDetector } from './rdma-transport.js';
 
 export function rdmaDetectors(ctx: DetectorContext, options: DetectorOptions): Detector[] {
-  return [new RdmaConnectionDetector(ctx), new RdmaErrorDetector(ctx), new RdmaTransportDetector(ctx), new RdmaCreditsDetector(ctx, options)];
+  return [new RdmaConnectionDetector(ctx), new RdmaErrorDetector(ctx), new RdmaTransportDetector(ctx, options), new RdmaCreditsDetector(ctx, options)];
 }

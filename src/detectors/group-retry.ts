@@ -6,5 +6,5 @@ import { RpcErrorsDetector } from './rpc-errors.js';
 import { SlowOpsDetector } from './slow-ops.js';
 
 export function retryDetectors(ctx: DetectorContext, options: DetectorOptions): Detector[] {
-  return [new GracePeriodDetector(ctx, options), new DelayBackoffDetector(ctx, options), new SlowOpsDetector(ctx, options), new RpcErrorsDetector(ctx)];
+  return [new GracePeriodDetector(ctx, options), new DelayBackoffDetector(ctx, options), new SlowOpsDetector(ctx, options), new RpcErrorsDetector(ctx, options)];
 }

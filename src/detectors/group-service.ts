@@ -5,5 +5,5 @@ import { NlmDeniedDetector } from './nlm-denied.js';
 import { PortmapUnregisteredDetector } from './portmap-unregistered.js';
 
 export function serviceDetectors(ctx: DetectorContext, options: DetectorOptions = {}): Detector[] {
-  return [new MountErrorsDetector(ctx), new PortmapUnregisteredDetector(ctx), new NlmDeniedDetector(ctx, options)];
+  return [new MountErrorsDetector(ctx, options), new PortmapUnregisteredDetector(ctx, options), new NlmDeniedDetector(ctx, options)];
 }

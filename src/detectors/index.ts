@@ -26,7 +26,8 @@ import { addressOf, isoSeconds, rankFindings } from './ranking.js';
 import { bytesText } from './wording.js';
 import { rdmaDetectors } from './group-rdma.js';
 import { DEFAULT_FINDINGS_MAX_PER_KIND, FindingsCap, type FindingsNotListed } from './findings-cap.js';
-import { DEFAULT_SHARED_GROUPS, GroupBudget } from './group-budget.js';
+import { GroupBudget } from './group-budget.js';
+import { entityBoundOf } from '../memory/entity-bound.js';
 
 export { addressOf, impactScore, isoSeconds, rankFindings } from './ranking.js';
 
@@ -39,12 +40,13 @@ export class DetectorSet implements TransactionSink {
   private readonly groups: GroupBudget;
 
   constructor(ctx: DetectorContext, options: DetectorOptions = {}, detectors?: Detector[]) {
-    this.timeline = ctx.timeline ?? new TransportTimeline(options['timelineMaxConnections'] ?? 10_000);
+    const entities = entityBoundOf(options);
+    this.timeline = ctx.timeline ?? new TransportTimeline(options['timelineMaxConnections'] ?? entities, entities);
     this.lastFrame = ctx.lastFrame ?? (() => undefined);
     const perKind = options['findingsMaxPerKind'] ?? DEFAULT_FINDINGS_MAX_PER_KIND;
     this.cap = new FindingsCap(perKind);
     // Each detector may hold as many groups as are listed of a kind, whatever the others hold.
-    this.groups = ctx.groups ?? new GroupBudget(options['detectorsMaxGroups'] ?? DEFAULT_SHARED_GROUPS, options['detectorsGroupFloor'] ?? perKind);
+    this.groups = ctx.groups ?? new GroupBudget(options['detectorsMaxGroups'] ?? entities, options['detectorsGroupFloor'] ?? perKind);
     const shared: DetectorContext = { ...ctx, timeline: this.timeline, groups: this.groups };
     this.detectors = detectors ?? [
       ...captureDetectors(shared, options),

@@ -8,12 +8,13 @@
  */
 import type { Transaction } from '../rpc/transaction.js';
 import { formatEndpoint } from '../transport/stream.js';
-import { type Detector, type DetectorContext, type Finding, positiveCounts, type NotReportedCounts } from './finding.js';
+import { type Detector, type DetectorContext, type DetectorOptions, type Finding, positiveCounts, type NotReportedCounts } from './finding.js';
 import { noteNotReported } from './recent-groups.js';
 import { isOkStatus } from './retry-schedule.js';
 import { groupBudgetOf } from './group-budget.js';
 import { RefusalGroups, spanOf, tally } from './service-common.js';
 import { cleanMetrics, listText, plural, sentences, timesText } from './wording.js';
+import { entityBoundOf } from '../memory/entity-bound.js';
 
 const PROG_MOUNT = 100005;
 const MOUNTPROC_MNT = 1;
@@ -35,8 +36,11 @@ export class MountErrorsDetector implements Detector {
   readonly kind = 'mount-errors';
   private readonly groups: RefusalGroups;
 
-  constructor(private readonly ctx: DetectorContext) {
-    this.groups = new RefusalGroups(groupBudgetOf(ctx), this.kind);
+  constructor(
+    private readonly ctx: DetectorContext,
+    options: DetectorOptions = {},
+  ) {
+    this.groups = new RefusalGroups(groupBudgetOf(ctx), this.kind, entityBoundOf(options));
   }
 
   onTransaction(t: Transaction): void {

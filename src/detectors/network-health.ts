@@ -37,6 +37,7 @@ import { FrameSeries, frameCompare, round, secondsFrom } from './transport-commo
 import { cleanMetrics, intervalsText, percentText, plural, secondsText, sentences, xidText } from './wording.js';
 import { groupDigits } from '../number-text.js';
 import { appended, NO_ITEMS } from '../memory/small-lists.js';
+import { entityBoundOf } from '../memory/entity-bound.js';
 
 export const KIND_NETWORK_HEALTH = 'network-health';
 
@@ -167,7 +168,7 @@ export class NetworkHealthDetector implements Detector {
     this.stallSeconds = options['netStallSeconds'] ?? 1;
     this.stallErrorSeconds = options['netStallErrorSeconds'] ?? 60;
     this.zeroWindowSeconds = options['netZeroWindowSeconds'] ?? 0.2;
-    this.maxGroups = options['netMaxGroups'] ?? 10_000;
+    this.maxGroups = options['netMaxGroups'] ?? entityBoundOf(options);
     this.budget = groupBudgetOf(ctx);
   }
 

@@ -20,6 +20,7 @@ import { fileLabel, type Detector, type DetectorContext, type DetectorOptions, t
 import { noteNotReported, RecentGroups } from './recent-groups.js';
 import { addRefusal, newRefusals, type Refusals, spanOf, tally } from './service-common.js';
 import { cleanMetrics, listText, sentences, timesText } from './wording.js';
+import { DEFAULT_ENTITY_BOUND, entityBoundOf } from '../memory/entity-bound.js';
 
 const PROG_NLM = 100021;
 const NLM_TEST = 1;
@@ -29,7 +30,7 @@ const NLM_GRANTED_RES = 15;
  * Groups followed at most. A capture of 100,000 clients each denied one
  * lock held 100,000 groups here (559 MB of peak RSS, docs/memory.md).
  */
-export const MAX_GROUPS = 10_000;
+export const MAX_GROUPS = DEFAULT_ENTITY_BOUND;
 
 interface Denials {
   g: Refusals;
@@ -61,7 +62,7 @@ export class NlmDeniedDetector implements Detector {
     private readonly ctx: DetectorContext,
     options: DetectorOptions = {},
   ) {
-    this.groups = new RecentGroups(options['nlmDeniedMaxGroups'] ?? MAX_GROUPS, (d) => d.g.count);
+    this.groups = new RecentGroups(options['nlmDeniedMaxGroups'] ?? entityBoundOf(options), (d) => d.g.count);
   }
 
   onTransaction(t: Transaction): void {

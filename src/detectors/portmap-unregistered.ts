@@ -11,11 +11,12 @@
 import { programName } from '../../decoders/programs.js';
 import type { Transaction } from '../rpc/transaction.js';
 import { formatEndpoint } from '../transport/stream.js';
-import { type Detector, type DetectorContext, type Finding, positiveCounts, type NotReportedCounts } from './finding.js';
+import { type Detector, type DetectorContext, type DetectorOptions, type Finding, positiveCounts, type NotReportedCounts } from './finding.js';
 import { noteNotReported } from './recent-groups.js';
 import { groupBudgetOf } from './group-budget.js';
 import { RefusalGroups, spanOf, tally } from './service-common.js';
 import { cleanMetrics, listText, sentences, timesText } from './wording.js';
+import { entityBoundOf } from '../memory/entity-bound.js';
 
 const PROG_PORTMAP = 100000;
 const GETPORT = 3;
@@ -31,8 +32,11 @@ export class PortmapUnregisteredDetector implements Detector {
   private readonly groups: RefusalGroups;
   private readonly critical = new Set<string>();
 
-  constructor(private readonly ctx: DetectorContext) {
-    this.groups = new RefusalGroups(groupBudgetOf(ctx), this.kind);
+  constructor(
+    private readonly ctx: DetectorContext,
+    options: DetectorOptions = {},
+  ) {
+    this.groups = new RefusalGroups(groupBudgetOf(ctx), this.kind, entityBoundOf(options));
   }
 
   onTransaction(t: Transaction): void {

@@ -17,6 +17,7 @@ import type { RdmaEvent } from '../transport/roce.js';
 import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type DetectorOptions, type Finding, positiveCounts, type NotReportedCounts } from './finding.js';
 import { round, secondsFrom } from './transport-common.js';
 import { plural, sentences, timesText } from './wording.js';
+import { entityBoundOf } from '../memory/entity-bound.js';
 
 interface Credits {
   client: string;
@@ -36,12 +37,15 @@ export class RdmaCreditsDetector implements Detector {
   /** Connections forgotten with their credit events (beyond 10,000, the oldest first). */
   private connectionsNotReported = 0;
   private readonly min: number;
+  /** Connections followed at most (the oldest forgotten, counted). */
+  private readonly maxConns: number;
 
   constructor(
     private readonly ctx: DetectorContext,
     options: DetectorOptions = {},
   ) {
     this.min = options['creditsExhaustedMin'] ?? 1;
+    this.maxConns = entityBoundOf(options);
   }
 
   onRdmaEvent(e: RdmaEvent): void {
@@ -50,7 +54,7 @@ export class RdmaCreditsDetector implements Detector {
     if (c === undefined) {
       c = { client: e.client, server: e.server, describe: e.conn.describe(), credits: new Set(), exhausted: 0, exceeded: 0, frames: [], first: snapshotFrameRef(e.at), last: snapshotFrameRef(e.at) };
       this.conns.set(e.conn.id, c);
-      if (this.conns.size > 10_000) {
+      if (this.conns.size > this.maxConns) {
         this.conns.shift();
         this.connectionsNotReported++;
       }

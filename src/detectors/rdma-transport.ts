@@ -19,8 +19,9 @@ import { snapshotFrameRef, type FrameRef } from '../capture/frame.js';
 import { formatFrameTime } from '../report/time.js';
 import { LruMap } from '../memory/lru.js';
 import type { RdmaEvent } from '../transport/roce.js';
-import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type Finding, positiveCounts, type NotReportedCounts } from './finding.js';
+import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type DetectorOptions, type Finding, positiveCounts, type NotReportedCounts } from './finding.js';
 import { round, secondsFrom } from './transport-common.js';
+import { entityBoundOf } from '../memory/entity-bound.js';
 
 interface Series {
   count: number;
@@ -61,7 +62,15 @@ export class RdmaTransportDetector implements Detector {
   /** Connections forgotten with their loss and NAK events (beyond 10,000, the oldest first). */
   private connectionsNotReported = 0;
 
-  constructor(private readonly ctx: DetectorContext) {}
+  /** Connections followed at most (the oldest forgotten, counted). */
+  private readonly maxConns: number;
+
+  constructor(
+    private readonly ctx: DetectorContext,
+    options: DetectorOptions = {},
+  ) {
+    this.maxConns = entityBoundOf(options);
+  }
 
   onRdmaEvent(e: RdmaEvent): void {
     if (e.conn === undefined) return;
@@ -70,7 +79,7 @@ export class RdmaTransportDetector implements Detector {
     if (c === undefined) {
       c = { client: e.client, server: e.server, describe: e.conn.describe(), loss: undefined, access: undefined, rnr: undefined, gaps: undefined };
       this.conns.set(e.conn.id, c);
-      if (this.conns.size > 10_000) {
+      if (this.conns.size > this.maxConns) {
         this.conns.shift();
         this.connectionsNotReported++;
       }

@@ -22,6 +22,7 @@ import { procedureName } from '../../decoders/programs.js';
 import { evidence, MAX_EVIDENCE, type DetectorContext, type EvidenceFrame, type Finding } from './finding.js';
 import { LruMap } from '../memory/lru.js';
 import { cleanMetrics, listText, plural, secondsText, sentences, timesText } from './wording.js';
+import { DEFAULT_ENTITY_BOUND } from '../memory/entity-bound.js';
 
 /** Attempts kept per sequence (their times); beyond, only counted and the last kept. */
 export const MAX_ATTEMPTS_KEPT = 500;
@@ -35,8 +36,6 @@ export const MAX_ATTEMPTS_KEPT = 500;
 export const MAX_ATTEMPTS_HELD = 20_000;
 /** Sequences kept per detector; beyond, counted only. */
 export const MAX_SEQUENCES = 1000;
-/** Open sequences at most (the oldest is closed, unresolved, beyond). */
-const MAX_OPEN = 10_000;
 
 export type Backoff = 'doubling' | 'fixed' | 'irregular';
 
@@ -141,6 +140,8 @@ export class RetryTracker {
     private readonly isRetryError: (status: string) => boolean,
     private readonly maxGapSeconds = 300,
     private readonly maxAttemptsHeld = MAX_ATTEMPTS_HELD,
+    /** Open sequences at most (the oldest is closed, unresolved, beyond). */
+    private readonly maxOpen = DEFAULT_ENTITY_BOUND,
   ) {}
 
   /** Handles a transaction; returns the sequence an error reply joined, if any. */
@@ -165,7 +166,7 @@ export class RetryTracker {
       const attempt: Attempt = { call: t.call.frame, reply: t.reply.frame, time, status: o.status };
       if (this.isRetryError(o.status)) {
         if (!seq) {
-          if (this.open.size >= MAX_OPEN) {
+          if (this.open.size >= this.maxOpen) {
             const [oldKey, old] = this.open.oldest()!;
             this.close(oldKey, old);
           }

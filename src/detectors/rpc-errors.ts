@@ -20,13 +20,13 @@ import type { Transaction } from '../rpc/transaction.js';
 import { formatFrameTime } from '../report/time.js';
 import { formatEndpoint } from '../transport/stream.js';
 import { groupBudgetOf, type GroupBudget } from './group-budget.js';
-import { evidence, MAX_EVIDENCE, type Detector, type DetectorContext, type EvidenceFrame, type Finding, positiveCounts, type NotReportedCounts } from './finding.js';
+import { evidence, MAX_EVIDENCE, type Detector, type DetectorContext, type DetectorOptions, type EvidenceFrame, type Finding, positiveCounts, type NotReportedCounts } from './finding.js';
 import { listText, plural, sentences } from './wording.js';
 import { noteNotReported } from './recent-groups.js';
 import { frameSeconds, micro } from './retry-schedule.js';
+import { entityBoundOf } from '../memory/entity-bound.js';
 
 const MAX_LISTED = 20;
-const MAX_GROUPS = 10_000;
 
 interface Group {
   server: string;
@@ -76,13 +76,20 @@ function errorOf(t: Transaction): { error: string; detail: string | undefined } 
 export class RpcErrorsDetector implements Detector {
   readonly kind = 'rpc-errors';
   private readonly groups = new Map<string, Group>();
-  /** Error replies of groups beyond MAX_GROUPS (the first are kept), not reported. */
+  /** Error replies of groups beyond maxGroups (the first are kept), not reported. */
   errorsNotReported = 0;
 
   private readonly budget: GroupBudget;
 
-  constructor(private readonly ctx: DetectorContext) {
+  /** Groups followed at most (the first; `rpcErrorsMaxGroups`, else the entity bound). */
+  private readonly maxGroups: number;
+
+  constructor(
+    private readonly ctx: DetectorContext,
+    options: DetectorOptions = {},
+  ) {
     this.budget = groupBudgetOf(ctx);
+    this.maxGroups = options['rpcErrorsMaxGroups'] ?? entityBoundOf(options);
   }
 
   onTransaction(t: Transaction): void {
@@ -92,7 +99,7 @@ export class RpcErrorsDetector implements Detector {
     const key = `${server}|${t.program}|${e.error}`;
     let g = this.groups.get(key);
     if (!g) {
-      if (this.groups.size >= MAX_GROUPS || !this.budget.admit(this.groups.size, this.kind)) {
+      if (this.groups.size >= this.maxGroups || !this.budget.admit(this.groups.size, this.kind)) {
         this.errorsNotReported++;
         return;
       }

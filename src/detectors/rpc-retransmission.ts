@@ -18,6 +18,7 @@ import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type Detec
 import { intervalsText, plural, secondsText, sentences, timesText } from './wording.js';
 import { endpointText, frameCompare, operationOf, round, secondsFrom } from './transport-common.js';
 import { noteNotReported, RecentGroups } from './recent-groups.js';
+import { DEFAULT_ENTITY_BOUND, entityBoundOf } from '../memory/entity-bound.js';
 
 const KEEP = 32;
 const KEEP_DETAILED_CALLS = 3;
@@ -26,7 +27,7 @@ const KEEP_DETAILED_CALLS = 3;
  * 100,000 UDP clients each resending one call held 100,000 groups here
  * (576 MB of peak RSS, docs/memory.md).
  */
-export const MAX_GROUPS = 10_000;
+export const MAX_GROUPS = DEFAULT_ENTITY_BOUND;
 
 interface Keyed {
   at: FrameRef;
@@ -62,7 +63,7 @@ export class RpcRetransmissionDetector implements Detector {
     private readonly ctx: DetectorContext,
     options: DetectorOptions = {},
   ) {
-    this.groups = new RecentGroups(options['retransmissionMaxGroups'] ?? MAX_GROUPS, (g) => g.calls);
+    this.groups = new RecentGroups(options['retransmissionMaxGroups'] ?? entityBoundOf(options), (g) => g.calls);
   }
 
   /** Groups followed now. */

@@ -9,6 +9,7 @@ import { formatFrameTime } from '../report/time.js';
 import { MAX_EVIDENCE, evidence, type DetectorContext, type EvidenceFrame } from './finding.js';
 import { GroupBudget } from './group-budget.js';
 import { frameCompare, round, secondsFrom } from './transport-common.js';
+import { DEFAULT_ENTITY_BOUND } from '../memory/entity-bound.js';
 
 /** Distinct subjects (paths, programs, files) and statuses kept per group. */
 const KEEP = 20;
@@ -51,7 +52,7 @@ export class RefusalGroups {
     private readonly budget: GroupBudget = new GroupBudget(),
     /** The detector's kind, under which the budget counts what it refused. */
     private readonly kind?: string,
-    private readonly max = 10_000,
+    private readonly max = DEFAULT_ENTITY_BOUND,
   ) {}
 
   add(client: string, server: string, subject: string, status: string, at: FrameRef, what: string): Refusals | undefined {

@@ -28,6 +28,7 @@ import { cadenceText, cleanMetrics, listText, plural, secondsText, sentences, ti
 import { groupBudgetOf, type GroupBudget } from './group-budget.js';
 import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type DetectorOptions, type EvidenceFrame, type Finding, positiveCounts, type NotReportedCounts } from './finding.js';
 import { LruList, LruMap, type LruLinks } from '../memory/lru.js';
+import { DEFAULT_ENTITY_BOUND, entityBoundOf } from '../memory/entity-bound.js';
 
 export const KIND_SESSION_RECOVERY = 'session-recovery-loop';
 
@@ -46,7 +47,7 @@ export const MAX_EPISODES_KEPT = 50;
  * an episode open was looked for from the oldest: when every client
  * followed had one, it walked them all and forgot the client just added.
  */
-export const MAX_CLIENTS = 10_000;
+export const MAX_CLIENTS = DEFAULT_ENTITY_BOUND;
 
 /** What a decoded NFSv4 COMPOUND reply says, op by op. */
 export interface CompoundView {
@@ -217,7 +218,7 @@ export class SessionRecoveryLoopDetector implements Detector {
   ) {
     this.loopEpisodes = options['sessionRecovery.loopEpisodes'] ?? 2;
     this.maxEpisodeSeconds = options['sessionRecovery.maxEpisodeSeconds'] ?? 120;
-    this.maxClients = Math.max(1, options['sessionRecovery.maxClients'] ?? MAX_CLIENTS);
+    this.maxClients = Math.max(1, options['sessionRecovery.maxClients'] ?? entityBoundOf(options));
     this.budget = groupBudgetOf(ctx);
   }
 

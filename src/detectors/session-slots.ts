@@ -25,6 +25,7 @@ import { MAX_EVIDENCE, evidence, type Detector, type DetectorContext, type Detec
 import { cleanMetrics, listText, plural, sentences } from './wording.js';
 import { compoundOf } from './session-recovery-loop.js';
 import { LruList, type LruLinks } from '../memory/lru.js';
+import { DEFAULT_ENTITY_BOUND, entityBoundOf } from '../memory/entity-bound.js';
 
 export const KIND_SESSION_SLOTS = 'session-slots';
 
@@ -36,7 +37,7 @@ export const KIND_SESSION_SLOTS = 'session-slots';
  */
 export const MAX_SLOTS_FOLLOWED = 128;
 /** Sessions followed at most (`sessionSlots.maxSessions`). */
-export const MAX_SESSIONS = 10_000;
+export const MAX_SESSIONS = DEFAULT_ENTITY_BOUND;
 /** Words of a session's slot array before the sequence ids: a bitmap of the slots known. */
 const KNOWN_WORDS = MAX_SLOTS_FOLLOWED / 32;
 
@@ -114,7 +115,7 @@ export class SessionSlotsDetector implements Detector {
     private readonly ctx: DetectorContext,
     options: DetectorOptions = {},
   ) {
-    this.maxSessions = Math.max(2, options['sessionSlots.maxSessions'] ?? MAX_SESSIONS);
+    this.maxSessions = Math.max(2, options['sessionSlots.maxSessions'] ?? entityBoundOf(options));
   }
 
   /** The session, made the most recently seen; a new one once there is room. */

@@ -25,12 +25,12 @@ import { groupBudgetOf, type GroupBudget } from './group-budget.js';
 import { MAX_EVIDENCE, evidence, fileLabel, type Detector, type DetectorContext, type DetectorOptions, type Finding, positiveCounts, type NotReportedCounts } from './finding.js';
 import { RecoveryTracker, compoundOf, failedOp } from './session-recovery-loop.js';
 import { LruMap } from '../memory/lru.js';
+import { entityBoundOf } from '../memory/entity-bound.js';
 
 export const KIND_STATE_ERRORS = 'state-errors';
 
 const PROG_NFS = 100003;
 const MAX_FILES = 20;
-const MAX_OPEN_BURSTS = 10_000;
 
 const V4_STATUSES = new Set([
   'NFS4ERR_STALE_STATEID',
@@ -176,6 +176,8 @@ export class StateErrorsDetector implements Detector {
   private readonly recovery: RecoveryTracker;
   private readonly burstSeconds: number;
   private readonly maxGroups: number;
+  /** Bursts open at once at most (the oldest closed beyond). */
+  private readonly maxOpenBursts: number;
   private readonly budget: GroupBudget;
 
   constructor(
@@ -184,8 +186,9 @@ export class StateErrorsDetector implements Detector {
   ) {
     this.budget = groupBudgetOf(ctx);
     this.burstSeconds = options['stateErrors.burstSeconds'] ?? 5;
-    this.maxGroups = options['stateErrors.maxGroups'] ?? options['stateErrors.maxFindings'] ?? 10_000;
-    this.recovery = new RecoveryTracker(options['sessionRecovery.maxEpisodeSeconds'] ?? 120, options['sessionRecovery.maxClients']);
+    this.maxGroups = options['stateErrors.maxGroups'] ?? options['stateErrors.maxFindings'] ?? entityBoundOf(options);
+    this.maxOpenBursts = entityBoundOf(options);
+    this.recovery = new RecoveryTracker(options['sessionRecovery.maxEpisodeSeconds'] ?? 120, options['sessionRecovery.maxClients'] ?? entityBoundOf(options));
   }
 
   onTransaction(t: Transaction): void {
@@ -244,7 +247,7 @@ export class StateErrorsDetector implements Detector {
     if (b === undefined) {
       b = { client: t.client.addr, server: t.server.addr, status, count: 0, first: at, last: at, ops: [op, 0], files: files.length > 0 ? [files[0]!] : [], moreFiles: false, evidence: [] };
       this.open.set(key, b);
-      if (this.open.size > MAX_OPEN_BURSTS) {
+      if (this.open.size > this.maxOpenBursts) {
         const [k, v] = this.open.oldest()!;
         this.close(k, v);
       }

@@ -29,6 +29,7 @@ import { appended, NO_ITEMS } from '../memory/small-lists.js';
 import type { OrphanReply, Transaction } from '../rpc/transaction.js';
 import type { Direction, Endpoint, TcpConnection, TcpEvent } from '../transport/stream.js';
 import { FrameSeries, directionFrom, frameCompare, operationOf, round, secondsFrom } from './transport-common.js';
+import { DEFAULT_ENTITY_BOUND } from '../memory/entity-bound.js';
 
 /** Episodes kept per connection. */
 export const MAX_EPISODES = 32;
@@ -46,7 +47,6 @@ export const MAX_GAP_SPANS = 64;
 /** Gaps closer than this (seconds) make one capture-gap episode. */
 const GAP_MERGE_SECONDS = 1;
 /** Address pairs followed for capture loss. */
-const MAX_GAP_PAIRS = 10_000;
 /** Ports that carry NFS and its side protocols when no call says which side is the server. */
 const SERVICE_PORTS = new Set([2049, 111, 20048, 20049, 4045]);
 
@@ -477,7 +477,11 @@ export class TransportTimeline {
   /** Timelines of connections not ended let go (beyond maxConnections in all) that held something the detectors judge (hasTrouble). */
   evicted = 0;
 
-  constructor(private readonly maxConnections = 10_000) {}
+  constructor(
+    private readonly maxConnections = DEFAULT_ENTITY_BOUND,
+    /** Client/server pairs whose loss is followed at most (the oldest forgotten). */
+    private readonly maxGapPairs = DEFAULT_ENTITY_BOUND,
+  ) {}
 
   /** Lets go of every timeline (the findings are made: DetectorSet.findings(true)). */
   release(): void {
@@ -553,7 +557,7 @@ export class TransportTimeline {
     let spans = this.loss.get(key);
     const t = seconds(at);
     if (spans === undefined) {
-      if (this.loss.size >= MAX_GAP_PAIRS) this.loss.shift();
+      if (this.loss.size >= this.maxGapPairs) this.loss.shift();
       // A list of its own size: most pairs see one span (a push onto an empty list reserves 16 places).
       this.loss.set(key, [{ from: t, to: t, bytes, gaps: 1 }]);
       return;

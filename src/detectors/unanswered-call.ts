@@ -39,6 +39,7 @@ import type { ConnectionTimeline, TransportEpisode } from './transport-timeline.
 import { directionFrom, endpointText, frameCompare, later, operationOf, round, secondsFrom } from './transport-common.js';
 import { bytesText, cleanMetrics, intervalsText, plural, secondsText, sentences, xidText } from './wording.js';
 import { noteNotReported } from './recent-groups.js';
+import { entityBoundOf } from '../memory/entity-bound.js';
 
 export const KIND_UNANSWERED = 'unanswered-call';
 
@@ -119,7 +120,7 @@ export class UnansweredCallDetector implements Detector {
     this.budget = groupBudgetOf(ctx);
     this.timeout = options['unansweredTimeoutSeconds'] ?? 60;
     this.evidenceSeconds = options['unansweredEvidenceSeconds'] ?? 5;
-    this.maxGroups = options['unansweredMaxGroups'] ?? 10_000;
+    this.maxGroups = options['unansweredMaxGroups'] ?? entityBoundOf(options);
   }
 
   onUnanswered(t: Transaction): void {

@@ -44,6 +44,8 @@ export interface RpcLayerOptions {
   budget?: MemoryBudget;
   /** Late retransmissions and duplicate replies counted on transactions the caller holds (RpcMatcherOptions). */
   lateCounts?: boolean;
+  /** UDP directions with no call waiting kept at most (RpcMatcherOptions). */
+  maxIdleUdpDirections?: number;
 }
 
 export interface RpcLayerStats {
@@ -282,7 +284,10 @@ export class RpcLayer implements TransportHandler {
 
   constructor(sink: TransactionSink, private readonly options: RpcLayerOptions = {}) {
     const budget = options.budget ?? new MemoryBudget(Infinity);
-    this.matcher = new RpcMatcher(sink, budget, options.lateCounts === undefined ? {} : { lateCounts: options.lateCounts });
+    this.matcher = new RpcMatcher(sink, budget, {
+      ...(options.lateCounts === undefined ? {} : { lateCounts: options.lateCounts }),
+      ...(options.maxIdleUdpDirections === undefined ? {} : { maxIdleUdpDirections: options.maxIdleUdpDirections }),
+    });
     this.partials = new PartialRecords(budget);
     this.connections = budget.account('connections');
     this.rpcPorts = new Set([...DEFAULT_RPC_PORTS, ...(options.nfsPorts ?? [])]);
