@@ -9,9 +9,10 @@
  * RPCSEC_GSS_CREDPROBLEM / CTXPROBLEM (which clients recover from by
  * renewing their context); warning for the version and program probes
  * (PROG_UNAVAIL, PROG_MISMATCH, PROC_UNAVAIL, RPC_MISMATCH, minor version
- * mismatch), which clients commonly send while negotiating. No options.
- * At most MAX_GROUPS groups (the first); the error replies of others are
- * counted in the last finding's `errorsNotReported`.
+ * mismatch), which clients commonly send while negotiating. No thresholds.
+ * At most the entity bound's groups (the first; src/memory/entity-bound.ts);
+ * the error replies of others are counted in the last finding's
+ * `errorsNotReported`.
  */
 import { programName, procedureName } from '../../decoders/programs.js';
 import { acceptStatName, authStatName, rejectStatName } from '../../decoders/rpc.js';
@@ -81,7 +82,7 @@ export class RpcErrorsDetector implements Detector {
 
   private readonly budget: GroupBudget;
 
-  /** Groups followed at most (the first; `rpcErrorsMaxGroups`, else the entity bound). */
+  /** Groups followed at most (the first): the entity bound. */
   private readonly maxGroups: number;
 
   constructor(
@@ -89,7 +90,7 @@ export class RpcErrorsDetector implements Detector {
     options: DetectorOptions = {},
   ) {
     this.budget = groupBudgetOf(ctx);
-    this.maxGroups = options['rpcErrorsMaxGroups'] ?? entityBoundOf(options);
+    this.maxGroups = entityBoundOf(options);
   }
 
   onTransaction(t: Transaction): void {
