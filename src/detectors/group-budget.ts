@@ -20,13 +20,9 @@
  * group's size is bounded by its detector (evidence, files and bursts
  * capped), so a count bounds the bytes too. The detectors sharing it never
  * let a group go before the end (one that forgets an entity puts the next
- * in its place), so nothing is given back.
+ * in its place), so nothing is given back. Its limit, `detectorsMaxGroups`,
+ * is the entity bound by default (src/memory/entity-bound.ts).
  */
-
-import { DEFAULT_ENTITY_BOUND } from '../memory/entity-bound.js';
-
-/** The detectors' groups held at most together, beyond each one's floor (`detectorsMaxGroups`). */
-export const DEFAULT_SHARED_GROUPS = DEFAULT_ENTITY_BOUND;
 
 export class GroupBudget {
   private held = 0;

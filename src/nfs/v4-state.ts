@@ -31,6 +31,7 @@ import type { Transaction, TransactionSink } from '../rpc/transaction.js';
 import type { FileHandlePaths } from './fh-paths.js';
 import type { MemoryAccount, MemoryBudget } from '../memory/budget.js';
 import { LruMap } from '../memory/lru.js';
+import { DEFAULT_ENTITY_BOUND } from '../memory/entity-bound.js';
 
 const PROG_NFS = 100003;
 const NFSPROC4_COMPOUND = 1;
@@ -272,12 +273,12 @@ export class Nfs4State implements TransactionSink {
     const budget = options.budget;
     const account = budget?.account('nfs4State');
     this.account = account;
-    this.clients = new Lru(options.maxClients ?? 10_000, account, () => CLIENT_BYTES);
-    this.sessions = new Lru(options.maxSessions ?? 10_000, account, (_k, s: Nfs4Session) => SESSION_BYTES + s.slots.size * SLOT_BYTES);
+    this.clients = new Lru(options.maxClients ?? DEFAULT_ENTITY_BOUND, account, () => CLIENT_BYTES);
+    this.sessions = new Lru(options.maxSessions ?? DEFAULT_ENTITY_BOUND, account, (_k, s: Nfs4Session) => SESSION_BYTES + s.slots.size * SLOT_BYTES);
     this.stateids = new Lru(options.maxStateids ?? 100_000, account, () => STATEID_BYTES);
-    this.owners = new Lru(options.maxClients ?? 10_000, account, (k) => NAME_BYTES + 2 * k.length);
+    this.owners = new Lru(options.maxClients ?? DEFAULT_ENTITY_BOUND, account, (k) => NAME_BYTES + 2 * k.length);
     this.roots = new Lru(1_000, account, (k) => NAME_BYTES + 2 * k.length);
-    this.maxAnomalies = options.maxAnomalies ?? 10_000;
+    this.maxAnomalies = options.maxAnomalies ?? DEFAULT_ENTITY_BOUND;
     if (budget !== undefined && account !== undefined) {
       // Under pressure: stateids first (the most numerous), then sessions, then clients and their owners.
       account.evictor = (want) => {

@@ -48,6 +48,7 @@ import { COMPACT_CALL_BYTES, DIRECTION_BYTES, PendingCall, RECENT_CALLS, RecentC
 import { NONE, T_RDMA, T_TCP, T_UDP, WaitingCalls, type CompactCall, type TransportCode } from './waiting-calls.js';
 import { KEEP_MAX, type MessageConnection, type RpcMessageRecord, type RpcMessageSink, type RpcTransport } from './message.js';
 import type { MatcherStats, RpcCallSide, Transaction, TransactionSink, TransportError } from './transaction.js';
+import { DEFAULT_ENTITY_BOUND } from '../memory/entity-bound.js';
 
 /** Outstanding calls held at most per connection direction (or UDP address pair) without a memory budget; the oldest are dropped. */
 const MAX_PENDING_PER_DIRECTION = 65_536;
@@ -58,7 +59,7 @@ const DIRECTION_SHARE = 1 / 8;
  * with their pair's text, endpoints and the detectors' text of them, 80
  * accounted): a capture of 100,000 UDP clients kept them all to its end.
  */
-export const MAX_IDLE_UDP_DIRECTIONS = 10_000;
+export const MAX_IDLE_UDP_DIRECTIONS = DEFAULT_ENTITY_BOUND;
 /** At most this many retransmission frames are listed per transaction. */
 const MAX_RETRANSMIT_FRAMES = 8;
 

@@ -69,6 +69,7 @@ import { MemoryBudget, type MemoryAccount } from '../memory/budget.js';
 import { LruList, LruMap, type LruLinks } from '../memory/lru.js';
 import { ConnEntry, ConnKey, ConnTable, KeyFields } from './conn-table.js';
 import { COLD_PAGE_BITS, COLD_PAGE_MASK, COLD_USER_I32, ColdStore, fromFloat } from './cold-store.js';
+import { DEFAULT_ENTITY_BOUND } from '../memory/entity-bound.js';
 
 const MiB = 1024 * 1024;
 
@@ -113,10 +114,10 @@ export interface TcpOptions {
 export const DEFAULT_TCP_OPTIONS: Readonly<TcpOptions> = {
   maxBufferedPerDirection: 4 * MiB,
   maxBufferedTotal: 64 * MiB,
-  maxOpenConnections: 10_000,
+  maxOpenConnections: DEFAULT_ENTITY_BOUND,
   idleTimeoutSec: 600,
   closedLingerSec: 60,
-  maxClosedRemembered: 10_000,
+  maxClosedRemembered: DEFAULT_ENTITY_BOUND,
   ackedHoleWaitBytes: 32 * 1024,
   ackedHoleWaitSec: 2,
   maxHotConnections: 1024,
